@@ -1,0 +1,294 @@
+//! Domain records shared by the protocol engine, the storage backends and the HTTP layer.
+//!
+//! Timestamps are Unix seconds (UTC). Enums serialise to Okta's wire spelling.
+
+use serde::{Deserialize, Serialize};
+
+pub type Timestamp = i64;
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $wire)] $variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($wire => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Okta's user lifecycle states.
+    UserStatus {
+        Staged => "STAGED",
+        Provisioned => "PROVISIONED",
+        Active => "ACTIVE",
+        Recovery => "RECOVERY",
+        PasswordExpired => "PASSWORD_EXPIRED",
+        LockedOut => "LOCKED_OUT",
+        Suspended => "SUSPENDED",
+        Deprovisioned => "DEPROVISIONED",
+    }
+);
+
+wire_enum!(GroupType { OktaGroup => "OKTA_GROUP", BuiltIn => "BUILT_IN" });
+
+wire_enum!(AppStatus { Active => "ACTIVE", Inactive => "INACTIVE" });
+
+wire_enum!(
+    /// `settings.oauthClient.application_type`: `browser` is a single-page app.
+    ApplicationType { Web => "web", Browser => "browser", Service => "service", Native => "native" }
+);
+
+wire_enum!(
+    TokenEndpointAuthMethod {
+        ClientSecretBasic => "client_secret_basic",
+        ClientSecretPost => "client_secret_post",
+        ClientSecretJwt => "client_secret_jwt",
+        PrivateKeyJwt => "private_key_jwt",
+        None => "none",
+    }
+);
+
+wire_enum!(AuthServerKind { Org => "ORG", Custom => "CUSTOM" });
+
+wire_enum!(IssuerMode { OrgUrl => "ORG_URL", CustomUrl => "CUSTOM_URL", Dynamic => "DYNAMIC" });
+
+wire_enum!(KeyStatus { Active => "ACTIVE", Next => "NEXT", Expired => "EXPIRED" });
+
+/// A person in the directory, with Okta's base profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub status: UserStatus,
+    pub login: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: Option<String>,
+    /// PHC-format argon2id hash; `None` for users created without credentials.
+    pub password_hash: Option<String>,
+    pub created: Timestamp,
+    pub last_updated: Timestamp,
+    pub activated: Option<Timestamp>,
+    pub status_changed: Option<Timestamp>,
+    pub last_login: Option<Timestamp>,
+    pub password_changed: Option<Timestamp>,
+}
+
+impl User {
+    /// `name` claim: the display name, or "first last".
+    pub fn full_name(&self) -> String {
+        match &self.display_name {
+            Some(d) if !d.is_empty() => d.clone(),
+            _ => format!("{} {}", self.first_name, self.last_name).trim().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub group_type: GroupType,
+    pub created: Timestamp,
+    pub last_updated: Timestamp,
+}
+
+/// The name of the built-in group every user belongs to.
+pub const EVERYONE: &str = "Everyone";
+
+/// OAuth client settings, kept as one JSON document so new Okta settings need no migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuthClientSettings {
+    pub application_type: ApplicationType,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    #[serde(default)]
+    pub response_types: Vec<String>,
+    #[serde(default)]
+    pub initiate_login_uri: Option<String>,
+    /// `DISABLED`, `SPEC` or `OKTA` (Okta's `idp_initiated_login.mode`).
+    #[serde(default = "default_login_mode")]
+    pub login_mode: String,
+    #[serde(default)]
+    pub pkce_required: bool,
+    #[serde(default = "default_issuer_mode")]
+    pub issuer_mode: IssuerMode,
+}
+
+fn default_login_mode() -> String {
+    "DISABLED".into()
+}
+
+fn default_issuer_mode() -> IssuerMode {
+    IssuerMode::Dynamic
+}
+
+/// An OIDC app integration (an OAuth client).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct App {
+    pub id: String,
+    /// Okta's app "name" (`oidc_client` for OIDC apps).
+    pub name: String,
+    pub label: String,
+    pub status: AppStatus,
+    pub client_id: String,
+    /// The client secret, sealed by [`crate::crypto::SecretBox`]; `None` for public clients.
+    pub client_secret_sealed: Option<String>,
+    pub settings: OAuthClientSettings,
+    pub created: Timestamp,
+    pub last_updated: Timestamp,
+}
+
+impl App {
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.settings.grant_types.iter().any(|g| g == grant_type)
+    }
+    pub fn is_public(&self) -> bool {
+        self.settings.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+    }
+}
+
+/// An authorization server: the org server (`id = "org"`, not listed by the API) or a custom one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthServer {
+    pub id: String,
+    pub kind: AuthServerKind,
+    pub name: String,
+    pub description: String,
+    pub audiences: Vec<String>,
+    pub issuer_mode: IssuerMode,
+    pub status: AppStatus,
+    pub created: Timestamp,
+    pub last_updated: Timestamp,
+}
+
+pub const ORG_AUTH_SERVER_ID: &str = "org";
+pub const DEFAULT_AUTH_SERVER_ID: &str = "default";
+
+/// A signing key of one authorization server. The private half is sealed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub kid: String,
+    pub auth_server_id: String,
+    pub alg: String,
+    pub status: KeyStatus,
+    /// PKCS#8 DER of the private key, sealed by [`crate::crypto::SecretBox`].
+    pub private_key_sealed: String,
+    /// The public JWK as JSON text.
+    pub public_jwk: String,
+    pub created: Timestamp,
+}
+
+/// A browser sign-in session. Only the SHA-256 of the cookie value is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub auth_time: Timestamp,
+    pub amr: Vec<String>,
+    pub created: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// An authorize request waiting for the user to sign in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginTransaction {
+    pub id: String,
+    /// SHA-256 of the CSRF token bound to the sign-in form.
+    pub csrf_hash: String,
+    /// The validated authorize request, as JSON.
+    pub request_json: String,
+    pub created: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// An authorization code. Only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthCode {
+    pub code_hash: String,
+    /// The grant (token family) the code will start; replaying the code revokes it.
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub auth_server_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: Timestamp,
+    pub amr: Vec<String>,
+    pub session_id_hash: Option<String>,
+    pub created: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// What happened when a code was redeemed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeRedemption {
+    /// First use: the caller may issue tokens.
+    Redeemed(AuthCode),
+    /// The code was used before: the caller must revoke its grant.
+    Replayed(AuthCode),
+    NotFound,
+}
+
+/// A grant: every token issued from one authorization (a code, a client-credentials request)
+/// belongs to one, so revoking it revokes them all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub auth_server_id: String,
+    pub scopes: Vec<String>,
+    pub auth_time: Option<Timestamp>,
+    pub amr: Vec<String>,
+    pub created: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A refresh token. Only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub created: Timestamp,
+    /// Absolute expiry; a rotated token keeps its family's original expiry.
+    pub expires_at: Timestamp,
+    /// Set when this token was exchanged for a newer one.
+    pub rotated_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// An issued JWT access token, recorded so it can be revoked with its grant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessTokenRecord {
+    pub jti: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}

@@ -1,0 +1,14 @@
+//! Gatehouse's protocol engine and domain. No HTTP and no SQL live here: the web crate maps
+//! requests onto these services, and the store crate implements the storage traits.
+#![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod domain;
+pub mod keys;
+pub mod oauth2;
+pub mod oidc;
+pub mod provider;
+pub mod services;
+pub mod store;
+
+pub use provider::{Provider, ServerContext};

@@ -1,0 +1,25 @@
+use super::Ctx;
+use crate::oauth2::OAuthError;
+
+/// Byte-exact match against the app's registered sign-in redirect URIs: no normalisation of
+/// case, trailing slashes, query strings, userinfo or scheme.
+pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<(), OAuthError> {
+    let Some(app) = &ctx.app else {
+        return Err(OAuthError::InvalidRequest("Unknown client.".into()));
+    };
+    let uri = ctx
+        .params
+        .redirect_uri
+        .as_deref()
+        .ok_or_else(|| OAuthError::InvalidRequest("The `redirect_uri` parameter is required.".into()))?;
+    if app.settings.redirect_uris.iter().any(|registered| registered == uri) {
+        ctx.redirect_uri = Some(uri.to_owned());
+        Ok(())
+    } else {
+        Err(OAuthError::InvalidRequest(format!(
+            "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings. \
+             Received: {uri}. Registered for this app: {}.",
+            app.settings.redirect_uris.join(", ")
+        )))
+    }
+}

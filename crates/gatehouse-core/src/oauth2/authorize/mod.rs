@@ -1,0 +1,158 @@
+//! The authorize endpoint as a pipeline of small named checks over one request context
+//! (after node-oidc-provider). Checks before the redirect URI is trusted end on an error page;
+//! later ones redirect the error to the client.
+
+mod check_assignment;
+mod check_client;
+mod check_pkce;
+mod check_prompt;
+mod check_redirect_uri;
+mod check_response_type;
+mod check_scope;
+mod respond;
+mod session;
+
+use serde::{Deserialize, Serialize};
+
+pub use respond::{AuthorizationResponse, ResponseMode};
+pub use session::{CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login, end_session_for_cookie};
+
+use crate::domain::App;
+use crate::oauth2::OAuthError;
+use crate::provider::{Provider, ServerContext};
+
+/// The authorize request as it arrives (query string or form body). Unknown parameters are
+/// ignored, as clients send extras (`resource`, `display`…).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub response_mode: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+    pub request: Option<String>,
+    pub request_uri: Option<String>,
+}
+
+/// A request that passed every check, kept in the login transaction while the user signs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizeRequest {
+    pub origin: String,
+    pub auth_server_id: Option<String>,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt_login: bool,
+    pub prompt_none: bool,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+}
+
+/// What the HTTP layer must do next.
+#[derive(Debug)]
+pub enum AuthorizeOutcome {
+    /// The client or redirect URI cannot be trusted: show an error page, never redirect.
+    ErrorPage(OAuthError),
+    /// Send the browser back to the client (a code, or an error).
+    Respond(AuthorizationResponse),
+    /// Show the hosted sign-in page for this transaction.
+    Login(LoginPrompt),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginPrompt {
+    pub transaction_id: String,
+    /// To be set as a cookie and echoed in the form (double-submit CSRF protection).
+    pub csrf_token: String,
+    pub login_hint: Option<String>,
+    pub app_label: String,
+}
+
+/// The state the checks share.
+struct Ctx<'a> {
+    provider: &'a Provider,
+    server: &'a ServerContext,
+    params: AuthorizeParams,
+    app: Option<App>,
+    redirect_uri: Option<String>,
+}
+
+impl Ctx<'_> {
+    /// Builds the error response once the redirect URI is trusted.
+    fn redirect_error(&self, mode: ResponseMode, err: OAuthError) -> AuthorizeOutcome {
+        match &self.redirect_uri {
+            Some(uri) => AuthorizeOutcome::Respond(AuthorizationResponse::error(
+                uri,
+                mode,
+                &err,
+                self.params.state.as_deref(),
+                &self.server.issuer,
+            )),
+            None => AuthorizeOutcome::ErrorPage(err),
+        }
+    }
+}
+
+/// Runs the authorize pipeline. `session_cookie` is the raw sign-in cookie, if any.
+pub async fn authorize(
+    provider: &Provider,
+    server: &ServerContext,
+    params: AuthorizeParams,
+    session_cookie: Option<&str>,
+) -> AuthorizeOutcome {
+    let mut ctx = Ctx { provider, server, params, app: None, redirect_uri: None };
+
+    if let Err(e) = check_client::run(&mut ctx).await {
+        return AuthorizeOutcome::ErrorPage(e);
+    }
+    if let Err(e) = check_redirect_uri::run(&mut ctx) {
+        return AuthorizeOutcome::ErrorPage(e);
+    }
+    let mode = match check_response_type::run(&ctx) {
+        Ok(mode) => mode,
+        Err(e) => return ctx.redirect_error(ResponseMode::Query, e),
+    };
+    let checks = (|| {
+        let scopes = check_scope::run(&ctx)?;
+        let code_challenge = check_pkce::run(&ctx)?;
+        let prompt = check_prompt::run(&ctx)?;
+        Ok::<_, OAuthError>((scopes, code_challenge, prompt))
+    })();
+    let (scopes, code_challenge, prompt) = match checks {
+        Ok(v) => v,
+        Err(e) => return ctx.redirect_error(mode, e),
+    };
+    let (Some(app), Some(redirect_uri)) = (ctx.app.clone(), ctx.redirect_uri.clone()) else {
+        return AuthorizeOutcome::ErrorPage(OAuthError::InvalidRequest("The request is incomplete.".into()));
+    };
+    let request = AuthorizeRequest {
+        origin: server.origin.clone(),
+        auth_server_id: (!server.is_org()).then(|| server.server.id.clone()),
+        client_id: app.client_id.clone(),
+        redirect_uri,
+        response_mode: mode,
+        scopes,
+        state: ctx.params.state.clone(),
+        nonce: ctx.params.nonce.clone(),
+        code_challenge,
+        prompt_login: prompt.login,
+        prompt_none: prompt.none,
+        max_age: prompt.max_age,
+        login_hint: ctx.params.login_hint.clone(),
+    };
+    match session::resume_or_prompt(provider, server, &app, request, session_cookie).await {
+        Ok(outcome) => outcome,
+        Err(e) => ctx.redirect_error(mode, e),
+    }
+}

@@ -1,0 +1,88 @@
+//! Building the authorization response: issuing the code, or carrying an error back.
+
+use serde::{Deserialize, Serialize};
+
+use super::AuthorizeRequest;
+use crate::crypto::{okta_id, random_token, sha256_b64url};
+use crate::domain::{AuthCode, Session, User};
+use crate::oauth2::OAuthError;
+use crate::provider::Provider;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+/// Where to send the browser and with what parameters; the HTTP layer encodes it per mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizationResponse {
+    pub redirect_uri: String,
+    pub mode: ResponseMode,
+    pub params: Vec<(String, String)>,
+}
+
+impl AuthorizationResponse {
+    pub fn error(redirect_uri: &str, mode: ResponseMode, err: &OAuthError, state: Option<&str>, issuer: &str) -> Self {
+        let mut params = vec![
+            ("error".to_owned(), err.code().to_owned()),
+            ("error_description".to_owned(), err.description()),
+        ];
+        if let Some(state) = state {
+            params.push(("state".into(), state.to_owned()));
+        }
+        // RFC 9207: tell the client which issuer answered, against mix-up attacks.
+        params.push(("iss".into(), issuer.to_owned()));
+        Self { redirect_uri: redirect_uri.to_owned(), mode, params }
+    }
+
+    /// The redirect target for query and fragment modes.
+    pub fn location(&self) -> String {
+        let encoded = serde_urlencoded::to_string(&self.params).unwrap_or_default();
+        match self.mode {
+            ResponseMode::Fragment => format!("{}#{encoded}", self.redirect_uri),
+            ResponseMode::Query | ResponseMode::FormPost => {
+                let sep = if self.redirect_uri.contains('?') { '&' } else { '?' };
+                format!("{}{sep}{encoded}", self.redirect_uri)
+            }
+        }
+    }
+}
+
+/// Issues a single-use code for a signed-in, assigned user.
+pub(super) async fn issue_code(
+    provider: &Provider,
+    issuer: &str,
+    request: &AuthorizeRequest,
+    user: &User,
+    session: &Session,
+) -> Result<AuthorizationResponse, OAuthError> {
+    let now = provider.now();
+    let code = random_token(32);
+    let record = AuthCode {
+        code_hash: sha256_b64url(&code),
+        grant_id: okta_id("oag"),
+        client_id: request.client_id.clone(),
+        user_id: user.id.clone(),
+        auth_server_id: request.auth_server_id.clone().unwrap_or_else(|| crate::domain::ORG_AUTH_SERVER_ID.into()),
+        redirect_uri: request.redirect_uri.clone(),
+        scopes: request.scopes.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.clone(),
+        session_id_hash: Some(session.id_hash.clone()),
+        created: now,
+        expires_at: now + provider.lifetimes.authorization_code,
+        used_at: None,
+    };
+    provider.store.create_code(&record).await?;
+    let mut params = vec![("code".to_owned(), code)];
+    if let Some(state) = &request.state {
+        params.push(("state".into(), state.clone()));
+    }
+    params.push(("iss".into(), issuer.to_owned()));
+    Ok(AuthorizationResponse { redirect_uri: request.redirect_uri.clone(), mode: request.response_mode, params })
+}

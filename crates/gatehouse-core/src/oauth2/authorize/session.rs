@@ -1,0 +1,169 @@
+//! The sign-in interaction: reuse a live session (single sign-on), or prompt, then resume.
+
+use super::respond::issue_code;
+use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment};
+use crate::crypto::{constant_time_eq, random_token, sha256_b64url, verify_password};
+use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
+use crate::oauth2::OAuthError;
+use crate::oauth2::authorize::AuthorizationResponse;
+use crate::provider::{Provider, ServerContext};
+
+/// The live session behind a cookie, with its user, if both are still valid.
+async fn live_session(provider: &Provider, cookie: Option<&str>) -> Result<Option<(Session, User)>, OAuthError> {
+    let Some(cookie) = cookie.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(session) = provider.store.find_session(&sha256_b64url(cookie), provider.now()).await? else {
+        return Ok(None);
+    };
+    match provider.store.find_user(&session.user_id).await? {
+        Some(user) if user.status == UserStatus::Active => Ok(Some((session, user))),
+        _ => Ok(None),
+    }
+}
+
+pub(super) async fn resume_or_prompt(
+    provider: &Provider,
+    server: &ServerContext,
+    app: &App,
+    request: AuthorizeRequest,
+    session_cookie: Option<&str>,
+) -> Result<AuthorizeOutcome, OAuthError> {
+    let now = provider.now();
+    let session = live_session(provider, session_cookie).await?;
+    let fresh_enough = |s: &Session| request.max_age.is_none_or(|max| now - s.auth_time <= max);
+    match session {
+        Some((session, user)) if !request.prompt_login && fresh_enough(&session) => {
+            check_assignment::run(provider, app, &user).await?;
+            let response = issue_code(provider, &server.issuer, &request, &user, &session).await?;
+            Ok(AuthorizeOutcome::Respond(response))
+        }
+        _ if request.prompt_none => Err(OAuthError::LoginRequired("The client specified not to prompt, but the user is not logged in.".into())),
+        _ => {
+            let csrf_token = random_token(32);
+            let tx = LoginTransaction {
+                id: random_token(24),
+                csrf_hash: sha256_b64url(&csrf_token),
+                request_json: serde_json::to_string(&request).map_err(OAuthError::internal)?,
+                created: now,
+                expires_at: now + provider.lifetimes.login_transaction,
+            };
+            provider.store.create_login_transaction(&tx).await?;
+            Ok(AuthorizeOutcome::Login(LoginPrompt {
+                transaction_id: tx.id,
+                csrf_token,
+                login_hint: request.login_hint.clone(),
+                app_label: app.label.clone(),
+            }))
+        }
+    }
+}
+
+/// Why a sign-in attempt did not complete.
+#[derive(Debug)]
+pub enum LoginFailure {
+    /// Wrong username or password, or an account that may not sign in: one generic message,
+    /// so nobody learns which accounts exist. The form is shown again.
+    BadCredentials(LoginPrompt),
+    /// The transaction is unknown, expired, or the CSRF check failed: start again at the app.
+    TransactionInvalid,
+    /// A redirectable protocol error (e.g. the user is not assigned to the app).
+    Respond(AuthorizationResponse),
+    Internal(OAuthError),
+}
+
+impl From<OAuthError> for LoginFailure {
+    fn from(e: OAuthError) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<crate::store::StoreError> for LoginFailure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+#[derive(Debug)]
+pub struct CompletedLogin {
+    /// The new sign-in session cookie value.
+    pub session_cookie: String,
+    pub session_ttl: i64,
+    pub response: AuthorizationResponse,
+}
+
+pub const GENERIC_LOGIN_FAILURE: &str = "Unable to sign in";
+
+/// Checks the sign-in form and, on success, opens a session and resumes the authorize request.
+pub async fn complete_login(
+    provider: &Provider,
+    transaction_id: &str,
+    form_csrf: &str,
+    cookie_csrf: Option<&str>,
+    username: &str,
+    password: &str,
+) -> Result<CompletedLogin, LoginFailure> {
+    let now = provider.now();
+    let tx = provider
+        .store
+        .find_login_transaction(transaction_id, now)
+        .await?
+        .ok_or(LoginFailure::TransactionInvalid)?;
+    let csrf_ok = constant_time_eq(sha256_b64url(form_csrf).as_bytes(), tx.csrf_hash.as_bytes())
+        && cookie_csrf.is_some_and(|c| constant_time_eq(c.as_bytes(), form_csrf.as_bytes()));
+    if !csrf_ok {
+        return Err(LoginFailure::TransactionInvalid);
+    }
+    let request: AuthorizeRequest = serde_json::from_str(&tx.request_json).map_err(|_| LoginFailure::TransactionInvalid)?;
+    let app = provider
+        .store
+        .find_app_by_client_id(&request.client_id)
+        .await?
+        .ok_or(LoginFailure::TransactionInvalid)?;
+
+    let user = provider.store.find_user_by_login(username.trim()).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let password_ok = verify_password(password.to_owned(), hash).await.map_err(OAuthError::internal)?;
+    let user = match user {
+        Some(u) if password_ok && u.status == UserStatus::Active => u,
+        _ => {
+            return Err(LoginFailure::BadCredentials(LoginPrompt {
+                transaction_id: tx.id,
+                csrf_token: form_csrf.to_owned(),
+                login_hint: Some(username.to_owned()),
+                app_label: app.label,
+            }));
+        }
+    };
+
+    provider.store.delete_login_transaction(&tx.id).await?;
+    let session_cookie = random_token(32);
+    let session = Session {
+        id_hash: sha256_b64url(&session_cookie),
+        user_id: user.id.clone(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        created: now,
+        expires_at: now + provider.lifetimes.session,
+    };
+    provider.store.create_session(&session).await?;
+    let mut updated = user.clone();
+    updated.last_login = Some(now);
+    provider.store.update_user(&updated).await?;
+
+    let server = provider.server_context(&request.origin, request.auth_server_id.as_deref()).await?;
+    let response = match check_assignment::run(provider, &app, &user).await {
+        Ok(()) => issue_code(provider, &server.issuer, &request, &user, &session).await?,
+        Err(e) => AuthorizationResponse::error(&request.redirect_uri, request.response_mode, &e, request.state.as_deref(), &server.issuer),
+    };
+    Ok(CompletedLogin { session_cookie, session_ttl: provider.lifetimes.session, response })
+}
+
+/// Ends the session behind a cookie, if any.
+pub async fn end_session_for_cookie(provider: &Provider, cookie: Option<&str>) -> Result<(), OAuthError> {
+    if let Some(cookie) = cookie.filter(|c| !c.is_empty()) {
+        provider.store.delete_session(&sha256_b64url(cookie)).await?;
+    }
+    Ok(())
+}
+

@@ -1,0 +1,109 @@
+//! Client authentication at the token, introspection and revocation endpoints.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::crypto::constant_time_eq;
+use crate::domain::{App, AppStatus, TokenEndpointAuthMethod};
+use crate::oauth2::OAuthError;
+use crate::provider::Provider;
+
+/// The credentials a request carried, before they are checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// From `Authorization: Basic`: (client_id, secret). okta-auth-js sends `Basic b64(client_id)`
+    /// with no colon for public clients; that arrives as (id, None).
+    pub basic: Option<(String, Option<String>)>,
+    pub form_client_id: Option<String>,
+    pub form_client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+impl ClientCredentials {
+    /// Parses an `Authorization` header value; anything but a well-formed Basic header is ignored.
+    pub fn parse_basic(header: &str) -> Option<(String, Option<String>)> {
+        let (scheme, rest) = header.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = STANDARD.decode(rest.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        // RFC 6749 §2.3.1 form-encodes id and secret before Basic; clients that don't (requests)
+        // send values with no reserved characters, for which decoding is the identity.
+        let unescape = |s: &str| form_urlencoded_decode(s).unwrap_or_else(|| s.to_owned());
+        Some(match text.split_once(':') {
+            Some((id, secret)) => (unescape(id), Some(unescape(secret))),
+            None => (unescape(&text), None),
+        })
+    }
+}
+
+fn form_urlencoded_decode(s: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={}", s.replace('&', "%26"))).ok()?;
+    pairs.into_iter().next().map(|(_, v)| v)
+}
+
+fn bad_client() -> OAuthError {
+    OAuthError::InvalidClient("Client authentication failed. Either the client or the client credentials are invalid.".into())
+}
+
+/// Identifies and authenticates the client. Public clients (`none`) are identified by id only.
+pub async fn authenticate(provider: &Provider, creds: &ClientCredentials) -> Result<App, OAuthError> {
+    let kinds = [creds.basic.is_some(), creds.form_client_secret.is_some(), creds.client_assertion.is_some()];
+    if kinds.iter().filter(|k| **k).count() > 1 {
+        return Err(OAuthError::InvalidRequest(
+            "Can't supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.".into(),
+        ));
+    }
+    if creds.client_assertion.is_some() || creds.client_assertion_type.is_some() {
+        return Err(OAuthError::InvalidClient("Client assertions are not supported for this client.".into()));
+    }
+    let (client_id, secret) = match (&creds.basic, &creds.form_client_id) {
+        (Some((id, secret)), form_id) => {
+            if form_id.as_ref().is_some_and(|f| f != id) {
+                return Err(OAuthError::InvalidRequest("The client_id in the body does not match the Authorization header.".into()));
+            }
+            (id.clone(), secret.clone())
+        }
+        (None, Some(id)) => (id.clone(), creds.form_client_secret.clone()),
+        (None, None) => return Err(OAuthError::InvalidClient("No client credentials found.".into())),
+    };
+    let app = provider.store.find_app_by_client_id(&client_id).await?;
+    let Some(app) = app.filter(|a| a.status == AppStatus::Active) else {
+        return Err(bad_client());
+    };
+    match app.settings.token_endpoint_auth_method {
+        TokenEndpointAuthMethod::None => match secret.as_deref() {
+            None | Some("") => Ok(app),
+            Some(_) => Err(bad_client()),
+        },
+        TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost => {
+            let presented = secret.ok_or_else(bad_client)?;
+            let stored = app.client_secret_sealed.as_deref().ok_or_else(bad_client)?;
+            let expected = provider.secrets.open(&secret_context(&app.id), stored).map_err(OAuthError::internal)?;
+            if constant_time_eq(presented.as_bytes(), &expected) { Ok(app) } else { Err(bad_client()) }
+        }
+        TokenEndpointAuthMethod::ClientSecretJwt | TokenEndpointAuthMethod::PrivateKeyJwt => Err(bad_client()),
+    }
+}
+
+/// The associated data a client secret is sealed under.
+pub fn secret_context(app_id: &str) -> String {
+    format!("client-secret:{app_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_forms() {
+        let enc = STANDARD.encode("abc:s3cr%2Bt");
+        assert_eq!(ClientCredentials::parse_basic(&format!("Basic {enc}")), Some(("abc".into(), Some("s3cr+t".into()))));
+        let id_only = STANDARD.encode("abc");
+        assert_eq!(ClientCredentials::parse_basic(&format!("basic {id_only}")), Some(("abc".into(), None)));
+        assert_eq!(ClientCredentials::parse_basic("Bearer x"), None);
+        assert_eq!(ClientCredentials::parse_basic("Basic !!!"), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! RFC 6749 / OIDC protocol errors. The web crate maps these to JSON bodies, redirects or the
+//! error page in one place.
+
+use crate::keys::KeyError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    InvalidClient(String),
+    #[error("{0}")]
+    InvalidGrant(String),
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    #[error("{0}")]
+    UnsupportedGrantType(String),
+    #[error("{0}")]
+    UnsupportedResponseType(String),
+    #[error("{0}")]
+    InvalidScope(String),
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    LoginRequired(String),
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl OAuthError {
+    /// The RFC 6749 `error` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidClient(_) => "invalid_client",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::UnsupportedResponseType(_) => "unsupported_response_type",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::AccessDenied(_) => "access_denied",
+            Self::LoginRequired(_) => "login_required",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::Internal(_) => "server_error",
+        }
+    }
+
+    /// The `error_description`. Internal errors never leak their cause.
+    pub fn description(&self) -> String {
+        match self {
+            Self::Internal(_) => "The server encountered an internal error.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The HTTP status for a direct (JSON) response, as Okta answers.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidClient(_) | Self::InvalidToken(_) => 401,
+            Self::AccessDenied(_) => 403,
+            Self::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<KeyError> for OAuthError {
+    fn from(e: KeyError) -> Self {
+        Self::internal(e)
+    }
+}

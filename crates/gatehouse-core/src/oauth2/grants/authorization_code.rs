@@ -1,0 +1,72 @@
+use crate::crypto::sha256_b64url;
+use crate::domain::{App, CodeRedemption, Grant, UserStatus};
+use crate::oauth2::{OAuthError, grants::TokenParams, pkce, scope};
+use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
+use crate::provider::{Provider, ServerContext};
+
+fn invalid_code() -> OAuthError {
+    OAuthError::InvalidGrant("The authorization code is invalid or has expired.".into())
+}
+
+pub(super) async fn exchange(
+    provider: &Provider,
+    server: &ServerContext,
+    app: &App,
+    params: &TokenParams,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::InvalidRequest("The `code` parameter is required.".into()))?;
+    let now = provider.now();
+    let code = match provider.store.redeem_code(&sha256_b64url(code), now).await? {
+        CodeRedemption::Redeemed(code) => code,
+        CodeRedemption::Replayed(code) => {
+            // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
+            tracing::warn!(client_id = %code.client_id, "authorization code replayed; revoking its grant");
+            provider.store.revoke_grant(&code.grant_id, now).await?;
+            return Err(invalid_code());
+        }
+        CodeRedemption::NotFound => return Err(invalid_code()),
+    };
+    if code.client_id != app.client_id {
+        return Err(OAuthError::InvalidGrant("The grant was issued to another client.".into()));
+    }
+    if code.auth_server_id != server.server.id {
+        return Err(invalid_code());
+    }
+    if params.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+        return Err(OAuthError::InvalidGrant(
+            "The `redirect_uri` does not match the redirection URI used in the authorization request.".into(),
+        ));
+    }
+    match (&code.code_challenge, params.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) if pkce::verifier_matches(verifier, challenge) => {}
+        (Some(_), _) => return Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
+        // A verifier without a challenge is a downgrade attempt; refuse it.
+        (None, Some(_)) => return Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
+        (None, None) => {}
+    }
+    let user = provider.store.find_user(&code.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid_code)?;
+
+    let grant = Grant {
+        id: code.grant_id.clone(),
+        client_id: app.client_id.clone(),
+        user_id: Some(user.id.clone()),
+        auth_server_id: server.server.id.clone(),
+        scopes: code.scopes.clone(),
+        auth_time: Some(code.auth_time),
+        amr: code.amr.clone(),
+        created: now,
+        revoked_at: None,
+    };
+    // Fails if a concurrent replay already revoked (and so recorded) this grant.
+    provider.store.create_grant(&grant).await.map_err(|_| invalid_code())?;
+    let refresh = if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
+        RefreshPlan::Issue { expires_at: now + provider.lifetimes.refresh_token }
+    } else {
+        RefreshPlan::None
+    };
+    tokens::issue(provider, Issue { server, app, user: Some(&user), grant: &grant, nonce: code.nonce.as_deref(), refresh }).await
+}

@@ -1,0 +1,106 @@
+//! RFC 7662 introspection, and the access-token check every protected endpoint shares.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::crypto::sha256_b64url;
+use crate::oauth2::OAuthError;
+use crate::oauth2::client_auth::{self, ClientCredentials};
+use crate::provider::{Provider, ServerContext};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TokenActionParams {
+    pub token: Option<String>,
+    pub token_type_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+impl TokenActionParams {
+    pub fn credentials(&self, authorization: Option<&str>) -> ClientCredentials {
+        ClientCredentials {
+            basic: authorization.and_then(ClientCredentials::parse_basic),
+            form_client_id: self.client_id.clone().filter(|s| !s.is_empty()),
+            form_client_secret: self.client_secret.clone().filter(|s| !s.is_empty()),
+            client_assertion_type: self.client_assertion_type.clone(),
+            client_assertion: self.client_assertion.clone(),
+        }
+    }
+
+    pub fn token(&self) -> Result<&str, OAuthError> {
+        self.token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OAuthError::InvalidRequest("The `token` parameter is required.".into()))
+    }
+}
+
+fn invalid_token() -> OAuthError {
+    OAuthError::InvalidToken("The access token is invalid.".into())
+}
+
+/// A live access token of this server: good signature, this issuer, unexpired, not revoked.
+pub async fn validate_access_token(provider: &Provider, server: &ServerContext, token: &str) -> Result<Value, OAuthError> {
+    let claims = provider.keys.verify(&server.server.id, token).await.map_err(|_| invalid_token())?;
+    if claims["iss"].as_str() != Some(server.issuer.as_str()) {
+        return Err(invalid_token());
+    }
+    let jti = claims["jti"].as_str().filter(|j| j.starts_with("AT.")).ok_or_else(invalid_token)?;
+    let record = provider.store.find_access_token(jti).await?.ok_or_else(invalid_token)?;
+    if record.revoked_at.is_some() {
+        return Err(invalid_token());
+    }
+    Ok(claims)
+}
+
+pub async fn introspect(
+    provider: &Provider,
+    server: &ServerContext,
+    params: TokenActionParams,
+    authorization: Option<&str>,
+) -> Result<Value, OAuthError> {
+    let app = client_auth::authenticate(provider, &params.credentials(authorization)).await?;
+    let token = params.token()?;
+    if let Ok(claims) = validate_access_token(provider, server, token).await {
+        if claims["cid"].as_str() == Some(app.client_id.as_str()) {
+            let scope = claims["scp"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "));
+            let mut out = json!({
+                "active": true, "token_type": "Bearer", "scope": scope, "client_id": claims["cid"],
+                "username": claims["sub"], "exp": claims["exp"], "iat": claims["iat"], "sub": claims["sub"],
+                "aud": claims["aud"], "iss": claims["iss"], "jti": claims["jti"],
+            });
+            if let Some(uid) = claims.get("uid") {
+                out["uid"] = uid.clone();
+            }
+            return Ok(out);
+        }
+        return Ok(json!({"active": false}));
+    }
+    let now = provider.now();
+    if let Some(rt) = provider.store.find_refresh_token(&sha256_b64url(token)).await? {
+        let grant = provider.store.find_grant(&rt.grant_id).await?;
+        let live = rt.client_id == app.client_id
+            && rt.revoked_at.is_none()
+            && rt.expires_at > now
+            && grant.as_ref().is_some_and(|g| g.revoked_at.is_none() && g.auth_server_id == server.server.id);
+        if live {
+            let user = match grant.as_ref().and_then(|g| g.user_id.clone()) {
+                Some(uid) => provider.store.find_user(&uid).await?,
+                None => None,
+            };
+            let mut out = json!({
+                "active": true, "token_type": "refresh_token", "scope": rt.scopes.join(" "),
+                "client_id": rt.client_id, "exp": rt.expires_at, "iat": rt.created, "iss": server.issuer,
+            });
+            if let Some(user) = user {
+                out["username"] = json!(user.login);
+                out["sub"] = json!(user.login);
+                out["uid"] = json!(user.id);
+            }
+            return Ok(out);
+        }
+    }
+    Ok(json!({"active": false}))
+}

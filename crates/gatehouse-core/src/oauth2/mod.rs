@@ -1,0 +1,13 @@
+//! OAuth 2.0 protocol rules: the authorize pipeline, client authentication, the grants,
+//! introspection and revocation.
+
+pub mod authorize;
+pub mod client_auth;
+mod error;
+pub mod grants;
+pub mod introspect;
+pub mod pkce;
+pub mod revoke;
+pub mod scope;
+
+pub use error::OAuthError;

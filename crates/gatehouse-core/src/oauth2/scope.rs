@@ -1,0 +1,43 @@
+//! Scope parsing and the scopes each authorization server knows.
+
+/// Scopes every Gatehouse authorization server accepts (Okta's org server set; custom servers
+/// ship the same system scopes).
+pub const SYSTEM_SCOPES: &[&str] =
+    &["openid", "profile", "email", "address", "phone", "offline_access", "groups", "device_sso"];
+
+pub const OPENID: &str = "openid";
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
+/// Splits a space-delimited scope string, dropping empties and duplicates, keeping order.
+pub fn parse(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    }
+    out
+}
+
+pub fn is_known(scope: &str) -> bool {
+    SYSTEM_SCOPES.contains(&scope)
+}
+
+pub fn join(scopes: &[String]) -> String {
+    scopes.join(" ")
+}
+
+pub fn has(scopes: &[String], wanted: &str) -> bool {
+    scopes.iter().any(|s| s == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_dedups_and_skips_empty() {
+        assert_eq!(parse("openid  profile openid"), vec!["openid", "profile"]);
+        assert!(parse("").is_empty());
+    }
+}

@@ -1,0 +1,7 @@
+//! OpenID Connect on top of OAuth: tokens and their claims, userinfo, discovery, logout.
+
+pub mod claims;
+pub mod discovery;
+pub mod logout;
+pub mod tokens;
+pub mod userinfo;

@@ -1,0 +1,152 @@
+//! Minting access, ID and refresh tokens with Okta's claim sets.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::crypto::{okta_id, random_token, sha256_b64url};
+use crate::domain::{AccessTokenRecord, App, Grant, RefreshToken, User};
+use crate::oauth2::{OAuthError, scope};
+use crate::oidc::claims;
+use crate::provider::{Provider, ServerContext};
+
+/// The token endpoint's success body. Never carries `state` (okta-auth-js rejects it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenResponse {
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub access_token: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// What to do about the refresh token in this response.
+pub enum RefreshPlan {
+    None,
+    /// Mint a new refresh token expiring at the given time.
+    Issue { expires_at: i64 },
+    /// Hand back the token the client presented (static refresh tokens).
+    Reuse(String),
+}
+
+pub struct Issue<'a> {
+    pub server: &'a ServerContext,
+    pub app: &'a App,
+    pub user: Option<&'a User>,
+    pub grant: &'a Grant,
+    pub nonce: Option<&'a str>,
+    pub refresh: RefreshPlan,
+}
+
+/// `at_hash`: base64url of the left half of SHA-256 of the access token.
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse, OAuthError> {
+    let now = provider.now();
+    let auth_server_id = &req.server.server.id;
+    let scopes = &req.grant.scopes;
+    let access_ttl = provider.lifetimes.access_token;
+
+    let jti = format!("AT.{}", random_token(32));
+    let mut at = Map::new();
+    at.insert("ver".into(), json!(1));
+    at.insert("jti".into(), json!(jti));
+    at.insert("iss".into(), json!(req.server.issuer));
+    at.insert("aud".into(), req.server.audience());
+    at.insert("iat".into(), json!(now));
+    at.insert("exp".into(), json!(now + access_ttl));
+    at.insert("cid".into(), json!(req.app.client_id));
+    if let Some(user) = req.user {
+        at.insert("uid".into(), json!(user.id));
+    }
+    at.insert("scp".into(), json!(scopes));
+    if let Some(auth_time) = req.grant.auth_time {
+        at.insert("auth_time".into(), json!(auth_time));
+    }
+    at.insert("sub".into(), json!(req.user.map_or(req.app.client_id.as_str(), |u| u.login.as_str())));
+    let access_token = provider.keys.sign(auth_server_id, &Value::Object(at)).await?;
+    provider
+        .store
+        .record_access_token(&AccessTokenRecord {
+            jti,
+            grant_id: req.grant.id.clone(),
+            client_id: req.app.client_id.clone(),
+            expires_at: now + access_ttl,
+            revoked_at: None,
+        })
+        .await?;
+
+    let id_token = match req.user {
+        Some(user) if scope::has(scopes, scope::OPENID) => {
+            let mut id = Map::new();
+            id.insert("sub".into(), json!(user.id));
+            id.insert("ver".into(), json!(1));
+            id.insert("iss".into(), json!(req.server.issuer));
+            id.insert("aud".into(), json!(req.app.client_id));
+            id.insert("iat".into(), json!(now));
+            id.insert("exp".into(), json!(now + provider.lifetimes.id_token));
+            id.insert("jti".into(), json!(format!("ID.{}", random_token(32))));
+            id.insert("amr".into(), json!(req.grant.amr));
+            id.insert("idp".into(), json!(org_id(provider).await?));
+            if let Some(nonce) = req.nonce {
+                id.insert("nonce".into(), json!(nonce));
+            }
+            if let Some(auth_time) = req.grant.auth_time {
+                id.insert("auth_time".into(), json!(auth_time));
+            }
+            id.insert("at_hash".into(), json!(at_hash(&access_token)));
+            claims::id_token_profile_claims(user, scopes, &mut id);
+            Some(provider.keys.sign(auth_server_id, &Value::Object(id)).await?)
+        }
+        _ => None,
+    };
+
+    let refresh_token = match req.refresh {
+        RefreshPlan::None => None,
+        RefreshPlan::Reuse(token) => Some(token),
+        RefreshPlan::Issue { expires_at } => {
+            let token = random_token(32);
+            provider
+                .store
+                .create_refresh_token(&RefreshToken {
+                    token_hash: sha256_b64url(&token),
+                    grant_id: req.grant.id.clone(),
+                    client_id: req.app.client_id.clone(),
+                    scopes: scopes.clone(),
+                    created: now,
+                    expires_at,
+                    rotated_at: None,
+                    revoked_at: None,
+                })
+                .await?;
+            Some(token)
+        }
+    };
+
+    Ok(TokenResponse {
+        token_type: "Bearer",
+        expires_in: access_ttl,
+        access_token,
+        scope: scope::join(scopes),
+        refresh_token,
+        id_token,
+    })
+}
+
+/// The org's id (`00o…`), the `idp` claim for users of the local directory. Made on first use.
+pub async fn org_id(provider: &Provider) -> Result<String, OAuthError> {
+    if let Some(id) = provider.store.get_meta("org_id").await? {
+        return Ok(id);
+    }
+    let id = okta_id("00o");
+    provider.store.set_meta("org_id", &id).await?;
+    Ok(provider.store.get_meta("org_id").await?.unwrap_or(id))
+}

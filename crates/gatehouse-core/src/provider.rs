@@ -1,0 +1,119 @@
+//! The engine's entry point: what every protocol operation needs (storage, keys, secrets, clock,
+//! lifetimes) and the authorization-server context of a request.
+
+use std::sync::Arc;
+
+use crate::crypto::SecretBox;
+use crate::domain::{AuthServer, AuthServerKind, ORG_AUTH_SERVER_ID, Timestamp};
+use crate::keys::KeyRing;
+use crate::oauth2::OAuthError;
+use crate::store::Store;
+
+/// Token and session lifetimes, in seconds. Defaults follow Okta's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub authorization_code: i64,
+    pub access_token: i64,
+    pub id_token: i64,
+    pub refresh_token: i64,
+    pub session: i64,
+    pub login_transaction: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            authorization_code: 300,
+            access_token: 3600,
+            id_token: 3600,
+            refresh_token: 90 * 24 * 3600,
+            session: 2 * 3600,
+            login_transaction: 30 * 60,
+        }
+    }
+}
+
+/// Where "now" comes from, so tests can move time (expired codes, `max_age`).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+}
+
+pub struct Provider {
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<KeyRing>,
+    pub secrets: Arc<SecretBox>,
+    pub lifetimes: Lifetimes,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Provider {
+    pub fn new(store: Arc<dyn Store>, secrets: Arc<SecretBox>) -> Self {
+        let keys = Arc::new(KeyRing::new(store.clone(), secrets.clone()));
+        Self { store, keys, secrets, lifetimes: Lifetimes::default(), clock: Arc::new(SystemClock) }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Resolves the authorization server a request addresses (`None` = the org server) and
+    /// derives its issuer from the request's public origin (Okta's DYNAMIC issuer mode).
+    pub async fn server_context(&self, origin: &str, auth_server_id: Option<&str>) -> Result<ServerContext, OAuthError> {
+        let id = auth_server_id.unwrap_or(ORG_AUTH_SERVER_ID);
+        let server = match self.store.find_auth_server(id).await? {
+            Some(s) if auth_server_id.is_none() || s.kind == AuthServerKind::Custom => s,
+            _ => return Err(OAuthError::InvalidRequest(format!("Authorization server {id} does not exist."))),
+        };
+        Ok(ServerContext::new(origin, server))
+    }
+}
+
+/// One authorization server as seen from one public origin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerContext {
+    pub server: AuthServer,
+    /// `https://host` for the org server, `https://host/oauth2/{id}` for a custom one.
+    pub issuer: String,
+    /// The prefix of the server's `/v1/*` endpoints: `https://host/oauth2` or the custom issuer.
+    pub endpoint_base: String,
+    pub origin: String,
+}
+
+impl ServerContext {
+    pub fn new(origin: &str, server: AuthServer) -> Self {
+        let origin = origin.trim_end_matches('/').to_owned();
+        let (issuer, endpoint_base) = match server.kind {
+            AuthServerKind::Org => (origin.clone(), format!("{origin}/oauth2")),
+            AuthServerKind::Custom => {
+                let iss = format!("{origin}/oauth2/{}", server.id);
+                (iss.clone(), iss)
+            }
+        };
+        Self { server, issuer, endpoint_base, origin }
+    }
+
+    pub fn is_org(&self) -> bool {
+        self.server.kind == AuthServerKind::Org
+    }
+
+    pub fn endpoint(&self, name: &str) -> String {
+        format!("{}/v1/{name}", self.endpoint_base)
+    }
+
+    /// Access-token audience: the org server's tokens are for the org itself.
+    pub fn audience(&self) -> serde_json::Value {
+        match (self.is_org(), self.server.audiences.as_slice()) {
+            (true, _) | (false, []) => serde_json::Value::String(self.issuer.clone()),
+            (false, [one]) => serde_json::Value::String(one.clone()),
+            (false, many) => serde_json::json!(many),
+        }
+    }
+}

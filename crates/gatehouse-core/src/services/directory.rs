@@ -1,0 +1,270 @@
+//! Users, groups and app integrations.
+
+use crate::crypto::{PasswordError, hash_password, okta_id, random_token};
+use crate::domain::*;
+use crate::oauth2::client_auth::secret_context;
+use crate::provider::Provider;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// A field failed validation; `field` names it for the caller's error shape.
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{field} is already in use")]
+    Conflict { field: String },
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+impl From<StoreError> for DirectoryError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { constraint } => Self::Conflict { field: constraint },
+            StoreError::NotFound => Self::NotFound("record".into()),
+            other => Self::Store(other),
+        }
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> DirectoryError {
+    DirectoryError::Invalid { field, message: message.into() }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub login: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    /// Activate now (Okta's `activate=true`); without a password the user stays PROVISIONED.
+    pub activate: bool,
+}
+
+/// Okta's minimal password policy: at least 8 characters.
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+
+pub async fn create_user(provider: &Provider, new: NewUser) -> Result<User, DirectoryError> {
+    let login = new.login.trim().to_owned();
+    if login.len() < 5 || login.len() > 100 {
+        return Err(invalid("login", "must be 5 to 100 characters"));
+    }
+    let email = new.email.trim().to_owned();
+    if !email.contains('@') || email.len() < 5 || email.len() > 100 {
+        return Err(invalid("email", "must be a valid email address"));
+    }
+    if new.first_name.trim().is_empty() || new.first_name.len() > 50 {
+        return Err(invalid("firstName", "must be 1 to 50 characters"));
+    }
+    if new.last_name.trim().is_empty() || new.last_name.len() > 50 {
+        return Err(invalid("lastName", "must be 1 to 50 characters"));
+    }
+    let password_hash = match new.password {
+        Some(p) if p.chars().count() < MIN_PASSWORD_LENGTH => {
+            return Err(invalid("password", format!("must be at least {MIN_PASSWORD_LENGTH} characters")));
+        }
+        Some(p) => Some(hash_password(p).await?),
+        None => None,
+    };
+    let now = provider.now();
+    let status = match (new.activate, password_hash.is_some()) {
+        (true, true) => UserStatus::Active,
+        (true, false) => UserStatus::Provisioned,
+        (false, _) => UserStatus::Staged,
+    };
+    let user = User {
+        id: okta_id("00u"),
+        status,
+        login,
+        email,
+        first_name: new.first_name.trim().to_owned(),
+        last_name: new.last_name.trim().to_owned(),
+        display_name: new.display_name,
+        password_changed: password_hash.as_ref().map(|_| now),
+        password_hash,
+        created: now,
+        last_updated: now,
+        activated: (status == UserStatus::Active).then_some(now),
+        status_changed: Some(now),
+        last_login: None,
+    };
+    provider.store.create_user(&user).await?;
+    Ok(user)
+}
+
+pub async fn find_user_by_id_or_login(provider: &Provider, key: &str) -> Result<User, DirectoryError> {
+    if let Some(u) = provider.store.find_user(key).await? {
+        return Ok(u);
+    }
+    provider.store.find_user_by_login(key).await?.ok_or_else(|| DirectoryError::NotFound(format!("user {key}")))
+}
+
+pub async fn create_group(provider: &Provider, name: &str, description: &str) -> Result<Group, DirectoryError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 255 {
+        return Err(invalid("name", "must be 1 to 255 characters"));
+    }
+    let now = provider.now();
+    let group = Group {
+        id: okta_id("00g"),
+        name: name.to_owned(),
+        description: description.to_owned(),
+        group_type: GroupType::OktaGroup,
+        created: now,
+        last_updated: now,
+    };
+    provider.store.create_group(&group).await?;
+    Ok(group)
+}
+
+pub async fn find_group_by_id_or_name(provider: &Provider, key: &str) -> Result<Group, DirectoryError> {
+    if let Some(g) = provider.store.find_group(key).await? {
+        return Ok(g);
+    }
+    provider.store.find_group_by_name(key).await?.ok_or_else(|| DirectoryError::NotFound(format!("group {key}")))
+}
+
+pub async fn add_group_member(provider: &Provider, group: &Group, user: &User) -> Result<(), DirectoryError> {
+    if group.group_type == GroupType::BuiltIn {
+        return Err(invalid("groupId", "membership of a built-in group cannot be changed"));
+    }
+    provider.store.add_group_member(&group.id, &user.id).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOidcApp {
+    pub label: String,
+    pub application_type: ApplicationType,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Empty means the defaults for the application type.
+    pub grant_types: Vec<String>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    pub initiate_login_uri: Option<String>,
+    pub login_mode: Option<String>,
+}
+
+/// A created app and its client secret in clear text, which is shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedApp {
+    pub app: App,
+    pub client_secret: Option<String>,
+}
+
+/// Redirect URIs must be absolute, without fragments, and never `javascript:`/`data:`-like schemes.
+pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
+    let parsed = url::Url::parse(uri).map_err(|_| invalid(field, format!("'{uri}' is not an absolute URI")))?;
+    if parsed.fragment().is_some() {
+        return Err(invalid(field, format!("'{uri}' must not contain a fragment")));
+    }
+    let scheme = parsed.scheme();
+    if matches!(scheme, "javascript" | "data" | "vbscript" | "file") {
+        return Err(invalid(field, format!("the scheme '{scheme}' is not allowed")));
+    }
+    if matches!(scheme, "http" | "https") && parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(field, format!("'{uri}' has no host")));
+    }
+    Ok(())
+}
+
+pub async fn create_oidc_app(provider: &Provider, new: NewOidcApp) -> Result<CreatedApp, DirectoryError> {
+    let label = new.label.trim();
+    if label.is_empty() || label.len() > 100 {
+        return Err(invalid("label", "must be 1 to 100 characters"));
+    }
+    for uri in &new.redirect_uris {
+        validate_redirect_uri("redirect_uris", uri)?;
+    }
+    for uri in &new.post_logout_redirect_uris {
+        validate_redirect_uri("post_logout_redirect_uris", uri)?;
+    }
+    if let Some(uri) = &new.initiate_login_uri {
+        validate_redirect_uri("initiate_login_uri", uri)?;
+    }
+    let kind = new.application_type;
+    let grant_types = if new.grant_types.is_empty() {
+        match kind {
+            ApplicationType::Service => vec!["client_credentials".to_owned()],
+            _ => vec!["authorization_code".to_owned()],
+        }
+    } else {
+        new.grant_types.clone()
+    };
+    if grant_types.iter().any(|g| g == "authorization_code") && new.redirect_uris.is_empty() {
+        return Err(invalid("redirect_uris", "at least one sign-in redirect URI is required for the authorization_code grant"));
+    }
+    let auth_method = new.token_endpoint_auth_method.unwrap_or(match kind {
+        ApplicationType::Browser | ApplicationType::Native => TokenEndpointAuthMethod::None,
+        _ => TokenEndpointAuthMethod::ClientSecretBasic,
+    });
+    if kind == ApplicationType::Browser && auth_method != TokenEndpointAuthMethod::None {
+        return Err(invalid("token_endpoint_auth_method", "single-page apps are public clients and use 'none'"));
+    }
+    let mut response_types = Vec::new();
+    if grant_types.iter().any(|g| g == "authorization_code") {
+        response_types.push("code".to_owned());
+    }
+    if grant_types.iter().any(|g| g == "implicit") {
+        response_types.extend(["token".to_owned(), "id_token".to_owned()]);
+    }
+    let now = provider.now();
+    let id = okta_id("0oa");
+    let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| random_token(48));
+    let app = App {
+        client_id: id.clone(),
+        client_secret_sealed: secret.as_ref().map(|s| provider.secrets.seal(&secret_context(&id), s.as_bytes())),
+        id,
+        name: "oidc_client".into(),
+        label: label.to_owned(),
+        status: AppStatus::Active,
+        settings: OAuthClientSettings {
+            application_type: kind,
+            token_endpoint_auth_method: auth_method,
+            redirect_uris: new.redirect_uris,
+            post_logout_redirect_uris: new.post_logout_redirect_uris,
+            grant_types,
+            response_types,
+            login_mode: new.login_mode.unwrap_or_else(|| {
+                if new.initiate_login_uri.is_some() { "SPEC".into() } else { "DISABLED".into() }
+            }),
+            initiate_login_uri: new.initiate_login_uri,
+            pkce_required: auth_method == TokenEndpointAuthMethod::None,
+            issuer_mode: IssuerMode::Dynamic,
+        },
+        created: now,
+        last_updated: now,
+    };
+    provider.store.create_app(&app).await?;
+    Ok(CreatedApp { app, client_secret: secret })
+}
+
+pub async fn find_app_by_id_or_client_id(provider: &Provider, key: &str) -> Result<App, DirectoryError> {
+    if let Some(a) = provider.store.find_app(key).await? {
+        return Ok(a);
+    }
+    provider.store.find_app_by_client_id(key).await?.ok_or_else(|| DirectoryError::NotFound(format!("app {key}")))
+}
+
+pub async fn assign_group_to_app(provider: &Provider, app: &App, group: &Group) -> Result<(), DirectoryError> {
+    provider.store.assign_app_group(&app.id, &group.id, 0).await?;
+    Ok(())
+}
+
+pub async fn assign_user_to_app(provider: &Provider, app: &App, user: &User) -> Result<(), DirectoryError> {
+    provider.store.assign_app_user(&app.id, &user.id).await?;
+    Ok(())
+}
+
+/// The app's client secret in clear text (for the console's copy button and the CLI).
+pub fn reveal_client_secret(provider: &Provider, app: &App) -> Option<String> {
+    let sealed = app.client_secret_sealed.as_deref()?;
+    let raw = provider.secrets.open(&secret_context(&app.id), sealed).ok()?;
+    String::from_utf8(raw).ok()
+}

@@ -1,0 +1,5 @@
+//! Use cases shared by the CLI, the `/api/v1` API and the console: each caller is a thin
+//! adapter over these.
+
+pub mod bootstrap;
+pub mod directory;

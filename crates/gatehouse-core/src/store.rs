@@ -1,0 +1,169 @@
+//! Storage interfaces. Each backend (SQLite, PostgreSQL) implements all of them, and one
+//! contract test suite (in `gatehouse-store`) runs against every backend.
+//!
+//! Nodes keep no state of their own: everything a second node needs lives behind these traits.
+
+use async_trait::async_trait;
+
+use crate::domain::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint was violated; `constraint` names the field (e.g. `login`).
+    #[error("conflict on {constraint}")]
+    Conflict { constraint: String },
+    #[error("storage backend error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a cursor-paginated listing, ordered by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page<'a> {
+    /// Return records whose id sorts after this one.
+    pub after: Option<&'a str>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "login" }` when the login is taken (case-insensitive).
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn find_user(&self, id: &str) -> StoreResult<Option<User>>;
+    /// Case-insensitive match on login.
+    async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn list_users(&self, page: Page<'_>) -> StoreResult<Vec<User>>;
+    /// Removes the user, their memberships, assignments and sessions.
+    async fn delete_user(&self, id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "name" }` when the name is taken.
+    async fn create_group(&self, group: &Group) -> StoreResult<()>;
+    async fn find_group(&self, id: &str) -> StoreResult<Option<Group>>;
+    async fn find_group_by_name(&self, name: &str) -> StoreResult<Option<Group>>;
+    async fn list_groups(&self, page: Page<'_>) -> StoreResult<Vec<Group>>;
+    async fn update_group(&self, group: &Group) -> StoreResult<()>;
+    async fn delete_group(&self, id: &str) -> StoreResult<()>;
+    /// Idempotent.
+    async fn add_group_member(&self, group_id: &str, user_id: &str) -> StoreResult<()>;
+    async fn remove_group_member(&self, group_id: &str, user_id: &str) -> StoreResult<()>;
+    async fn list_group_members(&self, group_id: &str, page: Page<'_>) -> StoreResult<Vec<User>>;
+    /// Explicit memberships plus the built-in `Everyone` group.
+    async fn list_user_groups(&self, user_id: &str) -> StoreResult<Vec<Group>>;
+}
+
+#[async_trait]
+pub trait AppStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "client_id" }` when the client id is taken.
+    async fn create_app(&self, app: &App) -> StoreResult<()>;
+    async fn find_app(&self, id: &str) -> StoreResult<Option<App>>;
+    async fn find_app_by_client_id(&self, client_id: &str) -> StoreResult<Option<App>>;
+    async fn update_app(&self, app: &App) -> StoreResult<()>;
+    async fn list_apps(&self, page: Page<'_>) -> StoreResult<Vec<App>>;
+    async fn delete_app(&self, id: &str) -> StoreResult<()>;
+    /// Idempotent; `priority` orders group assignments.
+    async fn assign_app_group(&self, app_id: &str, group_id: &str, priority: i64)
+    -> StoreResult<()>;
+    async fn unassign_app_group(&self, app_id: &str, group_id: &str) -> StoreResult<()>;
+    /// Group ids assigned to the app, by priority then id.
+    async fn list_app_groups(&self, app_id: &str) -> StoreResult<Vec<String>>;
+    async fn assign_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<()>;
+    async fn unassign_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<()>;
+    async fn list_app_users(&self, app_id: &str) -> StoreResult<Vec<String>>;
+    /// True when the user is assigned directly, through a group they belong to, or through a
+    /// built-in group (which every user belongs to).
+    async fn is_user_assigned(&self, app_id: &str, user_id: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait AuthServerStore: Send + Sync {
+    async fn create_auth_server(&self, server: &AuthServer) -> StoreResult<()>;
+    async fn find_auth_server(&self, id: &str) -> StoreResult<Option<AuthServer>>;
+    async fn list_auth_servers(&self) -> StoreResult<Vec<AuthServer>>;
+    async fn update_auth_server(&self, server: &AuthServer) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn add_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+    /// Every key of the server, newest first, whatever its status.
+    async fn list_signing_keys(&self, auth_server_id: &str) -> StoreResult<Vec<SigningKey>>;
+    async fn set_signing_key_status(&self, kid: &str, status: KeyStatus) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// Returns the session only if it has not expired at `now`.
+    async fn find_session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<()>;
+
+    async fn create_login_transaction(&self, tx: &LoginTransaction) -> StoreResult<()>;
+    /// Returns the transaction only if it has not expired at `now`.
+    async fn find_login_transaction(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<LoginTransaction>>;
+    async fn delete_login_transaction(&self, id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn create_code(&self, code: &AuthCode) -> StoreResult<()>;
+    /// Atomically marks the code used at `now`. Exactly one concurrent caller gets `Redeemed`;
+    /// every later one gets `Replayed`. An expired, unused code is `NotFound`.
+    async fn redeem_code(&self, code_hash: &str, now: Timestamp) -> StoreResult<CodeRedemption>;
+
+    async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
+    async fn find_grant(&self, id: &str) -> StoreResult<Option<Grant>>;
+    /// Marks the grant, its refresh tokens and its access tokens revoked. Idempotent; a grant
+    /// that does not exist yet is recorded as revoked so it can never be created live.
+    async fn revoke_grant(&self, id: &str, now: Timestamp) -> StoreResult<()>;
+
+    async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
+    async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
+    /// Atomically sets `rotated_at` if it is unset; true when this caller did it.
+    async fn mark_refresh_token_rotated(&self, token_hash: &str, now: Timestamp)
+    -> StoreResult<bool>;
+    async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()>;
+
+    async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
+    async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
+    async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()>;
+
+    /// Deletes expired codes, transactions, sessions and tokens; returns how many rows went.
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
+}
+
+/// Small key/value settings of the installation (e.g. the encryption-key check value).
+#[async_trait]
+pub trait MetaStore: Send + Sync {
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>>;
+    async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// Everything a backend provides.
+pub trait Store:
+    UserStore + GroupStore + AppStore + AuthServerStore + KeyStore + SessionStore + TokenStore + MetaStore
+{
+}
+
+impl<T> Store for T where
+    T: UserStore
+        + GroupStore
+        + AppStore
+        + AuthServerStore
+        + KeyStore
+        + SessionStore
+        + TokenStore
+        + MetaStore
+{
+}
