@@ -93,7 +93,9 @@ impl User {
     pub fn full_name(&self) -> String {
         match &self.display_name {
             Some(d) if !d.is_empty() => d.clone(),
-            _ => format!("{} {}", self.first_name, self.last_name).trim().to_owned(),
+            _ => format!("{} {}", self.first_name, self.last_name)
+                .trim()
+                .to_owned(),
         }
     }
 }

@@ -90,7 +90,12 @@ fn rsa_thumbprint(n: &str, e: &str) -> String {
 
 impl KeyRing {
     pub fn new(store: Arc<dyn Store>, secrets: Arc<SecretBox>) -> Self {
-        Self { store, secrets, cache: RwLock::new(HashMap::new()), rng: SystemRandom::new() }
+        Self {
+            store,
+            secrets,
+            cache: RwLock::new(HashMap::new()),
+            rng: SystemRandom::new(),
+        }
     }
 
     /// Generates a 2048-bit RSA key, stores it sealed, and returns its record.
@@ -126,25 +131,43 @@ impl KeyRing {
     }
 
     /// Makes sure the server has an active key (first start).
-    pub async fn ensure_active_key(&self, auth_server_id: &str, now: Timestamp) -> Result<(), KeyError> {
+    pub async fn ensure_active_key(
+        &self,
+        auth_server_id: &str,
+        now: Timestamp,
+    ) -> Result<(), KeyError> {
         let keys = self.store.list_signing_keys(auth_server_id).await?;
         if !keys.iter().any(|k| k.status == KeyStatus::Active) {
-            self.generate_key(auth_server_id, KeyStatus::Active, now).await?;
+            self.generate_key(auth_server_id, KeyStatus::Active, now)
+                .await?;
         }
         Ok(())
     }
 
     /// Retires the active key (it stays published, for verification, until purged) and activates
     /// a new one.
-    pub async fn rotate(&self, auth_server_id: &str, now: Timestamp) -> Result<SigningKey, KeyError> {
+    pub async fn rotate(
+        &self,
+        auth_server_id: &str,
+        now: Timestamp,
+    ) -> Result<SigningKey, KeyError> {
         let keys = self.store.list_signing_keys(auth_server_id).await?;
-        let new_key = self.generate_key(auth_server_id, KeyStatus::Next, now).await?;
+        let new_key = self
+            .generate_key(auth_server_id, KeyStatus::Next, now)
+            .await?;
         for k in keys.iter().filter(|k| k.status == KeyStatus::Active) {
-            self.store.set_signing_key_status(&k.kid, KeyStatus::Expired).await?;
+            self.store
+                .set_signing_key_status(&k.kid, KeyStatus::Expired)
+                .await?;
         }
-        self.store.set_signing_key_status(&new_key.kid, KeyStatus::Active).await?;
+        self.store
+            .set_signing_key_status(&new_key.kid, KeyStatus::Active)
+            .await?;
         self.invalidate(auth_server_id);
-        Ok(SigningKey { status: KeyStatus::Active, ..new_key })
+        Ok(SigningKey {
+            status: KeyStatus::Active,
+            ..new_key
+        })
     }
 
     pub fn invalidate(&self, auth_server_id: &str) {
@@ -155,7 +178,10 @@ impl KeyRing {
 
     fn cached(&self, auth_server_id: &str) -> Option<Arc<LoadedKeySet>> {
         let cache = self.cache.read().ok()?;
-        cache.get(auth_server_id).filter(|s| s.loaded_at.elapsed() < CACHE_TTL).cloned()
+        cache
+            .get(auth_server_id)
+            .filter(|s| s.loaded_at.elapsed() < CACHE_TTL)
+            .cloned()
     }
 
     async fn key_set(&self, auth_server_id: &str) -> Result<Arc<LoadedKeySet>, KeyError> {
@@ -170,26 +196,41 @@ impl KeyRing {
         let mut keys = Vec::with_capacity(records.len());
         let mut active = None;
         for rec in records {
-            let jwk: Value = serde_json::from_str(&rec.public_jwk).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+            let jwk: Value = serde_json::from_str(&rec.public_jwk)
+                .map_err(|e| KeyError::Corrupt(e.to_string()))?;
             let (Some(n), Some(e)) = (jwk["n"].as_str(), jwk["e"].as_str()) else {
                 return Err(KeyError::Corrupt(format!("key {} lacks n or e", rec.kid)));
             };
-            let decoding = DecodingKey::from_rsa_components(n, e).map_err(|e| KeyError::Corrupt(e.to_string()))?;
+            let decoding = DecodingKey::from_rsa_components(n, e)
+                .map_err(|e| KeyError::Corrupt(e.to_string()))?;
             let is_active = rec.status == KeyStatus::Active && active.is_none();
             let pair = if is_active {
-                let der = self.secrets.open(&sealing_context(&rec.kid), &rec.private_key_sealed)?;
+                let der = self
+                    .secrets
+                    .open(&sealing_context(&rec.kid), &rec.private_key_sealed)?;
                 Some(RsaKeyPair::from_pkcs8(&der).map_err(|e| KeyError::Corrupt(e.to_string()))?)
             } else {
                 None
             };
-            let loaded = Arc::new(LoadedKey { kid: rec.kid.clone(), pair, decoding, jwk });
+            let loaded = Arc::new(LoadedKey {
+                kid: rec.kid.clone(),
+                pair,
+                decoding,
+                jwk,
+            });
             if is_active {
                 active = Some(loaded.clone());
             }
             keys.push(loaded);
         }
-        let jwks = Arc::new(json!({ "keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() }));
-        let set = Arc::new(LoadedKeySet { loaded_at: Instant::now(), active, keys, jwks });
+        let jwks =
+            Arc::new(json!({ "keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() }));
+        let set = Arc::new(LoadedKeySet {
+            loaded_at: Instant::now(),
+            active,
+            keys,
+            jwks,
+        });
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(auth_server_id.to_owned(), set.clone());
         }
@@ -202,10 +243,20 @@ impl KeyRing {
     }
 
     /// Signs `claims` as a compact JWS with header `{"kid","alg":"RS256"}` (Okta sends no `typ`).
-    pub async fn sign<C: Serialize>(&self, auth_server_id: &str, claims: &C) -> Result<String, KeyError> {
+    pub async fn sign<C: Serialize>(
+        &self,
+        auth_server_id: &str,
+        claims: &C,
+    ) -> Result<String, KeyError> {
         let set = self.key_set(auth_server_id).await?;
-        let key = set.active.as_ref().ok_or_else(|| KeyError::NoActiveKey(auth_server_id.to_owned()))?;
-        let pair = key.pair.as_ref().ok_or_else(|| KeyError::NoActiveKey(auth_server_id.to_owned()))?;
+        let key = set
+            .active
+            .as_ref()
+            .ok_or_else(|| KeyError::NoActiveKey(auth_server_id.to_owned()))?;
+        let pair = key
+            .pair
+            .as_ref()
+            .ok_or_else(|| KeyError::NoActiveKey(auth_server_id.to_owned()))?;
         let header = json!({"kid": key.kid, "alg": "RS256"});
         let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Signing)?;
         let mut out = String::with_capacity(1024);
@@ -213,7 +264,8 @@ impl KeyRing {
         out.push('.');
         out.push_str(&URL_SAFE_NO_PAD.encode(payload));
         let mut sig = vec![0u8; pair.public_modulus_len()];
-        pair.sign(&RSA_PKCS1_SHA256, &self.rng, out.as_bytes(), &mut sig).map_err(|_| KeyError::Signing)?;
+        pair.sign(&RSA_PKCS1_SHA256, &self.rng, out.as_bytes(), &mut sig)
+            .map_err(|_| KeyError::Signing)?;
         out.push('.');
         out.push_str(&URL_SAFE_NO_PAD.encode(sig));
         Ok(out)
@@ -226,22 +278,41 @@ impl KeyRing {
     }
 
     /// As [`Self::verify`] but accepts an expired token: OIDC logout takes expired ID token hints.
-    pub async fn verify_ignoring_expiry(&self, auth_server_id: &str, token: &str) -> Result<Value, TokenRejected> {
+    pub async fn verify_ignoring_expiry(
+        &self,
+        auth_server_id: &str,
+        token: &str,
+    ) -> Result<Value, TokenRejected> {
         self.verify_with(auth_server_id, token, false).await
     }
 
-    async fn verify_with(&self, auth_server_id: &str, token: &str, check_exp: bool) -> Result<Value, TokenRejected> {
+    async fn verify_with(
+        &self,
+        auth_server_id: &str,
+        token: &str,
+        check_exp: bool,
+    ) -> Result<Value, TokenRejected> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejected::Malformed)?;
         if header.alg != Algorithm::RS256 {
             return Err(TokenRejected::Algorithm);
         }
         let kid = header.kid.ok_or(TokenRejected::UnknownKey)?;
-        let mut set = self.key_set(auth_server_id).await.map_err(|_| TokenRejected::UnknownKey)?;
+        let mut set = self
+            .key_set(auth_server_id)
+            .await
+            .map_err(|_| TokenRejected::UnknownKey)?;
         if !set.keys.iter().any(|k| k.kid == kid) {
             // A key rotated on another node: read the database once more.
-            set = self.load(auth_server_id).await.map_err(|_| TokenRejected::UnknownKey)?;
+            set = self
+                .load(auth_server_id)
+                .await
+                .map_err(|_| TokenRejected::UnknownKey)?;
         }
-        let key = set.keys.iter().find(|k| k.kid == kid).ok_or(TokenRejected::UnknownKey)?;
+        let key = set
+            .keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or(TokenRejected::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.validate_aud = false;
         validation.leeway = 0;

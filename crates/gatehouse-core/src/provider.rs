@@ -57,7 +57,13 @@ pub struct Provider {
 impl Provider {
     pub fn new(store: Arc<dyn Store>, secrets: Arc<SecretBox>) -> Self {
         let keys = Arc::new(KeyRing::new(store.clone(), secrets.clone()));
-        Self { store, keys, secrets, lifetimes: Lifetimes::default(), clock: Arc::new(SystemClock) }
+        Self {
+            store,
+            keys,
+            secrets,
+            lifetimes: Lifetimes::default(),
+            clock: Arc::new(SystemClock),
+        }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -66,11 +72,19 @@ impl Provider {
 
     /// Resolves the authorization server a request addresses (`None` = the org server) and
     /// derives its issuer from the request's public origin (Okta's DYNAMIC issuer mode).
-    pub async fn server_context(&self, origin: &str, auth_server_id: Option<&str>) -> Result<ServerContext, OAuthError> {
+    pub async fn server_context(
+        &self,
+        origin: &str,
+        auth_server_id: Option<&str>,
+    ) -> Result<ServerContext, OAuthError> {
         let id = auth_server_id.unwrap_or(ORG_AUTH_SERVER_ID);
         let server = match self.store.find_auth_server(id).await? {
             Some(s) if auth_server_id.is_none() || s.kind == AuthServerKind::Custom => s,
-            _ => return Err(OAuthError::InvalidRequest(format!("Authorization server {id} does not exist."))),
+            _ => {
+                return Err(OAuthError::InvalidRequest(format!(
+                    "Authorization server {id} does not exist."
+                )));
+            }
         };
         Ok(ServerContext::new(origin, server))
     }
@@ -97,7 +111,12 @@ impl ServerContext {
                 (iss.clone(), iss)
             }
         };
-        Self { server, issuer, endpoint_base, origin }
+        Self {
+            server,
+            issuer,
+            endpoint_base,
+            origin,
+        }
     }
 
     pub fn is_org(&self) -> bool {

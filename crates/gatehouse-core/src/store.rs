@@ -68,8 +68,12 @@ pub trait AppStore: Send + Sync {
     async fn list_apps(&self, page: Page<'_>) -> StoreResult<Vec<App>>;
     async fn delete_app(&self, id: &str) -> StoreResult<()>;
     /// Idempotent; `priority` orders group assignments.
-    async fn assign_app_group(&self, app_id: &str, group_id: &str, priority: i64)
-    -> StoreResult<()>;
+    async fn assign_app_group(
+        &self,
+        app_id: &str,
+        group_id: &str,
+        priority: i64,
+    ) -> StoreResult<()>;
     async fn unassign_app_group(&self, app_id: &str, group_id: &str) -> StoreResult<()>;
     /// Group ids assigned to the app, by priority then id.
     async fn list_app_groups(&self, app_id: &str) -> StoreResult<Vec<String>>;
@@ -131,8 +135,11 @@ pub trait TokenStore: Send + Sync {
     async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
     /// Atomically sets `rotated_at` if it is unset; true when this caller did it.
-    async fn mark_refresh_token_rotated(&self, token_hash: &str, now: Timestamp)
-    -> StoreResult<bool>;
+    async fn mark_refresh_token_rotated(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()>;
 
     async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
@@ -152,7 +159,14 @@ pub trait MetaStore: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    UserStore + GroupStore + AppStore + AuthServerStore + KeyStore + SessionStore + TokenStore + MetaStore
+    UserStore
+    + GroupStore
+    + AppStore
+    + AuthServerStore
+    + KeyStore
+    + SessionStore
+    + TokenStore
+    + MetaStore
 {
 }
 

@@ -1,1 +1,52 @@
+//! Gatehouse's HTTP layer. Handlers are thin: they parse the request, call the engine in
+//! `gatehouse-core`, and map the outcome (all error mapping lives in `error.rs`).
+#![forbid(unsafe_code)]
 
+mod cookies;
+mod error;
+mod origin;
+mod routes;
+mod views;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
+use gatehouse_core::Provider;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// How the server sees the outside world.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// The public base URL (e.g. `https://id.example.com`); when unset it is derived per request.
+    pub public_url: Option<String>,
+    /// Peers whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub provider: Arc<Provider>,
+    pub config: Arc<WebConfig>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::well_known::router())
+        .merge(routes::oauth2::router())
+        .merge(routes::login::router())
+        .merge(routes::home::router())
+        .fallback(routes::home::not_found)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

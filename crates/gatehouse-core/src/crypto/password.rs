@@ -11,7 +11,8 @@ pub enum PasswordError {
 
 /// OWASP's first recommended argon2id configuration: m = 19 MiB, t = 2, p = 1.
 fn argon2() -> Result<Argon2<'static>, PasswordError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let params =
+        Params::new(19 * 1024, 2, 1, None).map_err(|e| PasswordError::Hash(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -20,7 +21,8 @@ pub async fn hash_password(password: String) -> Result<String, PasswordError> {
     tokio::task::spawn_blocking(move || {
         let mut salt_bytes = [0u8; 16];
         rand::Rng::fill(&mut rand::rng(), &mut salt_bytes);
-        let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| PasswordError::Hash(e.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt_bytes).map_err(|e| PasswordError::Hash(e.to_string()))?;
         argon2()?
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -35,12 +37,17 @@ pub async fn hash_password(password: String) -> Result<String, PasswordError> {
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9n7hYWJbZ0FjXxpOVdSbQ6XzCwPfb8RQmTb1vI1xXUw";
 
 /// Verifies on a blocking thread. `hash = None` verifies against a dummy so timing is the same.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, PasswordError> {
+pub async fn verify_password(
+    password: String,
+    hash: Option<String>,
+) -> Result<bool, PasswordError> {
     tokio::task::spawn_blocking(move || {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&hash).map_err(|e| PasswordError::Hash(e.to_string()))?;
-        let ok = argon2()?.verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = argon2()?
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(real && ok)
     })
     .await
@@ -53,10 +60,24 @@ mod tests {
 
     #[tokio::test]
     async fn hash_then_verify() {
-        let h = hash_password("correct horse".into()).await.unwrap_or_default();
+        let h = hash_password("correct horse".into())
+            .await
+            .unwrap_or_default();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_password("correct horse".into(), Some(h.clone())).await.unwrap_or(false));
-        assert!(!verify_password("wrong".into(), Some(h)).await.unwrap_or(true));
-        assert!(!verify_password("anything".into(), None).await.unwrap_or(true));
+        assert!(
+            verify_password("correct horse".into(), Some(h.clone()))
+                .await
+                .unwrap_or(false)
+        );
+        assert!(
+            !verify_password("wrong".into(), Some(h))
+                .await
+                .unwrap_or(true)
+        );
+        assert!(
+            !verify_password("anything".into(), None)
+                .await
+                .unwrap_or(true)
+        );
     }
 }

@@ -41,7 +41,10 @@ mod tests {
     fn tokens_are_url_safe_and_unique() {
         let t = random_token(32);
         assert_eq!(t.len(), 43);
-        assert!(t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(t, random_token(32));
     }
 }

@@ -37,9 +37,13 @@ impl SecretBox {
     }
 
     pub fn from_base64(key_b64: &str) -> Result<Self, SecretBoxError> {
-        let raw = STANDARD.decode(key_b64.trim()).map_err(|_| SecretBoxError::BadKey)?;
+        let raw = STANDARD
+            .decode(key_b64.trim())
+            .map_err(|_| SecretBoxError::BadKey)?;
         let unbound = UnboundKey::new(&AES_256_GCM, &raw).map_err(|_| SecretBoxError::BadKey)?;
-        Ok(Self { key: LessSafeKey::new(unbound) })
+        Ok(Self {
+            key: LessSafeKey::new(unbound),
+        })
     }
 
     /// `v1.` + base64url(nonce ‖ ciphertext ‖ tag). `context` is bound as associated data so a
@@ -52,7 +56,11 @@ impl SecretBox {
         // aws-lc, and an empty value is then detected on open.
         if self
             .key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut buf)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut buf,
+            )
             .is_err()
         {
             buf.clear();
@@ -63,13 +71,18 @@ impl SecretBox {
     }
 
     pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, SecretBoxError> {
-        let body = sealed.strip_prefix(VERSION_PREFIX).ok_or(SecretBoxError::Malformed)?;
-        let raw = URL_SAFE_NO_PAD.decode(body).map_err(|_| SecretBoxError::Malformed)?;
+        let body = sealed
+            .strip_prefix(VERSION_PREFIX)
+            .ok_or(SecretBoxError::Malformed)?;
+        let raw = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| SecretBoxError::Malformed)?;
         if raw.len() < NONCE_LEN + AES_256_GCM.tag_len() {
             return Err(SecretBoxError::Malformed);
         }
         let (nonce, ct) = raw.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SecretBoxError::Malformed)?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce).map_err(|_| SecretBoxError::Malformed)?;
         let mut buf = ct.to_vec();
         let plain = self
             .key
@@ -88,10 +101,19 @@ mod tests {
         let b = SecretBox::from_base64(&SecretBox::generate_key())?;
         let sealed = b.seal("app:1", b"s3cret");
         assert_eq!(b.open("app:1", &sealed)?, b"s3cret");
-        assert!(matches!(b.open("app:2", &sealed), Err(SecretBoxError::WrongKey)));
+        assert!(matches!(
+            b.open("app:2", &sealed),
+            Err(SecretBoxError::WrongKey)
+        ));
         let other = SecretBox::from_base64(&SecretBox::generate_key())?;
-        assert!(matches!(other.open("app:1", &sealed), Err(SecretBoxError::WrongKey)));
-        assert!(matches!(b.open("app:1", "garbage"), Err(SecretBoxError::Malformed)));
+        assert!(matches!(
+            other.open("app:1", &sealed),
+            Err(SecretBoxError::WrongKey)
+        ));
+        assert!(matches!(
+            b.open("app:1", "garbage"),
+            Err(SecretBoxError::Malformed)
+        ));
         Ok(())
     }
 }

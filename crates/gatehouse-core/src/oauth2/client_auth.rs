@@ -40,34 +40,53 @@ impl ClientCredentials {
 }
 
 fn form_urlencoded_decode(s: &str) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={}", s.replace('&', "%26"))).ok()?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(&format!("v={}", s.replace('&', "%26"))).ok()?;
     pairs.into_iter().next().map(|(_, v)| v)
 }
 
 fn bad_client() -> OAuthError {
-    OAuthError::InvalidClient("Client authentication failed. Either the client or the client credentials are invalid.".into())
+    OAuthError::InvalidClient(
+        "Client authentication failed. Either the client or the client credentials are invalid."
+            .into(),
+    )
 }
 
 /// Identifies and authenticates the client. Public clients (`none`) are identified by id only.
-pub async fn authenticate(provider: &Provider, creds: &ClientCredentials) -> Result<App, OAuthError> {
-    let kinds = [creds.basic.is_some(), creds.form_client_secret.is_some(), creds.client_assertion.is_some()];
+pub async fn authenticate(
+    provider: &Provider,
+    creds: &ClientCredentials,
+) -> Result<App, OAuthError> {
+    let kinds = [
+        creds.basic.is_some(),
+        creds.form_client_secret.is_some(),
+        creds.client_assertion.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(OAuthError::InvalidRequest(
             "Can't supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body.".into(),
         ));
     }
     if creds.client_assertion.is_some() || creds.client_assertion_type.is_some() {
-        return Err(OAuthError::InvalidClient("Client assertions are not supported for this client.".into()));
+        return Err(OAuthError::InvalidClient(
+            "Client assertions are not supported for this client.".into(),
+        ));
     }
     let (client_id, secret) = match (&creds.basic, &creds.form_client_id) {
         (Some((id, secret)), form_id) => {
             if form_id.as_ref().is_some_and(|f| f != id) {
-                return Err(OAuthError::InvalidRequest("The client_id in the body does not match the Authorization header.".into()));
+                return Err(OAuthError::InvalidRequest(
+                    "The client_id in the body does not match the Authorization header.".into(),
+                ));
             }
             (id.clone(), secret.clone())
         }
         (None, Some(id)) => (id.clone(), creds.form_client_secret.clone()),
-        (None, None) => return Err(OAuthError::InvalidClient("No client credentials found.".into())),
+        (None, None) => {
+            return Err(OAuthError::InvalidClient(
+                "No client credentials found.".into(),
+            ));
+        }
     };
     let app = provider.store.find_app_by_client_id(&client_id).await?;
     let Some(app) = app.filter(|a| a.status == AppStatus::Active) else {
@@ -81,10 +100,19 @@ pub async fn authenticate(provider: &Provider, creds: &ClientCredentials) -> Res
         TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost => {
             let presented = secret.ok_or_else(bad_client)?;
             let stored = app.client_secret_sealed.as_deref().ok_or_else(bad_client)?;
-            let expected = provider.secrets.open(&secret_context(&app.id), stored).map_err(OAuthError::internal)?;
-            if constant_time_eq(presented.as_bytes(), &expected) { Ok(app) } else { Err(bad_client()) }
+            let expected = provider
+                .secrets
+                .open(&secret_context(&app.id), stored)
+                .map_err(OAuthError::internal)?;
+            if constant_time_eq(presented.as_bytes(), &expected) {
+                Ok(app)
+            } else {
+                Err(bad_client())
+            }
         }
-        TokenEndpointAuthMethod::ClientSecretJwt | TokenEndpointAuthMethod::PrivateKeyJwt => Err(bad_client()),
+        TokenEndpointAuthMethod::ClientSecretJwt | TokenEndpointAuthMethod::PrivateKeyJwt => {
+            Err(bad_client())
+        }
     }
 }
 
@@ -100,9 +128,15 @@ mod tests {
     #[test]
     fn basic_header_forms() {
         let enc = STANDARD.encode("abc:s3cr%2Bt");
-        assert_eq!(ClientCredentials::parse_basic(&format!("Basic {enc}")), Some(("abc".into(), Some("s3cr+t".into()))));
+        assert_eq!(
+            ClientCredentials::parse_basic(&format!("Basic {enc}")),
+            Some(("abc".into(), Some("s3cr+t".into())))
+        );
         let id_only = STANDARD.encode("abc");
-        assert_eq!(ClientCredentials::parse_basic(&format!("basic {id_only}")), Some(("abc".into(), None)));
+        assert_eq!(
+            ClientCredentials::parse_basic(&format!("basic {id_only}")),
+            Some(("abc".into(), None))
+        );
         assert_eq!(ClientCredentials::parse_basic("Bearer x"), None);
         assert_eq!(ClientCredentials::parse_basic("Basic !!!"), None);
     }

@@ -42,13 +42,28 @@ fn invalid_token() -> OAuthError {
 }
 
 /// A live access token of this server: good signature, this issuer, unexpired, not revoked.
-pub async fn validate_access_token(provider: &Provider, server: &ServerContext, token: &str) -> Result<Value, OAuthError> {
-    let claims = provider.keys.verify(&server.server.id, token).await.map_err(|_| invalid_token())?;
+pub async fn validate_access_token(
+    provider: &Provider,
+    server: &ServerContext,
+    token: &str,
+) -> Result<Value, OAuthError> {
+    let claims = provider
+        .keys
+        .verify(&server.server.id, token)
+        .await
+        .map_err(|_| invalid_token())?;
     if claims["iss"].as_str() != Some(server.issuer.as_str()) {
         return Err(invalid_token());
     }
-    let jti = claims["jti"].as_str().filter(|j| j.starts_with("AT.")).ok_or_else(invalid_token)?;
-    let record = provider.store.find_access_token(jti).await?.ok_or_else(invalid_token)?;
+    let jti = claims["jti"]
+        .as_str()
+        .filter(|j| j.starts_with("AT."))
+        .ok_or_else(invalid_token)?;
+    let record = provider
+        .store
+        .find_access_token(jti)
+        .await?
+        .ok_or_else(invalid_token)?;
     if record.revoked_at.is_some() {
         return Err(invalid_token());
     }
@@ -65,7 +80,12 @@ pub async fn introspect(
     let token = params.token()?;
     if let Ok(claims) = validate_access_token(provider, server, token).await {
         if claims["cid"].as_str() == Some(app.client_id.as_str()) {
-            let scope = claims["scp"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "));
+            let scope = claims["scp"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
             let mut out = json!({
                 "active": true, "token_type": "Bearer", "scope": scope, "client_id": claims["cid"],
                 "username": claims["sub"], "exp": claims["exp"], "iat": claims["iat"], "sub": claims["sub"],
@@ -79,12 +99,18 @@ pub async fn introspect(
         return Ok(json!({"active": false}));
     }
     let now = provider.now();
-    if let Some(rt) = provider.store.find_refresh_token(&sha256_b64url(token)).await? {
+    if let Some(rt) = provider
+        .store
+        .find_refresh_token(&sha256_b64url(token))
+        .await?
+    {
         let grant = provider.store.find_grant(&rt.grant_id).await?;
         let live = rt.client_id == app.client_id
             && rt.revoked_at.is_none()
             && rt.expires_at > now
-            && grant.as_ref().is_some_and(|g| g.revoked_at.is_none() && g.auth_server_id == server.server.id);
+            && grant
+                .as_ref()
+                .is_some_and(|g| g.revoked_at.is_none() && g.auth_server_id == server.server.id);
         if live {
             let user = match grant.as_ref().and_then(|g| g.user_id.clone()) {
                 Some(uid) => provider.store.find_user(&uid).await?,

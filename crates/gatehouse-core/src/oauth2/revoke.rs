@@ -24,7 +24,11 @@ pub async fn revoke(
         }
         return Ok(());
     }
-    if let Some(rt) = provider.store.find_refresh_token(&sha256_b64url(token)).await? {
+    if let Some(rt) = provider
+        .store
+        .find_refresh_token(&sha256_b64url(token))
+        .await?
+    {
         if rt.client_id == app.client_id {
             // Revoking a refresh token ends its whole grant, access tokens included (RFC 7009 §2.1).
             provider.store.revoke_grant(&rt.grant_id, now).await?;

@@ -2,8 +2,16 @@
 
 /// Scopes every Gatehouse authorization server accepts (Okta's org server set; custom servers
 /// ship the same system scopes).
-pub const SYSTEM_SCOPES: &[&str] =
-    &["openid", "profile", "email", "address", "phone", "offline_access", "groups", "device_sso"];
+pub const SYSTEM_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+    "groups",
+    "device_sso",
+];
 
 pub const OPENID: &str = "openid";
 pub const OFFLINE_ACCESS: &str = "offline_access";

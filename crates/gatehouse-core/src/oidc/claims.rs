@@ -25,7 +25,14 @@ pub fn userinfo_claims(user: &User, groups: &[Group], scopes: &[String]) -> Map<
         out.insert("preferred_username".into(), json!(user.login));
         out.insert("given_name".into(), json!(user.first_name));
         out.insert("family_name".into(), json!(user.last_name));
-        out.insert("nickname".into(), json!(user.display_name.clone().unwrap_or_else(|| user.first_name.clone())));
+        out.insert(
+            "nickname".into(),
+            json!(
+                user.display_name
+                    .clone()
+                    .unwrap_or_else(|| user.first_name.clone())
+            ),
+        );
         out.insert("locale".into(), json!("en_US"));
         out.insert("zoneinfo".into(), json!("America/Los_Angeles"));
         out.insert("updated_at".into(), json!(user.last_updated));
@@ -35,7 +42,10 @@ pub fn userinfo_claims(user: &User, groups: &[Group], scopes: &[String]) -> Map<
         out.insert("email_verified".into(), json!(true));
     }
     if scope::has(scopes, "groups") {
-        out.insert("groups".into(), json!(groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>()));
+        out.insert(
+            "groups".into(),
+            json!(groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>()),
+        );
     }
     out
 }

@@ -56,7 +56,9 @@ pub fn authorization_server_metadata(server: &ServerContext) -> Value {
         obj.remove("id_token_signing_alg_values_supported");
         obj.insert(
             "claims_supported".into(),
-            json!(["ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"]),
+            json!([
+                "ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"
+            ]),
         );
     }
     doc

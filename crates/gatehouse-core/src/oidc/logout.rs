@@ -30,7 +30,10 @@ pub async fn logout(
     params: LogoutParams,
     session_cookie: Option<&str>,
 ) -> Result<LogoutOutcome, OAuthError> {
-    let redirect = match (params.id_token_hint.as_deref().filter(|s| !s.is_empty()), params.post_logout_redirect_uri.as_deref()) {
+    let redirect = match (
+        params.id_token_hint.as_deref().filter(|s| !s.is_empty()),
+        params.post_logout_redirect_uri.as_deref(),
+    ) {
         (None, None) => None,
         (None, Some(_)) => {
             return Err(OAuthError::InvalidRequest(
@@ -42,16 +45,27 @@ pub async fn logout(
                 .keys
                 .verify_ignoring_expiry(&server.server.id, hint)
                 .await
-                .map_err(|_| OAuthError::InvalidRequest("The 'id_token_hint' parameter is not a valid ID token.".into()))?;
+                .map_err(|_| {
+                    OAuthError::InvalidRequest(
+                        "The 'id_token_hint' parameter is not a valid ID token.".into(),
+                    )
+                })?;
             if claims["iss"].as_str() != Some(server.issuer.as_str()) {
-                return Err(OAuthError::InvalidRequest("The 'id_token_hint' was issued by another authorization server.".into()));
+                return Err(OAuthError::InvalidRequest(
+                    "The 'id_token_hint' was issued by another authorization server.".into(),
+                ));
             }
             match uri {
                 None => None,
                 Some(uri) => {
                     let client_id = claims["aud"].as_str().unwrap_or_default();
                     let app = provider.store.find_app_by_client_id(client_id).await?;
-                    let registered = app.is_some_and(|a| a.settings.post_logout_redirect_uris.iter().any(|u| u == uri));
+                    let registered = app.is_some_and(|a| {
+                        a.settings
+                            .post_logout_redirect_uris
+                            .iter()
+                            .any(|u| u == uri)
+                    });
                     if !registered {
                         return Err(OAuthError::InvalidRequest(format!(
                             "The 'post_logout_redirect_uri' parameter must be a Logout redirect URI in the client app settings: {uri}"
@@ -68,7 +82,10 @@ pub async fn logout(
             let location = match &params.state {
                 Some(state) => {
                     let sep = if uri.contains('?') { '&' } else { '?' };
-                    format!("{uri}{sep}{}", serde_urlencoded::to_string([("state", state)]).unwrap_or_default())
+                    format!(
+                        "{uri}{sep}{}",
+                        serde_urlencoded::to_string([("state", state)]).unwrap_or_default()
+                    )
                 }
                 None => uri,
             };

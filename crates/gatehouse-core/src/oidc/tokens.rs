@@ -29,7 +29,9 @@ pub struct TokenResponse {
 pub enum RefreshPlan {
     None,
     /// Mint a new refresh token expiring at the given time.
-    Issue { expires_at: i64 },
+    Issue {
+        expires_at: i64,
+    },
     /// Hand back the token the client presented (static refresh tokens).
     Reuse(String),
 }
@@ -71,8 +73,17 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
     if let Some(auth_time) = req.grant.auth_time {
         at.insert("auth_time".into(), json!(auth_time));
     }
-    at.insert("sub".into(), json!(req.user.map_or(req.app.client_id.as_str(), |u| u.login.as_str())));
-    let access_token = provider.keys.sign(auth_server_id, &Value::Object(at)).await?;
+    at.insert(
+        "sub".into(),
+        json!(
+            req.user
+                .map_or(req.app.client_id.as_str(), |u| u.login.as_str())
+        ),
+    );
+    let access_token = provider
+        .keys
+        .sign(auth_server_id, &Value::Object(at))
+        .await?;
     provider
         .store
         .record_access_token(&AccessTokenRecord {
@@ -104,7 +115,12 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
             }
             id.insert("at_hash".into(), json!(at_hash(&access_token)));
             claims::id_token_profile_claims(user, scopes, &mut id);
-            Some(provider.keys.sign(auth_server_id, &Value::Object(id)).await?)
+            Some(
+                provider
+                    .keys
+                    .sign(auth_server_id, &Value::Object(id))
+                    .await?,
+            )
         }
         _ => None,
     };

@@ -30,15 +30,35 @@ const KEY_CHECK_PLAINTEXT: &[u8] = b"gatehouse";
 pub async fn bootstrap(provider: &Provider) -> Result<(), BootstrapError> {
     match provider.store.get_meta(KEY_CHECK_META).await? {
         Some(sealed) => {
-            let opened = provider.secrets.open(KEY_CHECK_META, &sealed).map_err(|_| BootstrapError::WrongEncryptionKey)?;
+            let opened = provider
+                .secrets
+                .open(KEY_CHECK_META, &sealed)
+                .map_err(|_| BootstrapError::WrongEncryptionKey)?;
             if opened != KEY_CHECK_PLAINTEXT {
                 return Err(BootstrapError::WrongEncryptionKey);
             }
         }
-        None => provider.store.set_meta(KEY_CHECK_META, &provider.secrets.seal(KEY_CHECK_META, KEY_CHECK_PLAINTEXT)).await?,
+        None => {
+            provider
+                .store
+                .set_meta(
+                    KEY_CHECK_META,
+                    &provider.secrets.seal(KEY_CHECK_META, KEY_CHECK_PLAINTEXT),
+                )
+                .await?
+        }
     }
     let now = provider.now();
-    ensure_server(provider, ORG_AUTH_SERVER_ID, AuthServerKind::Org, "Org Authorization Server", "", vec![], now).await?;
+    ensure_server(
+        provider,
+        ORG_AUTH_SERVER_ID,
+        AuthServerKind::Org,
+        "Org Authorization Server",
+        "",
+        vec![],
+        now,
+    )
+    .await?;
     ensure_server(
         provider,
         DEFAULT_AUTH_SERVER_ID,
@@ -64,7 +84,9 @@ pub async fn bootstrap(provider: &Provider) -> Result<(), BootstrapError> {
             Err(e) => return Err(e.into()),
         }
     }
-    org_id(provider).await.map_err(|e| BootstrapError::Other(e.to_string()))?;
+    org_id(provider)
+        .await
+        .map_err(|e| BootstrapError::Other(e.to_string()))?;
     Ok(())
 }
 

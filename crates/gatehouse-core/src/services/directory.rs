@@ -10,7 +10,10 @@ use crate::store::StoreError;
 pub enum DirectoryError {
     /// A field failed validation; `field` names it for the caller's error shape.
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0} not found")]
     NotFound(String),
     #[error("{field} is already in use")]
@@ -32,7 +35,10 @@ impl From<StoreError> for DirectoryError {
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> DirectoryError {
-    DirectoryError::Invalid { field, message: message.into() }
+    DirectoryError::Invalid {
+        field,
+        message: message.into(),
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -67,7 +73,10 @@ pub async fn create_user(provider: &Provider, new: NewUser) -> Result<User, Dire
     }
     let password_hash = match new.password {
         Some(p) if p.chars().count() < MIN_PASSWORD_LENGTH => {
-            return Err(invalid("password", format!("must be at least {MIN_PASSWORD_LENGTH} characters")));
+            return Err(invalid(
+                "password",
+                format!("must be at least {MIN_PASSWORD_LENGTH} characters"),
+            ));
         }
         Some(p) => Some(hash_password(p).await?),
         None => None,
@@ -98,14 +107,25 @@ pub async fn create_user(provider: &Provider, new: NewUser) -> Result<User, Dire
     Ok(user)
 }
 
-pub async fn find_user_by_id_or_login(provider: &Provider, key: &str) -> Result<User, DirectoryError> {
+pub async fn find_user_by_id_or_login(
+    provider: &Provider,
+    key: &str,
+) -> Result<User, DirectoryError> {
     if let Some(u) = provider.store.find_user(key).await? {
         return Ok(u);
     }
-    provider.store.find_user_by_login(key).await?.ok_or_else(|| DirectoryError::NotFound(format!("user {key}")))
+    provider
+        .store
+        .find_user_by_login(key)
+        .await?
+        .ok_or_else(|| DirectoryError::NotFound(format!("user {key}")))
 }
 
-pub async fn create_group(provider: &Provider, name: &str, description: &str) -> Result<Group, DirectoryError> {
+pub async fn create_group(
+    provider: &Provider,
+    name: &str,
+    description: &str,
+) -> Result<Group, DirectoryError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 255 {
         return Err(invalid("name", "must be 1 to 255 characters"));
@@ -123,16 +143,30 @@ pub async fn create_group(provider: &Provider, name: &str, description: &str) ->
     Ok(group)
 }
 
-pub async fn find_group_by_id_or_name(provider: &Provider, key: &str) -> Result<Group, DirectoryError> {
+pub async fn find_group_by_id_or_name(
+    provider: &Provider,
+    key: &str,
+) -> Result<Group, DirectoryError> {
     if let Some(g) = provider.store.find_group(key).await? {
         return Ok(g);
     }
-    provider.store.find_group_by_name(key).await?.ok_or_else(|| DirectoryError::NotFound(format!("group {key}")))
+    provider
+        .store
+        .find_group_by_name(key)
+        .await?
+        .ok_or_else(|| DirectoryError::NotFound(format!("group {key}")))
 }
 
-pub async fn add_group_member(provider: &Provider, group: &Group, user: &User) -> Result<(), DirectoryError> {
+pub async fn add_group_member(
+    provider: &Provider,
+    group: &Group,
+    user: &User,
+) -> Result<(), DirectoryError> {
     if group.group_type == GroupType::BuiltIn {
-        return Err(invalid("groupId", "membership of a built-in group cannot be changed"));
+        return Err(invalid(
+            "groupId",
+            "membership of a built-in group cannot be changed",
+        ));
     }
     provider.store.add_group_member(&group.id, &user.id).await?;
     Ok(())
@@ -160,13 +194,20 @@ pub struct CreatedApp {
 
 /// Redirect URIs must be absolute, without fragments, and never `javascript:`/`data:`-like schemes.
 pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
-    let parsed = url::Url::parse(uri).map_err(|_| invalid(field, format!("'{uri}' is not an absolute URI")))?;
+    let parsed = url::Url::parse(uri)
+        .map_err(|_| invalid(field, format!("'{uri}' is not an absolute URI")))?;
     if parsed.fragment().is_some() {
-        return Err(invalid(field, format!("'{uri}' must not contain a fragment")));
+        return Err(invalid(
+            field,
+            format!("'{uri}' must not contain a fragment"),
+        ));
     }
     let scheme = parsed.scheme();
     if matches!(scheme, "javascript" | "data" | "vbscript" | "file") {
-        return Err(invalid(field, format!("the scheme '{scheme}' is not allowed")));
+        return Err(invalid(
+            field,
+            format!("the scheme '{scheme}' is not allowed"),
+        ));
     }
     if matches!(scheme, "http" | "https") && parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid(field, format!("'{uri}' has no host")));
@@ -174,7 +215,10 @@ pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), Direc
     Ok(())
 }
 
-pub async fn create_oidc_app(provider: &Provider, new: NewOidcApp) -> Result<CreatedApp, DirectoryError> {
+pub async fn create_oidc_app(
+    provider: &Provider,
+    new: NewOidcApp,
+) -> Result<CreatedApp, DirectoryError> {
     let label = new.label.trim();
     if label.is_empty() || label.len() > 100 {
         return Err(invalid("label", "must be 1 to 100 characters"));
@@ -198,14 +242,20 @@ pub async fn create_oidc_app(provider: &Provider, new: NewOidcApp) -> Result<Cre
         new.grant_types.clone()
     };
     if grant_types.iter().any(|g| g == "authorization_code") && new.redirect_uris.is_empty() {
-        return Err(invalid("redirect_uris", "at least one sign-in redirect URI is required for the authorization_code grant"));
+        return Err(invalid(
+            "redirect_uris",
+            "at least one sign-in redirect URI is required for the authorization_code grant",
+        ));
     }
     let auth_method = new.token_endpoint_auth_method.unwrap_or(match kind {
         ApplicationType::Browser | ApplicationType::Native => TokenEndpointAuthMethod::None,
         _ => TokenEndpointAuthMethod::ClientSecretBasic,
     });
     if kind == ApplicationType::Browser && auth_method != TokenEndpointAuthMethod::None {
-        return Err(invalid("token_endpoint_auth_method", "single-page apps are public clients and use 'none'"));
+        return Err(invalid(
+            "token_endpoint_auth_method",
+            "single-page apps are public clients and use 'none'",
+        ));
     }
     let mut response_types = Vec::new();
     if grant_types.iter().any(|g| g == "authorization_code") {
@@ -219,7 +269,9 @@ pub async fn create_oidc_app(provider: &Provider, new: NewOidcApp) -> Result<Cre
     let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| random_token(48));
     let app = App {
         client_id: id.clone(),
-        client_secret_sealed: secret.as_ref().map(|s| provider.secrets.seal(&secret_context(&id), s.as_bytes())),
+        client_secret_sealed: secret
+            .as_ref()
+            .map(|s| provider.secrets.seal(&secret_context(&id), s.as_bytes())),
         id,
         name: "oidc_client".into(),
         label: label.to_owned(),
@@ -232,7 +284,11 @@ pub async fn create_oidc_app(provider: &Provider, new: NewOidcApp) -> Result<Cre
             grant_types,
             response_types,
             login_mode: new.login_mode.unwrap_or_else(|| {
-                if new.initiate_login_uri.is_some() { "SPEC".into() } else { "DISABLED".into() }
+                if new.initiate_login_uri.is_some() {
+                    "SPEC".into()
+                } else {
+                    "DISABLED".into()
+                }
             }),
             initiate_login_uri: new.initiate_login_uri,
             pkce_required: auth_method == TokenEndpointAuthMethod::None,
@@ -242,22 +298,43 @@ pub async fn create_oidc_app(provider: &Provider, new: NewOidcApp) -> Result<Cre
         last_updated: now,
     };
     provider.store.create_app(&app).await?;
-    Ok(CreatedApp { app, client_secret: secret })
+    Ok(CreatedApp {
+        app,
+        client_secret: secret,
+    })
 }
 
-pub async fn find_app_by_id_or_client_id(provider: &Provider, key: &str) -> Result<App, DirectoryError> {
+pub async fn find_app_by_id_or_client_id(
+    provider: &Provider,
+    key: &str,
+) -> Result<App, DirectoryError> {
     if let Some(a) = provider.store.find_app(key).await? {
         return Ok(a);
     }
-    provider.store.find_app_by_client_id(key).await?.ok_or_else(|| DirectoryError::NotFound(format!("app {key}")))
+    provider
+        .store
+        .find_app_by_client_id(key)
+        .await?
+        .ok_or_else(|| DirectoryError::NotFound(format!("app {key}")))
 }
 
-pub async fn assign_group_to_app(provider: &Provider, app: &App, group: &Group) -> Result<(), DirectoryError> {
-    provider.store.assign_app_group(&app.id, &group.id, 0).await?;
+pub async fn assign_group_to_app(
+    provider: &Provider,
+    app: &App,
+    group: &Group,
+) -> Result<(), DirectoryError> {
+    provider
+        .store
+        .assign_app_group(&app.id, &group.id, 0)
+        .await?;
     Ok(())
 }
 
-pub async fn assign_user_to_app(provider: &Provider, app: &App, user: &User) -> Result<(), DirectoryError> {
+pub async fn assign_user_to_app(
+    provider: &Provider,
+    app: &App,
+    user: &User,
+) -> Result<(), DirectoryError> {
     provider.store.assign_app_user(&app.id, &user.id).await?;
     Ok(())
 }
@@ -265,6 +342,9 @@ pub async fn assign_user_to_app(provider: &Provider, app: &App, user: &User) -> 
 /// The app's client secret in clear text (for the console's copy button and the CLI).
 pub fn reveal_client_secret(provider: &Provider, app: &App) -> Option<String> {
     let sealed = app.client_secret_sealed.as_deref()?;
-    let raw = provider.secrets.open(&secret_context(&app.id), sealed).ok()?;
+    let raw = provider
+        .secrets
+        .open(&secret_context(&app.id), sealed)
+        .ok()?;
     String::from_utf8(raw).ok()
 }

@@ -7,6 +7,8 @@ pub(super) async fn run(provider: &Provider, app: &App, user: &User) -> Result<(
     if provider.store.is_user_assigned(&app.id, &user.id).await? {
         Ok(())
     } else {
-        Err(OAuthError::AccessDenied("User is not assigned to the client application.".into()))
+        Err(OAuthError::AccessDenied(
+            "User is not assigned to the client application.".into(),
+        ))
     }
 }

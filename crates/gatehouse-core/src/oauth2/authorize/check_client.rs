@@ -16,13 +16,17 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) -> Result<(), OAuthError> {
         .client_id
         .as_deref()
         .filter(|c| !c.is_empty())
-        .ok_or_else(|| OAuthError::InvalidRequest("The `client_id` parameter is required.".into()))?;
+        .ok_or_else(|| {
+            OAuthError::InvalidRequest("The `client_id` parameter is required.".into())
+        })?;
     let app = ctx.provider.store.find_app_by_client_id(client_id).await?;
     match app {
         Some(app) if app.status == AppStatus::Active => {
             ctx.app = Some(app);
             Ok(())
         }
-        _ => Err(OAuthError::InvalidClient("Invalid value for the `client_id` parameter.".into())),
+        _ => Err(OAuthError::InvalidClient(
+            "Invalid value for the `client_id` parameter.".into(),
+        )),
     }
 }

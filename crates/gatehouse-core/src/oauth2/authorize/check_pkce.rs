@@ -5,7 +5,10 @@ use crate::oauth2::{OAuthError, pkce};
 pub(super) fn run(ctx: &Ctx<'_>) -> Result<Option<String>, OAuthError> {
     let method = ctx.params.code_challenge_method.as_deref();
     let challenge = ctx.params.code_challenge.as_deref();
-    let required = ctx.app.as_ref().is_some_and(|a| a.is_public() || a.settings.pkce_required);
+    let required = ctx
+        .app
+        .as_ref()
+        .is_some_and(|a| a.is_public() || a.settings.pkce_required);
     match (challenge, method) {
         (None, None) if required => {
             Err(OAuthError::InvalidRequest("PKCE code challenge is required when the token endpoint authentication method is 'NONE'.".into()))

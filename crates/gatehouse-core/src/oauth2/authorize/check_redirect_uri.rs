@@ -7,12 +7,15 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<(), OAuthError> {
     let Some(app) = &ctx.app else {
         return Err(OAuthError::InvalidRequest("Unknown client.".into()));
     };
-    let uri = ctx
-        .params
-        .redirect_uri
-        .as_deref()
-        .ok_or_else(|| OAuthError::InvalidRequest("The `redirect_uri` parameter is required.".into()))?;
-    if app.settings.redirect_uris.iter().any(|registered| registered == uri) {
+    let uri = ctx.params.redirect_uri.as_deref().ok_or_else(|| {
+        OAuthError::InvalidRequest("The `redirect_uri` parameter is required.".into())
+    })?;
+    if app
+        .settings
+        .redirect_uris
+        .iter()
+        .any(|registered| registered == uri)
+    {
         ctx.redirect_uri = Some(uri.to_owned());
         Ok(())
     } else {

@@ -7,20 +7,28 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<ResponseMode, OAuthError> {
     let mut parts: Vec<&str> = response_type.split(' ').filter(|p| !p.is_empty()).collect();
     parts.sort_unstable();
     if parts.is_empty() {
-        return Err(OAuthError::InvalidRequest("The `response_type` parameter is required.".into()));
+        return Err(OAuthError::InvalidRequest(
+            "The `response_type` parameter is required.".into(),
+        ));
     }
     if parts != ["code"] {
         return Err(OAuthError::UnsupportedResponseType(format!(
             "The response type '{response_type}' is not supported by this authorization server."
         )));
     }
-    let allowed = ctx.app.as_ref().is_some_and(|a| a.settings.response_types.iter().any(|r| r == "code"));
+    let allowed = ctx
+        .app
+        .as_ref()
+        .is_some_and(|a| a.settings.response_types.iter().any(|r| r == "code"));
     if !allowed {
         return Err(OAuthError::UnauthorizedClient(
             "The client is not authorized to use the provided response type.".into(),
         ));
     }
-    let allows_grant = ctx.app.as_ref().is_some_and(|a| a.allows_grant("authorization_code"));
+    let allows_grant = ctx
+        .app
+        .as_ref()
+        .is_some_and(|a| a.allows_grant("authorization_code"));
     if !allows_grant {
         return Err(OAuthError::UnauthorizedClient(
             "The client is not authorized to use the authorization_code grant.".into(),
@@ -30,6 +38,8 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<ResponseMode, OAuthError> {
         None | Some("query") => Ok(ResponseMode::Query),
         Some("fragment") => Ok(ResponseMode::Fragment),
         Some("form_post") => Ok(ResponseMode::FormPost),
-        Some(other) => Err(OAuthError::InvalidRequest(format!("The response mode '{other}' is not supported."))),
+        Some(other) => Err(OAuthError::InvalidRequest(format!(
+            "The response mode '{other}' is not supported."
+        ))),
     }
 }

@@ -15,7 +15,9 @@ mod session;
 use serde::{Deserialize, Serialize};
 
 pub use respond::{AuthorizationResponse, ResponseMode};
-pub use session::{CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login, end_session_for_cookie};
+pub use session::{
+    CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login, end_session_for_cookie,
+};
 
 use crate::domain::App;
 use crate::oauth2::OAuthError;
@@ -111,7 +113,13 @@ pub async fn authorize(
     params: AuthorizeParams,
     session_cookie: Option<&str>,
 ) -> AuthorizeOutcome {
-    let mut ctx = Ctx { provider, server, params, app: None, redirect_uri: None };
+    let mut ctx = Ctx {
+        provider,
+        server,
+        params,
+        app: None,
+        redirect_uri: None,
+    };
 
     if let Err(e) = check_client::run(&mut ctx).await {
         return AuthorizeOutcome::ErrorPage(e);
@@ -134,7 +142,9 @@ pub async fn authorize(
         Err(e) => return ctx.redirect_error(mode, e),
     };
     let (Some(app), Some(redirect_uri)) = (ctx.app.clone(), ctx.redirect_uri.clone()) else {
-        return AuthorizeOutcome::ErrorPage(OAuthError::InvalidRequest("The request is incomplete.".into()));
+        return AuthorizeOutcome::ErrorPage(OAuthError::InvalidRequest(
+            "The request is incomplete.".into(),
+        ));
     };
     let request = AuthorizeRequest {
         origin: server.origin.clone(),

@@ -25,7 +25,13 @@ pub struct AuthorizationResponse {
 }
 
 impl AuthorizationResponse {
-    pub fn error(redirect_uri: &str, mode: ResponseMode, err: &OAuthError, state: Option<&str>, issuer: &str) -> Self {
+    pub fn error(
+        redirect_uri: &str,
+        mode: ResponseMode,
+        err: &OAuthError,
+        state: Option<&str>,
+        issuer: &str,
+    ) -> Self {
         let mut params = vec![
             ("error".to_owned(), err.code().to_owned()),
             ("error_description".to_owned(), err.description()),
@@ -35,7 +41,11 @@ impl AuthorizationResponse {
         }
         // RFC 9207: tell the client which issuer answered, against mix-up attacks.
         params.push(("iss".into(), issuer.to_owned()));
-        Self { redirect_uri: redirect_uri.to_owned(), mode, params }
+        Self {
+            redirect_uri: redirect_uri.to_owned(),
+            mode,
+            params,
+        }
     }
 
     /// The redirect target for query and fragment modes.
@@ -44,7 +54,11 @@ impl AuthorizationResponse {
         match self.mode {
             ResponseMode::Fragment => format!("{}#{encoded}", self.redirect_uri),
             ResponseMode::Query | ResponseMode::FormPost => {
-                let sep = if self.redirect_uri.contains('?') { '&' } else { '?' };
+                let sep = if self.redirect_uri.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
                 format!("{}{sep}{encoded}", self.redirect_uri)
             }
         }
@@ -66,7 +80,10 @@ pub(super) async fn issue_code(
         grant_id: okta_id("oag"),
         client_id: request.client_id.clone(),
         user_id: user.id.clone(),
-        auth_server_id: request.auth_server_id.clone().unwrap_or_else(|| crate::domain::ORG_AUTH_SERVER_ID.into()),
+        auth_server_id: request
+            .auth_server_id
+            .clone()
+            .unwrap_or_else(|| crate::domain::ORG_AUTH_SERVER_ID.into()),
         redirect_uri: request.redirect_uri.clone(),
         scopes: request.scopes.clone(),
         nonce: request.nonce.clone(),
@@ -84,5 +101,9 @@ pub(super) async fn issue_code(
         params.push(("state".into(), state.clone()));
     }
     params.push(("iss".into(), issuer.to_owned()));
-    Ok(AuthorizationResponse { redirect_uri: request.redirect_uri.clone(), mode: request.response_mode, params })
+    Ok(AuthorizationResponse {
+        redirect_uri: request.redirect_uri.clone(),
+        mode: request.response_mode,
+        params,
+    })
 }

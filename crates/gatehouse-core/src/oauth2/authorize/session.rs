@@ -9,11 +9,18 @@ use crate::oauth2::authorize::AuthorizationResponse;
 use crate::provider::{Provider, ServerContext};
 
 /// The live session behind a cookie, with its user, if both are still valid.
-async fn live_session(provider: &Provider, cookie: Option<&str>) -> Result<Option<(Session, User)>, OAuthError> {
+async fn live_session(
+    provider: &Provider,
+    cookie: Option<&str>,
+) -> Result<Option<(Session, User)>, OAuthError> {
     let Some(cookie) = cookie.filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
-    let Some(session) = provider.store.find_session(&sha256_b64url(cookie), provider.now()).await? else {
+    let Some(session) = provider
+        .store
+        .find_session(&sha256_b64url(cookie), provider.now())
+        .await?
+    else {
         return Ok(None);
     };
     match provider.store.find_user(&session.user_id).await? {
@@ -38,7 +45,9 @@ pub(super) async fn resume_or_prompt(
             let response = issue_code(provider, &server.issuer, &request, &user, &session).await?;
             Ok(AuthorizeOutcome::Respond(response))
         }
-        _ if request.prompt_none => Err(OAuthError::LoginRequired("The client specified not to prompt, but the user is not logged in.".into())),
+        _ if request.prompt_none => Err(OAuthError::LoginRequired(
+            "The client specified not to prompt, but the user is not logged in.".into(),
+        )),
         _ => {
             let csrf_token = random_token(32);
             let tx = LoginTransaction {
@@ -67,8 +76,6 @@ pub enum LoginFailure {
     BadCredentials(LoginPrompt),
     /// The transaction is unknown, expired, or the CSRF check failed: start again at the app.
     TransactionInvalid,
-    /// A redirectable protocol error (e.g. the user is not assigned to the app).
-    Respond(AuthorizationResponse),
     Internal(OAuthError),
 }
 
@@ -114,7 +121,8 @@ pub async fn complete_login(
     if !csrf_ok {
         return Err(LoginFailure::TransactionInvalid);
     }
-    let request: AuthorizeRequest = serde_json::from_str(&tx.request_json).map_err(|_| LoginFailure::TransactionInvalid)?;
+    let request: AuthorizeRequest =
+        serde_json::from_str(&tx.request_json).map_err(|_| LoginFailure::TransactionInvalid)?;
     let app = provider
         .store
         .find_app_by_client_id(&request.client_id)
@@ -123,7 +131,9 @@ pub async fn complete_login(
 
     let user = provider.store.find_user_by_login(username.trim()).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = verify_password(password.to_owned(), hash).await.map_err(OAuthError::internal)?;
+    let password_ok = verify_password(password.to_owned(), hash)
+        .await
+        .map_err(OAuthError::internal)?;
     let user = match user {
         Some(u) if password_ok && u.status == UserStatus::Active => u,
         _ => {
@@ -151,19 +161,36 @@ pub async fn complete_login(
     updated.last_login = Some(now);
     provider.store.update_user(&updated).await?;
 
-    let server = provider.server_context(&request.origin, request.auth_server_id.as_deref()).await?;
+    let server = provider
+        .server_context(&request.origin, request.auth_server_id.as_deref())
+        .await?;
     let response = match check_assignment::run(provider, &app, &user).await {
         Ok(()) => issue_code(provider, &server.issuer, &request, &user, &session).await?,
-        Err(e) => AuthorizationResponse::error(&request.redirect_uri, request.response_mode, &e, request.state.as_deref(), &server.issuer),
+        Err(e) => AuthorizationResponse::error(
+            &request.redirect_uri,
+            request.response_mode,
+            &e,
+            request.state.as_deref(),
+            &server.issuer,
+        ),
     };
-    Ok(CompletedLogin { session_cookie, session_ttl: provider.lifetimes.session, response })
+    Ok(CompletedLogin {
+        session_cookie,
+        session_ttl: provider.lifetimes.session,
+        response,
+    })
 }
 
 /// Ends the session behind a cookie, if any.
-pub async fn end_session_for_cookie(provider: &Provider, cookie: Option<&str>) -> Result<(), OAuthError> {
+pub async fn end_session_for_cookie(
+    provider: &Provider,
+    cookie: Option<&str>,
+) -> Result<(), OAuthError> {
     if let Some(cookie) = cookie.filter(|c| !c.is_empty()) {
-        provider.store.delete_session(&sha256_b64url(cookie)).await?;
+        provider
+            .store
+            .delete_session(&sha256_b64url(cookie))
+            .await?;
     }
     Ok(())
 }
-

@@ -20,7 +20,11 @@ pub(super) async fn exchange(
         .filter(|c| !c.is_empty())
         .ok_or_else(|| OAuthError::InvalidRequest("The `code` parameter is required.".into()))?;
     let now = provider.now();
-    let code = match provider.store.redeem_code(&sha256_b64url(code), now).await? {
+    let code = match provider
+        .store
+        .redeem_code(&sha256_b64url(code), now)
+        .await?
+    {
         CodeRedemption::Redeemed(code) => code,
         CodeRedemption::Replayed(code) => {
             // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
@@ -31,7 +35,9 @@ pub(super) async fn exchange(
         CodeRedemption::NotFound => return Err(invalid_code()),
     };
     if code.client_id != app.client_id {
-        return Err(OAuthError::InvalidGrant("The grant was issued to another client.".into()));
+        return Err(OAuthError::InvalidGrant(
+            "The grant was issued to another client.".into(),
+        ));
     }
     if code.auth_server_id != server.server.id {
         return Err(invalid_code());
@@ -45,10 +51,17 @@ pub(super) async fn exchange(
         (Some(challenge), Some(verifier)) if pkce::verifier_matches(verifier, challenge) => {}
         (Some(_), _) => return Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
         // A verifier without a challenge is a downgrade attempt; refuse it.
-        (None, Some(_)) => return Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
+        (None, Some(_)) => {
+            return Err(OAuthError::InvalidGrant("PKCE verification failed.".into()));
+        }
         (None, None) => {}
     }
-    let user = provider.store.find_user(&code.user_id).await?.filter(|u| u.status == UserStatus::Active).ok_or_else(invalid_code)?;
+    let user = provider
+        .store
+        .find_user(&code.user_id)
+        .await?
+        .filter(|u| u.status == UserStatus::Active)
+        .ok_or_else(invalid_code)?;
 
     let grant = Grant {
         id: code.grant_id.clone(),
@@ -62,11 +75,29 @@ pub(super) async fn exchange(
         revoked_at: None,
     };
     // Fails if a concurrent replay already revoked (and so recorded) this grant.
-    provider.store.create_grant(&grant).await.map_err(|_| invalid_code())?;
-    let refresh = if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
-        RefreshPlan::Issue { expires_at: now + provider.lifetimes.refresh_token }
-    } else {
-        RefreshPlan::None
-    };
-    tokens::issue(provider, Issue { server, app, user: Some(&user), grant: &grant, nonce: code.nonce.as_deref(), refresh }).await
+    provider
+        .store
+        .create_grant(&grant)
+        .await
+        .map_err(|_| invalid_code())?;
+    let refresh =
+        if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
+            RefreshPlan::Issue {
+                expires_at: now + provider.lifetimes.refresh_token,
+            }
+        } else {
+            RefreshPlan::None
+        };
+    tokens::issue(
+        provider,
+        Issue {
+            server,
+            app,
+            user: Some(&user),
+            grant: &grant,
+            nonce: code.nonce.as_deref(),
+            refresh,
+        },
+    )
+    .await
 }

@@ -47,9 +47,13 @@ pub async fn token(
         .grant_type
         .clone()
         .filter(|g| !g.is_empty())
-        .ok_or_else(|| OAuthError::InvalidRequest("The `grant_type` parameter is required.".into()))?;
+        .ok_or_else(|| {
+            OAuthError::InvalidRequest("The `grant_type` parameter is required.".into())
+        })?;
     if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token") {
-        return Err(OAuthError::UnsupportedGrantType("The grant type in the request isn't supported.".into()));
+        return Err(OAuthError::UnsupportedGrantType(
+            "The grant type in the request isn't supported.".into(),
+        ));
     }
     let app = client_auth::authenticate(provider, &params.credentials(authorization)).await?;
     if !app.allows_grant(&grant_type) {

@@ -1,0 +1,64 @@
+//! The public origin of a request, from which issuers and endpoint URLs are built.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::AppState;
+use crate::error::WebError;
+
+/// `scheme://host[:port]` (plus a path prefix if the configured public URL has one).
+pub struct Origin(pub String);
+
+impl FromRequestParts<AppState> for Origin {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(public) = &state.config.public_url {
+            return Ok(Origin(public.trim_end_matches('/').to_owned()));
+        }
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let trusted = peer.is_some_and(|ip| state.config.trusted_proxies.contains(&ip));
+        let forwarded = |name: &str| {
+            if trusted {
+                header(name).and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))
+            } else {
+                None
+            }
+        };
+        let scheme = forwarded("x-forwarded-proto")
+            .filter(|s| s == "https" || s == "http")
+            .unwrap_or_else(|| "http".into());
+        let host = forwarded("x-forwarded-host")
+            .or_else(|| header("host"))
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .ok_or_else(|| WebError::BadRequest("The request has no Host header.".into()))?;
+        if !is_valid_host(&host) {
+            return Err(WebError::BadRequest("The Host header is not valid.".into()));
+        }
+        Ok(Origin(format!("{scheme}://{host}")))
+    }
+}
+
+/// A host name or address with an optional port; nothing that could smuggle a path or userinfo.
+fn is_valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}

@@ -1,0 +1,77 @@
+//! The hosted sign-in form's submission.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::post;
+use gatehouse_core::oauth2::OAuthError;
+use gatehouse_core::oauth2::authorize::{self, GENERIC_LOGIN_FAILURE, LoginFailure};
+use serde::Deserialize;
+
+use super::respond_to_client;
+use crate::AppState;
+use crate::cookies;
+use crate::error::WebError;
+use crate::origin::Origin;
+use crate::views::{LoginPage, render_page};
+use askama::Template as _;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/login", post(login_post))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    tx: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login_post(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let form: LoginForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| WebError::BadRequest("The sign-in form is malformed.".into()))?;
+    let outcome = authorize::complete_login(
+        &state.provider,
+        &form.tx,
+        &form.csrf,
+        cookies::get(&headers, cookies::CSRF),
+        &form.username,
+        &form.password,
+    )
+    .await;
+    match outcome {
+        Ok(done) => {
+            let session = cookies::set(cookies::SESSION, &done.session_cookie, done.session_ttl, &origin);
+            let csrf = cookies::clear(cookies::CSRF, &origin);
+            Ok(respond_to_client(&done.response, vec![(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)]))
+        }
+        Err(LoginFailure::BadCredentials(prompt)) => {
+            let action = format!("{origin}/login");
+            let page = LoginPage {
+                action: &action,
+                app_label: &prompt.app_label,
+                transaction_id: &prompt.transaction_id,
+                csrf_token: &prompt.csrf_token,
+                username: prompt.login_hint.as_deref().unwrap_or_default(),
+                error: Some(GENERIC_LOGIN_FAILURE),
+            };
+            Ok(render_page(StatusCode::UNAUTHORIZED, page.render(), None))
+        }
+        Err(LoginFailure::TransactionInvalid) => Err(WebError::Page(OAuthError::InvalidRequest(
+            "This sign-in request has expired or is not valid. Return to the application and sign in again.".into(),
+        ))),
+        Err(LoginFailure::Internal(e)) => Err(WebError::Page(e)),
+    }
+}

@@ -1,0 +1,49 @@
+pub mod home;
+pub mod login;
+pub mod oauth2;
+pub mod well_known;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::oauth2::authorize::{AuthorizationResponse, ResponseMode};
+
+use crate::views::{FormPostPage, render_page};
+use askama::Template as _;
+
+pub(crate) fn authorization_header(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Sends the browser back to the client in the requested response mode.
+pub(crate) fn respond_to_client(
+    resp: &AuthorizationResponse,
+    extra_headers: Vec<(header::HeaderName, String)>,
+) -> Response {
+    let mut res = match resp.mode {
+        ResponseMode::FormPost => {
+            let nonce = gatehouse_core::crypto::random_token(16);
+            let page = FormPostPage {
+                action: &resp.redirect_uri,
+                params: &resp.params,
+                nonce: &nonce,
+            };
+            render_page(StatusCode::OK, page.render(), Some(&nonce))
+        }
+        ResponseMode::Query | ResponseMode::Fragment => (
+            StatusCode::FOUND,
+            [
+                (header::LOCATION, resp.location()),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+        )
+            .into_response(),
+    };
+    for (name, value) in extra_headers {
+        if let Ok(v) = value.parse() {
+            res.headers_mut().append(name, v);
+        }
+    }
+    res
+}

@@ -1,0 +1,457 @@
+//! `/oauth2/v1/*` (org server) and `/oauth2/{authServerId}/v1/*` (custom servers), Okta's paths.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gatehouse_core::ServerContext;
+use gatehouse_core::oauth2::authorize::{self, AuthorizeOutcome, AuthorizeParams};
+use gatehouse_core::oauth2::grants::{self, TokenParams};
+use gatehouse_core::oauth2::introspect::{self, TokenActionParams};
+use gatehouse_core::oauth2::{OAuthError, revoke};
+use gatehouse_core::oidc::logout::{self, LogoutOutcome, LogoutParams};
+use gatehouse_core::oidc::userinfo;
+use serde::de::DeserializeOwned;
+
+use super::{authorization_header, respond_to_client};
+use crate::AppState;
+use crate::cookies;
+use crate::error::WebError;
+use crate::origin::Origin;
+use crate::views::{LoginPage, MessagePage, render_page};
+use askama::Template as _;
+
+pub fn router() -> Router<AppState> {
+    let org = Router::new()
+        .route(
+            "/oauth2/v1/authorize",
+            get(org_authorize_get).post(org_authorize_post),
+        )
+        .route("/oauth2/v1/token", post(org_token_post))
+        .route("/oauth2/v1/userinfo", get(org_userinfo).post(org_userinfo))
+        .route("/oauth2/v1/keys", get(org_keys_get))
+        .route("/oauth2/v1/introspect", post(org_introspect_post))
+        .route("/oauth2/v1/revoke", post(org_revoke_post))
+        .route(
+            "/oauth2/v1/logout",
+            get(org_logout_get).post(org_logout_post),
+        );
+    let custom = Router::new()
+        .route(
+            "/oauth2/{as}/v1/authorize",
+            get(authorize_get).post(authorize_post),
+        )
+        .route("/oauth2/{as}/v1/token", post(token_post))
+        .route(
+            "/oauth2/{as}/v1/userinfo",
+            get(userinfo_any).post(userinfo_any),
+        )
+        .route("/oauth2/{as}/v1/keys", get(keys_get))
+        .route("/oauth2/{as}/v1/introspect", post(introspect_post))
+        .route("/oauth2/{as}/v1/revoke", post(revoke_post))
+        .route("/oauth2/{as}/v1/logout", get(logout_get).post(logout_post));
+    org.merge(custom)
+}
+
+/// Parses form-urlencoded input (`+` is a space); a duplicated or malformed parameter is an
+/// `invalid_request`, never a panic.
+fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthError> {
+    if raw.is_empty() {
+        return Ok(T::default());
+    }
+    serde_urlencoded::from_bytes(raw).map_err(|e| {
+        OAuthError::InvalidRequest(format!("The request parameters are malformed: {e}."))
+    })
+}
+
+async fn server(
+    state: &AppState,
+    origin: &str,
+    id: Option<&str>,
+) -> Result<ServerContext, OAuthError> {
+    state.provider.server_context(origin, id).await
+}
+
+// ---- authorize ----
+
+async fn authorize(
+    state: AppState,
+    origin: String,
+    id: Option<String>,
+    raw: &[u8],
+    headers: &HeaderMap,
+) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, id.as_deref())
+        .await
+        .map_err(WebError::Page)?;
+    let params: AuthorizeParams = parse_form(raw).map_err(WebError::Page)?;
+    let outcome = authorize::authorize(
+        &state.provider,
+        &ctx,
+        params,
+        cookies::get(headers, cookies::SESSION),
+    )
+    .await;
+    Ok(match outcome {
+        AuthorizeOutcome::ErrorPage(e) => return Err(WebError::Page(e)),
+        AuthorizeOutcome::Respond(resp) => respond_to_client(&resp, vec![]),
+        AuthorizeOutcome::Login(prompt) => {
+            let action = format!("{origin}/login");
+            let page = LoginPage {
+                action: &action,
+                app_label: &prompt.app_label,
+                transaction_id: &prompt.transaction_id,
+                csrf_token: &prompt.csrf_token,
+                username: prompt.login_hint.as_deref().unwrap_or_default(),
+                error: None,
+            };
+            let mut res = render_page(StatusCode::OK, page.render(), None);
+            let cookie = cookies::set(
+                cookies::CSRF,
+                &prompt.csrf_token,
+                state.provider.lifetimes.login_transaction,
+                &origin,
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+    })
+}
+
+async fn org_authorize_get(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    RawQuery(q): RawQuery,
+    h: HeaderMap,
+) -> Result<Response, WebError> {
+    authorize(s, o, None, q.unwrap_or_default().as_bytes(), &h).await
+}
+async fn org_authorize_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    authorize(s, o, None, &body, &h).await
+}
+async fn authorize_get(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    h: HeaderMap,
+) -> Result<Response, WebError> {
+    authorize(s, o, Some(id), q.unwrap_or_default().as_bytes(), &h).await
+}
+async fn authorize_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    authorize(s, o, Some(id), &body, &h).await
+}
+
+// ---- token ----
+
+fn no_store_json(value: impl serde::Serialize) -> Response {
+    let mut res = Json(value).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    res
+}
+
+async fn token(
+    state: AppState,
+    origin: String,
+    id: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, id.as_deref())
+        .await
+        .map_err(WebError::OAuthJson)?;
+    let params: TokenParams = parse_form(&body).map_err(WebError::OAuthJson)?;
+    let response = grants::token(
+        &state.provider,
+        &ctx,
+        params,
+        authorization_header(&headers),
+    )
+    .await
+    .map_err(WebError::OAuthJson)?;
+    Ok(no_store_json(response))
+}
+
+async fn org_token_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    token(s, o, None, h, body).await
+}
+async fn token_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    token(s, o, Some(id), h, body).await
+}
+
+// ---- userinfo ----
+
+/// `Authorization: Bearer <token>` (scheme case-insensitive), or `access_token` in a form body.
+fn bearer_token(headers: &HeaderMap, body: &[u8]) -> Result<String, OAuthError> {
+    if let Some(value) = authorization_header(headers) {
+        let value = value.trim();
+        if value.len() > 6 && value[..6].eq_ignore_ascii_case("bearer") {
+            let token = value[6..].trim();
+            if !token.is_empty() {
+                return Ok(token.to_owned());
+            }
+        }
+        return Err(OAuthError::InvalidToken(
+            "The access token is invalid.".into(),
+        ));
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Body {
+        access_token: Option<String>,
+    }
+    let form: Body = parse_form(body)?;
+    form.access_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::InvalidToken("The access token is missing.".into()))
+}
+
+async fn userinfo(
+    state: AppState,
+    origin: String,
+    id: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, id.as_deref())
+        .await
+        .map_err(WebError::Bearer)?;
+    let token = bearer_token(&headers, &body).map_err(WebError::Bearer)?;
+    let claims = userinfo::userinfo(&state.provider, &ctx, &token)
+        .await
+        .map_err(WebError::Bearer)?;
+    Ok(no_store_json(claims))
+}
+
+async fn org_userinfo(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    userinfo(s, o, None, h, body).await
+}
+async fn userinfo_any(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    userinfo(s, o, Some(id), h, body).await
+}
+
+// ---- keys ----
+
+async fn keys(state: AppState, origin: String, id: Option<String>) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, id.as_deref())
+        .await
+        .map_err(WebError::OAuthJson)?;
+    let jwks = state
+        .provider
+        .keys
+        .jwks(&ctx.server.id)
+        .await
+        .map_err(|e| WebError::OAuthJson(e.into()))?;
+    let mut res = Json(jwks.as_ref().clone()).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=3600, must-revalidate"),
+    );
+    Ok(res)
+}
+
+async fn org_keys_get(State(s): State<AppState>, Origin(o): Origin) -> Result<Response, WebError> {
+    keys(s, o, None).await
+}
+async fn keys_get(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    keys(s, o, Some(id)).await
+}
+
+// ---- introspect / revoke ----
+
+async fn introspect(
+    state: AppState,
+    origin: String,
+    id: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, id.as_deref())
+        .await
+        .map_err(WebError::OAuthJson)?;
+    let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
+    let result = introspect::introspect(
+        &state.provider,
+        &ctx,
+        params,
+        authorization_header(&headers),
+    )
+    .await
+    .map_err(WebError::OAuthJson)?;
+    Ok(no_store_json(result))
+}
+
+async fn org_introspect_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    introspect(s, o, None, h, body).await
+}
+async fn introspect_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    introspect(s, o, Some(id), h, body).await
+}
+
+async fn revoke(
+    state: AppState,
+    origin: String,
+    id: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, id.as_deref())
+        .await
+        .map_err(WebError::OAuthJson)?;
+    let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
+    revoke::revoke(
+        &state.provider,
+        &ctx,
+        params,
+        authorization_header(&headers),
+    )
+    .await
+    .map_err(WebError::OAuthJson)?;
+    Ok((StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response())
+}
+
+async fn org_revoke_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    revoke(s, o, None, h, body).await
+}
+async fn revoke_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    revoke(s, o, Some(id), h, body).await
+}
+
+// ---- logout ----
+
+async fn logout(
+    state: AppState,
+    origin: String,
+    id: Option<String>,
+    raw: &[u8],
+    headers: &HeaderMap,
+) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, id.as_deref())
+        .await
+        .map_err(WebError::Page)?;
+    let params: LogoutParams = parse_form(raw).map_err(WebError::Page)?;
+    let outcome = logout::logout(
+        &state.provider,
+        &ctx,
+        params,
+        cookies::get(headers, cookies::SESSION),
+    )
+    .await
+    .map_err(WebError::Page)?;
+    let mut res = match outcome {
+        LogoutOutcome::Redirect(location) => {
+            (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+        }
+        LogoutOutcome::SignedOut => {
+            let page = MessagePage {
+                title: "Signed out",
+                message: "You have been signed out of Gatehouse.",
+            };
+            render_page(StatusCode::OK, page.render(), None)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&cookies::clear(cookies::SESSION, &origin)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+async fn org_logout_get(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    RawQuery(q): RawQuery,
+    h: HeaderMap,
+) -> Result<Response, WebError> {
+    logout(s, o, None, q.unwrap_or_default().as_bytes(), &h).await
+}
+async fn org_logout_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    logout(s, o, None, &body, &h).await
+}
+async fn logout_get(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    h: HeaderMap,
+) -> Result<Response, WebError> {
+    logout(s, o, Some(id), q.unwrap_or_default().as_bytes(), &h).await
+}
+async fn logout_post(
+    State(s): State<AppState>,
+    Origin(o): Origin,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    logout(s, o, Some(id), &body, &h).await
+}

@@ -1,0 +1,108 @@
+//! Discovery documents for the org server and every custom server.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use gatehouse_core::ServerContext;
+use gatehouse_core::oidc::discovery;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::origin::Origin;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(org_openid_configuration_get),
+        )
+        .route(
+            "/oauth2/{auth_server_id}/.well-known/openid-configuration",
+            get(openid_configuration_get),
+        )
+        .route(
+            "/oauth2/{auth_server_id}/.well-known/oauth-authorization-server",
+            get(oauth_authorization_server_get),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DiscoveryQuery {
+    client_id: Option<String>,
+}
+
+/// Okta answers an unknown `client_id` on discovery with a 400 in this shape.
+async fn check_client_id(state: &AppState, q: &DiscoveryQuery) -> Result<(), Response> {
+    let Some(client_id) = q.client_id.as_deref() else {
+        return Ok(());
+    };
+    match state.provider.store.find_app_by_client_id(client_id).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err((
+            StatusCode::BAD_REQUEST,
+            Json(json!({"errorCode": "invalid_client", "errorSummary": "Invalid value for `client_id` parameter", "errorLink": "invalid_client", "errorCauses": []})),
+        )
+            .into_response()),
+        Err(e) => Err(WebError::OAuthJson(e.into()).into_response()),
+    }
+}
+
+async fn context(
+    state: &AppState,
+    origin: &str,
+    id: Option<&str>,
+) -> Result<ServerContext, Response> {
+    state.provider.server_context(origin, id).await.map_err(|e| {
+        let body = json!({"errorCode": "E0000007", "errorSummary": format!("Not found: {}", e.description())});
+        (StatusCode::NOT_FOUND, Json(body)).into_response()
+    })
+}
+
+async fn org_openid_configuration_get(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Query(q): Query<DiscoveryQuery>,
+) -> Response {
+    if let Err(r) = check_client_id(&state, &q).await {
+        return r;
+    }
+    match context(&state, &origin, None).await {
+        Ok(ctx) => Json(discovery::openid_configuration(&ctx)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn openid_configuration_get(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Path(id): Path<String>,
+    Query(q): Query<DiscoveryQuery>,
+) -> Response {
+    if let Err(r) = check_client_id(&state, &q).await {
+        return r;
+    }
+    match context(&state, &origin, Some(&id)).await {
+        Ok(ctx) => Json(discovery::openid_configuration(&ctx)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn oauth_authorization_server_get(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Path(id): Path<String>,
+    Query(q): Query<DiscoveryQuery>,
+) -> Response {
+    if let Err(r) = check_client_id(&state, &q).await {
+        return r;
+    }
+    match context(&state, &origin, Some(&id)).await {
+        Ok(ctx) => Json(discovery::authorization_server_metadata(&ctx)).into_response(),
+        Err(r) => r,
+    }
+}

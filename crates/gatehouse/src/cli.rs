@@ -1,0 +1,153 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Gatehouse: a self-hosted, Okta-compatible OpenID Connect provider.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about)]
+pub struct Cli {
+    /// TOML configuration file (see gatehouse.example.toml).
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and the generated encryption key [default: ./data].
+    #[arg(long, global = true, env = "GATEHOUSE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://… or postgres://… [default: SQLite in the data directory].
+    #[arg(long, global = true, env = "GATEHOUSE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log level filter, e.g. `info` or `debug` (RUST_LOG wins if set).
+    #[arg(long, global = true, env = "GATEHOUSE_LOG")]
+    pub log: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default command).
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage groups.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Manage app integrations.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port.
+    #[arg(long, env = "GATEHOUSE_BIND")]
+    pub bind: Option<String>,
+    /// Public base URL (issuer origin), e.g. https://id.example.com [default: from the Host header].
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum Output {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an active user with a password.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// Defaults to the login when it is an email address.
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        first_name: String,
+        #[arg(long)]
+        last_name: String,
+        /// The password (prefer --password-stdin; arguments are visible to other local users).
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// List users.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Add a group.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Add a user (by login or id) to a group (by name or id).
+    AddMember {
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AppType {
+    /// A server-side web app (confidential client).
+    Web,
+    /// A single-page app (public client, PKCE).
+    Spa,
+    /// A native app (public client, PKCE).
+    Native,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create an OIDC app integration and print its credentials and the app-side config lines.
+    CreateOidc {
+        #[arg(long, value_enum)]
+        r#type: AppType,
+        #[arg(long)]
+        label: String,
+        /// Sign-in redirect URI (repeatable). Matched byte for byte.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Sign-out redirect URI (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Grant type (repeatable) [default: authorization_code, plus refresh_token].
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// Client authentication at the token endpoint [default: client_secret_basic for web].
+        #[arg(long)]
+        auth_method: Option<String>,
+        /// The app's initiate-login URI (IdP-initiated sign-in from the dashboard).
+        #[arg(long)]
+        initiate_login_uri: Option<String>,
+        /// Assign a group by name or id (repeatable), e.g. Everyone.
+        #[arg(long = "assign")]
+        assign_groups: Vec<String>,
+        /// The public base URL to print in config lines [default: the configured public URL or http://<bind>].
+        #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+        public_url: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// List app integrations.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+}

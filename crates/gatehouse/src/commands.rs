@@ -1,0 +1,371 @@
+//! The CLI commands. Each is a thin adapter over `gatehouse_core::services`.
+
+use std::io::{BufRead as _, Write as _};
+
+use anyhow::{Context as _, bail};
+use gatehouse_core::Provider;
+use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
+use gatehouse_core::services::directory::{self, NewOidcApp, NewUser};
+use gatehouse_core::store::Page;
+use serde_json::json;
+
+use crate::cli::{AppCommand, AppType, Cli, Command, GroupCommand, Output, ServeArgs, UserCommand};
+use crate::config::Settings;
+use crate::startup::{Application, open_provider, redact_url};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        None => serve(&cli, &ServeArgs::default()).await,
+        Some(Command::Serve(args)) => serve(&cli, args).await,
+        Some(Command::User(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            user(&provider, cmd).await
+        }
+        Some(Command::Group(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            group(&provider, cmd).await
+        }
+        Some(Command::App(cmd)) => {
+            let settings = Settings::load(&cli, None)?;
+            let provider = open_provider(&settings).await?;
+            app(&provider, &settings, cmd).await
+        }
+    }
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(cli, Some(args))?;
+    let app = Application::build(&settings).await?;
+    let addr = app.local_addr()?;
+    let base = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let admin = create_bootstrap_admin(&app.provider()).await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Gatehouse {} listening on http://{addr}",
+        env!("CARGO_PKG_VERSION")
+    )?;
+    writeln!(
+        out,
+        "  database:          {}",
+        redact_url(&settings.database_url)
+    )?;
+    writeln!(out, "  org issuer:        {base}")?;
+    writeln!(out, "  default issuer:    {base}/oauth2/default")?;
+    writeln!(
+        out,
+        "  discovery:         {base}/.well-known/openid-configuration"
+    )?;
+    if let Some((login, password)) = admin {
+        writeln!(
+            out,
+            "  first start: bootstrap administrator created (shown once, change it):"
+        )?;
+        writeln!(out, "    login:    {login}")?;
+        writeln!(out, "    password: {password}")?;
+    }
+    out.flush()?;
+    drop(out);
+    app.run_until_stopped().await
+}
+
+/// On an empty directory, an administrator in the `Gatehouse Administrators` group.
+async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(String, String)>> {
+    if !provider
+        .store
+        .list_users(Page {
+            after: None,
+            limit: 1,
+        })
+        .await?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let password = gatehouse_core::crypto::random_token(18);
+    let user = directory::create_user(
+        provider,
+        NewUser {
+            login: "admin@gatehouse.local".into(),
+            email: "admin@gatehouse.local".into(),
+            first_name: "Gatehouse".into(),
+            last_name: "Administrator".into(),
+            display_name: None,
+            password: Some(password.clone()),
+            activate: true,
+        },
+    )
+    .await?;
+    let group =
+        match directory::find_group_by_id_or_name(provider, "Gatehouse Administrators").await {
+            Ok(g) => g,
+            Err(_) => {
+                directory::create_group(
+                    provider,
+                    "Gatehouse Administrators",
+                    "Administrators of this Gatehouse",
+                )
+                .await?
+            }
+        };
+    directory::add_group_member(provider, &group, &user).await?;
+    Ok(Some((user.login, password)))
+}
+
+fn read_password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn user(provider: &Provider, cmd: &UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add {
+            login,
+            email,
+            first_name,
+            last_name,
+            password,
+            password_stdin,
+            output,
+        } => {
+            let password = match (password, password_stdin) {
+                (Some(p), _) => p.clone(),
+                (None, true) => read_password_from_stdin()?,
+                (None, false) => bail!("give a password with --password-stdin (or --password)"),
+            };
+            let email = match email {
+                Some(e) => e.clone(),
+                None if login.contains('@') => login.clone(),
+                None => bail!("--email is required when the login is not an email address"),
+            };
+            let user = directory::create_user(
+                provider,
+                NewUser {
+                    login: login.clone(),
+                    email,
+                    first_name: first_name.clone(),
+                    last_name: last_name.clone(),
+                    display_name: None,
+                    password: Some(password),
+                    activate: true,
+                },
+            )
+            .await?;
+            match output {
+                Output::Json => println!(
+                    "{}",
+                    json!({"id": user.id, "login": user.login, "status": user.status.as_str()})
+                ),
+                Output::Text => println!(
+                    "Created user {} ({}), status {}",
+                    user.login, user.id, user.status
+                ),
+            }
+        }
+        UserCommand::List { output } => {
+            let users = provider
+                .store
+                .list_users(Page {
+                    after: None,
+                    limit: 10_000,
+                })
+                .await?;
+            match output {
+                Output::Json => {
+                    let rows: Vec<_> = users
+                        .iter()
+                        .map(|u| json!({"id": u.id, "login": u.login, "status": u.status.as_str()}))
+                        .collect();
+                    println!("{}", serde_json::Value::Array(rows));
+                }
+                Output::Text => {
+                    for u in users {
+                        println!("{}  {:<12} {}", u.id, u.status.as_str(), u.login);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn group(provider: &Provider, cmd: &GroupCommand) -> anyhow::Result<()> {
+    match cmd {
+        GroupCommand::Add {
+            name,
+            description,
+            output,
+        } => {
+            let group = directory::create_group(provider, name, description).await?;
+            match output {
+                Output::Json => println!("{}", json!({"id": group.id, "name": group.name})),
+                Output::Text => println!("Created group {} ({})", group.name, group.id),
+            }
+        }
+        GroupCommand::AddMember { group, user } => {
+            let g = directory::find_group_by_id_or_name(provider, group).await?;
+            let u = directory::find_user_by_id_or_login(provider, user).await?;
+            directory::add_group_member(provider, &g, &u).await?;
+            println!("Added {} to {}", u.login, g.name);
+        }
+    }
+    Ok(())
+}
+
+async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyhow::Result<()> {
+    match cmd {
+        AppCommand::CreateOidc {
+            r#type,
+            label,
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            auth_method,
+            initiate_login_uri,
+            assign_groups,
+            public_url,
+            output,
+        } => {
+            let application_type = match r#type {
+                AppType::Web => ApplicationType::Web,
+                AppType::Spa => ApplicationType::Browser,
+                AppType::Native => ApplicationType::Native,
+            };
+            let token_endpoint_auth_method = match auth_method.as_deref() {
+                None => None,
+                Some(m) => Some(TokenEndpointAuthMethod::parse(m).with_context(|| {
+                    format!("unknown --auth-method '{m}' (client_secret_basic, client_secret_post or none)")
+                })?),
+            };
+            let grant_types = if grant_types.is_empty() {
+                vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+            } else {
+                grant_types.clone()
+            };
+            // Resolve groups first so a typo creates nothing.
+            let mut groups = Vec::new();
+            for g in assign_groups {
+                groups.push(
+                    directory::find_group_by_id_or_name(provider, g)
+                        .await
+                        .with_context(|| format!("no group named '{g}'"))?,
+                );
+            }
+            let created = directory::create_oidc_app(
+                provider,
+                NewOidcApp {
+                    label: label.clone(),
+                    application_type,
+                    redirect_uris: redirect_uris.clone(),
+                    post_logout_redirect_uris: post_logout_redirect_uris.clone(),
+                    grant_types,
+                    token_endpoint_auth_method,
+                    initiate_login_uri: initiate_login_uri.clone(),
+                    login_mode: None,
+                },
+            )
+            .await?;
+            for g in &groups {
+                directory::assign_group_to_app(provider, &created.app, g).await?;
+            }
+            let base = public_url
+                .clone()
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| settings.display_base_url());
+            let a = &created.app;
+            match output {
+                Output::Json => println!(
+                    "{}",
+                    json!({"app_id": a.id, "client_id": a.client_id, "client_secret": created.client_secret, "label": a.label,
+                           "org_issuer": base, "default_issuer": format!("{base}/oauth2/default")})
+                ),
+                Output::Text => {
+                    println!(
+                        "Created OIDC app \"{}\" ({})",
+                        a.label, a.settings.application_type
+                    );
+                    println!("  Client ID:      {}", a.client_id);
+                    if let Some(secret) = &created.client_secret {
+                        println!("  Client secret:  {secret}");
+                    }
+                    println!("  Gatehouse domain (Okta domain): {base}");
+                    println!(
+                        "  Sign-in redirect URIs:  {}",
+                        a.settings.redirect_uris.join(", ")
+                    );
+                    if !a.settings.post_logout_redirect_uris.is_empty() {
+                        println!(
+                            "  Sign-out redirect URIs: {}",
+                            a.settings.post_logout_redirect_uris.join(", ")
+                        );
+                    }
+                    let names: Vec<_> = groups.iter().map(|g| g.name.as_str()).collect();
+                    println!(
+                        "  Assigned to: {}",
+                        if names.is_empty() {
+                            "nobody yet (use --assign Everyone)".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    );
+                    if let Some(secret) = &created.client_secret {
+                        println!();
+                        println!("NetBox configuration.py (python-social-auth, Okta backend):");
+                        println!(
+                            "  REMOTE_AUTH_BACKEND = 'social_core.backends.okta_openidconnect.OktaOpenIdConnect'"
+                        );
+                        println!("  SOCIAL_AUTH_OKTA_OPENIDCONNECT_KEY = '{}'", a.client_id);
+                        println!("  SOCIAL_AUTH_OKTA_OPENIDCONNECT_SECRET = '{secret}'");
+                        println!("  SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL = '{base}/oauth2/'");
+                        println!(
+                            "  # or the default custom authorization server: '{base}/oauth2/default/'"
+                        );
+                        println!();
+                        println!(
+                            "Generic OIDC (social_core.backends.open_id_connect.OpenIdConnectAuth):"
+                        );
+                        println!("  SOCIAL_AUTH_OIDC_KEY = '{}'", a.client_id);
+                        println!("  SOCIAL_AUTH_OIDC_SECRET = '{secret}'");
+                        println!("  SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = '{base}/oauth2/default'");
+                    }
+                }
+            }
+        }
+        AppCommand::List { output } => {
+            let apps = provider
+                .store
+                .list_apps(Page {
+                    after: None,
+                    limit: 10_000,
+                })
+                .await?;
+            match output {
+                Output::Json => {
+                    let rows: Vec<_> = apps
+                        .iter()
+                        .map(|a| json!({"app_id": a.id, "client_id": a.client_id, "label": a.label, "type": a.settings.application_type.as_str()}))
+                        .collect();
+                    println!("{}", serde_json::Value::Array(rows));
+                }
+                Output::Text => {
+                    for a in apps {
+                        println!(
+                            "{}  {:<8} {}",
+                            a.client_id,
+                            a.settings.application_type.as_str(),
+                            a.label
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The `gatehouse` binary's pieces: configuration, startup, telemetry and the CLI commands.
+//! Exposed as a library so integration tests spawn the real application.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,175 @@
+//! Building and running the application (after zero2prod's `Application::build`).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use gatehouse_core::Provider;
+use gatehouse_core::crypto::SecretBox;
+use gatehouse_core::services::bootstrap::{BootstrapError, bootstrap};
+use gatehouse_web::{AppState, WebConfig};
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+
+const KEY_FILE: &str = "encryption.key";
+
+/// The encryption key: from settings, else the data directory's key file (made on first start).
+/// Returns the key and whether it was just generated.
+fn load_or_create_key(settings: &Settings) -> anyhow::Result<(String, bool)> {
+    if let Some(key) = &settings.encryption_key {
+        return Ok((key.clone(), false));
+    }
+    let path = settings.data_dir.join(KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(key) => Ok((key.trim().to_owned(), false)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretBox::generate_key();
+            write_private_file(&path, &key)?;
+            Ok((key, true))
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot read encryption key file {}", path.display()))
+        }
+    }
+}
+
+fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// Opens the database, checks the encryption key and runs first-start setup.
+pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let store = gatehouse_store::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open database {}",
+                redact_url(&settings.database_url)
+            )
+        })?;
+    let (key, generated) = load_or_create_key(settings)?;
+    let secrets = Arc::new(SecretBox::from_base64(&key).context("invalid encryption key")?);
+    let provider = Arc::new(Provider::new(store, secrets));
+    match bootstrap(&provider).await {
+        Ok(()) => Ok(provider),
+        Err(BootstrapError::WrongEncryptionKey) => {
+            if generated {
+                // Don't leave a wrong key behind for the next start to trip over.
+                let _ = std::fs::remove_file(settings.data_dir.join(KEY_FILE));
+            }
+            Err(BootstrapError::WrongEncryptionKey.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Hides a password in a database URL before it is printed.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let provider = open_provider(settings).await?;
+        Self::with_provider(settings, provider).await
+    }
+
+    pub async fn with_provider(
+        settings: &Settings,
+        provider: Arc<Provider>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let config = WebConfig {
+            public_url: settings.public_url.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        };
+        Ok(Self {
+            listener,
+            state: AppState {
+                provider,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn provider(&self) -> Arc<Provider> {
+        self.state.provider.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let purge = tokio::spawn(purge_expired_periodically(self.state.provider.clone()));
+        let app =
+            gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        purge.abort();
+        result.context("server error")
+    }
+}
+
+async fn purge_expired_periodically(provider: Arc<Provider>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match provider.store.purge_expired(provider.now()).await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired codes, sessions and tokens"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
