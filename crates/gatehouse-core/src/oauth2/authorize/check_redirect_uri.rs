@@ -19,10 +19,14 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<(), OAuthError> {
         ctx.redirect_uri = Some(uri.to_owned());
         Ok(())
     } else {
+        // The admin sees both sides in the log; the page names what was received, so a user can
+        // report it without the app's registered URIs being shown to anyone who asks.
+        tracing::warn!(client_id = %app.client_id, received = %uri, registered = ?app.settings.redirect_uris, "redirect_uri is not registered");
         Err(OAuthError::InvalidRequest(format!(
             "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings. \
-             Received: {uri}. Registered for this app: {}.",
-            app.settings.redirect_uris.join(", ")
+             Received '{uri}', which is not one of the Sign-in redirect URIs of app '{}' (matching is exact: \
+             scheme, host, path, trailing slash and query all count).",
+            app.label
         )))
     }
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: starts PostgreSQL if it is down, installs what the
+# client tests need (Python venvs from PyPI), runs formatting and lint checks, the Rust tests on
+# SQLite and PostgreSQL, and the real-client tests against a running gatehouse.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "PostgreSQL at 127.0.0.1:5432"
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (unit, storage contract and flow tests on SQLite and PostgreSQL)"
+cargo test --workspace --locked
+
+step "build the gatehouse binary"
+cargo build -p gatehouse --locked
+export GATEHOUSE_BIN="$PWD/target/debug/gatehouse"
+
+step "real client: python-social-auth (social-auth-core 5.1.0 and 7.x) on SQLite and PostgreSQL"
+tests/clients/run_socialcore.sh
+
+step "all tests passed"
