@@ -32,6 +32,42 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let routes = routes(state);
+    // Rewriting must happen before routing, so the routes are wrapped as a service.
+    Router::new().fallback_service(tower::ServiceBuilder::new().map_request(normalize_path).service(routes))
+}
+
+/// Forgives the two URL typos social-core's generic OIDC backend turns config mistakes into:
+/// `…/default//.well-known/…` (a trailing slash in the endpoint setting) and the discovery path
+/// pasted twice.
+fn normalize_path<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+    let path = req.uri().path();
+    let mut fixed = path.to_owned();
+    while fixed.contains("//") {
+        fixed = fixed.replace("//", "/");
+    }
+    let doubled = format!("{WELL_KNOWN}{WELL_KNOWN}");
+    if fixed.ends_with(&doubled) {
+        fixed.truncate(fixed.len() - WELL_KNOWN.len());
+    }
+    if fixed != path {
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{fixed}?{q}"),
+            None => fixed,
+        };
+        if let Ok(pq) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .merge(routes::well_known::router())
         .merge(routes::oauth2::router())
