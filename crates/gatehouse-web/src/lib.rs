@@ -34,7 +34,11 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let routes = routes(state);
     // Rewriting must happen before routing, so the routes are wrapped as a service.
-    Router::new().fallback_service(tower::ServiceBuilder::new().map_request(normalize_path).service(routes))
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .map_request(normalize_path)
+            .service(routes),
+    )
 }
 
 /// Forgives the two URL typos social-core's generic OIDC backend turns config mistakes into:

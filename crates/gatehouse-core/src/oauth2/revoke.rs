@@ -17,10 +17,10 @@ pub async fn revoke(
     let now = provider.now();
     if let Ok(claims) = validate_access_token(provider, server, token).await {
         // A client may revoke only its own tokens.
-        if claims["cid"].as_str() == Some(app.client_id.as_str()) {
-            if let Some(jti) = claims["jti"].as_str() {
-                provider.store.revoke_access_token(jti, now).await?;
-            }
+        if claims["cid"].as_str() == Some(app.client_id.as_str())
+            && let Some(jti) = claims["jti"].as_str()
+        {
+            provider.store.revoke_access_token(jti, now).await?;
         }
         return Ok(());
     }
@@ -28,11 +28,10 @@ pub async fn revoke(
         .store
         .find_refresh_token(&sha256_b64url(token))
         .await?
+        && rt.client_id == app.client_id
     {
-        if rt.client_id == app.client_id {
-            // Revoking a refresh token ends its whole grant, access tokens included (RFC 7009 §2.1).
-            provider.store.revoke_grant(&rt.grant_id, now).await?;
-        }
+        // Revoking a refresh token ends its whole grant, access tokens included (RFC 7009 §2.1).
+        provider.store.revoke_grant(&rt.grant_id, now).await?;
     }
     Ok(())
 }

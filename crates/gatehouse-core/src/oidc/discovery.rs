@@ -9,7 +9,7 @@ const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "no
 
 /// `/.well-known/openid-configuration` (org) and `/oauth2/{id}/.well-known/openid-configuration`.
 pub fn openid_configuration(server: &ServerContext) -> Value {
-    let mut doc = json!({
+    let doc = json!({
         "issuer": server.issuer,
         "authorization_endpoint": server.endpoint("authorize"),
         "token_endpoint": server.endpoint("token"),
@@ -40,11 +40,6 @@ pub fn openid_configuration(server: &ServerContext) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
     });
-    if server.is_org() {
-        if let Some(obj) = doc.as_object_mut() {
-            obj.remove("request_uri_parameter_supported");
-        }
-    }
     doc
 }
 
