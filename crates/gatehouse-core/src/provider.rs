@@ -52,6 +52,8 @@ pub struct Provider {
     pub secrets: Arc<SecretBox>,
     pub lifetimes: Lifetimes,
     pub clock: Arc<dyn Clock>,
+    /// The org's id, read once from the database (it never changes).
+    pub(crate) org_id: tokio::sync::OnceCell<String>,
 }
 
 impl Provider {
@@ -63,6 +65,7 @@ impl Provider {
             secrets,
             lifetimes: Lifetimes::default(),
             clock: Arc::new(SystemClock),
+            org_id: tokio::sync::OnceCell::new(),
         }
     }
 

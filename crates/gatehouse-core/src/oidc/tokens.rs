@@ -159,10 +159,17 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
 
 /// The org's id (`00o…`), the `idp` claim for users of the local directory. Made on first use.
 pub async fn org_id(provider: &Provider) -> Result<String, OAuthError> {
-    if let Some(id) = provider.store.get_meta("org_id").await? {
-        return Ok(id);
-    }
-    let id = okta_id("00o");
-    provider.store.set_meta("org_id", &id).await?;
-    Ok(provider.store.get_meta("org_id").await?.unwrap_or(id))
+    provider
+        .org_id
+        .get_or_try_init(|| async {
+            if let Some(id) = provider.store.get_meta("org_id").await? {
+                return Ok(id);
+            }
+            let id = okta_id("00o");
+            provider.store.set_meta("org_id", &id).await?;
+            // Another node may have written its own first; the stored one wins.
+            Ok(provider.store.get_meta("org_id").await?.unwrap_or(id))
+        })
+        .await
+        .cloned()
 }
