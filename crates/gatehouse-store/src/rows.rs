@@ -1,0 +1,415 @@
+//! Row shapes shared by both backends, and their conversion to and from domain records.
+//!
+//! Enums are stored by their wire spelling (`as_str`), lists and client settings as JSON text.
+//! A stored value that does not decode is reported as `StoreError::Backend`.
+
+use gatehouse_core::domain::*;
+use gatehouse_core::store::StoreResult;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::corrupt;
+
+/// Column lists, as macros so they can be spliced into SQL literals with `concat!`.
+macro_rules! user_cols {
+    () => {
+        "id, status, login, email, first_name, last_name, display_name, password_hash, created, \
+         last_updated, activated, status_changed, last_login, password_changed"
+    };
+}
+macro_rules! group_cols {
+    () => {
+        "id, name, description, group_type, created, last_updated"
+    };
+}
+macro_rules! app_cols {
+    () => {
+        "id, name, label, status, client_id, client_secret_sealed, settings, created, last_updated"
+    };
+}
+macro_rules! auth_server_cols {
+    () => {
+        "id, kind, name, description, audiences, issuer_mode, status, created, last_updated"
+    };
+}
+macro_rules! signing_key_cols {
+    () => {
+        "kid, auth_server_id, alg, status, private_key_sealed, public_jwk, created"
+    };
+}
+macro_rules! session_cols {
+    () => {
+        "id_hash, user_id, auth_time, amr, created, expires_at"
+    };
+}
+macro_rules! login_tx_cols {
+    () => {
+        "id, csrf_hash, request_json, created, expires_at"
+    };
+}
+macro_rules! code_cols {
+    () => {
+        "code_hash, grant_id, client_id, user_id, auth_server_id, redirect_uri, scopes, nonce, \
+         code_challenge, auth_time, amr, session_id_hash, created, expires_at, used_at"
+    };
+}
+macro_rules! grant_cols {
+    () => {
+        "id, client_id, user_id, auth_server_id, scopes, auth_time, amr, created, revoked_at"
+    };
+}
+macro_rules! refresh_cols {
+    () => {
+        "token_hash, grant_id, client_id, scopes, created, expires_at, rotated_at, revoked_at"
+    };
+}
+macro_rules! access_cols {
+    () => {
+        "jti, grant_id, client_id, expires_at, revoked_at"
+    };
+}
+pub(crate) use {
+    access_cols, app_cols, auth_server_cols, code_cols, grant_cols, group_cols, login_tx_cols,
+    refresh_cols, session_cols, signing_key_cols, user_cols,
+};
+
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| gatehouse_core::store::StoreError::Backend(e.into()))
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+fn parse<T>(what: &str, text: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(text).ok_or_else(|| corrupt(what, format_args!("{text:?}")))
+}
+
+/// The case-folded login, kept in `users.login_lower` under a unique index.
+pub(crate) fn login_key(login: &str) -> String {
+    login.to_lowercase()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: String,
+    status: String,
+    login: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    display_name: Option<String>,
+    password_hash: Option<String>,
+    created: i64,
+    last_updated: i64,
+    activated: Option<i64>,
+    status_changed: Option<i64>,
+    last_login: Option<i64>,
+    password_changed: Option<i64>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: UserRow) -> StoreResult<User> {
+        Ok(User {
+            status: parse("user status", &r.status, UserStatus::parse)?,
+            id: r.id,
+            login: r.login,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            created: r.created,
+            last_updated: r.last_updated,
+            activated: r.activated,
+            status_changed: r.status_changed,
+            last_login: r.last_login,
+            password_changed: r.password_changed,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GroupRow {
+    id: String,
+    name: String,
+    description: String,
+    group_type: String,
+    created: i64,
+    last_updated: i64,
+}
+
+impl TryFrom<GroupRow> for Group {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: GroupRow) -> StoreResult<Group> {
+        Ok(Group {
+            group_type: parse("group type", &r.group_type, GroupType::parse)?,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            created: r.created,
+            last_updated: r.last_updated,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppRow {
+    id: String,
+    name: String,
+    label: String,
+    status: String,
+    client_id: String,
+    client_secret_sealed: Option<String>,
+    settings: String,
+    created: i64,
+    last_updated: i64,
+}
+
+impl TryFrom<AppRow> for App {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: AppRow) -> StoreResult<App> {
+        Ok(App {
+            status: parse("app status", &r.status, AppStatus::parse)?,
+            settings: from_json("app settings", &r.settings)?,
+            id: r.id,
+            name: r.name,
+            label: r.label,
+            client_id: r.client_id,
+            client_secret_sealed: r.client_secret_sealed,
+            created: r.created,
+            last_updated: r.last_updated,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuthServerRow {
+    id: String,
+    kind: String,
+    name: String,
+    description: String,
+    audiences: String,
+    issuer_mode: String,
+    status: String,
+    created: i64,
+    last_updated: i64,
+}
+
+impl TryFrom<AuthServerRow> for AuthServer {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: AuthServerRow) -> StoreResult<AuthServer> {
+        Ok(AuthServer {
+            kind: parse("auth server kind", &r.kind, AuthServerKind::parse)?,
+            audiences: from_json("auth server audiences", &r.audiences)?,
+            issuer_mode: parse("issuer mode", &r.issuer_mode, IssuerMode::parse)?,
+            status: parse("auth server status", &r.status, AppStatus::parse)?,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            created: r.created,
+            last_updated: r.last_updated,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SigningKeyRow {
+    kid: String,
+    auth_server_id: String,
+    alg: String,
+    status: String,
+    private_key_sealed: String,
+    public_jwk: String,
+    created: i64,
+}
+
+impl TryFrom<SigningKeyRow> for SigningKey {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: SigningKeyRow) -> StoreResult<SigningKey> {
+        Ok(SigningKey {
+            status: parse("key status", &r.status, KeyStatus::parse)?,
+            kid: r.kid,
+            auth_server_id: r.auth_server_id,
+            alg: r.alg,
+            private_key_sealed: r.private_key_sealed,
+            public_jwk: r.public_jwk,
+            created: r.created,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id_hash: String,
+    user_id: String,
+    auth_time: i64,
+    amr: String,
+    created: i64,
+    expires_at: i64,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: SessionRow) -> StoreResult<Session> {
+        Ok(Session {
+            amr: from_json("session amr", &r.amr)?,
+            id_hash: r.id_hash,
+            user_id: r.user_id,
+            auth_time: r.auth_time,
+            created: r.created,
+            expires_at: r.expires_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LoginTransactionRow {
+    id: String,
+    csrf_hash: String,
+    request_json: String,
+    created: i64,
+    expires_at: i64,
+}
+
+impl From<LoginTransactionRow> for LoginTransaction {
+    fn from(r: LoginTransactionRow) -> LoginTransaction {
+        LoginTransaction {
+            id: r.id,
+            csrf_hash: r.csrf_hash,
+            request_json: r.request_json,
+            created: r.created,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuthCodeRow {
+    code_hash: String,
+    grant_id: String,
+    client_id: String,
+    user_id: String,
+    auth_server_id: String,
+    redirect_uri: String,
+    scopes: String,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    auth_time: i64,
+    amr: String,
+    session_id_hash: Option<String>,
+    created: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+impl TryFrom<AuthCodeRow> for AuthCode {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: AuthCodeRow) -> StoreResult<AuthCode> {
+        Ok(AuthCode {
+            scopes: from_json("code scopes", &r.scopes)?,
+            amr: from_json("code amr", &r.amr)?,
+            code_hash: r.code_hash,
+            grant_id: r.grant_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            auth_server_id: r.auth_server_id,
+            redirect_uri: r.redirect_uri,
+            nonce: r.nonce,
+            code_challenge: r.code_challenge,
+            auth_time: r.auth_time,
+            session_id_hash: r.session_id_hash,
+            created: r.created,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GrantRow {
+    id: String,
+    client_id: String,
+    user_id: Option<String>,
+    auth_server_id: String,
+    scopes: String,
+    auth_time: Option<i64>,
+    amr: String,
+    created: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<GrantRow> for Grant {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: GrantRow) -> StoreResult<Grant> {
+        Ok(Grant {
+            scopes: from_json("grant scopes", &r.scopes)?,
+            amr: from_json("grant amr", &r.amr)?,
+            id: r.id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            auth_server_id: r.auth_server_id,
+            auth_time: r.auth_time,
+            created: r.created,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RefreshTokenRow {
+    token_hash: String,
+    grant_id: String,
+    client_id: String,
+    scopes: String,
+    created: i64,
+    expires_at: i64,
+    rotated_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<RefreshTokenRow> for RefreshToken {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: RefreshTokenRow) -> StoreResult<RefreshToken> {
+        Ok(RefreshToken {
+            scopes: from_json("refresh token scopes", &r.scopes)?,
+            token_hash: r.token_hash,
+            grant_id: r.grant_id,
+            client_id: r.client_id,
+            created: r.created,
+            expires_at: r.expires_at,
+            rotated_at: r.rotated_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccessTokenRow {
+    jti: String,
+    grant_id: String,
+    client_id: String,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<AccessTokenRow> for AccessTokenRecord {
+    fn from(r: AccessTokenRow) -> AccessTokenRecord {
+        AccessTokenRecord {
+            jti: r.jti,
+            grant_id: r.grant_id,
+            client_id: r.client_id,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+/// Converts every row, failing on the first that does not decode.
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> StoreResult<Vec<T>>
+where
+    T: TryFrom<R, Error = gatehouse_core::store::StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

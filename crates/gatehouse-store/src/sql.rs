@@ -1,0 +1,1026 @@
+//! The storage traits, implemented once in SQL for both backends.
+//!
+//! [`impl_store!`] expands the same bodies for `SqlStore<Sqlite>` and `SqlStore<Postgres>`: the
+//! queries use `$n` placeholders (which sqlx's SQLite driver accepts too), portable types and
+//! `ON CONFLICT` / `RETURNING`, which both databases support.
+//!
+//! SQLite note: inside a transaction the first statement is always a write, so the connection
+//! takes the write lock up front (waiting on `busy_timeout`) instead of failing to upgrade a
+//! read snapshot.
+
+use async_trait::async_trait;
+use gatehouse_core::domain::*;
+use gatehouse_core::store::*;
+
+use crate::error::db_err;
+use crate::rows::*;
+
+/// A store over a `sqlx` connection pool; implements every storage trait for
+/// [`sqlx::Sqlite`] and [`sqlx::Postgres`].
+pub struct SqlStore<DB: sqlx::Database> {
+    pool: sqlx::Pool<DB>,
+}
+
+/// The SQLite store.
+pub type SqliteStore = SqlStore<sqlx::Sqlite>;
+/// The PostgreSQL store.
+pub type PgStore = SqlStore<sqlx::Postgres>;
+
+impl<DB: sqlx::Database> SqlStore<DB> {
+    /// Wraps a pool whose database has already been migrated (see [`crate::migrate_sqlite`] and
+    /// [`crate::migrate_postgres`]).
+    pub fn new(pool: sqlx::Pool<DB>) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &sqlx::Pool<DB> {
+        &self.pool
+    }
+}
+
+impl<DB: sqlx::Database> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::fmt::Debug for SqlStore<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &DB::NAME)
+            .finish_non_exhaustive()
+    }
+}
+
+fn limit(page: Page<'_>) -> i64 {
+    i64::from(page.limit)
+}
+
+/// `NotFound` when an update touched no row.
+fn require_row(rows_affected: u64) -> StoreResult<()> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+macro_rules! impl_store {
+    ($db:ty) => {
+        #[async_trait]
+        impl UserStore for SqlStore<$db> {
+            async fn create_user(&self, user: &User) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, status, login, login_lower, email, first_name, \
+                     last_name, display_name, password_hash, created, last_updated, activated, \
+                     status_changed, last_login, password_changed) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(&user.id)
+                .bind(user.status.as_str())
+                .bind(&user.login)
+                .bind(login_key(&user.login))
+                .bind(&user.email)
+                .bind(&user.first_name)
+                .bind(&user.last_name)
+                .bind(&user.display_name)
+                .bind(&user.password_hash)
+                .bind(user.created)
+                .bind(user.last_updated)
+                .bind(user.activated)
+                .bind(user.status_changed)
+                .bind(user.last_login)
+                .bind(user.password_changed)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_user(&self, id: &str) -> StoreResult<Option<User>> {
+                let row: Option<UserRow> =
+                    sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    " FROM users WHERE login_lower = $1"
+                ))
+                .bind(login_key(login))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(User::try_from).transpose()
+            }
+
+            async fn update_user(&self, user: &User) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE users SET status = $2, login = $3, login_lower = $4, email = $5, \
+                     first_name = $6, last_name = $7, display_name = $8, password_hash = $9, \
+                     created = $10, last_updated = $11, activated = $12, status_changed = $13, \
+                     last_login = $14, password_changed = $15 WHERE id = $1",
+                )
+                .bind(&user.id)
+                .bind(user.status.as_str())
+                .bind(&user.login)
+                .bind(login_key(&user.login))
+                .bind(&user.email)
+                .bind(&user.first_name)
+                .bind(&user.last_name)
+                .bind(&user.display_name)
+                .bind(&user.password_hash)
+                .bind(user.created)
+                .bind(user.last_updated)
+                .bind(user.activated)
+                .bind(user.status_changed)
+                .bind(user.last_login)
+                .bind(user.password_changed)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                require_row(done.rows_affected())
+            }
+
+            async fn list_users(&self, page: Page<'_>) -> StoreResult<Vec<User>> {
+                let rows: Vec<UserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    " FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+                ))
+                .bind(page.after)
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn delete_user(&self, id: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for sql in [
+                    "DELETE FROM group_members WHERE user_id = $1",
+                    "DELETE FROM app_users WHERE user_id = $1",
+                    "DELETE FROM sessions WHERE user_id = $1",
+                    "DELETE FROM users WHERE id = $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+        }
+
+        #[async_trait]
+        impl GroupStore for SqlStore<$db> {
+            async fn create_group(&self, group: &Group) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO groups (id, name, description, group_type, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&group.id)
+                .bind(&group.name)
+                .bind(&group.description)
+                .bind(group.group_type.as_str())
+                .bind(group.created)
+                .bind(group.last_updated)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_group(&self, id: &str) -> StoreResult<Option<Group>> {
+                let row: Option<GroupRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    group_cols!(),
+                    " FROM groups WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(Group::try_from).transpose()
+            }
+
+            async fn find_group_by_name(&self, name: &str) -> StoreResult<Option<Group>> {
+                let row: Option<GroupRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    group_cols!(),
+                    " FROM groups WHERE name = $1"
+                ))
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(Group::try_from).transpose()
+            }
+
+            async fn list_groups(&self, page: Page<'_>) -> StoreResult<Vec<Group>> {
+                let rows: Vec<GroupRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    group_cols!(),
+                    " FROM groups WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+                ))
+                .bind(page.after)
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn update_group(&self, group: &Group) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE groups SET name = $2, description = $3, group_type = $4, \
+                     created = $5, last_updated = $6 WHERE id = $1",
+                )
+                .bind(&group.id)
+                .bind(&group.name)
+                .bind(&group.description)
+                .bind(group.group_type.as_str())
+                .bind(group.created)
+                .bind(group.last_updated)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                require_row(done.rows_affected())
+            }
+
+            async fn delete_group(&self, id: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for sql in [
+                    "DELETE FROM group_members WHERE group_id = $1",
+                    "DELETE FROM app_groups WHERE group_id = $1",
+                    "DELETE FROM groups WHERE id = $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn add_group_member(&self, group_id: &str, user_id: &str) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(group_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn remove_group_member(&self, group_id: &str, user_id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+                    .bind(group_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn list_group_members(
+                &self,
+                group_id: &str,
+                page: Page<'_>,
+            ) -> StoreResult<Vec<User>> {
+                let rows: Vec<UserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    " FROM users WHERE id IN (SELECT user_id FROM group_members WHERE group_id = $1) \
+                     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+                ))
+                .bind(group_id)
+                .bind(page.after)
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn list_user_groups(&self, user_id: &str) -> StoreResult<Vec<Group>> {
+                let rows: Vec<GroupRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    group_cols!(),
+                    " FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = $1) \
+                     OR (group_type = $2 AND EXISTS (SELECT 1 FROM users WHERE id = $1)) \
+                     ORDER BY id"
+                ))
+                .bind(user_id)
+                .bind(GroupType::BuiltIn.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+        }
+
+        #[async_trait]
+        impl AppStore for SqlStore<$db> {
+            async fn create_app(&self, app: &App) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO apps (id, name, label, status, client_id, client_secret_sealed, \
+                     settings, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&app.id)
+                .bind(&app.name)
+                .bind(&app.label)
+                .bind(app.status.as_str())
+                .bind(&app.client_id)
+                .bind(&app.client_secret_sealed)
+                .bind(to_json(&app.settings)?)
+                .bind(app.created)
+                .bind(app.last_updated)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_app(&self, id: &str) -> StoreResult<Option<App>> {
+                let row: Option<AppRow> =
+                    sqlx::query_as(concat!("SELECT ", app_cols!(), " FROM apps WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                row.map(App::try_from).transpose()
+            }
+
+            async fn find_app_by_client_id(&self, client_id: &str) -> StoreResult<Option<App>> {
+                let row: Option<AppRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    app_cols!(),
+                    " FROM apps WHERE client_id = $1"
+                ))
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(App::try_from).transpose()
+            }
+
+            async fn update_app(&self, app: &App) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE apps SET name = $2, label = $3, status = $4, client_id = $5, \
+                     client_secret_sealed = $6, settings = $7, created = $8, last_updated = $9 \
+                     WHERE id = $1",
+                )
+                .bind(&app.id)
+                .bind(&app.name)
+                .bind(&app.label)
+                .bind(app.status.as_str())
+                .bind(&app.client_id)
+                .bind(&app.client_secret_sealed)
+                .bind(to_json(&app.settings)?)
+                .bind(app.created)
+                .bind(app.last_updated)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                require_row(done.rows_affected())
+            }
+
+            async fn list_apps(&self, page: Page<'_>) -> StoreResult<Vec<App>> {
+                let rows: Vec<AppRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    app_cols!(),
+                    " FROM apps WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+                ))
+                .bind(page.after)
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn delete_app(&self, id: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                for sql in [
+                    "DELETE FROM app_groups WHERE app_id = $1",
+                    "DELETE FROM app_users WHERE app_id = $1",
+                    "DELETE FROM apps WHERE id = $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn assign_app_group(
+                &self,
+                app_id: &str,
+                group_id: &str,
+                priority: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO app_groups (app_id, group_id, priority) VALUES ($1, $2, $3) \
+                     ON CONFLICT (app_id, group_id) DO UPDATE SET priority = excluded.priority",
+                )
+                .bind(app_id)
+                .bind(group_id)
+                .bind(priority)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn unassign_app_group(&self, app_id: &str, group_id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM app_groups WHERE app_id = $1 AND group_id = $2")
+                    .bind(app_id)
+                    .bind(group_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn list_app_groups(&self, app_id: &str) -> StoreResult<Vec<String>> {
+                sqlx::query_scalar(
+                    "SELECT group_id FROM app_groups WHERE app_id = $1 \
+                     ORDER BY priority, group_id",
+                )
+                .bind(app_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)
+            }
+
+            async fn assign_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO app_users (app_id, user_id) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(app_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn unassign_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM app_users WHERE app_id = $1 AND user_id = $2")
+                    .bind(app_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn list_app_users(&self, app_id: &str) -> StoreResult<Vec<String>> {
+                sqlx::query_scalar("SELECT user_id FROM app_users WHERE app_id = $1 ORDER BY user_id")
+                    .bind(app_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)
+            }
+
+            async fn is_user_assigned(&self, app_id: &str, user_id: &str) -> StoreResult<bool> {
+                // Built-in groups contain every user, but only users that exist.
+                let hit = sqlx::query(
+                    "SELECT 1 FROM app_users WHERE app_id = $1 AND user_id = $2 \
+                     UNION ALL \
+                     SELECT 1 FROM app_groups ag JOIN group_members gm ON gm.group_id = ag.group_id \
+                     WHERE ag.app_id = $1 AND gm.user_id = $2 \
+                     UNION ALL \
+                     SELECT 1 FROM app_groups ag JOIN groups g ON g.id = ag.group_id \
+                     WHERE ag.app_id = $1 AND g.group_type = $3 \
+                     AND EXISTS (SELECT 1 FROM users WHERE id = $2) \
+                     LIMIT 1",
+                )
+                .bind(app_id)
+                .bind(user_id)
+                .bind(GroupType::BuiltIn.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(hit.is_some())
+            }
+        }
+
+        #[async_trait]
+        impl AuthServerStore for SqlStore<$db> {
+            async fn create_auth_server(&self, server: &AuthServer) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO auth_servers (id, kind, name, description, audiences, \
+                     issuer_mode, status, created, last_updated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&server.id)
+                .bind(server.kind.as_str())
+                .bind(&server.name)
+                .bind(&server.description)
+                .bind(to_json(&server.audiences)?)
+                .bind(server.issuer_mode.as_str())
+                .bind(server.status.as_str())
+                .bind(server.created)
+                .bind(server.last_updated)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_auth_server(&self, id: &str) -> StoreResult<Option<AuthServer>> {
+                let row: Option<AuthServerRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    auth_server_cols!(),
+                    " FROM auth_servers WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(AuthServer::try_from).transpose()
+            }
+
+            async fn list_auth_servers(&self) -> StoreResult<Vec<AuthServer>> {
+                let rows: Vec<AuthServerRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    auth_server_cols!(),
+                    " FROM auth_servers ORDER BY id"
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn update_auth_server(&self, server: &AuthServer) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE auth_servers SET kind = $2, name = $3, description = $4, \
+                     audiences = $5, issuer_mode = $6, status = $7, created = $8, \
+                     last_updated = $9 WHERE id = $1",
+                )
+                .bind(&server.id)
+                .bind(server.kind.as_str())
+                .bind(&server.name)
+                .bind(&server.description)
+                .bind(to_json(&server.audiences)?)
+                .bind(server.issuer_mode.as_str())
+                .bind(server.status.as_str())
+                .bind(server.created)
+                .bind(server.last_updated)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                require_row(done.rows_affected())
+            }
+        }
+
+        #[async_trait]
+        impl KeyStore for SqlStore<$db> {
+            async fn add_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO signing_keys (kid, auth_server_id, alg, status, \
+                     private_key_sealed, public_jwk, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&key.kid)
+                .bind(&key.auth_server_id)
+                .bind(&key.alg)
+                .bind(key.status.as_str())
+                .bind(&key.private_key_sealed)
+                .bind(&key.public_jwk)
+                .bind(key.created)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn list_signing_keys(&self, auth_server_id: &str) -> StoreResult<Vec<SigningKey>> {
+                let rows: Vec<SigningKeyRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    signing_key_cols!(),
+                    " FROM signing_keys WHERE auth_server_id = $1 ORDER BY created DESC, seq DESC"
+                ))
+                .bind(auth_server_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn set_signing_key_status(&self, kid: &str, status: KeyStatus) -> StoreResult<()> {
+                let done = sqlx::query("UPDATE signing_keys SET status = $2 WHERE kid = $1")
+                    .bind(kid)
+                    .bind(status.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                require_row(done.rows_affected())
+            }
+        }
+
+        #[async_trait]
+        impl SessionStore for SqlStore<$db> {
+            async fn create_session(&self, session: &Session) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (id_hash, user_id, auth_time, amr, created, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&session.id_hash)
+                .bind(&session.user_id)
+                .bind(session.auth_time)
+                .bind(to_json(&session.amr)?)
+                .bind(session.created)
+                .bind(session.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_session(
+                &self,
+                id_hash: &str,
+                now: Timestamp,
+            ) -> StoreResult<Option<Session>> {
+                let row: Option<SessionRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    session_cols!(),
+                    " FROM sessions WHERE id_hash = $1 AND expires_at > $2"
+                ))
+                .bind(id_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(Session::try_from).transpose()
+            }
+
+            async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn delete_user_sessions(&self, user_id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn create_login_transaction(&self, tx: &LoginTransaction) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO login_transactions (id, csrf_hash, request_json, created, \
+                     expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&tx.id)
+                .bind(&tx.csrf_hash)
+                .bind(&tx.request_json)
+                .bind(tx.created)
+                .bind(tx.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_login_transaction(
+                &self,
+                id: &str,
+                now: Timestamp,
+            ) -> StoreResult<Option<LoginTransaction>> {
+                let row: Option<LoginTransactionRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    login_tx_cols!(),
+                    " FROM login_transactions WHERE id = $1 AND expires_at > $2"
+                ))
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(LoginTransaction::from))
+            }
+
+            async fn delete_login_transaction(&self, id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM login_transactions WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl TokenStore for SqlStore<$db> {
+            async fn create_code(&self, code: &AuthCode) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO auth_codes (code_hash, grant_id, client_id, user_id, \
+                     auth_server_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, \
+                     session_id_hash, created, expires_at, used_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(&code.code_hash)
+                .bind(&code.grant_id)
+                .bind(&code.client_id)
+                .bind(&code.user_id)
+                .bind(&code.auth_server_id)
+                .bind(&code.redirect_uri)
+                .bind(to_json(&code.scopes)?)
+                .bind(&code.nonce)
+                .bind(&code.code_challenge)
+                .bind(code.auth_time)
+                .bind(to_json(&code.amr)?)
+                .bind(&code.session_id_hash)
+                .bind(code.created)
+                .bind(code.expires_at)
+                .bind(code.used_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn redeem_code(
+                &self,
+                code_hash: &str,
+                now: Timestamp,
+            ) -> StoreResult<CodeRedemption> {
+                // One statement decides the winner: the row lock (PostgreSQL) or the database
+                // write lock (SQLite) serialises concurrent redeemers, and only the first still
+                // sees `used_at IS NULL`. (`fetch_all` steps the statement to completion; it
+                // returns at most one row, the key being unique.)
+                let won: Vec<AuthCodeRow> = sqlx::query_as(concat!(
+                    "UPDATE auth_codes SET used_at = $2 \
+                     WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING ",
+                    code_cols!()
+                ))
+                .bind(code_hash)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                if let Some(row) = won.into_iter().next() {
+                    return Ok(CodeRedemption::Redeemed(AuthCode::try_from(row)?));
+                }
+                let row: Option<AuthCodeRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    code_cols!(),
+                    " FROM auth_codes WHERE code_hash = $1"
+                ))
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                match row.map(AuthCode::try_from).transpose()? {
+                    Some(code) if code.used_at.is_some() => Ok(CodeRedemption::Replayed(code)),
+                    _ => Ok(CodeRedemption::NotFound),
+                }
+            }
+
+            async fn create_grant(&self, grant: &Grant) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
+                     auth_time, amr, created, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&grant.id)
+                .bind(&grant.client_id)
+                .bind(&grant.user_id)
+                .bind(&grant.auth_server_id)
+                .bind(to_json(&grant.scopes)?)
+                .bind(grant.auth_time)
+                .bind(to_json(&grant.amr)?)
+                .bind(grant.created)
+                .bind(grant.revoked_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_grant(&self, id: &str) -> StoreResult<Option<Grant>> {
+                let row: Option<GrantRow> =
+                    sqlx::query_as(concat!("SELECT ", grant_cols!(), " FROM grants WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                row.map(Grant::try_from).transpose()
+            }
+
+            async fn revoke_grant(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                // A grant not created yet (a replayed code racing its first redemption) gets a
+                // revoked placeholder, so the later create_grant hits a conflict.
+                sqlx::query(
+                    "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
+                     auth_time, amr, created, revoked_at) \
+                     VALUES ($1, '', NULL, '', '[]', NULL, '[]', $2, $2) \
+                     ON CONFLICT (id) DO UPDATE \
+                     SET revoked_at = COALESCE(grants.revoked_at, excluded.revoked_at)",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                for sql in [
+                    "UPDATE refresh_tokens SET revoked_at = $2 \
+                     WHERE grant_id = $1 AND revoked_at IS NULL",
+                    "UPDATE access_tokens SET revoked_at = $2 \
+                     WHERE grant_id = $1 AND revoked_at IS NULL",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
+                     created, expires_at, rotated_at, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&token.token_hash)
+                .bind(&token.grant_id)
+                .bind(&token.client_id)
+                .bind(to_json(&token.scopes)?)
+                .bind(token.created)
+                .bind(token.expires_at)
+                .bind(token.rotated_at)
+                .bind(token.revoked_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_refresh_token(
+                &self,
+                token_hash: &str,
+            ) -> StoreResult<Option<RefreshToken>> {
+                let row: Option<RefreshTokenRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    refresh_cols!(),
+                    " FROM refresh_tokens WHERE token_hash = $1"
+                ))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(RefreshToken::try_from).transpose()
+            }
+
+            async fn mark_refresh_token_rotated(
+                &self,
+                token_hash: &str,
+                now: Timestamp,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE refresh_tokens SET rotated_at = $2 \
+                     WHERE token_hash = $1 AND rotated_at IS NULL",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $2 \
+                     WHERE token_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&token.jti)
+                .bind(&token.grant_id)
+                .bind(&token.client_id)
+                .bind(token.expires_at)
+                .bind(token.revoked_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
+                let row: Option<AccessTokenRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    access_cols!(),
+                    " FROM access_tokens WHERE jti = $1"
+                ))
+                .bind(jti)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(AccessTokenRecord::from))
+            }
+
+            async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE access_tokens SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL",
+                )
+                .bind(jti)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut purged = 0;
+                for sql in [
+                    "DELETE FROM auth_codes WHERE expires_at <= $1",
+                    "DELETE FROM login_transactions WHERE expires_at <= $1",
+                    "DELETE FROM sessions WHERE expires_at <= $1",
+                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
+                    "DELETE FROM access_tokens WHERE expires_at <= $1",
+                ] {
+                    let done = sqlx::query(sql)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    purged += done.rows_affected();
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(purged)
+            }
+        }
+
+        #[async_trait]
+        impl MetaStore for SqlStore<$db> {
+            async fn get_meta(&self, key: &str) -> StoreResult<Option<String>> {
+                sqlx::query_scalar("SELECT value FROM meta WHERE name = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)
+            }
+
+            async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO meta (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_store!(sqlx::Sqlite);
+impl_store!(sqlx::Postgres);

@@ -1,0 +1,172 @@
+//! Scratch databases for tests (this crate's and other crates').
+//!
+//! PostgreSQL tests use the server at `GATEHOUSE_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); each [`TestDatabase`] gets its own database,
+//! dropped again when the value is dropped.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sqlx::{Connection, Executor, PgConnection};
+
+use crate::ConnectError;
+
+/// Where PostgreSQL test databases are created (an admin connection URL).
+pub const PG_URL_ENV: &str = "GATEHOUSE_TEST_PG_URL";
+pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A fresh, empty, migrated database. Dropping it removes it (best effort).
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// Pass to [`crate::connect`].
+    pub url: String,
+    backend: Backend,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Result<TestDatabase, ConnectError> {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        let db = match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("gh_test_{unique}.db"));
+                let url = format!("sqlite://{}", path.display());
+                TestDatabase {
+                    url,
+                    backend,
+                    cleanup: Cleanup::SqliteFile(path),
+                }
+            }
+            Backend::Postgres => {
+                let admin_url =
+                    std::env::var(PG_URL_ENV).unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
+                let name = format!("gh_test_{unique}");
+                let url = database_url(&admin_url, &name)?;
+                let mut admin = admin_connection(&admin_url).await?;
+                let created = admin
+                    .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+                    .await;
+                let _ = admin.close().await;
+                created.map_err(|e| ConnectError::TestSetup(format!("CREATE DATABASE: {e}")))?;
+                TestDatabase {
+                    url,
+                    backend,
+                    cleanup: Cleanup::PostgresDatabase { admin_url, name },
+                }
+            }
+        };
+        // Migrate now, so the database is ready even for callers that bypass `connect`.
+        match backend {
+            Backend::Sqlite => crate::connect_sqlite(&db.url).await?.pool().close().await,
+            Backend::Postgres => crate::connect_postgres(&db.url).await?.pool().close().await,
+        }
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                let admin_url = admin_url.clone();
+                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                // Drop may run inside an async runtime, which cannot be blocked on: use a thread
+                // with its own small runtime, and wait for it so the database does not outlive
+                // the test process.
+                let worker = std::thread::spawn(move || {
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    runtime.block_on(async move {
+                        if let Ok(mut admin) = admin_connection(&admin_url).await {
+                            let _ =
+                                tokio::time::timeout(ADMIN_TIMEOUT, admin.execute(sql.as_str()))
+                                    .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                });
+                let _ = worker.join();
+            }
+        }
+    }
+}
+
+async fn admin_connection(admin_url: &str) -> Result<PgConnection, ConnectError> {
+    match tokio::time::timeout(ADMIN_TIMEOUT, PgConnection::connect(admin_url)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(source)) => Err(ConnectError::Connect {
+            backend: "PostgreSQL",
+            source,
+        }),
+        Err(_) => Err(ConnectError::TestSetup(
+            "timed out connecting to the PostgreSQL test server".into(),
+        )),
+    }
+}
+
+/// `admin_url` with its database replaced by `name`.
+fn database_url(admin_url: &str, name: &str) -> Result<String, ConnectError> {
+    let mut url = url::Url::parse(admin_url)
+        .map_err(|e| ConnectError::TestSetup(format!("bad {PG_URL_ENV}: {e}")))?;
+    url.set_path(&format!("/{name}"));
+    Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_replaces_only_the_database() -> Result<(), ConnectError> {
+        assert_eq!(
+            database_url("postgres://u:p@h:5432/test?sslmode=disable", "gh_x")?,
+            "postgres://u:p@h:5432/gh_x?sslmode=disable"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn backend_names() {
+        assert_eq!(Backend::ALL.map(Backend::name), ["sqlite", "postgres"]);
+    }
+}

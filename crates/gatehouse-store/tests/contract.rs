@@ -1,0 +1,1465 @@
+//! The storage contract: every test runs once per backend (`sqlite::…` and `postgres::…`), each
+//! on a fresh, migrated database.
+
+use std::sync::Arc;
+
+use anyhow::{Result, ensure};
+use gatehouse_core::domain::*;
+use gatehouse_core::store::{Page, Store, StoreError};
+use gatehouse_store::test_support::{Backend, TestDatabase};
+use gatehouse_store::{connect, connect_postgres, connect_sqlite};
+use tokio::sync::Barrier;
+
+struct Ctx {
+    backend: Backend,
+    url: String,
+    store: Arc<dyn Store>,
+}
+
+impl Ctx {
+    /// Runs raw SQL against the test database, behind the store's back.
+    async fn raw(&self, sql: &str) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let s = connect_sqlite(&self.url).await?;
+                sqlx::query(sql).execute(s.pool()).await?;
+                s.pool().close().await;
+            }
+            Backend::Postgres => {
+                let s = connect_postgres(&self.url).await?;
+                sqlx::query(sql).execute(s.pool()).await?;
+                s.pool().close().await;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run<F>(backend: Backend, test: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Ctx) -> Result<()>,
+{
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    let ctx = Ctx {
+        backend,
+        url: db.url.clone(),
+        store,
+    };
+    let outcome = test(&ctx).await;
+    drop(ctx);
+    drop(db);
+    outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
+}
+
+macro_rules! contract_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::run(gatehouse_store::test_support::Backend::Sqlite, super::$name).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::run(gatehouse_store::test_support::Backend::Postgres, super::$name).await
+                }
+            )+
+        }
+    };
+}
+
+contract_tests!(
+    users_round_trip_and_find_by_login_ignores_case,
+    user_login_conflicts_are_case_insensitive,
+    update_user_changes_every_field,
+    update_missing_records_is_not_found,
+    list_users_paginates_by_id,
+    delete_user_removes_memberships_assignments_and_sessions,
+    groups_round_trip_and_name_conflicts,
+    list_groups_paginates_and_delete_group_cleans_up,
+    group_membership_is_idempotent_and_paginated,
+    membership_of_missing_user_or_group_is_not_found,
+    list_user_groups_includes_built_in_groups_once,
+    apps_round_trip_with_settings_and_client_id_conflicts,
+    list_and_delete_apps,
+    app_group_assignments_order_by_priority,
+    app_user_assignments,
+    is_user_assigned_directly_via_groups_and_via_everyone,
+    auth_servers_round_trip,
+    signing_keys_newest_first_and_status_updates,
+    sessions_expire_and_are_deleted,
+    login_transactions_expire_and_are_deleted,
+    redeem_code_once_then_replayed,
+    expired_codes_are_not_found_unless_already_used,
+    concurrent_redeem_has_exactly_one_winner,
+    grants_round_trip_and_revoke_cascades,
+    revoking_an_unknown_grant_blocks_its_creation,
+    refresh_tokens_rotate_once_and_revoke,
+    concurrent_rotation_has_exactly_one_winner,
+    access_tokens_record_find_revoke,
+    token_key_conflicts,
+    purge_expired_deletes_only_expired_rows,
+    meta_get_and_set,
+    concurrent_user_creation_with_same_login_has_one_winner,
+    corrupt_stored_values_are_backend_errors,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+fn user(id: &str, login: &str) -> User {
+    User {
+        id: id.into(),
+        status: UserStatus::Active,
+        login: login.into(),
+        email: login.into(),
+        first_name: "First".into(),
+        last_name: "Last".into(),
+        display_name: None,
+        password_hash: None,
+        created: 1_000,
+        last_updated: 1_000,
+        activated: None,
+        status_changed: None,
+        last_login: None,
+        password_changed: None,
+    }
+}
+
+fn group(id: &str, name: &str, group_type: GroupType) -> Group {
+    Group {
+        id: id.into(),
+        name: name.into(),
+        description: format!("{name} group"),
+        group_type,
+        created: 1_000,
+        last_updated: 1_000,
+    }
+}
+
+fn app(id: &str, client_id: &str) -> App {
+    App {
+        id: id.into(),
+        name: "oidc_client".into(),
+        label: format!("App {id}"),
+        status: AppStatus::Active,
+        client_id: client_id.into(),
+        client_secret_sealed: Some("sealed-secret".into()),
+        settings: OAuthClientSettings {
+            application_type: ApplicationType::Web,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            redirect_uris: vec!["https://app.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            response_types: vec!["code".into()],
+            initiate_login_uri: None,
+            login_mode: "DISABLED".into(),
+            pkce_required: false,
+            issuer_mode: IssuerMode::Dynamic,
+        },
+        created: 1_000,
+        last_updated: 1_000,
+    }
+}
+
+fn auth_server(id: &str) -> AuthServer {
+    AuthServer {
+        id: id.into(),
+        kind: AuthServerKind::Custom,
+        name: format!("server {id}"),
+        description: "desc".into(),
+        audiences: vec!["api://default".into()],
+        issuer_mode: IssuerMode::OrgUrl,
+        status: AppStatus::Active,
+        created: 1_000,
+        last_updated: 1_000,
+    }
+}
+
+fn signing_key(kid: &str, server: &str, created: Timestamp) -> SigningKey {
+    SigningKey {
+        kid: kid.into(),
+        auth_server_id: server.into(),
+        alg: "RS256".into(),
+        status: KeyStatus::Next,
+        private_key_sealed: format!("sealed-{kid}"),
+        public_jwk: format!("{{\"kid\":\"{kid}\"}}"),
+        created,
+    }
+}
+
+fn session(id_hash: &str, user_id: &str, expires_at: Timestamp) -> Session {
+    Session {
+        id_hash: id_hash.into(),
+        user_id: user_id.into(),
+        auth_time: 1_000,
+        amr: vec!["pwd".into()],
+        created: 1_000,
+        expires_at,
+    }
+}
+
+fn login_tx(id: &str, expires_at: Timestamp) -> LoginTransaction {
+    LoginTransaction {
+        id: id.into(),
+        csrf_hash: format!("csrf-{id}"),
+        request_json: "{\"client_id\":\"c\"}".into(),
+        created: 1_000,
+        expires_at,
+    }
+}
+
+fn code(hash: &str, grant_id: &str, expires_at: Timestamp) -> AuthCode {
+    AuthCode {
+        code_hash: hash.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        user_id: "u1".into(),
+        auth_server_id: "default".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec!["openid".into(), "profile".into()],
+        nonce: Some("n-0S6".into()),
+        code_challenge: Some("challenge".into()),
+        auth_time: 1_000,
+        amr: vec!["pwd".into()],
+        session_id_hash: Some("sess".into()),
+        created: 1_000,
+        expires_at,
+        used_at: None,
+    }
+}
+
+fn grant(id: &str) -> Grant {
+    Grant {
+        id: id.into(),
+        client_id: "client".into(),
+        user_id: Some("u1".into()),
+        auth_server_id: "default".into(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        auth_time: Some(1_000),
+        amr: vec!["pwd".into(), "mfa".into()],
+        created: 1_000,
+        revoked_at: None,
+    }
+}
+
+fn refresh(hash: &str, grant_id: &str, expires_at: Timestamp) -> RefreshToken {
+    RefreshToken {
+        token_hash: hash.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        created: 1_000,
+        expires_at,
+        rotated_at: None,
+        revoked_at: None,
+    }
+}
+
+fn access(jti: &str, grant_id: &str, expires_at: Timestamp) -> AccessTokenRecord {
+    AccessTokenRecord {
+        jti: jti.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        expires_at,
+        revoked_at: None,
+    }
+}
+
+fn page(after: Option<&str>, limit: u32) -> Page<'_> {
+    Page { after, limit }
+}
+
+const ALL: Page<'static> = Page {
+    after: None,
+    limit: 1_000,
+};
+
+fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
+    items.iter().map(|i| id(i).to_owned()).collect()
+}
+
+fn user_ids(users: &[User]) -> Vec<String> {
+    ids(users, |u| &u.id)
+}
+
+fn group_ids(groups: &[Group]) -> Vec<String> {
+    ids(groups, |g| &g.id)
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn is_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, field: &str) -> bool {
+    matches!(result, Err(StoreError::Conflict { constraint }) if constraint == field)
+}
+
+fn is_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::NotFound))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+async fn users_round_trip_and_find_by_login_ignores_case(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let mut alice = user("u1", "Alice@Example.com");
+    alice.display_name = Some("Alice A.".into());
+    alice.password_hash = Some("$argon2id$v=19$...".into());
+    alice.activated = Some(1_001);
+    alice.status_changed = Some(1_002);
+    alice.last_login = Some(1_003);
+    alice.password_changed = Some(1_004);
+    s.create_user(&alice).await?;
+    s.create_user(&user("u2", "bob@example.com")).await?;
+
+    assert_eq!(s.find_user("u1").await?, Some(alice.clone()));
+    assert_eq!(s.find_user("nobody").await?, None);
+    for login in [
+        "Alice@Example.com",
+        "alice@example.com",
+        "ALICE@EXAMPLE.COM",
+    ] {
+        assert_eq!(
+            s.find_user_by_login(login).await?,
+            Some(alice.clone()),
+            "{login}"
+        );
+    }
+    assert_eq!(
+        s.find_user_by_login("BOB@example.com").await?.map(|u| u.id),
+        Some("u2".to_owned())
+    );
+    assert_eq!(s.find_user_by_login("carol@example.com").await?, None);
+    // The login keeps its original spelling.
+    assert_eq!(
+        s.find_user("u1").await?.map(|u| u.login).as_deref(),
+        Some("Alice@Example.com")
+    );
+    Ok(())
+}
+
+async fn user_login_conflicts_are_case_insensitive(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    ensure!(is_conflict(
+        s.create_user(&user("u2", "ALICE@example.COM")).await,
+        "login"
+    ));
+    ensure!(is_conflict(
+        s.create_user(&user("u1", "other@example.com")).await,
+        "id"
+    ));
+    assert_eq!(s.find_user("u2").await?, None);
+
+    // Renaming onto a taken login conflicts too; renaming one's own case does not.
+    s.create_user(&user("u3", "carol@example.com")).await?;
+    let mut carol = user("u3", "Alice@Example.com");
+    ensure!(is_conflict(s.update_user(&carol).await, "login"));
+    carol.login = "CAROL@example.com".into();
+    s.update_user(&carol).await?;
+    assert_eq!(
+        s.find_user_by_login("carol@EXAMPLE.com")
+            .await?
+            .map(|u| u.login)
+            .as_deref(),
+        Some("CAROL@example.com")
+    );
+    Ok(())
+}
+
+async fn update_user_changes_every_field(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    let updated = User {
+        id: "u1".into(),
+        status: UserStatus::Suspended,
+        login: "alice2@example.com".into(),
+        email: "a2@example.com".into(),
+        first_name: "Alicia".into(),
+        last_name: "Smith".into(),
+        display_name: Some("Ali".into()),
+        password_hash: Some("hash".into()),
+        created: 1_000,
+        last_updated: 2_000,
+        activated: Some(1_500),
+        status_changed: Some(2_000),
+        last_login: Some(1_900),
+        password_changed: Some(1_800),
+    };
+    s.update_user(&updated).await?;
+    assert_eq!(s.find_user("u1").await?, Some(updated.clone()));
+    assert_eq!(s.find_user_by_login("alice@example.com").await?, None);
+    assert_eq!(
+        s.find_user_by_login("ALICE2@example.com").await?,
+        Some(updated.clone())
+    );
+
+    // And back to None for the optional fields.
+    let cleared = User {
+        display_name: None,
+        password_hash: None,
+        activated: None,
+        last_login: None,
+        ..updated
+    };
+    s.update_user(&cleared).await?;
+    assert_eq!(s.find_user("u1").await?, Some(cleared));
+    Ok(())
+}
+
+async fn update_missing_records_is_not_found(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    ensure!(is_not_found(
+        s.update_user(&user("ghost", "g@example.com")).await
+    ));
+    ensure!(is_not_found(
+        s.update_group(&group("ghost", "Ghosts", GroupType::OktaGroup))
+            .await
+    ));
+    ensure!(is_not_found(
+        s.update_app(&app("ghost", "ghost-client")).await
+    ));
+    ensure!(is_not_found(
+        s.update_auth_server(&auth_server("ghost")).await
+    ));
+    ensure!(is_not_found(
+        s.set_signing_key_status("ghost", KeyStatus::Active).await
+    ));
+    // Nothing was created by the failed updates.
+    assert_eq!(s.find_user("ghost").await?, None);
+    assert_eq!(s.find_group("ghost").await?, None);
+    assert_eq!(s.find_app("ghost").await?, None);
+    assert_eq!(s.find_auth_server("ghost").await?, None);
+    Ok(())
+}
+
+async fn list_users_paginates_by_id(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    // Inserted out of order; mixed case checks bytewise ordering on both backends.
+    for id in ["u05", "u01", "U09", "u03", "u02", "u04"] {
+        s.create_user(&user(id, &format!("{id}@example.com")))
+            .await?;
+    }
+    let all = s.list_users(ALL).await?;
+    assert_eq!(
+        user_ids(&all),
+        strings(&["U09", "u01", "u02", "u03", "u04", "u05"])
+    );
+
+    let first = s.list_users(page(None, 4)).await?;
+    assert_eq!(user_ids(&first), strings(&["U09", "u01", "u02", "u03"]));
+    let second = s.list_users(page(Some("u03"), 4)).await?;
+    assert_eq!(user_ids(&second), strings(&["u04", "u05"]));
+    assert!(s.list_users(page(Some("u05"), 4)).await?.is_empty());
+    // The cursor need not be an existing id.
+    assert_eq!(
+        user_ids(&s.list_users(page(Some("u025"), 2)).await?),
+        strings(&["u03", "u04"])
+    );
+    assert!(s.list_users(page(None, 0)).await?.is_empty());
+    Ok(())
+}
+
+async fn delete_user_removes_memberships_assignments_and_sessions(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    s.create_user(&user("u2", "bob@example.com")).await?;
+    s.create_group(&group("g1", "Staff", GroupType::OktaGroup))
+        .await?;
+    s.create_app(&app("a1", "client-1")).await?;
+    for u in ["u1", "u2"] {
+        s.add_group_member("g1", u).await?;
+        s.assign_app_user("a1", u).await?;
+        s.create_session(&session(&format!("sess-{u}"), u, 10_000))
+            .await?;
+    }
+
+    s.delete_user("u1").await?;
+    assert_eq!(s.find_user("u1").await?, None);
+    assert_eq!(s.find_user_by_login("alice@example.com").await?, None);
+    assert_eq!(
+        user_ids(&s.list_group_members("g1", ALL).await?),
+        strings(&["u2"])
+    );
+    assert_eq!(s.list_app_users("a1").await?, strings(&["u2"]));
+    assert_eq!(s.find_session("sess-u1", 5_000).await?, None);
+    assert!(s.find_session("sess-u2", 5_000).await?.is_some());
+    assert!(!s.is_user_assigned("a1", "u1").await?);
+
+    // The login is free again, and a re-created user inherits nothing.
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    assert!(s.list_group_members("g1", ALL).await?.len() == 1);
+    assert!(!s.is_user_assigned("a1", "u1").await?);
+
+    // Deleting a user that does not exist is a no-op.
+    s.delete_user("ghost").await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+async fn groups_round_trip_and_name_conflicts(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let everyone = group("g0", EVERYONE, GroupType::BuiltIn);
+    let staff = group("g1", "Staff", GroupType::OktaGroup);
+    s.create_group(&everyone).await?;
+    s.create_group(&staff).await?;
+
+    assert_eq!(s.find_group("g0").await?, Some(everyone.clone()));
+    assert_eq!(s.find_group_by_name("Staff").await?, Some(staff.clone()));
+    assert_eq!(s.find_group_by_name("Nobody").await?, None);
+    assert_eq!(s.find_group("nope").await?, None);
+
+    ensure!(is_conflict(
+        s.create_group(&group("g2", "Staff", GroupType::OktaGroup))
+            .await,
+        "name"
+    ));
+    ensure!(is_conflict(
+        s.create_group(&group("g1", "Other", GroupType::OktaGroup))
+            .await,
+        "id"
+    ));
+
+    let renamed = Group {
+        name: "Employees".into(),
+        description: "Everyone on payroll".into(),
+        last_updated: 2_000,
+        ..staff.clone()
+    };
+    s.update_group(&renamed).await?;
+    assert_eq!(s.find_group("g1").await?, Some(renamed.clone()));
+    assert_eq!(s.find_group_by_name("Staff").await?, None);
+    ensure!(is_conflict(
+        s.update_group(&Group {
+            name: EVERYONE.into(),
+            ..renamed
+        })
+        .await,
+        "name"
+    ));
+    Ok(())
+}
+
+async fn list_groups_paginates_and_delete_group_cleans_up(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for id in ["g3", "g1", "g2"] {
+        s.create_group(&group(id, &format!("name-{id}"), GroupType::OktaGroup))
+            .await?;
+    }
+    assert_eq!(
+        group_ids(&s.list_groups(ALL).await?),
+        strings(&["g1", "g2", "g3"])
+    );
+    assert_eq!(
+        group_ids(&s.list_groups(page(None, 2)).await?),
+        strings(&["g1", "g2"])
+    );
+    assert_eq!(
+        group_ids(&s.list_groups(page(Some("g2"), 2)).await?),
+        strings(&["g3"])
+    );
+
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.add_group_member("g2", "u1").await?;
+    s.assign_app_group("a1", "g2", 1).await?;
+    s.assign_app_group("a1", "g3", 2).await?;
+    assert!(s.is_user_assigned("a1", "u1").await?);
+
+    s.delete_group("g2").await?;
+    assert_eq!(s.find_group("g2").await?, None);
+    assert_eq!(
+        group_ids(&s.list_groups(ALL).await?),
+        strings(&["g1", "g3"])
+    );
+    assert_eq!(s.list_app_groups("a1").await?, strings(&["g3"]));
+    assert!(s.list_user_groups("u1").await?.is_empty());
+    assert!(!s.is_user_assigned("a1", "u1").await?);
+    // The name can be reused.
+    s.create_group(&group("g9", "name-g2", GroupType::OktaGroup))
+        .await?;
+    s.delete_group("ghost").await?;
+    Ok(())
+}
+
+async fn group_membership_is_idempotent_and_paginated(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_group(&group("g1", "Staff", GroupType::OktaGroup))
+        .await?;
+    s.create_group(&group("g2", "Other", GroupType::OktaGroup))
+        .await?;
+    for id in ["u3", "u1", "u2", "u4"] {
+        s.create_user(&user(id, &format!("{id}@example.com")))
+            .await?;
+        s.add_group_member("g1", id).await?;
+    }
+    s.add_group_member("g1", "u1").await?; // idempotent
+    s.add_group_member("g2", "u4").await?;
+
+    assert_eq!(
+        user_ids(&s.list_group_members("g1", ALL).await?),
+        strings(&["u1", "u2", "u3", "u4"])
+    );
+    assert_eq!(
+        user_ids(&s.list_group_members("g1", page(None, 3)).await?),
+        strings(&["u1", "u2", "u3"])
+    );
+    assert_eq!(
+        user_ids(&s.list_group_members("g1", page(Some("u3"), 3)).await?),
+        strings(&["u4"])
+    );
+    let members = s.list_group_members("g2", ALL).await?;
+    assert_eq!(members.len(), 1);
+    assert_eq!(s.find_user("u4").await?.as_ref(), members.first());
+
+    s.remove_group_member("g1", "u2").await?;
+    s.remove_group_member("g1", "u2").await?; // removing twice is fine
+    s.remove_group_member("g1", "ghost").await?;
+    assert_eq!(
+        user_ids(&s.list_group_members("g1", ALL).await?),
+        strings(&["u1", "u3", "u4"])
+    );
+    assert!(s.list_group_members("nope", ALL).await?.is_empty());
+    Ok(())
+}
+
+async fn membership_of_missing_user_or_group_is_not_found(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_group(&group("g1", "Staff", GroupType::OktaGroup))
+        .await?;
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    s.create_app(&app("a1", "client-1")).await?;
+    ensure!(is_not_found(s.add_group_member("g1", "ghost").await));
+    ensure!(is_not_found(s.add_group_member("ghost", "u1").await));
+    ensure!(is_not_found(s.assign_app_user("a1", "ghost").await));
+    ensure!(is_not_found(s.assign_app_user("ghost", "u1").await));
+    ensure!(is_not_found(s.assign_app_group("a1", "ghost", 0).await));
+    ensure!(is_not_found(s.assign_app_group("ghost", "g1", 0).await));
+    assert!(s.list_group_members("g1", ALL).await?.is_empty());
+    assert!(s.list_app_users("a1").await?.is_empty());
+    assert!(s.list_app_groups("a1").await?.is_empty());
+    Ok(())
+}
+
+async fn list_user_groups_includes_built_in_groups_once(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_group(&group("g0", EVERYONE, GroupType::BuiltIn))
+        .await?;
+    s.create_group(&group("g1", "Staff", GroupType::OktaGroup))
+        .await?;
+    s.create_group(&group("g2", "Admins", GroupType::OktaGroup))
+        .await?;
+    s.create_group(&group("g3", "Unused", GroupType::OktaGroup))
+        .await?;
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    s.create_user(&user("u2", "bob@example.com")).await?;
+
+    // No explicit memberships: just Everyone.
+    assert_eq!(
+        group_ids(&s.list_user_groups("u1").await?),
+        strings(&["g0"])
+    );
+
+    s.add_group_member("g2", "u1").await?;
+    s.add_group_member("g1", "u1").await?;
+    s.add_group_member("g0", "u1").await?; // explicit membership of Everyone: no duplicate
+    let groups = s.list_user_groups("u1").await?;
+    assert_eq!(group_ids(&groups), strings(&["g0", "g1", "g2"]));
+    assert_eq!(
+        groups.first().map(|g| g.group_type),
+        Some(GroupType::BuiltIn)
+    );
+    assert_eq!(
+        group_ids(&s.list_user_groups("u2").await?),
+        strings(&["g0"])
+    );
+    // Built-in groups hold users, not arbitrary ids.
+    assert!(s.list_user_groups("ghost").await?.is_empty());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Apps
+
+async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let mut spa = app("a1", "client-1");
+    spa.client_secret_sealed = None;
+    spa.settings = OAuthClientSettings {
+        application_type: ApplicationType::Browser,
+        token_endpoint_auth_method: TokenEndpointAuthMethod::None,
+        redirect_uris: vec![
+            "https://spa.example/cb".into(),
+            "http://localhost:3000/cb".into(),
+        ],
+        post_logout_redirect_uris: vec!["https://spa.example/".into()],
+        grant_types: vec!["authorization_code".into()],
+        response_types: vec!["code".into()],
+        initiate_login_uri: Some("https://spa.example/login".into()),
+        login_mode: "SPEC".into(),
+        pkce_required: true,
+        issuer_mode: IssuerMode::CustomUrl,
+    };
+    s.create_app(&spa).await?;
+    s.create_app(&app("a2", "client-2")).await?;
+
+    assert_eq!(s.find_app("a1").await?, Some(spa.clone()));
+    assert_eq!(
+        s.find_app_by_client_id("client-1").await?,
+        Some(spa.clone())
+    );
+    assert_eq!(s.find_app_by_client_id("CLIENT-1").await?, None);
+    assert_eq!(s.find_app("nope").await?, None);
+
+    ensure!(is_conflict(
+        s.create_app(&app("a3", "client-1")).await,
+        "client_id"
+    ));
+    ensure!(is_conflict(
+        s.create_app(&app("a1", "client-9")).await,
+        "id"
+    ));
+
+    let mut changed = spa.clone();
+    changed.label = "Renamed".into();
+    changed.status = AppStatus::Inactive;
+    changed.client_secret_sealed = Some("new-secret".into());
+    changed
+        .settings
+        .redirect_uris
+        .push("https://spa.example/cb2".into());
+    changed.settings.pkce_required = false;
+    changed.last_updated = 3_000;
+    s.update_app(&changed).await?;
+    assert_eq!(s.find_app("a1").await?, Some(changed.clone()));
+
+    changed.client_id = "client-2".into();
+    ensure!(is_conflict(s.update_app(&changed).await, "client_id"));
+    Ok(())
+}
+
+async fn list_and_delete_apps(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for id in ["a3", "a1", "a2"] {
+        s.create_app(&app(id, &format!("client-{id}"))).await?;
+    }
+    let app_ids = |apps: Vec<App>| apps.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(
+        app_ids(s.list_apps(ALL).await?),
+        strings(&["a1", "a2", "a3"])
+    );
+    assert_eq!(app_ids(s.list_apps(page(None, 1)).await?), strings(&["a1"]));
+    assert_eq!(
+        app_ids(s.list_apps(page(Some("a1"), 5)).await?),
+        strings(&["a2", "a3"])
+    );
+
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    s.create_group(&group("g1", "Staff", GroupType::OktaGroup))
+        .await?;
+    s.assign_app_user("a2", "u1").await?;
+    s.assign_app_group("a2", "g1", 0).await?;
+    s.delete_app("a2").await?;
+    assert_eq!(s.find_app("a2").await?, None);
+    assert_eq!(s.find_app_by_client_id("client-a2").await?, None);
+    assert!(s.list_app_users("a2").await?.is_empty());
+    assert!(s.list_app_groups("a2").await?.is_empty());
+    assert_eq!(app_ids(s.list_apps(ALL).await?), strings(&["a1", "a3"]));
+    // Re-creating the app starts from no assignments.
+    s.create_app(&app("a2", "client-a2")).await?;
+    assert!(!s.is_user_assigned("a2", "u1").await?);
+    s.delete_app("ghost").await?;
+    Ok(())
+}
+
+async fn app_group_assignments_order_by_priority(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_app(&app("a2", "client-2")).await?;
+    for id in ["ga", "gb", "gc", "gd"] {
+        s.create_group(&group(id, id, GroupType::OktaGroup)).await?;
+    }
+    s.assign_app_group("a1", "gc", 0).await?;
+    s.assign_app_group("a1", "ga", 5).await?;
+    s.assign_app_group("a1", "gd", 0).await?;
+    s.assign_app_group("a1", "gb", -1).await?;
+    s.assign_app_group("a2", "ga", 0).await?;
+    assert_eq!(
+        s.list_app_groups("a1").await?,
+        strings(&["gb", "gc", "gd", "ga"])
+    );
+
+    // Re-assigning is idempotent and takes the new priority.
+    s.assign_app_group("a1", "ga", -5).await?;
+    s.assign_app_group("a1", "ga", -5).await?;
+    assert_eq!(
+        s.list_app_groups("a1").await?,
+        strings(&["ga", "gb", "gc", "gd"])
+    );
+
+    s.unassign_app_group("a1", "gc").await?;
+    s.unassign_app_group("a1", "gc").await?;
+    assert_eq!(s.list_app_groups("a1").await?, strings(&["ga", "gb", "gd"]));
+    assert_eq!(s.list_app_groups("a2").await?, strings(&["ga"]));
+    assert!(s.list_app_groups("nope").await?.is_empty());
+    Ok(())
+}
+
+async fn app_user_assignments(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_app(&app("a2", "client-2")).await?;
+    for id in ["u3", "u1", "u2"] {
+        s.create_user(&user(id, &format!("{id}@example.com")))
+            .await?;
+        s.assign_app_user("a1", id).await?;
+    }
+    s.assign_app_user("a1", "u1").await?; // idempotent
+    s.assign_app_user("a2", "u2").await?;
+    assert_eq!(s.list_app_users("a1").await?, strings(&["u1", "u2", "u3"]));
+    assert_eq!(s.list_app_users("a2").await?, strings(&["u2"]));
+    s.unassign_app_user("a1", "u2").await?;
+    s.unassign_app_user("a1", "u2").await?;
+    assert_eq!(s.list_app_users("a1").await?, strings(&["u1", "u3"]));
+    assert_eq!(s.list_app_users("a2").await?, strings(&["u2"]));
+    Ok(())
+}
+
+async fn is_user_assigned_directly_via_groups_and_via_everyone(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for (id, login) in [("u1", "direct"), ("u2", "member"), ("u3", "outsider")] {
+        s.create_user(&user(id, login)).await?;
+    }
+    s.create_group(&group("g0", EVERYONE, GroupType::BuiltIn))
+        .await?;
+    s.create_group(&group("g1", "Staff", GroupType::OktaGroup))
+        .await?;
+    s.create_group(&group("g2", "Empty", GroupType::OktaGroup))
+        .await?;
+    s.add_group_member("g1", "u2").await?;
+    for a in ["direct-app", "group-app", "everyone-app", "empty-app"] {
+        s.create_app(&app(a, &format!("client-{a}"))).await?;
+    }
+    s.assign_app_user("direct-app", "u1").await?;
+    s.assign_app_group("group-app", "g1", 0).await?;
+    s.assign_app_group("everyone-app", "g0", 0).await?;
+    s.assign_app_group("empty-app", "g2", 0).await?;
+
+    let expect = [
+        ("direct-app", "u1", true),
+        ("direct-app", "u2", false),
+        ("direct-app", "u3", false),
+        ("group-app", "u1", false),
+        ("group-app", "u2", true),
+        ("group-app", "u3", false),
+        ("everyone-app", "u1", true),
+        ("everyone-app", "u2", true),
+        ("everyone-app", "u3", true),
+        ("everyone-app", "ghost", false),
+        ("empty-app", "u1", false),
+        ("empty-app", "u2", false),
+        ("empty-app", "u3", false),
+        ("no-such-app", "u1", false),
+    ];
+    for (a, u, assigned) in expect {
+        assert_eq!(s.is_user_assigned(a, u).await?, assigned, "{a} / {u}");
+    }
+
+    // Removing the route removes the access.
+    s.unassign_app_user("direct-app", "u1").await?;
+    s.remove_group_member("g1", "u2").await?;
+    s.unassign_app_group("everyone-app", "g0").await?;
+    assert!(!s.is_user_assigned("direct-app", "u1").await?);
+    assert!(!s.is_user_assigned("group-app", "u2").await?);
+    assert!(!s.is_user_assigned("everyone-app", "u3").await?);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization servers and keys
+
+async fn auth_servers_round_trip(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let org = AuthServer {
+        kind: AuthServerKind::Org,
+        audiences: vec![],
+        issuer_mode: IssuerMode::Dynamic,
+        ..auth_server(ORG_AUTH_SERVER_ID)
+    };
+    let default = auth_server(DEFAULT_AUTH_SERVER_ID);
+    s.create_auth_server(&org).await?;
+    s.create_auth_server(&default).await?;
+    s.create_auth_server(&auth_server("aus1")).await?;
+
+    assert_eq!(s.find_auth_server("org").await?, Some(org.clone()));
+    assert_eq!(s.find_auth_server("default").await?, Some(default.clone()));
+    assert_eq!(s.find_auth_server("nope").await?, None);
+    let listed: Vec<String> = s
+        .list_auth_servers()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(listed, strings(&["aus1", "default", "org"]));
+    ensure!(is_conflict(
+        s.create_auth_server(&auth_server("default")).await,
+        "id"
+    ));
+
+    let changed = AuthServer {
+        name: "Renamed".into(),
+        description: "new".into(),
+        audiences: vec!["api://a".into(), "api://b".into()],
+        issuer_mode: IssuerMode::CustomUrl,
+        status: AppStatus::Inactive,
+        last_updated: 5_000,
+        ..default
+    };
+    s.update_auth_server(&changed).await?;
+    assert_eq!(s.find_auth_server("default").await?, Some(changed));
+    Ok(())
+}
+
+async fn signing_keys_newest_first_and_status_updates(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.add_signing_key(&signing_key("k-old", "default", 100))
+        .await?;
+    s.add_signing_key(&signing_key("k-new", "default", 300))
+        .await?;
+    s.add_signing_key(&signing_key("k-mid", "default", 200))
+        .await?;
+    // Same second as k-new, added later: newer.
+    s.add_signing_key(&signing_key("a-newest", "default", 300))
+        .await?;
+    s.add_signing_key(&signing_key("k-org", "org", 999)).await?;
+
+    let kids = |keys: Vec<SigningKey>| keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
+    assert_eq!(
+        kids(s.list_signing_keys("default").await?),
+        strings(&["a-newest", "k-new", "k-mid", "k-old"])
+    );
+    assert_eq!(
+        s.list_signing_keys("org").await?,
+        vec![signing_key("k-org", "org", 999)]
+    );
+    assert!(s.list_signing_keys("nope").await?.is_empty());
+
+    s.set_signing_key_status("k-new", KeyStatus::Expired)
+        .await?;
+    s.set_signing_key_status("a-newest", KeyStatus::Active)
+        .await?;
+    let statuses: Vec<(String, KeyStatus)> = s
+        .list_signing_keys("default")
+        .await?
+        .into_iter()
+        .map(|k| (k.kid, k.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            ("a-newest".to_owned(), KeyStatus::Active),
+            ("k-new".to_owned(), KeyStatus::Expired),
+            ("k-mid".to_owned(), KeyStatus::Next),
+            ("k-old".to_owned(), KeyStatus::Next),
+        ]
+    );
+    ensure!(is_conflict(
+        s.add_signing_key(&signing_key("k-old", "org", 1)).await,
+        "kid"
+    ));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and login transactions
+
+async fn sessions_expire_and_are_deleted(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let mut first = session("h1", "u1", 2_000);
+    first.amr = vec!["pwd".into(), "otp".into()];
+    s.create_session(&first).await?;
+    s.create_session(&session("h2", "u1", 2_000)).await?;
+    s.create_session(&session("h3", "u2", 2_000)).await?;
+
+    assert_eq!(s.find_session("h1", 1_999).await?, Some(first.clone()));
+    assert_eq!(
+        s.find_session("h1", 2_000).await?,
+        None,
+        "expired at expires_at"
+    );
+    assert_eq!(s.find_session("h1", 9_999).await?, None);
+    assert_eq!(s.find_session("nope", 0).await?, None);
+    ensure!(is_conflict(s.create_session(&first).await, "id_hash"));
+
+    s.delete_session("h1").await?;
+    s.delete_session("h1").await?;
+    assert_eq!(s.find_session("h1", 1_000).await?, None);
+    assert!(s.find_session("h2", 1_000).await?.is_some());
+
+    s.delete_user_sessions("u1").await?;
+    assert_eq!(s.find_session("h2", 1_000).await?, None);
+    assert!(s.find_session("h3", 1_000).await?.is_some());
+    Ok(())
+}
+
+async fn login_transactions_expire_and_are_deleted(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let tx = login_tx("t1", 1_600);
+    s.create_login_transaction(&tx).await?;
+    s.create_login_transaction(&login_tx("t2", 1_600)).await?;
+    assert_eq!(
+        s.find_login_transaction("t1", 1_000).await?,
+        Some(tx.clone())
+    );
+    assert_eq!(s.find_login_transaction("t1", 1_600).await?, None);
+    assert_eq!(s.find_login_transaction("nope", 1_000).await?, None);
+    ensure!(is_conflict(s.create_login_transaction(&tx).await, "id"));
+
+    s.delete_login_transaction("t1").await?;
+    s.delete_login_transaction("t1").await?;
+    assert_eq!(s.find_login_transaction("t1", 1_000).await?, None);
+    assert!(s.find_login_transaction("t2", 1_000).await?.is_some());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Codes, grants and tokens
+
+async fn redeem_code_once_then_replayed(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let original = code("c1", "grant-1", 2_000);
+    s.create_code(&original).await?;
+    let mut minimal = code("c2", "grant-2", 2_000);
+    minimal.nonce = None;
+    minimal.code_challenge = None;
+    minimal.session_id_hash = None;
+    minimal.amr = vec![];
+    s.create_code(&minimal).await?;
+
+    let used = AuthCode {
+        used_at: Some(1_500),
+        ..original.clone()
+    };
+    assert_eq!(
+        s.redeem_code("c1", 1_500).await?,
+        CodeRedemption::Redeemed(used.clone())
+    );
+    // Later attempts are replays and report the original use.
+    assert_eq!(
+        s.redeem_code("c1", 1_501).await?,
+        CodeRedemption::Replayed(used.clone())
+    );
+    assert_eq!(
+        s.redeem_code("c1", 1_502).await?,
+        CodeRedemption::Replayed(used)
+    );
+    assert_eq!(
+        s.redeem_code("nope", 1_500).await?,
+        CodeRedemption::NotFound
+    );
+    assert_eq!(
+        s.redeem_code("c2", 1_999).await?,
+        CodeRedemption::Redeemed(AuthCode {
+            used_at: Some(1_999),
+            ..minimal
+        })
+    );
+    ensure!(is_conflict(s.create_code(&original).await, "code_hash"));
+    Ok(())
+}
+
+async fn expired_codes_are_not_found_unless_already_used(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_code(&code("c1", "g1", 2_000)).await?;
+    assert_eq!(s.redeem_code("c1", 2_000).await?, CodeRedemption::NotFound);
+    assert_eq!(s.redeem_code("c1", 2_500).await?, CodeRedemption::NotFound);
+    // The failed attempts did not mark it used: still unusable, still not a replay.
+    assert_eq!(s.redeem_code("c1", 2_600).await?, CodeRedemption::NotFound);
+
+    // A code used before it expired is a replay even after expiry.
+    s.create_code(&code("c2", "g2", 2_000)).await?;
+    assert!(matches!(
+        s.redeem_code("c2", 1_000).await?,
+        CodeRedemption::Redeemed(_)
+    ));
+    match s.redeem_code("c2", 3_000).await? {
+        CodeRedemption::Replayed(c) => {
+            assert_eq!(c.used_at, Some(1_000));
+            assert_eq!(c.grant_id, "g2");
+        }
+        other => anyhow::bail!("expected a replay, got {other:?}"),
+    }
+    Ok(())
+}
+
+async fn concurrent_redeem_has_exactly_one_winner(ctx: &Ctx) -> Result<()> {
+    const TASKS: usize = 10;
+    for round in 0..5 {
+        let hash = format!("code-{round}");
+        ctx.store.create_code(&code(&hash, "grant", 10_000)).await?;
+        let barrier = Arc::new(Barrier::new(TASKS));
+        let mut tasks = Vec::new();
+        for _ in 0..TASKS {
+            let store = ctx.store.clone();
+            let barrier = barrier.clone();
+            let hash = hash.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                store.redeem_code(&hash, 5_000).await
+            }));
+        }
+        let (mut redeemed, mut replayed) = (0, 0);
+        for task in tasks {
+            match task.await?? {
+                CodeRedemption::Redeemed(c) => {
+                    assert_eq!(c.used_at, Some(5_000));
+                    redeemed += 1;
+                }
+                CodeRedemption::Replayed(c) => {
+                    assert_eq!(c.used_at, Some(5_000));
+                    replayed += 1;
+                }
+                CodeRedemption::NotFound => anyhow::bail!("the code exists"),
+            }
+        }
+        assert_eq!((redeemed, replayed), (1, TASKS - 1), "round {round}");
+    }
+    Ok(())
+}
+
+async fn grants_round_trip_and_revoke_cascades(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let g1 = grant("g1");
+    let service = Grant {
+        user_id: None,
+        auth_time: None,
+        amr: vec![],
+        ..grant("g2")
+    };
+    s.create_grant(&g1).await?;
+    s.create_grant(&service).await?;
+    assert_eq!(s.find_grant("g1").await?, Some(g1.clone()));
+    assert_eq!(s.find_grant("g2").await?, Some(service.clone()));
+    assert_eq!(s.find_grant("nope").await?, None);
+    ensure!(is_conflict(s.create_grant(&g1).await, "id"));
+
+    s.create_refresh_token(&refresh("r1", "g1", 9_000)).await?;
+    s.create_refresh_token(&refresh("r2", "g1", 9_000)).await?;
+    s.create_refresh_token(&refresh("r3", "g2", 9_000)).await?;
+    s.record_access_token(&access("j1", "g1", 9_000)).await?;
+    s.record_access_token(&access("j2", "g2", 9_000)).await?;
+    // A token revoked earlier keeps its own revocation time.
+    s.revoke_refresh_token("r2", 1_500).await?;
+
+    s.revoke_grant("g1", 2_000).await?;
+    assert_eq!(
+        s.find_grant("g1").await?.and_then(|g| g.revoked_at),
+        Some(2_000)
+    );
+    let rt = |h: &'static str| async move {
+        anyhow::Ok(s.find_refresh_token(h).await?.and_then(|t| t.revoked_at))
+    };
+    assert_eq!(rt("r1").await?, Some(2_000));
+    assert_eq!(rt("r2").await?, Some(1_500));
+    assert_eq!(rt("r3").await?, None);
+    assert_eq!(
+        s.find_access_token("j1").await?.and_then(|t| t.revoked_at),
+        Some(2_000)
+    );
+    assert_eq!(
+        s.find_access_token("j2").await?.and_then(|t| t.revoked_at),
+        None
+    );
+    assert_eq!(s.find_grant("g2").await?.and_then(|g| g.revoked_at), None);
+
+    // Idempotent: a second revocation keeps the first time.
+    s.revoke_grant("g1", 3_000).await?;
+    assert_eq!(
+        s.find_grant("g1").await?.and_then(|g| g.revoked_at),
+        Some(2_000)
+    );
+    assert_eq!(rt("r1").await?, Some(2_000));
+    // The rest of the grant is untouched.
+    assert_eq!(
+        s.find_grant("g1").await?,
+        Some(Grant {
+            revoked_at: Some(2_000),
+            ..g1
+        })
+    );
+    Ok(())
+}
+
+async fn revoking_an_unknown_grant_blocks_its_creation(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.revoke_grant("future", 1_000).await?;
+    let found = s.find_grant("future").await?;
+    assert_eq!(found.as_ref().and_then(|g| g.revoked_at), Some(1_000));
+    // The code winner arriving late cannot create a live grant.
+    ensure!(is_conflict(s.create_grant(&grant("future")).await, "id"));
+    assert_eq!(
+        s.find_grant("future").await?.and_then(|g| g.revoked_at),
+        Some(1_000)
+    );
+    s.revoke_grant("future", 2_000).await?;
+    assert_eq!(
+        s.find_grant("future").await?.and_then(|g| g.revoked_at),
+        Some(1_000)
+    );
+    Ok(())
+}
+
+async fn refresh_tokens_rotate_once_and_revoke(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let token = refresh("r1", "g1", 9_000);
+    s.create_refresh_token(&token).await?;
+    assert_eq!(s.find_refresh_token("r1").await?, Some(token.clone()));
+    assert_eq!(s.find_refresh_token("nope").await?, None);
+    ensure!(is_conflict(
+        s.create_refresh_token(&token).await,
+        "token_hash"
+    ));
+
+    assert!(s.mark_refresh_token_rotated("r1", 2_000).await?);
+    assert!(!s.mark_refresh_token_rotated("r1", 2_001).await?);
+    assert!(!s.mark_refresh_token_rotated("nope", 2_001).await?);
+    assert_eq!(
+        s.find_refresh_token("r1").await?,
+        Some(RefreshToken {
+            rotated_at: Some(2_000),
+            ..token.clone()
+        })
+    );
+
+    s.revoke_refresh_token("r1", 3_000).await?;
+    s.revoke_refresh_token("r1", 4_000).await?;
+    s.revoke_refresh_token("nope", 4_000).await?;
+    assert_eq!(
+        s.find_refresh_token("r1").await?,
+        Some(RefreshToken {
+            rotated_at: Some(2_000),
+            revoked_at: Some(3_000),
+            ..token
+        })
+    );
+    Ok(())
+}
+
+async fn concurrent_rotation_has_exactly_one_winner(ctx: &Ctx) -> Result<()> {
+    const TASKS: usize = 10;
+    for round in 0..5 {
+        let hash = format!("rt-{round}");
+        ctx.store
+            .create_refresh_token(&refresh(&hash, "g", 9_000))
+            .await?;
+        let barrier = Arc::new(Barrier::new(TASKS));
+        let mut tasks = Vec::new();
+        for i in 0..TASKS {
+            let store = ctx.store.clone();
+            let barrier = barrier.clone();
+            let hash = hash.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .mark_refresh_token_rotated(&hash, 1_000 + i as i64)
+                    .await
+            }));
+        }
+        let mut winners = 0;
+        for task in tasks {
+            if task.await?? {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1, "round {round}");
+        let rotated = ctx
+            .store
+            .find_refresh_token(&hash)
+            .await?
+            .and_then(|t| t.rotated_at);
+        assert!(matches!(rotated, Some(t) if (1_000..1_000 + TASKS as i64).contains(&t)));
+    }
+    Ok(())
+}
+
+async fn access_tokens_record_find_revoke(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let token = access("j1", "g1", 9_000);
+    s.record_access_token(&token).await?;
+    assert_eq!(s.find_access_token("j1").await?, Some(token.clone()));
+    assert_eq!(s.find_access_token("nope").await?, None);
+    s.revoke_access_token("j1", 2_000).await?;
+    s.revoke_access_token("j1", 3_000).await?;
+    s.revoke_access_token("nope", 3_000).await?;
+    assert_eq!(
+        s.find_access_token("j1").await?,
+        Some(AccessTokenRecord {
+            revoked_at: Some(2_000),
+            ..token.clone()
+        })
+    );
+    ensure!(is_conflict(s.record_access_token(&token).await, "jti"));
+    Ok(())
+}
+
+async fn token_key_conflicts(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    // Each primary key reports its own field name.
+    s.create_user(&user("u1", "a")).await?;
+    s.create_group(&group("g1", "G", GroupType::OktaGroup))
+        .await?;
+    s.create_app(&app("a1", "c1")).await?;
+    ensure!(is_conflict(s.create_user(&user("u1", "b")).await, "id"));
+    ensure!(is_conflict(s.create_user(&user("u2", "A")).await, "login"));
+    ensure!(is_conflict(
+        s.create_group(&group("g1", "H", GroupType::OktaGroup))
+            .await,
+        "id"
+    ));
+    ensure!(is_conflict(
+        s.create_group(&group("g2", "G", GroupType::BuiltIn)).await,
+        "name"
+    ));
+    ensure!(is_conflict(s.create_app(&app("a1", "c2")).await, "id"));
+    ensure!(is_conflict(
+        s.create_app(&app("a2", "c1")).await,
+        "client_id"
+    ));
+    Ok(())
+}
+
+async fn purge_expired_deletes_only_expired_rows(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let now = 5_000;
+    // Expired (expires_at <= now): 2 codes, 1 transaction, 2 sessions, 1 refresh, 1 access.
+    s.create_code(&code("c-old", "g", 4_000)).await?;
+    s.create_code(&code("c-edge", "g", now)).await?;
+    s.create_code(&code("c-live", "g", 6_000)).await?;
+    s.create_login_transaction(&login_tx("t-old", 100)).await?;
+    s.create_login_transaction(&login_tx("t-live", 9_000))
+        .await?;
+    s.create_session(&session("s-old", "u", 10)).await?;
+    s.create_session(&session("s-edge", "u", now)).await?;
+    s.create_session(&session("s-live", "u", 5_001)).await?;
+    s.create_refresh_token(&refresh("r-old", "g", 4_999))
+        .await?;
+    s.create_refresh_token(&refresh("r-live", "g", 7_000))
+        .await?;
+    s.record_access_token(&access("j-old", "g", 1)).await?;
+    s.record_access_token(&access("j-live", "g", 8_000)).await?;
+    s.create_grant(&grant("g")).await?;
+
+    assert_eq!(s.purge_expired(now).await?, 7);
+    assert_eq!(s.purge_expired(now).await?, 0);
+
+    assert_eq!(
+        s.redeem_code("c-old", 1_000).await?,
+        CodeRedemption::NotFound
+    );
+    assert_eq!(
+        s.redeem_code("c-edge", 1_000).await?,
+        CodeRedemption::NotFound
+    );
+    assert!(matches!(
+        s.redeem_code("c-live", 1_000).await?,
+        CodeRedemption::Redeemed(_)
+    ));
+    assert_eq!(s.find_login_transaction("t-old", 0).await?, None);
+    assert!(s.find_login_transaction("t-live", 0).await?.is_some());
+    assert_eq!(s.find_session("s-old", 0).await?, None);
+    assert_eq!(s.find_session("s-edge", 0).await?, None);
+    assert!(s.find_session("s-live", 0).await?.is_some());
+    assert_eq!(s.find_refresh_token("r-old").await?, None);
+    assert!(s.find_refresh_token("r-live").await?.is_some());
+    assert_eq!(s.find_access_token("j-old").await?, None);
+    assert!(s.find_access_token("j-live").await?.is_some());
+    // Grants are not purged.
+    assert!(s.find_grant("g").await?.is_some());
+    Ok(())
+}
+
+async fn meta_get_and_set(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    assert_eq!(s.get_meta("org_id").await?, None);
+    s.set_meta("org_id", "00o1").await?;
+    s.set_meta("other", "x").await?;
+    assert_eq!(s.get_meta("org_id").await?.as_deref(), Some("00o1"));
+    s.set_meta("org_id", "00o2").await?;
+    assert_eq!(s.get_meta("org_id").await?.as_deref(), Some("00o2"));
+    assert_eq!(s.get_meta("other").await?.as_deref(), Some("x"));
+    Ok(())
+}
+
+async fn concurrent_user_creation_with_same_login_has_one_winner(ctx: &Ctx) -> Result<()> {
+    const TASKS: usize = 8;
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for i in 0..TASKS {
+        let store = ctx.store.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let login = if i % 2 == 0 {
+                "Race@Example.com"
+            } else {
+                "race@example.COM"
+            };
+            store.create_user(&user(&format!("u{i}"), login)).await
+        }));
+    }
+    let (mut ok, mut conflicts) = (0, 0);
+    for task in tasks {
+        match task.await? {
+            Ok(()) => ok += 1,
+            Err(StoreError::Conflict { constraint }) if constraint == "login" => conflicts += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    assert_eq!((ok, conflicts), (1, TASKS - 1));
+    assert_eq!(ctx.store.list_users(ALL).await?.len(), 1);
+    Ok(())
+}
+
+async fn corrupt_stored_values_are_backend_errors(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1", "alice")).await?;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_grant(&grant("g1")).await?;
+    ctx.raw("UPDATE users SET status = 'HAPPY' WHERE id = 'u1'")
+        .await?;
+    ctx.raw("UPDATE apps SET settings = '{not json' WHERE id = 'a1'")
+        .await?;
+    ctx.raw("UPDATE grants SET scopes = '\"openid\"' WHERE id = 'g1'")
+        .await?;
+    ensure!(matches!(
+        s.find_user("u1").await,
+        Err(StoreError::Backend(_))
+    ));
+    ensure!(matches!(
+        s.list_users(ALL).await,
+        Err(StoreError::Backend(_))
+    ));
+    ensure!(matches!(
+        s.find_app_by_client_id("client-1").await,
+        Err(StoreError::Backend(_))
+    ));
+    ensure!(matches!(
+        s.find_grant("g1").await,
+        Err(StoreError::Backend(_))
+    ));
+    let message = match s.find_user("u1").await {
+        Err(e) => e.to_string(),
+        Ok(u) => anyhow::bail!("expected an error, got {u:?}"),
+    };
+    ensure!(message.contains("HAPPY"), "{message}");
+    Ok(())
+}
