@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: starts PostgreSQL if it is down, installs what the
-# client tests need (Python venvs from PyPI), runs formatting and lint checks, the Rust tests on
-# SQLite and PostgreSQL, and the real-client tests against a running gatehouse.
+# client tests need (Python venvs from PyPI, node_modules from npm), runs formatting and lint
+# checks, the Rust tests on SQLite and PostgreSQL, and the real-client tests against a running
+# gatehouse.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +30,8 @@ export GATEHOUSE_BIN="$PWD/target/debug/gatehouse"
 
 step "real client: python-social-auth (social-auth-core 5.1.0 and 7.x) on SQLite and PostgreSQL"
 tests/clients/run_socialcore.sh
+
+step "real clients: Okta's management SDKs (python okta 3.x, @okta/okta-sdk-nodejs 8.x) on SQLite and PostgreSQL"
+tests/clients/run_okta_sdk.sh
 
 step "all tests passed"

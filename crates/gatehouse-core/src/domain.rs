@@ -294,3 +294,58 @@ pub struct AccessTokenRecord {
     pub expires_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
+
+/// A management API token (`Authorization: SSWS <token>`). Only the SHA-256 of its value is
+/// stored; the value is shown once, when it is created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    /// The administrator the token acts as (`/api/v1/users/me`).
+    pub user_id: String,
+    pub created: Timestamp,
+    pub last_used: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A user attribute the management API can filter and search on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserField {
+    Id,
+    Status,
+    Login,
+    Email,
+    FirstName,
+    LastName,
+    DisplayName,
+}
+
+/// A comparison in a user filter. String comparisons on profile fields ignore case; `id` and
+/// `status` compare exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    /// Starts with.
+    Sw,
+    /// Contains.
+    Co,
+    /// Present (non-null and non-empty).
+    Pr,
+}
+
+/// A user query, as parsed from Okta's `filter`/`search`/`q` parameters
+/// ([`crate::services::filter`]); each backend turns it into its own query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserFilter {
+    Compare {
+        field: UserField,
+        op: FilterOp,
+        /// Empty for `Pr`.
+        value: String,
+    },
+    And(Box<UserFilter>, Box<UserFilter>),
+    Or(Box<UserFilter>, Box<UserFilter>),
+    Not(Box<UserFilter>),
+}

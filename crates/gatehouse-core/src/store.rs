@@ -37,6 +37,12 @@ pub trait UserStore: Send + Sync {
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn update_user(&self, user: &User) -> StoreResult<()>;
     async fn list_users(&self, page: Page<'_>) -> StoreResult<Vec<User>>;
+    /// Users matching `filter` (all users for `None`), ordered and paginated by id.
+    async fn search_users(
+        &self,
+        filter: Option<&UserFilter>,
+        page: Page<'_>,
+    ) -> StoreResult<Vec<User>>;
     /// Removes the user, their memberships, assignments and sessions.
     async fn delete_user(&self, id: &str) -> StoreResult<()>;
 }
@@ -48,6 +54,8 @@ pub trait GroupStore: Send + Sync {
     async fn find_group(&self, id: &str) -> StoreResult<Option<Group>>;
     async fn find_group_by_name(&self, name: &str) -> StoreResult<Option<Group>>;
     async fn list_groups(&self, page: Page<'_>) -> StoreResult<Vec<Group>>;
+    /// Groups whose name starts with `prefix` (ignoring case), ordered and paginated by id.
+    async fn search_groups_by_name(&self, prefix: &str, page: Page<'_>) -> StoreResult<Vec<Group>>;
     async fn update_group(&self, group: &Group) -> StoreResult<()>;
     async fn delete_group(&self, id: &str) -> StoreResult<()>;
     /// Idempotent.
@@ -150,6 +158,28 @@ pub trait TokenStore: Send + Sync {
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
 }
 
+/// Management API tokens (`SSWS`), stored by the SHA-256 of their value.
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "token_hash" }` when the hash is taken.
+    async fn create_api_token(&self, token: &ApiToken) -> StoreResult<()>;
+    /// The token with this hash, revoked or not.
+    async fn find_api_token_by_hash(&self, token_hash: &str) -> StoreResult<Option<ApiToken>>;
+    async fn find_api_token(&self, id: &str) -> StoreResult<Option<ApiToken>>;
+    /// Every token, revoked ones included, ordered by id.
+    async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>>;
+    /// Sets `revoked_at` unless already set. `NotFound` when there is no such token.
+    async fn revoke_api_token(&self, id: &str, now: Timestamp) -> StoreResult<()>;
+    /// Sets `last_used = now` only when it is unset or not later than `not_after`; true when
+    /// this call wrote it. (Callers skip the call when their copy is fresh enough.)
+    async fn touch_api_token(
+        &self,
+        id: &str,
+        now: Timestamp,
+        not_after: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
 /// Small key/value settings of the installation (e.g. the encryption-key check value).
 #[async_trait]
 pub trait MetaStore: Send + Sync {
@@ -167,6 +197,7 @@ pub trait Store:
     + SessionStore
     + TokenStore
     + MetaStore
+    + ApiTokenStore
 {
 }
 
@@ -179,5 +210,6 @@ impl<T> Store for T where
         + SessionStore
         + TokenStore
         + MetaStore
+        + ApiTokenStore
 {
 }

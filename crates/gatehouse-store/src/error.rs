@@ -53,6 +53,12 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
     ),
     ("access_tokens_pkey", "access_tokens.jti", "jti"),
     ("meta_pkey", "meta.name", "name"),
+    ("api_tokens_pkey", "api_tokens.id", "id"),
+    (
+        "api_tokens_token_hash_key",
+        "api_tokens.token_hash",
+        "token_hash",
+    ),
 ];
 
 const SQLITE_UNIQUE_PREFIX: &str = "UNIQUE constraint failed: ";

@@ -68,9 +68,14 @@ macro_rules! access_cols {
         "jti, grant_id, client_id, expires_at, revoked_at"
     };
 }
+macro_rules! api_token_cols {
+    () => {
+        "id, name, token_hash, user_id, created, last_used, revoked_at"
+    };
+}
 pub(crate) use {
-    access_cols, app_cols, auth_server_cols, code_cols, grant_cols, group_cols, login_tx_cols,
-    refresh_cols, session_cols, signing_key_cols, user_cols,
+    access_cols, api_token_cols, app_cols, auth_server_cols, code_cols, grant_cols, group_cols,
+    login_tx_cols, refresh_cols, session_cols, signing_key_cols, user_cols,
 };
 
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> StoreResult<String> {
@@ -401,6 +406,31 @@ impl From<AccessTokenRow> for AccessTokenRecord {
             grant_id: r.grant_id,
             client_id: r.client_id,
             expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiTokenRow {
+    id: String,
+    name: String,
+    token_hash: String,
+    user_id: String,
+    created: i64,
+    last_used: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<ApiTokenRow> for ApiToken {
+    fn from(r: ApiTokenRow) -> ApiToken {
+        ApiToken {
+            id: r.id,
+            name: r.name,
+            token_hash: r.token_hash,
+            user_id: r.user_id,
+            created: r.created,
+            last_used: r.last_used,
             revoked_at: r.revoked_at,
         }
     }

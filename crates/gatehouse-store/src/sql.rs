@@ -67,6 +67,95 @@ fn require_row(rows_affected: u64) -> StoreResult<()> {
     }
 }
 
+/// A `LIKE` pattern matching `value` literally (escape character `\`).
+fn like_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Builds a `WHERE` condition for a user filter with `$n` placeholders (numbered from
+/// `binds.len() + 1`), pushing the bound values.
+fn user_filter_sql(filter: &UserFilter, binds: &mut Vec<String>) -> String {
+    match filter {
+        UserFilter::And(a, b) => format!(
+            "({} AND {})",
+            user_filter_sql(a, binds),
+            user_filter_sql(b, binds)
+        ),
+        UserFilter::Or(a, b) => format!(
+            "({} OR {})",
+            user_filter_sql(a, binds),
+            user_filter_sql(b, binds)
+        ),
+        UserFilter::Not(a) => format!("(NOT {})", user_filter_sql(a, binds)),
+        UserFilter::Compare { field, op, value } => {
+            // Exact columns compare as stored; profile strings ignore case.
+            let (column, exact) = match field {
+                UserField::Id => ("id", true),
+                UserField::Status => ("status", true),
+                UserField::Login => ("login_lower", false),
+                UserField::Email => ("lower(email)", false),
+                UserField::FirstName => ("lower(first_name)", false),
+                UserField::LastName => ("lower(last_name)", false),
+                UserField::DisplayName => ("lower(COALESCE(display_name, ''))", false),
+            };
+            let value = if exact {
+                value.clone()
+            } else {
+                value.to_lowercase()
+            };
+            let mut bind = |v: String| {
+                binds.push(v);
+                format!("${}", binds.len())
+            };
+            match op {
+                FilterOp::Eq => format!("{column} = {}", bind(value)),
+                FilterOp::Ne => format!("{column} <> {}", bind(value)),
+                FilterOp::Sw => format!(
+                    "{column} LIKE {} ESCAPE '\\'",
+                    bind(format!("{}%", like_literal(&value)))
+                ),
+                FilterOp::Co => format!(
+                    "{column} LIKE {} ESCAPE '\\'",
+                    bind(format!("%{}%", like_literal(&value)))
+                ),
+                FilterOp::Pr => match field {
+                    UserField::DisplayName => {
+                        "(display_name IS NOT NULL AND display_name <> '')".to_owned()
+                    }
+                    _ => format!("{column} <> ''"),
+                },
+            }
+        }
+    }
+}
+
+/// The `search_users` query and its bound values (the limit is bound last, as an integer).
+fn search_users_sql(filter: Option<&UserFilter>, after: Option<&str>) -> (String, Vec<String>) {
+    let mut binds = Vec::new();
+    let mut conditions = Vec::new();
+    if let Some(f) = filter {
+        conditions.push(user_filter_sql(f, &mut binds));
+    }
+    if let Some(after) = after {
+        binds.push(after.to_owned());
+        conditions.push(format!("id > ${}", binds.len()));
+    }
+    let mut sql = concat!("SELECT ", user_cols!(), " FROM users").to_owned();
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(&format!(" ORDER BY id LIMIT ${}", binds.len() + 1));
+    (sql, binds)
+}
+
 macro_rules! impl_store {
     ($db:ty) => {
         #[async_trait]
@@ -164,6 +253,24 @@ macro_rules! impl_store {
                 convert_all(rows)
             }
 
+            async fn search_users(
+                &self,
+                filter: Option<&UserFilter>,
+                page: Page<'_>,
+            ) -> StoreResult<Vec<User>> {
+                let (sql, binds) = search_users_sql(filter, page.after);
+                let mut query = sqlx::query_as::<_, UserRow>(&sql);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                let rows = query
+                    .bind(limit(page))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                convert_all(rows)
+            }
+
             async fn delete_user(&self, id: &str) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 for sql in [
@@ -233,6 +340,26 @@ macro_rules! impl_store {
                     group_cols!(),
                     " FROM groups WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
                 ))
+                .bind(page.after)
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn search_groups_by_name(
+                &self,
+                prefix: &str,
+                page: Page<'_>,
+            ) -> StoreResult<Vec<Group>> {
+                let rows: Vec<GroupRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    group_cols!(),
+                    " FROM groups WHERE lower(name) LIKE $1 ESCAPE '\\' \
+                     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+                ))
+                .bind(format!("{}%", like_literal(&prefix.to_lowercase())))
                 .bind(page.after)
                 .bind(limit(page))
                 .fetch_all(&self.pool)
@@ -993,6 +1120,99 @@ macro_rules! impl_store {
                 }
                 tx.commit().await.map_err(db_err)?;
                 Ok(purged)
+            }
+        }
+
+        #[async_trait]
+        impl ApiTokenStore for SqlStore<$db> {
+            async fn create_api_token(&self, token: &ApiToken) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, name, token_hash, user_id, created, last_used, \
+                     revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&token.id)
+                .bind(&token.name)
+                .bind(&token.token_hash)
+                .bind(&token.user_id)
+                .bind(token.created)
+                .bind(token.last_used)
+                .bind(token.revoked_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_api_token_by_hash(
+                &self,
+                token_hash: &str,
+            ) -> StoreResult<Option<ApiToken>> {
+                let row: Option<ApiTokenRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    api_token_cols!(),
+                    " FROM api_tokens WHERE token_hash = $1"
+                ))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(ApiToken::from))
+            }
+
+            async fn find_api_token(&self, id: &str) -> StoreResult<Option<ApiToken>> {
+                let row: Option<ApiTokenRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    api_token_cols!(),
+                    " FROM api_tokens WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(ApiToken::from))
+            }
+
+            async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+                let rows: Vec<ApiTokenRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    api_token_cols!(),
+                    " FROM api_tokens ORDER BY id"
+                ))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(ApiToken::from).collect())
+            }
+
+            async fn revoke_api_token(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                require_row(done.rows_affected())
+            }
+
+            async fn touch_api_token(
+                &self,
+                id: &str,
+                now: Timestamp,
+                not_after: Timestamp,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET last_used = $2 \
+                     WHERE id = $1 AND (last_used IS NULL OR last_used <= $3)",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(not_after)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() == 1)
             }
         }
 

@@ -107,6 +107,10 @@ contract_tests!(
     meta_get_and_set,
     concurrent_user_creation_with_same_login_has_one_winner,
     corrupt_stored_values_are_backend_errors,
+    search_users_compares_and_combines,
+    search_users_paginates_and_escapes_like_patterns,
+    search_groups_by_name_prefix,
+    api_tokens_round_trip_revoke_and_touch,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1461,5 +1465,233 @@ async fn corrupt_stored_values_are_backend_errors(ctx: &Ctx) -> Result<()> {
         Ok(u) => anyhow::bail!("expected an error, got {u:?}"),
     };
     ensure!(message.contains("HAPPY"), "{message}");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Management API: user search, group name search, API tokens
+
+fn cmp(field: UserField, op: FilterOp, value: &str) -> UserFilter {
+    UserFilter::Compare {
+        field,
+        op,
+        value: value.into(),
+    }
+}
+
+fn and(a: UserFilter, b: UserFilter) -> UserFilter {
+    UserFilter::And(Box::new(a), Box::new(b))
+}
+
+fn or(a: UserFilter, b: UserFilter) -> UserFilter {
+    UserFilter::Or(Box::new(a), Box::new(b))
+}
+
+async fn search(ctx: &Ctx, filter: &UserFilter) -> Result<Vec<String>> {
+    Ok(user_ids(&ctx.store.search_users(Some(filter), ALL).await?))
+}
+
+async fn search_users_compares_and_combines(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let mut alice = user("u1", "Alice@Example.com");
+    alice.first_name = "Alice".into();
+    alice.last_name = "Smith".into();
+    alice.display_name = Some("Ali".into());
+    let mut bob = user("u2", "bob@example.com");
+    bob.first_name = "Bob".into();
+    bob.last_name = "Smithers".into();
+    bob.email = "Bob@Work.example".into();
+    bob.status = UserStatus::Staged;
+    let mut carol = user("u3", "carol@example.org");
+    carol.first_name = "Carol".into();
+    carol.last_name = "Jones".into();
+    for u in [&alice, &bob, &carol] {
+        s.create_user(u).await?;
+    }
+    use FilterOp::*;
+    use UserField::*;
+    assert_eq!(s.search_users(None, ALL).await?.len(), 3);
+    // Profile strings ignore case; id and status do not.
+    assert_eq!(
+        search(ctx, &cmp(Login, Eq, "alice@example.COM")).await?,
+        strings(&["u1"])
+    );
+    assert_eq!(
+        search(ctx, &cmp(Email, Eq, "bob@work.example")).await?,
+        strings(&["u2"])
+    );
+    assert_eq!(search(ctx, &cmp(Id, Eq, "u3")).await?, strings(&["u3"]));
+    assert_eq!(search(ctx, &cmp(Id, Eq, "U3")).await?, strings(&[]));
+    assert_eq!(
+        search(ctx, &cmp(Status, Eq, "ACTIVE")).await?,
+        strings(&["u1", "u3"])
+    );
+    assert_eq!(
+        search(ctx, &cmp(Status, Ne, "ACTIVE")).await?,
+        strings(&["u2"])
+    );
+    assert_eq!(
+        search(ctx, &cmp(LastName, Sw, "smith")).await?,
+        strings(&["u1", "u2"])
+    );
+    assert_eq!(
+        search(ctx, &cmp(FirstName, Co, "AR")).await?,
+        strings(&["u3"])
+    );
+    assert_eq!(
+        search(ctx, &cmp(DisplayName, Pr, "")).await?,
+        strings(&["u1"])
+    );
+    assert_eq!(
+        search(ctx, &cmp(DisplayName, Eq, "ali")).await?,
+        strings(&["u1"])
+    );
+    assert_eq!(
+        search(
+            ctx,
+            &and(cmp(Status, Eq, "ACTIVE"), cmp(LastName, Sw, "Smith"))
+        )
+        .await?,
+        strings(&["u1"])
+    );
+    assert_eq!(
+        search(ctx, &or(cmp(Login, Sw, "carol"), cmp(Email, Sw, "bob"))).await?,
+        strings(&["u2", "u3"])
+    );
+    assert_eq!(
+        search(
+            ctx,
+            &and(
+                UserFilter::Not(Box::new(cmp(Status, Eq, "STAGED"))),
+                or(cmp(FirstName, Eq, "alice"), cmp(FirstName, Eq, "bob"))
+            )
+        )
+        .await?,
+        strings(&["u1"])
+    );
+    Ok(())
+}
+
+async fn search_users_paginates_and_escapes_like_patterns(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for (id, login) in [
+        ("u1", "a_b@example.com"),
+        ("u2", "axb@example.com"),
+        ("u3", "a%c@example.com"),
+        ("u4", "abc@example.com"),
+        ("u5", "x\\y@example.com"),
+    ] {
+        s.create_user(&user(id, login)).await?;
+    }
+    use FilterOp::*;
+    use UserField::*;
+    // `_`, `%` and `\` are literal, not wildcards.
+    assert_eq!(search(ctx, &cmp(Login, Sw, "a_")).await?, strings(&["u1"]));
+    assert_eq!(search(ctx, &cmp(Login, Sw, "a%")).await?, strings(&["u3"]));
+    assert_eq!(search(ctx, &cmp(Login, Co, "\\")).await?, strings(&["u5"]));
+    let f = cmp(Login, Sw, "a");
+    let first = s.search_users(Some(&f), page(None, 2)).await?;
+    assert_eq!(user_ids(&first), strings(&["u1", "u2"]));
+    let second = s.search_users(Some(&f), page(Some("u2"), 2)).await?;
+    assert_eq!(user_ids(&second), strings(&["u3", "u4"]));
+    let third = s.search_users(Some(&f), page(Some("u4"), 2)).await?;
+    assert!(third.is_empty());
+    let unfiltered = s.search_users(None, page(Some("u3"), 10)).await?;
+    assert_eq!(user_ids(&unfiltered), strings(&["u4", "u5"]));
+    Ok(())
+}
+
+async fn search_groups_by_name_prefix(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for (id, name) in [
+        ("g1", "Engineering"),
+        ("g2", "engine_room"),
+        ("g3", "Sales"),
+        ("g4", "ENG%"),
+    ] {
+        s.create_group(&group(id, name, GroupType::OktaGroup))
+            .await?;
+    }
+    let names = |groups: Vec<Group>| group_ids(&groups);
+    assert_eq!(
+        names(s.search_groups_by_name("eng", ALL).await?),
+        strings(&["g1", "g2", "g4"])
+    );
+    assert_eq!(
+        names(s.search_groups_by_name("engine_", ALL).await?),
+        strings(&["g2"])
+    );
+    assert_eq!(
+        names(s.search_groups_by_name("eng%", ALL).await?),
+        strings(&["g4"])
+    );
+    assert_eq!(
+        names(s.search_groups_by_name("ENG", page(Some("g1"), 1)).await?),
+        strings(&["g2"])
+    );
+    assert_eq!(names(s.search_groups_by_name("", ALL).await?).len(), 4);
+    Ok(())
+}
+
+fn api_token(id: &str, hash: &str) -> ApiToken {
+    ApiToken {
+        id: id.into(),
+        name: format!("token {id}"),
+        token_hash: hash.into(),
+        user_id: "u1".into(),
+        created: 1_000,
+        last_used: None,
+        revoked_at: None,
+    }
+}
+
+async fn api_tokens_round_trip_revoke_and_touch(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let t1 = api_token("t1", "hash-1");
+    s.create_api_token(&t1).await?;
+    s.create_api_token(&api_token("t2", "hash-2")).await?;
+    assert!(is_conflict(
+        s.create_api_token(&api_token("t3", "hash-1")).await,
+        "token_hash"
+    ));
+    assert_eq!(s.find_api_token_by_hash("hash-1").await?, Some(t1.clone()));
+    assert_eq!(s.find_api_token("t1").await?, Some(t1.clone()));
+    assert_eq!(s.find_api_token_by_hash("nope").await?, None);
+    let listed: Vec<String> = s
+        .list_api_tokens()
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(listed, strings(&["t1", "t2"]));
+
+    // last_used: written when unset, then only once it is older than `not_after`.
+    assert!(s.touch_api_token("t1", 2_000, 1_940).await?);
+    assert!(!s.touch_api_token("t1", 2_030, 1_970).await?);
+    assert_eq!(
+        s.find_api_token("t1").await?.and_then(|t| t.last_used),
+        Some(2_000)
+    );
+    assert!(s.touch_api_token("t1", 2_060, 2_000).await?);
+    assert_eq!(
+        s.find_api_token("t1").await?.and_then(|t| t.last_used),
+        Some(2_060)
+    );
+    assert!(!s.touch_api_token("missing", 2_060, 2_000).await?);
+
+    // Revocation keeps the first time and is idempotent.
+    s.revoke_api_token("t1", 3_000).await?;
+    s.revoke_api_token("t1", 4_000).await?;
+    assert_eq!(
+        s.find_api_token_by_hash("hash-1")
+            .await?
+            .and_then(|t| t.revoked_at),
+        Some(3_000)
+    );
+    assert_eq!(
+        s.find_api_token("t2").await?.and_then(|t| t.revoked_at),
+        None
+    );
+    assert!(is_not_found(s.revoke_api_token("missing", 3_000).await));
     Ok(())
 }

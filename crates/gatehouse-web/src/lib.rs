@@ -77,6 +77,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::oauth2::router())
         .merge(routes::login::router())
         .merge(routes::home::router())
+        .merge(routes::api_v1::router())
         .fallback(routes::home::not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),

@@ -35,6 +35,9 @@ pub enum Command {
     /// Manage app integrations.
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage management API tokens (`Authorization: SSWS <token>` on /api/v1).
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Debug, Args, Default)]
@@ -149,5 +152,30 @@ pub enum AppCommand {
     List {
         #[arg(long, value_enum, default_value_t)]
         output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print its value (shown this once; only its hash is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The administrator the token acts as (login or id) [default: admin@gatehouse.local
+        /// if it exists, else the first user].
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// List API tokens (never their values).
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Revoke an API token by id.
+    Revoke {
+        #[arg(long)]
+        id: String,
     },
 }

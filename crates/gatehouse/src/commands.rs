@@ -5,11 +5,14 @@ use std::io::{BufRead as _, Write as _};
 use anyhow::{Context as _, bail};
 use gatehouse_core::Provider;
 use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
+use gatehouse_core::services::api_tokens;
 use gatehouse_core::services::directory::{self, NewOidcApp, NewUser};
 use gatehouse_core::store::Page;
 use serde_json::json;
 
-use crate::cli::{AppCommand, AppType, Cli, Command, GroupCommand, Output, ServeArgs, UserCommand};
+use crate::cli::{
+    AppCommand, AppType, Cli, Command, GroupCommand, Output, ServeArgs, TokenCommand, UserCommand,
+};
 use crate::config::Settings;
 use crate::startup::{Application, open_provider, redact_url};
 
@@ -30,7 +33,100 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&settings).await?;
             app(&provider, &settings, cmd).await
         }
+        Some(Command::Token(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            token(&provider, cmd).await
+        }
     }
+}
+
+/// The bootstrap administrator's login: the default owner of API tokens.
+const BOOTSTRAP_ADMIN: &str = "admin@gatehouse.local";
+
+async fn token(provider: &Provider, cmd: &TokenCommand) -> anyhow::Result<()> {
+    let date = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    };
+    match cmd {
+        TokenCommand::Create { name, user, output } => {
+            let owner = match user {
+                Some(u) => directory::find_user_by_id_or_login(provider, u).await?,
+                None => {
+                    match directory::find_user_by_id_or_login(provider, BOOTSTRAP_ADMIN).await {
+                        Ok(u) => u,
+                        Err(_) => provider
+                            .store
+                            .list_users(Page {
+                                after: None,
+                                limit: 1,
+                            })
+                            .await?
+                            .into_iter()
+                            .next()
+                            .context(
+                                "there are no users yet: add one first (gatehouse user add)",
+                            )?,
+                    }
+                }
+            };
+            let created = api_tokens::create_api_token(provider, name, &owner).await?;
+            let t = &created.token;
+            match output {
+                Output::Json => println!(
+                    "{}",
+                    json!({"id": t.id, "name": t.name, "token": created.value,
+                           "user_id": owner.id, "user": owner.login, "created": date(t.created)})
+                ),
+                Output::Text => {
+                    println!(
+                        "Created API token \"{}\" ({}) acting as {}",
+                        t.name, t.id, owner.login
+                    );
+                    println!("  Token (shown once): {}", created.value);
+                    println!("  Use it as:  Authorization: SSWS {}", created.value);
+                }
+            }
+        }
+        TokenCommand::List { output } => {
+            let tokens = api_tokens::list_api_tokens(provider).await?;
+            match output {
+                Output::Json => {
+                    let rows: Vec<_> = tokens
+                        .iter()
+                        .map(|t| {
+                            json!({"id": t.id, "name": t.name, "user_id": t.user_id,
+                                        "created": date(t.created),
+                                        "last_used": t.last_used.map(date),
+                                        "revoked": t.revoked_at.is_some()})
+                        })
+                        .collect();
+                    println!("{}", serde_json::Value::Array(rows));
+                }
+                Output::Text => {
+                    for t in tokens {
+                        let state = if t.revoked_at.is_some() {
+                            "REVOKED"
+                        } else {
+                            "ACTIVE"
+                        };
+                        let used = t.last_used.map(date).unwrap_or_else(|| "never".into());
+                        println!("{}  {:<8} last used {:<25} {}", t.id, state, used, t.name);
+                    }
+                }
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            api_tokens::revoke_api_token(provider, id).await?;
+            println!("Revoked API token {id}");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {

@@ -16,6 +16,12 @@ pub enum DirectoryError {
     },
     #[error("{0} not found")]
     NotFound(String),
+    /// A named record does not exist: `kind` is Okta's type name (`User`, `Group`, `App`).
+    #[error("{kind} {key} not found")]
+    Missing { kind: &'static str, key: String },
+    /// The operation is never allowed on this record (e.g. deleting the built-in `Everyone`).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{field} is already in use")]
     Conflict { field: String },
     #[error(transparent)]
@@ -34,7 +40,7 @@ impl From<StoreError> for DirectoryError {
     }
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> DirectoryError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> DirectoryError {
     DirectoryError::Invalid {
         field,
         message: message.into(),
@@ -56,29 +62,46 @@ pub struct NewUser {
 /// Okta's minimal password policy: at least 8 characters.
 pub const MIN_PASSWORD_LENGTH: usize = 8;
 
-pub async fn create_user(provider: &Provider, new: NewUser) -> Result<User, DirectoryError> {
-    let login = new.login.trim().to_owned();
-    if login.len() < 5 || login.len() > 100 {
+/// Okta's base-profile rules (the Python SDK enforces the same lengths on responses).
+pub(crate) fn validate_profile(
+    login: &str,
+    email: &str,
+    first_name: &str,
+    last_name: &str,
+) -> Result<(), DirectoryError> {
+    if login.trim().len() < 5 || login.trim().len() > 100 {
         return Err(invalid("login", "must be 5 to 100 characters"));
     }
-    let email = new.email.trim().to_owned();
+    let email = email.trim();
     if !email.contains('@') || email.len() < 5 || email.len() > 100 {
         return Err(invalid("email", "must be a valid email address"));
     }
-    if new.first_name.trim().is_empty() || new.first_name.len() > 50 {
+    if first_name.trim().is_empty() || first_name.len() > 50 {
         return Err(invalid("firstName", "must be 1 to 50 characters"));
     }
-    if new.last_name.trim().is_empty() || new.last_name.len() > 50 {
+    if last_name.trim().is_empty() || last_name.len() > 50 {
         return Err(invalid("lastName", "must be 1 to 50 characters"));
     }
+    Ok(())
+}
+
+/// Checks the password policy and hashes the password (off the async runtime).
+pub(crate) async fn new_password_hash(password: String) -> Result<String, DirectoryError> {
+    if password.chars().count() < MIN_PASSWORD_LENGTH {
+        return Err(invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LENGTH} characters"),
+        ));
+    }
+    Ok(hash_password(password).await?)
+}
+
+pub async fn create_user(provider: &Provider, new: NewUser) -> Result<User, DirectoryError> {
+    validate_profile(&new.login, &new.email, &new.first_name, &new.last_name)?;
+    let login = new.login.trim().to_owned();
+    let email = new.email.trim().to_owned();
     let password_hash = match new.password {
-        Some(p) if p.chars().count() < MIN_PASSWORD_LENGTH => {
-            return Err(invalid(
-                "password",
-                format!("must be at least {MIN_PASSWORD_LENGTH} characters"),
-            ));
-        }
-        Some(p) => Some(hash_password(p).await?),
+        Some(p) => Some(new_password_hash(p).await?),
         None => None,
     };
     let now = provider.now();
@@ -118,7 +141,10 @@ pub async fn find_user_by_id_or_login(
         .store
         .find_user_by_login(key)
         .await?
-        .ok_or_else(|| DirectoryError::NotFound(format!("user {key}")))
+        .ok_or_else(|| DirectoryError::Missing {
+            kind: "User",
+            key: key.to_owned(),
+        })
 }
 
 pub async fn create_group(
@@ -154,7 +180,10 @@ pub async fn find_group_by_id_or_name(
         .store
         .find_group_by_name(key)
         .await?
-        .ok_or_else(|| DirectoryError::NotFound(format!("group {key}")))
+        .ok_or_else(|| DirectoryError::Missing {
+            kind: "Group",
+            key: key.to_owned(),
+        })
 }
 
 pub async fn add_group_member(
@@ -315,7 +344,10 @@ pub async fn find_app_by_id_or_client_id(
         .store
         .find_app_by_client_id(key)
         .await?
-        .ok_or_else(|| DirectoryError::NotFound(format!("app {key}")))
+        .ok_or_else(|| DirectoryError::Missing {
+            kind: "App",
+            key: key.to_owned(),
+        })
 }
 
 pub async fn assign_group_to_app(

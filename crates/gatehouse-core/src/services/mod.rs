@@ -1,5 +1,9 @@
 //! Use cases shared by the CLI, the `/api/v1` API and the console: each caller is a thin
 //! adapter over these.
 
+pub mod api_tokens;
 pub mod bootstrap;
 pub mod directory;
+pub mod filter;
+pub mod groups;
+pub mod users;

@@ -1,3 +1,4 @@
+pub mod api_v1;
 pub mod home;
 pub mod login;
 pub mod oauth2;

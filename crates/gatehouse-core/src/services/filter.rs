@@ -1,0 +1,336 @@
+//! Okta's user `filter=` / `search=` expressions (a SCIM-like subset) and `q=`.
+//!
+//! Grammar (keywords and operators ignore case, attribute names do not):
+//!
+//! ```text
+//! expr   := term ("or" term)*
+//! term   := factor ("and" factor)*
+//! factor := "not" factor | "(" expr ")" | attr op value | attr "pr"
+//! op     := eq | ne | sw | co
+//! value  := "string" (with \" and \\ escapes) | true | false | null
+//! ```
+//!
+//! Attributes: `id`, `status`, `profile.login|email|firstName|lastName|displayName`.
+
+use crate::domain::{FilterOp, UserField, UserFilter, UserStatus};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FilterError(pub String);
+
+fn err<T>(message: impl Into<String>) -> Result<T, FilterError> {
+    Err(FilterError(message.into()))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Word(String),
+    Str(String),
+    Open,
+    Close,
+}
+
+fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
+    let mut tokens = Vec::new();
+    let mut chars = input.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        match c {
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            '(' => {
+                chars.next();
+                tokens.push(Token::Open);
+            }
+            ')' => {
+                chars.next();
+                tokens.push(Token::Close);
+            }
+            '"' => {
+                chars.next();
+                let mut s = String::new();
+                loop {
+                    match chars.next() {
+                        None => return err("unterminated string"),
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(e) => s.push(e),
+                            None => return err("unterminated string"),
+                        },
+                        Some(other) => s.push(other),
+                    }
+                }
+                tokens.push(Token::Str(s));
+            }
+            _ => {
+                let mut w = String::new();
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() || matches!(c, '(' | ')' | '"') {
+                        break;
+                    }
+                    w.push(c);
+                    chars.next();
+                }
+                tokens.push(Token::Word(w));
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn peek_keyword(&self, kw: &str) -> bool {
+        matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(kw))
+    }
+
+    fn expr(&mut self, depth: usize) -> Result<UserFilter, FilterError> {
+        if depth > 32 {
+            return err("the expression is nested too deeply");
+        }
+        let mut left = self.term(depth)?;
+        while self.peek_keyword("or") {
+            self.pos += 1;
+            let right = self.term(depth)?;
+            left = UserFilter::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn term(&mut self, depth: usize) -> Result<UserFilter, FilterError> {
+        let mut left = self.factor(depth)?;
+        while self.peek_keyword("and") {
+            self.pos += 1;
+            let right = self.factor(depth)?;
+            left = UserFilter::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn factor(&mut self, depth: usize) -> Result<UserFilter, FilterError> {
+        if self.peek_keyword("not") {
+            self.pos += 1;
+            return Ok(UserFilter::Not(Box::new(self.factor(depth + 1)?)));
+        }
+        match self.next() {
+            Some(Token::Open) => {
+                let inner = self.expr(depth + 1)?;
+                match self.next() {
+                    Some(Token::Close) => Ok(inner),
+                    _ => err("missing ')'"),
+                }
+            }
+            Some(Token::Word(attr)) => self.comparison(&attr),
+            Some(Token::Str(s)) => err(format!("expected an attribute, found \"{s}\"")),
+            Some(Token::Close) => err("unexpected ')'"),
+            None => err("unexpected end of expression"),
+        }
+    }
+
+    fn comparison(&mut self, attr: &str) -> Result<UserFilter, FilterError> {
+        let field =
+            field_of(attr).ok_or_else(|| FilterError(format!("'{attr}' cannot be filtered on")))?;
+        let op = match self.next() {
+            Some(Token::Word(op)) => match op.to_ascii_lowercase().as_str() {
+                "eq" => FilterOp::Eq,
+                "ne" => FilterOp::Ne,
+                "sw" => FilterOp::Sw,
+                "co" => FilterOp::Co,
+                "pr" => FilterOp::Pr,
+                other => return err(format!("unsupported operator '{other}'")),
+            },
+            _ => return err(format!("expected an operator after '{attr}'")),
+        };
+        if op == FilterOp::Pr {
+            return Ok(UserFilter::Compare {
+                field,
+                op,
+                value: String::new(),
+            });
+        }
+        let value = match self.next() {
+            Some(Token::Str(s)) => s,
+            Some(Token::Word(w))
+                if matches!(w.to_ascii_lowercase().as_str(), "true" | "false" | "null") =>
+            {
+                w.to_ascii_lowercase()
+            }
+            _ => return err(format!("expected a quoted value after '{attr}'")),
+        };
+        if field == UserField::Status
+            && matches!(op, FilterOp::Eq | FilterOp::Ne)
+            && UserStatus::parse(&value).is_none()
+        {
+            return err(format!("'{value}' is not a user status"));
+        }
+        Ok(UserFilter::Compare { field, op, value })
+    }
+}
+
+fn field_of(attr: &str) -> Option<UserField> {
+    Some(match attr {
+        "id" => UserField::Id,
+        "status" => UserField::Status,
+        "profile.login" => UserField::Login,
+        "profile.email" => UserField::Email,
+        "profile.firstName" => UserField::FirstName,
+        "profile.lastName" => UserField::LastName,
+        "profile.displayName" => UserField::DisplayName,
+        _ => return None,
+    })
+}
+
+/// Parses a `filter=` or `search=` expression.
+pub fn parse_user_filter(input: &str) -> Result<UserFilter, FilterError> {
+    if input.len() > 4096 {
+        return err("the expression is too long");
+    }
+    let tokens = tokenize(input)?;
+    if tokens.is_empty() {
+        return err("the expression is empty");
+    }
+    let mut parser = Parser { tokens, pos: 0 };
+    let filter = parser.expr(0)?;
+    if let Some(extra) = parser.peek() {
+        return err(format!("unexpected {extra:?} after the expression"));
+    }
+    Ok(filter)
+}
+
+/// `q=`: starts-with on first name, last name, email or login.
+pub fn user_quick_search(q: &str) -> UserFilter {
+    let sw = |field| {
+        Box::new(UserFilter::Compare {
+            field,
+            op: FilterOp::Sw,
+            value: q.to_owned(),
+        })
+    };
+    UserFilter::Or(
+        Box::new(UserFilter::Or(
+            sw(UserField::FirstName),
+            sw(UserField::LastName),
+        )),
+        Box::new(UserFilter::Or(sw(UserField::Email), sw(UserField::Login))),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(field: UserField, op: FilterOp, value: &str) -> UserFilter {
+        UserFilter::Compare {
+            field,
+            op,
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn simple_comparisons() {
+        assert_eq!(
+            parse_user_filter(r#"status eq "ACTIVE""#),
+            Ok(cmp(UserField::Status, FilterOp::Eq, "ACTIVE"))
+        );
+        assert_eq!(
+            parse_user_filter(r#"profile.login eq "a@b.c""#),
+            Ok(cmp(UserField::Login, FilterOp::Eq, "a@b.c"))
+        );
+        assert_eq!(
+            parse_user_filter(r#"  profile.email   SW "x"  "#),
+            Ok(cmp(UserField::Email, FilterOp::Sw, "x"))
+        );
+        assert_eq!(
+            parse_user_filter(r#"id eq "00u1""#),
+            Ok(cmp(UserField::Id, FilterOp::Eq, "00u1"))
+        );
+        assert_eq!(
+            parse_user_filter("profile.displayName pr"),
+            Ok(cmp(UserField::DisplayName, FilterOp::Pr, ""))
+        );
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or_and_parentheses_group() {
+        let a = cmp(UserField::Status, FilterOp::Eq, "ACTIVE");
+        let b = cmp(UserField::FirstName, FilterOp::Sw, "J");
+        let c = cmp(UserField::LastName, FilterOp::Eq, "Doe");
+        assert_eq!(
+            parse_user_filter(
+                r#"status eq "ACTIVE" or profile.firstName sw "J" and profile.lastName eq "Doe""#
+            ),
+            Ok(UserFilter::Or(
+                Box::new(a.clone()),
+                Box::new(UserFilter::And(Box::new(b.clone()), Box::new(c.clone())))
+            ))
+        );
+        assert_eq!(
+            parse_user_filter(
+                r#"(status eq "ACTIVE" OR profile.firstName sw "J") AND profile.lastName eq "Doe""#
+            ),
+            Ok(UserFilter::And(
+                Box::new(UserFilter::Or(Box::new(a.clone()), Box::new(b))),
+                Box::new(c)
+            ))
+        );
+        assert_eq!(
+            parse_user_filter(r#"not (status eq "ACTIVE")"#),
+            Ok(UserFilter::Not(Box::new(a)))
+        );
+    }
+
+    #[test]
+    fn escapes_in_strings() {
+        assert_eq!(
+            parse_user_filter(r#"profile.lastName eq "O\"Brien\\""#),
+            Ok(cmp(UserField::LastName, FilterOp::Eq, "O\"Brien\\"))
+        );
+    }
+
+    #[test]
+    fn syntax_errors() {
+        for bad in [
+            "",
+            "status",
+            "status eq",
+            "status eq ACTIVE",
+            r#"status eq "ACTIVE"#,
+            r#"status eq "HAPPY""#,
+            r#"status gt "ACTIVE""#,
+            r#"profile.nickName eq "x""#,
+            r#"(status eq "ACTIVE""#,
+            r#"status eq "ACTIVE")"#,
+            r#"status eq "ACTIVE" and"#,
+            r#"status eq "ACTIVE" "x""#,
+            r#""x" eq "y""#,
+        ] {
+            assert!(parse_user_filter(bad).is_err(), "{bad:?} should not parse");
+        }
+        let deep = format!("{}status eq \"ACTIVE\"{}", "(".repeat(100), ")".repeat(100));
+        assert!(parse_user_filter(&deep).is_err());
+    }
+
+    #[test]
+    fn quick_search_covers_four_fields() {
+        let f = user_quick_search("ja");
+        let text = format!("{f:?}");
+        for field in ["FirstName", "LastName", "Email", "Login"] {
+            assert!(text.contains(field), "{text}");
+        }
+    }
+}

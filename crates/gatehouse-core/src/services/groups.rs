@@ -1,0 +1,112 @@
+//! Group management beyond creation (which lives in [`super::directory`]): listing, renaming,
+//! deletion and membership. The built-in `Everyone` group cannot be changed.
+
+use crate::domain::{Group, GroupType, User};
+use crate::provider::Provider;
+use crate::services::directory::{DirectoryError, invalid};
+use crate::store::Page;
+
+fn built_in(what: &str) -> DirectoryError {
+    DirectoryError::Forbidden(format!("The built-in Everyone group cannot be {what}."))
+}
+
+/// Keeps the first `limit` records and returns the id of the last one when there were more.
+fn split_page<T>(mut items: Vec<T>, limit: u32, id: fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+    if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        let next = items.last().map(|i| id(i).to_owned());
+        (items, next)
+    } else {
+        (items, None)
+    }
+}
+
+/// One page of groups (optionally those whose name starts with `q`), and the next cursor.
+pub async fn list_groups(
+    provider: &Provider,
+    q: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<Group>, Option<String>), DirectoryError> {
+    let limit = limit.max(1);
+    let page = Page {
+        after,
+        limit: limit.saturating_add(1),
+    };
+    let groups = match q {
+        Some(q) => provider.store.search_groups_by_name(q, page).await?,
+        None => provider.store.list_groups(page).await?,
+    };
+    Ok(split_page(groups, limit, |g| &g.id))
+}
+
+pub async fn update_group(
+    provider: &Provider,
+    mut group: Group,
+    name: &str,
+    description: &str,
+) -> Result<Group, DirectoryError> {
+    if group.group_type == GroupType::BuiltIn {
+        return Err(built_in("changed"));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.len() > 255 {
+        return Err(invalid("name", "must be 1 to 255 characters"));
+    }
+    if description.len() > 1024 {
+        return Err(invalid("description", "must be at most 1024 characters"));
+    }
+    group.name = name.to_owned();
+    group.description = description.to_owned();
+    group.last_updated = provider.now();
+    provider.store.update_group(&group).await?;
+    Ok(group)
+}
+
+pub async fn delete_group(provider: &Provider, group: &Group) -> Result<(), DirectoryError> {
+    if group.group_type == GroupType::BuiltIn {
+        return Err(built_in("deleted"));
+    }
+    provider.store.delete_group(&group.id).await?;
+    Ok(())
+}
+
+pub async fn remove_group_member(
+    provider: &Provider,
+    group: &Group,
+    user: &User,
+) -> Result<(), DirectoryError> {
+    if group.group_type == GroupType::BuiltIn {
+        return Err(built_in("changed"));
+    }
+    provider
+        .store
+        .remove_group_member(&group.id, &user.id)
+        .await?;
+    Ok(())
+}
+
+/// One page of the group's members (every user for a built-in group), and the next cursor.
+pub async fn list_members(
+    provider: &Provider,
+    group: &Group,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<User>, Option<String>), DirectoryError> {
+    let limit = limit.max(1);
+    let page = Page {
+        after,
+        limit: limit.saturating_add(1),
+    };
+    let users = if group.group_type == GroupType::BuiltIn {
+        provider.store.search_users(None, page).await?
+    } else {
+        provider.store.list_group_members(&group.id, page).await?
+    };
+    Ok(split_page(users, limit, |u| &u.id))
+}
+
+/// Every group the user belongs to, `Everyone` included.
+pub async fn user_groups(provider: &Provider, user: &User) -> Result<Vec<Group>, DirectoryError> {
+    Ok(provider.store.list_user_groups(&user.id).await?)
+}

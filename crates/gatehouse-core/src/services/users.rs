@@ -1,0 +1,207 @@
+//! User management beyond creation (which lives in [`super::directory`]): profile updates,
+//! Okta's lifecycle transitions, deletion and search.
+
+use crate::domain::{User, UserFilter, UserStatus};
+use crate::provider::Provider;
+use crate::services::directory::{self, DirectoryError, invalid};
+use crate::store::Page;
+
+/// Profile fields to change. `None` leaves a field as it is (a partial update) unless the
+/// update is full, in which case the required fields must all be present.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub login: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `Some(None)` clears it.
+    pub display_name: Option<Option<String>>,
+    /// A new password (`credentials.password.value`).
+    pub password: Option<String>,
+}
+
+/// Applies `update`: partially (Okta's `POST /users/{id}`) or fully (`PUT`, where absent
+/// required fields are a validation error and an absent display name is cleared).
+pub async fn update_user(
+    provider: &Provider,
+    mut user: User,
+    update: ProfileUpdate,
+    full: bool,
+) -> Result<User, DirectoryError> {
+    if full {
+        for (field, present) in [
+            ("login", update.login.is_some()),
+            ("email", update.email.is_some()),
+            ("firstName", update.first_name.is_some()),
+            ("lastName", update.last_name.is_some()),
+        ] {
+            if !present {
+                return Err(invalid(field, "this field is required"));
+            }
+        }
+    }
+    let login = update.login.unwrap_or(user.login.clone());
+    let email = update.email.unwrap_or(user.email.clone());
+    let first_name = update.first_name.unwrap_or(user.first_name.clone());
+    let last_name = update.last_name.unwrap_or(user.last_name.clone());
+    directory::validate_profile(&login, &email, &first_name, &last_name)?;
+    let now = provider.now();
+    if let Some(password) = update.password {
+        user.password_hash = Some(directory::new_password_hash(password).await?);
+        user.password_changed = Some(now);
+        if user.status == UserStatus::PasswordExpired {
+            set_status(&mut user, UserStatus::Active, now);
+        }
+    }
+    user.login = login.trim().to_owned();
+    user.email = email.trim().to_owned();
+    user.first_name = first_name.trim().to_owned();
+    user.last_name = last_name.trim().to_owned();
+    match update.display_name {
+        Some(d) => user.display_name = d.filter(|d| !d.is_empty()),
+        None if full => user.display_name = None,
+        None => {}
+    }
+    user.last_updated = now;
+    provider.store.update_user(&user).await?;
+    Ok(user)
+}
+
+/// Okta's `/lifecycle/{operation}`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Activate,
+    Reactivate,
+    Deactivate,
+    Suspend,
+    Unsuspend,
+    Unlock,
+    ExpirePassword,
+}
+
+impl Lifecycle {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "activate" => Self::Activate,
+            "reactivate" => Self::Reactivate,
+            "deactivate" => Self::Deactivate,
+            "suspend" => Self::Suspend,
+            "unsuspend" => Self::Unsuspend,
+            "unlock" => Self::Unlock,
+            "expire_password" => Self::ExpirePassword,
+            _ => return None,
+        })
+    }
+}
+
+fn set_status(user: &mut User, status: UserStatus, now: i64) {
+    if user.status != status {
+        user.status = status;
+        user.status_changed = Some(now);
+    }
+    if status == UserStatus::Active && user.activated.is_none() {
+        user.activated = Some(now);
+    }
+    user.last_updated = now;
+}
+
+fn not_allowed(op: &str, user: &User) -> DirectoryError {
+    invalid(
+        "status",
+        format!(
+            "{op} is not allowed for a user whose status is {}",
+            user.status
+        ),
+    )
+}
+
+/// Runs a lifecycle operation and returns the user as it now is.
+pub async fn lifecycle(
+    provider: &Provider,
+    mut user: User,
+    op: Lifecycle,
+) -> Result<User, DirectoryError> {
+    use UserStatus::*;
+    let now = provider.now();
+    // Without a password, an activated user waits in PROVISIONED until they set one.
+    let activated = if user.password_hash.is_some() {
+        Active
+    } else {
+        Provisioned
+    };
+    let next = match (op, user.status) {
+        (Lifecycle::Activate, Staged | Provisioned | Deprovisioned) => activated,
+        (Lifecycle::Activate, _) => {
+            return Err(invalid(
+                "status",
+                "Activation failed because the user is already active",
+            ));
+        }
+        (Lifecycle::Reactivate, Provisioned) => activated,
+        (Lifecycle::Reactivate, _) => return Err(not_allowed("reactivate", &user)),
+        (Lifecycle::Deactivate, _) => Deprovisioned,
+        (Lifecycle::Suspend, Active) => Suspended,
+        (Lifecycle::Suspend, _) => return Err(not_allowed("suspend", &user)),
+        (Lifecycle::Unsuspend, Suspended) => Active,
+        (Lifecycle::Unsuspend, _) => return Err(not_allowed("unsuspend", &user)),
+        (Lifecycle::Unlock, LockedOut | Active) => Active,
+        (Lifecycle::Unlock, _) => return Err(not_allowed("unlock", &user)),
+        (Lifecycle::ExpirePassword, Active | PasswordExpired | Recovery | LockedOut) => {
+            PasswordExpired
+        }
+        (Lifecycle::ExpirePassword, _) => return Err(not_allowed("expire_password", &user)),
+    };
+    if op == Lifecycle::Unlock && user.status == Active {
+        return Ok(user);
+    }
+    set_status(&mut user, next, now);
+    provider.store.update_user(&user).await?;
+    if matches!(next, Deprovisioned | Suspended) {
+        provider.store.delete_user_sessions(&user.id).await?;
+    }
+    Ok(user)
+}
+
+/// What `DELETE /api/v1/users/{id}` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeleteOutcome {
+    /// The first delete of a user that was not deactivated only deactivates them.
+    Deactivated(Box<User>),
+    Deleted,
+}
+
+pub async fn delete_user(provider: &Provider, user: User) -> Result<DeleteOutcome, DirectoryError> {
+    if user.status != UserStatus::Deprovisioned {
+        let user = lifecycle(provider, user, Lifecycle::Deactivate).await?;
+        return Ok(DeleteOutcome::Deactivated(Box::new(user)));
+    }
+    provider.store.delete_user(&user.id).await?;
+    Ok(DeleteOutcome::Deleted)
+}
+
+/// One page of users matching `filter`, plus the cursor of the next page when there is one.
+pub async fn search_users(
+    provider: &Provider,
+    filter: Option<&UserFilter>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<User>, Option<String>), DirectoryError> {
+    let limit = limit.max(1);
+    let mut users = provider
+        .store
+        .search_users(
+            filter,
+            Page {
+                after,
+                limit: limit.saturating_add(1),
+            },
+        )
+        .await?;
+    let next = if users.len() > limit as usize {
+        users.truncate(limit as usize);
+        users.last().map(|u| u.id.clone())
+    } else {
+        None
+    };
+    Ok((users, next))
+}

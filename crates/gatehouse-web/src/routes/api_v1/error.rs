@@ -1,0 +1,148 @@
+//! Okta's error shape for every `/api/v1` error, in one place:
+//! `{"errorCode","errorSummary","errorLink","errorId","errorCauses":[{"errorSummary"}]}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::crypto::random_token;
+use gatehouse_core::services::api_tokens::ApiTokenError;
+use gatehouse_core::services::directory::DirectoryError;
+use gatehouse_core::services::filter::FilterError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// E0000001 (400): `field: message` becomes the one error cause.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// E0000003 (400): the body is not JSON (or not a JSON object).
+    #[error("malformed body: {0}")]
+    MalformedBody(String),
+    /// E0000007 (404): `what` is e.g. `00u123 (User)`.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// E0000011 (401).
+    #[error("invalid token")]
+    InvalidToken,
+    /// E0000006 (403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// E0000022 (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// E0000009 (500): logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String, Vec<String>) {
+        match self {
+            Self::Validation { field, message } => (
+                StatusCode::BAD_REQUEST,
+                "E0000001",
+                format!("Api validation failed: {field}"),
+                vec![format!("{field}: {message}")],
+            ),
+            Self::MalformedBody(detail) => (
+                StatusCode::BAD_REQUEST,
+                "E0000003",
+                "The request body was not well-formed.".into(),
+                vec![detail.clone()],
+            ),
+            Self::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "E0000007",
+                format!("Not found: Resource not found: {what}"),
+                vec![],
+            ),
+            Self::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "E0000011",
+                "Invalid token provided".into(),
+                vec![],
+            ),
+            Self::Forbidden(detail) => (
+                StatusCode::FORBIDDEN,
+                "E0000006",
+                "You do not have permission to perform the requested action".into(),
+                vec![detail.clone()],
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "E0000022",
+                "The endpoint does not support the provided HTTP method".into(),
+                vec![],
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "E0000009",
+                "Internal Server Error".into(),
+                vec![],
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(error = %detail, "internal error in /api/v1");
+        }
+        let (status, code, summary, causes) = self.parts();
+        let causes: Vec<_> = causes
+            .into_iter()
+            .map(|c| json!({ "errorSummary": c }))
+            .collect();
+        let body = json!({
+            "errorCode": code,
+            "errorSummary": summary,
+            "errorLink": code,
+            "errorId": format!("oae{}", random_token(15)),
+            "errorCauses": causes,
+        });
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Invalid { field, message } => Self::validation(field, message),
+            DirectoryError::Conflict { field } => Self::validation(
+                field,
+                "An object with this field already exists in the current organization",
+            ),
+            DirectoryError::NotFound(what) => Self::NotFound(what),
+            DirectoryError::Missing { kind, key } => Self::NotFound(format!("{key} ({kind})")),
+            DirectoryError::Forbidden(detail) => Self::Forbidden(detail),
+            other @ (DirectoryError::Store(_) | DirectoryError::Password(_)) => {
+                Self::Internal(other.to_string())
+            }
+        }
+    }
+}
+
+impl From<ApiTokenError> for ApiError {
+    fn from(e: ApiTokenError) -> Self {
+        match e {
+            ApiTokenError::InvalidToken => Self::InvalidToken,
+            ApiTokenError::Invalid { field, message } => Self::validation(field, message),
+            ApiTokenError::NotFound(id) => Self::NotFound(format!("{id} (ApiToken)")),
+            ApiTokenError::Store(s) => Self::Internal(s.to_string()),
+        }
+    }
+}
+
+impl From<FilterError> for ApiError {
+    fn from(e: FilterError) -> Self {
+        Self::validation("filter", format!("Invalid search criteria: {}", e.0))
+    }
+}

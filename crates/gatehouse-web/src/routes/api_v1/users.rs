@@ -1,0 +1,243 @@
+//! `/api/v1/users`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::domain::{User, UserFilter};
+use gatehouse_core::services::directory::{self, NewUser};
+use gatehouse_core::services::filter::{parse_user_filter, user_quick_search};
+use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, ProfileUpdate};
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::groups::group_json;
+use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query, okta_date, okta_date_opt};
+use crate::AppState;
+
+/// The id of the default user type (every user has it).
+pub(crate) const DEFAULT_USER_TYPE_ID: &str = "otydefault0000000000";
+
+const DEFAULT_LIMIT: u32 = 200;
+const MAX_LIMIT: u32 = 200;
+
+pub(crate) fn user_json(origin: &str, u: &User) -> Value {
+    let mut profile = json!({
+        "firstName": u.first_name,
+        "lastName": u.last_name,
+        "login": u.login,
+        "email": u.email,
+    });
+    if let (Some(d), Some(map)) = (&u.display_name, profile.as_object_mut()) {
+        map.insert("displayName".into(), json!(d));
+    }
+    let mut credentials = json!({ "provider": { "type": "OKTA", "name": "OKTA" } });
+    if let (Some(_), Some(map)) = (&u.password_hash, credentials.as_object_mut()) {
+        map.insert("password".into(), json!({}));
+    }
+    let href = format!("{origin}/api/v1/users/{}", u.id);
+    json!({
+        "id": u.id,
+        "status": u.status.as_str(),
+        "created": okta_date(u.created),
+        "activated": okta_date_opt(u.activated),
+        "statusChanged": okta_date_opt(u.status_changed),
+        "lastLogin": okta_date_opt(u.last_login),
+        "lastUpdated": okta_date(u.last_updated),
+        "passwordChanged": okta_date_opt(u.password_changed),
+        "type": { "id": DEFAULT_USER_TYPE_ID },
+        "profile": profile,
+        "credentials": credentials,
+        "_links": { "self": { "href": href } },
+    })
+}
+
+/// `{id}` may be an id, a login, or `me` (the token's owner).
+async fn resolve(state: &AppState, caller: &Caller, key: &str) -> Result<User, ApiError> {
+    let key = if key == "me" {
+        caller.0.user.id.as_str()
+    } else {
+        key
+    };
+    Ok(directory::find_user_by_id_or_login(&state.provider, key).await?)
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    query: Query,
+) -> Result<Response, ApiError> {
+    let limit = query.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let mut filter: Option<UserFilter> = None;
+    let mut and = |f: UserFilter| {
+        filter = Some(match filter.take() {
+            Some(prev) => UserFilter::And(Box::new(prev), Box::new(f)),
+            None => f,
+        });
+    };
+    if let Some(q) = query.get("q") {
+        and(user_quick_search(q));
+    }
+    if let Some(f) = query.get("filter") {
+        and(parse_user_filter(f)?);
+    }
+    if let Some(s) = query.get("search") {
+        and(parse_user_filter(s).map_err(|e| {
+            ApiError::validation("search", format!("Invalid search criteria: {}", e.0))
+        })?);
+    }
+    let (users, next) =
+        users::search_users(&state.provider, filter.as_ref(), query.get("after"), limit).await?;
+    let body: Vec<_> = users.iter().map(|u| user_json(&origin, u)).collect();
+    let links = super::pagination_links(&origin, "/api/v1/users", &query, next.as_deref());
+    Ok((links, Json(Value::Array(body))).into_response())
+}
+
+fn profile_update(body: &JsonBody) -> Result<ProfileUpdate, ApiError> {
+    body.object("profile")?;
+    body.object("credentials")?;
+    Ok(ProfileUpdate {
+        login: body.str_opt("profile.login")?,
+        email: body.str_opt("profile.email")?,
+        first_name: body.str_opt("profile.firstName")?,
+        last_name: body.str_opt("profile.lastName")?,
+        display_name: body.string("profile.displayName")?,
+        password: body.str_opt("credentials.password.value")?,
+    })
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    query: Query,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let activate = query.bool("activate", true)?;
+    if body.object("profile")?.is_none() {
+        return Err(ApiError::validation("profile", "this field is required"));
+    }
+    let p = profile_update(&body)?;
+    // Resolve groups first, so a bad id creates nothing.
+    let mut groups = Vec::new();
+    for id in body.string_list("groupIds")? {
+        groups.push(directory::find_group_by_id_or_name(&state.provider, &id).await?);
+    }
+    let user = directory::create_user(
+        &state.provider,
+        NewUser {
+            login: p.login.unwrap_or_default(),
+            email: p.email.unwrap_or_default(),
+            first_name: p.first_name.unwrap_or_default(),
+            last_name: p.last_name.unwrap_or_default(),
+            display_name: p.display_name.flatten().filter(|d| !d.is_empty()),
+            password: p.password,
+            activate,
+        },
+    )
+    .await?;
+    for g in &groups {
+        directory::add_group_member(&state.provider, g, &user).await?;
+    }
+    Ok((StatusCode::OK, Json(user_json(&origin, &user))).into_response())
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user = resolve(&state, &caller, &id).await?;
+    Ok(Json(user_json(&origin, &user)))
+}
+
+async fn update(
+    state: AppState,
+    caller: Caller,
+    origin: String,
+    id: String,
+    body: JsonBody,
+    full: bool,
+) -> Result<Json<Value>, ApiError> {
+    let user = resolve(&state, &caller, &id).await?;
+    if full && body.object("profile")?.is_none() {
+        return Err(ApiError::validation("profile", "this field is required"));
+    }
+    let update = profile_update(&body)?;
+    let user = users::update_user(&state.provider, user, update, full).await?;
+    Ok(Json(user_json(&origin, &user)))
+}
+
+pub(super) async fn update_partial(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    ApiPath(id): ApiPath<String>,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    update(state, caller, origin, id, body, false).await
+}
+
+pub(super) async fn update_full(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    ApiPath(id): ApiPath<String>,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    update(state, caller, origin, id, body, true).await
+}
+
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let user = resolve(&state, &caller, &id).await?;
+    if user.id == caller.0.user.id {
+        return Err(ApiError::Forbidden(
+            "An API token cannot deactivate or delete its own user.".into(),
+        ));
+    }
+    match users::delete_user(&state.provider, user).await? {
+        DeleteOutcome::Deactivated(_) | DeleteOutcome::Deleted => Ok(StatusCode::NO_CONTENT),
+    }
+}
+
+pub(super) async fn lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    ApiPath((id, op)): ApiPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let op = Lifecycle::parse(&op)
+        .ok_or_else(|| ApiError::NotFound(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
+    let user = resolve(&state, &caller, &id).await?;
+    if user.id == caller.0.user.id && matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend) {
+        return Err(ApiError::Forbidden(
+            "An API token cannot deactivate or suspend its own user.".into(),
+        ));
+    }
+    let user = users::lifecycle(&state.provider, user, op).await?;
+    Ok(match op {
+        // Okta answers activation with an (optional) activation link, here none.
+        Lifecycle::Activate | Lifecycle::Reactivate => Json(json!({})).into_response(),
+        Lifecycle::ExpirePassword => Json(user_json(&origin, &user)).into_response(),
+        _ => Json(json!({})).into_response(),
+    })
+}
+
+pub(super) async fn groups(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user = resolve(&state, &caller, &id).await?;
+    let groups = gatehouse_core::services::groups::user_groups(&state.provider, &user).await?;
+    Ok(Json(Value::Array(
+        groups.iter().map(|g| group_json(&origin, g)).collect(),
+    )))
+}
