@@ -180,6 +180,14 @@ pub trait ApiTokenStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// Fixed-window request counters, kept in the database so a limit holds across nodes.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Counts one hit in `bucket`'s window that starts at `window_start` and returns the
+    /// window's hits, this one included.
+    async fn hit_rate_limit(&self, bucket: &str, window_start: Timestamp) -> StoreResult<u64>;
+}
+
 /// Small key/value settings of the installation (e.g. the encryption-key check value).
 #[async_trait]
 pub trait MetaStore: Send + Sync {
@@ -198,6 +206,7 @@ pub trait Store:
     + TokenStore
     + MetaStore
     + ApiTokenStore
+    + RateLimitStore
 {
 }
 
@@ -211,5 +220,6 @@ impl<T> Store for T where
         + TokenStore
         + MetaStore
         + ApiTokenStore
+        + RateLimitStore
 {
 }

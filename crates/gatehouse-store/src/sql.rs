@@ -1110,6 +1110,8 @@ macro_rules! impl_store {
                     "DELETE FROM sessions WHERE expires_at <= $1",
                     "DELETE FROM refresh_tokens WHERE expires_at <= $1",
                     "DELETE FROM access_tokens WHERE expires_at <= $1",
+                    // A window is at most an hour long; older counters count for nothing.
+                    "DELETE FROM rate_limits WHERE window_start <= $1 - 3600",
                 ] {
                     let done = sqlx::query(sql)
                         .bind(now)
@@ -1213,6 +1215,28 @@ macro_rules! impl_store {
                 .await
                 .map_err(db_err)?;
                 Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl RateLimitStore for SqlStore<$db> {
+            async fn hit_rate_limit(
+                &self,
+                bucket: &str,
+                window_start: Timestamp,
+            ) -> StoreResult<u64> {
+                let hits: i64 = sqlx::query_scalar(
+                    "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
+                     ON CONFLICT (bucket, window_start)
+                     DO UPDATE SET hits = rate_limits.hits + 1
+                     RETURNING hits",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(u64::try_from(hits).unwrap_or(0))
             }
         }
 

@@ -110,6 +110,7 @@ contract_tests!(
     search_users_compares_and_combines,
     search_users_paginates_and_escapes_like_patterns,
     search_groups_by_name_prefix,
+    rate_limit_hits_count_exactly_per_window,
     api_tokens_round_trip_revoke_and_touch,
 );
 
@@ -1693,5 +1694,42 @@ async fn api_tokens_round_trip_revoke_and_touch(ctx: &Ctx) -> Result<()> {
         None
     );
     assert!(is_not_found(s.revoke_api_token("missing", 3_000).await));
+    Ok(())
+}
+
+async fn rate_limit_hits_count_exactly_per_window(ctx: &Ctx) -> Result<()> {
+    const TASKS: u64 = 16;
+    let window = 1_700_000_040;
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let store = ctx.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.hit_rate_limit("api:token-a", window).await
+        }));
+    }
+    let mut seen = Vec::new();
+    for task in tasks {
+        seen.push(task.await??);
+    }
+    seen.sort_unstable();
+    // Every concurrent hit was counted once and saw a distinct count.
+    assert_eq!(seen, (1..=TASKS).collect::<Vec<_>>());
+    assert_eq!(
+        ctx.store.hit_rate_limit("api:token-a", window).await?,
+        TASKS + 1
+    );
+    // Other buckets and the next window start from one.
+    assert_eq!(ctx.store.hit_rate_limit("api:token-b", window).await?, 1);
+    assert_eq!(
+        ctx.store.hit_rate_limit("api:token-a", window + 60).await?,
+        1
+    );
+    // Counters older than an hour are purged; recent ones stay.
+    ctx.store.purge_expired(window + 3600).await?;
+    assert_eq!(ctx.store.hit_rate_limit("api:token-a", window).await?, 1);
+    assert_eq!(
+        ctx.store.hit_rate_limit("api:token-a", window + 60).await?,
+        2
+    );
     Ok(())
 }

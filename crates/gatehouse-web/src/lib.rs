@@ -17,12 +17,28 @@ use gatehouse_core::Provider;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// How the server sees the outside world.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebConfig {
     /// The public base URL (e.g. `https://id.example.com`); when unset it is derived per request.
     pub public_url: Option<String>,
     /// Peers whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// `/api/v1` requests allowed per minute for one credential (or one address without one).
+    pub api_requests_per_minute: u32,
+}
+
+/// The default `/api/v1` budget per credential and minute (Okta's busiest buckets allow 600
+/// to 1,200 a minute for a default org).
+pub const DEFAULT_API_REQUESTS_PER_MINUTE: u32 = 1200;
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -77,7 +93,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::oauth2::router())
         .merge(routes::login::router())
         .merge(routes::home::router())
-        .merge(routes::api_v1::router())
+        .merge(routes::api_v1::router(&state))
         .fallback(routes::home::not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),

@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Base64 of 32 bytes; otherwise `encryption.key` in the data directory is used (and made).
     pub encryption_key: Option<String>,
+    /// `/api/v1` requests per minute for one API token (or one address without a token).
+    pub api_requests_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +32,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub trusted_proxies: Vec<IpAddr>,
     pub encryption_key: Option<String>,
+    pub api_requests_per_minute: u32,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -87,8 +90,17 @@ impl Settings {
                 .collect::<anyhow::Result<_>>()?,
             Err(_) => file.trusted_proxies,
         };
+        let api_requests_per_minute = match std::env::var("GATEHOUSE_API_REQUESTS_PER_MINUTE") {
+            Ok(n) if !n.is_empty() => n.parse().with_context(|| {
+                format!("GATEHOUSE_API_REQUESTS_PER_MINUTE: '{n}' is not a whole number")
+            })?,
+            _ => file
+                .api_requests_per_minute
+                .unwrap_or(gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE),
+        };
         Ok(Self {
             data_dir,
+            api_requests_per_minute,
             database_url,
             bind,
             public_url,

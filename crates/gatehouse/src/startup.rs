@@ -112,6 +112,7 @@ impl Application {
         let config = WebConfig {
             public_url: settings.public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            api_requests_per_minute: settings.api_requests_per_minute,
         };
         Ok(Self {
             listener,

@@ -6,4 +6,6 @@ pub mod bootstrap;
 pub mod directory;
 pub mod filter;
 pub mod groups;
+pub mod rate_limit;
+pub mod sessions;
 pub mod users;

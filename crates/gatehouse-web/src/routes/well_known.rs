@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
             "/.well-known/openid-configuration",
             get(org_openid_configuration_get),
         )
+        .route("/.well-known/okta-organization", get(okta_organization))
         .route(
             "/oauth2/{auth_server_id}/.well-known/openid-configuration",
             get(openid_configuration_get),
@@ -104,5 +105,19 @@ async fn oauth_authorization_server_get(
     match context(&state, &origin, Some(&id)).await {
         Ok(ctx) => Json(discovery::authorization_server_metadata(&ctx)).into_response(),
         Err(r) => r,
+    }
+}
+
+/// What Okta's tools (Terraform's provider, the SDKs) read to learn the org's id and which sign-in
+/// pipeline it runs.
+async fn okta_organization(State(state): State<AppState>, Origin(origin): Origin) -> Response {
+    match gatehouse_core::oidc::tokens::org_id(&state.provider).await {
+        Ok(id) => Json(json!({
+            "id": id,
+            "pipeline": "idx",
+            "_links": { "organization": { "href": origin } },
+        }))
+        .into_response(),
+        Err(e) => WebError::OAuthJson(e).into_response(),
     }
 }

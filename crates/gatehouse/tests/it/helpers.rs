@@ -116,6 +116,14 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app(backend: Backend) -> Result<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `configure` first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Result<TestApp> {
     let db = TestDatabase::new(backend)
         .await
         .with_context(|| format!("test database on {}", backend.name()))?;
@@ -127,14 +135,16 @@ pub async fn spawn_app(backend: Backend) -> Result<TestApp> {
     bootstrap(&provider).await?;
     let provider = Arc::new(provider);
 
-    let settings = Settings {
+    let mut settings = Settings {
         data_dir: std::env::temp_dir(),
         database_url: db.url.clone(),
         bind: "127.0.0.1:0".into(),
         public_url: None,
         trusted_proxies: vec![],
         encryption_key: None,
+        api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
     };
+    configure(&mut settings);
     let application = Application::with_provider(&settings, provider.clone()).await?;
     let addr: SocketAddr = application.local_addr()?;
     let server = tokio::spawn(application.run_until_stopped());

@@ -10,7 +10,7 @@ mod check_redirect_uri;
 mod check_response_type;
 mod check_scope;
 mod respond;
-mod session;
+pub(crate) mod session;
 
 use serde::{Deserialize, Serialize};
 

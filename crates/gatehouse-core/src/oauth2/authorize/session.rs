@@ -9,7 +9,7 @@ use crate::oauth2::authorize::AuthorizationResponse;
 use crate::provider::{Provider, ServerContext};
 
 /// The live session behind a cookie, with its user, if both are still valid.
-async fn live_session(
+pub(crate) async fn live_session(
     provider: &Provider,
     cookie: Option<&str>,
 ) -> Result<Option<(Session, User)>, OAuthError> {

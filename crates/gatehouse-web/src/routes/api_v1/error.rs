@@ -30,6 +30,9 @@ pub enum ApiError {
     /// E0000022 (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// E0000047 (429): the caller's per-minute budget is spent.
+    #[error("rate limit exceeded")]
+    RateLimited,
     /// E0000009 (500): logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -79,6 +82,12 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "E0000022",
                 "The endpoint does not support the provided HTTP method".into(),
+                vec![],
+            ),
+            Self::RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "E0000047",
+                "API call exceeded rate limit due to too many requests.".into(),
                 vec![],
             ),
             Self::Internal(_) => (

@@ -6,29 +6,33 @@
 mod auth;
 mod error;
 mod groups;
+mod sessions;
 mod users;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Path, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Path, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post, put};
-use gatehouse_core::crypto::random_token;
+use gatehouse_core::crypto::{random_token, sha256_b64url};
 use gatehouse_core::domain::Timestamp;
+use gatehouse_core::services::rate_limit::{self, RatePolicy};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::AppState;
 use crate::origin::Origin;
+use crate::routes::authorization_header;
 pub use error::ApiError;
 
-/// The fixed rate limit advertised for now (real limiting comes later).
-const RATE_LIMIT: u32 = 10_000;
-
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     let api = Router::new()
         .route("/users", get(users::list).post(users::create))
         .route(
@@ -50,11 +54,15 @@ pub fn router() -> Router<AppState> {
             "/groups/{gid}/users/{uid}",
             put(groups::add_member).delete(groups::remove_member),
         )
+        .route(
+            "/sessions/me",
+            get(sessions::get_me).delete(sessions::delete_me),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);
     Router::new()
         .nest("/api/v1", api)
-        .layer(middleware::from_fn(okta_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), okta_headers))
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -65,10 +73,24 @@ async fn not_found(OriginalUri(uri): OriginalUri, req: Request) -> ApiError {
     ApiError::NotFound(format!("{} ({})", uri.path(), req.method()))
 }
 
-/// `X-Okta-Request-Id` and the rate-limit headers on every response, errors included.
-async fn okta_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let reset = time::OffsetDateTime::now_utc().unix_timestamp() + 60;
+/// `X-Okta-Request-Id` and the rate-limit headers on every response, errors included; a caller
+/// over its per-minute budget gets `429 E0000047` (with `Date`, which hyper adds, and
+/// `X-Rate-Limit-Reset`: both SDKs need them to back off).
+async fn okta_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let bucket = rate_limit_bucket(&req);
+    let policy = RatePolicy::per_minute(state.config.api_requests_per_minute);
+    let window = match rate_limit::hit(&state.provider, &bucket, policy).await {
+        Ok(window) => Some(window),
+        Err(e) => {
+            // Failing open: a database hiccup must not turn every API call into an error.
+            tracing::warn!(error = %e, "rate limit not counted");
+            None
+        }
+    };
+    let mut res = match window {
+        Some(w) if w.exceeded => ApiError::RateLimited.into_response(),
+        _ => next.run(req).await,
+    };
     let h = res.headers_mut();
     let mut set = |name: &'static str, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -76,10 +98,27 @@ async fn okta_headers(req: Request, next: Next) -> Response {
         }
     };
     set("x-okta-request-id", random_token(15));
-    set("x-rate-limit-limit", RATE_LIMIT.to_string());
-    set("x-rate-limit-remaining", (RATE_LIMIT - 1).to_string());
-    set("x-rate-limit-reset", reset.to_string());
+    if let Some(w) = window {
+        set("x-rate-limit-limit", w.limit.to_string());
+        set("x-rate-limit-remaining", w.remaining.to_string());
+        set("x-rate-limit-reset", w.reset.to_string());
+    }
     res
+}
+
+/// Whom a request counts against: its credential (by hash, never the value), or its peer
+/// address when it has none.
+fn rate_limit_bucket(req: &Request) -> String {
+    match authorization_header(req.headers()) {
+        Some(credential) => {
+            let digest = sha256_b64url(credential);
+            format!("api:{}", &digest[..32])
+        }
+        None => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(peer)) => format!("api-ip:{}", peer.ip()),
+            None => "api-ip:unknown".to_owned(),
+        },
+    }
 }
 
 /// Okta's date format, `YYYY-MM-DDTHH:mm:ss.SSSZ`.
@@ -324,7 +363,6 @@ pub(crate) fn pagination_links(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::response::IntoResponse as _;
 
     fn query(raw: &str) -> Query {
         Query(

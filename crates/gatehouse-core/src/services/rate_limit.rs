@@ -1,0 +1,87 @@
+//! Fixed-window rate limits, counted in the database so that every node enforces the same
+//! budget (Okta's per-minute limits; the `X-Rate-Limit-*` headers come from [`RateWindow`]).
+
+use crate::Provider;
+use crate::domain::Timestamp;
+use crate::store::StoreError;
+
+/// A budget of `limit` requests per `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatePolicy {
+    pub limit: u32,
+    pub window_secs: i64,
+}
+
+impl RatePolicy {
+    pub const fn per_minute(limit: u32) -> Self {
+        Self {
+            limit,
+            window_secs: 60,
+        }
+    }
+}
+
+/// Where a bucket stands after one more hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateWindow {
+    pub limit: u32,
+    pub remaining: u32,
+    /// When the current window ends (Unix seconds): `X-Rate-Limit-Reset`.
+    pub reset: Timestamp,
+    /// This hit went over the limit and must be refused.
+    pub exceeded: bool,
+}
+
+/// Counts one hit against `bucket` (e.g. `api:<token hash>`) under `policy`.
+pub async fn hit(
+    provider: &Provider,
+    bucket: &str,
+    policy: RatePolicy,
+) -> Result<RateWindow, StoreError> {
+    let now = provider.now();
+    Ok(window_after(
+        policy,
+        now,
+        provider
+            .store
+            .hit_rate_limit(bucket, window_start(policy, now))
+            .await?,
+    ))
+}
+
+fn window_start(policy: RatePolicy, now: Timestamp) -> Timestamp {
+    let len = policy.window_secs.max(1);
+    now - now.rem_euclid(len)
+}
+
+fn window_after(policy: RatePolicy, now: Timestamp, hits: u64) -> RateWindow {
+    let limit = u64::from(policy.limit);
+    RateWindow {
+        limit: policy.limit,
+        remaining: u32::try_from(limit.saturating_sub(hits)).unwrap_or(0),
+        reset: window_start(policy, now) + policy.window_secs.max(1),
+        exceeded: hits > limit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_align_to_their_length() {
+        let p = RatePolicy::per_minute(2);
+        assert_eq!(window_start(p, 125), 120);
+        assert_eq!(window_start(p, 120), 120);
+        assert_eq!(window_after(p, 125, 1).reset, 180);
+    }
+
+    #[test]
+    fn the_hit_after_the_limit_is_refused() {
+        let p = RatePolicy::per_minute(2);
+        let w = |hits| window_after(p, 0, hits);
+        assert_eq!((w(1).remaining, w(1).exceeded), (1, false));
+        assert_eq!((w(2).remaining, w(2).exceeded), (0, false));
+        assert_eq!((w(3).remaining, w(3).exceeded), (0, true));
+    }
+}
