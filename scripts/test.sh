@@ -34,4 +34,7 @@ tests/clients/run_socialcore.sh
 step "real clients: Okta's management SDKs (python okta 3.x, @okta/okta-sdk-nodejs 8.x) on SQLite and PostgreSQL"
 tests/clients/run_okta_sdk.sh
 
+step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
+tests/clients/run_schemathesis.sh
+
 step "all tests passed"

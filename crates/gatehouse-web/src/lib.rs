@@ -4,6 +4,7 @@
 
 mod cookies;
 mod error;
+mod hygiene;
 mod origin;
 mod routes;
 mod views;
@@ -95,6 +96,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::home::router())
         .merge(routes::api_v1::router(&state))
         .fallback(routes::home::not_found)
+        .layer(axum::middleware::from_fn(hygiene::refuse_nul))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
@@ -103,7 +105,9 @@ fn routes(state: AppState) -> Router {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            hygiene::MAX_FORM_BODY,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

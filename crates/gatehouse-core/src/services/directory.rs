@@ -69,17 +69,19 @@ pub(crate) fn validate_profile(
     first_name: &str,
     last_name: &str,
 ) -> Result<(), DirectoryError> {
-    if login.trim().len() < 5 || login.trim().len() > 100 {
+    // Lengths count characters, as Okta's (and JSON Schema's) limits do, not UTF-8 bytes.
+    let chars = |s: &str| s.chars().count();
+    if chars(login.trim()) < 5 || chars(login.trim()) > 100 {
         return Err(invalid("login", "must be 5 to 100 characters"));
     }
     let email = email.trim();
-    if !email.contains('@') || email.len() < 5 || email.len() > 100 {
+    if !email.contains('@') || chars(email) < 5 || chars(email) > 100 {
         return Err(invalid("email", "must be a valid email address"));
     }
-    if first_name.trim().is_empty() || first_name.len() > 50 {
+    if first_name.trim().is_empty() || chars(first_name) > 50 {
         return Err(invalid("firstName", "must be 1 to 50 characters"));
     }
-    if last_name.trim().is_empty() || last_name.len() > 50 {
+    if last_name.trim().is_empty() || chars(last_name) > 50 {
         return Err(invalid("lastName", "must be 1 to 50 characters"));
     }
     Ok(())
@@ -147,15 +149,28 @@ pub async fn find_user_by_id_or_login(
         })
 }
 
+/// A group's name (1 to 255 characters, trimmed) and description (at most 1,024); returns the
+/// trimmed name.
+pub(crate) fn validate_group_profile<'a>(
+    name: &'a str,
+    description: &str,
+) -> Result<&'a str, DirectoryError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(invalid("name", "must be 1 to 255 characters"));
+    }
+    if description.chars().count() > 1024 {
+        return Err(invalid("description", "must be at most 1024 characters"));
+    }
+    Ok(name)
+}
+
 pub async fn create_group(
     provider: &Provider,
     name: &str,
     description: &str,
 ) -> Result<Group, DirectoryError> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 255 {
-        return Err(invalid("name", "must be 1 to 255 characters"));
-    }
+    let name = validate_group_profile(name, description)?;
     let now = provider.now();
     let group = Group {
         id: okta_id("00g"),

@@ -3,7 +3,7 @@
 
 use crate::domain::{Group, GroupType, User};
 use crate::provider::Provider;
-use crate::services::directory::{DirectoryError, invalid};
+use crate::services::directory::{DirectoryError, validate_group_profile};
 use crate::store::Page;
 
 fn built_in(what: &str) -> DirectoryError {
@@ -49,13 +49,7 @@ pub async fn update_group(
     if group.group_type == GroupType::BuiltIn {
         return Err(built_in("changed"));
     }
-    let name = name.trim();
-    if name.is_empty() || name.len() > 255 {
-        return Err(invalid("name", "must be 1 to 255 characters"));
-    }
-    if description.len() > 1024 {
-        return Err(invalid("description", "must be at most 1024 characters"));
-    }
+    let name = validate_group_profile(name, description)?;
     group.name = name.to_owned();
     group.description = description.to_owned();
     group.last_updated = provider.now();

@@ -32,4 +32,5 @@ mod claims;
 // Helpers are shared by modules still being written; some are not yet used by every build.
 #[allow(dead_code, unused_imports)]
 mod helpers;
+mod hygiene;
 mod openidconnect_rp;

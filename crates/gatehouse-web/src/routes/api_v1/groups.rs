@@ -53,7 +53,24 @@ fn profile(body: &JsonBody) -> Result<(String, String), ApiError> {
     Ok((name, description))
 }
 
-pub(super) async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/groups",
+    tag = "Groups",
+    summary = "List groups",
+    params(
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        ("q" = Option<String>, Query, description = "Starts-with match on the name"),
+    ),
+    responses(
+        (status = 200, description = "A page of groups", body = Vec<super::openapi::GroupDoc>),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -67,7 +84,20 @@ pub(super) async fn list(
     Ok((links, Json(Value::Array(body))).into_response())
 }
 
-pub(super) async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/groups",
+    tag = "Groups",
+    summary = "Create a group",
+    request_body = super::openapi::GroupBody,
+    responses(
+        (status = 200, description = "The new group", body = super::openapi::GroupDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -78,7 +108,22 @@ pub(super) async fn create(
     Ok(Json(group_json(&origin, &group)))
 }
 
-pub(super) async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/groups/{id}",
+    tag = "Groups",
+    summary = "Get a group",
+    params(
+        ("id" = String, Path, description = "A group id"),
+    ),
+    responses(
+        (status = 200, description = "The group", body = super::openapi::GroupDoc),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -88,7 +133,25 @@ pub(super) async fn get(
     Ok(Json(group_json(&origin, &group)))
 }
 
-pub(super) async fn update(
+#[utoipa::path(
+    put,
+    path = "/api/v1/groups/{id}",
+    tag = "Groups",
+    summary = "Replace a group's profile",
+    params(
+        ("id" = String, Path, description = "A group id"),
+    ),
+    request_body = super::openapi::GroupBody,
+    responses(
+        (status = 200, description = "The group", body = super::openapi::GroupDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn update(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -101,7 +164,23 @@ pub(super) async fn update(
     Ok(Json(group_json(&origin, &group)))
 }
 
-pub(super) async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/groups/{id}",
+    tag = "Groups",
+    summary = "Delete a group",
+    params(
+        ("id" = String, Path, description = "A group id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -111,7 +190,25 @@ pub(super) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(super) async fn members(
+#[utoipa::path(
+    get,
+    path = "/api/v1/groups/{id}/users",
+    tag = "Groups",
+    summary = "A group's members",
+    params(
+        ("id" = String, Path, description = "A group id"),
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+    ),
+    responses(
+        (status = 200, description = "A page of users", body = Vec<super::openapi::UserDoc>),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn members(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -128,7 +225,24 @@ pub(super) async fn members(
     Ok((links, Json(Value::Array(body))).into_response())
 }
 
-pub(super) async fn add_member(
+#[utoipa::path(
+    put,
+    path = "/api/v1/groups/{gid}/users/{uid}",
+    tag = "Groups",
+    summary = "Add a member",
+    params(
+        ("gid" = String, Path, description = "A group id"),
+        ("uid" = String, Path, description = "A user id or login"),
+    ),
+    responses(
+        (status = 204, description = "Added"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn add_member(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((gid, uid)): ApiPath<(String, String)>,
@@ -139,7 +253,24 @@ pub(super) async fn add_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(super) async fn remove_member(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/groups/{gid}/users/{uid}",
+    tag = "Groups",
+    summary = "Remove a member",
+    params(
+        ("gid" = String, Path, description = "A group id"),
+        ("uid" = String, Path, description = "A user id or login"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn remove_member(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((gid, uid)): ApiPath<(String, String)>,

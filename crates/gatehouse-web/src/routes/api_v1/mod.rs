@@ -6,6 +6,7 @@
 mod auth;
 mod error;
 mod groups;
+mod openapi;
 mod sessions;
 mod users;
 
@@ -58,6 +59,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/sessions/me",
             get(sessions::get_me).delete(sessions::delete_me),
         )
+        .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);
     Router::new()
@@ -188,6 +190,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "The body must be a JSON object.".into(),
             ));
         }
+        if let Some(field) = field_with_nul(&value, "") {
+            return Err(ApiError::validation(field, NUL_MESSAGE));
+        }
         Ok(JsonBody(value))
     }
 }
@@ -265,7 +270,39 @@ impl JsonBody {
     }
 }
 
-/// Query parameters, decoded leniently (never a rejection).
+const NUL_MESSAGE: &str = "must not contain NUL characters";
+
+/// The dotted path of the first key or string in `value` that holds a NUL character (which no
+/// field may: PostgreSQL cannot store one, and no Okta value has one). A bad key is reported as
+/// the object holding it.
+fn field_with_nul(value: &Value, path: &str) -> Option<String> {
+    let here = || {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(here()),
+        Value::Array(items) => items.iter().find_map(|v| field_with_nul(v, path)),
+        Value::Object(map) => map.iter().find_map(|(key, v)| {
+            if key.contains('\0') {
+                return Some(here());
+            }
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            field_with_nul(v, &child)
+        }),
+        _ => None,
+    }
+}
+
+/// Query parameters, decoded leniently (never a rejection; a NUL character never gets this far,
+/// see `hygiene.rs`).
 pub(crate) struct Query(pub Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Query {
@@ -429,6 +466,21 @@ mod tests {
             body.str_opt("credentials.password.value"),
             Err(ApiError::Validation { field, .. }) if field == "credentials"
         ));
+    }
+
+    #[test]
+    fn nul_characters_are_found_wherever_they_are() {
+        let v = serde_json::json!({"profile": {"name": "ok", "description": "a\0b"}});
+        assert_eq!(
+            field_with_nul(&v, "").as_deref(),
+            Some("profile.description")
+        );
+        let v = serde_json::json!({"groupIds": ["x", "\0"]});
+        assert_eq!(field_with_nul(&v, "").as_deref(), Some("groupIds"));
+        let v = serde_json::json!({"profile": {"a\0": 1}});
+        assert_eq!(field_with_nul(&v, "").as_deref(), Some("profile"));
+        let v = serde_json::json!({"profile": {"name": "fine"}, "n": 1});
+        assert_eq!(field_with_nul(&v, ""), None);
     }
 
     #[tokio::test]

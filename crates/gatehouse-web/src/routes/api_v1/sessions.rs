@@ -40,6 +40,18 @@ fn no_session() -> ApiError {
     ApiError::NotFound("me (Session)".into())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/me",
+    tag = "Sessions",
+    summary = "The browser's own sign-in session (by its cookie)",
+    responses(
+        (status = 200, description = "The session", body = super::openapi::SessionDoc),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+    security(()),
+)]
 pub(crate) async fn get_me(
     State(state): State<AppState>,
     ApiOrigin(origin): ApiOrigin,
@@ -54,6 +66,18 @@ pub(crate) async fn get_me(
 }
 
 /// Ends the session and clears its cookie: `204`, or `404` when there was none.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/me",
+    tag = "Sessions",
+    summary = "End the browser's own session",
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+    security(()),
+)]
 pub(crate) async fn delete_me(
     State(state): State<AppState>,
     ApiOrigin(origin): ApiOrigin,

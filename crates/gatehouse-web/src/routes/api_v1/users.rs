@@ -62,7 +62,26 @@ async fn resolve(state: &AppState, caller: &Caller, key: &str) -> Result<User, A
     Ok(directory::find_user_by_id_or_login(&state.provider, key).await?)
 }
 
-pub(super) async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "Users",
+    summary = "List or search users",
+    params(
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        ("q" = Option<String>, Query, description = "Starts-with match on login, email, first or last name"),
+        ("filter" = Option<String>, Query, description = "Okta filter expression, e.g. `status eq \"ACTIVE\"`"),
+        ("search" = Option<String>, Query, description = "Okta search expression"),
+    ),
+    responses(
+        (status = 200, description = "A page of users; `Link` headers page on", body = Vec<super::openapi::UserDoc>),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -107,7 +126,24 @@ fn profile_update(body: &JsonBody) -> Result<ProfileUpdate, ApiError> {
     })
 }
 
-pub(super) async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "Users",
+    summary = "Create a user",
+    params(
+        ("activate" = Option<bool>, Query, description = "Activate the user (default true)"),
+    ),
+    request_body = super::openapi::CreateUserBody,
+    responses(
+        (status = 200, description = "The new user", body = super::openapi::UserDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -143,7 +179,22 @@ pub(super) async fn create(
     Ok((StatusCode::OK, Json(user_json(&origin, &user))).into_response())
 }
 
-pub(super) async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    tag = "Users",
+    summary = "Get a user",
+    params(
+        ("id" = String, Path, description = "A user id, a login, or `me`"),
+    ),
+    responses(
+        (status = 200, description = "The user", body = super::openapi::UserDoc),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -170,7 +221,24 @@ async fn update(
     Ok(Json(user_json(&origin, &user)))
 }
 
-pub(super) async fn update_partial(
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}",
+    tag = "Users",
+    summary = "Update some of a user's profile or password",
+    params(
+        ("id" = String, Path, description = "A user id, a login, or `me`"),
+    ),
+    request_body = super::openapi::UpdateUserBody,
+    responses(
+        (status = 200, description = "The updated user", body = super::openapi::UserDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn update_partial(
     State(state): State<AppState>,
     caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -180,7 +248,24 @@ pub(super) async fn update_partial(
     update(state, caller, origin, id, body, false).await
 }
 
-pub(super) async fn update_full(
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}",
+    tag = "Users",
+    summary = "Replace a user's profile",
+    params(
+        ("id" = String, Path, description = "A user id, a login, or `me`"),
+    ),
+    request_body = super::openapi::UpdateUserBody,
+    responses(
+        (status = 200, description = "The updated user", body = super::openapi::UserDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn update_full(
     State(state): State<AppState>,
     caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -190,7 +275,23 @@ pub(super) async fn update_full(
     update(state, caller, origin, id, body, true).await
 }
 
-pub(super) async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}",
+    tag = "Users",
+    summary = "Deactivate a user, or delete a deactivated one",
+    params(
+        ("id" = String, Path, description = "A user id, a login, or `me`"),
+    ),
+    responses(
+        (status = 204, description = "Deactivated or deleted"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -206,7 +307,25 @@ pub(super) async fn delete(
     }
 }
 
-pub(super) async fn lifecycle(
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/lifecycle/{op}",
+    tag = "Users",
+    summary = "Change a user's status",
+    params(
+        ("id" = String, Path, description = "A user id, a login, or `me`"),
+        ("op" = String, Path, description = "activate, reactivate, deactivate, suspend, unsuspend, unlock or expire_password"),
+    ),
+    responses(
+        (status = 200, description = "Done", body = Object),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn lifecycle(
     State(state): State<AppState>,
     caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -229,7 +348,22 @@ pub(super) async fn lifecycle(
     })
 }
 
-pub(super) async fn groups(
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/groups",
+    tag = "Users",
+    summary = "A user's groups",
+    params(
+        ("id" = String, Path, description = "A user id, a login, or `me`"),
+    ),
+    responses(
+        (status = 200, description = "The groups", body = Vec<super::openapi::GroupDoc>),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn groups(
     State(state): State<AppState>,
     caller: Caller,
     ApiOrigin(origin): ApiOrigin,
