@@ -57,9 +57,16 @@ pub fn router() -> Router<AppState> {
 
 /// Parses form-urlencoded input (`+` is a space); a duplicated or malformed parameter is an
 /// `invalid_request`, never a panic.
-fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthError> {
+pub(crate) fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthError> {
     if raw.is_empty() {
         return Ok(T::default());
+    }
+    // No parameter of ours may hold a NUL, and PostgreSQL text cannot: refuse it here rather
+    // than fail a lookup with a database error.
+    if url::form_urlencoded::parse(raw).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(OAuthError::InvalidRequest(
+            "The request parameters must not contain NUL characters.".into(),
+        ));
     }
     serde_urlencoded::from_bytes(raw).map_err(|e| {
         OAuthError::InvalidRequest(format!("The request parameters are malformed: {e}."))
