@@ -27,7 +27,9 @@ macro_rules! backend_tests {
 }
 
 mod claims;
+mod discovery;
 // Helpers are shared by modules still being written; some are not yet used by every build.
 #[allow(dead_code, unused_imports)]
 mod helpers;
+mod negative;
 mod openidconnect_rp;
