@@ -28,8 +28,10 @@ macro_rules! backend_tests {
 
 mod claims;
 mod discovery;
-// Helpers are shared by modules still being written; some are not yet used by every build.
-#[allow(dead_code, unused_imports)]
 mod helpers;
+mod logout;
 mod negative;
 mod openidconnect_rp;
+mod refresh;
+mod revocation;
+mod sso;
