@@ -918,8 +918,18 @@ pub fn tamper_payload(token: &str) -> String {
 }
 
 /// A token with `header` and `claims`, signed with a freshly generated RSA key that the server
-/// under test has never seen (made by a throwaway Gatehouse on an in-memory database).
+/// under test has never seen (made by a throwaway Gatehouse on an in-memory database, once per
+/// test process: key generation is the slow part).
 pub async fn sign_with_foreign_key(header_kid: &str, claims: &Value) -> Result<String> {
+    static FOREIGN_KEY: tokio::sync::OnceCell<jsonwebtoken::EncodingKey> =
+        tokio::sync::OnceCell::const_new();
+    let encoding = FOREIGN_KEY.get_or_try_init(foreign_key).await?;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(header_kid.to_owned());
+    Ok(jsonwebtoken::encode(&header, claims, encoding)?)
+}
+
+async fn foreign_key() -> Result<jsonwebtoken::EncodingKey> {
     let store = gatehouse_store::connect("sqlite::memory:").await?;
     let secrets = Arc::new(SecretBox::from_base64(&SecretBox::generate_key())?);
     let foreign = Provider::new(store, secrets.clone());
@@ -937,10 +947,7 @@ pub async fn sign_with_foreign_key(header_kid: &str, claims: &Value) -> Result<S
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         STANDARD.encode(der)
     );
-    let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())?;
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(header_kid.to_owned());
-    Ok(jsonwebtoken::encode(&header, claims, &encoding)?)
+    Ok(jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())?)
 }
 
 /// An unsigned (`alg: none`) token with the given header kid and claims.
