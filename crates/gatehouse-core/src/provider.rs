@@ -81,7 +81,13 @@ impl Provider {
         auth_server_id: Option<&str>,
     ) -> Result<ServerContext, OAuthError> {
         let id = auth_server_id.unwrap_or(ORG_AUTH_SERVER_ID);
-        let server = match self.store.find_auth_server(id).await? {
+        // A NUL (from `%00` in the path) names no server, and PostgreSQL text cannot hold one.
+        let found = if id.contains('\0') {
+            None
+        } else {
+            self.store.find_auth_server(id).await?
+        };
+        let server = match found {
             Some(s) if auth_server_id.is_none() || s.kind == AuthServerKind::Custom => s,
             _ => {
                 return Err(OAuthError::InvalidRequest(format!(

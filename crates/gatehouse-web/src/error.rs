@@ -15,6 +15,10 @@ pub enum WebError {
     /// Token, introspection, revocation: `{"error","error_description"}`.
     #[error("{0}")]
     OAuthJson(OAuthError),
+    /// A failed `Authorization: Basic` client authentication: the JSON body plus
+    /// `WWW-Authenticate: Basic …` (RFC 6749 §5.2).
+    #[error("{0}")]
+    BasicChallenge(OAuthError),
     /// Userinfo: the same body plus `WWW-Authenticate: Bearer …`.
     #[error("{0}")]
     Bearer(OAuthError),
@@ -77,6 +81,15 @@ impl IntoResponse for WebError {
             WebError::OAuthJson(e) => {
                 log_internal(e);
                 oauth_json(e)
+            }
+            WebError::BasicChallenge(e) => {
+                log_internal(e);
+                let mut res = oauth_json(e);
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"gatehouse\", charset=\"UTF-8\""),
+                );
+                res
             }
             WebError::Bearer(e) => {
                 log_internal(e);

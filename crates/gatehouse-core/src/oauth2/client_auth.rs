@@ -28,14 +28,20 @@ impl ClientCredentials {
             return None;
         }
         let decoded = STANDARD.decode(rest.trim()).ok()?;
-        let text = String::from_utf8(decoded).ok()?;
+        let text = String::from_utf8(decoded)
+            .ok()
+            .filter(|t| !t.contains('\0'))?;
         // RFC 6749 §2.3.1 form-encodes id and secret before Basic; clients that don't (requests)
         // send values with no reserved characters, for which decoding is the identity.
         let unescape = |s: &str| form_urlencoded_decode(s).unwrap_or_else(|| s.to_owned());
-        Some(match text.split_once(':') {
+        let parsed = match text.split_once(':') {
             Some((id, secret)) => (unescape(id), Some(unescape(secret))),
             None => (unescape(&text), None),
-        })
+        };
+        // A NUL (raw or `%00`) is in no client id or secret; it is not a credential.
+        let has_nul =
+            parsed.0.contains('\0') || parsed.1.as_ref().is_some_and(|s| s.contains('\0'));
+        (!has_nul).then_some(parsed)
     }
 }
 

@@ -64,7 +64,8 @@ pub async fn validate_access_token(
         .find_access_token(jti)
         .await?
         .ok_or_else(invalid_token)?;
-    if record.revoked_at.is_some() {
+    // Expiry by the provider's clock (the one that set `exp`), not only the signature library's.
+    if record.revoked_at.is_some() || record.expires_at <= provider.now() {
         return Err(invalid_token());
     }
     Ok(claims)

@@ -40,7 +40,7 @@ async fn login_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let form: LoginForm = serde_urlencoded::from_bytes(&body)
+    let form: LoginForm = super::oauth2::parse_form(&body)
         .map_err(|_| WebError::BadRequest("The sign-in form is malformed.".into()))?;
     let outcome = authorize::complete_login(
         &state.provider,

@@ -57,9 +57,16 @@ pub fn router() -> Router<AppState> {
 
 /// Parses form-urlencoded input (`+` is a space); a duplicated or malformed parameter is an
 /// `invalid_request`, never a panic.
-fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthError> {
+pub(crate) fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthError> {
     if raw.is_empty() {
         return Ok(T::default());
+    }
+    // No parameter of ours may hold a NUL, and PostgreSQL text cannot: refuse it here rather
+    // than fail a lookup with a database error.
+    if url::form_urlencoded::parse(raw).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(OAuthError::InvalidRequest(
+            "The request parameters must not contain NUL characters.".into(),
+        ));
     }
     serde_urlencoded::from_bytes(raw).map_err(|e| {
         OAuthError::InvalidRequest(format!("The request parameters are malformed: {e}."))
@@ -168,6 +175,23 @@ fn no_store_json(value: impl serde::Serialize) -> Response {
     res
 }
 
+/// Maps an error of a client-authenticated endpoint: a client that tried `Authorization: Basic`
+/// and failed gets the Basic challenge RFC 6749 §5.2 requires, everything else plain JSON.
+fn client_error(headers: &HeaderMap) -> impl Fn(OAuthError) -> WebError + '_ {
+    move |e| {
+        let tried_basic = authorization_header(headers).is_some_and(|v| {
+            v.trim_start()
+                .get(..5)
+                .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+        });
+        if tried_basic && matches!(e, OAuthError::InvalidClient(_)) {
+            WebError::BasicChallenge(e)
+        } else {
+            WebError::OAuthJson(e)
+        }
+    }
+}
+
 async fn token(
     state: AppState,
     origin: String,
@@ -186,7 +210,7 @@ async fn token(
         authorization_header(&headers),
     )
     .await
-    .map_err(WebError::OAuthJson)?;
+    .map_err(client_error(&headers))?;
     Ok(no_store_json(response))
 }
 
@@ -320,7 +344,7 @@ async fn introspect(
         authorization_header(&headers),
     )
     .await
-    .map_err(WebError::OAuthJson)?;
+    .map_err(client_error(&headers))?;
     Ok(no_store_json(result))
 }
 
@@ -360,7 +384,7 @@ async fn revoke(
         authorization_header(&headers),
     )
     .await
-    .map_err(WebError::OAuthJson)?;
+    .map_err(client_error(&headers))?;
     Ok((StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response())
 }
 

@@ -42,7 +42,13 @@ async fn check_client_id(state: &AppState, q: &DiscoveryQuery) -> Result<(), Res
     let Some(client_id) = q.client_id.as_deref() else {
         return Ok(());
     };
-    match state.provider.store.find_app_by_client_id(client_id).await {
+    // A NUL names no client (and PostgreSQL text cannot hold one).
+    let found = if client_id.contains('\0') {
+        Ok(None)
+    } else {
+        state.provider.store.find_app_by_client_id(client_id).await
+    };
+    match found {
         Ok(Some(_)) => Ok(()),
         Ok(None) => Err((
             StatusCode::BAD_REQUEST,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, anyhow, bail, ensure};
+use anyhow::{Context as _, Result, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use gatehouse::config::Settings;
@@ -305,6 +305,76 @@ impl TestApp {
         Tokens::from_reply(reply)
     }
 
+    /// The seeded web app's `client_secret_basic` credentials.
+    pub fn basic(&self) -> Auth<'_> {
+        Auth::Basic(self.client_id(), self.client_secret())
+    }
+
+    /// Assigns an app to the built-in `Everyone` group.
+    pub async fn assign_everyone(&self, app: &CreatedApp) -> Result<()> {
+        let everyone = find_group_by_id_or_name(&self.provider, "Everyone").await?;
+        assign_group_to_app(&self.provider, &app.app, &everyone).await?;
+        Ok(())
+    }
+
+    /// Signs alice in through the hosted form with this authorize request; returns the browser
+    /// (holding the session cookie) and the callback.
+    pub async fn sign_in_with(&self, authz: &Authz) -> Result<(Browser, Callback)> {
+        let browser = Browser::new()?;
+        let callback = browser
+            .sign_in(&authz.url(), &self.alice.login, PASSWORD)
+            .await?;
+        Ok((browser, callback))
+    }
+
+    /// The authorization-code grant with [`REDIRECT_URI`] and any extra parameters.
+    pub async fn exchange(
+        &self,
+        server: Server,
+        code: &str,
+        extra: &[(&str, &str)],
+        auth: Auth<'_>,
+    ) -> Result<Reply> {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+        ];
+        form.extend_from_slice(extra);
+        self.token(server, &form, auth).await
+    }
+
+    /// The refresh-token grant, optionally asking for `scope`.
+    pub async fn refresh(
+        &self,
+        server: Server,
+        refresh_token: &str,
+        scope: Option<&str>,
+        auth: Auth<'_>,
+    ) -> Result<Reply> {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.token(server, &form, auth).await
+    }
+
+    pub async fn revoke(&self, server: Server, token: &str, auth: Auth<'_>) -> Result<Reply> {
+        self.post_form(server, "revoke", &[("token", token)], auth)
+            .await
+    }
+
+    /// `active` of an introspection with the seeded web app's credentials.
+    pub async fn is_active(&self, server: Server, token: &str) -> Result<bool> {
+        let body = self.introspect(server, token).await?;
+        body["active"]
+            .as_bool()
+            .with_context(|| format!("no `active` in {body}"))
+    }
+
     /// `POST` a form to `/v1/{name}` of the server with the given client authentication.
     pub async fn post_form(
         &self,
@@ -533,6 +603,27 @@ impl Reply {
         self.json().ok()?["error"].as_str().map(str::to_owned)
     }
 
+    /// A JSON OAuth error with this status and `error` code, never cacheable.
+    pub fn expect_oauth_error(&self, status: u16, code: &str) -> Result<()> {
+        ensure!(
+            self.status.as_u16() == status,
+            "expected {status} {code}: {self:?}"
+        );
+        ensure!(
+            self.oauth_error().as_deref() == Some(code),
+            "expected {code}: {self:?}"
+        );
+        let body = self.json()?;
+        ensure!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "Okta's clients need error_description: {self:?}"
+        );
+        ensure!(self.header("cache-control") == Some("no-store"), "{self:?}");
+        Ok(())
+    }
+
     /// The hosted sign-in form, if this page is one.
     pub fn login_form(&self) -> Option<LoginForm> {
         if !self.body.contains("<form method=\"post\"") {
@@ -637,6 +728,30 @@ impl Callback {
     pub fn code(&self) -> Result<String> {
         self.param("code")
             .with_context(|| format!("no code in {}", self.url))
+    }
+
+    /// An error sent back to [`REDIRECT_URI`] with `state` and the RFC 9207 `iss`, and no code.
+    pub fn expect_error(&self, code: &str, issuer: &str) -> Result<()> {
+        ensure!(self.target() == REDIRECT_URI, "{}", self.url);
+        ensure!(
+            self.param("error").as_deref() == Some(code),
+            "expected error={code}: {}",
+            self.url
+        );
+        ensure!(
+            self.param("error_description")
+                .is_some_and(|d| !d.is_empty()),
+            "{}",
+            self.url
+        );
+        ensure!(
+            self.param("state").as_deref() == Some(STATE),
+            "{}",
+            self.url
+        );
+        ensure!(self.param("iss").as_deref() == Some(issuer), "{}", self.url);
+        ensure!(self.param("code").is_none(), "{}", self.url);
+        Ok(())
     }
 
     /// The callback without its query, to compare with the registered redirect URI.
@@ -813,8 +928,18 @@ pub fn tamper_payload(token: &str) -> String {
 }
 
 /// A token with `header` and `claims`, signed with a freshly generated RSA key that the server
-/// under test has never seen (made by a throwaway Gatehouse on an in-memory database).
+/// under test has never seen (made by a throwaway Gatehouse on an in-memory database, once per
+/// test process: key generation is the slow part).
 pub async fn sign_with_foreign_key(header_kid: &str, claims: &Value) -> Result<String> {
+    static FOREIGN_KEY: tokio::sync::OnceCell<jsonwebtoken::EncodingKey> =
+        tokio::sync::OnceCell::const_new();
+    let encoding = FOREIGN_KEY.get_or_try_init(foreign_key).await?;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(header_kid.to_owned());
+    Ok(jsonwebtoken::encode(&header, claims, encoding)?)
+}
+
+async fn foreign_key() -> Result<jsonwebtoken::EncodingKey> {
     let store = gatehouse_store::connect("sqlite::memory:").await?;
     let secrets = Arc::new(SecretBox::from_base64(&SecretBox::generate_key())?);
     let foreign = Provider::new(store, secrets.clone());
@@ -832,10 +957,7 @@ pub async fn sign_with_foreign_key(header_kid: &str, claims: &Value) -> Result<S
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         STANDARD.encode(der)
     );
-    let encoding = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())?;
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(header_kid.to_owned());
-    Ok(jsonwebtoken::encode(&header, claims, &encoding)?)
+    Ok(jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())?)
 }
 
 /// An unsigned (`alg: none`) token with the given header kid and claims.

@@ -29,8 +29,12 @@ macro_rules! backend_tests {
 mod api_rate_limit;
 mod api_sessions;
 mod claims;
-// Helpers are shared by modules still being written; some are not yet used by every build.
-#[allow(dead_code, unused_imports)]
+mod discovery;
 mod helpers;
 mod hygiene;
+mod logout;
+mod negative;
 mod openidconnect_rp;
+mod refresh;
+mod revocation;
+mod sso;

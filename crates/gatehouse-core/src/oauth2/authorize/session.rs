@@ -38,7 +38,12 @@ pub(super) async fn resume_or_prompt(
 ) -> Result<AuthorizeOutcome, OAuthError> {
     let now = provider.now();
     let session = live_session(provider, session_cookie).await?;
-    let fresh_enough = |s: &Session| request.max_age.is_none_or(|max| now - s.auth_time <= max);
+    // OIDC Core §3.1.2.1: `max_age=0` is equivalent to `prompt=login`.
+    let fresh_enough = |s: &Session| {
+        request
+            .max_age
+            .is_none_or(|max| max > 0 && now - s.auth_time <= max)
+    };
     match session {
         Some((session, user)) if !request.prompt_login && fresh_enough(&session) => {
             check_assignment::run(provider, app, &user).await?;
