@@ -68,6 +68,20 @@ wire_enum!(IssuerMode { OrgUrl => "ORG_URL", CustomUrl => "CUSTOM_URL", Dynamic 
 
 wire_enum!(KeyStatus { Active => "ACTIVE", Next => "NEXT", Expired => "EXPIRED" });
 
+wire_enum!(
+    /// The JWS algorithm an authorization server signs its ID and access tokens with (the `alg`
+    /// of its active key). RS256 is what Okta uses and what its clients expect.
+    SigningAlg { Rs256 => "RS256", Es256 => "ES256", EdDsa => "EdDSA" }
+);
+
+// `wire_enum!` cannot mark a variant `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for SigningAlg {
+    fn default() -> Self {
+        Self::Rs256
+    }
+}
+
 /// A person in the directory, with Okta's base profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -180,6 +194,9 @@ pub struct AuthServer {
     pub audiences: Vec<String>,
     pub issuer_mode: IssuerMode,
     pub status: AppStatus,
+    /// The algorithm of new signing keys. Records stored before the field existed are RS256.
+    #[serde(default)]
+    pub signing_alg: SigningAlg,
     pub created: Timestamp,
     pub last_updated: Timestamp,
 }

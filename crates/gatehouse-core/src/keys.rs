@@ -11,16 +11,19 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::crypto::{SecretBox, SecretBoxError};
-use crate::domain::{KeyStatus, SigningKey, Timestamp};
+use crate::domain::{KeyStatus, SigningAlg, SigningKey, Timestamp};
 use crate::store::{Store, StoreError};
 
 /// How long a node trusts its cached copy of a key set before reading the database again.
@@ -30,6 +33,8 @@ const CACHE_TTL: Duration = Duration::from_secs(30);
 pub enum KeyError {
     #[error("no active signing key for authorization server {0}")]
     NoActiveKey(String),
+    #[error("no authorization server {0}")]
+    NoServer(String),
     #[error("key generation failed")]
     Generation,
     #[error("stored key is unusable: {0}")]
@@ -55,10 +60,62 @@ pub enum TokenRejected {
     Invalid(String),
 }
 
+/// The JWS algorithm as `jsonwebtoken` names it, for verification.
+fn jwt_algorithm(alg: SigningAlg) -> Algorithm {
+    match alg {
+        SigningAlg::Rs256 => Algorithm::RS256,
+        SigningAlg::Es256 => Algorithm::ES256,
+        SigningAlg::EdDsa => Algorithm::EdDSA,
+    }
+}
+
+/// The private half of the active key, parsed once per cache load.
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+impl Signer {
+    fn from_pkcs8(alg: SigningAlg, der: &[u8]) -> Result<Self, KeyError> {
+        let corrupt = |e: aws_lc_rs::error::KeyRejected| KeyError::Corrupt(e.to_string());
+        Ok(match alg {
+            SigningAlg::Rs256 => Self::Rsa(RsaKeyPair::from_pkcs8(der).map_err(corrupt)?),
+            SigningAlg::Es256 => Self::Ecdsa(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(corrupt)?,
+            ),
+            SigningAlg::EdDsa => {
+                Self::Ed25519(Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(corrupt)?)
+            }
+        })
+    }
+
+    /// The JWS signature of `input` (RSASSA-PKCS1-v1_5, fixed-size `r ‖ s`, or Ed25519).
+    fn sign(&self, rng: &SystemRandom, input: &[u8]) -> Result<Vec<u8>, KeyError> {
+        match self {
+            Self::Rsa(pair) => {
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, rng, input, &mut sig)
+                    .map_err(|_| KeyError::Signing)?;
+                Ok(sig)
+            }
+            Self::Ecdsa(pair) => Ok(pair
+                .sign(rng, input)
+                .map_err(|_| KeyError::Signing)?
+                .as_ref()
+                .to_vec()),
+            Self::Ed25519(pair) => Ok(pair.sign(input).as_ref().to_vec()),
+        }
+    }
+}
+
 struct LoadedKey {
     kid: String,
+    alg: SigningAlg,
     /// Only the active key is parsed for signing.
-    pair: Option<RsaKeyPair>,
+    signer: Option<Signer>,
+    /// The base64url JWS header `{"kid","alg"}` followed by `.`, for the active key.
+    header_prefix: String,
     decoding: DecodingKey,
     jwk: Value,
 }
@@ -68,6 +125,8 @@ struct LoadedKeySet {
     active: Option<Arc<LoadedKey>>,
     keys: Vec<Arc<LoadedKey>>,
     jwks: Arc<Value>,
+    /// `jwks`, serialized once.
+    jwks_bytes: Bytes,
 }
 
 pub struct KeyRing {
@@ -77,15 +136,106 @@ pub struct KeyRing {
     rng: SystemRandom,
 }
 
+/// The active signing key of one server, as loaded by this node.
+pub struct ActiveKey<'a> {
+    ring: &'a KeyRing,
+    key: Arc<LoadedKey>,
+}
+
+impl ActiveKey<'_> {
+    pub fn alg(&self) -> SigningAlg {
+        self.key.alg
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.key.kid
+    }
+
+    /// Signs `claims` as a compact JWS with header `{"kid","alg"}` (Okta sends no `typ`).
+    pub fn sign<C: Serialize>(&self, claims: &C) -> Result<String, KeyError> {
+        let signer = self.key.signer.as_ref().ok_or(KeyError::Signing)?;
+        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Signing)?;
+        let prefix = &self.key.header_prefix;
+        let mut out = String::with_capacity(prefix.len() + payload.len() * 4 / 3 + 400);
+        out.push_str(prefix);
+        URL_SAFE_NO_PAD.encode_string(payload, &mut out);
+        let sig = signer.sign(&self.ring.rng, out.as_bytes())?;
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(sig, &mut out);
+        Ok(out)
+    }
+}
+
 fn sealing_context(kid: &str) -> String {
     format!("signing-key:{kid}")
 }
 
-/// The RFC 7638 thumbprint of an RSA public key, used as its `kid` (43 base64url characters,
-/// the same shape as Okta's).
-fn rsa_thumbprint(n: &str, e: &str) -> String {
-    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+/// The RFC 7638 thumbprint of a public JWK (its required members, in lexicographic order), used
+/// as its `kid` (43 base64url characters, the same shape as Okta's).
+fn thumbprint(canonical: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// A freshly generated key: PKCS#8 DER of the private key, the public JWK and its `kid`.
+struct NewKey {
+    pkcs8: Vec<u8>,
+    kid: String,
+    jwk: Value,
+}
+
+fn generate(alg: SigningAlg) -> Result<NewKey, KeyError> {
+    let gen_err = |_| KeyError::Generation;
+    match alg {
+        SigningAlg::Rs256 => {
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(gen_err)?;
+            let pkcs8 = pair.as_der().map_err(gen_err)?.as_ref().to_vec();
+            let public = pair.public_key();
+            let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
+            let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
+            let kid = thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#));
+            let jwk =
+                json!({"kty": "RSA", "alg": "RS256", "kid": kid, "use": "sig", "e": e, "n": n});
+            Ok(NewKey { pkcs8, kid, jwk })
+        }
+        SigningAlg::Es256 => {
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(gen_err)?;
+            let pkcs8 = pair.to_pkcs8v1().map_err(gen_err)?.as_ref().to_vec();
+            // The uncompressed point: 0x04 ‖ x ‖ y, 32 bytes each.
+            let point = pair.public_key().as_ref();
+            let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
+                return Err(KeyError::Generation);
+            };
+            let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
+            let kid = thumbprint(&format!(
+                r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+            ));
+            let jwk = json!({"kty": "EC", "alg": "ES256", "kid": kid, "use": "sig", "crv": "P-256", "x": x, "y": y});
+            Ok(NewKey { pkcs8, kid, jwk })
+        }
+        SigningAlg::EdDsa => {
+            let pair = Ed25519KeyPair::generate().map_err(gen_err)?;
+            let pkcs8 = pair.to_pkcs8().map_err(gen_err)?.as_ref().to_vec();
+            let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
+            let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
+            let jwk = json!({"kty": "OKP", "alg": "EdDSA", "kid": kid, "use": "sig", "crv": "Ed25519", "x": x});
+            Ok(NewKey { pkcs8, kid, jwk })
+        }
+    }
+}
+
+/// The verification key of a published JWK of algorithm `alg`.
+fn decoding_key(alg: SigningAlg, kid: &str, jwk: &Value) -> Result<DecodingKey, KeyError> {
+    let member = |name: &str| {
+        jwk[name]
+            .as_str()
+            .ok_or_else(|| KeyError::Corrupt(format!("key {kid} lacks {name}")))
+    };
+    let key = match alg {
+        SigningAlg::Rs256 => DecodingKey::from_rsa_components(member("n")?, member("e")?),
+        SigningAlg::Es256 => DecodingKey::from_ec_components(member("x")?, member("y")?),
+        SigningAlg::EdDsa => DecodingKey::from_ed_components(member("x")?),
+    };
+    key.map_err(|e| KeyError::Corrupt(e.to_string()))
 }
 
 impl KeyRing {
@@ -98,31 +248,26 @@ impl KeyRing {
         }
     }
 
-    /// Generates a 2048-bit RSA key, stores it sealed, and returns its record.
+    /// Generates a key of `alg` (RSA-2048, P-256 or Ed25519), stores it sealed, and returns its
+    /// record.
     pub async fn generate_key(
         &self,
         auth_server_id: &str,
+        alg: SigningAlg,
         status: KeyStatus,
         now: Timestamp,
     ) -> Result<SigningKey, KeyError> {
         // RSA generation takes ~100 ms; keep it off the async runtime.
-        let pair = tokio::task::spawn_blocking(|| RsaKeyPair::generate(KeySize::Rsa2048))
+        let new = tokio::task::spawn_blocking(move || generate(alg))
             .await
-            .map_err(|_| KeyError::Generation)?
-            .map_err(|_| KeyError::Generation)?;
-        let pkcs8 = pair.as_der().map_err(|_| KeyError::Generation)?;
-        let public = pair.public_key();
-        let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
-        let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
-        let kid = rsa_thumbprint(&n, &e);
-        let jwk = json!({"kty": "RSA", "alg": "RS256", "kid": kid, "use": "sig", "e": e, "n": n});
+            .map_err(|_| KeyError::Generation)??;
         let key = SigningKey {
-            private_key_sealed: self.secrets.seal(&sealing_context(&kid), pkcs8.as_ref()),
-            kid,
+            private_key_sealed: self.secrets.seal(&sealing_context(&new.kid), &new.pkcs8),
+            kid: new.kid,
             auth_server_id: auth_server_id.to_owned(),
-            alg: "RS256".into(),
+            alg: alg.as_str().into(),
             status,
-            public_jwk: jwk.to_string(),
+            public_jwk: new.jwk.to_string(),
             created: now,
         };
         self.store.add_signing_key(&key).await?;
@@ -130,30 +275,49 @@ impl KeyRing {
         Ok(key)
     }
 
-    /// Makes sure the server has an active key (first start).
+    /// Makes sure the server has an active key of its configured algorithm: on first start, and
+    /// after the algorithm changed (then the old key is retired but stays published).
     pub async fn ensure_active_key(
         &self,
         auth_server_id: &str,
         now: Timestamp,
     ) -> Result<(), KeyError> {
+        let alg = self.server_alg(auth_server_id).await?;
         let keys = self.store.list_signing_keys(auth_server_id).await?;
-        if !keys.iter().any(|k| k.status == KeyStatus::Active) {
-            self.generate_key(auth_server_id, KeyStatus::Active, now)
-                .await?;
+        let active = keys.iter().find(|k| k.status == KeyStatus::Active);
+        match active {
+            Some(k) if k.alg == alg.as_str() => {}
+            Some(_) => {
+                self.rotate(auth_server_id, now).await?;
+            }
+            None => {
+                self.generate_key(auth_server_id, alg, KeyStatus::Active, now)
+                    .await?;
+            }
         }
         Ok(())
     }
 
+    async fn server_alg(&self, auth_server_id: &str) -> Result<SigningAlg, KeyError> {
+        Ok(self
+            .store
+            .find_auth_server(auth_server_id)
+            .await?
+            .ok_or_else(|| KeyError::NoServer(auth_server_id.to_owned()))?
+            .signing_alg)
+    }
+
     /// Retires the active key (it stays published, for verification, until purged) and activates
-    /// a new one.
+    /// a new one of the server's configured algorithm.
     pub async fn rotate(
         &self,
         auth_server_id: &str,
         now: Timestamp,
     ) -> Result<SigningKey, KeyError> {
+        let alg = self.server_alg(auth_server_id).await?;
         let keys = self.store.list_signing_keys(auth_server_id).await?;
         let new_key = self
-            .generate_key(auth_server_id, KeyStatus::Next, now)
+            .generate_key(auth_server_id, alg, KeyStatus::Next, now)
             .await?;
         for k in keys.iter().filter(|k| k.status == KeyStatus::Active) {
             self.store
@@ -196,25 +360,29 @@ impl KeyRing {
         let mut keys = Vec::with_capacity(records.len());
         let mut active = None;
         for rec in records {
+            let alg = SigningAlg::parse(&rec.alg).ok_or_else(|| {
+                KeyError::Corrupt(format!("key {} has algorithm {}", rec.kid, rec.alg))
+            })?;
             let jwk: Value = serde_json::from_str(&rec.public_jwk)
                 .map_err(|e| KeyError::Corrupt(e.to_string()))?;
-            let (Some(n), Some(e)) = (jwk["n"].as_str(), jwk["e"].as_str()) else {
-                return Err(KeyError::Corrupt(format!("key {} lacks n or e", rec.kid)));
-            };
-            let decoding = DecodingKey::from_rsa_components(n, e)
-                .map_err(|e| KeyError::Corrupt(e.to_string()))?;
+            let decoding = decoding_key(alg, &rec.kid, &jwk)?;
             let is_active = rec.status == KeyStatus::Active && active.is_none();
-            let pair = if is_active {
+            let (signer, header_prefix) = if is_active {
                 let der = self
                     .secrets
                     .open(&sealing_context(&rec.kid), &rec.private_key_sealed)?;
-                Some(RsaKeyPair::from_pkcs8(&der).map_err(|e| KeyError::Corrupt(e.to_string()))?)
+                let header = json!({"kid": rec.kid, "alg": alg.as_str()}).to_string();
+                let mut prefix = URL_SAFE_NO_PAD.encode(header);
+                prefix.push('.');
+                (Some(Signer::from_pkcs8(alg, &der)?), prefix)
             } else {
-                None
+                (None, String::new())
             };
             let loaded = Arc::new(LoadedKey {
                 kid: rec.kid.clone(),
-                pair,
+                alg,
+                signer,
+                header_prefix,
                 decoding,
                 jwk,
             });
@@ -225,11 +393,13 @@ impl KeyRing {
         }
         let jwks =
             Arc::new(json!({ "keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() }));
+        let jwks_bytes = Bytes::from(jwks.to_string());
         let set = Arc::new(LoadedKeySet {
             loaded_at: Instant::now(),
             active,
             keys,
             jwks,
+            jwks_bytes,
         });
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(auth_server_id.to_owned(), set.clone());
@@ -242,37 +412,46 @@ impl KeyRing {
         Ok(self.key_set(auth_server_id).await?.jwks.clone())
     }
 
-    /// Signs `claims` as a compact JWS with header `{"kid","alg":"RS256"}` (Okta sends no `typ`).
+    /// The server's published key set as serialized JSON (what `keys` answers).
+    pub async fn jwks_bytes(&self, auth_server_id: &str) -> Result<Bytes, KeyError> {
+        Ok(self.key_set(auth_server_id).await?.jwks_bytes.clone())
+    }
+
+    /// The algorithms tokens of this server may be signed with: the active key's first, then
+    /// those of retired keys that are still published (tokens they signed may still be live).
+    pub async fn algorithms(&self, auth_server_id: &str) -> Result<Vec<SigningAlg>, KeyError> {
+        let set = self.key_set(auth_server_id).await?;
+        let mut algs: Vec<SigningAlg> = set.active.iter().map(|k| k.alg).collect();
+        for k in &set.keys {
+            if !algs.contains(&k.alg) {
+                algs.push(k.alg);
+            }
+        }
+        Ok(algs)
+    }
+
+    /// The server's active key, to sign one or more tokens with (the same key and algorithm).
+    pub async fn active_key(&self, auth_server_id: &str) -> Result<ActiveKey<'_>, KeyError> {
+        let set = self.key_set(auth_server_id).await?;
+        let key = set
+            .active
+            .clone()
+            .filter(|k| k.signer.is_some())
+            .ok_or_else(|| KeyError::NoActiveKey(auth_server_id.to_owned()))?;
+        Ok(ActiveKey { ring: self, key })
+    }
+
+    /// Signs `claims` with the server's active key (see [`ActiveKey::sign`]).
     pub async fn sign<C: Serialize>(
         &self,
         auth_server_id: &str,
         claims: &C,
     ) -> Result<String, KeyError> {
-        let set = self.key_set(auth_server_id).await?;
-        let key = set
-            .active
-            .as_ref()
-            .ok_or_else(|| KeyError::NoActiveKey(auth_server_id.to_owned()))?;
-        let pair = key
-            .pair
-            .as_ref()
-            .ok_or_else(|| KeyError::NoActiveKey(auth_server_id.to_owned()))?;
-        let header = json!({"kid": key.kid, "alg": "RS256"});
-        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Signing)?;
-        let mut out = String::with_capacity(1024);
-        out.push_str(&URL_SAFE_NO_PAD.encode(header.to_string()));
-        out.push('.');
-        out.push_str(&URL_SAFE_NO_PAD.encode(payload));
-        let mut sig = vec![0u8; pair.public_modulus_len()];
-        pair.sign(&RSA_PKCS1_SHA256, &self.rng, out.as_bytes(), &mut sig)
-            .map_err(|_| KeyError::Signing)?;
-        out.push('.');
-        out.push_str(&URL_SAFE_NO_PAD.encode(sig));
-        Ok(out)
+        self.active_key(auth_server_id).await?.sign(claims)
     }
 
-    /// Verifies a token this server signed: RS256 only, a known `kid`, signature and `exp`.
-    /// Issuer and audience are the caller's to check.
+    /// Verifies a token this server signed: a known `kid`, the algorithm of that key, signature
+    /// and `exp`. Issuer and audience are the caller's to check.
     pub async fn verify(&self, auth_server_id: &str, token: &str) -> Result<Value, TokenRejected> {
         self.verify_with(auth_server_id, token, true).await
     }
@@ -293,7 +472,10 @@ impl KeyRing {
         check_exp: bool,
     ) -> Result<Value, TokenRejected> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejected::Malformed)?;
-        if header.alg != Algorithm::RS256 {
+        if !matches!(
+            header.alg,
+            Algorithm::RS256 | Algorithm::ES256 | Algorithm::EdDSA
+        ) {
             return Err(TokenRejected::Algorithm);
         }
         let kid = header.kid.ok_or(TokenRejected::UnknownKey)?;
@@ -313,7 +495,12 @@ impl KeyRing {
             .iter()
             .find(|k| k.kid == kid)
             .ok_or(TokenRejected::UnknownKey)?;
-        let mut validation = Validation::new(Algorithm::RS256);
+        // The key decides the algorithm; a header naming another one is refused.
+        let alg = jwt_algorithm(key.alg);
+        if header.alg != alg {
+            return Err(TokenRejected::Algorithm);
+        }
+        let mut validation = Validation::new(alg);
         validation.validate_aud = false;
         validation.leeway = 0;
         validation.validate_exp = check_exp;

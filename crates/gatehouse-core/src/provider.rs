@@ -1,7 +1,9 @@
 //! The engine's entry point: what every protocol operation needs (storage, keys, secrets, clock,
 //! lifetimes) and the authorization-server context of a request.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::crypto::SecretBox;
 use crate::domain::{AuthServer, AuthServerKind, ORG_AUTH_SERVER_ID, Timestamp};
@@ -54,7 +56,16 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     /// The org's id, read once from the database (it never changes).
     pub(crate) org_id: tokio::sync::OnceCell<String>,
+    /// Authorization servers read recently, so that a request does not read its server again.
+    servers: RwLock<HashMap<String, (Instant, AuthServer)>>,
+    /// Serialized discovery documents by (document, server, origin).
+    pub(crate) discovery_cache: crate::oidc::discovery::DocumentCache,
 }
+
+/// How long a node trusts its copy of an authorization server (and of the discovery documents
+/// built from it) before reading the database again. A change made on another node is seen
+/// within this time; the key cache's TTL is longer.
+pub const SERVER_CACHE_TTL: Duration = Duration::from_secs(10);
 
 impl Provider {
     pub fn new(store: Arc<dyn Store>, secrets: Arc<SecretBox>) -> Self {
@@ -66,7 +77,36 @@ impl Provider {
             lifetimes: Lifetimes::default(),
             clock: Arc::new(SystemClock),
             org_id: tokio::sync::OnceCell::new(),
+            servers: RwLock::new(HashMap::new()),
+            discovery_cache: Default::default(),
         }
+    }
+
+    /// The authorization server `id`, from this node's short-lived cache or the database.
+    /// Only servers that exist are cached, so the cache is as small as the server list.
+    pub async fn find_auth_server(&self, id: &str) -> Result<Option<AuthServer>, OAuthError> {
+        let cached = self.servers.read().ok().and_then(|m| {
+            m.get(id)
+                .filter(|(at, _)| at.elapsed() < SERVER_CACHE_TTL)
+                .map(|(_, s)| s.clone())
+        });
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let found = self.store.find_auth_server(id).await?;
+        if let (Some(server), Ok(mut m)) = (&found, self.servers.write()) {
+            m.insert(id.to_owned(), (Instant::now(), server.clone()));
+        }
+        Ok(found)
+    }
+
+    /// Forgets this node's cached copy of a server (after changing it).
+    pub fn invalidate_auth_server(&self, id: &str) {
+        if let Ok(mut m) = self.servers.write() {
+            m.remove(id);
+        }
+        self.discovery_cache.clear();
+        self.keys.invalidate(id);
     }
 
     pub fn now(&self) -> Timestamp {
@@ -85,7 +125,7 @@ impl Provider {
         let found = if id.contains('\0') {
             None
         } else {
-            self.store.find_auth_server(id).await?
+            self.find_auth_server(id).await?
         };
         let server = match found {
             Some(s) if auth_server_id.is_none() || s.kind == AuthServerKind::Custom => s,

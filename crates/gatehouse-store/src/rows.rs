@@ -29,7 +29,8 @@ macro_rules! app_cols {
 }
 macro_rules! auth_server_cols {
     () => {
-        "id, kind, name, description, audiences, issuer_mode, status, created, last_updated"
+        "id, kind, name, description, audiences, issuer_mode, status, signing_alg, created, \
+         last_updated"
     };
 }
 macro_rules! signing_key_cols {
@@ -198,6 +199,7 @@ pub(crate) struct AuthServerRow {
     audiences: String,
     issuer_mode: String,
     status: String,
+    signing_alg: String,
     created: i64,
     last_updated: i64,
 }
@@ -210,6 +212,7 @@ impl TryFrom<AuthServerRow> for AuthServer {
             audiences: from_json("auth server audiences", &r.audiences)?,
             issuer_mode: parse("issuer mode", &r.issuer_mode, IssuerMode::parse)?,
             status: parse("auth server status", &r.status, AppStatus::parse)?,
+            signing_alg: parse("signing algorithm", &r.signing_alg, SigningAlg::parse)?,
             id: r.id,
             name: r.name,
             description: r.description,

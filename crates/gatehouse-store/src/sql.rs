@@ -656,8 +656,8 @@ macro_rules! impl_store {
             async fn create_auth_server(&self, server: &AuthServer) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO auth_servers (id, kind, name, description, audiences, \
-                     issuer_mode, status, created, last_updated) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     issuer_mode, status, created, last_updated, signing_alg) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(&server.id)
                 .bind(server.kind.as_str())
@@ -668,6 +668,7 @@ macro_rules! impl_store {
                 .bind(server.status.as_str())
                 .bind(server.created)
                 .bind(server.last_updated)
+                .bind(server.signing_alg.as_str())
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -703,7 +704,7 @@ macro_rules! impl_store {
                 let done = sqlx::query(
                     "UPDATE auth_servers SET kind = $2, name = $3, description = $4, \
                      audiences = $5, issuer_mode = $6, status = $7, created = $8, \
-                     last_updated = $9 WHERE id = $1",
+                     last_updated = $9, signing_alg = $10 WHERE id = $1",
                 )
                 .bind(&server.id)
                 .bind(server.kind.as_str())
@@ -714,6 +715,7 @@ macro_rules! impl_store {
                 .bind(server.status.as_str())
                 .bind(server.created)
                 .bind(server.last_updated)
+                .bind(server.signing_alg.as_str())
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;

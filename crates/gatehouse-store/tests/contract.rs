@@ -91,6 +91,7 @@ contract_tests!(
     app_user_assignments,
     is_user_assigned_directly_via_groups_and_via_everyone,
     auth_servers_round_trip,
+    auth_server_signing_alg_round_trips_and_defaults_to_rs256,
     signing_keys_newest_first_and_status_updates,
     sessions_expire_and_are_deleted,
     login_transactions_expire_and_are_deleted,
@@ -181,6 +182,7 @@ fn auth_server(id: &str) -> AuthServer {
         audiences: vec!["api://default".into()],
         issuer_mode: IssuerMode::OrgUrl,
         status: AppStatus::Active,
+        signing_alg: SigningAlg::Rs256,
         created: 1_000,
         last_updated: 1_000,
     }
@@ -931,6 +933,58 @@ async fn auth_servers_round_trip(ctx: &Ctx) -> Result<()> {
     };
     s.update_auth_server(&changed).await?;
     assert_eq!(s.find_auth_server("default").await?, Some(changed));
+    Ok(())
+}
+
+async fn auth_server_signing_alg_round_trips_and_defaults_to_rs256(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for (id, alg) in [
+        ("rs", SigningAlg::Rs256),
+        ("es", SigningAlg::Es256),
+        ("ed", SigningAlg::EdDsa),
+    ] {
+        let server = AuthServer {
+            signing_alg: alg,
+            ..auth_server(id)
+        };
+        s.create_auth_server(&server).await?;
+        assert_eq!(s.find_auth_server(id).await?, Some(server));
+    }
+    // Changing it is an update like any other.
+    let mut es = s
+        .find_auth_server("es")
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    es.signing_alg = SigningAlg::EdDsa;
+    s.update_auth_server(&es).await?;
+    assert_eq!(
+        s.find_auth_server("es").await?.map(|a| a.signing_alg),
+        Some(SigningAlg::EdDsa)
+    );
+    // A row written without the column (as before migration 0006) reads as RS256.
+    ctx.raw(
+        "INSERT INTO auth_servers (id, kind, name, description, audiences, issuer_mode, status, \
+         created, last_updated) VALUES ('old', 'CUSTOM', 'old', '', '[]', 'ORG_URL', 'ACTIVE', 1, 1)",
+    )
+    .await?;
+    assert_eq!(
+        s.find_auth_server("old").await?.map(|a| a.signing_alg),
+        Some(SigningAlg::Rs256)
+    );
+    // An unknown stored algorithm is a backend error, not a silent default.
+    ctx.raw("UPDATE auth_servers SET signing_alg = 'HS256' WHERE id = 'old'")
+        .await?;
+    ensure!(matches!(
+        s.find_auth_server("old").await,
+        Err(StoreError::Backend(_))
+    ));
+    // Stored records from before the field existed deserialize as RS256.
+    let legacy = serde_json::json!({
+        "id": "x", "kind": "CUSTOM", "name": "x", "description": "", "audiences": [],
+        "issuer_mode": "ORG_URL", "status": "ACTIVE", "created": 1, "last_updated": 1
+    });
+    let parsed: AuthServer = serde_json::from_value(legacy)?;
+    assert_eq!(parsed.signing_alg, SigningAlg::Rs256);
     Ok(())
 }
 

@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage management API tokens (`Authorization: SSWS <token>` on /api/v1).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage authorization servers (`org`, `default`, …): signing algorithm and keys.
+    #[command(subcommand)]
+    AuthServer(AuthServerCommand),
 }
 
 #[derive(Debug, Args, Default)]
@@ -177,5 +180,49 @@ pub enum TokenCommand {
     Revoke {
         #[arg(long)]
         id: String,
+    },
+}
+
+/// The JWS algorithm of an authorization server's tokens.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Alg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, RSA-2048 (Okta's; what its clients expect).
+    #[value(name = "RS256")]
+    Rs256,
+    /// ECDSA P-256 with SHA-256.
+    #[value(name = "ES256")]
+    Es256,
+    /// Ed25519.
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthServerCommand {
+    /// List authorization servers and their signing algorithms.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Set the signing algorithm of ID and access tokens. A new key of that algorithm becomes
+    /// active; old keys stay published, so tokens already issued still verify.
+    SetAlg {
+        /// The server's id: `org` or a custom server such as `default`.
+        #[arg(long)]
+        id: String,
+        #[arg(long, value_enum)]
+        alg: Alg,
+    },
+    /// Rotate the signing key: a new key becomes active, the old one stays published.
+    RotateKey {
+        #[arg(long)]
+        id: String,
+    },
+    /// List a server's signing keys (public halves only).
+    Keys {
+        #[arg(long)]
+        id: String,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
     },
 }

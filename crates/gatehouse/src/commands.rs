@@ -4,14 +4,15 @@ use std::io::{BufRead as _, Write as _};
 
 use anyhow::{Context as _, bail};
 use gatehouse_core::Provider;
-use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
-use gatehouse_core::services::api_tokens;
+use gatehouse_core::domain::{ApplicationType, SigningAlg, TokenEndpointAuthMethod};
 use gatehouse_core::services::directory::{self, NewOidcApp, NewUser};
+use gatehouse_core::services::{api_tokens, auth_servers};
 use gatehouse_core::store::Page;
 use serde_json::json;
 
 use crate::cli::{
-    AppCommand, AppType, Cli, Command, GroupCommand, Output, ServeArgs, TokenCommand, UserCommand,
+    Alg, AppCommand, AppType, AuthServerCommand, Cli, Command, GroupCommand, Output, ServeArgs,
+    TokenCommand, UserCommand,
 };
 use crate::config::Settings;
 use crate::startup::{Application, open_provider, redact_url};
@@ -37,7 +38,71 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             token(&provider, cmd).await
         }
+        Some(Command::AuthServer(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            auth_server(&provider, cmd).await
+        }
     }
+}
+
+async fn auth_server(provider: &Provider, cmd: &AuthServerCommand) -> anyhow::Result<()> {
+    match cmd {
+        AuthServerCommand::List { output } => {
+            let servers = auth_servers::list(provider).await?;
+            match output {
+                Output::Json => {
+                    let rows: Vec<_> = servers
+                        .iter()
+                        .map(|s| json!({"id": s.id, "name": s.name, "kind": s.kind, "signingAlg": s.signing_alg}))
+                        .collect();
+                    println!("{}", serde_json::Value::Array(rows));
+                }
+                Output::Text => {
+                    for s in servers {
+                        println!("{}\t{}\t{}\t{}", s.id, s.kind, s.signing_alg, s.name);
+                    }
+                }
+            }
+        }
+        AuthServerCommand::SetAlg { id, alg } => {
+            let alg = match alg {
+                Alg::Rs256 => SigningAlg::Rs256,
+                Alg::Es256 => SigningAlg::Es256,
+                Alg::EdDsa => SigningAlg::EdDsa,
+            };
+            let key = auth_servers::set_signing_alg(provider, id, alg).await?;
+            println!(
+                "Authorization server {id} signs with {alg}, key {} (older keys stay published; \
+                 running nodes switch within 30 s)",
+                key.kid
+            );
+        }
+        AuthServerCommand::RotateKey { id } => {
+            let key = auth_servers::rotate_key(provider, id).await?;
+            println!(
+                "Authorization server {id}: new active {} key {}",
+                key.alg, key.kid
+            );
+        }
+        AuthServerCommand::Keys { id, output } => {
+            let keys = auth_servers::keys(provider, id).await?;
+            match output {
+                Output::Json => {
+                    let rows: Vec<_> = keys
+                        .iter()
+                        .map(|k| json!({"kid": k.kid, "alg": k.alg, "status": k.status, "created": k.created}))
+                        .collect();
+                    println!("{}", serde_json::Value::Array(rows));
+                }
+                Output::Text => {
+                    for k in keys {
+                        println!("{}\t{}\t{}", k.kid, k.alg, k.status);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The bootstrap administrator's login: the default owner of API tokens.

@@ -1,14 +1,23 @@
 //! The discovery documents, built from the same context as the tokens' `iss`.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Instant;
+
+use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::domain::SigningAlg;
+use crate::oauth2::OAuthError;
 use crate::oauth2::scope::SYSTEM_SCOPES;
-use crate::provider::ServerContext;
+use crate::provider::{Provider, SERVER_CACHE_TTL, ServerContext};
 
 const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
 
 /// `/.well-known/openid-configuration` (org) and `/oauth2/{id}/.well-known/openid-configuration`.
-pub fn openid_configuration(server: &ServerContext) -> Value {
+/// `id_token_algs`: the algorithms of the server's published keys, the active key's first.
+pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]) -> Value {
+    let algs: Vec<&str> = id_token_algs.iter().map(|a| a.as_str()).collect();
     let doc = json!({
         "issuer": server.issuer,
         "authorization_endpoint": server.endpoint("authorize"),
@@ -20,7 +29,7 @@ pub fn openid_configuration(server: &ServerContext) -> Value {
         "response_modes_supported": ["query", "fragment", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": algs,
         "scopes_supported": SYSTEM_SCOPES,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "claims_supported": [
@@ -45,7 +54,7 @@ pub fn openid_configuration(server: &ServerContext) -> Value {
 
 /// `/oauth2/{id}/.well-known/oauth-authorization-server` (RFC 8414), custom servers only.
 pub fn authorization_server_metadata(server: &ServerContext) -> Value {
-    let mut doc = openid_configuration(server);
+    let mut doc = openid_configuration(server, &[]);
     if let Some(obj) = doc.as_object_mut() {
         obj.remove("userinfo_endpoint");
         obj.remove("id_token_signing_alg_values_supported");
@@ -57,4 +66,71 @@ pub fn authorization_server_metadata(server: &ServerContext) -> Value {
         );
     }
     doc
+}
+
+/// Which discovery document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Document {
+    /// `/.well-known/openid-configuration`
+    OpenidConfiguration,
+    /// `/.well-known/oauth-authorization-server`
+    AuthorizationServerMetadata,
+}
+
+/// At most this many documents are kept; origins come from `Host` headers, so the cache is
+/// emptied rather than allowed to grow with them.
+const DOCUMENT_CACHE_MAX: usize = 64;
+
+type DocumentKey = (Document, Option<String>, String);
+
+/// Serialized discovery documents, kept for [`SERVER_CACHE_TTL`]: the document only changes
+/// with the server's keys' algorithms, and is asked for on every client start.
+#[derive(Default)]
+pub struct DocumentCache(RwLock<HashMap<DocumentKey, (Instant, Bytes)>>);
+
+impl DocumentCache {
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.0.write() {
+            m.clear();
+        }
+    }
+}
+
+/// The serialized `document` of the server `auth_server_id` (`None`: the org server) as seen from
+/// `origin`. Fails as [`Provider::server_context`] does for an unknown server.
+pub async fn document(
+    provider: &Provider,
+    document: Document,
+    origin: &str,
+    auth_server_id: Option<&str>,
+) -> Result<Bytes, OAuthError> {
+    let key: DocumentKey = (
+        document,
+        auth_server_id.map(str::to_owned),
+        origin.to_owned(),
+    );
+    let cache = &provider.discovery_cache.0;
+    if let Some(bytes) = cache.read().ok().and_then(|m| {
+        m.get(&key)
+            .filter(|(at, _)| at.elapsed() < SERVER_CACHE_TTL)
+            .map(|(_, b)| b.clone())
+    }) {
+        return Ok(bytes);
+    }
+    let ctx = provider.server_context(origin, auth_server_id).await?;
+    let doc = match document {
+        Document::OpenidConfiguration => {
+            let algs = provider.keys.algorithms(&ctx.server.id).await?;
+            openid_configuration(&ctx, &algs)
+        }
+        Document::AuthorizationServerMetadata => authorization_server_metadata(&ctx),
+    };
+    let bytes = Bytes::from(doc.to_string());
+    if let Ok(mut m) = cache.write() {
+        if m.len() >= DOCUMENT_CACHE_MAX {
+            m.clear();
+        }
+        m.insert(key, (Instant::now(), bytes.clone()));
+    }
+    Ok(bytes)
 }

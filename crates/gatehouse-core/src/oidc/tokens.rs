@@ -4,10 +4,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 use crate::crypto::{okta_id, random_token, sha256_b64url};
-use crate::domain::{AccessTokenRecord, App, Grant, RefreshToken, User};
+use crate::domain::{AccessTokenRecord, App, Grant, RefreshToken, SigningAlg, User};
 use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
@@ -45,10 +45,16 @@ pub struct Issue<'a> {
     pub refresh: RefreshPlan,
 }
 
-/// `at_hash`: base64url of the left half of SHA-256 of the access token.
-pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+/// `at_hash`: base64url of the left half of the hash of the access token, the hash being the one
+/// of the ID token's `alg`: SHA-256 for RS256 and ES256, SHA-512 for EdDSA with Ed25519 (as
+/// OpenID Connect Core errata 2 and the `openidconnect` and `oidc-provider` libraries do).
+pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
+    match alg {
+        SigningAlg::Rs256 | SigningAlg::Es256 => {
+            URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16])
+        }
+        SigningAlg::EdDsa => URL_SAFE_NO_PAD.encode(&Sha512::digest(access_token.as_bytes())[..32]),
+    }
 }
 
 pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse, OAuthError> {
@@ -80,10 +86,9 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
                 .map_or(req.app.client_id.as_str(), |u| u.login.as_str())
         ),
     );
-    let access_token = provider
-        .keys
-        .sign(auth_server_id, &Value::Object(at))
-        .await?;
+    // One key for both tokens, so `at_hash` matches the ID token's algorithm.
+    let key = provider.keys.active_key(auth_server_id).await?;
+    let access_token = key.sign(&Value::Object(at))?;
     provider
         .store
         .record_access_token(&AccessTokenRecord {
@@ -113,14 +118,9 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
             if let Some(auth_time) = req.grant.auth_time {
                 id.insert("auth_time".into(), json!(auth_time));
             }
-            id.insert("at_hash".into(), json!(at_hash(&access_token)));
+            id.insert("at_hash".into(), json!(at_hash(&access_token, key.alg())));
             claims::id_token_profile_claims(user, scopes, &mut id);
-            Some(
-                provider
-                    .keys
-                    .sign(auth_server_id, &Value::Object(id))
-                    .await?,
-            )
+            Some(key.sign(&Value::Object(id))?)
         }
         _ => None,
     };

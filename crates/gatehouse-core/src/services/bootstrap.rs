@@ -108,6 +108,7 @@ async fn ensure_server(
             audiences,
             issuer_mode: IssuerMode::Dynamic,
             status: AppStatus::Active,
+            signing_alg: SigningAlg::default(),
             created: now,
             last_updated: now,
         };

@@ -302,10 +302,10 @@ async fn keys(state: AppState, origin: String, id: Option<String>) -> Result<Res
     let jwks = state
         .provider
         .keys
-        .jwks(&ctx.server.id)
+        .jwks_bytes(&ctx.server.id)
         .await
         .map_err(|e| WebError::OAuthJson(e.into()))?;
-    let mut res = Json(jwks.as_ref().clone()).into_response();
+    let mut res = ([(header::CONTENT_TYPE, "application/json")], jwks).into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("max-age=3600, must-revalidate"),

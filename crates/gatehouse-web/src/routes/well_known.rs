@@ -3,10 +3,10 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use gatehouse_core::ServerContext;
+use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::oidc::discovery;
 use serde::Deserialize;
 use serde_json::json;
@@ -59,15 +59,21 @@ async fn check_client_id(state: &AppState, q: &DiscoveryQuery) -> Result<(), Res
     }
 }
 
-async fn context(
+/// A discovery document, served from the provider's short-lived cache of serialized documents.
+async fn document(
     state: &AppState,
+    doc: discovery::Document,
     origin: &str,
     id: Option<&str>,
-) -> Result<ServerContext, Response> {
-    state.provider.server_context(origin, id).await.map_err(|e| {
-        let body = json!({"errorCode": "E0000007", "errorSummary": format!("Not found: {}", e.description())});
-        (StatusCode::NOT_FOUND, Json(body)).into_response()
-    })
+) -> Response {
+    match discovery::document(&state.provider, doc, origin, id).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e @ OAuthError::Internal(_)) => WebError::OAuthJson(e).into_response(),
+        Err(e) => {
+            let body = json!({"errorCode": "E0000007", "errorSummary": format!("Not found: {}", e.description())});
+            (StatusCode::NOT_FOUND, Json(body)).into_response()
+        }
+    }
 }
 
 async fn org_openid_configuration_get(
@@ -78,10 +84,13 @@ async fn org_openid_configuration_get(
     if let Err(r) = check_client_id(&state, &q).await {
         return r;
     }
-    match context(&state, &origin, None).await {
-        Ok(ctx) => Json(discovery::openid_configuration(&ctx)).into_response(),
-        Err(r) => r,
-    }
+    document(
+        &state,
+        discovery::Document::OpenidConfiguration,
+        &origin,
+        None,
+    )
+    .await
 }
 
 async fn openid_configuration_get(
@@ -93,10 +102,13 @@ async fn openid_configuration_get(
     if let Err(r) = check_client_id(&state, &q).await {
         return r;
     }
-    match context(&state, &origin, Some(&id)).await {
-        Ok(ctx) => Json(discovery::openid_configuration(&ctx)).into_response(),
-        Err(r) => r,
-    }
+    document(
+        &state,
+        discovery::Document::OpenidConfiguration,
+        &origin,
+        Some(&id),
+    )
+    .await
 }
 
 async fn oauth_authorization_server_get(
@@ -108,10 +120,13 @@ async fn oauth_authorization_server_get(
     if let Err(r) = check_client_id(&state, &q).await {
         return r;
     }
-    match context(&state, &origin, Some(&id)).await {
-        Ok(ctx) => Json(discovery::authorization_server_metadata(&ctx)).into_response(),
-        Err(r) => r,
-    }
+    document(
+        &state,
+        discovery::Document::AuthorizationServerMetadata,
+        &origin,
+        Some(&id),
+    )
+    .await
 }
 
 /// What Okta's tools (Terraform's provider, the SDKs) read to learn the org's id and which sign-in

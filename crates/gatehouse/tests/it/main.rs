@@ -37,4 +37,5 @@ mod negative;
 mod openidconnect_rp;
 mod refresh;
 mod revocation;
+mod signing_algs;
 mod sso;
