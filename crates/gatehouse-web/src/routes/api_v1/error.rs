@@ -30,6 +30,9 @@ pub enum ApiError {
     /// E0000022 (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// E0000056 (403): an ACTIVE app cannot be deleted.
+    #[error("delete application forbidden: {0}")]
+    DeleteActiveApp(String),
     /// E0000009 (500): logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -81,6 +84,14 @@ impl ApiError {
                 "The endpoint does not support the provided HTTP method".into(),
                 vec![],
             ),
+            Self::DeleteActiveApp(id) => (
+                StatusCode::FORBIDDEN,
+                "E0000056",
+                "Delete application forbidden.".into(),
+                vec![format!(
+                    "The app {id} is ACTIVE: deactivate it (POST /api/v1/apps/{id}/lifecycle/deactivate) before deleting it."
+                )],
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "E0000009",
@@ -123,6 +134,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::NotFound(what) => Self::NotFound(what),
             DirectoryError::Missing { kind, key } => Self::NotFound(format!("{key} ({kind})")),
             DirectoryError::Forbidden(detail) => Self::Forbidden(detail),
+            DirectoryError::StillActive(id) => Self::DeleteActiveApp(id),
             other @ (DirectoryError::Store(_) | DirectoryError::Password(_)) => {
                 Self::Internal(other.to_string())
             }

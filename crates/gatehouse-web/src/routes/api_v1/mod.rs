@@ -1,8 +1,9 @@
-//! Okta's management API, `/api/v1` (users and groups so far). Handlers are thin: they parse
+//! Okta's management API, `/api/v1` (users, groups and OIDC apps so far). Handlers are thin: they parse
 //! the request, call `gatehouse_core::services`, and render Okta's JSON. Every error takes
 //! Okta's shape (`error.rs`), and every response carries `X-Okta-Request-Id` and the
 //! `X-Rate-Limit-*` headers.
 
+mod apps;
 mod auth;
 mod error;
 mod groups;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/users/{id}/groups", get(users::groups))
         .route("/users/{id}/lifecycle/{op}", post(users::lifecycle))
+        .route("/users/{id}/appLinks", get(apps::app_links))
         .route("/groups", get(groups::list).post(groups::create))
         .route(
             "/groups/{id}",
@@ -49,6 +51,31 @@ pub fn router() -> Router<AppState> {
         .route(
             "/groups/{gid}/users/{uid}",
             put(groups::add_member).delete(groups::remove_member),
+        )
+        .route("/apps", get(apps::list).post(apps::create))
+        .route(
+            "/apps/{id}",
+            get(apps::get).put(apps::replace).delete(apps::delete),
+        )
+        .route("/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
+        .route("/apps/{id}/groups", get(apps::list_groups))
+        .route(
+            "/apps/{id}/groups/{gid}",
+            get(apps::get_group)
+                .put(apps::assign_group)
+                .delete(apps::unassign_group),
+        )
+        .route(
+            "/apps/{id}/users",
+            get(apps::list_users).post(apps::assign_user),
+        )
+        .route(
+            "/apps/{id}/users/{uid}",
+            get(apps::get_user).delete(apps::unassign_user),
+        )
+        .route(
+            "/apps/{id}/credentials/secrets",
+            get(apps::list_secrets).post(apps::new_secret),
         )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);
@@ -207,6 +234,28 @@ impl JsonBody {
             None => Ok(None),
             Some(v @ Value::Object(_)) => Ok(Some(v)),
             Some(_) => Err(ApiError::validation(path, "must be an object")),
+        }
+    }
+
+    /// A boolean field; absent or null is `None`.
+    pub(crate) fn bool_opt(&self, path: &str) -> Result<Option<bool>, ApiError> {
+        let field = path.rsplit('.').next().unwrap_or(path);
+        match self.at(path)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::validation(field, "must be true or false")),
+        }
+    }
+
+    /// An integer field; absent or null is `None`.
+    pub(crate) fn i64_opt(&self, path: &str) -> Result<Option<i64>, ApiError> {
+        let field = path.rsplit('.').next().unwrap_or(path);
+        match self.at(path)? {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::validation(field, "must be an integer")),
         }
     }
 
