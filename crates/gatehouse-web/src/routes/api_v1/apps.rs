@@ -183,10 +183,7 @@ fn app_user_json(origin: &str, app: &App, user: &User, scope: AssignmentScope) -
 }
 
 fn secret_json(origin: &str, app: &App, info: &ClientSecretInfo, secret: Option<&str>) -> Value {
-    let base = format!(
-        "{origin}/api/v1/apps/{}/credentials/secrets/{}",
-        app.id, info.id
-    );
+    // No lifecycle links: the one secret can only be replaced, not deactivated or deleted.
     let mut v = json!({
         "id": info.id,
         "status": "ACTIVE",
@@ -194,7 +191,7 @@ fn secret_json(origin: &str, app: &App, info: &ClientSecretInfo, secret: Option<
         "created": okta_date(info.created),
         "lastUpdated": okta_date(info.created),
         "_links": {
-            "deactivate": post_href(format!("{base}/lifecycle/deactivate")),
+            "app": href(format!("{origin}/api/v1/apps/{}", app.id)),
         },
     });
     if let (Some(s), Some(map)) = (secret, v.as_object_mut()) {
