@@ -26,6 +26,7 @@ macro_rules! backend_tests {
     };
 }
 
+mod api_apps;
 mod claims;
 // Helpers are shared by modules still being written; some are not yet used by every build.
 #[allow(dead_code, unused_imports)]
