@@ -639,11 +639,12 @@ pub async fn list_group_assignments(
     limit: u32,
 ) -> Result<(Vec<AppGroupAssignment>, Option<String>), DirectoryError> {
     let all = provider.store.list_app_group_assignments(&app.id).await?;
+    // A cursor that is no longer assigned ends the listing rather than restarting it.
     let start = match after {
         Some(a) => all
             .iter()
             .position(|x| x.group_id == a)
-            .map_or(0, |i| i + 1),
+            .map_or(all.len(), |i| i + 1),
         None => 0,
     };
     let rest: Vec<_> = all.into_iter().skip(start).collect();
