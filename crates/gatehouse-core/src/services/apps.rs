@@ -118,6 +118,9 @@ fn validate_label(label: &str) -> Result<String, DirectoryError> {
     if label.is_empty() || label.chars().count() > 100 {
         return Err(invalid("label", "must be 1 to 100 characters"));
     }
+    if label.chars().any(char::is_control) {
+        return Err(invalid("label", "must not contain control characters"));
+    }
     Ok(label.to_owned())
 }
 

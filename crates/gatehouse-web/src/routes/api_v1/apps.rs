@@ -299,14 +299,7 @@ fn optional_body(bytes: &Bytes) -> Result<JsonBody, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(JsonBody(json!({})));
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::MalformedBody(format!("The body is not valid JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(ApiError::MalformedBody(
-            "The body must be a JSON object.".into(),
-        ));
-    }
-    Ok(JsonBody(value))
+    JsonBody::from_bytes(bytes)
 }
 
 async fn find(state: &AppState, id: &str) -> Result<App, ApiError> {

@@ -151,6 +151,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No id contains NUL (and PostgreSQL refuses it in text): nothing there to find.
+        if parts.uri.path().contains("%00") {
+            return Err(ApiError::NotFound(format!("{} (path)", parts.uri.path())));
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
@@ -169,18 +173,52 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::MalformedBody(e.body_text()))?;
-        let value: Value = serde_json::from_slice(&bytes)
+        JsonBody::from_bytes(&bytes)
+    }
+}
+
+/// The dotted path of the first string (key or value) holding a NUL character.
+fn nul_path(value: &Value, path: &str) -> Option<String> {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items.iter().find_map(|i| nul_path(i, path)),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "")))
+            } else {
+                nul_path(v, &join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+impl JsonBody {
+    /// Parses a JSON object body. Strings must not hold NUL (PostgreSQL refuses it in text).
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, ApiError> {
+        let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| ApiError::MalformedBody(format!("The body is not valid JSON: {e}")))?;
         if !value.is_object() {
             return Err(ApiError::MalformedBody(
                 "The body must be a JSON object.".into(),
             ));
         }
+        if let Some(path) = nul_path(&value, "") {
+            return Err(ApiError::validation(
+                path,
+                "must not contain NUL characters",
+            ));
+        }
         Ok(JsonBody(value))
     }
-}
 
-impl JsonBody {
     /// The value at a dotted path: `None` when it, or an object on the way, is absent or null.
     fn at(&self, path: &str) -> Result<Option<&Value>, ApiError> {
         let mut cur = &self.0;
@@ -283,11 +321,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let raw = parts.uri.query().unwrap_or_default();
-        Ok(Query(
-            url::form_urlencoded::parse(raw.as_bytes())
-                .into_owned()
-                .collect(),
-        ))
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+            .into_owned()
+            .collect();
+        if let Some((k, _)) = pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::validation(
+                k.replace('\0', ""),
+                "must not contain NUL characters",
+            ));
+        }
+        Ok(Query(pairs))
     }
 }
 
@@ -440,6 +486,19 @@ mod tests {
             body.str_opt("credentials.password.value"),
             Err(ApiError::Validation { field, .. }) if field == "credentials"
         ));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        assert!(matches!(
+            JsonBody::from_bytes(br#"{"profile":{"names":["a","b\u0000"]}}"#),
+            Err(ApiError::Validation { field, .. }) if field == "profile.names"
+        ));
+        assert!(matches!(
+            JsonBody::from_bytes(br#"{"label":"ok","x":{"k\u0000":1}}"#),
+            Err(ApiError::Validation { field, .. }) if field == "x.k"
+        ));
+        assert!(JsonBody::from_bytes(br#"{"label":"ok"}"#).is_ok());
     }
 
     #[tokio::test]
