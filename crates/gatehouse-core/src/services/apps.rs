@@ -1,6 +1,8 @@
 //! OIDC app integrations: Okta's rules for an app's settings, creation (shared by the CLI and
 //! `/api/v1/apps`), replacement, lifecycle, deletion, assignments and client secrets.
 
+use std::collections::BTreeSet;
+
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::*;
 use crate::oauth2::client_auth::secret_context;
@@ -738,23 +740,77 @@ pub async fn user_assignment(
     }
 }
 
-/// One page of the users assigned directly, by id, and the next cursor.
+/// One page of the app's users, by id, with how each is assigned: directly (`USER`) or
+/// through a group (`GROUP`), as Okta lists them. With `Everyone` assigned, that is every user.
 pub async fn list_users(
     provider: &Provider,
     app: &App,
     after: Option<&str>,
     limit: u32,
-) -> Result<(Vec<User>, Option<String>), DirectoryError> {
-    let ids = provider.store.list_app_users(&app.id).await?;
+) -> Result<(Vec<(User, AssignmentScope)>, Option<String>), DirectoryError> {
+    const CHUNK: u32 = 1000;
+    let limit = limit.max(1);
+    let direct: BTreeSet<String> = provider
+        .store
+        .list_app_users(&app.id)
+        .await?
+        .into_iter()
+        .collect();
+    let scope_of = |id: &str| {
+        if direct.contains(id) {
+            AssignmentScope::User
+        } else {
+            AssignmentScope::Group
+        }
+    };
+    let mut groups = Vec::new();
+    for id in provider.store.list_app_groups(&app.id).await? {
+        if let Some(g) = provider.store.find_group(&id).await? {
+            groups.push(g);
+        }
+    }
+    if groups.iter().any(|g| g.group_type == GroupType::BuiltIn) {
+        let page = Page {
+            after,
+            limit: limit.saturating_add(1),
+        };
+        let users = provider.store.search_users(None, page).await?;
+        let (users, next) = split_page(users, limit, |u| &u.id);
+        let users = users
+            .into_iter()
+            .map(|u| {
+                let scope = scope_of(&u.id);
+                (u, scope)
+            })
+            .collect();
+        return Ok((users, next));
+    }
+    let mut ids = direct.clone();
+    for g in &groups {
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = Page {
+                after: cursor.as_deref(),
+                limit: CHUNK,
+            };
+            let members = provider.store.list_group_members(&g.id, page).await?;
+            let done = members.len() < CHUNK as usize;
+            cursor = members.last().map(|u| u.id.clone());
+            ids.extend(members.into_iter().map(|u| u.id));
+            if done {
+                break;
+            }
+        }
+    }
     let ids: Vec<String> = ids
         .into_iter()
         .filter(|id| after.is_none_or(|a| id.as_str() > a))
         .collect();
-    let (ids, next) = split_page(ids, limit.max(1), |id| id);
+    let (ids, next) = split_page(ids, limit, |id| id);
     let mut users = Vec::with_capacity(ids.len());
     for id in &ids {
         if let Some(u) = provider.store.find_user(id).await? {
-            users.push(u);
+            users.push((u, scope_of(id)));
         }
     }
     Ok((users, next))

@@ -14,6 +14,7 @@ use crate::helpers::{
 
 backend_tests!(
     web_app_created_by_api_signs_users_in,
+    netbox_terraform_app_from_seed_signs_users_in,
     spa_created_by_api_signs_users_in_with_pkce,
     failed_create_changes_nothing,
 );
@@ -127,6 +128,23 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
         )
         .await?,
     )?;
+    // Okta lists users assigned through a group too, with scope GROUP.
+    let users = ok_json(
+        &app.api(
+            Method::GET,
+            &format!("/api/v1/apps/{id}/users"),
+            &token,
+            None,
+        )
+        .await?,
+    )?;
+    let alice = users
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["id"] == app.alice.id.as_str()))
+        .context("alice is listed")?;
+    assert_eq!(alice["scope"], "GROUP");
+    assert_eq!(alice["credentials"]["userName"], app.alice.login.as_str());
+
     let authz = authz.scope("openid profile email offline_access");
     let callback = sign_in(&app, &authz).await?;
     assert_eq!(callback.param("state").as_deref(), Some(STATE));
@@ -218,6 +236,81 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
         .await?;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{deleted:?}");
     assert!(app.provider.store.find_app(&id).await?.is_none());
+    Ok(())
+}
+
+/// seeds/001: Terraform's `okta_app_oauth` for NetBox (web; authorization_code,
+/// client_credentials and implicit; code, token and id_token; login_mode SPEC with a login URI),
+/// assigned to `Everyone` with `okta_app_group_assignment`; NetBox then uses the code flow.
+async fn netbox_terraform_app_from_seed_signs_users_in(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    let hostname = "netbox.example.com";
+    let body = json!({
+        "name": "oidc_client",
+        "label": "NetBox",
+        "signOnMode": "OPENID_CONNECT",
+        "visibility": { "autoSubmitToolbar": false, "hide": { "iOS": false, "web": false } },
+        "credentials": { "oauthClient": {
+            "autoKeyRotation": true,
+            "token_endpoint_auth_method": "client_secret_basic",
+        } },
+        "settings": { "oauthClient": {
+            "application_type": "web",
+            "grant_types": ["authorization_code", "client_credentials", "implicit"],
+            "response_types": ["code", "token", "id_token"],
+            "initiate_login_uri": format!("https://{hostname}/oauth/login/okta-openidconnect/"),
+            "idp_initiated_login": { "mode": "SPEC", "default_scope": [] },
+            "redirect_uris": [REDIRECT_URI],
+            "post_logout_redirect_uris": [format!("http://{hostname}/disconnect/okta-openidconnect/")],
+        } },
+    });
+    let created = ok_json(
+        &app.api(
+            Method::POST,
+            "/api/v1/apps?activate=true",
+            &token,
+            Some(&body),
+        )
+        .await?,
+    )?;
+    let id = created["id"].as_str().context("id")?.to_owned();
+    let secret = created["credentials"]["oauthClient"]["client_secret"]
+        .as_str()
+        .context("client_secret")?
+        .to_owned();
+    let settings = &created["settings"]["oauthClient"];
+    assert_eq!(settings["idp_initiated_login"]["mode"], "SPEC");
+    assert_eq!(
+        settings["grant_types"],
+        json!(["authorization_code", "client_credentials", "implicit"])
+    );
+    assert_eq!(created["visibility"]["hide"]["web"], false);
+    let everyone = everyone_id(&app, &token).await?;
+    ok_json(
+        &app.api(
+            Method::PUT,
+            &format!("/api/v1/apps/{id}/groups/{everyone}"),
+            &token,
+            Some(&json!({ "priority": 0, "profile": {} })),
+        )
+        .await?,
+    )?;
+    let callback = sign_in(&app, &Authz::new(&app.base, Server::Org, &id)).await?;
+    let reply = app
+        .token(
+            Server::Org,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &callback.code()?),
+                ("redirect_uri", REDIRECT_URI),
+            ],
+            Auth::Basic(&id, &secret),
+        )
+        .await?;
+    let tokens = Tokens::from_reply(reply)?;
+    let claims = app.verify_jwt(Server::Org, tokens.id_token()?, &id).await?;
+    assert_eq!(claims["preferred_username"], app.alice.login.as_str());
     Ok(())
 }
 

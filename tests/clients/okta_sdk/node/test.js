@@ -270,6 +270,10 @@ async function apps(client) {
   check('list app users', appUsers.length === 1 && appUsers[0].id === person.id);
   check('get app user', (await appsApi.getApplicationUser({ appId: spa.id, userId: person.id })).scope === 'USER');
   check('  ... via Everyone: scope GROUP', (await appsApi.getApplicationUser({ appId: web.id, userId: person.id })).scope === 'GROUP');
+  const webUsers = await collect(await appsApi.listApplicationUsers({ appId: web.id }));
+  check('list users of an app assigned to Everyone: pages past 200, scope GROUP',
+    webUsers.length > 200 && new Set(webUsers.map((u) => u.id)).size === webUsers.length
+    && webUsers.some((u) => u.id === person.id && u.scope === 'GROUP'), webUsers.length);
   const links = await collect(await client.userApi.listAppLinks({ userId: person.id }));
   check("list the user's appLinks", [web.id, spa.id].every((id) => links.some((l) => l.appInstanceId === id)), links.map((l) => l.label));
   await appsApi.unassignUserFromApplication({ appId: spa.id, userId: person.id });

@@ -520,6 +520,20 @@ async def apps(client):
     au, _, err = await client.get_application_user(web.id, person.id)
     no_error("get a user assigned through Everyone", err)
     check("  ... scope GROUP", au.scope == "GROUP", au.scope)
+    seen, cursor, pages = {}, None, 0
+    while True:
+        kwargs = {"limit": 100}
+        if cursor:
+            kwargs["after"] = cursor
+        page, resp, err = await client.list_application_users(web.id, **kwargs)
+        no_error(f"list the web app's users page {pages + 1} (Everyone assigned)", err)
+        pages += 1
+        seen.update({u.id: u.scope for u in page})
+        cursor = PaginationHelper.extract_next_cursor(resp.headers)
+        if not cursor or pages > 20:
+            break
+    check("  ... pages past 200 users, the new one with scope GROUP",
+          len(seen) > 200 and pages >= 3 and seen.get(person.id) == "GROUP", (len(seen), pages))
     links, _, err = await client.list_app_links(person.id)
     no_error("list the user's appLinks", err)
     check("  ... the web app (via Everyone) and the SPA",

@@ -474,7 +474,7 @@ pub(super) async fn list_users(
     let (users, next) = apps::list_users(&state.provider, &app, query.get("after"), limit).await?;
     let body: Vec<_> = users
         .iter()
-        .map(|u| app_user_json(&origin, &app, u, AssignmentScope::User))
+        .map(|(u, scope)| app_user_json(&origin, &app, u, *scope))
         .collect();
     let path = format!("/api/v1/apps/{}/users", app.id);
     let links = pagination_links(&origin, &path, &query, next.as_deref());
