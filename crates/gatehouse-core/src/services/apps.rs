@@ -146,11 +146,8 @@ fn auth_method(spec: &OidcAppSpec) -> Result<TokenEndpointAuthMethod, DirectoryE
             format!("{kind} apps are confidential clients and cannot use 'none'"),
         )),
         (_, M::ClientSecretJwt) => Err(invalid(FIELD, "client_secret_jwt is not supported")),
-        // Needs the app's JWKS, which this API does not take yet.
-        (_, M::PrivateKeyJwt) => Err(invalid(
-            FIELD,
-            "private_key_jwt is not supported by this endpoint yet",
-        )),
+        // private_key_jwt is allowed here (it has no secret); callers that cannot take the
+        // app's keys refuse it themselves.
         (_, m) => Ok(m),
     }
 }
@@ -405,17 +402,26 @@ fn validate_client_secret(secret: &str) -> Result<(), DirectoryError> {
     }
 }
 
-/// The secret a confidential client gets: the chosen one, or a fresh random one.
+/// Whether clients with this method authenticate with a client secret.
+fn uses_secret(method: TokenEndpointAuthMethod) -> bool {
+    !matches!(
+        method,
+        TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt
+    )
+}
+
+/// The secret a client gets: the chosen one, or a fresh random one; none for public clients
+/// and for private_key_jwt.
 fn choose_secret(
     method: TokenEndpointAuthMethod,
     chosen: Option<&str>,
 ) -> Result<Option<String>, DirectoryError> {
-    match (method, chosen) {
-        (TokenEndpointAuthMethod::None, Some(_)) => Err(invalid(
+    match (uses_secret(method), chosen) {
+        (false, Some(_)) => Err(invalid(
             "client_secret",
-            "public clients (token_endpoint_auth_method 'none') have no client secret",
+            format!("clients using '{method}' have no client secret"),
         )),
-        (TokenEndpointAuthMethod::None, None) => Ok(None),
+        (false, None) => Ok(None),
         (_, Some(s)) => {
             validate_client_secret(s)?;
             Ok(Some(s.to_owned()))
@@ -479,7 +485,7 @@ pub async fn replace(
     }
     let method = settings.token_endpoint_auth_method;
     let mut new_secret = None;
-    if method == TokenEndpointAuthMethod::None {
+    if !uses_secret(method) {
         choose_secret(method, spec.client_secret.as_deref())?;
         app.client_secret_sealed = None;
     } else if spec.client_secret.is_some() || app.client_secret_sealed.is_none() {
@@ -898,14 +904,14 @@ pub async fn new_client_secret(
     mut app: App,
     chosen: Option<&str>,
 ) -> Result<(App, String, ClientSecretInfo), DirectoryError> {
-    if app.is_public() {
+    let method = app.settings.token_endpoint_auth_method;
+    if !uses_secret(method) {
         return Err(invalid(
             "token_endpoint_auth_method",
-            "public clients (token_endpoint_auth_method 'none') have no client secret",
+            format!("clients using '{method}' have no client secret"),
         ));
     }
-    let secret = choose_secret(app.settings.token_endpoint_auth_method, chosen)?
-        .unwrap_or_else(|| random_token(48));
+    let secret = choose_secret(method, chosen)?.unwrap_or_else(|| random_token(48));
     app.client_secret_sealed = Some(
         provider
             .secrets
@@ -1032,6 +1038,30 @@ mod tests {
         let mut s = spec(T::Web);
         s.metadata.logo_uri = Some("javascript:x".into());
         assert_eq!(field(build_settings(&s)), "logo_uri");
+    }
+
+    #[test]
+    fn private_key_jwt_service_apps_have_no_secret() -> Result<(), DirectoryError> {
+        // seeds/004's ingestion client, as `POST /oauth2/v1/clients` will create it.
+        let mut s = spec(ApplicationType::Service);
+        s.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::PrivateKeyJwt);
+        let settings = build_settings(&s)?;
+        assert_eq!(
+            settings.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::PrivateKeyJwt
+        );
+        assert_eq!(
+            choose_secret(settings.token_endpoint_auth_method, None)?,
+            None
+        );
+        assert!(
+            choose_secret(
+                TokenEndpointAuthMethod::PrivateKeyJwt,
+                Some("s3cr3t-s3cr3t-s3cr3t")
+            )
+            .is_err()
+        );
+        Ok(())
     }
 
     #[test]

@@ -265,6 +265,14 @@ fn parse_spec(body: &JsonBody, active: bool) -> Result<OidcAppSpec, ApiError> {
         TokenEndpointAuthMethod::parse,
         "none, client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt",
     )?;
+    if spec.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt) {
+        // Needs the app's public keys (`settings.oauthClient.jwks`), which this endpoint does
+        // not take yet.
+        return Err(ApiError::validation(
+            "token_endpoint_auth_method",
+            "private_key_jwt is not supported by this endpoint yet",
+        ));
+    }
     spec.pkce_required = body.bool_opt(&cred("pkce_required"))?;
     body.bool_opt(&cred("autoKeyRotation"))?;
     spec.client_id = opt_str(body, &cred("client_id"))?;
