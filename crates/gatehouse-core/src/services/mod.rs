@@ -2,6 +2,7 @@
 //! adapter over these.
 
 pub mod api_tokens;
+pub mod apps;
 pub mod bootstrap;
 pub mod directory;
 pub mod filter;
