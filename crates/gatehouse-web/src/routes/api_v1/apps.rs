@@ -318,7 +318,23 @@ async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
     Ok(directory::find_user_by_id_or_login(&state.provider, id).await?)
 }
 
-pub(super) async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/apps",
+    tag = "Apps",
+    summary = "Create an OIDC app",
+    params(
+        ("activate" = Option<bool>, Query, description = "Activate the app (default true)"),
+    ),
+    request_body = super::openapi::AppBody,
+    responses(
+        (status = 200, description = "The new app, with its client secret (shown once)", body = super::openapi::AppDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -335,7 +351,25 @@ pub(super) async fn create(
     )))
 }
 
-pub(super) async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps",
+    tag = "Apps",
+    summary = "List apps",
+    params(
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        ("q" = Option<String>, Query, description = "Starts-with match on label or name"),
+        ("filter" = Option<String>, Query, description = "e.g. `status eq \"ACTIVE\"`"),
+    ),
+    responses(
+        (status = 200, description = "A page of apps", body = Vec<super::openapi::AppDoc>),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -353,7 +387,22 @@ pub(super) async fn list(
     Ok((links, Json(Value::Array(body))).into_response())
 }
 
-pub(super) async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}",
+    tag = "Apps",
+    summary = "Get an app",
+    params(
+        ("id" = String, Path, description = "An app id"),
+    ),
+    responses(
+        (status = 200, description = "The app", body = super::openapi::AppDoc),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -363,7 +412,24 @@ pub(super) async fn get(
     Ok(Json(app_json(&origin, &app, None)))
 }
 
-pub(super) async fn replace(
+#[utoipa::path(
+    put,
+    path = "/api/v1/apps/{id}",
+    tag = "Apps",
+    summary = "Replace an app",
+    params(
+        ("id" = String, Path, description = "An app id"),
+    ),
+    request_body = super::openapi::AppBody,
+    responses(
+        (status = 200, description = "The app", body = super::openapi::AppDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn replace(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -380,7 +446,23 @@ pub(super) async fn replace(
     )))
 }
 
-pub(super) async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/apps/{id}",
+    tag = "Apps",
+    summary = "Delete an INACTIVE app",
+    params(
+        ("id" = String, Path, description = "An app id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006, E0000056)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -390,7 +472,24 @@ pub(super) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(super) async fn lifecycle(
+#[utoipa::path(
+    post,
+    path = "/api/v1/apps/{id}/lifecycle/{op}",
+    tag = "Apps",
+    summary = "Activate or deactivate an app",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("op" = String, Path, description = "activate or deactivate"),
+    ),
+    responses(
+        (status = 200, description = "Done", body = Object),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn lifecycle(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((id, op)): ApiPath<(String, String)>,
@@ -411,7 +510,25 @@ pub(super) async fn lifecycle(
 
 // ---- group assignments
 
-pub(super) async fn list_groups(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/groups",
+    tag = "Apps",
+    summary = "The app's group assignments",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+    ),
+    responses(
+        (status = 200, description = "Group assignments", body = Vec<super::openapi::AppGroupDoc>),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn list_groups(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -431,7 +548,25 @@ pub(super) async fn list_groups(
     Ok((links, Json(Value::Array(body))).into_response())
 }
 
-pub(super) async fn assign_group(
+#[utoipa::path(
+    put,
+    path = "/api/v1/apps/{id}/groups/{gid}",
+    tag = "Apps",
+    summary = "Assign a group",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("gid" = String, Path, description = "A group id"),
+    ),
+    request_body = Option<super::openapi::AppGroupBody>,
+    responses(
+        (status = 200, description = "The assignment", body = super::openapi::AppGroupDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn assign_group(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -447,7 +582,23 @@ pub(super) async fn assign_group(
     Ok(Json(group_assignment_json(&origin, &app, &assignment)))
 }
 
-pub(super) async fn get_group(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/groups/{gid}",
+    tag = "Apps",
+    summary = "Get a group assignment",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("gid" = String, Path, description = "A group id"),
+    ),
+    responses(
+        (status = 200, description = "The assignment", body = super::openapi::AppGroupDoc),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn get_group(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -458,7 +609,23 @@ pub(super) async fn get_group(
     Ok(Json(group_assignment_json(&origin, &app, &assignment)))
 }
 
-pub(super) async fn unassign_group(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/apps/{id}/groups/{gid}",
+    tag = "Apps",
+    summary = "Remove a group assignment",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("gid" = String, Path, description = "A group id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn unassign_group(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((id, group_id)): ApiPath<(String, String)>,
@@ -470,7 +637,25 @@ pub(super) async fn unassign_group(
 
 // ---- user assignments
 
-pub(super) async fn list_users(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/users",
+    tag = "Apps",
+    summary = "Users assigned to the app (directly or through groups)",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("limit" = Option<i64>, Query, description = "Page size"),
+        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+    ),
+    responses(
+        (status = 200, description = "App users", body = Vec<super::openapi::AppUserDoc>),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -489,7 +674,24 @@ pub(super) async fn list_users(
     Ok((links, Json(Value::Array(body))).into_response())
 }
 
-pub(super) async fn assign_user(
+#[utoipa::path(
+    post,
+    path = "/api/v1/apps/{id}/users",
+    tag = "Apps",
+    summary = "Assign a user",
+    params(
+        ("id" = String, Path, description = "An app id"),
+    ),
+    request_body = super::openapi::AppUserBody,
+    responses(
+        (status = 200, description = "The assignment", body = super::openapi::AppUserDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn assign_user(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -520,7 +722,23 @@ pub(super) async fn assign_user(
     )))
 }
 
-pub(super) async fn get_user(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/users/{uid}",
+    tag = "Apps",
+    summary = "Get a user assignment",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("uid" = String, Path, description = "A user id"),
+    ),
+    responses(
+        (status = 200, description = "The assignment", body = super::openapi::AppUserDoc),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn get_user(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -532,7 +750,23 @@ pub(super) async fn get_user(
     Ok(Json(app_user_json(&origin, &app, &user, scope)))
 }
 
-pub(super) async fn unassign_user(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/apps/{id}/users/{uid}",
+    tag = "Apps",
+    summary = "Remove a user assignment",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("uid" = String, Path, description = "A user id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn unassign_user(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
@@ -545,7 +779,23 @@ pub(super) async fn unassign_user(
 
 // ---- client secrets
 
-pub(super) async fn list_secrets(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/credentials/secrets",
+    tag = "Apps",
+    summary = "The app's client secret (its hash only)",
+    params(
+        ("id" = String, Path, description = "An app id"),
+    ),
+    responses(
+        (status = 200, description = "Secrets", body = Vec<super::openapi::ClientSecretDoc>),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn list_secrets(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -560,7 +810,23 @@ pub(super) async fn list_secrets(
 }
 
 /// A new client secret replaces the current one (Gatehouse keeps one per app).
-pub(super) async fn new_secret(
+#[utoipa::path(
+    post,
+    path = "/api/v1/apps/{id}/credentials/secrets",
+    tag = "Apps",
+    summary = "Issue a new client secret (shown once)",
+    params(
+        ("id" = String, Path, description = "An app id"),
+    ),
+    responses(
+        (status = 201, description = "The new secret", body = super::openapi::ClientSecretDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn new_secret(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -590,7 +856,22 @@ pub(super) async fn new_secret(
 
 // ---- the user's app links
 
-pub(super) async fn app_links(
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/appLinks",
+    tag = "Users",
+    summary = "A user's app tiles",
+    params(
+        ("id" = String, Path, description = "A user id, a login, or `me`"),
+    ),
+    responses(
+        (status = 200, description = "App links", body = Vec<super::openapi::AppLinkDoc>),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn app_links(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
