@@ -142,6 +142,9 @@ pub struct OAuthClientSettings {
     pub response_types: Vec<String>,
     #[serde(default)]
     pub initiate_login_uri: Option<String>,
+    /// Descriptive metadata the management API stores and echoes.
+    #[serde(default)]
+    pub metadata: ClientMetadata,
     /// `DISABLED`, `SPEC` or `OKTA` (Okta's `idp_initiated_login.mode`).
     #[serde(default = "default_login_mode")]
     pub login_mode: String,
@@ -149,6 +152,23 @@ pub struct OAuthClientSettings {
     pub pkce_required: bool,
     #[serde(default = "default_issuer_mode")]
     pub issuer_mode: IssuerMode,
+}
+
+/// Okta's descriptive client settings (`client_uri`, `logo_uri`, ...): stored and echoed by the
+/// management API, never used by the protocol.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMetadata {
+    #[serde(default)]
+    pub client_uri: Option<String>,
+    #[serde(default)]
+    pub logo_uri: Option<String>,
+    #[serde(default)]
+    pub policy_uri: Option<String>,
+    #[serde(default)]
+    pub tos_uri: Option<String>,
+    /// `idp_initiated_login.default_scope`.
+    #[serde(default)]
+    pub default_scope: Vec<String>,
 }
 
 fn default_login_mode() -> String {
@@ -182,6 +202,24 @@ impl App {
     pub fn is_public(&self) -> bool {
         self.settings.token_endpoint_auth_method == TokenEndpointAuthMethod::None
     }
+}
+
+/// A listing query on apps (Okta's `q` and `filter` on `/api/v1/apps`); `None` matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppQuery {
+    /// The label or the name starts with this, ignoring case.
+    pub prefix: Option<String>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<AppStatus>,
+}
+
+/// A group assigned to an app; `priority` orders assignments (lowest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppGroupAssignment {
+    pub app_id: String,
+    pub group_id: String,
+    pub priority: i64,
 }
 
 /// An authorization server: the org server (`id = "org"`, not listed by the API) or a custom one.

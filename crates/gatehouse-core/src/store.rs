@@ -74,6 +74,8 @@ pub trait AppStore: Send + Sync {
     async fn find_app_by_client_id(&self, client_id: &str) -> StoreResult<Option<App>>;
     async fn update_app(&self, app: &App) -> StoreResult<()>;
     async fn list_apps(&self, page: Page<'_>) -> StoreResult<Vec<App>>;
+    /// Apps matching every set part of `query`, ordered and paginated by id.
+    async fn search_apps(&self, query: &AppQuery, page: Page<'_>) -> StoreResult<Vec<App>>;
     async fn delete_app(&self, id: &str) -> StoreResult<()>;
     /// Idempotent; `priority` orders group assignments.
     async fn assign_app_group(
@@ -85,6 +87,11 @@ pub trait AppStore: Send + Sync {
     async fn unassign_app_group(&self, app_id: &str, group_id: &str) -> StoreResult<()>;
     /// Group ids assigned to the app, by priority then id.
     async fn list_app_groups(&self, app_id: &str) -> StoreResult<Vec<String>>;
+    /// The same assignments with their priorities, in the same order.
+    async fn list_app_group_assignments(
+        &self,
+        app_id: &str,
+    ) -> StoreResult<Vec<AppGroupAssignment>>;
     async fn assign_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<()>;
     async fn unassign_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<()>;
     async fn list_app_users(&self, app_id: &str) -> StoreResult<Vec<String>>;

@@ -541,6 +541,32 @@ macro_rules! impl_store {
                 convert_all(rows)
             }
 
+            async fn search_apps(&self, query: &AppQuery, page: Page<'_>) -> StoreResult<Vec<App>> {
+                let prefix = query
+                    .prefix
+                    .as_ref()
+                    .map(|p| format!("{}%", like_literal(&p.to_lowercase())));
+                let rows: Vec<AppRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    app_cols!(),
+                    " FROM apps WHERE ($1 IS NULL OR id > $1) \
+                     AND ($2 IS NULL OR lower(label) LIKE $2 ESCAPE '\\' \
+                          OR lower(name) LIKE $2 ESCAPE '\\') \
+                     AND ($3 IS NULL OR id = $3) AND ($4 IS NULL OR name = $4) \
+                     AND ($5 IS NULL OR status = $5) ORDER BY id LIMIT $6"
+                ))
+                .bind(page.after)
+                .bind(prefix)
+                .bind(query.id.as_deref())
+                .bind(query.name.as_deref())
+                .bind(query.status.map(|s| s.as_str()))
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
             async fn delete_app(&self, id: &str) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
                 for sql in [
@@ -595,6 +621,28 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)
+            }
+
+            async fn list_app_group_assignments(
+                &self,
+                app_id: &str,
+            ) -> StoreResult<Vec<AppGroupAssignment>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT group_id, priority FROM app_groups WHERE app_id = $1 \
+                     ORDER BY priority, group_id",
+                )
+                .bind(app_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(group_id, priority)| AppGroupAssignment {
+                        app_id: app_id.to_owned(),
+                        group_id,
+                        priority,
+                    })
+                    .collect())
             }
 
             async fn assign_app_user(&self, app_id: &str, user_id: &str) -> StoreResult<()> {

@@ -88,6 +88,8 @@ contract_tests!(
     apps_round_trip_with_settings_and_client_id_conflicts,
     list_and_delete_apps,
     app_group_assignments_order_by_priority,
+    app_group_assignments_carry_priorities,
+    search_apps_by_prefix_id_name_and_status,
     app_user_assignments,
     is_user_assigned_directly_via_groups_and_via_everyone,
     auth_servers_round_trip,
@@ -164,6 +166,7 @@ fn app(id: &str, client_id: &str) -> App {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             response_types: vec!["code".into()],
             initiate_login_uri: None,
+            metadata: ClientMetadata::default(),
             login_mode: "DISABLED".into(),
             pkce_required: false,
             issuer_mode: IssuerMode::Dynamic,
@@ -712,6 +715,13 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
         grant_types: vec!["authorization_code".into()],
         response_types: vec!["code".into()],
         initiate_login_uri: Some("https://spa.example/login".into()),
+        metadata: ClientMetadata {
+            client_uri: Some("https://spa.example/".into()),
+            logo_uri: Some("https://spa.example/logo.png".into()),
+            policy_uri: None,
+            tos_uri: Some("https://spa.example/tos".into()),
+            default_scope: vec!["openid".into(), "profile".into()],
+        },
         login_mode: "SPEC".into(),
         pkce_required: true,
         issuer_mode: IssuerMode::CustomUrl,
@@ -818,6 +828,126 @@ async fn app_group_assignments_order_by_priority(ctx: &Ctx) -> Result<()> {
     assert_eq!(s.list_app_groups("a1").await?, strings(&["ga", "gb", "gd"]));
     assert_eq!(s.list_app_groups("a2").await?, strings(&["ga"]));
     assert!(s.list_app_groups("nope").await?.is_empty());
+    Ok(())
+}
+
+async fn app_group_assignments_carry_priorities(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_app(&app("a2", "client-2")).await?;
+    for id in ["ga", "gb", "gc"] {
+        s.create_group(&group(id, id, GroupType::OktaGroup)).await?;
+    }
+    s.assign_app_group("a1", "gc", 2).await?;
+    s.assign_app_group("a1", "ga", 7).await?;
+    s.assign_app_group("a1", "gb", 2).await?;
+    s.assign_app_group("a2", "ga", 1).await?;
+    let got: Vec<(String, String, i64)> = s
+        .list_app_group_assignments("a1")
+        .await?
+        .into_iter()
+        .map(|a| (a.app_id, a.group_id, a.priority))
+        .collect();
+    let want = |g: &str, p: i64| ("a1".to_owned(), g.to_owned(), p);
+    assert_eq!(got, vec![want("gb", 2), want("gc", 2), want("ga", 7)]);
+    // The ids come in the same order as list_app_groups.
+    let ids: Vec<String> = got.into_iter().map(|(_, g, _)| g).collect();
+    assert_eq!(ids, s.list_app_groups("a1").await?);
+    s.assign_app_group("a1", "ga", 0).await?;
+    assert_eq!(
+        s.list_app_group_assignments("a1").await?.first(),
+        Some(&AppGroupAssignment {
+            app_id: "a1".into(),
+            group_id: "ga".into(),
+            priority: 0
+        })
+    );
+    s.delete_group("gb").await?;
+    assert_eq!(s.list_app_group_assignments("a1").await?.len(), 2);
+    assert!(s.list_app_group_assignments("nope").await?.is_empty());
+    Ok(())
+}
+
+async fn search_apps_by_prefix_id_name_and_status(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let mut fixtures = Vec::new();
+    for (id, label, status) in [
+        ("a4", "NetBox prod", AppStatus::Active),
+        ("a1", "netbox staging", AppStatus::Inactive),
+        ("a3", "Collate", AppStatus::Active),
+        ("a2", "50%_off", AppStatus::Active),
+    ] {
+        let mut a = app(id, &format!("client-{id}"));
+        a.label = label.into();
+        a.status = status;
+        s.create_app(&a).await?;
+        fixtures.push(a);
+    }
+    let mut other = app("a5", "client-a5");
+    other.name = "bookmark".into();
+    other.label = "Wiki".into();
+    s.create_app(&other).await?;
+    let search = async |q: AppQuery, p: Page<'_>| -> Result<Vec<String>> {
+        Ok(s.search_apps(&q, p)
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect())
+    };
+    let prefix = |p: &str| AppQuery {
+        prefix: Some(p.into()),
+        ..AppQuery::default()
+    };
+    assert_eq!(
+        search(AppQuery::default(), ALL).await?,
+        strings(&["a1", "a2", "a3", "a4", "a5"])
+    );
+    assert_eq!(search(prefix("NETBOX"), ALL).await?, strings(&["a1", "a4"]));
+    assert_eq!(search(prefix("netbox p"), ALL).await?, strings(&["a4"]));
+    // The name matches too; LIKE wildcards are literal.
+    assert_eq!(search(prefix("book"), ALL).await?, strings(&["a5"]));
+    assert_eq!(search(prefix("50%_"), ALL).await?, strings(&["a2"]));
+    assert!(search(prefix("5_"), ALL).await?.is_empty());
+    assert!(search(prefix("%"), ALL).await?.is_empty());
+    let active = AppQuery {
+        status: Some(AppStatus::Active),
+        ..AppQuery::default()
+    };
+    assert_eq!(
+        search(active.clone(), ALL).await?,
+        strings(&["a2", "a3", "a4", "a5"])
+    );
+    assert_eq!(
+        search(active.clone(), page(Some("a2"), 2)).await?,
+        strings(&["a3", "a4"])
+    );
+    let active_netbox = AppQuery {
+        prefix: Some("net".into()),
+        ..active.clone()
+    };
+    assert_eq!(search(active_netbox, ALL).await?, strings(&["a4"]));
+    let inactive = AppQuery {
+        status: Some(AppStatus::Inactive),
+        ..AppQuery::default()
+    };
+    assert_eq!(search(inactive, ALL).await?, strings(&["a1"]));
+    let by_name = AppQuery {
+        name: Some("oidc_client".into()),
+        ..AppQuery::default()
+    };
+    assert_eq!(
+        search(by_name, ALL).await?,
+        strings(&["a1", "a2", "a3", "a4"])
+    );
+    let by_id = AppQuery {
+        id: Some("a3".into()),
+        ..active
+    };
+    assert_eq!(search(by_id, ALL).await?, strings(&["a3"]));
+    assert_eq!(
+        s.search_apps(&prefix("coll"), ALL).await?,
+        vec![fixtures[2].clone()]
+    );
     Ok(())
 }
 

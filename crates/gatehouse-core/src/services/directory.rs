@@ -1,9 +1,10 @@
 //! Users, groups and app integrations.
 
-use crate::crypto::{PasswordError, hash_password, okta_id, random_token};
+use crate::crypto::{PasswordError, hash_password, okta_id};
 use crate::domain::*;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
+use crate::services::apps::OidcAppSpec;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum DirectoryError {
     Forbidden(String),
     #[error("{field} is already in use")]
     Conflict { field: String },
+    /// An ACTIVE app cannot be deleted (Okta's E0000056): deactivate it first.
+    #[error("app {0} must be deactivated before it is deleted")]
+    StillActive(String),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -259,93 +263,20 @@ pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), Direc
     Ok(())
 }
 
+/// Creates an OIDC app with the CLI's options; the rules and defaults are
+/// [`super::apps::build_settings`], shared with `/api/v1/apps`.
 pub async fn create_oidc_app(
     provider: &Provider,
     new: NewOidcApp,
 ) -> Result<CreatedApp, DirectoryError> {
-    let label = new.label.trim();
-    if label.is_empty() || label.len() > 100 {
-        return Err(invalid("label", "must be 1 to 100 characters"));
-    }
-    for uri in &new.redirect_uris {
-        validate_redirect_uri("redirect_uris", uri)?;
-    }
-    for uri in &new.post_logout_redirect_uris {
-        validate_redirect_uri("post_logout_redirect_uris", uri)?;
-    }
-    if let Some(uri) = &new.initiate_login_uri {
-        validate_redirect_uri("initiate_login_uri", uri)?;
-    }
-    let kind = new.application_type;
-    let grant_types = if new.grant_types.is_empty() {
-        match kind {
-            ApplicationType::Service => vec!["client_credentials".to_owned()],
-            _ => vec!["authorization_code".to_owned()],
-        }
-    } else {
-        new.grant_types.clone()
-    };
-    if grant_types.iter().any(|g| g == "authorization_code") && new.redirect_uris.is_empty() {
-        return Err(invalid(
-            "redirect_uris",
-            "at least one sign-in redirect URI is required for the authorization_code grant",
-        ));
-    }
-    let auth_method = new.token_endpoint_auth_method.unwrap_or(match kind {
-        ApplicationType::Browser | ApplicationType::Native => TokenEndpointAuthMethod::None,
-        _ => TokenEndpointAuthMethod::ClientSecretBasic,
-    });
-    if kind == ApplicationType::Browser && auth_method != TokenEndpointAuthMethod::None {
-        return Err(invalid(
-            "token_endpoint_auth_method",
-            "single-page apps are public clients and use 'none'",
-        ));
-    }
-    let mut response_types = Vec::new();
-    if grant_types.iter().any(|g| g == "authorization_code") {
-        response_types.push("code".to_owned());
-    }
-    if grant_types.iter().any(|g| g == "implicit") {
-        response_types.extend(["token".to_owned(), "id_token".to_owned()]);
-    }
-    let now = provider.now();
-    let id = okta_id("0oa");
-    let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| random_token(48));
-    let app = App {
-        client_id: id.clone(),
-        client_secret_sealed: secret
-            .as_ref()
-            .map(|s| provider.secrets.seal(&secret_context(&id), s.as_bytes())),
-        id,
-        name: "oidc_client".into(),
-        label: label.to_owned(),
-        status: AppStatus::Active,
-        settings: OAuthClientSettings {
-            application_type: kind,
-            token_endpoint_auth_method: auth_method,
-            redirect_uris: new.redirect_uris,
-            post_logout_redirect_uris: new.post_logout_redirect_uris,
-            grant_types,
-            response_types,
-            login_mode: new.login_mode.unwrap_or_else(|| {
-                if new.initiate_login_uri.is_some() {
-                    "SPEC".into()
-                } else {
-                    "DISABLED".into()
-                }
-            }),
-            initiate_login_uri: new.initiate_login_uri,
-            pkce_required: auth_method == TokenEndpointAuthMethod::None,
-            issuer_mode: IssuerMode::Dynamic,
-        },
-        created: now,
-        last_updated: now,
-    };
-    provider.store.create_app(&app).await?;
-    Ok(CreatedApp {
-        app,
-        client_secret: secret,
-    })
+    let mut spec = OidcAppSpec::new(new.label, new.application_type);
+    spec.redirect_uris = new.redirect_uris;
+    spec.post_logout_redirect_uris = new.post_logout_redirect_uris;
+    spec.grant_types = new.grant_types;
+    spec.token_endpoint_auth_method = new.token_endpoint_auth_method;
+    spec.initiate_login_uri = new.initiate_login_uri;
+    spec.login_mode = new.login_mode;
+    super::apps::create(provider, spec).await
 }
 
 pub async fn find_app_by_id_or_client_id(

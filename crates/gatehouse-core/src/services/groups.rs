@@ -11,7 +11,11 @@ fn built_in(what: &str) -> DirectoryError {
 }
 
 /// Keeps the first `limit` records and returns the id of the last one when there were more.
-fn split_page<T>(mut items: Vec<T>, limit: u32, id: fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+pub(crate) fn split_page<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    id: fn(&T) -> &str,
+) -> (Vec<T>, Option<String>) {
     if items.len() > limit as usize {
         items.truncate(limit as usize);
         let next = items.last().map(|i| id(i).to_owned());

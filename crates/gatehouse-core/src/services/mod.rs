@@ -2,6 +2,7 @@
 //! adapter over these.
 
 pub mod api_tokens;
+pub mod apps;
 pub mod auth_servers;
 pub mod bootstrap;
 pub mod directory;

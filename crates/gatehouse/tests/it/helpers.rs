@@ -14,6 +14,7 @@ use gatehouse_core::Provider;
 use gatehouse_core::crypto::SecretBox;
 use gatehouse_core::domain::{ApplicationType, Group, KeyStatus, TokenEndpointAuthMethod, User};
 use gatehouse_core::provider::Clock;
+use gatehouse_core::services::api_tokens::create_api_token;
 use gatehouse_core::services::bootstrap::bootstrap;
 use gatehouse_core::services::directory::{
     CreatedApp, NewOidcApp, NewUser, add_group_member, assign_group_to_app, create_group,
@@ -274,6 +275,31 @@ impl TestApp {
             },
         )
         .await?)
+    }
+
+    /// A management API token (`SSWS`) acting as alice, as `gatehouse token create` makes them.
+    pub async fn api_token(&self) -> Result<String> {
+        Ok(create_api_token(&self.provider, "it", &self.alice)
+            .await?
+            .value)
+    }
+
+    /// A `/api/v1` request with `Authorization: SSWS <token>` and an optional JSON body.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply> {
+        let mut req = http_client()?
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", format!("SSWS {token}"))
+            .header("accept", "application/json");
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        Reply::read(req.send().await?).await
     }
 
     /// An authorize request for the seeded web app with the usual parameters.

@@ -26,6 +26,7 @@ macro_rules! backend_tests {
     };
 }
 
+mod api_apps;
 mod api_rate_limit;
 mod api_sessions;
 mod claims;

@@ -161,9 +161,143 @@ async function main() {
   await users.deleteUser({ userId: provisioned.id });
   await expectError('second delete deletes', users.getUser({ userId: provisioned.id }), 'E0000007', 404);
 
+  await apps(client);
+
   // ---- a bad token
   const bad = new okta.Client({ orgUrl: URL_, token: '00' + 'x'.repeat(40) });
   await expectError('bad token -> E0000011', bad.userApi.getUser({ userId: 'me' }), 'E0000011', 401);
+}
+
+// An OIDC app body as Okta's docs and SDK users write it (the SDK types it as OpenIdConnectApplication).
+function oidcApp(label, applicationType, authMethod, grantTypes, redirectUris = undefined, extra = {}) {
+  const oauthClient = { application_type: applicationType, grant_types: grantTypes, ...extra };
+  if (redirectUris) oauthClient.redirect_uris = redirectUris;
+  return {
+    name: 'oidc_client',
+    label,
+    signOnMode: 'OPENID_CONNECT',
+    credentials: { oauthClient: { token_endpoint_auth_method: authMethod } },
+    settings: { oauthClient },
+  };
+}
+
+async function apps(client) {
+  const appsApi = client.applicationApi;
+  const secretsApi = client.applicationSSOPublicKeysApi;
+  const base = `https://netbox-${RUN}.example.com/oauth`;
+
+  // ---- the seeds' three kinds of app
+  const web = await appsApi.createApplication({
+    application: oidcApp(`node-${RUN}-NetBox`, 'web', 'client_secret_basic', ['authorization_code', 'refresh_token'],
+      [`${base}/complete/okta-openidconnect/`],
+      { response_types: ['code'], post_logout_redirect_uris: [`${base}/disconnect/okta-openidconnect/`],
+        initiate_login_uri: `${base}/login/okta-openidconnect/`, idp_initiated_login: { mode: 'SPEC', default_scope: ['openid'] } }),
+  });
+  check('create web app -> OpenIdConnectApplication', web instanceof okta.OpenIdConnectApplication, web.constructor.name);
+  check('  ... ACTIVE, created is a date', web.status === 'ACTIVE' && web.created instanceof Date && !isNaN(web.created));
+  const oc = web.credentials.oauthClient;
+  check('  ... client_id = app id, secret returned', oc.client_id === web.id && typeof oc.client_secret === 'string' && oc.client_secret.length >= 14);
+  check('  ... settings echoed', web.settings.oauthClient.redirect_uris[0] === `${base}/complete/okta-openidconnect/`
+    && web.settings.oauthClient.idp_initiated_login.mode === 'SPEC'
+    && web.settings.oauthClient.idp_initiated_login.default_scope.join() === 'openid', web.settings.oauthClient);
+  check('  ... _links', web._links.self.href.endsWith(`/api/v1/apps/${web.id}`) && web._links.groups.href.endsWith('/groups')
+    && web._links.deactivate.href.endsWith('/lifecycle/deactivate'));
+
+  const spa = await appsApi.createApplication({
+    application: oidcApp(`node-${RUN}-Collate`, 'browser', 'none', ['authorization_code', 'refresh_token'],
+      [`https://collate-${RUN}.example.com/callback`], { response_types: ['code'] }),
+  });
+  check('create SPA -> public, PKCE, no secret', spa.credentials.oauthClient.token_endpoint_auth_method === 'none'
+    && spa.credentials.oauthClient.pkce_required === true && !spa.credentials.oauthClient.client_secret);
+  const svc = await appsApi.createApplication({
+    application: oidcApp(`node-${RUN}-ingestion`, 'service', 'client_secret_post', ['client_credentials']),
+    activate: false,
+  });
+  check('create service app, activate=false -> INACTIVE', svc.status === 'INACTIVE'
+    && svc.settings.oauthClient.grant_types.join() === 'client_credentials' && !!svc.credentials.oauthClient.client_secret);
+
+  // ---- validation
+  let e = await expectError('SPA with client_secret_basic -> E0000001', appsApi.createApplication({
+    application: oidcApp(`node-${RUN}-bad`, 'browser', 'client_secret_basic', ['authorization_code'], ['https://x.example/cb']),
+  }), 'E0000001', 400);
+  check('  ... cause names token_endpoint_auth_method', !!e && (e.errorCauses || []).some((c) => c.errorSummary.includes('token_endpoint_auth_method')));
+  e = await expectError('data: redirect URI -> E0000001', appsApi.createApplication({
+    application: oidcApp(`node-${RUN}-bad`, 'web', 'client_secret_basic', ['authorization_code'], ['data:text/html,hi']),
+  }), 'E0000001', 400);
+  check('  ... cause names redirect_uris', !!e && (e.errorCauses || []).some((c) => c.errorSummary.includes('redirect_uris')));
+  await expectError('implicit response type without the implicit grant -> E0000001', appsApi.createApplication({
+    application: oidcApp(`node-${RUN}-bad`, 'web', 'client_secret_basic', ['authorization_code'], ['https://x.example/cb'], { response_types: ['code', 'token'] }),
+  }), 'E0000001', 400);
+  check('  ... nothing created', (await collect(await appsApi.listApplications({ q: `node-${RUN}-bad` }))).length === 0);
+
+  // ---- get and list
+  const got = await appsApi.getApplication({ appId: web.id });
+  check('get app', got instanceof okta.OpenIdConnectApplication && got.label === web.label && !got.credentials.oauthClient.client_secret);
+  let list = await collect(await appsApi.listApplications({ q: `node-${RUN}-` }));
+  check('list apps with q', list.map((a) => a.id).sort().join() === [web.id, spa.id, svc.id].sort().join(), list.map((a) => a.label));
+  list = await collect(await appsApi.listApplications({ q: `node-${RUN}-`, limit: 1 }));
+  check('  ... limit 1 follows Link next to all three', list.length === 3 && new Set(list.map((a) => a.id)).size === 3, list.length);
+  list = await collect(await appsApi.listApplications({ q: `node-${RUN}-`, filter: 'status eq "INACTIVE"' }));
+  check('list apps filter status eq INACTIVE', list.length === 1 && list[0].id === svc.id, list.map((a) => a.label));
+  await expectError('unknown app -> E0000007', appsApi.getApplication({ appId: '0oanothere0000000000' }), 'E0000007', 404);
+
+  // ---- replace: modify the fetched app and PUT it back (what SDK users do)
+  got.label = `node-${RUN}-NetBox2`;
+  got.settings.oauthClient.redirect_uris.push(`${base}/alt/`);
+  const rep = await appsApi.replaceApplication({ appId: web.id, application: got });
+  check('replace app', rep.label === `node-${RUN}-NetBox2` && rep.settings.oauthClient.redirect_uris.length === 2 && rep.status === 'ACTIVE');
+  check('  ... kept the secret (none returned)', !rep.credentials.oauthClient.client_secret);
+
+  // ---- group assignments
+  const grp = await client.groupApi.createGroup({ group: { profile: { name: `node-${RUN}-netbox-users` } } });
+  const everyone = (await collect(await client.groupApi.listGroups({ q: 'Everyone' }))).find((g) => g.type === 'BUILT_IN');
+  let a = await appsApi.assignGroupToApplication({ appId: web.id, groupId: everyone.id, applicationGroupAssignment: {} });
+  check('assign Everyone (body {})', a instanceof okta.ApplicationGroupAssignment && a.id === everyone.id && a.priority === 0, a);
+  a = await appsApi.assignGroupToApplication({ appId: web.id, groupId: grp.id, applicationGroupAssignment: { priority: 2 } });
+  check('assign a group with priority 2', a.id === grp.id && a.priority === 2);
+  let assigned = await collect(await appsApi.listApplicationGroupAssignments({ appId: web.id }));
+  check('list group assignments', assigned.map((x) => x.id).join() === [everyone.id, grp.id].join(), assigned.map((x) => x.id));
+  check('  ... get one', (await appsApi.getApplicationGroupAssignment({ appId: web.id, groupId: grp.id })).priority === 2);
+  await appsApi.unassignApplicationFromGroup({ appId: web.id, groupId: grp.id });
+  assigned = await collect(await appsApi.listApplicationGroupAssignments({ appId: web.id }));
+  check('unassign a group', assigned.length === 1 && assigned[0].id === everyone.id);
+
+  // ---- user assignments
+  const person = await client.userApi.createUser({ body: newUser('appuser', 'App', 'correct horse 2'), activate: true });
+  const au = await appsApi.assignUserToApplication({ appId: spa.id, appUser: { id: person.id, scope: 'USER', credentials: { userName: person.profile.login } } });
+  check('assign a user', au instanceof okta.AppUser && au.id === person.id && au.scope === 'USER' && au.credentials.userName === login('appuser'));
+  const appUsers = await collect(await appsApi.listApplicationUsers({ appId: spa.id }));
+  check('list app users', appUsers.length === 1 && appUsers[0].id === person.id);
+  check('get app user', (await appsApi.getApplicationUser({ appId: spa.id, userId: person.id })).scope === 'USER');
+  check('  ... via Everyone: scope GROUP', (await appsApi.getApplicationUser({ appId: web.id, userId: person.id })).scope === 'GROUP');
+  const webUsers = await collect(await appsApi.listApplicationUsers({ appId: web.id }));
+  check('list users of an app assigned to Everyone: pages past 200, scope GROUP',
+    webUsers.length > 200 && new Set(webUsers.map((u) => u.id)).size === webUsers.length
+    && webUsers.some((u) => u.id === person.id && u.scope === 'GROUP'), webUsers.length);
+  const links = await collect(await client.userApi.listAppLinks({ userId: person.id }));
+  check("list the user's appLinks", [web.id, spa.id].every((id) => links.some((l) => l.appInstanceId === id)), links.map((l) => l.label));
+  await appsApi.unassignUserFromApplication({ appId: spa.id, userId: person.id });
+  await expectError('unassign user, then 404', appsApi.getApplicationUser({ appId: spa.id, userId: person.id }), 'E0000007', 404);
+
+  // ---- client secret
+  const sec = await secretsApi.createOAuth2ClientSecret({ appId: web.id, oAuth2ClientSecretRequestBody: {} });
+  check('new client secret, shown once', sec.status === 'ACTIVE' && sec.client_secret && sec.client_secret !== oc.client_secret);
+  const secrets = await collect(await secretsApi.listOAuth2ClientSecrets({ appId: web.id }));
+  check('  ... listed without its value', secrets.length === 1 && secrets[0].id === sec.id && !secrets[0].client_secret);
+
+  // ---- lifecycle and delete
+  await expectError('delete an ACTIVE app -> E0000056', appsApi.deleteApplication({ appId: spa.id }), 'E0000056', 403);
+  await appsApi.deactivateApplication({ appId: spa.id });
+  check('deactivate', (await appsApi.getApplication({ appId: spa.id })).status === 'INACTIVE');
+  await appsApi.deleteApplication({ appId: spa.id });
+  await expectError('delete, then 404', appsApi.getApplication({ appId: spa.id }), 'E0000007', 404);
+  await appsApi.activateApplication({ appId: svc.id });
+  check('activate', (await appsApi.getApplication({ appId: svc.id })).status === 'ACTIVE');
+  for (const id of [web.id, svc.id]) {
+    await appsApi.deactivateApplication({ appId: id });
+    await appsApi.deleteApplication({ appId: id });
+  }
+  await client.groupApi.deleteGroup({ groupId: grp.id });
 }
 
 main()

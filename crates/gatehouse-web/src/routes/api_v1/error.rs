@@ -33,6 +33,9 @@ pub enum ApiError {
     /// E0000047 (429): the caller's per-minute budget is spent.
     #[error("rate limit exceeded")]
     RateLimited,
+    /// E0000056 (403): an ACTIVE app cannot be deleted.
+    #[error("delete application forbidden: {0}")]
+    DeleteActiveApp(String),
     /// E0000009 (500): logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -90,6 +93,14 @@ impl ApiError {
                 "API call exceeded rate limit due to too many requests.".into(),
                 vec![],
             ),
+            Self::DeleteActiveApp(id) => (
+                StatusCode::FORBIDDEN,
+                "E0000056",
+                "Delete application forbidden.".into(),
+                vec![format!(
+                    "The app {id} is ACTIVE: deactivate it (POST /api/v1/apps/{id}/lifecycle/deactivate) before deleting it."
+                )],
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "E0000009",
@@ -132,6 +143,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::NotFound(what) => Self::NotFound(what),
             DirectoryError::Missing { kind, key } => Self::NotFound(format!("{key} ({kind})")),
             DirectoryError::Forbidden(detail) => Self::Forbidden(detail),
+            DirectoryError::StillActive(id) => Self::DeleteActiveApp(id),
             other @ (DirectoryError::Store(_) | DirectoryError::Password(_)) => {
                 Self::Internal(other.to_string())
             }

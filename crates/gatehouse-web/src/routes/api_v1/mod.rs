@@ -1,8 +1,9 @@
-//! Okta's management API, `/api/v1` (users and groups so far). Handlers are thin: they parse
+//! Okta's management API, `/api/v1` (users, groups and OIDC apps so far). Handlers are thin: they parse
 //! the request, call `gatehouse_core::services`, and render Okta's JSON. Every error takes
 //! Okta's shape (`error.rs`), and every response carries `X-Okta-Request-Id` and the
 //! `X-Rate-Limit-*` headers.
 
+mod apps;
 mod auth;
 mod error;
 mod groups;
@@ -45,6 +46,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/users/{id}/groups", get(users::groups))
         .route("/users/{id}/lifecycle/{op}", post(users::lifecycle))
+        .route("/users/{id}/appLinks", get(apps::app_links))
         .route("/groups", get(groups::list).post(groups::create))
         .route(
             "/groups/{id}",
@@ -60,6 +62,31 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(sessions::get_me).delete(sessions::delete_me),
         )
         .route("/openapi.json", get(openapi::document))
+        .route("/apps", get(apps::list).post(apps::create))
+        .route(
+            "/apps/{id}",
+            get(apps::get).put(apps::replace).delete(apps::delete),
+        )
+        .route("/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
+        .route("/apps/{id}/groups", get(apps::list_groups))
+        .route(
+            "/apps/{id}/groups/{gid}",
+            get(apps::get_group)
+                .put(apps::assign_group)
+                .delete(apps::unassign_group),
+        )
+        .route(
+            "/apps/{id}/users",
+            get(apps::list_users).post(apps::assign_user),
+        )
+        .route(
+            "/apps/{id}/users/{uid}",
+            get(apps::get_user).delete(apps::unassign_user),
+        )
+        .route(
+            "/apps/{id}/credentials/secrets",
+            get(apps::list_secrets).post(apps::new_secret),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);
     Router::new()
@@ -183,21 +210,52 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::MalformedBody(e.body_text()))?;
-        let value: Value = serde_json::from_slice(&bytes)
+        JsonBody::from_bytes(&bytes)
+    }
+}
+
+/// The dotted path of the first string (key or value) holding a NUL character.
+fn nul_path(value: &Value, path: &str) -> Option<String> {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items.iter().find_map(|i| nul_path(i, path)),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "")))
+            } else {
+                nul_path(v, &join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+impl JsonBody {
+    /// Parses a JSON object body. Strings must not hold NUL (PostgreSQL refuses it in text).
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, ApiError> {
+        let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| ApiError::MalformedBody(format!("The body is not valid JSON: {e}")))?;
         if !value.is_object() {
             return Err(ApiError::MalformedBody(
                 "The body must be a JSON object.".into(),
             ));
         }
-        if let Some(field) = field_with_nul(&value, "") {
-            return Err(ApiError::validation(field, NUL_MESSAGE));
+        if let Some(path) = nul_path(&value, "") {
+            return Err(ApiError::validation(
+                path,
+                "must not contain NUL characters",
+            ));
         }
         Ok(JsonBody(value))
     }
-}
 
-impl JsonBody {
     /// The value at a dotted path: `None` when it, or an object on the way, is absent or null.
     fn at(&self, path: &str) -> Result<Option<&Value>, ApiError> {
         let mut cur = &self.0;
@@ -254,6 +312,28 @@ impl JsonBody {
         }
     }
 
+    /// A boolean field; absent or null is `None`.
+    pub(crate) fn bool_opt(&self, path: &str) -> Result<Option<bool>, ApiError> {
+        let field = path.rsplit('.').next().unwrap_or(path);
+        match self.at(path)? {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::validation(field, "must be true or false")),
+        }
+    }
+
+    /// An integer field; absent or null is `None`.
+    pub(crate) fn i64_opt(&self, path: &str) -> Result<Option<i64>, ApiError> {
+        let field = path.rsplit('.').next().unwrap_or(path);
+        match self.at(path)? {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ApiError::validation(field, "must be an integer")),
+        }
+    }
+
     pub(crate) fn string_list(&self, path: &str) -> Result<Vec<String>, ApiError> {
         match self.at(path)? {
             None => Ok(vec![]),
@@ -267,37 +347,6 @@ impl JsonBody {
                 .collect(),
             Some(_) => Err(ApiError::validation(path, "must be a list of strings")),
         }
-    }
-}
-
-const NUL_MESSAGE: &str = "must not contain NUL characters";
-
-/// The dotted path of the first key or string in `value` that holds a NUL character (which no
-/// field may: PostgreSQL cannot store one, and no Okta value has one). A bad key is reported as
-/// the object holding it.
-fn field_with_nul(value: &Value, path: &str) -> Option<String> {
-    let here = || {
-        if path.is_empty() {
-            "body".to_owned()
-        } else {
-            path.to_owned()
-        }
-    };
-    match value {
-        Value::String(s) if s.contains('\0') => Some(here()),
-        Value::Array(items) => items.iter().find_map(|v| field_with_nul(v, path)),
-        Value::Object(map) => map.iter().find_map(|(key, v)| {
-            if key.contains('\0') {
-                return Some(here());
-            }
-            let child = if path.is_empty() {
-                key.clone()
-            } else {
-                format!("{path}.{key}")
-            };
-            field_with_nul(v, &child)
-        }),
-        _ => None,
     }
 }
 
@@ -469,18 +518,16 @@ mod tests {
     }
 
     #[test]
-    fn nul_characters_are_found_wherever_they_are() {
-        let v = serde_json::json!({"profile": {"name": "ok", "description": "a\0b"}});
-        assert_eq!(
-            field_with_nul(&v, "").as_deref(),
-            Some("profile.description")
-        );
-        let v = serde_json::json!({"groupIds": ["x", "\0"]});
-        assert_eq!(field_with_nul(&v, "").as_deref(), Some("groupIds"));
-        let v = serde_json::json!({"profile": {"a\0": 1}});
-        assert_eq!(field_with_nul(&v, "").as_deref(), Some("profile"));
-        let v = serde_json::json!({"profile": {"name": "fine"}, "n": 1});
-        assert_eq!(field_with_nul(&v, ""), None);
+    fn nul_characters_are_refused_naming_the_field() {
+        assert!(matches!(
+            JsonBody::from_bytes(br#"{"profile":{"names":["a","b\u0000"]}}"#),
+            Err(ApiError::Validation { field, .. }) if field == "profile.names"
+        ));
+        assert!(matches!(
+            JsonBody::from_bytes(br#"{"label":"ok","x":{"k\u0000":1}}"#),
+            Err(ApiError::Validation { field, .. }) if field == "x.k"
+        ));
+        assert!(JsonBody::from_bytes(br#"{"label":"ok"}"#).is_ok());
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{groups, sessions, users};
+use super::{apps, groups, sessions, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,7 @@ use super::{groups, sessions, users};
         users::delete,
         users::lifecycle,
         users::groups,
+        apps::app_links,
         groups::list,
         groups::create,
         groups::get,
@@ -38,6 +39,22 @@ use super::{groups, sessions, users};
         groups::members,
         groups::add_member,
         groups::remove_member,
+        apps::create,
+        apps::list,
+        apps::get,
+        apps::replace,
+        apps::delete,
+        apps::lifecycle,
+        apps::list_groups,
+        apps::assign_group,
+        apps::get_group,
+        apps::unassign_group,
+        apps::list_users,
+        apps::assign_user,
+        apps::get_user,
+        apps::unassign_user,
+        apps::list_secrets,
+        apps::new_secret,
         sessions::get_me,
         sessions::delete_me,
     ),
@@ -52,6 +69,14 @@ use super::{groups, sessions, users};
         GroupBody,
         GroupProfileDoc,
         SessionDoc,
+        AppDoc,
+        AppBody,
+        AppGroupDoc,
+        AppGroupBody,
+        AppUserDoc,
+        AppUserBody,
+        ClientSecretDoc,
+        AppLinkDoc,
     )),
     modifiers(&SswsAuth),
     security(("SSWS" = []))
@@ -221,4 +246,123 @@ pub(crate) struct SessionDoc {
     #[serde(rename = "_links")]
     #[schema(value_type = Object)]
     links: Value,
+}
+
+/// An OIDC app integration.
+#[derive(Serialize, ToSchema)]
+#[schema(as = App)]
+#[allow(dead_code)]
+pub(crate) struct AppDoc {
+    id: String,
+    #[schema(example = "oidc_client")]
+    name: String,
+    label: String,
+    #[schema(pattern = "^(ACTIVE|INACTIVE)$")]
+    status: String,
+    created: String,
+    last_updated: String,
+    #[schema(example = "OPENID_CONNECT")]
+    sign_on_mode: String,
+    /// `oauthClient`: `client_id`, `client_secret` (only when just created), `token_endpoint_auth_method`.
+    #[schema(value_type = Object)]
+    credentials: Value,
+    /// `oauthClient`: `application_type`, `redirect_uris`, `grant_types`, `response_types`, ...
+    #[schema(value_type = Object)]
+    settings: Value,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// `POST /api/v1/apps` and `PUT /api/v1/apps/{id}`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AppBody {
+    #[schema(min_length = 1, max_length = 100, example = "NetBox")]
+    label: String,
+    #[schema(example = "oidc_client")]
+    name: Option<String>,
+    #[schema(example = "OPENID_CONNECT")]
+    sign_on_mode: Option<String>,
+    #[schema(value_type = Option<Object>, example = json!({"oauthClient": {"token_endpoint_auth_method": "client_secret_basic"}}))]
+    credentials: Option<Value>,
+    #[schema(value_type = Object, example = json!({"oauthClient": {"application_type": "web", "grant_types": ["authorization_code"], "response_types": ["code"], "redirect_uris": ["https://netbox.example.com/oauth/complete/okta-openidconnect/"]}}))]
+    settings: Value,
+}
+
+/// A group assigned to an app.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApplicationGroupAssignment)]
+#[allow(dead_code)]
+pub(crate) struct AppGroupDoc {
+    id: String,
+    priority: i64,
+    last_updated: String,
+    #[schema(value_type = Object)]
+    profile: Value,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// `PUT /api/v1/apps/{id}/groups/{gid}` (optional).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AppGroupBody {
+    priority: Option<i64>,
+}
+
+/// A user assigned to an app, directly (`USER`) or through a group (`GROUP`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = AppUser)]
+#[allow(dead_code)]
+pub(crate) struct AppUserDoc {
+    id: String,
+    created: String,
+    last_updated: String,
+    #[schema(pattern = "^(USER|GROUP)$")]
+    scope: String,
+    status: String,
+    #[schema(value_type = Object)]
+    credentials: Value,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// `POST /api/v1/apps/{id}/users`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AppUserBody {
+    /// A user id.
+    id: String,
+    #[schema(example = "USER")]
+    scope: Option<String>,
+}
+
+/// A client secret: its hash always, its value only when just issued.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuth2ClientSecret)]
+#[allow(dead_code)]
+pub(crate) struct ClientSecretDoc {
+    id: String,
+    status: String,
+    #[serde(rename = "secret_hash")]
+    secret_hash: String,
+    #[serde(rename = "client_secret")]
+    client_secret: Option<String>,
+    created: String,
+    last_updated: String,
+}
+
+/// An end-user dashboard tile.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AppLink)]
+#[allow(dead_code)]
+pub(crate) struct AppLinkDoc {
+    id: String,
+    label: String,
+    link_url: String,
+    app_name: String,
+    app_instance_id: String,
 }

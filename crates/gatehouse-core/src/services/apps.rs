@@ -1,0 +1,1111 @@
+//! OIDC app integrations: Okta's rules for an app's settings, creation (shared by the CLI and
+//! `/api/v1/apps`), replacement, lifecycle, deletion, assignments and client secrets.
+
+use std::collections::BTreeSet;
+
+use crate::crypto::{okta_id, random_token, sha256_b64url};
+use crate::domain::*;
+use crate::oauth2::client_auth::secret_context;
+use crate::provider::Provider;
+use crate::services::directory::{
+    CreatedApp, DirectoryError, invalid, reveal_client_secret, validate_redirect_uri,
+};
+use crate::services::filter::FilterError;
+use crate::services::groups::split_page;
+use crate::store::Page;
+
+/// Grant types the protocol engine knows; others Okta names are refused, not stored.
+const SUPPORTED_GRANTS: [&str; 4] = [
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "client_credentials",
+];
+/// Grant types Okta accepts that Gatehouse does not implement (yet).
+const UNSUPPORTED_GRANTS: [&str; 8] = [
+    "password",
+    "interaction_code",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+    "urn:ietf:params:oauth:grant-type:saml2-bearer",
+    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "urn:openid:params:grant-type:ciba",
+    "urn:okta:params:oauth:grant-type:otp",
+];
+const RESPONSE_TYPES: [&str; 3] = ["code", "token", "id_token"];
+const LOGIN_MODES: [&str; 3] = ["DISABLED", "SPEC", "OKTA"];
+/// Okta's length rules for client ids and (custom) client secrets.
+const CLIENT_ID_LEN: std::ops::RangeInclusive<usize> = 6..=100;
+const CLIENT_SECRET_LEN: std::ops::RangeInclusive<usize> = 14..=100;
+
+/// Everything an app's creator (or replacer) may choose. `None`/empty means Okta's default
+/// for the application type.
+#[derive(Debug, Clone)]
+pub struct OidcAppSpec {
+    pub label: String,
+    pub application_type: ApplicationType,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    pub pkce_required: Option<bool>,
+    /// A chosen client id (Okta defaults it to the app id). Fixed once created.
+    pub client_id: Option<String>,
+    /// A chosen client secret (Okta generates one).
+    pub client_secret: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub initiate_login_uri: Option<String>,
+    /// `idp_initiated_login.mode`.
+    pub login_mode: Option<String>,
+    pub issuer_mode: Option<IssuerMode>,
+    /// `TRUSTED` (the default) or `REQUIRED`.
+    pub consent_method: Option<String>,
+    /// `DISABLED` (the default) or `SUBDOMAIN`.
+    pub wildcard_redirect: Option<String>,
+    pub metadata: ClientMetadata,
+    /// Create the app ACTIVE (Okta's `activate=true`, the default) or INACTIVE.
+    pub active: bool,
+}
+
+impl OidcAppSpec {
+    pub fn new(label: impl Into<String>, application_type: ApplicationType) -> Self {
+        Self {
+            label: label.into(),
+            application_type,
+            token_endpoint_auth_method: None,
+            pkce_required: None,
+            client_id: None,
+            client_secret: None,
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec![],
+            response_types: vec![],
+            initiate_login_uri: None,
+            login_mode: None,
+            issuer_mode: None,
+            consent_method: None,
+            wildcard_redirect: None,
+            metadata: ClientMetadata::default(),
+            active: true,
+        }
+    }
+}
+
+fn dedup(items: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !out.contains(i) {
+            out.push(i.clone());
+        }
+    }
+    out
+}
+
+fn validate_web_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
+    let ok = url::Url::parse(uri)
+        .ok()
+        .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("'{uri}' is not an absolute http(s) URL"),
+        ))
+    }
+}
+
+fn validate_label(label: &str) -> Result<String, DirectoryError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(invalid("label", "must be 1 to 100 characters"));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(invalid("label", "must not contain control characters"));
+    }
+    Ok(label.to_owned())
+}
+
+/// The auth method after defaults, checked against the application type.
+fn auth_method(spec: &OidcAppSpec) -> Result<TokenEndpointAuthMethod, DirectoryError> {
+    use ApplicationType as T;
+    use TokenEndpointAuthMethod as M;
+    let kind = spec.application_type;
+    let method = spec.token_endpoint_auth_method.unwrap_or(match kind {
+        T::Browser | T::Native => M::None,
+        T::Web | T::Service => M::ClientSecretBasic,
+    });
+    const FIELD: &str = "token_endpoint_auth_method";
+    match (kind, method) {
+        (T::Browser, m) if m != M::None => Err(invalid(
+            FIELD,
+            "single-page (browser) apps are public clients and must use 'none'",
+        )),
+        (T::Web | T::Service, M::None) => Err(invalid(
+            FIELD,
+            format!("{kind} apps are confidential clients and cannot use 'none'"),
+        )),
+        (_, M::ClientSecretJwt) => Err(invalid(FIELD, "client_secret_jwt is not supported")),
+        // private_key_jwt is allowed here (it has no secret); callers that cannot take the
+        // app's keys refuse it themselves.
+        (_, m) => Ok(m),
+    }
+}
+
+fn grant_types(spec: &OidcAppSpec) -> Result<Vec<String>, DirectoryError> {
+    use ApplicationType as T;
+    const FIELD: &str = "grant_types";
+    let kind = spec.application_type;
+    let grants = if spec.grant_types.is_empty() {
+        vec![match kind {
+            T::Service => "client_credentials".to_owned(),
+            _ => "authorization_code".to_owned(),
+        }]
+    } else {
+        dedup(&spec.grant_types)
+    };
+    for g in &grants {
+        if UNSUPPORTED_GRANTS.contains(&g.as_str()) {
+            return Err(invalid(
+                FIELD,
+                format!("the grant type '{g}' is not supported"),
+            ));
+        }
+        if !SUPPORTED_GRANTS.contains(&g.as_str()) {
+            return Err(invalid(FIELD, format!("'{g}' is not a valid grant type")));
+        }
+    }
+    let has = |g: &str| grants.iter().any(|x| x == g);
+    match kind {
+        T::Service if grants != ["client_credentials"] => {
+            return Err(invalid(
+                FIELD,
+                "service apps can only use the client_credentials grant",
+            ));
+        }
+        T::Browser | T::Native if has("client_credentials") => {
+            return Err(invalid(
+                FIELD,
+                format!("{kind} apps are public clients and cannot use client_credentials"),
+            ));
+        }
+        T::Web if !has("authorization_code") => {
+            return Err(invalid(
+                FIELD,
+                "web apps must use the authorization_code grant",
+            ));
+        }
+        T::Browser | T::Native if !has("authorization_code") && !has("implicit") => {
+            return Err(invalid(
+                FIELD,
+                format!("{kind} apps need the authorization_code or implicit grant"),
+            ));
+        }
+        _ => {}
+    }
+    if has("refresh_token") && !has("authorization_code") {
+        return Err(invalid(
+            FIELD,
+            "refresh_token needs the authorization_code grant",
+        ));
+    }
+    Ok(grants)
+}
+
+fn response_types(spec: &OidcAppSpec, grants: &[String]) -> Result<Vec<String>, DirectoryError> {
+    const FIELD: &str = "response_types";
+    let has_grant = |g: &str| grants.iter().any(|x| x == g);
+    if spec.response_types.is_empty() {
+        let mut out = Vec::new();
+        if has_grant("authorization_code") {
+            out.push("code".to_owned());
+        }
+        if has_grant("implicit") {
+            out.extend(["token".to_owned(), "id_token".to_owned()]);
+        }
+        return Ok(out);
+    }
+    let types = dedup(&spec.response_types);
+    for t in &types {
+        if !RESPONSE_TYPES.contains(&t.as_str()) {
+            return Err(invalid(
+                FIELD,
+                format!("'{t}' is not a valid response type"),
+            ));
+        }
+    }
+    let has = |t: &str| types.iter().any(|x| x == t);
+    if has("code") != has_grant("authorization_code") {
+        return Err(invalid(
+            FIELD,
+            "'code' goes with, and only with, the authorization_code grant",
+        ));
+    }
+    if (has("token") || has("id_token")) != has_grant("implicit") {
+        return Err(invalid(
+            FIELD,
+            "'token' and 'id_token' go with, and only with, the implicit grant",
+        ));
+    }
+    Ok(types)
+}
+
+/// Okta's rules for an OIDC app's client settings, with its defaults filled in.
+pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, DirectoryError> {
+    use ApplicationType as T;
+    let kind = spec.application_type;
+    let method = auth_method(spec)?;
+    let grants = grant_types(spec)?;
+    let response_types = response_types(spec, &grants)?;
+    let redirect_uris = dedup(&spec.redirect_uris);
+    let post_logout = dedup(&spec.post_logout_redirect_uris);
+    for uri in &redirect_uris {
+        validate_redirect_uri("redirect_uris", uri)?;
+    }
+    for uri in &post_logout {
+        validate_redirect_uri("post_logout_redirect_uris", uri)?;
+    }
+    if let Some(uri) = &spec.initiate_login_uri {
+        validate_web_uri("initiate_login_uri", uri)?;
+    }
+    let m = &spec.metadata;
+    for (field, uri) in [
+        ("client_uri", &m.client_uri),
+        ("logo_uri", &m.logo_uri),
+        ("policy_uri", &m.policy_uri),
+        ("tos_uri", &m.tos_uri),
+    ] {
+        if let Some(uri) = uri {
+            validate_web_uri(field, uri)?;
+        }
+    }
+    if kind == T::Service {
+        for (field, empty) in [
+            ("redirect_uris", redirect_uris.is_empty()),
+            ("post_logout_redirect_uris", post_logout.is_empty()),
+            ("initiate_login_uri", spec.initiate_login_uri.is_none()),
+        ] {
+            if !empty {
+                return Err(invalid(field, "service apps have no browser redirects"));
+            }
+        }
+    }
+    let redirecting = grants
+        .iter()
+        .any(|g| g == "authorization_code" || g == "implicit");
+    if redirecting && redirect_uris.is_empty() {
+        return Err(invalid(
+            "redirect_uris",
+            "at least one sign-in redirect URI is required for the authorization_code and implicit grants",
+        ));
+    }
+    let pkce_required = match (method, spec.pkce_required) {
+        (TokenEndpointAuthMethod::None, Some(false)) => {
+            return Err(invalid(
+                "pkce_required",
+                "public clients (token_endpoint_auth_method 'none') must require PKCE",
+            ));
+        }
+        (TokenEndpointAuthMethod::None, _) => true,
+        (_, p) => p.unwrap_or(false),
+    };
+    let login_mode = match &spec.login_mode {
+        Some(mode) if !LOGIN_MODES.contains(&mode.as_str()) => {
+            return Err(invalid(
+                "mode",
+                format!("'{mode}' is not one of DISABLED, SPEC, OKTA"),
+            ));
+        }
+        Some(mode) => mode.clone(),
+        None if spec.initiate_login_uri.is_some() => "SPEC".to_owned(),
+        None => "DISABLED".to_owned(),
+    };
+    if login_mode == "SPEC" && spec.initiate_login_uri.is_none() {
+        return Err(invalid(
+            "initiate_login_uri",
+            "required when idp_initiated_login.mode is SPEC",
+        ));
+    }
+    match spec.consent_method.as_deref() {
+        None | Some("TRUSTED") => {}
+        Some("REQUIRED") => {
+            return Err(invalid(
+                "consent_method",
+                "REQUIRED is not supported: Gatehouse shows no consent screen",
+            ));
+        }
+        Some(other) => {
+            return Err(invalid(
+                "consent_method",
+                format!("'{other}' is not one of REQUIRED, TRUSTED"),
+            ));
+        }
+    }
+    match spec.wildcard_redirect.as_deref() {
+        None | Some("DISABLED") => {}
+        Some("SUBDOMAIN") => {
+            return Err(invalid(
+                "wildcard_redirect",
+                "SUBDOMAIN is not supported: redirect URIs match exactly",
+            ));
+        }
+        Some(other) => {
+            return Err(invalid(
+                "wildcard_redirect",
+                format!("'{other}' is not one of DISABLED, SUBDOMAIN"),
+            ));
+        }
+    }
+    Ok(OAuthClientSettings {
+        application_type: kind,
+        token_endpoint_auth_method: method,
+        redirect_uris,
+        post_logout_redirect_uris: post_logout,
+        grant_types: grants,
+        response_types,
+        initiate_login_uri: spec.initiate_login_uri.clone(),
+        metadata: ClientMetadata {
+            default_scope: dedup(&m.default_scope),
+            ..m.clone()
+        },
+        login_mode,
+        pkce_required,
+        issuer_mode: spec.issuer_mode.unwrap_or(IssuerMode::Dynamic),
+    })
+}
+
+fn validate_client_id(client_id: &str) -> Result<(), DirectoryError> {
+    let ok = CLIENT_ID_LEN.contains(&client_id.len())
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "client_id",
+            "must be 6 to 100 characters of A-Z a-z 0-9 - . _ ~",
+        ))
+    }
+}
+
+fn validate_client_secret(secret: &str) -> Result<(), DirectoryError> {
+    let ok =
+        CLIENT_SECRET_LEN.contains(&secret.len()) && secret.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "client_secret",
+            "must be 14 to 100 printable ASCII characters without spaces",
+        ))
+    }
+}
+
+/// Whether clients with this method authenticate with a client secret.
+fn uses_secret(method: TokenEndpointAuthMethod) -> bool {
+    !matches!(
+        method,
+        TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt
+    )
+}
+
+/// The secret a client gets: the chosen one, or a fresh random one; none for public clients
+/// and for private_key_jwt.
+fn choose_secret(
+    method: TokenEndpointAuthMethod,
+    chosen: Option<&str>,
+) -> Result<Option<String>, DirectoryError> {
+    match (uses_secret(method), chosen) {
+        (false, Some(_)) => Err(invalid(
+            "client_secret",
+            format!("clients using '{method}' have no client secret"),
+        )),
+        (false, None) => Ok(None),
+        (_, Some(s)) => {
+            validate_client_secret(s)?;
+            Ok(Some(s.to_owned()))
+        }
+        (_, None) => Ok(Some(random_token(48))),
+    }
+}
+
+/// Creates an OIDC app. The clear-text client secret is returned this once.
+pub async fn create(provider: &Provider, spec: OidcAppSpec) -> Result<CreatedApp, DirectoryError> {
+    let label = validate_label(&spec.label)?;
+    let settings = build_settings(&spec)?;
+    if let Some(c) = &spec.client_id {
+        validate_client_id(c)?;
+    }
+    let secret = choose_secret(
+        settings.token_endpoint_auth_method,
+        spec.client_secret.as_deref(),
+    )?;
+    let now = provider.now();
+    let id = okta_id("0oa");
+    let app = App {
+        client_id: spec.client_id.clone().unwrap_or_else(|| id.clone()),
+        client_secret_sealed: secret
+            .as_ref()
+            .map(|s| provider.secrets.seal(&secret_context(&id), s.as_bytes())),
+        id,
+        name: "oidc_client".into(),
+        label,
+        status: if spec.active {
+            AppStatus::Active
+        } else {
+            AppStatus::Inactive
+        },
+        settings,
+        created: now,
+        last_updated: now,
+    };
+    provider.store.create_app(&app).await?;
+    Ok(CreatedApp {
+        app,
+        client_secret: secret,
+    })
+}
+
+/// Replaces the app's label and settings (Okta's `PUT /api/v1/apps/{id}`); the status and the
+/// client id stay. A client that becomes confidential gets a new secret, returned this once; a
+/// chosen `client_secret` replaces the current one; one that becomes public loses its secret.
+pub async fn replace(
+    provider: &Provider,
+    mut app: App,
+    spec: OidcAppSpec,
+) -> Result<CreatedApp, DirectoryError> {
+    let label = validate_label(&spec.label)?;
+    let settings = build_settings(&spec)?;
+    if spec.client_id.as_ref().is_some_and(|c| *c != app.client_id) {
+        return Err(invalid(
+            "client_id",
+            "the client id of an app cannot change",
+        ));
+    }
+    let method = settings.token_endpoint_auth_method;
+    let mut new_secret = None;
+    if !uses_secret(method) {
+        choose_secret(method, spec.client_secret.as_deref())?;
+        app.client_secret_sealed = None;
+    } else if spec.client_secret.is_some() || app.client_secret_sealed.is_none() {
+        let current = reveal_client_secret(provider, &app);
+        let secret = choose_secret(method, spec.client_secret.as_deref())?;
+        // Re-sending the current secret (as SDKs echo it back) changes nothing.
+        if secret != current {
+            app.client_secret_sealed = secret.as_ref().map(|s| {
+                provider
+                    .secrets
+                    .seal(&secret_context(&app.id), s.as_bytes())
+            });
+            new_secret = secret;
+        }
+    }
+    app.label = label;
+    app.settings = settings;
+    app.last_updated = provider.now();
+    provider.store.update_app(&app).await?;
+    Ok(CreatedApp {
+        app,
+        client_secret: new_secret,
+    })
+}
+
+/// Activates or deactivates the app. An INACTIVE app's client cannot sign anyone in, nor
+/// authenticate at the token endpoint.
+pub async fn set_status(
+    provider: &Provider,
+    mut app: App,
+    status: AppStatus,
+) -> Result<App, DirectoryError> {
+    if app.status != status {
+        app.status = status;
+        app.last_updated = provider.now();
+        provider.store.update_app(&app).await?;
+    }
+    Ok(app)
+}
+
+/// Deletes an INACTIVE app with its assignments; an ACTIVE one must be deactivated first.
+pub async fn delete(provider: &Provider, app: &App) -> Result<(), DirectoryError> {
+    if app.status == AppStatus::Active {
+        return Err(DirectoryError::StillActive(app.id.clone()));
+    }
+    provider.store.delete_app(&app.id).await?;
+    Ok(())
+}
+
+/// One page of apps matching `query`, and the next cursor.
+pub async fn list(
+    provider: &Provider,
+    query: &AppQuery,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<App>, Option<String>), DirectoryError> {
+    let limit = limit.max(1);
+    let page = Page {
+        after,
+        limit: limit.saturating_add(1),
+    };
+    let apps = provider.store.search_apps(query, page).await?;
+    Ok(split_page(apps, limit, |a| &a.id))
+}
+
+/// Parses Okta's app `filter`: `attr eq "value"` clauses on `id`, `name` and `status`,
+/// joined by `and`.
+pub fn parse_app_filter(filter: &str) -> Result<AppQuery, FilterError> {
+    let mut query = AppQuery::default();
+    let mut rest = filter.trim();
+    loop {
+        let (attr, after_attr) = rest
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| FilterError(format!("expected `attribute eq \"value\"` in '{rest}'")))?;
+        let after_attr = after_attr.trim_start();
+        let (op, after_op) = after_attr
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| FilterError(format!("expected an operator after '{attr}'")))?;
+        if !op.eq_ignore_ascii_case("eq") {
+            return Err(FilterError(format!(
+                "the operator '{op}' is not supported on apps (only eq)"
+            )));
+        }
+        let after_op = after_op.trim_start();
+        let quoted = after_op
+            .strip_prefix('"')
+            .ok_or_else(|| FilterError(format!("the value for '{attr}' must be quoted")))?;
+        let (value, tail) = quoted
+            .split_once('"')
+            .ok_or_else(|| FilterError("unterminated string".into()))?;
+        let value = value.to_owned();
+        match attr {
+            "id" => query.id = Some(value),
+            "name" => query.name = Some(value),
+            "status" => {
+                query.status = Some(AppStatus::parse(&value).ok_or_else(|| {
+                    FilterError(format!("'{value}' is not an app status (ACTIVE, INACTIVE)"))
+                })?);
+            }
+            other => {
+                return Err(FilterError(format!(
+                    "filtering apps on '{other}' is not supported (id, name, status)"
+                )));
+            }
+        }
+        let tail = tail.trim();
+        if tail.is_empty() {
+            return Ok(query);
+        }
+        let (and, next) = tail
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| FilterError(format!("unexpected '{tail}'")))?;
+        if !and.eq_ignore_ascii_case("and") {
+            return Err(FilterError(format!(
+                "expected 'and' before '{tail}' (only 'and' joins app filters)"
+            )));
+        }
+        rest = next.trim_start();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group assignments
+
+/// Assigns (or re-prioritises) a group. Without a priority, a new assignment goes last and an
+/// existing one keeps its priority.
+pub async fn assign_group(
+    provider: &Provider,
+    app: &App,
+    group: &Group,
+    priority: Option<i64>,
+) -> Result<AppGroupAssignment, DirectoryError> {
+    if priority.is_some_and(|p| !(0..=i64::from(i32::MAX)).contains(&p)) {
+        return Err(invalid("priority", "must be a non-negative integer"));
+    }
+    let existing = provider.store.list_app_group_assignments(&app.id).await?;
+    let priority = match (priority, existing.iter().find(|a| a.group_id == group.id)) {
+        (Some(p), _) => p,
+        (None, Some(current)) => current.priority,
+        (None, None) => existing
+            .iter()
+            .map(|a| a.priority.saturating_add(1))
+            .max()
+            .unwrap_or(0),
+    };
+    provider
+        .store
+        .assign_app_group(&app.id, &group.id, priority)
+        .await?;
+    Ok(AppGroupAssignment {
+        app_id: app.id.clone(),
+        group_id: group.id.clone(),
+        priority,
+    })
+}
+
+/// One page of the app's group assignments (by priority), and the next cursor (a group id).
+pub async fn list_group_assignments(
+    provider: &Provider,
+    app: &App,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<AppGroupAssignment>, Option<String>), DirectoryError> {
+    let all = provider.store.list_app_group_assignments(&app.id).await?;
+    // A cursor that is no longer assigned ends the listing rather than restarting it.
+    let start = match after {
+        Some(a) => all
+            .iter()
+            .position(|x| x.group_id == a)
+            .map_or(all.len(), |i| i + 1),
+        None => 0,
+    };
+    let rest: Vec<_> = all.into_iter().skip(start).collect();
+    Ok(split_page(rest, limit.max(1), |a| &a.group_id))
+}
+
+pub async fn group_assignment(
+    provider: &Provider,
+    app: &App,
+    group_id: &str,
+) -> Result<AppGroupAssignment, DirectoryError> {
+    provider
+        .store
+        .list_app_group_assignments(&app.id)
+        .await?
+        .into_iter()
+        .find(|a| a.group_id == group_id)
+        .ok_or_else(|| DirectoryError::Missing {
+            kind: "ApplicationGroupAssignment",
+            key: group_id.to_owned(),
+        })
+}
+
+pub async fn unassign_group(
+    provider: &Provider,
+    app: &App,
+    group_id: &str,
+) -> Result<(), DirectoryError> {
+    let assignment = group_assignment(provider, app, group_id).await?;
+    provider
+        .store
+        .unassign_app_group(&app.id, &assignment.group_id)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// User assignments
+
+/// How a user is assigned to an app (Okta's AppUser `scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignmentScope {
+    User,
+    Group,
+}
+
+impl AssignmentScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "USER",
+            Self::Group => "GROUP",
+        }
+    }
+}
+
+/// Assigns the user directly. Deactivated users cannot be assigned.
+pub async fn assign_user(
+    provider: &Provider,
+    app: &App,
+    user: &User,
+) -> Result<(), DirectoryError> {
+    if user.status == UserStatus::Deprovisioned {
+        return Err(invalid(
+            "id",
+            "a deactivated user cannot be assigned to an app",
+        ));
+    }
+    provider.store.assign_app_user(&app.id, &user.id).await?;
+    Ok(())
+}
+
+/// How the user is assigned: directly, or through a group. `Missing` when not at all.
+pub async fn user_assignment(
+    provider: &Provider,
+    app: &App,
+    user: &User,
+) -> Result<AssignmentScope, DirectoryError> {
+    let direct = provider.store.list_app_users(&app.id).await?;
+    if direct.contains(&user.id) {
+        Ok(AssignmentScope::User)
+    } else if provider.store.is_user_assigned(&app.id, &user.id).await? {
+        Ok(AssignmentScope::Group)
+    } else {
+        Err(DirectoryError::Missing {
+            kind: "AppUser",
+            key: user.id.clone(),
+        })
+    }
+}
+
+/// One page of the app's users, by id, with how each is assigned: directly (`USER`) or
+/// through a group (`GROUP`), as Okta lists them. With `Everyone` assigned, that is every user.
+pub async fn list_users(
+    provider: &Provider,
+    app: &App,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<(User, AssignmentScope)>, Option<String>), DirectoryError> {
+    const CHUNK: u32 = 1000;
+    let limit = limit.max(1);
+    let direct: BTreeSet<String> = provider
+        .store
+        .list_app_users(&app.id)
+        .await?
+        .into_iter()
+        .collect();
+    let scope_of = |id: &str| {
+        if direct.contains(id) {
+            AssignmentScope::User
+        } else {
+            AssignmentScope::Group
+        }
+    };
+    let mut groups = Vec::new();
+    for id in provider.store.list_app_groups(&app.id).await? {
+        if let Some(g) = provider.store.find_group(&id).await? {
+            groups.push(g);
+        }
+    }
+    if groups.iter().any(|g| g.group_type == GroupType::BuiltIn) {
+        let page = Page {
+            after,
+            limit: limit.saturating_add(1),
+        };
+        let users = provider.store.search_users(None, page).await?;
+        let (users, next) = split_page(users, limit, |u| &u.id);
+        let users = users
+            .into_iter()
+            .map(|u| {
+                let scope = scope_of(&u.id);
+                (u, scope)
+            })
+            .collect();
+        return Ok((users, next));
+    }
+    let mut ids = direct.clone();
+    for g in &groups {
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = Page {
+                after: cursor.as_deref(),
+                limit: CHUNK,
+            };
+            let members = provider.store.list_group_members(&g.id, page).await?;
+            let done = members.len() < CHUNK as usize;
+            cursor = members.last().map(|u| u.id.clone());
+            ids.extend(members.into_iter().map(|u| u.id));
+            if done {
+                break;
+            }
+        }
+    }
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter(|id| after.is_none_or(|a| id.as_str() > a))
+        .collect();
+    let (ids, next) = split_page(ids, limit, |id| id);
+    let mut users = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(u) = provider.store.find_user(id).await? {
+            users.push((u, scope_of(id)));
+        }
+    }
+    Ok((users, next))
+}
+
+/// Removes a direct assignment; `Missing` when the user is not assigned directly.
+pub async fn unassign_user(
+    provider: &Provider,
+    app: &App,
+    user: &User,
+) -> Result<(), DirectoryError> {
+    if user_assignment(provider, app, user).await? != AssignmentScope::User {
+        return Err(DirectoryError::Missing {
+            kind: "AppUser",
+            key: user.id.clone(),
+        });
+    }
+    provider.store.unassign_app_user(&app.id, &user.id).await?;
+    Ok(())
+}
+
+/// The ACTIVE apps the user may sign in to (directly or through a group), by id.
+pub async fn user_apps(provider: &Provider, user: &User) -> Result<Vec<App>, DirectoryError> {
+    const CHUNK: u32 = 200;
+    let query = AppQuery {
+        status: Some(AppStatus::Active),
+        ..AppQuery::default()
+    };
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = Page {
+            after: after.as_deref(),
+            limit: CHUNK,
+        };
+        let apps = provider.store.search_apps(&query, page).await?;
+        let done = apps.len() < CHUNK as usize;
+        after = apps.last().map(|a| a.id.clone());
+        for app in apps {
+            if provider.store.is_user_assigned(&app.id, &user.id).await? {
+                out.push(app);
+            }
+        }
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client secrets
+
+/// What Okta shows of a client secret without its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSecretInfo {
+    pub id: String,
+    /// SHA-256 of the secret, base64url (Okta's `secret_hash`).
+    pub secret_hash: String,
+    pub created: Timestamp,
+}
+
+fn secret_info(app: &App, secret: &str) -> ClientSecretInfo {
+    let fingerprint = sha256_b64url(&format!("{}:{secret}", app.id));
+    let tail: String = fingerprint
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(17)
+        .collect();
+    ClientSecretInfo {
+        id: format!("ocs{tail}"),
+        secret_hash: sha256_b64url(secret),
+        created: app.last_updated,
+    }
+}
+
+/// The app's (one) client secret, without its value; `None` for public clients.
+pub fn client_secret_info(provider: &Provider, app: &App) -> Option<ClientSecretInfo> {
+    reveal_client_secret(provider, app).map(|s| secret_info(app, &s))
+}
+
+/// Replaces the client secret with a new one (random, or `chosen`): the old one stops working
+/// at once. The clear-text secret is returned this once; it is stored sealed.
+pub async fn new_client_secret(
+    provider: &Provider,
+    mut app: App,
+    chosen: Option<&str>,
+) -> Result<(App, String, ClientSecretInfo), DirectoryError> {
+    let method = app.settings.token_endpoint_auth_method;
+    if !uses_secret(method) {
+        return Err(invalid(
+            "token_endpoint_auth_method",
+            format!("clients using '{method}' have no client secret"),
+        ));
+    }
+    let secret = choose_secret(method, chosen)?.unwrap_or_else(|| random_token(48));
+    app.client_secret_sealed = Some(
+        provider
+            .secrets
+            .seal(&secret_context(&app.id), secret.as_bytes()),
+    );
+    app.last_updated = provider.now();
+    provider.store.update_app(&app).await?;
+    let info = secret_info(&app, &secret);
+    Ok((app, secret, info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: ApplicationType) -> OidcAppSpec {
+        let mut s = OidcAppSpec::new("App", kind);
+        if kind != ApplicationType::Service {
+            s.redirect_uris = vec!["https://app.example/cb".into()];
+        }
+        s
+    }
+
+    fn field(r: Result<OAuthClientSettings, DirectoryError>) -> String {
+        match r {
+            Err(DirectoryError::Invalid { field, .. }) => field.to_owned(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_per_application_type() -> Result<(), DirectoryError> {
+        let web = build_settings(&spec(ApplicationType::Web))?;
+        assert_eq!(
+            web.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::ClientSecretBasic
+        );
+        assert_eq!(web.grant_types, ["authorization_code"]);
+        assert_eq!(web.response_types, ["code"]);
+        assert!(!web.pkce_required);
+        assert_eq!(web.login_mode, "DISABLED");
+
+        let spa = build_settings(&spec(ApplicationType::Browser))?;
+        assert_eq!(
+            spa.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::None
+        );
+        assert!(spa.pkce_required);
+
+        let svc = build_settings(&spec(ApplicationType::Service))?;
+        assert_eq!(svc.grant_types, ["client_credentials"]);
+        assert!(svc.response_types.is_empty());
+        assert!(svc.redirect_uris.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn okta_rules_name_the_field() {
+        use ApplicationType as T;
+        let mut s = spec(T::Browser);
+        s.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::ClientSecretBasic);
+        assert_eq!(field(build_settings(&s)), "token_endpoint_auth_method");
+
+        let mut s = spec(T::Browser);
+        s.pkce_required = Some(false);
+        assert_eq!(field(build_settings(&s)), "pkce_required");
+
+        let mut s = spec(T::Service);
+        s.redirect_uris = vec!["https://svc.example/cb".into()];
+        assert_eq!(field(build_settings(&s)), "redirect_uris");
+
+        let mut s = spec(T::Service);
+        s.grant_types = vec!["client_credentials".into(), "authorization_code".into()];
+        assert_eq!(field(build_settings(&s)), "grant_types");
+
+        let mut s = spec(T::Service);
+        s.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::None);
+        assert_eq!(field(build_settings(&s)), "token_endpoint_auth_method");
+
+        let mut s = spec(T::Browser);
+        s.grant_types = vec!["authorization_code".into(), "client_credentials".into()];
+        assert_eq!(field(build_settings(&s)), "grant_types");
+
+        let mut s = spec(T::Web);
+        s.grant_types = vec!["refresh_token".into()];
+        assert_eq!(field(build_settings(&s)), "grant_types");
+
+        let mut s = spec(T::Web);
+        s.grant_types = vec!["authorization_code".into(), "password".into()];
+        assert_eq!(field(build_settings(&s)), "grant_types");
+
+        let mut s = spec(T::Web);
+        s.response_types = vec!["token".into()];
+        assert_eq!(field(build_settings(&s)), "response_types");
+
+        let mut s = spec(T::Web);
+        s.grant_types = vec!["authorization_code".into(), "implicit".into()];
+        s.response_types = vec!["code".into()];
+        assert_eq!(field(build_settings(&s)), "response_types");
+
+        let mut s = spec(T::Web);
+        s.redirect_uris = vec![];
+        assert_eq!(field(build_settings(&s)), "redirect_uris");
+
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "https://a.example/cb#frag",
+            "/relative",
+        ] {
+            let mut s = spec(T::Web);
+            s.redirect_uris = vec![bad.into()];
+            assert_eq!(field(build_settings(&s)), "redirect_uris", "{bad}");
+        }
+
+        let mut s = spec(T::Web);
+        s.login_mode = Some("SPEC".into());
+        assert_eq!(field(build_settings(&s)), "initiate_login_uri");
+
+        let mut s = spec(T::Web);
+        s.consent_method = Some("REQUIRED".into());
+        assert_eq!(field(build_settings(&s)), "consent_method");
+
+        let mut s = spec(T::Web);
+        s.metadata.logo_uri = Some("javascript:x".into());
+        assert_eq!(field(build_settings(&s)), "logo_uri");
+    }
+
+    #[test]
+    fn private_key_jwt_service_apps_have_no_secret() -> Result<(), DirectoryError> {
+        // seeds/004's ingestion client, as `POST /oauth2/v1/clients` will create it.
+        let mut s = spec(ApplicationType::Service);
+        s.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::PrivateKeyJwt);
+        let settings = build_settings(&s)?;
+        assert_eq!(
+            settings.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::PrivateKeyJwt
+        );
+        assert_eq!(
+            choose_secret(settings.token_endpoint_auth_method, None)?,
+            None
+        );
+        assert!(
+            choose_secret(
+                TokenEndpointAuthMethod::PrivateKeyJwt,
+                Some("s3cr3t-s3cr3t-s3cr3t")
+            )
+            .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn seed_netbox_terraform_app_is_accepted() -> Result<(), DirectoryError> {
+        // seeds/001: web, authorization_code + client_credentials + implicit, code token id_token.
+        let mut s = spec(ApplicationType::Web);
+        s.grant_types = vec![
+            "authorization_code".into(),
+            "client_credentials".into(),
+            "implicit".into(),
+        ];
+        s.response_types = vec!["code".into(), "token".into(), "id_token".into()];
+        s.initiate_login_uri = Some("https://netbox.example.com/oauth/login/".into());
+        s.login_mode = Some("SPEC".into());
+        let settings = build_settings(&s)?;
+        assert_eq!(settings.login_mode, "SPEC");
+        Ok(())
+    }
+
+    #[test]
+    fn app_filters() {
+        let q = parse_app_filter(r#"status eq "ACTIVE" and name eq "oidc_client""#).ok();
+        assert_eq!(
+            q,
+            Some(AppQuery {
+                status: Some(AppStatus::Active),
+                name: Some("oidc_client".into()),
+                ..AppQuery::default()
+            })
+        );
+        assert_eq!(
+            parse_app_filter(r#"id eq "0oa1""#).ok().and_then(|q| q.id),
+            Some("0oa1".into())
+        );
+        for bad in [
+            r#"status eq "GONE""#,
+            r#"status sw "A""#,
+            r#"label eq "x""#,
+            r#"status eq ACTIVE"#,
+            r#"status eq "ACTIVE" or id eq "x""#,
+            "status",
+            "",
+        ] {
+            assert!(parse_app_filter(bad).is_err(), "{bad}");
+        }
+    }
+}
