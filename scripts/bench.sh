@@ -4,7 +4,7 @@
 # microbenchmark), starts each server pinned to one core and prints the table (see BENCHMARKS.md).
 #
 #   scripts/bench.sh            full run: ~10 s per scenario, gatehouse on SQLite and PostgreSQL,
-#                               panva/oidc-provider, raw RS256/argon2id limits (about 5 minutes)
+#                               panva/oidc-provider, raw RS256/ES256/EdDSA/argon2id limits (about 7 minutes)
 #   scripts/bench.sh --smoke    ~2 s per scenario, gatehouse on SQLite only, no raw limits; exits
 #                               non-zero unless every scenario completed requests with no errors
 #
@@ -69,7 +69,7 @@ fi
 
 EXTRA=()
 if [[ "$SMOKE" == 0 ]]; then
-  step "raw-limits microbenchmark (aws-lc-rs RS256, RustCrypto argon2id)"
+  step "raw-limits microbenchmark (aws-lc-rs RS256/ES256/EdDSA, RustCrypto argon2id)"
   CARGO_TARGET_DIR="$ROOT/target/bench-rawlimits" \
     cargo build --release --locked --manifest-path bench/rawlimits/Cargo.toml
   EXTRA+=(--rawlimits-bin "$ROOT/target/bench-rawlimits/release/gatehouse-rawlimits")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: starts PostgreSQL if it is down, installs what the
 # client tests need (Python venvs from PyPI, node_modules from npm), runs formatting and lint
-# checks, the Rust tests on SQLite and PostgreSQL, and the real-client tests against a running
-# gatehouse.
+# checks, the Rust tests on SQLite and PostgreSQL, the real-client tests against a running
+# gatehouse, and the benchmark's smoke mode (so the harness cannot rot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,5 +36,8 @@ tests/clients/run_okta_sdk.sh
 
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh
+
+step "benchmark smoke: scripts/bench.sh --smoke (every scenario for 2 s on SQLite, no errors allowed; debug-build figures mean nothing)"
+timeout 110 scripts/bench.sh --smoke
 
 step "all tests passed"

@@ -7,6 +7,9 @@
 //     confidential clients);
 //   - RS256 signing with a 2048-bit RSA key; scopes openid profile email offline_access with the
 //     standard OIDC claims; introspection and revocation enabled;
+//   - the client_credentials grant with JWT access tokens (what Gatehouse issues), one resource
+//     server per algorithm: `resource=urn:bench:rs256|es256|eddsa` gets a token signed RS256,
+//     ES256 (P-256) or EdDSA (Ed25519), scope `bench.read`; the keys of all three are published;
 //   - a refresh grant that returns the same refresh token (rotateRefreshToken: false), like
 //     Gatehouse's static refresh tokens;
 //   - 5-minute codes, 1-hour access and ID tokens;
@@ -25,7 +28,7 @@ import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
 import argon2 from 'argon2';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const env = (name, fallback) => process.env[name] || fallback;
 const CLIENT_ID = env('BENCH_CLIENT_ID', 'bench-client');
@@ -49,8 +52,14 @@ const account = {
 };
 const passwordHash = await argon2.hash(PASSWORD, ARGON2);
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', alg: 'RS256', use: 'sig' };
+const jwk = (privateKey, kid, alg) => ({ ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' });
+const signingJwks = [
+  jwk(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, 'bench-rs256', 'RS256'),
+  jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'bench-es256', 'ES256'),
+  jwk(generateKeyPairSync('ed25519').privateKey, 'bench-eddsa', 'EdDSA'),
+];
+// client_credentials resource servers: one per signing algorithm.
+const RESOURCES = { 'urn:bench:rs256': 'RS256', 'urn:bench:es256': 'ES256', 'urn:bench:eddsa': 'EdDSA' };
 
 // oidc-provider's bundled development adapter is an LRU capped at 1000 entries (codes minted ahead
 // of the exchange scenario get evicted) and rescans a grant's whole token list on every write; this
@@ -143,12 +152,12 @@ const provider = new Provider(issuer, {
     client_id: CLIENT_ID,
     client_secret: CLIENT_SECRET,
     redirect_uris: [REDIRECT_URI],
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'RS256',
   }],
-  jwks: { keys: [signingJwk] },
+  jwks: { keys: signingJwks },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   scopes: ['openid', 'profile', 'email', 'offline_access'],
   claims: {
@@ -174,6 +183,18 @@ const provider = new Provider(issuer, {
     },
     revocation: { enabled: true },
     userinfo: { enabled: true },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // Only client_credentials names a resource; code and refresh grants keep opaque tokens.
+      defaultResource: async (_ctx, _client, oneOf) => oneOf,
+      useGrantedResource: async () => false,
+      getResourceServerInfo: async (_ctx, resource) => {
+        const alg = RESOURCES[resource];
+        if (!alg) throw new errors.InvalidTarget();
+        return { scope: 'bench.read', audience: resource, accessTokenTTL: 3600, accessTokenFormat: 'jwt', jwt: { sign: { alg } } };
+      },
+    },
   },
   pkce: { required: () => false },
   rotateRefreshToken: false,
