@@ -1110,6 +1110,7 @@ macro_rules! impl_store {
                     "DELETE FROM sessions WHERE expires_at <= $1",
                     "DELETE FROM refresh_tokens WHERE expires_at <= $1",
                     "DELETE FROM access_tokens WHERE expires_at <= $1",
+                    "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
                 ] {
                     let done = sqlx::query(sql)
                         .bind(now)

@@ -78,6 +78,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::login::router())
         .merge(routes::home::router())
         .merge(routes::api_v1::router())
+        .merge(routes::clients::router())
         .fallback(routes::home::not_found)
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),

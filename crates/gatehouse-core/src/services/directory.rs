@@ -2,6 +2,7 @@
 
 use crate::crypto::{PasswordError, hash_password, okta_id, random_token};
 use crate::domain::*;
+use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
 use crate::store::StoreError;
@@ -248,6 +249,45 @@ pub async fn create_oidc_app(
     provider: &Provider,
     new: NewOidcApp,
 ) -> Result<CreatedApp, DirectoryError> {
+    create_oidc_app_with(provider, new, OidcClientExtras::default()).await
+}
+
+/// Client metadata beyond [`NewOidcApp`] that dynamic client registration (RFC 7591) can set.
+#[derive(Debug, Clone, Default)]
+pub struct OidcClientExtras {
+    /// `response_types` as registered; `None` derives them from the grant types.
+    pub response_types: Option<Vec<String>>,
+    /// The client's public keys, as submitted (private members are stripped, see
+    /// [`sanitize_jwks`]).
+    pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
+}
+
+/// The grant types Okta allows per application type (its DCR documentation).
+fn allowed_grant_types(kind: ApplicationType) -> &'static [&'static str] {
+    match kind {
+        ApplicationType::Service => &["client_credentials"],
+        ApplicationType::Browser => &["authorization_code", "implicit", "refresh_token"],
+        ApplicationType::Native => &[
+            "authorization_code",
+            "implicit",
+            "password",
+            "refresh_token",
+        ],
+        ApplicationType::Web => &[
+            "authorization_code",
+            "implicit",
+            "refresh_token",
+            "client_credentials",
+        ],
+    }
+}
+
+/// Validates an app's metadata and builds its settings (shared by create and update).
+fn oidc_settings(
+    new: NewOidcApp,
+    extras: OidcClientExtras,
+) -> Result<(String, OAuthClientSettings), DirectoryError> {
     let label = new.label.trim();
     if label.is_empty() || label.len() > 100 {
         return Err(invalid("label", "must be 1 to 100 characters"));
@@ -268,8 +308,24 @@ pub async fn create_oidc_app(
             _ => vec!["authorization_code".to_owned()],
         }
     } else {
-        new.grant_types.clone()
+        let mut unique: Vec<String> = Vec::new();
+        for g in new.grant_types {
+            if !unique.contains(&g) {
+                unique.push(g);
+            }
+        }
+        unique
     };
+    let allowed = allowed_grant_types(kind);
+    if let Some(bad) = grant_types.iter().find(|g| !allowed.contains(&g.as_str())) {
+        return Err(invalid(
+            "grant_types",
+            format!(
+                "'{bad}' is not allowed for a '{kind}' application (allowed: {})",
+                allowed.join(", ")
+            ),
+        ));
+    }
     if grant_types.iter().any(|g| g == "authorization_code") && new.redirect_uris.is_empty() {
         return Err(invalid(
             "redirect_uris",
@@ -286,16 +342,123 @@ pub async fn create_oidc_app(
             "single-page apps are public clients and use 'none'",
         ));
     }
-    let mut response_types = Vec::new();
-    if grant_types.iter().any(|g| g == "authorization_code") {
-        response_types.push("code".to_owned());
+    if auth_method == TokenEndpointAuthMethod::None
+        && grant_types.iter().any(|g| g == "client_credentials")
+    {
+        return Err(invalid(
+            "token_endpoint_auth_method",
+            "the client_credentials grant needs a confidential client: 'none' is not allowed",
+        ));
     }
-    if grant_types.iter().any(|g| g == "implicit") {
-        response_types.extend(["token".to_owned(), "id_token".to_owned()]);
+    let jwks = extras
+        .jwks
+        .as_ref()
+        .map(sanitize_jwks)
+        .transpose()
+        .map_err(|e| invalid("jwks", e.to_string()))?;
+    let jwks_uri = match extras.jwks_uri {
+        Some(uri) => {
+            validate_jwks_uri(&uri)?;
+            Some(uri)
+        }
+        None => None,
+    };
+    if auth_method == TokenEndpointAuthMethod::PrivateKeyJwt && jwks.is_none() {
+        return Err(invalid(
+            "jwks",
+            "private_key_jwt needs the client's public keys inline in 'jwks' (Gatehouse does not fetch jwks_uri)",
+        ));
     }
+    let response_types = match extras.response_types {
+        Some(list) if !list.is_empty() => {
+            if let Some(bad) = list
+                .iter()
+                .find(|r| !matches!(r.as_str(), "code" | "token" | "id_token"))
+            {
+                return Err(invalid(
+                    "response_types",
+                    format!("'{bad}' is not a supported response type"),
+                ));
+            }
+            let mut unique: Vec<String> = Vec::new();
+            for r in list {
+                if !unique.contains(&r) {
+                    unique.push(r);
+                }
+            }
+            unique
+        }
+        _ => {
+            let mut derived = Vec::new();
+            if grant_types.iter().any(|g| g == "authorization_code") {
+                derived.push("code".to_owned());
+            }
+            if grant_types.iter().any(|g| g == "implicit") {
+                derived.extend(["token".to_owned(), "id_token".to_owned()]);
+            }
+            derived
+        }
+    };
+    let settings = OAuthClientSettings {
+        application_type: kind,
+        token_endpoint_auth_method: auth_method,
+        redirect_uris: new.redirect_uris,
+        post_logout_redirect_uris: new.post_logout_redirect_uris,
+        grant_types,
+        response_types,
+        login_mode: new.login_mode.unwrap_or_else(|| {
+            if new.initiate_login_uri.is_some() {
+                "SPEC".into()
+            } else {
+                "DISABLED".into()
+            }
+        }),
+        initiate_login_uri: new.initiate_login_uri,
+        pkce_required: auth_method == TokenEndpointAuthMethod::None,
+        issuer_mode: IssuerMode::Dynamic,
+        jwks,
+        jwks_uri,
+    };
+    Ok((label.to_owned(), settings))
+}
+
+/// `jwks_uri`: an absolute https URL without fragment or credentials.
+fn validate_jwks_uri(uri: &str) -> Result<(), DirectoryError> {
+    let parsed =
+        url::Url::parse(uri).map_err(|_| invalid("jwks_uri", format!("'{uri}' is not a URL")))?;
+    if parsed.scheme() != "https" || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("jwks_uri", "must be an https URL"));
+    }
+    if parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "jwks_uri",
+            "must not contain a fragment or credentials",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether an app with this auth method gets a client secret.
+fn uses_secret(method: TokenEndpointAuthMethod) -> bool {
+    matches!(
+        method,
+        TokenEndpointAuthMethod::ClientSecretBasic
+            | TokenEndpointAuthMethod::ClientSecretPost
+            | TokenEndpointAuthMethod::ClientSecretJwt
+    )
+}
+
+/// Creates an OIDC app (Okta's `oidc_client`), with the metadata dynamic client registration
+/// adds. [`create_oidc_app`] is this without extras.
+pub async fn create_oidc_app_with(
+    provider: &Provider,
+    new: NewOidcApp,
+    extras: OidcClientExtras,
+) -> Result<CreatedApp, DirectoryError> {
+    let (label, settings) = oidc_settings(new, extras)?;
     let now = provider.now();
     let id = okta_id("0oa");
-    let secret = (auth_method != TokenEndpointAuthMethod::None).then(|| random_token(48));
+    let secret = uses_secret(settings.token_endpoint_auth_method).then(|| random_token(48));
     let app = App {
         client_id: id.clone(),
         client_secret_sealed: secret
@@ -303,26 +466,9 @@ pub async fn create_oidc_app(
             .map(|s| provider.secrets.seal(&secret_context(&id), s.as_bytes())),
         id,
         name: "oidc_client".into(),
-        label: label.to_owned(),
+        label,
         status: AppStatus::Active,
-        settings: OAuthClientSettings {
-            application_type: kind,
-            token_endpoint_auth_method: auth_method,
-            redirect_uris: new.redirect_uris,
-            post_logout_redirect_uris: new.post_logout_redirect_uris,
-            grant_types,
-            response_types,
-            login_mode: new.login_mode.unwrap_or_else(|| {
-                if new.initiate_login_uri.is_some() {
-                    "SPEC".into()
-                } else {
-                    "DISABLED".into()
-                }
-            }),
-            initiate_login_uri: new.initiate_login_uri,
-            pkce_required: auth_method == TokenEndpointAuthMethod::None,
-            issuer_mode: IssuerMode::Dynamic,
-        },
+        settings,
         created: now,
         last_updated: now,
     };
@@ -330,6 +476,42 @@ pub async fn create_oidc_app(
     Ok(CreatedApp {
         app,
         client_secret: secret,
+    })
+}
+
+/// Replaces an OIDC app's metadata (dynamic client registration's `PUT`), with the same rules
+/// as creation. The application type cannot change. A secret is kept while the auth method
+/// uses one, made when it starts to (returned this once), and dropped when it stops.
+pub async fn update_oidc_app(
+    provider: &Provider,
+    app: App,
+    new: NewOidcApp,
+    extras: OidcClientExtras,
+) -> Result<CreatedApp, DirectoryError> {
+    if new.application_type != app.settings.application_type {
+        return Err(invalid("application_type", "cannot be changed"));
+    }
+    let (label, settings) = oidc_settings(new, extras)?;
+    let mut app = app;
+    let mut new_secret = None;
+    if !uses_secret(settings.token_endpoint_auth_method) {
+        app.client_secret_sealed = None;
+    } else if app.client_secret_sealed.is_none() {
+        let secret = random_token(48);
+        app.client_secret_sealed = Some(
+            provider
+                .secrets
+                .seal(&secret_context(&app.id), secret.as_bytes()),
+        );
+        new_secret = Some(secret);
+    }
+    app.label = label;
+    app.settings = settings;
+    app.last_updated = provider.now();
+    provider.store.update_app(&app).await?;
+    Ok(CreatedApp {
+        app,
+        client_secret: new_secret,
     })
 }
 

@@ -2,7 +2,9 @@
 //! adapter over these.
 
 pub mod api_tokens;
+pub mod app_grants;
 pub mod bootstrap;
+pub mod clients;
 pub mod directory;
 pub mod filter;
 pub mod groups;
