@@ -27,7 +27,10 @@ macro_rules! backend_tests {
 }
 
 mod claims;
+mod client_keys;
+mod client_registration;
 // Helpers are shared by modules still being written; some are not yet used by every build.
 #[allow(dead_code, unused_imports)]
 mod helpers;
 mod openidconnect_rp;
+mod service_apps;
