@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# openmetadata-ingestion's Okta service-app ("ingestion bot") flow against gatehouse, reproduced
+# with PyJWT + requests (tests/clients/service_app/om_ingestion_okta.py), once per database
+# backend in ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}. For each backend it starts
+# `gatehouse serve --bind 127.0.0.1:0`, reads the port from its "listening on" line, creates an
+# API token with `gatehouse token create`, and runs the script.
+#   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
+# Installs what it needs: the virtualenv .venv-service-app (pyjwt[crypto], requests).
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
+backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
+venv="$root/.venv-service-app"
+pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
+start_timeout=60
+run_timeout=180
+export PYTHONDONTWRITEBYTECODE=1
+
+ensure_venv() {
+  local probe='import jwt, requests, cryptography; raise SystemExit(0 if jwt.__version__.startswith("2.") else 1)'
+  if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "$probe" 2>/dev/null; then
+    return 0
+  fi
+  echo "setting up $venv (pyjwt 2.x, requests)"
+  [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || return 1
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'pyjwt[crypto]>=2.8,<3' 'requests>=2.31,<3' || return 1
+  "$venv/bin/python" -c "$probe"
+}
+
+ensure_venv || { echo "FAIL: cannot set up $venv"; exit 2; }
+if [[ ! -x "$bin" ]]; then
+  echo "FAIL: gatehouse binary not found at $bin (build it, or set GATEHOUSE_BIN)"
+  exit 2
+fi
+
+server_pid=""
+work=""
+created_dbs=()
+cleanup() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+  fi
+  local db
+  for db in "${created_dbs[@]}"; do
+    "${pg[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $db"
+  done
+  created_dbs=()
+  [[ -n "$work" ]] && rm -rf "$work"
+  work=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Only the command line configures the server under test: drop every GATEHOUSE_* variable.
+ghenv=(env)
+while IFS= read -r name; do ghenv+=(-u "$name"); done < <(env | sed -n 's/^\(GATEHOUSE_[A-Za-z0-9_]*\)=.*/\1/p')
+ghenv+=(NO_COLOR=1 "$bin")
+
+summary=()
+failed=0
+for backend in $backends; do
+  work="$(mktemp -d)"
+  global=(--data-dir "$work/data")
+  if [[ "$backend" == postgres ]]; then
+    db="gatehouse_svc_$$_${RANDOM}"
+    if ! "${pg[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null; then
+      summary+=("$backend: FAILED (could not create database $db)"); failed=1; cleanup; continue
+    fi
+    created_dbs+=("$db")
+    global+=(--database-url "postgres://postgres@127.0.0.1:5432/$db")
+  elif [[ "$backend" != sqlite ]]; then
+    summary+=("$backend: FAILED (unknown backend)"); failed=1; cleanup; continue
+  fi
+
+  echo
+  echo "== openmetadata-ingestion service app on $backend"
+  log="$work/serve.log"
+  "${ghenv[@]}" "${global[@]}" serve --bind 127.0.0.1:0 </dev/null >"$log" 2>&1 &
+  server_pid=$!
+  port=""
+  for _ in $(seq 1 $((start_timeout * 10))); do
+    port="$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$log" | head -n1)"
+    [[ -n "$port" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z "$port" ]]; then
+    echo "gatehouse serve did not start:"; tail -n 30 "$log"
+    summary+=("$backend: FAILED (server did not start)"); failed=1; cleanup; continue
+  fi
+  url="http://127.0.0.1:$port"
+  token="$(timeout 60 "${ghenv[@]}" "${global[@]}" token create --name "service-app-tests" --output json </dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
+  if [[ -z "$token" ]]; then
+    summary+=("$backend: FAILED (gatehouse token create)"); failed=1; cleanup; continue
+  fi
+  out="$work/run.out"
+  GATEHOUSE_URL="$url" GATEHOUSE_TOKEN="$token" timeout --foreground "$run_timeout" \
+    "$venv/bin/python" "$here/service_app/om_ingestion_okta.py" 2>&1 | tee "$out"
+  status="${PIPESTATUS[0]}"
+  counts="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)"
+  if [[ "$status" == 0 ]]; then
+    summary+=("service app (pyjwt $("$venv/bin/python" -c 'import jwt; print(jwt.__version__)')) / $backend: ${counts:-passed}")
+  else
+    summary+=("service app / $backend: FAILED (${counts:-no result}, exit $status)")
+    failed=1
+    echo "-- server log (tail)"; tail -n 20 "$log"
+  fi
+  cleanup
+done
+
+echo
+echo "== service app summary"
+printf '%s\n' "${summary[@]}"
+if [[ "$failed" != 0 ]]; then
+  echo "service app: FAILED"
+  exit 1
+fi
+echo "service app: all passed"
