@@ -197,8 +197,9 @@ pub fn verify(
     })
 }
 
-/// The client's keys that could have signed with `alg`: the one named by `kid`, or without a
-/// `kid` every key of the algorithm's type.
+/// The client's keys that could have signed with `alg`: of the algorithm's type, and named by
+/// the header's `kid` (keys registered without a `kid` always qualify); without a `kid`, every
+/// key of the type.
 fn candidate_keys(jwks: &JwkSet, alg: Algorithm, kid: Option<&str>) -> Vec<DecodingKey> {
     let kty = match alg {
         Algorithm::ES256 | Algorithm::ES384 => "EC",
@@ -207,9 +208,11 @@ fn candidate_keys(jwks: &JwkSet, alg: Algorithm, kid: Option<&str>) -> Vec<Decod
     jwks.keys
         .iter()
         .filter(|k| k.get("kty").and_then(Value::as_str) == Some(kty))
-        .filter(|k| match kid {
-            Some(kid) => k.get("kid").and_then(Value::as_str) == Some(kid),
-            None => true,
+        .filter(|k| match (kid, k.get("kid").and_then(Value::as_str)) {
+            // A `kid` selects the key of that id; a key registered without one stays a
+            // candidate (RFC 7517 §4.5 makes `kid` a hint).
+            (Some(kid), Some(key_kid)) => kid == key_kid,
+            _ => true,
         })
         .filter(|k| match k.get("alg").and_then(Value::as_str) {
             Some(a) => alg_name(alg) == a,

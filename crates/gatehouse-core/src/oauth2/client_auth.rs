@@ -200,7 +200,13 @@ async fn authenticate_assertion(
     // Only a valid assertion consumes its jti, so nobody can burn another client's jtis.
     let fresh = provider
         .store
-        .consume_client_assertion_jti(&app.client_id, &verified.jti, verified.exp, now)
+        .consume_client_assertion_jti(
+            &app.client_id,
+            &verified.jti,
+            // The assertion is accepted until `exp` + skew; its jti must be remembered as long.
+            verified.exp + client_assertion::CLOCK_SKEW,
+            now,
+        )
         .await?;
     if !fresh {
         tracing::warn!(client_id = %app.client_id, "client assertion replayed");

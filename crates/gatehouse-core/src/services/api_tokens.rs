@@ -134,9 +134,16 @@ impl ApiCaller {
                 "This endpoint does not accept OAuth 2.0 access tokens.".into(),
             ));
         };
+        let reading = matches!(method, "GET" | "HEAD");
+        // Okta API scope grants are an administrator's decision: a service app with
+        // okta.apps.manage must not grant itself (or another app) more scopes.
+        if resource == "apps" && !reading && path.split('/').nth(5) == Some("grants") {
+            return Err(ApiTokenError::Forbidden(
+                "Only an API token may grant or revoke Okta API scopes.".into(),
+            ));
+        }
         let read = format!("okta.{resource}.read");
         let manage = format!("okta.{resource}.manage");
-        let reading = matches!(method, "GET" | "HEAD");
         let mut wanted = vec![manage.clone()];
         if reading {
             wanted.push(read);
@@ -345,6 +352,14 @@ mod tests {
         assert!(registrar.may("POST", "/oauth2/v1/clients").is_ok());
         assert!(registrar.may("GET", "/oauth2/v1/clients").is_err());
         assert!(service(&[]).may("GET", "/api/v1/users").is_err());
+        let apps = service(&["okta.apps.manage"]);
+        assert!(apps.may("GET", "/api/v1/apps/0oa1/grants").is_ok());
+        assert!(apps.may("POST", "/api/v1/apps/0oa1/grants").is_err());
+        assert!(apps.may("DELETE", "/api/v1/apps/0oa1/grants/oag1").is_err());
+        assert!(
+            apps.may("POST", "/api/v1/apps/0oa1/lifecycle/activate")
+                .is_ok()
+        );
     }
 
     #[test]

@@ -141,6 +141,15 @@ async fn assertion_replay_is_refused(backend: Backend) -> Result<()> {
     // The jti is bound to the database, not to the server it was first used at.
     let org = token_with(&app, Server::Org, &assertion, None).await?;
     ensure!(org.status == 401, "{org:?}");
+    // An assertion just past its exp (within the clock skew) is still good once, and only once:
+    // its jti is remembered for as long as it is accepted.
+    let mut claims = assertion_claims(&client_id, &token_url, now(&app));
+    claims["exp"] = json!(now(&app) - 30);
+    let late = key.sign(&claims, true)?;
+    let first = token_with(&app, Server::Default, &late, None).await?;
+    ensure!(first.status == 200, "{first:?}");
+    let again = token_with(&app, Server::Default, &late, None).await?;
+    ensure!(again.status == 401, "{again:?}");
     Ok(())
 }
 
@@ -593,6 +602,35 @@ async fn org_token_with_granted_scope_reads_but_cannot_write(backend: Backend) -
         .api(Method::GET, "/api/v1/users", Some(&bearer(&at)), None)
         .await?;
     ensure!(reply.status == 403, "revoked grant: {reply:?}");
+
+    // okta.apps.manage does not let a service app grant itself more scopes.
+    grant(&app, &ssws, &client_id, "okta.apps.manage").await?;
+    let reply = org_token(&app, &key, &client_id, "okta.apps.manage").await?;
+    let apps = reply.json()?["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let reply = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/apps/{client_id}/grants"),
+            Some(&bearer(&apps)),
+            Some(&json!({"issuer": app.base, "scopeId": "okta.users.read"})),
+        )
+        .await?;
+    ensure!(
+        reply.status == 403 && reply.json()?["errorCode"] == "E0000006",
+        "{reply:?}"
+    );
+    let reply = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/apps/{client_id}/grants"),
+            Some(&bearer(&apps)),
+            None,
+        )
+        .await?;
+    ensure!(reply.status == 200, "{reply:?}");
     Ok(())
 }
 
