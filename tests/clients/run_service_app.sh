@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# openmetadata-ingestion's Okta service-app ("ingestion bot") flow against gatehouse, reproduced
-# with PyJWT + requests (tests/clients/service_app/om_ingestion_okta.py), once per database
-# backend in ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}. For each backend it starts
+# Service apps against gatehouse, once per database backend in
+# ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}:
+#   om_ingestion_okta.py     openmetadata-ingestion's Okta "ingestion bot" flow, reproduced with
+#                            PyJWT + requests (venv .venv-service-app)
+#   okta_sdk_private_key.py  Okta's Python SDK (okta 3.x, venv .venv-okta shared with
+#                            run_okta_sdk.sh) granting scopes and calling /api/v1 in PrivateKey mode For each backend it starts
 # `gatehouse serve --bind 127.0.0.1:0`, reads the port from its "listening on" line, creates an
 # API token with `gatehouse token create`, and runs the script.
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
-# Installs what it needs: the virtualenv .venv-service-app (pyjwt[crypto], requests).
+# Installs what it needs: the virtualenvs .venv-service-app (pyjwt[crypto], requests) and
+# .venv-okta (okta 3.x).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,10 +17,12 @@ root="$(cd "$here/../.." && pwd)"
 bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
 venv="$root/.venv-service-app"
+okta_venv="$root/.venv-okta"
 pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
 start_timeout=60
 run_timeout=180
 export PYTHONDONTWRITEBYTECODE=1
+export OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true # the okta SDK refuses http:// without it
 
 ensure_venv() {
   local probe='import jwt, requests, cryptography; raise SystemExit(0 if jwt.__version__.startswith("2.") else 1)'
@@ -29,7 +35,19 @@ ensure_venv() {
   "$venv/bin/python" -c "$probe"
 }
 
+ensure_okta_venv() {
+  local probe='import okta, importlib.metadata as m; v = m.version("okta"); raise SystemExit(0 if v.split(".")[0] == "3" else 1)'
+  if [[ -x "$okta_venv/bin/python" ]] && "$okta_venv/bin/python" -c "$probe" 2>/dev/null; then
+    return 0
+  fi
+  echo "setting up $okta_venv (okta 3.x)"
+  [[ -x "$okta_venv/bin/python" ]] || python3 -m venv "$okta_venv" || return 1
+  "$okta_venv/bin/python" -m pip install --quiet --disable-pip-version-check 'okta>=3,<4' || return 1
+  "$okta_venv/bin/python" -c "$probe"
+}
+
 ensure_venv || { echo "FAIL: cannot set up $venv"; exit 2; }
+ensure_okta_venv || { echo "FAIL: cannot set up $okta_venv"; exit 2; }
 if [[ ! -x "$bin" ]]; then
   echo "FAIL: gatehouse binary not found at $bin (build it, or set GATEHOUSE_BIN)"
   exit 2
@@ -98,18 +116,32 @@ for backend in $backends; do
   if [[ -z "$token" ]]; then
     summary+=("$backend: FAILED (gatehouse token create)"); failed=1; cleanup; continue
   fi
-  out="$work/run.out"
-  GATEHOUSE_URL="$url" GATEHOUSE_TOKEN="$token" timeout --foreground "$run_timeout" \
-    "$venv/bin/python" "$here/service_app/om_ingestion_okta.py" 2>&1 | tee "$out"
-  status="${PIPESTATUS[0]}"
-  counts="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)"
-  if [[ "$status" == 0 ]]; then
-    summary+=("service app (pyjwt $("$venv/bin/python" -c 'import jwt; print(jwt.__version__)')) / $backend: ${counts:-passed}")
-  else
-    summary+=("service app / $backend: FAILED (${counts:-no result}, exit $status)")
-    failed=1
-    echo "-- server log (tail)"; tail -n 20 "$log"
-  fi
+  for script in om_ingestion_okta okta_sdk_private_key; do
+    case "$script" in
+      om_ingestion_okta)
+        python="$venv/bin/python"
+        label="openmetadata-ingestion Okta flow (pyjwt $("$python" -c 'import jwt; print(jwt.__version__)'))"
+        ;;
+      okta_sdk_private_key)
+        python="$okta_venv/bin/python"
+        label="okta $("$python" -c 'import importlib.metadata as m; print(m.version("okta"))') PrivateKey mode"
+        ;;
+    esac
+    echo
+    echo "-- $label / $backend"
+    out="$work/$script.out"
+    GATEHOUSE_URL="$url" GATEHOUSE_TOKEN="$token" timeout --foreground "$run_timeout" \
+      "$python" "$here/service_app/$script.py" 2>&1 | tee "$out"
+    status="${PIPESTATUS[0]}"
+    counts="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)"
+    if [[ "$status" == 0 ]]; then
+      summary+=("$label / $backend: ${counts:-passed}")
+    else
+      summary+=("$label / $backend: FAILED (${counts:-no result}, exit $status)")
+      failed=1
+      echo "-- server log (tail)"; tail -n 20 "$log"
+    fi
+  done
   cleanup
 done
 
