@@ -261,6 +261,18 @@ async fn assertion_claims_and_algorithms_are_checked(backend: Backend) -> Result
         reply.oauth_error().as_deref() == Some("invalid_request"),
         "{reply:?}"
     );
+    // A client_id that is not the assertion's iss/sub.
+    let reply = app
+        .token(
+            Server::Default,
+            &assertion_form(&assertion, None),
+            Auth::Public(app.client_id()),
+        )
+        .await?;
+    ensure!(
+        reply.oauth_error().as_deref() == Some("invalid_client"),
+        "{reply:?}"
+    );
     // The same, valid, assertion still works: none of the refusals consumed its jti.
     let reply = token_with(&app, Server::Default, &assertion, None).await?;
     ensure!(reply.status == 200, "{reply:?}");
