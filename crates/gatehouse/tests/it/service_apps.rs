@@ -13,6 +13,7 @@ use crate::helpers::{Auth, Reply, Server, TestApp, jwt_parts, spawn_app, tamper_
 backend_tests!(
     client_credentials_with_private_key_jwt_on_the_default_server,
     assertion_replay_is_refused,
+    concurrent_replays_of_one_assertion_have_one_winner,
     assertion_claims_and_algorithms_are_checked,
     ec_keys_and_client_secret_jwt_work,
     client_credentials_rules,
@@ -150,6 +151,36 @@ async fn assertion_replay_is_refused(backend: Backend) -> Result<()> {
     ensure!(first.status == 200, "{first:?}");
     let again = token_with(&app, Server::Default, &late, None).await?;
     ensure!(again.status == 401, "{again:?}");
+    Ok(())
+}
+
+async fn concurrent_replays_of_one_assertion_have_one_winner(backend: Backend) -> Result<()> {
+    let app = std::sync::Arc::new(spawn_app(backend).await?);
+    let ssws = app.ssws().await?;
+    let key = ClientKey::rsa("k")?;
+    let client_id = register_service_app(&app, &ssws, &key).await?;
+    let token_url = app.endpoint(Server::Default, "token");
+    let assertion = key.sign(&assertion_claims(&client_id, &token_url, now(&app)), true)?;
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (app, assertion) = (app.clone(), assertion.clone());
+        tasks.push(tokio::spawn(async move {
+            token_with(&app, Server::Default, &assertion, None)
+                .await
+                .map(|r| r.status.as_u16())
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await??);
+    }
+    statuses.sort_unstable();
+    let wins = statuses.iter().filter(|s| **s == 200).count();
+    ensure!(wins == 1, "exactly one success expected: {statuses:?}");
+    ensure!(
+        statuses.iter().all(|s| *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
     Ok(())
 }
 
