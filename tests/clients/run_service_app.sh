@@ -4,12 +4,14 @@
 #   om_ingestion_okta.py     openmetadata-ingestion's Okta "ingestion bot" flow, reproduced with
 #                            PyJWT + requests (venv .venv-service-app)
 #   okta_sdk_private_key.py  Okta's Python SDK (okta 3.x, venv .venv-okta shared with
-#                            run_okta_sdk.sh) granting scopes and calling /api/v1 in PrivateKey mode For each backend it starts
+#                            run_okta_sdk.sh) granting scopes and calling /api/v1 in PrivateKey mode
+#   okta_node_private_key.js the same with @okta/okta-sdk-nodejs 8.x (node_modules of
+#                            tests/clients/okta_sdk/node, from its lockfile), which adds DPoP proofs For each backend it starts
 # `gatehouse serve --bind 127.0.0.1:0`, reads the port from its "listening on" line, creates an
 # API token with `gatehouse token create`, and runs the script.
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
 # Installs what it needs: the virtualenvs .venv-service-app (pyjwt[crypto], requests) and
-# .venv-okta (okta 3.x).
+# .venv-okta (okta 3.x), and tests/clients/okta_sdk/node/node_modules (npm ci).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +20,7 @@ bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
 venv="$root/.venv-service-app"
 okta_venv="$root/.venv-okta"
+node_dir="$here/okta_sdk/node"
 pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
 start_timeout=60
 run_timeout=180
@@ -46,7 +49,18 @@ ensure_okta_venv() {
   "$okta_venv/bin/python" -c "$probe"
 }
 
+ensure_node_modules() {
+  local probe="const v = require('@okta/okta-sdk-nodejs/package.json').version; process.exit(v.startsWith('8.') ? 0 : 1)"
+  if (cd "$node_dir" && node -e "$probe" 2>/dev/null); then
+    return 0
+  fi
+  echo "installing $node_dir/node_modules (npm ci)"
+  (cd "$node_dir" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) || return 1
+  (cd "$node_dir" && node -e "$probe")
+}
+
 ensure_venv || { echo "FAIL: cannot set up $venv"; exit 2; }
+ensure_node_modules || { echo "FAIL: cannot install $node_dir/node_modules"; exit 2; }
 ensure_okta_venv || { echo "FAIL: cannot set up $okta_venv"; exit 2; }
 if [[ ! -x "$bin" ]]; then
   echo "FAIL: gatehouse binary not found at $bin (build it, or set GATEHOUSE_BIN)"
@@ -116,22 +130,26 @@ for backend in $backends; do
   if [[ -z "$token" ]]; then
     summary+=("$backend: FAILED (gatehouse token create)"); failed=1; cleanup; continue
   fi
-  for script in om_ingestion_okta okta_sdk_private_key; do
+  for script in om_ingestion_okta.py okta_sdk_private_key.py okta_node_private_key.js; do
     case "$script" in
-      om_ingestion_okta)
-        python="$venv/bin/python"
-        label="openmetadata-ingestion Okta flow (pyjwt $("$python" -c 'import jwt; print(jwt.__version__)'))"
+      om_ingestion_okta.py)
+        runner=("$venv/bin/python")
+        label="openmetadata-ingestion Okta flow (pyjwt $("$venv/bin/python" -c 'import jwt; print(jwt.__version__)'))"
         ;;
-      okta_sdk_private_key)
-        python="$okta_venv/bin/python"
-        label="okta $("$python" -c 'import importlib.metadata as m; print(m.version("okta"))') PrivateKey mode"
+      okta_sdk_private_key.py)
+        runner=("$okta_venv/bin/python")
+        label="python okta $("$okta_venv/bin/python" -c 'import importlib.metadata as m; print(m.version("okta"))') PrivateKey mode"
+        ;;
+      okta_node_private_key.js)
+        runner=(env NODE_PATH="$node_dir/node_modules" node)
+        label="node @okta/okta-sdk-nodejs $(cd "$node_dir" && node -p "require('@okta/okta-sdk-nodejs/package.json').version") PrivateKey mode"
         ;;
     esac
     echo
     echo "-- $label / $backend"
     out="$work/$script.out"
     GATEHOUSE_URL="$url" GATEHOUSE_TOKEN="$token" timeout --foreground "$run_timeout" \
-      "$python" "$here/service_app/$script.py" 2>&1 | tee "$out"
+      "${runner[@]}" "$here/service_app/$script" 2>&1 | tee "$out"
     status="${PIPESTATUS[0]}"
     counts="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)"
     if [[ "$status" == 0 ]]; then
