@@ -167,6 +167,15 @@ pub async fn update(
     Ok(directory::update_oidc_app(provider, app, new, extras).await?)
 }
 
+/// `POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret`.
+pub async fn new_secret(
+    provider: &Provider,
+    client_id: &str,
+) -> Result<CreatedApp, RegistrationError> {
+    let app = find(provider, client_id).await?;
+    Ok(directory::rotate_client_secret(provider, app).await?)
+}
+
 /// `DELETE /oauth2/v1/clients/{clientId}`: removes the app, its assignments and grants.
 pub async fn delete(provider: &Provider, client_id: &str) -> Result<(), RegistrationError> {
     let app = find(provider, client_id).await?;

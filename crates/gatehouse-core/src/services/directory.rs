@@ -479,6 +479,35 @@ pub async fn create_oidc_app_with(
     })
 }
 
+/// Gives a client that authenticates with a secret a new one (returned this once); the old one
+/// stops working at once. Clients without a secret method are refused.
+pub async fn rotate_client_secret(
+    provider: &Provider,
+    mut app: App,
+) -> Result<CreatedApp, DirectoryError> {
+    if !uses_secret(app.settings.token_endpoint_auth_method) {
+        return Err(invalid(
+            "token_endpoint_auth_method",
+            format!(
+                "a '{}' client has no client secret",
+                app.settings.token_endpoint_auth_method
+            ),
+        ));
+    }
+    let secret = random_token(48);
+    app.client_secret_sealed = Some(
+        provider
+            .secrets
+            .seal(&secret_context(&app.id), secret.as_bytes()),
+    );
+    app.last_updated = provider.now();
+    provider.store.update_app(&app).await?;
+    Ok(CreatedApp {
+        app,
+        client_secret: Some(secret),
+    })
+}
+
 /// Replaces an OIDC app's metadata (dynamic client registration's `PUT`), with the same rules
 /// as creation. The application type cannot change. A secret is kept while the auth method
 /// uses one, made when it starts to (returned this once), and dropped when it stops.

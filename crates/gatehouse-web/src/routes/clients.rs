@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use gatehouse_core::services::clients::{self, ClientMetadata, RegistrationError};
 use serde_json::{Value, json};
@@ -21,6 +21,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/oauth2/v1/clients/{client_id}",
             get(read).put(update).delete(delete),
+        )
+        .route(
+            "/oauth2/v1/clients/{client_id}/lifecycle/newSecret",
+            post(new_secret),
         )
 }
 
@@ -88,6 +92,18 @@ async fn update(
     Ok(Json(clients::client_json(
         &updated.app,
         updated.client_secret.as_deref(),
+    )))
+}
+
+async fn new_secret(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(client_id): ApiPath<String>,
+) -> Result<Json<Value>, ClientsError> {
+    let rotated = clients::new_secret(&state.provider, &client_id).await?;
+    Ok(Json(clients::client_json(
+        &rotated.app,
+        rotated.client_secret.as_deref(),
     )))
 }
 

@@ -248,6 +248,39 @@ async fn confidential_web_client_gets_a_secret_that_works(backend: Backend) -> R
         reply.status == 200 && reply.json()?["active"] == false,
         "{reply:?}"
     );
+    // lifecycle/newSecret: a new secret, shown once; the old one stops working.
+    let rotated = app
+        .api(
+            Method::POST,
+            &format!("/oauth2/v1/clients/{id}/lifecycle/newSecret"),
+            Some(&format!("SSWS {ssws}")),
+            None,
+        )
+        .await?;
+    ensure!(rotated.status == 200, "{rotated:?}");
+    let new_secret = rotated.json()?["client_secret"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no new client_secret")?;
+    ensure!(new_secret != secret);
+    let reply = app
+        .post_form(
+            Server::Default,
+            "introspect",
+            &[("token", "nope")],
+            Auth::Post(id, secret),
+        )
+        .await?;
+    ensure!(reply.status == 401, "the old secret must fail: {reply:?}");
+    let reply = app
+        .post_form(
+            Server::Default,
+            "introspect",
+            &[("token", "nope")],
+            Auth::Post(id, &new_secret),
+        )
+        .await?;
+    ensure!(reply.status == 200, "{reply:?}");
     // GET never shows the secret again.
     let got = app
         .api(
@@ -270,6 +303,19 @@ async fn confidential_web_client_gets_a_secret_that_works(backend: Backend) -> R
     ensure!(
         spa.get("client_secret").is_none() && spa["token_endpoint_auth_method"] == "none",
         "{spa}"
+    );
+    let spa_id = spa["client_id"].as_str().context("client_id")?;
+    let reply = app
+        .api(
+            Method::POST,
+            &format!("/oauth2/v1/clients/{spa_id}/lifecycle/newSecret"),
+            Some(&format!("SSWS {ssws}")),
+            None,
+        )
+        .await?;
+    ensure!(
+        reply.status == 400 && reply.json()?["error"] == "invalid_client_metadata",
+        "{reply:?}"
     );
     Ok(())
 }
