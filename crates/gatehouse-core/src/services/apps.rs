@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::*;
+use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
 use crate::services::directory::{
@@ -63,6 +64,11 @@ pub struct OidcAppSpec {
     /// `DISABLED` (the default) or `SUBDOMAIN`.
     pub wildcard_redirect: Option<String>,
     pub metadata: ClientMetadata,
+    /// The client's public keys for `private_key_jwt` (private members are stripped, see
+    /// [`sanitize_jwks`]).
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its keys (https only; Gatehouse does not fetch it).
+    pub jwks_uri: Option<String>,
     /// Create the app ACTIVE (Okta's `activate=true`, the default) or INACTIVE.
     pub active: bool,
 }
@@ -86,6 +92,8 @@ impl OidcAppSpec {
             consent_method: None,
             wildcard_redirect: None,
             metadata: ClientMetadata::default(),
+            jwks: None,
+            jwks_uri: None,
             active: true,
         }
     }
@@ -356,6 +364,21 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
             ));
         }
     }
+    let jwks = spec
+        .jwks
+        .as_ref()
+        .map(sanitize_jwks)
+        .transpose()
+        .map_err(|e| invalid("jwks", e.to_string()))?;
+    if let Some(uri) = &spec.jwks_uri {
+        validate_jwks_uri(uri)?;
+    }
+    if method == TokenEndpointAuthMethod::PrivateKeyJwt && jwks.is_none() {
+        return Err(invalid(
+            "jwks",
+            "private_key_jwt needs the client's public keys inline in 'jwks' (Gatehouse does not fetch jwks_uri)",
+        ));
+    }
     Ok(OAuthClientSettings {
         application_type: kind,
         token_endpoint_auth_method: method,
@@ -371,7 +394,25 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         login_mode,
         pkce_required,
         issuer_mode: spec.issuer_mode.unwrap_or(IssuerMode::Dynamic),
+        jwks,
+        jwks_uri: spec.jwks_uri.clone(),
     })
+}
+
+/// `jwks_uri`: an absolute https URL without fragment or credentials.
+fn validate_jwks_uri(uri: &str) -> Result<(), DirectoryError> {
+    let parsed =
+        url::Url::parse(uri).map_err(|_| invalid("jwks_uri", format!("'{uri}' is not a URL")))?;
+    if parsed.scheme() != "https" || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("jwks_uri", "must be an https URL"));
+    }
+    if parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "jwks_uri",
+            "must not contain a fragment or credentials",
+        ));
+    }
+    Ok(())
 }
 
 fn validate_client_id(client_id: &str) -> Result<(), DirectoryError> {
