@@ -49,16 +49,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/groups/{id}/users", get(groups::members))
         .route(
+            "/groups/{gid}/users/{uid}",
+            put(groups::add_member).delete(groups::remove_member),
+        )
+        .route(
             "/apps/{id}/grants",
             get(app_grants::list).post(app_grants::create),
         )
         .route(
             "/apps/{id}/grants/{grant_id}",
             get(app_grants::get).delete(app_grants::delete),
-        )
-        .route(
-            "/groups/{gid}/users/{uid}",
-            put(groups::add_member).delete(groups::remove_member),
         )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);
