@@ -109,7 +109,7 @@ for backend in $backends; do
   fi
 
   echo
-  echo "== openmetadata-ingestion service app on $backend"
+  echo "== service-app clients on $backend"
   log="$work/serve.log"
   "${ghenv[@]}" "${global[@]}" serve --bind 127.0.0.1:0 </dev/null >"$log" 2>&1 &
   server_pid=$!

@@ -2,10 +2,9 @@
 
 use serde_json::{Value, json};
 
+use crate::oauth2::client_assertion::SIGNING_ALG_NAMES;
 use crate::oauth2::scope::SYSTEM_SCOPES;
 use crate::provider::ServerContext;
-
-use crate::oauth2::client_assertion::SIGNING_ALG_NAMES;
 
 const AUTH_METHODS: &[&str] = &[
     "client_secret_basic",

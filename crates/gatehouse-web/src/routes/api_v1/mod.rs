@@ -56,16 +56,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/groups/{id}/users", get(groups::members))
         .route(
+            "/groups/{gid}/users/{uid}",
+            put(groups::add_member).delete(groups::remove_member),
+        )
+        .route(
             "/apps/{id}/grants",
             get(app_grants::list).post(app_grants::create),
         )
         .route(
             "/apps/{id}/grants/{grant_id}",
             get(app_grants::get).delete(app_grants::delete),
-        )
-        .route(
-            "/groups/{gid}/users/{uid}",
-            put(groups::add_member).delete(groups::remove_member),
         )
         .route(
             "/sessions/me",
