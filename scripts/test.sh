@@ -26,7 +26,7 @@ cargo test --workspace --locked
 
 step "build the gatehouse binary"
 cargo build -p gatehouse --locked
-export GATEHOUSE_BIN="$PWD/target/debug/gatehouse"
+export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/gatehouse"
 
 step "real client: python-social-auth (social-auth-core 5.1.0 and 7.x) on SQLite and PostgreSQL"
 tests/clients/run_socialcore.sh

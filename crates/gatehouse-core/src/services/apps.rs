@@ -153,9 +153,7 @@ fn auth_method(spec: &OidcAppSpec) -> Result<TokenEndpointAuthMethod, DirectoryE
             FIELD,
             format!("{kind} apps are confidential clients and cannot use 'none'"),
         )),
-        (_, M::ClientSecretJwt) => Err(invalid(FIELD, "client_secret_jwt is not supported")),
-        // private_key_jwt is allowed here (it has no secret); callers that cannot take the
-        // app's keys refuse it themselves.
+        // private_key_jwt has no secret; `build_settings` requires its `jwks`.
         (_, m) => Ok(m),
     }
 }
@@ -249,7 +247,13 @@ fn response_types(spec: &OidcAppSpec, grants: &[String]) -> Result<Vec<String>, 
             "'code' goes with, and only with, the authorization_code grant",
         ));
     }
-    if (has("token") || has("id_token")) != has_grant("implicit") {
+    // Okta's registration examples for service apps pair `client_credentials` with
+    // `response_types: ["token"]` (the token endpoint's response), so that is accepted too.
+    let token_only_service = has_grant("client_credentials")
+        && !has_grant("implicit")
+        && has("token")
+        && !has("id_token");
+    if (has("token") || has("id_token")) != has_grant("implicit") && !token_only_service {
         return Err(invalid(
             FIELD,
             "'token' and 'id_token' go with, and only with, the implicit grant",
@@ -1086,6 +1090,15 @@ mod tests {
         // seeds/004's ingestion client, as `POST /oauth2/v1/clients` will create it.
         let mut s = spec(ApplicationType::Service);
         s.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::PrivateKeyJwt);
+        // Without its public keys it cannot authenticate, so it is refused.
+        assert!(matches!(
+            build_settings(&s),
+            Err(DirectoryError::Invalid { field: "jwks", .. })
+        ));
+        s.jwks = Some(serde_json::json!({"keys": [{
+            "kty": "RSA", "kid": "k1", "e": "AQAB",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        }]}));
         let settings = build_settings(&s)?;
         assert_eq!(
             settings.token_endpoint_auth_method,
