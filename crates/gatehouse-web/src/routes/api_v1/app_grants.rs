@@ -36,7 +36,25 @@ fn grant_json(origin: &str, app_client_id: &str, g: &AppGrant) -> Value {
     out
 }
 
-pub(super) async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/v1/apps/{id}/grants",
+    tag = "Apps",
+    summary = "Grant the app an Okta API scope",
+    params(
+        ("id" = String, Path, description = "An app id or client id"),
+    ),
+    request_body = super::openapi::AppGrantBody,
+    responses(
+        (status = 201, description = "The grant", body = super::openapi::AppGrantDoc),
+        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -71,7 +89,23 @@ pub(super) async fn create(
         .into_response())
 }
 
-pub(super) async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/grants",
+    tag = "Apps",
+    summary = "The app's Okta API scope grants",
+    params(
+        ("id" = String, Path, description = "An app id or client id"),
+    ),
+    responses(
+        (status = 200, description = "Grants", body = Vec<super::openapi::AppGrantDoc>),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -87,7 +121,24 @@ pub(super) async fn list(
     )))
 }
 
-pub(super) async fn get(
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/grants/{grant_id}",
+    tag = "Apps",
+    summary = "Get a grant",
+    params(
+        ("id" = String, Path, description = "An app id or client id"),
+        ("grant_id" = String, Path, description = "A grant id"),
+    ),
+    responses(
+        (status = 200, description = "The grant", body = super::openapi::AppGrantDoc),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -98,7 +149,24 @@ pub(super) async fn get(
     Ok(Json(grant_json(&origin, &app.client_id, &grant)))
 }
 
-pub(super) async fn delete(
+#[utoipa::path(
+    delete,
+    path = "/api/v1/apps/{id}/grants/{grant_id}",
+    tag = "Apps",
+    summary = "Revoke a grant",
+    params(
+        ("id" = String, Path, description = "An app id or client id"),
+        ("grant_id" = String, Path, description = "A grant id"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
+        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
+        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
+        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+    ),
+)]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((app_id, grant_id)): ApiPath<(String, String)>,
