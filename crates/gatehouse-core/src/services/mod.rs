@@ -2,9 +2,11 @@
 //! adapter over these.
 
 pub mod api_tokens;
+pub mod app_grants;
 pub mod apps;
 pub mod auth_servers;
 pub mod bootstrap;
+pub mod clients;
 pub mod directory;
 pub mod filter;
 pub mod groups;

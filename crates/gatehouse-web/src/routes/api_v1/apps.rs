@@ -85,6 +85,10 @@ pub(crate) fn app_json(origin: &str, app: &App, client_secret: Option<&str>) -> 
         json!({ "mode": s.login_mode, "default_scope": m.default_scope }),
     );
     insert_opt(&mut client, "initiate_login_uri", &s.initiate_login_uri);
+    if let Some(jwks) = &s.jwks {
+        client.insert("jwks".into(), json!(jwks));
+    }
+    insert_opt(&mut client, "jwks_uri", &s.jwks_uri);
     client.insert("wildcard_redirect".into(), json!("DISABLED"));
     client.insert("dpop_bound_access_tokens".into(), json!(false));
 
@@ -265,14 +269,6 @@ fn parse_spec(body: &JsonBody, active: bool) -> Result<OidcAppSpec, ApiError> {
         TokenEndpointAuthMethod::parse,
         "none, client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt",
     )?;
-    if spec.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt) {
-        // Needs the app's public keys (`settings.oauthClient.jwks`), which this endpoint does
-        // not take yet.
-        return Err(ApiError::validation(
-            "token_endpoint_auth_method",
-            "private_key_jwt is not supported by this endpoint yet",
-        ));
-    }
     spec.pkce_required = body.bool_opt(&cred("pkce_required"))?;
     body.bool_opt(&cred("autoKeyRotation"))?;
     spec.client_id = opt_str(body, &cred("client_id"))?;
@@ -282,6 +278,9 @@ fn parse_spec(body: &JsonBody, active: bool) -> Result<OidcAppSpec, ApiError> {
     spec.grant_types = body.string_list(&at("grant_types"))?;
     spec.response_types = body.string_list(&at("response_types"))?;
     spec.initiate_login_uri = opt_str(body, &at("initiate_login_uri"))?;
+    // private_key_jwt clients bring their public keys (private members are stripped).
+    spec.jwks = body.object(&at("jwks"))?.cloned();
+    spec.jwks_uri = opt_str(body, &at("jwks_uri"))?;
     body.object(&at("idp_initiated_login"))?;
     spec.login_mode = opt_str(body, &at("idp_initiated_login.mode"))?;
     spec.issuer_mode = parse_enum(
@@ -329,9 +328,7 @@ async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
     request_body = super::openapi::AppBody,
     responses(
         (status = 200, description = "The new app, with its client secret (shown once)", body = super::openapi::AppDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn create(
@@ -357,16 +354,13 @@ pub(crate) async fn create(
     tag = "Apps",
     summary = "List apps",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
         ("q" = Option<String>, Query, description = "Starts-with match on label or name"),
         ("filter" = Option<String>, Query, description = "e.g. `status eq \"ACTIVE\"`"),
     ),
     responses(
         (status = 200, description = "A page of apps", body = Vec<super::openapi::AppDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list(
@@ -397,9 +391,7 @@ pub(crate) async fn list(
     ),
     responses(
         (status = 200, description = "The app", body = super::openapi::AppDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get(
@@ -423,10 +415,7 @@ pub(crate) async fn get(
     request_body = super::openapi::AppBody,
     responses(
         (status = 200, description = "The app", body = super::openapi::AppDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn replace(
@@ -456,10 +445,7 @@ pub(crate) async fn replace(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006, E0000056)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn delete(
@@ -483,10 +469,7 @@ pub(crate) async fn delete(
     ),
     responses(
         (status = 200, description = "Done", body = Object),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn lifecycle(
@@ -517,15 +500,11 @@ pub(crate) async fn lifecycle(
     summary = "The app's group assignments",
     params(
         ("id" = String, Path, description = "An app id"),
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
     ),
     responses(
         (status = 200, description = "Group assignments", body = Vec<super::openapi::AppGroupDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list_groups(
@@ -560,10 +539,7 @@ pub(crate) async fn list_groups(
     request_body = Option<super::openapi::AppGroupBody>,
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppGroupDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn assign_group(
@@ -593,9 +569,7 @@ pub(crate) async fn assign_group(
     ),
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppGroupDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get_group(
@@ -620,9 +594,7 @@ pub(crate) async fn get_group(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn unassign_group(
@@ -644,15 +616,11 @@ pub(crate) async fn unassign_group(
     summary = "Users assigned to the app (directly or through groups)",
     params(
         ("id" = String, Path, description = "An app id"),
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
     ),
     responses(
         (status = 200, description = "App users", body = Vec<super::openapi::AppUserDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list_users(
@@ -685,10 +653,7 @@ pub(crate) async fn list_users(
     request_body = super::openapi::AppUserBody,
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppUserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn assign_user(
@@ -733,9 +698,7 @@ pub(crate) async fn assign_user(
     ),
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppUserDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get_user(
@@ -761,9 +724,7 @@ pub(crate) async fn get_user(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn unassign_user(
@@ -789,10 +750,7 @@ pub(crate) async fn unassign_user(
     ),
     responses(
         (status = 200, description = "Secrets", body = Vec<super::openapi::ClientSecretDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list_secrets(
@@ -820,10 +778,7 @@ pub(crate) async fn list_secrets(
     ),
     responses(
         (status = 201, description = "The new secret", body = super::openapi::ClientSecretDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn new_secret(
@@ -866,9 +821,7 @@ pub(crate) async fn new_secret(
     ),
     responses(
         (status = 200, description = "App links", body = Vec<super::openapi::AppLinkDoc>),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn app_links(
@@ -877,7 +830,11 @@ pub(crate) async fn app_links(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let key = if id == "me" {
-        caller.0.user.id.clone()
+        caller
+            .0
+            .user()
+            .map(|u| u.id.clone())
+            .ok_or_else(|| ApiError::NotFound("me (User)".into()))?
     } else {
         id
     };

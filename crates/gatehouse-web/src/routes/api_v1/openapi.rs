@@ -9,9 +9,9 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{apps, groups, sessions, users};
+use super::{app_grants, apps, groups, sessions, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,10 @@ use super::{apps, groups, sessions, users};
         apps::unassign_user,
         apps::list_secrets,
         apps::new_secret,
+        app_grants::create,
+        app_grants::list,
+        app_grants::get,
+        app_grants::delete,
         sessions::get_me,
         sessions::delete_me,
     ),
@@ -77,6 +81,8 @@ use super::{apps, groups, sessions, users};
         AppUserBody,
         ClientSecretDoc,
         AppLinkDoc,
+        AppGrantDoc,
+        AppGrantBody,
     )),
     modifiers(&SswsAuth),
     security(("SSWS" = []))
@@ -100,6 +106,43 @@ impl Modify for SswsAuth {
 
 pub(crate) async fn document() -> Json<Value> {
     Json(serde_json::to_value(ApiDoc::openapi()).unwrap_or_default())
+}
+
+/// The errors any authenticated `/api/v1` operation may answer, all in Okta's shape.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ApiErrors {
+    #[response(status = 400, description = "Invalid input (E0000001, E0000003)")]
+    BadRequest(OktaError),
+    #[response(status = 401, description = "Missing or invalid API token (E0000011)")]
+    Unauthorized(OktaError),
+    #[response(status = 403, description = "Not allowed (E0000006, E0000056)")]
+    Forbidden(OktaError),
+    #[response(status = 404, description = "No such resource (E0000007)")]
+    NotFound(OktaError),
+    #[response(status = 429, description = "Rate limit exceeded (E0000047)")]
+    RateLimited(OktaError),
+}
+
+/// The errors of `/api/v1/sessions/me`, which takes the session cookie and no token.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum SessionErrors {
+    #[response(status = 404, description = "No live session (E0000007)")]
+    NotFound(OktaError),
+    #[response(status = 429, description = "Rate limit exceeded (E0000047)")]
+    RateLimited(OktaError),
+}
+
+/// Cursor pagination, as Okta's: follow the `Link: <…>; rel="next"` header.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct PageParams {
+    /// Page size.
+    limit: Option<i64>,
+    /// Cursor from the `next` link.
+    after: Option<String>,
 }
 
 /// Every `/api/v1` error: Okta's shape.
@@ -365,4 +408,34 @@ pub(crate) struct AppLinkDoc {
     link_url: String,
     app_name: String,
     app_instance_id: String,
+}
+
+/// An Okta API scope granted to a service app.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuth2ScopeConsentGrant)]
+#[allow(dead_code)]
+pub(crate) struct AppGrantDoc {
+    id: String,
+    status: String,
+    created: String,
+    last_updated: String,
+    issuer: String,
+    client_id: String,
+    #[schema(example = "okta.users.read")]
+    scope_id: String,
+    source: String,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// `POST /api/v1/apps/{id}/grants`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AppGrantBody {
+    #[schema(example = "okta.users.read")]
+    scope_id: String,
+    /// The org authorization server's issuer.
+    #[schema(example = "https://id.example.com")]
+    issuer: String,
 }

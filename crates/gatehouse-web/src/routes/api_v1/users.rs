@@ -55,7 +55,11 @@ pub(crate) fn user_json(origin: &str, u: &User) -> Value {
 /// `{id}` may be an id, a login, or `me` (the token's owner).
 async fn resolve(state: &AppState, caller: &Caller, key: &str) -> Result<User, ApiError> {
     let key = if key == "me" {
-        caller.0.user.id.as_str()
+        // A service app acts as no user: `me` does not exist for it.
+        match caller.0.user() {
+            Some(user) => user.id.as_str(),
+            None => return Err(ApiError::NotFound("me (User)".into())),
+        }
     } else {
         key
     };
@@ -68,17 +72,14 @@ async fn resolve(state: &AppState, caller: &Caller, key: &str) -> Result<User, A
     tag = "Users",
     summary = "List or search users",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
         ("q" = Option<String>, Query, description = "Starts-with match on login, email, first or last name"),
         ("filter" = Option<String>, Query, description = "Okta filter expression, e.g. `status eq \"ACTIVE\"`"),
         ("search" = Option<String>, Query, description = "Okta search expression"),
     ),
     responses(
         (status = 200, description = "A page of users; `Link` headers page on", body = Vec<super::openapi::UserDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list(
@@ -137,10 +138,7 @@ fn profile_update(body: &JsonBody) -> Result<ProfileUpdate, ApiError> {
     request_body = super::openapi::CreateUserBody,
     responses(
         (status = 200, description = "The new user", body = super::openapi::UserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn create(
@@ -189,9 +187,7 @@ pub(crate) async fn create(
     ),
     responses(
         (status = 200, description = "The user", body = super::openapi::UserDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get(
@@ -232,10 +228,7 @@ async fn update(
     request_body = super::openapi::UpdateUserBody,
     responses(
         (status = 200, description = "The updated user", body = super::openapi::UserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn update_partial(
@@ -259,10 +252,7 @@ pub(crate) async fn update_partial(
     request_body = super::openapi::UpdateUserBody,
     responses(
         (status = 200, description = "The updated user", body = super::openapi::UserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn update_full(
@@ -285,10 +275,7 @@ pub(crate) async fn update_full(
     ),
     responses(
         (status = 204, description = "Deactivated or deleted"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn delete(
@@ -297,7 +284,7 @@ pub(crate) async fn delete(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = resolve(&state, &caller, &id).await?;
-    if user.id == caller.0.user.id {
+    if caller.0.user().is_some_and(|me| me.id == user.id) {
         return Err(ApiError::Forbidden(
             "An API token cannot deactivate or delete its own user.".into(),
         ));
@@ -318,11 +305,7 @@ pub(crate) async fn delete(
     ),
     responses(
         (status = 200, description = "Done", body = Object),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn lifecycle(
@@ -334,7 +317,9 @@ pub(crate) async fn lifecycle(
     let op = Lifecycle::parse(&op)
         .ok_or_else(|| ApiError::NotFound(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
     let user = resolve(&state, &caller, &id).await?;
-    if user.id == caller.0.user.id && matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend) {
+    if caller.0.user().is_some_and(|me| me.id == user.id)
+        && matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend)
+    {
         return Err(ApiError::Forbidden(
             "An API token cannot deactivate or suspend its own user.".into(),
         ));
@@ -358,9 +343,7 @@ pub(crate) async fn lifecycle(
     ),
     responses(
         (status = 200, description = "The groups", body = Vec<super::openapi::GroupDoc>),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn groups(

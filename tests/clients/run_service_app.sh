@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Service apps against gatehouse, once per database backend in
+# ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}:
+#   om_ingestion_okta.py     openmetadata-ingestion's Okta "ingestion bot" flow, reproduced with
+#                            PyJWT + requests (venv .venv-service-app)
+#   okta_sdk_private_key.py  Okta's Python SDK (okta 3.x, venv .venv-okta shared with
+#                            run_okta_sdk.sh) granting scopes and calling /api/v1 in PrivateKey mode
+#   okta_node_private_key.js the same with @okta/okta-sdk-nodejs 8.x (node_modules of
+#                            tests/clients/okta_sdk/node, from its lockfile), which adds DPoP proofs
+# For each backend it starts a throwaway gatehouse (tests/clients/lib/serve.sh), creates an API
+# token with `gatehouse token create`, and runs the scripts.
+#   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
+# Installs what it needs: the virtualenvs .venv-service-app (pyjwt[crypto], requests) and
+# .venv-okta (okta 3.x), and tests/clients/okta_sdk/node/node_modules (npm ci).
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
+venv="$root/.venv-service-app"
+okta_venv="$root/.venv-okta"
+node_dir="$here/okta_sdk/node"
+run_timeout=180
+export PYTHONDONTWRITEBYTECODE=1
+export OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true # the okta SDK refuses http:// without it
+source "$here/lib/deps.sh"
+source "$here/lib/serve.sh"
+
+ensure_venv "$venv" 'import jwt, requests, cryptography; raise SystemExit(0 if jwt.__version__.startswith("2.") else 1)' \
+  'pyjwt[crypto]>=2.8,<3' 'requests>=2.31,<3' || { echo "FAIL: cannot set up $venv"; exit 2; }
+ensure_npm "$node_dir" "$OKTA_NODE_PROBE" || { echo "FAIL: cannot install $node_dir/node_modules"; exit 2; }
+ensure_venv "$okta_venv" "$OKTA_PY_PROBE" 'okta>=3,<4' || { echo "FAIL: cannot set up $okta_venv"; exit 2; }
+trap gh_stop EXIT
+trap 'exit 130' INT TERM
+
+summary=()
+failed=0
+for backend in $backends; do
+  echo
+  echo "== service-app clients on $backend"
+  if ! gh_start "$backend"; then
+    summary+=("$backend: FAILED (server did not start)"); failed=1; gh_stop; continue
+  fi
+  url="$gh_url"
+  work="$gh_work"
+  token="$(gh_token service-app-tests)"
+  if [[ -z "$token" ]]; then
+    summary+=("$backend: FAILED (gatehouse token create)"); failed=1; gh_stop; continue
+  fi
+  for script in om_ingestion_okta.py okta_sdk_private_key.py okta_node_private_key.js; do
+    case "$script" in
+      om_ingestion_okta.py)
+        runner=("$venv/bin/python")
+        label="openmetadata-ingestion Okta flow (pyjwt $("$venv/bin/python" -c 'import jwt; print(jwt.__version__)'))"
+        ;;
+      okta_sdk_private_key.py)
+        runner=("$okta_venv/bin/python")
+        label="python okta $("$okta_venv/bin/python" -c 'import importlib.metadata as m; print(m.version("okta"))') PrivateKey mode"
+        ;;
+      okta_node_private_key.js)
+        runner=(env NODE_PATH="$node_dir/node_modules" node)
+        label="node @okta/okta-sdk-nodejs $(cd "$node_dir" && node -p "require('@okta/okta-sdk-nodejs/package.json').version") PrivateKey mode"
+        ;;
+    esac
+    echo
+    echo "-- $label / $backend"
+    out="$work/$script.out"
+    GATEHOUSE_URL="$url" GATEHOUSE_TOKEN="$token" timeout --foreground "$run_timeout" \
+      "${runner[@]}" "$here/service_app/$script" 2>&1 | tee "$out"
+    status="${PIPESTATUS[0]}"
+    counts="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)"
+    if [[ "$status" == 0 ]]; then
+      summary+=("$label / $backend: ${counts:-passed}")
+    else
+      summary+=("$label / $backend: FAILED (${counts:-no result}, exit $status)")
+      failed=1
+      echo "-- server log (tail)"; tail -n 20 "$gh_log"
+    fi
+  done
+  gh_stop
+done
+
+echo
+echo "== service app summary"
+printf '%s\n' "${summary[@]}"
+if [[ "$failed" != 0 ]]; then
+  echo "service app: FAILED"
+  exit 1
+fi
+echo "service app: all passed"
