@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Profiles one Gatehouse scenario with `perf record -g` (SQLite, release build, server on core 1,
+# wrk on core 0) and prints where the server's CPU time goes, by function (self time) and by
+# top-level cause. Used for the "where the time goes" lines of BENCHMARKS.md.
+#
+#   bench/profile.sh [cc|discovery|jwks|userinfo] [RS256|ES256|EdDSA] [seconds]
+#
+# GATEHOUSE_BIN=path picks the binary (default target/release/gatehouse). Output: target/bench/profile-*.txt
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCENARIO="${1:-cc}"
+ALG="${2:-EdDSA}"
+SECS="${3:-8}"
+BIN="${GATEHOUSE_BIN:-$PWD/target/release/gatehouse}"
+OUT="$PWD/target/bench"
+mkdir -p "$OUT"
+DATA="$(mktemp -d /tmp/gh-profile-XXXXXX)"
+SERVER_PID=""
+cleanup() {
+  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+gh() { RUST_LOG=warn "$BIN" --data-dir "$DATA" "$@"; }
+gh auth-server list >/dev/null # creates the database, the servers and their keys
+gh auth-server set-alg --id default --alg "$ALG" >/dev/null
+APP="$(gh app create-oidc --type web --label Profile --redirect-uri https://client.example.test/cb \
+  --grant-type authorization_code --grant-type client_credentials --output json)"
+ID="$(node -e 'const a=JSON.parse(process.argv[1]);console.log(a.client_id)' "$APP")"
+SECRET="$(node -e 'const a=JSON.parse(process.argv[1]);console.log(a.client_secret)' "$APP")"
+
+taskset -c 1 "$BIN" --data-dir "$DATA" serve --bind 127.0.0.1:0 >"$OUT/profile-server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 50); do
+  URL="$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$OUT/profile-server.log" | head -1 | cut -d' ' -f3 || true)"
+  [[ -n "$URL" ]] && break
+  sleep 0.1
+done
+[[ -n "$URL" ]] || { echo "gatehouse did not start" >&2; exit 1; }
+
+AUTH="Basic $(printf '%s:%s' "$ID" "$SECRET" | base64 -w0)"
+case "$SCENARIO" in
+  cc) export BENCH_METHOD=POST BENCH_BODY="grant_type=client_credentials&scope=bench.read" BENCH_AUTH="$AUTH"
+      PATH_="/oauth2/default/v1/token" ;;
+  discovery) PATH_="/oauth2/default/.well-known/openid-configuration" ;;
+  jwks) PATH_="/oauth2/default/v1/keys" ;;
+  *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
+esac
+
+# Warm up, then record while wrk drives the server.
+taskset -c 0 wrk -t1 -c32 -d1s -s bench/lib/wrk_report.lua "$URL$PATH_" >/dev/null
+perf record -q -g -p "$SERVER_PID" -o "$OUT/profile.data" -- sleep "$SECS" 2>/dev/null &
+PERF_PID=$!
+taskset -c 0 wrk -t1 -c32 -d"${SECS}s" -s bench/lib/wrk_report.lua "$URL$PATH_" | grep BENCH_JSON
+wait "$PERF_PID" || true
+REPORT="$OUT/profile-$SCENARIO-$ALG.txt"
+perf report -i "$OUT/profile.data" --no-children --sort dso,symbol --percent-limit 1.5 --stdio 2>/dev/null \
+  | grep -v '^$' | grep -E '^ +[0-9]' >"$REPORT" || true
+head -40 "$REPORT"
+echo "(full report: $REPORT)"
