@@ -158,6 +158,13 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()>;
 
     async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
+    /// Creates `grant` and records its access token in one transaction: all or nothing, one
+    /// commit (a `client_credentials` token would otherwise cost two durable writes).
+    async fn create_grant_with_access_token(
+        &self,
+        grant: &Grant,
+        token: &AccessTokenRecord,
+    ) -> StoreResult<()>;
     async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
     async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()>;
 

@@ -1126,6 +1126,45 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn create_grant_with_access_token(
+                &self,
+                grant: &Grant,
+                token: &AccessTokenRecord,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
+                     auth_time, amr, created, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&grant.id)
+                .bind(&grant.client_id)
+                .bind(&grant.user_id)
+                .bind(&grant.auth_server_id)
+                .bind(to_json(&grant.scopes)?)
+                .bind(grant.auth_time)
+                .bind(to_json(&grant.amr)?)
+                .bind(grant.created)
+                .bind(grant.revoked_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&token.jti)
+                .bind(&token.grant_id)
+                .bind(&token.client_id)
+                .bind(token.expires_at)
+                .bind(token.revoked_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(())
+            }
+
             async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
                 let row: Option<AccessTokenRow> = sqlx::query_as(concat!(
                     "SELECT ",

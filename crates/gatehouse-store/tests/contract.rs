@@ -105,6 +105,7 @@ contract_tests!(
     refresh_tokens_rotate_once_and_revoke,
     concurrent_rotation_has_exactly_one_winner,
     access_tokens_record_find_revoke,
+    grant_with_access_token_is_one_transaction,
     token_key_conflicts,
     purge_expired_deletes_only_expired_rows,
     meta_get_and_set,
@@ -1513,6 +1514,35 @@ async fn access_tokens_record_find_revoke(ctx: &Ctx) -> Result<()> {
         })
     );
     ensure!(is_conflict(s.record_access_token(&token).await, "jti"));
+    Ok(())
+}
+
+async fn grant_with_access_token_is_one_transaction(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let g = grant("g1");
+    let token = access("j1", "g1", 9_000);
+    s.create_grant_with_access_token(&g, &token).await?;
+    assert_eq!(s.find_grant("g1").await?, Some(g.clone()));
+    assert_eq!(s.find_access_token("j1").await?, Some(token.clone()));
+    // Revoking the grant revokes the token recorded with it.
+    s.revoke_grant("g1", 2_000).await?;
+    assert_eq!(
+        s.find_access_token("j1").await?.and_then(|t| t.revoked_at),
+        Some(2_000)
+    );
+    // All or nothing: a taken grant id leaves no token behind, a taken jti no grant.
+    ensure!(is_conflict(
+        s.create_grant_with_access_token(&g, &access("j2", "g1", 9_000))
+            .await,
+        "id"
+    ));
+    assert_eq!(s.find_access_token("j2").await?, None);
+    ensure!(is_conflict(
+        s.create_grant_with_access_token(&grant("g2"), &access("j1", "g2", 9_000))
+            .await,
+        "jti"
+    ));
+    assert_eq!(s.find_grant("g2").await?, None);
     Ok(())
 }
 

@@ -43,6 +43,9 @@ pub struct Issue<'a> {
     pub grant: &'a Grant,
     pub nonce: Option<&'a str>,
     pub refresh: RefreshPlan,
+    /// The grant is new and not stored yet: store it with the access-token record, in one
+    /// transaction (`client_credentials`).
+    pub store_grant: bool,
 }
 
 /// `at_hash`: base64url of the left half of the hash of the access token, the hash being the one
@@ -89,16 +92,21 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
     // One key for both tokens, so `at_hash` matches the ID token's algorithm.
     let key = provider.keys.active_key(auth_server_id).await?;
     let access_token = key.sign(&Value::Object(at))?;
-    provider
-        .store
-        .record_access_token(&AccessTokenRecord {
-            jti,
-            grant_id: req.grant.id.clone(),
-            client_id: req.app.client_id.clone(),
-            expires_at: now + access_ttl,
-            revoked_at: None,
-        })
-        .await?;
+    let record = AccessTokenRecord {
+        jti,
+        grant_id: req.grant.id.clone(),
+        client_id: req.app.client_id.clone(),
+        expires_at: now + access_ttl,
+        revoked_at: None,
+    };
+    if req.store_grant {
+        provider
+            .store
+            .create_grant_with_access_token(req.grant, &record)
+            .await?;
+    } else {
+        provider.store.record_access_token(&record).await?;
+    }
 
     let id_token = match req.user {
         Some(user) if scope::has(scopes, scope::OPENID) => {

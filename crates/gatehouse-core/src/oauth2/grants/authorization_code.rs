@@ -97,6 +97,7 @@ pub(super) async fn exchange(
             grant: &grant,
             nonce: code.nonce.as_deref(),
             refresh,
+            store_grant: false,
         },
     )
     .await

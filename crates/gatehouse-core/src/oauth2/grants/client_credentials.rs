@@ -57,7 +57,7 @@ pub(super) async fn exchange(
         created: now,
         revoked_at: None,
     };
-    provider.store.create_grant(&grant).await?;
+    // The grant is stored with the token's record, in one transaction.
     tokens::issue(
         provider,
         Issue {
@@ -67,6 +67,7 @@ pub(super) async fn exchange(
             grant: &grant,
             nonce: None,
             refresh: RefreshPlan::None,
+            store_grant: true,
         },
     )
     .await

@@ -76,6 +76,7 @@ pub(super) async fn exchange(
             grant: &grant,
             nonce: None,
             refresh,
+            store_grant: false,
         },
     )
     .await
