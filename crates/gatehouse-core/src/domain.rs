@@ -68,6 +68,36 @@ wire_enum!(IssuerMode { OrgUrl => "ORG_URL", CustomUrl => "CUSTOM_URL", Dynamic 
 
 wire_enum!(KeyStatus { Active => "ACTIVE", Next => "NEXT", Expired => "EXPIRED" });
 
+wire_enum!(
+    /// `settings.oauthClient.refresh_token.rotation_type`.
+    RotationType { Rotate => "ROTATE", Static => "STATIC" }
+);
+
+/// Okta's `settings.oauthClient.refresh_token`: whether each use of a refresh token hands out a
+/// new one, and for how many seconds (0 to 60) the one it replaced still works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshTokenPolicy {
+    pub rotation_type: RotationType,
+    pub leeway: i64,
+}
+
+impl RefreshTokenPolicy {
+    /// Okta's bounds for `leeway`, in seconds.
+    pub const LEEWAY: std::ops::RangeInclusive<i64> = 0..=60;
+    pub const DEFAULT_LEEWAY: i64 = 30;
+
+    /// Okta's default: SPAs rotate, every other kind of app keeps a static token.
+    pub fn default_for(kind: ApplicationType) -> Self {
+        Self {
+            rotation_type: match kind {
+                ApplicationType::Browser => RotationType::Rotate,
+                _ => RotationType::Static,
+            },
+            leeway: Self::DEFAULT_LEEWAY,
+        }
+    }
+}
+
 /// A person in the directory, with Okta's base profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -138,6 +168,17 @@ pub struct OAuthClientSettings {
     pub pkce_required: bool,
     #[serde(default = "default_issuer_mode")]
     pub issuer_mode: IssuerMode,
+    /// Refresh-token rotation; `None` (apps stored before it existed) means the type's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshTokenPolicy>,
+}
+
+impl OAuthClientSettings {
+    /// The refresh-token policy in force, defaults filled in.
+    pub fn refresh_policy(&self) -> RefreshTokenPolicy {
+        self.refresh_token
+            .unwrap_or_else(|| RefreshTokenPolicy::default_for(self.application_type))
+    }
 }
 
 /// Okta's descriptive client settings (`client_uri`, `logo_uri`, ...): stored and echoed by the

@@ -169,6 +169,7 @@ fn app(id: &str, client_id: &str) -> App {
             login_mode: "DISABLED".into(),
             pkce_required: false,
             issuer_mode: IssuerMode::Dynamic,
+            refresh_token: None,
         },
         created: 1_000,
         last_updated: 1_000,
@@ -723,6 +724,10 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
         login_mode: "SPEC".into(),
         pkce_required: true,
         issuer_mode: IssuerMode::CustomUrl,
+        refresh_token: Some(RefreshTokenPolicy {
+            rotation_type: RotationType::Rotate,
+            leeway: 45,
+        }),
     };
     s.create_app(&spa).await?;
     s.create_app(&app("a2", "client-2")).await?;

@@ -63,6 +63,10 @@ pub struct OidcAppSpec {
     /// `DISABLED` (the default) or `SUBDOMAIN`.
     pub wildcard_redirect: Option<String>,
     pub metadata: ClientMetadata,
+    /// `refresh_token.rotation_type` (default: ROTATE for browser apps, STATIC otherwise).
+    pub refresh_rotation: Option<RotationType>,
+    /// `refresh_token.leeway` in seconds, 0 to 60 (default 30).
+    pub refresh_leeway: Option<i64>,
     /// Create the app ACTIVE (Okta's `activate=true`, the default) or INACTIVE.
     pub active: bool,
 }
@@ -86,6 +90,8 @@ impl OidcAppSpec {
             consent_method: None,
             wildcard_redirect: None,
             metadata: ClientMetadata::default(),
+            refresh_rotation: None,
+            refresh_leeway: None,
             active: true,
         }
     }
@@ -356,6 +362,7 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
             ));
         }
     }
+    let refresh_token = refresh_policy(spec)?;
     Ok(OAuthClientSettings {
         application_type: kind,
         token_endpoint_auth_method: method,
@@ -371,6 +378,20 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         login_mode,
         pkce_required,
         issuer_mode: spec.issuer_mode.unwrap_or(IssuerMode::Dynamic),
+        refresh_token: Some(refresh_token),
+    })
+}
+
+/// `refresh_token.{rotation_type,leeway}` with Okta's defaults and bounds.
+fn refresh_policy(spec: &OidcAppSpec) -> Result<RefreshTokenPolicy, DirectoryError> {
+    let default = RefreshTokenPolicy::default_for(spec.application_type);
+    let leeway = spec.refresh_leeway.unwrap_or(default.leeway);
+    if !RefreshTokenPolicy::LEEWAY.contains(&leeway) {
+        return Err(invalid("leeway", "must be between 0 and 60 seconds"));
+    }
+    Ok(RefreshTokenPolicy {
+        rotation_type: spec.refresh_rotation.unwrap_or(default.rotation_type),
+        leeway,
     })
 }
 
@@ -960,6 +981,21 @@ mod tests {
             TokenEndpointAuthMethod::None
         );
         assert!(spa.pkce_required);
+
+        assert_eq!(
+            web.refresh_token.map(|r| r.rotation_type),
+            Some(RotationType::Static)
+        );
+        assert_eq!(
+            spa.refresh_token,
+            Some(RefreshTokenPolicy {
+                rotation_type: RotationType::Rotate,
+                leeway: 30
+            })
+        );
+        let mut s = spec(ApplicationType::Browser);
+        s.refresh_leeway = Some(61);
+        assert_eq!(field(build_settings(&s)), "leeway");
 
         let svc = build_settings(&spec(ApplicationType::Service))?;
         assert_eq!(svc.grant_types, ["client_credentials"]);

@@ -38,4 +38,5 @@ mod negative;
 mod openidconnect_rp;
 mod refresh;
 mod revocation;
+mod spa;
 mod sso;
