@@ -34,6 +34,9 @@ tests/clients/run_socialcore.sh
 step "real clients: Okta's management SDKs (python okta 3.x, @okta/okta-sdk-nodejs 8.x) on SQLite and PostgreSQL"
 tests/clients/run_okta_sdk.sh
 
+step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
+tests/clients/run_spa.sh
+
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh
 

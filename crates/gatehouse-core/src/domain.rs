@@ -428,3 +428,29 @@ pub enum UserFilter {
     Or(Box<UserFilter>, Box<UserFilter>),
     Not(Box<UserFilter>),
 }
+
+wire_enum!(
+    /// What a trusted origin is trusted for: `CORS` requests, `REDIRECT`s (sign-out and
+    /// `fromURI`), or `IFRAME_EMBED` (stored and echoed; Gatehouse frames nothing for it).
+    TrustedOriginScope { Cors => "CORS", Redirect => "REDIRECT", IframeEmbed => "IFRAME_EMBED" }
+);
+
+/// Okta's Trusted Origin: `scheme://host[:port]`, no path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedOrigin {
+    pub id: String,
+    pub name: String,
+    pub origin: String,
+    pub scopes: Vec<TrustedOriginScope>,
+    pub status: AppStatus,
+    pub created: Timestamp,
+    pub created_by: Option<String>,
+    pub last_updated: Timestamp,
+    pub last_updated_by: Option<String>,
+}
+
+impl TrustedOrigin {
+    pub fn allows(&self, scope: TrustedOriginScope) -> bool {
+        self.status == AppStatus::Active && self.scopes.contains(&scope)
+    }
+}

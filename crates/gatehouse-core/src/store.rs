@@ -187,6 +187,25 @@ pub trait ApiTokenStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// Okta's Trusted Origins.
+#[async_trait]
+pub trait TrustedOriginStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "origin" }` when the origin is taken.
+    async fn create_trusted_origin(&self, origin: &TrustedOrigin) -> StoreResult<()>;
+    async fn find_trusted_origin(&self, id: &str) -> StoreResult<Option<TrustedOrigin>>;
+    /// Exact match on the origin (callers normalise it: lower-case scheme and host).
+    async fn find_trusted_origin_by_origin(
+        &self,
+        origin: &str,
+    ) -> StoreResult<Option<TrustedOrigin>>;
+    /// Ordered and paginated by id.
+    async fn list_trusted_origins(&self, page: Page<'_>) -> StoreResult<Vec<TrustedOrigin>>;
+    /// `NotFound` when there is no such id; `Conflict` as for create.
+    async fn update_trusted_origin(&self, origin: &TrustedOrigin) -> StoreResult<()>;
+    /// `NotFound` when there is no such id.
+    async fn delete_trusted_origin(&self, id: &str) -> StoreResult<()>;
+}
+
 /// Fixed-window request counters, kept in the database so a limit holds across nodes.
 #[async_trait]
 pub trait RateLimitStore: Send + Sync {
@@ -214,6 +233,7 @@ pub trait Store:
     + MetaStore
     + ApiTokenStore
     + RateLimitStore
+    + TrustedOriginStore
 {
 }
 
@@ -228,5 +248,6 @@ impl<T> Store for T where
         + MetaStore
         + ApiTokenStore
         + RateLimitStore
+        + TrustedOriginStore
 {
 }

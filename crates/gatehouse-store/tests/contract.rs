@@ -114,6 +114,8 @@ contract_tests!(
     search_groups_by_name_prefix,
     rate_limit_hits_count_exactly_per_window,
     api_tokens_round_trip_revoke_and_touch,
+    trusted_origins_round_trip_with_origin_conflicts,
+    trusted_origins_list_update_and_delete,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1866,5 +1868,109 @@ async fn rate_limit_hits_count_exactly_per_window(ctx: &Ctx) -> Result<()> {
         ctx.store.hit_rate_limit("api:token-a", window + 60).await?,
         2
     );
+    Ok(())
+}
+
+fn trusted_origin(id: &str, origin: &str) -> TrustedOrigin {
+    TrustedOrigin {
+        id: id.into(),
+        name: format!("Origin {id}"),
+        origin: origin.into(),
+        scopes: vec![TrustedOriginScope::Cors, TrustedOriginScope::Redirect],
+        status: AppStatus::Active,
+        created: 1_000,
+        created_by: Some("00u1".into()),
+        last_updated: 1_000,
+        last_updated_by: None,
+    }
+}
+
+async fn trusted_origins_round_trip_with_origin_conflicts(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let a = trusted_origin("tos1", "http://localhost:8585");
+    s.create_trusted_origin(&a).await?;
+    assert_eq!(s.find_trusted_origin("tos1").await?, Some(a.clone()));
+    assert_eq!(
+        s.find_trusted_origin_by_origin("http://localhost:8585")
+            .await?,
+        Some(a.clone())
+    );
+    assert_eq!(
+        s.find_trusted_origin_by_origin("http://localhost:8586")
+            .await?,
+        None
+    );
+    assert_eq!(s.find_trusted_origin("tos2").await?, None);
+    let dup = s
+        .create_trusted_origin(&trusted_origin("tos2", "http://localhost:8585"))
+        .await;
+    ensure!(
+        matches!(&dup, Err(StoreError::Conflict { constraint }) if constraint == "origin"),
+        "{dup:?}"
+    );
+    let same_id = s
+        .create_trusted_origin(&trusted_origin("tos1", "https://other.example"))
+        .await;
+    ensure!(
+        matches!(&same_id, Err(StoreError::Conflict { constraint }) if constraint == "id"),
+        "{same_id:?}"
+    );
+    Ok(())
+}
+
+async fn trusted_origins_list_update_and_delete(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for (id, origin) in [
+        ("tos3", "https://c.example"),
+        ("tos1", "https://a.example"),
+        ("tos2", "https://b.example"),
+    ] {
+        s.create_trusted_origin(&trusted_origin(id, origin)).await?;
+    }
+    let page = |after| Page { after, limit: 2 };
+    let first: Vec<String> = s
+        .list_trusted_origins(page(None))
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(first, ["tos1", "tos2"]);
+    let rest: Vec<String> = s
+        .list_trusted_origins(page(Some("tos2")))
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(rest, ["tos3"]);
+
+    let mut b = trusted_origin("tos2", "https://b2.example");
+    b.name = "Renamed".into();
+    b.scopes = vec![TrustedOriginScope::IframeEmbed];
+    b.status = AppStatus::Inactive;
+    b.last_updated = 2_000;
+    b.last_updated_by = Some("00u2".into());
+    s.update_trusted_origin(&b).await?;
+    assert_eq!(s.find_trusted_origin("tos2").await?, Some(b.clone()));
+    ensure!(!b.allows(TrustedOriginScope::IframeEmbed), "inactive");
+    assert_eq!(
+        s.find_trusted_origin_by_origin("https://b.example").await?,
+        None
+    );
+    let clash = s
+        .update_trusted_origin(&trusted_origin("tos2", "https://a.example"))
+        .await;
+    ensure!(
+        matches!(&clash, Err(StoreError::Conflict { constraint }) if constraint == "origin"),
+        "{clash:?}"
+    );
+    let missing = s
+        .update_trusted_origin(&trusted_origin("tos9", "https://z.example"))
+        .await;
+    ensure!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    s.delete_trusted_origin("tos2").await?;
+    assert_eq!(s.find_trusted_origin("tos2").await?, None);
+    let again = s.delete_trusted_origin("tos2").await;
+    ensure!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
     Ok(())
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{apps, groups, sessions, users};
+use super::{apps, groups, sessions, trusted_origins, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +57,12 @@ use super::{apps, groups, sessions, users};
         apps::new_secret,
         sessions::get_me,
         sessions::delete_me,
+        trusted_origins::list,
+        trusted_origins::create,
+        trusted_origins::get,
+        trusted_origins::replace,
+        trusted_origins::delete,
+        trusted_origins::lifecycle,
     ),
     components(schemas(
         OktaError,
@@ -77,6 +83,9 @@ use super::{apps, groups, sessions, users};
         AppUserBody,
         ClientSecretDoc,
         AppLinkDoc,
+        TrustedOriginDoc,
+        TrustedOriginBody,
+        TrustedOriginScopeDoc,
     )),
     modifiers(&SswsAuth),
     security(("SSWS" = []))
@@ -365,4 +374,50 @@ pub(crate) struct AppLinkDoc {
     link_url: String,
     app_name: String,
     app_instance_id: String,
+}
+
+/// One scope of a trusted origin.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TrustedOriginScope)]
+#[allow(dead_code)]
+pub(crate) struct TrustedOriginScopeDoc {
+    #[serde(rename = "type")]
+    #[schema(pattern = "^(CORS|REDIRECT|IFRAME_EMBED)$")]
+    kind: String,
+    #[serde(rename = "allowedOktaApps")]
+    allowed_okta_apps: Option<Vec<String>>,
+}
+
+/// A trusted origin: an origin allowed to make CORS requests or to be redirected to.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = TrustedOrigin)]
+#[allow(dead_code)]
+pub(crate) struct TrustedOriginDoc {
+    id: String,
+    name: String,
+    #[schema(example = "http://localhost:8585")]
+    origin: String,
+    scopes: Vec<TrustedOriginScopeDoc>,
+    #[schema(pattern = "^(ACTIVE|INACTIVE)$")]
+    status: String,
+    created: String,
+    created_by: Option<String>,
+    last_updated: String,
+    last_updated_by: Option<String>,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// `POST /api/v1/trustedOrigins` and `PUT /api/v1/trustedOrigins/{id}`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct TrustedOriginBody {
+    #[schema(min_length = 1, max_length = 255, example = "OpenMetadata")]
+    name: String,
+    #[schema(example = "http://localhost:8585")]
+    origin: String,
+    #[schema(example = json!([{"type": "CORS"}, {"type": "REDIRECT"}]))]
+    scopes: Vec<TrustedOriginScopeDoc>,
 }
