@@ -22,6 +22,9 @@ backend_tests!(
     post_message_carries_the_code_to_the_parent,
     post_message_login_required_without_a_session,
     post_message_is_the_only_framable_page,
+    cors_preflight_and_responses_for_spa_origins,
+    cors_refuses_other_origins,
+    trusted_origins_api_and_cors,
 );
 
 const INVALID_REFRESH: &str = "The refresh token is invalid or expired.";
@@ -515,5 +518,357 @@ async fn post_message_is_the_only_framable_page(backend: Backend) -> Result<()> 
                 .is_some_and(|c| c.contains("frame-ancestors 'none'")),
         "{home:?}"
     );
+    Ok(())
+}
+
+const SPA_ORIGIN: &str = "https://app.example.com";
+
+async fn preflight(app: &TestApp, url: &str, origin: &str, method: &str) -> Result<Reply> {
+    let res = http_client()?
+        .request(reqwest::Method::OPTIONS, url)
+        .header("origin", origin)
+        .header("access-control-request-method", method)
+        .header(
+            "access-control-request-headers",
+            "accept,content-type,x-okta-user-agent-extended,authorization",
+        )
+        .send()
+        .await?;
+    let _ = app;
+    Reply::read(res).await
+}
+
+/// Every endpoint okta-auth-js calls with `fetch`, with the method it uses.
+fn cors_endpoints(app: &TestApp) -> Vec<(String, &'static str)> {
+    let mut out = vec![
+        (
+            format!("{}/.well-known/openid-configuration", app.base),
+            "GET",
+        ),
+        (format!("{}/api/v1/sessions/me", app.base), "DELETE"),
+        (format!("{}/api/v1/sessions/me", app.base), "GET"),
+    ];
+    for server in Server::ALL {
+        out.push((
+            format!("{}/.well-known/openid-configuration", app.issuer(server)),
+            "GET",
+        ));
+        for (name, method) in [
+            ("token", "POST"),
+            ("keys", "GET"),
+            ("userinfo", "GET"),
+            ("revoke", "POST"),
+            ("introspect", "POST"),
+        ] {
+            out.push((app.endpoint(server, name), method));
+        }
+    }
+    out
+}
+
+fn expect_cors_allowed(reply: &Reply, origin: &str) -> Result<()> {
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some(origin),
+        "{reply:?}"
+    );
+    assert_eq!(
+        reply.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    ensure!(
+        reply
+            .headers
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains("Origin"))),
+        "no Vary: Origin: {reply:?}"
+    );
+    Ok(())
+}
+
+async fn cors_preflight_and_responses_for_spa_origins(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let spa = app.create_spa("OpenMetadata").await?;
+    let id = spa.app.client_id.as_str();
+    for (url, method) in cors_endpoints(&app) {
+        let reply = preflight(&app, &url, SPA_ORIGIN, method).await?;
+        ensure!(
+            reply.status == StatusCode::NO_CONTENT,
+            "{method} {url}: {reply:?}"
+        );
+        expect_cors_allowed(&reply, SPA_ORIGIN)?;
+        let methods = reply
+            .header("access-control-allow-methods")
+            .unwrap_or_default();
+        ensure!(methods.contains(method), "{url}: {methods}");
+        let headers = reply
+            .header("access-control-allow-headers")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        for h in [
+            "accept",
+            "content-type",
+            "authorization",
+            "x-okta-user-agent-extended",
+        ] {
+            ensure!(headers.contains(h), "{url}: {h} not allowed: {headers}");
+        }
+    }
+    // Actual responses, successes and errors alike, carry the origin.
+    let client = http_client()?;
+    for server in Server::ALL {
+        let keys = Reply::read(
+            client
+                .get(app.endpoint(server, "keys"))
+                .header("origin", SPA_ORIGIN)
+                .send()
+                .await?,
+        )
+        .await?;
+        assert_eq!(keys.status, StatusCode::OK);
+        expect_cors_allowed(&keys, SPA_ORIGIN)?;
+        let bad = Reply::read(
+            client
+                .post(app.endpoint(server, "token"))
+                .header("origin", SPA_ORIGIN)
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", "nope"),
+                    ("client_id", id),
+                ])
+                .send()
+                .await?,
+        )
+        .await?;
+        bad.expect_oauth_error(400, "invalid_grant")?;
+        expect_cors_allowed(&bad, SPA_ORIGIN)?;
+        let userinfo = Reply::read(
+            client
+                .get(app.endpoint(server, "userinfo"))
+                .header("origin", SPA_ORIGIN)
+                .bearer_auth("not-a-token")
+                .send()
+                .await?,
+        )
+        .await?;
+        assert_eq!(userinfo.status, StatusCode::UNAUTHORIZED);
+        expect_cors_allowed(&userinfo, SPA_ORIGIN)?;
+        ensure!(
+            userinfo
+                .header("access-control-expose-headers")
+                .is_some_and(|h| h.contains("WWW-Authenticate")),
+            "{userinfo:?}"
+        );
+    }
+    // okta-auth-js's closeSession: DELETE with credentials and no session is Okta's 404.
+    let gone = Reply::read(
+        client
+            .delete(format!("{}/api/v1/sessions/me", app.base))
+            .header("origin", SPA_ORIGIN)
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{gone:?}");
+    expect_cors_allowed(&gone, SPA_ORIGIN)?;
+    // The authorize endpoint is navigated to, never fetched: no CORS there.
+    let authorize = preflight(
+        &app,
+        &app.endpoint(Server::Default, "authorize"),
+        SPA_ORIGIN,
+        "GET",
+    )
+    .await?;
+    ensure!(
+        authorize.header("access-control-allow-origin").is_none(),
+        "{authorize:?}"
+    );
+    Ok(())
+}
+
+async fn cors_refuses_other_origins(backend: Backend) -> Result<()> {
+    // Only the confidential web app is registered: its redirect origin is no CORS origin.
+    let app = spawn_app(backend).await?;
+    let client = http_client()?;
+    for origin in [SPA_ORIGIN, "https://evil.example", "null"] {
+        for (url, method) in cors_endpoints(&app) {
+            let reply = preflight(&app, &url, origin, method).await?;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin} {url}");
+            ensure!(
+                reply.header("access-control-allow-origin").is_none(),
+                "{reply:?}"
+            );
+        }
+        let keys = Reply::read(
+            client
+                .get(app.endpoint(Server::Default, "keys"))
+                .header("origin", origin)
+                .send()
+                .await?,
+        )
+        .await?;
+        assert_eq!(keys.status, StatusCode::OK);
+        ensure!(
+            keys.header("access-control-allow-origin").is_none()
+                && keys.header("access-control-allow-credentials").is_none(),
+            "{keys:?}"
+        );
+    }
+    // A SPA elsewhere does not open the door for its neighbours.
+    app.create_spa("OpenMetadata").await?;
+    let reply = preflight(
+        &app,
+        &app.endpoint(Server::Default, "token"),
+        "https://app.example.com:8443",
+        "POST",
+    )
+    .await?;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    let origin = "http://localhost:8585";
+    let token_url = app.endpoint(Server::Default, "token");
+    ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::FORBIDDEN);
+
+    let body = json!({
+        "name": "OpenMetadata",
+        "origin": "HTTP://LOCALHOST:8585",
+        "scopes": [{"type": "CORS"}, {"type": "REDIRECT"}]
+    });
+    let created = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/trustedOrigins",
+            &token,
+            Some(&body),
+        )
+        .await?;
+    ensure!(created.status == StatusCode::OK, "{created:?}");
+    let t = created.json()?;
+    let id = t["id"].as_str().context("no id")?.to_owned();
+    ensure!(id.starts_with("tos"), "{t}");
+    assert_eq!(t["origin"], origin, "stored canonical");
+    assert_eq!(t["name"], "OpenMetadata");
+    assert_eq!(t["status"], "ACTIVE");
+    assert_eq!(t["scopes"], json!([{"type": "CORS"}, {"type": "REDIRECT"}]));
+    assert_eq!(t["createdBy"], app.alice.id.as_str());
+    ensure!(t["_links"]["deactivate"]["href"].is_string(), "{t}");
+    let reply = preflight(&app, &token_url, origin, "POST").await?;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{reply:?}");
+    expect_cors_allowed(&reply, origin)?;
+
+    // Okta's rules: one record per origin, bare origins, known scopes.
+    for (bad, field) in [
+        (body.clone(), "origin"),
+        (
+            json!({"name": "x", "origin": "https://a.example/path", "scopes": [{"type": "CORS"}]}),
+            "origin",
+        ),
+        (
+            json!({"name": "x", "origin": "https://a.example", "scopes": [{"type": "SOMETIMES"}]}),
+            "scopes",
+        ),
+        (
+            json!({"name": "x", "origin": "https://a.example", "scopes": []}),
+            "scopes",
+        ),
+        (
+            json!({"origin": "https://a.example", "scopes": [{"type": "CORS"}]}),
+            "name",
+        ),
+    ] {
+        let reply = app
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/trustedOrigins",
+                &token,
+                Some(&bad),
+            )
+            .await?;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {reply:?}");
+        let e = reply.json()?;
+        assert_eq!(e["errorCode"], "E0000001", "{e}");
+        ensure!(
+            e["errorCauses"][0]["errorSummary"]
+                .as_str()
+                .is_some_and(|s| s.contains(field)),
+            "{field}: {e}"
+        );
+    }
+
+    // Get, list, replace (REDIRECT only: no CORS), deactivate/activate, delete.
+    let path = format!("/api/v1/trustedOrigins/{id}");
+    let got = app.api(reqwest::Method::GET, &path, &token, None).await?;
+    assert_eq!(got.json()?["id"], id.as_str());
+    let list = app
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/trustedOrigins?limit=1",
+            &token,
+            None,
+        )
+        .await?;
+    assert_eq!(list.json()?.as_array().map(Vec::len), Some(1));
+    let replaced = app
+        .api(
+            reqwest::Method::PUT,
+            &path,
+            &token,
+            Some(&json!({"name": "OM", "origin": origin, "scopes": [{"type": "REDIRECT"}]})),
+        )
+        .await?;
+    ensure!(replaced.status == StatusCode::OK, "{replaced:?}");
+    assert_eq!(replaced.json()?["scopes"], json!([{"type": "REDIRECT"}]));
+    ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::FORBIDDEN);
+    app.api(
+        reqwest::Method::PUT,
+        &path,
+        &token,
+        Some(&json!({"name": "OM", "origin": origin, "scopes": [{"type": "CORS"}]})),
+    )
+    .await?;
+    ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::NO_CONTENT);
+    let off = app
+        .api(
+            reqwest::Method::POST,
+            &format!("{path}/lifecycle/deactivate"),
+            &token,
+            None,
+        )
+        .await?;
+    assert_eq!(off.json()?["status"], "INACTIVE", "{off:?}");
+    ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::FORBIDDEN);
+    let on = app
+        .api(
+            reqwest::Method::POST,
+            &format!("{path}/lifecycle/activate"),
+            &token,
+            None,
+        )
+        .await?;
+    assert_eq!(on.json()?["status"], "ACTIVE");
+    ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::NO_CONTENT);
+    let deleted = app
+        .api(reqwest::Method::DELETE, &path, &token, None)
+        .await?;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let missing = app.api(reqwest::Method::GET, &path, &token, None).await?;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()?["errorCode"], "E0000007");
+    ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::FORBIDDEN);
+    // SSWS only.
+    let anonymous = Reply::read(
+        http_client()?
+            .get(format!("{}/api/v1/trustedOrigins", app.base))
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     Ok(())
 }
