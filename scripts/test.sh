@@ -26,13 +26,16 @@ cargo test --workspace --locked
 
 step "build the gatehouse binary"
 cargo build -p gatehouse --locked
-export GATEHOUSE_BIN="$PWD/target/debug/gatehouse"
+export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/gatehouse"
 
 step "real client: python-social-auth (social-auth-core 5.1.0 and 7.x) on SQLite and PostgreSQL"
 tests/clients/run_socialcore.sh
 
 step "real clients: Okta's management SDKs (python okta 3.x, @okta/okta-sdk-nodejs 8.x) on SQLite and PostgreSQL"
 tests/clients/run_okta_sdk.sh
+
+step "real clients: service apps (openmetadata-ingestion's Okta flow with PyJWT; okta 3.x and okta-sdk-nodejs 8.x in PrivateKey mode) on SQLite and PostgreSQL"
+tests/clients/run_service_app.sh
 
 step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
 tests/clients/run_spa.sh

@@ -168,6 +168,12 @@ pub struct OAuthClientSettings {
     pub pkce_required: bool,
     #[serde(default = "default_issuer_mode")]
     pub issuer_mode: IssuerMode,
+    /// The client's public keys for `private_key_jwt` (private members are stripped on input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<JwkSet>,
+    /// Where the client publishes its keys; stored and echoed, not fetched (see `client_assertion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
     /// Refresh-token rotation; `None` (apps stored before it existed) means the type's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshTokenPolicy>,
@@ -179,6 +185,13 @@ impl OAuthClientSettings {
         self.refresh_token
             .unwrap_or_else(|| RefreshTokenPolicy::default_for(self.application_type))
     }
+}
+
+/// A JSON Web Key Set holding public keys only (`{"keys":[…]}`), as validated by
+/// [`crate::oauth2::client_assertion::sanitize_jwks`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct JwkSet {
+    pub keys: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Okta's descriptive client settings (`client_uri`, `logo_uri`, ...): stored and echoed by the
@@ -386,6 +399,25 @@ pub struct ApiToken {
     pub created: Timestamp,
     pub last_used: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+}
+
+/// An Okta API scope granted to an app (`/api/v1/apps/{appId}/grants`): a service app's
+/// org-server `client_credentials` token may carry only granted `okta.*` scopes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppGrant {
+    /// `oag…`.
+    pub id: String,
+    pub app_id: String,
+    /// `okta.users.read`, …
+    pub scope_id: String,
+    /// The authorization server's issuer the grant is for (the org's URL).
+    pub issuer: String,
+    /// `ADMIN` (granted through the API).
+    pub source: String,
+    /// The administrator who granted it, if known.
+    pub created_by: Option<String>,
+    pub created: Timestamp,
+    pub last_updated: Timestamp,
 }
 
 /// A user attribute the management API can filter and search on.

@@ -214,6 +214,34 @@ pub trait RateLimitStore: Send + Sync {
     async fn hit_rate_limit(&self, bucket: &str, window_start: Timestamp) -> StoreResult<u64>;
 }
 
+/// Single-use `jti`s of client assertions (RFC 7523 §3), shared by every node.
+#[async_trait]
+pub trait ClientAssertionStore: Send + Sync {
+    /// Records `jti` for `client_id` until `expires_at`. True when this call recorded it; false
+    /// when the same client already used this `jti` and that record has not expired at `now`
+    /// (a replay). Atomic: of concurrent callers with one `jti`, exactly one gets true.
+    async fn consume_client_assertion_jti(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
+/// Okta API scope grants of apps.
+#[async_trait]
+pub trait AppGrantStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "scope_id" }` when the app already has the scope, and
+    /// `NotFound` when the app does not exist.
+    async fn create_app_grant(&self, grant: &AppGrant) -> StoreResult<()>;
+    /// The app's grants, ordered by id.
+    async fn list_app_grants(&self, app_id: &str) -> StoreResult<Vec<AppGrant>>;
+    async fn find_app_grant(&self, app_id: &str, grant_id: &str) -> StoreResult<Option<AppGrant>>;
+    /// `NotFound` when the app has no such grant.
+    async fn delete_app_grant(&self, app_id: &str, grant_id: &str) -> StoreResult<()>;
+}
+
 /// Small key/value settings of the installation (e.g. the encryption-key check value).
 #[async_trait]
 pub trait MetaStore: Send + Sync {
@@ -233,6 +261,8 @@ pub trait Store:
     + MetaStore
     + ApiTokenStore
     + RateLimitStore
+    + ClientAssertionStore
+    + AppGrantStore
     + TrustedOriginStore
 {
 }
@@ -248,6 +278,8 @@ impl<T> Store for T where
         + MetaStore
         + ApiTokenStore
         + RateLimitStore
+        + ClientAssertionStore
+        + AppGrantStore
         + TrustedOriginStore
 {
 }

@@ -54,6 +54,17 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
     ("access_tokens_pkey", "access_tokens.jti", "jti"),
     ("meta_pkey", "meta.name", "name"),
     ("api_tokens_pkey", "api_tokens.id", "id"),
+    ("app_grants_pkey", "app_grants.id", "id"),
+    (
+        "app_grants_app_scope_key",
+        "app_grants.app_id, app_grants.scope_id",
+        "scope_id",
+    ),
+    (
+        "client_assertion_jtis_pkey",
+        "client_assertion_jtis.client_id, client_assertion_jtis.jti",
+        "jti",
+    ),
     (
         "api_tokens_token_hash_key",
         "api_tokens.token_hash",

@@ -1160,6 +1160,7 @@ macro_rules! impl_store {
                     "DELETE FROM access_tokens WHERE expires_at <= $1",
                     // A window is at most an hour long; older counters count for nothing.
                     "DELETE FROM rate_limits WHERE window_start <= $1 - 3600",
+                    "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
                 ] {
                     let done = sqlx::query(sql)
                         .bind(now)

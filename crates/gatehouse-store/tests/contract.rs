@@ -114,6 +114,11 @@ contract_tests!(
     search_groups_by_name_prefix,
     rate_limit_hits_count_exactly_per_window,
     api_tokens_round_trip_revoke_and_touch,
+    client_assertion_jtis_are_single_use_per_client,
+    concurrent_jti_consumption_has_exactly_one_winner,
+    expired_client_assertion_jtis_are_purged,
+    app_grants_round_trip_conflict_and_delete,
+    app_grants_need_an_app_and_go_with_it,
     trusted_origins_round_trip_with_origin_conflicts,
     trusted_origins_list_update_and_delete,
 );
@@ -171,6 +176,8 @@ fn app(id: &str, client_id: &str) -> App {
             login_mode: "DISABLED".into(),
             pkce_required: false,
             issuer_mode: IssuerMode::Dynamic,
+            jwks: None,
+            jwks_uri: None,
             refresh_token: None,
         },
         created: 1_000,
@@ -726,6 +733,15 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
         login_mode: "SPEC".into(),
         pkce_required: true,
         issuer_mode: IssuerMode::CustomUrl,
+        jwks: Some(JwkSet {
+            keys: vec![
+                serde_json::json!({"kty": "EC", "crv": "P-256", "x": "eA", "y": "eQ", "kid": "k1"})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            ],
+        }),
+        jwks_uri: Some("https://spa.example/jwks.json".into()),
         refresh_token: Some(RefreshTokenPolicy {
             rotation_type: RotationType::Rotate,
             leeway: 45,
@@ -1868,6 +1884,147 @@ async fn rate_limit_hits_count_exactly_per_window(ctx: &Ctx) -> Result<()> {
         ctx.store.hit_rate_limit("api:token-a", window + 60).await?,
         2
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service apps: client-assertion jtis and Okta API scope grants
+
+async fn client_assertion_jtis_are_single_use_per_client(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    ensure!(
+        s.consume_client_assertion_jti("c1", "j1", 2_000, 1_000)
+            .await?
+    );
+    // A replay, even with another expiry, is refused while the first record lives.
+    ensure!(
+        !s.consume_client_assertion_jti("c1", "j1", 2_000, 1_500)
+            .await?
+    );
+    ensure!(
+        !s.consume_client_assertion_jti("c1", "j1", 9_000, 1_999)
+            .await?
+    );
+    // Another client may use the same jti value.
+    ensure!(
+        s.consume_client_assertion_jti("c2", "j1", 2_000, 1_000)
+            .await?
+    );
+    // Once the record has expired the jti may be recorded again (its assertion is dead anyway).
+    ensure!(
+        s.consume_client_assertion_jti("c1", "j1", 4_000, 2_000)
+            .await?
+    );
+    ensure!(
+        !s.consume_client_assertion_jti("c1", "j1", 4_000, 3_000)
+            .await?
+    );
+    Ok(())
+}
+
+async fn concurrent_jti_consumption_has_exactly_one_winner(ctx: &Ctx) -> Result<()> {
+    const N: usize = 12;
+    let barrier = Arc::new(Barrier::new(N));
+    let mut tasks = Vec::new();
+    for _ in 0..N {
+        let store = ctx.store.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store
+                .consume_client_assertion_jti("c1", "race", 5_000, 1_000)
+                .await
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        if t.await?? {
+            wins += 1;
+        }
+    }
+    ensure!(wins == 1, "{wins} winners");
+    Ok(())
+}
+
+async fn expired_client_assertion_jtis_are_purged(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    ensure!(
+        s.consume_client_assertion_jti("c1", "old", 4_000, 1)
+            .await?
+    );
+    ensure!(
+        s.consume_client_assertion_jti("c1", "edge", 5_000, 1)
+            .await?
+    );
+    ensure!(
+        s.consume_client_assertion_jti("c1", "live", 6_000, 1)
+            .await?
+    );
+    assert_eq!(s.purge_expired(5_000).await?, 2);
+    // The live one is still remembered.
+    ensure!(
+        !s.consume_client_assertion_jti("c1", "live", 6_000, 5_000)
+            .await?
+    );
+    Ok(())
+}
+
+fn app_grant(id: &str, app_id: &str, scope: &str) -> AppGrant {
+    AppGrant {
+        id: id.into(),
+        app_id: app_id.into(),
+        scope_id: scope.into(),
+        issuer: "https://id.example.com".into(),
+        source: "ADMIN".into(),
+        created_by: Some("00u1".into()),
+        created: 1_000,
+        last_updated: 1_000,
+    }
+}
+
+async fn app_grants_round_trip_conflict_and_delete(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_app(&app("a2", "client-2")).await?;
+    let g2 = app_grant("oag2", "a1", "okta.users.read");
+    let mut g1 = app_grant("oag1", "a1", "okta.users.manage");
+    g1.created_by = None;
+    s.create_app_grant(&g2).await?;
+    s.create_app_grant(&g1).await?;
+    s.create_app_grant(&app_grant("oag3", "a2", "okta.users.read"))
+        .await?;
+    ensure!(is_conflict(
+        s.create_app_grant(&app_grant("oag4", "a1", "okta.users.read"))
+            .await,
+        "scope_id"
+    ));
+    ensure!(is_conflict(
+        s.create_app_grant(&app_grant("oag1", "a2", "okta.groups.read"))
+            .await,
+        "id"
+    ));
+    assert_eq!(s.list_app_grants("a1").await?, vec![g1.clone(), g2.clone()]);
+    assert_eq!(s.find_app_grant("a1", "oag2").await?, Some(g2.clone()));
+    // A grant is found only under its own app.
+    assert_eq!(s.find_app_grant("a2", "oag2").await?, None);
+    ensure!(is_not_found(s.delete_app_grant("a2", "oag2").await));
+    s.delete_app_grant("a1", "oag2").await?;
+    ensure!(is_not_found(s.delete_app_grant("a1", "oag2").await));
+    assert_eq!(s.list_app_grants("a1").await?, vec![g1]);
+    Ok(())
+}
+
+async fn app_grants_need_an_app_and_go_with_it(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    ensure!(is_not_found(
+        s.create_app_grant(&app_grant("oag1", "missing", "okta.users.read"))
+            .await
+    ));
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_app_grant(&app_grant("oag1", "a1", "okta.users.read"))
+        .await?;
+    s.delete_app("a1").await?;
+    ensure!(s.list_app_grants("a1").await?.is_empty());
     Ok(())
 }
 

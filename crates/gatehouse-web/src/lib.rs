@@ -97,6 +97,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::login::router())
         .merge(routes::home::router())
         .merge(routes::api_v1::router(&state))
+        .merge(routes::clients::router())
         .fallback(routes::home::not_found)
         .layer(axum::middleware::from_fn(hygiene::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(cors_state, cors::cors))

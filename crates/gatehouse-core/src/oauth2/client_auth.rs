@@ -6,7 +6,8 @@ use base64::engine::general_purpose::STANDARD;
 use crate::crypto::constant_time_eq;
 use crate::domain::{App, AppStatus, TokenEndpointAuthMethod};
 use crate::oauth2::OAuthError;
-use crate::provider::Provider;
+use crate::oauth2::client_assertion::{self, AssertionError};
+use crate::provider::{Provider, ServerContext};
 
 /// The credentials a request carried, before they are checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,10 +59,31 @@ fn bad_client() -> OAuthError {
     )
 }
 
+/// Which endpoint a client authenticates at: a JWT assertion's `aud` must name the server's
+/// token endpoint, or this endpoint itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Token,
+    Introspect,
+    Revoke,
+}
+
+impl Endpoint {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::Introspect => "introspect",
+            Self::Revoke => "revoke",
+        }
+    }
+}
+
 /// Identifies and authenticates the client. Public clients (`none`) are identified by id only.
 pub async fn authenticate(
     provider: &Provider,
     creds: &ClientCredentials,
+    server: &ServerContext,
+    endpoint: Endpoint,
 ) -> Result<App, OAuthError> {
     let kinds = [
         creds.basic.is_some(),
@@ -74,9 +96,7 @@ pub async fn authenticate(
         ));
     }
     if creds.client_assertion.is_some() || creds.client_assertion_type.is_some() {
-        return Err(OAuthError::InvalidClient(
-            "Client assertions are not supported for this client.".into(),
-        ));
+        return authenticate_assertion(provider, creds, server, endpoint).await;
     }
     let (client_id, secret) = match (&creds.basic, &creds.form_client_id) {
         (Some((id, secret)), form_id) => {
@@ -105,11 +125,7 @@ pub async fn authenticate(
         },
         TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost => {
             let presented = secret.ok_or_else(bad_client)?;
-            let stored = app.client_secret_sealed.as_deref().ok_or_else(bad_client)?;
-            let expected = provider
-                .secrets
-                .open(&secret_context(&app.id), stored)
-                .map_err(OAuthError::internal)?;
+            let expected = open_secret(provider, &app)?.ok_or_else(bad_client)?;
             if constant_time_eq(presented.as_bytes(), &expected) {
                 Ok(app)
             } else {
@@ -120,6 +136,89 @@ pub async fn authenticate(
             Err(bad_client())
         }
     }
+}
+
+/// The client's secret in clear text, if it has one.
+fn open_secret(provider: &Provider, app: &App) -> Result<Option<Vec<u8>>, OAuthError> {
+    let Some(stored) = app.client_secret_sealed.as_deref() else {
+        return Ok(None);
+    };
+    provider
+        .secrets
+        .open(&secret_context(&app.id), stored)
+        .map(Some)
+        .map_err(OAuthError::internal)
+}
+
+/// `private_key_jwt` / `client_secret_jwt` (see [`client_assertion`] for the rules).
+async fn authenticate_assertion(
+    provider: &Provider,
+    creds: &ClientCredentials,
+    server: &ServerContext,
+    endpoint: Endpoint,
+) -> Result<App, OAuthError> {
+    let refuse = |e: AssertionError| OAuthError::InvalidClient(e.to_string());
+    if creds.client_assertion_type.as_deref() != Some(client_assertion::JWT_BEARER) {
+        return Err(refuse(AssertionError::WrongType));
+    }
+    let assertion = creds
+        .client_assertion
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| {
+            OAuthError::InvalidRequest("The `client_assertion` parameter is required.".into())
+        })?;
+    let client_id = client_assertion::unverified_client_id(assertion).map_err(refuse)?;
+    if creds
+        .form_client_id
+        .as_ref()
+        .is_some_and(|f| *f != client_id)
+    {
+        return Err(OAuthError::InvalidClient(
+            "The client_id does not match the client_assertion's iss and sub.".into(),
+        ));
+    }
+    let app = provider
+        .store
+        .find_app_by_client_id(&client_id)
+        .await?
+        .filter(|a| a.status == AppStatus::Active)
+        .ok_or_else(bad_client)?;
+    let secret = match app.settings.token_endpoint_auth_method {
+        TokenEndpointAuthMethod::PrivateKeyJwt => None,
+        TokenEndpointAuthMethod::ClientSecretJwt => open_secret(provider, &app)?,
+        _ => {
+            return Err(OAuthError::InvalidClient(
+                "The client is not configured to authenticate with a client_assertion.".into(),
+            ));
+        }
+    };
+    let mut audiences = vec![server.endpoint("token")];
+    if endpoint != Endpoint::Token {
+        audiences.push(server.endpoint(endpoint.name()));
+    }
+    let now = provider.now();
+    let verified = client_assertion::verify(&app, assertion, secret.as_deref(), &audiences, now)
+        .map_err(|e| {
+            tracing::info!(client_id = %app.client_id, reason = %e, "client assertion refused");
+            refuse(e)
+        })?;
+    // Only a valid assertion consumes its jti, so nobody can burn another client's jtis.
+    let fresh = provider
+        .store
+        .consume_client_assertion_jti(
+            &app.client_id,
+            &verified.jti,
+            // The assertion is accepted until `exp` + skew; its jti must be remembered as long.
+            verified.exp + client_assertion::CLOCK_SKEW,
+            now,
+        )
+        .await?;
+    if !fresh {
+        tracing::warn!(client_id = %app.client_id, "client assertion replayed");
+        return Err(refuse(AssertionError::Replayed));
+    }
+    Ok(app)
 }
 
 /// The associated data a client secret is sealed under.

@@ -77,7 +77,13 @@ pub async fn introspect(
     params: TokenActionParams,
     authorization: Option<&str>,
 ) -> Result<Value, OAuthError> {
-    let app = client_auth::authenticate(provider, &params.credentials(authorization)).await?;
+    let app = client_auth::authenticate(
+        provider,
+        &params.credentials(authorization),
+        server,
+        client_auth::Endpoint::Introspect,
+    )
+    .await?;
     let token = params.token()?;
     if let Ok(claims) = validate_access_token(provider, server, token).await {
         if claims["cid"].as_str() == Some(app.client_id.as_str()) {

@@ -2,6 +2,7 @@
 //! introspection and revocation.
 
 pub mod authorize;
+pub mod client_assertion;
 pub mod client_auth;
 mod error;
 pub mod grants;

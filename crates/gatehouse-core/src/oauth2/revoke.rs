@@ -12,7 +12,13 @@ pub async fn revoke(
     params: TokenActionParams,
     authorization: Option<&str>,
 ) -> Result<(), OAuthError> {
-    let app = client_auth::authenticate(provider, &params.credentials(authorization)).await?;
+    let app = client_auth::authenticate(
+        provider,
+        &params.credentials(authorization),
+        server,
+        client_auth::Endpoint::Revoke,
+    )
+    .await?;
     let token = params.token()?;
     let now = provider.now();
     if let Ok(claims) = validate_access_token(provider, server, token).await {

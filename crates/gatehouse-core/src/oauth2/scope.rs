@@ -13,6 +13,37 @@ pub const SYSTEM_SCOPES: &[&str] = &[
     "device_sso",
 ];
 
+/// Okta API scopes (`okta.*`) an app can be granted (`/api/v1/apps/{appId}/grants`) and then
+/// request from the org server with `client_credentials`.
+pub const OKTA_API_SCOPES: &[&str] = &[
+    "okta.users.read",
+    "okta.users.manage",
+    "okta.groups.read",
+    "okta.groups.manage",
+    "okta.apps.read",
+    "okta.apps.manage",
+    "okta.clients.read",
+    "okta.clients.manage",
+    "okta.clients.register",
+    "okta.authorizationServers.read",
+    "okta.authorizationServers.manage",
+    "okta.apiTokens.read",
+    "okta.apiTokens.manage",
+];
+
+pub fn is_okta_api_scope(scope: &str) -> bool {
+    OKTA_API_SCOPES.contains(&scope)
+}
+
+/// RFC 6749 §3.3 `scope-token`: printable ASCII except space, `"` and `\`.
+pub fn is_valid_token(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope.len() <= 255
+        && scope
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
 pub const OPENID: &str = "openid";
 pub const OFFLINE_ACCESS: &str = "offline_access";
 

@@ -2,7 +2,8 @@
 //! stored as SHA-256, sent as `Authorization: SSWS <token>`.
 
 use crate::crypto::{okta_id, random_token, sha256_b64url};
-use crate::domain::{ApiToken, User, UserStatus};
+use crate::domain::{ApiToken, App, AppStatus, User, UserStatus};
+use crate::oauth2::introspect::validate_access_token;
 use crate::provider::Provider;
 use crate::store::StoreError;
 
@@ -49,6 +50,9 @@ pub enum ApiTokenError {
     },
     #[error("API token {0} not found")]
     NotFound(String),
+    /// A valid caller without the rights (scopes) for this request.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -101,20 +105,100 @@ pub async fn revoke_api_token(provider: &Provider, id: &str) -> Result<(), ApiTo
 
 /// Who an API call acts as.
 #[derive(Debug, Clone)]
-pub struct ApiCaller {
-    pub token: ApiToken,
-    pub user: User,
+pub enum ApiCaller {
+    /// `SSWS <api token>`: full administrator rights, acting as the token's owner.
+    ApiToken { token: ApiToken, user: User },
+    /// `Bearer <access token>` from the org server (a service app's `client_credentials`
+    /// token): limited to its `okta.*` scopes that are still granted to the app.
+    ServiceApp { app: App, scopes: Vec<String> },
 }
 
-/// Authenticates an `Authorization` header value. Only `SSWS` API tokens are accepted for now;
-/// Bearer access tokens (service apps with `okta.*` scopes) come later.
+impl ApiCaller {
+    /// The administrator the call acts as (`/api/v1/users/me`); `None` for a service app.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Self::ApiToken { user, .. } => Some(user),
+            Self::ServiceApp { .. } => None,
+        }
+    }
+
+    /// Whether this caller may make a `method` request to `path` (the full request path).
+    /// API tokens may do anything; a service app needs the path's `manage` scope, or its
+    /// `read` scope for `GET`/`HEAD`.
+    pub fn may(&self, method: &str, path: &str) -> Result<(), ApiTokenError> {
+        let Self::ServiceApp { scopes, .. } = self else {
+            return Ok(());
+        };
+        let Some(resource) = scoped_resource(path) else {
+            return Err(ApiTokenError::Forbidden(
+                "This endpoint does not accept OAuth 2.0 access tokens.".into(),
+            ));
+        };
+        let reading = matches!(method, "GET" | "HEAD");
+        // Okta API scope grants are an administrator's decision: a service app with
+        // okta.apps.manage must not grant itself (or another app) more scopes.
+        if resource == "apps" && !reading && path.split('/').nth(5) == Some("grants") {
+            return Err(ApiTokenError::Forbidden(
+                "Only an API token may grant or revoke Okta API scopes.".into(),
+            ));
+        }
+        let read = format!("okta.{resource}.read");
+        let manage = format!("okta.{resource}.manage");
+        let mut wanted = vec![manage.clone()];
+        if reading {
+            wanted.push(read);
+        }
+        if resource == "clients"
+            && method == "POST"
+            && path.trim_end_matches('/') == "/oauth2/v1/clients"
+        {
+            wanted.push("okta.clients.register".into());
+        }
+        if scopes.iter().any(|s| wanted.contains(s)) {
+            Ok(())
+        } else {
+            Err(ApiTokenError::Forbidden(format!(
+                "The access token does not carry the scope {} that this request needs.",
+                wanted.join(" or ")
+            )))
+        }
+    }
+}
+
+/// The `okta.{resource}.*` family guarding a path.
+fn scoped_resource(path: &str) -> Option<&'static str> {
+    let segment = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
+    };
+    if let Some(first) = segment("/api/v1/") {
+        return match first.as_str() {
+            "users" => Some("users"),
+            "groups" => Some("groups"),
+            "apps" => Some("apps"),
+            "authorizationServers" => Some("authorizationServers"),
+            _ => None,
+        };
+    }
+    if path == "/oauth2/v1/clients" || path.starts_with("/oauth2/v1/clients/") {
+        return Some("clients");
+    }
+    None
+}
+
+/// Authenticates an `Authorization` header value: an `SSWS` API token, or a `Bearer` access
+/// token issued by the org server (as seen from `origin`) to a service app.
 pub async fn authenticate(
     provider: &Provider,
     header: Option<&str>,
+    origin: &str,
 ) -> Result<ApiCaller, ApiTokenError> {
     let value = match header.and_then(parse_authorization) {
         Some(Credential::Ssws(v)) => v,
-        Some(Credential::Bearer(_)) | None => return Err(ApiTokenError::InvalidToken),
+        Some(Credential::Bearer(token)) => {
+            return authenticate_bearer(provider, token, origin).await;
+        }
+        None => return Err(ApiTokenError::InvalidToken),
     };
     let token = provider
         .store
@@ -140,7 +224,46 @@ pub async fn authenticate(
             tracing::warn!(error = %e, "could not record API token use");
         }
     }
-    Ok(ApiCaller { token, user })
+    Ok(ApiCaller::ApiToken { token, user })
+}
+
+/// A live org-server access token (signature, issuer, audience, expiry, not revoked) of an
+/// active app; its scopes are narrowed to the app's current grants, so revoking a grant takes
+/// effect at once.
+async fn authenticate_bearer(
+    provider: &Provider,
+    token: &str,
+    origin: &str,
+) -> Result<ApiCaller, ApiTokenError> {
+    let server = provider
+        .server_context(origin, None)
+        .await
+        .map_err(|_| ApiTokenError::InvalidToken)?;
+    let claims = validate_access_token(provider, &server, token)
+        .await
+        .map_err(|_| ApiTokenError::InvalidToken)?;
+    if claims["aud"].as_str() != Some(server.issuer.as_str()) {
+        return Err(ApiTokenError::InvalidToken);
+    }
+    let client_id = claims["cid"].as_str().ok_or(ApiTokenError::InvalidToken)?;
+    let app = provider
+        .store
+        .find_app_by_client_id(client_id)
+        .await?
+        .filter(|a| a.status == AppStatus::Active)
+        .ok_or(ApiTokenError::InvalidToken)?;
+    let granted = provider.store.list_app_grants(&app.id).await?;
+    let scopes = claims["scp"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| s.as_str())
+                .filter(|s| granted.iter().any(|g| g.scope_id == *s))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ApiCaller::ServiceApp { app, scopes })
 }
 
 #[cfg(test)]
@@ -180,6 +303,64 @@ mod tests {
         assert_eq!(
             parse_authorization("bearer  eyJ"),
             Some(Credential::Bearer("eyJ"))
+        );
+    }
+
+    fn service(scopes: &[&str]) -> ApiCaller {
+        ApiCaller::ServiceApp {
+            app: App {
+                id: "0oa1".into(),
+                name: "oidc_client".into(),
+                label: "svc".into(),
+                status: AppStatus::Active,
+                client_id: "0oa1".into(),
+                client_secret_sealed: None,
+                settings: crate::domain::OAuthClientSettings {
+                    application_type: crate::domain::ApplicationType::Service,
+                    token_endpoint_auth_method:
+                        crate::domain::TokenEndpointAuthMethod::PrivateKeyJwt,
+                    redirect_uris: vec![],
+                    post_logout_redirect_uris: vec![],
+                    grant_types: vec!["client_credentials".into()],
+                    response_types: vec![],
+                    initiate_login_uri: None,
+                    login_mode: "DISABLED".into(),
+                    pkce_required: false,
+                    issuer_mode: crate::domain::IssuerMode::Dynamic,
+                    metadata: Default::default(),
+                    jwks: None,
+                    jwks_uri: None,
+                    refresh_token: None,
+                },
+                created: 0,
+                last_updated: 0,
+            },
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn service_scopes_guard_reads_and_writes() {
+        let reader = service(&["okta.users.read"]);
+        assert!(reader.may("GET", "/api/v1/users").is_ok());
+        assert!(reader.may("GET", "/api/v1/users/00u1/groups").is_ok());
+        assert!(reader.may("POST", "/api/v1/users").is_err());
+        assert!(reader.may("GET", "/api/v1/groups").is_err());
+        assert!(reader.may("GET", "/api/v1/meta").is_err());
+        let manager = service(&["okta.users.manage"]);
+        assert!(manager.may("POST", "/api/v1/users").is_ok());
+        assert!(manager.may("DELETE", "/api/v1/users/00u1").is_ok());
+        let registrar = service(&["okta.clients.register"]);
+        assert!(registrar.may("POST", "/oauth2/v1/clients").is_ok());
+        assert!(registrar.may("GET", "/oauth2/v1/clients").is_err());
+        assert!(service(&[]).may("GET", "/api/v1/users").is_err());
+        let apps = service(&["okta.apps.manage"]);
+        assert!(apps.may("GET", "/api/v1/apps/0oa1/grants").is_ok());
+        assert!(apps.may("POST", "/api/v1/apps/0oa1/grants").is_err());
+        assert!(apps.may("DELETE", "/api/v1/apps/0oa1/grants/oag1").is_err());
+        assert!(
+            apps.may("POST", "/api/v1/apps/0oa1/lifecycle/activate")
+                .is_ok()
         );
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::*;
+use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
 use crate::services::directory::{
@@ -63,6 +64,11 @@ pub struct OidcAppSpec {
     /// `DISABLED` (the default) or `SUBDOMAIN`.
     pub wildcard_redirect: Option<String>,
     pub metadata: ClientMetadata,
+    /// The client's public keys for `private_key_jwt` (private members are stripped, see
+    /// [`sanitize_jwks`]).
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its keys (https only; Gatehouse does not fetch it).
+    pub jwks_uri: Option<String>,
     /// `refresh_token.rotation_type` (default: ROTATE for browser apps, STATIC otherwise).
     pub refresh_rotation: Option<RotationType>,
     /// `refresh_token.leeway` in seconds, 0 to 60 (default 30).
@@ -90,6 +96,8 @@ impl OidcAppSpec {
             consent_method: None,
             wildcard_redirect: None,
             metadata: ClientMetadata::default(),
+            jwks: None,
+            jwks_uri: None,
             refresh_rotation: None,
             refresh_leeway: None,
             active: true,
@@ -151,9 +159,7 @@ fn auth_method(spec: &OidcAppSpec) -> Result<TokenEndpointAuthMethod, DirectoryE
             FIELD,
             format!("{kind} apps are confidential clients and cannot use 'none'"),
         )),
-        (_, M::ClientSecretJwt) => Err(invalid(FIELD, "client_secret_jwt is not supported")),
-        // private_key_jwt is allowed here (it has no secret); callers that cannot take the
-        // app's keys refuse it themselves.
+        // private_key_jwt has no secret; `build_settings` requires its `jwks`.
         (_, m) => Ok(m),
     }
 }
@@ -247,7 +253,13 @@ fn response_types(spec: &OidcAppSpec, grants: &[String]) -> Result<Vec<String>, 
             "'code' goes with, and only with, the authorization_code grant",
         ));
     }
-    if (has("token") || has("id_token")) != has_grant("implicit") {
+    // Okta's registration examples for service apps pair `client_credentials` with
+    // `response_types: ["token"]` (the token endpoint's response), so that is accepted too.
+    let token_only_service = has_grant("client_credentials")
+        && !has_grant("implicit")
+        && has("token")
+        && !has("id_token");
+    if (has("token") || has("id_token")) != has_grant("implicit") && !token_only_service {
         return Err(invalid(
             FIELD,
             "'token' and 'id_token' go with, and only with, the implicit grant",
@@ -362,6 +374,21 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
             ));
         }
     }
+    let jwks = spec
+        .jwks
+        .as_ref()
+        .map(sanitize_jwks)
+        .transpose()
+        .map_err(|e| invalid("jwks", e.to_string()))?;
+    if let Some(uri) = &spec.jwks_uri {
+        validate_jwks_uri(uri)?;
+    }
+    if method == TokenEndpointAuthMethod::PrivateKeyJwt && jwks.is_none() {
+        return Err(invalid(
+            "jwks",
+            "private_key_jwt needs the client's public keys inline in 'jwks' (Gatehouse does not fetch jwks_uri)",
+        ));
+    }
     let refresh_token = refresh_policy(spec)?;
     Ok(OAuthClientSettings {
         application_type: kind,
@@ -378,6 +405,8 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         login_mode,
         pkce_required,
         issuer_mode: spec.issuer_mode.unwrap_or(IssuerMode::Dynamic),
+        jwks,
+        jwks_uri: spec.jwks_uri.clone(),
         refresh_token: Some(refresh_token),
     })
 }
@@ -393,6 +422,22 @@ fn refresh_policy(spec: &OidcAppSpec) -> Result<RefreshTokenPolicy, DirectoryErr
         rotation_type: spec.refresh_rotation.unwrap_or(default.rotation_type),
         leeway,
     })
+}
+
+/// `jwks_uri`: an absolute https URL without fragment or credentials.
+fn validate_jwks_uri(uri: &str) -> Result<(), DirectoryError> {
+    let parsed =
+        url::Url::parse(uri).map_err(|_| invalid("jwks_uri", format!("'{uri}' is not a URL")))?;
+    if parsed.scheme() != "https" || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("jwks_uri", "must be an https URL"));
+    }
+    if parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "jwks_uri",
+            "must not contain a fragment or credentials",
+        ));
+    }
+    Ok(())
 }
 
 fn validate_client_id(client_id: &str) -> Result<(), DirectoryError> {
@@ -1081,6 +1126,15 @@ mod tests {
         // seeds/004's ingestion client, as `POST /oauth2/v1/clients` will create it.
         let mut s = spec(ApplicationType::Service);
         s.token_endpoint_auth_method = Some(TokenEndpointAuthMethod::PrivateKeyJwt);
+        // Without its public keys it cannot authenticate, so it is refused.
+        assert!(matches!(
+            build_settings(&s),
+            Err(DirectoryError::Invalid { field: "jwks", .. })
+        ));
+        s.jwks = Some(serde_json::json!({"keys": [{
+            "kty": "RSA", "kid": "k1", "e": "AQAB",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        }]}));
         let settings = build_settings(&s)?;
         assert_eq!(
             settings.token_endpoint_auth_method,

@@ -2,8 +2,10 @@
 //! adapter over these.
 
 pub mod api_tokens;
+pub mod app_grants;
 pub mod apps;
 pub mod bootstrap;
+pub mod clients;
 pub mod directory;
 pub mod filter;
 pub mod groups;

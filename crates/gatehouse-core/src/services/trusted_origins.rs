@@ -76,7 +76,7 @@ fn validate(
 pub async fn create(
     provider: &Provider,
     spec: TrustedOriginSpec,
-    by: &User,
+    by: Option<&str>,
 ) -> Result<TrustedOrigin, DirectoryError> {
     let (name, origin, scopes) = validate(&spec)?;
     let now = provider.now();
@@ -87,9 +87,9 @@ pub async fn create(
         scopes,
         status: AppStatus::Active,
         created: now,
-        created_by: Some(by.id.clone()),
+        created_by: by.map(str::to_owned),
         last_updated: now,
-        last_updated_by: Some(by.id.clone()),
+        last_updated_by: by.map(str::to_owned),
     };
     provider.store.create_trusted_origin(&record).await?;
     Ok(record)
@@ -125,14 +125,14 @@ pub async fn replace(
     provider: &Provider,
     mut record: TrustedOrigin,
     spec: TrustedOriginSpec,
-    by: &User,
+    by: Option<&str>,
 ) -> Result<TrustedOrigin, DirectoryError> {
     let (name, origin, scopes) = validate(&spec)?;
     record.name = name;
     record.origin = origin;
     record.scopes = scopes;
     record.last_updated = provider.now();
-    record.last_updated_by = Some(by.id.clone());
+    record.last_updated_by = by.map(str::to_owned);
     provider.store.update_trusted_origin(&record).await?;
     Ok(record)
 }
@@ -141,12 +141,12 @@ pub async fn set_status(
     provider: &Provider,
     mut record: TrustedOrigin,
     status: AppStatus,
-    by: &User,
+    by: Option<&str>,
 ) -> Result<TrustedOrigin, DirectoryError> {
     if record.status != status {
         record.status = status;
         record.last_updated = provider.now();
-        record.last_updated_by = Some(by.id.clone());
+        record.last_updated_by = by.map(str::to_owned);
         provider.store.update_trusted_origin(&record).await?;
     }
     Ok(record)

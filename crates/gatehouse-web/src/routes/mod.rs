@@ -1,4 +1,5 @@
 pub mod api_v1;
+pub mod clients;
 pub mod home;
 pub mod login;
 pub mod oauth2;

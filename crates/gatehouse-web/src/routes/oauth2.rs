@@ -197,12 +197,21 @@ async fn token(
     origin: String,
     id: Option<String>,
     headers: HeaderMap,
+    query: Option<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
     let ctx = server(&state, &origin, id.as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
-    let params: TokenParams = parse_form(&body).map_err(WebError::OAuthJson)?;
+    // The okta SDK's client-credentials flow (openmetadata-ingestion ≤ 1.2) sends every
+    // parameter in the query string of a POST with an empty body, which Okta accepts. The
+    // query is read only when the body is empty; the two are never merged.
+    let source: &[u8] = if body.is_empty() {
+        query.as_deref().unwrap_or_default().as_bytes()
+    } else {
+        &body
+    };
+    let params: TokenParams = parse_form(source).map_err(WebError::OAuthJson)?;
     let response = grants::token(
         &state.provider,
         &ctx,
@@ -218,18 +227,20 @@ async fn org_token_post(
     State(s): State<AppState>,
     Origin(o): Origin,
     h: HeaderMap,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    token(s, o, None, h, body).await
+    token(s, o, None, h, q, body).await
 }
 async fn token_post(
     State(s): State<AppState>,
     Origin(o): Origin,
     Path(id): Path<String>,
     h: HeaderMap,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    token(s, o, Some(id), h, body).await
+    token(s, o, Some(id), h, q, body).await
 }
 
 // ---- userinfo ----

@@ -48,7 +48,7 @@ fn ok_json(reply: &Reply) -> Result<Value> {
 
 async fn everyone_id(app: &TestApp, token: &str) -> Result<String> {
     let groups = ok_json(
-        &app.api(Method::GET, "/api/v1/groups?q=Everyone", token, None)
+        &app.api_ssws(Method::GET, "/api/v1/groups?q=Everyone", token, None)
             .await?,
     )?;
     groups[0]["id"]
@@ -82,7 +82,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let token = app.api_token().await?;
     let created = ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::POST,
             "/api/v1/apps",
             &token,
@@ -120,7 +120,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
     // Assign Everyone through the API, then the code flow completes.
     let everyone = everyone_id(&app, &token).await?;
     ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::PUT,
             &format!("/api/v1/apps/{id}/groups/{everyone}"),
             &token,
@@ -130,7 +130,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
     )?;
     // Okta lists users assigned through a group too, with scope GROUP.
     let users = ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::GET,
             &format!("/api/v1/apps/{id}/users"),
             &token,
@@ -167,7 +167,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
 
     // A regenerated secret replaces the old one at once.
     let new = app
-        .api(
+        .api_ssws(
             Method::POST,
             &format!("/api/v1/apps/{id}/credentials/secrets"),
             &token,
@@ -191,7 +191,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
 
     // Deactivated through the API: neither authorize nor the token endpoint accept the client.
     let done = app
-        .api(
+        .api_ssws(
             Method::POST,
             &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
             &token,
@@ -210,7 +210,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
 
     // Reactivated, it works again; deleted (after deactivation), it is gone.
     ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::POST,
             &format!("/api/v1/apps/{id}/lifecycle/activate"),
             &token,
@@ -220,11 +220,11 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
     )?;
     Tokens::from_reply(refresh_with(&new_secret, &refresh).await?)?;
     let active_delete = app
-        .api(Method::DELETE, &format!("/api/v1/apps/{id}"), &token, None)
+        .api_ssws(Method::DELETE, &format!("/api/v1/apps/{id}"), &token, None)
         .await?;
     assert_eq!(active_delete.status, StatusCode::FORBIDDEN);
     assert_eq!(active_delete.json()?["errorCode"], "E0000056");
-    app.api(
+    app.api_ssws(
         Method::POST,
         &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
         &token,
@@ -232,7 +232,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
     )
     .await?;
     let deleted = app
-        .api(Method::DELETE, &format!("/api/v1/apps/{id}"), &token, None)
+        .api_ssws(Method::DELETE, &format!("/api/v1/apps/{id}"), &token, None)
         .await?;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{deleted:?}");
     assert!(app.provider.store.find_app(&id).await?.is_none());
@@ -266,7 +266,7 @@ async fn netbox_terraform_app_from_seed_signs_users_in(backend: Backend) -> Resu
         } },
     });
     let created = ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::POST,
             "/api/v1/apps?activate=true",
             &token,
@@ -288,7 +288,7 @@ async fn netbox_terraform_app_from_seed_signs_users_in(backend: Backend) -> Resu
     assert_eq!(created["visibility"]["hide"]["web"], false);
     let everyone = everyone_id(&app, &token).await?;
     ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::PUT,
             &format!("/api/v1/apps/{id}/groups/{everyone}"),
             &token,
@@ -318,7 +318,7 @@ async fn spa_created_by_api_signs_users_in_with_pkce(backend: Backend) -> Result
     let app = spawn_app(backend).await?;
     let token = app.api_token().await?;
     let created = ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::POST,
             "/api/v1/apps",
             &token,
@@ -333,7 +333,7 @@ async fn spa_created_by_api_signs_users_in_with_pkce(backend: Backend) -> Result
 
     // Assign alice directly.
     let assigned = ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::POST,
             &format!("/api/v1/apps/{id}/users"),
             &token,
@@ -357,7 +357,7 @@ async fn spa_created_by_api_signs_users_in_with_pkce(backend: Backend) -> Result
 
     // Unassigned again: access_denied.
     let gone = app
-        .api(
+        .api_ssws(
             Method::DELETE,
             &format!("/api/v1/apps/{id}/users/{}", app.alice.id),
             &token,
@@ -404,7 +404,7 @@ async fn failed_create_changes_nothing(backend: Backend) -> Result<()> {
 
     for body in &bad_bodies {
         let reply = app
-            .api(Method::POST, "/api/v1/apps", &token, Some(body))
+            .api_ssws(Method::POST, "/api/v1/apps", &token, Some(body))
             .await?;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {reply:?}");
         let err = reply.json()?;
@@ -420,7 +420,7 @@ async fn failed_create_changes_nothing(backend: Backend) -> Result<()> {
 
     // A failed replace leaves the app as it was.
     let created = ok_json(
-        &app.api(
+        &app.api_ssws(
             Method::POST,
             "/api/v1/apps",
             &token,
@@ -432,7 +432,7 @@ async fn failed_create_changes_nothing(backend: Backend) -> Result<()> {
     let mut bad = oidc_app("renamed", "web", "client_secret_basic");
     bad["settings"]["oauthClient"]["redirect_uris"] = json!(["data:text/html,x"]);
     let reply = app
-        .api(
+        .api_ssws(
             Method::PUT,
             &format!("/api/v1/apps/{id}"),
             &token,
@@ -441,7 +441,7 @@ async fn failed_create_changes_nothing(backend: Backend) -> Result<()> {
         .await?;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
     let got = ok_json(
-        &app.api(Method::GET, &format!("/api/v1/apps/{id}"), &token, None)
+        &app.api_ssws(Method::GET, &format!("/api/v1/apps/{id}"), &token, None)
             .await?,
     )?;
     assert_eq!(got["label"], "good");

@@ -72,7 +72,7 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
     );
     assert_eq!(
         strings(&doc["grant_types_supported"])?,
-        set(&["authorization_code", "refresh_token"])
+        set(&["authorization_code", "refresh_token", "client_credentials"])
     );
     assert_eq!(strings(&doc["subject_types_supported"])?, set(&["public"]));
     let scopes = strings(&doc["scopes_supported"])?;
@@ -87,7 +87,13 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
     ] {
         ensure!(scopes.contains(scope), "{scope} missing from {scopes:?}");
     }
-    let methods = set(&["client_secret_basic", "client_secret_post", "none"]);
+    let methods = set(&[
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "none",
+    ]);
     for field in [
         "token_endpoint_auth_methods_supported",
         "introspection_endpoint_auth_methods_supported",

@@ -284,22 +284,36 @@ impl TestApp {
             .value)
     }
 
-    /// A `/api/v1` request with `Authorization: SSWS <token>` and an optional JSON body.
+    /// A JSON request with an `Authorization` header (`None` sends none).
     pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        authorization: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Reply> {
+        let mut req = http_client()?
+            .request(method, format!("{}{path}", self.base))
+            .header("accept", "application/json");
+        if let Some(a) = authorization {
+            req = req.header("authorization", a);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        Reply::read(req.send().await?).await
+    }
+
+    /// A `/api/v1` request with `Authorization: SSWS <token>` and an optional JSON body.
+    pub async fn api_ssws(
         &self,
         method: reqwest::Method,
         path: &str,
         token: &str,
         body: Option<&Value>,
     ) -> Result<Reply> {
-        let mut req = http_client()?
-            .request(method, format!("{}{path}", self.base))
-            .header("authorization", format!("SSWS {token}"))
-            .header("accept", "application/json");
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        Reply::read(req.send().await?).await
+        self.api(method, path, Some(&format!("SSWS {token}")), body)
+            .await
     }
 
     /// An authorize request for the seeded web app with the usual parameters.

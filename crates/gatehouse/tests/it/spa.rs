@@ -192,7 +192,7 @@ async fn concurrent_refreshes_without_leeway_leave_no_live_pair(backend: Backend
     let app = spawn_app(backend).await?;
     let token = app.api_token().await?;
     let created = app
-        .api(
+        .api_ssws(
             reqwest::Method::POST,
             "/api/v1/apps",
             &token,
@@ -206,7 +206,7 @@ async fn concurrent_refreshes_without_leeway_leave_no_live_pair(backend: Backend
         .to_owned();
     let app_id = created.json()?["id"].as_str().context("no id")?.to_owned();
     let everyone = app
-        .api(
+        .api_ssws(
             reqwest::Method::GET,
             "/api/v1/groups?q=Everyone",
             &token,
@@ -218,7 +218,7 @@ async fn concurrent_refreshes_without_leeway_leave_no_live_pair(backend: Backend
         .context("no Everyone")?
         .to_owned();
     let assigned = app
-        .api(
+        .api_ssws(
             reqwest::Method::PUT,
             &format!("/api/v1/apps/{app_id}/groups/{everyone}"),
             &token,
@@ -286,7 +286,7 @@ async fn rotation_setting_in_the_apps_api(backend: Backend) -> Result<()> {
         let app = &app;
         let token = &token;
         async move {
-            app.api(reqwest::Method::POST, "/api/v1/apps", token, Some(&body))
+            app.api_ssws(reqwest::Method::POST, "/api/v1/apps", token, Some(&body))
                 .await
         }
     };
@@ -326,7 +326,7 @@ async fn rotation_setting_in_the_apps_api(backend: Backend) -> Result<()> {
     );
     let app_id = chosen["id"].as_str().context("no id")?;
     let got = app
-        .api(
+        .api_ssws(
             reqwest::Method::GET,
             &format!("/api/v1/apps/{app_id}"),
             &token,
@@ -339,7 +339,7 @@ async fn rotation_setting_in_the_apps_api(backend: Backend) -> Result<()> {
         chosen["settings"]["oauthClient"]["refresh_token"]
     );
     let replaced = app
-        .api(
+        .api_ssws(
             reqwest::Method::PUT,
             &format!("/api/v1/apps/{app_id}"),
             &token,
@@ -741,7 +741,7 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
         "scopes": [{"type": "CORS"}, {"type": "REDIRECT"}]
     });
     let created = app
-        .api(
+        .api_ssws(
             reqwest::Method::POST,
             "/api/v1/trustedOrigins",
             &token,
@@ -783,7 +783,7 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
         ),
     ] {
         let reply = app
-            .api(
+            .api_ssws(
                 reqwest::Method::POST,
                 "/api/v1/trustedOrigins",
                 &token,
@@ -803,10 +803,12 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
 
     // Get, list, replace (REDIRECT only: no CORS), deactivate/activate, delete.
     let path = format!("/api/v1/trustedOrigins/{id}");
-    let got = app.api(reqwest::Method::GET, &path, &token, None).await?;
+    let got = app
+        .api_ssws(reqwest::Method::GET, &path, &token, None)
+        .await?;
     assert_eq!(got.json()?["id"], id.as_str());
     let list = app
-        .api(
+        .api_ssws(
             reqwest::Method::GET,
             "/api/v1/trustedOrigins?limit=1",
             &token,
@@ -815,7 +817,7 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
         .await?;
     assert_eq!(list.json()?.as_array().map(Vec::len), Some(1));
     let replaced = app
-        .api(
+        .api_ssws(
             reqwest::Method::PUT,
             &path,
             &token,
@@ -825,7 +827,7 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
     ensure!(replaced.status == StatusCode::OK, "{replaced:?}");
     assert_eq!(replaced.json()?["scopes"], json!([{"type": "REDIRECT"}]));
     ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::FORBIDDEN);
-    app.api(
+    app.api_ssws(
         reqwest::Method::PUT,
         &path,
         &token,
@@ -834,7 +836,7 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
     .await?;
     ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::NO_CONTENT);
     let off = app
-        .api(
+        .api_ssws(
             reqwest::Method::POST,
             &format!("{path}/lifecycle/deactivate"),
             &token,
@@ -844,7 +846,7 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
     assert_eq!(off.json()?["status"], "INACTIVE", "{off:?}");
     ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::FORBIDDEN);
     let on = app
-        .api(
+        .api_ssws(
             reqwest::Method::POST,
             &format!("{path}/lifecycle/activate"),
             &token,
@@ -854,10 +856,12 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
     assert_eq!(on.json()?["status"], "ACTIVE");
     ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::NO_CONTENT);
     let deleted = app
-        .api(reqwest::Method::DELETE, &path, &token, None)
+        .api_ssws(reqwest::Method::DELETE, &path, &token, None)
         .await?;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let missing = app.api(reqwest::Method::GET, &path, &token, None).await?;
+    let missing = app
+        .api_ssws(reqwest::Method::GET, &path, &token, None)
+        .await?;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.json()?["errorCode"], "E0000007");
     ensure!(preflight(&app, &token_url, origin, "POST").await?.status == StatusCode::FORBIDDEN);

@@ -1,6 +1,7 @@
 //! The token endpoint: one file per `grant_type`.
 
 mod authorization_code;
+pub mod client_credentials;
 mod refresh_token;
 
 use serde::Deserialize;
@@ -50,12 +51,21 @@ pub async fn token(
         .ok_or_else(|| {
             OAuthError::InvalidRequest("The `grant_type` parameter is required.".into())
         })?;
-    if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token") {
+    if !matches!(
+        grant_type.as_str(),
+        "authorization_code" | "refresh_token" | "client_credentials"
+    ) {
         return Err(OAuthError::UnsupportedGrantType(
             "The grant type in the request isn't supported.".into(),
         ));
     }
-    let app = client_auth::authenticate(provider, &params.credentials(authorization)).await?;
+    let app = client_auth::authenticate(
+        provider,
+        &params.credentials(authorization),
+        server,
+        client_auth::Endpoint::Token,
+    )
+    .await?;
     if !app.allows_grant(&grant_type) {
         return Err(OAuthError::UnauthorizedClient(format!(
             "The client is not authorized to use the provided grant type. Configured grant types: {}.",
@@ -64,6 +74,7 @@ pub async fn token(
     }
     match grant_type.as_str() {
         "authorization_code" => authorization_code::exchange(provider, server, &app, &params).await,
+        "client_credentials" => client_credentials::exchange(provider, server, &app, &params).await,
         _ => refresh_token::exchange(provider, server, &app, &params).await,
     }
 }

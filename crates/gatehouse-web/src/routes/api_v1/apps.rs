@@ -85,6 +85,10 @@ pub(crate) fn app_json(origin: &str, app: &App, client_secret: Option<&str>) -> 
         json!({ "mode": s.login_mode, "default_scope": m.default_scope }),
     );
     insert_opt(&mut client, "initiate_login_uri", &s.initiate_login_uri);
+    if let Some(jwks) = &s.jwks {
+        client.insert("jwks".into(), json!(jwks));
+    }
+    insert_opt(&mut client, "jwks_uri", &s.jwks_uri);
     client.insert("wildcard_redirect".into(), json!("DISABLED"));
     client.insert("dpop_bound_access_tokens".into(), json!(false));
     if s.grant_types.iter().any(|g| g == "refresh_token") {
@@ -272,14 +276,6 @@ fn parse_spec(body: &JsonBody, active: bool) -> Result<OidcAppSpec, ApiError> {
         TokenEndpointAuthMethod::parse,
         "none, client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt",
     )?;
-    if spec.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt) {
-        // Needs the app's public keys (`settings.oauthClient.jwks`), which this endpoint does
-        // not take yet.
-        return Err(ApiError::validation(
-            "token_endpoint_auth_method",
-            "private_key_jwt is not supported by this endpoint yet",
-        ));
-    }
     spec.pkce_required = body.bool_opt(&cred("pkce_required"))?;
     body.bool_opt(&cred("autoKeyRotation"))?;
     spec.client_id = opt_str(body, &cred("client_id"))?;
@@ -289,6 +285,9 @@ fn parse_spec(body: &JsonBody, active: bool) -> Result<OidcAppSpec, ApiError> {
     spec.grant_types = body.string_list(&at("grant_types"))?;
     spec.response_types = body.string_list(&at("response_types"))?;
     spec.initiate_login_uri = opt_str(body, &at("initiate_login_uri"))?;
+    // private_key_jwt clients bring their public keys (private members are stripped).
+    spec.jwks = body.object(&at("jwks"))?.cloned();
+    spec.jwks_uri = opt_str(body, &at("jwks_uri"))?;
     body.object(&at("idp_initiated_login"))?;
     spec.login_mode = opt_str(body, &at("idp_initiated_login.mode"))?;
     spec.issuer_mode = parse_enum(
@@ -892,7 +891,11 @@ pub(crate) async fn app_links(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let key = if id == "me" {
-        caller.0.user.id.clone()
+        caller
+            .0
+            .user()
+            .map(|u| u.id.clone())
+            .ok_or_else(|| ApiError::NotFound("me (User)".into()))?
     } else {
         id
     };

@@ -157,6 +157,7 @@ impl From<ApiTokenError> for ApiError {
             ApiTokenError::InvalidToken => Self::InvalidToken,
             ApiTokenError::Invalid { field, message } => Self::validation(field, message),
             ApiTokenError::NotFound(id) => Self::NotFound(format!("{id} (ApiToken)")),
+            ApiTokenError::Forbidden(detail) => Self::Forbidden(detail),
             ApiTokenError::Store(s) => Self::Internal(s.to_string()),
         }
     }

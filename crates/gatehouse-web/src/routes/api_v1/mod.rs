@@ -3,6 +3,7 @@
 //! Okta's shape (`error.rs`), and every response carries `X-Okta-Request-Id` and the
 //! `X-Rate-Limit-*` headers.
 
+mod app_grants;
 mod apps;
 mod auth;
 mod error;
@@ -33,6 +34,7 @@ use serde_json::Value;
 use crate::AppState;
 use crate::origin::Origin;
 use crate::routes::authorization_header;
+pub(crate) use auth::Caller;
 pub use error::ApiError;
 
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -57,6 +59,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/groups/{gid}/users/{uid}",
             put(groups::add_member).delete(groups::remove_member),
+        )
+        .route(
+            "/apps/{id}/grants",
+            get(app_grants::list).post(app_grants::create),
+        )
+        .route(
+            "/apps/{id}/grants/{grant_id}",
+            get(app_grants::get).delete(app_grants::delete),
         )
         .route(
             "/sessions/me",

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{apps, groups, sessions, trusted_origins, users};
+use super::{app_grants, apps, groups, sessions, trusted_origins, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,10 @@ use super::{apps, groups, sessions, trusted_origins, users};
         apps::unassign_user,
         apps::list_secrets,
         apps::new_secret,
+        app_grants::create,
+        app_grants::list,
+        app_grants::get,
+        app_grants::delete,
         sessions::get_me,
         sessions::delete_me,
         trusted_origins::list,
@@ -83,6 +87,8 @@ use super::{apps, groups, sessions, trusted_origins, users};
         AppUserBody,
         ClientSecretDoc,
         AppLinkDoc,
+        AppGrantDoc,
+        AppGrantBody,
         TrustedOriginDoc,
         TrustedOriginBody,
         TrustedOriginScopeDoc,
@@ -374,6 +380,36 @@ pub(crate) struct AppLinkDoc {
     link_url: String,
     app_name: String,
     app_instance_id: String,
+}
+
+/// An Okta API scope granted to a service app.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuth2ScopeConsentGrant)]
+#[allow(dead_code)]
+pub(crate) struct AppGrantDoc {
+    id: String,
+    status: String,
+    created: String,
+    last_updated: String,
+    issuer: String,
+    client_id: String,
+    #[schema(example = "okta.users.read")]
+    scope_id: String,
+    source: String,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// `POST /api/v1/apps/{id}/grants`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AppGrantBody {
+    #[schema(example = "okta.users.read")]
+    scope_id: String,
+    /// The org authorization server's issuer.
+    #[schema(example = "https://id.example.com")]
+    issuer: String,
 }
 
 /// One scope of a trusted origin.

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::domain::{AppStatus, TrustedOrigin, TrustedOriginScope};
+use gatehouse_core::services::api_tokens::ApiCaller;
 use gatehouse_core::services::trusted_origins::{self, TrustedOriginSpec};
 use serde_json::{Value, json};
 
@@ -49,6 +50,14 @@ pub(crate) fn trusted_origin_json(origin: &str, t: &TrustedOrigin) -> Value {
             lifecycle.0: hints(lifecycle.1, &["POST"]),
         },
     })
+}
+
+/// Who made a change (`createdBy`, `lastUpdatedBy`): the token's user, or the service app.
+fn actor(caller: &ApiCaller) -> Option<String> {
+    match caller {
+        ApiCaller::ApiToken { user, .. } => Some(user.id.clone()),
+        ApiCaller::ServiceApp { app, .. } => Some(app.client_id.clone()),
+    }
 }
 
 /// `{name, origin, scopes: [{type}]}`.
@@ -138,7 +147,7 @@ pub(crate) async fn create(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let spec = parse_spec(&body)?;
-    let created = trusted_origins::create(&state.provider, spec, &caller.user).await?;
+    let created = trusted_origins::create(&state.provider, spec, actor(&caller).as_deref()).await?;
     Ok(Json(trusted_origin_json(&origin, &created)))
 }
 
@@ -189,7 +198,8 @@ pub(crate) async fn replace(
 ) -> Result<Json<Value>, ApiError> {
     let found = trusted_origins::find(&state.provider, &id).await?;
     let spec = parse_spec(&body)?;
-    let replaced = trusted_origins::replace(&state.provider, found, spec, &caller.user).await?;
+    let replaced =
+        trusted_origins::replace(&state.provider, found, spec, actor(&caller).as_deref()).await?;
     Ok(Json(trusted_origin_json(&origin, &replaced)))
 }
 
@@ -248,6 +258,8 @@ pub(crate) async fn lifecycle(
         }
     };
     let found = trusted_origins::find(&state.provider, &id).await?;
-    let updated = trusted_origins::set_status(&state.provider, found, status, &caller.user).await?;
+    let updated =
+        trusted_origins::set_status(&state.provider, found, status, actor(&caller).as_deref())
+            .await?;
     Ok(Json(trusted_origin_json(&origin, &updated)))
 }

@@ -55,7 +55,11 @@ pub(crate) fn user_json(origin: &str, u: &User) -> Value {
 /// `{id}` may be an id, a login, or `me` (the token's owner).
 async fn resolve(state: &AppState, caller: &Caller, key: &str) -> Result<User, ApiError> {
     let key = if key == "me" {
-        caller.0.user.id.as_str()
+        // A service app acts as no user: `me` does not exist for it.
+        match caller.0.user() {
+            Some(user) => user.id.as_str(),
+            None => return Err(ApiError::NotFound("me (User)".into())),
+        }
     } else {
         key
     };
@@ -297,7 +301,7 @@ pub(crate) async fn delete(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = resolve(&state, &caller, &id).await?;
-    if user.id == caller.0.user.id {
+    if caller.0.user().is_some_and(|me| me.id == user.id) {
         return Err(ApiError::Forbidden(
             "An API token cannot deactivate or delete its own user.".into(),
         ));
@@ -334,7 +338,9 @@ pub(crate) async fn lifecycle(
     let op = Lifecycle::parse(&op)
         .ok_or_else(|| ApiError::NotFound(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
     let user = resolve(&state, &caller, &id).await?;
-    if user.id == caller.0.user.id && matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend) {
+    if caller.0.user().is_some_and(|me| me.id == user.id)
+        && matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend)
+    {
         return Err(ApiError::Forbidden(
             "An API token cannot deactivate or suspend its own user.".into(),
         ));
