@@ -61,6 +61,19 @@ for backend in $backends; do
     continue
   fi
   token="$(gh_token "spa-$backend")"
+  # The CLI path of seed 003's "Refresh Token: rotate after every use" setting.
+  cli_json="$(timeout 60 "${envcmd[@]}" "$gh_bin" "${gh_global[@]}" app create-oidc --type spa --label "OpenMetadata (CLI)" \
+      --redirect-uri http://127.0.0.1:8585/callback --refresh-rotation static --refresh-leeway 10 --output json </dev/null)"
+  cli_app="$(printf '%s' "$cli_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["app_id"])' 2>/dev/null)"
+  cli_setting="$(curl -fsS -H "Authorization: SSWS $token" -H 'Accept: application/json' "$gh_url/api/v1/apps/$cli_app" |
+      python3 -c 'import json, sys; r = json.load(sys.stdin)["settings"]["oauthClient"]["refresh_token"]; print(r["rotation_type"], r["leeway"])' 2>/dev/null)"
+  if [[ "$cli_setting" == "STATIC 10" ]]; then
+    echo "ok   gatehouse app create-oidc --refresh-rotation static --refresh-leeway 10 shows in /api/v1/apps"
+    total_pass=$((total_pass + 1))
+  else
+    echo "FAIL gatehouse app create-oidc --refresh-rotation: got '$cli_setting' from $cli_json"
+    total_fail=$((total_fail + 1))
+  fi
   out="$gh_work/spa.out"
   (cd "$spa_dir" && GH_URL="$gh_url" GH_TOKEN="$token" GH_LOGIN="$login" GH_PASSWORD="$password" \
     timeout -k 5 "$run_timeout" node test.js) 2>&1 | tee "$out"

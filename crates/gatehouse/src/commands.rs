@@ -404,6 +404,13 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
                             a.settings.post_logout_redirect_uris.join(", ")
                         );
                     }
+                    if a.allows_grant("refresh_token") {
+                        let policy = a.settings.refresh_policy();
+                        println!(
+                            "  Refresh token:          {} (leeway {} s)",
+                            policy.rotation_type, policy.leeway
+                        );
+                    }
                     let names: Vec<_> = groups.iter().map(|g| g.name.as_str()).collect();
                     println!(
                         "  Assigned to: {}",

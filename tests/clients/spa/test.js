@@ -206,6 +206,20 @@ async function scenario(browser, spa, version, server) {
       }).then((x) => x.json());
       assert(introspect.active === false, 'the access token is still active after signOut: ' + JSON.stringify(introspect));
     });
+    await check(`${label}: OpenMetadata's logout (tokenManager.clear, then signOut: DELETE /api/v1/sessions/me)`, async () => {
+      // Still on the sign-in form from the previous step: sign in again.
+      await page.fill('#username', login);
+      await page.fill('#password', password);
+      await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[type=submit]')]);
+      await page.waitForFunction(() => window.__state !== 'ready' && window.__state !== undefined);
+      assert((await state(page)) === 'signed-in', 'second sign-in: ' + (await state(page)));
+      assert((await page.evaluate(() => authClient.session.exists())) === true, 'no session after sign-in');
+      // customAuthHandler: the tokens are gone, so signOut falls back to closeSession.
+      await page.evaluate(() => { authClient.tokenManager.clear(); authClient.signOut(); });
+      await page.waitForURL(/\/signed-out/);
+      await state(page);
+      assert((await page.evaluate(() => authClient.session.exists())) === false, 'the session survived closeSession');
+    });
   } finally {
     await context.close();
   }
