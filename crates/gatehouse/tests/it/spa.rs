@@ -138,7 +138,15 @@ async fn reuse_after_the_grace_period_revokes_the_family(backend: Backend) -> Re
         let rt0 = first.refresh_token.clone().context("no refresh token")?;
         let second = Tokens::from_reply(spa_refresh(&app, server, id, &rt0).await?)?;
         let rt1 = second.refresh_token.clone().context("no rotated token")?;
+        ensure!(
+            active(&app, server, id, &rt0).await?,
+            "within its leeway the rotated token is live"
+        );
         app.clock.advance(30);
+        ensure!(
+            !active(&app, server, id, &rt0).await?,
+            "past its leeway the rotated token is not live"
+        );
         // The thief (or a stale tab) replays rt0 after the leeway.
         expect_invalid_refresh(&spa_refresh(&app, server, id, &rt0).await?)?;
         // The whole grant is gone: the live refresh token, every access token.
