@@ -15,15 +15,11 @@ venv="$root/.venv-schemathesis"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
 examples="${SCHEMATHESIS_EXAMPLES:-40}"
 seed="${SCHEMATHESIS_SEED:-20261201}"
+source "$here/lib/deps.sh"
 source "$here/lib/serve.sh"
 
-probe='import importlib.metadata as m; raise SystemExit(0 if m.version("schemathesis").split(".")[0] == "4" else 1)'
-if ! { [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "$probe" 2>/dev/null; }; then
-  echo "setting up $venv (schemathesis 4.x)"
-  { [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"; } &&
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'schemathesis>=4,<5' &&
-    "$venv/bin/python" -c "$probe" || { echo "FAIL: cannot set up $venv"; exit 2; }
-fi
+ensure_venv "$venv" 'import importlib.metadata as m; raise SystemExit(0 if m.version("schemathesis").split(".")[0] == "4" else 1)' \
+  'schemathesis>=4,<5' || { echo "FAIL: cannot set up $venv"; exit 2; }
 
 trap gh_stop EXIT
 trap 'exit 130' INT TERM

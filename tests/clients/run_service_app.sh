@@ -6,9 +6,9 @@
 #   okta_sdk_private_key.py  Okta's Python SDK (okta 3.x, venv .venv-okta shared with
 #                            run_okta_sdk.sh) granting scopes and calling /api/v1 in PrivateKey mode
 #   okta_node_private_key.js the same with @okta/okta-sdk-nodejs 8.x (node_modules of
-#                            tests/clients/okta_sdk/node, from its lockfile), which adds DPoP proofs For each backend it starts
-# `gatehouse serve --bind 127.0.0.1:0`, reads the port from its "listening on" line, creates an
-# API token with `gatehouse token create`, and runs the script.
+#                            tests/clients/okta_sdk/node, from its lockfile), which adds DPoP proofs
+# For each backend it starts a throwaway gatehouse (tests/clients/lib/serve.sh), creates an API
+# token with `gatehouse token create`, and runs the scripts.
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
 # Installs what it needs: the virtualenvs .venv-service-app (pyjwt[crypto], requests) and
 # .venv-okta (okta 3.x), and tests/clients/okta_sdk/node/node_modules (npm ci).
@@ -16,119 +16,36 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
 venv="$root/.venv-service-app"
 okta_venv="$root/.venv-okta"
 node_dir="$here/okta_sdk/node"
-pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
-start_timeout=60
 run_timeout=180
 export PYTHONDONTWRITEBYTECODE=1
 export OKTA_TESTING_TESTINGDISABLEHTTPSCHECK=true # the okta SDK refuses http:// without it
+source "$here/lib/deps.sh"
+source "$here/lib/serve.sh"
 
-ensure_venv() {
-  local probe='import jwt, requests, cryptography; raise SystemExit(0 if jwt.__version__.startswith("2.") else 1)'
-  if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "$probe" 2>/dev/null; then
-    return 0
-  fi
-  echo "setting up $venv (pyjwt 2.x, requests)"
-  [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" || return 1
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'pyjwt[crypto]>=2.8,<3' 'requests>=2.31,<3' || return 1
-  "$venv/bin/python" -c "$probe"
-}
-
-ensure_okta_venv() {
-  local probe='import okta, importlib.metadata as m; v = m.version("okta"); raise SystemExit(0 if v.split(".")[0] == "3" else 1)'
-  if [[ -x "$okta_venv/bin/python" ]] && "$okta_venv/bin/python" -c "$probe" 2>/dev/null; then
-    return 0
-  fi
-  echo "setting up $okta_venv (okta 3.x)"
-  [[ -x "$okta_venv/bin/python" ]] || python3 -m venv "$okta_venv" || return 1
-  "$okta_venv/bin/python" -m pip install --quiet --disable-pip-version-check 'okta>=3,<4' || return 1
-  "$okta_venv/bin/python" -c "$probe"
-}
-
-ensure_node_modules() {
-  local probe="const v = require('@okta/okta-sdk-nodejs/package.json').version; process.exit(v.startsWith('8.') ? 0 : 1)"
-  if (cd "$node_dir" && node -e "$probe" 2>/dev/null); then
-    return 0
-  fi
-  echo "installing $node_dir/node_modules (npm ci)"
-  (cd "$node_dir" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) || return 1
-  (cd "$node_dir" && node -e "$probe")
-}
-
-ensure_venv || { echo "FAIL: cannot set up $venv"; exit 2; }
-ensure_node_modules || { echo "FAIL: cannot install $node_dir/node_modules"; exit 2; }
-ensure_okta_venv || { echo "FAIL: cannot set up $okta_venv"; exit 2; }
-if [[ ! -x "$bin" ]]; then
-  echo "FAIL: gatehouse binary not found at $bin (build it, or set GATEHOUSE_BIN)"
-  exit 2
-fi
-
-server_pid=""
-work=""
-created_dbs=()
-cleanup() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-    server_pid=""
-  fi
-  local db
-  for db in "${created_dbs[@]}"; do
-    "${pg[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $db"
-  done
-  created_dbs=()
-  [[ -n "$work" ]] && rm -rf "$work"
-  work=""
-}
-trap cleanup EXIT
+ensure_venv "$venv" 'import jwt, requests, cryptography; raise SystemExit(0 if jwt.__version__.startswith("2.") else 1)' \
+  'pyjwt[crypto]>=2.8,<3' 'requests>=2.31,<3' || { echo "FAIL: cannot set up $venv"; exit 2; }
+ensure_npm "$node_dir" "$OKTA_NODE_PROBE" || { echo "FAIL: cannot install $node_dir/node_modules"; exit 2; }
+ensure_venv "$okta_venv" "$OKTA_PY_PROBE" 'okta>=3,<4' || { echo "FAIL: cannot set up $okta_venv"; exit 2; }
+trap gh_stop EXIT
 trap 'exit 130' INT TERM
-
-# Only the command line configures the server under test: drop every GATEHOUSE_* variable.
-ghenv=(env)
-while IFS= read -r name; do ghenv+=(-u "$name"); done < <(env | sed -n 's/^\(GATEHOUSE_[A-Za-z0-9_]*\)=.*/\1/p')
-ghenv+=(NO_COLOR=1 "$bin")
 
 summary=()
 failed=0
 for backend in $backends; do
-  work="$(mktemp -d)"
-  global=(--data-dir "$work/data")
-  if [[ "$backend" == postgres ]]; then
-    db="gatehouse_svc_$$_${RANDOM}"
-    if ! "${pg[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null; then
-      summary+=("$backend: FAILED (could not create database $db)"); failed=1; cleanup; continue
-    fi
-    created_dbs+=("$db")
-    global+=(--database-url "postgres://postgres@127.0.0.1:5432/$db")
-  elif [[ "$backend" != sqlite ]]; then
-    summary+=("$backend: FAILED (unknown backend)"); failed=1; cleanup; continue
-  fi
-
   echo
   echo "== service-app clients on $backend"
-  log="$work/serve.log"
-  "${ghenv[@]}" "${global[@]}" serve --bind 127.0.0.1:0 </dev/null >"$log" 2>&1 &
-  server_pid=$!
-  port=""
-  for _ in $(seq 1 $((start_timeout * 10))); do
-    port="$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$log" | head -n1)"
-    [[ -n "$port" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ -z "$port" ]]; then
-    echo "gatehouse serve did not start:"; tail -n 30 "$log"
-    summary+=("$backend: FAILED (server did not start)"); failed=1; cleanup; continue
+  if ! gh_start "$backend"; then
+    summary+=("$backend: FAILED (server did not start)"); failed=1; gh_stop; continue
   fi
-  url="http://127.0.0.1:$port"
-  token="$(timeout 60 "${ghenv[@]}" "${global[@]}" token create --name "service-app-tests" --output json </dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
+  url="$gh_url"
+  work="$gh_work"
+  token="$(gh_token service-app-tests)"
   if [[ -z "$token" ]]; then
-    summary+=("$backend: FAILED (gatehouse token create)"); failed=1; cleanup; continue
+    summary+=("$backend: FAILED (gatehouse token create)"); failed=1; gh_stop; continue
   fi
   for script in om_ingestion_okta.py okta_sdk_private_key.py okta_node_private_key.js; do
     case "$script" in
@@ -157,10 +74,10 @@ for backend in $backends; do
     else
       summary+=("$label / $backend: FAILED (${counts:-no result}, exit $status)")
       failed=1
-      echo "-- server log (tail)"; tail -n 20 "$log"
+      echo "-- server log (tail)"; tail -n 20 "$gh_log"
     fi
   done
-  cleanup
+  gh_stop
 done
 
 echo

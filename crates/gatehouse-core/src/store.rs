@@ -161,7 +161,8 @@ pub trait TokenStore: Send + Sync {
     async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
     async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()>;
 
-    /// Deletes expired codes, transactions, sessions and tokens; returns how many rows went.
+    /// Deletes expired codes, transactions, sessions, tokens and counters, and grants a day old
+    /// that have no code or token left; returns how many rows went.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
 }
 

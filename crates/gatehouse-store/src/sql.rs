@@ -1161,6 +1161,13 @@ macro_rules! impl_store {
                     // A window is at most an hour long; older counters count for nothing.
                     "DELETE FROM rate_limits WHERE window_start <= $1 - 3600",
                     "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
+                    // A grant outlives its codes and tokens by a day (revocation of a grant not
+                    // created yet leaves a record for that long), then it counts for nothing:
+                    // without this, every client_credentials token would leave a row forever.
+                    "DELETE FROM grants WHERE created <= $1 - 86400
+                       AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.grant_id = grants.id)
+                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)
+                       AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)",
                 ] {
                     let done = sqlx::query(sql)
                         .bind(now)

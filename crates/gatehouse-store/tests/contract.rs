@@ -113,6 +113,7 @@ contract_tests!(
     search_users_paginates_and_escapes_like_patterns,
     search_groups_by_name_prefix,
     rate_limit_hits_count_exactly_per_window,
+    purge_removes_grants_left_without_codes_or_tokens,
     api_tokens_round_trip_revoke_and_touch,
     client_assertion_jtis_are_single_use_per_client,
     concurrent_jti_consumption_has_exactly_one_winner,
@@ -1540,7 +1541,7 @@ async fn purge_expired_deletes_only_expired_rows(ctx: &Ctx) -> Result<()> {
     assert!(s.find_refresh_token("r-live").await?.is_some());
     assert_eq!(s.find_access_token("j-old").await?, None);
     assert!(s.find_access_token("j-live").await?.is_some());
-    // Grants are not purged.
+    // A grant with live tokens, or younger than a day, is kept.
     assert!(s.find_grant("g").await?.is_some());
     Ok(())
 }
@@ -2129,5 +2130,35 @@ async fn trusted_origins_list_update_and_delete(ctx: &Ctx) -> Result<()> {
     assert_eq!(s.find_trusted_origin("tos2").await?, None);
     let again = s.delete_trusted_origin("tos2").await;
     ensure!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+    Ok(())
+}
+
+async fn purge_removes_grants_left_without_codes_or_tokens(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let now = 200_000;
+    let young = Grant {
+        created: now - 3_600,
+        ..grant("g-young")
+    };
+    s.create_grant(&grant("g-orphan")).await?;
+    s.create_grant(&grant("g-token")).await?;
+    s.create_grant(&grant("g-refresh")).await?;
+    s.create_grant(&grant("g-code")).await?;
+    s.create_grant(&young).await?;
+    s.record_access_token(&access("j", "g-token", now + 3_600))
+        .await?;
+    s.create_refresh_token(&refresh("r", "g-refresh", now + 3_600))
+        .await?;
+    s.create_code(&code("c", "g-code", now + 300)).await?;
+
+    assert_eq!(s.purge_expired(now).await?, 1);
+    assert_eq!(s.find_grant("g-orphan").await?, None);
+    for kept in ["g-token", "g-refresh", "g-code", "g-young"] {
+        ensure!(s.find_grant(kept).await?.is_some(), "{kept} was purged");
+    }
+    // Once its last token has expired, the grant goes with it.
+    // Three expired tokens and code, then their three grants.
+    assert_eq!(s.purge_expired(now + 7_200).await?, 6);
+    assert_eq!(s.find_grant("g-token").await?, None);
     Ok(())
 }

@@ -47,11 +47,7 @@ fn grant_json(origin: &str, app_client_id: &str, g: &AppGrant) -> Value {
     request_body = super::openapi::AppGrantBody,
     responses(
         (status = 201, description = "The grant", body = super::openapi::AppGrantDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn create(
@@ -99,10 +95,7 @@ pub(crate) async fn create(
     ),
     responses(
         (status = 200, description = "Grants", body = Vec<super::openapi::AppGrantDoc>),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list(
@@ -132,10 +125,7 @@ pub(crate) async fn list(
     ),
     responses(
         (status = 200, description = "The grant", body = super::openapi::AppGrantDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get(
@@ -160,10 +150,7 @@ pub(crate) async fn get(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn delete(

@@ -343,9 +343,7 @@ async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
     request_body = super::openapi::AppBody,
     responses(
         (status = 200, description = "The new app, with its client secret (shown once)", body = super::openapi::AppDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn create(
@@ -371,16 +369,13 @@ pub(crate) async fn create(
     tag = "Apps",
     summary = "List apps",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
         ("q" = Option<String>, Query, description = "Starts-with match on label or name"),
         ("filter" = Option<String>, Query, description = "e.g. `status eq \"ACTIVE\"`"),
     ),
     responses(
         (status = 200, description = "A page of apps", body = Vec<super::openapi::AppDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list(
@@ -411,9 +406,7 @@ pub(crate) async fn list(
     ),
     responses(
         (status = 200, description = "The app", body = super::openapi::AppDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get(
@@ -437,10 +430,7 @@ pub(crate) async fn get(
     request_body = super::openapi::AppBody,
     responses(
         (status = 200, description = "The app", body = super::openapi::AppDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn replace(
@@ -470,10 +460,7 @@ pub(crate) async fn replace(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006, E0000056)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn delete(
@@ -497,10 +484,7 @@ pub(crate) async fn delete(
     ),
     responses(
         (status = 200, description = "Done", body = Object),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn lifecycle(
@@ -531,15 +515,11 @@ pub(crate) async fn lifecycle(
     summary = "The app's group assignments",
     params(
         ("id" = String, Path, description = "An app id"),
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
     ),
     responses(
         (status = 200, description = "Group assignments", body = Vec<super::openapi::AppGroupDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list_groups(
@@ -574,10 +554,7 @@ pub(crate) async fn list_groups(
     request_body = Option<super::openapi::AppGroupBody>,
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppGroupDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn assign_group(
@@ -607,9 +584,7 @@ pub(crate) async fn assign_group(
     ),
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppGroupDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get_group(
@@ -634,9 +609,7 @@ pub(crate) async fn get_group(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn unassign_group(
@@ -658,15 +631,11 @@ pub(crate) async fn unassign_group(
     summary = "Users assigned to the app (directly or through groups)",
     params(
         ("id" = String, Path, description = "An app id"),
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
     ),
     responses(
         (status = 200, description = "App users", body = Vec<super::openapi::AppUserDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list_users(
@@ -699,10 +668,7 @@ pub(crate) async fn list_users(
     request_body = super::openapi::AppUserBody,
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppUserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn assign_user(
@@ -747,9 +713,7 @@ pub(crate) async fn assign_user(
     ),
     responses(
         (status = 200, description = "The assignment", body = super::openapi::AppUserDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get_user(
@@ -775,9 +739,7 @@ pub(crate) async fn get_user(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn unassign_user(
@@ -803,10 +765,7 @@ pub(crate) async fn unassign_user(
     ),
     responses(
         (status = 200, description = "Secrets", body = Vec<super::openapi::ClientSecretDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list_secrets(
@@ -834,10 +793,7 @@ pub(crate) async fn list_secrets(
     ),
     responses(
         (status = 201, description = "The new secret", body = super::openapi::ClientSecretDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn new_secret(
@@ -880,9 +836,7 @@ pub(crate) async fn new_secret(
     ),
     responses(
         (status = 200, description = "App links", body = Vec<super::openapi::AppLinkDoc>),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn app_links(

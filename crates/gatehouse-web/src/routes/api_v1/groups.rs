@@ -59,15 +59,12 @@ fn profile(body: &JsonBody) -> Result<(String, String), ApiError> {
     tag = "Groups",
     summary = "List groups",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
         ("q" = Option<String>, Query, description = "Starts-with match on the name"),
     ),
     responses(
         (status = 200, description = "A page of groups", body = Vec<super::openapi::GroupDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list(
@@ -92,9 +89,7 @@ pub(crate) async fn list(
     request_body = super::openapi::GroupBody,
     responses(
         (status = 200, description = "The new group", body = super::openapi::GroupDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn create(
@@ -118,9 +113,7 @@ pub(crate) async fn create(
     ),
     responses(
         (status = 200, description = "The group", body = super::openapi::GroupDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get(
@@ -144,11 +137,7 @@ pub(crate) async fn get(
     request_body = super::openapi::GroupBody,
     responses(
         (status = 200, description = "The group", body = super::openapi::GroupDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn update(
@@ -174,10 +163,7 @@ pub(crate) async fn update(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn delete(
@@ -197,15 +183,11 @@ pub(crate) async fn delete(
     summary = "A group's members",
     params(
         ("id" = String, Path, description = "A group id"),
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
     ),
     responses(
         (status = 200, description = "A page of users", body = Vec<super::openapi::UserDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn members(
@@ -236,10 +218,7 @@ pub(crate) async fn members(
     ),
     responses(
         (status = 204, description = "Added"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn add_member(
@@ -264,10 +243,7 @@ pub(crate) async fn add_member(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn remove_member(

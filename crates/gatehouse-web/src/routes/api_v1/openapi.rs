@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{app_grants, apps, groups, sessions, trusted_origins, users};
 
@@ -115,6 +115,43 @@ impl Modify for SswsAuth {
 
 pub(crate) async fn document() -> Json<Value> {
     Json(serde_json::to_value(ApiDoc::openapi()).unwrap_or_default())
+}
+
+/// The errors any authenticated `/api/v1` operation may answer, all in Okta's shape.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ApiErrors {
+    #[response(status = 400, description = "Invalid input (E0000001, E0000003)")]
+    BadRequest(OktaError),
+    #[response(status = 401, description = "Missing or invalid API token (E0000011)")]
+    Unauthorized(OktaError),
+    #[response(status = 403, description = "Not allowed (E0000006, E0000056)")]
+    Forbidden(OktaError),
+    #[response(status = 404, description = "No such resource (E0000007)")]
+    NotFound(OktaError),
+    #[response(status = 429, description = "Rate limit exceeded (E0000047)")]
+    RateLimited(OktaError),
+}
+
+/// The errors of `/api/v1/sessions/me`, which takes the session cookie and no token.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum SessionErrors {
+    #[response(status = 404, description = "No live session (E0000007)")]
+    NotFound(OktaError),
+    #[response(status = 429, description = "Rate limit exceeded (E0000047)")]
+    RateLimited(OktaError),
+}
+
+/// Cursor pagination, as Okta's: follow the `Link: <…>; rel="next"` header.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct PageParams {
+    /// Page size.
+    limit: Option<i64>,
+    /// Cursor from the `next` link.
+    after: Option<String>,
 }
 
 /// Every `/api/v1` error: Okta's shape.

@@ -47,8 +47,7 @@ fn no_session() -> ApiError {
     summary = "The browser's own sign-in session (by its cookie)",
     responses(
         (status = 200, description = "The session", body = super::openapi::SessionDoc),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::SessionErrors,
     ),
     security(()),
 )]
@@ -73,8 +72,7 @@ pub(crate) async fn get_me(
     summary = "End the browser's own session",
     responses(
         (status = 204, description = "Ended"),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::SessionErrors,
     ),
     security(()),
 )]

@@ -72,17 +72,14 @@ async fn resolve(state: &AppState, caller: &Caller, key: &str) -> Result<User, A
     tag = "Users",
     summary = "List or search users",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
         ("q" = Option<String>, Query, description = "Starts-with match on login, email, first or last name"),
         ("filter" = Option<String>, Query, description = "Okta filter expression, e.g. `status eq \"ACTIVE\"`"),
         ("search" = Option<String>, Query, description = "Okta search expression"),
     ),
     responses(
         (status = 200, description = "A page of users; `Link` headers page on", body = Vec<super::openapi::UserDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list(
@@ -141,10 +138,7 @@ fn profile_update(body: &JsonBody) -> Result<ProfileUpdate, ApiError> {
     request_body = super::openapi::CreateUserBody,
     responses(
         (status = 200, description = "The new user", body = super::openapi::UserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn create(
@@ -193,9 +187,7 @@ pub(crate) async fn create(
     ),
     responses(
         (status = 200, description = "The user", body = super::openapi::UserDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get(
@@ -236,10 +228,7 @@ async fn update(
     request_body = super::openapi::UpdateUserBody,
     responses(
         (status = 200, description = "The updated user", body = super::openapi::UserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn update_partial(
@@ -263,10 +252,7 @@ pub(crate) async fn update_partial(
     request_body = super::openapi::UpdateUserBody,
     responses(
         (status = 200, description = "The updated user", body = super::openapi::UserDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn update_full(
@@ -289,10 +275,7 @@ pub(crate) async fn update_full(
     ),
     responses(
         (status = 204, description = "Deactivated or deleted"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn delete(
@@ -322,11 +305,7 @@ pub(crate) async fn delete(
     ),
     responses(
         (status = 200, description = "Done", body = Object),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 403, description = "Not allowed (E0000006)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn lifecycle(
@@ -364,9 +343,7 @@ pub(crate) async fn lifecycle(
     ),
     responses(
         (status = 200, description = "The groups", body = Vec<super::openapi::GroupDoc>),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn groups(

@@ -1,0 +1,29 @@
+# Shared by the real-client test scripts: install what a client needs, once, from PyPI or npm.
+#
+#   ensure_venv <dir> <probe python code> <pip requirement>...   # a virtualenv that passes probe
+#   ensure_npm <dir> <probe node code>                           # node_modules from the lockfile
+
+ensure_venv() {
+  local dir="$1" probe="$2"; shift 2
+  if [[ -x "$dir/bin/python" ]] && "$dir/bin/python" -c "$probe" 2>/dev/null; then
+    return 0
+  fi
+  echo "setting up $dir ($*)"
+  [[ -x "$dir/bin/python" ]] || python3 -m venv "$dir" || return 1
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@" || return 1
+  "$dir/bin/python" -c "$probe"
+}
+
+ensure_npm() {
+  local dir="$1" probe="$2"
+  if (cd "$dir" && node -e "$probe" 2>/dev/null); then
+    return 0
+  fi
+  echo "installing $dir/node_modules (npm ci)"
+  (cd "$dir" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) || return 1
+  (cd "$dir" && node -e "$probe")
+}
+
+# The probes the Okta SDK clients share.
+OKTA_PY_PROBE='import okta, importlib.metadata as m; raise SystemExit(0 if m.version("okta").split(".")[0] == "3" else 1)'
+OKTA_NODE_PROBE="const v = require('@okta/okta-sdk-nodejs/package.json').version; process.exit(v.startsWith('8.') ? 0 : 1)"
