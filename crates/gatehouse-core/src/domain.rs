@@ -82,6 +82,36 @@ impl Default for SigningAlg {
     }
 }
 
+wire_enum!(
+    /// `settings.oauthClient.refresh_token.rotation_type`.
+    RotationType { Rotate => "ROTATE", Static => "STATIC" }
+);
+
+/// Okta's `settings.oauthClient.refresh_token`: whether each use of a refresh token hands out a
+/// new one, and for how many seconds (0 to 60) the one it replaced still works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshTokenPolicy {
+    pub rotation_type: RotationType,
+    pub leeway: i64,
+}
+
+impl RefreshTokenPolicy {
+    /// Okta's bounds for `leeway`, in seconds.
+    pub const LEEWAY: std::ops::RangeInclusive<i64> = 0..=60;
+    pub const DEFAULT_LEEWAY: i64 = 30;
+
+    /// Okta's default: SPAs rotate, every other kind of app keeps a static token.
+    pub fn default_for(kind: ApplicationType) -> Self {
+        Self {
+            rotation_type: match kind {
+                ApplicationType::Browser => RotationType::Rotate,
+                _ => RotationType::Static,
+            },
+            leeway: Self::DEFAULT_LEEWAY,
+        }
+    }
+}
+
 /// A person in the directory, with Okta's base profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -158,6 +188,17 @@ pub struct OAuthClientSettings {
     /// Where the client publishes its keys; stored and echoed, not fetched (see `client_assertion`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
+    /// Refresh-token rotation; `None` (apps stored before it existed) means the type's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshTokenPolicy>,
+}
+
+impl OAuthClientSettings {
+    /// The refresh-token policy in force, defaults filled in.
+    pub fn refresh_policy(&self) -> RefreshTokenPolicy {
+        self.refresh_token
+            .unwrap_or_else(|| RefreshTokenPolicy::default_for(self.application_type))
+    }
 }
 
 /// A JSON Web Key Set holding public keys only (`{"keys":[…]}`), as validated by
@@ -435,4 +476,30 @@ pub enum UserFilter {
     And(Box<UserFilter>, Box<UserFilter>),
     Or(Box<UserFilter>, Box<UserFilter>),
     Not(Box<UserFilter>),
+}
+
+wire_enum!(
+    /// What a trusted origin is trusted for: `CORS` requests, `REDIRECT`s (sign-out and
+    /// `fromURI`), or `IFRAME_EMBED` (stored and echoed; Gatehouse frames nothing for it).
+    TrustedOriginScope { Cors => "CORS", Redirect => "REDIRECT", IframeEmbed => "IFRAME_EMBED" }
+);
+
+/// Okta's Trusted Origin: `scheme://host[:port]`, no path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedOrigin {
+    pub id: String,
+    pub name: String,
+    pub origin: String,
+    pub scopes: Vec<TrustedOriginScope>,
+    pub status: AppStatus,
+    pub created: Timestamp,
+    pub created_by: Option<String>,
+    pub last_updated: Timestamp,
+    pub last_updated_by: Option<String>,
+}
+
+impl TrustedOrigin {
+    pub fn allows(&self, scope: TrustedOriginScope) -> bool {
+        self.status == AppStatus::Active && self.scopes.contains(&scope)
+    }
 }

@@ -168,7 +168,8 @@ pub trait TokenStore: Send + Sync {
     async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
     async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()>;
 
-    /// Deletes expired codes, transactions, sessions and tokens; returns how many rows went.
+    /// Deletes expired codes, transactions, sessions, tokens and counters, and grants a day old
+    /// that have no code or token left; returns how many rows went.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
 }
 
@@ -192,6 +193,25 @@ pub trait ApiTokenStore: Send + Sync {
         now: Timestamp,
         not_after: Timestamp,
     ) -> StoreResult<bool>;
+}
+
+/// Okta's Trusted Origins.
+#[async_trait]
+pub trait TrustedOriginStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "origin" }` when the origin is taken.
+    async fn create_trusted_origin(&self, origin: &TrustedOrigin) -> StoreResult<()>;
+    async fn find_trusted_origin(&self, id: &str) -> StoreResult<Option<TrustedOrigin>>;
+    /// Exact match on the origin (callers normalise it: lower-case scheme and host).
+    async fn find_trusted_origin_by_origin(
+        &self,
+        origin: &str,
+    ) -> StoreResult<Option<TrustedOrigin>>;
+    /// Ordered and paginated by id.
+    async fn list_trusted_origins(&self, page: Page<'_>) -> StoreResult<Vec<TrustedOrigin>>;
+    /// `NotFound` when there is no such id; `Conflict` as for create.
+    async fn update_trusted_origin(&self, origin: &TrustedOrigin) -> StoreResult<()>;
+    /// `NotFound` when there is no such id.
+    async fn delete_trusted_origin(&self, id: &str) -> StoreResult<()>;
 }
 
 /// Fixed-window request counters, kept in the database so a limit holds across nodes.
@@ -251,6 +271,7 @@ pub trait Store:
     + RateLimitStore
     + ClientAssertionStore
     + AppGrantStore
+    + TrustedOriginStore
 {
 }
 
@@ -267,5 +288,6 @@ impl<T> Store for T where
         + RateLimitStore
         + ClientAssertionStore
         + AppGrantStore
+        + TrustedOriginStore
 {
 }

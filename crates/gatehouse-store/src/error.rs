@@ -70,6 +70,12 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "api_tokens.token_hash",
         "token_hash",
     ),
+    ("trusted_origins_pkey", "trusted_origins.id", "id"),
+    (
+        "trusted_origins_origin_key",
+        "trusted_origins.origin",
+        "origin",
+    ),
 ];
 
 const SQLITE_UNIQUE_PREFIX: &str = "UNIQUE constraint failed: ";

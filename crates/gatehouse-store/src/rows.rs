@@ -74,6 +74,12 @@ macro_rules! api_token_cols {
         "id, name, token_hash, user_id, created, last_used, revoked_at"
     };
 }
+macro_rules! trusted_origin_cols {
+    () => {
+        "id, name, origin, scopes, status, created, created_by, last_updated, last_updated_by"
+    };
+}
+pub(crate) use trusted_origin_cols;
 pub(crate) use {
     access_cols, api_token_cols, app_cols, auth_server_cols, code_cols, grant_cols, group_cols,
     login_tx_cols, refresh_cols, session_cols, signing_key_cols, user_cols,
@@ -436,6 +442,36 @@ impl From<ApiTokenRow> for ApiToken {
             last_used: r.last_used,
             revoked_at: r.revoked_at,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TrustedOriginRow {
+    id: String,
+    name: String,
+    origin: String,
+    scopes: String,
+    status: String,
+    created: i64,
+    created_by: Option<String>,
+    last_updated: i64,
+    last_updated_by: Option<String>,
+}
+
+impl TryFrom<TrustedOriginRow> for TrustedOrigin {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: TrustedOriginRow) -> StoreResult<TrustedOrigin> {
+        Ok(TrustedOrigin {
+            id: r.id,
+            name: r.name,
+            origin: r.origin,
+            scopes: from_json("trusted origin scopes", &r.scopes)?,
+            status: parse("trusted origin status", &r.status, AppStatus::parse)?,
+            created: r.created,
+            created_by: r.created_by,
+            last_updated: r.last_updated,
+            last_updated_by: r.last_updated_by,
+        })
     }
 }
 

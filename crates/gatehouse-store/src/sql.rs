@@ -1202,6 +1202,13 @@ macro_rules! impl_store {
                     // A window is at most an hour long; older counters count for nothing.
                     "DELETE FROM rate_limits WHERE window_start <= $1 - 3600",
                     "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
+                    // A grant outlives its codes and tokens by a day (revocation of a grant not
+                    // created yet leaves a record for that long), then it counts for nothing:
+                    // without this, every client_credentials token would leave a row forever.
+                    "DELETE FROM grants WHERE created <= $1 - 86400
+                       AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.grant_id = grants.id)
+                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)
+                       AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)",
                 ] {
                     let done = sqlx::query(sql)
                         .bind(now)
@@ -1327,6 +1334,106 @@ macro_rules! impl_store {
                 .await
                 .map_err(db_err)?;
                 Ok(u64::try_from(hits).unwrap_or(0))
+            }
+        }
+
+        #[async_trait]
+        impl TrustedOriginStore for SqlStore<$db> {
+            async fn create_trusted_origin(&self, o: &TrustedOrigin) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO trusted_origins (id, name, origin, scopes, status, created, \
+                     created_by, last_updated, last_updated_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&o.id)
+                .bind(&o.name)
+                .bind(&o.origin)
+                .bind(to_json(&o.scopes)?)
+                .bind(o.status.as_str())
+                .bind(o.created)
+                .bind(&o.created_by)
+                .bind(o.last_updated)
+                .bind(&o.last_updated_by)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn find_trusted_origin(&self, id: &str) -> StoreResult<Option<TrustedOrigin>> {
+                let row: Option<TrustedOriginRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    trusted_origin_cols!(),
+                    " FROM trusted_origins WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(TrustedOrigin::try_from).transpose()
+            }
+
+            async fn find_trusted_origin_by_origin(
+                &self,
+                origin: &str,
+            ) -> StoreResult<Option<TrustedOrigin>> {
+                let row: Option<TrustedOriginRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    trusted_origin_cols!(),
+                    " FROM trusted_origins WHERE origin = $1"
+                ))
+                .bind(origin)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(TrustedOrigin::try_from).transpose()
+            }
+
+            async fn list_trusted_origins(
+                &self,
+                page: Page<'_>,
+            ) -> StoreResult<Vec<TrustedOrigin>> {
+                let rows: Vec<TrustedOriginRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    trusted_origin_cols!(),
+                    " FROM trusted_origins WHERE id > $1 ORDER BY id LIMIT $2"
+                ))
+                .bind(page.after.unwrap_or(""))
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                convert_all(rows)
+            }
+
+            async fn update_trusted_origin(&self, o: &TrustedOrigin) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE trusted_origins SET name = $2, origin = $3, scopes = $4, \
+                     status = $5, created = $6, created_by = $7, last_updated = $8, \
+                     last_updated_by = $9 WHERE id = $1",
+                )
+                .bind(&o.id)
+                .bind(&o.name)
+                .bind(&o.origin)
+                .bind(to_json(&o.scopes)?)
+                .bind(o.status.as_str())
+                .bind(o.created)
+                .bind(&o.created_by)
+                .bind(o.last_updated)
+                .bind(&o.last_updated_by)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+                require_row(done.rows_affected())
+            }
+
+            async fn delete_trusted_origin(&self, id: &str) -> StoreResult<()> {
+                let done = sqlx::query("DELETE FROM trusted_origins WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                require_row(done.rows_affected())
             }
         }
 

@@ -115,12 +115,15 @@ contract_tests!(
     search_users_paginates_and_escapes_like_patterns,
     search_groups_by_name_prefix,
     rate_limit_hits_count_exactly_per_window,
+    purge_removes_grants_left_without_codes_or_tokens,
     api_tokens_round_trip_revoke_and_touch,
     client_assertion_jtis_are_single_use_per_client,
     concurrent_jti_consumption_has_exactly_one_winner,
     expired_client_assertion_jtis_are_purged,
     app_grants_round_trip_conflict_and_delete,
     app_grants_need_an_app_and_go_with_it,
+    trusted_origins_round_trip_with_origin_conflicts,
+    trusted_origins_list_update_and_delete,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +181,7 @@ fn app(id: &str, client_id: &str) -> App {
             issuer_mode: IssuerMode::Dynamic,
             jwks: None,
             jwks_uri: None,
+            refresh_token: None,
         },
         created: 1_000,
         last_updated: 1_000,
@@ -742,6 +746,10 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
             ],
         }),
         jwks_uri: Some("https://spa.example/jwks.json".into()),
+        refresh_token: Some(RefreshTokenPolicy {
+            rotation_type: RotationType::Rotate,
+            leeway: 45,
+        }),
     };
     s.create_app(&spa).await?;
     s.create_app(&app("a2", "client-2")).await?;
@@ -1617,7 +1625,7 @@ async fn purge_expired_deletes_only_expired_rows(ctx: &Ctx) -> Result<()> {
     assert!(s.find_refresh_token("r-live").await?.is_some());
     assert_eq!(s.find_access_token("j-old").await?, None);
     assert!(s.find_access_token("j-live").await?.is_some());
-    // Grants are not purged.
+    // A grant with live tokens, or younger than a day, is kept.
     assert!(s.find_grant("g").await?.is_some());
     Ok(())
 }
@@ -2102,5 +2110,139 @@ async fn app_grants_need_an_app_and_go_with_it(ctx: &Ctx) -> Result<()> {
         .await?;
     s.delete_app("a1").await?;
     ensure!(s.list_app_grants("a1").await?.is_empty());
+    Ok(())
+}
+
+fn trusted_origin(id: &str, origin: &str) -> TrustedOrigin {
+    TrustedOrigin {
+        id: id.into(),
+        name: format!("Origin {id}"),
+        origin: origin.into(),
+        scopes: vec![TrustedOriginScope::Cors, TrustedOriginScope::Redirect],
+        status: AppStatus::Active,
+        created: 1_000,
+        created_by: Some("00u1".into()),
+        last_updated: 1_000,
+        last_updated_by: None,
+    }
+}
+
+async fn trusted_origins_round_trip_with_origin_conflicts(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let a = trusted_origin("tos1", "http://localhost:8585");
+    s.create_trusted_origin(&a).await?;
+    assert_eq!(s.find_trusted_origin("tos1").await?, Some(a.clone()));
+    assert_eq!(
+        s.find_trusted_origin_by_origin("http://localhost:8585")
+            .await?,
+        Some(a.clone())
+    );
+    assert_eq!(
+        s.find_trusted_origin_by_origin("http://localhost:8586")
+            .await?,
+        None
+    );
+    assert_eq!(s.find_trusted_origin("tos2").await?, None);
+    let dup = s
+        .create_trusted_origin(&trusted_origin("tos2", "http://localhost:8585"))
+        .await;
+    ensure!(
+        matches!(&dup, Err(StoreError::Conflict { constraint }) if constraint == "origin"),
+        "{dup:?}"
+    );
+    let same_id = s
+        .create_trusted_origin(&trusted_origin("tos1", "https://other.example"))
+        .await;
+    ensure!(
+        matches!(&same_id, Err(StoreError::Conflict { constraint }) if constraint == "id"),
+        "{same_id:?}"
+    );
+    Ok(())
+}
+
+async fn trusted_origins_list_update_and_delete(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    for (id, origin) in [
+        ("tos3", "https://c.example"),
+        ("tos1", "https://a.example"),
+        ("tos2", "https://b.example"),
+    ] {
+        s.create_trusted_origin(&trusted_origin(id, origin)).await?;
+    }
+    let page = |after| Page { after, limit: 2 };
+    let first: Vec<String> = s
+        .list_trusted_origins(page(None))
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(first, ["tos1", "tos2"]);
+    let rest: Vec<String> = s
+        .list_trusted_origins(page(Some("tos2")))
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(rest, ["tos3"]);
+
+    let mut b = trusted_origin("tos2", "https://b2.example");
+    b.name = "Renamed".into();
+    b.scopes = vec![TrustedOriginScope::IframeEmbed];
+    b.status = AppStatus::Inactive;
+    b.last_updated = 2_000;
+    b.last_updated_by = Some("00u2".into());
+    s.update_trusted_origin(&b).await?;
+    assert_eq!(s.find_trusted_origin("tos2").await?, Some(b.clone()));
+    ensure!(!b.allows(TrustedOriginScope::IframeEmbed), "inactive");
+    assert_eq!(
+        s.find_trusted_origin_by_origin("https://b.example").await?,
+        None
+    );
+    let clash = s
+        .update_trusted_origin(&trusted_origin("tos2", "https://a.example"))
+        .await;
+    ensure!(
+        matches!(&clash, Err(StoreError::Conflict { constraint }) if constraint == "origin"),
+        "{clash:?}"
+    );
+    let missing = s
+        .update_trusted_origin(&trusted_origin("tos9", "https://z.example"))
+        .await;
+    ensure!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    s.delete_trusted_origin("tos2").await?;
+    assert_eq!(s.find_trusted_origin("tos2").await?, None);
+    let again = s.delete_trusted_origin("tos2").await;
+    ensure!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+    Ok(())
+}
+
+async fn purge_removes_grants_left_without_codes_or_tokens(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let now = 200_000;
+    let young = Grant {
+        created: now - 3_600,
+        ..grant("g-young")
+    };
+    s.create_grant(&grant("g-orphan")).await?;
+    s.create_grant(&grant("g-token")).await?;
+    s.create_grant(&grant("g-refresh")).await?;
+    s.create_grant(&grant("g-code")).await?;
+    s.create_grant(&young).await?;
+    s.record_access_token(&access("j", "g-token", now + 3_600))
+        .await?;
+    s.create_refresh_token(&refresh("r", "g-refresh", now + 3_600))
+        .await?;
+    s.create_code(&code("c", "g-code", now + 300)).await?;
+
+    assert_eq!(s.purge_expired(now).await?, 1);
+    assert_eq!(s.find_grant("g-orphan").await?, None);
+    for kept in ["g-token", "g-refresh", "g-code", "g-young"] {
+        ensure!(s.find_grant(kept).await?.is_some(), "{kept} was purged");
+    }
+    // Once its last token has expired, the grant goes with it.
+    // Three expired tokens and code, then their three grants.
+    assert_eq!(s.purge_expired(now + 7_200).await?, 6);
+    assert_eq!(s.find_grant("g-token").await?, None);
     Ok(())
 }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod cookies;
+mod cors;
 mod error;
 mod hygiene;
 mod origin;
@@ -89,6 +90,7 @@ fn normalize_path<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> 
 }
 
 fn routes(state: AppState) -> Router {
+    let cors_state = state.clone();
     Router::new()
         .merge(routes::well_known::router())
         .merge(routes::oauth2::router())
@@ -98,6 +100,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::clients::router())
         .fallback(routes::home::not_found)
         .layer(axum::middleware::from_fn(hygiene::refuse_nul))
+        .layer(axum::middleware::from_fn_with_state(cors_state, cors::cors))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),

@@ -119,7 +119,16 @@ pub enum AppType {
     Native,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// Okta's ROTATE: each use of a refresh token returns a new one.
+    Rotate,
+    /// Okta's STATIC: the same refresh token until it expires.
+    Static,
+}
+
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum AppCommand {
     /// Create an OIDC app integration and print its credentials and the app-side config lines.
     CreateOidc {
@@ -139,6 +148,13 @@ pub enum AppCommand {
         /// Client authentication at the token endpoint [default: client_secret_basic for web].
         #[arg(long)]
         auth_method: Option<String>,
+        /// Refresh-token rotation: `rotate` (a new refresh token on every use) or `static`
+        /// [default: rotate for spa, static otherwise].
+        #[arg(long, value_enum)]
+        refresh_rotation: Option<RefreshRotation>,
+        /// Seconds (0-60) a rotated refresh token still works (grace period) [default: 30].
+        #[arg(long)]
+        refresh_leeway: Option<i64>,
         /// The app's initiate-login URI (IdP-initiated sign-in from the dashboard).
         #[arg(long)]
         initiate_login_uri: Option<String>,

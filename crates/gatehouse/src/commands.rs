@@ -4,15 +4,16 @@ use std::io::{BufRead as _, Write as _};
 
 use anyhow::{Context as _, bail};
 use gatehouse_core::Provider;
-use gatehouse_core::domain::{ApplicationType, SigningAlg, TokenEndpointAuthMethod};
-use gatehouse_core::services::directory::{self, NewOidcApp, NewUser};
+use gatehouse_core::domain::{ApplicationType, RotationType, SigningAlg, TokenEndpointAuthMethod};
+use gatehouse_core::services::apps::{self, OidcAppSpec};
+use gatehouse_core::services::directory::{self, NewUser};
 use gatehouse_core::services::{api_tokens, auth_servers};
 use gatehouse_core::store::Page;
 use serde_json::json;
 
 use crate::cli::{
-    Alg, AppCommand, AppType, AuthServerCommand, Cli, Command, GroupCommand, Output, ServeArgs,
-    TokenCommand, UserCommand,
+    Alg, AppCommand, AppType, AuthServerCommand, Cli, Command, GroupCommand, Output,
+    RefreshRotation, ServeArgs, TokenCommand, UserCommand,
 };
 use crate::config::Settings;
 use crate::startup::{Application, open_provider, redact_url};
@@ -390,6 +391,8 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
             grant_types,
             auth_method,
             initiate_login_uri,
+            refresh_rotation,
+            refresh_leeway,
             assign_groups,
             public_url,
             output,
@@ -419,20 +422,18 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
                         .with_context(|| format!("no group named '{g}'"))?,
                 );
             }
-            let created = directory::create_oidc_app(
-                provider,
-                NewOidcApp {
-                    label: label.clone(),
-                    application_type,
-                    redirect_uris: redirect_uris.clone(),
-                    post_logout_redirect_uris: post_logout_redirect_uris.clone(),
-                    grant_types,
-                    token_endpoint_auth_method,
-                    initiate_login_uri: initiate_login_uri.clone(),
-                    login_mode: None,
-                },
-            )
-            .await?;
+            let mut spec = OidcAppSpec::new(label.clone(), application_type);
+            spec.redirect_uris = redirect_uris.clone();
+            spec.post_logout_redirect_uris = post_logout_redirect_uris.clone();
+            spec.grant_types = grant_types;
+            spec.token_endpoint_auth_method = token_endpoint_auth_method;
+            spec.initiate_login_uri = initiate_login_uri.clone();
+            spec.refresh_rotation = refresh_rotation.map(|r| match r {
+                RefreshRotation::Rotate => RotationType::Rotate,
+                RefreshRotation::Static => RotationType::Static,
+            });
+            spec.refresh_leeway = *refresh_leeway;
+            let created = apps::create(provider, spec).await?;
             for g in &groups {
                 directory::assign_group_to_app(provider, &created.app, g).await?;
             }
@@ -465,6 +466,13 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
                         println!(
                             "  Sign-out redirect URIs: {}",
                             a.settings.post_logout_redirect_uris.join(", ")
+                        );
+                    }
+                    if a.allows_grant("refresh_token") {
+                        let policy = a.settings.refresh_policy();
+                        println!(
+                            "  Refresh token:          {} (leeway {} s)",
+                            policy.rotation_type, policy.leeway
                         );
                     }
                     let names: Vec<_> = groups.iter().map(|g| g.name.as_str()).collect();

@@ -115,6 +115,10 @@ pub async fn introspect(
         let live = rt.client_id == app.client_id
             && rt.revoked_at.is_none()
             && rt.expires_at > now
+            // A rotated token lives on only for its grace period.
+            && rt
+                .rotated_at
+                .is_none_or(|at| now < at.saturating_add(app.settings.refresh_policy().leeway))
             && grant
                 .as_ref()
                 .is_some_and(|g| g.revoked_at.is_none() && g.auth_server_id == server.server.id);

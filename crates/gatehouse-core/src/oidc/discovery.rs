@@ -33,7 +33,7 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "registration_endpoint": format!("{}/oauth2/v1/clients", server.origin),
         "jwks_uri": server.endpoint("keys"),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,

@@ -330,6 +330,7 @@ mod tests {
                     metadata: Default::default(),
                     jwks: None,
                     jwks_uri: None,
+                    refresh_token: None,
                 },
                 created: 0,
                 last_updated: 0,

@@ -69,6 +69,10 @@ pub struct OidcAppSpec {
     pub jwks: Option<serde_json::Value>,
     /// Where the client publishes its keys (https only; Gatehouse does not fetch it).
     pub jwks_uri: Option<String>,
+    /// `refresh_token.rotation_type` (default: ROTATE for browser apps, STATIC otherwise).
+    pub refresh_rotation: Option<RotationType>,
+    /// `refresh_token.leeway` in seconds, 0 to 60 (default 30).
+    pub refresh_leeway: Option<i64>,
     /// Create the app ACTIVE (Okta's `activate=true`, the default) or INACTIVE.
     pub active: bool,
 }
@@ -94,6 +98,8 @@ impl OidcAppSpec {
             metadata: ClientMetadata::default(),
             jwks: None,
             jwks_uri: None,
+            refresh_rotation: None,
+            refresh_leeway: None,
             active: true,
         }
     }
@@ -383,6 +389,7 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
             "private_key_jwt needs the client's public keys inline in 'jwks' (Gatehouse does not fetch jwks_uri)",
         ));
     }
+    let refresh_token = refresh_policy(spec)?;
     Ok(OAuthClientSettings {
         application_type: kind,
         token_endpoint_auth_method: method,
@@ -400,6 +407,20 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         issuer_mode: spec.issuer_mode.unwrap_or(IssuerMode::Dynamic),
         jwks,
         jwks_uri: spec.jwks_uri.clone(),
+        refresh_token: Some(refresh_token),
+    })
+}
+
+/// `refresh_token.{rotation_type,leeway}` with Okta's defaults and bounds.
+fn refresh_policy(spec: &OidcAppSpec) -> Result<RefreshTokenPolicy, DirectoryError> {
+    let default = RefreshTokenPolicy::default_for(spec.application_type);
+    let leeway = spec.refresh_leeway.unwrap_or(default.leeway);
+    if !RefreshTokenPolicy::LEEWAY.contains(&leeway) {
+        return Err(invalid("leeway", "must be between 0 and 60 seconds"));
+    }
+    Ok(RefreshTokenPolicy {
+        rotation_type: spec.refresh_rotation.unwrap_or(default.rotation_type),
+        leeway,
     })
 }
 
@@ -1005,6 +1026,21 @@ mod tests {
             TokenEndpointAuthMethod::None
         );
         assert!(spa.pkce_required);
+
+        assert_eq!(
+            web.refresh_token.map(|r| r.rotation_type),
+            Some(RotationType::Static)
+        );
+        assert_eq!(
+            spa.refresh_token,
+            Some(RefreshTokenPolicy {
+                rotation_type: RotationType::Rotate,
+                leeway: 30
+            })
+        );
+        let mut s = spec(ApplicationType::Browser);
+        s.refresh_leeway = Some(61);
+        assert_eq!(field(build_settings(&s)), "leeway");
 
         let svc = build_settings(&spec(ApplicationType::Service))?;
         assert_eq!(svc.grant_types, ["client_credentials"]);

@@ -12,4 +12,5 @@ pub mod filter;
 pub mod groups;
 pub mod rate_limit;
 pub mod sessions;
+pub mod trusted_origins;
 pub mod users;

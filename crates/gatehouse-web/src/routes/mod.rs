@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::oauth2::authorize::{AuthorizationResponse, ResponseMode};
 
-use crate::views::{FormPostPage, render_page};
+use crate::views::{
+    FormPostPage, OktaPostMessagePage, render_page, render_post_message_page, script_json,
+};
 use askama::Template as _;
 
 pub(crate) fn authorization_header(headers: &HeaderMap) -> Option<&str> {
@@ -32,6 +34,21 @@ pub(crate) fn respond_to_client(
                 nonce: &nonce,
             };
             render_page(StatusCode::OK, page.render(), Some(&nonce))
+        }
+        ResponseMode::OktaPostMessage => {
+            let nonce = gatehouse_core::crypto::random_token(16);
+            let origin = resp.post_message_origin();
+            let data = script_json(&resp.post_message_data());
+            // Without an origin to post to, nothing is posted (never to `*`).
+            let target = origin
+                .as_ref()
+                .map_or_else(|| "null".to_owned(), |o| script_json(&serde_json::json!(o)));
+            let page = OktaPostMessagePage {
+                data: &data,
+                target_origin: &target,
+                nonce: &nonce,
+            };
+            render_post_message_page(&page, origin.as_deref())
         }
         ResponseMode::Query | ResponseMode::Fragment => (
             StatusCode::FOUND,

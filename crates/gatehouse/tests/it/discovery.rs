@@ -68,7 +68,7 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
     assert_eq!(strings(&doc["response_types_supported"])?, set(&["code"]));
     assert_eq!(
         strings(&doc["response_modes_supported"])?,
-        set(&["query", "fragment", "form_post"])
+        set(&["query", "fragment", "form_post", "okta_post_message"])
     );
     assert_eq!(
         strings(&doc["grant_types_supported"])?,

@@ -42,4 +42,5 @@ mod refresh;
 mod revocation;
 mod service_apps;
 mod signing_algs;
+mod spa;
 mod sso;

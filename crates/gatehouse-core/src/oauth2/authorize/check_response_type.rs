@@ -38,6 +38,7 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<ResponseMode, OAuthError> {
         None | Some("query") => Ok(ResponseMode::Query),
         Some("fragment") => Ok(ResponseMode::Fragment),
         Some("form_post") => Ok(ResponseMode::FormPost),
+        Some("okta_post_message") => Ok(ResponseMode::OktaPostMessage),
         Some(other) => Err(OAuthError::InvalidRequest(format!(
             "The response mode '{other}' is not supported."
         ))),

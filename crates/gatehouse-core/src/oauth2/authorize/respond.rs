@@ -14,6 +14,9 @@ pub enum ResponseMode {
     Query,
     Fragment,
     FormPost,
+    /// Okta's `okta_post_message`: a page that hands the response to the window that framed
+    /// (or opened) it with `postMessage`, for okta-auth-js's hidden-iframe renewal.
+    OktaPostMessage,
 }
 
 /// Where to send the browser and with what parameters; the HTTP layer encodes it per mode.
@@ -53,7 +56,7 @@ impl AuthorizationResponse {
         let encoded = serde_urlencoded::to_string(&self.params).unwrap_or_default();
         match self.mode {
             ResponseMode::Fragment => format!("{}#{encoded}", self.redirect_uri),
-            ResponseMode::Query | ResponseMode::FormPost => {
+            ResponseMode::Query | ResponseMode::FormPost | ResponseMode::OktaPostMessage => {
                 let sep = if self.redirect_uri.contains('?') {
                     '&'
                 } else {
@@ -62,6 +65,32 @@ impl AuthorizationResponse {
                 format!("{}{sep}{encoded}", self.redirect_uri)
             }
         }
+    }
+}
+
+impl AuthorizationResponse {
+    /// `okta_post_message`: the origin the message is posted to (and the only one that may
+    /// frame the page), that of the registered redirect URI. `None` if it has none (`about:`,
+    /// custom schemes): nothing is posted then.
+    pub fn post_message_origin(&self) -> Option<String> {
+        let url = url::Url::parse(&self.redirect_uri).ok()?;
+        match url.origin() {
+            o @ url::Origin::Tuple(..) => Some(o.ascii_serialization()),
+            url::Origin::Opaque(_) => None,
+        }
+    }
+
+    /// `okta_post_message`: the message, a plain object of the response parameters
+    /// (`{code, state}` or `{error, error_description, state}`), as okta-auth-js expects.
+    /// `iss` stays out, as in Okta's message.
+    pub fn post_message_data(&self) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .params
+            .iter()
+            .filter(|(k, _)| k != "iss")
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::Value::Object(map)
     }
 }
 

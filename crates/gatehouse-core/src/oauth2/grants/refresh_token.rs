@@ -1,5 +1,5 @@
 use crate::crypto::sha256_b64url;
-use crate::domain::{App, UserStatus};
+use crate::domain::{App, RefreshToken, RotationType, UserStatus};
 use crate::oauth2::{OAuthError, grants::TokenParams, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
@@ -65,9 +65,19 @@ pub(super) async fn exchange(
         ),
         None => None,
     };
-    // Web apps keep a static refresh token (Okta's default outside SPAs).
-    let refresh = RefreshPlan::Reuse(presented.to_owned());
-    tokens::issue(
+    let refresh = match app.settings.refresh_policy() {
+        policy if policy.rotation_type == RotationType::Rotate => {
+            rotate(provider, &token, policy.leeway, now).await?;
+            // The new token keeps the family's original expiry (as Okta's does).
+            RefreshPlan::Issue {
+                expires_at: token.expires_at,
+            }
+        }
+        // STATIC (Okta's default outside SPAs): the same token again.
+        _ => RefreshPlan::Reuse(presented.to_owned()),
+    };
+    let rotating = matches!(refresh, RefreshPlan::Issue { .. });
+    let response = tokens::issue(
         provider,
         Issue {
             server,
@@ -79,5 +89,69 @@ pub(super) async fn exchange(
             store_grant: false,
         },
     )
-    .await
+    .await?;
+    if rotating {
+        // A concurrent reuse may have revoked the grant while these tokens were minted; they
+        // were recorded under it, so revoking it again catches them, and the caller gets none.
+        let revoked = provider
+            .store
+            .find_grant(&grant.id)
+            .await?
+            .is_none_or(|g| g.revoked_at.is_some());
+        if revoked {
+            provider
+                .store
+                .revoke_grant(&grant.id, provider.now())
+                .await?;
+            return Err(invalid_refresh());
+        }
+    }
+    Ok(response)
+}
+
+/// Rotation (Okta's `rotation_type: ROTATE`): the presented token is marked rotated, and the
+/// caller mints its successor. A token already rotated still works for `leeway` seconds after
+/// its first use (Okta's grace period, for a client that lost the response or a second tab
+/// racing the first): it then gets a fresh pair of its own, in the same grant. Presented after
+/// that, it is taken as stolen: the whole grant (every refresh and access token descended from
+/// the sign-in) is revoked and the answer is `invalid_grant`, as Okta's reuse detection does.
+///
+/// Two concurrent uses of one token: the store lets exactly one mark it; the other sees the
+/// mark and falls under the grace rule (or, with `leeway: 0`, revokes the family). Either way
+/// there is one grant, never two live families.
+async fn rotate(
+    provider: &Provider,
+    token: &RefreshToken,
+    leeway: i64,
+    now: i64,
+) -> Result<(), OAuthError> {
+    let rotated_at = match token.rotated_at {
+        Some(at) => at,
+        None => {
+            if provider
+                .store
+                .mark_refresh_token_rotated(&token.token_hash, now)
+                .await?
+            {
+                return Ok(());
+            }
+            // Another request rotated it first: read when.
+            provider
+                .store
+                .find_refresh_token(&token.token_hash)
+                .await?
+                .and_then(|t| t.rotated_at)
+                .unwrap_or(now)
+        }
+    };
+    if now < rotated_at.saturating_add(leeway) {
+        return Ok(());
+    }
+    tracing::warn!(
+        grant = %token.grant_id,
+        client_id = %token.client_id,
+        "a rotated refresh token was reused after its grace period: revoking the grant"
+    );
+    provider.store.revoke_grant(&token.grant_id, now).await?;
+    Err(invalid_refresh())
 }

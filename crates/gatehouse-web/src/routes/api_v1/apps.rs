@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::domain::{
     App, AppGroupAssignment, AppQuery, AppStatus, ApplicationType, ClientMetadata, IssuerMode,
-    TokenEndpointAuthMethod, User,
+    RotationType, TokenEndpointAuthMethod, User,
 };
 use gatehouse_core::services::apps::{self, AssignmentScope, ClientSecretInfo, OidcAppSpec};
 use gatehouse_core::services::directory;
@@ -91,6 +91,13 @@ pub(crate) fn app_json(origin: &str, app: &App, client_secret: Option<&str>) -> 
     insert_opt(&mut client, "jwks_uri", &s.jwks_uri);
     client.insert("wildcard_redirect".into(), json!("DISABLED"));
     client.insert("dpop_bound_access_tokens".into(), json!(false));
+    if s.grant_types.iter().any(|g| g == "refresh_token") {
+        let policy = s.refresh_policy();
+        client.insert(
+            "refresh_token".into(),
+            json!({ "rotation_type": policy.rotation_type.as_str(), "leeway": policy.leeway }),
+        );
+    }
 
     let mut links = Map::new();
     links.insert("self".into(), href(base.clone()));
@@ -289,6 +296,14 @@ fn parse_spec(body: &JsonBody, active: bool) -> Result<OidcAppSpec, ApiError> {
         IssuerMode::parse,
         "ORG_URL, CUSTOM_URL, DYNAMIC",
     )?;
+    body.object(&at("refresh_token"))?;
+    spec.refresh_rotation = parse_enum(
+        body,
+        &at("refresh_token.rotation_type"),
+        RotationType::parse,
+        "ROTATE, STATIC",
+    )?;
+    spec.refresh_leeway = body.i64_opt(&at("refresh_token.leeway"))?;
     spec.consent_method = opt_str(body, &at("consent_method"))?;
     spec.wildcard_redirect = opt_str(body, &at("wildcard_redirect"))?;
     spec.metadata = ClientMetadata {

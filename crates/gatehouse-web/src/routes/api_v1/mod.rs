@@ -10,6 +10,7 @@ mod error;
 mod groups;
 mod openapi;
 mod sessions;
+mod trusted_origins;
 mod users;
 
 use axum::Router;
@@ -96,6 +97,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/apps/{id}/credentials/secrets",
             get(apps::list_secrets).post(apps::new_secret),
+        )
+        .route(
+            "/trustedOrigins",
+            get(trusted_origins::list).post(trusted_origins::create),
+        )
+        .route(
+            "/trustedOrigins/{id}",
+            get(trusted_origins::get)
+                .put(trusted_origins::replace)
+                .delete(trusted_origins::delete),
+        )
+        .route(
+            "/trustedOrigins/{id}/lifecycle/{op}",
+            post(trusted_origins::lifecycle),
         )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);

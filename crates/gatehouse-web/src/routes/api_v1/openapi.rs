@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{app_grants, apps, groups, sessions, users};
+use super::{app_grants, apps, groups, sessions, trusted_origins, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -61,6 +61,12 @@ use super::{app_grants, apps, groups, sessions, users};
         app_grants::delete,
         sessions::get_me,
         sessions::delete_me,
+        trusted_origins::list,
+        trusted_origins::create,
+        trusted_origins::get,
+        trusted_origins::replace,
+        trusted_origins::delete,
+        trusted_origins::lifecycle,
     ),
     components(schemas(
         OktaError,
@@ -83,6 +89,9 @@ use super::{app_grants, apps, groups, sessions, users};
         AppLinkDoc,
         AppGrantDoc,
         AppGrantBody,
+        TrustedOriginDoc,
+        TrustedOriginBody,
+        TrustedOriginScopeDoc,
     )),
     modifiers(&SswsAuth),
     security(("SSWS" = []))
@@ -438,4 +447,50 @@ pub(crate) struct AppGrantBody {
     /// The org authorization server's issuer.
     #[schema(example = "https://id.example.com")]
     issuer: String,
+}
+
+/// One scope of a trusted origin.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TrustedOriginScope)]
+#[allow(dead_code)]
+pub(crate) struct TrustedOriginScopeDoc {
+    #[serde(rename = "type")]
+    #[schema(pattern = "^(CORS|REDIRECT|IFRAME_EMBED)$")]
+    kind: String,
+    #[serde(rename = "allowedOktaApps")]
+    allowed_okta_apps: Option<Vec<String>>,
+}
+
+/// A trusted origin: an origin allowed to make CORS requests or to be redirected to.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = TrustedOrigin)]
+#[allow(dead_code)]
+pub(crate) struct TrustedOriginDoc {
+    id: String,
+    name: String,
+    #[schema(example = "http://localhost:8585")]
+    origin: String,
+    scopes: Vec<TrustedOriginScopeDoc>,
+    #[schema(pattern = "^(ACTIVE|INACTIVE)$")]
+    status: String,
+    created: String,
+    created_by: Option<String>,
+    last_updated: String,
+    last_updated_by: Option<String>,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// `POST /api/v1/trustedOrigins` and `PUT /api/v1/trustedOrigins/{id}`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct TrustedOriginBody {
+    #[schema(min_length = 1, max_length = 255, example = "OpenMetadata")]
+    name: String,
+    #[schema(example = "http://localhost:8585")]
+    origin: String,
+    #[schema(example = json!([{"type": "CORS"}, {"type": "REDIRECT"}]))]
+    scopes: Vec<TrustedOriginScopeDoc>,
 }
