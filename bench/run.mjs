@@ -250,10 +250,18 @@ async function startGatehouse(db) {
     clientCredentials = false;
     app = create('authorization_code', 'refresh_token');
   }
+  // A second app whose refresh tokens rotate (Okta's ROTATE), for the refresh-with-rotation row.
+  let rotate = null;
+  try {
+    const r = JSON.parse(gh('app', 'create-oidc', '--type', 'web', '--label', 'BenchRotate', '--redirect-uri', REDIRECT_URI, '--assign', 'Everyone', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--refresh-rotation', 'rotate', '--output', 'json'));
+    rotate = { clientId: r.client_id, clientSecret: r.client_secret };
+  } catch (err) {
+    log(`gatehouse (${db}): no refresh-token rotation (${String(err.stderr || err.message).trim().split('\n').pop()}); that scenario is skipped`);
+  }
   const clientId = app.client_id ?? app.clientId ?? app.credentials?.oauthClient?.client_id;
   const clientSecret = app.client_secret ?? app.clientSecret ?? app.credentials?.oauthClient?.client_secret;
   if (!clientId || !clientSecret) throw new Error(`unexpected create-oidc output: ${JSON.stringify(app)}`);
-  return { name: `gatehouse (${db === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, key: `gatehouse-${db}`, kind: 'gatehouse', db: dbName, ...server, clientId, clientSecret, clientCredentials, alg: 'RS256', gh, global, discoveryPath: '/oauth2/default/.well-known/openid-configuration' };
+  return { name: `gatehouse (${db === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, key: `gatehouse-${db}`, kind: 'gatehouse', db: dbName, ...server, clientId, clientSecret, clientCredentials, rotate, alg: 'RS256', gh, global, discoveryPath: '/oauth2/default/.well-known/openid-configuration' };
 }
 
 /// Switches the `default` server's signing algorithm: stops gatehouse, runs
@@ -277,12 +285,13 @@ async function startOidcProvider() {
   const server = await startServer('oidc-provider', process.execPath, [join(HERE, 'oidc-provider/server.mjs')], {
     BENCH_CLIENT_ID: clientId,
     BENCH_CLIENT_SECRET: clientSecret,
+    BENCH_ROTATE_CLIENT_ID: 'bench-rotate',
     BENCH_REDIRECT_URI: REDIRECT_URI,
     BENCH_LOGIN: LOGIN,
     BENCH_PASSWORD: PASSWORD,
     NODE_ENV: 'production',
   });
-  return { name: 'oidc-provider', key: 'oidc-provider', kind: 'oidc-provider', db: null, ...server, clientId, clientSecret, clientCredentials: true, discoveryPath: '/.well-known/openid-configuration' };
+  return { name: 'oidc-provider', key: 'oidc-provider', kind: 'oidc-provider', db: null, ...server, clientId, clientSecret, clientCredentials: true, rotate: { clientId: 'bench-rotate', clientSecret }, discoveryPath: '/.well-known/openid-configuration' };
 }
 
 /// Reads discovery, signs in once (the session then gives single sign-on for minting codes) and
@@ -324,9 +333,9 @@ async function prepare(target) {
   target.rssIdleKiB = rssKiB(target.pid);
 }
 
-const authorizePath = (target) => {
+const authorizePath = (target, clientId = target.clientId) => {
   const q = new URLSearchParams({
-    client_id: target.clientId,
+    client_id: clientId,
     response_type: 'code',
     scope: SCOPE,
     redirect_uri: REDIRECT_URI,
@@ -527,6 +536,47 @@ const SCENARIOS = [
           },
         }),
       ),
+  },
+  {
+    key: 'refresh_rotate',
+    label: 'refresh_token grant with rotation (ROTATE: new refresh token each time)',
+    needs: 'rotate',
+    run: async (target, seconds) => {
+      // One refresh-token chain per connection, each from an SSO code for the rotating client
+      // (untimed); every timed request spends its chain's token and puts the new one back.
+      const { clientId, clientSecret } = target.rotate;
+      const auth = basicAuth(clientId, clientSecret);
+      const cookie = target.sso.header();
+      const chains = [];
+      for (let i = 0; i < opts.concurrency; i += 1) {
+        const res = await send(target.pool, { path: authorizePath(target, clientId), headers: { cookie } });
+        const location = res.headers.location ?? '';
+        const code = location.startsWith(REDIRECT_URI) ? new URL(location).searchParams.get('code') : null;
+        if (!code) throw new FlowError(`SSO authorize for the rotating client -> ${res.status} ${location || res.text.slice(0, 200)}`);
+        const tok = await send(target.pool, { method: 'POST', path: target.paths.token, headers: { authorization: auth }, body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }).toString() });
+        const rt = tok.status === 200 ? JSON.parse(tok.text).refresh_token : null;
+        if (!rt) throw new FlowError(`rotating client's code exchange -> ${tok.status}: ${tok.text.slice(0, 200)}`);
+        chains.push(rt);
+      }
+      return measured(target, () =>
+        closedLoop({
+          concurrency: opts.concurrency,
+          seconds,
+          task: async () => {
+            const rt = chains.shift();
+            if (!rt) throw new FlowError('no refresh-token chain free');
+            const res = await send(target.pool, { method: 'POST', path: target.paths.token, headers: { authorization: auth }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt }).toString() });
+            const next = res.status === 200 ? JSON.parse(res.text).refresh_token : null;
+            if (!next || next === rt) {
+              chains.push(rt);
+              throw new FlowError(`rotating refresh -> ${res.status}: ${res.text.slice(0, 200)}`);
+            }
+            chains.push(next);
+            return true;
+          },
+        }),
+      );
+    },
   },
   clientCredentials('ES256'),
   clientCredentials('EdDSA'),

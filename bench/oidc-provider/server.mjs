@@ -33,6 +33,7 @@ import Provider, { errors } from 'oidc-provider';
 const env = (name, fallback) => process.env[name] || fallback;
 const CLIENT_ID = env('BENCH_CLIENT_ID', 'bench-client');
 const CLIENT_SECRET = env('BENCH_CLIENT_SECRET', 'bench-client-secret-0123456789abcdef');
+const ROTATE_CLIENT_ID = env('BENCH_ROTATE_CLIENT_ID', 'bench-rotate');
 const REDIRECT_URI = env('BENCH_REDIRECT_URI', 'https://client.example.test/cb');
 const LOGIN = env('BENCH_LOGIN', 'bench.user@example.com');
 const PASSWORD = env('BENCH_PASSWORD', 'Bench-pass-1234!');
@@ -156,6 +157,15 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'RS256',
+  }, {
+    // The refresh-with-rotation row: the same client, but its refresh tokens rotate.
+    client_id: ROTATE_CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
   }],
   jwks: { keys: signingJwks },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -197,7 +207,7 @@ const provider = new Provider(issuer, {
     },
   },
   pkce: { required: () => false },
-  rotateRefreshToken: false,
+  rotateRefreshToken: (ctx) => ctx.oidc.client.clientId === ROTATE_CLIENT_ID,
   // oidc-provider follows OIDC Core 11 and drops offline_access unless prompt=consent, which would
   // force a consent screen on every authorization; Gatehouse (like Okta) honours offline_access
   // without it. Every request of the benchmark asks for offline_access, so issue refresh tokens to
