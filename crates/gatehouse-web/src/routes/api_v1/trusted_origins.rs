@@ -101,14 +101,11 @@ fn parse_spec(body: &JsonBody) -> Result<TrustedOriginSpec, ApiError> {
     tag = "TrustedOrigins",
     summary = "List trusted origins",
     params(
-        ("limit" = Option<i64>, Query, description = "Page size (default 20, at most 200)"),
-        ("after" = Option<String>, Query, description = "Cursor from the `next` link"),
+        super::openapi::PageParams,
     ),
     responses(
         (status = 200, description = "A page of trusted origins", body = Vec<super::openapi::TrustedOriginDoc>),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn list(
@@ -135,9 +132,7 @@ pub(crate) async fn list(
     request_body = super::openapi::TrustedOriginBody,
     responses(
         (status = 200, description = "The new trusted origin", body = super::openapi::TrustedOriginDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn create(
@@ -159,9 +154,7 @@ pub(crate) async fn create(
     params(("id" = String, Path, description = "A trusted origin id")),
     responses(
         (status = 200, description = "The trusted origin", body = super::openapi::TrustedOriginDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn get(
@@ -183,10 +176,7 @@ pub(crate) async fn get(
     request_body = super::openapi::TrustedOriginBody,
     responses(
         (status = 200, description = "The trusted origin", body = super::openapi::TrustedOriginDoc),
-        (status = 400, description = "Invalid input (E0000001, E0000003)", body = super::openapi::OktaError),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn replace(
@@ -211,9 +201,7 @@ pub(crate) async fn replace(
     params(("id" = String, Path, description = "A trusted origin id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn delete(
@@ -237,9 +225,7 @@ pub(crate) async fn delete(
     ),
     responses(
         (status = 200, description = "The trusted origin", body = super::openapi::TrustedOriginDoc),
-        (status = 401, description = "Missing or invalid API token (E0000011)", body = super::openapi::OktaError),
-        (status = 404, description = "No such resource (E0000007)", body = super::openapi::OktaError),
-        (status = 429, description = "Rate limit exceeded (E0000047)", body = super::openapi::OktaError),
+        super::openapi::ApiErrors,
     ),
 )]
 pub(crate) async fn lifecycle(
