@@ -40,6 +40,9 @@ tests/clients/run_service_app.sh
 step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
 tests/clients/run_spa.sh
 
+step "real client: openid-client 5.x (npm) for the implicit, hybrid and form_post flows on SQLite and PostgreSQL"
+tests/clients/run_openid_client.sh
+
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh
 

@@ -140,6 +140,8 @@ pub trait TokenStore: Send + Sync {
     /// Atomically marks the code used at `now`. Exactly one concurrent caller gets `Redeemed`;
     /// every later one gets `Replayed`. An expired, unused code is `NotFound`.
     async fn redeem_code(&self, code_hash: &str, now: Timestamp) -> StoreResult<CodeRedemption>;
+    /// The code, used or not, without touching it (checked against the client before redeeming).
+    async fn find_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>>;
 
     async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
     async fn find_grant(&self, id: &str) -> StoreResult<Option<Grant>>;

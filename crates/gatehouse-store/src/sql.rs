@@ -981,6 +981,19 @@ macro_rules! impl_store {
                 }
             }
 
+            async fn find_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>> {
+                let row: Option<AuthCodeRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    code_cols!(),
+                    " FROM auth_codes WHERE code_hash = $1"
+                ))
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(AuthCode::try_from).transpose()
+            }
+
             async fn create_grant(&self, grant: &Grant) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \

@@ -26,6 +26,12 @@ pub enum OAuthError {
     LoginRequired(String),
     #[error("{0}")]
     InvalidToken(String),
+    /// OIDC Core §3.1.2.6: request objects (`request`) are not supported.
+    #[error("{0}")]
+    RequestNotSupported(String),
+    /// OIDC Core §3.1.2.6: `request_uri` is not supported.
+    #[error("{0}")]
+    RequestUriNotSupported(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -44,6 +50,8 @@ impl OAuthError {
             Self::AccessDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
             Self::InvalidToken(_) => "invalid_token",
+            Self::RequestNotSupported(_) => "request_not_supported",
+            Self::RequestUriNotSupported(_) => "request_uri_not_supported",
             Self::Internal(_) => "server_error",
         }
     }

@@ -21,6 +21,23 @@ const AUTH_METHODS: &[&str] = &[
     "none",
 ];
 
+/// Okta's response types: the code flow, implicit and hybrid; a bare `token` on custom servers
+/// only (the org server's access tokens are for Okta's own APIs).
+fn response_types(server: &ServerContext) -> Vec<&'static str> {
+    let mut types = vec![
+        "code",
+        "id_token",
+        "code id_token",
+        "code token",
+        "id_token token",
+        "code id_token token",
+    ];
+    if !server.is_org() {
+        types.push("token");
+    }
+    types
+}
+
 /// `/.well-known/openid-configuration` (org) and `/oauth2/{id}/.well-known/openid-configuration`.
 /// `id_token_algs`: the algorithms of the server's published keys, the active key's first.
 pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]) -> Value {
@@ -32,9 +49,9 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "userinfo_endpoint": server.endpoint("userinfo"),
         "registration_endpoint": format!("{}/oauth2/v1/clients", server.origin),
         "jwks_uri": server.endpoint("keys"),
-        "response_types_supported": ["code"],
+        "response_types_supported": response_types(server),
         "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "scopes_supported": SYSTEM_SCOPES,
@@ -43,7 +60,7 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "claims_supported": [
             "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name",
             "nickname", "preferred_username", "given_name", "family_name", "email", "email_verified",
-            "zoneinfo", "locale", "updated_at", "at_hash", "groups"
+            "zoneinfo", "locale", "updated_at", "at_hash", "c_hash", "groups"
         ],
         "code_challenge_methods_supported": ["S256"],
         "introspection_endpoint": server.endpoint("introspect"),

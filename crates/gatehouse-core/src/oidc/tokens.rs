@@ -60,6 +60,73 @@ pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
     }
 }
 
+/// `c_hash` (OIDC Core §3.3.2.11): the same left-half hash as [`at_hash`], of the code.
+pub fn c_hash(code: &str, alg: SigningAlg) -> String {
+    at_hash(code, alg)
+}
+
+/// The access token's claims (Okta's set).
+fn access_token_claims(
+    server: &ServerContext,
+    app: &App,
+    user: Option<&User>,
+    grant: &Grant,
+    jti: &str,
+    now: i64,
+    ttl: i64,
+) -> Value {
+    let mut at = Map::new();
+    at.insert("ver".into(), json!(1));
+    at.insert("jti".into(), json!(jti));
+    at.insert("iss".into(), json!(server.issuer));
+    at.insert("aud".into(), server.audience());
+    at.insert("iat".into(), json!(now));
+    at.insert("exp".into(), json!(now + ttl));
+    at.insert("cid".into(), json!(app.client_id));
+    if let Some(user) = user {
+        at.insert("uid".into(), json!(user.id));
+    }
+    at.insert("scp".into(), json!(grant.scopes));
+    if let Some(auth_time) = grant.auth_time {
+        at.insert("auth_time".into(), json!(auth_time));
+    }
+    at.insert(
+        "sub".into(),
+        json!(user.map_or(app.client_id.as_str(), |u| u.login.as_str())),
+    );
+    Value::Object(at)
+}
+
+/// The ID token's claims, without the `at_hash`/`c_hash` that depend on what goes with it.
+async fn id_token_claims(
+    provider: &Provider,
+    server: &ServerContext,
+    app: &App,
+    user: &User,
+    grant: &Grant,
+    nonce: Option<&str>,
+    now: i64,
+) -> Result<Map<String, Value>, OAuthError> {
+    let mut id = Map::new();
+    id.insert("sub".into(), json!(user.id));
+    id.insert("ver".into(), json!(1));
+    id.insert("iss".into(), json!(server.issuer));
+    id.insert("aud".into(), json!(app.client_id));
+    id.insert("iat".into(), json!(now));
+    id.insert("exp".into(), json!(now + provider.lifetimes.id_token));
+    id.insert("jti".into(), json!(format!("ID.{}", random_token(32))));
+    id.insert("amr".into(), json!(grant.amr));
+    id.insert("idp".into(), json!(org_id(provider).await?));
+    if let Some(nonce) = nonce {
+        id.insert("nonce".into(), json!(nonce));
+    }
+    if let Some(auth_time) = grant.auth_time {
+        id.insert("auth_time".into(), json!(auth_time));
+    }
+    claims::id_token_profile_claims(user, &grant.scopes, &mut id);
+    Ok(id)
+}
+
 pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse, OAuthError> {
     let now = provider.now();
     let auth_server_id = &req.server.server.id;
@@ -67,31 +134,12 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
     let access_ttl = provider.lifetimes.access_token;
 
     let jti = format!("AT.{}", random_token(32));
-    let mut at = Map::new();
-    at.insert("ver".into(), json!(1));
-    at.insert("jti".into(), json!(jti));
-    at.insert("iss".into(), json!(req.server.issuer));
-    at.insert("aud".into(), req.server.audience());
-    at.insert("iat".into(), json!(now));
-    at.insert("exp".into(), json!(now + access_ttl));
-    at.insert("cid".into(), json!(req.app.client_id));
-    if let Some(user) = req.user {
-        at.insert("uid".into(), json!(user.id));
-    }
-    at.insert("scp".into(), json!(scopes));
-    if let Some(auth_time) = req.grant.auth_time {
-        at.insert("auth_time".into(), json!(auth_time));
-    }
-    at.insert(
-        "sub".into(),
-        json!(
-            req.user
-                .map_or(req.app.client_id.as_str(), |u| u.login.as_str())
-        ),
+    let at = access_token_claims(
+        req.server, req.app, req.user, req.grant, &jti, now, access_ttl,
     );
     // One key for both tokens, so `at_hash` matches the ID token's algorithm.
     let key = provider.keys.active_key(auth_server_id).await?;
-    let access_token = key.sign(&Value::Object(at))?;
+    let access_token = key.sign(&at)?;
     let record = AccessTokenRecord {
         jti,
         grant_id: req.grant.id.clone(),
@@ -110,24 +158,11 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
 
     let id_token = match req.user {
         Some(user) if scope::has(scopes, scope::OPENID) => {
-            let mut id = Map::new();
-            id.insert("sub".into(), json!(user.id));
-            id.insert("ver".into(), json!(1));
-            id.insert("iss".into(), json!(req.server.issuer));
-            id.insert("aud".into(), json!(req.app.client_id));
-            id.insert("iat".into(), json!(now));
-            id.insert("exp".into(), json!(now + provider.lifetimes.id_token));
-            id.insert("jti".into(), json!(format!("ID.{}", random_token(32))));
-            id.insert("amr".into(), json!(req.grant.amr));
-            id.insert("idp".into(), json!(org_id(provider).await?));
-            if let Some(nonce) = req.nonce {
-                id.insert("nonce".into(), json!(nonce));
-            }
-            if let Some(auth_time) = req.grant.auth_time {
-                id.insert("auth_time".into(), json!(auth_time));
-            }
+            let mut id = id_token_claims(
+                provider, req.server, req.app, user, req.grant, req.nonce, now,
+            )
+            .await?;
             id.insert("at_hash".into(), json!(at_hash(&access_token, key.alg())));
-            claims::id_token_profile_claims(user, scopes, &mut id);
             Some(key.sign(&Value::Object(id))?)
         }
         _ => None,
@@ -180,4 +215,84 @@ pub async fn org_id(provider: &Provider) -> Result<String, OAuthError> {
         })
         .await
         .cloned()
+}
+
+/// What the authorize endpoint hands out itself (implicit and hybrid responses).
+pub struct FrontChannel<'a> {
+    pub server: &'a ServerContext,
+    pub app: &'a App,
+    pub user: &'a User,
+    /// The grant the access token belongs to; stored with it, in one transaction.
+    pub grant: &'a Grant,
+    pub nonce: Option<&'a str>,
+    pub access_token: bool,
+    pub id_token: bool,
+    /// The code issued in the same response (hybrid), for `c_hash`.
+    pub code: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontChannelTokens {
+    pub access_token: Option<String>,
+    pub expires_in: i64,
+    pub id_token: Option<String>,
+}
+
+/// Mints the tokens of an implicit or hybrid authorization response. The access token is
+/// recorded like the token endpoint's (revocable, introspectable); the ID token carries
+/// `at_hash` and `c_hash` for what travels with it (OIDC Core §3.2.2.10, §3.3.2.11).
+pub async fn issue_front_channel(
+    provider: &Provider,
+    req: FrontChannel<'_>,
+) -> Result<FrontChannelTokens, OAuthError> {
+    let now = provider.now();
+    let access_ttl = provider.lifetimes.access_token;
+    let key = provider.keys.active_key(&req.server.server.id).await?;
+    let access_token = if req.access_token {
+        let jti = format!("AT.{}", random_token(32));
+        let at = access_token_claims(
+            req.server,
+            req.app,
+            Some(req.user),
+            req.grant,
+            &jti,
+            now,
+            access_ttl,
+        );
+        let token = key.sign(&at)?;
+        let record = AccessTokenRecord {
+            jti,
+            grant_id: req.grant.id.clone(),
+            client_id: req.app.client_id.clone(),
+            expires_at: now + access_ttl,
+            revoked_at: None,
+        };
+        provider
+            .store
+            .create_grant_with_access_token(req.grant, &record)
+            .await?;
+        Some(token)
+    } else {
+        None
+    };
+    let id_token = if req.id_token {
+        let mut id = id_token_claims(
+            provider, req.server, req.app, req.user, req.grant, req.nonce, now,
+        )
+        .await?;
+        if let Some(token) = &access_token {
+            id.insert("at_hash".into(), json!(at_hash(token, key.alg())));
+        }
+        if let Some(code) = req.code {
+            id.insert("c_hash".into(), json!(c_hash(code, key.alg())));
+        }
+        Some(key.sign(&Value::Object(id))?)
+    } else {
+        None
+    };
+    Ok(FrontChannelTokens {
+        access_token,
+        expires_in: access_ttl,
+        id_token,
+    })
 }

@@ -65,14 +65,34 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
         doc["registration_endpoint"],
         format!("{}/oauth2/v1/clients", app.base).as_str()
     );
-    assert_eq!(strings(&doc["response_types_supported"])?, set(&["code"]));
+    // Okta's list: the code flow, implicit and hybrid; a bare `token` on custom servers only.
+    let mut response_types = vec![
+        "code",
+        "id_token",
+        "code id_token",
+        "code token",
+        "id_token token",
+        "code id_token token",
+    ];
+    if server == Server::Default {
+        response_types.push("token");
+    }
+    assert_eq!(
+        strings(&doc["response_types_supported"])?,
+        set(&response_types)
+    );
     assert_eq!(
         strings(&doc["response_modes_supported"])?,
         set(&["query", "fragment", "form_post", "okta_post_message"])
     );
     assert_eq!(
         strings(&doc["grant_types_supported"])?,
-        set(&["authorization_code", "refresh_token", "client_credentials"])
+        set(&[
+            "authorization_code",
+            "implicit",
+            "refresh_token",
+            "client_credentials"
+        ])
     );
     assert_eq!(strings(&doc["subject_types_supported"])?, set(&["public"]));
     let scopes = strings(&doc["scopes_supported"])?;

@@ -35,6 +35,7 @@ mod client_registration;
 mod discovery;
 mod helpers;
 mod hygiene;
+mod implicit_hybrid;
 mod logout;
 mod negative;
 mod openidconnect_rp;

@@ -1,8 +1,12 @@
 use super::Ctx;
 use crate::oauth2::{OAuthError, pkce};
 
-/// S256 only; required for public clients and for apps that demand it.
+/// S256 only; required for public clients and for apps that demand it, when a code is asked
+/// for (implicit responses have no code to bind a verifier to).
 pub(super) fn run(ctx: &Ctx<'_>) -> Result<Option<String>, OAuthError> {
+    if !ctx.response_type.code {
+        return Ok(None);
+    }
     let method = ctx.params.code_challenge_method.as_deref();
     let challenge = ctx.params.code_challenge.as_deref();
     let required = ctx

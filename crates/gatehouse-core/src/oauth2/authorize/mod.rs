@@ -4,9 +4,11 @@
 
 mod check_assignment;
 mod check_client;
+mod check_id_token;
 mod check_pkce;
 mod check_prompt;
 mod check_redirect_uri;
+mod check_request_object;
 mod check_response_type;
 mod check_scope;
 mod respond;
@@ -14,6 +16,7 @@ pub(crate) mod session;
 
 use serde::{Deserialize, Serialize};
 
+pub use check_response_type::ResponseType;
 pub use respond::{AuthorizationResponse, ResponseMode};
 pub use session::{
     CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login, end_session_for_cookie,
@@ -50,6 +53,9 @@ pub struct AuthorizeRequest {
     pub auth_server_id: Option<String>,
     pub client_id: String,
     pub redirect_uri: String,
+    /// Absent in transactions stored before implicit and hybrid existed: the code flow.
+    #[serde(default)]
+    pub response_type: ResponseType,
     pub response_mode: ResponseMode,
     pub scopes: Vec<String>,
     pub state: Option<String>,
@@ -88,6 +94,8 @@ struct Ctx<'a> {
     params: AuthorizeParams,
     app: Option<App>,
     redirect_uri: Option<String>,
+    /// Set by `check_response_type`; the code flow until then.
+    response_type: ResponseType,
 }
 
 impl Ctx<'_> {
@@ -119,6 +127,7 @@ pub async fn authorize(
         params,
         app: None,
         redirect_uri: None,
+        response_type: ResponseType::default(),
     };
 
     if let Err(e) = check_client::run(&mut ctx).await {
@@ -128,11 +137,16 @@ pub async fn authorize(
         return AuthorizeOutcome::ErrorPage(e);
     }
     let mode = match check_response_type::run(&ctx) {
-        Ok(mode) => mode,
-        Err(e) => return ctx.redirect_error(ResponseMode::Query, e),
+        Ok((response_type, mode)) => {
+            ctx.response_type = response_type;
+            mode
+        }
+        Err(refused) => return ctx.redirect_error(refused.mode, refused.error),
     };
     let checks = (|| {
+        check_request_object::run(&ctx)?;
         let scopes = check_scope::run(&ctx)?;
+        check_id_token::run(&ctx, &scopes)?;
         let code_challenge = check_pkce::run(&ctx)?;
         let prompt = check_prompt::run(&ctx)?;
         Ok::<_, OAuthError>((scopes, code_challenge, prompt))
@@ -151,6 +165,7 @@ pub async fn authorize(
         auth_server_id: (!server.is_org()).then(|| server.server.id.clone()),
         client_id: app.client_id.clone(),
         redirect_uri,
+        response_type: ctx.response_type,
         response_mode: mode,
         scopes,
         state: ctx.params.state.clone(),

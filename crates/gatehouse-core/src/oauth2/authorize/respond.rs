@@ -4,9 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AuthorizeRequest;
 use crate::crypto::{okta_id, random_token, sha256_b64url};
-use crate::domain::{AuthCode, Session, User};
-use crate::oauth2::OAuthError;
-use crate::provider::Provider;
+use crate::domain::{AuthCode, Grant, Session, User};
+use crate::oauth2::{OAuthError, scope};
+use crate::oidc::tokens::{FrontChannel, issue_front_channel};
+use crate::provider::{Provider, ServerContext};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,42 +95,90 @@ impl AuthorizationResponse {
     }
 }
 
-/// Issues a single-use code for a signed-in, assigned user.
-pub(super) async fn issue_code(
+/// Answers the authorize request of a signed-in, assigned user: a single-use code, tokens
+/// (implicit), or both (hybrid).
+pub(super) async fn issue_response(
     provider: &Provider,
-    issuer: &str,
+    server: &ServerContext,
     request: &AuthorizeRequest,
     user: &User,
     session: &Session,
 ) -> Result<AuthorizationResponse, OAuthError> {
     let now = provider.now();
-    let code = random_token(32);
-    let record = AuthCode {
-        code_hash: sha256_b64url(&code),
-        grant_id: okta_id("oag"),
-        client_id: request.client_id.clone(),
-        user_id: user.id.clone(),
-        auth_server_id: request
-            .auth_server_id
-            .clone()
-            .unwrap_or_else(|| crate::domain::ORG_AUTH_SERVER_ID.into()),
-        redirect_uri: request.redirect_uri.clone(),
-        scopes: request.scopes.clone(),
-        nonce: request.nonce.clone(),
-        code_challenge: request.code_challenge.clone(),
-        auth_time: session.auth_time,
-        amr: session.amr.clone(),
-        session_id_hash: Some(session.id_hash.clone()),
-        created: now,
-        expires_at: now + provider.lifetimes.authorization_code,
-        used_at: None,
+    let rt = request.response_type;
+    let mut params = Vec::new();
+    let code = if rt.code {
+        let code = random_token(32);
+        let record = AuthCode {
+            code_hash: sha256_b64url(&code),
+            grant_id: okta_id("oag"),
+            client_id: request.client_id.clone(),
+            user_id: user.id.clone(),
+            auth_server_id: server.server.id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            scopes: request.scopes.clone(),
+            nonce: request.nonce.clone(),
+            code_challenge: request.code_challenge.clone(),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            session_id_hash: Some(session.id_hash.clone()),
+            created: now,
+            expires_at: now + provider.lifetimes.authorization_code,
+            used_at: None,
+        };
+        provider.store.create_code(&record).await?;
+        params.push(("code".to_owned(), code.clone()));
+        Some(code)
+    } else {
+        None
     };
-    provider.store.create_code(&record).await?;
-    let mut params = vec![("code".to_owned(), code)];
+    if rt.has_front_channel_tokens() {
+        let app = provider
+            .store
+            .find_app_by_client_id(&request.client_id)
+            .await?
+            .ok_or_else(|| OAuthError::InvalidClient("The client no longer exists.".into()))?;
+        // The tokens handed out here get a grant of their own: the code's grant is created
+        // when the code is redeemed, and a code replay revokes that one.
+        let grant = Grant {
+            id: okta_id("oag"),
+            client_id: app.client_id.clone(),
+            user_id: Some(user.id.clone()),
+            auth_server_id: server.server.id.clone(),
+            scopes: request.scopes.clone(),
+            auth_time: Some(session.auth_time),
+            amr: session.amr.clone(),
+            created: now,
+            revoked_at: None,
+        };
+        let tokens = issue_front_channel(
+            provider,
+            FrontChannel {
+                server,
+                app: &app,
+                user,
+                grant: &grant,
+                nonce: request.nonce.as_deref(),
+                access_token: rt.token,
+                id_token: rt.id_token,
+                code: code.as_deref(),
+            },
+        )
+        .await?;
+        if let Some(access_token) = tokens.access_token {
+            params.push(("access_token".into(), access_token));
+            params.push(("token_type".into(), "Bearer".into()));
+            params.push(("expires_in".into(), tokens.expires_in.to_string()));
+            params.push(("scope".into(), scope::join(&request.scopes)));
+        }
+        if let Some(id_token) = tokens.id_token {
+            params.push(("id_token".into(), id_token));
+        }
+    }
     if let Some(state) = &request.state {
         params.push(("state".into(), state.clone()));
     }
-    params.push(("iss".into(), issuer.to_owned()));
+    params.push(("iss".into(), server.issuer.clone()));
     Ok(AuthorizationResponse {
         redirect_uri: request.redirect_uri.clone(),
         mode: request.response_mode,

@@ -1,6 +1,6 @@
 //! The sign-in interaction: reuse a live session (single sign-on), or prompt, then resume.
 
-use super::respond::issue_code;
+use super::respond::issue_response;
 use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url, verify_password};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
@@ -47,7 +47,7 @@ pub(super) async fn resume_or_prompt(
     match session {
         Some((session, user)) if !request.prompt_login && fresh_enough(&session) => {
             check_assignment::run(provider, app, &user).await?;
-            let response = issue_code(provider, &server.issuer, &request, &user, &session).await?;
+            let response = issue_response(provider, server, &request, &user, &session).await?;
             Ok(AuthorizeOutcome::Respond(response))
         }
         _ if request.prompt_none => Err(OAuthError::LoginRequired(
@@ -170,7 +170,7 @@ pub async fn complete_login(
         .server_context(&request.origin, request.auth_server_id.as_deref())
         .await?;
     let response = match check_assignment::run(provider, &app, &user).await {
-        Ok(()) => issue_code(provider, &server.issuer, &request, &user, &session).await?,
+        Ok(()) => issue_response(provider, &server, &request, &user, &session).await?,
         Err(e) => AuthorizationResponse::error(
             &request.redirect_uri,
             request.response_mode,

@@ -1,5 +1,5 @@
 use crate::crypto::sha256_b64url;
-use crate::domain::{App, CodeRedemption, Grant, UserStatus};
+use crate::domain::{App, AuthCode, CodeRedemption, Grant, UserStatus};
 use crate::oauth2::{OAuthError, grants::TokenParams, pkce, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
@@ -8,32 +8,14 @@ fn invalid_code() -> OAuthError {
     OAuthError::InvalidGrant("The authorization code is invalid or has expired.".into())
 }
 
-pub(super) async fn exchange(
-    provider: &Provider,
-    server: &ServerContext,
+/// The code was issued to this client, by this server, for this redirect URI, with this PKCE
+/// challenge.
+fn check_code_matches(
+    code: &AuthCode,
     app: &App,
+    server: &ServerContext,
     params: &TokenParams,
-) -> Result<TokenResponse, OAuthError> {
-    let code = params
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| OAuthError::InvalidRequest("The `code` parameter is required.".into()))?;
-    let now = provider.now();
-    let code = match provider
-        .store
-        .redeem_code(&sha256_b64url(code), now)
-        .await?
-    {
-        CodeRedemption::Redeemed(code) => code,
-        CodeRedemption::Replayed(code) => {
-            // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
-            tracing::warn!(client_id = %code.client_id, "authorization code replayed; revoking its grant");
-            provider.store.revoke_grant(&code.grant_id, now).await?;
-            return Err(invalid_code());
-        }
-        CodeRedemption::NotFound => return Err(invalid_code()),
-    };
+) -> Result<(), OAuthError> {
     if code.client_id != app.client_id {
         return Err(OAuthError::InvalidGrant(
             "The grant was issued to another client.".into(),
@@ -48,14 +30,50 @@ pub(super) async fn exchange(
         ));
     }
     match (&code.code_challenge, params.code_verifier.as_deref()) {
-        (Some(challenge), Some(verifier)) if pkce::verifier_matches(verifier, challenge) => {}
-        (Some(_), _) => return Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
+        (Some(challenge), Some(verifier)) if pkce::verifier_matches(verifier, challenge) => Ok(()),
+        (Some(_), _) => Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
         // A verifier without a challenge is a downgrade attempt; refuse it.
-        (None, Some(_)) => {
-            return Err(OAuthError::InvalidGrant("PKCE verification failed.".into()));
-        }
-        (None, None) => {}
+        (None, Some(_)) => Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
+        (None, None) => Ok(()),
     }
+}
+
+pub(super) async fn exchange(
+    provider: &Provider,
+    server: &ServerContext,
+    app: &App,
+    params: &TokenParams,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::InvalidRequest("The `code` parameter is required.".into()))?;
+    let now = provider.now();
+    let code_hash = sha256_b64url(code);
+    // Everything the request must match is checked before the code is consumed, and a
+    // mismatch leaves it untouched (invalid_grant either way, as Okta answers). RFC 6749
+    // §4.1.3 asks for these checks, and §10.5's "single use, revoke on reuse" is about a code
+    // redeemed twice; a request that fails them redeems nothing. Burning the code here would
+    // let whoever sees a code (another client, a leaked log or Referer) deny the real client
+    // its exchange, and turn that client's own exchange into a "replay" that revokes its
+    // grant. node-oidc-provider checks in the same order.
+    let found = provider
+        .store
+        .find_code(&code_hash)
+        .await?
+        .ok_or_else(invalid_code)?;
+    check_code_matches(&found, app, server, params)?;
+    let code = match provider.store.redeem_code(&code_hash, now).await? {
+        CodeRedemption::Redeemed(code) => code,
+        CodeRedemption::Replayed(code) => {
+            // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
+            tracing::warn!(client_id = %code.client_id, "authorization code replayed; revoking its grant");
+            provider.store.revoke_grant(&code.grant_id, now).await?;
+            return Err(invalid_code());
+        }
+        CodeRedemption::NotFound => return Err(invalid_code()),
+    };
     let user = provider
         .store
         .find_user(&code.user_id)

@@ -1,0 +1,269 @@
+// openid-client 5.x (panva) as the relying party for Gatehouse's implicit, hybrid and form_post
+// responses, on the default custom authorization server and the org server.
+//   GH_URL    the running gatehouse (http://127.0.0.1:<port>)
+//   GH_TOKEN  an SSWS API token (the apps are created through /api/v1/apps)
+//   GH_LOGIN, GH_PASSWORD   the user that signs in
+// The user signs in over plain HTTP (a cookie jar posting the hosted sign-in form with its CSRF
+// token); the fragment or form_post response is handed to openid-client's callbackParams and
+// callback, which must accept it, and must reject tampered ones. Prints "N passed, M failed".
+'use strict';
+const { Issuer, generators, errors } = require('openid-client');
+
+const ghUrl = process.env.GH_URL;
+const token = process.env.GH_TOKEN;
+const login = process.env.GH_LOGIN;
+const password = process.env.GH_PASSWORD;
+const REDIRECT = 'http://127.0.0.1:8585/callback';
+const STEP_TIMEOUT = 15000;
+
+let passed = 0, failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e}`);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+async function api(method, path, body) {
+  const res = await fetch(ghUrl + path, {
+    method,
+    headers: { Authorization: `SSWS ${token}`, Accept: 'application/json', 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(STEP_TIMEOUT),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// Seed 003's SPA (Implicit (hybrid) with the ID token and access token options), and a web app
+// with the same options and a client secret.
+async function createApps() {
+  const everyone = (await api('GET', '/api/v1/groups?q=Everyone'))[0];
+  const make = async (label, type, method) => {
+    const app = await api('POST', '/api/v1/apps', {
+      name: 'oidc_client', label, signOnMode: 'OPENID_CONNECT',
+      credentials: { oauthClient: { token_endpoint_auth_method: method } },
+      settings: { oauthClient: {
+        application_type: type,
+        grant_types: ['authorization_code', 'refresh_token', 'implicit'],
+        response_types: ['code', 'token', 'id_token'],
+        redirect_uris: [REDIRECT],
+      } },
+    });
+    await api('PUT', `/api/v1/apps/${app.id}/groups/${everyone.id}`, {});
+    return app.credentials.oauthClient;
+  };
+  return {
+    spa: await make('OpenMetadata', 'browser', 'none'),
+    web: await make('Portal', 'web', 'client_secret_basic'),
+  };
+}
+
+// A browser without a browser: cookies kept per name, redirects not followed.
+class Jar {
+  constructor() { this.cookies = new Map(); }
+  header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
+  take(res) {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i).trim(), value = pair.slice(i + 1).trim();
+      if (/max-age=0/i.test(c) || value === '') this.cookies.delete(name); else this.cookies.set(name, value);
+    }
+  }
+  async request(url, init = {}) {
+    const res = await fetch(url, {
+      ...init, redirect: 'manual', signal: AbortSignal.timeout(STEP_TIMEOUT),
+      headers: { ...(init.headers || {}), Cookie: this.header() },
+    });
+    this.take(res);
+    return { status: res.status, location: res.headers.get('location'), body: await res.text() };
+  }
+}
+
+function unescapeHtml(s) {
+  return s.replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&#x2f;|&#x2F;|&#47;/g, '/')
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+function inputs(html) {
+  const out = {};
+  for (const m of html.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(m[0]), value = /value="([^"]*)"/.exec(m[0]);
+    if (name && value) out[unescapeHtml(name[1])] = unescapeHtml(value[1]);
+  }
+  return out;
+}
+
+// Follows an authorize URL to the client's callback: signs in on the hosted form if asked.
+// Returns { kind: 'redirect', url } or { kind: 'form_post', action, body }.
+async function authorize(jar, url) {
+  let res = await jar.request(url);
+  if (res.status === 200 && res.body.includes('name="password"')) {
+    const action = unescapeHtml(/<form method="post"[^>]*action="([^"]*)"/.exec(res.body)[1]);
+    const fields = inputs(res.body);
+    assert(fields.csrf && fields.tx, 'the sign-in form has no CSRF token');
+    res = await jar.request(new URL(action, url).toString(), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ tx: fields.tx, csrf: fields.csrf, username: login, password }).toString(),
+    });
+  }
+  if (res.status === 302) return { kind: 'redirect', url: res.location };
+  if (res.status === 200 && res.body.includes('id="response"')) {
+    const action = unescapeHtml(/<form method="post" action="([^"]*)"/.exec(res.body)[1]);
+    return { kind: 'form_post', action, body: new URLSearchParams(inputs(res.body)).toString() };
+  }
+  throw new Error(`unexpected answer ${res.status}: ${res.body.slice(0, 300)}`);
+}
+
+// What the client's callback page would hand to the server side: the fragment's parameters
+// (a page script posts them), or the form_post body, as openid-client's callbackParams reads.
+function callbackParams(client, answer) {
+  if (answer.kind === 'form_post') {
+    assert(answer.action === REDIRECT, `form_post to ${answer.action}`);
+    return client.callbackParams({ method: 'POST', url: '/callback', body: answer.body });
+  }
+  const url = new URL(answer.url);
+  assert(url.search === '', `parameters in the query: ${answer.url}`);
+  assert(`${url.origin}${url.pathname}` === REDIRECT, `redirected to ${answer.url}`);
+  return client.callbackParams(`${REDIRECT}?${url.hash.slice(1)}`);
+}
+
+function flip(s) {
+  const i = Math.floor(s.length / 2);
+  return s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+}
+function tamperJwtPayload(jwt) {
+  const [h, p, s] = jwt.split('.');
+  const claims = JSON.parse(Buffer.from(p, 'base64url'));
+  claims.sub = 'someone-else';
+  return [h, Buffer.from(JSON.stringify(claims)).toString('base64url'), s].join('.');
+}
+
+async function expectRejected(what, promise, pattern) {
+  try {
+    await promise;
+  } catch (e) {
+    assert(e instanceof errors.RPError || e instanceof errors.OPError || e instanceof TypeError,
+      `${what}: unexpected error type ${e && e.name}: ${e && e.message}`);
+    if (pattern) assert(pattern.test(e.message), `${what}: rejected, but for: ${e.message}`);
+    return;
+  }
+  throw new Error(`${what}: openid-client accepted a tampered response`);
+}
+
+async function run() {
+  const apps = await createApps();
+  const servers = [
+    { name: 'default', issuer: `${ghUrl}/oauth2/default` },
+    { name: 'org', issuer: ghUrl },
+  ];
+  for (const server of servers) {
+    let issuer, spa, web;
+    await check(`${server.name}: Issuer.discover lists implicit, hybrid and form_post`, async () => {
+      issuer = await Issuer.discover(server.issuer);
+      const m = issuer.metadata;
+      assert(m.issuer === server.issuer, `issuer ${m.issuer}`);
+      for (const t of ['id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token']) {
+        assert(m.response_types_supported.includes(t), `response type ${t} not listed`);
+      }
+      assert(m.response_modes_supported.includes('form_post') && m.response_modes_supported.includes('fragment'), 'modes');
+      assert(m.grant_types_supported.includes('implicit'), 'implicit grant not listed');
+      assert(m.request_parameter_supported === false && m.request_uri_parameter_supported === false, 'request objects');
+      spa = new issuer.Client({ client_id: apps.spa.client_id, token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT] });
+      web = new issuer.Client({
+        client_id: apps.web.client_id, client_secret: apps.web.client_secret,
+        token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [REDIRECT],
+      });
+    });
+    if (!issuer) continue;
+    const jar = new Jar();
+
+    // One flow: authorize, capture, validate with openid-client. Returns what it needs to tamper.
+    const flow = async (client, responseType, mode, extra = {}) => {
+      const checks = { response_type: responseType, state: generators.state(), nonce: generators.nonce() };
+      const params = { scope: 'openid profile email', response_type: responseType, state: checks.state, nonce: checks.nonce, ...extra };
+      if (mode) params.response_mode = mode;
+      if (responseType.split(' ').includes('code')) {
+        checks.code_verifier = generators.codeVerifier();
+        params.code_challenge = generators.codeChallenge(checks.code_verifier);
+        params.code_challenge_method = 'S256';
+      }
+      const answer = await authorize(jar, client.authorizationUrl(params));
+      if (mode === 'form_post') assert(answer.kind === 'form_post', `expected a form_post page, got ${answer.kind}`);
+      else assert(answer.kind === 'redirect' && answer.url.includes('#'), `expected a fragment redirect: ${answer.url}`);
+      const got = callbackParams(client, answer);
+      return { checks, got };
+    };
+
+    for (const [label, client, responseType, mode] of [
+      ['implicit id_token (fragment)', 'spa', 'id_token', undefined],
+      ['implicit id_token token (fragment)', 'spa', 'id_token token', undefined],
+      ['hybrid code id_token (fragment, PKCE)', 'spa', 'code id_token', undefined],
+      ['hybrid code id_token token (fragment, PKCE)', 'spa', 'code id_token token', undefined],
+      ['implicit id_token token (form_post)', 'spa', 'id_token token', 'form_post'],
+      ['hybrid code id_token (form_post, client_secret_basic)', 'web', 'code id_token', 'form_post'],
+      ['hybrid code id_token token (form_post, client_secret_basic)', 'web', 'code id_token token', 'form_post'],
+    ]) {
+      await check(`${server.name}: ${label} accepted by client.callback`, async () => {
+        const c = client === 'spa' ? spa : web;
+        const { checks, got } = await flow(c, responseType, mode);
+        const tokenSet = await c.callback(REDIRECT, got, checks);
+        const claims = tokenSet.claims();
+        assert(claims.aud === c.client_id && claims.iss === server.issuer, `aud ${claims.aud}, iss ${claims.iss}`);
+        assert(claims.nonce === checks.nonce, `nonce ${claims.nonce}`);
+        const parts = responseType.split(' ');
+        if (parts.includes('token') || parts.includes('code')) {
+          assert(tokenSet.access_token, 'no access token in the token set');
+          const info = await c.userinfo(tokenSet);
+          assert(info.sub === claims.sub, `userinfo sub ${info.sub}`);
+        }
+        if (got.id_token) {
+          const [, p] = got.id_token.split('.');
+          const front = JSON.parse(Buffer.from(p, 'base64url'));
+          if (got.access_token) assert(front.at_hash, 'no at_hash');
+          if (got.code) assert(front.c_hash, 'no c_hash');
+        }
+      });
+    }
+
+    await check(`${server.name}: tampered implicit and hybrid responses rejected`, async () => {
+      let r = await flow(spa, 'id_token token', undefined);
+      await expectRejected('forged id_token signature', spa.callback(REDIRECT, { ...r.got, id_token: tamperJwtPayload(r.got.id_token) }, r.checks), /signature|JWS/i);
+      await expectRejected('swapped access_token (at_hash)', spa.callback(REDIRECT, { ...r.got, access_token: flip(r.got.access_token) }, r.checks), /at_hash/);
+      await expectRejected('wrong nonce', spa.callback(REDIRECT, r.got, { ...r.checks, nonce: 'other' }), /nonce/);
+      await expectRejected('wrong state', spa.callback(REDIRECT, r.got, { ...r.checks, state: 'other' }), /state/);
+      await expectRejected('missing access_token for id_token token', spa.callback(REDIRECT, { ...r.got, access_token: undefined }, r.checks), /access_token/);
+      // The genuine response still passes.
+      await spa.callback(REDIRECT, r.got, r.checks);
+
+      r = await flow(spa, 'code id_token', undefined);
+      await expectRejected('swapped code (c_hash)', spa.callback(REDIRECT, { ...r.got, code: flip(r.got.code) }, r.checks), /c_hash/);
+      r = await flow(web, 'code id_token', 'form_post');
+      await expectRejected('form_post: swapped code (c_hash)', web.callback(REDIRECT, { ...r.got, code: flip(r.got.code) }, r.checks), /c_hash/);
+      await expectRejected('form_post: wrong issuer', web.callback(REDIRECT, { ...r.got, iss: 'https://evil.example.com' }, r.checks), /iss/);
+    });
+
+    await check(`${server.name}: a request without nonce is refused by the server and surfaced by openid-client`, async () => {
+      const state = generators.state();
+      const answer = await authorize(jar, spa.authorizationUrl({ scope: 'openid', response_type: 'id_token', state }));
+      const got = callbackParams(spa, answer);
+      await expectRejected('no nonce', spa.callback(REDIRECT, got, { response_type: 'id_token', state }), /invalid_request|nonce/);
+      assert(got.error === 'invalid_request', `error ${got.error}`);
+    });
+  }
+}
+
+const deadline = setTimeout(() => { console.log('FAIL the run timed out'); failed++; done(); }, 50000);
+function done() {
+  clearTimeout(deadline);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+run().catch((e) => { failed++; console.log(`FAIL ${e && e.stack}`); }).finally(done);
