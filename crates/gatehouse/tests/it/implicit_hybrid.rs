@@ -292,7 +292,7 @@ async fn front_channel_access_tokens_are_recorded(backend: Backend) -> Result<()
                     )
                     .await?;
                 ensure!(reply.status == StatusCode::OK, "{reply:?}");
-                Ok::<Value, anyhow::Error>(reply.json()?)
+                reply.json()
             }
         };
         let body = introspect(at.clone()).await?;
