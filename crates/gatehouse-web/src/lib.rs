@@ -10,6 +10,9 @@ mod origin;
 mod routes;
 mod views;
 
+/// The parser of every OAuth form and query (public for the fuzz targets in `fuzz/`).
+pub use routes::oauth2::parse_form;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 

@@ -57,7 +57,7 @@ pub fn router() -> Router<AppState> {
 
 /// Parses form-urlencoded input (`+` is a space); a duplicated or malformed parameter is an
 /// `invalid_request`, never a panic.
-pub(crate) fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthError> {
+pub fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthError> {
     if raw.is_empty() {
         return Ok(T::default());
     }
