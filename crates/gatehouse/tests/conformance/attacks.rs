@@ -58,11 +58,7 @@ pub fn plans() -> Vec<Plan> {
             module!("pkce-downgrade", pkce_downgrade),
             module!("pkce-omission-and-mismatch", pkce_omission_and_mismatch),
             module!("code-replay-revokes-tokens", code_replay_revokes_tokens),
-            module!(
-                "code-race-one-winner",
-                code_race_one_winner,
-                Expect::Awaits("the token-endpoint code-ordering fix")
-            ),
+            module!("code-race-one-winner", code_race_one_winner),
             module!("code-cross-binding", code_cross_binding),
             module!("refresh-token-misuse", refresh_token_misuse),
             module!("refresh-token-concurrent-use", refresh_token_concurrent_use),
@@ -79,11 +75,7 @@ pub fn plans() -> Vec<Plan> {
                 "alg-none-and-hs256-key-confusion",
                 alg_none_and_hs256_key_confusion
             ),
-            module!(
-                "request-object-abuse",
-                request_object_abuse,
-                Expect::Awaits("request/request_uri errors")
-            ),
+            module!("request-object-abuse", request_object_abuse),
             module!(
                 "ssrf-via-registration-and-request-uri",
                 ssrf_via_registration_and_request_uri

@@ -234,9 +234,11 @@ impl Rp {
             .find_app_by_client_id(&self.client_id)
             .await?
             .context("seeded app")?;
-        let rt = self.variant.response_type.to_owned();
-        if !app.settings.response_types.contains(&rt) {
-            app.settings.response_types.push(rt);
+        // Okta's app model allows each part of a response type on its own (`code`, `id_token`, `token`).
+        for part in self.variant.response_type.split_whitespace() {
+            if !app.settings.response_types.iter().any(|t| t == part) {
+                app.settings.response_types.push(part.to_owned());
+            }
         }
         if !app.settings.grant_types.iter().any(|g| g == "implicit") {
             app.settings.grant_types.push("implicit".into());
