@@ -1,7 +1,7 @@
 //! The sign-in interaction: reuse a live session (single sign-on), or prompt, then resume.
 
 use super::respond::issue_code;
-use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment};
+use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment, check_policy};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url, verify_password};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
 use crate::oauth2::OAuthError;
@@ -47,6 +47,7 @@ pub(super) async fn resume_or_prompt(
     match session {
         Some((session, user)) if !request.prompt_login && fresh_enough(&session) => {
             check_assignment::run(provider, app, &user).await?;
+            check_policy::run(provider, server, app, &user, &request.scopes).await?;
             let response = issue_code(provider, &server.issuer, &request, &user, &session).await?;
             Ok(AuthorizeOutcome::Respond(response))
         }
@@ -169,7 +170,11 @@ pub async fn complete_login(
     let server = provider
         .server_context(&request.origin, request.auth_server_id.as_deref())
         .await?;
-    let response = match check_assignment::run(provider, &app, &user).await {
+    let allowed = match check_assignment::run(provider, &app, &user).await {
+        Ok(()) => check_policy::run(provider, &server, &app, &user, &request.scopes).await,
+        Err(e) => Err(e),
+    };
+    let response = match allowed {
         Ok(()) => issue_code(provider, &server.issuer, &request, &user, &session).await?,
         Err(e) => AuthorizationResponse::error(
             &request.redirect_uri,
