@@ -238,6 +238,8 @@ async function startGatehouse(db) {
   const gh = (...args) => run(opts.gatehouseBin, [...global, ...args], { env: { ...process.env, RUST_LOG: 'warn' } });
   // First start creates the schema, the authorization servers and their keys.
   const server = await startServer(`gatehouse-${db}`, opts.gatehouseBin, [...global, 'serve', '--bind', '127.0.0.1:0']);
+  // Custom servers only grant the scopes they have.
+  gh('auth-server', 'add-scope', '--id', 'default', '--name', 'bench.read');
   gh('user', 'add', '--login', LOGIN, '--first-name', 'Bench', '--last-name', 'User', '--password', PASSWORD, '--output', 'json');
   // One confidential web app for every scenario, client_credentials included where supported.
   const create = (...grants) => JSON.parse(gh('app', 'create-oidc', '--type', 'web', '--label', 'Bench', '--redirect-uri', REDIRECT_URI, '--assign', 'Everyone', ...grants.flatMap((g) => ['--grant-type', g]), '--output', 'json'));

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 pub type Timestamp = i64;
 
+pub use crate::authz::model::*;
+
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$meta])*

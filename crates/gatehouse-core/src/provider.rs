@@ -60,6 +60,8 @@ pub struct Provider {
     servers: RwLock<HashMap<String, (Instant, AuthServer)>>,
     /// Serialized discovery documents by (document, server, origin).
     pub(crate) discovery_cache: crate::oidc::discovery::DocumentCache,
+    /// Custom servers' scopes, claims and policies read recently.
+    pub(crate) authz_configs: crate::authz::ConfigCache,
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
@@ -79,6 +81,7 @@ impl Provider {
             org_id: tokio::sync::OnceCell::new(),
             servers: RwLock::new(HashMap::new()),
             discovery_cache: Default::default(),
+            authz_configs: Default::default(),
         }
     }
 
@@ -106,6 +109,7 @@ impl Provider {
             m.remove(id);
         }
         self.discovery_cache.clear();
+        self.authz_configs.invalidate(id);
         self.keys.invalidate(id);
     }
 
@@ -128,7 +132,13 @@ impl Provider {
             self.find_auth_server(id).await?
         };
         let server = match found {
-            Some(s) if auth_server_id.is_none() || s.kind == AuthServerKind::Custom => s,
+            Some(s)
+                if auth_server_id.is_none()
+                    || (s.kind == AuthServerKind::Custom
+                        && s.status == crate::domain::AppStatus::Active) =>
+            {
+                s
+            }
             _ => {
                 return Err(OAuthError::InvalidRequest(format!(
                     "Authorization server {id} does not exist."

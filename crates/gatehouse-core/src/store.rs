@@ -259,6 +259,36 @@ pub trait MetaStore: Send + Sync {
     async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Custom authorization servers' configuration (scopes, claims, access policies and rules)
+
+/// The configuration items of authorization servers, each an [`AuthServerObject`].
+#[async_trait]
+pub trait AuthServerConfigStore: Send + Sync {
+    /// Fails with `Conflict { constraint: "name" }` when the server already has an object of
+    /// that kind with the same `unique_key`.
+    async fn create_auth_server_object(&self, object: &AuthServerObject) -> StoreResult<()>;
+    /// Replaces the object's body, key and priority. `NotFound` when there is no such object
+    /// on that server; `Conflict` as for create.
+    async fn update_auth_server_object(&self, object: &AuthServerObject) -> StoreResult<()>;
+    /// Every object of the server, ordered by kind, priority, creation and id.
+    async fn list_auth_server_objects(
+        &self,
+        auth_server_id: &str,
+    ) -> StoreResult<Vec<AuthServerObject>>;
+    /// Deletes the object and the objects under it (a policy's rules). `NotFound` when the
+    /// server has no such object.
+    async fn delete_auth_server_object(&self, auth_server_id: &str, id: &str) -> StoreResult<()>;
+    /// Deletes the server with its signing keys and configuration, in one transaction.
+    async fn delete_auth_server(&self, id: &str) -> StoreResult<()>;
+    /// Moves a refresh token's expiry (its idle window restarts when it is used).
+    async fn set_refresh_token_expiry(
+        &self,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
     UserStore
@@ -274,6 +304,7 @@ pub trait Store:
     + ClientAssertionStore
     + AppGrantStore
     + TrustedOriginStore
+    + AuthServerConfigStore
 {
 }
 
@@ -291,5 +322,6 @@ impl<T> Store for T where
         + ClientAssertionStore
         + AppGrantStore
         + TrustedOriginStore
+        + AuthServerConfigStore
 {
 }

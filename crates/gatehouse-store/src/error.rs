@@ -71,6 +71,12 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "token_hash",
     ),
     ("trusted_origins_pkey", "trusted_origins.id", "id"),
+    ("auth_server_objects_pkey", "auth_server_objects.id", "id"),
+    (
+        "auth_server_objects_unique_key",
+        "auth_server_objects.auth_server_id, auth_server_objects.kind, auth_server_objects.unique_key",
+        "name",
+    ),
     (
         "trusted_origins_origin_key",
         "trusted_origins.origin",

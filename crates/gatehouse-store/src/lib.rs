@@ -9,6 +9,7 @@
 mod error;
 mod rows;
 mod sql;
+mod sql_authz;
 mod sql_clients;
 pub mod test_support;
 

@@ -234,6 +234,18 @@ pub enum AuthServerCommand {
         #[arg(long)]
         id: String,
     },
+    /// Add a scope to a custom server (`--default`: granted to `client_credentials` requests
+    /// that name none; `--publish`: listed in discovery).
+    AddScope {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        default: bool,
+        #[arg(long)]
+        publish: bool,
+    },
     /// List a server's signing keys (public halves only).
     Keys {
         #[arg(long)]

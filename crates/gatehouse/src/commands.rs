@@ -78,6 +78,37 @@ async fn auth_server(provider: &Provider, cmd: &AuthServerCommand) -> anyhow::Re
                 key.kid
             );
         }
+        AuthServerCommand::AddScope {
+            id,
+            name,
+            default,
+            publish,
+        } => {
+            use gatehouse_core::domain::{MetadataPublish, ScopeConsent};
+            use gatehouse_core::services::auth_server_config::{ScopeSpec, create_scope};
+            let scope = create_scope(
+                provider,
+                id,
+                ScopeSpec {
+                    name: name.clone(),
+                    display_name: None,
+                    description: None,
+                    consent: ScopeConsent::Implicit,
+                    default: *default,
+                    metadata_publish: if *publish {
+                        MetadataPublish::AllClients
+                    } else {
+                        MetadataPublish::NoClients
+                    },
+                    optional: false,
+                },
+            )
+            .await?;
+            println!(
+                "Authorization server {id}: scope {} ({})",
+                scope.name, scope.id
+            );
+        }
         AuthServerCommand::RotateKey { id } => {
             let key = auth_servers::rotate_key(provider, id).await?;
             println!(

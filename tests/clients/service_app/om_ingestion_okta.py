@@ -145,6 +145,13 @@ def grant_okta_api_scopes():
     assert sorted(g["scopeId"] for g in res.json()) == ["okta.clients.read", "okta.users.manage", "okta.users.read"]
 
 
+def default_scope_on_default_server():
+    # Seed 003 step 6: the default server needs a default scope for a request that names none.
+    res = api("POST", "/api/v1/authorizationServers/default/scopes",
+              {"name": "om:ingestion", "description": "OpenMetadata ingestion", "default": True})
+    assert res.status_code == 201, f"{res.status_code} {res.text}"
+
+
 def ingestion_token_from_default_server():
     issuer = f"{BASE}/oauth2/default"
     org_url = f"{issuer}/v1/token"  # securityConfig.orgURL = "{ISSUER_URL}/v1/token"
@@ -186,6 +193,7 @@ def org_token_reads_users_but_cannot_write():
 
 check("register the ingestion service app (POST /oauth2/v1/clients, key pair pasted)", register_service_app)
 check("grant okta.users.read, okta.users.manage, okta.clients.read", grant_okta_api_scopes)
+check("add a default scope to the default authorization server", default_scope_on_default_server)
 check("OktaAuthenticationProvider's token request on /oauth2/default (query string, no kid, no scope)",
       ingestion_token_from_default_server)
 check("the same assertion again is refused (jti is single-use)", replayed_assertion_is_refused)

@@ -22,6 +22,10 @@ pub enum OAuthError {
     InvalidScope(String),
     #[error("{0}")]
     AccessDenied(String),
+    /// `access_denied` because no access policy or rule of the server allows the request
+    /// (answered with 400 at the token endpoint, as Okta does).
+    #[error("{0}")]
+    PolicyDenied(String),
     #[error("{0}")]
     LoginRequired(String),
     #[error("{0}")]
@@ -47,7 +51,7 @@ impl OAuthError {
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::UnsupportedResponseType(_) => "unsupported_response_type",
             Self::InvalidScope(_) => "invalid_scope",
-            Self::AccessDenied(_) => "access_denied",
+            Self::AccessDenied(_) | Self::PolicyDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
             Self::InvalidToken(_) => "invalid_token",
             Self::RequestNotSupported(_) => "request_not_supported",

@@ -145,13 +145,20 @@ pub async fn document(
         return Ok(bytes);
     }
     let ctx = provider.server_context(origin, auth_server_id).await?;
-    let doc = match document {
+    let mut doc = match document {
         Document::OpenidConfiguration => {
             let algs = provider.keys.algorithms(&ctx.server.id).await?;
             openid_configuration(&ctx, &algs)
         }
         Document::AuthorizationServerMetadata => authorization_server_metadata(&ctx),
     };
+    if !ctx.is_org() {
+        // A custom server lists its scopes published to all clients (`metadataPublish`).
+        let config = crate::authz::server_config(provider, &ctx.server.id).await?;
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("scopes_supported".into(), json!(config.published_scopes()));
+        }
+    }
     let bytes = Bytes::from(doc.to_string());
     if let Ok(mut m) = cache.write() {
         if m.len() >= DOCUMENT_CACHE_MAX {

@@ -6,6 +6,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::authz::claims::add_custom_claims;
+use crate::authz::model::ClaimType;
+use crate::authz::policy::Decision;
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::{AccessTokenRecord, App, Grant, RefreshToken, SigningAlg, User};
 use crate::oauth2::{OAuthError, scope};
@@ -46,6 +49,9 @@ pub struct Issue<'a> {
     /// The grant is new and not stored yet: store it with the access-token record, in one
     /// transaction (`client_credentials`).
     pub store_grant: bool,
+    /// On custom servers, the access policy rule that allowed the request: lifetimes and
+    /// custom claims.
+    pub decision: Option<&'a Decision>,
 }
 
 /// `at_hash`: base64url of the left half of the hash of the access token, the hash being the one
@@ -65,78 +71,104 @@ pub fn c_hash(code: &str, alg: SigningAlg) -> String {
     at_hash(code, alg)
 }
 
-/// The access token's claims (Okta's set).
-fn access_token_claims(
-    server: &ServerContext,
-    app: &App,
-    user: Option<&User>,
-    grant: &Grant,
+/// The access token's claims (Okta's set, then the server's `RESOURCE` claims).
+pub(crate) fn access_token_claims(
+    req: &Issue<'_>,
     jti: &str,
     now: i64,
     ttl: i64,
-) -> Value {
+) -> Map<String, Value> {
+    let scopes = &req.grant.scopes;
     let mut at = Map::new();
     at.insert("ver".into(), json!(1));
     at.insert("jti".into(), json!(jti));
-    at.insert("iss".into(), json!(server.issuer));
-    at.insert("aud".into(), server.audience());
+    at.insert("iss".into(), json!(req.server.issuer));
+    at.insert("aud".into(), req.server.audience());
     at.insert("iat".into(), json!(now));
     at.insert("exp".into(), json!(now + ttl));
-    at.insert("cid".into(), json!(app.client_id));
-    if let Some(user) = user {
+    at.insert("cid".into(), json!(req.app.client_id));
+    if let Some(user) = req.user {
         at.insert("uid".into(), json!(user.id));
     }
-    at.insert("scp".into(), json!(grant.scopes));
-    if let Some(auth_time) = grant.auth_time {
+    at.insert("scp".into(), json!(scopes));
+    if let Some(auth_time) = req.grant.auth_time {
         at.insert("auth_time".into(), json!(auth_time));
     }
     at.insert(
         "sub".into(),
-        json!(user.map_or(app.client_id.as_str(), |u| u.login.as_str())),
+        json!(
+            req.user
+                .map_or(req.app.client_id.as_str(), |u| u.login.as_str())
+        ),
     );
-    Value::Object(at)
+    if let Some(d) = req.decision {
+        add_custom_claims(
+            &d.config,
+            ClaimType::Resource,
+            req.user,
+            &d.groups,
+            scopes,
+            &mut at,
+        );
+    }
+    at
 }
 
-/// The ID token's claims, without the `at_hash`/`c_hash` that depend on what goes with it.
-async fn id_token_claims(
+/// The ID token's claims without `at_hash` (Okta's set, then the server's `IDENTITY` claims);
+/// `None` without a user or the `openid` scope.
+pub(crate) async fn id_token_claims(
     provider: &Provider,
-    server: &ServerContext,
-    app: &App,
-    user: &User,
-    grant: &Grant,
-    nonce: Option<&str>,
+    req: &Issue<'_>,
     now: i64,
-) -> Result<Map<String, Value>, OAuthError> {
+) -> Result<Option<Map<String, Value>>, OAuthError> {
+    let scopes = &req.grant.scopes;
+    let Some(user) = req.user.filter(|_| scope::has(scopes, scope::OPENID)) else {
+        return Ok(None);
+    };
     let mut id = Map::new();
     id.insert("sub".into(), json!(user.id));
     id.insert("ver".into(), json!(1));
-    id.insert("iss".into(), json!(server.issuer));
-    id.insert("aud".into(), json!(app.client_id));
+    id.insert("iss".into(), json!(req.server.issuer));
+    id.insert("aud".into(), json!(req.app.client_id));
     id.insert("iat".into(), json!(now));
     id.insert("exp".into(), json!(now + provider.lifetimes.id_token));
     id.insert("jti".into(), json!(format!("ID.{}", random_token(32))));
-    id.insert("amr".into(), json!(grant.amr));
+    id.insert("amr".into(), json!(req.grant.amr));
     id.insert("idp".into(), json!(org_id(provider).await?));
-    if let Some(nonce) = nonce {
+    if let Some(nonce) = req.nonce {
         id.insert("nonce".into(), json!(nonce));
     }
-    if let Some(auth_time) = grant.auth_time {
+    if let Some(auth_time) = req.grant.auth_time {
         id.insert("auth_time".into(), json!(auth_time));
     }
-    claims::id_token_profile_claims(user, &grant.scopes, &mut id);
-    Ok(id)
+    claims::id_token_profile_claims(user, scopes, &mut id);
+    if let Some(d) = req.decision {
+        add_custom_claims(
+            &d.config,
+            ClaimType::Identity,
+            Some(user),
+            &d.groups,
+            scopes,
+            &mut id,
+        );
+    }
+    Ok(Some(id))
+}
+
+/// The access-token lifetime: the deciding rule's on custom servers.
+pub(crate) fn access_ttl(provider: &Provider, req: &Issue<'_>) -> i64 {
+    req.decision
+        .map_or(provider.lifetimes.access_token, Decision::access_token_ttl)
 }
 
 pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse, OAuthError> {
     let now = provider.now();
     let auth_server_id = &req.server.server.id;
     let scopes = &req.grant.scopes;
-    let access_ttl = provider.lifetimes.access_token;
+    let access_ttl = access_ttl(provider, &req);
 
     let jti = format!("AT.{}", random_token(32));
-    let at = access_token_claims(
-        req.server, req.app, req.user, req.grant, &jti, now, access_ttl,
-    );
+    let at = access_token_claims(&req, &jti, now, access_ttl);
     // One key for both tokens, so `at_hash` matches the ID token's algorithm.
     let key = provider.keys.active_key(auth_server_id).await?;
     let access_token = key.sign(&at)?;
@@ -156,16 +188,12 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
         provider.store.record_access_token(&record).await?;
     }
 
-    let id_token = match req.user {
-        Some(user) if scope::has(scopes, scope::OPENID) => {
-            let mut id = id_token_claims(
-                provider, req.server, req.app, user, req.grant, req.nonce, now,
-            )
-            .await?;
+    let id_token = match id_token_claims(provider, &req, now).await? {
+        Some(mut id) => {
             id.insert("at_hash".into(), json!(at_hash(&access_token, key.alg())));
             Some(key.sign(&Value::Object(id))?)
         }
-        _ => None,
+        None => None,
     };
 
     let refresh_token = match req.refresh {
@@ -229,6 +257,8 @@ pub struct FrontChannel<'a> {
     pub id_token: bool,
     /// The code issued in the same response (hybrid), for `c_hash`.
     pub code: Option<&'a str>,
+    /// On custom servers, the access policy rule that allowed the request.
+    pub decision: Option<&'a Decision>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -246,20 +276,22 @@ pub async fn issue_front_channel(
     req: FrontChannel<'_>,
 ) -> Result<FrontChannelTokens, OAuthError> {
     let now = provider.now();
-    let access_ttl = provider.lifetimes.access_token;
+    let issue = Issue {
+        server: req.server,
+        app: req.app,
+        user: Some(req.user),
+        grant: req.grant,
+        nonce: req.nonce,
+        refresh: RefreshPlan::None,
+        store_grant: true,
+        decision: req.decision,
+    };
+    let access_ttl = access_ttl(provider, &issue);
     let key = provider.keys.active_key(&req.server.server.id).await?;
     let access_token = if req.access_token {
         let jti = format!("AT.{}", random_token(32));
-        let at = access_token_claims(
-            req.server,
-            req.app,
-            Some(req.user),
-            req.grant,
-            &jti,
-            now,
-            access_ttl,
-        );
-        let token = key.sign(&at)?;
+        let at = access_token_claims(&issue, &jti, now, access_ttl);
+        let token = key.sign(&Value::Object(at))?;
         let record = AccessTokenRecord {
             jti,
             grant_id: req.grant.id.clone(),
@@ -275,20 +307,17 @@ pub async fn issue_front_channel(
     } else {
         None
     };
-    let id_token = if req.id_token {
-        let mut id = id_token_claims(
-            provider, req.server, req.app, req.user, req.grant, req.nonce, now,
-        )
-        .await?;
-        if let Some(token) = &access_token {
-            id.insert("at_hash".into(), json!(at_hash(token, key.alg())));
+    let id_token = match id_token_claims(provider, &issue, now).await? {
+        Some(mut id) if req.id_token => {
+            if let Some(token) = &access_token {
+                id.insert("at_hash".into(), json!(at_hash(token, key.alg())));
+            }
+            if let Some(code) = req.code {
+                id.insert("c_hash".into(), json!(c_hash(code, key.alg())));
+            }
+            Some(key.sign(&Value::Object(id))?)
         }
-        if let Some(code) = req.code {
-            id.insert("c_hash".into(), json!(c_hash(code, key.alg())));
-        }
-        Some(key.sign(&Value::Object(id))?)
-    } else {
-        None
+        _ => None,
     };
     Ok(FrontChannelTokens {
         access_token,

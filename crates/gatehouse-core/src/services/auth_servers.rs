@@ -1,18 +1,191 @@
-//! Authorization-server settings that are not protocol: the signing algorithm and key rotation.
+//! Authorization servers: Okta's rules for creating and changing custom servers, their
+//! lifecycle, the signing algorithm and key rotation. Their scopes, claims and policies are in
+//! [`crate::services::auth_server_config`].
 
-use crate::domain::{AuthServer, KeyStatus, SigningAlg, SigningKey};
+use crate::crypto::okta_id;
+use crate::domain::{
+    AppStatus, AuthServer, AuthServerKind, IssuerMode, KeyStatus, SigningAlg, SigningKey,
+};
 use crate::keys::KeyError;
 use crate::provider::Provider;
+use crate::services::auth_server_config;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthServerError {
     #[error("no authorization server {0}")]
     NotFound(String),
+    /// A scope, claim, policy or rule of the server (`kind` is Okta's name for it).
+    #[error("no {kind} {id}")]
+    Missing { kind: &'static str, id: String },
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Keys(#[from] KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What an administrator sets on a custom server.
+#[derive(Debug, Clone)]
+pub struct AuthServerSpec {
+    pub name: String,
+    pub description: String,
+    pub audiences: Vec<String>,
+    pub issuer_mode: IssuerMode,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AuthServerError {
+    AuthServerError::Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+async fn check_spec(
+    provider: &Provider,
+    spec: &AuthServerSpec,
+    except_id: Option<&str>,
+) -> Result<(), AuthServerError> {
+    if spec.name.trim().is_empty() {
+        return Err(invalid("name", "The name must not be empty."));
+    }
+    if spec.audiences.is_empty() || spec.audiences.iter().any(|a| a.trim().is_empty()) {
+        return Err(invalid(
+            "audiences",
+            "An authorization server needs at least one audience.",
+        ));
+    }
+    if spec.issuer_mode == IssuerMode::CustomUrl {
+        return Err(invalid(
+            "issuerMode",
+            "CUSTOM_URL needs a custom domain, which Gatehouse does not have: use ORG_URL or DYNAMIC.",
+        ));
+    }
+    let taken = provider
+        .store
+        .list_auth_servers()
+        .await?
+        .into_iter()
+        .any(|s| s.name == spec.name && Some(s.id.as_str()) != except_id);
+    if taken {
+        return Err(invalid(
+            "name",
+            "An authorization server with this name already exists.",
+        ));
+    }
+    Ok(())
+}
+
+/// Custom servers whose name starts with `q` (ignoring case), by id, after `after`; and the
+/// cursor of the next page.
+pub async fn list_custom(
+    provider: &Provider,
+    q: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<AuthServer>, Option<String>), AuthServerError> {
+    let q = q.map(str::to_lowercase);
+    let mut all: Vec<AuthServer> = provider
+        .store
+        .list_auth_servers()
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == AuthServerKind::Custom)
+        .filter(|s| {
+            q.as_ref()
+                .is_none_or(|q| s.name.to_lowercase().starts_with(q))
+        })
+        .filter(|s| after.is_none_or(|a| s.id.as_str() > a))
+        .collect();
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let limit = limit.max(1) as usize;
+    let next = (all.len() > limit).then(|| all[limit - 1].id.clone());
+    all.truncate(limit);
+    Ok((all, next))
+}
+
+/// The custom server `id` (`NotFound` for the org server).
+pub async fn find_custom(provider: &Provider, id: &str) -> Result<AuthServer, AuthServerError> {
+    match provider.store.find_auth_server(id).await? {
+        Some(s) if s.kind == AuthServerKind::Custom => Ok(s),
+        _ => Err(AuthServerError::NotFound(id.to_owned())),
+    }
+}
+
+/// A new ACTIVE custom server with a signing key and Okta's system scopes (and, as in Okta,
+/// no access policy: requests fail until one is added).
+pub async fn create(
+    provider: &Provider,
+    spec: AuthServerSpec,
+) -> Result<AuthServer, AuthServerError> {
+    check_spec(provider, &spec, None).await?;
+    let now = provider.now();
+    let server = AuthServer {
+        id: okta_id("aus"),
+        kind: AuthServerKind::Custom,
+        name: spec.name,
+        description: spec.description,
+        audiences: spec.audiences,
+        issuer_mode: spec.issuer_mode,
+        status: AppStatus::Active,
+        signing_alg: SigningAlg::default(),
+        created: now,
+        last_updated: now,
+    };
+    provider.store.create_auth_server(&server).await?;
+    provider.keys.ensure_active_key(&server.id, now).await?;
+    auth_server_config::seed_system_scopes(provider, &server.id).await?;
+    Ok(server)
+}
+
+pub async fn replace(
+    provider: &Provider,
+    id: &str,
+    spec: AuthServerSpec,
+) -> Result<AuthServer, AuthServerError> {
+    let mut server = find_custom(provider, id).await?;
+    check_spec(provider, &spec, Some(id)).await?;
+    server.name = spec.name;
+    server.description = spec.description;
+    server.audiences = spec.audiences;
+    server.issuer_mode = spec.issuer_mode;
+    server.last_updated = provider.now();
+    provider.store.update_auth_server(&server).await?;
+    provider.invalidate_auth_server(id);
+    Ok(server)
+}
+
+/// ACTIVE or INACTIVE; an inactive server answers no protocol request.
+pub async fn set_status(
+    provider: &Provider,
+    id: &str,
+    status: AppStatus,
+) -> Result<AuthServer, AuthServerError> {
+    let mut server = find_custom(provider, id).await?;
+    if server.status != status {
+        server.status = status;
+        server.last_updated = provider.now();
+        provider.store.update_auth_server(&server).await?;
+        provider.invalidate_auth_server(id);
+    }
+    Ok(server)
+}
+
+/// Deletes a custom server with its keys and configuration. As in Okta, it must be
+/// deactivated first.
+pub async fn delete(provider: &Provider, id: &str) -> Result<(), AuthServerError> {
+    let server = find_custom(provider, id).await?;
+    if server.status == AppStatus::Active {
+        return Err(AuthServerError::Forbidden(format!(
+            "The authorization server {id} is ACTIVE: deactivate it first."
+        )));
+    }
+    provider.store.delete_auth_server(id).await?;
+    provider.invalidate_auth_server(id);
+    Ok(())
 }
 
 /// Every authorization server, the org server included.

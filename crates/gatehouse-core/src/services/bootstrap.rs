@@ -69,6 +69,8 @@ pub async fn bootstrap(provider: &Provider) -> Result<(), BootstrapError> {
         now,
     )
     .await?;
+    crate::services::auth_server_config::seed_default_server(provider, DEFAULT_AUTH_SERVER_ID)
+        .await?;
     if provider.store.find_group_by_name(EVERYONE).await?.is_none() {
         let group = Group {
             id: okta_id("00g"),

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod app_grants;
 pub mod apps;
+pub mod auth_server_config;
 pub mod auth_servers;
 pub mod bootstrap;
 pub mod clients;
@@ -12,5 +13,6 @@ pub mod filter;
 pub mod groups;
 pub mod rate_limit;
 pub mod sessions;
+pub mod token_preview;
 pub mod trusted_origins;
 pub mod users;

@@ -22,8 +22,24 @@ backend_tests!(
     assertions_authenticate_at_introspect_and_revoke,
 );
 
-/// A service app registered through `/oauth2/v1/clients` with `key`'s pasted key pair.
+/// The `default` server's default scope in these tests (seed 003 step 6: requests that name no
+/// scope get it).
+const SERVICE_DEFAULT_SCOPE: &str = "svc:default";
+
+/// A service app registered through `/oauth2/v1/clients` with `key`'s pasted key pair; the
+/// `default` server gets [`SERVICE_DEFAULT_SCOPE`] the first time.
 async fn register_service_app(app: &TestApp, ssws: &str, key: &ClientKey) -> Result<String> {
+    let scopes = app
+        .api_ssws(
+            Method::GET,
+            "/api/v1/authorizationServers/default/scopes?q=svc",
+            ssws,
+            None,
+        )
+        .await?;
+    if scopes.json()? == json!([]) {
+        add_scope(app, ssws, SERVICE_DEFAULT_SCOPE, true).await?;
+    }
     let jwk = key.private_jwk.clone().unwrap_or_else(|| key.jwk.clone());
     let client = app
         .register_client(
@@ -42,6 +58,20 @@ async fn register_service_app(app: &TestApp, ssws: &str, key: &ClientKey) -> Res
         .as_str()
         .map(str::to_owned)
         .context("no client_id")
+}
+
+/// Adds a scope to the `default` server (custom servers grant only the scopes they have).
+async fn add_scope(app: &TestApp, ssws: &str, name: &str, default: bool) -> Result<()> {
+    let reply = app
+        .api_ssws(
+            Method::POST,
+            "/api/v1/authorizationServers/default/scopes",
+            ssws,
+            Some(&json!({"name": name, "default": default})),
+        )
+        .await?;
+    ensure!(reply.status == 201, "add scope {name}: {reply:?}");
+    Ok(())
 }
 
 fn assertion_form<'a>(assertion: &'a str, scope: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
@@ -79,6 +109,7 @@ async fn client_credentials_with_private_key_jwt_on_the_default_server(
     let key = ClientKey::rsa("om-key")?;
     let client_id = register_service_app(&app, &ssws, &key).await?;
     let token_url = app.endpoint(Server::Default, "token");
+    add_scope(&app, &ssws, "metadata:ingest", false).await?;
 
     // openmetadata-ingestion: no kid, parameters in the query string, empty body, no scope.
     let assertion = key.sign(&assertion_claims(&client_id, &token_url, now(&app)), false)?;
@@ -105,7 +136,10 @@ async fn client_credentials_with_private_key_jwt_on_the_default_server(
         claims.get("uid").is_none(),
         "client_credentials tokens have no uid"
     );
-    ensure!(claims["scp"] == json!([]), "default scopes: {claims}");
+    ensure!(
+        claims["scp"] == json!([SERVICE_DEFAULT_SCOPE]),
+        "default scopes: {claims}"
+    );
     ensure!(claims["ver"] == 1 && claims["jti"].as_str().is_some_and(|j| j.starts_with("AT.")));
     let (header, _) = jwt_parts(at)?;
     ensure!(header["alg"] == "RS256" && header["kid"].is_string());
@@ -314,6 +348,7 @@ async fn ec_keys_and_client_secret_jwt_work(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let ssws = app.api_token().await?;
     let token_url = app.endpoint(Server::Default, "token");
+    add_scope(&app, &ssws, SERVICE_DEFAULT_SCOPE, true).await?;
 
     let ec = ClientKey::ec("ec-1")?;
     let rsa = ClientKey::rsa("rsa-1")?;
@@ -424,6 +459,8 @@ async fn client_credentials_rules(backend: Backend) -> Result<()> {
         .await?;
     let id = client["client_id"].as_str().context("client_id")?;
     let secret = client["client_secret"].as_str().context("client_secret")?;
+    add_scope(&app, &ssws, "a:b", false).await?;
+    add_scope(&app, &ssws, "c", false).await?;
     let reply = app
         .token(
             Server::Default,

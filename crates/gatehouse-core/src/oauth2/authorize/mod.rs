@@ -6,6 +6,7 @@ mod check_assignment;
 mod check_client;
 mod check_id_token;
 mod check_pkce;
+pub(crate) mod check_policy;
 mod check_prompt;
 mod check_redirect_uri;
 mod check_request_object;
@@ -155,6 +156,9 @@ pub async fn authorize(
         Ok(v) => v,
         Err(e) => return ctx.redirect_error(mode, e),
     };
+    if let Err(e) = check_policy::known_scopes(provider, server, &scopes).await {
+        return ctx.redirect_error(mode, e);
+    }
     let (Some(app), Some(redirect_uri)) = (ctx.app.clone(), ctx.redirect_uri.clone()) else {
         return AuthorizeOutcome::ErrorPage(OAuthError::InvalidRequest(
             "The request is incomplete.".into(),

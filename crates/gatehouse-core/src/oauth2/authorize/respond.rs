@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::AuthorizeRequest;
+use crate::authz::policy::Decision;
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::{AuthCode, Grant, Session, User};
 use crate::oauth2::{OAuthError, scope};
@@ -103,6 +104,7 @@ pub(super) async fn issue_response(
     request: &AuthorizeRequest,
     user: &User,
     session: &Session,
+    decision: Option<&Decision>,
 ) -> Result<AuthorizationResponse, OAuthError> {
     let now = provider.now();
     let rt = request.response_type;
@@ -162,6 +164,7 @@ pub(super) async fn issue_response(
                 access_token: rt.token,
                 id_token: rt.id_token,
                 code: code.as_deref(),
+                decision,
             },
         )
         .await?;

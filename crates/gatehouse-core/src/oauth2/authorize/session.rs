@@ -1,7 +1,7 @@
 //! The sign-in interaction: reuse a live session (single sign-on), or prompt, then resume.
 
 use super::respond::issue_response;
-use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment};
+use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment, check_policy};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url, verify_password};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
 use crate::oauth2::OAuthError;
@@ -47,7 +47,16 @@ pub(super) async fn resume_or_prompt(
     match session {
         Some((session, user)) if !request.prompt_login && fresh_enough(&session) => {
             check_assignment::run(provider, app, &user).await?;
-            let response = issue_response(provider, server, &request, &user, &session).await?;
+            let decision = check_policy::run(provider, server, app, &user, &request).await?;
+            let response = issue_response(
+                provider,
+                server,
+                &request,
+                &user,
+                &session,
+                decision.as_ref(),
+            )
+            .await?;
             Ok(AuthorizeOutcome::Respond(response))
         }
         _ if request.prompt_none => Err(OAuthError::LoginRequired(
@@ -169,8 +178,22 @@ pub async fn complete_login(
     let server = provider
         .server_context(&request.origin, request.auth_server_id.as_deref())
         .await?;
-    let response = match check_assignment::run(provider, &app, &user).await {
-        Ok(()) => issue_response(provider, &server, &request, &user, &session).await?,
+    let allowed = match check_assignment::run(provider, &app, &user).await {
+        Ok(()) => check_policy::run(provider, &server, &app, &user, &request).await,
+        Err(e) => Err(e),
+    };
+    let response = match allowed {
+        Ok(decision) => {
+            issue_response(
+                provider,
+                &server,
+                &request,
+                &user,
+                &session,
+                decision.as_ref(),
+            )
+            .await?
+        }
         Err(e) => AuthorizationResponse::error(
             &request.redirect_uri,
             request.response_mode,

@@ -1,3 +1,4 @@
+use crate::authz::policy;
 use crate::crypto::sha256_b64url;
 use crate::domain::{App, AuthCode, CodeRedemption, Grant, UserStatus};
 use crate::oauth2::{OAuthError, grants::TokenParams, pkce, scope};
@@ -81,6 +82,21 @@ pub(super) async fn exchange(
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(invalid_code)?;
 
+    // Custom servers: the access policy decides again (it may have changed since authorize).
+    let decision = match server.is_org() {
+        true => None,
+        false => Some(
+            policy::decide(
+                provider,
+                &server.server.id,
+                &app.client_id,
+                "authorization_code",
+                &code.scopes,
+                Some(&user),
+            )
+            .await?,
+        ),
+    };
     let grant = Grant {
         id: code.grant_id.clone(),
         client_id: app.client_id.clone(),
@@ -101,7 +117,11 @@ pub(super) async fn exchange(
     let refresh =
         if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
             RefreshPlan::Issue {
-                expires_at: now + provider.lifetimes.refresh_token,
+                expires_at: decision
+                    .as_ref()
+                    .map_or(now + provider.lifetimes.refresh_token, |d| {
+                        d.refresh_expiry(now, now)
+                    }),
             }
         } else {
             RefreshPlan::None
@@ -116,6 +136,7 @@ pub(super) async fn exchange(
             nonce: code.nonce.as_deref(),
             refresh,
             store_grant: false,
+            decision: decision.as_ref(),
         },
     )
     .await

@@ -1,23 +1,18 @@
 //! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client gets an access token
 //! for itself. No refresh token, no ID token; the JWT has `sub` = `cid` = client_id and no `uid`.
 //!
-//! * Custom servers (e.g. `default`): any requested scope that is not an OpenID Connect user
-//!   scope (`openid`, `profile`, …, which need a user) nor an `okta.*` scope. Gatehouse does not
-//!   model custom scopes per server yet, so every such scope name is accepted, and the server's
-//!   default scopes, used when none is requested (openmetadata-ingestion sends none), are the
-//!   empty set: the token then has `scp: []`.
+//! * Custom servers (e.g. `default`): scopes the server has, other than the OpenID Connect user
+//!   scopes (`openid`, `profile`, …, which need a user); with none requested, the server's
+//!   default scopes (openmetadata-ingestion sends none). An access policy rule must allow the
+//!   client, the grant type and the scopes; it sets the token's lifetime.
 //! * The org server: only `okta.*` scopes granted to the app (`/api/v1/apps/{id}/grants`), at
 //!   least one requested, and only for `private_key_jwt` clients, as Okta requires.
 
+use crate::authz::{policy, server_config};
 use crate::domain::{App, Grant, TokenEndpointAuthMethod};
 use crate::oauth2::{OAuthError, grants::TokenParams, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
-
-/// Scopes granted on a custom server when the request names none.
-pub fn default_scopes(_server: &ServerContext) -> Vec<String> {
-    Vec::new()
-}
 
 pub(super) async fn exchange(
     provider: &Provider,
@@ -40,10 +35,20 @@ pub(super) async fn exchange(
             "The scope '{bad}' is malformed."
         )));
     }
-    let scopes = if server.is_org() {
-        org_scopes(provider, app, requested).await?
+    let (scopes, decision) = if server.is_org() {
+        (org_scopes(provider, app, requested).await?, None)
     } else {
-        custom_scopes(server, requested)?
+        let scopes = custom_scopes(provider, server, requested).await?;
+        let decision = policy::decide(
+            provider,
+            &server.server.id,
+            &app.client_id,
+            "client_credentials",
+            &scopes,
+            None,
+        )
+        .await?;
+        (scopes, Some(decision))
     };
     let now = provider.now();
     let grant = Grant {
@@ -68,17 +73,31 @@ pub(super) async fn exchange(
             nonce: None,
             refresh: RefreshPlan::None,
             store_grant: true,
+            decision: decision.as_ref(),
         },
     )
     .await
 }
 
-fn custom_scopes(
+async fn custom_scopes(
+    provider: &Provider,
     server: &ServerContext,
     requested: Vec<String>,
 ) -> Result<Vec<String>, OAuthError> {
+    let config = server_config(provider, &server.server.id).await?;
     if requested.is_empty() {
-        return Ok(default_scopes(server));
+        let defaults = config.default_scopes();
+        if defaults.is_empty() {
+            return Err(OAuthError::InvalidScope(
+                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.".into(),
+            ));
+        }
+        return Ok(defaults);
+    }
+    if let Some(unknown) = requested.iter().find(|s| config.scope(s).is_none()) {
+        return Err(OAuthError::InvalidScope(format!(
+            "One or more scopes are not configured for the authorization server resource: '{unknown}'."
+        )));
     }
     let refused: Vec<&str> = requested
         .iter()

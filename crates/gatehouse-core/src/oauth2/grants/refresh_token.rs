@@ -1,3 +1,4 @@
+use crate::authz::policy;
 use crate::crypto::sha256_b64url;
 use crate::domain::{App, RefreshToken, RotationType, UserStatus};
 use crate::oauth2::{OAuthError, grants::TokenParams, scope};
@@ -65,16 +66,47 @@ pub(super) async fn exchange(
         ),
         None => None,
     };
+    // Custom servers: the access policy decides again, as the grant that started the family.
+    let decision = match server.is_org() {
+        true => None,
+        false => {
+            let grant_type = match user {
+                Some(_) => "authorization_code",
+                None => "client_credentials",
+            };
+            Some(
+                policy::decide(
+                    provider,
+                    &server.server.id,
+                    &app.client_id,
+                    grant_type,
+                    &grant.scopes,
+                    user.as_ref(),
+                )
+                .await?,
+            )
+        }
+    };
+    // The rule's idle window restarts with this use, within its absolute lifetime; the org
+    // server's tokens keep their original expiry.
+    let expires_at = decision
+        .as_ref()
+        .map_or(token.expires_at, |d| d.refresh_expiry(grant.created, now));
     let refresh = match app.settings.refresh_policy() {
-        policy if policy.rotation_type == RotationType::Rotate => {
-            rotate(provider, &token, policy.leeway, now).await?;
-            // The new token keeps the family's original expiry (as Okta's does).
-            RefreshPlan::Issue {
-                expires_at: token.expires_at,
-            }
+        rotation if rotation.rotation_type == RotationType::Rotate => {
+            rotate(provider, &token, rotation.leeway, now).await?;
+            RefreshPlan::Issue { expires_at }
         }
         // STATIC (Okta's default outside SPAs): the same token again.
-        _ => RefreshPlan::Reuse(presented.to_owned()),
+        _ => {
+            if expires_at != token.expires_at {
+                provider
+                    .store
+                    .set_refresh_token_expiry(&token.token_hash, expires_at)
+                    .await?;
+            }
+            RefreshPlan::Reuse(presented.to_owned())
+        }
     };
     let rotating = matches!(refresh, RefreshPlan::Issue { .. });
     let response = tokens::issue(
@@ -87,6 +119,7 @@ pub(super) async fn exchange(
             nonce: None,
             refresh,
             store_grant: false,
+            decision: decision.as_ref(),
         },
     )
     .await?;

@@ -6,6 +6,7 @@
 mod app_grants;
 mod apps;
 mod auth;
+mod authorization_servers;
 mod error;
 mod groups;
 mod openapi;
@@ -112,11 +113,84 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/trustedOrigins/{id}/lifecycle/{op}",
             post(trusted_origins::lifecycle),
         )
+        .merge(authorization_servers_routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);
     Router::new()
         .nest("/api/v1", api)
         .layer(middleware::from_fn_with_state(state.clone(), okta_headers))
+}
+
+fn authorization_servers_routes() -> Router<AppState> {
+    use authorization_servers as a;
+    Router::new()
+        .route("/authorizationServers", get(a::list).post(a::create))
+        .route(
+            "/authorizationServers/{id}",
+            get(a::get).put(a::replace).delete(a::delete),
+        )
+        .route(
+            "/authorizationServers/{id}/lifecycle/{op}",
+            post(a::lifecycle),
+        )
+        .route(
+            "/authorizationServers/{id}/credentials/keys",
+            get(a::list_keys),
+        )
+        .route(
+            "/authorizationServers/{id}/credentials/lifecycle/keyRotate",
+            post(a::rotate_key),
+        )
+        .route(
+            "/authorizationServers/{id}/scopes",
+            get(a::list_scopes).post(a::create_scope),
+        )
+        .route(
+            "/authorizationServers/{id}/scopes/{item}",
+            get(a::get_scope)
+                .put(a::replace_scope)
+                .delete(a::delete_scope),
+        )
+        .route(
+            "/authorizationServers/{id}/claims",
+            get(a::list_claims).post(a::create_claim),
+        )
+        .route(
+            "/authorizationServers/{id}/claims/{item}",
+            get(a::get_claim)
+                .put(a::replace_claim)
+                .delete(a::delete_claim),
+        )
+        .route(
+            "/authorizationServers/{id}/policies",
+            get(a::list_policies).post(a::create_policy),
+        )
+        .route(
+            "/authorizationServers/{id}/policies/{item}",
+            get(a::get_policy)
+                .put(a::replace_policy)
+                .delete(a::delete_policy),
+        )
+        .route(
+            "/authorizationServers/{id}/policies/{item}/lifecycle/{op}",
+            post(a::policy_lifecycle),
+        )
+        .route(
+            "/authorizationServers/{id}/policies/{policy}/rules",
+            get(a::list_rules).post(a::create_rule),
+        )
+        .route(
+            "/authorizationServers/{id}/policies/{policy}/rules/{item}",
+            get(a::get_rule).put(a::replace_rule).delete(a::delete_rule),
+        )
+        .route(
+            "/authorizationServers/{id}/policies/{policy}/rules/{item}/lifecycle/{op}",
+            post(a::rule_lifecycle),
+        )
+        .route(
+            "/authorizationServers/{id}/tokenPreview",
+            post(a::token_preview),
+        )
 }
 
 async fn method_not_allowed() -> ApiError {

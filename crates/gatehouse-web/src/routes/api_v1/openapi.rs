@@ -11,6 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
+use super::authorization_servers as authz;
 use super::{app_grants, apps, groups, sessions, trusted_origins, users};
 
 #[derive(OpenApi)]
@@ -67,6 +68,37 @@ use super::{app_grants, apps, groups, sessions, trusted_origins, users};
         trusted_origins::replace,
         trusted_origins::delete,
         trusted_origins::lifecycle,
+        authz::list,
+        authz::create,
+        authz::get,
+        authz::replace,
+        authz::delete,
+        authz::lifecycle,
+        authz::list_keys,
+        authz::rotate_key,
+        authz::list_scopes,
+        authz::create_scope,
+        authz::get_scope,
+        authz::replace_scope,
+        authz::delete_scope,
+        authz::list_claims,
+        authz::create_claim,
+        authz::get_claim,
+        authz::replace_claim,
+        authz::delete_claim,
+        authz::list_policies,
+        authz::create_policy,
+        authz::get_policy,
+        authz::replace_policy,
+        authz::delete_policy,
+        authz::policy_lifecycle,
+        authz::list_rules,
+        authz::create_rule,
+        authz::get_rule,
+        authz::replace_rule,
+        authz::delete_rule,
+        authz::rule_lifecycle,
+        authz::token_preview,
     ),
     components(schemas(
         OktaError,
@@ -92,6 +124,16 @@ use super::{app_grants, apps, groups, sessions, trusted_origins, users};
         TrustedOriginDoc,
         TrustedOriginBody,
         TrustedOriginScopeDoc,
+        authz::AuthorizationServerDoc,
+        authz::OAuth2ScopeDoc,
+        authz::OAuth2ClaimDoc,
+        authz::AuthorizationServerPolicyDoc,
+        authz::AuthorizationServerPolicyRuleDoc,
+        authz::KeyDoc,
+        authz::AuthzBody,
+        authz::KeyRotateBody,
+        authz::TokenPreviewBody,
+        authz::TokenPreviewDoc,
     )),
     modifiers(&SswsAuth),
     security(("SSWS" = []))
