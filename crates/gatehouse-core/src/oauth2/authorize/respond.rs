@@ -125,6 +125,14 @@ pub(super) async fn issue_code(
         used_at: None,
     };
     provider.store.create_code(&record).await?;
+    crate::services::system_log::record_code_issued(
+        provider,
+        request.auth_server_id.as_deref(),
+        &request.client_id,
+        user,
+        &request.scopes,
+    )
+    .await;
     let mut params = vec![("code".to_owned(), code)];
     if let Some(state) = &request.state {
         params.push(("state".into(), state.clone()));

@@ -5,9 +5,11 @@
 
 mod app_grants;
 mod apps;
+mod audit;
 mod auth;
 mod error;
 mod groups;
+mod logs;
 mod openapi;
 mod sessions;
 mod trusted_origins;
@@ -73,6 +75,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(sessions::get_me).delete(sessions::delete_me),
         )
         .route("/openapi.json", get(openapi::document))
+        .route("/logs", get(logs::list))
         .route("/apps", get(apps::list).post(apps::create))
         .route(
             "/apps/{id}",

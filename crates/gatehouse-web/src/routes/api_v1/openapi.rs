@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{app_grants, apps, groups, sessions, trusted_origins, users};
+use super::{app_grants, apps, groups, logs, sessions, trusted_origins, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,6 +67,7 @@ use super::{app_grants, apps, groups, sessions, trusted_origins, users};
         trusted_origins::replace,
         trusted_origins::delete,
         trusted_origins::lifecycle,
+        logs::list,
     ),
     components(schemas(
         OktaError,
@@ -92,6 +93,9 @@ use super::{app_grants, apps, groups, sessions, trusted_origins, users};
         TrustedOriginDoc,
         TrustedOriginBody,
         TrustedOriginScopeDoc,
+        logs::LogEventDoc,
+        logs::LogEntityDoc,
+        logs::LogOutcomeDoc,
     )),
     modifiers(&SswsAuth),
     security(("SSWS" = []))
