@@ -189,8 +189,8 @@ async fn zero_attempts_never_locks(backend: Backend) -> Result<()> {
     Ok(())
 }
 
-async fn post_login(app: &TestApp, f: &LoginForm, xff: Option<&str>) -> Result<Reply> {
-    let mut req = http_client()?.post(format!("{}/login", app.base)).form(&[
+async fn post_login(browser: &Browser, f: &LoginForm, xff: Option<&str>) -> Result<Reply> {
+    let mut req = browser.client.post(&f.action).form(&[
         ("tx", f.tx.as_str()),
         ("csrf", f.csrf.as_str()),
         ("username", "nobody@example.com"),
@@ -227,14 +227,14 @@ async fn sign_in_limit_per_address_ignores_spoofed_forwarded_for(backend: Backen
     let f = form(&app, &browser).await?;
     for i in 0..3 {
         // Every attempt claims another address; the peer (127.0.0.1) is not a trusted proxy.
-        let reply = post_login(&app, &f, Some(&format!("198.51.100.{i}"))).await?;
+        let reply = post_login(&browser, &f, Some(&format!("198.51.100.{i}"))).await?;
         ensure!(reply.status == StatusCode::UNAUTHORIZED, "{reply:?}");
     }
-    ensure_limited_page(&post_login(&app, &f, Some("198.51.100.77")).await?)?;
-    ensure_limited_page(&post_login(&app, &f, None).await?)?;
+    ensure_limited_page(&post_login(&browser, &f, Some("198.51.100.77")).await?)?;
+    ensure_limited_page(&post_login(&browser, &f, None).await?)?;
     // The next window has a fresh budget.
     app.clock.advance(60);
-    let reply = post_login(&app, &f, None).await?;
+    let reply = post_login(&browser, &f, None).await?;
     ensure!(reply.status == StatusCode::UNAUTHORIZED, "{reply:?}");
     Ok(())
 }
@@ -250,15 +250,15 @@ async fn trusted_proxy_forwarded_for_is_honoured(backend: Backend) -> Result<()>
     let browser = Browser::new()?;
     let f = form(&app, &browser).await?;
     for _ in 0..2 {
-        let reply = post_login(&app, &f, Some("203.0.113.1")).await?;
+        let reply = post_login(&browser, &f, Some("203.0.113.1")).await?;
         ensure!(reply.status == StatusCode::UNAUTHORIZED, "{reply:?}");
     }
-    ensure_limited_page(&post_login(&app, &f, Some("203.0.113.1")).await?)?;
+    ensure_limited_page(&post_login(&browser, &f, Some("203.0.113.1")).await?)?;
     // A forged hop to the left of the real client changes nothing: the rightmost untrusted
     // hop is the client.
-    ensure_limited_page(&post_login(&app, &f, Some("10.9.9.9, 203.0.113.1")).await?)?;
+    ensure_limited_page(&post_login(&browser, &f, Some("10.9.9.9, 203.0.113.1")).await?)?;
     // Another client behind the same proxy has its own budget.
-    let other = post_login(&app, &f, Some("203.0.113.2")).await?;
+    let other = post_login(&browser, &f, Some("203.0.113.2")).await?;
     ensure!(other.status == StatusCode::UNAUTHORIZED, "{other:?}");
     Ok(())
 }
