@@ -54,6 +54,8 @@ pub struct Provider {
     pub secrets: Arc<SecretBox>,
     pub lifetimes: Lifetimes,
     pub clock: Arc<dyn Clock>,
+    /// Okta's password-policy lockout (consecutive failed sign-ins).
+    pub lockout: crate::services::lockout::LockoutPolicy,
     /// The org's id, read once from the database (it never changes).
     pub(crate) org_id: tokio::sync::OnceCell<String>,
     /// Authorization servers read recently, so that a request does not read its server again.
@@ -78,6 +80,7 @@ impl Provider {
             secrets,
             lifetimes: Lifetimes::default(),
             clock: Arc::new(SystemClock),
+            lockout: Default::default(),
             org_id: tokio::sync::OnceCell::new(),
             servers: RwLock::new(HashMap::new()),
             discovery_cache: Default::default(),

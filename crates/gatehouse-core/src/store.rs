@@ -289,6 +289,36 @@ pub trait AuthServerConfigStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Consecutive failed sign-ins per user, for Okta's password-policy lockout. Shared by every
+/// node, so an attacker cannot spread guesses over nodes.
+#[async_trait]
+pub trait SignInFailureStore: Send + Sync {
+    /// Counts one failed sign-in of `user_id` and returns the consecutive failures so far.
+    async fn record_signin_failure(&self, user_id: &str, now: Timestamp) -> StoreResult<u64>;
+    async fn reset_signin_failures(&self, user_id: &str) -> StoreResult<()>;
+    /// Moves an `ACTIVE` user to `LOCKED_OUT` at `now`; true when this call did it (so the lock
+    /// is recorded once however many requests cross the threshold together).
+    async fn lock_user(&self, user_id: &str, now: Timestamp) -> StoreResult<bool>;
+    /// Moves a user locked out at or before `locked_before` back to `ACTIVE` and resets their
+    /// failures; true when this call did it.
+    async fn unlock_user_locked_before(
+        &self,
+        user_id: &str,
+        locked_before: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
+/// The System Log (`/api/v1/logs`), append-only.
+#[async_trait]
+pub trait SystemLogStore: Send + Sync {
+    async fn append_log_event(&self, event: &LogEventRecord) -> StoreResult<()>;
+    /// Events matching `query`, in its order, at most `query.limit`.
+    async fn list_log_events(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogEvent>>;
+    /// Deletes events published before `before_ms` (retention); returns how many went.
+    async fn purge_log_events(&self, before_ms: i64) -> StoreResult<u64>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
     UserStore
@@ -305,6 +335,8 @@ pub trait Store:
     + AppGrantStore
     + TrustedOriginStore
     + AuthServerConfigStore
+    + SignInFailureStore
+    + SystemLogStore
 {
 }
 
@@ -323,5 +355,7 @@ impl<T> Store for T where
         + AppGrantStore
         + TrustedOriginStore
         + AuthServerConfigStore
+        + SignInFailureStore
+        + SystemLogStore
 {
 }

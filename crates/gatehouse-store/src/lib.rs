@@ -11,6 +11,7 @@ mod rows;
 mod sql;
 mod sql_authz;
 mod sql_clients;
+mod sql_logs;
 pub mod test_support;
 
 use std::str::FromStr;

@@ -2,18 +2,19 @@
 //! `gatehouse-core`, and map the outcome (all error mapping lives in `error.rs`).
 #![forbid(unsafe_code)]
 
+mod client_ip;
 mod cookies;
 mod cors;
 mod error;
 mod hygiene;
 mod origin;
 mod routes;
+mod throttle;
 mod views;
 
 /// The parser of every OAuth form and query (public for the fuzz targets in `fuzz/`).
 pub use routes::oauth2::parse_form;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -26,11 +27,22 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub struct WebConfig {
     /// The public base URL (e.g. `https://id.example.com`); when unset it is derived per request.
     pub public_url: Option<String>,
-    /// Peers whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Peers (addresses or CIDRs) whose `X-Forwarded-For`/`-Proto`/`-Host` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `/api/v1` requests allowed per minute for one credential (or one address without one).
     pub api_requests_per_minute: u32,
+    /// Sign-in form submissions per minute from one client address; 0 turns the limit off.
+    pub signin_requests_per_minute_per_ip: u32,
+    /// Token requests per minute from one client address; 0 (the default) turns it off.
+    pub token_requests_per_minute_per_ip: u32,
 }
+
+/// The default sign-in budget per client address and minute.
+pub const DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP: u32 = 100;
+/// Off by default: token clients are mostly servers, many users behind one address (and the
+/// bench drives thousands a second from one).
+pub const DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP: u32 = 0;
+pub use client_ip::parse_proxy;
 
 /// The default `/api/v1` budget per credential and minute (Okta's busiest buckets allow 600
 /// to 1,200 a minute for a default org).
@@ -42,6 +54,8 @@ impl Default for WebConfig {
             public_url: None,
             trusted_proxies: Vec::new(),
             api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
+            signin_requests_per_minute_per_ip: DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP,
+            token_requests_per_minute_per_ip: DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP,
         }
     }
 }
@@ -102,6 +116,10 @@ fn routes(state: AppState) -> Router {
         .merge(routes::api_v1::router(&state))
         .merge(routes::clients::router())
         .fallback(routes::home::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            throttle::per_ip_limits,
+        ))
         .layer(axum::middleware::from_fn(hygiene::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(cors_state, cors::cors))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -32,7 +32,8 @@ impl FromRequestParts<AppState> for Origin {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let trusted = peer.is_some_and(|ip| state.config.trusted_proxies.contains(&ip));
+        let trusted =
+            peer.is_some_and(|ip| crate::client_ip::is_trusted(&state.config.trusted_proxies, ip));
         let forwarded = |name: &str| {
             if trusted {
                 header(name).and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))

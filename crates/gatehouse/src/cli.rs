@@ -41,6 +41,8 @@ pub enum Command {
     /// Manage authorization servers (`org`, `default`, …): signing algorithm and keys.
     #[command(subcommand)]
     AuthServer(AuthServerCommand),
+    /// Show the System Log (sign-ins, lockouts, token grants, admin changes).
+    Logs(crate::logs_cmd::LogsArgs),
 }
 
 #[derive(Debug, Args, Default)]

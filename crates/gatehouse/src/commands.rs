@@ -43,6 +43,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             auth_server(&provider, cmd).await
         }
+        Some(Command::Logs(args)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            crate::logs_cmd::logs(&provider, args).await
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Settings: command line and `GATEHOUSE_*` environment first, then the TOML file, then defaults.
 
-use std::net::IpAddr;
+use ipnet::IpNet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -16,12 +16,23 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub bind: Option<String>,
     pub public_url: Option<String>,
+    /// Addresses or CIDRs of reverse proxies whose `X-Forwarded-*` headers are believed.
     #[serde(default)]
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<String>,
     /// Base64 of 32 bytes; otherwise `encryption.key` in the data directory is used (and made).
     pub encryption_key: Option<String>,
     /// `/api/v1` requests per minute for one API token (or one address without a token).
     pub api_requests_per_minute: Option<u32>,
+    /// Consecutive failed sign-ins that lock an account (Okta's default 10; 0 never locks).
+    pub lockout_max_attempts: Option<u32>,
+    /// Minutes until a locked account unlocks by itself (0, the default: only an admin unlocks).
+    pub lockout_auto_unlock_minutes: Option<u32>,
+    /// Sign-in form posts per minute from one client address (0 turns the limit off).
+    pub signin_requests_per_minute_per_ip: Option<u32>,
+    /// Token requests per minute from one client address (0, the default, turns it off).
+    pub token_requests_per_minute_per_ip: Option<u32>,
+    /// Days the System Log keeps events (default 90, as Okta).
+    pub system_log_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,9 +41,48 @@ pub struct Settings {
     pub database_url: String,
     pub bind: String,
     pub public_url: Option<String>,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<IpNet>,
     pub encryption_key: Option<String>,
     pub api_requests_per_minute: u32,
+    pub security: SecuritySettings,
+}
+
+/// Lockout, per-address limits and System Log retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub lockout_max_attempts: u32,
+    pub lockout_auto_unlock_minutes: u32,
+    pub signin_requests_per_minute_per_ip: u32,
+    pub token_requests_per_minute_per_ip: u32,
+    pub system_log_retention_days: u32,
+}
+
+pub const DEFAULT_SYSTEM_LOG_RETENTION_DAYS: u32 = 90;
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            lockout_max_attempts: gatehouse_core::services::lockout::DEFAULT_MAX_ATTEMPTS,
+            lockout_auto_unlock_minutes: 0,
+            signin_requests_per_minute_per_ip:
+                gatehouse_web::DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP,
+            token_requests_per_minute_per_ip:
+                gatehouse_web::DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP,
+            system_log_retention_days: DEFAULT_SYSTEM_LOG_RETENTION_DAYS,
+        }
+    }
+}
+
+/// `GATEHOUSE_<NAME>` as a whole number, else the file's value, else `default`.
+fn number_setting(name: &str, file: Option<u32>, default: u32) -> anyhow::Result<u32> {
+    let var = format!("GATEHOUSE_{}", name.to_ascii_uppercase());
+    match std::env::var(&var) {
+        Ok(n) if !n.is_empty() => n
+            .trim()
+            .parse()
+            .with_context(|| format!("{var}: '{n}' is not a whole number")),
+        _ => Ok(file.unwrap_or(default)),
+    }
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -78,17 +128,48 @@ impl Settings {
             .ok()
             .filter(|k| !k.is_empty())
             .or(file.encryption_key);
-        let trusted_proxies = match std::env::var("GATEHOUSE_TRUSTED_PROXIES") {
-            Ok(list) => list
-                .split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| {
-                    s.trim().parse().with_context(|| {
-                        format!("GATEHOUSE_TRUSTED_PROXIES: '{s}' is not an IP address")
-                    })
-                })
-                .collect::<anyhow::Result<_>>()?,
-            Err(_) => file.trusted_proxies,
+        let (proxy_list, proxy_source) = match std::env::var("GATEHOUSE_TRUSTED_PROXIES") {
+            Ok(list) => (
+                list.split(',').map(str::to_owned).collect::<Vec<_>>(),
+                "GATEHOUSE_TRUSTED_PROXIES",
+            ),
+            Err(_) => (file.trusted_proxies, "trusted_proxies"),
+        };
+        let trusted_proxies = proxy_list
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                gatehouse_web::parse_proxy(s)
+                    .with_context(|| format!("{proxy_source}: '{s}' is not an IP address or CIDR"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let defaults = SecuritySettings::default();
+        let security = SecuritySettings {
+            lockout_max_attempts: number_setting(
+                "lockout_max_attempts",
+                file.lockout_max_attempts,
+                defaults.lockout_max_attempts,
+            )?,
+            lockout_auto_unlock_minutes: number_setting(
+                "lockout_auto_unlock_minutes",
+                file.lockout_auto_unlock_minutes,
+                defaults.lockout_auto_unlock_minutes,
+            )?,
+            signin_requests_per_minute_per_ip: number_setting(
+                "signin_requests_per_minute_per_ip",
+                file.signin_requests_per_minute_per_ip,
+                defaults.signin_requests_per_minute_per_ip,
+            )?,
+            token_requests_per_minute_per_ip: number_setting(
+                "token_requests_per_minute_per_ip",
+                file.token_requests_per_minute_per_ip,
+                defaults.token_requests_per_minute_per_ip,
+            )?,
+            system_log_retention_days: number_setting(
+                "system_log_retention_days",
+                file.system_log_retention_days,
+                defaults.system_log_retention_days,
+            )?,
         };
         let api_requests_per_minute = match std::env::var("GATEHOUSE_API_REQUESTS_PER_MINUTE") {
             Ok(n) if !n.is_empty() => n.parse().with_context(|| {
@@ -106,6 +187,7 @@ impl Settings {
             public_url,
             trusted_proxies,
             encryption_key,
+            security,
         })
     }
 

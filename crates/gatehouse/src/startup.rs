@@ -66,7 +66,9 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
         })?;
     let (key, generated) = load_or_create_key(settings)?;
     let secrets = Arc::new(SecretBox::from_base64(&key).context("invalid encryption key")?);
-    let provider = Arc::new(Provider::new(store, secrets));
+    let mut provider = Provider::new(store, secrets);
+    apply_security_settings(&mut provider, settings);
+    let provider = Arc::new(provider);
     match bootstrap(&provider).await {
         Ok(()) => Ok(provider),
         Err(BootstrapError::WrongEncryptionKey) => {
@@ -78,6 +80,14 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Applies the settings the engine itself enforces (Okta's password-policy lockout).
+pub fn apply_security_settings(provider: &mut Provider, settings: &Settings) {
+    provider.lockout = gatehouse_core::services::lockout::LockoutPolicy {
+        max_attempts: settings.security.lockout_max_attempts,
+        auto_unlock_minutes: settings.security.lockout_auto_unlock_minutes,
+    };
 }
 
 /// Hides a password in a database URL before it is printed.
@@ -94,6 +104,7 @@ pub fn redact_url(url: &str) -> String {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    log_retention_days: u32,
 }
 
 impl Application {
@@ -113,6 +124,8 @@ impl Application {
             public_url: settings.public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
             api_requests_per_minute: settings.api_requests_per_minute,
+            signin_requests_per_minute_per_ip: settings.security.signin_requests_per_minute_per_ip,
+            token_requests_per_minute_per_ip: settings.security.token_requests_per_minute_per_ip,
         };
         Ok(Self {
             listener,
@@ -120,6 +133,7 @@ impl Application {
                 provider,
                 config: Arc::new(config),
             },
+            log_retention_days: settings.security.system_log_retention_days,
         })
     }
 
@@ -133,7 +147,10 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_expired_periodically(self.state.provider.clone()));
+        let purge = tokio::spawn(purge_expired_periodically(
+            self.state.provider.clone(),
+            self.log_retention_days,
+        ));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
@@ -144,15 +161,29 @@ impl Application {
     }
 }
 
-async fn purge_expired_periodically(provider: Arc<Provider>) {
+async fn purge_expired_periodically(provider: Arc<Provider>, log_retention_days: u32) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tick.tick().await;
+        purge_system_log(&provider, log_retention_days).await;
         match provider.store.purge_expired(provider.now()).await {
             Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired codes, sessions and tokens"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired records failed"),
         }
+    }
+}
+
+/// System Log retention: events older than `retention_days` go (0 keeps them forever).
+pub async fn purge_system_log(provider: &Provider, retention_days: u32) {
+    if retention_days == 0 {
+        return;
+    }
+    let before_ms = (provider.now() - i64::from(retention_days) * 86_400) * 1000;
+    match provider.store.purge_log_events(before_ms).await {
+        Ok(n) if n > 0 => tracing::info!(rows = n, "purged old System Log events"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "purging old System Log events failed"),
     }
 }
 

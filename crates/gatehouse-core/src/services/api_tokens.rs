@@ -89,6 +89,14 @@ pub async fn create_api_token(
         revoked_at: None,
     };
     provider.store.create_api_token(&token).await?;
+    use crate::services::system_log::{self, Entity, Event, event_type};
+    let target = Entity::new(&token.id, "Token").named(None, Some(token.name.clone()));
+    let event = Event::new(
+        event_type::API_TOKEN_CREATE,
+        "Create API token",
+        Entity::user(owner),
+    );
+    system_log::record(provider, event.target(target)).await;
     Ok(CreatedApiToken { token, value })
 }
 
@@ -99,7 +107,17 @@ pub async fn list_api_tokens(provider: &Provider) -> Result<Vec<ApiToken>, ApiTo
 pub async fn revoke_api_token(provider: &Provider, id: &str) -> Result<(), ApiTokenError> {
     match provider.store.revoke_api_token(id, provider.now()).await {
         Err(StoreError::NotFound) => Err(ApiTokenError::NotFound(id.to_owned())),
-        other => Ok(other?),
+        Err(e) => Err(e.into()),
+        Ok(()) => {
+            use crate::services::system_log::{self, Entity, Event, event_type};
+            let event = Event::new(
+                event_type::API_TOKEN_REVOKE,
+                "Revoke API token",
+                Entity::system(),
+            );
+            system_log::record(provider, event.target(Entity::new(id, "Token"))).await;
+            Ok(())
+        }
     }
 }
 

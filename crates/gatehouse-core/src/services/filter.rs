@@ -23,14 +23,14 @@ fn err<T>(message: impl Into<String>) -> Result<T, FilterError> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
+pub(crate) enum Token {
     Word(String),
     Str(String),
     Open,
     Close,
 }
 
-fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
+pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
     let mut tokens = Vec::new();
     let mut chars = input.chars().peekable();
     while let Some(&c) = chars.peek() {

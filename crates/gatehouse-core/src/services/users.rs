@@ -151,8 +151,12 @@ pub async fn lifecycle(
         }
         (Lifecycle::ExpirePassword, _) => return Err(not_allowed("expire_password", &user)),
     };
-    if op == Lifecycle::Unlock && user.status == Active {
-        return Ok(user);
+    if op == Lifecycle::Unlock {
+        // Unlocking also forgives the failed sign-ins that led to the lock.
+        provider.store.reset_signin_failures(&user.id).await?;
+        if user.status == Active {
+            return Ok(user);
+        }
     }
     set_status(&mut user, next, now);
     provider.store.update_user(&user).await?;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::respond_to_client;
 use crate::AppState;
+use crate::client_ip::Client;
 use crate::cookies;
 use crate::error::WebError;
 use crate::origin::Origin;
@@ -37,6 +38,7 @@ struct LoginForm {
 async fn login_post(
     State(state): State<AppState>,
     Origin(origin): Origin,
+    Client(client): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
@@ -44,6 +46,7 @@ async fn login_post(
         .map_err(|_| WebError::BadRequest("The sign-in form is malformed.".into()))?;
     let outcome = authorize::complete_login(
         &state.provider,
+        &client,
         &form.tx,
         &form.csrf,
         cookies::get(&headers, cookies::CSRF),

@@ -17,11 +17,13 @@ use serde::de::DeserializeOwned;
 
 use super::{authorization_header, respond_to_client};
 use crate::AppState;
+use crate::client_ip::Client;
 use crate::cookies;
 use crate::error::WebError;
 use crate::origin::Origin;
 use crate::views::{LoginPage, MessagePage, render_page};
 use askama::Template as _;
+use gatehouse_core::services::system_log::{self, ClientInfo};
 
 pub fn router() -> Router<AppState> {
     let org = Router::new()
@@ -196,6 +198,7 @@ async fn token(
     state: AppState,
     origin: String,
     id: Option<String>,
+    client: ClientInfo,
     headers: HeaderMap,
     query: Option<String>,
     body: Bytes,
@@ -212,35 +215,60 @@ async fn token(
         &body
     };
     let params: TokenParams = parse_form(source).map_err(WebError::OAuthJson)?;
-    let response = grants::token(
+    let grant_type = params.grant_type.clone().unwrap_or_default();
+    let client_id = crate::client_ip::claimed_client_id(&params, authorization_header(&headers));
+    let result = grants::token(
         &state.provider,
         &ctx,
         params,
         authorization_header(&headers),
     )
-    .await
-    .map_err(client_error(&headers))?;
-    Ok(no_store_json(response))
+    .await;
+    let issued = match &result {
+        Ok(r) => Ok([
+            Some("access_token"),
+            r.id_token.as_ref().map(|_| "id_token"),
+            r.refresh_token.as_ref().map(|_| "refresh_token"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()),
+        Err(e) => Err(e.code()),
+    };
+    system_log::record_token_grant(
+        &state.provider,
+        &client,
+        id.is_some(),
+        client_id.as_deref(),
+        system_log::TokenGrantOutcome {
+            grant_type: &grant_type,
+            issued,
+        },
+    )
+    .await;
+    Ok(no_store_json(result.map_err(client_error(&headers))?))
 }
 
 async fn org_token_post(
     State(s): State<AppState>,
     Origin(o): Origin,
+    Client(c): Client,
     h: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    token(s, o, None, h, q, body).await
+    token(s, o, None, c, h, q, body).await
 }
 async fn token_post(
     State(s): State<AppState>,
     Origin(o): Origin,
     Path(id): Path<String>,
+    Client(c): Client,
     h: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    token(s, o, Some(id), h, q, body).await
+    token(s, o, Some(id), c, h, q, body).await
 }
 
 // ---- userinfo ----
@@ -426,10 +454,13 @@ async fn logout(
     raw: &[u8],
     headers: &HeaderMap,
 ) -> Result<Response, WebError> {
+    let client = crate::client_ip::client_info(&state, headers);
     let ctx = server(&state, &origin, id.as_deref())
         .await
         .map_err(WebError::Page)?;
     let params: LogoutParams = parse_form(raw).map_err(WebError::Page)?;
+    let signed_in =
+        system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION)).await;
     let outcome = logout::logout(
         &state.provider,
         &ctx,
@@ -438,6 +469,13 @@ async fn logout(
     )
     .await
     .map_err(WebError::Page)?;
+    if let Some(user_id) = signed_in
+        && system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION))
+            .await
+            .is_none()
+    {
+        system_log::record_session_end(&state.provider, &client, &user_id).await;
+    }
     let mut res = match outcome {
         LogoutOutcome::Redirect(location) => {
             (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()

@@ -131,11 +131,6 @@ pub async fn spawn_app_with(
     let store = gatehouse_store::connect(&db.url).await?;
     let secrets = Arc::new(SecretBox::from_base64(&SecretBox::generate_key())?);
     let clock = Arc::new(TestClock::new());
-    let mut provider = Provider::new(store, secrets);
-    provider.clock = clock.clone();
-    bootstrap(&provider).await?;
-    let provider = Arc::new(provider);
-
     let mut settings = Settings {
         data_dir: std::env::temp_dir(),
         database_url: db.url.clone(),
@@ -144,8 +139,14 @@ pub async fn spawn_app_with(
         trusted_proxies: vec![],
         encryption_key: None,
         api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
+        security: Default::default(),
     };
     configure(&mut settings);
+    let mut provider = Provider::new(store, secrets);
+    provider.clock = clock.clone();
+    gatehouse::startup::apply_security_settings(&mut provider, &settings);
+    bootstrap(&provider).await?;
+    let provider = Arc::new(provider);
     let application = Application::with_provider(&settings, provider.clone()).await?;
     let addr: SocketAddr = application.local_addr()?;
     let server = tokio::spawn(application.run_until_stopped());

@@ -2,11 +2,13 @@
 
 use super::respond::issue_response;
 use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment, check_policy};
-use crate::crypto::{constant_time_eq, random_token, sha256_b64url, verify_password};
+use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::oauth2::authorize::AuthorizationResponse;
 use crate::provider::{Provider, ServerContext};
+use crate::services::lockout;
+use crate::services::system_log::ClientInfo;
 
 /// The live session behind a cookie, with its user, if both are still valid.
 pub(crate) async fn live_session(
@@ -118,6 +120,7 @@ pub const GENERIC_LOGIN_FAILURE: &str = "Unable to sign in";
 /// Checks the sign-in form and, on success, opens a session and resumes the authorize request.
 pub async fn complete_login(
     provider: &Provider,
+    client: &ClientInfo,
     transaction_id: &str,
     form_csrf: &str,
     cookie_csrf: Option<&str>,
@@ -143,14 +146,10 @@ pub async fn complete_login(
         .await?
         .ok_or(LoginFailure::TransactionInvalid)?;
 
-    let user = provider.store.find_user_by_login(username.trim()).await?;
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = verify_password(password.to_owned(), hash)
-        .await
-        .map_err(OAuthError::internal)?;
-    let user = match user {
-        Some(u) if password_ok && u.status == UserStatus::Active => u,
-        _ => {
+    // Unknown login, wrong password, locked or inactive account: one answer (see `lockout`).
+    let user = match lockout::verify_sign_in(provider, client, username, password).await? {
+        Some(u) => u,
+        None => {
             return Err(LoginFailure::BadCredentials(LoginPrompt {
                 transaction_id: tx.id,
                 csrf_token: form_csrf.to_owned(),

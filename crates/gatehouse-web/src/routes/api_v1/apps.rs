@@ -14,9 +14,12 @@ use gatehouse_core::services::apps::{self, AssignmentScope, ClientSecretInfo, Oi
 use gatehouse_core::services::directory;
 use serde_json::{Map, Value, json};
 
+use super::audit;
 use super::auth::Caller;
 use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query, okta_date, pagination_links};
 use crate::AppState;
+use crate::client_ip::Client;
+use gatehouse_core::services::system_log::{Entity, event_type as ev};
 
 /// Okta's spec gives no app default ("server default"); 200 like users.
 const DEFAULT_LIMIT: u32 = 200;
@@ -348,7 +351,8 @@ async fn find_user(state: &AppState, id: &str) -> Result<User, ApiError> {
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     query: Query,
     body: JsonBody,
@@ -356,6 +360,16 @@ pub(crate) async fn create(
     let active = query.bool("activate", true)?;
     let spec = parse_spec(&body, active)?;
     let created = apps::create(&state.provider, spec).await?;
+    let target = vec![Entity::app(&created.app)];
+    audit::record(
+        &state,
+        &caller,
+        &client,
+        ev::APP_CREATE,
+        "Add application",
+        target,
+    )
+    .await;
     Ok(Json(app_json(
         &origin,
         &created.app,
@@ -435,7 +449,8 @@ pub(crate) async fn get(
 )]
 pub(crate) async fn replace(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
@@ -443,6 +458,16 @@ pub(crate) async fn replace(
     let app = find(&state, &id).await?;
     let spec = parse_spec(&body, app.status == AppStatus::Active)?;
     let replaced = apps::replace(&state.provider, app, spec).await?;
+    let target = vec![Entity::app(&replaced.app)];
+    audit::record(
+        &state,
+        &caller,
+        &client,
+        ev::APP_UPDATE,
+        "Update application",
+        target,
+    )
+    .await;
     Ok(Json(app_json(
         &origin,
         &replaced.app,
@@ -465,11 +490,22 @@ pub(crate) async fn replace(
 )]
 pub(crate) async fn delete(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
     apps::delete(&state.provider, &app).await?;
+    let target = vec![Entity::app(&app)];
+    audit::record(
+        &state,
+        &caller,
+        &client,
+        ev::APP_DELETE,
+        "Delete application",
+        target,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -489,7 +525,8 @@ pub(crate) async fn delete(
 )]
 pub(crate) async fn lifecycle(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath((id, op)): ApiPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let status = match op.as_str() {
@@ -502,7 +539,13 @@ pub(crate) async fn lifecycle(
         }
     };
     let app = find(&state, &id).await?;
+    let target = vec![Entity::app(&app)];
     apps::set_status(&state.provider, app, status).await?;
+    let (event, message) = match status {
+        AppStatus::Active => (ev::APP_ACTIVATE, "Activate application"),
+        AppStatus::Inactive => (ev::APP_DEACTIVATE, "Deactivate application"),
+    };
+    audit::record(&state, &caller, &client, event, message, target).await;
     Ok(Json(json!({})))
 }
 

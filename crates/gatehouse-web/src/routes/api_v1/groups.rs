@@ -9,10 +9,13 @@ use gatehouse_core::services::directory;
 use gatehouse_core::services::groups;
 use serde_json::{Value, json};
 
+use super::audit;
 use super::auth::Caller;
 use super::users::user_json;
 use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query, okta_date, pagination_links};
 use crate::AppState;
+use crate::client_ip::Client;
+use gatehouse_core::services::system_log::{Entity, event_type as ev};
 
 const DEFAULT_LIMIT: u32 = 10_000;
 const MAX_LIMIT: u32 = 10_000;
@@ -223,12 +226,23 @@ pub(crate) async fn members(
 )]
 pub(crate) async fn add_member(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath((gid, uid)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let group = find(&state, &gid).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
     directory::add_group_member(&state.provider, &group, &user).await?;
+    let targets = vec![Entity::user(&user), group_entity(&group)];
+    audit::record(
+        &state,
+        &caller,
+        &client,
+        ev::GROUP_MEMBERSHIP_ADD,
+        "Add user to group membership",
+        targets,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -248,11 +262,26 @@ pub(crate) async fn add_member(
 )]
 pub(crate) async fn remove_member(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath((gid, uid)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let group = find(&state, &gid).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
     groups::remove_group_member(&state.provider, &group, &user).await?;
+    let targets = vec![Entity::user(&user), group_entity(&group)];
+    audit::record(
+        &state,
+        &caller,
+        &client,
+        ev::GROUP_MEMBERSHIP_REMOVE,
+        "Remove user from group membership",
+        targets,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn group_entity(group: &gatehouse_core::domain::Group) -> Entity {
+    Entity::new(&group.id, "UserGroup").named(None, Some(group.name.clone()))
 }

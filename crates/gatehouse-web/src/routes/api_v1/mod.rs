@@ -5,10 +5,12 @@
 
 mod app_grants;
 mod apps;
+mod audit;
 mod auth;
 mod authorization_servers;
 mod error;
 mod groups;
+mod logs;
 mod openapi;
 mod sessions;
 mod trusted_origins;
@@ -74,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(sessions::get_me).delete(sessions::delete_me),
         )
         .route("/openapi.json", get(openapi::document))
+        .route("/logs", get(logs::list))
         .route("/apps", get(apps::list).post(apps::create))
         .route(
             "/apps/{id}",

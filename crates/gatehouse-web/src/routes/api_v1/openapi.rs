@@ -12,7 +12,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::authorization_servers as authz;
-use super::{app_grants, apps, groups, sessions, trusted_origins, users};
+use super::{app_grants, apps, groups, logs, sessions, trusted_origins, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -99,6 +99,7 @@ use super::{app_grants, apps, groups, sessions, trusted_origins, users};
         authz::delete_rule,
         authz::rule_lifecycle,
         authz::token_preview,
+        logs::list,
     ),
     components(schemas(
         OktaError,
@@ -134,6 +135,9 @@ use super::{app_grants, apps, groups, sessions, trusted_origins, users};
         authz::KeyRotateBody,
         authz::TokenPreviewBody,
         authz::TokenPreviewDoc,
+        logs::LogEventDoc,
+        logs::LogEntityDoc,
+        logs::LogOutcomeDoc,
     )),
     modifiers(&SswsAuth),
     security(("SSWS" = []))

@@ -1,13 +1,17 @@
 //! `/api/v1/users`.
 
+use super::audit;
+use crate::client_ip::Client;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gatehouse_core::domain::{User, UserFilter};
+use gatehouse_core::domain::{User, UserFilter, UserStatus};
 use gatehouse_core::services::directory::{self, NewUser};
 use gatehouse_core::services::filter::{parse_user_filter, user_quick_search};
+use gatehouse_core::services::system_log::{Entity, event_type as ev};
 use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, ProfileUpdate};
+
 use serde_json::{Value, json};
 
 use super::auth::Caller;
@@ -143,7 +147,8 @@ fn profile_update(body: &JsonBody) -> Result<ProfileUpdate, ApiError> {
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     query: Query,
     body: JsonBody,
@@ -171,6 +176,27 @@ pub(crate) async fn create(
         },
     )
     .await?;
+    let target = Entity::user(&user);
+    audit::record(
+        &state,
+        &caller,
+        &client,
+        ev::USER_CREATE,
+        "Create Okta user",
+        vec![target.clone()],
+    )
+    .await;
+    if user.activated.is_some() {
+        audit::record(
+            &state,
+            &caller,
+            &client,
+            ev::USER_ACTIVATE,
+            "Activate Okta user",
+            vec![target],
+        )
+        .await;
+    }
     for g in &groups {
         directory::add_group_member(&state.provider, g, &user).await?;
     }
@@ -281,6 +307,7 @@ pub(crate) async fn update_full(
 pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,
+    Client(client): Client,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = resolve(&state, &caller, &id).await?;
@@ -289,9 +316,13 @@ pub(crate) async fn delete(
             "An API token cannot deactivate or delete its own user.".into(),
         ));
     }
-    match users::delete_user(&state.provider, user).await? {
-        DeleteOutcome::Deactivated(_) | DeleteOutcome::Deleted => Ok(StatusCode::NO_CONTENT),
-    }
+    let target = Entity::user(&user);
+    let (event, message) = match users::delete_user(&state.provider, user).await? {
+        DeleteOutcome::Deactivated(_) => (ev::USER_DEACTIVATE, "Deactivate Okta user"),
+        DeleteOutcome::Deleted => (ev::USER_DELETE, "Delete Okta user"),
+    };
+    audit::record(&state, &caller, &client, event, message, vec![target]).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
@@ -311,6 +342,7 @@ pub(crate) async fn delete(
 pub(crate) async fn lifecycle(
     State(state): State<AppState>,
     caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath((id, op)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -324,7 +356,31 @@ pub(crate) async fn lifecycle(
             "An API token cannot deactivate or suspend its own user.".into(),
         ));
     }
+    let was = user.status;
     let user = users::lifecycle(&state.provider, user, op).await?;
+    let event = match op {
+        Lifecycle::Activate | Lifecycle::Reactivate => {
+            Some((ev::USER_ACTIVATE, "Activate Okta user"))
+        }
+        Lifecycle::Deactivate => Some((ev::USER_DEACTIVATE, "Deactivate Okta user")),
+        Lifecycle::Suspend => Some((ev::USER_SUSPEND, "Suspend Okta user")),
+        Lifecycle::Unsuspend => Some((ev::USER_UNSUSPEND, "Unsuspend Okta user")),
+        Lifecycle::Unlock if was == UserStatus::LockedOut => {
+            Some((ev::ACCOUNT_UNLOCK_BY_ADMIN, "Unlock user account by admin"))
+        }
+        Lifecycle::Unlock | Lifecycle::ExpirePassword => None,
+    };
+    if let Some((event, message)) = event {
+        audit::record(
+            &state,
+            &caller,
+            &client,
+            event,
+            message,
+            vec![Entity::user(&user)],
+        )
+        .await;
+    }
     Ok(match op {
         // Okta answers activation with an (optional) activation link, here none.
         Lifecycle::Activate | Lifecycle::Reactivate => Json(json!({})).into_response(),

@@ -1,0 +1,145 @@
+//! Password sign-in with Okta's password-policy lockout: after `max_attempts` consecutive
+//! failures the user is `LOCKED_OUT` until an administrator unlocks them or, when
+//! `auto_unlock_minutes` is set, until that much time has passed. The counters live in the
+//! database, so the budget holds across nodes.
+//!
+//! Every refusal looks the same to the person signing in (the caller shows one generic
+//! message, Okta's default `showLockoutFailures: false`): an unknown login, a wrong password
+//! and a locked account cannot be told apart, and an unknown login still costs one argon2
+//! verification. The System Log records the real reason for administrators.
+
+use crate::crypto::verify_password;
+use crate::domain::{User, UserStatus};
+use crate::oauth2::OAuthError;
+use crate::provider::Provider;
+use crate::services::system_log::{self, ClientInfo, Entity, Event, Severity, event_type, reason};
+
+/// Okta's password-policy `lockout` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Consecutive failed sign-ins that lock an account; 0 never locks (Okta's default is 10).
+    pub max_attempts: u32,
+    /// Minutes after which a locked account unlocks by itself; 0 waits for an administrator
+    /// (Okta's default: no automatic unlock).
+    pub auto_unlock_minutes: u32,
+}
+
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            auto_unlock_minutes: 0,
+        }
+    }
+}
+
+/// Checks a login and password. `Some(user)` for an active user with the right password;
+/// `None` for every kind of refusal (the reason goes to the System Log only).
+pub async fn verify_sign_in(
+    provider: &Provider,
+    client: &ClientInfo,
+    login: &str,
+    password: &str,
+) -> Result<Option<User>, OAuthError> {
+    let policy = provider.lockout;
+    let now = provider.now();
+    let mut user = provider.store.find_user_by_login(login.trim()).await?;
+    if let Some(u) = user.as_mut() {
+        auto_unlock_if_due(provider, client, policy, u, now).await?;
+    }
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let password_ok = verify_password(password.to_owned(), hash)
+        .await
+        .map_err(OAuthError::internal)?;
+    let session_start = |actor: Entity| {
+        Event::new(event_type::SESSION_START, "User login to Okta", actor)
+            .client(client)
+            .debug("requestUri", "/login")
+    };
+    let Some(user) = user else {
+        let event =
+            session_start(Entity::unknown_user(login.trim())).failure(reason::VERIFICATION_ERROR);
+        system_log::record(provider, event).await;
+        return Ok(None);
+    };
+    match user.status {
+        UserStatus::Active if password_ok => {
+            if policy.max_attempts > 0 {
+                provider.store.reset_signin_failures(&user.id).await?;
+            }
+            let mut event = session_start(Entity::user(&user));
+            event.credential_type = Some("PASSWORD");
+            system_log::record(provider, event).await;
+            Ok(Some(user))
+        }
+        UserStatus::Active => {
+            let event = session_start(Entity::user(&user)).failure(reason::INVALID_CREDENTIALS);
+            system_log::record(provider, event).await;
+            if policy.max_attempts > 0 {
+                let failures = provider.store.record_signin_failure(&user.id, now).await?;
+                if failures >= u64::from(policy.max_attempts)
+                    && provider.store.lock_user(&user.id, now).await?
+                {
+                    let event = Event::new(
+                        event_type::ACCOUNT_LOCK,
+                        "Max sign in attempts exceeded",
+                        Entity::user(&user),
+                    )
+                    .target(Entity::user(&user))
+                    .client(client)
+                    .severity(Severity::Warn)
+                    .debug("failedAttempts", failures);
+                    system_log::record(provider, event).await;
+                }
+            }
+            Ok(None)
+        }
+        UserStatus::LockedOut => {
+            let event = session_start(Entity::user(&user)).failure(reason::LOCKED_OUT);
+            system_log::record(provider, event).await;
+            Ok(None)
+        }
+        _ => {
+            let event = session_start(Entity::user(&user)).failure(reason::USER_NOT_ACTIVE);
+            system_log::record(provider, event).await;
+            Ok(None)
+        }
+    }
+}
+
+/// Unlocks `user` (in the database and in the copy) when their lock has outlived the window.
+async fn auto_unlock_if_due(
+    provider: &Provider,
+    client: &ClientInfo,
+    policy: LockoutPolicy,
+    user: &mut User,
+    now: i64,
+) -> Result<(), OAuthError> {
+    if user.status != UserStatus::LockedOut || policy.auto_unlock_minutes == 0 {
+        return Ok(());
+    }
+    let locked_before = now - i64::from(policy.auto_unlock_minutes) * 60;
+    if user.status_changed.unwrap_or(0) > locked_before {
+        return Ok(());
+    }
+    if provider
+        .store
+        .unlock_user_locked_before(&user.id, locked_before, now)
+        .await?
+    {
+        let event = Event::new(
+            event_type::ACCOUNT_UNLOCK,
+            "Automatically unlock user account",
+            Entity::system(),
+        )
+        .target(Entity::user(user))
+        .client(client);
+        system_log::record(provider, event).await;
+    }
+    if let Some(fresh) = provider.store.find_user(&user.id).await? {
+        *user = fresh;
+    }
+    Ok(())
+}

@@ -1,0 +1,735 @@
+//! Okta's System Log: events with Okta's event types and `LogEvent` shape, recorded by the
+//! flows (sign-in, SSO, tokens, lifecycle, admin changes) and read at `GET /api/v1/logs` and by
+//! `gatehouse logs`.
+//!
+//! Recording never fails the request that caused it: a failed write is a warning. Events hold
+//! ids, names and outcomes, never a password, code, token or secret.
+
+use serde_json::{Value, json};
+
+use crate::crypto::random_token;
+use crate::domain::{
+    FilterOp, LogEventRecord, LogField, LogFilter, LogQuery, StoredLogEvent, User,
+};
+use crate::provider::Provider;
+use crate::services::filter::{FilterError, Token, tokenize};
+use crate::store::StoreError;
+
+/// Okta's event types recorded by Gatehouse.
+pub mod event_type {
+    pub const SESSION_START: &str = "user.session.start";
+    pub const SESSION_END: &str = "user.session.end";
+    pub const ACCOUNT_LOCK: &str = "user.account.lock";
+    pub const ACCOUNT_UNLOCK: &str = "user.account.unlock";
+    pub const ACCOUNT_UNLOCK_BY_ADMIN: &str = "user.account.unlock_by_admin";
+    pub const AUTHENTICATION_SSO: &str = "user.authentication.sso";
+    pub const USER_CREATE: &str = "user.lifecycle.create";
+    pub const USER_ACTIVATE: &str = "user.lifecycle.activate";
+    pub const USER_DEACTIVATE: &str = "user.lifecycle.deactivate";
+    pub const USER_SUSPEND: &str = "user.lifecycle.suspend";
+    pub const USER_UNSUSPEND: &str = "user.lifecycle.unsuspend";
+    pub const USER_DELETE: &str = "user.lifecycle.delete.completed";
+    pub const APP_CREATE: &str = "application.lifecycle.create";
+    pub const APP_UPDATE: &str = "application.lifecycle.update";
+    pub const APP_ACTIVATE: &str = "application.lifecycle.activate";
+    pub const APP_DEACTIVATE: &str = "application.lifecycle.deactivate";
+    pub const APP_DELETE: &str = "application.lifecycle.delete";
+    pub const API_TOKEN_CREATE: &str = "system.api_token.create";
+    pub const API_TOKEN_REVOKE: &str = "system.api_token.revoke";
+    pub const GROUP_MEMBERSHIP_ADD: &str = "group.user_membership.add";
+    pub const GROUP_MEMBERSHIP_REMOVE: &str = "group.user_membership.remove";
+}
+
+/// The OAuth 2.0 event types: the org server's `app.oauth2.*`, a custom server's
+/// `app.oauth2.as.*` (as Okta names them).
+pub fn oauth2_event_type(custom_server: bool, suffix: &str) -> String {
+    if custom_server {
+        format!("app.oauth2.as.{suffix}")
+    } else {
+        format!("app.oauth2.{suffix}")
+    }
+}
+
+/// Why a sign-in failed, as Okta's `outcome.reason` says it.
+pub mod reason {
+    pub const INVALID_CREDENTIALS: &str = "INVALID_CREDENTIALS";
+    pub const LOCKED_OUT: &str = "LOCKED_OUT";
+    pub const VERIFICATION_ERROR: &str = "VERIFICATION_ERROR";
+    pub const USER_NOT_ACTIVE: &str = "USER_NOT_ACTIVE";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "DEBUG",
+            Self::Info => "INFO",
+            Self::Warn => "WARN",
+            Self::Error => "ERROR",
+        }
+    }
+}
+
+/// Who or what an event is about: Okta's `LogActor` / `LogTarget`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    pub id: String,
+    /// `User`, `AppInstance`, `PublicClientApp`, `UserGroup`, `Token`, `SystemPrincipal`…
+    pub kind: String,
+    pub alternate_id: Option<String>,
+    pub display_name: Option<String>,
+}
+
+impl Entity {
+    pub fn new(id: impl Into<String>, kind: &str) -> Self {
+        Self {
+            id: id.into(),
+            kind: kind.to_owned(),
+            alternate_id: None,
+            display_name: None,
+        }
+    }
+
+    pub fn named(mut self, alternate_id: Option<String>, display_name: Option<String>) -> Self {
+        self.alternate_id = alternate_id;
+        self.display_name = display_name;
+        self
+    }
+
+    pub fn user(user: &User) -> Self {
+        Self::new(&user.id, "User").named(Some(user.login.clone()), Some(user.full_name()))
+    }
+
+    /// A sign-in attempt for a login that names no account: Okta's `unknown` actor. The typed
+    /// login is kept as the alternate id, which is what an administrator looks for.
+    pub fn unknown_user(login: &str) -> Self {
+        Self::new("unknown", "User").named(Some(login.to_owned()), Some("unknown".into()))
+    }
+
+    pub fn app(app: &crate::domain::App) -> Self {
+        Self::new(&app.id, "AppInstance")
+            .named(Some(app.client_id.clone()), Some(app.label.clone()))
+    }
+
+    pub fn system() -> Self {
+        Self::new("gatehouse", "SystemPrincipal").named(None, Some("Gatehouse".into()))
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": self.kind,
+            "alternateId": self.alternate_id,
+            "displayName": self.display_name,
+            "detailEntry": null,
+        })
+    }
+}
+
+/// Where a request came from (Okta's `client`): the client address as resolved behind trusted
+/// proxies, and the `User-Agent`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// An event about to be recorded.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub event_type: String,
+    pub display_message: String,
+    pub severity: Severity,
+    /// `SUCCESS`, `FAILURE`, `SKIPPED`, `ALLOW`, `DENY`, `CHALLENGE` or `UNKNOWN`.
+    pub result: &'static str,
+    pub reason: Option<String>,
+    pub actor: Entity,
+    pub targets: Vec<Entity>,
+    pub client: ClientInfo,
+    /// Extra facts for `debugContext.debugData` (never secrets).
+    pub debug: serde_json::Map<String, Value>,
+    /// `authenticationContext.externalSessionId`, `credentialType`…
+    pub external_session_id: Option<String>,
+    pub credential_type: Option<&'static str>,
+}
+
+impl Event {
+    pub fn new(event_type: impl Into<String>, display_message: &str, actor: Entity) -> Self {
+        Self {
+            event_type: event_type.into(),
+            display_message: display_message.to_owned(),
+            severity: Severity::Info,
+            result: "SUCCESS",
+            reason: None,
+            actor,
+            targets: Vec::new(),
+            client: ClientInfo::default(),
+            debug: serde_json::Map::new(),
+            external_session_id: None,
+            credential_type: None,
+        }
+    }
+
+    pub fn target(mut self, target: Entity) -> Self {
+        self.targets.push(target);
+        self
+    }
+
+    pub fn client(mut self, client: &ClientInfo) -> Self {
+        self.client = client.clone();
+        self
+    }
+
+    /// A failed outcome with Okta's reason; failures are `WARN`.
+    pub fn failure(mut self, reason: &str) -> Self {
+        self.result = "FAILURE";
+        self.reason = Some(reason.to_owned());
+        self.severity = Severity::Warn;
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn debug(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.debug.insert(key.to_owned(), value.into());
+        self
+    }
+
+    fn legacy_event_type(&self) -> Value {
+        let legacy = match (self.event_type.as_str(), self.result) {
+            (event_type::SESSION_START, "SUCCESS") => "core.user_auth.login_success",
+            (event_type::SESSION_START, _) => "core.user_auth.login_failed",
+            (event_type::SESSION_END, _) => "core.user_auth.logout_success",
+            (event_type::ACCOUNT_LOCK, _) => "core.user_auth.account_locked",
+            (event_type::AUTHENTICATION_SSO, _) => "app.auth.sso",
+            _ => return Value::Null,
+        };
+        Value::String(legacy.to_owned())
+    }
+
+    /// Okta's `LogEvent` JSON and the columns it is queried by.
+    fn into_record(self, published_ms: i64) -> LogEventRecord {
+        let uuid = new_uuid();
+        let transaction_id = random_token(15);
+        let body = json!({
+            "uuid": uuid,
+            "published": okta_date_ms(published_ms),
+            "eventType": self.event_type,
+            "version": "0",
+            "severity": self.severity.as_str(),
+            "legacyEventType": self.legacy_event_type(),
+            "displayMessage": self.display_message,
+            "actor": self.actor.to_json(),
+            "client": {
+                "userAgent": self.client.user_agent.as_ref().map(|ua| json!({
+                    "rawUserAgent": ua, "os": null, "browser": null,
+                })),
+                "zone": "null",
+                "device": null,
+                "id": null,
+                "ipAddress": self.client.ip,
+                "geographicalContext": null,
+            },
+            "device": null,
+            "authenticationContext": {
+                "authenticationProvider": null,
+                "credentialProvider": null,
+                "credentialType": self.credential_type,
+                "issuer": null,
+                "interface": null,
+                "authenticationStep": 0,
+                "externalSessionId": self.external_session_id,
+            },
+            "displayMessageAuth": null,
+            "outcome": { "result": self.result, "reason": self.reason },
+            "securityContext": {
+                "asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null,
+            },
+            "debugContext": { "debugData": self.debug },
+            "transaction": { "type": "WEB", "id": transaction_id, "detail": {} },
+            "request": {
+                "ipChain": self.client.ip.iter().map(|ip| json!({
+                    "ip": ip,
+                    "geographicalContext": null,
+                    "version": if ip.contains(':') { "V6" } else { "V4" },
+                    "source": null,
+                })).collect::<Vec<_>>(),
+            },
+            "target": self.targets.iter().map(Entity::to_json).collect::<Vec<_>>(),
+        });
+        let mut words = vec![
+            self.event_type.clone(),
+            self.display_message.clone(),
+            self.result.to_owned(),
+            self.actor.id.clone(),
+        ];
+        words.extend(self.reason.clone());
+        words.extend(self.actor.alternate_id.clone());
+        words.extend(self.actor.display_name.clone());
+        words.extend(self.client.ip.clone());
+        for t in &self.targets {
+            words.push(t.id.clone());
+            words.extend(t.alternate_id.clone());
+            words.extend(t.display_name.clone());
+        }
+        LogEventRecord {
+            uuid,
+            published_ms,
+            event_type: self.event_type,
+            severity: self.severity.as_str().to_owned(),
+            outcome_result: self.result.to_owned(),
+            actor_id: Some(self.actor.id),
+            actor_alternate_id: self.actor.alternate_id,
+            target_ids: self.targets.into_iter().map(|t| t.id).collect(),
+            search_text: words.join(" ").to_lowercase(),
+            body: body.to_string(),
+        }
+    }
+}
+
+/// A random (version 4) UUID in its usual text form.
+fn new_uuid() -> String {
+    let mut b = [0u8; 16];
+    rand::Rng::fill(&mut rand::rng(), &mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// `YYYY-MM-DDTHH:mm:ss.SSSZ`.
+pub fn okta_date_ms(ms: i64) -> String {
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
+}
+
+/// Parses an ISO 8601 / RFC 3339 instant (`2024-05-01T10:00:00Z`, `…00.123Z`, `…+02:00`) into
+/// Unix milliseconds.
+pub fn parse_instant_ms(s: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// "Now" in milliseconds: the provider's clock (which tests move) for the seconds, the system
+/// clock for the milliseconds within them, so events of one second still sort by time.
+fn now_ms(provider: &Provider) -> i64 {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::from(d.subsec_millis()));
+    provider.now() * 1000 + millis
+}
+
+/// Records `event`. A failure to write is logged and otherwise ignored: the System Log must
+/// never turn a sign-in or an API call into an error.
+pub async fn record(provider: &Provider, event: Event) {
+    let event_type = event.event_type.clone();
+    let record = event.into_record(now_ms(provider));
+    if let Err(e) = provider.store.append_log_event(&record).await {
+        tracing::warn!(error = %e, event_type, "could not record a System Log event");
+    }
+}
+
+/// `user.authentication.sso` and `app.oauth2[.as].authorize.code`: a user was sent back to a
+/// client with an authorization code (never the code itself).
+pub async fn record_code_issued(
+    provider: &Provider,
+    auth_server_id: Option<&str>,
+    client_id: &str,
+    user: &User,
+    scopes: &[String],
+) {
+    let client_app = Entity::new(client_id, "AppInstance").named(Some(client_id.to_owned()), None);
+    let sso = Event::new(
+        event_type::AUTHENTICATION_SSO,
+        "User single sign on to app",
+        Entity::user(user),
+    )
+    .target(client_app.clone());
+    record(provider, sso).await;
+    let code = Event::new(
+        oauth2_event_type(auth_server_id.is_some(), "authorize.code"),
+        "OAuth2 authorization code request",
+        Entity::user(user),
+    )
+    .target(client_app)
+    .debug("grantedScopes", scopes.join(" "))
+    .debug("authorizationServer", auth_server_id.unwrap_or("org"));
+    record(provider, code).await;
+}
+
+/// What a token request produced, for [`record_token_grant`].
+pub struct TokenGrantOutcome<'a> {
+    pub grant_type: &'a str,
+    /// Which tokens were issued (`access_token`, `id_token`, `refresh_token`), or the OAuth
+    /// error code of a refusal.
+    pub issued: Result<Vec<&'static str>, &'a str>,
+}
+
+/// `app.oauth2[.as].token.grant.<token>` for each token issued, or one failure event.
+pub async fn record_token_grant(
+    provider: &Provider,
+    client: &ClientInfo,
+    custom_server: bool,
+    client_id: Option<&str>,
+    outcome: TokenGrantOutcome<'_>,
+) {
+    let actor = match client_id {
+        Some(id) => Entity::new(id, "PublicClientApp").named(Some(id.to_owned()), None),
+        None => Entity::new("unknown", "PublicClientApp"),
+    };
+    let message = |token: &str| match token {
+        "id_token" => "OAuth2 id token is granted",
+        "refresh_token" => "OAuth2 refresh token is granted",
+        _ => "OAuth2 access token is granted",
+    };
+    match outcome.issued {
+        Ok(tokens) => {
+            for token in tokens {
+                let event = Event::new(
+                    oauth2_event_type(custom_server, &format!("token.grant.{token}")),
+                    message(token),
+                    actor.clone(),
+                )
+                .client(client)
+                .debug("grantType", outcome.grant_type);
+                record(provider, event).await;
+            }
+        }
+        Err(error) => {
+            let event = Event::new(
+                oauth2_event_type(custom_server, "token.grant.access_token"),
+                message("access_token"),
+                actor,
+            )
+            .client(client)
+            .failure(error)
+            .debug("grantType", outcome.grant_type);
+            record(provider, event).await;
+        }
+    }
+}
+
+/// The user behind a live session cookie, if any (to name them in `user.session.end`).
+pub async fn session_user(provider: &Provider, cookie: Option<&str>) -> Option<String> {
+    let cookie = cookie.filter(|c| !c.is_empty())?;
+    let hash = crate::crypto::sha256_b64url(cookie);
+    match provider.store.find_session(&hash, provider.now()).await {
+        Ok(session) => session.map(|s| s.user_id),
+        Err(_) => None,
+    }
+}
+
+/// `user.session.end`: a user signed out.
+pub async fn record_session_end(provider: &Provider, client: &ClientInfo, user_id: &str) {
+    let actor = match provider.store.find_user(user_id).await {
+        Ok(Some(user)) => Entity::user(&user),
+        _ => Entity::new(user_id, "User"),
+    };
+    let event = Event::new(event_type::SESSION_END, "User logout from Okta", actor).client(client);
+    record(provider, event).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// Okta's page size limits for `/api/v1/logs`.
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+/// Without `since`, Okta returns the last seven days before `until` (or now).
+pub const DEFAULT_LOOKBACK_MS: i64 = 7 * 24 * 3600 * 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogQueryError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a caller asked for (the raw query parameters).
+#[derive(Debug, Clone, Default)]
+pub struct LogRequest {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub filter: Option<String>,
+    pub q: Option<String>,
+    pub sort_order: Option<String>,
+    pub limit: Option<String>,
+    pub after: Option<String>,
+}
+
+/// One page of events and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub events: Vec<StoredLogEvent>,
+    /// The `after` of the next page. A bounded query (with `until`) has none at its end; a
+    /// polling query (no `until`) always has one, Okta's way of saying "ask again later".
+    pub next_after: Option<String>,
+    /// The query as resolved (`since` defaulted), for building the `next` link.
+    pub since_ms: i64,
+    /// No `until`: Okta's polling query, whose `next` link is always there.
+    pub polling: bool,
+}
+
+/// Lists events as `GET /api/v1/logs` does.
+pub async fn list(provider: &Provider, request: &LogRequest) -> Result<LogPage, LogQueryError> {
+    let invalid = |m: String| LogQueryError::Invalid(m);
+    let until_ms = match request.until.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            parse_instant_ms(s)
+                .ok_or_else(|| invalid(format!("until: '{s}' is not an ISO 8601 date and time")))?,
+        ),
+        None => None,
+    };
+    let since_ms = match request.since.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => parse_instant_ms(s)
+            .ok_or_else(|| invalid(format!("since: '{s}' is not an ISO 8601 date and time")))?,
+        None => until_ms.unwrap_or_else(|| now_ms(provider)) - DEFAULT_LOOKBACK_MS,
+    };
+    if until_ms.is_some_and(|u| u < since_ms) {
+        return Err(invalid("until must not be earlier than since".into()));
+    }
+    let descending = match request.sort_order.as_deref().filter(|s| !s.is_empty()) {
+        None => false,
+        Some(s) if s.eq_ignore_ascii_case("ASCENDING") => false,
+        Some(s) if s.eq_ignore_ascii_case("DESCENDING") => true,
+        Some(s) => {
+            return Err(invalid(format!(
+                "sortOrder: '{s}' must be ASCENDING or DESCENDING"
+            )));
+        }
+    };
+    let limit = match request.limit.as_deref().filter(|s| !s.is_empty()) {
+        None => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if n >= 1 => n.min(MAX_LIMIT),
+            _ => return Err(invalid(format!("limit: '{s}' must be a positive number"))),
+        },
+    };
+    let after_seq = match request.after.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<i64>()
+                .map_err(|_| invalid(format!("after: '{s}' is not a cursor from a next link")))?,
+        ),
+    };
+    let filter = match request.filter.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(f) => Some(parse_log_filter(f).map_err(|e| invalid(format!("filter: {e}")))?),
+    };
+    let keywords: Vec<String> = request
+        .q
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(10)
+        .map(str::to_lowercase)
+        .collect();
+    let query = LogQuery {
+        since_ms: Some(since_ms),
+        until_ms,
+        filter,
+        keywords,
+        descending,
+        after_seq,
+        limit: limit.saturating_add(1),
+    };
+    let mut events = provider.store.list_log_events(&query).await?;
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    let next_after = match (more, until_ms, events.last()) {
+        (_, _, Some(last)) if more || until_ms.is_none() => Some(last.seq.to_string()),
+        // A polling query with nothing new keeps its place.
+        (_, None, None) => request.after.clone().filter(|s| !s.is_empty()),
+        _ => None,
+    };
+    Ok(LogPage {
+        events,
+        next_after,
+        since_ms,
+        polling: until_ms.is_none(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// `filter=`
+
+fn field_of(attr: &str) -> Option<LogField> {
+    Some(match attr {
+        "eventType" => LogField::EventType,
+        "severity" => LogField::Severity,
+        "outcome.result" => LogField::OutcomeResult,
+        "actor.id" => LogField::ActorId,
+        "actor.alternateId" => LogField::ActorAlternateId,
+        "target.id" => LogField::TargetId,
+        _ => return None,
+    })
+}
+
+struct LogFilterParser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl LogFilterParser {
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn peek_keyword(&self, kw: &str) -> bool {
+        matches!(self.tokens.get(self.pos), Some(Token::Word(w)) if w.eq_ignore_ascii_case(kw))
+    }
+
+    fn expr(&mut self, depth: usize) -> Result<LogFilter, FilterError> {
+        if depth > 32 {
+            return Err(FilterError("the expression is nested too deeply".into()));
+        }
+        let mut left = self.term(depth)?;
+        while self.peek_keyword("or") {
+            self.pos += 1;
+            left = LogFilter::Or(Box::new(left), Box::new(self.term(depth)?));
+        }
+        Ok(left)
+    }
+
+    fn term(&mut self, depth: usize) -> Result<LogFilter, FilterError> {
+        let mut left = self.factor(depth)?;
+        while self.peek_keyword("and") {
+            self.pos += 1;
+            left = LogFilter::And(Box::new(left), Box::new(self.factor(depth)?));
+        }
+        Ok(left)
+    }
+
+    fn factor(&mut self, depth: usize) -> Result<LogFilter, FilterError> {
+        if self.peek_keyword("not") {
+            self.pos += 1;
+            return Ok(LogFilter::Not(Box::new(self.factor(depth + 1)?)));
+        }
+        match self.next() {
+            Some(Token::Open) => {
+                let inner = self.expr(depth + 1)?;
+                match self.next() {
+                    Some(Token::Close) => Ok(inner),
+                    _ => Err(FilterError("missing ')'".into())),
+                }
+            }
+            Some(Token::Word(attr)) => self.comparison(&attr),
+            Some(Token::Str(s)) => {
+                Err(FilterError(format!("expected an attribute, found \"{s}\"")))
+            }
+            Some(Token::Close) => Err(FilterError("unexpected ')'".into())),
+            None => Err(FilterError("unexpected end of expression".into())),
+        }
+    }
+
+    fn comparison(&mut self, attr: &str) -> Result<LogFilter, FilterError> {
+        let field =
+            field_of(attr).ok_or_else(|| FilterError(format!("'{attr}' cannot be filtered on")))?;
+        let op = match self.next() {
+            Some(Token::Word(op)) => match op.to_ascii_lowercase().as_str() {
+                "eq" => FilterOp::Eq,
+                "ne" => FilterOp::Ne,
+                "sw" => FilterOp::Sw,
+                "co" => FilterOp::Co,
+                "pr" => FilterOp::Pr,
+                other => return Err(FilterError(format!("unsupported operator '{other}'"))),
+            },
+            _ => return Err(FilterError(format!("expected an operator after '{attr}'"))),
+        };
+        if op == FilterOp::Pr {
+            return Ok(LogFilter::Compare {
+                field,
+                op,
+                value: String::new(),
+            });
+        }
+        match self.next() {
+            Some(Token::Str(value)) => Ok(LogFilter::Compare { field, op, value }),
+            _ => Err(FilterError(format!(
+                "expected a quoted value after '{attr}'"
+            ))),
+        }
+    }
+}
+
+/// Parses a System Log `filter=` (Okta's SCIM-like expressions over `eventType`, `severity`,
+/// `outcome.result`, `actor.id`, `actor.alternateId` and `target.id`).
+pub fn parse_log_filter(input: &str) -> Result<LogFilter, FilterError> {
+    if input.len() > 4096 {
+        return Err(FilterError("the expression is too long".into()));
+    }
+    let tokens = tokenize(input)?;
+    if tokens.is_empty() {
+        return Err(FilterError("the expression is empty".into()));
+    }
+    let mut parser = LogFilterParser { tokens, pos: 0 };
+    let filter = parser.expr(0)?;
+    if parser.pos < parser.tokens.len() {
+        return Err(FilterError("unexpected text after the expression".into()));
+    }
+    Ok(filter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse() {
+        let f = parse_log_filter(
+            r#"eventType eq "user.session.start" and (outcome.result eq "FAILURE" or target.id eq "00u1")"#,
+        );
+        assert!(matches!(f, Ok(LogFilter::And(_, _))), "{f:?}");
+        for bad in [
+            "",
+            "eventType",
+            r#"eventType gt "x""#,
+            r#"published eq "x""#,
+            r#"eventType eq x"#,
+            r#"(eventType eq "x""#,
+        ] {
+            assert!(parse_log_filter(bad).is_err(), "{bad:?} should not parse");
+        }
+    }
+
+    #[test]
+    fn instants_and_dates() {
+        assert_eq!(parse_instant_ms("1970-01-01T00:00:01.5Z"), Some(1500));
+        assert_eq!(parse_instant_ms("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_instant_ms("yesterday"), None);
+        assert_eq!(okta_date_ms(1500), "1970-01-01T00:00:01.500Z");
+    }
+
+    #[test]
+    fn uuids_look_like_uuids() {
+        let u = new_uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+    }
+}

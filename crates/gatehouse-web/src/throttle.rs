@@ -1,0 +1,125 @@
+//! Per-address limits on the sign-in form and the token endpoints, counted in the database
+//! ([`rate_limit`]) so they hold across nodes. The address is the resolved client address
+//! ([`client_ip`]): a spoofed `X-Forwarded-For` does not buy a fresh budget.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use gatehouse_core::services::rate_limit::{self, RatePolicy, RateWindow};
+use serde_json::json;
+
+use crate::AppState;
+use crate::client_ip;
+use crate::views::{MessagePage, render_page};
+use askama::Template as _;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limited {
+    SignIn,
+    Token,
+}
+
+fn limited(method: &Method, path: &str) -> Option<Limited> {
+    if method != Method::POST {
+        return None;
+    }
+    if path == "/login" {
+        return Some(Limited::SignIn);
+    }
+    // `/oauth2/v1/token` and `/oauth2/{server}/v1/token`.
+    let rest = path.strip_prefix("/oauth2/")?;
+    let server_then_token = rest
+        .strip_suffix("/v1/token")
+        .is_some_and(|server| !server.is_empty() && !server.contains('/'));
+    (rest == "v1/token" || server_then_token).then_some(Limited::Token)
+}
+
+pub async fn per_ip_limits(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(kind) = limited(req.method(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let (per_minute, prefix) = match kind {
+        Limited::SignIn => (state.config.signin_requests_per_minute_per_ip, "signin-ip"),
+        Limited::Token => (state.config.token_requests_per_minute_per_ip, "token-ip"),
+    };
+    if per_minute == 0 {
+        return next.run(req).await;
+    }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let ip = client_ip::resolve(peer, req.headers(), &state.config.trusted_proxies);
+    let bucket = format!("{prefix}:{ip}");
+    match rate_limit::hit(&state.provider, &bucket, RatePolicy::per_minute(per_minute)).await {
+        Ok(w) if w.exceeded => {
+            tracing::info!(%ip, limit = per_minute, bucket = prefix, "per-address limit reached");
+            too_many(kind, &state, w)
+        }
+        Ok(_) => next.run(req).await,
+        Err(e) => {
+            // Failing open, as the API limit does: a database hiccup must not lock everyone out.
+            tracing::warn!(error = %e, "per-address limit not counted");
+            next.run(req).await
+        }
+    }
+}
+
+fn too_many(kind: Limited, state: &AppState, w: RateWindow) -> Response {
+    let retry_after = (w.reset - state.provider.now()).max(1);
+    let mut res = match kind {
+        Limited::Token => {
+            let body = json!({
+                "error": "temporarily_unavailable",
+                "error_description": format!(
+                    "Too many token requests from this address. Retry after {retry_after} seconds."
+                ),
+            });
+            let mut res = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Limited::SignIn => {
+            let message = format!(
+                "There have been too many sign-in attempts from your network. Wait {} and try again.",
+                if retry_after <= 60 {
+                    "a minute".to_owned()
+                } else {
+                    format!("{} minutes", (retry_after + 59) / 60)
+                }
+            );
+            let page = MessagePage {
+                title: "Too many sign-in attempts",
+                message: &message,
+            };
+            render_page(StatusCode::TOO_MANY_REQUESTS, page.render(), None)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limited_paths() {
+        let post = Method::POST;
+        assert_eq!(limited(&post, "/login"), Some(Limited::SignIn));
+        assert_eq!(limited(&post, "/oauth2/v1/token"), Some(Limited::Token));
+        assert_eq!(
+            limited(&post, "/oauth2/default/v1/token"),
+            Some(Limited::Token)
+        );
+        assert_eq!(limited(&post, "/oauth2/a/b/v1/token"), None);
+        assert_eq!(limited(&post, "/oauth2/v1/revoke"), None);
+        assert_eq!(limited(&Method::GET, "/login"), None);
+    }
+}
