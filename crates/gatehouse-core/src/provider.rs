@@ -60,6 +60,8 @@ pub struct Provider {
     servers: RwLock<HashMap<String, (Instant, AuthServer)>>,
     /// Serialized discovery documents by (document, server, origin).
     pub(crate) discovery_cache: crate::oidc::discovery::DocumentCache,
+    /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
+    pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
@@ -79,6 +81,7 @@ impl Provider {
             org_id: tokio::sync::OnceCell::new(),
             servers: RwLock::new(HashMap::new()),
             discovery_cache: Default::default(),
+            remote_jwks: Default::default(),
         }
     }
 

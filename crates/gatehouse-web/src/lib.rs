@@ -27,6 +27,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// `/api/v1` requests allowed per minute for one credential (or one address without one).
     pub api_requests_per_minute: u32,
+    /// The server terminates TLS itself: origins derived from requests are `https`.
+    pub https: bool,
 }
 
 /// The default `/api/v1` budget per credential and minute (Okta's busiest buckets allow 600
@@ -39,6 +41,7 @@ impl Default for WebConfig {
             public_url: None,
             trusted_proxies: Vec::new(),
             api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
+            https: false,
         }
     }
 }

@@ -5,5 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod jwks_fetch;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;
