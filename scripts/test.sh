@@ -37,6 +37,9 @@ tests/clients/run_okta_sdk.sh
 step "real clients: service apps (openmetadata-ingestion's Okta flow with PyJWT; okta 3.x and okta-sdk-nodejs 8.x in PrivateKey mode) on SQLite and PostgreSQL"
 tests/clients/run_service_app.sh
 
+step "real clients: JWT verifiers (@okta/jwt-verifier 4.x, python okta-jwt-verifier) over built-in TLS on SQLite and PostgreSQL"
+tests/clients/run_jwt_verifiers.sh
+
 step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
 tests/clients/run_spa.sh
 

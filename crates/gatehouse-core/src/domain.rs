@@ -187,7 +187,7 @@ pub struct OAuthClientSettings {
     /// The client's public keys for `private_key_jwt` (private members are stripped on input).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<JwkSet>,
-    /// Where the client publishes its keys; stored and echoed, not fetched (see `client_assertion`).
+    /// Where the client publishes its keys, fetched when `jwks` is absent (see `oauth2::remote_jwks`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Refresh-token rotation; `None` (apps stored before it existed) means the type's default.

@@ -64,6 +64,8 @@ pub struct Provider {
     pub(crate) discovery_cache: crate::oidc::discovery::DocumentCache,
     /// Custom servers' scopes, claims and policies read recently.
     pub(crate) authz_configs: crate::authz::ConfigCache,
+    /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
+    pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
@@ -85,6 +87,7 @@ impl Provider {
             servers: RwLock::new(HashMap::new()),
             discovery_cache: Default::default(),
             authz_configs: Default::default(),
+            remote_jwks: Default::default(),
         }
     }
 

@@ -35,6 +35,8 @@ pub struct WebConfig {
     pub signin_requests_per_minute_per_ip: u32,
     /// Token requests per minute from one client address; 0 (the default) turns it off.
     pub token_requests_per_minute_per_ip: u32,
+    /// The server terminates TLS itself: origins derived from requests are `https`.
+    pub https: bool,
 }
 
 /// The default sign-in budget per client address and minute.
@@ -56,6 +58,7 @@ impl Default for WebConfig {
             api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
             signin_requests_per_minute_per_ip: DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP,
             token_requests_per_minute_per_ip: DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP,
+            https: false,
         }
     }
 }

@@ -43,7 +43,7 @@ impl FromRequestParts<AppState> for Origin {
         };
         let scheme = forwarded("x-forwarded-proto")
             .filter(|s| s == "https" || s == "http")
-            .unwrap_or_else(|| "http".into());
+            .unwrap_or_else(|| if state.config.https { "https" } else { "http" }.into());
         let host = forwarded("x-forwarded-host")
             .or_else(|| header("host"))
             .or_else(|| parts.uri.authority().map(|a| a.to_string()))

@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage management API tokens (`Authorization: SSWS <token>` on /api/v1).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Make a local development CA (kept in the data directory, reused) and a certificate for
+    /// localhost signed by it, and print how to serve https with it and trust it.
+    DevCert(DevCertArgs),
     /// Manage authorization servers (`org`, `default`, …): signing algorithm and keys.
     #[command(subcommand)]
     AuthServer(AuthServerCommand),
@@ -53,6 +56,24 @@ pub struct ServeArgs {
     /// Public base URL (issuer origin), e.g. https://id.example.com [default: from the Host header].
     #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// PEM certificate chain to serve https with (needs --tls-key; see `gatehouse dev-cert`).
+    #[arg(long, env = "GATEHOUSE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "GATEHOUSE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DevCertArgs {
+    /// Another DNS name or IP address for the certificate (repeatable); localhost, 127.0.0.1
+    /// and ::1 are always included.
+    #[arg(long = "name")]
+    pub names: Vec<String>,
+    /// Where to write dev-cert.pem and dev-key.pem [default: the data directory]. The CA
+    /// (dev-ca.pem, dev-ca-key.pem) always lives in the data directory and is reused.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

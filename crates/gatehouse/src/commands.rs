@@ -12,7 +12,7 @@ use gatehouse_core::store::Page;
 use serde_json::json;
 
 use crate::cli::{
-    Alg, AppCommand, AppType, AuthServerCommand, Cli, Command, GroupCommand, Output,
+    Alg, AppCommand, AppType, AuthServerCommand, Cli, Command, DevCertArgs, GroupCommand, Output,
     RefreshRotation, ServeArgs, TokenCommand, UserCommand,
 };
 use crate::config::Settings;
@@ -39,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             token(&provider, cmd).await
         }
+        Some(Command::DevCert(args)) => dev_cert(&Settings::load(&cli, None)?, args),
         Some(Command::AuthServer(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             auth_server(&provider, cmd).await
@@ -234,15 +235,16 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let settings = Settings::load(cli, Some(args))?;
     let app = Application::build(&settings).await?;
     let addr = app.local_addr()?;
+    let scheme = app.scheme();
     let base = settings
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let admin = create_bootstrap_admin(&app.provider()).await?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "Gatehouse {} listening on http://{addr}",
+        "Gatehouse {} listening on {scheme}://{addr}",
         env!("CARGO_PKG_VERSION")
     )?;
     writeln!(
@@ -267,6 +269,16 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
     app.run_until_stopped().await
+}
+
+fn dev_cert(settings: &Settings, args: &DevCertArgs) -> anyhow::Result<()> {
+    let out_dir = args.out_dir.as_deref().unwrap_or(&settings.data_dir);
+    let made = crate::tls::make_dev_cert(&settings.data_dir, out_dir, &args.names)?;
+    print!(
+        "{}",
+        crate::tls::dev_cert_instructions(&made, &settings.bind)
+    );
+    Ok(())
 }
 
 /// On an empty directory, an administrator in the `Gatehouse Administrators` group.

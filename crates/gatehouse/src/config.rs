@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use crate::cli::{Cli, ServeArgs};
+use crate::tls::TlsFiles;
 
 /// The TOML file's shape; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -33,6 +34,12 @@ pub struct FileConfig {
     pub token_requests_per_minute_per_ip: Option<u32>,
     /// Days the System Log keeps events (default 90, as Okta).
     pub system_log_retention_days: Option<u32>,
+    /// PEM certificate chain and private key: `serve` then terminates TLS itself.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Development only: a `jwks_uri` may be plain http, and may resolve to, loopback.
+    #[serde(default)]
+    pub dev_jwks_uri_allow_loopback: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +51,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub encryption_key: Option<String>,
     pub api_requests_per_minute: u32,
+    /// Certificate and key for built-in TLS (`None`: plain http).
+    pub tls: Option<TlsFiles>,
+    /// Development only: `jwks_uri` fetches may go to loopback, over http too.
+    pub dev_jwks_uri_allow_loopback: bool,
     pub security: SecuritySettings,
 }
 
@@ -179,8 +190,40 @@ impl Settings {
                 .api_requests_per_minute
                 .unwrap_or(gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE),
         };
+        // The environment is read here too, so `gatehouse` without `serve` (and the commands
+        // that print URLs) see it.
+        let env_path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let tls_cert = serve
+            .and_then(|s| s.tls_cert.clone())
+            .or_else(|| env_path("GATEHOUSE_TLS_CERT"))
+            .or(file.tls_cert);
+        let tls_key = serve
+            .and_then(|s| s.tls_key.clone())
+            .or_else(|| env_path("GATEHOUSE_TLS_KEY"))
+            .or(file.tls_key);
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => anyhow::bail!(
+                "a TLS certificate is set but no key: set tls_key (--tls-key, GATEHOUSE_TLS_KEY) too"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "a TLS key is set but no certificate: set tls_cert (--tls-cert, GATEHOUSE_TLS_CERT) too"
+            ),
+        };
+        let dev_jwks_uri_allow_loopback =
+            match std::env::var("GATEHOUSE_DEV_JWKS_URI_ALLOW_LOOPBACK") {
+                Ok(v) if !v.is_empty() => matches!(v.as_str(), "1" | "true" | "yes"),
+                _ => file.dev_jwks_uri_allow_loopback,
+            };
         Ok(Self {
             data_dir,
+            tls,
+            dev_jwks_uri_allow_loopback,
             api_requests_per_minute,
             database_url,
             bind,
@@ -195,7 +238,14 @@ impl Settings {
     pub fn display_base_url(&self) -> String {
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .unwrap_or_else(|| format!("{}://{}", self.scheme(), self.bind))
+    }
+}
+
+impl Settings {
+    /// `https` when the server terminates TLS itself.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 }
 

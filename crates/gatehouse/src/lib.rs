@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod jwks_fetch;
 pub mod logs_cmd;
 pub mod startup;
 pub mod telemetry;
+pub mod tls;

@@ -105,6 +105,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     log_retention_days: u32,
+    /// Set when the server terminates TLS itself.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Application {
@@ -117,6 +119,23 @@ impl Application {
         settings: &Settings,
         provider: Arc<Provider>,
     ) -> anyhow::Result<Self> {
+        // Certificate problems are reported before anything listens.
+        let tls = settings
+            .tls
+            .as_ref()
+            .map(crate::tls::server_config)
+            .transpose()?;
+        if settings.dev_jwks_uri_allow_loopback {
+            tracing::warn!(
+                "dev_jwks_uri_allow_loopback is on: client jwks_uri may be http://localhost; never in production"
+            );
+        }
+        provider.remote_jwks.install(
+            Arc::new(crate::jwks_fetch::HttpJwksFetcher::new(
+                settings.dev_jwks_uri_allow_loopback,
+            )),
+            settings.dev_jwks_uri_allow_loopback,
+        );
         let listener = TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -126,6 +145,7 @@ impl Application {
             api_requests_per_minute: settings.api_requests_per_minute,
             signin_requests_per_minute_per_ip: settings.security.signin_requests_per_minute_per_ip,
             token_requests_per_minute_per_ip: settings.security.token_requests_per_minute_per_ip,
+            https: tls.is_some(),
         };
         Ok(Self {
             listener,
@@ -134,11 +154,17 @@ impl Application {
                 config: Arc::new(config),
             },
             log_retention_days: settings.security.system_log_retention_days,
+            tls,
         })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
+    }
+
+    /// `https` when the server terminates TLS itself, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     pub fn provider(&self) -> Arc<Provider> {
@@ -153,9 +179,30 @@ impl Application {
         ));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let result = match self.tls {
+            None => {
+                axum::serve(self.listener, app)
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await
+            }
+            Some(config) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+                });
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
+                    axum_server::tls_rustls::RustlsConfig::from_config(config),
+                )
+                .handshake_timeout(std::time::Duration::from_secs(10));
+                axum_server::Server::<SocketAddr>::from_listener(self.listener)
+                    .acceptor(acceptor)
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
+        };
         purge.abort();
         result.context("server error")
     }

@@ -1,6 +1,7 @@
 # Shared by the real-client test scripts: install what a client needs, once, from PyPI or npm.
 #
 #   ensure_venv <dir> <probe python code> <pip requirement>...   # a virtualenv that passes probe
+#                                      # (made with $VENV_PYTHON, default python3)
 #   ensure_npm <dir> <probe node code>                           # node_modules from the lockfile
 
 ensure_venv() {
@@ -9,7 +10,7 @@ ensure_venv() {
     return 0
   fi
   echo "setting up $dir ($*)"
-  [[ -x "$dir/bin/python" ]] || python3 -m venv "$dir" || return 1
+  [[ -x "$dir/bin/python" ]] || "${VENV_PYTHON:-python3}" -m venv "$dir" || return 1
   "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@" || return 1
   "$dir/bin/python" -c "$probe"
 }

@@ -3,6 +3,9 @@
 #
 #   source tests/clients/lib/serve.sh
 #   gh_start <sqlite|postgres> [NAME=VALUE ...]   # sets gh_url, gh_work, gh_global, gh_log
+#   gh_start_tls <sqlite|postgres> [NAME=VALUE ...]
+#                       # the same over https with a `gatehouse dev-cert` certificate: gh_url is
+#                       # https://127.0.0.1:<port> and gh_ca the dev CA to trust
 #   gh_token <name>                               # prints a new API token
 #   gh_stop                                       # kills the server, drops its database
 #
@@ -17,6 +20,8 @@ gh_work=""
 gh_url=""
 gh_log=""
 gh_global=()
+gh_tls=0
+gh_ca=""
 
 gh_env() {
   local cmd=(env) name
@@ -41,11 +46,19 @@ gh_start() {
     *) echo "unknown backend $backend"; return 1 ;;
   esac
   gh_log="$gh_work/serve.log"
-  "${envcmd[@]}" "$@" "$gh_bin" "${gh_global[@]}" serve --bind 127.0.0.1:0 </dev/null >"$gh_log" 2>&1 &
+  local tls_args=()
+  if [[ "$gh_tls" == 1 ]]; then
+    "${envcmd[@]}" "$gh_bin" "${gh_global[@]}" dev-cert </dev/null >"$gh_work/dev-cert.txt" 2>&1 ||
+      { echo "gatehouse dev-cert failed:"; cat "$gh_work/dev-cert.txt"; return 1; }
+    gh_ca="$gh_work/data/dev-ca.pem"
+    tls_args=(--tls-cert "$gh_work/data/dev-cert.pem" --tls-key "$gh_work/data/dev-key.pem")
+  fi
+  "${envcmd[@]}" "$@" "$gh_bin" "${gh_global[@]}" serve --bind 127.0.0.1:0 "${tls_args[@]}" </dev/null >"$gh_log" 2>&1 &
   gh_pid=$!
-  local port="" _
+  local port="" _ scheme=http
+  [[ "$gh_tls" == 1 ]] && scheme=https
   for _ in $(seq 1 600); do
-    port="$(sed -nE 's/.*listening on http:\/\/127\.0\.0\.1:([0-9]+).*/\1/p' "$gh_log" | head -n1)"
+    port="$(sed -nE "s/.*listening on $scheme:\/\/127\.0\.0\.1:([0-9]+).*/\1/p" "$gh_log" | head -n1)"
     [[ -n "$port" ]] && break
     kill -0 "$gh_pid" 2>/dev/null || break
     sleep 0.1
@@ -54,7 +67,15 @@ gh_start() {
     echo "gatehouse serve did not start:"; tail -n 30 "$gh_log"
     return 1
   fi
-  gh_url="http://127.0.0.1:$port"
+  gh_url="$scheme://127.0.0.1:$port"
+}
+
+gh_start_tls() {
+  gh_tls=1
+  gh_start "$@"
+  local rc=$?
+  gh_tls=0
+  return "$rc"
 }
 
 gh_token() {
@@ -76,4 +97,5 @@ gh_stop() {
   fi
   [[ -n "$gh_work" ]] && rm -rf "$gh_work"
   gh_work=""
+  gh_ca=""
 }

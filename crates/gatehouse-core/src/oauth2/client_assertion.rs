@@ -16,8 +16,8 @@
 //! * `jti` required and single-use: it is recorded in the database until `exp`, so a replay on
 //!   any node fails.
 //!
-//! `jwks_uri` is stored but never fetched (no server-side requests, so no SSRF surface):
-//! `private_key_jwt` clients register their keys inline.
+//! The keys are the client's inline `jwks` or, without one, the set published at its
+//! `jwks_uri` (fetched and cached by [`crate::oauth2::remote_jwks`]; the caller passes it in).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -76,6 +76,8 @@ pub enum AssertionError {
     TooLong,
     #[error("The client_assertion token has already been used.")]
     Replayed,
+    #[error("The client's jwks_uri could not be used to verify the client_assertion.")]
+    KeySetUnavailable,
 }
 
 /// What a verified assertion tells the caller: the `jti` to consume, and until when.
@@ -114,6 +116,31 @@ pub fn verify(
     audiences: &[String],
     now: i64,
 ) -> Result<VerifiedAssertion, AssertionError> {
+    verify_with_jwks(
+        app,
+        app.settings.jwks.as_ref(),
+        assertion,
+        secret,
+        audiences,
+        now,
+    )
+}
+
+/// The `kid` an assertion's header names, read to pick the key set to fetch.
+pub fn unverified_kid(assertion: &str) -> Result<Option<String>, AssertionError> {
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| AssertionError::Malformed)?;
+    Ok(header.kid)
+}
+
+/// [`verify`] with the `private_key_jwt` keys given (inline or fetched from `jwks_uri`).
+pub fn verify_with_jwks(
+    app: &App,
+    jwks: Option<&JwkSet>,
+    assertion: &str,
+    secret: Option<&[u8]>,
+    audiences: &[String],
+    now: i64,
+) -> Result<VerifiedAssertion, AssertionError> {
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| AssertionError::Malformed)?;
     let method = app.settings.token_endpoint_auth_method;
     let keys: Vec<DecodingKey> = match method {
@@ -121,7 +148,7 @@ pub fn verify(
             if !PRIVATE_KEY_JWT_ALGS.contains(&header.alg) {
                 return Err(AssertionError::Algorithm);
             }
-            let jwks = app.settings.jwks.as_ref().ok_or(AssertionError::NoKey)?;
+            let jwks = jwks.ok_or(AssertionError::NoKey)?;
             candidate_keys(jwks, header.alg, header.kid.as_deref())
         }
         TokenEndpointAuthMethod::ClientSecretJwt => {

@@ -198,11 +198,39 @@ async fn authenticate_assertion(
         audiences.push(server.endpoint(endpoint.name()));
     }
     let now = provider.now();
-    let verified = client_assertion::verify(&app, assertion, secret.as_deref(), &audiences, now)
-        .map_err(|e| {
-            tracing::info!(client_id = %app.client_id, reason = %e, "client assertion refused");
-            refuse(e)
-        })?;
+    // Keys registered inline win; otherwise the set published at the client's jwks_uri.
+    let fetched = match (
+        app.settings.token_endpoint_auth_method,
+        &app.settings.jwks,
+        &app.settings.jwks_uri,
+    ) {
+        (TokenEndpointAuthMethod::PrivateKeyJwt, None, Some(uri)) => {
+            let kid = client_assertion::unverified_kid(assertion).map_err(refuse)?;
+            let set = provider
+                .remote_jwks
+                .keys(uri, kid.as_deref())
+                .await
+                .map_err(|e| {
+                    tracing::warn!(client_id = %app.client_id, reason = %e, "client jwks_uri unusable");
+                    refuse(AssertionError::KeySetUnavailable)
+                })?;
+            Some(set)
+        }
+        _ => None,
+    };
+    let jwks = fetched.as_ref().or(app.settings.jwks.as_ref());
+    let verified = client_assertion::verify_with_jwks(
+        &app,
+        jwks,
+        assertion,
+        secret.as_deref(),
+        &audiences,
+        now,
+    )
+    .map_err(|e| {
+        tracing::info!(client_id = %app.client_id, reason = %e, "client assertion refused");
+        refuse(e)
+    })?;
     // Only a valid assertion consumes its jti, so nobody can burn another client's jtis.
     let fresh = provider
         .store

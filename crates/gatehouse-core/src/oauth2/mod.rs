@@ -8,6 +8,7 @@ mod error;
 pub mod grants;
 pub mod introspect;
 pub mod pkce;
+pub mod remote_jwks;
 pub mod revoke;
 pub mod scope;
 

@@ -383,10 +383,11 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
     if let Some(uri) = &spec.jwks_uri {
         validate_jwks_uri(uri)?;
     }
-    if method == TokenEndpointAuthMethod::PrivateKeyJwt && jwks.is_none() {
+    if method == TokenEndpointAuthMethod::PrivateKeyJwt && jwks.is_none() && spec.jwks_uri.is_none()
+    {
         return Err(invalid(
             "jwks",
-            "private_key_jwt needs the client's public keys inline in 'jwks' (Gatehouse does not fetch jwks_uri)",
+            "private_key_jwt needs the client's public keys: inline in 'jwks', or published at 'jwks_uri'",
         ));
     }
     let refresh_token = refresh_policy(spec)?;
@@ -424,11 +425,15 @@ fn refresh_policy(spec: &OidcAppSpec) -> Result<RefreshTokenPolicy, DirectoryErr
     })
 }
 
-/// `jwks_uri`: an absolute https URL without fragment or credentials.
+/// `jwks_uri`: an absolute https URL without fragment or credentials (http to a loopback host
+/// passes here; [`check_jwks_uri_policy`] allows it only under the development setting).
 fn validate_jwks_uri(uri: &str) -> Result<(), DirectoryError> {
     let parsed =
         url::Url::parse(uri).map_err(|_| invalid("jwks_uri", format!("'{uri}' is not a URL")))?;
-    if parsed.scheme() != "https" || parsed.host_str().is_none_or(str::is_empty) {
+    let loopback_http =
+        parsed.scheme() == "http" && crate::oauth2::remote_jwks::check_uri(&parsed, true).is_ok();
+    if !(parsed.scheme() == "https" || loopback_http) || parsed.host_str().is_none_or(str::is_empty)
+    {
         return Err(invalid("jwks_uri", "must be an https URL"));
     }
     if parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
@@ -438,6 +443,26 @@ fn validate_jwks_uri(uri: &str) -> Result<(), DirectoryError> {
         ));
     }
     Ok(())
+}
+
+/// The address rules for a `jwks_uri` that need the server's settings: no private, loopback or
+/// link-local address literal, and http only to loopback under the development setting.
+fn check_jwks_uri_policy(
+    provider: &Provider,
+    settings: &OAuthClientSettings,
+) -> Result<(), DirectoryError> {
+    let Some(uri) = &settings.jwks_uri else {
+        return Ok(());
+    };
+    let parsed =
+        url::Url::parse(uri).map_err(|_| invalid("jwks_uri", format!("'{uri}' is not a URL")))?;
+    crate::oauth2::remote_jwks::check_uri(&parsed, provider.remote_jwks.allows_loopback_http())
+        .map_err(|e| match e {
+            crate::oauth2::remote_jwks::JwksFetchError::Refused(why)
+            | crate::oauth2::remote_jwks::JwksFetchError::Failed(why) => {
+                invalid("jwks_uri", format!("is not allowed: {why}"))
+            }
+        })
 }
 
 fn validate_client_id(client_id: &str) -> Result<(), DirectoryError> {
@@ -500,6 +525,7 @@ fn choose_secret(
 pub async fn create(provider: &Provider, spec: OidcAppSpec) -> Result<CreatedApp, DirectoryError> {
     let label = validate_label(&spec.label)?;
     let settings = build_settings(&spec)?;
+    check_jwks_uri_policy(provider, &settings)?;
     if let Some(c) = &spec.client_id {
         validate_client_id(c)?;
     }
@@ -543,6 +569,7 @@ pub async fn replace(
 ) -> Result<CreatedApp, DirectoryError> {
     let label = validate_label(&spec.label)?;
     let settings = build_settings(&spec)?;
+    check_jwks_uri_policy(provider, &settings)?;
     if spec.client_id.as_ref().is_some_and(|c| *c != app.client_id) {
         return Err(invalid(
             "client_id",

@@ -140,6 +140,8 @@ pub async fn spawn_app_with(
         encryption_key: None,
         api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
         security: Default::default(),
+        tls: None,
+        dev_jwks_uri_allow_loopback: false,
     };
     configure(&mut settings);
     let mut provider = Provider::new(store, secrets);
@@ -149,6 +151,7 @@ pub async fn spawn_app_with(
     let provider = Arc::new(provider);
     let application = Application::with_provider(&settings, provider.clone()).await?;
     let addr: SocketAddr = application.local_addr()?;
+    let scheme = application.scheme();
     let server = tokio::spawn(application.run_until_stopped());
 
     let alice = create_user(
@@ -168,7 +171,7 @@ pub async fn spawn_app_with(
     let web = new_web_app(&provider, "Web App").await?;
     assign_group_to_app(&provider, &web.app, &everyone).await?;
     let app = TestApp {
-        base: format!("http://{addr}"),
+        base: format!("{scheme}://{addr}"),
         provider,
         clock,
         alice,
@@ -216,6 +219,11 @@ impl TestApp {
     }
 
     async fn wait_until_ready(&self) -> Result<()> {
+        if self.base.starts_with("https://") {
+            // The listener is bound before the server task starts, so connections queue until
+            // it accepts; the TLS tests bring their own client that trusts the dev CA.
+            return Ok(());
+        }
         let client = http_client()?;
         for _ in 0..100 {
             if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await
