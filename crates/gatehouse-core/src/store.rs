@@ -257,6 +257,20 @@ pub trait MetaStore: Send + Sync {
     async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
 }
 
+/// Administrator role assignments.
+#[async_trait]
+pub trait AdminRoleStore: Send + Sync {
+    /// Assigns the role; assigning one the user already has changes nothing. `NotFound` when
+    /// the user does not exist.
+    async fn assign_admin_role(&self, role: &AdminRole) -> StoreResult<()>;
+    /// The user's roles, ordered by role type.
+    async fn list_admin_roles(&self, user_id: &str) -> StoreResult<Vec<AdminRole>>;
+    /// Removes the user's role of this type, if any.
+    async fn unassign_admin_role(&self, user_id: &str, role_type: &str) -> StoreResult<()>;
+    /// How many users hold the role.
+    async fn count_admin_role(&self, role_type: &str) -> StoreResult<u64>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
     UserStore
@@ -272,6 +286,7 @@ pub trait Store:
     + ClientAssertionStore
     + AppGrantStore
     + TrustedOriginStore
+    + AdminRoleStore
 {
 }
 
@@ -289,5 +304,6 @@ impl<T> Store for T where
         + ClientAssertionStore
         + AppGrantStore
         + TrustedOriginStore
+        + AdminRoleStore
 {
 }

@@ -10,6 +10,7 @@ mod error;
 mod rows;
 mod sql;
 mod sql_clients;
+mod sql_roles;
 pub mod test_support;
 
 use std::str::FromStr;

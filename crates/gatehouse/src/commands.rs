@@ -234,7 +234,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
-/// On an empty directory, an administrator in the `Gatehouse Administrators` group.
+/// On an empty directory, a super administrator (also in the `Gatehouse Administrators` group).
 async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(String, String)>> {
     if !provider
         .store
@@ -274,6 +274,7 @@ async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(S
             }
         };
     directory::add_group_member(provider, &group, &user).await?;
+    gatehouse_core::services::admin_roles::grant_super_admin(provider, &user).await?;
     Ok(Some((user.login, password)))
 }
 

@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub encryption_key: Option<String>,
     /// `/api/v1` requests per minute for one API token (or one address without a token).
     pub api_requests_per_minute: Option<u32>,
+    /// The hosted pages' org name, logo and colour.
+    pub branding: Option<gatehouse_web::Branding>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +35,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     pub encryption_key: Option<String>,
     pub api_requests_per_minute: u32,
+    pub branding: gatehouse_web::Branding,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -98,7 +101,20 @@ impl Settings {
                 .api_requests_per_minute
                 .unwrap_or(gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE),
         };
+        let mut branding = file.branding.unwrap_or_default();
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(v) = env("GATEHOUSE_BRANDING_ORG_NAME") {
+            branding.org_name = v;
+        }
+        if let Some(v) = env("GATEHOUSE_BRANDING_LOGO_URL") {
+            branding.logo_url = Some(v);
+        }
+        if let Some(v) = env("GATEHOUSE_BRANDING_PRIMARY_COLOR") {
+            branding.primary_color = v;
+        }
+        branding.validate().map_err(anyhow::Error::msg)?;
         Ok(Self {
+            branding,
             data_dir,
             api_requests_per_minute,
             database_url,

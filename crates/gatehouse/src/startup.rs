@@ -113,6 +113,7 @@ impl Application {
             public_url: settings.public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
             api_requests_per_minute: settings.api_requests_per_minute,
+            branding: settings.branding.clone(),
         };
         Ok(Self {
             listener,

@@ -1,6 +1,7 @@
 //! Use cases shared by the CLI, the `/api/v1` API and the console: each caller is a thin
 //! adapter over these.
 
+pub mod admin_roles;
 pub mod api_tokens;
 pub mod app_grants;
 pub mod apps;
@@ -12,5 +13,6 @@ pub mod filter;
 pub mod groups;
 pub mod rate_limit;
 pub mod sessions;
+pub mod sign_in;
 pub mod trusted_origins;
 pub mod users;

@@ -144,6 +144,7 @@ pub async fn spawn_app_with(
         trusted_proxies: vec![],
         encryption_key: None,
         api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
+        branding: gatehouse_web::Branding::default(),
     };
     configure(&mut settings);
     let application = Application::with_provider(&settings, provider.clone()).await?;
