@@ -40,6 +40,9 @@ tests/clients/run_service_app.sh
 step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
 tests/clients/run_spa.sh
 
+step "real client: the admin console in headless Chromium following seeds 000 and 004, then social-auth-core with the credentials read off it, on SQLite and PostgreSQL"
+tests/clients/run_console.sh
+
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh
 

@@ -32,6 +32,7 @@ mod api_sessions;
 mod claims;
 mod client_keys;
 mod client_registration;
+mod console;
 mod discovery;
 mod helpers;
 mod hygiene;

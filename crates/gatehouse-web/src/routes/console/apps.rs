@@ -32,7 +32,13 @@ pub fn router() -> Router<AppState> {
             "/admin/apps/oauth2-wizard/create",
             get(new_form).post(create),
         )
-        .route(app, get(show))
+        // The page's forms post to paths relative to it, so it lives at the trailing slash.
+        .route(
+            app,
+            get(|Path(id): Path<String>| async move {
+                see_other(&format!("/admin/app/oidc_client/instance/{id}/"))
+            }),
+        )
         .route(&format!("{app}/"), get(show))
         .route(&format!("{app}/general"), post(save_general))
         .route(&format!("{app}/credentials"), post(save_credentials))
@@ -249,7 +255,6 @@ impl AppFields {
         let rt = |t: &str| s.response_types.iter().any(|x| x == t);
         let policy = s
             .refresh_token
-            .clone()
             .unwrap_or_else(|| RefreshTokenPolicy::default_for(s.application_type));
         Self {
             label: app.label.clone(),

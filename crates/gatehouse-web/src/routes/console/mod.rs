@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use gatehouse_core::crypto::{constant_time_eq, sha256_b64url};
 use gatehouse_core::services::admin_roles;
 use gatehouse_core::services::directory::DirectoryError;
@@ -62,8 +62,13 @@ pub(crate) fn render(status: StatusCode, html: Result<String, askama::Error>) ->
 }
 
 /// A redirect after a successful form (303, so the browser follows with GET).
+/// A location that is no valid header value (it came from the request) goes to the dashboard.
 pub(crate) fn see_other(location: &str) -> Response {
-    Redirect::to(location).into_response()
+    let value = HeaderValue::from_str(location)
+        .unwrap_or_else(|_| HeaderValue::from_static("/app/UserHome"));
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    res.headers_mut().insert(header::LOCATION, value);
+    res
 }
 
 /// The signed-in person: their session, and the CSRF token of the console's forms.
@@ -389,7 +394,8 @@ pub(crate) fn safe_from_uri(raw: &str) -> Option<&str> {
     let ok = raw.starts_with('/')
         && !raw.starts_with("//")
         && !raw.starts_with("/\\")
-        && !raw.chars().any(|c| c.is_control() || c == '\\');
+        && !raw.contains('\\')
+        && raw.bytes().all(|b| b.is_ascii_graphic());
     ok.then_some(raw)
 }
 
@@ -409,6 +415,9 @@ mod tests {
             "https://evil.example",
             "",
             "/a\\b",
+            "/caf\u{e9}",
+            "/a b",
+            "/a\r\nSet-Cookie: x",
         ] {
             assert_eq!(safe_from_uri(bad), None, "{bad}");
         }
