@@ -127,7 +127,10 @@ async function seed000(page) {
     'the Client Credentials tab shows its panel only');
   const clientId = await page.locator('#client-id').inputValue();
   await page.getByRole('button', { name: 'Copy client ID to clipboard' }).click();
-  check((await page.getByRole('button', { name: 'Copy client ID to clipboard' }).textContent()) === 'Copied', 'the Client ID copy button copies');
+  const copied = await page.waitForFunction(
+    () => document.querySelector('[data-copy=client-id]').textContent === 'Copied', null, { timeout: 5000 },
+  ).then(() => page.evaluate(() => navigator.clipboard.readText()), () => null);
+  check(copied === clientId, 'the Client ID copy button puts the client ID on the clipboard', copied);
   await page.getByRole('button', { name: 'Show' }).click();
   const clientSecret = await page.locator('#client-secret').inputValue();
   const oktaDomain = await page.locator('#okta-domain').inputValue();
@@ -224,7 +227,7 @@ async function main() {
   });
   const started = Date.now();
   try {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
     const errors = [];
