@@ -45,6 +45,8 @@ tests/clients/run_spa.sh
 
 step "real client: openid-client 5.x (npm) for the implicit, hybrid and form_post flows on SQLite and PostgreSQL"
 tests/clients/run_openid_client.sh
+step "real client: the admin console in headless Chromium following seeds 000 and 004, then social-auth-core with the credentials read off it, on SQLite and PostgreSQL"
+tests/clients/run_console.sh
 
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh

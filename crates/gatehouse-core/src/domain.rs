@@ -573,3 +573,14 @@ pub struct LogQuery {
     pub after_seq: Option<i64>,
     pub limit: u32,
 }
+
+/// An administrator role assigned to a user (Okta's role assignment, `SUPER_ADMIN` only for
+/// now): who may use the admin console and own API tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminRole {
+    pub id: String,
+    pub user_id: String,
+    /// Okta's role type, e.g. `SUPER_ADMIN`.
+    pub role_type: String,
+    pub created: Timestamp,
+}

@@ -319,6 +319,20 @@ pub trait SystemLogStore: Send + Sync {
     async fn purge_log_events(&self, before_ms: i64) -> StoreResult<u64>;
 }
 
+/// Administrator role assignments.
+#[async_trait]
+pub trait AdminRoleStore: Send + Sync {
+    /// Assigns the role; assigning one the user already has changes nothing. `NotFound` when
+    /// the user does not exist.
+    async fn assign_admin_role(&self, role: &AdminRole) -> StoreResult<()>;
+    /// The user's roles, ordered by role type.
+    async fn list_admin_roles(&self, user_id: &str) -> StoreResult<Vec<AdminRole>>;
+    /// Removes the user's role of this type, if any.
+    async fn unassign_admin_role(&self, user_id: &str, role_type: &str) -> StoreResult<()>;
+    /// How many users hold the role.
+    async fn count_admin_role(&self, role_type: &str) -> StoreResult<u64>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
     UserStore
@@ -337,6 +351,7 @@ pub trait Store:
     + AuthServerConfigStore
     + SignInFailureStore
     + SystemLogStore
+    + AdminRoleStore
 {
 }
 
@@ -357,5 +372,6 @@ impl<T> Store for T where
         + AuthServerConfigStore
         + SignInFailureStore
         + SystemLogStore
+        + AdminRoleStore
 {
 }

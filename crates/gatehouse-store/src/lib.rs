@@ -12,6 +12,7 @@ mod sql;
 mod sql_authz;
 mod sql_clients;
 mod sql_logs;
+mod sql_roles;
 pub mod test_support;
 
 use std::str::FromStr;

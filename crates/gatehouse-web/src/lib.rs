@@ -37,6 +37,66 @@ pub struct WebConfig {
     pub token_requests_per_minute_per_ip: u32,
     /// The server terminates TLS itself: origins derived from requests are `https`.
     pub https: bool,
+    /// How the hosted pages look (org name, logo, colour).
+    pub branding: Branding,
+}
+
+/// The hosted pages' branding (`[branding]` in the config file, `GATEHOUSE_BRANDING_*`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    /// Shown above the sign-in form and in the console's header.
+    #[serde(default = "default_org_name")]
+    pub org_name: String,
+    /// An absolute http(s) URL of the logo shown on the sign-in page.
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    /// The primary colour, `#rgb` or `#rrggbb`.
+    #[serde(default = "default_primary_color")]
+    pub primary_color: String,
+}
+
+fn default_org_name() -> String {
+    "Gatehouse".into()
+}
+
+fn default_primary_color() -> String {
+    "#1a5cff".into()
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Self {
+            org_name: default_org_name(),
+            logo_url: None,
+            primary_color: default_primary_color(),
+        }
+    }
+}
+
+impl Branding {
+    /// Checks what CSS and `<img src>` will receive: a hex colour and an http(s) URL.
+    pub fn validate(&self) -> Result<(), String> {
+        let hex = self.primary_color.strip_prefix('#').unwrap_or_default();
+        if !(matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(format!(
+                "branding.primary_color '{}' is not a #rgb or #rrggbb colour",
+                self.primary_color
+            ));
+        }
+        if let Some(logo) = &self.logo_url {
+            let ok = url::Url::parse(logo)
+                .ok()
+                .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !ok {
+                return Err(format!("branding.logo_url '{logo}' is not an http(s) URL"));
+            }
+        }
+        if self.org_name.trim().is_empty() || self.org_name.chars().count() > 100 {
+            return Err("branding.org_name must be 1 to 100 characters".into());
+        }
+        Ok(())
+    }
 }
 
 /// The default sign-in budget per client address and minute.
@@ -59,6 +119,7 @@ impl Default for WebConfig {
             signin_requests_per_minute_per_ip: DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP,
             token_requests_per_minute_per_ip: DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP,
             https: false,
+            branding: Branding::default(),
         }
     }
 }
@@ -118,6 +179,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::home::router())
         .merge(routes::api_v1::router(&state))
         .merge(routes::clients::router())
+        .merge(routes::console::router())
         .fallback(routes::home::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

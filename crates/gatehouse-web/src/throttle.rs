@@ -26,7 +26,8 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
     if method != Method::POST {
         return None;
     }
-    if path == "/login" {
+    // The authorize flow's form and the console's own sign-in page.
+    if path == "/login" || path == "/login/login.htm" {
         return Some(Limited::SignIn);
     }
     // `/oauth2/v1/token` and `/oauth2/{server}/v1/token`.

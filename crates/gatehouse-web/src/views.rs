@@ -12,7 +12,7 @@ fn csp(script_nonce: Option<&str>) -> String {
 fn csp_framed_by(script_nonce: Option<&str>, frame_ancestors: &str) -> String {
     let script = script_nonce.map_or_else(|| "'none'".to_owned(), |n| format!("'nonce-{n}'"));
     format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src {script}; \
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; script-src {script}; \
          frame-ancestors {frame_ancestors}; base-uri 'none'"
     )
 }
@@ -83,6 +83,10 @@ pub struct LoginPage<'a> {
     pub csrf_token: &'a str,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    pub branding: &'a crate::Branding,
+    /// Set on the sign-in page of the console and dashboard (no authorize request): where to go
+    /// once signed in.
+    pub from_uri: Option<&'a str>,
 }
 
 #[derive(Template)]

@@ -281,7 +281,7 @@ fn dev_cert(settings: &Settings, args: &DevCertArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// On an empty directory, an administrator in the `Gatehouse Administrators` group.
+/// On an empty directory, a super administrator (also in the `Gatehouse Administrators` group).
 async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(String, String)>> {
     if !provider
         .store
@@ -321,6 +321,7 @@ async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(S
             }
         };
     directory::add_group_member(provider, &group, &user).await?;
+    gatehouse_core::services::admin_roles::grant_super_admin(provider, &user).await?;
     Ok(Some((user.login, password)))
 }
 

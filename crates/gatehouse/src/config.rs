@@ -40,6 +40,8 @@ pub struct FileConfig {
     /// Development only: a `jwks_uri` may be plain http, and may resolve to, loopback.
     #[serde(default)]
     pub dev_jwks_uri_allow_loopback: bool,
+    /// The hosted pages' org name, logo and colour.
+    pub branding: Option<gatehouse_web::Branding>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub encryption_key: Option<String>,
     pub api_requests_per_minute: u32,
+    pub branding: gatehouse_web::Branding,
     /// Certificate and key for built-in TLS (`None`: plain http).
     pub tls: Option<TlsFiles>,
     /// Development only: `jwks_uri` fetches may go to loopback, over http too.
@@ -220,7 +223,20 @@ impl Settings {
                 Ok(v) if !v.is_empty() => matches!(v.as_str(), "1" | "true" | "yes"),
                 _ => file.dev_jwks_uri_allow_loopback,
             };
+        let mut branding = file.branding.unwrap_or_default();
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(v) = env("GATEHOUSE_BRANDING_ORG_NAME") {
+            branding.org_name = v;
+        }
+        if let Some(v) = env("GATEHOUSE_BRANDING_LOGO_URL") {
+            branding.logo_url = Some(v);
+        }
+        if let Some(v) = env("GATEHOUSE_BRANDING_PRIMARY_COLOR") {
+            branding.primary_color = v;
+        }
+        branding.validate().map_err(anyhow::Error::msg)?;
         Ok(Self {
+            branding,
             data_dir,
             tls,
             dev_jwks_uri_allow_loopback,

@@ -146,6 +146,7 @@ impl Application {
             signin_requests_per_minute_per_ip: settings.security.signin_requests_per_minute_per_ip,
             token_requests_per_minute_per_ip: settings.security.token_requests_per_minute_per_ip,
             https: tls.is_some(),
+            branding: settings.branding.clone(),
         };
         Ok(Self {
             listener,

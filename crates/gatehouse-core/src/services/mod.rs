@@ -1,6 +1,7 @@
 //! Use cases shared by the CLI, the `/api/v1` API and the console: each caller is a thin
 //! adapter over these.
 
+pub mod admin_roles;
 pub mod api_tokens;
 pub mod app_grants;
 pub mod apps;
@@ -14,6 +15,7 @@ pub mod groups;
 pub mod lockout;
 pub mod rate_limit;
 pub mod sessions;
+pub mod sign_in;
 pub mod system_log;
 pub mod token_preview;
 pub mod trusted_origins;

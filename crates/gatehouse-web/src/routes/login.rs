@@ -69,6 +69,8 @@ async fn login_post(
                 csrf_token: &prompt.csrf_token,
                 username: prompt.login_hint.as_deref().unwrap_or_default(),
                 error: Some(GENERIC_LOGIN_FAILURE),
+               branding: &state.config.branding,
+                from_uri: None,
             };
             Ok(render_page(StatusCode::UNAUTHORIZED, page.render(), None))
         }

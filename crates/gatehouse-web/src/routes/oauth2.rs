@@ -115,6 +115,8 @@ async fn authorize(
                 csrf_token: &prompt.csrf_token,
                 username: prompt.login_hint.as_deref().unwrap_or_default(),
                 error: None,
+                branding: &state.config.branding,
+                from_uri: None,
             };
             let mut res = render_page(StatusCode::OK, page.render(), None);
             let cookie = cookies::set(

@@ -142,6 +142,7 @@ pub async fn spawn_app_with(
         security: Default::default(),
         tls: None,
         dev_jwks_uri_allow_loopback: false,
+        branding: gatehouse_web::Branding::default(),
     };
     configure(&mut settings);
     let mut provider = Provider::new(store, secrets);

@@ -34,6 +34,7 @@ mod claims;
 mod client_jwks_uri;
 mod client_keys;
 mod client_registration;
+mod console;
 mod discovery;
 mod helpers;
 mod hygiene;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Seeds 000 and 004 followed in the admin console by a new administrator, in headless Debian
+# Chromium (playwright-core, tests/clients/console/test.js), then NetBox's social-auth-core
+# signing in with the client ID and secret read off the console, once per database backend in
+# ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}. The administrator is the one `gatehouse serve`
+# creates on first start (its password is read from the server's output, as a new admin would).
+#   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
+# Installs what it needs: Debian's chromium (apt-get), node_modules from the committed lockfile
+# (npm ci), social-auth-core 7.x in .venv-sc7 (shared with run_socialcore.sh). Screenshots go to
+# tests/clients/console/screenshots/<backend>/ (not committed). Prints "N passed, M failed".
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
+console_dir="$here/console"
+run_timeout=120 # seconds per backend
+export PYTHONDONTWRITEBYTECODE=1
+
+# shellcheck source=lib/deps.sh
+source "$here/lib/deps.sh"
+# shellcheck source=lib/serve.sh
+source "$here/lib/serve.sh"
+
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  echo "installing Debian's chromium (apt-get)"
+  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) || return 1
+  [[ -x /usr/bin/chromium ]]
+}
+
+venv="$root/.venv-sc7"
+ensure_chromium || { echo "FAIL: cannot install chromium"; echo "0 passed, 1 failed"; exit 2; }
+ensure_npm "$console_dir" "const v = require('playwright-core/package.json').version; process.exit(v === '1.65.1' ? 0 : 1)" ||
+  { echo "FAIL: cannot install $console_dir/node_modules"; echo "0 passed, 1 failed"; exit 2; }
+ensure_venv "$venv" 'import requests, social_core; raise SystemExit(0 if social_core.__version__.split(".")[0] == "7" else 1)' \
+  'social-auth-core>=7,<8' requests ||
+  { echo "FAIL: cannot set up $venv"; echo "0 passed, 1 failed"; exit 2; }
+
+trap 'gh_stop' EXIT
+trap 'exit 130' INT TERM
+
+total_pass=0
+total_fail=0
+for backend in $backends; do
+  echo "== $backend"
+  if ! gh_start "$backend"; then
+    total_fail=$((total_fail + 1))
+    gh_stop
+    continue
+  fi
+  admin_login="$(sed -nE 's/^ +login: +(.*)$/\1/p' "$gh_log" | head -n1)"
+  admin_password="$(sed -nE 's/^ +password: +(.*)$/\1/p' "$gh_log" | head -n1)"
+  if [[ -z "$admin_login" || -z "$admin_password" ]]; then
+    echo "FAIL: gatehouse serve printed no first-start administrator"
+    total_fail=$((total_fail + 1))
+    gh_stop
+    continue
+  fi
+  out="$gh_work/console.out"
+  shots="$console_dir/screenshots/$backend"
+  rm -rf "$shots"
+  (cd "$console_dir" && GH_URL="$gh_url" GH_ADMIN_LOGIN="$admin_login" GH_ADMIN_PASSWORD="$admin_password" \
+    NB_PYTHON="$venv/bin/python" SHOTS="$shots" timeout -k 5 "$run_timeout" node test.js) 2>&1 | tee "$out"
+  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)"
+  if [[ -z "$line" ]]; then
+    echo "FAIL: the browser test did not finish (timeout ${run_timeout}s?)"
+    total_fail=$((total_fail + 1))
+    tail -n 20 "$gh_log"
+  else
+    p="${line%% passed*}"; f="${line#*passed, }"; f="${f%% failed}"
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+    [[ "$f" == 0 ]] || tail -n 20 "$gh_log"
+  fi
+  gh_stop
+done
+echo "$total_pass passed, $total_fail failed"
+[[ "$total_fail" == 0 && "$total_pass" -gt 0 ]]
