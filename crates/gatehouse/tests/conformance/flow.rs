@@ -77,6 +77,19 @@ impl Ctx {
             Some(app) => app.clone(),
             None => Arc::new(spawn_app(self.backend).await?),
         };
+        self.rp_on(app).await
+    }
+
+    /// The seeded web client on a Gatehouse of its own, configured by `configure`.
+    pub async fn rp_with(
+        &self,
+        configure: impl FnOnce(&mut gatehouse::config::Settings),
+    ) -> Result<Rp> {
+        let app = Arc::new(crate::helpers::spawn_app_with(self.backend, configure).await?);
+        self.rp_on(app).await
+    }
+
+    async fn rp_on(&self, app: Arc<TestApp>) -> Result<Rp> {
         let client_id = app.client_id().to_owned();
         let secret = app.client_secret().to_owned();
         let rp = Rp {

@@ -288,11 +288,7 @@ fn dynamic_modules() -> Vec<Module> {
         module!("oidcc-registration-logo-uri", registration_logo_uri),
         module!("oidcc-registration-policy-uri", registration_policy_uri),
         module!("oidcc-registration-tos-uri", registration_tos_uri),
-        module!(
-            "oidcc-registration-jwks-uri",
-            registration_jwks_uri,
-            Expect::Gap("jwks_uri is not fetched (inline jwks only)")
-        ),
+        module!("oidcc-registration-jwks-uri", registration_jwks_uri),
         module!("oidcc-registration-sector-uri", registration_sector_uri),
         module!(
             "oidcc-registration-sector-bad",
@@ -321,8 +317,7 @@ fn dynamic_modules() -> Vec<Module> {
         module!("oidcc-refresh-token", refresh_token),
         module!(
             "oidcc-refresh-token-rp-key-rotation",
-            refresh_token_rp_key_rotation,
-            Expect::Gap("jwks_uri is not fetched (inline jwks only)")
+            refresh_token_rp_key_rotation
         ),
         module!("oidcc-server-rotate-keys", server_rotate_keys),
     ]
@@ -514,6 +509,18 @@ async fn ensure_request_without_nonce_succeeds_for_code_flow(c: Ctx) -> ModuleRe
 
 /// Implicit/hybrid without `nonce`: an error page or `invalid_request`.
 async fn ensure_request_without_nonce_fails(c: Ctx) -> ModuleResult {
+    // OIDC Core §3.3.2.11: the nonce is OPTIONAL for `code token`, where no ID token travels
+    // in the authorization response.
+    if !c
+        .variant
+        .response_type
+        .split_whitespace()
+        .any(|t| t == "id_token")
+    {
+        return Ok(Verdict::Skipped(
+            "nonce is optional for this response type (OIDC Core 3.3.2.11)".into(),
+        ));
+    }
     let rp = c.rp().await?;
     let reply = Browser::new()?
         .get(&rp.authz().remove("nonce").url())
