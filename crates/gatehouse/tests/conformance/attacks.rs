@@ -81,11 +81,7 @@ pub fn plans() -> Vec<Plan> {
                 ssrf_via_registration_and_request_uri
             ),
             module!("dcr-authorization", dcr_authorization),
-            module!(
-                "id-token-hint-abuse",
-                id_token_hint_abuse,
-                Expect::Gap("id_token_hint is not checked against the session (oauth2/authorize)")
-            ),
+            module!("id-token-hint-abuse", id_token_hint_abuse),
             module!("prompt-and-max-age-bypass", prompt_and_max_age_bypass),
             module!("xss-in-hosted-pages", xss_in_hosted_pages),
             module!("clickjacking-and-referrer", clickjacking_and_referrer),

@@ -5,6 +5,7 @@
 mod check_assignment;
 mod check_client;
 mod check_id_token;
+mod check_id_token_hint;
 mod check_pkce;
 pub(crate) mod check_policy;
 mod check_prompt;
@@ -43,6 +44,7 @@ pub struct AuthorizeParams {
     pub prompt: Option<String>,
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
+    pub id_token_hint: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
 }
@@ -66,6 +68,9 @@ pub struct AuthorizeRequest {
     pub prompt_none: bool,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// The `sub` of a valid `id_token_hint`: a session of anyone else is not reused.
+    #[serde(default)]
+    pub id_token_hint_sub: Option<String>,
 }
 
 /// What the HTTP layer must do next.
@@ -159,6 +164,10 @@ pub async fn authorize(
     if let Err(e) = check_policy::known_scopes(provider, server, &scopes).await {
         return ctx.redirect_error(mode, e);
     }
+    let id_token_hint_sub = match check_id_token_hint::run(&ctx).await {
+        Ok(sub) => sub,
+        Err(e) => return ctx.redirect_error(mode, e),
+    };
     let (Some(app), Some(redirect_uri)) = (ctx.app.clone(), ctx.redirect_uri.clone()) else {
         return AuthorizeOutcome::ErrorPage(OAuthError::InvalidRequest(
             "The request is incomplete.".into(),
@@ -179,6 +188,7 @@ pub async fn authorize(
         prompt_none: prompt.none,
         max_age: prompt.max_age,
         login_hint: ctx.params.login_hint.clone(),
+        id_token_hint_sub,
     };
     match session::resume_or_prompt(provider, server, &app, request, session_cookie).await {
         Ok(outcome) => outcome,

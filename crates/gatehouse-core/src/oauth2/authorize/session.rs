@@ -46,8 +46,17 @@ pub(super) async fn resume_or_prompt(
             .max_age
             .is_none_or(|max| max > 0 && now - s.auth_time <= max)
     };
+    // A hint naming someone else: that session is not the user the client expects.
+    let hinted_user = |u: &User| {
+        request
+            .id_token_hint_sub
+            .as_deref()
+            .is_none_or(|sub| sub == u.id)
+    };
     match session {
-        Some((session, user)) if !request.prompt_login && fresh_enough(&session) => {
+        Some((session, user))
+            if !request.prompt_login && fresh_enough(&session) && hinted_user(&user) =>
+        {
             check_assignment::run(provider, app, &user).await?;
             let decision = check_policy::run(provider, server, app, &user, &request).await?;
             let response = issue_response(
