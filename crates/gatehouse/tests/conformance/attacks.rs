@@ -21,7 +21,7 @@ use crate::helpers::{
     Auth, Authz, Browser, LOGOUT_URI, NONCE, PASSWORD, REDIRECT_URI, Reply, STATE, VERIFIER,
     http_client, s256, sign_with_foreign_key, unsigned_token,
 };
-use crate::{Expect, ModuleResult, Plan, Verdict, module};
+use crate::{ModuleResult, Plan, Verdict, module};
 
 pub fn plans() -> Vec<Plan> {
     vec![Plan {
