@@ -88,6 +88,8 @@ pub const SYSTEM_SCOPES: &[(&str, &str)] = &[
         "Allows access to the phone_number and phone_number_verified claims.",
     ),
     ("offline_access", "Allows access to a refresh token."),
+    // Not in Okta's default server; Gatehouse ships it so apps (NetBox) can map groups.
+    ("groups", "Allows access to the groups claim."),
     ("device_sso", "Allows a client to obtain a device secret."),
 ];
 

@@ -97,7 +97,9 @@ async fn serve_html(State(s): State<KeyServer>) -> Response {
 }
 
 async fn spawn_dev_app(backend: Backend) -> Result<TestApp> {
-    spawn_app_with(backend, |s| s.dev_jwks_uri_allow_loopback = true).await
+    let app = spawn_app_with(backend, |s| s.dev_jwks_uri_allow_loopback = true).await?;
+    app.add_default_scope("svc:default").await?;
+    Ok(app)
 }
 
 async fn register(app: &TestApp, ssws: &str, jwks_uri: &str) -> Result<crate::helpers::Reply> {

@@ -18,6 +18,7 @@ backend_tests!(
 
 async fn service_app_registration_round_trip(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
+    app.add_default_scope("svc:default").await?;
     let ssws = app.api_token().await?;
     let auth = format!("SSWS {ssws}");
     let key = ClientKey::rsa("om-kid")?;
@@ -441,11 +442,6 @@ async fn registration_validation_errors(backend: Backend) -> Result<()> {
         (
             "private_key_jwt without jwks",
             json!({"client_name": "s", "application_type": "service", "token_endpoint_auth_method": "private_key_jwt"}),
-            "invalid_client_metadata",
-        ),
-        (
-            "private_key_jwt with only jwks_uri",
-            json!({"client_name": "s", "application_type": "service", "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://keys.example/jwks"}),
             "invalid_client_metadata",
         ),
         (

@@ -287,6 +287,24 @@ impl TestApp {
         .await?)
     }
 
+    /// Gives the `default` server a default scope, so `client_credentials` requests that name
+    /// none get it (custom servers grant only scopes they have).
+    pub async fn add_default_scope(&self, name: &str) -> Result<()> {
+        use gatehouse_core::authz::model::{MetadataPublish, ScopeConsent};
+        use gatehouse_core::services::auth_server_config::{ScopeSpec, create_scope};
+        let spec = ScopeSpec {
+            name: name.to_owned(),
+            display_name: None,
+            description: None,
+            consent: ScopeConsent::Implicit,
+            default: true,
+            metadata_publish: MetadataPublish::NoClients,
+            optional: false,
+        };
+        create_scope(&self.provider, "default", spec).await?;
+        Ok(())
+    }
+
     /// A management API token (`SSWS`) acting as alice, as `gatehouse token create` makes them.
     pub async fn api_token(&self) -> Result<String> {
         Ok(create_api_token(&self.provider, "it", &self.alice)

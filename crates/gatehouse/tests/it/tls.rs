@@ -172,6 +172,7 @@ async fn client_credentials_over_https(backend: Backend) -> Result<()> {
     let client = trusting_client(&t)?;
     let origin = format!("https://localhost:{}", t.addr.port());
     let token = t.app.api_token().await?;
+    t.app.add_default_scope("svc:default").await?;
     let created: Value = client
         .post(format!("{origin}/oauth2/v1/clients"))
         .header("authorization", format!("SSWS {token}"))
