@@ -84,6 +84,8 @@ def token(form, client_id, secret):
 
 
 def main(out_path):
+    # Custom servers grant only scopes they have: a default scope, as seed 003 step 6 adds one.
+    api("POST", "/api/v1/authorizationServers/default/scopes", {"name": "verifier.read", "default": True})
     service = api(
         "POST",
         "/oauth2/v1/clients",
