@@ -36,9 +36,12 @@ for backend in $backends; do
   token="$(gh_token schemathesis)"
   out="$gh_work/schemathesis.out"
   # Run from the throwaway directory: schemathesis keeps a cache in its working directory.
+  # No stateful phase: its link inference pairs `authServerId` with unrelated operations and
+  # reports its own links as invalid.
   (cd "$gh_work" && timeout --foreground 600 "$venv/bin/schemathesis" run "$gh_url/api/v1/openapi.json" \
     --header "Authorization: SSWS $token" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+    --phases examples,coverage,fuzzing \
     --max-examples "$examples" --seed "$seed" --no-color) 2>&1 | tee "$out"
   status="${PIPESTATUS[0]}"
   cases="$(grep -E '^ *[0-9]+ generated' "$out" | tail -n1 | sed 's/^ *//')"
