@@ -66,6 +66,8 @@ pub struct Provider {
     pub(crate) authz_configs: crate::authz::ConfigCache,
     /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
+    /// The origins of browser apps' redirect URIs, for CORS.
+    pub(crate) spa_origins: crate::services::trusted_origins::SpaOriginCache,
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
@@ -88,6 +90,7 @@ impl Provider {
             discovery_cache: Default::default(),
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
+            spa_origins: Default::default(),
         }
     }
 

@@ -553,6 +553,7 @@ pub async fn create(provider: &Provider, spec: OidcAppSpec) -> Result<CreatedApp
         last_updated: now,
     };
     provider.store.create_app(&app).await?;
+    provider.spa_origins.invalidate();
     Ok(CreatedApp {
         app,
         client_secret: secret,
@@ -598,6 +599,7 @@ pub async fn replace(
     app.settings = settings;
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
+    provider.spa_origins.invalidate();
     Ok(CreatedApp {
         app,
         client_secret: new_secret,
@@ -615,6 +617,7 @@ pub async fn set_status(
         app.status = status;
         app.last_updated = provider.now();
         provider.store.update_app(&app).await?;
+        provider.spa_origins.invalidate();
     }
     Ok(app)
 }
@@ -625,6 +628,7 @@ pub async fn delete(provider: &Provider, app: &App) -> Result<(), DirectoryError
         return Err(DirectoryError::StillActive(app.id.clone()));
     }
     provider.store.delete_app(&app.id).await?;
+    provider.spa_origins.invalidate();
     Ok(())
 }
 
@@ -1012,6 +1016,7 @@ pub async fn new_client_secret(
     );
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
+    provider.spa_origins.invalidate();
     let info = secret_info(&app, &secret);
     Ok((app, secret, info))
 }

@@ -8,9 +8,13 @@
 //!   registered with `/api/v1/apps` or `gatehouse app create-oidc` then works without a second
 //!   step, and the origin is one the admin already trusts to receive codes.
 
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
 use crate::crypto::okta_id;
 use crate::domain::*;
-use crate::provider::Provider;
+use crate::provider::{Provider, SERVER_CACHE_TTL};
 use crate::services::directory::{DirectoryError, invalid};
 use crate::services::groups::split_page;
 use crate::store::Page;
@@ -176,11 +180,22 @@ pub async fn allows_cors(provider: &Provider, origin: &str) -> Result<bool, Dire
 
 /// True when an ACTIVE browser app has a sign-in redirect URI on this origin.
 async fn spa_redirect_origin(provider: &Provider, origin: &str) -> Result<bool, DirectoryError> {
+    if let Some(origins) = provider.spa_origins.fresh() {
+        return Ok(origins.contains(origin));
+    }
+    let origins = Arc::new(spa_redirect_origins(provider).await?);
+    provider.spa_origins.put(origins.clone());
+    Ok(origins.contains(origin))
+}
+
+/// The origins of every ACTIVE browser app's sign-in redirect URIs.
+async fn spa_redirect_origins(provider: &Provider) -> Result<HashSet<String>, DirectoryError> {
     const CHUNK: u32 = 200;
     let query = AppQuery {
         status: Some(AppStatus::Active),
         ..AppQuery::default()
     };
+    let mut origins = HashSet::new();
     let mut after: Option<String> = None;
     loop {
         let page = Page {
@@ -190,18 +205,41 @@ async fn spa_redirect_origin(provider: &Provider, origin: &str) -> Result<bool, 
         let apps = provider.store.search_apps(&query, page).await?;
         let done = apps.len() < CHUNK as usize;
         after = apps.last().map(|a| a.id.clone());
-        let hit = apps.iter().any(|a| {
-            a.settings.application_type == ApplicationType::Browser
-                && a.settings
-                    .redirect_uris
-                    .iter()
-                    .any(|u| normalize_origin_of(u).as_deref() == Some(origin))
-        });
-        if hit {
-            return Ok(true);
-        }
+        origins.extend(
+            apps.iter()
+                .filter(|a| a.settings.application_type == ApplicationType::Browser)
+                .flat_map(|a| a.settings.redirect_uris.iter())
+                .filter_map(|u| normalize_origin_of(u)),
+        );
         if done {
-            return Ok(false);
+            return Ok(origins);
+        }
+    }
+}
+
+/// This node's copy of [`spa_redirect_origins`], so that a CORS check does not read every app.
+/// It is dropped whenever this node changes an app and re-read after [`SERVER_CACHE_TTL`], so a
+/// change made on another node is seen within that time.
+#[derive(Default)]
+pub struct SpaOriginCache(RwLock<Option<(Instant, Arc<HashSet<String>>)>>);
+
+impl SpaOriginCache {
+    fn fresh(&self) -> Option<Arc<HashSet<String>>> {
+        let guard = self.0.read().ok()?;
+        let (at, origins) = guard.as_ref()?;
+        (at.elapsed() < SERVER_CACHE_TTL).then(|| origins.clone())
+    }
+
+    fn put(&self, origins: Arc<HashSet<String>>) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = Some((Instant::now(), origins));
+        }
+    }
+
+    /// Forgets the copy (after an app was created, changed or deleted).
+    pub fn invalidate(&self) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = None;
         }
     }
 }

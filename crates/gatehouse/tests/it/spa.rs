@@ -724,15 +724,22 @@ async fn cors_refuses_other_origins(backend: Backend) -> Result<()> {
         );
     }
     // A SPA elsewhere does not open the door for its neighbours.
-    app.create_spa("OpenMetadata").await?;
-    let reply = preflight(
-        &app,
-        &app.endpoint(Server::Default, "token"),
-        "https://app.example.com:8443",
-        "POST",
+    let spa = app.create_spa("OpenMetadata").await?;
+    let token_url = app.endpoint(Server::Default, "token");
+    let reply = preflight(&app, &token_url, "https://app.example.com:8443", "POST").await?;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    // The node's copy of the SPA origins follows app changes at once: the new SPA's origin,
+    // refused (and cached) above, is allowed now, and refused again once the app is inactive.
+    let reply = preflight(&app, &token_url, SPA_ORIGIN, "POST").await?;
+    ensure!(reply.status == StatusCode::NO_CONTENT, "{reply:?}");
+    gatehouse_core::services::apps::set_status(
+        &app.provider,
+        spa.app,
+        gatehouse_core::domain::AppStatus::Inactive,
     )
     .await?;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = preflight(&app, &token_url, SPA_ORIGIN, "POST").await?;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
     Ok(())
 }
 
