@@ -26,16 +26,37 @@ pub async fn sign_in_with_password(
     username: &str,
     password: &str,
 ) -> Result<Option<SignedIn>, OAuthError> {
-    let now = provider.now();
     // The authorize flow's check: lockout counting, one answer for every failure, the log.
-    let Some(mut user) =
-        lockout::verify_sign_in(provider, client, username.trim(), password).await?
+    let Some(user) = lockout::verify_sign_in(provider, client, username.trim(), password).await?
     else {
         return Ok(None);
     };
-    let session_cookie = random_token(32);
+    let opened = open_password_session(provider, user).await?;
+    Ok(Some(SignedIn {
+        session_cookie: opened.cookie,
+        session_ttl: provider.lifetimes.session,
+        user: opened.user,
+    }))
+}
+
+/// A session just opened: the cookie's value (only its hash is stored), the session, and the
+/// user as stored now.
+pub(crate) struct OpenedSession {
+    pub cookie: String,
+    pub session: Session,
+    pub user: User,
+}
+
+/// Opens a password session for a user whose password was just verified, and records the
+/// sign-in time. Shared by the authorize flow's form and the console's sign-in page.
+pub(crate) async fn open_password_session(
+    provider: &Provider,
+    mut user: User,
+) -> Result<OpenedSession, OAuthError> {
+    let now = provider.now();
+    let cookie = random_token(32);
     let session = Session {
-        id_hash: sha256_b64url(&session_cookie),
+        id_hash: sha256_b64url(&cookie),
         user_id: user.id.clone(),
         auth_time: now,
         amr: vec!["pwd".into()],
@@ -45,9 +66,9 @@ pub async fn sign_in_with_password(
     provider.store.create_session(&session).await?;
     user.last_login = Some(now);
     provider.store.update_user(&user).await?;
-    Ok(Some(SignedIn {
-        session_cookie,
-        session_ttl: provider.lifetimes.session,
+    Ok(OpenedSession {
+        cookie,
+        session,
         user,
-    }))
+    })
 }

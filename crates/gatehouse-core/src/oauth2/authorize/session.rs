@@ -8,6 +8,7 @@ use crate::oauth2::OAuthError;
 use crate::oauth2::authorize::AuthorizationResponse;
 use crate::provider::{Provider, ServerContext};
 use crate::services::lockout;
+use crate::services::sign_in::{OpenedSession, open_password_session};
 use crate::services::system_log::ClientInfo;
 
 /// The live session behind a cookie, with its user, if both are still valid.
@@ -169,19 +170,11 @@ pub async fn complete_login(
     };
 
     provider.store.delete_login_transaction(&tx.id).await?;
-    let session_cookie = random_token(32);
-    let session = Session {
-        id_hash: sha256_b64url(&session_cookie),
-        user_id: user.id.clone(),
-        auth_time: now,
-        amr: vec!["pwd".into()],
-        created: now,
-        expires_at: now + provider.lifetimes.session,
-    };
-    provider.store.create_session(&session).await?;
-    let mut updated = user.clone();
-    updated.last_login = Some(now);
-    provider.store.update_user(&updated).await?;
+    let OpenedSession {
+        cookie: session_cookie,
+        session,
+        user,
+    } = open_password_session(provider, user).await?;
 
     let server = provider
         .server_context(&request.origin, request.auth_server_id.as_deref())
