@@ -485,71 +485,10 @@ pub async fn create_policy(
     let existing: Vec<AccessPolicy> = list(provider, server_id).await?;
     check_policy(provider, &spec).await?;
     let now = provider.now();
-    let item = AccessPolicy {
-        id: okta_id("00p"),
-        name: spec.name,
-        description: spec.description,
-        priority: spec
-            .priority
-            .unwrap_or_else(|| existing.iter().map(|p| p.priority).max().unwrap_or(0) + 1),
-        status: spec.status,
-        system: false,
-        clients: spec.clients,
-        created: now,
-        last_updated: now,
-    };
-    make_room_for_policy(provider, server_id, &existing, &item).await?;
+    let item = spec.into_policy(okta_id("00p"), false, now, next_priority(&existing), now);
+    make_room(provider, server_id, &existing, &item, |p| p.priority += 1).await?;
     insert(provider, server_id, &item).await?;
     Ok(item)
-}
-
-/// As Okta does, a policy given a taken priority goes before the one that had it: the policies
-/// from there on move down by one.
-async fn make_room_for_policy(
-    provider: &Provider,
-    server_id: &str,
-    existing: &[AccessPolicy],
-    item: &AccessPolicy,
-) -> Result<(), AuthServerError> {
-    if !existing
-        .iter()
-        .any(|p| p.id != item.id && p.priority == item.priority)
-    {
-        return Ok(());
-    }
-    for other in existing
-        .iter()
-        .filter(|p| p.id != item.id && p.priority >= item.priority)
-    {
-        let mut moved = other.clone();
-        moved.priority += 1;
-        update(provider, server_id, &moved).await?;
-    }
-    Ok(())
-}
-
-/// The same for a policy's rules.
-async fn make_room_for_rule(
-    provider: &Provider,
-    server_id: &str,
-    existing: &[PolicyRule],
-    item: &PolicyRule,
-) -> Result<(), AuthServerError> {
-    if !existing
-        .iter()
-        .any(|r| r.id != item.id && r.priority == item.priority)
-    {
-        return Ok(());
-    }
-    for other in existing
-        .iter()
-        .filter(|r| r.id != item.id && r.priority >= item.priority)
-    {
-        let mut moved = other.clone();
-        moved.priority += 1;
-        update(provider, server_id, &moved).await?;
-    }
-    Ok(())
 }
 
 pub async fn replace_policy(
@@ -558,18 +497,69 @@ pub async fn replace_policy(
     id: &str,
     spec: PolicySpec,
 ) -> Result<AccessPolicy, AuthServerError> {
-    let mut item: AccessPolicy = find(provider, server_id, id).await?;
+    let old: AccessPolicy = find(provider, server_id, id).await?;
     check_policy(provider, &spec).await?;
-    item.name = spec.name;
-    item.description = spec.description;
-    item.priority = spec.priority.unwrap_or(item.priority);
-    item.status = spec.status;
-    item.clients = spec.clients;
-    item.last_updated = provider.now();
+    let item = spec.into_policy(
+        old.id,
+        old.system,
+        old.created,
+        old.priority,
+        provider.now(),
+    );
     let existing: Vec<AccessPolicy> = list(provider, server_id).await?;
-    make_room_for_policy(provider, server_id, &existing, &item).await?;
+    make_room(provider, server_id, &existing, &item, |p| p.priority += 1).await?;
     update(provider, server_id, &item).await?;
     Ok(item)
+}
+
+impl PolicySpec {
+    /// The policy this spec describes; `priority` applies when the spec names none.
+    fn into_policy(
+        self,
+        id: String,
+        system: bool,
+        created: Timestamp,
+        priority: i64,
+        now: Timestamp,
+    ) -> AccessPolicy {
+        AccessPolicy {
+            id,
+            name: self.name,
+            description: self.description,
+            priority: self.priority.unwrap_or(priority),
+            status: self.status,
+            system,
+            clients: self.clients,
+            created,
+            last_updated: now,
+        }
+    }
+}
+
+/// After the last policy or rule.
+fn next_priority<T: ConfigItem>(existing: &[T]) -> i64 {
+    existing.iter().map(T::priority).max().unwrap_or(0) + 1
+}
+
+/// As Okta does, a policy or rule given a taken priority goes before the one that had it: the
+/// siblings from there on move down by one.
+async fn make_room<T: ConfigItem>(
+    provider: &Provider,
+    server_id: &str,
+    existing: &[T],
+    item: &T,
+    move_down: impl Fn(&mut T),
+) -> Result<(), AuthServerError> {
+    let others = || existing.iter().filter(|o| o.id() != item.id());
+    if !others().any(|o| o.priority() == item.priority()) {
+        return Ok(());
+    }
+    for other in others().filter(|o| o.priority() >= item.priority()) {
+        let mut moved = other.clone();
+        move_down(&mut moved);
+        update(provider, server_id, &moved).await?;
+    }
+    Ok(())
 }
 
 /// Activates or deactivates a policy or a rule.
@@ -729,28 +719,15 @@ pub async fn create_rule(
     let existing = list_rules(provider, server_id, policy_id).await?;
     check_rule(provider, server_id, &spec).await?;
     let now = provider.now();
-    let item = PolicyRule {
-        id: okta_id("0pr"),
-        policy_id: policy_id.to_owned(),
-        name: spec.name,
-        priority: spec
-            .priority
-            .unwrap_or_else(|| existing.iter().map(|r| r.priority).max().unwrap_or(0) + 1),
-        status: spec.status,
-        system: false,
-        grant_types: spec.grant_types,
-        scopes: spec.scopes,
-        users_include: spec.users_include,
-        users_exclude: spec.users_exclude,
-        groups_include: spec.groups_include,
-        groups_exclude: spec.groups_exclude,
-        access_token_lifetime_minutes: spec.access_token_lifetime_minutes,
-        refresh_token_lifetime_minutes: spec.refresh_token_lifetime_minutes,
-        refresh_token_window_minutes: spec.refresh_token_window_minutes,
-        created: now,
-        last_updated: now,
-    };
-    make_room_for_rule(provider, server_id, &existing, &item).await?;
+    let item = spec.into_rule(
+        okta_id("0pr"),
+        policy_id,
+        false,
+        now,
+        next_priority(&existing),
+        now,
+    );
+    make_room(provider, server_id, &existing, &item, |r| r.priority += 1).await?;
     insert(provider, server_id, &item).await?;
     Ok(item)
 }
@@ -762,25 +739,53 @@ pub async fn replace_rule(
     id: &str,
     spec: RuleSpec,
 ) -> Result<PolicyRule, AuthServerError> {
-    let mut item = find_rule(provider, server_id, policy_id, id).await?;
+    let old = find_rule(provider, server_id, policy_id, id).await?;
     check_rule(provider, server_id, &spec).await?;
-    item.name = spec.name;
-    item.priority = spec.priority.unwrap_or(item.priority);
-    item.status = spec.status;
-    item.grant_types = spec.grant_types;
-    item.scopes = spec.scopes;
-    item.users_include = spec.users_include;
-    item.users_exclude = spec.users_exclude;
-    item.groups_include = spec.groups_include;
-    item.groups_exclude = spec.groups_exclude;
-    item.access_token_lifetime_minutes = spec.access_token_lifetime_minutes;
-    item.refresh_token_lifetime_minutes = spec.refresh_token_lifetime_minutes;
-    item.refresh_token_window_minutes = spec.refresh_token_window_minutes;
-    item.last_updated = provider.now();
+    let item = spec.into_rule(
+        old.id,
+        policy_id,
+        old.system,
+        old.created,
+        old.priority,
+        provider.now(),
+    );
     let existing = list_rules(provider, server_id, policy_id).await?;
-    make_room_for_rule(provider, server_id, &existing, &item).await?;
+    make_room(provider, server_id, &existing, &item, |r| r.priority += 1).await?;
     update(provider, server_id, &item).await?;
     Ok(item)
+}
+
+impl RuleSpec {
+    /// The rule this spec describes; `priority` applies when the spec names none.
+    fn into_rule(
+        self,
+        id: String,
+        policy_id: &str,
+        system: bool,
+        created: Timestamp,
+        priority: i64,
+        now: Timestamp,
+    ) -> PolicyRule {
+        PolicyRule {
+            id,
+            policy_id: policy_id.to_owned(),
+            name: self.name,
+            priority: self.priority.unwrap_or(priority),
+            status: self.status,
+            system,
+            grant_types: self.grant_types,
+            scopes: self.scopes,
+            users_include: self.users_include,
+            users_exclude: self.users_exclude,
+            groups_include: self.groups_include,
+            groups_exclude: self.groups_exclude,
+            access_token_lifetime_minutes: self.access_token_lifetime_minutes,
+            refresh_token_lifetime_minutes: self.refresh_token_lifetime_minutes,
+            refresh_token_window_minutes: self.refresh_token_window_minutes,
+            created,
+            last_updated: now,
+        }
+    }
 }
 
 pub async fn delete_rule(
