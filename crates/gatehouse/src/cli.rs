@@ -110,6 +110,14 @@ pub enum UserCommand {
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
+    /// Give a user (login or id) Okta's SUPER_ADMIN role: the admin console, and API tokens
+    /// acting as them. `--revoke` takes it away (never from the last administrator).
+    Admin {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use gatehouse_core::Provider;
 use gatehouse_core::domain::{ApplicationType, RotationType, SigningAlg, TokenEndpointAuthMethod};
 use gatehouse_core::services::apps::{self, OidcAppSpec};
 use gatehouse_core::services::directory::{self, NewUser};
-use gatehouse_core::services::{api_tokens, auth_servers};
+use gatehouse_core::services::{admin_roles, api_tokens, auth_servers};
 use gatehouse_core::store::Page;
 use serde_json::json;
 
@@ -400,6 +400,16 @@ async fn user(provider: &Provider, cmd: &UserCommand) -> anyhow::Result<()> {
                         println!("{}  {:<12} {}", u.id, u.status.as_str(), u.login);
                     }
                 }
+            }
+        }
+        UserCommand::Admin { user, revoke } => {
+            let user = directory::find_user_by_id_or_login(provider, user).await?;
+            if *revoke {
+                admin_roles::revoke_super_admin(provider, &user).await?;
+                println!("{} is no longer an administrator", user.login);
+            } else {
+                admin_roles::grant_super_admin(provider, &user).await?;
+                println!("{} is an administrator (SUPER_ADMIN)", user.login);
             }
         }
     }

@@ -64,8 +64,9 @@ pub struct CreatedApiToken {
     pub value: String,
 }
 
-/// Creates a token acting as `owner`. The value looks like Okta's: `00` and 40 random
-/// characters (240 bits).
+/// Creates a token acting as `owner`, who must be an administrator: as in Okta, a token has
+/// its owner's rights, and only administrators may use the management API. The value looks
+/// like Okta's: `00` and 40 random characters (240 bits).
 pub async fn create_api_token(
     provider: &Provider,
     name: &str,
@@ -76,6 +77,15 @@ pub async fn create_api_token(
         return Err(ApiTokenError::Invalid {
             field: "name",
             message: "must be 1 to 100 characters".into(),
+        });
+    }
+    if !owner_may_administer(provider, owner).await? {
+        return Err(ApiTokenError::Invalid {
+            field: "user",
+            message: format!(
+                "{} is not an active administrator (SUPER_ADMIN), and an API token acts with its owner's rights: give the role first (gatehouse user admin --user <login>, or the user's page in the admin console)",
+                owner.login
+            ),
         });
     }
     let value = format!("00{}", random_token(30));
@@ -98,6 +108,15 @@ pub async fn create_api_token(
     );
     system_log::record(provider, event.target(target)).await;
     Ok(CreatedApiToken { token, value })
+}
+
+async fn owner_may_administer(provider: &Provider, owner: &User) -> Result<bool, ApiTokenError> {
+    crate::services::admin_roles::is_super_admin(provider, owner)
+        .await
+        .map_err(|e| match e {
+            crate::services::directory::DirectoryError::Store(e) => e.into(),
+            other => StoreError::Backend(other.to_string().into()).into(),
+        })
 }
 
 pub async fn list_api_tokens(provider: &Provider) -> Result<Vec<ApiToken>, ApiTokenError> {
@@ -230,6 +249,10 @@ pub async fn authenticate(
         .await?
         .filter(|u| u.status == UserStatus::Active)
         .ok_or(ApiTokenError::InvalidToken)?;
+    // An owner who lost the administrator role takes the token's rights along.
+    if !owner_may_administer(provider, &user).await? {
+        return Err(ApiTokenError::InvalidToken);
+    }
     let now = provider.now();
     let not_after = now - LAST_USED_RESOLUTION;
     if token.last_used.is_none_or(|t| t <= not_after) {

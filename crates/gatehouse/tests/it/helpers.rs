@@ -305,11 +305,27 @@ impl TestApp {
         Ok(())
     }
 
-    /// A management API token (`SSWS`) acting as alice, as `gatehouse token create` makes them.
+    /// A management API token (`SSWS`), as `gatehouse token create` makes them, acting as an
+    /// administrator (`it-admin@example.com`, made on first use; alice stays an end user).
     pub async fn api_token(&self) -> Result<String> {
-        Ok(create_api_token(&self.provider, "it", &self.alice)
-            .await?
-            .value)
+        let admin = self.api_admin().await?;
+        Ok(create_api_token(&self.provider, "it", &admin).await?.value)
+    }
+
+    /// The administrator [`Self::api_token`]'s tokens act as.
+    pub async fn api_admin(&self) -> Result<User> {
+        let login = "it-admin@example.com";
+        match self.provider.store.find_user_by_login(login).await? {
+            Some(admin) => Ok(admin),
+            None => self.create_admin(login).await,
+        }
+    }
+
+    /// An active user with the `SUPER_ADMIN` role.
+    pub async fn create_admin(&self, login: &str) -> Result<User> {
+        let admin = self.create_user(login).await?;
+        gatehouse_core::services::admin_roles::grant_super_admin(&self.provider, &admin).await?;
+        Ok(admin)
     }
 
     /// A JSON request with an `Authorization` header (`None` sends none).

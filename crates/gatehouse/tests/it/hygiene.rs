@@ -12,7 +12,8 @@ backend_tests!(nul_characters_are_refused_in_every_shape);
 
 async fn nul_characters_are_refused_in_every_shape(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
-    let token = create_api_token(&app.provider, "hygiene", &app.alice).await?;
+    let admin = app.create_admin("admin@example.com").await?;
+    let token = create_api_token(&app.provider, "hygiene", &admin).await?;
     let ssws = format!("SSWS {}", token.value);
     let client = http_client()?;
 

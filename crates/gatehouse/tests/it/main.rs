@@ -29,6 +29,7 @@ macro_rules! backend_tests {
 mod api_apps;
 mod api_rate_limit;
 mod api_sessions;
+mod api_tokens;
 mod authz_servers;
 mod claims;
 mod client_jwks_uri;

@@ -731,7 +731,7 @@ async fn app_grants_api(backend: Backend) -> Result<()> {
     ensure!(
         g["status"] == "ACTIVE" && g["source"] == "ADMIN" && g["clientId"] == client_id.as_str()
     );
-    ensure!(g["createdBy"]["id"] == app.alice.id.as_str());
+    ensure!(g["createdBy"]["id"] == app.api_admin().await?.id.as_str());
     ensure!(g["_embedded"]["scope"]["id"] == "okta.users.read");
     grant(&app, &ssws, &client_id, "okta.clients.read").await?;
 

@@ -771,7 +771,7 @@ async fn trusted_origins_api_and_cors(backend: Backend) -> Result<()> {
     assert_eq!(t["name"], "OpenMetadata");
     assert_eq!(t["status"], "ACTIVE");
     assert_eq!(t["scopes"], json!([{"type": "CORS"}, {"type": "REDIRECT"}]));
-    assert_eq!(t["createdBy"], app.alice.id.as_str());
+    assert_eq!(t["createdBy"], app.api_admin().await?.id.as_str());
     ensure!(t["_links"]["deactivate"]["href"].is_string(), "{t}");
     let reply = preflight(&app, &token_url, origin, "POST").await?;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{reply:?}");

@@ -227,8 +227,9 @@ async fn admin_changes_are_logged_with_the_caller(backend: Backend) -> Result<()
         "{:?}",
         types(&about_carol)
     );
+    let admin = app.api_admin().await?;
     for e in &about_carol {
-        ensure!(e["actor"]["id"] == app.alice.id.as_str(), "{e}");
+        ensure!(e["actor"]["id"] == admin.id.as_str(), "{e}");
     }
     let about_app = events(
         &app,
@@ -256,7 +257,7 @@ async fn admin_changes_are_logged_with_the_caller(backend: Backend) -> Result<()
 async fn lockout_and_unlock_are_logged(backend: Backend) -> Result<()> {
     let app =
         crate::helpers::spawn_app_with(backend, |s| s.security.lockout_max_attempts = 2).await?;
-    let admin = app.create_user("admin@example.com").await?;
+    let admin = app.create_admin("admin@example.com").await?;
     let token = create_api_token(&app.provider, "t", &admin).await?.value;
     let browser = Browser::new()?;
     let form = browser.open_login(&app.authz(Server::Org).url()).await?;
