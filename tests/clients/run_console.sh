@@ -7,14 +7,17 @@
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
 # Installs what it needs: Debian's chromium (apt-get), node_modules from the committed lockfile
 # (npm ci), social-auth-core 7.x in .venv-sc7 (shared with run_socialcore.sh). Screenshots go to
-# tests/clients/console/screenshots/<backend>/ (not committed). Prints "N passed, M failed".
+# target/console-screenshots/<backend>/. Prints "N passed, M failed".
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
 console_dir="$here/console"
-run_timeout=120 # seconds per backend
+run_timeout=120 # seconds per script and backend
+# The walk-throughs, in order, against one server per backend: test.js (seeds 000 and 004),
+# reports.js (Reports > System Log, the Sign On groups claim).
+scripts=(test.js reports.js)
 export PYTHONDONTWRITEBYTECODE=1
 
 # shellcheck source=lib/deps.sh
@@ -58,20 +61,22 @@ for backend in $backends; do
     continue
   fi
   out="$gh_work/console.out"
-  shots="$console_dir/screenshots/$backend"
+  shots="${CARGO_TARGET_DIR:-$root/target}/console-screenshots/$backend"
   rm -rf "$shots"
-  (cd "$console_dir" && GH_URL="$gh_url" GH_ADMIN_LOGIN="$admin_login" GH_ADMIN_PASSWORD="$admin_password" \
-    NB_PYTHON="$venv/bin/python" SHOTS="$shots" timeout -k 5 "$run_timeout" node test.js) 2>&1 | tee "$out"
-  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)"
-  if [[ -z "$line" ]]; then
-    echo "FAIL: the browser test did not finish (timeout ${run_timeout}s?)"
-    total_fail=$((total_fail + 1))
-    tail -n 20 "$gh_log"
-  else
-    p="${line%% passed*}"; f="${line#*passed, }"; f="${f%% failed}"
-    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
-    [[ "$f" == 0 ]] || tail -n 20 "$gh_log"
-  fi
+  for script in "${scripts[@]}"; do
+    (cd "$console_dir" && GH_URL="$gh_url" GH_ADMIN_LOGIN="$admin_login" GH_ADMIN_PASSWORD="$admin_password" \
+      NB_PYTHON="$venv/bin/python" SHOTS="$shots" timeout -k 5 "$run_timeout" node "$script") 2>&1 | tee "$out"
+    line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)"
+    if [[ -z "$line" ]]; then
+      echo "FAIL: the browser test $script did not finish (timeout ${run_timeout}s?)"
+      total_fail=$((total_fail + 1))
+      tail -n 20 "$gh_log"
+    else
+      p="${line%% passed*}"; f="${line#*passed, }"; f="${f%% failed}"
+      total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+      [[ "$f" == 0 ]] || tail -n 20 "$gh_log"
+    fi
+  done
   gh_stop
 done
 echo "$total_pass passed, $total_fail failed"

@@ -193,6 +193,19 @@ pub struct OAuthClientSettings {
     /// Refresh-token rotation; `None` (apps stored before it existed) means the type's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshTokenPolicy>,
+    /// The Sign On tab's groups claim (Okta keeps it off the public apps API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_claim: Option<GroupsClaim>,
+}
+
+/// Okta's app-level groups claim ("Groups claim type: Filter"): in ID tokens the org server
+/// issues with the `groups` scope, the user's groups whose names pass the filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupsClaim {
+    /// The claim's name, usually `groups`.
+    pub name: String,
+    pub filter_type: crate::authz::model::GroupFilterType,
+    pub value: String,
 }
 
 impl OAuthClientSettings {

@@ -182,6 +182,7 @@ fn app(id: &str, client_id: &str) -> App {
             jwks: None,
             jwks_uri: None,
             refresh_token: None,
+            groups_claim: None,
         },
         created: 1_000,
         last_updated: 1_000,
@@ -749,6 +750,11 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
         refresh_token: Some(RefreshTokenPolicy {
             rotation_type: RotationType::Rotate,
             leeway: 45,
+        }),
+        groups_claim: Some(GroupsClaim {
+            name: "groups".into(),
+            filter_type: gatehouse_core::authz::model::GroupFilterType::StartsWith,
+            value: "NetBox".into(),
         }),
     };
     s.create_app(&spa).await?;

@@ -189,6 +189,14 @@ pub enum AppCommand {
         /// The app's initiate-login URI (IdP-initiated sign-in from the dashboard).
         #[arg(long)]
         initiate_login_uri: Option<String>,
+        /// The Sign On tab's groups claim in org-server ID tokens (with the `groups` scope):
+        /// its name, e.g. `groups`; needs --groups-claim-filter.
+        #[arg(long, requires = "groups_claim_filter")]
+        groups_claim_name: Option<String>,
+        /// The groups claim filter: `STARTS_WITH:<prefix>`, `EQUALS:<name>`, `CONTAINS:<text>`
+        /// or `REGEX:<pattern>` (e.g. `REGEX:.*` for all the person's groups).
+        #[arg(long, requires = "groups_claim_name")]
+        groups_claim_filter: Option<String>,
         /// Assign a group by name or id (repeatable), e.g. Everyone.
         #[arg(long = "assign")]
         assign_groups: Vec<String>,

@@ -4,9 +4,13 @@ use std::io::{BufRead as _, Write as _};
 
 use anyhow::{Context as _, bail};
 use gatehouse_core::Provider;
-use gatehouse_core::domain::{ApplicationType, RotationType, SigningAlg, TokenEndpointAuthMethod};
+use gatehouse_core::authz::model::GroupFilterType;
+use gatehouse_core::domain::{
+    ApplicationType, GroupsClaim, RotationType, SigningAlg, TokenEndpointAuthMethod,
+};
 use gatehouse_core::services::apps::{self, OidcAppSpec};
 use gatehouse_core::services::directory::{self, NewUser};
+use gatehouse_core::services::system_log::{Actor, ClientInfo};
 use gatehouse_core::services::{admin_roles, api_tokens, auth_servers};
 use gatehouse_core::store::Page;
 use serde_json::json;
@@ -177,7 +181,9 @@ async fn token(provider: &Provider, cmd: &TokenCommand) -> anyhow::Result<()> {
                     }
                 }
             };
-            let created = api_tokens::create_api_token(provider, name, &owner).await?;
+            // The CLI acts for the administrator the token is made for.
+            let actor = Actor::user(&owner, &ClientInfo::default());
+            let created = api_tokens::create_api_token(provider, &actor, name, &owner).await?;
             let t = &created.token;
             match output {
                 Output::Json => println!(
@@ -224,7 +230,7 @@ async fn token(provider: &Provider, cmd: &TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { id } => {
-            api_tokens::revoke_api_token(provider, id).await?;
+            api_tokens::revoke_api_token(provider, &Actor::system(), id).await?;
             println!("Revoked API token {id}");
         }
     }
@@ -295,8 +301,10 @@ async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(S
         return Ok(None);
     }
     let password = gatehouse_core::crypto::random_token(18);
+    let system = Actor::system();
     let user = directory::create_user(
         provider,
+        &system,
         NewUser {
             login: "admin@gatehouse.local".into(),
             email: "admin@gatehouse.local".into(),
@@ -314,13 +322,14 @@ async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(S
             Err(_) => {
                 directory::create_group(
                     provider,
+                    &system,
                     "Gatehouse Administrators",
                     "Administrators of this Gatehouse",
                 )
                 .await?
             }
         };
-    directory::add_group_member(provider, &group, &user).await?;
+    directory::add_group_member(provider, &system, &group, &user).await?;
     gatehouse_core::services::admin_roles::grant_super_admin(provider, &user).await?;
     Ok(Some((user.login, password)))
 }
@@ -357,6 +366,7 @@ async fn user(provider: &Provider, cmd: &UserCommand) -> anyhow::Result<()> {
             };
             let user = directory::create_user(
                 provider,
+                &Actor::system(),
                 NewUser {
                     login: login.clone(),
                     email,
@@ -423,7 +433,8 @@ async fn group(provider: &Provider, cmd: &GroupCommand) -> anyhow::Result<()> {
             description,
             output,
         } => {
-            let group = directory::create_group(provider, name, description).await?;
+            let group =
+                directory::create_group(provider, &Actor::system(), name, description).await?;
             match output {
                 Output::Json => println!("{}", json!({"id": group.id, "name": group.name})),
                 Output::Text => println!("Created group {} ({})", group.name, group.id),
@@ -432,7 +443,7 @@ async fn group(provider: &Provider, cmd: &GroupCommand) -> anyhow::Result<()> {
         GroupCommand::AddMember { group, user } => {
             let g = directory::find_group_by_id_or_name(provider, group).await?;
             let u = directory::find_user_by_id_or_login(provider, user).await?;
-            directory::add_group_member(provider, &g, &u).await?;
+            directory::add_group_member(provider, &Actor::system(), &g, &u).await?;
             println!("Added {} to {}", u.login, g.name);
         }
     }
@@ -451,6 +462,8 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
             initiate_login_uri,
             refresh_rotation,
             refresh_leeway,
+            groups_claim_name,
+            groups_claim_filter,
             assign_groups,
             public_url,
             output,
@@ -491,7 +504,20 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
                 RefreshRotation::Static => RotationType::Static,
             });
             spec.refresh_leeway = *refresh_leeway;
-            let created = apps::create(provider, spec).await?;
+            if let (Some(name), Some(filter)) = (groups_claim_name, groups_claim_filter) {
+                let (kind, value) = filter
+                    .split_once(':')
+                    .and_then(|(k, v)| Some((GroupFilterType::parse(k)?, v)))
+                    .with_context(|| {
+                        format!("--groups-claim-filter '{filter}': use STARTS_WITH:, EQUALS:, CONTAINS: or REGEX: and a value")
+                    })?;
+                spec.groups_claim = Some(Some(GroupsClaim {
+                    name: name.clone(),
+                    filter_type: kind,
+                    value: value.to_owned(),
+                }));
+            }
+            let created = apps::create(provider, &Actor::system(), spec).await?;
             for g in &groups {
                 directory::assign_group_to_app(provider, &created.app, g).await?;
             }

@@ -10,10 +10,13 @@ use crate::authz::claims::add_custom_claims;
 use crate::authz::model::ClaimType;
 use crate::authz::policy::Decision;
 use crate::crypto::{okta_id, random_token, sha256_b64url};
-use crate::domain::{AccessTokenRecord, App, Grant, RefreshToken, SigningAlg, User};
+use crate::domain::{
+    AccessTokenRecord, App, AuthServerKind, Grant, RefreshToken, SigningAlg, User,
+};
 use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
+use crate::services::apps;
 
 /// The token endpoint's success body. Never carries `state` (okta-auth-js rejects it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -142,6 +145,7 @@ pub(crate) async fn id_token_claims(
         id.insert("auth_time".into(), json!(auth_time));
     }
     claims::id_token_profile_claims(user, scopes, &mut id);
+    add_app_groups_claim(provider, req, user, &mut id).await?;
     if let Some(d) = req.decision {
         add_custom_claims(
             &d.config,
@@ -153,6 +157,28 @@ pub(crate) async fn id_token_claims(
         );
     }
     Ok(Some(id))
+}
+
+/// The app's Sign On groups claim, in ID tokens of the org server granted the `groups` scope
+/// (custom servers have their own claims). Groups are read only for apps that have one.
+async fn add_app_groups_claim(
+    provider: &Provider,
+    req: &Issue<'_>,
+    user: &User,
+    id: &mut Map<String, Value>,
+) -> Result<(), OAuthError> {
+    let Some(claim) = &req.app.settings.groups_claim else {
+        return Ok(());
+    };
+    if req.server.server.kind != AuthServerKind::Org || !scope::has(&req.grant.scopes, "groups") {
+        return Ok(());
+    }
+    let groups = provider.store.list_user_groups(&user.id).await?;
+    id.insert(
+        claim.name.clone(),
+        json!(apps::groups_claim_value(claim, &groups)),
+    );
+    Ok(())
 }
 
 /// The access-token lifetime: the deciding rule's on custom servers.

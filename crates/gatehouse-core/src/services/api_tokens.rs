@@ -5,6 +5,7 @@ use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::{ApiToken, App, AppStatus, User, UserStatus};
 use crate::oauth2::introspect::validate_access_token;
 use crate::provider::Provider;
+use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::StoreError;
 
 /// `last_used` is written at most this often per token (seconds), so busy clients do not turn
@@ -64,11 +65,12 @@ pub struct CreatedApiToken {
     pub value: String,
 }
 
-/// Creates a token acting as `owner`, who must be an administrator: as in Okta, a token has
-/// its owner's rights, and only administrators may use the management API. The value looks
-/// like Okta's: `00` and 40 random characters (240 bits).
+/// Creates a token acting as `owner`, recorded as done by `actor`. The owner must be an
+/// administrator: as in Okta, a token has its owner's rights, and only administrators may use
+/// the management API. The value looks like Okta's: `00` and 40 random characters (240 bits).
 pub async fn create_api_token(
     provider: &Provider,
+    actor: &Actor,
     name: &str,
     owner: &User,
 ) -> Result<CreatedApiToken, ApiTokenError> {
@@ -99,14 +101,15 @@ pub async fn create_api_token(
         revoked_at: None,
     };
     provider.store.create_api_token(&token).await?;
-    use crate::services::system_log::{self, Entity, Event, event_type};
     let target = Entity::new(&token.id, "Token").named(None, Some(token.name.clone()));
-    let event = Event::new(
-        event_type::API_TOKEN_CREATE,
-        "Create API token",
-        Entity::user(owner),
-    );
-    system_log::record(provider, event.target(target)).await;
+    actor
+        .record(
+            provider,
+            ev::API_TOKEN_CREATE,
+            "Create API token",
+            vec![target],
+        )
+        .await;
     Ok(CreatedApiToken { token, value })
 }
 
@@ -123,18 +126,19 @@ pub async fn list_api_tokens(provider: &Provider) -> Result<Vec<ApiToken>, ApiTo
     Ok(provider.store.list_api_tokens().await?)
 }
 
-pub async fn revoke_api_token(provider: &Provider, id: &str) -> Result<(), ApiTokenError> {
+pub async fn revoke_api_token(
+    provider: &Provider,
+    actor: &Actor,
+    id: &str,
+) -> Result<(), ApiTokenError> {
     match provider.store.revoke_api_token(id, provider.now()).await {
         Err(StoreError::NotFound) => Err(ApiTokenError::NotFound(id.to_owned())),
         Err(e) => Err(e.into()),
         Ok(()) => {
-            use crate::services::system_log::{self, Entity, Event, event_type};
-            let event = Event::new(
-                event_type::API_TOKEN_REVOKE,
-                "Revoke API token",
-                Entity::system(),
-            );
-            system_log::record(provider, event.target(Entity::new(id, "Token"))).await;
+            let target = vec![Entity::new(id, "Token")];
+            actor
+                .record(provider, ev::API_TOKEN_REVOKE, "Revoke API token", target)
+                .await;
             Ok(())
         }
     }
@@ -372,6 +376,7 @@ mod tests {
                     jwks: None,
                     jwks_uri: None,
                     refresh_token: None,
+                    groups_claim: None,
                 },
                 created: 0,
                 last_updated: 0,

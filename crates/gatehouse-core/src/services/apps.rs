@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::authz::claims::{RESERVED_CLAIMS, group_names, validate_group_filter};
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::*;
 use crate::oauth2::client_assertion::sanitize_jwks;
@@ -13,6 +14,7 @@ use crate::services::directory::{
 };
 use crate::services::filter::FilterError;
 use crate::services::groups::split_page;
+use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::Page;
 
 /// Grant types the protocol engine knows; others Okta names are refused, not stored.
@@ -73,6 +75,9 @@ pub struct OidcAppSpec {
     pub refresh_rotation: Option<RotationType>,
     /// `refresh_token.leeway` in seconds, 0 to 60 (default 30).
     pub refresh_leeway: Option<i64>,
+    /// The Sign On tab's groups claim: `Some(None)` removes it, `None` keeps the current one
+    /// (a replace through `/api/v1/apps`, which does not carry it, as in Okta).
+    pub groups_claim: Option<Option<GroupsClaim>>,
     /// Create the app ACTIVE (Okta's `activate=true`, the default) or INACTIVE.
     pub active: bool,
 }
@@ -100,6 +105,7 @@ impl OidcAppSpec {
             jwks_uri: None,
             refresh_rotation: None,
             refresh_leeway: None,
+            groups_claim: None,
             active: true,
         }
     }
@@ -391,6 +397,10 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         ));
     }
     let refresh_token = refresh_policy(spec)?;
+    let groups_claim = spec.groups_claim.clone().flatten();
+    if let Some(claim) = &groups_claim {
+        validate_groups_claim(claim)?;
+    }
     Ok(OAuthClientSettings {
         application_type: kind,
         token_endpoint_auth_method: method,
@@ -409,7 +419,32 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         jwks,
         jwks_uri: spec.jwks_uri.clone(),
         refresh_token: Some(refresh_token),
+        groups_claim,
     })
+}
+
+/// A groups claim needs a name that is no registered claim, and a filter that can run.
+fn validate_groups_claim(claim: &GroupsClaim) -> Result<(), DirectoryError> {
+    let name = claim.name.as_str();
+    if name.is_empty() || name.len() > 100 || name.trim() != name {
+        return Err(invalid(
+            "groups_claim_name",
+            "the claim name must be 1 to 100 characters, without surrounding spaces",
+        ));
+    }
+    if RESERVED_CLAIMS.contains(&name) {
+        return Err(invalid(
+            "groups_claim_name",
+            format!("'{name}' is a reserved claim"),
+        ));
+    }
+    validate_group_filter(claim.filter_type, &claim.value)
+        .map_err(|e| invalid("groups_claim_value", e))
+}
+
+/// The app's groups claim for this user: the names of their groups that pass the filter.
+pub fn groups_claim_value(claim: &GroupsClaim, groups: &[Group]) -> Vec<String> {
+    group_names(claim.filter_type, &claim.value, groups)
 }
 
 /// `refresh_token.{rotation_type,leeway}` with Okta's defaults and bounds.
@@ -522,7 +557,11 @@ fn choose_secret(
 }
 
 /// Creates an OIDC app. The clear-text client secret is returned this once.
-pub async fn create(provider: &Provider, spec: OidcAppSpec) -> Result<CreatedApp, DirectoryError> {
+pub async fn create(
+    provider: &Provider,
+    actor: &Actor,
+    spec: OidcAppSpec,
+) -> Result<CreatedApp, DirectoryError> {
     let label = validate_label(&spec.label)?;
     let settings = build_settings(&spec)?;
     check_jwks_uri_policy(provider, &settings)?;
@@ -554,6 +593,10 @@ pub async fn create(provider: &Provider, spec: OidcAppSpec) -> Result<CreatedApp
     };
     provider.store.create_app(&app).await?;
     provider.spa_origins.invalidate();
+    let target = vec![Entity::app(&app)];
+    actor
+        .record(provider, ev::APP_CREATE, "Add application", target)
+        .await;
     Ok(CreatedApp {
         app,
         client_secret: secret,
@@ -565,11 +608,15 @@ pub async fn create(provider: &Provider, spec: OidcAppSpec) -> Result<CreatedApp
 /// chosen `client_secret` replaces the current one; one that becomes public loses its secret.
 pub async fn replace(
     provider: &Provider,
+    actor: &Actor,
     mut app: App,
     spec: OidcAppSpec,
 ) -> Result<CreatedApp, DirectoryError> {
     let label = validate_label(&spec.label)?;
-    let settings = build_settings(&spec)?;
+    let mut settings = build_settings(&spec)?;
+    if spec.groups_claim.is_none() {
+        settings.groups_claim = app.settings.groups_claim.clone();
+    }
     check_jwks_uri_policy(provider, &settings)?;
     if spec.client_id.as_ref().is_some_and(|c| *c != app.client_id) {
         return Err(invalid(
@@ -600,6 +647,10 @@ pub async fn replace(
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
     provider.spa_origins.invalidate();
+    let target = vec![Entity::app(&app)];
+    actor
+        .record(provider, ev::APP_UPDATE, "Update application", target)
+        .await;
     Ok(CreatedApp {
         app,
         client_secret: new_secret,
@@ -610,6 +661,7 @@ pub async fn replace(
 /// authenticate at the token endpoint.
 pub async fn set_status(
     provider: &Provider,
+    actor: &Actor,
     mut app: App,
     status: AppStatus,
 ) -> Result<App, DirectoryError> {
@@ -619,16 +671,27 @@ pub async fn set_status(
         provider.store.update_app(&app).await?;
         provider.spa_origins.invalidate();
     }
+    let (event, message) = match status {
+        AppStatus::Active => (ev::APP_ACTIVATE, "Activate application"),
+        AppStatus::Inactive => (ev::APP_DEACTIVATE, "Deactivate application"),
+    };
+    actor
+        .record(provider, event, message, vec![Entity::app(&app)])
+        .await;
     Ok(app)
 }
 
 /// Deletes an INACTIVE app with its assignments; an ACTIVE one must be deactivated first.
-pub async fn delete(provider: &Provider, app: &App) -> Result<(), DirectoryError> {
+pub async fn delete(provider: &Provider, actor: &Actor, app: &App) -> Result<(), DirectoryError> {
     if app.status == AppStatus::Active {
         return Err(DirectoryError::StillActive(app.id.clone()));
     }
     provider.store.delete_app(&app.id).await?;
     provider.spa_origins.invalidate();
+    let target = vec![Entity::app(app)];
+    actor
+        .record(provider, ev::APP_DELETE, "Delete application", target)
+        .await;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use crate::domain::{App, ApplicationType, TokenEndpointAuthMethod};
 use crate::provider::Provider;
 use crate::services::apps::{self, OidcAppSpec};
 use crate::services::directory::{CreatedApp, DirectoryError};
+use crate::services::system_log::Actor;
 use crate::store::{Page, StoreError};
 
 /// An RFC 7591 §3.2.2 error.
@@ -138,9 +139,10 @@ impl ClientMetadata {
 /// `POST /oauth2/v1/clients`.
 pub async fn register(
     provider: &Provider,
+    actor: &Actor,
     metadata: ClientMetadata,
 ) -> Result<CreatedApp, RegistrationError> {
-    Ok(apps::create(provider, metadata.into_spec()?).await?)
+    Ok(apps::create(provider, actor, metadata.into_spec()?).await?)
 }
 
 /// The OIDC app behind a client id.
@@ -156,6 +158,7 @@ pub async fn find(provider: &Provider, client_id: &str) -> Result<App, Registrat
 /// `PUT /oauth2/v1/clients/{clientId}`: replaces the metadata.
 pub async fn update(
     provider: &Provider,
+    actor: &Actor,
     client_id: &str,
     metadata: ClientMetadata,
 ) -> Result<CreatedApp, RegistrationError> {
@@ -164,7 +167,7 @@ pub async fn update(
     if spec.application_type != app.settings.application_type {
         return Err(metadata_error("application_type", "cannot be changed"));
     }
-    Ok(apps::replace(provider, app, spec).await?)
+    Ok(apps::replace(provider, actor, app, spec).await?)
 }
 
 /// `POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret`.

@@ -5,6 +5,7 @@ use crate::domain::*;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
 use crate::services::apps::OidcAppSpec;
+use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +103,12 @@ pub(crate) async fn new_password_hash(password: String) -> Result<String, Direct
     Ok(hash_password(password).await?)
 }
 
-pub async fn create_user(provider: &Provider, new: NewUser) -> Result<User, DirectoryError> {
+/// Creates a user; `user.lifecycle.create` (and `.activate` when active) by `actor`.
+pub async fn create_user(
+    provider: &Provider,
+    actor: &Actor,
+    new: NewUser,
+) -> Result<User, DirectoryError> {
     validate_profile(&new.login, &new.email, &new.first_name, &new.last_name)?;
     let login = new.login.trim().to_owned();
     let email = new.email.trim().to_owned();
@@ -133,6 +139,20 @@ pub async fn create_user(provider: &Provider, new: NewUser) -> Result<User, Dire
         last_login: None,
     };
     provider.store.create_user(&user).await?;
+    let target = vec![Entity::user(&user)];
+    actor
+        .record(
+            provider,
+            ev::USER_CREATE,
+            "Create Okta user",
+            target.clone(),
+        )
+        .await;
+    if user.activated.is_some() {
+        actor
+            .record(provider, ev::USER_ACTIVATE, "Activate Okta user", target)
+            .await;
+    }
     Ok(user)
 }
 
@@ -171,6 +191,7 @@ pub(crate) fn validate_group_profile<'a>(
 
 pub async fn create_group(
     provider: &Provider,
+    actor: &Actor,
     name: &str,
     description: &str,
 ) -> Result<Group, DirectoryError> {
@@ -185,6 +206,10 @@ pub async fn create_group(
         last_updated: now,
     };
     provider.store.create_group(&group).await?;
+    let target = vec![Entity::group(&group)];
+    actor
+        .record(provider, ev::GROUP_CREATE, "Create Okta group", target)
+        .await;
     Ok(group)
 }
 
@@ -207,6 +232,7 @@ pub async fn find_group_by_id_or_name(
 
 pub async fn add_group_member(
     provider: &Provider,
+    actor: &Actor,
     group: &Group,
     user: &User,
 ) -> Result<(), DirectoryError> {
@@ -217,6 +243,11 @@ pub async fn add_group_member(
         ));
     }
     provider.store.add_group_member(&group.id, &user.id).await?;
+    let targets = vec![Entity::user(user), Entity::group(group)];
+    let message = "Add user to group membership";
+    actor
+        .record(provider, ev::GROUP_MEMBERSHIP_ADD, message, targets)
+        .await;
     Ok(())
 }
 
@@ -267,6 +298,7 @@ pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), Direc
 /// [`super::apps::build_settings`], shared with `/api/v1/apps`.
 pub async fn create_oidc_app(
     provider: &Provider,
+    actor: &Actor,
     new: NewOidcApp,
 ) -> Result<CreatedApp, DirectoryError> {
     let mut spec = OidcAppSpec::new(new.label, new.application_type);
@@ -276,7 +308,7 @@ pub async fn create_oidc_app(
     spec.token_endpoint_auth_method = new.token_endpoint_auth_method;
     spec.initiate_login_uri = new.initiate_login_uri;
     spec.login_mode = new.login_mode;
-    super::apps::create(provider, spec).await
+    super::apps::create(provider, actor, spec).await
 }
 
 pub async fn find_app_by_id_or_client_id(

@@ -4,6 +4,7 @@
 use crate::domain::{Group, GroupType, User};
 use crate::provider::Provider;
 use crate::services::directory::{DirectoryError, validate_group_profile};
+use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::Page;
 
 fn built_in(what: &str) -> DirectoryError {
@@ -46,6 +47,7 @@ pub async fn list_groups(
 
 pub async fn update_group(
     provider: &Provider,
+    actor: &Actor,
     mut group: Group,
     name: &str,
     description: &str,
@@ -58,19 +60,37 @@ pub async fn update_group(
     group.description = description.to_owned();
     group.last_updated = provider.now();
     provider.store.update_group(&group).await?;
+    let target = vec![Entity::group(&group)];
+    actor
+        .record(
+            provider,
+            ev::GROUP_UPDATE,
+            "Update Okta group profile",
+            target,
+        )
+        .await;
     Ok(group)
 }
 
-pub async fn delete_group(provider: &Provider, group: &Group) -> Result<(), DirectoryError> {
+pub async fn delete_group(
+    provider: &Provider,
+    actor: &Actor,
+    group: &Group,
+) -> Result<(), DirectoryError> {
     if group.group_type == GroupType::BuiltIn {
         return Err(built_in("deleted"));
     }
     provider.store.delete_group(&group.id).await?;
+    let target = vec![Entity::group(group)];
+    actor
+        .record(provider, ev::GROUP_DELETE, "Delete Okta group", target)
+        .await;
     Ok(())
 }
 
 pub async fn remove_group_member(
     provider: &Provider,
+    actor: &Actor,
     group: &Group,
     user: &User,
 ) -> Result<(), DirectoryError> {
@@ -81,6 +101,11 @@ pub async fn remove_group_member(
         .store
         .remove_group_member(&group.id, &user.id)
         .await?;
+    let targets = vec![Entity::user(user), Entity::group(group)];
+    let message = "Remove user from group membership";
+    actor
+        .record(provider, ev::GROUP_MEMBERSHIP_REMOVE, message, targets)
+        .await;
     Ok(())
 }
 

@@ -29,6 +29,8 @@ pub mod event_type {
     pub const USER_SUSPEND: &str = "user.lifecycle.suspend";
     pub const USER_UNSUSPEND: &str = "user.lifecycle.unsuspend";
     pub const USER_DELETE: &str = "user.lifecycle.delete.completed";
+    pub const USER_PROFILE_UPDATE: &str = "user.account.update_profile";
+    pub const USER_PASSWORD_UPDATE: &str = "user.account.update_password";
     pub const APP_CREATE: &str = "application.lifecycle.create";
     pub const APP_UPDATE: &str = "application.lifecycle.update";
     pub const APP_ACTIVATE: &str = "application.lifecycle.activate";
@@ -36,6 +38,9 @@ pub mod event_type {
     pub const APP_DELETE: &str = "application.lifecycle.delete";
     pub const API_TOKEN_CREATE: &str = "system.api_token.create";
     pub const API_TOKEN_REVOKE: &str = "system.api_token.revoke";
+    pub const GROUP_CREATE: &str = "group.lifecycle.create";
+    pub const GROUP_UPDATE: &str = "group.profile.update";
+    pub const GROUP_DELETE: &str = "group.lifecycle.delete";
     pub const GROUP_MEMBERSHIP_ADD: &str = "group.user_membership.add";
     pub const GROUP_MEMBERSHIP_REMOVE: &str = "group.user_membership.remove";
 }
@@ -118,6 +123,10 @@ impl Entity {
             .named(Some(app.client_id.clone()), Some(app.label.clone()))
     }
 
+    pub fn group(group: &crate::domain::Group) -> Self {
+        Self::new(&group.id, "UserGroup").named(None, Some(group.name.clone()))
+    }
+
     pub fn system() -> Self {
         Self::new("gatehouse", "SystemPrincipal").named(None, Some("Gatehouse".into()))
     }
@@ -139,6 +148,45 @@ impl Entity {
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+}
+
+/// Who makes a change and from where: the actor and client of the events a service records.
+/// The console and `/api/v1` pass the signed-in administrator or the API caller; the CLI acts
+/// as the system, or as the administrator it was told to act for.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub entity: Entity,
+    pub client: ClientInfo,
+}
+
+impl Actor {
+    pub fn new(entity: Entity, client: &ClientInfo) -> Self {
+        Self {
+            entity,
+            client: client.clone(),
+        }
+    }
+
+    pub fn user(user: &User, client: &ClientInfo) -> Self {
+        Self::new(Entity::user(user), client)
+    }
+
+    pub fn system() -> Self {
+        Self::new(Entity::system(), &ClientInfo::default())
+    }
+
+    /// Records `event_type` done by this actor to `targets`.
+    pub async fn record(
+        &self,
+        provider: &Provider,
+        event_type: &str,
+        message: &str,
+        targets: Vec<Entity>,
+    ) {
+        let mut event = Event::new(event_type, message, self.entity.clone()).client(&self.client);
+        event.targets = targets;
+        record(provider, event).await;
+    }
 }
 
 /// An event about to be recorded.

@@ -4,6 +4,7 @@
 use crate::domain::{User, UserFilter, UserStatus};
 use crate::provider::Provider;
 use crate::services::directory::{self, DirectoryError, invalid};
+use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::Page;
 
 /// Profile fields to change. `None` leaves a field as it is (a partial update) unless the
@@ -24,6 +25,7 @@ pub struct ProfileUpdate {
 /// required fields are a validation error and an absent display name is cleared).
 pub async fn update_user(
     provider: &Provider,
+    actor: &Actor,
     mut user: User,
     update: ProfileUpdate,
     full: bool,
@@ -46,6 +48,7 @@ pub async fn update_user(
     let last_name = update.last_name.unwrap_or(user.last_name.clone());
     directory::validate_profile(&login, &email, &first_name, &last_name)?;
     let now = provider.now();
+    let password_changed = update.password.is_some();
     if let Some(password) = update.password {
         user.password_hash = Some(directory::new_password_hash(password).await?);
         user.password_changed = Some(now);
@@ -64,6 +67,13 @@ pub async fn update_user(
     }
     user.last_updated = now;
     provider.store.update_user(&user).await?;
+    let (event, message) = if password_changed {
+        (ev::USER_PASSWORD_UPDATE, "User update password for Okta")
+    } else {
+        (ev::USER_PROFILE_UPDATE, "Update user profile for Okta")
+    };
+    let target = vec![Entity::user(&user)];
+    actor.record(provider, event, message, target).await;
     Ok(user)
 }
 
@@ -115,8 +125,35 @@ fn not_allowed(op: &str, user: &User) -> DirectoryError {
     )
 }
 
-/// Runs a lifecycle operation and returns the user as it now is.
+/// Runs a lifecycle operation and records it by `actor`; returns the user as it now is.
 pub async fn lifecycle(
+    provider: &Provider,
+    actor: &Actor,
+    user: User,
+    op: Lifecycle,
+) -> Result<User, DirectoryError> {
+    let was = user.status;
+    let user = change_status(provider, user, op).await?;
+    let event = match op {
+        Lifecycle::Activate | Lifecycle::Reactivate => {
+            Some((ev::USER_ACTIVATE, "Activate Okta user"))
+        }
+        Lifecycle::Deactivate => Some((ev::USER_DEACTIVATE, "Deactivate Okta user")),
+        Lifecycle::Suspend => Some((ev::USER_SUSPEND, "Suspend Okta user")),
+        Lifecycle::Unsuspend => Some((ev::USER_UNSUSPEND, "Unsuspend Okta user")),
+        Lifecycle::Unlock if was == UserStatus::LockedOut => {
+            Some((ev::ACCOUNT_UNLOCK_BY_ADMIN, "Unlock user account by admin"))
+        }
+        Lifecycle::Unlock | Lifecycle::ExpirePassword => None,
+    };
+    if let Some((event, message)) = event {
+        let target = vec![Entity::user(&user)];
+        actor.record(provider, event, message, target).await;
+    }
+    Ok(user)
+}
+
+async fn change_status(
     provider: &Provider,
     mut user: User,
     op: Lifecycle,
@@ -174,12 +211,20 @@ pub enum DeleteOutcome {
     Deleted,
 }
 
-pub async fn delete_user(provider: &Provider, user: User) -> Result<DeleteOutcome, DirectoryError> {
+pub async fn delete_user(
+    provider: &Provider,
+    actor: &Actor,
+    user: User,
+) -> Result<DeleteOutcome, DirectoryError> {
     if user.status != UserStatus::Deprovisioned {
-        let user = lifecycle(provider, user, Lifecycle::Deactivate).await?;
+        let user = lifecycle(provider, actor, user, Lifecycle::Deactivate).await?;
         return Ok(DeleteOutcome::Deactivated(Box::new(user)));
     }
     provider.store.delete_user(&user.id).await?;
+    let target = vec![Entity::user(&user)];
+    actor
+        .record(provider, ev::USER_DELETE, "Delete Okta user", target)
+        .await;
     Ok(DeleteOutcome::Deleted)
 }
 

@@ -12,8 +12,9 @@ use axum::{Json, Router};
 use gatehouse_core::services::clients::{self, ClientMetadata, RegistrationError};
 use serde_json::{Value, json};
 
-use super::api_v1::{ApiError, ApiOrigin, ApiPath, Caller, Query, pagination_links};
+use super::api_v1::{ApiError, ApiOrigin, ApiPath, Caller, Query, audit, pagination_links};
 use crate::AppState;
+use crate::client_ip::Client;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -65,10 +66,12 @@ fn metadata(body: &Bytes) -> Result<ClientMetadata, ClientsError> {
 
 async fn register(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     body: Bytes,
 ) -> Result<Response, ClientsError> {
-    let created = clients::register(&state.provider, metadata(&body)?).await?;
+    let actor = audit::actor(&caller, &client);
+    let created = clients::register(&state.provider, &actor, metadata(&body)?).await?;
     let body = clients::client_json(&created.app, created.client_secret.as_deref());
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -84,11 +87,13 @@ async fn read(
 
 async fn update(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath(client_id): ApiPath<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ClientsError> {
-    let updated = clients::update(&state.provider, &client_id, metadata(&body)?).await?;
+    let actor = audit::actor(&caller, &client);
+    let updated = clients::update(&state.provider, &actor, &client_id, metadata(&body)?).await?;
     Ok(Json(clients::client_json(
         &updated.app,
         updated.client_secret.as_deref(),

@@ -411,6 +411,7 @@ async fn revoke(
     state: AppState,
     origin: String,
     id: Option<String>,
+    client: ClientInfo,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
@@ -423,6 +424,7 @@ async fn revoke(
         &ctx,
         params,
         authorization_header(&headers),
+        &client,
     )
     .await
     .map_err(client_error(&headers))?;
@@ -432,19 +434,21 @@ async fn revoke(
 async fn org_revoke_post(
     State(s): State<AppState>,
     Origin(o): Origin,
+    Client(c): Client,
     h: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    revoke(s, o, None, h, body).await
+    revoke(s, o, None, c, h, body).await
 }
 async fn revoke_post(
     State(s): State<AppState>,
     Origin(o): Origin,
     Path(id): Path<String>,
+    Client(c): Client,
     h: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    revoke(s, o, Some(id), h, body).await
+    revoke(s, o, Some(id), c, h, body).await
 }
 
 // ---- logout ----

@@ -201,6 +201,7 @@ async fn redirect_uri_loopback_and_localhost(c: Ctx) -> ModuleResult {
     let rp = c.rp().await?;
     let native = create_oidc_app(
         &rp.app.provider,
+        &gatehouse_core::services::system_log::Actor::system(),
         NewOidcApp {
             label: "Native".into(),
             application_type: ApplicationType::Native,

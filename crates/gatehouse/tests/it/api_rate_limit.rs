@@ -3,6 +3,7 @@
 
 use anyhow::{Result, ensure};
 use gatehouse_core::services::api_tokens::create_api_token;
+use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 use reqwest::StatusCode;
 
@@ -15,8 +16,8 @@ backend_tests!(budget_is_per_credential_and_resets_with_the_window);
 async fn budget_is_per_credential_and_resets_with_the_window(backend: Backend) -> Result<()> {
     let app = spawn_app_with(backend, |s| s.api_requests_per_minute = LIMIT).await?;
     let admin = app.create_admin("admin@example.com").await?;
-    let token = create_api_token(&app.provider, "rate test", &admin).await?;
-    let other = create_api_token(&app.provider, "other", &admin).await?;
+    let token = create_api_token(&app.provider, &Actor::system(), "rate test", &admin).await?;
+    let other = create_api_token(&app.provider, &Actor::system(), "other", &admin).await?;
     let get = |value: &str| {
         let req = http_client().map(|c| {
             c.get(format!("{}/api/v1/users/me", app.base))

@@ -4,6 +4,7 @@
 use anyhow::{Result, ensure};
 use gatehouse_core::services::admin_roles::{grant_super_admin, revoke_super_admin};
 use gatehouse_core::services::api_tokens::{ApiTokenError, create_api_token};
+use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 
@@ -14,14 +15,16 @@ backend_tests!(tokens_carry_their_owners_administrator_rights);
 async fn tokens_carry_their_owners_administrator_rights(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     // alice is an end user: no token for her.
-    match create_api_token(&app.provider, "t", &app.alice).await {
+    match create_api_token(&app.provider, &Actor::system(), "t", &app.alice).await {
         Err(ApiTokenError::Invalid { field: "user", .. }) => {}
         other => anyhow::bail!("a token for a non-administrator: {other:?}"),
     }
     // Another administrator, since the last one cannot lose the role.
     app.create_admin("admin@example.com").await?;
     let second = app.create_admin("second@example.com").await?;
-    let token = create_api_token(&app.provider, "t", &second).await?.value;
+    let token = create_api_token(&app.provider, &Actor::system(), "t", &second)
+        .await?
+        .value;
     let me = app
         .api_ssws(Method::GET, "/api/v1/users/me", &token, None)
         .await?;

@@ -20,6 +20,7 @@ use gatehouse_core::services::directory::{
     CreatedApp, NewOidcApp, NewUser, add_group_member, assign_group_to_app, create_group,
     create_oidc_app, create_user, find_group_by_id_or_name,
 };
+use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -157,6 +158,7 @@ pub async fn spawn_app_with(
 
     let alice = create_user(
         &provider,
+        &Actor::system(),
         NewUser {
             login: "alice@example.com".into(),
             email: "alice.liddell@example.com".into(),
@@ -188,6 +190,7 @@ pub async fn spawn_app_with(
 async fn new_web_app(provider: &Provider, label: &str) -> Result<CreatedApp> {
     Ok(create_oidc_app(
         provider,
+        &Actor::system(),
         NewOidcApp {
             label: label.into(),
             application_type: ApplicationType::Web,
@@ -246,6 +249,7 @@ impl TestApp {
     pub async fn create_spa(&self, label: &str) -> Result<CreatedApp> {
         let spa = create_oidc_app(
             &self.provider,
+            &Actor::system(),
             NewOidcApp {
                 label: label.into(),
                 application_type: ApplicationType::Browser,
@@ -264,9 +268,9 @@ impl TestApp {
     }
 
     pub async fn create_group_with(&self, name: &str, members: &[&User]) -> Result<Group> {
-        let group = create_group(&self.provider, name, "").await?;
+        let group = create_group(&self.provider, &Actor::system(), name, "").await?;
         for user in members {
-            add_group_member(&self.provider, &group, user).await?;
+            add_group_member(&self.provider, &Actor::system(), &group, user).await?;
         }
         Ok(group)
     }
@@ -274,6 +278,7 @@ impl TestApp {
     pub async fn create_user(&self, login: &str) -> Result<User> {
         Ok(create_user(
             &self.provider,
+            &Actor::system(),
             NewUser {
                 login: login.into(),
                 email: login.into(),
@@ -309,7 +314,11 @@ impl TestApp {
     /// administrator (`it-admin@example.com`, made on first use; alice stays an end user).
     pub async fn api_token(&self) -> Result<String> {
         let admin = self.api_admin().await?;
-        Ok(create_api_token(&self.provider, "it", &admin).await?.value)
+        Ok(
+            create_api_token(&self.provider, &Actor::system(), "it", &admin)
+                .await?
+                .value,
+        )
     }
 
     /// The administrator [`Self::api_token`]'s tokens act as.

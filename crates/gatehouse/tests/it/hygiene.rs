@@ -3,6 +3,7 @@
 
 use anyhow::{Result, ensure};
 use gatehouse_core::services::api_tokens::create_api_token;
+use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 use reqwest::StatusCode;
 
@@ -13,7 +14,7 @@ backend_tests!(nul_characters_are_refused_in_every_shape);
 async fn nul_characters_are_refused_in_every_shape(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let admin = app.create_admin("admin@example.com").await?;
-    let token = create_api_token(&app.provider, "hygiene", &admin).await?;
+    let token = create_api_token(&app.provider, &Actor::system(), "hygiene", &admin).await?;
     let ssws = format!("SSWS {}", token.value);
     let client = http_client()?;
 

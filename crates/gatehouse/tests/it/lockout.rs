@@ -61,9 +61,14 @@ async fn locks_after_max_attempts_and_admin_unlocks(backend: Backend) -> Result<
     // Locked: the right password gets the same refusal, and the API shows LOCKED_OUT.
     ensure_refused(&browser.submit(&f, ALICE, PASSWORD).await?)?;
     let admin = app.create_admin("admin@example.com").await?;
-    let token = gatehouse_core::services::api_tokens::create_api_token(&app.provider, "t", &admin)
-        .await?
-        .value;
+    let token = gatehouse_core::services::api_tokens::create_api_token(
+        &app.provider,
+        &gatehouse_core::services::system_log::Actor::system(),
+        "t",
+        &admin,
+    )
+    .await?
+    .value;
     let path = format!("/api/v1/users/{}", app.alice.id);
     let user = app.api_ssws(Method::GET, &path, &token, None).await?;
     ensure!(user.json()?["status"] == "LOCKED_OUT", "{user:?}");

@@ -45,6 +45,7 @@ mod logout;
 mod negative;
 mod openidconnect_rp;
 mod refresh;
+mod reports;
 mod revocation;
 mod service_apps;
 mod signing_algs;

@@ -734,6 +734,7 @@ async fn cors_refuses_other_origins(backend: Backend) -> Result<()> {
     ensure!(reply.status == StatusCode::NO_CONTENT, "{reply:?}");
     gatehouse_core::services::apps::set_status(
         &app.provider,
+        &gatehouse_core::services::system_log::Actor::system(),
         spa.app,
         gatehouse_core::domain::AppStatus::Inactive,
     )

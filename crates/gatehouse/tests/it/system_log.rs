@@ -245,6 +245,7 @@ async fn admin_changes_are_logged_with_the_caller(backend: Backend) -> Result<()
     ensure!(
         types(&about_app)
             == [
+                "application.lifecycle.create",
                 "application.lifecycle.deactivate",
                 "application.lifecycle.delete"
             ],
@@ -258,7 +259,9 @@ async fn lockout_and_unlock_are_logged(backend: Backend) -> Result<()> {
     let app =
         crate::helpers::spawn_app_with(backend, |s| s.security.lockout_max_attempts = 2).await?;
     let admin = app.create_admin("admin@example.com").await?;
-    let token = create_api_token(&app.provider, "t", &admin).await?.value;
+    let token = create_api_token(&app.provider, &system_log::Actor::system(), "t", &admin)
+        .await?
+        .value;
     let browser = Browser::new()?;
     let form = browser.open_login(&app.authz(Server::Org).url()).await?;
     for _ in 0..2 {
@@ -292,6 +295,9 @@ async fn lockout_and_unlock_are_logged(backend: Backend) -> Result<()> {
     ensure!(
         summary
             == [
+                // The test setup's own changes, by the system.
+                "user.lifecycle.create -",
+                "user.lifecycle.activate -",
                 "user.session.start INVALID_CREDENTIALS",
                 "user.session.start INVALID_CREDENTIALS",
                 "user.account.lock -",
@@ -300,7 +306,8 @@ async fn lockout_and_unlock_are_logged(backend: Backend) -> Result<()> {
             ],
         "{summary:?}"
     );
-    ensure!(trail[4]["actor"]["id"] == admin.id.as_str());
+    ensure!(trail[0]["actor"]["type"] == "SystemPrincipal");
+    ensure!(trail[6]["actor"]["id"] == admin.id.as_str());
     Ok(())
 }
 

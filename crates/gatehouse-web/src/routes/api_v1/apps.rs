@@ -19,7 +19,6 @@ use super::auth::Caller;
 use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query, okta_date, pagination_links};
 use crate::AppState;
 use crate::client_ip::Client;
-use gatehouse_core::services::system_log::{Entity, event_type as ev};
 
 /// Okta's spec gives no app default ("server default"); 200 like users.
 const DEFAULT_LIMIT: u32 = 200;
@@ -359,17 +358,7 @@ pub(crate) async fn create(
 ) -> Result<Json<Value>, ApiError> {
     let active = query.bool("activate", true)?;
     let spec = parse_spec(&body, active)?;
-    let created = apps::create(&state.provider, spec).await?;
-    let target = vec![Entity::app(&created.app)];
-    audit::record(
-        &state,
-        &caller,
-        &client,
-        ev::APP_CREATE,
-        "Add application",
-        target,
-    )
-    .await;
+    let created = apps::create(&state.provider, &audit::actor(&caller, &client), spec).await?;
     Ok(Json(app_json(
         &origin,
         &created.app,
@@ -457,17 +446,8 @@ pub(crate) async fn replace(
 ) -> Result<Json<Value>, ApiError> {
     let app = find(&state, &id).await?;
     let spec = parse_spec(&body, app.status == AppStatus::Active)?;
-    let replaced = apps::replace(&state.provider, app, spec).await?;
-    let target = vec![Entity::app(&replaced.app)];
-    audit::record(
-        &state,
-        &caller,
-        &client,
-        ev::APP_UPDATE,
-        "Update application",
-        target,
-    )
-    .await;
+    let actor = audit::actor(&caller, &client);
+    let replaced = apps::replace(&state.provider, &actor, app, spec).await?;
     Ok(Json(app_json(
         &origin,
         &replaced.app,
@@ -495,17 +475,7 @@ pub(crate) async fn delete(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
-    apps::delete(&state.provider, &app).await?;
-    let target = vec![Entity::app(&app)];
-    audit::record(
-        &state,
-        &caller,
-        &client,
-        ev::APP_DELETE,
-        "Delete application",
-        target,
-    )
-    .await;
+    apps::delete(&state.provider, &audit::actor(&caller, &client), &app).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -539,13 +509,13 @@ pub(crate) async fn lifecycle(
         }
     };
     let app = find(&state, &id).await?;
-    let target = vec![Entity::app(&app)];
-    apps::set_status(&state.provider, app, status).await?;
-    let (event, message) = match status {
-        AppStatus::Active => (ev::APP_ACTIVATE, "Activate application"),
-        AppStatus::Inactive => (ev::APP_DEACTIVATE, "Deactivate application"),
-    };
-    audit::record(&state, &caller, &client, event, message, target).await;
+    apps::set_status(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        app,
+        status,
+    )
+    .await?;
     Ok(Json(json!({})))
 }
 

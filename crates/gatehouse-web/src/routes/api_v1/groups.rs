@@ -15,7 +15,6 @@ use super::users::user_json;
 use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query, okta_date, pagination_links};
 use crate::AppState;
 use crate::client_ip::Client;
-use gatehouse_core::services::system_log::{Entity, event_type as ev};
 
 const DEFAULT_LIMIT: u32 = 10_000;
 const MAX_LIMIT: u32 = 10_000;
@@ -97,12 +96,19 @@ pub(crate) async fn list(
 )]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let (name, description) = profile(&body)?;
-    let group = directory::create_group(&state.provider, &name, &description).await?;
+    let group = directory::create_group(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &name,
+        &description,
+    )
+    .await?;
     Ok(Json(group_json(&origin, &group)))
 }
 
@@ -145,14 +151,22 @@ pub(crate) async fn get(
 )]
 pub(crate) async fn update(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let group = find(&state, &id).await?;
     let (name, description) = profile(&body)?;
-    let group = groups::update_group(&state.provider, group, &name, &description).await?;
+    let group = groups::update_group(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        group,
+        &name,
+        &description,
+    )
+    .await?;
     Ok(Json(group_json(&origin, &group)))
 }
 
@@ -171,11 +185,12 @@ pub(crate) async fn update(
 )]
 pub(crate) async fn delete(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let group = find(&state, &id).await?;
-    groups::delete_group(&state.provider, &group).await?;
+    groups::delete_group(&state.provider, &audit::actor(&caller, &client), &group).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -232,17 +247,8 @@ pub(crate) async fn add_member(
 ) -> Result<StatusCode, ApiError> {
     let group = find(&state, &gid).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
-    directory::add_group_member(&state.provider, &group, &user).await?;
-    let targets = vec![Entity::user(&user), group_entity(&group)];
-    audit::record(
-        &state,
-        &caller,
-        &client,
-        ev::GROUP_MEMBERSHIP_ADD,
-        "Add user to group membership",
-        targets,
-    )
-    .await;
+    let actor = audit::actor(&caller, &client);
+    directory::add_group_member(&state.provider, &actor, &group, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -268,20 +274,7 @@ pub(crate) async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     let group = find(&state, &gid).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
-    groups::remove_group_member(&state.provider, &group, &user).await?;
-    let targets = vec![Entity::user(&user), group_entity(&group)];
-    audit::record(
-        &state,
-        &caller,
-        &client,
-        ev::GROUP_MEMBERSHIP_REMOVE,
-        "Remove user from group membership",
-        targets,
-    )
-    .await;
+    let actor = audit::actor(&caller, &client);
+    groups::remove_group_member(&state.provider, &actor, &group, &user).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn group_entity(group: &gatehouse_core::domain::Group) -> Entity {
-    Entity::new(&group.id, "UserGroup").named(None, Some(group.name.clone()))
 }

@@ -5,7 +5,7 @@
 
 mod app_grants;
 mod apps;
-mod audit;
+pub(crate) mod audit;
 mod auth;
 mod authorization_servers;
 mod error;

@@ -6,11 +6,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gatehouse_core::domain::{User, UserFilter, UserStatus};
+use gatehouse_core::domain::{User, UserFilter};
 use gatehouse_core::services::directory::{self, NewUser};
 use gatehouse_core::services::filter::{parse_user_filter, user_quick_search};
-use gatehouse_core::services::system_log::{Entity, event_type as ev};
-use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, ProfileUpdate};
+use gatehouse_core::services::system_log::ClientInfo;
+use gatehouse_core::services::users::{self, Lifecycle, ProfileUpdate};
 
 use serde_json::{Value, json};
 
@@ -163,8 +163,10 @@ pub(crate) async fn create(
     for id in body.string_list("groupIds")? {
         groups.push(directory::find_group_by_id_or_name(&state.provider, &id).await?);
     }
+    let actor = audit::actor(&caller, &client);
     let user = directory::create_user(
         &state.provider,
+        &actor,
         NewUser {
             login: p.login.unwrap_or_default(),
             email: p.email.unwrap_or_default(),
@@ -176,29 +178,8 @@ pub(crate) async fn create(
         },
     )
     .await?;
-    let target = Entity::user(&user);
-    audit::record(
-        &state,
-        &caller,
-        &client,
-        ev::USER_CREATE,
-        "Create Okta user",
-        vec![target.clone()],
-    )
-    .await;
-    if user.activated.is_some() {
-        audit::record(
-            &state,
-            &caller,
-            &client,
-            ev::USER_ACTIVATE,
-            "Activate Okta user",
-            vec![target],
-        )
-        .await;
-    }
     for g in &groups {
-        directory::add_group_member(&state.provider, g, &user).await?;
+        directory::add_group_member(&state.provider, &actor, g, &user).await?;
     }
     Ok((StatusCode::OK, Json(user_json(&origin, &user))).into_response())
 }
@@ -229,6 +210,7 @@ pub(crate) async fn get(
 async fn update(
     state: AppState,
     caller: Caller,
+    client: ClientInfo,
     origin: String,
     id: String,
     body: JsonBody,
@@ -239,7 +221,14 @@ async fn update(
         return Err(ApiError::validation("profile", "this field is required"));
     }
     let update = profile_update(&body)?;
-    let user = users::update_user(&state.provider, user, update, full).await?;
+    let user = users::update_user(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        user,
+        update,
+        full,
+    )
+    .await?;
     Ok(Json(user_json(&origin, &user)))
 }
 
@@ -260,11 +249,12 @@ async fn update(
 pub(crate) async fn update_partial(
     State(state): State<AppState>,
     caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    update(state, caller, origin, id, body, false).await
+    update(state, caller, client, origin, id, body, false).await
 }
 
 #[utoipa::path(
@@ -284,11 +274,12 @@ pub(crate) async fn update_partial(
 pub(crate) async fn update_full(
     State(state): State<AppState>,
     caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    update(state, caller, origin, id, body, true).await
+    update(state, caller, client, origin, id, body, true).await
 }
 
 #[utoipa::path(
@@ -316,12 +307,7 @@ pub(crate) async fn delete(
             "An API token cannot deactivate or delete its own user.".into(),
         ));
     }
-    let target = Entity::user(&user);
-    let (event, message) = match users::delete_user(&state.provider, user).await? {
-        DeleteOutcome::Deactivated(_) => (ev::USER_DEACTIVATE, "Deactivate Okta user"),
-        DeleteOutcome::Deleted => (ev::USER_DELETE, "Delete Okta user"),
-    };
-    audit::record(&state, &caller, &client, event, message, vec![target]).await;
+    users::delete_user(&state.provider, &audit::actor(&caller, &client), user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -356,31 +342,7 @@ pub(crate) async fn lifecycle(
             "An API token cannot deactivate or suspend its own user.".into(),
         ));
     }
-    let was = user.status;
-    let user = users::lifecycle(&state.provider, user, op).await?;
-    let event = match op {
-        Lifecycle::Activate | Lifecycle::Reactivate => {
-            Some((ev::USER_ACTIVATE, "Activate Okta user"))
-        }
-        Lifecycle::Deactivate => Some((ev::USER_DEACTIVATE, "Deactivate Okta user")),
-        Lifecycle::Suspend => Some((ev::USER_SUSPEND, "Suspend Okta user")),
-        Lifecycle::Unsuspend => Some((ev::USER_UNSUSPEND, "Unsuspend Okta user")),
-        Lifecycle::Unlock if was == UserStatus::LockedOut => {
-            Some((ev::ACCOUNT_UNLOCK_BY_ADMIN, "Unlock user account by admin"))
-        }
-        Lifecycle::Unlock | Lifecycle::ExpirePassword => None,
-    };
-    if let Some((event, message)) = event {
-        audit::record(
-            &state,
-            &caller,
-            &client,
-            event,
-            message,
-            vec![Entity::user(&user)],
-        )
-        .await;
-    }
+    let user = users::lifecycle(&state.provider, &audit::actor(&caller, &client), user, op).await?;
     Ok(match op {
         // Okta answers activation with an (optional) activation link, here none.
         Lifecycle::Activate | Lifecycle::Reactivate => Json(json!({})).into_response(),

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use gatehouse_core::authz::model::GroupFilterType;
 use gatehouse_core::domain::*;
 use gatehouse_core::oauth2::scope::OKTA_API_SCOPES;
 use gatehouse_core::services::apps::{self, AssignmentScope, OidcAppSpec};
@@ -503,7 +504,7 @@ async fn create(
         }
         _ => vec![],
     };
-    let created = match apps::create(&state.provider, spec).await {
+    let created = match apps::create(&state.provider, &admin.0.actor(), spec).await {
         Ok(c) => c,
         Err(e) => {
             let errors = FieldErrors::from_service(e, GENERAL_FIELDS, "label")?;
@@ -561,7 +562,20 @@ struct AppPage {
     scopes: Vec<ScopeRow>,
     is_service: bool,
     created: String,
+    /// The Sign On tab's groups claim filter (empty when there is none).
+    groups_claim_name: String,
+    groups_claim_filter: &'static str,
+    groups_claim_value: String,
+    group_filters: &'static [(&'static str, &'static str)],
 }
+
+/// Okta's words for the groups claim filters.
+const GROUP_FILTERS: &[(&str, &str)] = &[
+    ("STARTS_WITH", "Starts with"),
+    ("EQUALS", "Equals"),
+    ("CONTAINS", "Contains"),
+    ("REGEX", "Matches regex"),
+];
 
 #[derive(Debug, Default, Deserialize)]
 struct ShowQuery {
@@ -669,6 +683,7 @@ async fn app_page(
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?;
     let method = app.settings.token_endpoint_auth_method;
+    let gc = app.settings.groups_claim.as_ref();
     let page = AppPage {
         chrome: Chrome::admin(state, admin, "apps"),
         kind_label: type_label(app.settings.application_type),
@@ -690,6 +705,10 @@ async fn app_page(
         scopes,
         is_service: app.settings.application_type == ApplicationType::Service,
         created: date(app.created),
+        groups_claim_name: gc.map_or(String::new(), |c| c.name.clone()),
+        groups_claim_filter: gc.map_or("REGEX", |c| c.filter_type.as_str()),
+        groups_claim_value: gc.map_or(String::new(), |c| c.value.clone()),
+        group_filters: GROUP_FILTERS,
         app,
     };
     Ok(render(status, page.render()))
@@ -755,7 +774,7 @@ async fn save_general(
     if let Err(errors) = fields.apply(&mut spec) {
         return refused(&state, &admin, &origin, app, Some(fields), errors).await;
     }
-    match apps::replace(&state.provider, app.clone(), spec).await {
+    match apps::replace(&state.provider, &admin.0.actor(), app.clone(), spec).await {
         Ok(done) => Ok(back(&done.app, "saved", "tab-general")),
         Err(e) => {
             let errors = FieldErrors::from_service(e, GENERAL_FIELDS, "label")?;
@@ -798,7 +817,7 @@ async fn save_credentials(
         ("client_secret", "client_auth"),
         ("pkce_required", "pkce_required"),
     ];
-    match apps::replace(&state.provider, app.clone(), spec).await {
+    match apps::replace(&state.provider, &admin.0.actor(), app.clone(), spec).await {
         Ok(done) => match done.client_secret {
             // A client that just became confidential has a secret to show once.
             Some(secret) => {
@@ -854,8 +873,34 @@ async fn save_sign_on(
         return refused(&state, &admin, &origin, app, None, errors).await;
     };
     spec.issuer_mode = Some(mode);
-    let done = apps::replace(&state.provider, app, spec).await?;
-    Ok(back(&done.app, "saved", "tab-sign-on"))
+    // The groups claim filter: no name and no value means none.
+    let name = form.get("groups_claim_name").to_owned();
+    let value = form.get("groups_claim_value").to_owned();
+    spec.groups_claim = Some(if name.is_empty() && value.is_empty() {
+        None
+    } else {
+        let Some(filter_type) = GroupFilterType::parse(form.get("groups_claim_filter")) else {
+            let mut errors = FieldErrors::default();
+            errors.add("groups_claim_filter", "Choose how group names are matched.");
+            return refused(&state, &admin, &origin, app, None, errors).await;
+        };
+        Some(GroupsClaim {
+            name,
+            filter_type,
+            value,
+        })
+    });
+    match apps::replace(&state.provider, &admin.0.actor(), app.clone(), spec).await {
+        Ok(done) => Ok(back(&done.app, "saved", "tab-sign-on")),
+        Err(e) => {
+            let fields = [
+                ("groups_claim_name", "groups_claim_name"),
+                ("groups_claim_value", "groups_claim_value"),
+            ];
+            let errors = FieldErrors::from_service(e, &fields, "issuer_mode")?;
+            refused(&state, &admin, &origin, app, None, errors).await
+        }
+    }
 }
 
 async fn lifecycle(
@@ -871,7 +916,7 @@ async fn lifecycle(
         "deactivate" => (AppStatus::Inactive, "deactivated"),
         _ => return Err(ConsoleError::NotFound),
     };
-    let app = apps::set_status(&state.provider, app, status).await?;
+    let app = apps::set_status(&state.provider, &admin.0.actor(), app, status).await?;
     Ok(back(&app, notice, "tab-general"))
 }
 
@@ -883,7 +928,7 @@ async fn delete(
 ) -> Result<Response, ConsoleError> {
     admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
-    apps::delete(&state.provider, &app).await?;
+    apps::delete(&state.provider, &admin.0.actor(), &app).await?;
     Ok(see_other("/admin/apps/active?notice=deleted"))
 }
 

@@ -165,7 +165,7 @@ async fn create(
         password,
         activate: f.activate,
     };
-    match directory::create_user(&state.provider, new).await {
+    match directory::create_user(&state.provider, &admin.0.actor(), new).await {
         Ok(user) => Ok(see_other(&format!(
             "{}?notice=created",
             person_path(&user.id)
@@ -341,7 +341,7 @@ async fn lifecycle(
         )
         .await;
     }
-    match users::lifecycle(&state.provider, user.clone(), operation).await {
+    match users::lifecycle(&state.provider, &admin.0.actor(), user.clone(), operation).await {
         Ok(_) => Ok(see_other(&format!("{}?notice={op}", person_path(&id)))),
         Err(e) => {
             let errors = FieldErrors::from_service(e, &[("status", "lifecycle")], "lifecycle")?;
@@ -375,11 +375,25 @@ async fn set_password(
         password: Some(password),
         ..ProfileUpdate::default()
     };
-    match users::update_user(&state.provider, user.clone(), update, false).await {
+    match users::update_user(
+        &state.provider,
+        &admin.0.actor(),
+        user.clone(),
+        update,
+        false,
+    )
+    .await
+    {
         Ok(updated) => {
             // A person waiting for a password (PROVISIONED) can sign in once it is set.
             if updated.status == UserStatus::Provisioned {
-                users::lifecycle(&state.provider, updated, Lifecycle::Activate).await?;
+                users::lifecycle(
+                    &state.provider,
+                    &admin.0.actor(),
+                    updated,
+                    Lifecycle::Activate,
+                )
+                .await?;
             }
             Ok(see_other(&format!("{}?notice=password", person_path(&id))))
         }
@@ -409,7 +423,7 @@ async fn delete(
     if user.id == admin.0.user_id() {
         return Err(ConsoleError::Problem("You cannot delete yourself.".into()));
     }
-    match users::delete_user(&state.provider, user).await? {
+    match users::delete_user(&state.provider, &admin.0.actor(), user).await? {
         DeleteOutcome::Deleted => Ok(see_other("/admin/people?notice=deleted")),
         DeleteOutcome::Deactivated(_) => Ok(see_other(&format!(
             "{}?notice=deactivate",

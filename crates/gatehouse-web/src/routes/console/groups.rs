@@ -109,7 +109,7 @@ async fn create(
         form.get("name").to_owned(),
         form.get("description").to_owned(),
     );
-    match directory::create_group(&state.provider, &name, &description).await {
+    match directory::create_group(&state.provider, &admin.0.actor(), &name, &description).await {
         Ok(g) => Ok(see_other(&format!("/admin/group/{}?notice=created", g.id))),
         Err(e) => {
             let fields = [
@@ -245,7 +245,7 @@ async fn add_member(
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?;
     let result = match &user {
-        Some(u) => directory::add_group_member(&state.provider, &group, u).await,
+        Some(u) => directory::add_group_member(&state.provider, &admin.0.actor(), &group, u).await,
         None => {
             let mut errors = FieldErrors::default();
             errors.add("user_id", "Choose a person to add.");
@@ -286,7 +286,7 @@ async fn remove_member(
     admin.0.form(&body)?;
     let group = find(&state, &id).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
-    groups::remove_group_member(&state.provider, &group, &user).await?;
+    groups::remove_group_member(&state.provider, &admin.0.actor(), &group, &user).await?;
     Ok(see_other(&format!("/admin/group/{id}?notice=removed")))
 }
 
@@ -298,6 +298,6 @@ async fn delete(
 ) -> Result<Response, ConsoleError> {
     admin.0.form(&body)?;
     let group = find(&state, &id).await?;
-    groups::delete_group(&state.provider, &group).await?;
+    groups::delete_group(&state.provider, &admin.0.actor(), &group).await?;
     Ok(see_other("/admin/groups?notice=deleted"))
 }

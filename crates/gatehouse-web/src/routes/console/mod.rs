@@ -7,6 +7,7 @@ mod assets;
 mod directory;
 mod enduser;
 mod groups;
+mod reports;
 mod security_api;
 mod signin;
 
@@ -21,8 +22,10 @@ use gatehouse_core::services::directory::DirectoryError;
 use gatehouse_core::services::sessions::{self, CurrentSession};
 
 use crate::AppState;
+use crate::client_ip::Client;
 use crate::cookies;
 use askama::Template;
+use gatehouse_core::services::system_log::{Actor, ClientInfo};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(groups::router())
         .merge(security_api::router())
+        .merge(reports::router())
         .merge(enduser::router())
 }
 
@@ -77,11 +81,18 @@ pub(crate) struct Viewer {
     /// Bound to the session: `sha256("console-csrf:" + session cookie)`. Only the holder of the
     /// HttpOnly cookie's page can know it, and it changes with every sign-in.
     pub csrf: String,
+    /// Where the request came from, for the System Log.
+    pub client: ClientInfo,
 }
 
 impl Viewer {
     pub fn user_id(&self) -> &str {
         &self.current.user.id
+    }
+
+    /// The signed-in person as the actor of the changes they make.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.current.user, &self.client)
     }
 
     /// Parses a submitted form and checks its CSRF token.
@@ -99,7 +110,7 @@ fn csrf_for(cookie: &str) -> String {
     sha256_b64url(&format!("console-csrf:{cookie}"))
 }
 
-async fn viewer(parts: &Parts, state: &AppState) -> Result<Viewer, ConsoleError> {
+async fn viewer(parts: &mut Parts, state: &AppState) -> Result<Viewer, ConsoleError> {
     let here = parts
         .uri
         .path_and_query()
@@ -110,9 +121,12 @@ async fn viewer(parts: &Parts, state: &AppState) -> Result<Viewer, ConsoleError>
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?
         .ok_or(ConsoleError::SignIn(here))?;
+    let csrf = csrf_for(cookie);
+    let Ok(Client(client)) = Client::from_request_parts(parts, state).await;
     Ok(Viewer {
         current,
-        csrf: csrf_for(cookie),
+        csrf,
+        client,
     })
 }
 

@@ -43,7 +43,6 @@ pub fn router() -> Router<AppState> {
             "/admin/access/api/trusted_origins/{id}/delete",
             post(delete_origin),
         )
-        .route("/report/system_log_2", get(system_log))
 }
 
 fn auth_error(e: auth_servers::AuthServerError) -> ConsoleError {
@@ -270,7 +269,14 @@ async fn create_token(
     let form = admin.0.form(&body)?;
     let name = form.get("name").to_owned();
     // The token acts as the administrator who creates it, as in Okta.
-    match api_tokens::create_api_token(&state.provider, &name, &admin.0.current.user).await {
+    match api_tokens::create_api_token(
+        &state.provider,
+        &admin.0.actor(),
+        &name,
+        &admin.0.current.user,
+    )
+    .await
+    {
         Ok(created) => {
             tokens_page(
                 &state,
@@ -308,7 +314,7 @@ async fn revoke_token(
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
     admin.0.form(&body)?;
-    api_tokens::revoke_api_token(&state.provider, &id)
+    api_tokens::revoke_api_token(&state.provider, &admin.0.actor(), &id)
         .await
         .map_err(token_error)?;
     Ok(see_other("/admin/access/api/tokens?notice=revoked"))
@@ -568,20 +574,4 @@ async fn delete_origin(
     Ok(see_other(
         "/admin/access/api/trusted_origins?notice=deleted",
     ))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reports › System Log
-
-#[derive(Template)]
-#[template(path = "console/system_log.html")]
-struct SystemLogPage {
-    chrome: Chrome,
-}
-
-async fn system_log(State(state): State<AppState>, admin: Admin) -> Result<Response, ConsoleError> {
-    let page = SystemLogPage {
-        chrome: Chrome::admin(&state, &admin, "syslog"),
-    };
-    Ok(render(StatusCode::OK, page.render()))
 }
