@@ -34,7 +34,7 @@ tests/clients/run_socialcore.sh
 step "real clients: Okta's management SDKs (python okta 3.x, @okta/okta-sdk-nodejs 8.x) on SQLite and PostgreSQL"
 tests/clients/run_okta_sdk.sh
 
-step "real clients: service apps (openmetadata-ingestion's Okta flow with PyJWT; okta 3.x and okta-sdk-nodejs 8.x in PrivateKey mode) on SQLite and PostgreSQL"
+step "real clients: service apps (openmetadata-ingestion's Okta flow with PyJWT; the real openmetadata-ingestion 1.2.5.3 OktaAuthenticationProvider over TLS; okta 3.x and okta-sdk-nodejs 8.x in PrivateKey mode) on SQLite and PostgreSQL"
 tests/clients/run_service_app.sh
 
 step "real clients: JWT verifiers (@okta/jwt-verifier 4.x, python okta-jwt-verifier) over built-in TLS on SQLite and PostgreSQL"

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::crypto::SecretBox;
-use crate::domain::{AuthServer, AuthServerKind, ORG_AUTH_SERVER_ID, Timestamp};
+use crate::domain::{AuthServer, AuthServerKind, IssuerMode, ORG_AUTH_SERVER_ID, Timestamp};
 use crate::keys::KeyRing;
 use crate::oauth2::OAuthError;
 use crate::store::Store;
@@ -68,6 +68,64 @@ pub struct Provider {
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
     /// The origins of browser apps' redirect URIs, for CORS.
     pub(crate) spa_origins: crate::services::trusted_origins::SpaOriginCache,
+    /// The org URL and custom domains the issuers are built from.
+    pub domains: Domains,
+}
+
+/// The public URLs this org answers on, from the configuration: what Okta calls the org URL
+/// (`public_url`) and its custom URL domains (`custom_domains`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Domains {
+    /// `public_url` without a trailing slash; `None` (development): the request's origin.
+    pub org_url: Option<String>,
+    /// Custom domains as origins (`https://id.example.com`); the first is the CUSTOM_URL issuer.
+    pub custom: Vec<String>,
+}
+
+impl Domains {
+    /// The custom domain CUSTOM_URL servers issue from, if one is configured.
+    pub fn custom_url(&self) -> Option<&str> {
+        self.custom.first().map(String::as_str)
+    }
+
+    /// The configured custom domain whose host is `host` (a request's `Host`, ASCII case
+    /// ignored). Only these, and the org URL, are ever used in place of the org URL: an
+    /// arbitrary `Host` header must not choose an issuer.
+    pub fn custom_domain_for_host(&self, host: &str) -> Option<&str> {
+        self.custom
+            .iter()
+            .find(|d| {
+                d.split_once("://")
+                    .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+            })
+            .map(String::as_str)
+    }
+
+    /// Where a server's issuer lives (Okta's `issuerMode`), for a request that came in on
+    /// `request_origin` (already one of the org's own origins, see `gatehouse-web`'s `Origin`):
+    /// ORG_URL the org URL, CUSTOM_URL the custom domain, DYNAMIC the request's own origin.
+    /// Without a configured org URL (development) the request's origin stands in for it, and a
+    /// CUSTOM_URL server whose custom domain was removed from the configuration falls back to it.
+    pub fn issuer_origin<'a>(&'a self, mode: IssuerMode, request_origin: &'a str) -> &'a str {
+        let org_url = self.org_url.as_deref().unwrap_or(request_origin);
+        match mode {
+            IssuerMode::Dynamic => request_origin,
+            IssuerMode::OrgUrl => org_url,
+            IssuerMode::CustomUrl => self.custom_url().unwrap_or(org_url),
+        }
+    }
+
+    /// The issuer of `server` for a request that came in on `request_origin`: `https://host`
+    /// for the org server, `https://host/oauth2/{id}` for a custom one.
+    pub fn issuer(&self, server: &AuthServer, request_origin: &str) -> String {
+        let base = self
+            .issuer_origin(server.issuer_mode, request_origin.trim_end_matches('/'))
+            .trim_end_matches('/');
+        match server.kind {
+            AuthServerKind::Org => base.to_owned(),
+            AuthServerKind::Custom => format!("{base}/oauth2/{}", server.id),
+        }
+    }
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
@@ -91,6 +149,7 @@ impl Provider {
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
             spa_origins: Default::default(),
+            domains: Domains::default(),
         }
     }
 
@@ -127,7 +186,7 @@ impl Provider {
     }
 
     /// Resolves the authorization server a request addresses (`None` = the org server) and
-    /// derives its issuer from the request's public origin (Okta's DYNAMIC issuer mode).
+    /// derives its issuer from the request's public origin and the server's issuer mode.
     pub async fn server_context(
         &self,
         origin: &str,
@@ -154,30 +213,33 @@ impl Provider {
                 )));
             }
         };
-        Ok(ServerContext::new(origin, server))
+        Ok(ServerContext::new(&self.domains, origin, server))
     }
 }
 
-/// One authorization server as seen from one public origin.
+/// One authorization server as seen from one public origin. Its issuer is computed here only:
+/// the tokens' `iss`, discovery, and every check of a presented token or client assertion read
+/// `issuer` and `endpoint` from this.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerContext {
     pub server: AuthServer,
-    /// `https://host` for the org server, `https://host/oauth2/{id}` for a custom one.
+    /// `https://host` for the org server, `https://host/oauth2/{id}` for a custom one, where
+    /// `host` is chosen by the server's issuer mode ([`Domains::issuer`]).
     pub issuer: String,
-    /// The prefix of the server's `/v1/*` endpoints: `https://host/oauth2` or the custom issuer.
+    /// The prefix of the server's `/v1/*` endpoints (on the issuer's host): `https://host/oauth2`
+    /// or the custom issuer.
     pub endpoint_base: String,
+    /// The origin the request came in on.
     pub origin: String,
 }
 
 impl ServerContext {
-    pub fn new(origin: &str, server: AuthServer) -> Self {
+    pub fn new(domains: &Domains, origin: &str, server: AuthServer) -> Self {
         let origin = origin.trim_end_matches('/').to_owned();
-        let (issuer, endpoint_base) = match server.kind {
-            AuthServerKind::Org => (origin.clone(), format!("{origin}/oauth2")),
-            AuthServerKind::Custom => {
-                let iss = format!("{origin}/oauth2/{}", server.id);
-                (iss.clone(), iss)
-            }
+        let issuer = domains.issuer(&server, &origin);
+        let endpoint_base = match server.kind {
+            AuthServerKind::Org => format!("{issuer}/oauth2"),
+            AuthServerKind::Custom => issuer.clone(),
         };
         Self {
             server,
@@ -201,6 +263,107 @@ impl ServerContext {
             (true, _) | (false, []) => serde_json::Value::String(self.issuer.clone()),
             (false, [one]) => serde_json::Value::String(one.clone()),
             (false, many) => serde_json::json!(many),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AppStatus, SigningAlg};
+
+    fn server(id: &str, kind: AuthServerKind, issuer_mode: IssuerMode) -> AuthServer {
+        AuthServer {
+            id: id.into(),
+            kind,
+            name: id.into(),
+            description: String::new(),
+            audiences: vec!["api://x".into()],
+            issuer_mode,
+            status: AppStatus::Active,
+            signing_alg: SigningAlg::default(),
+            created: 0,
+            last_updated: 0,
+        }
+    }
+
+    fn domains() -> Domains {
+        Domains {
+            org_url: Some("https://org.example.com".into()),
+            custom: vec![
+                "https://id.example.com".into(),
+                "https://login.example.org".into(),
+            ],
+        }
+    }
+
+    #[test]
+    fn issuer_follows_the_mode() {
+        let d = domains();
+        let s = |mode| server("aus1", AuthServerKind::Custom, mode);
+        for origin in ["https://org.example.com", "https://login.example.org"] {
+            assert_eq!(
+                d.issuer(&s(IssuerMode::OrgUrl), origin),
+                "https://org.example.com/oauth2/aus1"
+            );
+            assert_eq!(
+                d.issuer(&s(IssuerMode::CustomUrl), origin),
+                "https://id.example.com/oauth2/aus1"
+            );
+            assert_eq!(
+                d.issuer(&s(IssuerMode::Dynamic), origin),
+                format!("{origin}/oauth2/aus1")
+            );
+        }
+        let org = server("org", AuthServerKind::Org, IssuerMode::Dynamic);
+        let ctx = ServerContext::new(&d, "https://login.example.org/", org);
+        assert_eq!(ctx.issuer, "https://login.example.org");
+        assert_eq!(
+            ctx.endpoint("token"),
+            "https://login.example.org/oauth2/v1/token"
+        );
+    }
+
+    #[test]
+    fn without_configured_domains_the_request_origin_stands_in() {
+        let d = Domains::default();
+        for mode in [
+            IssuerMode::OrgUrl,
+            IssuerMode::CustomUrl,
+            IssuerMode::Dynamic,
+        ] {
+            let ctx = ServerContext::new(
+                &d,
+                "http://127.0.0.1:8080",
+                server("default", AuthServerKind::Custom, mode),
+            );
+            assert_eq!(ctx.issuer, "http://127.0.0.1:8080/oauth2/default");
+            assert_eq!(
+                ctx.endpoint("keys"),
+                "http://127.0.0.1:8080/oauth2/default/v1/keys"
+            );
+        }
+    }
+
+    #[test]
+    fn only_configured_custom_domains_match_a_host() {
+        let d = domains();
+        assert_eq!(
+            d.custom_domain_for_host("ID.example.com"),
+            Some("https://id.example.com")
+        );
+        assert_eq!(
+            d.custom_domain_for_host("login.example.org"),
+            Some("https://login.example.org")
+        );
+        for forged in [
+            "evil.example.com",
+            "id.example.com.evil",
+            "example.com",
+            "",
+            "org.example.com",
+        ] {
+            assert_eq!(d.custom_domain_for_host(forged), None, "{forged}");
         }
     }
 }

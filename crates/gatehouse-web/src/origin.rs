@@ -8,7 +8,9 @@ use axum::http::request::Parts;
 use crate::AppState;
 use crate::error::WebError;
 
-/// `scheme://host[:port]` (plus a path prefix if the configured public URL has one).
+/// `scheme://host[:port]` (plus a path prefix if the configured public URL has one): with a
+/// public URL configured, the public URL or the configured custom domain the request came in
+/// on; without one (development), what the request's `Host` says.
 pub struct Origin(pub String);
 
 impl FromRequestParts<AppState> for Origin {
@@ -18,9 +20,6 @@ impl FromRequestParts<AppState> for Origin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(public) = &state.config.public_url {
-            return Ok(Origin(public.trim_end_matches('/').to_owned()));
-        }
         let header = |name: &str| {
             parts
                 .headers
@@ -46,8 +45,19 @@ impl FromRequestParts<AppState> for Origin {
             .unwrap_or_else(|| if state.config.https { "https" } else { "http" }.into());
         let host = forwarded("x-forwarded-host")
             .or_else(|| header("host"))
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-            .ok_or_else(|| WebError::BadRequest("The request has no Host header.".into()))?;
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+        if let Some(public) = &state.config.public_url {
+            // With a public URL, a request's host counts only if it is a configured custom
+            // domain; any other Host (forged or not) gets the public URL.
+            let custom = host
+                .as_deref()
+                .and_then(|h| state.provider.domains.custom_domain_for_host(h));
+            return Ok(Origin(
+                custom.unwrap_or(public).trim_end_matches('/').to_owned(),
+            ));
+        }
+        let host =
+            host.ok_or_else(|| WebError::BadRequest("The request has no Host header.".into()))?;
         if !is_valid_host(&host) {
             return Err(WebError::BadRequest("The Host header is not valid.".into()));
         }

@@ -17,6 +17,11 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub bind: Option<String>,
     pub public_url: Option<String>,
+    /// Okta's custom URL domains: other origins (`https://id.example.com`) this server answers
+    /// on besides `public_url`. DYNAMIC servers issue from the one a request came in on,
+    /// CUSTOM_URL servers from the first.
+    #[serde(default)]
+    pub custom_domains: Vec<String>,
     /// Addresses or CIDRs of reverse proxies whose `X-Forwarded-*` headers are believed.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
@@ -50,6 +55,8 @@ pub struct Settings {
     pub database_url: String,
     pub bind: String,
     pub public_url: Option<String>,
+    /// Custom domains as origins (`scheme://host[:port]`); they need a `public_url`.
+    pub custom_domains: Vec<String>,
     pub trusted_proxies: Vec<IpNet>,
     pub encryption_key: Option<String>,
     pub api_requests_per_minute: u32,
@@ -138,6 +145,14 @@ impl Settings {
                 "public_url must be http or https"
             );
         }
+        let custom_domains = match std::env::var("GATEHOUSE_CUSTOM_DOMAINS") {
+            Ok(list) => custom_domain_list(list.split(','), "GATEHOUSE_CUSTOM_DOMAINS")?,
+            Err(_) => custom_domain_list(file.custom_domains.iter(), "custom_domains")?,
+        };
+        anyhow::ensure!(
+            custom_domains.is_empty() || public_url.is_some(),
+            "custom_domains need a public_url (the org URL they are custom domains of)"
+        );
         let encryption_key = std::env::var("GATEHOUSE_ENCRYPTION_KEY")
             .ok()
             .filter(|k| !k.is_empty())
@@ -244,6 +259,7 @@ impl Settings {
             database_url,
             bind,
             public_url,
+            custom_domains,
             trusted_proxies,
             encryption_key,
             security,
@@ -265,6 +281,70 @@ impl Settings {
     }
 }
 
+/// Custom domains as origins: http(s), a host, an optional port, nothing else (so that one can be
+/// compared with a request's `Host`). Blank entries are ignored.
+fn custom_domain_list<S: AsRef<str>>(
+    entries: impl IntoIterator<Item = S>,
+    source: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut domains = Vec::new();
+    for entry in entries {
+        let entry = entry.as_ref().trim();
+        if entry.is_empty() {
+            continue;
+        }
+        let url = url::Url::parse(entry)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .filter(|u| u.username().is_empty() && u.password().is_none())
+            .filter(|u| u.path() == "/" && u.query().is_none() && u.fragment().is_none())
+            .filter(|u| u.host_str().is_some())
+            .with_context(|| {
+                format!("{source}: '{entry}' is not an origin like https://id.example.com")
+            })?;
+        let origin = url.origin().ascii_serialization();
+        if !domains.contains(&origin) {
+            domains.push(origin);
+        }
+    }
+    Ok(domains)
+}
+
 fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("gatehouse.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::custom_domain_list;
+
+    #[test]
+    fn custom_domains_are_origins() -> anyhow::Result<()> {
+        let list = custom_domain_list(
+            [
+                " https://Login.Example.com/",
+                "",
+                "http://id.example.org:8443",
+                "https://login.example.com",
+            ],
+            "custom_domains",
+        )?;
+        assert_eq!(
+            list,
+            ["https://login.example.com", "http://id.example.org:8443"]
+        );
+        for bad in [
+            "login.example.com",
+            "ftp://login.example.com",
+            "https://login.example.com/path",
+            "https://user@login.example.com",
+            "https://login.example.com/?q=1",
+        ] {
+            assert!(
+                custom_domain_list([bad], "custom_domains").is_err(),
+                "{bad}"
+            );
+        }
+        Ok(())
+    }
 }

@@ -82,8 +82,13 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
     }
 }
 
-/// Applies the settings the engine itself enforces (Okta's password-policy lockout).
+/// Applies the settings the engine itself enforces (Okta's password-policy lockout) and the
+/// org's domains its issuers are built from.
 pub fn apply_security_settings(provider: &mut Provider, settings: &Settings) {
+    provider.domains = gatehouse_core::provider::Domains {
+        org_url: settings.public_url.clone(),
+        custom: settings.custom_domains.clone(),
+    };
     provider.lockout = gatehouse_core::services::lockout::LockoutPolicy {
         max_attempts: settings.security.lockout_max_attempts,
         auto_unlock_minutes: settings.security.lockout_auto_unlock_minutes,

@@ -120,14 +120,26 @@ def provider_token(scopes):
         assert claims["iss"] == ISSUER, claims
         assert claims["cid"] == claims["sub"] == state["client_id"], claims
         assert principal == state["client_id"], principal
-        if scopes:
-            assert claims["scp"] == scopes, claims
+        assert claims["scp"] == (scopes or ["om:ingestion"]), claims
         print(f"     token for {principal}, scp={claims['scp']}, expires_in={expiry}")
 
     return run
 
 
+def scopes_on_default_server():
+    # Seed 003 step 6: a default scope for `scopes: []`, and the custom scope the second check asks for.
+    for name, default in (("om:ingestion", True), ("metadata:ingest", False)):
+        res = requests.post(
+            f"{BASE}/api/v1/authorizationServers/default/scopes",
+            headers={"Authorization": f"SSWS {SSWS}", "Accept": "application/json"},
+            json={"name": name, "description": "OpenMetadata ingestion", "default": default},
+            timeout=20,
+        )
+        assert res.status_code == 201, f"{name}: {res.status_code} {res.text}"
+
+
 check("register the service app with POST /oauth2/v1/clients (key pair pasted)", register)
+check("the default server gets a default scope and metadata:ingest", scopes_on_default_server)
 check("OktaAuthenticationProvider gets a token with scopes: [] (default scopes)", provider_token([]))
 check("OktaAuthenticationProvider gets a token with a custom scope", provider_token(["metadata:ingest"]))
 

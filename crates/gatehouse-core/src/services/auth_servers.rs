@@ -58,10 +58,10 @@ async fn check_spec(
             "An authorization server needs at least one audience.",
         ));
     }
-    if spec.issuer_mode == IssuerMode::CustomUrl {
+    if spec.issuer_mode == IssuerMode::CustomUrl && provider.domains.custom_url().is_none() {
         return Err(invalid(
             "issuerMode",
-            "CUSTOM_URL needs a custom domain, which Gatehouse does not have: use ORG_URL or DYNAMIC.",
+            "CUSTOM_URL requires a custom URL domain, and none is configured (custom_domains): use ORG_URL or DYNAMIC.",
         ));
     }
     let taken = provider

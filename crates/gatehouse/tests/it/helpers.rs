@@ -137,6 +137,7 @@ pub async fn spawn_app_with(
         database_url: db.url.clone(),
         bind: "127.0.0.1:0".into(),
         public_url: None,
+        custom_domains: vec![],
         trusted_proxies: vec![],
         encryption_key: None,
         api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,

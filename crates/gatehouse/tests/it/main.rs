@@ -40,6 +40,7 @@ mod discovery;
 mod helpers;
 mod hygiene;
 mod implicit_hybrid;
+mod issuer_modes;
 mod lockout;
 mod logout;
 mod negative;

@@ -28,7 +28,11 @@ const SERVICE_DEFAULT_SCOPE: &str = "svc:default";
 
 /// A service app registered through `/oauth2/v1/clients` with `key`'s pasted key pair; the
 /// `default` server gets [`SERVICE_DEFAULT_SCOPE`] the first time.
-async fn register_service_app(app: &TestApp, ssws: &str, key: &ClientKey) -> Result<String> {
+pub(crate) async fn register_service_app(
+    app: &TestApp,
+    ssws: &str,
+    key: &ClientKey,
+) -> Result<String> {
     let scopes = app
         .api_ssws(
             Method::GET,

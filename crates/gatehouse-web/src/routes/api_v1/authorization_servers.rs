@@ -10,6 +10,7 @@ use gatehouse_core::domain::{
     AccessPolicy, AppStatus, AuthServer, ClaimType, ClaimValueType, GroupFilterType, IssuerMode,
     KeyStatus, MetadataPublish, OAuthClaim, OAuthScope, PolicyRule, ScopeConsent, SigningKey,
 };
+use gatehouse_core::provider::Domains;
 use gatehouse_core::services::auth_server_config::{
     self as config, ClaimSpec, PolicySpec, RuleSpec, ScopeSpec,
 };
@@ -60,9 +61,9 @@ fn base(origin: &str, id: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-fn server_json(origin: &str, s: &AuthServer, keys: &[SigningKey]) -> Value {
+fn server_json(domains: &Domains, origin: &str, s: &AuthServer, keys: &[SigningKey]) -> Value {
     let b = base(origin, &s.id);
-    let issuer = format!("{origin}/oauth2/{}", s.id);
+    let issuer = domains.issuer(s, origin);
     let active = keys.iter().find(|k| k.status == KeyStatus::Active);
     let lifecycle = match s.status {
         AppStatus::Active => ("deactivate", format!("{b}/lifecycle/deactivate")),
@@ -499,7 +500,7 @@ pub(crate) async fn list(
     let mut body = Vec::with_capacity(servers.len());
     for s in &servers {
         let keys = auth_servers::keys(&state.provider, &s.id).await?;
-        body.push(server_json(&origin, s, &keys));
+        body.push(server_json(&state.provider.domains, &origin, s, &keys));
     }
     let links = pagination_links(
         &origin,
@@ -523,7 +524,12 @@ pub(crate) async fn create(
     let keys = auth_servers::keys(&state.provider, &server.id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(server_json(&origin, &server, &keys)),
+        Json(server_json(
+            &state.provider.domains,
+            &origin,
+            &server,
+            &keys,
+        )),
     )
         .into_response())
 }
@@ -539,7 +545,12 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let server = auth_servers::find_custom(&state.provider, &id).await?;
     let keys = auth_servers::keys(&state.provider, &id).await?;
-    Ok(Json(server_json(&origin, &server, &keys)))
+    Ok(Json(server_json(
+        &state.provider.domains,
+        &origin,
+        &server,
+        &keys,
+    )))
 }
 
 #[utoipa::path(put, path = "/api/v1/authorizationServers/{authServerId}", tag = "AuthorizationServers",
@@ -555,7 +566,12 @@ pub(crate) async fn replace(
     auth_servers::find_custom(&state.provider, &id).await?;
     let server = auth_servers::replace(&state.provider, &id, server_spec(&body)?).await?;
     let keys = auth_servers::keys(&state.provider, &id).await?;
-    Ok(Json(server_json(&origin, &server, &keys)))
+    Ok(Json(server_json(
+        &state.provider.domains,
+        &origin,
+        &server,
+        &keys,
+    )))
 }
 
 #[utoipa::path(delete, path = "/api/v1/authorizationServers/{authServerId}", tag = "AuthorizationServers",
