@@ -61,7 +61,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// A super administrator signed in to the console.
-async fn admin_browser(app: &TestApp) -> Result<Browser> {
+pub(crate) async fn admin_browser(app: &TestApp) -> Result<Browser> {
     let admin = app.create_user(ADMIN).await?;
     grant_super_admin(&app.provider, &admin).await?;
     let browser = Browser::new()?;
@@ -75,14 +75,14 @@ async fn admin_browser(app: &TestApp) -> Result<Browser> {
 }
 
 /// A console page and the CSRF token of its forms.
-async fn page_with_csrf(app: &TestApp, browser: &Browser, path: &str) -> Result<(Reply, String)> {
+pub(crate) async fn page_with_csrf(app: &TestApp, browser: &Browser, path: &str) -> Result<(Reply, String)> {
     let page = browser.get(&format!("{}{path}", app.base)).await?;
     ensure!(page.status == StatusCode::OK, "{path}: {page:?}");
     let csrf = hidden_input(&page.body, "csrf").with_context(|| format!("no csrf on {path}"))?;
     Ok((page, csrf))
 }
 
-fn assert_console_headers(headers: &HeaderMap) -> Result<()> {
+pub(crate) fn assert_console_headers(headers: &HeaderMap) -> Result<()> {
     let csp = headers
         .get("content-security-policy")
         .and_then(|v| v.to_str().ok())

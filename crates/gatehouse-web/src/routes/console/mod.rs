@@ -4,6 +4,7 @@
 
 mod apps;
 mod assets;
+mod auth_servers;
 mod directory;
 mod enduser;
 mod groups;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(groups::router())
         .merge(security_api::router())
+        .merge(auth_servers::router())
         .merge(enduser::router())
 }
 
