@@ -75,7 +75,11 @@ pub(crate) async fn admin_browser(app: &TestApp) -> Result<Browser> {
 }
 
 /// A console page and the CSRF token of its forms.
-pub(crate) async fn page_with_csrf(app: &TestApp, browser: &Browser, path: &str) -> Result<(Reply, String)> {
+pub(crate) async fn page_with_csrf(
+    app: &TestApp,
+    browser: &Browser,
+    path: &str,
+) -> Result<(Reply, String)> {
     let page = browser.get(&format!("{}{path}", app.base)).await?;
     ensure!(page.status == StatusCode::OK, "{path}: {page:?}");
     let csrf = hidden_input(&page.body, "csrf").with_context(|| format!("no csrf on {path}"))?;

@@ -9,7 +9,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::console::{admin_browser, assert_console_headers, page_with_csrf};
-use crate::helpers::{Browser, PASSWORD, REDIRECT_URI, Reply, TestApp, VERIFIER, http_client, s256, spawn_app};
+use crate::helpers::{
+    Browser, PASSWORD, REDIRECT_URI, Reply, TestApp, VERIFIER, http_client, s256, spawn_app,
+};
 
 backend_tests!(
     authorization_server_built_in_the_console_issues_its_tokens,
@@ -35,7 +37,9 @@ async fn post_ok(
     form: &[(&str, &str)],
     to: &str,
 ) -> Result<String> {
-    let r = browser.post_form(&format!("{}{path}", app.base), form).await?;
+    let r = browser
+        .post_form(&format!("{}{path}", app.base), form)
+        .await?;
     ensure!(r.status == StatusCode::SEE_OTHER, "{path}: {r:?}");
     let location = r.header("location").context("no location")?.to_owned();
     ensure!(location.starts_with(to), "{path} went to {location}");
@@ -50,11 +54,18 @@ async fn post_refused(
     form: &[(&str, &str)],
     field: &str,
 ) -> Result<Reply> {
-    let r = browser.post_form(&format!("{}{path}", app.base), form).await?;
-    ensure!(r.status == StatusCode::UNPROCESSABLE_ENTITY, "{path}: {r:?}");
+    let r = browser
+        .post_form(&format!("{}{path}", app.base), form)
+        .await?;
+    ensure!(
+        r.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{path}: {r:?}"
+    );
     ensure!(
         r.body.contains(&format!("id=\"{field}-error\""))
-            && (r.body.contains(&format!("aria-describedby=\"{field}-error\""))
+            && (r
+                .body
+                .contains(&format!("aria-describedby=\"{field}-error\""))
                 || r.body.contains(&format!(" {field}-error\""))),
         "{path}: no error next to {field}: {}",
         r.body
@@ -111,7 +122,10 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         "{server}"
     );
     let listed = admin.get(&format!("{}/admin/oauth2/as", app.base)).await?;
-    ensure!(listed.body.contains(&format!("/admin/oauth2/as/{id}")), "{listed:?}");
+    ensure!(
+        listed.body.contains(&format!("/admin/oauth2/as/{id}")),
+        "{listed:?}"
+    );
 
     // Settings: the issuer from Dynamic to Okta URL.
     post_ok(
@@ -133,9 +147,13 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         server["issuerMode"] == "ORG_URL" && server["description"] == "For the OpenMetadata SPA",
         "{server}"
     );
-    let settings = admin.get(&format!("{}/admin/oauth2/as/{id}", app.base)).await?;
+    let settings = admin
+        .get(&format!("{}/admin/oauth2/as/{id}", app.base))
+        .await?;
     ensure!(
-        settings.body.contains("<option value=\"ORG_URL\" selected>"),
+        settings
+            .body
+            .contains("<option value=\"ORG_URL\" selected>"),
         "{}",
         settings.body
     );
@@ -163,7 +181,9 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         .context("no scope")?
         .clone();
     ensure!(
-        scope["default"] == true && scope["metadataPublish"] == "NO_CLIENTS" && scope["consent"] == "IMPLICIT",
+        scope["default"] == true
+            && scope["metadataPublish"] == "NO_CLIENTS"
+            && scope["consent"] == "IMPLICIT",
         "{scope}"
     );
     let scope_id = scope["id"].as_str().context("scope id")?.to_owned();
@@ -189,7 +209,9 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
     .await?;
     let scope = api_get(&app, &token, &api_path(&id, &format!("/scopes/{scope_id}"))).await?;
     ensure!(
-        scope["metadataPublish"] == "ALL_CLIENTS" && scope["consent"] == "REQUIRED" && scope["displayName"] == "Use OpenMetadata",
+        scope["metadataPublish"] == "ALL_CLIENTS"
+            && scope["consent"] == "REQUIRED"
+            && scope["displayName"] == "Use OpenMetadata",
         "{scope}"
     );
     // Consent stays off for the SPA (seed 003): back to Implicit.
@@ -271,7 +293,9 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
     .await?;
     let claims = api_get(&app, &token, &api_path(&id, "/claims")).await?;
     ensure!(
-        claims.as_array().is_some_and(|a| a.iter().all(|c| c["name"] != "om_groups")),
+        claims
+            .as_array()
+            .is_some_and(|a| a.iter().all(|c| c["name"] != "om_groups")),
         "{claims}"
     );
 
@@ -326,10 +350,16 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         &policies_path,
     )
     .await?;
-    let rules = api_get(&app, &token, &api_path(&id, &format!("/policies/{policy_id}/rules"))).await?;
+    let rules = api_get(
+        &app,
+        &token,
+        &api_path(&id, &format!("/policies/{policy_id}/rules")),
+    )
+    .await?;
     let rule = &rules[0];
     ensure!(
-        rule["conditions"]["grantTypes"]["include"] == serde_json::json!(["authorization_code", "implicit"])
+        rule["conditions"]["grantTypes"]["include"]
+            == serde_json::json!(["authorization_code", "implicit"])
             && rule["actions"]["token"]["accessTokenLifetimeMinutes"] == 30,
         "{rules}"
     );
@@ -424,7 +454,11 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
             && at["iss"] == issuer.as_str()
             && at["scp"] == serde_json::json!(["openid", "email", "openmetadata"])
             && at["om_email"] == app.alice.email.as_str()
-            && at["exp"].as_i64().zip(at["iat"].as_i64()).map(|(e, i)| e - i) == Some(1800),
+            && at["exp"]
+                .as_i64()
+                .zip(at["iat"].as_i64())
+                .map(|(e, i)| e - i)
+                == Some(1800),
         "{at}"
     );
 
@@ -438,7 +472,12 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         &policies_path,
     )
     .await?;
-    let rules = api_get(&app, &token, &api_path(&id, &format!("/policies/{policy_id}/rules"))).await?;
+    let rules = api_get(
+        &app,
+        &token,
+        &api_path(&id, &format!("/policies/{policy_id}/rules")),
+    )
+    .await?;
     ensure!(rules.as_array().is_some_and(Vec::is_empty), "{rules}");
     post_ok(
         &app,
@@ -483,16 +522,27 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         &app,
         &admin,
         "/admin/oauth2/as",
-        &[("csrf", &csrf), ("as_name", "default"), ("as_audience", "api://x")],
+        &[
+            ("csrf", &csrf),
+            ("as_name", "default"),
+            ("as_audience", "api://x"),
+        ],
         "as_name",
     )
     .await?;
-    ensure!(refused.body.contains("value=\"api://x\""), "the form keeps what was typed");
+    ensure!(
+        refused.body.contains("value=\"api://x\""),
+        "the form keeps what was typed"
+    );
     // A wrong CSRF token changes nothing.
     let forged = admin
         .post_form(
             &format!("{}/admin/oauth2/as", app.base),
-            &[("csrf", "forged"), ("as_name", "Forged"), ("as_audience", "api://f")],
+            &[
+                ("csrf", "forged"),
+                ("as_name", "Forged"),
+                ("as_audience", "api://f"),
+            ],
         )
         .await?;
     ensure!(forged.status == StatusCode::FORBIDDEN, "{forged:?}");
@@ -500,7 +550,8 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
     let token = app.api_token().await?;
     let all = api_get(&app, &token, "/api/v1/authorizationServers").await?;
     ensure!(
-        all.as_array().is_some_and(|a| a.iter().all(|s| s["name"] != "Forged")),
+        all.as_array()
+            .is_some_and(|a| a.iter().all(|s| s["name"] != "Forged")),
         "{all}"
     );
 
@@ -509,7 +560,12 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         &app,
         &admin,
         &base,
-        &[("csrf", &csrf), ("as_name", "OpenMetadata"), ("as_audience", "api://om"), ("as_issuer_mode", "CUSTOM_URL")],
+        &[
+            ("csrf", &csrf),
+            ("as_name", "OpenMetadata"),
+            ("as_audience", "api://om"),
+            ("as_issuer_mode", "CUSTOM_URL"),
+        ],
         "as_issuer_mode",
     )
     .await?;
@@ -517,7 +573,11 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         &app,
         &admin,
         &format!("{base}/scopes"),
-        &[("csrf", &csrf), ("scope_id", ""), ("scope_name", "okta.users.read")],
+        &[
+            ("csrf", &csrf),
+            ("scope_id", ""),
+            ("scope_name", "okta.users.read"),
+        ],
         "scope_name",
     )
     .await?;
@@ -572,7 +632,12 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         &app,
         &admin,
         &format!("{base}/policies"),
-        &[("csrf", &csrf), ("policy_id", ""), ("policy_name", "P"), ("policy_assign", "clients")],
+        &[
+            ("csrf", &csrf),
+            ("policy_id", ""),
+            ("policy_name", "P"),
+            ("policy_assign", "clients"),
+        ],
         "policy_clients",
     )
     .await?;
@@ -580,7 +645,12 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         &app,
         &admin,
         &format!("{base}/policies"),
-        &[("csrf", &csrf), ("policy_id", ""), ("policy_name", ""), ("policy_assign", "all")],
+        &[
+            ("csrf", &csrf),
+            ("policy_id", ""),
+            ("policy_name", ""),
+            ("policy_assign", "all"),
+        ],
         "policy_name",
     )
     .await?;
@@ -588,7 +658,12 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         &app,
         &admin,
         &format!("{base}/policies"),
-        &[("csrf", &csrf), ("policy_id", ""), ("policy_name", "P"), ("policy_assign", "all")],
+        &[
+            ("csrf", &csrf),
+            ("policy_id", ""),
+            ("policy_name", "P"),
+            ("policy_assign", "all"),
+        ],
         &format!("{base}/policies"),
     )
     .await?;
@@ -610,22 +685,40 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         ]
     };
     for (form, field) in [
-        (rule("2", "10080", "authorization_code"), "rule_access_lifetime"),
-        (rule("sixty", "10080", "authorization_code"), "rule_access_lifetime"),
+        (
+            rule("2", "10080", "authorization_code"),
+            "rule_access_lifetime",
+        ),
+        (
+            rule("sixty", "10080", "authorization_code"),
+            "rule_access_lifetime",
+        ),
         (rule("60", "1", "authorization_code"), "rule_refresh_window"),
         (rule("60", "10080", "refresh_token"), "rule_grants"),
     ] {
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = post_refused(&app, &admin, &rules, &pairs, field).await?;
-        ensure!(r.body.contains("id=\"rule-form\""), "the rule form stays open");
+        ensure!(
+            r.body.contains("id=\"rule-form\""),
+            "the rule form stays open"
+        );
     }
-    let none = api_get(&app, &token, &api_path(&id, &format!("/policies/{policy_id}/rules"))).await?;
+    let none = api_get(
+        &app,
+        &token,
+        &api_path(&id, &format!("/policies/{policy_id}/rules")),
+    )
+    .await?;
     ensure!(none.as_array().is_some_and(Vec::is_empty), "{none}");
     post_refused(
         &app,
         &admin,
         &format!("{base}/preview"),
-        &[("csrf", &csrf), ("preview_client", ""), ("preview_grant", "authorization_code")],
+        &[
+            ("csrf", &csrf),
+            ("preview_client", ""),
+            ("preview_grant", "authorization_code"),
+        ],
         "preview_client",
     )
     .await?;
@@ -667,7 +760,14 @@ async fn authorization_server_lifecycle_and_key_rotation(backend: Backend) -> Re
 
     // Rotate keys: a new active key, the old one still listed.
     let before = api_get(&app, &token, &api_path(&id, "/credentials/keys")).await?;
-    post_ok(&app, &admin, &format!("{base}/rotate"), &[("csrf", &csrf)], &base).await?;
+    post_ok(
+        &app,
+        &admin,
+        &format!("{base}/rotate"),
+        &[("csrf", &csrf)],
+        &base,
+    )
+    .await?;
     let after = api_get(&app, &token, &api_path(&id, "/credentials/keys")).await?;
     let active = |keys: &Value| {
         keys.as_array()
@@ -689,16 +789,49 @@ async fn authorization_server_lifecycle_and_key_rotation(backend: Backend) -> Re
         .post_form(&format!("{}{base}/delete", app.base), &[("csrf", &csrf)])
         .await?;
     ensure!(r.status == StatusCode::BAD_REQUEST, "{r:?}");
-    post_ok(&app, &admin, &format!("{base}/lifecycle/deactivate"), &[("csrf", &csrf)], &base).await?;
+    post_ok(
+        &app,
+        &admin,
+        &format!("{base}/lifecycle/deactivate"),
+        &[("csrf", &csrf)],
+        &base,
+    )
+    .await?;
     ensure!(api_get(&app, &token, &api_path(&id, "")).await?["status"] == "INACTIVE");
     ensure!(client.get(&discovery).send().await?.status() != StatusCode::OK);
     let page = admin.get(&format!("{}{base}", app.base)).await?;
-    ensure!(page.status == StatusCode::OK && page.body.contains("INACTIVE"), "{page:?}");
-    post_ok(&app, &admin, &format!("{base}/lifecycle/activate"), &[("csrf", &csrf)], &base).await?;
+    ensure!(
+        page.status == StatusCode::OK && page.body.contains("INACTIVE"),
+        "{page:?}"
+    );
+    post_ok(
+        &app,
+        &admin,
+        &format!("{base}/lifecycle/activate"),
+        &[("csrf", &csrf)],
+        &base,
+    )
+    .await?;
     ensure!(client.get(&discovery).send().await?.status() == StatusCode::OK);
-    post_ok(&app, &admin, &format!("{base}/lifecycle/deactivate"), &[("csrf", &csrf)], &base).await?;
-    post_ok(&app, &admin, &format!("{base}/delete"), &[("csrf", &csrf)], "/admin/oauth2/as?notice=server-deleted").await?;
-    let r = app.api_ssws(Method::GET, &api_path(&id, ""), &token, None).await?;
+    post_ok(
+        &app,
+        &admin,
+        &format!("{base}/lifecycle/deactivate"),
+        &[("csrf", &csrf)],
+        &base,
+    )
+    .await?;
+    post_ok(
+        &app,
+        &admin,
+        &format!("{base}/delete"),
+        &[("csrf", &csrf)],
+        "/admin/oauth2/as?notice=server-deleted",
+    )
+    .await?;
+    let r = app
+        .api_ssws(Method::GET, &api_path(&id, ""), &token, None)
+        .await?;
     ensure!(r.status == StatusCode::NOT_FOUND, "{r:?}");
     let r = admin.get(&format!("{}{base}", app.base)).await?;
     ensure!(r.status == StatusCode::NOT_FOUND, "{r:?}");

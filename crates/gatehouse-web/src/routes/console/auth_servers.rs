@@ -33,14 +33,29 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(BASE, get(list).post(create))
         .route("/admin/oauth2/as/new", get(new_server))
-        .route("/admin/oauth2/as/{id}", get(settings_tab).post(save_settings))
+        .route(
+            "/admin/oauth2/as/{id}",
+            get(settings_tab).post(save_settings),
+        )
         .route("/admin/oauth2/as/{id}/lifecycle/{op}", post(lifecycle))
         .route("/admin/oauth2/as/{id}/rotate", post(rotate_keys))
         .route("/admin/oauth2/as/{id}/delete", post(delete_server))
-        .route("/admin/oauth2/as/{id}/scopes", get(scopes_tab).post(save_scope))
-        .route("/admin/oauth2/as/{id}/scopes/{item}/delete", post(delete_scope))
-        .route("/admin/oauth2/as/{id}/claims", get(claims_tab).post(save_claim))
-        .route("/admin/oauth2/as/{id}/claims/{item}/delete", post(delete_claim))
+        .route(
+            "/admin/oauth2/as/{id}/scopes",
+            get(scopes_tab).post(save_scope),
+        )
+        .route(
+            "/admin/oauth2/as/{id}/scopes/{item}/delete",
+            post(delete_scope),
+        )
+        .route(
+            "/admin/oauth2/as/{id}/claims",
+            get(claims_tab).post(save_claim),
+        )
+        .route(
+            "/admin/oauth2/as/{id}/claims/{item}/delete",
+            post(delete_claim),
+        )
         .route(
             "/admin/oauth2/as/{id}/policies",
             get(policies_tab).post(save_policy),
@@ -49,7 +64,10 @@ pub fn router() -> Router<AppState> {
             "/admin/oauth2/as/{id}/policies/{item}/delete",
             post(delete_policy),
         )
-        .route("/admin/oauth2/as/{id}/policies/{item}/rules", post(save_rule))
+        .route(
+            "/admin/oauth2/as/{id}/policies/{item}/rules",
+            post(save_rule),
+        )
         .route(
             "/admin/oauth2/as/{id}/policies/{item}/rules/{rule}/delete",
             post(delete_rule),
@@ -945,10 +963,8 @@ impl PreviewFields {
     }
 }
 
-const PREVIEW_FIELDS: &[(&str, &str)] = &[
-    ("clientId", "preview_client"),
-    ("userId", "preview_user"),
-];
+const PREVIEW_FIELDS: &[(&str, &str)] =
+    &[("clientId", "preview_client"), ("userId", "preview_user")];
 
 struct PreviewView {
     policy: String,
@@ -1033,7 +1049,9 @@ impl ServerPage {
                 created: date(k.created),
             })
             .collect();
-        let scopes: Vec<OAuthScope> = config::list(p, id).await.map_err(page_error)?;
+        let mut scopes: Vec<OAuthScope> = config::list(p, id).await.map_err(page_error)?;
+        // Stored order follows random ids within a second: by name reads better, and is stable.
+        scopes.sort_by(|a, b| a.name.cmp(&b.name));
         let claims: Vec<OAuthClaim> = config::list(p, id).await.map_err(page_error)?;
         let policies: Vec<AccessPolicy> = config::list(p, id).await.map_err(page_error)?;
         let rules: Vec<PolicyRule> = config::list(p, id).await.map_err(page_error)?;
@@ -1533,7 +1551,9 @@ async fn save_rule(
         Err(errors) => errors,
         Ok(spec) => {
             let saved = if f.id.is_empty() {
-                config::create_rule(p, &id, &policy_id, spec).await.map(drop)
+                config::create_rule(p, &id, &policy_id, spec)
+                    .await
+                    .map(drop)
             } else {
                 config::replace_rule(p, &id, &policy_id, &f.id, spec)
                     .await
