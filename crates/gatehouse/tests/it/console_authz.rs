@@ -735,6 +735,26 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         "preview_user",
     )
     .await?;
+    // A NUL character (PostgreSQL text cannot hold one) is refused up front, never a 500.
+    let nul = admin
+        .post_form(
+            &format!("{}{base}/policies", app.base),
+            &[
+                ("csrf", &csrf),
+                ("policy_id", ""),
+                ("policy_name", "P\0Q"),
+                ("policy_assign", "all"),
+            ],
+        )
+        .await?;
+    ensure!(nul.status == StatusCode::BAD_REQUEST, "{nul:?}");
+    for path in [
+        "/admin/oauth2/as/%00".to_owned(),
+        format!("{base}/claims?edit=%00"),
+    ] {
+        let r = admin.get(&format!("{}{path}", app.base)).await?;
+        ensure!(r.status == StatusCode::BAD_REQUEST, "{path}: {r:?}");
+    }
     // Unknown items are the not-found page, not a 500.
     for path in [
         format!("{base}/scopes?edit=scpNope"),
