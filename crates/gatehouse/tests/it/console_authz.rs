@@ -283,6 +283,44 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         "{groups_claim}"
     );
     let claim_id = groups_claim["id"].as_str().context("claim id")?.to_owned();
+    // Edit Claim: shown filled in; saved as the userinfo / id_token-request-only kind.
+    let edit = admin
+        .get(&format!("{}{claims_path}?edit={claim_id}", app.base))
+        .await?;
+    ensure!(
+        edit.body.contains("Edit Claim")
+            && edit
+                .body
+                .contains("<option value=\"STARTS_WITH\" selected>"),
+        "{}",
+        edit.body
+    );
+    post_ok(
+        &app,
+        &admin,
+        &claims_path,
+        &[
+            ("csrf", &csrf),
+            ("claim_id", &claim_id),
+            ("claim_name", "om_groups"),
+            ("claim_token_type", "IDENTITY"),
+            ("claim_include", "USERINFO"),
+            ("claim_value_type", "GROUPS"),
+            ("claim_filter", "EQUALS"),
+            ("claim_value", "OM Admins"),
+            ("claim_include_in", "any"),
+        ],
+        &claims_path,
+    )
+    .await?;
+    let edited = api_get(&app, &token, &api_path(&id, &format!("/claims/{claim_id}"))).await?;
+    ensure!(
+        edited["group_filter_type"] == "EQUALS"
+            && edited["alwaysIncludeInToken"] == false
+            && edited["value"] == "OM Admins"
+            && edited["conditions"]["scopes"] == serde_json::json!([]),
+        "{edited}"
+    );
     post_ok(
         &app,
         &admin,
@@ -462,8 +500,56 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         "{at}"
     );
 
-    // Deleting the rule leaves the policy without one: the server refuses again.
+    // Edit Rule: the form shows the rule; saving changes it in place.
     let rule_id = rule["id"].as_str().context("rule id")?;
+    let edit = admin
+        .get(&format!(
+            "{}{policies_path}?policy={policy_id}&rule={rule_id}",
+            app.base
+        ))
+        .await?;
+    ensure!(
+        edit.body.contains("Update Rule") && edit.body.contains("value=\"OpenMetadata sign-in\""),
+        "{}",
+        edit.body
+    );
+    post_ok(
+        &app,
+        &admin,
+        &format!("{policies_path}/{policy_id}/rules"),
+        &[
+            ("csrf", &csrf),
+            ("rule_id", rule_id),
+            ("rule_name", "OpenMetadata sign-in"),
+            ("rule_grants", "authorization_code"),
+            ("rule_people", "selected"),
+            ("rule_users", &app.alice.id),
+            ("rule_scopes_mode", "selected"),
+            ("rule_scopes", "openid"),
+            ("rule_scopes", "openmetadata"),
+            ("rule_access_lifetime", "45"),
+            ("rule_refresh_lifetime", "20160"),
+            ("rule_refresh_window", "10080"),
+        ],
+        &policies_path,
+    )
+    .await?;
+    let edited = api_get(
+        &app,
+        &token,
+        &api_path(&id, &format!("/policies/{policy_id}/rules/{rule_id}")),
+    )
+    .await?;
+    ensure!(
+        edited["conditions"]["people"]["users"]["include"] == serde_json::json!([app.alice.id])
+            && edited["conditions"]["scopes"]["include"]
+                == serde_json::json!(["openid", "openmetadata"])
+            && edited["actions"]["token"]["accessTokenLifetimeMinutes"] == 45
+            && edited["actions"]["token"]["refreshTokenLifetimeMinutes"] == 20160,
+        "{edited}"
+    );
+
+    // Deleting the rule leaves the policy without one: the server refuses again.
     post_ok(
         &app,
         &admin,
