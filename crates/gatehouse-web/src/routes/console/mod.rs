@@ -4,6 +4,7 @@
 
 mod apps;
 mod assets;
+mod auth_servers;
 mod directory;
 mod enduser;
 mod groups;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(security_api::router())
         .merge(reports::router())
+        .merge(auth_servers::router())
         .merge(enduser::router())
 }
 

@@ -1,7 +1,5 @@
-//! Security › API: the Authorization Servers, Tokens and Trusted Origins tabs; and Reports ›
-//! System Log. Authorization servers are listed from what exists; adding and editing them
-//! (scopes, claims, access policies, token preview) and the System Log come with their own
-//! services (see the TODO hooks in the templates).
+//! Security › API: the Tokens and Trusted Origins tabs (Authorization Servers are in
+//! `auth_servers.rs`, Reports › System Log in `reports.rs`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -9,16 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use gatehouse_core::domain::{AuthServerKind, TrustedOrigin, TrustedOriginScope};
+use gatehouse_core::domain::{TrustedOrigin, TrustedOriginScope};
 use gatehouse_core::services::api_tokens::{self, ApiTokenError};
-use gatehouse_core::services::auth_servers;
 use gatehouse_core::services::directory::DirectoryError;
 use gatehouse_core::services::trusted_origins::{self, TrustedOriginSpec};
 use serde::Deserialize;
 
 use super::{Admin, Chrome, ConsoleError, FieldErrors, date, render, see_other};
 use crate::AppState;
-use crate::origin::Origin;
 use askama::Template;
 
 pub fn router() -> Router<AppState> {
@@ -27,8 +23,6 @@ pub fn router() -> Router<AppState> {
             "/admin/access/api",
             get(|| async { see_other("/admin/oauth2/as") }),
         )
-        .route("/admin/oauth2/as", get(servers))
-        .route("/admin/oauth2/as/{id}", get(server))
         .route("/admin/access/api/tokens", get(tokens).post(create_token))
         .route("/admin/access/api/tokens/{id}/revoke", post(revoke_token))
         .route(
@@ -43,124 +37,6 @@ pub fn router() -> Router<AppState> {
             "/admin/access/api/trusted_origins/{id}/delete",
             post(delete_origin),
         )
-}
-
-fn auth_error(e: auth_servers::AuthServerError) -> ConsoleError {
-    match e {
-        auth_servers::AuthServerError::NotFound(_) => ConsoleError::NotFound,
-        other => ConsoleError::Internal(other.to_string()),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Authorization Servers
-
-struct ServerRow {
-    id: String,
-    name: String,
-    audience: String,
-    issuer: String,
-    alg: String,
-    status: String,
-    description: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/api_servers.html")]
-struct ServersPage {
-    chrome: Chrome,
-    tab: &'static str,
-    rows: Vec<ServerRow>,
-}
-
-async fn server_rows(state: &AppState, origin: &str) -> Result<Vec<ServerRow>, ConsoleError> {
-    let mut rows = Vec::new();
-    for s in auth_servers::list(&state.provider)
-        .await
-        .map_err(auth_error)?
-    {
-        // The org server issues Okta API tokens only; Okta does not list it here either.
-        if s.kind == AuthServerKind::Org {
-            continue;
-        }
-        let ctx = state
-            .provider
-            .server_context(origin, Some(&s.id))
-            .await
-            .map_err(|e| ConsoleError::Internal(e.to_string()))?;
-        rows.push(ServerRow {
-            issuer: ctx.issuer,
-            audience: s.audiences.join(", "),
-            alg: s.signing_alg.to_string(),
-            status: s.status.to_string(),
-            id: s.id,
-            name: s.name,
-            description: s.description,
-        });
-    }
-    Ok(rows)
-}
-
-async fn servers(
-    State(state): State<AppState>,
-    admin: Admin,
-    Origin(origin): Origin,
-) -> Result<Response, ConsoleError> {
-    let page = ServersPage {
-        chrome: Chrome::admin(&state, &admin, "api"),
-        tab: "servers",
-        rows: server_rows(&state, &origin).await?,
-    };
-    Ok(render(StatusCode::OK, page.render()))
-}
-
-struct KeyRow {
-    kid: String,
-    alg: String,
-    status: String,
-    created: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/api_server.html")]
-struct ServerPage {
-    chrome: Chrome,
-    tab: &'static str,
-    s: ServerRow,
-    metadata_url: String,
-    keys: Vec<KeyRow>,
-}
-
-async fn server(
-    State(state): State<AppState>,
-    admin: Admin,
-    Origin(origin): Origin,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    let row = server_rows(&state, &origin)
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or(ConsoleError::NotFound)?;
-    let keys = auth_servers::keys(&state.provider, &id)
-        .await
-        .map_err(auth_error)?
-        .into_iter()
-        .map(|k| KeyRow {
-            kid: k.kid,
-            alg: k.alg,
-            status: k.status.to_string(),
-            created: date(k.created),
-        })
-        .collect();
-    let page = ServerPage {
-        chrome: Chrome::admin(&state, &admin, "api"),
-        tab: "servers",
-        metadata_url: format!("{}/.well-known/openid-configuration", row.issuer),
-        s: row,
-        keys,
-    };
-    Ok(render(StatusCode::OK, page.render()))
 }
 
 // ---------------------------------------------------------------------------------------------
