@@ -146,12 +146,13 @@ async fn every_caller_logs_its_changes_once(backend: Backend) -> Result<()> {
         )
         .await?;
     ensure!(renamed.status == StatusCode::OK, "{renamed:?}");
-    let alice = app.alice.login.as_str();
+    let api_admin = app.api_admin().await?;
+    let owner = api_admin.login.as_str();
     ensure!(
         summary(&events_about(&app, &token, &erin).await?)
             == [
-                pair("user.lifecycle.create", alice),
-                pair("user.account.update_profile", alice),
+                pair("user.lifecycle.create", owner),
+                pair("user.account.update_profile", owner),
             ],
         "{:?}",
         summary(&events_about(&app, &token, &erin).await?)
