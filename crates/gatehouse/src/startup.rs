@@ -127,7 +127,7 @@ impl Application {
             .transpose()?;
         if settings.dev_jwks_uri_allow_loopback {
             tracing::warn!(
-                "dev_jwks_uri_allow_loopback is on: client jwks_uri may be http://localhost; never in production"
+                "dev_jwks_uri_allow_loopback is on: client jwks_uri, request_uris and sector_identifier_uri may be http://localhost; never in production"
             );
         }
         provider.remote_jwks.install(

@@ -44,6 +44,7 @@ mod logout;
 mod negative;
 mod openidconnect_rp;
 mod refresh;
+mod request_objects;
 mod revocation;
 mod service_apps;
 mod signing_algs;
