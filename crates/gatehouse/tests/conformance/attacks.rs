@@ -595,6 +595,28 @@ async fn code_race_at_most_one_winner(c: Ctx) -> ModuleResult {
         ui.status == StatusCode::UNAUTHORIZED,
         "the winner's access token still works after the replays: {ui:?}"
     );
+    // The order that left PostgreSQL with no winner, forced: a replay records the grant revoked
+    // before the winner stores it. The winner still answers, and its tokens are dead.
+    let code = signed_in_code(&rp, &rp.authz()).await?;
+    let stored = rp
+        .app
+        .provider
+        .store
+        .find_code(&gatehouse_core::crypto::sha256_b64url(&code))
+        .await?
+        .context("the code")?;
+    rp.app
+        .provider
+        .store
+        .revoke_grant(&stored.grant_id, rp.app.clock.now())
+        .await?;
+    let tokens = check_token_response(&rp.exchange(&code, false).await?)?;
+    let at = tokens["access_token"].as_str().context("access_token")?;
+    let ui = rp.userinfo_get(at).await?;
+    ensure!(
+        ui.status == StatusCode::UNAUTHORIZED,
+        "tokens issued after the replay's revocation still work: {ui:?}"
+    );
     pass()
 }
 
