@@ -174,10 +174,10 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_expired_periodically(
+        let _purge = AbortOnDrop(tokio::spawn(purge_expired_periodically(
             self.state.provider.clone(),
             self.log_retention_days,
-        ));
+        )));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let result = match self.tls {
@@ -204,8 +204,19 @@ impl Application {
                     .await
             }
         };
-        purge.abort();
         result.context("server error")
+    }
+}
+
+/// Aborts its task when dropped. The purge loop holds the provider, and with it the database
+/// pool and its connections: it must end with the server, also when the server's task is
+/// aborted instead of shut down (as the tests stop theirs), or every stopped server would keep
+/// its connections open.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
