@@ -193,6 +193,16 @@ pub struct OAuthClientSettings {
     /// Refresh-token rotation; `None` (apps stored before it existed) means the type's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshTokenPolicy>,
+    /// Request objects (OIDC Core §6, Registration §2): the only `request_uri`s the client may
+    /// send, and the one algorithm its objects must use (`None`: any supported one, or `none`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_uris: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<String>,
+    /// Checked at registration to list every redirect URI (OIDC Registration §5); kept for the
+    /// client information response. Subjects are public, so it derives nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
     /// The Sign On tab's groups claim (Okta keeps it off the public apps API).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_claim: Option<GroupsClaim>,

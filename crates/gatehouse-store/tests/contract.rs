@@ -183,6 +183,9 @@ fn app(id: &str, client_id: &str) -> App {
             jwks_uri: None,
             refresh_token: None,
             groups_claim: None,
+            request_uris: vec![],
+            request_object_signing_alg: None,
+            sector_identifier_uri: None,
         },
         created: 1_000,
         last_updated: 1_000,
@@ -756,6 +759,9 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
             filter_type: gatehouse_core::authz::model::GroupFilterType::StartsWith,
             value: "NetBox".into(),
         }),
+        request_uris: vec!["https://spa.example/request.jwt".into()],
+        request_object_signing_alg: Some("RS256".into()),
+        sector_identifier_uri: Some("https://spa.example/sector.json".into()),
     };
     s.create_app(&spa).await?;
     s.create_app(&app("a2", "client-2")).await?;

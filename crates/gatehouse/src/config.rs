@@ -42,7 +42,8 @@ pub struct FileConfig {
     /// PEM certificate chain and private key: `serve` then terminates TLS itself.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
-    /// Development only: a `jwks_uri` may be plain http, and may resolve to, loopback.
+    /// Development only: a `jwks_uri` (and `request_uris`, `sector_identifier_uri`) may be plain
+    /// http, and may resolve to, loopback.
     #[serde(default)]
     pub dev_jwks_uri_allow_loopback: bool,
     /// The hosted pages' org name, logo and colour.
@@ -63,7 +64,8 @@ pub struct Settings {
     pub branding: gatehouse_web::Branding,
     /// Certificate and key for built-in TLS (`None`: plain http).
     pub tls: Option<TlsFiles>,
-    /// Development only: `jwks_uri` fetches may go to loopback, over http too.
+    /// Development only: client document fetches (`jwks_uri`, `request_uri`,
+    /// `sector_identifier_uri`) may go to loopback, over http too.
     pub dev_jwks_uri_allow_loopback: bool,
     pub security: SecuritySettings,
 }

@@ -1,5 +1,6 @@
-//! Fetching a `private_key_jwt` client's `jwks_uri`, built so that a client cannot aim the
-//! server at anything it should not reach (SSRF):
+//! Fetching a client's `jwks_uri` (and its `request_uri` and `sector_identifier_uri`
+//! documents), built so that a client cannot aim the server at anything it should not reach
+//! (SSRF):
 //! * https only; plain http only to a loopback address, and only with the development setting
 //!   `dev_jwks_uri_allow_loopback` (so local tests can serve keys);
 //! * the host is resolved here and *every* address must be public (no loopback, private,
@@ -30,7 +31,7 @@ impl HttpJwksFetcher {
     pub fn new(allow_loopback: bool) -> Self {
         Self {
             allow_loopback,
-            user_agent: format!("Gatehouse/{} (jwks_uri)", env!("CARGO_PKG_VERSION")),
+            user_agent: format!("Gatehouse/{} (client metadata)", env!("CARGO_PKG_VERSION")),
         }
     }
 
@@ -97,7 +98,10 @@ impl JwksFetcher for HttpJwksFetcher {
             .map_err(|e| JwksFetchError::Failed(format!("HTTP client: {e}")))?;
         let mut response = client
             .get(url)
-            .header("accept", "application/jwk-set+json, application/json;q=0.9")
+            .header(
+                "accept",
+                "application/jwk-set+json, application/oauth-authz-req+jwt, application/jwt, application/json;q=0.9",
+            )
             .send()
             .await
             .map_err(|e| JwksFetchError::Failed(describe(&e)))?;
@@ -108,8 +112,11 @@ impl JwksFetcher for HttpJwksFetcher {
                 status.as_u16()
             )));
         }
-        let too_big =
-            || JwksFetchError::Failed(format!("the key set is larger than {MAX_BODY_BYTES} bytes"));
+        let too_big = || {
+            JwksFetchError::Failed(format!(
+                "the document is larger than {MAX_BODY_BYTES} bytes"
+            ))
+        };
         if response
             .content_length()
             .is_some_and(|n| n > MAX_BODY_BYTES as u64)

@@ -132,7 +132,7 @@ impl Application {
             .transpose()?;
         if settings.dev_jwks_uri_allow_loopback {
             tracing::warn!(
-                "dev_jwks_uri_allow_loopback is on: client jwks_uri may be http://localhost; never in production"
+                "dev_jwks_uri_allow_loopback is on: client jwks_uri, request_uris and sector_identifier_uri may be http://localhost; never in production"
             );
         }
         provider.remote_jwks.install(
@@ -179,10 +179,10 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let purge = tokio::spawn(purge_expired_periodically(
+        let _purge = AbortOnDrop(tokio::spawn(purge_expired_periodically(
             self.state.provider.clone(),
             self.log_retention_days,
-        ));
+        )));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let result = match self.tls {
@@ -209,8 +209,19 @@ impl Application {
                     .await
             }
         };
-        purge.abort();
         result.context("server error")
+    }
+}
+
+/// Aborts its task when dropped. The purge loop holds the provider, and with it the database
+/// pool and its connections: it must end with the server, also when the server's task is
+/// aborted instead of shut down (as the tests stop theirs), or every stopped server would keep
+/// its connections open.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

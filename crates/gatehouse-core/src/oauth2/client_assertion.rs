@@ -227,7 +227,7 @@ pub fn verify_with_jwks(
 /// The client's keys that could have signed with `alg`: of the algorithm's type, and named by
 /// the header's `kid` (keys registered without a `kid` always qualify); without a `kid`, every
 /// key of the type.
-fn candidate_keys(jwks: &JwkSet, alg: Algorithm, kid: Option<&str>) -> Vec<DecodingKey> {
+pub(crate) fn candidate_keys(jwks: &JwkSet, alg: Algorithm, kid: Option<&str>) -> Vec<DecodingKey> {
     let kty = match alg {
         Algorithm::ES256 | Algorithm::ES384 => "EC",
         _ => "RSA",

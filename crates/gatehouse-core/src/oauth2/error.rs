@@ -33,9 +33,16 @@ pub enum OAuthError {
     /// OIDC Core §3.1.2.6: request objects (`request`) are not supported.
     #[error("{0}")]
     RequestNotSupported(String),
-    /// OIDC Core §3.1.2.6: `request_uri` is not supported.
+    /// OIDC Core §3.1.2.6: `request_uri` is not supported (for this client: it registered none).
     #[error("{0}")]
     RequestUriNotSupported(String),
+    /// OIDC Core §3.1.2.6: the request object is invalid (signature, claims, format).
+    #[error("{0}")]
+    InvalidRequestObject(String),
+    /// OIDC Core §3.1.2.6: the `request_uri` is not registered, cannot be fetched, or holds no
+    /// usable request object.
+    #[error("{0}")]
+    InvalidRequestUri(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -56,6 +63,8 @@ impl OAuthError {
             Self::InvalidToken(_) => "invalid_token",
             Self::RequestNotSupported(_) => "request_not_supported",
             Self::RequestUriNotSupported(_) => "request_uri_not_supported",
+            Self::InvalidRequestObject(_) => "invalid_request_object",
+            Self::InvalidRequestUri(_) => "invalid_request_uri",
             Self::Internal(_) => "server_error",
         }
     }

@@ -9,6 +9,7 @@ pub mod grants;
 pub mod introspect;
 pub mod pkce;
 pub mod remote_jwks;
+pub mod request_object;
 pub mod revoke;
 pub mod scope;
 

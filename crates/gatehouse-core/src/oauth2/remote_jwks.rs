@@ -1,5 +1,7 @@
 //! Client key sets published at a `jwks_uri` (OIDC Dynamic Registration §2, RFC 7591), for
-//! `private_key_jwt` clients that register no inline `jwks`.
+//! `private_key_jwt` clients that register no inline `jwks`; and, through the same fetcher
+//! and rules, the other documents a client points at: `request_uri` (OIDC Core §6.2) and
+//! `sector_identifier_uri` (OIDC Registration §5), see [`RemoteJwks::fetch_document`].
 //!
 //! The engine decides *when* to fetch and what to trust; the fetching itself (HTTPS, SSRF
 //! vetting, timeouts, size cap) is a [`JwksFetcher`] the binary installs, since this crate does
@@ -38,7 +40,7 @@ pub enum JwksFetchError {
     Failed(String),
 }
 
-/// Fetches the bytes of a `jwks_uri`, safely.
+/// Fetches the bytes of a client's `jwks_uri` (or request or sector document), safely.
 #[async_trait]
 pub trait JwksFetcher: Send + Sync {
     async fn fetch(&self, uri: &str) -> Result<Vec<u8>, JwksFetchError>;
@@ -101,6 +103,17 @@ impl RemoteJwks {
         if let Ok(mut c) = self.cache.lock() {
             c.clear();
         }
+    }
+
+    /// The bytes at a client's `request_uri` or `sector_identifier_uri`, fetched now with the
+    /// installed fetcher (same SSRF rules, timeouts and size cap as a key set; never cached).
+    pub async fn fetch_document(&self, uri: &str) -> Result<Vec<u8>, JwksFetchError> {
+        let fetcher = self
+            .fetcher
+            .read()
+            .map(|f| f.clone())
+            .map_err(|_| JwksFetchError::Failed("internal lock".into()))?;
+        fetcher.fetch(uri).await
     }
 
     /// The key set at `uri`, from the cache or fetched, refetched once if `kid` is not in it.

@@ -145,6 +145,8 @@ pub async fn revoke_api_token(
 }
 
 /// Who an API call acts as.
+// One per request and never stored in bulk, so the variants' sizes don't matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ApiCaller {
     /// `SSWS <api token>`: full administrator rights, acting as the token's owner.
@@ -377,6 +379,9 @@ mod tests {
                     jwks_uri: None,
                     refresh_token: None,
                     groups_claim: None,
+                    request_uris: vec![],
+                    request_object_signing_alg: None,
+                    sector_identifier_uri: None,
                 },
                 created: 0,
                 last_updated: 0,

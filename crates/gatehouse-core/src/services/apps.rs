@@ -71,6 +71,12 @@ pub struct OidcAppSpec {
     pub jwks: Option<serde_json::Value>,
     /// Where the client publishes its keys (https only; Gatehouse does not fetch it).
     pub jwks_uri: Option<String>,
+    /// The `request_uri`s the client may send (OIDC Registration §2), fetched at authorize.
+    pub request_uris: Vec<String>,
+    /// The one algorithm its request objects must use (`none` included); `None`: any supported.
+    pub request_object_signing_alg: Option<String>,
+    /// Validated by the caller (it is fetched: see `services::clients`), stored as given.
+    pub sector_identifier_uri: Option<String>,
     /// `refresh_token.rotation_type` (default: ROTATE for browser apps, STATIC otherwise).
     pub refresh_rotation: Option<RotationType>,
     /// `refresh_token.leeway` in seconds, 0 to 60 (default 30).
@@ -103,6 +109,9 @@ impl OidcAppSpec {
             metadata: ClientMetadata::default(),
             jwks: None,
             jwks_uri: None,
+            request_uris: vec![],
+            request_object_signing_alg: None,
+            sector_identifier_uri: None,
             refresh_rotation: None,
             refresh_leeway: None,
             groups_claim: None,
@@ -387,7 +396,32 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         .transpose()
         .map_err(|e| invalid("jwks", e.to_string()))?;
     if let Some(uri) = &spec.jwks_uri {
-        validate_jwks_uri(uri)?;
+        validate_fetched_uri("jwks_uri", uri, false)?;
+    }
+    if let Some(uri) = &spec.sector_identifier_uri {
+        validate_fetched_uri("sector_identifier_uri", uri, false)?;
+    }
+    let request_uris = dedup(&spec.request_uris);
+    if request_uris.len() > MAX_REQUEST_URIS {
+        return Err(invalid(
+            "request_uris",
+            format!("at most {MAX_REQUEST_URIS} may be registered"),
+        ));
+    }
+    for uri in &request_uris {
+        // A fragment may carry a hash of the contents (OIDC Registration §2); it is not sent.
+        validate_fetched_uri("request_uris", uri, true)?;
+    }
+    if let Some(alg) = &spec.request_object_signing_alg
+        && !crate::oauth2::request_object::ALG_NAMES.contains(&alg.as_str())
+    {
+        return Err(invalid(
+            "request_object_signing_alg",
+            format!(
+                "'{alg}' is not one of {}",
+                crate::oauth2::request_object::ALG_NAMES.join(", ")
+            ),
+        ));
     }
     if method == TokenEndpointAuthMethod::PrivateKeyJwt && jwks.is_none() && spec.jwks_uri.is_none()
     {
@@ -420,6 +454,9 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         jwks_uri: spec.jwks_uri.clone(),
         refresh_token: Some(refresh_token),
         groups_claim,
+        request_uris,
+        request_object_signing_alg: spec.request_object_signing_alg.clone(),
+        sector_identifier_uri: spec.sector_identifier_uri.clone(),
     })
 }
 
@@ -460,44 +497,64 @@ fn refresh_policy(spec: &OidcAppSpec) -> Result<RefreshTokenPolicy, DirectoryErr
     })
 }
 
-/// `jwks_uri`: an absolute https URL without fragment or credentials (http to a loopback host
-/// passes here; [`check_jwks_uri_policy`] allows it only under the development setting).
-fn validate_jwks_uri(uri: &str) -> Result<(), DirectoryError> {
+const MAX_REQUEST_URIS: usize = 20;
+
+/// A URI the server fetches (`jwks_uri`, `sector_identifier_uri`, `request_uris`): an absolute
+/// https URL without credentials, and without a fragment unless `fragment_ok` (http to a
+/// loopback host passes here; [`check_fetched_uri_policy`] allows it only under the development
+/// setting).
+fn validate_fetched_uri(
+    field: &'static str,
+    uri: &str,
+    fragment_ok: bool,
+) -> Result<(), DirectoryError> {
     let parsed =
-        url::Url::parse(uri).map_err(|_| invalid("jwks_uri", format!("'{uri}' is not a URL")))?;
+        url::Url::parse(uri).map_err(|_| invalid(field, format!("'{uri}' is not a URL")))?;
     let loopback_http =
         parsed.scheme() == "http" && crate::oauth2::remote_jwks::check_uri(&parsed, true).is_ok();
     if !(parsed.scheme() == "https" || loopback_http) || parsed.host_str().is_none_or(str::is_empty)
     {
-        return Err(invalid("jwks_uri", "must be an https URL"));
+        return Err(invalid(field, "must be an https URL"));
     }
-    if parsed.fragment().is_some() || !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid(
-            "jwks_uri",
-            "must not contain a fragment or credentials",
-        ));
+    if (parsed.fragment().is_some() && !fragment_ok)
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err(invalid(field, "must not contain a fragment or credentials"));
     }
     Ok(())
 }
 
-/// The address rules for a `jwks_uri` that need the server's settings: no private, loopback or
-/// link-local address literal, and http only to loopback under the development setting.
-fn check_jwks_uri_policy(
+/// The address rules for the URIs the server fetches that need the server's settings: no
+/// private, loopback or link-local address literal, and http only to loopback under the
+/// development setting.
+pub(crate) fn check_fetched_uri_policy(
     provider: &Provider,
     settings: &OAuthClientSettings,
 ) -> Result<(), DirectoryError> {
-    let Some(uri) = &settings.jwks_uri else {
-        return Ok(());
-    };
-    let parsed =
-        url::Url::parse(uri).map_err(|_| invalid("jwks_uri", format!("'{uri}' is not a URL")))?;
-    crate::oauth2::remote_jwks::check_uri(&parsed, provider.remote_jwks.allows_loopback_http())
-        .map_err(|e| match e {
-            crate::oauth2::remote_jwks::JwksFetchError::Refused(why)
-            | crate::oauth2::remote_jwks::JwksFetchError::Failed(why) => {
-                invalid("jwks_uri", format!("is not allowed: {why}"))
-            }
-        })
+    let uris = settings
+        .jwks_uri
+        .iter()
+        .map(|u| ("jwks_uri", u))
+        .chain(
+            settings
+                .sector_identifier_uri
+                .iter()
+                .map(|u| ("sector_identifier_uri", u)),
+        )
+        .chain(settings.request_uris.iter().map(|u| ("request_uris", u)));
+    for (field, uri) in uris {
+        let parsed =
+            url::Url::parse(uri).map_err(|_| invalid(field, format!("'{uri}' is not a URL")))?;
+        crate::oauth2::remote_jwks::check_uri(&parsed, provider.remote_jwks.allows_loopback_http())
+            .map_err(|e| match e {
+                crate::oauth2::remote_jwks::JwksFetchError::Refused(why)
+                | crate::oauth2::remote_jwks::JwksFetchError::Failed(why) => {
+                    invalid(field, format!("is not allowed: {why}"))
+                }
+            })?;
+    }
+    Ok(())
 }
 
 fn validate_client_id(client_id: &str) -> Result<(), DirectoryError> {
@@ -564,7 +621,7 @@ pub async fn create(
 ) -> Result<CreatedApp, DirectoryError> {
     let label = validate_label(&spec.label)?;
     let settings = build_settings(&spec)?;
-    check_jwks_uri_policy(provider, &settings)?;
+    check_fetched_uri_policy(provider, &settings)?;
     if let Some(c) = &spec.client_id {
         validate_client_id(c)?;
     }
@@ -617,7 +674,7 @@ pub async fn replace(
     if spec.groups_claim.is_none() {
         settings.groups_claim = app.settings.groups_claim.clone();
     }
-    check_jwks_uri_policy(provider, &settings)?;
+    check_fetched_uri_policy(provider, &settings)?;
     if spec.client_id.as_ref().is_some_and(|c| *c != app.client_id) {
         return Err(invalid(
             "client_id",

@@ -86,6 +86,10 @@ pub struct ClientMetadata {
     pub initiate_login_uri: Option<String>,
     pub jwks: Option<Value>,
     pub jwks_uri: Option<String>,
+    pub request_uris: Vec<String>,
+    pub request_object_signing_alg: Option<String>,
+    pub sector_identifier_uri: Option<String>,
+    pub subject_type: Option<String>,
 }
 
 impl ClientMetadata {
@@ -132,6 +136,18 @@ impl ClientMetadata {
         spec.initiate_login_uri = self.initiate_login_uri;
         spec.jwks = self.jwks;
         spec.jwks_uri = self.jwks_uri;
+        match self.subject_type.as_deref() {
+            None | Some("public") => {}
+            Some(other) => {
+                return Err(metadata_error(
+                    "subject_type",
+                    format!("'{other}' is not supported: subjects are public"),
+                ));
+            }
+        }
+        spec.request_uris = self.request_uris;
+        spec.request_object_signing_alg = self.request_object_signing_alg;
+        spec.sector_identifier_uri = self.sector_identifier_uri;
         Ok(spec)
     }
 }
@@ -142,7 +158,65 @@ pub async fn register(
     actor: &Actor,
     metadata: ClientMetadata,
 ) -> Result<CreatedApp, RegistrationError> {
-    Ok(apps::create(provider, actor, metadata.into_spec()?).await?)
+    let spec = metadata.into_spec()?;
+    check_sector_identifier(provider, &spec).await?;
+    Ok(apps::create(provider, actor, spec).await?)
+}
+
+/// A sector larger than this many redirect URIs is refused.
+const MAX_SECTOR_URIS: usize = 1000;
+
+/// OIDC Registration §5: the `sector_identifier_uri` is fetched (https, with the SSRF rules
+/// of the jwks fetcher) and must be a JSON array of strings holding every redirect URI being
+/// registered. Nothing is fetched until the metadata is otherwise valid.
+async fn check_sector_identifier(
+    provider: &Provider,
+    spec: &OidcAppSpec,
+) -> Result<(), RegistrationError> {
+    let Some(uri) = &spec.sector_identifier_uri else {
+        return Ok(());
+    };
+    // URL form and address rules first, so a refused URI is never fetched.
+    let settings = apps::build_settings(spec)?;
+    apps::check_fetched_uri_policy(provider, &settings)?;
+    let field = "sector_identifier_uri";
+    let body = provider
+        .remote_jwks
+        .fetch_document(uri)
+        .await
+        .map_err(|e| {
+            let why = match e {
+                crate::oauth2::remote_jwks::JwksFetchError::Refused(w)
+                | crate::oauth2::remote_jwks::JwksFetchError::Failed(w) => w,
+            };
+            metadata_error(field, format!("could not be used: {why}"))
+        })?;
+    let listed: Vec<String> = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(items)) if items.len() <= MAX_SECTOR_URIS => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(metadata_error(field, "must hold a JSON array of strings")),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(metadata_error(
+                field,
+                "must hold a JSON array of redirect URIs",
+            ));
+        }
+    };
+    if let Some(missing) = settings
+        .redirect_uris
+        .iter()
+        .find(|r| !listed.iter().any(|l| l == *r))
+    {
+        return Err(metadata_error(
+            field,
+            format!("does not list the redirect URI '{missing}'"),
+        ));
+    }
+    Ok(())
 }
 
 /// The OIDC app behind a client id.
@@ -164,6 +238,7 @@ pub async fn update(
 ) -> Result<CreatedApp, RegistrationError> {
     let app = find(provider, client_id).await?;
     let spec = metadata.into_spec()?;
+    check_sector_identifier(provider, &spec).await?;
     if spec.application_type != app.settings.application_type {
         return Err(metadata_error("application_type", "cannot be changed"));
     }
@@ -258,6 +333,16 @@ pub fn client_json(app: &App, client_secret: Option<&str>) -> Value {
         }
         if let Some(uri) = &s.jwks_uri {
             map.insert("jwks_uri".into(), json!(uri));
+        }
+        if !s.request_uris.is_empty() {
+            map.insert("request_uris".into(), json!(s.request_uris));
+        }
+        if let Some(alg) = &s.request_object_signing_alg {
+            map.insert("request_object_signing_alg".into(), json!(alg));
+        }
+        if let Some(uri) = &s.sector_identifier_uri {
+            map.insert("sector_identifier_uri".into(), json!(uri));
+            map.insert("subject_type".into(), json!("public"));
         }
     }
     out

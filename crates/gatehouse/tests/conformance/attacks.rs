@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context as _, Result, bail, ensure};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse_core::domain::{
     ApplicationType, RefreshTokenPolicy, RotationType, TokenEndpointAuthMethod,
 };
@@ -565,11 +567,11 @@ async fn code_race_at_most_one_winner(c: Ctx) -> ModuleResult {
         let code = code.clone();
         tasks.push(tokio::spawn(async move { rp.exchange(&code, false).await }));
     }
-    let mut wins = 0;
+    let mut winners = Vec::new();
     for t in tasks {
         let reply = t.await??;
         match reply.status {
-            StatusCode::OK => wins += 1,
+            StatusCode::OK => winners.push(check_token_response(&reply)?),
             StatusCode::BAD_REQUEST => ensure!(
                 reply.oauth_error().as_deref() == Some("invalid_grant"),
                 "{reply:?}"
@@ -577,10 +579,45 @@ async fn code_race_at_most_one_winner(c: Ctx) -> ModuleResult {
             _ => bail!("unexpected: {reply:?}"),
         }
     }
-    ensure!(wins <= 1, "{wins} redemptions of one code succeeded");
+    ensure!(
+        winners.len() == 1,
+        "{} redemptions of one code succeeded, expected exactly one",
+        winners.len()
+    );
     rp.exchange(&code, false)
         .await?
         .expect_oauth_error(400, "invalid_grant")?;
+    // The code was replayed, so what the winner got is revoked, whichever came first.
+    let at = winners[0]["access_token"]
+        .as_str()
+        .context("access_token")?;
+    let ui = rp.userinfo_get(at).await?;
+    ensure!(
+        ui.status == StatusCode::UNAUTHORIZED,
+        "the winner's access token still works after the replays: {ui:?}"
+    );
+    // The order that left PostgreSQL with no winner, forced: a replay records the grant revoked
+    // before the winner stores it. The winner still answers, and its tokens are dead.
+    let code = signed_in_code(&rp, &rp.authz()).await?;
+    let stored = rp
+        .app
+        .provider
+        .store
+        .find_code(&gatehouse_core::crypto::sha256_b64url(&code))
+        .await?
+        .context("the code")?;
+    rp.app
+        .provider
+        .store
+        .revoke_grant(&stored.grant_id, rp.app.clock.now())
+        .await?;
+    let tokens = check_token_response(&rp.exchange(&code, false).await?)?;
+    let at = tokens["access_token"].as_str().context("access_token")?;
+    let ui = rp.userinfo_get(at).await?;
+    ensure!(
+        ui.status == StatusCode::UNAUTHORIZED,
+        "tokens issued after the replay's revocation still work: {ui:?}"
+    );
     pass()
 }
 
@@ -1006,27 +1043,87 @@ async fn alg_none_and_hs256_key_confusion(c: Ctx) -> ModuleResult {
 /// `request` with alg none (not advertised), or signed by a foreign key: refused with
 /// `request_not_supported`/`invalid_request_object`, never ignored.
 async fn request_object_abuse(c: Ctx) -> ModuleResult {
-    let rp = c.rp().await?;
+    let mut rp = c.rp().await?;
+    let key = ClientKey::rsa("rp-key")?;
+    crate::oidcc::register(
+        &mut rp,
+        json!({"jwks": {"keys": [key.jwk]}, "request_object_signing_alg": "RS256"}),
+    )
+    .await?;
+    let now = rp.app.clock.now();
     let claims = json!({"iss": rp.client_id, "aud": rp.issuer(), "client_id": rp.client_id, "response_type": "code",
-        "scope": "openid", "state": "from-object", "redirect_uri": REDIRECT_URI, "nonce": NONCE});
-    let foreign = sign_with_foreign_key("x", &claims).await?;
-    for object in [unsigned_token("", &claims), foreign] {
+        "scope": "openid", "state": "from-object", "redirect_uri": REDIRECT_URI, "nonce": NONCE, "exp": now + 300});
+    let with = |k: &str, v: serde_json::Value| {
+        let mut c = claims.clone();
+        c[k] = v;
+        c
+    };
+    // The control: the registered key's object is processed (its state wins).
+    let valid = key.sign(&claims, true)?;
+    let (_, resp) = rp.sign_in(&rp.authz().set("request", &valid)).await?;
+    ensure!(
+        resp.get("state") == Some("from-object"),
+        "{:?}",
+        resp.params
+    );
+    let tampered = {
+        let parts: Vec<&str> = valid.split('.').collect();
+        let payload = URL_SAFE_NO_PAD.encode(with("state", json!("tampered")).to_string());
+        format!("{}.{payload}.{}", parts[0], parts[2])
+    };
+    let refused = [
+        ("alg none for an RS256 client", unsigned_token("", &claims)),
+        (
+            "a foreign key",
+            sign_with_foreign_key("rp-key", &claims).await?,
+        ),
+        ("a tampered payload", tampered),
+        (
+            "another client_id",
+            key.sign(&with("client_id", json!("0oaSomeoneElse")), true)?,
+        ),
+        (
+            "another iss",
+            key.sign(&with("iss", json!("0oaSomeoneElse")), true)?,
+        ),
+        (
+            "another aud",
+            key.sign(&with("aud", json!("https://other.example.com")), true)?,
+        ),
+        (
+            "an expired object",
+            key.sign(&with("exp", json!(now - 600)), true)?,
+        ),
+        (
+            "a nested request_uri",
+            key.sign(&with("request_uri", json!("https://x.example/r")), true)?,
+        ),
+    ];
+    for (what, object) in refused {
         let resp = rp
             .no_ui(&Browser::new()?, &rp.authz().set("request", &object))
-            .await?;
-        let e = resp.error().context("no error")?;
+            .await
+            .with_context(|| what.to_owned())?;
         ensure!(
-            e == "request_not_supported" || e == "invalid_request_object",
-            "error {e}"
+            resp.error() == Some("invalid_request_object"),
+            "{what}: {:?}",
+            resp.params
         );
-        ensure!(resp.get("iss") == Some(rp.issuer().as_str()));
+        // Nothing from a refused object is used: the query's state comes back.
+        ensure!(
+            resp.get("state") == Some(STATE),
+            "{what}: {:?}",
+            resp.params
+        );
+        ensure!(resp.get("iss") == Some(rp.issuer().as_str()), "{what}");
     }
     pass()
 }
 
 /// A local stub stands in for an internal service: registering a `jwks_uri`,
-/// `sector_identifier_uri` or `logo_uri` that points at it, and sending `request_uri` to it,
-/// never makes Gatehouse connect (it fetches none of them).
+/// `sector_identifier_uri`, `request_uris` or `logo_uri` that points at it (or at a private or
+/// metadata address), and sending `request_uri` to it, never makes Gatehouse connect: the
+/// fetched URIs are refused before any connection, and `logo_uri` is never fetched.
 async fn ssrf_via_registration_and_request_uri(c: Ctx) -> ModuleResult {
     let rp = c.rp().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -1048,21 +1145,35 @@ async fn ssrf_via_registration_and_request_uri(c: Ctx) -> ModuleResult {
             "http://169.254.169.254/latest/meta-data/".to_owned(),
         ),
         ("sector_identifier_uri", format!("https://{stub}/sector")),
+        ("sector_identifier_uri", format!("http://{stub}/sector")),
+        (
+            "sector_identifier_uri",
+            "https://169.254.169.254/latest/meta-data/".to_owned(),
+        ),
+        ("request_uris", format!("https://{stub}/req.jwt")),
+        ("request_uris", "https://10.0.0.1/req.jwt".to_owned()),
         ("logo_uri", format!("https://{stub}/logo.png")),
     ] {
         let mut body = json!({"client_name": "ssrf", "application_type": "web", "redirect_uris": [REDIRECT_URI],
             "response_types": ["code"], "grant_types": ["authorization_code"], "token_endpoint_auth_method": "private_key_jwt",
             "jwks": {"keys": [key.jwk]}});
-        body[field] = json!(value);
+        body[field] = if field == "request_uris" {
+            json!([value])
+        } else {
+            json!(value)
+        };
         let reply = rp
             .app
             .api_ssws(Method::POST, "/oauth2/v1/clients", &ssws, Some(&body))
             .await?;
         ensure!(reply.status.as_u16() < 500, "{field}={value}: {reply:?}");
-        if field == "jwks_uri" && value.starts_with("http://") {
+        if (field == "jwks_uri" && value.starts_with("http://"))
+            || field == "sector_identifier_uri"
+            || field == "request_uris"
+        {
             ensure!(
                 reply.status == StatusCode::BAD_REQUEST,
-                "http jwks_uri accepted: {reply:?}"
+                "{field}={value} accepted: {reply:?}"
             );
         }
     }

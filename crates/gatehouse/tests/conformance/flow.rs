@@ -80,6 +80,14 @@ impl Ctx {
         self.rp_on(app).await
     }
 
+    /// The seeded web client on a Gatehouse of its own that may fetch client documents
+    /// (`request_uri`, `sector_identifier_uri`, `jwks_uri`) from loopback, where the RP's
+    /// [`crate::helpers::DocumentServer`] are served (the development setting; the OIDF suite serves them on its
+    /// public https origin).
+    pub async fn rp_fetching(&self) -> Result<Rp> {
+        self.rp_with(|s| s.dev_jwks_uri_allow_loopback = true).await
+    }
+
     /// The seeded web client on a Gatehouse of its own, configured by `configure`.
     pub async fn rp_with(
         &self,

@@ -127,8 +127,13 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
         set(&["S256"])
     );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
-    assert_eq!(doc["request_parameter_supported"], false);
-    assert_eq!(doc["request_uri_parameter_supported"], false);
+    assert_eq!(doc["request_parameter_supported"], true);
+    assert_eq!(doc["request_uri_parameter_supported"], true);
+    assert_eq!(doc["require_request_uri_registration"], true);
+    assert_eq!(
+        strings(&doc["request_object_signing_alg_values_supported"])?,
+        set(&["none", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384"])
+    );
     Ok(())
 }
 

@@ -1071,3 +1071,67 @@ pub fn unsigned_token(kid: &str, claims: &Value) -> String {
         URL_SAFE_NO_PAD.encode(claims.to_string())
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Documents a client publishes for the server to fetch
+
+/// What a client publishes for the server to fetch (request objects, the sector document),
+/// served over http on 127.0.0.1 (fetched under `dev_jwks_uri_allow_loopback`); counts the
+/// requests it gets.
+#[derive(Clone)]
+pub struct DocumentServer {
+    docs: Arc<std::sync::Mutex<std::collections::HashMap<String, (&'static str, String)>>>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+    addr: std::net::SocketAddr,
+}
+
+impl DocumentServer {
+    pub async fn start() -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let docs = DocumentServer {
+            docs: Arc::default(),
+            hits: Arc::default(),
+            addr: listener.local_addr()?,
+        };
+        let router = axum::Router::new()
+            .fallback(serve_document)
+            .with_state(docs.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Ok(docs)
+    }
+
+    /// Publishes `body` at `path` and returns its URL.
+    pub fn publish(&self, path: &str, content_type: &'static str, body: &str) -> String {
+        if let Ok(mut d) = self.docs.lock() {
+            d.insert(path.to_owned(), (content_type, body.to_owned()));
+        }
+        self.url(path)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.addr.port())
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+async fn serve_document(
+    axum::extract::State(docs): axum::extract::State<DocumentServer>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    docs.hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let found = docs
+        .docs
+        .lock()
+        .ok()
+        .and_then(|d| d.get(uri.path()).cloned());
+    match found {
+        Some((content_type, body)) => {
+            ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+    }
+}

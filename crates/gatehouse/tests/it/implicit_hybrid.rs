@@ -548,11 +548,13 @@ async fn request_objects_are_refused_after_the_client_checks(backend: Backend) -
     let app = spawn_app(backend).await?;
     let spa = seed_003_spa(&app, &["code", "token", "id_token"]).await?;
     let browser = Browser::new()?;
-    let jwt = "eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.";
+    // An unsigned object naming another client: refused (valid ones are processed, see the
+    // `request_objects` tests), and the error goes back to the client.
+    let jwt = "eyJhbGciOiJub25lIn0.eyJjbGllbnRfaWQiOiJzb21lb25lLWVsc2UifQ.";
     for server in Server::ALL {
         let issuer = app.issuer(server);
         for (param, value, code) in [
-            ("request", jwt, "request_not_supported"),
+            ("request", jwt, "invalid_request_object"),
             (
                 "request_uri",
                 "https://app.example.com/request.jwt",
@@ -603,8 +605,8 @@ async fn request_objects_are_refused_after_the_client_checks(backend: Backend) -
         .get(&format!("{}/.well-known/openid-configuration", app.base))
         .await?
         .json()?;
-    ensure!(doc["request_parameter_supported"] == false, "{doc}");
-    ensure!(doc["request_uri_parameter_supported"] == false, "{doc}");
+    ensure!(doc["request_parameter_supported"] == true, "{doc}");
+    ensure!(doc["require_request_uri_registration"] == true, "{doc}");
     Ok(())
 }
 

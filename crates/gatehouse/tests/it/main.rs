@@ -48,6 +48,7 @@ mod negative;
 mod openidconnect_rp;
 mod refresh;
 mod reports;
+mod request_objects;
 mod revocation;
 mod service_apps;
 mod signing_algs;

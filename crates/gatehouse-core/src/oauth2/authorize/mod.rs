@@ -139,6 +139,9 @@ pub async fn authorize(
     if let Err(e) = check_client::run(&mut ctx).await {
         return AuthorizeOutcome::ErrorPage(e);
     }
+    // The object's parameters (its redirect_uri too) replace the query's before anything is
+    // checked; if it is refused, the error waits until the redirect URI can be trusted.
+    let request_object = check_request_object::resolve(&mut ctx).await.err();
     if let Err(e) = check_redirect_uri::run(&mut ctx) {
         return AuthorizeOutcome::ErrorPage(e);
     }
@@ -149,8 +152,10 @@ pub async fn authorize(
         }
         Err(refused) => return ctx.redirect_error(refused.mode, refused.error),
     };
+    if let Some(e) = request_object {
+        return ctx.redirect_error(mode, e);
+    }
     let checks = (|| {
-        check_request_object::run(&ctx)?;
         let scopes = check_scope::run(&ctx)?;
         check_id_token::run(&ctx, &scopes)?;
         let code_challenge = check_pkce::run(&ctx)?;

@@ -108,12 +108,20 @@ pub(super) async fn exchange(
         created: now,
         revoked_at: None,
     };
-    // Fails if a concurrent replay already revoked (and so recorded) this grant.
-    provider
-        .store
-        .create_grant(&grant)
-        .await
-        .map_err(|_| invalid_code())?;
+    // This request won the code, so it answers with tokens even when a concurrent replay got
+    // in first and recorded the grant revoked (the insert then conflicts): the tokens are
+    // revoked with the grant below, as they are when the replay comes after them. Exactly one
+    // redemption succeeds, and nothing issued from a replayed code stays usable.
+    if let Err(e) = provider.store.create_grant(&grant).await {
+        let revoked = provider
+            .store
+            .find_grant(&grant.id)
+            .await?
+            .is_some_and(|g| g.revoked_at.is_some());
+        if !revoked {
+            return Err(e.into());
+        }
+    }
     let refresh =
         if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
             RefreshPlan::Issue {
@@ -126,7 +134,7 @@ pub(super) async fn exchange(
         } else {
             RefreshPlan::None
         };
-    tokens::issue(
+    let response = tokens::issue(
         provider,
         Issue {
             server,
@@ -139,5 +147,16 @@ pub(super) async fn exchange(
             decision: decision.as_ref(),
         },
     )
-    .await
+    .await?;
+    // A replay that revoked the grant before these tokens were recorded did not revoke them.
+    if provider
+        .store
+        .find_grant(&grant.id)
+        .await?
+        .is_some_and(|g| g.revoked_at.is_some())
+    {
+        tracing::warn!(client_id = %app.client_id, "code replayed during its redemption; its tokens are revoked");
+        provider.store.revoke_grant(&grant.id, now).await?;
+    }
+    Ok(response)
 }

@@ -390,6 +390,9 @@ fn spec_of(app: &App) -> OidcAppSpec {
     spec.metadata = s.metadata.clone();
     spec.jwks = s.jwks.as_ref().and_then(|k| serde_json::to_value(k).ok());
     spec.jwks_uri = s.jwks_uri.clone();
+    spec.request_uris = s.request_uris.clone();
+    spec.request_object_signing_alg = s.request_object_signing_alg.clone();
+    spec.sector_identifier_uri = s.sector_identifier_uri.clone();
     if let Some(p) = &s.refresh_token {
         spec.refresh_rotation = Some(p.rotation_type);
         spec.refresh_leeway = Some(p.leeway);
