@@ -66,6 +66,8 @@ pub struct Provider {
     pub(crate) authz_configs: crate::authz::ConfigCache,
     /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
+    /// Clients read recently by client authentication.
+    pub(crate) clients: crate::oauth2::client_cache::ClientCache,
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
@@ -88,6 +90,7 @@ impl Provider {
             discovery_cache: Default::default(),
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
+            clients: Default::default(),
         }
     }
 
@@ -117,6 +120,11 @@ impl Provider {
         self.discovery_cache.clear();
         self.authz_configs.invalidate(id);
         self.keys.invalidate(id);
+    }
+
+    /// Forgets this node's cached copy of a client (after changing or deleting its app).
+    pub fn invalidate_client(&self, client_id: &str) {
+        self.clients.invalidate(client_id);
     }
 
     pub fn now(&self) -> Timestamp {

@@ -14,6 +14,7 @@ use crate::domain::{AccessTokenRecord, App, Grant, RefreshToken, SigningAlg, Use
 use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
+use crate::store::StoreError;
 
 /// The token endpoint's success body. Never carries `state` (okta-auth-js rejects it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +28,10 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
 }
+
+/// `invalid_grant` when a new grant cannot be stored because it was revoked first (a replayed
+/// authorization code racing its first redemption). The code's own message, as Okta answers.
+pub const GRANT_REVOKED: &str = "The authorization code is invalid or has expired.";
 
 /// What to do about the refresh token in this response.
 pub enum RefreshPlan {
@@ -46,8 +51,9 @@ pub struct Issue<'a> {
     pub grant: &'a Grant,
     pub nonce: Option<&'a str>,
     pub refresh: RefreshPlan,
-    /// The grant is new and not stored yet: store it with the access-token record, in one
-    /// transaction (`client_credentials`).
+    /// The grant is new and not stored yet: store it with the token records, in one
+    /// transaction (`client_credentials`, the code exchange). A grant revoked before it was
+    /// stored fails the request with `invalid_grant` ([`GRANT_REVOKED`]).
     pub store_grant: bool,
     /// On custom servers, the access policy rule that allowed the request: lifetimes and
     /// custom claims.
@@ -179,14 +185,41 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
         expires_at: now + access_ttl,
         revoked_at: None,
     };
-    if req.store_grant {
-        provider
-            .store
-            .create_grant_with_access_token(req.grant, &record)
-            .await?;
-    } else {
-        provider.store.record_access_token(&record).await?;
-    }
+    let (refresh_token, new_refresh) = match &req.refresh {
+        RefreshPlan::None => (None, None),
+        RefreshPlan::Reuse(token) => (Some(token.clone()), None),
+        &RefreshPlan::Issue { expires_at } => {
+            let token = random_token(32);
+            let stored = RefreshToken {
+                token_hash: sha256_b64url(&token),
+                grant_id: req.grant.id.clone(),
+                client_id: req.app.client_id.clone(),
+                scopes: scopes.clone(),
+                created: now,
+                expires_at,
+                rotated_at: None,
+                revoked_at: None,
+            };
+            (Some(token), Some(stored))
+        }
+    };
+    // Everything the response hands out is recorded in one transaction, before it is sent.
+    provider
+        .store
+        .record_issued_tokens(
+            req.store_grant.then_some(req.grant),
+            &record,
+            new_refresh.as_ref(),
+        )
+        .await
+        .map_err(|e| match e {
+            // The grant was revoked before it could be stored: a replayed code raced its first
+            // redemption (see `TokenStore::revoke_grant`).
+            StoreError::Conflict { .. } if req.store_grant => {
+                OAuthError::InvalidGrant(GRANT_REVOKED.into())
+            }
+            e => e.into(),
+        })?;
 
     let id_token = match id_token_claims(provider, &req, now).await? {
         Some(mut id) => {
@@ -194,28 +227,6 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
             Some(key.sign(&Value::Object(id))?)
         }
         None => None,
-    };
-
-    let refresh_token = match req.refresh {
-        RefreshPlan::None => None,
-        RefreshPlan::Reuse(token) => Some(token),
-        RefreshPlan::Issue { expires_at } => {
-            let token = random_token(32);
-            provider
-                .store
-                .create_refresh_token(&RefreshToken {
-                    token_hash: sha256_b64url(&token),
-                    grant_id: req.grant.id.clone(),
-                    client_id: req.app.client_id.clone(),
-                    scopes: scopes.clone(),
-                    created: now,
-                    expires_at,
-                    rotated_at: None,
-                    revoked_at: None,
-                })
-                .await?;
-            Some(token)
-        }
     };
 
     Ok(TokenResponse {

@@ -598,6 +598,7 @@ pub async fn replace(
     app.settings = settings;
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
+    provider.invalidate_client(&app.client_id);
     Ok(CreatedApp {
         app,
         client_secret: new_secret,
@@ -615,6 +616,7 @@ pub async fn set_status(
         app.status = status;
         app.last_updated = provider.now();
         provider.store.update_app(&app).await?;
+        provider.invalidate_client(&app.client_id);
     }
     Ok(app)
 }
@@ -625,6 +627,7 @@ pub async fn delete(provider: &Provider, app: &App) -> Result<(), DirectoryError
         return Err(DirectoryError::StillActive(app.id.clone()));
     }
     provider.store.delete_app(&app.id).await?;
+    provider.invalidate_client(&app.client_id);
     Ok(())
 }
 
@@ -1012,6 +1015,7 @@ pub async fn new_client_secret(
     );
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
+    provider.invalidate_client(&app.client_id);
     let info = secret_info(&app, &secret);
     Ok((app, secret, info))
 }

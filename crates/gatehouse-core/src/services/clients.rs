@@ -184,6 +184,7 @@ pub async fn new_secret(
 pub async fn delete(provider: &Provider, client_id: &str) -> Result<(), RegistrationError> {
     let app = find(provider, client_id).await?;
     provider.store.delete_app(&app.id).await?;
+    provider.invalidate_client(&app.client_id);
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
 
 fn invalid_code() -> OAuthError {
-    OAuthError::InvalidGrant("The authorization code is invalid or has expired.".into())
+    OAuthError::InvalidGrant(tokens::GRANT_REVOKED.into())
 }
 
 /// The code was issued to this client, by this server, for this redirect URI, with this PKCE
@@ -108,12 +108,6 @@ pub(super) async fn exchange(
         created: now,
         revoked_at: None,
     };
-    // Fails if a concurrent replay already revoked (and so recorded) this grant.
-    provider
-        .store
-        .create_grant(&grant)
-        .await
-        .map_err(|_| invalid_code())?;
     let refresh =
         if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
             RefreshPlan::Issue {
@@ -135,7 +129,9 @@ pub(super) async fn exchange(
             grant: &grant,
             nonce: code.nonce.as_deref(),
             refresh,
-            store_grant: false,
+            // Stored with the tokens, in one transaction. Fails (`invalid_grant`) if a
+            // concurrent replay already revoked, and so recorded, this grant.
+            store_grant: true,
             decision: decision.as_ref(),
         },
     )
