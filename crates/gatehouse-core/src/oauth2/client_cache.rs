@@ -40,16 +40,16 @@ impl ClientCache {
         }
         let generation = self.generation.load(Ordering::Acquire);
         let found = store.find_app_by_client_id(client_id).await?;
-        if let (Some(app), Ok(mut m)) = (&found, self.entries.write()) {
-            if self.generation.load(Ordering::Acquire) == generation {
+        if let (Some(app), Ok(mut m)) = (&found, self.entries.write())
+            && self.generation.load(Ordering::Acquire) == generation
+        {
+            if m.len() >= MAX_CACHED_CLIENTS {
+                m.retain(|_, (at, _)| at.elapsed() < CLIENT_CACHE_TTL);
                 if m.len() >= MAX_CACHED_CLIENTS {
-                    m.retain(|_, (at, _)| at.elapsed() < CLIENT_CACHE_TTL);
-                    if m.len() >= MAX_CACHED_CLIENTS {
-                        m.clear();
-                    }
+                    m.clear();
                 }
-                m.insert(client_id.to_owned(), (Instant::now(), app.clone()));
             }
+            m.insert(client_id.to_owned(), (Instant::now(), app.clone()));
         }
         Ok(found)
     }
