@@ -70,6 +70,8 @@ pub struct Provider {
     pub(crate) spa_origins: crate::services::trusted_origins::SpaOriginCache,
     /// The org URL and custom domains the issuers are built from.
     pub domains: Domains,
+    /// Clients read recently by client authentication.
+    pub(crate) clients: crate::oauth2::client_cache::ClientCache,
 }
 
 /// The public URLs this org answers on, from the configuration: what Okta calls the org URL
@@ -150,6 +152,7 @@ impl Provider {
             remote_jwks: Default::default(),
             spa_origins: Default::default(),
             domains: Domains::default(),
+            clients: Default::default(),
         }
     }
 
@@ -179,6 +182,13 @@ impl Provider {
         self.discovery_cache.clear();
         self.authz_configs.invalidate(id);
         self.keys.invalidate(id);
+    }
+
+    /// Forgets what this node keeps about an app (its client, the SPA origins for CORS) after
+    /// it was created, changed or deleted.
+    pub fn app_changed(&self, client_id: &str) {
+        self.clients.invalidate(client_id);
+        self.spa_origins.invalidate();
     }
 
     pub fn now(&self) -> Timestamp {

@@ -160,13 +160,25 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()>;
 
     async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
-    /// Creates `grant` and records its access token in one transaction: all or nothing, one
-    /// commit (a `client_credentials` token would otherwise cost two durable writes).
+    /// Records what one token response issued in one transaction, all or nothing: the grant
+    /// when it is new, the access token, and the new refresh token if any. Returns once it is
+    /// committed (backends may commit several callers' records together). A grant whose id is
+    /// taken (revoked before it was created) is `Conflict`, and nothing is recorded.
+    async fn record_issued_tokens(
+        &self,
+        grant: Option<&Grant>,
+        access: &AccessTokenRecord,
+        refresh: Option<&RefreshToken>,
+    ) -> StoreResult<()>;
+    /// Creates `grant` and records its access token in one transaction (see
+    /// [`TokenStore::record_issued_tokens`]).
     async fn create_grant_with_access_token(
         &self,
         grant: &Grant,
         token: &AccessTokenRecord,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.record_issued_tokens(Some(grant), token, None).await
+    }
     async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
     async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()>;
 
@@ -312,7 +324,11 @@ pub trait SignInFailureStore: Send + Sync {
 /// The System Log (`/api/v1/logs`), append-only.
 #[async_trait]
 pub trait SystemLogStore: Send + Sync {
-    async fn append_log_event(&self, event: &LogEventRecord) -> StoreResult<()>;
+    async fn append_log_event(&self, event: &LogEventRecord) -> StoreResult<()> {
+        self.append_log_events(std::slice::from_ref(event)).await
+    }
+    /// Appends the events in order, in one transaction.
+    async fn append_log_events(&self, events: &[LogEventRecord]) -> StoreResult<()>;
     /// Events matching `query`, in its order, at most `query.limit`.
     async fn list_log_events(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogEvent>>;
     /// Deletes events published before `before_ms` (retention); returns how many went.

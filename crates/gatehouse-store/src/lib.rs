@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod group_commit;
 mod rows;
 mod sql;
 mod sql_authz;

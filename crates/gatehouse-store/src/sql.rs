@@ -12,13 +12,18 @@ use async_trait::async_trait;
 use gatehouse_core::domain::*;
 use gatehouse_core::store::*;
 
+use std::sync::Arc;
+
 use crate::error::db_err;
+use crate::group_commit::{GroupCommit, WriteOp};
 use crate::rows::*;
 
 /// A store over a `sqlx` connection pool; implements every storage trait for
 /// [`sqlx::Sqlite`] and [`sqlx::Postgres`].
 pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
+    /// This node's batching writer for token records and System Log events.
+    writer: Arc<GroupCommit<sqlx::Pool<DB>>>,
 }
 
 /// The SQLite store.
@@ -30,11 +35,18 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     /// Wraps a pool whose database has already been migrated (see [`crate::migrate_sqlite`] and
     /// [`crate::migrate_postgres`]).
     pub fn new(pool: sqlx::Pool<DB>) -> Self {
-        Self { pool }
+        Self {
+            writer: Arc::new(GroupCommit::new(pool.clone())),
+            pool,
+        }
     }
 
     pub fn pool(&self) -> &sqlx::Pool<DB> {
         &self.pool
+    }
+
+    pub(crate) fn writer(&self) -> &GroupCommit<sqlx::Pool<DB>> {
+        &self.writer
     }
 }
 
@@ -42,6 +54,7 @@ impl<DB: sqlx::Database> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            writer: self.writer.clone(),
         }
     }
 }
@@ -995,24 +1008,7 @@ macro_rules! impl_store {
             }
 
             async fn create_grant(&self, grant: &Grant) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
-                     auth_time, amr, created, revoked_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&grant.id)
-                .bind(&grant.client_id)
-                .bind(&grant.user_id)
-                .bind(&grant.auth_server_id)
-                .bind(to_json(&grant.scopes)?)
-                .bind(grant.auth_time)
-                .bind(to_json(&grant.amr)?)
-                .bind(grant.created)
-                .bind(grant.revoked_at)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
-                Ok(())
+                self.writer.write(vec![WriteOp::Grant(grant.clone())]).await
             }
 
             async fn find_grant(&self, id: &str) -> StoreResult<Option<Grant>> {
@@ -1058,23 +1054,7 @@ macro_rules! impl_store {
             }
 
             async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
-                     created, expires_at, rotated_at, revoked_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(&token.token_hash)
-                .bind(&token.grant_id)
-                .bind(&token.client_id)
-                .bind(to_json(&token.scopes)?)
-                .bind(token.created)
-                .bind(token.expires_at)
-                .bind(token.rotated_at)
-                .bind(token.revoked_at)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
-                Ok(())
+                self.writer.write(vec![WriteOp::RefreshToken(token.clone())]).await
             }
 
             async fn find_refresh_token(
@@ -1124,58 +1104,20 @@ macro_rules! impl_store {
             }
 
             async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, revoked_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&token.jti)
-                .bind(&token.grant_id)
-                .bind(&token.client_id)
-                .bind(token.expires_at)
-                .bind(token.revoked_at)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
-                Ok(())
+                self.writer.write(vec![WriteOp::AccessToken(token.clone())]).await
             }
 
-            async fn create_grant_with_access_token(
+            async fn record_issued_tokens(
                 &self,
-                grant: &Grant,
-                token: &AccessTokenRecord,
+                grant: Option<&Grant>,
+                access: &AccessTokenRecord,
+                refresh: Option<&RefreshToken>,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                sqlx::query(
-                    "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
-                     auth_time, amr, created, revoked_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&grant.id)
-                .bind(&grant.client_id)
-                .bind(&grant.user_id)
-                .bind(&grant.auth_server_id)
-                .bind(to_json(&grant.scopes)?)
-                .bind(grant.auth_time)
-                .bind(to_json(&grant.amr)?)
-                .bind(grant.created)
-                .bind(grant.revoked_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                sqlx::query(
-                    "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, revoked_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&token.jti)
-                .bind(&token.grant_id)
-                .bind(&token.client_id)
-                .bind(token.expires_at)
-                .bind(token.revoked_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                tx.commit().await.map_err(db_err)?;
-                Ok(())
+                let mut ops = Vec::with_capacity(3);
+                ops.extend(grant.map(|g| WriteOp::Grant(g.clone())));
+                ops.push(WriteOp::AccessToken(access.clone()));
+                ops.extend(refresh.map(|t| WriteOp::RefreshToken(t.clone())));
+                self.writer.write(ops).await
             }
 
             async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {

@@ -8,6 +8,7 @@ use gatehouse_core::domain::{
 use gatehouse_core::store::{SignInFailureStore, StoreResult, SystemLogStore};
 
 use crate::error::db_err;
+use crate::group_commit::WriteOp;
 use crate::sql::SqlStore;
 
 /// A bound value of a dynamically built query.
@@ -158,16 +159,6 @@ impl From<LogRow> for StoredLogEvent {
     }
 }
 
-fn target_ids_column(ids: &[String]) -> String {
-    let mut s = String::from(" ");
-    for id in ids {
-        // Ids never hold spaces; one that did would only fail to match.
-        s.push_str(&id.replace(' ', "_"));
-        s.push(' ');
-    }
-    s
-}
-
 macro_rules! impl_log_stores {
     ($db:ty) => {
         #[async_trait]
@@ -249,26 +240,12 @@ macro_rules! impl_log_stores {
 
         #[async_trait]
         impl SystemLogStore for SqlStore<$db> {
-            async fn append_log_event(&self, e: &LogEventRecord) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO system_log (uuid, published_ms, event_type, severity, \
-                     outcome_result, actor_id, actor_alternate_id, target_ids, search_text, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&e.uuid)
-                .bind(e.published_ms)
-                .bind(&e.event_type)
-                .bind(&e.severity)
-                .bind(&e.outcome_result)
-                .bind(&e.actor_id)
-                .bind(&e.actor_alternate_id)
-                .bind(target_ids_column(&e.target_ids))
-                .bind(&e.search_text)
-                .bind(&e.body)
-                .execute(self.pool())
-                .await
-                .map_err(db_err)?;
-                Ok(())
+            async fn append_log_events(&self, events: &[LogEventRecord]) -> StoreResult<()> {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let ops = events.iter().cloned().map(WriteOp::LogEvent).collect();
+                self.writer().write(ops).await
             }
 
             async fn list_log_events(&self, query: &LogQuery) -> StoreResult<Vec<StoredLogEvent>> {

@@ -106,6 +106,9 @@ contract_tests!(
     concurrent_rotation_has_exactly_one_winner,
     access_tokens_record_find_revoke,
     grant_with_access_token_is_one_transaction,
+    issued_tokens_are_recorded_together_or_not_at_all,
+    concurrent_token_writes_all_commit_and_a_conflict_fails_alone,
+    log_events_are_appended_in_order,
     token_key_conflicts,
     purge_expired_deletes_only_expired_rows,
     meta_get_and_set,
@@ -1563,6 +1566,133 @@ async fn grant_with_access_token_is_one_transaction(ctx: &Ctx) -> Result<()> {
         "jti"
     ));
     assert_eq!(s.find_grant("g2").await?, None);
+    Ok(())
+}
+
+async fn issued_tokens_are_recorded_together_or_not_at_all(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    // A new grant with both tokens.
+    let g = grant("g1");
+    let (at, rt) = (access("j1", "g1", 9_000), refresh("r1", "g1", 9_000));
+    s.record_issued_tokens(Some(&g), &at, Some(&rt)).await?;
+    assert_eq!(s.find_grant("g1").await?, Some(g.clone()));
+    assert_eq!(s.find_access_token("j1").await?, Some(at));
+    assert_eq!(s.find_refresh_token("r1").await?, Some(rt));
+    // An existing grant: its tokens only.
+    s.record_issued_tokens(None, &access("j2", "g1", 9_000), None)
+        .await?;
+    ensure!(s.find_access_token("j2").await?.is_some());
+    // A grant revoked before it was created (a replayed code's): conflict, and no token left.
+    s.revoke_grant("g-replayed", 2_000).await?;
+    ensure!(is_conflict(
+        s.record_issued_tokens(
+            Some(&grant("g-replayed")),
+            &access("j3", "g-replayed", 9_000),
+            Some(&refresh("r3", "g-replayed", 9_000)),
+        )
+        .await,
+        "id"
+    ));
+    assert_eq!(s.find_access_token("j3").await?, None);
+    assert_eq!(s.find_refresh_token("r3").await?, None);
+    // A taken refresh-token hash: nor grant nor access token.
+    ensure!(is_conflict(
+        s.record_issued_tokens(
+            Some(&grant("g4")),
+            &access("j4", "g4", 9_000),
+            Some(&refresh("r1", "g4", 9_000)),
+        )
+        .await,
+        "token_hash"
+    ));
+    assert_eq!(s.find_grant("g4").await?, None);
+    assert_eq!(s.find_access_token("j4").await?, None);
+    Ok(())
+}
+
+/// Many token responses at once (the backends commit them in batches): every caller's records
+/// are there when its call returns, and one caller's conflict fails that caller only.
+async fn concurrent_token_writes_all_commit_and_a_conflict_fails_alone(ctx: &Ctx) -> Result<()> {
+    const TASKS: usize = 48;
+    const BAD: usize = 17;
+    ctx.store.revoke_grant("g17", 2_000).await?;
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for i in 0..TASKS {
+        let store = ctx.store.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let (g, j, r) = (format!("g{i}"), format!("j{i}"), format!("r{i}"));
+            let recorded = store
+                .record_issued_tokens(
+                    Some(&grant(&g)),
+                    &access(&j, &g, 9_000),
+                    Some(&refresh(&r, &g, 9_000)),
+                )
+                .await;
+            // Visible as soon as the call returns.
+            let seen = store.find_access_token(&j).await?.is_some()
+                && store.find_refresh_token(&r).await?.is_some();
+            Ok::<_, StoreError>((recorded, seen))
+        }));
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        let (recorded, seen) = task.await??;
+        if i == BAD {
+            ensure!(is_conflict(recorded, "id"), "task {i}");
+            ensure!(!seen, "task {i}: the revoked grant's tokens were recorded");
+        } else {
+            ensure!(recorded.is_ok(), "task {i}: {recorded:?}");
+            ensure!(seen, "task {i}: its tokens were not visible after the call");
+        }
+    }
+    Ok(())
+}
+
+fn log_event(uuid: &str, published_ms: i64) -> LogEventRecord {
+    LogEventRecord {
+        uuid: uuid.into(),
+        published_ms,
+        event_type: "app.oauth2.as.token.grant.access_token".into(),
+        severity: "INFO".into(),
+        outcome_result: "SUCCESS".into(),
+        actor_id: Some("client".into()),
+        actor_alternate_id: None,
+        target_ids: vec!["t1".into(), "t2".into()],
+        search_text: "oauth2 access token".into(),
+        body: "{}".into(),
+    }
+}
+
+async fn log_events_are_appended_in_order(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.append_log_event(&log_event("e1", 1_000)).await?;
+    s.append_log_events(&[log_event("e2", 1_000), log_event("e3", 1_000)])
+        .await?;
+    s.append_log_events(&[]).await?;
+    let listed = s
+        .list_log_events(&LogQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await?;
+    let uuids: Vec<&str> = listed.iter().map(|e| e.event.uuid.as_str()).collect();
+    assert_eq!(uuids, ["e1", "e2", "e3"]);
+    assert_eq!(listed[1].event, log_event("e2", 1_000));
+    // All or nothing: a taken uuid fails the whole call.
+    ensure!(
+        s.append_log_events(&[log_event("e4", 2_000), log_event("e1", 2_000)])
+            .await
+            .is_err()
+    );
+    let after = s
+        .list_log_events(&LogQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await?;
+    assert_eq!(after.len(), 3);
     Ok(())
 }
 

@@ -114,7 +114,10 @@ pub async fn authenticate(
             ));
         }
     };
-    let app = provider.store.find_app_by_client_id(&client_id).await?;
+    let app = provider
+        .clients
+        .find(provider.store.as_ref(), &client_id)
+        .await?;
     let Some(app) = app.filter(|a| a.status == AppStatus::Active) else {
         return Err(bad_client());
     };
@@ -179,8 +182,8 @@ async fn authenticate_assertion(
         ));
     }
     let app = provider
-        .store
-        .find_app_by_client_id(&client_id)
+        .clients
+        .find(provider.store.as_ref(), &client_id)
         .await?
         .filter(|a| a.status == AppStatus::Active)
         .ok_or_else(bad_client)?;

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::crypto::sha256_b64url;
+use crate::domain::AccessTokenRecord;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth::{self, ClientCredentials};
 use crate::provider::{Provider, ServerContext};
@@ -47,6 +48,22 @@ pub async fn validate_access_token(
     server: &ServerContext,
     token: &str,
 ) -> Result<Value, OAuthError> {
+    let claims = verify_access_token(provider, server, token).await?;
+    let record = provider
+        .store
+        .find_access_token(access_token_id(&claims)?)
+        .await?;
+    check_access_token_record(provider, record)?;
+    Ok(claims)
+}
+
+/// The claims of an access token signed by this server for this issuer, its record not
+/// checked yet (see [`check_access_token_record`]).
+pub(crate) async fn verify_access_token(
+    provider: &Provider,
+    server: &ServerContext,
+    token: &str,
+) -> Result<Value, OAuthError> {
     let claims = provider
         .keys
         .verify(&server.server.id, token)
@@ -55,20 +72,29 @@ pub async fn validate_access_token(
     if claims["iss"].as_str() != Some(server.issuer.as_str()) {
         return Err(invalid_token());
     }
-    let jti = claims["jti"]
+    access_token_id(&claims)?;
+    Ok(claims)
+}
+
+/// The `jti` of verified access-token claims (`AT.…`).
+pub(crate) fn access_token_id(claims: &Value) -> Result<&str, OAuthError> {
+    claims["jti"]
         .as_str()
         .filter(|j| j.starts_with("AT."))
-        .ok_or_else(invalid_token)?;
-    let record = provider
-        .store
-        .find_access_token(jti)
-        .await?
-        .ok_or_else(invalid_token)?;
+        .ok_or_else(invalid_token)
+}
+
+/// The token is live by its record: recorded, not revoked, unexpired.
+pub(crate) fn check_access_token_record(
+    provider: &Provider,
+    record: Option<AccessTokenRecord>,
+) -> Result<(), OAuthError> {
+    let record = record.ok_or_else(invalid_token)?;
     // Expiry by the provider's clock (the one that set `exp`), not only the signature library's.
     if record.revoked_at.is_some() || record.expires_at <= provider.now() {
         return Err(invalid_token());
     }
-    Ok(claims)
+    Ok(())
 }
 
 pub async fn introspect(

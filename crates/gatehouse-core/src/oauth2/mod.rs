@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod client_cache;
 mod error;
 pub mod grants;
 pub mod introspect;

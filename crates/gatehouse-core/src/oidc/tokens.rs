@@ -17,6 +17,7 @@ use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
 use crate::services::apps;
+use crate::store::StoreError;
 
 /// The token endpoint's success body. Never carries `state` (okta-auth-js rejects it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +31,10 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
 }
+
+/// `invalid_grant` when a new grant cannot be stored because it was revoked first (a replayed
+/// authorization code racing its first redemption). The code's own message, as Okta answers.
+pub const GRANT_REVOKED: &str = "The authorization code is invalid or has expired.";
 
 /// What to do about the refresh token in this response.
 pub enum RefreshPlan {
@@ -49,8 +54,9 @@ pub struct Issue<'a> {
     pub grant: &'a Grant,
     pub nonce: Option<&'a str>,
     pub refresh: RefreshPlan,
-    /// The grant is new and not stored yet: store it with the access-token record, in one
-    /// transaction (`client_credentials`).
+    /// The grant is new and not stored yet: store it with the token records, in one
+    /// transaction (`client_credentials`, the code exchange). A grant revoked before it was
+    /// stored fails the request with `invalid_grant` ([`GRANT_REVOKED`]).
     pub store_grant: bool,
     /// On custom servers, the access policy rule that allowed the request: lifetimes and
     /// custom claims.
@@ -205,13 +211,55 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
         expires_at: now + access_ttl,
         revoked_at: None,
     };
-    if req.store_grant {
-        provider
-            .store
-            .create_grant_with_access_token(req.grant, &record)
-            .await?;
-    } else {
-        provider.store.record_access_token(&record).await?;
+    let (refresh_token, new_refresh) = match &req.refresh {
+        RefreshPlan::None => (None, None),
+        RefreshPlan::Reuse(token) => (Some(token.clone()), None),
+        &RefreshPlan::Issue { expires_at } => {
+            let token = random_token(32);
+            let stored = RefreshToken {
+                token_hash: sha256_b64url(&token),
+                grant_id: req.grant.id.clone(),
+                client_id: req.app.client_id.clone(),
+                scopes: scopes.clone(),
+                created: now,
+                expires_at,
+                rotated_at: None,
+                revoked_at: None,
+            };
+            (Some(token), Some(stored))
+        }
+    };
+    // Everything the response hands out is recorded in one transaction, before it is sent.
+    let recorded = provider
+        .store
+        .record_issued_tokens(
+            req.store_grant.then_some(req.grant),
+            &record,
+            new_refresh.as_ref(),
+        )
+        .await;
+    match recorded {
+        Ok(()) => {}
+        // The grant's id is taken: a concurrent replay of the code revoked (and so recorded)
+        // it before this, the winning redemption, could store it. The winner still answers,
+        // with tokens recorded under the revoked grant, which the code exchange then revokes
+        // (see `grants::authorization_code`): exactly one redemption succeeds, and nothing
+        // issued from a replayed code stays usable.
+        Err(StoreError::Conflict { .. }) if req.store_grant => {
+            let revoked = provider
+                .store
+                .find_grant(&req.grant.id)
+                .await?
+                .is_some_and(|g| g.revoked_at.is_some());
+            if !revoked {
+                return Err(OAuthError::InvalidGrant(GRANT_REVOKED.into()));
+            }
+            provider
+                .store
+                .record_issued_tokens(None, &record, new_refresh.as_ref())
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
     }
 
     let id_token = match id_token_claims(provider, &req, now).await? {
@@ -220,28 +268,6 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
             Some(key.sign(&Value::Object(id))?)
         }
         None => None,
-    };
-
-    let refresh_token = match req.refresh {
-        RefreshPlan::None => None,
-        RefreshPlan::Reuse(token) => Some(token),
-        RefreshPlan::Issue { expires_at } => {
-            let token = random_token(32);
-            provider
-                .store
-                .create_refresh_token(&RefreshToken {
-                    token_hash: sha256_b64url(&token),
-                    grant_id: req.grant.id.clone(),
-                    client_id: req.app.client_id.clone(),
-                    scopes: scopes.clone(),
-                    created: now,
-                    expires_at,
-                    rotated_at: None,
-                    revoked_at: None,
-                })
-                .await?;
-            Some(token)
-        }
     };
 
     Ok(TokenResponse {

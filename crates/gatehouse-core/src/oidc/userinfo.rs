@@ -2,7 +2,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::UserStatus;
 use crate::oauth2::OAuthError;
-use crate::oauth2::introspect::validate_access_token;
+use crate::oauth2::introspect::{access_token_id, check_access_token_record, verify_access_token};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
 
@@ -12,7 +12,30 @@ pub async fn userinfo(
     server: &ServerContext,
     access_token: &str,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let token = validate_access_token(provider, server, access_token).await?;
+    let token = verify_access_token(provider, server, access_token).await?;
+    let invalid = || OAuthError::InvalidToken("The access token is invalid.".into());
+    // The signed claims name the user, so the token's record, the user and their groups are
+    // read at once (one round trip's wait on PostgreSQL instead of three); the record decides
+    // first, as if it had been read alone.
+    let jti = access_token_id(&token)?;
+    let uid = token["uid"].as_str().unwrap_or_default();
+    let store = &provider.store;
+    let (record, user, groups) = tokio::try_join!(
+        store.find_access_token(jti),
+        async {
+            match uid {
+                "" => Ok(None),
+                uid => store.find_user(uid).await,
+            }
+        },
+        async {
+            match uid {
+                "" => Ok(Vec::new()),
+                uid => store.list_user_groups(uid).await,
+            }
+        },
+    )?;
+    check_access_token_record(provider, record)?;
     let scopes: Vec<String> = token["scp"]
         .as_array()
         .map(|a| {
@@ -24,15 +47,11 @@ pub async fn userinfo(
     if !scopes.iter().any(|s| s == "openid") {
         return Err(OAuthError::AccessDenied("The access token must provide access to at least one of these scopes - profile, email, address or phone".into()));
     }
-    let uid = token["uid"]
-        .as_str()
-        .ok_or_else(|| OAuthError::InvalidToken("The access token is invalid.".into()))?;
-    let user = provider
-        .store
-        .find_user(uid)
-        .await?
+    if uid.is_empty() {
+        return Err(invalid());
+    }
+    let user = user
         .filter(|u| u.status == UserStatus::Active)
-        .ok_or_else(|| OAuthError::InvalidToken("The access token is invalid.".into()))?;
-    let groups = provider.store.list_user_groups(&user.id).await?;
+        .ok_or_else(invalid)?;
     Ok(claims::userinfo_claims(&user, &groups, &scopes))
 }

@@ -649,7 +649,7 @@ pub async fn create(
         last_updated: now,
     };
     provider.store.create_app(&app).await?;
-    provider.spa_origins.invalidate();
+    provider.app_changed(&app.client_id);
     let target = vec![Entity::app(&app)];
     actor
         .record(provider, ev::APP_CREATE, "Add application", target)
@@ -703,7 +703,7 @@ pub async fn replace(
     app.settings = settings;
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
-    provider.spa_origins.invalidate();
+    provider.app_changed(&app.client_id);
     let target = vec![Entity::app(&app)];
     actor
         .record(provider, ev::APP_UPDATE, "Update application", target)
@@ -726,7 +726,7 @@ pub async fn set_status(
         app.status = status;
         app.last_updated = provider.now();
         provider.store.update_app(&app).await?;
-        provider.spa_origins.invalidate();
+        provider.app_changed(&app.client_id);
     }
     let (event, message) = match status {
         AppStatus::Active => (ev::APP_ACTIVATE, "Activate application"),
@@ -744,7 +744,7 @@ pub async fn delete(provider: &Provider, actor: &Actor, app: &App) -> Result<(),
         return Err(DirectoryError::StillActive(app.id.clone()));
     }
     provider.store.delete_app(&app.id).await?;
-    provider.spa_origins.invalidate();
+    provider.app_changed(&app.client_id);
     let target = vec![Entity::app(app)];
     actor
         .record(provider, ev::APP_DELETE, "Delete application", target)
@@ -1136,7 +1136,7 @@ pub async fn new_client_secret(
     );
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
-    provider.spa_origins.invalidate();
+    provider.app_changed(&app.client_id);
     let info = secret_info(&app, &secret);
     Ok((app, secret, info))
 }

@@ -262,7 +262,7 @@ pub async fn new_secret(
 pub async fn delete(provider: &Provider, client_id: &str) -> Result<(), RegistrationError> {
     let app = find(provider, client_id).await?;
     provider.store.delete_app(&app.id).await?;
-    provider.spa_origins.invalidate();
+    provider.app_changed(&app.client_id);
     Ok(())
 }
 

@@ -400,6 +400,19 @@ pub async fn record(provider: &Provider, event: Event) {
     }
 }
 
+/// Records several events of one request together (one write instead of one each), as
+/// [`record`] does.
+pub async fn record_all(provider: &Provider, events: Vec<Event>) {
+    let published_ms = now_ms(provider);
+    let records: Vec<LogEventRecord> = events
+        .into_iter()
+        .map(|e| e.into_record(published_ms))
+        .collect();
+    if let Err(e) = provider.store.append_log_events(&records).await {
+        tracing::warn!(error = %e, events = records.len(), "could not record System Log events");
+    }
+}
+
 /// `user.authentication.sso` and `app.oauth2[.as].authorize.code`: a user was sent back to a
 /// client with an authorization code (never the code itself).
 pub async fn record_code_issued(
@@ -416,7 +429,6 @@ pub async fn record_code_issued(
         Entity::user(user),
     )
     .target(client_app.clone());
-    record(provider, sso).await;
     let code = Event::new(
         oauth2_event_type(auth_server_id.is_some(), "authorize.code"),
         "OAuth2 authorization code request",
@@ -425,7 +437,7 @@ pub async fn record_code_issued(
     .target(client_app)
     .debug("grantedScopes", scopes.join(" "))
     .debug("authorizationServer", auth_server_id.unwrap_or("org"));
-    record(provider, code).await;
+    record_all(provider, vec![sso, code]).await;
 }
 
 /// What a token request produced, for [`record_token_grant`].
@@ -455,16 +467,19 @@ pub async fn record_token_grant(
     };
     match outcome.issued {
         Ok(tokens) => {
-            for token in tokens {
-                let event = Event::new(
-                    oauth2_event_type(custom_server, &format!("token.grant.{token}")),
-                    message(token),
-                    actor.clone(),
-                )
-                .client(client)
-                .debug("grantType", outcome.grant_type);
-                record(provider, event).await;
-            }
+            let events = tokens
+                .into_iter()
+                .map(|token| {
+                    Event::new(
+                        oauth2_event_type(custom_server, &format!("token.grant.{token}")),
+                        message(token),
+                        actor.clone(),
+                    )
+                    .client(client)
+                    .debug("grantType", outcome.grant_type)
+                })
+                .collect();
+            record_all(provider, events).await;
         }
         Err(error) => {
             let event = Event::new(

@@ -6,7 +6,7 @@ use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
 
 fn invalid_code() -> OAuthError {
-    OAuthError::InvalidGrant("The authorization code is invalid or has expired.".into())
+    OAuthError::InvalidGrant(tokens::GRANT_REVOKED.into())
 }
 
 /// The code was issued to this client, by this server, for this redirect URI, with this PKCE
@@ -108,20 +108,6 @@ pub(super) async fn exchange(
         created: now,
         revoked_at: None,
     };
-    // This request won the code, so it answers with tokens even when a concurrent replay got
-    // in first and recorded the grant revoked (the insert then conflicts): the tokens are
-    // revoked with the grant below, as they are when the replay comes after them. Exactly one
-    // redemption succeeds, and nothing issued from a replayed code stays usable.
-    if let Err(e) = provider.store.create_grant(&grant).await {
-        let revoked = provider
-            .store
-            .find_grant(&grant.id)
-            .await?
-            .is_some_and(|g| g.revoked_at.is_some());
-        if !revoked {
-            return Err(e.into());
-        }
-    }
     let refresh =
         if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
             RefreshPlan::Issue {
@@ -143,7 +129,9 @@ pub(super) async fn exchange(
             grant: &grant,
             nonce: code.nonce.as_deref(),
             refresh,
-            store_grant: false,
+            // Stored with the tokens, in one transaction (see `tokens::issue` for a concurrent
+            // replay that revoked, and so recorded, this grant first).
+            store_grant: true,
             decision: decision.as_ref(),
         },
     )

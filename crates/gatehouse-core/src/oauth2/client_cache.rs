@@ -1,0 +1,64 @@
+//! This node's short-lived copies of the clients that authenticate at the token, introspection
+//! and revocation endpoints, so a token request does not read its client's row each time.
+//!
+//! Nodes stay stateless: a change made through this node (secret rotation, deactivation,
+//! settings, deletion) forgets the copy at once ([`ClientCache::invalidate`]); a change made on
+//! another node, or by the CLI, is seen within [`CLIENT_CACHE_TTL`]. Unknown client ids are not
+//! cached, so a new client works at once everywhere.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::domain::App;
+use crate::store::{Store, StoreResult};
+
+/// How long a node trusts its copy of a client.
+pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Past this many clients, expired copies are dropped (and all of them if none had expired).
+const MAX_CACHED_CLIENTS: usize = 4096;
+
+#[derive(Default)]
+pub struct ClientCache {
+    entries: RwLock<HashMap<String, (Instant, App)>>,
+    /// Bumped by every invalidation: a read that started before one does not store its copy,
+    /// which may predate the change.
+    generation: AtomicU64,
+}
+
+impl ClientCache {
+    /// The client with this id, from the cache or the store.
+    pub async fn find(&self, store: &dyn Store, client_id: &str) -> StoreResult<Option<App>> {
+        let cached = self.entries.read().ok().and_then(|m| {
+            m.get(client_id)
+                .filter(|(at, _)| at.elapsed() < CLIENT_CACHE_TTL)
+                .map(|(_, app)| app.clone())
+        });
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let found = store.find_app_by_client_id(client_id).await?;
+        if let (Some(app), Ok(mut m)) = (&found, self.entries.write())
+            && self.generation.load(Ordering::Acquire) == generation
+        {
+            if m.len() >= MAX_CACHED_CLIENTS {
+                m.retain(|_, (at, _)| at.elapsed() < CLIENT_CACHE_TTL);
+                if m.len() >= MAX_CACHED_CLIENTS {
+                    m.clear();
+                }
+            }
+            m.insert(client_id.to_owned(), (Instant::now(), app.clone()));
+        }
+        Ok(found)
+    }
+
+    /// Forgets this node's copy of the client (after changing or deleting it).
+    pub fn invalidate(&self, client_id: &str) {
+        if let Ok(mut m) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            m.remove(client_id);
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! Group commit for the records every token response writes (grants, access- and refresh-token
+//! records, System Log events).
+//!
+//! A durable commit costs an fsync on SQLite and a round trip plus a WAL flush on PostgreSQL,
+//! far more than the rows themselves. Each node runs one writer task: callers queue their
+//! writes and wait; the writer takes whatever is queued (up to [`MAX_BATCH_JOBS`]), writes it
+//! all in ONE transaction, and only then tells each caller, so a response still goes out only
+//! after its records are committed. The next batch starts as soon as the previous one commits;
+//! a lone request is written at once, without waiting for company.
+//!
+//! Each job (the writes of one call) is all or nothing. If a batch fails (a conflict, such as
+//! a grant revoked before it was stored), it is rolled back and its jobs are written again one
+//! by one, so each caller gets its own outcome and one bad job never fails the others.
+
+use std::sync::OnceLock;
+
+use async_trait::async_trait;
+use gatehouse_core::domain::{AccessTokenRecord, Grant, LogEventRecord, RefreshToken};
+use gatehouse_core::store::{StoreError, StoreResult};
+use sqlx::QueryBuilder;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::db_err;
+use crate::rows::to_json;
+
+/// Jobs written per transaction, at most.
+pub(crate) const MAX_BATCH_JOBS: usize = 64;
+/// Rows per `INSERT` statement, well under SQLite's and PostgreSQL's limits on bound values.
+const ROWS_PER_STATEMENT: usize = 100;
+/// Jobs waiting for the writer before callers wait to queue theirs.
+const QUEUE_CAPACITY: usize = 1024;
+
+/// One row to insert.
+#[derive(Debug, Clone)]
+pub(crate) enum WriteOp {
+    Grant(Grant),
+    AccessToken(AccessTokenRecord),
+    RefreshToken(RefreshToken),
+    LogEvent(LogEventRecord),
+}
+
+struct Job {
+    ops: Vec<WriteOp>,
+    done: oneshot::Sender<StoreResult<()>>,
+}
+
+/// Writes rows of several jobs in one transaction.
+#[async_trait]
+pub(crate) trait WriteBatch: Clone + Send + Sync + 'static {
+    /// Inserts every row in one transaction (grants first, so tokens may name a grant of the
+    /// same batch): all or nothing.
+    async fn write_batch(&self, ops: &[&WriteOp]) -> StoreResult<()>;
+}
+
+/// A node's batching writer over one pool. The task starts with the first write (inside the
+/// runtime that makes it) and ends when the last handle is dropped.
+pub(crate) struct GroupCommit<P> {
+    pool: P,
+    queue: OnceLock<Option<mpsc::Sender<Job>>>,
+}
+
+impl<P> GroupCommit<P> {
+    pub(crate) fn new(pool: P) -> Self {
+        Self {
+            pool,
+            queue: OnceLock::new(),
+        }
+    }
+}
+
+impl<P: WriteBatch> GroupCommit<P> {
+    /// Writes `ops` (all or nothing) in the next batch; returns once they are committed.
+    pub(crate) async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
+        let Some(queue) = self.queue() else {
+            return self.pool.write_batch(&ops.iter().collect::<Vec<_>>()).await;
+        };
+        let (done, outcome) = oneshot::channel();
+        match queue.send(Job { ops, done }).await {
+            Ok(()) => outcome.await.unwrap_or_else(|_| {
+                Err(StoreError::Backend(
+                    "the batching writer stopped before this write was committed".into(),
+                ))
+            }),
+            // The writer's runtime is gone (a test that built the store in another runtime):
+            // write directly.
+            Err(mpsc::error::SendError(job)) => {
+                self.pool
+                    .write_batch(&job.ops.iter().collect::<Vec<_>>())
+                    .await
+            }
+        }
+    }
+
+    fn queue(&self) -> Option<&mpsc::Sender<Job>> {
+        self.queue
+            .get_or_init(|| {
+                let runtime = tokio::runtime::Handle::try_current().ok()?;
+                let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
+                runtime.spawn(run(self.pool.clone(), jobs));
+                Some(queue)
+            })
+            .as_ref()
+    }
+}
+
+async fn run<P: WriteBatch>(pool: P, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH_JOBS);
+    while jobs.recv_many(&mut batch, MAX_BATCH_JOBS).await > 0 {
+        let ops: Vec<&WriteOp> = batch.iter().flat_map(|j| &j.ops).collect();
+        let outcome = pool.write_batch(&ops).await;
+        drop(ops);
+        match outcome {
+            Ok(()) => {
+                for job in batch.drain(..) {
+                    let _ = job.done.send(Ok(()));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                if let Some(job) = batch.pop() {
+                    let _ = job.done.send(Err(e));
+                }
+            }
+            Err(_) => {
+                tracing::debug!(
+                    jobs = batch.len(),
+                    "batched write failed; writing its jobs one by one"
+                );
+                for job in batch.drain(..) {
+                    let outcome = pool.write_batch(&job.ops.iter().collect::<Vec<_>>()).await;
+                    let _ = job.done.send(outcome);
+                }
+            }
+        }
+    }
+}
+
+/// The rows of `ops` of one kind, in order.
+fn rows<'a, T>(ops: &[&'a WriteOp], pick: fn(&'a WriteOp) -> Option<&'a T>) -> Vec<&'a T> {
+    ops.iter().filter_map(|&op| pick(op)).collect()
+}
+
+fn pick_grants<'a>(ops: &[&'a WriteOp]) -> Vec<&'a Grant> {
+    rows(ops, |op| match op {
+        WriteOp::Grant(g) => Some(g),
+        _ => None,
+    })
+}
+
+fn pick_access_tokens<'a>(ops: &[&'a WriteOp]) -> Vec<&'a AccessTokenRecord> {
+    rows(ops, |op| match op {
+        WriteOp::AccessToken(t) => Some(t),
+        _ => None,
+    })
+}
+
+fn pick_refresh_tokens<'a>(ops: &[&'a WriteOp]) -> Vec<&'a RefreshToken> {
+    rows(ops, |op| match op {
+        WriteOp::RefreshToken(t) => Some(t),
+        _ => None,
+    })
+}
+
+fn pick_log_events<'a>(ops: &[&'a WriteOp]) -> Vec<&'a LogEventRecord> {
+    rows(ops, |op| match op {
+        WriteOp::LogEvent(e) => Some(e),
+        _ => None,
+    })
+}
+
+/// `system_log.target_ids`: every id with a space at each end (`" id1 id2 "`).
+fn target_ids_column(ids: &[String]) -> String {
+    let mut s = String::from(" ");
+    for id in ids {
+        // Ids never hold spaces; one that did would only fail to match.
+        s.push_str(&id.replace(' ', "_"));
+        s.push(' ');
+    }
+    s
+}
+
+macro_rules! impl_write_batch {
+    ($db:ty) => {
+        #[async_trait]
+        impl WriteBatch for sqlx::Pool<$db> {
+            async fn write_batch(&self, ops: &[&WriteOp]) -> StoreResult<()> {
+                // JSON and derived columns first, so that no error can leave a transaction open.
+                let grants: Vec<(&Grant, String, String)> = pick_grants(ops)
+                    .into_iter()
+                    .map(|g| Ok((g, to_json(&g.scopes)?, to_json(&g.amr)?)))
+                    .collect::<StoreResult<_>>()?;
+                let access = pick_access_tokens(ops);
+                let refresh: Vec<(&RefreshToken, String)> = pick_refresh_tokens(ops)
+                    .into_iter()
+                    .map(|t| Ok((t, to_json(&t.scopes)?)))
+                    .collect::<StoreResult<_>>()?;
+                let events: Vec<(&LogEventRecord, String)> = pick_log_events(ops)
+                    .into_iter()
+                    .map(|e| (e, target_ids_column(&e.target_ids)))
+                    .collect();
+
+                let mut tx = self.begin().await.map_err(db_err)?;
+                // Statements vary with the row count: not worth a place in the statement cache.
+                for chunk in grants.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
+                         auth_time, amr, created, revoked_at) ",
+                    );
+                    q.push_values(chunk, |mut b, (g, scopes, amr)| {
+                        b.push_bind(&g.id)
+                            .push_bind(&g.client_id)
+                            .push_bind(&g.user_id)
+                            .push_bind(&g.auth_server_id)
+                            .push_bind(scopes)
+                            .push_bind(g.auth_time)
+                            .push_bind(amr)
+                            .push_bind(g.created)
+                            .push_bind(g.revoked_at);
+                    });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                for chunk in access.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, \
+                         revoked_at) ",
+                    );
+                    q.push_values(chunk, |mut b, t| {
+                        b.push_bind(&t.jti)
+                            .push_bind(&t.grant_id)
+                            .push_bind(&t.client_id)
+                            .push_bind(t.expires_at)
+                            .push_bind(t.revoked_at);
+                    });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                for chunk in refresh.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
+                         created, expires_at, rotated_at, revoked_at) ",
+                    );
+                    q.push_values(chunk, |mut b, (t, scopes)| {
+                        b.push_bind(&t.token_hash)
+                            .push_bind(&t.grant_id)
+                            .push_bind(&t.client_id)
+                            .push_bind(scopes)
+                            .push_bind(t.created)
+                            .push_bind(t.expires_at)
+                            .push_bind(t.rotated_at)
+                            .push_bind(t.revoked_at);
+                    });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO system_log (uuid, published_ms, event_type, severity, \
+                         outcome_result, actor_id, actor_alternate_id, target_ids, search_text, \
+                         body) ",
+                    );
+                    q.push_values(chunk, |mut b, (e, target_ids)| {
+                        b.push_bind(&e.uuid)
+                            .push_bind(e.published_ms)
+                            .push_bind(&e.event_type)
+                            .push_bind(&e.severity)
+                            .push_bind(&e.outcome_result)
+                            .push_bind(&e.actor_id)
+                            .push_bind(&e.actor_alternate_id)
+                            .push_bind(target_ids)
+                            .push_bind(&e.search_text)
+                            .push_bind(&e.body);
+                    });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+        }
+    };
+}
+
+impl_write_batch!(sqlx::Sqlite);
+impl_write_batch!(sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A pool that takes 20 ms per transaction, records each transaction's row count, and
+    /// refuses any transaction holding the access token `bad`.
+    #[derive(Clone, Default)]
+    struct SlowPool {
+        transactions: Arc<Mutex<Vec<usize>>>,
+    }
+
+    #[async_trait]
+    impl WriteBatch for SlowPool {
+        async fn write_batch(&self, ops: &[&WriteOp]) -> StoreResult<()> {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if let Ok(mut t) = self.transactions.lock() {
+                t.push(ops.len());
+            }
+            let bad = pick_access_tokens(ops).iter().any(|t| t.jti == "bad");
+            if bad {
+                return Err(StoreError::Conflict {
+                    constraint: "jti".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    fn token(jti: &str) -> WriteOp {
+        WriteOp::AccessToken(AccessTokenRecord {
+            jti: jti.into(),
+            grant_id: "g".into(),
+            client_id: "c".into(),
+            expires_at: 1,
+            revoked_at: None,
+        })
+    }
+
+    async fn write_all(writer: &Arc<GroupCommit<SlowPool>>, jtis: &[String]) -> Vec<bool> {
+        let tasks: Vec<_> = jtis
+            .iter()
+            .map(|jti| {
+                let (writer, op) = (writer.clone(), token(jti));
+                tokio::spawn(async move { writer.write(vec![op]).await.is_ok() })
+            })
+            .collect();
+        let mut ok = Vec::new();
+        for t in tasks {
+            ok.push(t.await.unwrap_or(false));
+        }
+        ok
+    }
+
+    fn recorded(pool: &SlowPool) -> Vec<usize> {
+        pool.transactions
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_queued_during_a_commit_share_the_next_one() {
+        let pool = SlowPool::default();
+        let writer = Arc::new(GroupCommit::new(pool.clone()));
+        let jtis: Vec<String> = (0..40).map(|i| format!("j{i}")).collect();
+        let ok = write_all(&writer, &jtis).await;
+        assert!(ok.iter().all(|o| *o));
+        let transactions = recorded(&pool);
+        assert_eq!(transactions.iter().sum::<usize>(), 40);
+        // The first write goes alone; the others wait for it and go together.
+        assert!(transactions.len() <= 3, "{transactions:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_fails_alone() {
+        let pool = SlowPool::default();
+        let writer = Arc::new(GroupCommit::new(pool.clone()));
+        // Occupy the writer so the next writes are queued into one batch.
+        let first = {
+            let writer = writer.clone();
+            tokio::spawn(async move { writer.write(vec![token("first")]).await.is_ok() })
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let jtis: Vec<String> = ["a", "bad", "b", "c"].map(String::from).into();
+        let ok = write_all(&writer, &jtis).await;
+        assert!(first.await.unwrap_or(false));
+        assert_eq!(ok, [true, false, true, true]);
+        // One batch of four failed, then each of its jobs was written alone.
+        let transactions = recorded(&pool);
+        assert_eq!(transactions, [1, 4, 1, 1, 1, 1], "{transactions:?}");
+    }
+
+    #[test]
+    fn outside_a_runtime_writes_go_straight_to_the_pool() {
+        let pool = SlowPool::default();
+        let writer = GroupCommit::new(pool.clone());
+        assert!(writer.queue().is_none());
+    }
+}
