@@ -175,7 +175,10 @@ async function run() {
       }
       assert(m.response_modes_supported.includes('form_post') && m.response_modes_supported.includes('fragment'), 'modes');
       assert(m.grant_types_supported.includes('implicit'), 'implicit grant not listed');
-      assert(m.request_parameter_supported === false && m.request_uri_parameter_supported === false, 'request objects');
+      assert(m.request_parameter_supported === true && m.request_uri_parameter_supported === true
+        && m.require_request_uri_registration === true, 'request objects');
+      assert(m.request_object_signing_alg_values_supported.includes('RS256')
+        && m.request_object_signing_alg_values_supported.includes('none'), 'request object algorithms');
       spa = new issuer.Client({ client_id: apps.spa.client_id, token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT] });
       web = new issuer.Client({
         client_id: apps.web.client_id, client_secret: apps.web.client_secret,
@@ -248,6 +251,30 @@ async function run() {
       r = await flow(web, 'code id_token', 'form_post');
       await expectRejected('form_post: swapped code (c_hash)', web.callback(REDIRECT, { ...r.got, code: flip(r.got.code) }, r.checks), /c_hash/);
       await expectRejected('form_post: wrong issuer', web.callback(REDIRECT, { ...r.got, iss: 'https://evil.example.com' }, r.checks), /iss/);
+    });
+
+    await check(`${server.name}: a request object made by client.requestObject() decides the request`, async () => {
+      // Unsigned (alg none), as openid-client makes them for a client without keys; its
+      // parameters win over the query's, so the query's state is not the one answered.
+      const c = new issuer.Client({
+        client_id: apps.spa.client_id, token_endpoint_auth_method: 'none', redirect_uris: [REDIRECT],
+        request_object_signing_alg: 'none',
+      });
+      const checks = { response_type: 'id_token', state: generators.state(), nonce: generators.nonce() };
+      const request = await c.requestObject({
+        scope: 'openid profile', response_type: 'id_token', redirect_uri: REDIRECT,
+        state: checks.state, nonce: checks.nonce,
+      });
+      const answer = await authorize(jar, c.authorizationUrl({ request, response_type: 'id_token', state: 'from-the-query' }));
+      assert(answer.kind === 'redirect' && answer.url.includes('#'), `expected a fragment redirect: ${answer.url}`);
+      const got = callbackParams(c, answer);
+      assert(got.state === checks.state, `state ${got.state}`);
+      const tokenSet = await c.callback(REDIRECT, got, checks);
+      assert(tokenSet.claims().nonce === checks.nonce, 'nonce');
+      // A tampered object (another client's id inside) is refused at the client's redirect URI.
+      const forged = await c.requestObject({ client_id: apps.web.client_id, response_type: 'id_token', nonce: checks.nonce, state: checks.state });
+      const refused = callbackParams(c, await authorize(jar, c.authorizationUrl({ request: forged, response_type: 'id_token' })));
+      assert(refused.error === 'invalid_request_object', `error ${refused.error}`);
     });
 
     await check(`${server.name}: a request without nonce is refused by the server and surfaced by openid-client`, async () => {
