@@ -608,13 +608,7 @@ struct PageExtras {
 }
 
 async fn find_app(state: &AppState, id: &str) -> Result<App, ConsoleError> {
-    state
-        .provider
-        .store
-        .find_app(id)
-        .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?
-        .ok_or(ConsoleError::NotFound)
+    Ok(directory::find_app_by_id_or_client_id(&state.provider, id).await?)
 }
 
 async fn app_page(

@@ -279,13 +279,7 @@ async fn person_page(
 }
 
 async fn find(state: &AppState, id: &str) -> Result<User, ConsoleError> {
-    state
-        .provider
-        .store
-        .find_user(id)
-        .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?
-        .ok_or(ConsoleError::NotFound)
+    Ok(directory::find_user_by_id_or_login(&state.provider, id).await?)
 }
 
 async fn show(

@@ -157,13 +157,7 @@ struct GroupPage {
 }
 
 async fn find(state: &AppState, id: &str) -> Result<Group, ConsoleError> {
-    state
-        .provider
-        .store
-        .find_group(id)
-        .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?
-        .ok_or(ConsoleError::NotFound)
+    Ok(directory::find_group_by_id_or_name(&state.provider, id).await?)
 }
 
 async fn group_page(
