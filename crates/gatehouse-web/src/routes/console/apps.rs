@@ -15,7 +15,9 @@ use gatehouse_core::services::directory::{self, DirectoryError};
 use gatehouse_core::services::{app_grants, groups, users};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, ConsoleError, FieldErrors, Form, date, render, see_other};
+use super::{
+    Admin, Chrome, ConsoleError, FieldErrors, Form, ListQuery, chosen, date, render, see_other,
+};
 use crate::AppState;
 use crate::origin::Origin;
 use askama::Template;
@@ -133,14 +135,6 @@ struct ListPage {
     rows: Vec<AppRow>,
     q: String,
     notice: Option<&'static str>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    notice: String,
 }
 
 async fn list(
@@ -938,12 +932,11 @@ async fn assign_group(
 ) -> Result<Response, ConsoleError> {
     let form = admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
-    let Some(group) = state
-        .provider
-        .store
-        .find_group(form.get("group_id"))
-        .await
-        .map_err(DirectoryError::from)?
+    let Some(group) = chosen(directory::find_group_by_id_or_name(
+        &state.provider,
+        form.get("group_id"),
+    ))
+    .await?
     else {
         let mut errors = FieldErrors::default();
         errors.add("group_id", "Choose a group to assign.");
@@ -974,12 +967,11 @@ async fn assign_user(
 ) -> Result<Response, ConsoleError> {
     let form = admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
-    let user = state
-        .provider
-        .store
-        .find_user(form.get("user_id"))
-        .await
-        .map_err(DirectoryError::from)?;
+    let user = chosen(directory::find_user_by_id_or_login(
+        &state.provider,
+        form.get("user_id"),
+    ))
+    .await?;
     let result = match &user {
         Some(u) => apps::assign_user(&state.provider, &app, u).await,
         None => Err(DirectoryError::Invalid {

@@ -14,7 +14,7 @@ use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, ProfileUpd
 use gatehouse_core::services::{admin_roles, apps, groups};
 use serde::Deserialize;
 
-use super::{Admin, Chrome, ConsoleError, FieldErrors, date, render, see_other};
+use super::{Admin, Chrome, ConsoleError, FieldErrors, ListQuery, date, render, see_other};
 use crate::AppState;
 use askama::Template;
 
@@ -48,14 +48,6 @@ struct ListPage {
     rows: Vec<PersonRow>,
     q: String,
     notice: Option<&'static str>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    notice: String,
 }
 
 async fn list(
@@ -147,10 +139,7 @@ async fn create(
     };
     let password = (f.password_mode == "admin").then(|| {
         // Passwords are taken as typed: spaces may be part of one.
-        form.0
-            .iter()
-            .find(|(k, _)| k == "password")
-            .map_or(String::new(), |(_, v)| v.clone())
+        form.raw("password").to_owned()
     });
     let new = NewUser {
         login: f.login.clone(),
@@ -360,11 +349,8 @@ async fn set_password(
 ) -> Result<Response, ConsoleError> {
     let form = admin.0.form(&body)?;
     let user = find(&state, &id).await?;
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map_or(String::new(), |(_, v)| v.clone());
+    // Passwords are taken as typed: spaces may be part of one.
+    let password = form.raw("password").to_owned();
     let update = ProfileUpdate {
         password: Some(password),
         ..ProfileUpdate::default()

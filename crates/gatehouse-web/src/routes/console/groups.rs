@@ -8,10 +8,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use gatehouse_core::domain::{Group, GroupType, UserStatus};
 use gatehouse_core::services::{directory, groups, users};
-use serde::Deserialize;
 
 use super::directory::person_path;
-use super::{Admin, Chrome, ConsoleError, FieldErrors, render, see_other};
+use super::{Admin, Chrome, ConsoleError, FieldErrors, ListQuery, chosen, render, see_other};
 use crate::AppState;
 use askama::Template;
 
@@ -43,12 +42,6 @@ struct ListPage {
     description: String,
     errors: FieldErrors,
     notice: Option<&'static str>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 async fn list_page(
@@ -84,7 +77,7 @@ async fn list_page(
 async fn list(
     State(state): State<AppState>,
     admin: Admin,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
     let notice = (q.notice == "deleted").then_some("The group was deleted.");
     list_page(
@@ -204,7 +197,7 @@ async fn show(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
     let group = find(&state, &id).await?;
     let notice = match q.notice.as_str() {
@@ -232,12 +225,11 @@ async fn add_member(
 ) -> Result<Response, ConsoleError> {
     let form = admin.0.form(&body)?;
     let group = find(&state, &id).await?;
-    let user = state
-        .provider
-        .store
-        .find_user(form.get("user_id"))
-        .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+    let user = chosen(directory::find_user_by_id_or_login(
+        &state.provider,
+        form.get("user_id"),
+    ))
+    .await?;
     let result = match &user {
         Some(u) => directory::add_group_member(&state.provider, &admin.0.actor(), &group, u).await,
         None => {

@@ -193,6 +193,27 @@ impl Chrome {
     }
 }
 
+/// `?q=…&notice=…` of the list pages (People, Applications), and `?notice=…` of the others.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub notice: String,
+}
+
+/// The person or group a form's select names: `None` when the choice names nobody (the page
+/// then says to choose), an error only when the lookup itself fails.
+pub(crate) async fn chosen<T>(
+    lookup: impl std::future::Future<Output = Result<T, DirectoryError>>,
+) -> Result<Option<T>, ConsoleError> {
+    match lookup.await {
+        Ok(found) => Ok(Some(found)),
+        Err(DirectoryError::Missing { .. } | DirectoryError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// An `application/x-www-form-urlencoded` body, keeping repeated keys (checkboxes, selects).
 pub(crate) struct Form(Vec<(String, String)>);
 
@@ -207,6 +228,15 @@ impl Form {
             .iter()
             .find(|(k, _)| k == key)
             .map_or("", |(_, v)| v.trim())
+    }
+
+    /// The first value as typed (passwords and usernames: spaces may be part of them); empty
+    /// when absent.
+    pub fn raw(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
     }
 
     /// Every non-blank value of a repeated key.

@@ -11,9 +11,8 @@ use gatehouse_core::domain::{TrustedOrigin, TrustedOriginScope};
 use gatehouse_core::services::api_tokens::{self, ApiTokenError};
 use gatehouse_core::services::directory::DirectoryError;
 use gatehouse_core::services::trusted_origins::{self, TrustedOriginSpec};
-use serde::Deserialize;
 
-use super::{Admin, Chrome, ConsoleError, FieldErrors, date, render, see_other};
+use super::{Admin, Chrome, ConsoleError, FieldErrors, ListQuery, date, render, see_other};
 use crate::AppState;
 use askama::Template;
 
@@ -62,12 +61,6 @@ struct TokensPage {
     /// The value of a token just created: shown this once.
     created_value: Option<String>,
     notice: Option<&'static str>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct NoticeQuery {
-    #[serde(default)]
-    notice: String,
 }
 
 fn token_error(e: ApiTokenError) -> ConsoleError {
@@ -122,7 +115,7 @@ async fn tokens_page(
 async fn tokens(
     State(state): State<AppState>,
     admin: Admin,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
     let notice = (q.notice == "revoked").then_some("The token was revoked.");
     tokens_page(
@@ -309,7 +302,7 @@ async fn origins_page(
 async fn origins(
     State(state): State<AppState>,
     admin: Admin,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
     let notice = match q.notice.as_str() {
         "created" => Some("The trusted origin was added."),

@@ -108,16 +108,8 @@ async fn form_post(
         return Err(ConsoleError::BadCsrf);
     }
     // The username field keeps what was typed; the password never goes back to the page.
-    let raw_username = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "username")
-        .map_or("", |(_, v)| v.as_str());
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map_or("", |(_, v)| v.as_str());
+    let raw_username = form.raw("username");
+    let password = form.raw("password");
     let signed_in =
         sign_in::sign_in_with_password(&state.provider, &client, raw_username, password)
             .await
