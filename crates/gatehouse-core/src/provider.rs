@@ -66,8 +66,8 @@ pub struct Provider {
     pub(crate) authz_configs: crate::authz::ConfigCache,
     /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
-    /// The origins of browser apps' redirect URIs, for CORS.
-    pub(crate) spa_origins: crate::services::trusted_origins::SpaOriginCache,
+    /// The origins CORS allows (trusted origins and browser apps' redirect URIs).
+    pub(crate) cors_origins: crate::services::trusted_origins::CorsOriginCache,
     /// The org URL and custom domains the issuers are built from.
     pub domains: Domains,
     /// Clients read recently by client authentication.
@@ -150,7 +150,7 @@ impl Provider {
             discovery_cache: Default::default(),
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
-            spa_origins: Default::default(),
+            cors_origins: Default::default(),
             domains: Domains::default(),
             clients: Default::default(),
         }
@@ -188,7 +188,7 @@ impl Provider {
     /// it was created, changed or deleted.
     pub fn app_changed(&self, client_id: &str) {
         self.clients.invalidate(client_id);
-        self.spa_origins.invalidate();
+        self.cors_origins.invalidate();
     }
 
     pub fn now(&self) -> Timestamp {

@@ -96,6 +96,7 @@ pub async fn create(
         last_updated_by: by.map(str::to_owned),
     };
     provider.store.create_trusted_origin(&record).await?;
+    provider.cors_origins.invalidate();
     Ok(record)
 }
 
@@ -138,6 +139,7 @@ pub async fn replace(
     record.last_updated = provider.now();
     record.last_updated_by = by.map(str::to_owned);
     provider.store.update_trusted_origin(&record).await?;
+    provider.cors_origins.invalidate();
     Ok(record)
 }
 
@@ -152,50 +154,60 @@ pub async fn set_status(
         record.last_updated = provider.now();
         record.last_updated_by = by.map(str::to_owned);
         provider.store.update_trusted_origin(&record).await?;
+        provider.cors_origins.invalidate();
     }
     Ok(record)
 }
 
 pub async fn delete(provider: &Provider, record: &TrustedOrigin) -> Result<(), DirectoryError> {
     provider.store.delete_trusted_origin(&record.id).await?;
+    provider.cors_origins.invalidate();
     Ok(())
 }
 
 /// Whether a browser script on `origin` (the `Origin` request header) may read Gatehouse's
-/// answers: see the module documentation for the rule.
+/// answers: see the module documentation for the rule. Answered from this node's copy of the
+/// allowed origins ([`CorsOriginCache`]), so a cross-origin request reads nothing.
 pub async fn allows_cors(provider: &Provider, origin: &str) -> Result<bool, DirectoryError> {
     let Some(origin) = normalize_origin(origin) else {
         return Ok(false);
     };
-    if let Some(t) = provider
-        .store
-        .find_trusted_origin_by_origin(&origin)
-        .await?
-        && t.allows(TrustedOriginScope::Cors)
-    {
-        return Ok(true);
+    if let Some(origins) = provider.cors_origins.fresh() {
+        return Ok(origins.contains(&origin));
     }
-    spa_redirect_origin(provider, &origin).await
+    let origins = Arc::new(cors_origins(provider).await?);
+    provider.cors_origins.put(origins.clone());
+    Ok(origins.contains(&origin))
 }
 
-/// True when an ACTIVE browser app has a sign-in redirect URI on this origin.
-async fn spa_redirect_origin(provider: &Provider, origin: &str) -> Result<bool, DirectoryError> {
-    if let Some(origins) = provider.spa_origins.fresh() {
-        return Ok(origins.contains(origin));
-    }
-    let origins = Arc::new(spa_redirect_origins(provider).await?);
-    provider.spa_origins.put(origins.clone());
-    Ok(origins.contains(origin))
-}
-
-/// The origins of every ACTIVE browser app's sign-in redirect URIs.
-async fn spa_redirect_origins(provider: &Provider) -> Result<HashSet<String>, DirectoryError> {
+/// Every origin CORS allows: ACTIVE trusted origins with the `CORS` scope, and the origins of
+/// every ACTIVE browser app's sign-in redirect URIs.
+async fn cors_origins(provider: &Provider) -> Result<HashSet<String>, DirectoryError> {
     const CHUNK: u32 = 200;
+    let mut origins = HashSet::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = Page {
+            after: after.as_deref(),
+            limit: CHUNK,
+        };
+        let trusted = provider.store.list_trusted_origins(page).await?;
+        let done = trusted.len() < CHUNK as usize;
+        after = trusted.last().map(|t| t.id.clone());
+        origins.extend(
+            trusted
+                .into_iter()
+                .filter(|t| t.allows(TrustedOriginScope::Cors))
+                .filter_map(|t| normalize_origin(&t.origin)),
+        );
+        if done {
+            break;
+        }
+    }
     let query = AppQuery {
         status: Some(AppStatus::Active),
         ..AppQuery::default()
     };
-    let mut origins = HashSet::new();
     let mut after: Option<String> = None;
     loop {
         let page = Page {
@@ -217,13 +229,13 @@ async fn spa_redirect_origins(provider: &Provider) -> Result<HashSet<String>, Di
     }
 }
 
-/// This node's copy of [`spa_redirect_origins`], so that a CORS check does not read every app.
-/// It is dropped whenever this node changes an app and re-read after [`SERVER_CACHE_TTL`], so a
-/// change made on another node is seen within that time.
+/// This node's copy of [`cors_origins`], so that a CORS check reads nothing. It is dropped
+/// whenever this node changes an app or a trusted origin, and re-read after
+/// [`SERVER_CACHE_TTL`], so a change made on another node is seen within that time.
 #[derive(Default)]
-pub struct SpaOriginCache(RwLock<Option<(Instant, Arc<HashSet<String>>)>>);
+pub struct CorsOriginCache(RwLock<Option<(Instant, Arc<HashSet<String>>)>>);
 
-impl SpaOriginCache {
+impl CorsOriginCache {
     fn fresh(&self) -> Option<Arc<HashSet<String>>> {
         let guard = self.0.read().ok()?;
         let (at, origins) = guard.as_ref()?;
@@ -236,7 +248,7 @@ impl SpaOriginCache {
         }
     }
 
-    /// Forgets the copy (after an app was created, changed or deleted).
+    /// Forgets the copy (after an app or a trusted origin was created, changed or deleted).
     pub fn invalidate(&self) {
         if let Ok(mut slot) = self.0.write() {
             *slot = None;
