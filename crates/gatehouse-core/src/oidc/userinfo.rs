@@ -1,8 +1,8 @@
 use serde_json::{Map, Value};
 
 use crate::domain::UserStatus;
-use crate::oauth2::OAuthError;
 use crate::oauth2::introspect::{access_token_id, check_access_token_record, verify_access_token};
+use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
 
@@ -14,11 +14,21 @@ pub async fn userinfo(
 ) -> Result<Map<String, Value>, OAuthError> {
     let token = verify_access_token(provider, server, access_token).await?;
     let invalid = || OAuthError::InvalidToken("The access token is invalid.".into());
-    // The signed claims name the user, so the token's record, the user and their groups are
-    // read at once (one round trip's wait on PostgreSQL instead of three); the record decides
-    // first, as if it had been read alone.
     let jti = access_token_id(&token)?;
     let uid = token["uid"].as_str().unwrap_or_default();
+    let scopes: Vec<String> = token["scp"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Groups are read only for a token that grants them: most tokens do not.
+    let wants_groups = scope::has(&scopes, "groups");
+    // The signed claims name the user, so the token's record, the user and (if granted) their
+    // groups are read at once (one round trip's wait on PostgreSQL); the record decides first,
+    // as if it had been read alone.
     let store = &provider.store;
     let (record, user, groups) = tokio::try_join!(
         store.find_access_token(jti),
@@ -30,20 +40,12 @@ pub async fn userinfo(
         },
         async {
             match uid {
-                "" => Ok(Vec::new()),
-                uid => store.list_user_groups(uid).await,
+                uid if wants_groups && !uid.is_empty() => store.list_user_groups(uid).await,
+                _ => Ok(Vec::new()),
             }
         },
     )?;
     check_access_token_record(provider, record)?;
-    let scopes: Vec<String> = token["scp"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
     if !scopes.iter().any(|s| s == "openid") {
         return Err(OAuthError::AccessDenied("The access token must provide access to at least one of these scopes - profile, email, address or phone".into()));
     }

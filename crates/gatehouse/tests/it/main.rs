@@ -56,3 +56,4 @@ mod spa;
 mod sso;
 mod system_log;
 mod tls;
+mod userinfo;
