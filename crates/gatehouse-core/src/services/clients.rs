@@ -248,13 +248,14 @@ pub async fn update(
 /// `POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret`.
 pub async fn new_secret(
     provider: &Provider,
+    actor: &Actor,
     client_id: &str,
 ) -> Result<CreatedApp, RegistrationError> {
     let app = find(provider, client_id).await?;
-    let (app, secret, _) = apps::new_client_secret(provider, app, None).await?;
+    let (app, secret) = apps::new_client_secret(provider, actor, app, None).await?;
     Ok(CreatedApp {
         app,
-        client_secret: Some(secret),
+        client_secret: secret.client_secret,
     })
 }
 

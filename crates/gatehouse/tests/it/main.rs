@@ -35,6 +35,7 @@ mod claims;
 mod client_jwks_uri;
 mod client_keys;
 mod client_registration;
+mod client_secrets;
 mod console;
 mod console_authz;
 mod discovery;
