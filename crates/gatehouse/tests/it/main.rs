@@ -30,6 +30,7 @@ mod api_apps;
 mod api_rate_limit;
 mod api_sessions;
 mod api_tokens;
+mod app_gaps;
 mod authz_servers;
 mod claims;
 mod client_jwks_uri;

@@ -332,6 +332,13 @@ impl AppFields {
                 );
             }
         }
+        // Grant types the form does not show (client_credentials given through the API) stay.
+        grants.extend(
+            spec.grant_types
+                .iter()
+                .filter(|g| !FORM_GRANTS.contains(&g.as_str()))
+                .cloned(),
+        );
         if grants.is_empty() {
             errors.add("grants", "Select at least one grant type.");
         }
@@ -374,6 +381,9 @@ const GENERAL_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// An existing app's settings as a spec that `apps::replace` stores unchanged.
+/// The grant types the General tab has a box for.
+const FORM_GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "implicit"];
+
 fn spec_of(app: &App) -> OidcAppSpec {
     let s = &app.settings;
     let mut spec = OidcAppSpec::new(app.label.clone(), s.application_type);
