@@ -731,6 +731,16 @@ pub async fn replace(
     })
 }
 
+/// Keeps the app's settings that Okta's `/api/v1/apps` body has no field for (Gatehouse sets
+/// them through dynamic client registration), so a full replacement through that API does not
+/// drop them.
+pub fn keep_registration_only_settings(spec: &mut OidcAppSpec, app: &App) {
+    let s = &app.settings;
+    spec.request_uris = s.request_uris.clone();
+    spec.request_object_signing_alg = s.request_object_signing_alg.clone();
+    spec.sector_identifier_uri = s.sector_identifier_uri.clone();
+}
+
 /// Activates or deactivates the app. An INACTIVE app's client cannot sign anyone in, nor
 /// authenticate at the token endpoint.
 pub async fn set_status(

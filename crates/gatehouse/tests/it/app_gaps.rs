@@ -1,7 +1,11 @@
 //! Saving an app keeps what the saving side cannot see: the console's General tab keeps grant
-//! types it has no box for.
+//! types it has no box for, and a full `PUT /api/v1/apps/{id}` keeps the settings Okta's app
+//! body has no field for.
 
 use anyhow::{Context as _, Result, ensure};
+use gatehouse_core::domain::ApplicationType;
+use gatehouse_core::services::apps::{self, OidcAppSpec};
+use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -11,6 +15,7 @@ use crate::helpers::{REDIRECT_URI, spawn_app};
 
 backend_tests!(
     general_tab_keeps_grant_types_it_does_not_show,
+    api_replace_keeps_settings_its_body_cannot_carry,
 );
 
 async fn general_tab_keeps_grant_types_it_does_not_show(backend: Backend) -> Result<()> {
@@ -86,6 +91,53 @@ async fn general_tab_keeps_grant_types_it_does_not_show(backend: Backend) -> Res
         stored.settings.grant_types == ["authorization_code", "client_credentials"],
         "{:?}",
         stored.settings.grant_types
+    );
+    Ok(())
+}
+
+async fn api_replace_keeps_settings_its_body_cannot_carry(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    let mut spec = OidcAppSpec::new("Request objects", ApplicationType::Web);
+    spec.redirect_uris = vec![REDIRECT_URI.into()];
+    spec.request_uris = vec!["https://rp.example/request.jwt".into()];
+    spec.request_object_signing_alg = Some("RS256".into());
+    spec.sector_identifier_uri = Some("https://rp.example/sector.json".into());
+    let created = apps::create(&app.provider, &Actor::system(), spec).await?;
+    let id = created.app.id.clone();
+
+    // What SDK users do: fetch the app, change it, PUT it back whole.
+    let mut body = app
+        .api_ssws(Method::GET, &format!("/api/v1/apps/{id}"), &token, None)
+        .await?
+        .json()?;
+    body["label"] = json!("Relabelled");
+    body["settings"]["oauthClient"]["redirect_uris"] =
+        json!([REDIRECT_URI, "https://app.example.com/other"]);
+    let replaced = app
+        .api_ssws(
+            Method::PUT,
+            &format!("/api/v1/apps/{id}"),
+            &token,
+            Some(&body),
+        )
+        .await?;
+    ensure!(replaced.status == StatusCode::OK, "{replaced:?}");
+
+    let stored = app.provider.store.find_app(&id).await?.context("app")?;
+    let s = &stored.settings;
+    ensure!(stored.label == "Relabelled" && s.redirect_uris.len() == 2);
+    ensure!(
+        s.request_uris == ["https://rp.example/request.jwt"],
+        "{s:?}"
+    );
+    ensure!(
+        s.request_object_signing_alg.as_deref() == Some("RS256"),
+        "{s:?}"
+    );
+    ensure!(
+        s.sector_identifier_uri.as_deref() == Some("https://rp.example/sector.json"),
+        "{s:?}"
     );
     Ok(())
 }

@@ -466,7 +466,8 @@ pub(crate) async fn replace(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let app = find(&state, &id).await?;
-    let spec = parse_spec(&body, app.status == AppStatus::Active)?;
+    let mut spec = parse_spec(&body, app.status == AppStatus::Active)?;
+    apps::keep_registration_only_settings(&mut spec, &app);
     let actor = audit::actor(&caller, &client);
     let replaced = apps::replace(&state.provider, &actor, app, spec).await?;
     Ok(Json(app_json(
