@@ -858,6 +858,7 @@ pub fn parse_app_filter(filter: &str) -> Result<AppQuery, FilterError> {
 /// existing one keeps its priority.
 pub async fn assign_group(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     group: &Group,
     priority: Option<i64>,
@@ -875,10 +876,22 @@ pub async fn assign_group(
             .max()
             .unwrap_or(0),
     };
+    let is_new = !existing.iter().any(|a| a.group_id == group.id);
     provider
         .store
         .assign_app_group(&app.id, &group.id, priority)
         .await?;
+    if is_new {
+        let targets = vec![Entity::app(app), Entity::group(group)];
+        actor
+            .record(
+                provider,
+                ev::GROUP_APP_ASSIGNMENT_ADD,
+                "Add assigned application to group",
+                targets,
+            )
+            .await;
+    }
     Ok(AppGroupAssignment {
         app_id: app.id.clone(),
         group_id: group.id.clone(),
@@ -925,6 +938,7 @@ pub async fn group_assignment(
 
 pub async fn unassign_group(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     group_id: &str,
 ) -> Result<(), DirectoryError> {
@@ -933,6 +947,18 @@ pub async fn unassign_group(
         .store
         .unassign_app_group(&app.id, &assignment.group_id)
         .await?;
+    let group = match provider.store.find_group(&assignment.group_id).await? {
+        Some(g) => Entity::group(&g),
+        None => Entity::new(&assignment.group_id, "UserGroup"),
+    };
+    actor
+        .record(
+            provider,
+            ev::GROUP_APP_ASSIGNMENT_REMOVE,
+            "Remove assigned application from group",
+            vec![Entity::app(app), group],
+        )
+        .await;
     Ok(())
 }
 
@@ -958,6 +984,7 @@ impl AssignmentScope {
 /// Assigns the user directly. Deactivated users cannot be assigned.
 pub async fn assign_user(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     user: &User,
 ) -> Result<(), DirectoryError> {
@@ -967,7 +994,22 @@ pub async fn assign_user(
             "a deactivated user cannot be assigned to an app",
         ));
     }
+    let already = provider
+        .store
+        .list_app_users(&app.id)
+        .await?
+        .contains(&user.id);
     provider.store.assign_app_user(&app.id, &user.id).await?;
+    if !already {
+        actor
+            .record(
+                provider,
+                ev::APP_USER_MEMBERSHIP_ADD,
+                "Add user to application membership",
+                vec![Entity::app(app), Entity::user(user)],
+            )
+            .await;
+    }
     Ok(())
 }
 
@@ -1069,6 +1111,7 @@ pub async fn list_users(
 /// Removes a direct assignment; `Missing` when the user is not assigned directly.
 pub async fn unassign_user(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     user: &User,
 ) -> Result<(), DirectoryError> {
@@ -1079,6 +1122,14 @@ pub async fn unassign_user(
         });
     }
     provider.store.unassign_app_user(&app.id, &user.id).await?;
+    actor
+        .record(
+            provider,
+            ev::APP_USER_MEMBERSHIP_REMOVE,
+            "Remove user's application membership",
+            vec![Entity::app(app), Entity::user(user)],
+        )
+        .await;
     Ok(())
 }
 

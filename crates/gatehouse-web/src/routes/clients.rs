@@ -116,10 +116,12 @@ async fn new_secret(
 
 async fn delete(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath(client_id): ApiPath<String>,
 ) -> Result<StatusCode, ClientsError> {
-    clients::delete(&state.provider, &client_id).await?;
+    let actor = audit::actor(&caller, &client);
+    clients::delete(&state.provider, &actor, &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

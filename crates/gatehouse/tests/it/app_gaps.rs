@@ -1,6 +1,6 @@
 //! Saving an app keeps what the saving side cannot see: the console's General tab keeps grant
 //! types it has no box for, and a full `PUT /api/v1/apps/{id}` keeps the settings Okta's app
-//! body has no field for.
+//! body has no field for. App assignment changes and client deletion are in the System Log.
 
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_core::domain::ApplicationType;
@@ -8,14 +8,15 @@ use gatehouse_core::services::apps::{self, OidcAppSpec};
 use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::console::{admin_browser, page_with_csrf};
-use crate::helpers::{REDIRECT_URI, spawn_app};
+use crate::helpers::{REDIRECT_URI, TestApp, spawn_app};
 
 backend_tests!(
     general_tab_keeps_grant_types_it_does_not_show,
     api_replace_keeps_settings_its_body_cannot_carry,
+    assignments_and_client_deletion_are_logged,
 );
 
 async fn general_tab_keeps_grant_types_it_does_not_show(backend: Backend) -> Result<()> {
@@ -139,5 +140,204 @@ async fn api_replace_keeps_settings_its_body_cannot_carry(backend: Backend) -> R
         s.sector_identifier_uri.as_deref() == Some("https://rp.example/sector.json"),
         "{s:?}"
     );
+    Ok(())
+}
+
+/// The System Log's events of this type, oldest first.
+async fn logged(app: &TestApp, token: &str, event_type: &str) -> Result<Vec<Value>> {
+    let reply = app
+        .api_ssws(
+            Method::GET,
+            &format!("/api/v1/logs?filter=eventType%20eq%20%22{event_type}%22&limit=100"),
+            token,
+            None,
+        )
+        .await?;
+    ensure!(reply.status == StatusCode::OK, "{reply:?}");
+    Ok(reply.json()?.as_array().cloned().unwrap_or_default())
+}
+
+/// The ids of an event's targets.
+fn target_ids(event: &Value) -> Vec<String> {
+    event["target"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(|x| x["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn one_about(events: &[Value], ids: &[&str], actor: &str) -> Result<()> {
+    let hits: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            let targets = target_ids(e);
+            ids.iter().all(|id| targets.iter().any(|t| t == id))
+        })
+        .collect();
+    ensure!(hits.len() == 1, "{ids:?}: {events:?}");
+    ensure!(hits[0]["actor"]["alternateId"] == actor, "{:?}", hits[0]);
+    ensure!(hits[0]["outcome"]["result"] == "SUCCESS", "{:?}", hits[0]);
+    Ok(())
+}
+
+async fn assignments_and_client_deletion_are_logged(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    let api_admin = "it-admin@example.com";
+    let web = app.web.app.id.clone();
+    let bob = app.create_user("bob@example.com").await?;
+    let group = app.create_group_with("Builders", &[]).await?;
+
+    // Through /api/v1: a user and a group, assigned and unassigned.
+    let r = app
+        .api_ssws(
+            Method::POST,
+            &format!("/api/v1/apps/{web}/users"),
+            &token,
+            Some(&json!({ "id": bob.id, "scope": "USER" })),
+        )
+        .await?;
+    ensure!(r.status == StatusCode::OK, "{r:?}");
+    // Assigning again changes nothing, and logs nothing.
+    app.api_ssws(
+        Method::POST,
+        &format!("/api/v1/apps/{web}/users"),
+        &token,
+        Some(&json!({ "id": bob.id })),
+    )
+    .await?;
+    let r = app
+        .api_ssws(
+            Method::DELETE,
+            &format!("/api/v1/apps/{web}/users/{}", bob.id),
+            &token,
+            None,
+        )
+        .await?;
+    ensure!(r.status == StatusCode::NO_CONTENT, "{r:?}");
+    let r = app
+        .api_ssws(
+            Method::PUT,
+            &format!("/api/v1/apps/{web}/groups/{}", group.id),
+            &token,
+            Some(&json!({})),
+        )
+        .await?;
+    ensure!(r.status == StatusCode::OK, "{r:?}");
+    let r = app
+        .api_ssws(
+            Method::DELETE,
+            &format!("/api/v1/apps/{web}/groups/{}", group.id),
+            &token,
+            None,
+        )
+        .await?;
+    ensure!(r.status == StatusCode::NO_CONTENT, "{r:?}");
+
+    let added = logged(&app, &token, "application.user_membership.add").await?;
+    one_about(&added, &[&web, &bob.id], api_admin)?;
+    ensure!(added[0]["displayMessage"] == "Add user to application membership");
+    let removed = logged(&app, &token, "application.user_membership.remove").await?;
+    one_about(&removed, &[&web, &bob.id], api_admin)?;
+    let added = logged(&app, &token, "group.application_assignment.add").await?;
+    one_about(&added, &[&web, &group.id], api_admin)?;
+    let removed = logged(&app, &token, "group.application_assignment.remove").await?;
+    one_about(&removed, &[&web, &group.id], api_admin)?;
+
+    // Through the console, by the signed-in administrator.
+    let admin = admin_browser(&app).await?;
+    let path = format!("/admin/app/oidc_client/instance/{web}/");
+    let base = format!("{}{path}", app.base);
+    let (_, csrf) = page_with_csrf(&app, &admin, &path).await?;
+    let r = admin
+        .post_form(
+            &format!("{base}users"),
+            &[("csrf", &csrf), ("user_id", &bob.id)],
+        )
+        .await?;
+    ensure!(r.status == StatusCode::SEE_OTHER, "{r:?}");
+    let r = admin
+        .post_form(
+            &format!("{base}users/{}/remove", bob.id),
+            &[("csrf", &csrf)],
+        )
+        .await?;
+    ensure!(r.status == StatusCode::SEE_OTHER, "{r:?}");
+    let r = admin
+        .post_form(
+            &format!("{base}groups"),
+            &[("csrf", &csrf), ("group_id", &group.id)],
+        )
+        .await?;
+    ensure!(r.status == StatusCode::SEE_OTHER, "{r:?}");
+    let r = admin
+        .post_form(
+            &format!("{base}groups/{}/remove", group.id),
+            &[("csrf", &csrf)],
+        )
+        .await?;
+    ensure!(r.status == StatusCode::SEE_OTHER, "{r:?}");
+    let console_admin = crate::console::ADMIN;
+    for event_type in [
+        "application.user_membership.add",
+        "application.user_membership.remove",
+    ] {
+        let events = logged(&app, &token, event_type).await?;
+        ensure!(events.len() == 2, "{event_type}: {events:?}");
+        ensure!(
+            events[1]["actor"]["alternateId"] == console_admin,
+            "{events:?}"
+        );
+    }
+    for event_type in [
+        "group.application_assignment.add",
+        "group.application_assignment.remove",
+    ] {
+        let events = logged(&app, &token, event_type).await?;
+        ensure!(events.len() == 2, "{event_type}: {events:?}");
+        ensure!(
+            events[1]["actor"]["alternateId"] == console_admin,
+            "{events:?}"
+        );
+        ensure!(target_ids(&events[1]).contains(&group.id));
+    }
+
+    // DELETE /oauth2/v1/clients/{clientId}: Okta's application.lifecycle.delete.
+    let client = app
+        .api(
+            Method::POST,
+            "/oauth2/v1/clients",
+            Some(&format!("SSWS {token}")),
+            Some(&json!({
+                "client_name": "short-lived",
+                "redirect_uris": [REDIRECT_URI],
+            })),
+        )
+        .await?;
+    ensure!(client.status == StatusCode::CREATED, "{client:?}");
+    let client_id = client.json()?["client_id"]
+        .as_str()
+        .context("client_id")?
+        .to_owned();
+    let stored = app
+        .provider
+        .store
+        .find_app_by_client_id(&client_id)
+        .await?
+        .context("app")?;
+    let r = app
+        .api(
+            Method::DELETE,
+            &format!("/oauth2/v1/clients/{client_id}"),
+            Some(&format!("SSWS {token}")),
+            None,
+        )
+        .await?;
+    ensure!(r.status == StatusCode::NO_CONTENT, "{r:?}");
+    let deleted = logged(&app, &token, "application.lifecycle.delete").await?;
+    one_about(&deleted, &[&stored.id], api_admin)?;
     Ok(())
 }

@@ -594,7 +594,8 @@ pub(crate) async fn list_groups(
 )]
 pub(crate) async fn assign_group(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath((id, group_id)): ApiPath<(String, String)>,
     bytes: Bytes,
@@ -604,7 +605,14 @@ pub(crate) async fn assign_group(
     body.object("profile")?;
     let app = find(&state, &id).await?;
     let group = directory::find_group_by_id_or_name(&state.provider, &group_id).await?;
-    let assignment = apps::assign_group(&state.provider, &app, &group, priority).await?;
+    let assignment = apps::assign_group(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &group,
+        priority,
+    )
+    .await?;
     Ok(Json(group_assignment_json(&origin, &app, &assignment)))
 }
 
@@ -649,11 +657,18 @@ pub(crate) async fn get_group(
 )]
 pub(crate) async fn unassign_group(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath((id, group_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
-    apps::unassign_group(&state.provider, &app, &group_id).await?;
+    apps::unassign_group(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &group_id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -708,7 +723,8 @@ pub(crate) async fn list_users(
 )]
 pub(crate) async fn assign_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
@@ -728,7 +744,13 @@ pub(crate) async fn assign_user(
     body.object("profile")?;
     let app = find(&state, &id).await?;
     let user = find_user(&state, &user_id).await?;
-    apps::assign_user(&state.provider, &app, &user).await?;
+    apps::assign_user(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &user,
+    )
+    .await?;
     Ok(Json(app_user_json(
         &origin,
         &app,
@@ -779,12 +801,19 @@ pub(crate) async fn get_user(
 )]
 pub(crate) async fn unassign_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
     let user = find_user(&state, &user_id).await?;
-    apps::unassign_user(&state.provider, &app, &user).await?;
+    apps::unassign_user(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &user,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

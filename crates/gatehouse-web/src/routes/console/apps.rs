@@ -524,7 +524,7 @@ async fn create(
         }
     };
     for g in chosen {
-        apps::assign_group(&state.provider, &created.app, g, None).await?;
+        apps::assign_group(&state.provider, &admin.0.actor(), &created.app, g, None).await?;
     }
     Ok(see_other(&format!(
         "{}?notice=created",
@@ -1072,7 +1072,7 @@ async fn assign_group(
         errors.add("group_id", "Choose a group to assign.");
         return refused(&state, &admin, &origin, app, None, errors).await;
     };
-    apps::assign_group(&state.provider, &app, &group, None).await?;
+    apps::assign_group(&state.provider, &admin.0.actor(), &app, &group, None).await?;
     Ok(back(&app, "assigned", "tab-assignments"))
 }
 
@@ -1084,7 +1084,7 @@ async fn unassign_group(
 ) -> Result<Response, ConsoleError> {
     admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
-    apps::unassign_group(&state.provider, &app, &gid).await?;
+    apps::unassign_group(&state.provider, &admin.0.actor(), &app, &gid).await?;
     Ok(back(&app, "unassigned", "tab-assignments"))
 }
 
@@ -1103,7 +1103,7 @@ async fn assign_user(
     ))
     .await?;
     let result = match &user {
-        Some(u) => apps::assign_user(&state.provider, &app, u).await,
+        Some(u) => apps::assign_user(&state.provider, &admin.0.actor(), &app, u).await,
         None => Err(DirectoryError::Invalid {
             field: "id",
             message: "choose a person to assign".into(),
@@ -1127,7 +1127,7 @@ async fn unassign_user(
     admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
-    apps::unassign_user(&state.provider, &app, &user).await?;
+    apps::unassign_user(&state.provider, &admin.0.actor(), &app, &user).await?;
     Ok(back(&app, "unassigned", "tab-assignments"))
 }
 
