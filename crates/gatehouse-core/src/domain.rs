@@ -267,8 +267,6 @@ pub struct App {
     pub label: String,
     pub status: AppStatus,
     pub client_id: String,
-    /// The client secret, sealed by [`crate::crypto::SecretBox`]; `None` for public clients.
-    pub client_secret_sealed: Option<String>,
     pub settings: OAuthClientSettings,
     pub created: Timestamp,
     pub last_updated: Timestamp,
@@ -282,6 +280,24 @@ impl App {
         self.settings.token_endpoint_auth_method == TokenEndpointAuthMethod::None
     }
 }
+
+/// One of an app's client secrets (Okta's `OAuth2ClientSecret`); an app has at most
+/// [`MAX_CLIENT_SECRETS`], and any `ACTIVE` one authenticates its client. Kept apart from the
+/// app's row (see `ClientSecretStore`), so adding one never races an app update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecret {
+    /// `ocs` + 17 characters.
+    pub id: String,
+    pub app_id: String,
+    /// The secret, sealed by [`crate::crypto::SecretBox`] under the app's secret context.
+    pub secret_sealed: String,
+    pub status: AppStatus,
+    pub created: Timestamp,
+    pub last_updated: Timestamp,
+}
+
+/// Okta lets an app hold two client secrets, so one can replace the other without downtime.
+pub const MAX_CLIENT_SECRETS: u32 = 2;
 
 /// A listing query on apps (Okta's `q` and `filter` on `/api/v1/apps`); `None` matches all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -100,6 +100,38 @@ pub trait AppStore: Send + Sync {
     async fn is_user_assigned(&self, app_id: &str, user_id: &str) -> StoreResult<bool>;
 }
 
+/// Client secrets of apps ([`ClientSecret`]). Changes that depend on the app's other secrets
+/// (the limit, the last active one) are checked and made under a lock on the app's row, so
+/// concurrent callers on any node cannot break them.
+#[async_trait]
+pub trait ClientSecretStore: Send + Sync {
+    /// Adds the secret unless its app already has `max` secrets: then `Conflict { constraint:
+    /// "client_secrets" }`. `NotFound` when the app does not exist.
+    async fn add_client_secret(&self, secret: &ClientSecret, max: u32) -> StoreResult<()>;
+    /// The app's secrets, oldest first (by creation, then id).
+    async fn list_client_secrets(&self, app_id: &str) -> StoreResult<Vec<ClientSecret>>;
+    /// Sets the secret's status and `last_updated`. Deactivating the app's last `ACTIVE`
+    /// secret is `Conflict { constraint: "last_active_secret" }`; `NotFound` when the app has
+    /// no such secret.
+    async fn set_client_secret_status(
+        &self,
+        app_id: &str,
+        secret_id: &str,
+        status: AppStatus,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Deletes an `INACTIVE` secret; an `ACTIVE` one is `Conflict { constraint:
+    /// "active_secret" }`, and `NotFound` when the app has no such secret.
+    async fn delete_client_secret(&self, app_id: &str, secret_id: &str) -> StoreResult<()>;
+    /// Replaces every secret of the app with `secrets` (none for a public client), in one
+    /// transaction.
+    async fn replace_client_secrets(
+        &self,
+        app_id: &str,
+        secrets: &[ClientSecret],
+    ) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait AuthServerStore: Send + Sync {
     async fn create_auth_server(&self, server: &AuthServer) -> StoreResult<()>;
@@ -354,6 +386,7 @@ pub trait Store:
     UserStore
     + GroupStore
     + AppStore
+    + ClientSecretStore
     + AuthServerStore
     + KeyStore
     + SessionStore
@@ -375,6 +408,7 @@ impl<T> Store for T where
     T: UserStore
         + GroupStore
         + AppStore
+        + ClientSecretStore
         + AuthServerStore
         + KeyStore
         + SessionStore

@@ -11,6 +11,7 @@ mod group_commit;
 mod rows;
 mod sql;
 mod sql_authz;
+mod sql_client_secrets;
 mod sql_clients;
 mod sql_logs;
 mod sql_roles;

@@ -24,7 +24,7 @@ macro_rules! group_cols {
 }
 macro_rules! app_cols {
     () => {
-        "id, name, label, status, client_id, client_secret_sealed, settings, created, last_updated"
+        "id, name, label, status, client_id, settings, created, last_updated"
     };
 }
 macro_rules! auth_server_cols {
@@ -173,7 +173,6 @@ pub(crate) struct AppRow {
     label: String,
     status: String,
     client_id: String,
-    client_secret_sealed: Option<String>,
     settings: String,
     created: i64,
     last_updated: i64,
@@ -189,7 +188,6 @@ impl TryFrom<AppRow> for App {
             name: r.name,
             label: r.label,
             client_id: r.client_id,
-            client_secret_sealed: r.client_secret_sealed,
             created: r.created,
             last_updated: r.last_updated,
         })

@@ -478,15 +478,14 @@ macro_rules! impl_store {
         impl AppStore for SqlStore<$db> {
             async fn create_app(&self, app: &App) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO apps (id, name, label, status, client_id, client_secret_sealed, \
-                     settings, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    "INSERT INTO apps (id, name, label, status, client_id, settings, created, \
+                     last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&app.id)
                 .bind(&app.name)
                 .bind(&app.label)
                 .bind(app.status.as_str())
                 .bind(&app.client_id)
-                .bind(&app.client_secret_sealed)
                 .bind(to_json(&app.settings)?)
                 .bind(app.created)
                 .bind(app.last_updated)
@@ -522,7 +521,7 @@ macro_rules! impl_store {
             async fn update_app(&self, app: &App) -> StoreResult<()> {
                 let done = sqlx::query(
                     "UPDATE apps SET name = $2, label = $3, status = $4, client_id = $5, \
-                     client_secret_sealed = $6, settings = $7, created = $8, last_updated = $9 \
+                     settings = $6, created = $7, last_updated = $8 \
                      WHERE id = $1",
                 )
                 .bind(&app.id)
@@ -530,7 +529,6 @@ macro_rules! impl_store {
                 .bind(&app.label)
                 .bind(app.status.as_str())
                 .bind(&app.client_id)
-                .bind(&app.client_secret_sealed)
                 .bind(to_json(&app.settings)?)
                 .bind(app.created)
                 .bind(app.last_updated)
@@ -585,6 +583,7 @@ macro_rules! impl_store {
                 for sql in [
                     "DELETE FROM app_groups WHERE app_id = $1",
                     "DELETE FROM app_users WHERE app_id = $1",
+                    "DELETE FROM app_client_secrets WHERE app_id = $1",
                     "DELETE FROM apps WHERE id = $1",
                 ] {
                     sqlx::query(sql)

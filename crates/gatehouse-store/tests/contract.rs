@@ -86,6 +86,7 @@ contract_tests!(
     membership_of_missing_user_or_group_is_not_found,
     list_user_groups_includes_built_in_groups_once,
     apps_round_trip_with_settings_and_client_id_conflicts,
+    client_secrets_keep_their_rules,
     list_and_delete_apps,
     app_group_assignments_order_by_priority,
     app_group_assignments_carry_priorities,
@@ -169,7 +170,6 @@ fn app(id: &str, client_id: &str) -> App {
         label: format!("App {id}"),
         status: AppStatus::Active,
         client_id: client_id.into(),
-        client_secret_sealed: Some("sealed-secret".into()),
         settings: OAuthClientSettings {
             application_type: ApplicationType::Web,
             token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
@@ -719,10 +719,92 @@ async fn list_user_groups_includes_built_in_groups_once(ctx: &Ctx) -> Result<()>
 // ---------------------------------------------------------------------------------------------
 // Apps
 
+fn client_secret(id: &str, app_id: &str, status: AppStatus, created: i64) -> ClientSecret {
+    ClientSecret {
+        id: id.into(),
+        app_id: app_id.into(),
+        secret_sealed: format!("sealed-{id}"),
+        status,
+        created,
+        last_updated: created,
+    }
+}
+
+async fn client_secrets_keep_their_rules(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_app(&app("a2", "client-2")).await?;
+    let first = client_secret("ocs1", "a1", AppStatus::Active, 1_000);
+    let second = client_secret("ocs2", "a1", AppStatus::Active, 2_000);
+    s.add_client_secret(&first, MAX_CLIENT_SECRETS).await?;
+    s.add_client_secret(&second, MAX_CLIENT_SECRETS).await?;
+    s.add_client_secret(&client_secret("ocs9", "a2", AppStatus::Active, 500), 2)
+        .await?;
+    assert_eq!(
+        s.list_client_secrets("a1").await?,
+        vec![first.clone(), second.clone()]
+    );
+    // A third is refused; an unknown app is not found.
+    ensure!(is_conflict(
+        s.add_client_secret(&client_secret("ocs3", "a1", AppStatus::Active, 3_000), 2)
+            .await,
+        "client_secrets"
+    ));
+    ensure!(matches!(
+        s.add_client_secret(&client_secret("ocs4", "nope", AppStatus::Active, 1), 2)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // An active secret cannot be deleted; the last active one cannot be deactivated.
+    ensure!(is_conflict(
+        s.delete_client_secret("a1", "ocs1").await,
+        "active_secret"
+    ));
+    s.set_client_secret_status("a1", "ocs1", AppStatus::Inactive, 4_000)
+        .await?;
+    ensure!(is_conflict(
+        s.set_client_secret_status("a1", "ocs2", AppStatus::Inactive, 4_000)
+            .await,
+        "last_active_secret"
+    ));
+    let listed = s.list_client_secrets("a1").await?;
+    assert_eq!(listed[0].status, AppStatus::Inactive);
+    assert_eq!(listed[0].last_updated, 4_000);
+    assert_eq!(listed[1].status, AppStatus::Active);
+    // Another app's secret is not this app's.
+    ensure!(matches!(
+        s.delete_client_secret("a1", "ocs9").await,
+        Err(StoreError::NotFound)
+    ));
+    ensure!(matches!(
+        s.set_client_secret_status("a2", "ocs1", AppStatus::Active, 1)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    s.delete_client_secret("a1", "ocs1").await?;
+    assert_eq!(s.list_client_secrets("a1").await?, vec![second]);
+    // Replacing puts exactly the given secrets in place.
+    let fresh = client_secret("ocs5", "a1", AppStatus::Active, 5_000);
+    s.replace_client_secrets("a1", std::slice::from_ref(&fresh))
+        .await?;
+    assert_eq!(s.list_client_secrets("a1").await?, vec![fresh]);
+    s.replace_client_secrets("a1", &[]).await?;
+    assert!(s.list_client_secrets("a1").await?.is_empty());
+    // Deleting the app takes its secrets along.
+    s.update_app(&{
+        let mut a = app("a2", "client-2");
+        a.status = AppStatus::Inactive;
+        a
+    })
+    .await?;
+    s.delete_app("a2").await?;
+    assert!(s.list_client_secrets("a2").await?.is_empty());
+    Ok(())
+}
+
 async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Result<()> {
     let s = &ctx.store;
     let mut spa = app("a1", "client-1");
-    spa.client_secret_sealed = None;
     spa.settings = OAuthClientSettings {
         application_type: ApplicationType::Browser,
         token_endpoint_auth_method: TokenEndpointAuthMethod::None,
@@ -789,7 +871,6 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
     let mut changed = spa.clone();
     changed.label = "Renamed".into();
     changed.status = AppStatus::Inactive;
-    changed.client_secret_sealed = Some("new-secret".into());
     changed
         .settings
         .redirect_uris

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::crypto::constant_time_eq;
-use crate::domain::{App, AppStatus, TokenEndpointAuthMethod};
+use crate::domain::{App, AppStatus, ClientSecret, TokenEndpointAuthMethod};
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_assertion::{self, AssertionError};
 use crate::provider::{Provider, ServerContext};
@@ -114,13 +114,14 @@ pub async fn authenticate(
             ));
         }
     };
-    let app = provider
+    let client = provider
         .clients
         .find(provider.store.as_ref(), &client_id)
         .await?;
-    let Some(app) = app.filter(|a| a.status == AppStatus::Active) else {
+    let Some(client) = client.filter(|c| c.app.status == AppStatus::Active) else {
         return Err(bad_client());
     };
+    let app = client.app;
     match app.settings.token_endpoint_auth_method {
         TokenEndpointAuthMethod::None => match secret.as_deref() {
             None | Some("") => Ok(app),
@@ -128,12 +129,12 @@ pub async fn authenticate(
         },
         TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost => {
             let presented = secret.ok_or_else(bad_client)?;
-            let expected = open_secret(provider, &app)?.ok_or_else(bad_client)?;
-            if constant_time_eq(presented.as_bytes(), &expected) {
-                Ok(app)
-            } else {
-                Err(bad_client())
+            // Every active secret is compared (in constant time each), whichever matches.
+            let mut matched = false;
+            for expected in open_secrets(provider, &app, &client.active_secrets)? {
+                matched |= constant_time_eq(presented.as_bytes(), &expected);
             }
+            if matched { Ok(app) } else { Err(bad_client()) }
         }
         TokenEndpointAuthMethod::ClientSecretJwt | TokenEndpointAuthMethod::PrivateKeyJwt => {
             Err(bad_client())
@@ -141,16 +142,22 @@ pub async fn authenticate(
     }
 }
 
-/// The client's secret in clear text, if it has one.
-fn open_secret(provider: &Provider, app: &App) -> Result<Option<Vec<u8>>, OAuthError> {
-    let Some(stored) = app.client_secret_sealed.as_deref() else {
-        return Ok(None);
-    };
-    provider
-        .secrets
-        .open(&secret_context(&app.id), stored)
-        .map(Some)
-        .map_err(OAuthError::internal)
+/// The client's active secrets in clear text.
+fn open_secrets(
+    provider: &Provider,
+    app: &App,
+    active: &[ClientSecret],
+) -> Result<Vec<Vec<u8>>, OAuthError> {
+    let context = secret_context(&app.id);
+    active
+        .iter()
+        .map(|s| {
+            provider
+                .secrets
+                .open(&context, &s.secret_sealed)
+                .map_err(OAuthError::internal)
+        })
+        .collect()
 }
 
 /// `private_key_jwt` / `client_secret_jwt` (see [`client_assertion`] for the rules).
@@ -181,15 +188,23 @@ async fn authenticate_assertion(
             "The client_id does not match the client_assertion's iss and sub.".into(),
         ));
     }
-    let app = provider
+    let client = provider
         .clients
         .find(provider.store.as_ref(), &client_id)
         .await?
-        .filter(|a| a.status == AppStatus::Active)
+        .filter(|c| c.app.status == AppStatus::Active)
         .ok_or_else(bad_client)?;
-    let secret = match app.settings.token_endpoint_auth_method {
-        TokenEndpointAuthMethod::PrivateKeyJwt => None,
-        TokenEndpointAuthMethod::ClientSecretJwt => open_secret(provider, &app)?,
+    let app = client.app;
+    // `client_secret_jwt`: the assertion may be signed with any active secret.
+    let secrets = match app.settings.token_endpoint_auth_method {
+        TokenEndpointAuthMethod::PrivateKeyJwt => vec![None],
+        TokenEndpointAuthMethod::ClientSecretJwt => {
+            let open = open_secrets(provider, &app, &client.active_secrets)?;
+            if open.is_empty() {
+                return Err(bad_client());
+            }
+            open.into_iter().map(Some).collect()
+        }
         _ => {
             return Err(OAuthError::InvalidClient(
                 "The client is not configured to authenticate with a client_assertion.".into(),
@@ -222,15 +237,31 @@ async fn authenticate_assertion(
         _ => None,
     };
     let jwks = fetched.as_ref().or(app.settings.jwks.as_ref());
-    let verified = client_assertion::verify_with_jwks(
-        &app,
-        jwks,
-        assertion,
-        secret.as_deref(),
-        &audiences,
-        now,
-    )
-    .map_err(|e| {
+    // With two secrets, the wrong one fails on the signature; the reason worth reporting is
+    // the other key's (an expired assertion, say), if any.
+    let mut outcome = Err(AssertionError::NoKey);
+    for secret in &secrets {
+        let attempt = client_assertion::verify_with_jwks(
+            &app,
+            jwks,
+            assertion,
+            secret.as_deref(),
+            &audiences,
+            now,
+        );
+        let keep = match (&outcome, &attempt) {
+            (_, Ok(_)) | (Err(AssertionError::NoKey), _) => true,
+            (Err(AssertionError::Signature), Err(e)) => !matches!(e, AssertionError::Signature),
+            _ => false,
+        };
+        if keep {
+            outcome = attempt;
+        }
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    let verified = outcome.map_err(|e| {
         tracing::info!(client_id = %app.client_id, reason = %e, "client assertion refused");
         refuse(e)
     })?;

@@ -11,7 +11,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::domain::App;
+use crate::domain::{App, AppStatus, ClientSecret};
 use crate::store::{Store, StoreResult};
 
 /// How long a node trusts its copy of a client.
@@ -19,28 +19,50 @@ pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Past this many clients, expired copies are dropped (and all of them if none had expired).
 const MAX_CACHED_CLIENTS: usize = 4096;
 
+/// A client with the secrets it may authenticate with.
+#[derive(Debug, Clone)]
+pub struct CachedClient {
+    pub app: App,
+    /// Its `ACTIVE` client secrets, sealed (none for clients that use no secret).
+    pub active_secrets: Vec<ClientSecret>,
+}
+
 #[derive(Default)]
 pub struct ClientCache {
-    entries: RwLock<HashMap<String, (Instant, App)>>,
+    entries: RwLock<HashMap<String, (Instant, CachedClient)>>,
     /// Bumped by every invalidation: a read that started before one does not store its copy,
     /// which may predate the change.
     generation: AtomicU64,
 }
 
 impl ClientCache {
-    /// The client with this id, from the cache or the store.
-    pub async fn find(&self, store: &dyn Store, client_id: &str) -> StoreResult<Option<App>> {
+    /// The client with this id and its active secrets, from the cache or the store.
+    pub async fn find(
+        &self,
+        store: &dyn Store,
+        client_id: &str,
+    ) -> StoreResult<Option<CachedClient>> {
         let cached = self.entries.read().ok().and_then(|m| {
             m.get(client_id)
                 .filter(|(at, _)| at.elapsed() < CLIENT_CACHE_TTL)
-                .map(|(_, app)| app.clone())
+                .map(|(_, client)| client.clone())
         });
         if cached.is_some() {
             return Ok(cached);
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let found = store.find_app_by_client_id(client_id).await?;
-        if let (Some(app), Ok(mut m)) = (&found, self.entries.write())
+        let found = match store.find_app_by_client_id(client_id).await? {
+            Some(app) => {
+                let mut active_secrets = store.list_client_secrets(&app.id).await?;
+                active_secrets.retain(|s| s.status == AppStatus::Active);
+                Some(CachedClient {
+                    app,
+                    active_secrets,
+                })
+            }
+            None => None,
+        };
+        if let (Some(client), Ok(mut m)) = (&found, self.entries.write())
             && self.generation.load(Ordering::Acquire) == generation
         {
             if m.len() >= MAX_CACHED_CLIENTS {
@@ -49,7 +71,7 @@ impl ClientCache {
                     m.clear();
                 }
             }
-            m.insert(client_id.to_owned(), (Instant::now(), app.clone()));
+            m.insert(client_id.to_owned(), (Instant::now(), client.clone()));
         }
         Ok(found)
     }

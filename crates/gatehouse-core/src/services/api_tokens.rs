@@ -361,7 +361,6 @@ mod tests {
                 label: "svc".into(),
                 status: AppStatus::Active,
                 client_id: "0oa1".into(),
-                client_secret_sealed: None,
                 settings: crate::domain::OAuthClientSettings {
                     application_type: crate::domain::ApplicationType::Service,
                     token_endpoint_auth_method:

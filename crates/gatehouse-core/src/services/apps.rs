@@ -9,9 +9,7 @@ use crate::domain::*;
 use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
-use crate::services::directory::{
-    CreatedApp, DirectoryError, invalid, reveal_client_secret, validate_redirect_uri,
-};
+use crate::services::directory::{CreatedApp, DirectoryError, invalid, validate_redirect_uri};
 use crate::services::filter::FilterError;
 use crate::services::groups::split_page;
 use crate::services::system_log::{Actor, Entity, event_type as ev};
@@ -633,9 +631,6 @@ pub async fn create(
     let id = okta_id("0oa");
     let app = App {
         client_id: spec.client_id.clone().unwrap_or_else(|| id.clone()),
-        client_secret_sealed: secret
-            .as_ref()
-            .map(|s| provider.secrets.seal(&secret_context(&id), s.as_bytes())),
         id,
         name: "oidc_client".into(),
         label,
@@ -649,6 +644,18 @@ pub async fn create(
         last_updated: now,
     };
     provider.store.create_app(&app).await?;
+    if let Some(clear) = &secret {
+        let sealed = seal_secret(provider, &app, clear, AppStatus::Active);
+        if let Err(e) = provider
+            .store
+            .add_client_secret(&sealed, MAX_CLIENT_SECRETS)
+            .await
+        {
+            // Without its secret the app is unusable: take it back.
+            let _ = provider.store.delete_app(&app.id).await;
+            return Err(e.into());
+        }
+    }
     provider.app_changed(&app.client_id);
     let target = vec![Entity::app(&app)];
     actor
@@ -682,20 +689,24 @@ pub async fn replace(
         ));
     }
     let method = settings.token_endpoint_auth_method;
+    let current = provider.store.list_client_secrets(&app.id).await?;
+    // The secrets to put in place of the current ones, if they change.
+    let mut replacement = None;
     let mut new_secret = None;
     if !uses_secret(method) {
         choose_secret(method, spec.client_secret.as_deref())?;
-        app.client_secret_sealed = None;
-    } else if spec.client_secret.is_some() || app.client_secret_sealed.is_none() {
-        let current = reveal_client_secret(provider, &app);
+        if !current.is_empty() {
+            replacement = Some(Vec::new());
+        }
+    } else if spec.client_secret.is_some() || current.is_empty() {
         let secret = choose_secret(method, spec.client_secret.as_deref())?;
-        // Re-sending the current secret (as SDKs echo it back) changes nothing.
-        if secret != current {
-            app.client_secret_sealed = secret.as_ref().map(|s| {
-                provider
-                    .secrets
-                    .seal(&secret_context(&app.id), s.as_bytes())
-            });
+        // Re-sending one of the current secrets (as SDKs echo it back) changes nothing.
+        let known = current
+            .iter()
+            .filter_map(|s| reveal_secret(provider, s))
+            .any(|c| secret.as_deref() == Some(c.as_str()));
+        if let (Some(clear), false) = (&secret, known) {
+            replacement = Some(vec![seal_secret(provider, &app, clear, AppStatus::Active)]);
             new_secret = secret;
         }
     }
@@ -703,6 +714,12 @@ pub async fn replace(
     app.settings = settings;
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
+    if let Some(secrets) = &replacement {
+        provider
+            .store
+            .replace_client_secrets(&app.id, secrets)
+            .await?;
+    }
     provider.app_changed(&app.client_id);
     let target = vec![Entity::app(&app)];
     actor
@@ -712,6 +729,16 @@ pub async fn replace(
         app,
         client_secret: new_secret,
     })
+}
+
+/// Keeps the app's settings that Okta's `/api/v1/apps` body has no field for (Gatehouse sets
+/// them through dynamic client registration), so a full replacement through that API does not
+/// drop them.
+pub fn keep_registration_only_settings(spec: &mut OidcAppSpec, app: &App) {
+    let s = &app.settings;
+    spec.request_uris = s.request_uris.clone();
+    spec.request_object_signing_alg = s.request_object_signing_alg.clone();
+    spec.sector_identifier_uri = s.sector_identifier_uri.clone();
 }
 
 /// Activates or deactivates the app. An INACTIVE app's client cannot sign anyone in, nor
@@ -831,6 +858,7 @@ pub fn parse_app_filter(filter: &str) -> Result<AppQuery, FilterError> {
 /// existing one keeps its priority.
 pub async fn assign_group(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     group: &Group,
     priority: Option<i64>,
@@ -848,10 +876,22 @@ pub async fn assign_group(
             .max()
             .unwrap_or(0),
     };
+    let is_new = !existing.iter().any(|a| a.group_id == group.id);
     provider
         .store
         .assign_app_group(&app.id, &group.id, priority)
         .await?;
+    if is_new {
+        let targets = vec![Entity::app(app), Entity::group(group)];
+        actor
+            .record(
+                provider,
+                ev::GROUP_APP_ASSIGNMENT_ADD,
+                "Add assigned application to group",
+                targets,
+            )
+            .await;
+    }
     Ok(AppGroupAssignment {
         app_id: app.id.clone(),
         group_id: group.id.clone(),
@@ -898,6 +938,7 @@ pub async fn group_assignment(
 
 pub async fn unassign_group(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     group_id: &str,
 ) -> Result<(), DirectoryError> {
@@ -906,6 +947,18 @@ pub async fn unassign_group(
         .store
         .unassign_app_group(&app.id, &assignment.group_id)
         .await?;
+    let group = match provider.store.find_group(&assignment.group_id).await? {
+        Some(g) => Entity::group(&g),
+        None => Entity::new(&assignment.group_id, "UserGroup"),
+    };
+    actor
+        .record(
+            provider,
+            ev::GROUP_APP_ASSIGNMENT_REMOVE,
+            "Remove assigned application from group",
+            vec![Entity::app(app), group],
+        )
+        .await;
     Ok(())
 }
 
@@ -931,6 +984,7 @@ impl AssignmentScope {
 /// Assigns the user directly. Deactivated users cannot be assigned.
 pub async fn assign_user(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     user: &User,
 ) -> Result<(), DirectoryError> {
@@ -940,7 +994,22 @@ pub async fn assign_user(
             "a deactivated user cannot be assigned to an app",
         ));
     }
+    let already = provider
+        .store
+        .list_app_users(&app.id)
+        .await?
+        .contains(&user.id);
     provider.store.assign_app_user(&app.id, &user.id).await?;
+    if !already {
+        actor
+            .record(
+                provider,
+                ev::APP_USER_MEMBERSHIP_ADD,
+                "Add user to application membership",
+                vec![Entity::app(app), Entity::user(user)],
+            )
+            .await;
+    }
     Ok(())
 }
 
@@ -1042,6 +1111,7 @@ pub async fn list_users(
 /// Removes a direct assignment; `Missing` when the user is not assigned directly.
 pub async fn unassign_user(
     provider: &Provider,
+    actor: &Actor,
     app: &App,
     user: &User,
 ) -> Result<(), DirectoryError> {
@@ -1052,6 +1122,14 @@ pub async fn unassign_user(
         });
     }
     provider.store.unassign_app_user(&app.id, &user.id).await?;
+    actor
+        .record(
+            provider,
+            ev::APP_USER_MEMBERSHIP_REMOVE,
+            "Remove user's application membership",
+            vec![Entity::app(app), Entity::user(user)],
+        )
+        .await;
     Ok(())
 }
 
@@ -1086,59 +1164,248 @@ pub async fn user_apps(provider: &Provider, user: &User) -> Result<Vec<App>, Dir
 // ---------------------------------------------------------------------------------------------
 // Client secrets
 
-/// What Okta shows of a client secret without its value.
+/// A client secret as Okta shows it: its record, the SHA-256 of its value (Okta's
+/// `secret_hash`), and its value when just created (shown this once by the API).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientSecretInfo {
-    pub id: String,
-    /// SHA-256 of the secret, base64url (Okta's `secret_hash`).
+pub struct ClientSecretView {
+    pub secret: ClientSecret,
     pub secret_hash: String,
-    pub created: Timestamp,
+    pub client_secret: Option<String>,
 }
 
-fn secret_info(app: &App, secret: &str) -> ClientSecretInfo {
-    let fingerprint = sha256_b64url(&format!("{}:{secret}", app.id));
-    let tail: String = fingerprint
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(17)
-        .collect();
-    ClientSecretInfo {
-        id: format!("ocs{tail}"),
-        secret_hash: sha256_b64url(secret),
-        created: app.last_updated,
+/// A client secret in clear text (for the console's copy button).
+pub fn reveal_secret(provider: &Provider, secret: &ClientSecret) -> Option<String> {
+    let raw = provider
+        .secrets
+        .open(&secret_context(&secret.app_id), &secret.secret_sealed)
+        .ok()?;
+    String::from_utf8(raw).ok()
+}
+
+fn view(provider: &Provider, secret: ClientSecret, clear: Option<String>) -> ClientSecretView {
+    let value = clear.clone().or_else(|| reveal_secret(provider, &secret));
+    ClientSecretView {
+        secret_hash: value.as_deref().map(sha256_b64url).unwrap_or_default(),
+        client_secret: clear,
+        secret,
     }
 }
 
-/// The app's (one) client secret, without its value; `None` for public clients.
-pub fn client_secret_info(provider: &Provider, app: &App) -> Option<ClientSecretInfo> {
-    reveal_client_secret(provider, app).map(|s| secret_info(app, &s))
+fn seal_secret(provider: &Provider, app: &App, clear: &str, status: AppStatus) -> ClientSecret {
+    let now = provider.now();
+    ClientSecret {
+        id: okta_id("ocs"),
+        app_id: app.id.clone(),
+        secret_sealed: provider
+            .secrets
+            .seal(&secret_context(&app.id), clear.as_bytes()),
+        status,
+        created: now,
+        last_updated: now,
+    }
 }
 
-/// Replaces the client secret with a new one (random, or `chosen`): the old one stops working
-/// at once. The clear-text secret is returned this once; it is stored sealed.
-pub async fn new_client_secret(
+fn secret_entity(app: &App, secret: &ClientSecret) -> Vec<Entity> {
+    vec![
+        Entity::app(app),
+        Entity::new(&secret.id, "OAuth2ClientSecret"),
+    ]
+}
+
+/// The app's client secrets, oldest first, without their values.
+pub async fn list_client_secrets(
     provider: &Provider,
-    mut app: App,
-    chosen: Option<&str>,
-) -> Result<(App, String, ClientSecretInfo), DirectoryError> {
+    app: &App,
+) -> Result<Vec<ClientSecretView>, DirectoryError> {
+    let secrets = provider.store.list_client_secrets(&app.id).await?;
+    Ok(secrets
+        .into_iter()
+        .map(|s| view(provider, s, None))
+        .collect())
+}
+
+/// One of the app's client secrets, without its value.
+pub async fn find_client_secret(
+    provider: &Provider,
+    app: &App,
+    secret_id: &str,
+) -> Result<ClientSecretView, DirectoryError> {
+    provider
+        .store
+        .list_client_secrets(&app.id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == secret_id)
+        .map(|s| view(provider, s, None))
+        .ok_or_else(|| DirectoryError::Missing {
+            kind: "OAuth2ClientSecret",
+            key: secret_id.to_owned(),
+        })
+}
+
+/// The app's newest active client secret in clear text (for the console and the CLI).
+pub async fn current_client_secret(
+    provider: &Provider,
+    app: &App,
+) -> Result<Option<String>, DirectoryError> {
+    let secrets = provider.store.list_client_secrets(&app.id).await?;
+    Ok(secrets
+        .iter()
+        .rev()
+        .filter(|s| s.status == AppStatus::Active)
+        .find_map(|s| reveal_secret(provider, s)))
+}
+
+fn require_secret_client(app: &App) -> Result<(), DirectoryError> {
     let method = app.settings.token_endpoint_auth_method;
-    if !uses_secret(method) {
-        return Err(invalid(
+    if uses_secret(method) {
+        Ok(())
+    } else {
+        Err(invalid(
             "token_endpoint_auth_method",
             format!("clients using '{method}' have no client secret"),
-        ));
+        ))
     }
-    let secret = choose_secret(method, chosen)?.unwrap_or_else(|| random_token(48));
-    app.client_secret_sealed = Some(
-        provider
-            .secrets
-            .seal(&secret_context(&app.id), secret.as_bytes()),
-    );
+}
+
+fn secret_rule(e: DirectoryError) -> DirectoryError {
+    match e {
+        DirectoryError::Conflict { field } => match field.as_str() {
+            "client_secrets" => invalid(
+                "client_secret",
+                format!("an app can have at most {MAX_CLIENT_SECRETS} client secrets"),
+            ),
+            "last_active_secret" => invalid(
+                "status",
+                "the app's only active client secret cannot be deactivated",
+            ),
+            "active_secret" => invalid(
+                "status",
+                "an active client secret cannot be deleted: deactivate it first",
+            ),
+            _ => DirectoryError::Conflict { field },
+        },
+        DirectoryError::NotFound(_) => DirectoryError::NotFound("OAuth2ClientSecret".into()),
+        other => other,
+    }
+}
+
+/// Adds a client secret (random, or `chosen`) beside the app's others, `ACTIVE` unless told
+/// otherwise (Okta's `POST /api/v1/apps/{id}/credentials/secrets`). The clear-text value is
+/// returned this once; it is stored sealed.
+pub async fn add_client_secret(
+    provider: &Provider,
+    actor: &Actor,
+    app: &App,
+    chosen: Option<&str>,
+    status: AppStatus,
+) -> Result<ClientSecretView, DirectoryError> {
+    require_secret_client(app)?;
+    let method = app.settings.token_endpoint_auth_method;
+    let clear = choose_secret(method, chosen)?.unwrap_or_else(|| random_token(48));
+    let secret = seal_secret(provider, app, &clear, status);
+    provider
+        .store
+        .add_client_secret(&secret, MAX_CLIENT_SECRETS)
+        .await
+        .map_err(|e| secret_rule(e.into()))?;
+    provider.app_changed(&app.client_id);
+    actor
+        .record(
+            provider,
+            ev::APP_UPDATE,
+            "Create client secret",
+            secret_entity(app, &secret),
+        )
+        .await;
+    Ok(view(provider, secret, Some(clear)))
+}
+
+/// Activates or deactivates one of the app's client secrets; the app's last active secret
+/// cannot be deactivated.
+pub async fn set_client_secret_status(
+    provider: &Provider,
+    actor: &Actor,
+    app: &App,
+    secret_id: &str,
+    status: AppStatus,
+) -> Result<ClientSecretView, DirectoryError> {
+    find_client_secret(provider, app, secret_id).await?;
+    provider
+        .store
+        .set_client_secret_status(&app.id, secret_id, status, provider.now())
+        .await
+        .map_err(|e| secret_rule(e.into()))?;
+    provider.app_changed(&app.client_id);
+    let done = find_client_secret(provider, app, secret_id).await?;
+    let message = match status {
+        AppStatus::Active => "Activate client secret",
+        AppStatus::Inactive => "Deactivate client secret",
+    };
+    actor
+        .record(
+            provider,
+            ev::APP_UPDATE,
+            message,
+            secret_entity(app, &done.secret),
+        )
+        .await;
+    Ok(done)
+}
+
+/// Deletes one of the app's client secrets; only an inactive one can go.
+pub async fn delete_client_secret(
+    provider: &Provider,
+    actor: &Actor,
+    app: &App,
+    secret_id: &str,
+) -> Result<(), DirectoryError> {
+    let found = find_client_secret(provider, app, secret_id).await?;
+    provider
+        .store
+        .delete_client_secret(&app.id, secret_id)
+        .await
+        .map_err(|e| secret_rule(e.into()))?;
+    provider.app_changed(&app.client_id);
+    actor
+        .record(
+            provider,
+            ev::APP_UPDATE,
+            "Delete client secret",
+            secret_entity(app, &found.secret),
+        )
+        .await;
+    Ok(())
+}
+
+/// Replaces all of the app's client secrets with one new one (random, or `chosen`): the old
+/// ones stop working at once. The clear-text secret is returned this once.
+pub async fn new_client_secret(
+    provider: &Provider,
+    actor: &Actor,
+    mut app: App,
+    chosen: Option<&str>,
+) -> Result<(App, ClientSecretView), DirectoryError> {
+    require_secret_client(&app)?;
+    let method = app.settings.token_endpoint_auth_method;
+    let clear = choose_secret(method, chosen)?.unwrap_or_else(|| random_token(48));
+    let secret = seal_secret(provider, &app, &clear, AppStatus::Active);
+    provider
+        .store
+        .replace_client_secrets(&app.id, std::slice::from_ref(&secret))
+        .await?;
     app.last_updated = provider.now();
     provider.store.update_app(&app).await?;
     provider.app_changed(&app.client_id);
-    let info = secret_info(&app, &secret);
-    Ok((app, secret, info))
+    actor
+        .record(
+            provider,
+            ev::APP_UPDATE,
+            "Regenerate client secret",
+            secret_entity(&app, &secret),
+        )
+        .await;
+    Ok((app, view(provider, secret, Some(clear))))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::domain::{App, ApplicationType, TokenEndpointAuthMethod};
 use crate::provider::Provider;
 use crate::services::apps::{self, OidcAppSpec};
 use crate::services::directory::{CreatedApp, DirectoryError};
-use crate::services::system_log::Actor;
+use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::{Page, StoreError};
 
 /// An RFC 7591 §3.2.2 error.
@@ -248,21 +248,30 @@ pub async fn update(
 /// `POST /oauth2/v1/clients/{clientId}/lifecycle/newSecret`.
 pub async fn new_secret(
     provider: &Provider,
+    actor: &Actor,
     client_id: &str,
 ) -> Result<CreatedApp, RegistrationError> {
     let app = find(provider, client_id).await?;
-    let (app, secret, _) = apps::new_client_secret(provider, app, None).await?;
+    let (app, secret) = apps::new_client_secret(provider, actor, app, None).await?;
     Ok(CreatedApp {
         app,
-        client_secret: Some(secret),
+        client_secret: secret.client_secret,
     })
 }
 
 /// `DELETE /oauth2/v1/clients/{clientId}`: removes the app, its assignments and grants.
-pub async fn delete(provider: &Provider, client_id: &str) -> Result<(), RegistrationError> {
+pub async fn delete(
+    provider: &Provider,
+    actor: &Actor,
+    client_id: &str,
+) -> Result<(), RegistrationError> {
     let app = find(provider, client_id).await?;
     provider.store.delete_app(&app.id).await?;
     provider.app_changed(&app.client_id);
+    let target = vec![Entity::app(&app)];
+    actor
+        .record(provider, ev::APP_DELETE, "Delete application", target)
+        .await;
     Ok(())
 }
 

@@ -2,7 +2,6 @@
 
 use crate::crypto::{PasswordError, hash_password, okta_id};
 use crate::domain::*;
-use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
 use crate::services::apps::OidcAppSpec;
 use crate::services::system_log::{Actor, Entity, event_type as ev};
@@ -347,14 +346,4 @@ pub async fn assign_user_to_app(
 ) -> Result<(), DirectoryError> {
     provider.store.assign_app_user(&app.id, &user.id).await?;
     Ok(())
-}
-
-/// The app's client secret in clear text (for the console's copy button and the CLI).
-pub fn reveal_client_secret(provider: &Provider, app: &App) -> Option<String> {
-    let sealed = app.client_secret_sealed.as_deref()?;
-    let raw = provider
-        .secrets
-        .open(&secret_context(&app.id), sealed)
-        .ok()?;
-    String::from_utf8(raw).ok()
 }

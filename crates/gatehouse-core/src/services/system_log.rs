@@ -36,6 +36,10 @@ pub mod event_type {
     pub const APP_ACTIVATE: &str = "application.lifecycle.activate";
     pub const APP_DEACTIVATE: &str = "application.lifecycle.deactivate";
     pub const APP_DELETE: &str = "application.lifecycle.delete";
+    pub const APP_USER_MEMBERSHIP_ADD: &str = "application.user_membership.add";
+    pub const APP_USER_MEMBERSHIP_REMOVE: &str = "application.user_membership.remove";
+    pub const GROUP_APP_ASSIGNMENT_ADD: &str = "group.application_assignment.add";
+    pub const GROUP_APP_ASSIGNMENT_REMOVE: &str = "group.application_assignment.remove";
     pub const API_TOKEN_CREATE: &str = "system.api_token.create";
     pub const API_TOKEN_REVOKE: &str = "system.api_token.revoke";
     pub const GROUP_CREATE: &str = "group.lifecycle.create";

@@ -102,10 +102,12 @@ async fn update(
 
 async fn new_secret(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath(client_id): ApiPath<String>,
 ) -> Result<Json<Value>, ClientsError> {
-    let rotated = clients::new_secret(&state.provider, &client_id).await?;
+    let actor = audit::actor(&caller, &client);
+    let rotated = clients::new_secret(&state.provider, &actor, &client_id).await?;
     Ok(Json(clients::client_json(
         &rotated.app,
         rotated.client_secret.as_deref(),
@@ -114,10 +116,12 @@ async fn new_secret(
 
 async fn delete(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath(client_id): ApiPath<String>,
 ) -> Result<StatusCode, ClientsError> {
-    clients::delete(&state.provider, &client_id).await?;
+    let actor = audit::actor(&caller, &client);
+    clients::delete(&state.provider, &actor, &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,6 +1,6 @@
 //! Apps created through `/api/v1/apps` (with an SSWS token, as Okta's SDKs and Terraform do)
 //! sign users in: assignment, the code flow for a web app and an SPA, deactivation, and a
-//! regenerated client secret.
+//! rotated client secret.
 
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_store::test_support::Backend;
@@ -109,8 +109,8 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
         .find_app(&id)
         .await?
         .context("stored app")?;
-    let sealed = stored.client_secret_sealed.clone().unwrap_or_default();
-    assert!(!sealed.is_empty() && !sealed.contains(&secret));
+    let sealed = app.provider.store.list_client_secrets(&stored.id).await?;
+    assert!(sealed.len() == 1 && !sealed[0].secret_sealed.contains(&secret));
 
     // Not assigned yet: Okta answers access_denied.
     let authz = Authz::new(&app.base, Server::Default, &client_id).pkce();
@@ -165,7 +165,7 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
         .await
     };
 
-    // A regenerated secret replaces the old one at once.
+    // A second secret works beside the first; once the first is deactivated, it is refused.
     let new = app
         .api_ssws(
             Method::POST,
@@ -180,6 +180,33 @@ async fn web_app_created_by_api_signs_users_in(backend: Backend) -> Result<()> {
         .context("new client_secret")?
         .to_owned();
     assert_ne!(new_secret, secret);
+    let new_id = new.json()?["id"].as_str().context("id")?.to_owned();
+    let both = Tokens::from_reply(refresh_with(&secret, &refresh).await?)?;
+    let refresh = both.refresh_token.clone().context("rotated refresh")?;
+    let listed = ok_json(
+        &app.api_ssws(
+            Method::GET,
+            &format!("/api/v1/apps/{id}/credentials/secrets"),
+            &token,
+            None,
+        )
+        .await?,
+    )?;
+    let old_id = listed
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["id"] != new_id.as_str()))
+        .and_then(|x| x["id"].as_str())
+        .context("the first secret")?
+        .to_owned();
+    ok_json(
+        &app.api_ssws(
+            Method::POST,
+            &format!("/api/v1/apps/{id}/credentials/secrets/{old_id}/lifecycle/deactivate"),
+            &token,
+            None,
+        )
+        .await?,
+    )?;
     let old = refresh_with(&secret, &refresh).await?;
     assert_eq!(
         old.oauth_error().as_deref(),

@@ -102,7 +102,7 @@ pub(crate) fn assert_console_headers(headers: &HeaderMap) -> Result<()> {
 }
 
 /// The value of `<input id="{id}" … value="…">`.
-fn input_value(html: &str, id: &str) -> Option<String> {
+pub(crate) fn input_value(html: &str, id: &str) -> Option<String> {
     let at = html.find(&format!("id=\"{id}\""))?;
     let start = html[..at].rfind('<')?;
     let tag = &html[start..start + html[start..].find('>')?];
@@ -364,7 +364,8 @@ async fn app_created_in_the_console_is_the_api_app(backend: Backend) -> Result<(
     // The secret shown on the Client Credentials tab is the one the token endpoint takes.
     let stored = app.provider.store.find_app(&id).await?.context("app")?;
     ensure!(
-        gatehouse_core::services::directory::reveal_client_secret(&app.provider, &stored)
+        gatehouse_core::services::apps::current_client_secret(&app.provider, &stored)
+            .await?
             .as_deref()
             == Some(secret.as_str())
     );

@@ -181,6 +181,61 @@ function oidcApp(label, applicationType, authMethod, grantTypes, redirectUris = 
   };
 }
 
+// A client_credentials token request on the default server, authenticated with client_secret_post.
+async function clientCredentials(clientId, secret, scope) {
+  const res = await fetch(`${URL_}/oauth2/default/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope, client_id: clientId, client_secret: secret }),
+  });
+  return { status: res.status, body: await res.json().catch(() => ({})) };
+}
+
+// Rotation without downtime, as Okta's client secret rotation guide does it with this SDK.
+async function rotateSecrets(client, svc) {
+  const secretsApi = client.applicationSSOPublicKeysApi;
+  const authz = client.authorizationServerApi;
+  const scope = await authz.createOAuth2Scope({ authServerId: 'default', oAuth2Scope: { name: `node${RUN}:ingest`, consent: 'IMPLICIT' } });
+  await client.applicationApi.activateApplication({ appId: svc.id });
+  const oldSecret = svc.credentials.oauthClient.client_secret;
+  const clientId = svc.credentials.oauthClient.client_id;
+  let t = await clientCredentials(clientId, oldSecret, scope.name);
+  check('token with the first secret', t.status === 200 && !!t.body.access_token, t);
+
+  const [first] = await collect(await secretsApi.listOAuth2ClientSecrets({ appId: svc.id }));
+  const second = await secretsApi.createOAuth2ClientSecret({ appId: svc.id, oAuth2ClientSecretRequestBody: {} });
+  check('createOAuth2ClientSecret -> a second ACTIVE secret', second instanceof okta.OAuth2ClientSecret
+    && second.status === 'ACTIVE' && typeof second.client_secret === 'string' && second.id !== first.id, second);
+  t = await clientCredentials(clientId, second.client_secret, scope.name);
+  check('  ... token with the new secret', t.status === 200 && !!t.body.access_token, t);
+  t = await clientCredentials(clientId, oldSecret, scope.name);
+  check('  ... the old one still works', t.status === 200, t);
+  const got = await secretsApi.getOAuth2ClientSecret({ appId: svc.id, secretId: second.id });
+  check('getOAuth2ClientSecret, no value', got.id === second.id && !got.client_secret && got.secret_hash === second.secret_hash, got);
+  await expectError('a third secret -> E0000001', secretsApi.createOAuth2ClientSecret({ appId: svc.id, oAuth2ClientSecretRequestBody: {} }), 'E0000001', 400);
+  await expectError('delete an ACTIVE secret -> E0000001', secretsApi.deleteOAuth2ClientSecret({ appId: svc.id, secretId: first.id }), 'E0000001', 400);
+
+  const off = await secretsApi.deactivateOAuth2ClientSecret({ appId: svc.id, secretId: first.id });
+  check('deactivateOAuth2ClientSecret -> INACTIVE', off.status === 'INACTIVE', off);
+  t = await clientCredentials(clientId, oldSecret, scope.name);
+  check('  ... the old secret is refused', t.status === 401 && t.body.error === 'invalid_client', t);
+  t = await clientCredentials(clientId, second.client_secret, scope.name);
+  check('  ... the new one works', t.status === 200, t);
+  await expectError('deactivate the last active secret -> E0000001', secretsApi.deactivateOAuth2ClientSecret({ appId: svc.id, secretId: second.id }), 'E0000001', 400);
+  const on = await secretsApi.activateOAuth2ClientSecret({ appId: svc.id, secretId: first.id });
+  check('activateOAuth2ClientSecret -> ACTIVE', on.status === 'ACTIVE');
+  t = await clientCredentials(clientId, oldSecret, scope.name);
+  check('  ... the old secret works again', t.status === 200, t);
+  await secretsApi.deactivateOAuth2ClientSecret({ appId: svc.id, secretId: first.id });
+  await secretsApi.deleteOAuth2ClientSecret({ appId: svc.id, secretId: first.id });
+  const left = await collect(await secretsApi.listOAuth2ClientSecrets({ appId: svc.id }));
+  check('deleteOAuth2ClientSecret -> one left', left.length === 1 && left[0].id === second.id, left);
+  await expectError('  ... then 404', secretsApi.getOAuth2ClientSecret({ appId: svc.id, secretId: first.id }), 'E0000007', 404);
+  t = await clientCredentials(clientId, oldSecret, scope.name);
+  check('  ... the deleted secret is refused', t.status === 401, t);
+  await authz.deleteOAuth2Scope({ authServerId: 'default', scopeId: scope.id });
+}
+
 async function apps(client) {
   const appsApi = client.applicationApi;
   const secretsApi = client.applicationSSOPublicKeysApi;
@@ -279,11 +334,13 @@ async function apps(client) {
   await appsApi.unassignUserFromApplication({ appId: spa.id, userId: person.id });
   await expectError('unassign user, then 404', appsApi.getApplicationUser({ appId: spa.id, userId: person.id }), 'E0000007', 404);
 
-  // ---- client secret
+  // ---- client secrets: a second one beside the first, both working until one is deactivated
   const sec = await secretsApi.createOAuth2ClientSecret({ appId: web.id, oAuth2ClientSecretRequestBody: {} });
   check('new client secret, shown once', sec.status === 'ACTIVE' && sec.client_secret && sec.client_secret !== oc.client_secret);
   const secrets = await collect(await secretsApi.listOAuth2ClientSecrets({ appId: web.id }));
-  check('  ... listed without its value', secrets.length === 1 && secrets[0].id === sec.id && !secrets[0].client_secret);
+  check('  ... listed with the first, without values', secrets.length === 2 && secrets[1].id === sec.id
+    && secrets.every((x) => !x.client_secret && x.secret_hash && x.status === 'ACTIVE'), secrets);
+  await rotateSecrets(client, svc);
 
   // ---- lifecycle and delete
   await expectError('delete an ACTIVE app -> E0000056', appsApi.deleteApplication({ appId: spa.id }), 'E0000056', 403);

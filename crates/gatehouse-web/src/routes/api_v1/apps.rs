@@ -10,7 +10,7 @@ use gatehouse_core::domain::{
     App, AppGroupAssignment, AppQuery, AppStatus, ApplicationType, ClientMetadata, IssuerMode,
     RotationType, TokenEndpointAuthMethod, User,
 };
-use gatehouse_core::services::apps::{self, AssignmentScope, ClientSecretInfo, OidcAppSpec};
+use gatehouse_core::services::apps::{self, AssignmentScope, ClientSecretView, OidcAppSpec};
 use gatehouse_core::services::directory;
 use serde_json::{Map, Value, json};
 
@@ -195,19 +195,40 @@ fn app_user_json(origin: &str, app: &App, user: &User, scope: AssignmentScope) -
     })
 }
 
-fn secret_json(origin: &str, app: &App, info: &ClientSecretInfo, secret: Option<&str>) -> Value {
-    // No lifecycle links: the one secret can only be replaced, not deactivated or deleted.
+/// Okta's `OAuth2ClientSecret`: the value only when just created, lifecycle links by status.
+fn secret_json(origin: &str, app: &App, secret: &ClientSecretView) -> Value {
+    let base = format!(
+        "{origin}/api/v1/apps/{}/credentials/secrets/{}",
+        app.id, secret.secret.id
+    );
+    let mut links = Map::new();
+    match secret.secret.status {
+        AppStatus::Active => {
+            links.insert(
+                "deactivate".into(),
+                post_href(format!("{base}/lifecycle/deactivate")),
+            );
+        }
+        AppStatus::Inactive => {
+            links.insert(
+                "activate".into(),
+                post_href(format!("{base}/lifecycle/activate")),
+            );
+            links.insert(
+                "delete".into(),
+                json!({ "href": base, "hints": { "allow": ["DELETE"] } }),
+            );
+        }
+    }
     let mut v = json!({
-        "id": info.id,
-        "status": "ACTIVE",
-        "secret_hash": info.secret_hash,
-        "created": okta_date(info.created),
-        "lastUpdated": okta_date(info.created),
-        "_links": {
-            "app": href(format!("{origin}/api/v1/apps/{}", app.id)),
-        },
+        "id": secret.secret.id,
+        "status": secret.secret.status.as_str(),
+        "secret_hash": secret.secret_hash,
+        "created": okta_date(secret.secret.created),
+        "lastUpdated": okta_date(secret.secret.last_updated),
+        "_links": links,
     });
-    if let (Some(s), Some(map)) = (secret, v.as_object_mut()) {
+    if let (Some(s), Some(map)) = (&secret.client_secret, v.as_object_mut()) {
         map.insert("client_secret".into(), json!(s));
     }
     v
@@ -445,7 +466,8 @@ pub(crate) async fn replace(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let app = find(&state, &id).await?;
-    let spec = parse_spec(&body, app.status == AppStatus::Active)?;
+    let mut spec = parse_spec(&body, app.status == AppStatus::Active)?;
+    apps::keep_registration_only_settings(&mut spec, &app);
     let actor = audit::actor(&caller, &client);
     let replaced = apps::replace(&state.provider, &actor, app, spec).await?;
     Ok(Json(app_json(
@@ -572,7 +594,8 @@ pub(crate) async fn list_groups(
 )]
 pub(crate) async fn assign_group(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath((id, group_id)): ApiPath<(String, String)>,
     bytes: Bytes,
@@ -582,7 +605,14 @@ pub(crate) async fn assign_group(
     body.object("profile")?;
     let app = find(&state, &id).await?;
     let group = directory::find_group_by_id_or_name(&state.provider, &group_id).await?;
-    let assignment = apps::assign_group(&state.provider, &app, &group, priority).await?;
+    let assignment = apps::assign_group(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &group,
+        priority,
+    )
+    .await?;
     Ok(Json(group_assignment_json(&origin, &app, &assignment)))
 }
 
@@ -627,11 +657,18 @@ pub(crate) async fn get_group(
 )]
 pub(crate) async fn unassign_group(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath((id, group_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
-    apps::unassign_group(&state.provider, &app, &group_id).await?;
+    apps::unassign_group(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &group_id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -686,7 +723,8 @@ pub(crate) async fn list_users(
 )]
 pub(crate) async fn assign_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
@@ -706,7 +744,13 @@ pub(crate) async fn assign_user(
     body.object("profile")?;
     let app = find(&state, &id).await?;
     let user = find_user(&state, &user_id).await?;
-    apps::assign_user(&state.provider, &app, &user).await?;
+    apps::assign_user(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &user,
+    )
+    .await?;
     Ok(Json(app_user_json(
         &origin,
         &app,
@@ -757,12 +801,19 @@ pub(crate) async fn get_user(
 )]
 pub(crate) async fn unassign_user(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let app = find(&state, &id).await?;
     let user = find_user(&state, &user_id).await?;
-    apps::unassign_user(&state.provider, &app, &user).await?;
+    apps::unassign_user(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &user,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -772,7 +823,7 @@ pub(crate) async fn unassign_user(
     get,
     path = "/api/v1/apps/{id}/credentials/secrets",
     tag = "Apps",
-    summary = "The app's client secret (its hash only)",
+    summary = "The app's client secrets (their hashes only)",
     params(
         ("id" = String, Path, description = "An app id"),
     ),
@@ -788,19 +839,20 @@ pub(crate) async fn list_secrets(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let app = find(&state, &id).await?;
-    let secrets: Vec<_> = apps::client_secret_info(&state.provider, &app)
+    let secrets: Vec<_> = apps::list_client_secrets(&state.provider, &app)
+        .await?
         .iter()
-        .map(|info| secret_json(&origin, &app, info, None))
+        .map(|s| secret_json(&origin, &app, s))
         .collect();
     Ok(Json(Value::Array(secrets)))
 }
 
-/// A new client secret replaces the current one (Gatehouse keeps one per app).
+/// A new client secret beside the app's others (at most two), generated or given.
 #[utoipa::path(
     post,
     path = "/api/v1/apps/{id}/credentials/secrets",
     tag = "Apps",
-    summary = "Issue a new client secret (shown once)",
+    summary = "Create a client secret (its value shown once)",
     params(
         ("id" = String, Path, description = "An app id"),
     ),
@@ -811,30 +863,132 @@ pub(crate) async fn list_secrets(
 )]
 pub(crate) async fn new_secret(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let body = optional_body(&bytes)?;
     let chosen = opt_str(&body, "client_secret")?;
-    match body.str_opt("status")?.as_deref() {
-        None | Some("ACTIVE") => {}
-        Some(_) => {
-            return Err(ApiError::validation(
-                "status",
-                "a new secret is always ACTIVE (Gatehouse keeps one secret per app)",
-            ));
-        }
-    }
+    let status = match body.str_opt("status")?.as_deref() {
+        None | Some("ACTIVE") => AppStatus::Active,
+        Some("INACTIVE") => AppStatus::Inactive,
+        Some(_) => return Err(ApiError::validation("status", "must be ACTIVE or INACTIVE")),
+    };
     let app = find(&state, &id).await?;
-    let (app, secret, info) =
-        apps::new_client_secret(&state.provider, app, chosen.as_deref()).await?;
+    let created = apps::add_client_secret(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        chosen.as_deref(),
+        status,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
-        Json(secret_json(&origin, &app, &info, Some(&secret))),
+        Json(secret_json(&origin, &app, &created)),
     )
         .into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/apps/{id}/credentials/secrets/{secretId}",
+    tag = "Apps",
+    summary = "One client secret (its hash only)",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("secretId" = String, Path, description = "A client secret id"),
+    ),
+    responses(
+        (status = 200, description = "The secret", body = super::openapi::ClientSecretDoc),
+        super::openapi::ApiErrors,
+    ),
+)]
+pub(crate) async fn get_secret(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiOrigin(origin): ApiOrigin,
+    ApiPath((id, secret_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let app = find(&state, &id).await?;
+    let secret = apps::find_client_secret(&state.provider, &app, &secret_id).await?;
+    Ok(Json(secret_json(&origin, &app, &secret)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/apps/{id}/credentials/secrets/{secretId}/lifecycle/{op}",
+    tag = "Apps",
+    summary = "Activate or deactivate a client secret (the last active one stays)",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("secretId" = String, Path, description = "A client secret id"),
+        ("op" = String, Path, description = "activate or deactivate"),
+    ),
+    responses(
+        (status = 200, description = "The secret", body = super::openapi::ClientSecretDoc),
+        super::openapi::ApiErrors,
+    ),
+)]
+pub(crate) async fn secret_lifecycle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    ApiOrigin(origin): ApiOrigin,
+    ApiPath((id, secret_id, op)): ApiPath<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let status = match op.as_str() {
+        "activate" => AppStatus::Active,
+        "deactivate" => AppStatus::Inactive,
+        _ => {
+            return Err(ApiError::NotFound(format!(
+                "/api/v1/apps/{id}/credentials/secrets/{secret_id}/lifecycle/{op} (POST)"
+            )));
+        }
+    };
+    let app = find(&state, &id).await?;
+    let secret = apps::set_client_secret_status(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &secret_id,
+        status,
+    )
+    .await?;
+    Ok(Json(secret_json(&origin, &app, &secret)))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/apps/{id}/credentials/secrets/{secretId}",
+    tag = "Apps",
+    summary = "Delete an inactive client secret",
+    params(
+        ("id" = String, Path, description = "An app id"),
+        ("secretId" = String, Path, description = "A client secret id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        super::openapi::ApiErrors,
+    ),
+)]
+pub(crate) async fn delete_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Client(client): Client,
+    ApiPath((id, secret_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let app = find(&state, &id).await?;
+    apps::delete_client_secret(
+        &state.provider,
+        &audit::actor(&caller, &client),
+        &app,
+        &secret_id,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- the user's app links

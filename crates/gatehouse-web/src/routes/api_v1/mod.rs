@@ -103,6 +103,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(apps::list_secrets).post(apps::new_secret),
         )
         .route(
+            "/apps/{id}/credentials/secrets/{sid}",
+            get(apps::get_secret).delete(apps::delete_secret),
+        )
+        .route(
+            "/apps/{id}/credentials/secrets/{sid}/lifecycle/{op}",
+            post(apps::secret_lifecycle),
+        )
+        .route(
             "/trustedOrigins",
             get(trusted_origins::list).post(trusted_origins::create),
         )

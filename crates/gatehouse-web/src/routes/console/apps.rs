@@ -46,6 +46,11 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{app}/general"), post(save_general))
         .route(&format!("{app}/credentials"), post(save_credentials))
         .route(&format!("{app}/secret"), post(new_secret))
+        .route(&format!("{app}/secrets"), post(add_secret))
+        .route(
+            &format!("{app}/secrets/{{sid}}/{{op}}"),
+            post(change_secret),
+        )
         .route(&format!("{app}/sign-on"), post(save_sign_on))
         .route(&format!("{app}/lifecycle/{{op}}"), post(lifecycle))
         .route(&format!("{app}/delete"), post(delete))
@@ -327,6 +332,13 @@ impl AppFields {
                 );
             }
         }
+        // Grant types the form does not show (client_credentials given through the API) stay.
+        grants.extend(
+            spec.grant_types
+                .iter()
+                .filter(|g| !FORM_GRANTS.contains(&g.as_str()))
+                .cloned(),
+        );
         if grants.is_empty() {
             errors.add("grants", "Select at least one grant type.");
         }
@@ -369,6 +381,9 @@ const GENERAL_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// An existing app's settings as a spec that `apps::replace` stores unchanged.
+/// The grant types the General tab has a box for.
+const FORM_GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "implicit"];
+
 fn spec_of(app: &App) -> OidcAppSpec {
     let s = &app.settings;
     let mut spec = OidcAppSpec::new(app.label.clone(), s.application_type);
@@ -509,7 +524,7 @@ async fn create(
         }
     };
     for g in chosen {
-        apps::assign_group(&state.provider, &created.app, g, None).await?;
+        apps::assign_group(&state.provider, &admin.0.actor(), &created.app, g, None).await?;
     }
     Ok(see_other(&format!(
         "{}?notice=created",
@@ -548,7 +563,10 @@ struct AppPage {
     notice: Option<&'static str>,
     /// A secret just generated, shown this once with a warning.
     new_secret: Option<String>,
-    client_secret: Option<String>,
+    /// The Client Credentials section's secrets, oldest first.
+    secrets: Vec<SecretRow>,
+    /// Whether another secret may be added (Okta allows two).
+    can_add_secret: bool,
     uses_secret: bool,
     org_url: String,
     issuer_org: String,
@@ -590,8 +608,23 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "unassigned" => "The assignment was removed.",
         "granted" => "The scope was granted.",
         "revoked" => "The grant was revoked.",
+        "secret-activated" => "The client secret was activated.",
+        "secret-deactivated" => "The client secret was deactivated; it no longer works.",
+        "secret-deleted" => "The client secret was deleted.",
         _ => return None,
     })
+}
+
+/// One client secret on the Client Credentials section.
+struct SecretRow {
+    id: String,
+    /// The input's id: the first is `client-secret`, the next `client-secret-2`.
+    field: String,
+    value: String,
+    active: bool,
+    /// An active secret can be deactivated only while another one is active.
+    can_deactivate: bool,
+    created: String,
 }
 
 struct PageExtras {
@@ -674,6 +707,31 @@ async fn app_page(
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?;
     let method = app.settings.token_endpoint_auth_method;
+    let listed = apps::list_client_secrets(p, &app).await?;
+    let active_count = listed
+        .iter()
+        .filter(|s| s.secret.status == AppStatus::Active)
+        .count();
+    let can_add_secret = listed.len() < MAX_CLIENT_SECRETS as usize;
+    let secrets = listed
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let active = s.secret.status == AppStatus::Active;
+            SecretRow {
+                field: if i == 0 {
+                    "client-secret".into()
+                } else {
+                    format!("client-secret-{}", i + 1)
+                },
+                value: apps::reveal_secret(p, &s.secret).unwrap_or_default(),
+                can_deactivate: active && active_count > 1,
+                active,
+                created: date(s.secret.created),
+                id: s.secret.id,
+            }
+        })
+        .collect();
     let gc = app.settings.groups_claim.as_ref();
     let page = AppPage {
         chrome: Chrome::admin(state, admin, "apps"),
@@ -682,7 +740,8 @@ async fn app_page(
         errors: extras.errors,
         notice: extras.notice,
         new_secret: extras.new_secret,
-        client_secret: directory::reveal_client_secret(p, &app),
+        secrets,
+        can_add_secret,
         uses_secret: !matches!(
             method,
             TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt
@@ -838,14 +897,85 @@ async fn new_secret(
 ) -> Result<Response, ConsoleError> {
     admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
-    let (app, secret, _) = apps::new_client_secret(&state.provider, app, None).await?;
+    let (app, secret) =
+        apps::new_client_secret(&state.provider, &admin.0.actor(), app, None).await?;
     let extras = PageExtras {
         f: None,
         errors: FieldErrors::default(),
-        notice: Some("A new client secret was generated; the old one no longer works."),
-        new_secret: Some(secret),
+        notice: Some("A new client secret was generated; the old ones no longer work."),
+        new_secret: secret.client_secret,
     };
     app_page(&state, &admin, &origin, app, extras, StatusCode::OK).await
+}
+
+/// "Generate new secret": a second secret beside the current one, both active.
+async fn add_secret(
+    State(state): State<AppState>,
+    admin: Admin,
+    Origin(origin): Origin,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    admin.0.form(&body)?;
+    let app = find_app(&state, &id).await?;
+    let actor = admin.0.actor();
+    match apps::add_client_secret(&state.provider, &actor, &app, None, AppStatus::Active).await {
+        Ok(created) => {
+            let extras = PageExtras {
+                f: None,
+                errors: FieldErrors::default(),
+                notice: Some(
+                    "A new client secret was generated. The other one keeps working until you deactivate it.",
+                ),
+                new_secret: created.client_secret,
+            };
+            app_page(&state, &admin, &origin, app, extras, StatusCode::OK).await
+        }
+        Err(e) => {
+            let errors = FieldErrors::from_service(e, &[], "client_secrets")?;
+            refused(&state, &admin, &origin, app, None, errors).await
+        }
+    }
+}
+
+/// Activate, deactivate or delete one client secret.
+async fn change_secret(
+    State(state): State<AppState>,
+    admin: Admin,
+    Origin(origin): Origin,
+    Path((id, sid, op)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    admin.0.form(&body)?;
+    let app = find_app(&state, &id).await?;
+    let actor = admin.0.actor();
+    let p = &state.provider;
+    let (result, notice) = match op.as_str() {
+        "activate" => (
+            apps::set_client_secret_status(p, &actor, &app, &sid, AppStatus::Active)
+                .await
+                .map(drop),
+            "secret-activated",
+        ),
+        "deactivate" => (
+            apps::set_client_secret_status(p, &actor, &app, &sid, AppStatus::Inactive)
+                .await
+                .map(drop),
+            "secret-deactivated",
+        ),
+        "delete" => (
+            apps::delete_client_secret(p, &actor, &app, &sid).await,
+            "secret-deleted",
+        ),
+        _ => return Err(ConsoleError::NotFound),
+    };
+    match result {
+        Ok(()) => Ok(back(&app, notice, "tab-credentials")),
+        Err(e) => {
+            let errors = FieldErrors::from_service(e, &[], "client_secrets")?;
+            refused(&state, &admin, &origin, app, None, errors).await
+        }
+    }
 }
 
 async fn save_sign_on(
@@ -942,7 +1072,7 @@ async fn assign_group(
         errors.add("group_id", "Choose a group to assign.");
         return refused(&state, &admin, &origin, app, None, errors).await;
     };
-    apps::assign_group(&state.provider, &app, &group, None).await?;
+    apps::assign_group(&state.provider, &admin.0.actor(), &app, &group, None).await?;
     Ok(back(&app, "assigned", "tab-assignments"))
 }
 
@@ -954,7 +1084,7 @@ async fn unassign_group(
 ) -> Result<Response, ConsoleError> {
     admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
-    apps::unassign_group(&state.provider, &app, &gid).await?;
+    apps::unassign_group(&state.provider, &admin.0.actor(), &app, &gid).await?;
     Ok(back(&app, "unassigned", "tab-assignments"))
 }
 
@@ -973,7 +1103,7 @@ async fn assign_user(
     ))
     .await?;
     let result = match &user {
-        Some(u) => apps::assign_user(&state.provider, &app, u).await,
+        Some(u) => apps::assign_user(&state.provider, &admin.0.actor(), &app, u).await,
         None => Err(DirectoryError::Invalid {
             field: "id",
             message: "choose a person to assign".into(),
@@ -997,7 +1127,7 @@ async fn unassign_user(
     admin.0.form(&body)?;
     let app = find_app(&state, &id).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
-    apps::unassign_user(&state.provider, &app, &user).await?;
+    apps::unassign_user(&state.provider, &admin.0.actor(), &app, &user).await?;
     Ok(back(&app, "unassigned", "tab-assignments"))
 }
 
