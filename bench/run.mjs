@@ -39,6 +39,7 @@ function parseArgs(argv) {
     pgUrl: 'postgres://postgres@127.0.0.1:5432',
     dbPrefix: `gh_bench_${process.pid}`,
     serverCore: '1',
+    scenarios: null,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i];
@@ -55,6 +56,7 @@ function parseArgs(argv) {
     else if (a === '--pg-url') o.pgUrl = next();
     else if (a === '--db-prefix') o.dbPrefix = next();
     else if (a === '--server-core') o.serverCore = next();
+    else if (a === '--scenarios') o.scenarios = next().split(',').filter(Boolean);
     else throw new Error(`unknown option ${a}`);
   }
   if (o.smoke) {
@@ -587,6 +589,14 @@ const SCENARIOS = [
   clientCredentials('ES256'),
   clientCredentials('EdDSA'),
 ];
+
+// `--scenarios a,b` keeps only those scenarios (by key), in the table's order.
+if (opts.scenarios) {
+  const known = new Set(SCENARIOS.map((sc) => sc.key));
+  const unknown = opts.scenarios.filter((k) => !known.has(k));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  for (let i = SCENARIOS.length - 1; i >= 0; i -= 1) if (!opts.scenarios.includes(SCENARIOS[i].key)) SCENARIOS.splice(i, 1);
+}
 
 // ------------------------------------------------------------------------------------------------
 // Raw limits

@@ -9,7 +9,9 @@
 #                               non-zero unless every scenario completed requests with no errors
 #
 # Other options are passed to bench/run.mjs: --duration S, --concurrency N, --signin-concurrency N,
-# --dbs sqlite,postgres, --targets gatehouse,oidc-provider, --out-dir DIR.
+# --dbs sqlite,postgres, --targets gatehouse,oidc-provider, --out-dir DIR, --scenarios a,b (only those
+# scenarios, by key: cc_rs256 discovery jwks userinfo introspect refresh code_exchange signin
+# refresh_rotate cc_es256 cc_eddsa).
 # Environment: GATEHOUSE_BIN=path skips the release build (e.g. target/debug/gatehouse for a quick
 # smoke in the test command; figures from a debug build mean nothing).
 # Everything talks to 127.0.0.1 only; every process started here is stopped on exit.

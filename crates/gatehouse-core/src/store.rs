@@ -166,6 +166,46 @@ pub trait SessionStore: Send + Sync {
     async fn delete_login_transaction(&self, id: &str) -> StoreResult<()>;
 }
 
+/// Everything one token response writes, stored in one transaction before it is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct IssuedTokens<'a> {
+    /// The grant, when it is new (`client_credentials`, the code exchange).
+    pub grant: Option<&'a Grant>,
+    pub access: &'a AccessTokenRecord,
+    /// A new refresh token (a first one, or a rotation's successor).
+    pub refresh: Option<&'a RefreshToken>,
+    /// A static refresh token handed back again, whose idle window restarts: its hash and new
+    /// expiry.
+    pub refresh_expiry: Option<(&'a str, Timestamp)>,
+    /// The response's System Log events.
+    pub events: &'a [LogEventRecord],
+    /// What the response spends, in the same transaction: exactly one of concurrent responses
+    /// claiming the same code or refresh token records anything; the others get `Conflict`
+    /// (constraint `used_at` or `rotated_at`) and record nothing.
+    pub claim: Option<Claim<'a>>,
+}
+
+/// A single-use thing a token response spends (see [`IssuedTokens::claim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim<'a> {
+    /// Marks the authorization code used at `now`, if unused and unexpired (the code exchange).
+    Code { code_hash: &'a str, now: Timestamp },
+    /// Marks the refresh token rotated at `now`, if it was not (rotation).
+    Rotation { token_hash: &'a str, now: Timestamp },
+}
+
+impl Claim<'_> {
+    /// The constraint a lost claim reports in [`StoreError::Conflict`].
+    pub const CODE_USED: &'static str = "used_at";
+    pub const TOKEN_ROTATED: &'static str = "rotated_at";
+}
+
+/// The claim of a [`TokenStore::record_issued`] call was taken by another response.
+pub fn is_lost_claim(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict { constraint }
+        if constraint == Claim::CODE_USED || constraint == Claim::TOKEN_ROTATED)
+}
+
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     async fn create_code(&self, code: &AuthCode) -> StoreResult<()>;
@@ -192,16 +232,30 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()>;
 
     async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
-    /// Records what one token response issued in one transaction, all or nothing: the grant
-    /// when it is new, the access token, and the new refresh token if any. Returns once it is
-    /// committed (backends may commit several callers' records together). A grant whose id is
-    /// taken (revoked before it was created) is `Conflict`, and nothing is recorded.
+    /// Records what one token response issued ([`IssuedTokens`]) in one transaction, all or
+    /// nothing. Returns once it is committed (backends may commit several callers' records
+    /// together). A grant whose id is taken (revoked before it was created) is `Conflict`, a
+    /// refresh token to extend that is gone `NotFound`, and nothing is recorded.
+    async fn record_issued(&self, issued: &IssuedTokens<'_>) -> StoreResult<()>;
+    /// [`TokenStore::record_issued`] of a grant (when new), an access token, a new refresh
+    /// token and System Log events.
     async fn record_issued_tokens(
         &self,
         grant: Option<&Grant>,
         access: &AccessTokenRecord,
         refresh: Option<&RefreshToken>,
-    ) -> StoreResult<()>;
+        events: &[LogEventRecord],
+    ) -> StoreResult<()> {
+        self.record_issued(&IssuedTokens {
+            grant,
+            access,
+            refresh,
+            refresh_expiry: None,
+            events,
+            claim: None,
+        })
+        .await
+    }
     /// Creates `grant` and records its access token in one transaction (see
     /// [`TokenStore::record_issued_tokens`]).
     async fn create_grant_with_access_token(
@@ -209,7 +263,8 @@ pub trait TokenStore: Send + Sync {
         grant: &Grant,
         token: &AccessTokenRecord,
     ) -> StoreResult<()> {
-        self.record_issued_tokens(Some(grant), token, None).await
+        self.record_issued_tokens(Some(grant), token, None, &[])
+            .await
     }
     async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
     async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()>;

@@ -5,20 +5,21 @@
 //! far more than the rows themselves. Each node runs one writer task: callers queue their
 //! writes and wait; the writer takes whatever is queued (up to [`MAX_BATCH_JOBS`]), writes it
 //! all in ONE transaction, and only then tells each caller, so a response still goes out only
-//! after its records are committed. The next batch starts as soon as the previous one commits;
-//! a lone request is written at once, without waiting for company.
+//! after its records are committed. On SQLite (one writer at a time) the next batch starts as
+//! soon as the previous one commits; on PostgreSQL a few batches may be committing at once, each
+//! on its own connection. A lone request is written at once, without waiting for company.
 //!
 //! Each job (the writes of one call) is all or nothing. If a batch fails (a conflict, such as
 //! a grant revoked before it was stored), it is rolled back and its jobs are written again one
 //! by one, so each caller gets its own outcome and one bad job never fails the others.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, Grant, LogEventRecord, RefreshToken};
-use gatehouse_core::store::{StoreError, StoreResult};
+use gatehouse_core::store::{Claim, StoreError, StoreResult};
 use sqlx::QueryBuilder;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::error::db_err;
 use crate::rows::to_json;
@@ -27,6 +28,9 @@ use crate::rows::to_json;
 pub(crate) const MAX_BATCH_JOBS: usize = 64;
 /// Rows per `INSERT` statement, well under SQLite's and PostgreSQL's limits on bound values.
 const ROWS_PER_STATEMENT: usize = 100;
+/// PostgreSQL batches committing at once (each on its own pooled connection; the server
+/// flushes their WAL records together).
+const PG_BATCHES_IN_FLIGHT: usize = 4;
 /// Jobs waiting for the writer before callers wait to queue theirs.
 const QUEUE_CAPACITY: usize = 1024;
 
@@ -36,7 +40,24 @@ pub(crate) enum WriteOp {
     Grant(Grant),
     AccessToken(AccessTokenRecord),
     RefreshToken(RefreshToken),
+    /// A static refresh token's new expiry (its idle window restarted). The token must exist.
+    RefreshExpiry {
+        token_hash: String,
+        expires_at: i64,
+    },
     LogEvent(LogEventRecord),
+    /// Marks an authorization code used, if it is unused and unexpired; otherwise the job fails
+    /// with `Conflict { constraint: "used_at" }`.
+    RedeemCode {
+        code_hash: String,
+        now: i64,
+    },
+    /// Marks a refresh token rotated, if it is not; otherwise the job fails with
+    /// `Conflict { constraint: "rotated_at" }`.
+    MarkRotated {
+        token_hash: String,
+        now: i64,
+    },
 }
 
 struct Job {
@@ -50,6 +71,13 @@ pub(crate) trait WriteBatch: Clone + Send + Sync + 'static {
     /// Inserts every row in one transaction (grants first, so tokens may name a grant of the
     /// same batch): all or nothing.
     async fn write_batch(&self, ops: &[&WriteOp]) -> StoreResult<()>;
+
+    /// Batches that may be committing at once. One for SQLite, which has one writer anyway (a
+    /// second transaction would only wait on the database lock); more where commits of
+    /// several connections overlap (PostgreSQL), so a batch fills while the last one commits.
+    fn max_in_flight(&self) -> usize {
+        1
+    }
 }
 
 /// A node's batching writer over one pool. The task starts with the first write (inside the
@@ -104,31 +132,54 @@ impl<P: WriteBatch> GroupCommit<P> {
 }
 
 async fn run<P: WriteBatch>(pool: P, mut jobs: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH_JOBS);
-    while jobs.recv_many(&mut batch, MAX_BATCH_JOBS).await > 0 {
-        let ops: Vec<&WriteOp> = batch.iter().flat_map(|j| &j.ops).collect();
-        let outcome = pool.write_batch(&ops).await;
-        drop(ops);
-        match outcome {
-            Ok(()) => {
-                for job in batch.drain(..) {
-                    let _ = job.done.send(Ok(()));
-                }
+    let slots = Arc::new(Semaphore::new(pool.max_in_flight().max(1)));
+    loop {
+        // Wait for a free slot first: jobs queue up meanwhile and go in the next batch.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH_JOBS);
+        if jobs.recv_many(&mut batch, MAX_BATCH_JOBS).await == 0 {
+            return;
+        }
+        if pool.max_in_flight() <= 1 {
+            // One batch at a time: no task to spawn.
+            commit(&pool, batch).await;
+            drop(slot);
+        } else {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                commit(&pool, batch).await;
+                drop(slot);
+            });
+        }
+    }
+}
+
+/// Writes one batch and answers each of its callers.
+async fn commit<P: WriteBatch>(pool: &P, mut batch: Vec<Job>) {
+    let ops: Vec<&WriteOp> = batch.iter().flat_map(|j| &j.ops).collect();
+    let outcome = pool.write_batch(&ops).await;
+    drop(ops);
+    match outcome {
+        Ok(()) => {
+            for job in batch.drain(..) {
+                let _ = job.done.send(Ok(()));
             }
-            Err(e) if batch.len() == 1 => {
-                if let Some(job) = batch.pop() {
-                    let _ = job.done.send(Err(e));
-                }
+        }
+        Err(e) if batch.len() == 1 => {
+            if let Some(job) = batch.pop() {
+                let _ = job.done.send(Err(e));
             }
-            Err(_) => {
-                tracing::debug!(
-                    jobs = batch.len(),
-                    "batched write failed; writing its jobs one by one"
-                );
-                for job in batch.drain(..) {
-                    let outcome = pool.write_batch(&job.ops.iter().collect::<Vec<_>>()).await;
-                    let _ = job.done.send(outcome);
-                }
+        }
+        Err(_) => {
+            tracing::debug!(
+                jobs = batch.len(),
+                "batched write failed; writing its jobs one by one"
+            );
+            for job in batch.drain(..) {
+                let outcome = pool.write_batch(&job.ops.iter().collect::<Vec<_>>()).await;
+                let _ = job.done.send(outcome);
             }
         }
     }
@@ -179,9 +230,13 @@ fn target_ids_column(ids: &[String]) -> String {
 }
 
 macro_rules! impl_write_batch {
-    ($db:ty) => {
+    ($db:ty, $in_flight:expr) => {
         #[async_trait]
         impl WriteBatch for sqlx::Pool<$db> {
+            fn max_in_flight(&self) -> usize {
+                $in_flight
+            }
+
             async fn write_batch(&self, ops: &[&WriteOp]) -> StoreResult<()> {
                 // JSON and derived columns first, so that no error can leave a transaction open.
                 let grants: Vec<(&Grant, String, String)> = pick_grants(ops)
@@ -193,12 +248,56 @@ macro_rules! impl_write_batch {
                     .into_iter()
                     .map(|t| Ok((t, to_json(&t.scopes)?)))
                     .collect::<StoreResult<_>>()?;
+                let expiries: Vec<(&String, i64)> = ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        WriteOp::RefreshExpiry {
+                            token_hash,
+                            expires_at,
+                        } => Some((token_hash, *expires_at)),
+                        _ => None,
+                    })
+                    .collect();
                 let events: Vec<(&LogEventRecord, String)> = pick_log_events(ops)
                     .into_iter()
                     .map(|e| (e, target_ids_column(&e.target_ids)))
                     .collect();
 
                 let mut tx = self.begin().await.map_err(db_err)?;
+                // Claims first: the first statement takes SQLite's write lock, and on
+                // PostgreSQL the row lock makes a concurrent claim of the same row wait for
+                // this transaction's outcome (then find it taken).
+                for op in ops {
+                    let (sql, key, now, lost) = match op {
+                        WriteOp::RedeemCode { code_hash, now } => (
+                            "UPDATE auth_codes SET used_at = $2 \
+                             WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                            code_hash,
+                            *now,
+                            Claim::CODE_USED,
+                        ),
+                        WriteOp::MarkRotated { token_hash, now } => (
+                            "UPDATE refresh_tokens SET rotated_at = $2 \
+                             WHERE token_hash = $1 AND rotated_at IS NULL",
+                            token_hash,
+                            *now,
+                            Claim::TOKEN_ROTATED,
+                        ),
+                        _ => continue,
+                    };
+                    let done = sqlx::query(sql)
+                        .bind(key)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    if done.rows_affected() == 0 {
+                        // Dropping the transaction rolls it back.
+                        return Err(StoreError::Conflict {
+                            constraint: lost.into(),
+                        });
+                    }
+                }
                 // Statements vary with the row count: not worth a place in the statement cache.
                 for chunk in grants.chunks(ROWS_PER_STATEMENT) {
                     let mut q = QueryBuilder::<$db>::new(
@@ -249,6 +348,20 @@ macro_rules! impl_write_batch {
                     });
                     q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
                 }
+                for (token_hash, expires_at) in &expiries {
+                    let done = sqlx::query(
+                        "UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1",
+                    )
+                    .bind(*token_hash)
+                    .bind(*expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    if done.rows_affected() == 0 {
+                        // Dropping the transaction rolls it back.
+                        return Err(StoreError::NotFound);
+                    }
+                }
                 for chunk in events.chunks(ROWS_PER_STATEMENT) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO system_log (uuid, published_ms, event_type, severity, \
@@ -275,11 +388,12 @@ macro_rules! impl_write_batch {
     };
 }
 
-impl_write_batch!(sqlx::Sqlite);
-impl_write_batch!(sqlx::Postgres);
+impl_write_batch!(sqlx::Sqlite, 1);
+impl_write_batch!(sqlx::Postgres, PG_BATCHES_IN_FLIGHT);
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
@@ -290,12 +404,24 @@ mod tests {
     #[derive(Clone, Default)]
     struct SlowPool {
         transactions: Arc<Mutex<Vec<usize>>>,
+        /// Batches allowed at once (0 is the default, one).
+        in_flight: usize,
+        /// Transactions open now, and the most ever open at once.
+        open: Arc<AtomicUsize>,
+        peak: Arc<AtomicUsize>,
     }
 
     #[async_trait]
     impl WriteBatch for SlowPool {
+        fn max_in_flight(&self) -> usize {
+            self.in_flight.max(1)
+        }
+
         async fn write_batch(&self, ops: &[&WriteOp]) -> StoreResult<()> {
+            let open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(open, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(20)).await;
+            self.open.fetch_sub(1, Ordering::SeqCst);
             if let Ok(mut t) = self.transactions.lock() {
                 t.push(ops.len());
             }
@@ -352,6 +478,36 @@ mod tests {
         assert_eq!(transactions.iter().sum::<usize>(), 40);
         // The first write goes alone; the others wait for it and go together.
         assert!(transactions.len() <= 3, "{transactions:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_batch_at_a_time_unless_the_pool_allows_more() {
+        let jtis: Vec<String> = (0..200).map(|i| format!("j{i}")).collect();
+        for allowed in [1, 3] {
+            let pool = SlowPool {
+                in_flight: allowed,
+                ..SlowPool::default()
+            };
+            let writer = Arc::new(GroupCommit::new(pool.clone()));
+            // Callers arrive over time, so there is always a next batch waiting for a slot.
+            let mut tasks = Vec::new();
+            for chunk in jtis.chunks(10) {
+                tasks.push(tokio::spawn({
+                    let (writer, chunk) = (writer.clone(), chunk.to_vec());
+                    async move { write_all(&writer, &chunk).await }
+                }));
+                tokio::time::sleep(Duration::from_millis(3)).await;
+            }
+            for t in tasks {
+                assert!(t.await.unwrap_or_default().iter().all(|o| *o));
+            }
+            assert_eq!(recorded(&pool).iter().sum::<usize>(), 200);
+            assert_eq!(
+                pool.peak.load(Ordering::SeqCst),
+                allowed,
+                "allowed {allowed}"
+            );
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

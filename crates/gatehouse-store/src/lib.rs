@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use gatehouse_core::store::Store;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use error::ConnectError;
 pub use sql::{PgStore, SqlStore, SqliteStore};
@@ -40,7 +40,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Opens the database named by `database_url` and brings its schema up to date.
 ///
 /// * `sqlite:` URLs (e.g. `sqlite://data/gatehouse.db`, `sqlite::memory:`): the file is created
-///   if missing; WAL journal, foreign keys on, 5 s busy timeout.
+///   if missing; WAL journal, `synchronous = FULL` (every commit is on disk before it returns),
+///   foreign keys on, 5 s busy timeout.
 /// * `postgres:` / `postgresql:` URLs.
 pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, ConnectError> {
     match scheme(database_url) {
@@ -64,6 +65,8 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
         })?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        // Spelled out: a token response goes out only after its records are on disk.
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
     let in_memory = is_sqlite_memory(database_url);
@@ -80,7 +83,11 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
             })?;
         }
     }
-    let mut pool = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    // No ping before each use: the connection is in this process and cannot have hung up, and
+    // the ping is one more hop to the connection's worker thread for every query.
+    let mut pool = SqlitePoolOptions::new()
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false);
     pool = if in_memory {
         // Every connection to `:memory:` is its own database: keep exactly one, forever.
         pool.max_connections(1)
@@ -113,9 +120,13 @@ pub async fn connect_postgres(database_url: &str) -> Result<PgStore, ConnectErro
             backend: "PostgreSQL",
             source,
         })?;
+    // No ping before each use (sqlx's default makes every query two round trips). A
+    // connection the server dropped fails the one query that finds it and is then discarded;
+    // a failed batched write is retried job by job on fresh connections.
     let pool = PgPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|source| ConnectError::Connect {

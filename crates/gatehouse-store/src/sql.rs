@@ -1106,16 +1106,28 @@ macro_rules! impl_store {
                 self.writer.write(vec![WriteOp::AccessToken(token.clone())]).await
             }
 
-            async fn record_issued_tokens(
-                &self,
-                grant: Option<&Grant>,
-                access: &AccessTokenRecord,
-                refresh: Option<&RefreshToken>,
-            ) -> StoreResult<()> {
-                let mut ops = Vec::with_capacity(3);
-                ops.extend(grant.map(|g| WriteOp::Grant(g.clone())));
-                ops.push(WriteOp::AccessToken(access.clone()));
-                ops.extend(refresh.map(|t| WriteOp::RefreshToken(t.clone())));
+            async fn record_issued(&self, issued: &IssuedTokens<'_>) -> StoreResult<()> {
+                let mut ops = Vec::with_capacity(5 + issued.events.len());
+                ops.extend(issued.claim.map(|c| match c {
+                    Claim::Code { code_hash, now } => WriteOp::RedeemCode {
+                        code_hash: code_hash.to_owned(),
+                        now,
+                    },
+                    Claim::Rotation { token_hash, now } => WriteOp::MarkRotated {
+                        token_hash: token_hash.to_owned(),
+                        now,
+                    },
+                }));
+                ops.extend(issued.grant.map(|g| WriteOp::Grant(g.clone())));
+                ops.push(WriteOp::AccessToken(issued.access.clone()));
+                ops.extend(issued.refresh.map(|t| WriteOp::RefreshToken(t.clone())));
+                ops.extend(issued.refresh_expiry.map(|(hash, expires_at)| {
+                    WriteOp::RefreshExpiry {
+                        token_hash: hash.to_owned(),
+                        expires_at,
+                    }
+                }));
+                ops.extend(issued.events.iter().cloned().map(WriteOp::LogEvent));
                 self.writer.write(ops).await
             }
 

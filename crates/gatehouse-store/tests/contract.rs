@@ -1655,12 +1655,16 @@ async fn issued_tokens_are_recorded_together_or_not_at_all(ctx: &Ctx) -> Result<
     // A new grant with both tokens.
     let g = grant("g1");
     let (at, rt) = (access("j1", "g1", 9_000), refresh("r1", "g1", 9_000));
-    s.record_issued_tokens(Some(&g), &at, Some(&rt)).await?;
+    // The response's System Log events go in the same transaction.
+    let events = [log_event("ev1", 1_000), log_event("ev2", 1_000)];
+    s.record_issued_tokens(Some(&g), &at, Some(&rt), &events)
+        .await?;
     assert_eq!(s.find_grant("g1").await?, Some(g.clone()));
     assert_eq!(s.find_access_token("j1").await?, Some(at));
     assert_eq!(s.find_refresh_token("r1").await?, Some(rt));
+    assert_eq!(logged_uuids(s).await?, ["ev1", "ev2"]);
     // An existing grant: its tokens only.
-    s.record_issued_tokens(None, &access("j2", "g1", 9_000), None)
+    s.record_issued_tokens(None, &access("j2", "g1", 9_000), None, &[])
         .await?;
     ensure!(s.find_access_token("j2").await?.is_some());
     // A grant revoked before it was created (a replayed code's): conflict, and no token left.
@@ -1670,18 +1674,22 @@ async fn issued_tokens_are_recorded_together_or_not_at_all(ctx: &Ctx) -> Result<
             Some(&grant("g-replayed")),
             &access("j3", "g-replayed", 9_000),
             Some(&refresh("r3", "g-replayed", 9_000)),
+            &[log_event("ev3", 2_000)],
         )
         .await,
         "id"
     ));
     assert_eq!(s.find_access_token("j3").await?, None);
     assert_eq!(s.find_refresh_token("r3").await?, None);
+    // Nor its log event.
+    assert_eq!(logged_uuids(s).await?, ["ev1", "ev2"]);
     // A taken refresh-token hash: nor grant nor access token.
     ensure!(is_conflict(
         s.record_issued_tokens(
             Some(&grant("g4")),
             &access("j4", "g4", 9_000),
             Some(&refresh("r1", "g4", 9_000)),
+            &[],
         )
         .await,
         "token_hash"
@@ -1710,6 +1718,7 @@ async fn concurrent_token_writes_all_commit_and_a_conflict_fails_alone(ctx: &Ctx
                     Some(&grant(&g)),
                     &access(&j, &g, 9_000),
                     Some(&refresh(&r, &g, 9_000)),
+                    &[log_event(&format!("ev{i}"), 1_000)],
                 )
                 .await;
             // Visible as soon as the call returns.
@@ -1718,8 +1727,12 @@ async fn concurrent_token_writes_all_commit_and_a_conflict_fails_alone(ctx: &Ctx
             Ok::<_, StoreError>((recorded, seen))
         }));
     }
+    let mut expected_events = Vec::new();
     for (i, task) in tasks.into_iter().enumerate() {
         let (recorded, seen) = task.await??;
+        if i != BAD {
+            expected_events.push(format!("ev{i}"));
+        }
         if i == BAD {
             ensure!(is_conflict(recorded, "id"), "task {i}");
             ensure!(!seen, "task {i}: the revoked grant's tokens were recorded");
@@ -1728,7 +1741,23 @@ async fn concurrent_token_writes_all_commit_and_a_conflict_fails_alone(ctx: &Ctx
             ensure!(seen, "task {i}: its tokens were not visible after the call");
         }
     }
+    // Every caller's log event but the failed one's, each once.
+    let mut logged = logged_uuids(&ctx.store).await?;
+    logged.sort();
+    expected_events.sort();
+    assert_eq!(logged, expected_events);
     Ok(())
+}
+
+/// The uuids of the System Log, in log order.
+async fn logged_uuids(s: &Arc<dyn Store>) -> Result<Vec<String>> {
+    let listed = s
+        .list_log_events(&LogQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await?;
+    Ok(listed.into_iter().map(|e| e.event.uuid).collect())
 }
 
 fn log_event(uuid: &str, published_ms: i64) -> LogEventRecord {

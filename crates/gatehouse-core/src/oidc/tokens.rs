@@ -17,7 +17,8 @@ use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
 use crate::services::apps;
-use crate::store::StoreError;
+use crate::services::system_log::{self, TokenRequestLog};
+use crate::store::{Claim, IssuedTokens, StoreError, is_lost_claim};
 
 /// The token endpoint's success body. Never carries `state` (okta-auth-js rejects it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,7 +45,11 @@ pub enum RefreshPlan {
         expires_at: i64,
     },
     /// Hand back the token the client presented (static refresh tokens).
-    Reuse(String),
+    Reuse {
+        token: String,
+        /// Its idle window restarted: its hash and new expiry, stored with the new tokens.
+        extend: Option<(String, i64)>,
+    },
 }
 
 pub struct Issue<'a> {
@@ -61,6 +66,11 @@ pub struct Issue<'a> {
     /// On custom servers, the access policy rule that allowed the request: lifetimes and
     /// custom claims.
     pub decision: Option<&'a Decision>,
+    /// The token endpoint's request, for the System Log events stored with the tokens.
+    pub log: Option<&'a TokenRequestLog<'a>>,
+    /// What the response spends (the code, a rotated refresh token), in the same transaction
+    /// as its records: see [`issue_claiming`].
+    pub claim: Option<Claim<'a>>,
 }
 
 /// `at_hash`: base64url of the left half of the hash of the access token, the hash being the one
@@ -193,7 +203,24 @@ pub(crate) fn access_ttl(provider: &Provider, req: &Issue<'_>) -> i64 {
         .map_or(provider.lifetimes.access_token, Decision::access_token_ttl)
 }
 
+/// Mints and records the tokens of a response that spends nothing ([`Issue::claim`] is
+/// ignored).
 pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse, OAuthError> {
+    let req = Issue { claim: None, ..req };
+    issue_claiming(provider, req).await?.ok_or_else(|| {
+        OAuthError::internal(StoreError::Backend(
+            "a token response without a claim lost one".into(),
+        ))
+    })
+}
+
+/// Mints the tokens and records them together with [`Issue::claim`], in one transaction.
+/// `None` when the claim was lost (the code was redeemed, or the refresh token rotated, by a
+/// concurrent request first): nothing was recorded and nothing may be handed out.
+pub async fn issue_claiming(
+    provider: &Provider,
+    req: Issue<'_>,
+) -> Result<Option<TokenResponse>, OAuthError> {
     let now = provider.now();
     let auth_server_id = &req.server.server.id;
     let scopes = &req.grant.scopes;
@@ -213,7 +240,7 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
     };
     let (refresh_token, new_refresh) = match &req.refresh {
         RefreshPlan::None => (None, None),
-        RefreshPlan::Reuse(token) => (Some(token.clone()), None),
+        RefreshPlan::Reuse { token, .. } => (Some(token.clone()), None),
         &RefreshPlan::Issue { expires_at } => {
             let token = random_token(32);
             let stored = RefreshToken {
@@ -229,22 +256,46 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
             (Some(token), Some(stored))
         }
     };
-    // Everything the response hands out is recorded in one transaction, before it is sent.
-    let recorded = provider
-        .store
-        .record_issued_tokens(
-            req.store_grant.then_some(req.grant),
-            &record,
-            new_refresh.as_ref(),
-        )
-        .await;
+    // The ID token's claims are read before the write: whether there is one is part of what
+    // the System Log records.
+    let id_claims = id_token_claims(provider, &req, now).await?;
+    let events = match req.log {
+        Some(log) => {
+            let issued = [
+                Some("access_token"),
+                id_claims.as_ref().map(|_| "id_token"),
+                refresh_token.as_ref().map(|_| "refresh_token"),
+            ];
+            let issued: Vec<&str> = issued.into_iter().flatten().collect();
+            system_log::token_grant_records(provider, log, &issued)
+        }
+        None => Vec::new(),
+    };
+    // Everything the response hands out, and its System Log events, are recorded in one
+    // transaction before it is sent.
+    let refresh_expiry = match &req.refresh {
+        RefreshPlan::Reuse {
+            extend: Some((hash, expires_at)),
+            ..
+        } => Some((hash.as_str(), *expires_at)),
+        _ => None,
+    };
+    let issued = IssuedTokens {
+        grant: req.store_grant.then_some(req.grant),
+        access: &record,
+        refresh: new_refresh.as_ref(),
+        refresh_expiry,
+        events: &events,
+        claim: req.claim,
+    };
+    let recorded = provider.store.record_issued(&issued).await;
     match recorded {
         Ok(()) => {}
-        // The grant's id is taken: a concurrent replay of the code revoked (and so recorded)
-        // it before this, the winning redemption, could store it. The winner still answers,
-        // with tokens recorded under the revoked grant, which the code exchange then revokes
-        // (see `grants::authorization_code`): exactly one redemption succeeds, and nothing
-        // issued from a replayed code stays usable.
+        Err(e) if is_lost_claim(&e) => return Ok(None),
+        // The grant's id is taken: it was revoked before it could be stored (a replay of the
+        // code on a node that redeems codes apart from storing their grant). The winner still
+        // answers, with tokens recorded under the revoked grant and then revoked with it:
+        // exactly one redemption succeeds, and nothing issued from a replayed code stays usable.
         Err(StoreError::Conflict { .. }) if req.store_grant => {
             let revoked = provider
                 .store
@@ -254,15 +305,24 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
             if !revoked {
                 return Err(OAuthError::InvalidGrant(GRANT_REVOKED.into()));
             }
-            provider
+            let retried = provider
                 .store
-                .record_issued_tokens(None, &record, new_refresh.as_ref())
-                .await?;
+                .record_issued(&IssuedTokens {
+                    grant: None,
+                    ..issued
+                })
+                .await;
+            match retried {
+                Ok(()) => {}
+                Err(e) if is_lost_claim(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+            provider.store.revoke_grant(&req.grant.id, now).await?;
         }
         Err(e) => return Err(e.into()),
     }
 
-    let id_token = match id_token_claims(provider, &req, now).await? {
+    let id_token = match id_claims {
         Some(mut id) => {
             id.insert("at_hash".into(), json!(at_hash(&access_token, key.alg())));
             Some(key.sign(&Value::Object(id))?)
@@ -270,14 +330,14 @@ pub async fn issue(provider: &Provider, req: Issue<'_>) -> Result<TokenResponse,
         None => None,
     };
 
-    Ok(TokenResponse {
+    Ok(Some(TokenResponse {
         token_type: "Bearer",
         expires_in: access_ttl,
         access_token,
         scope: scope::join(scopes),
         refresh_token,
         id_token,
-    })
+    }))
 }
 
 /// The org's id (`00o…`), the `idp` claim for users of the local directory. Made on first use.
@@ -337,6 +397,8 @@ pub async fn issue_front_channel(
         refresh: RefreshPlan::None,
         store_grant: true,
         decision: req.decision,
+        log: None,
+        claim: None,
     };
     let access_ttl = access_ttl(provider, &issue);
     let key = provider.keys.active_key(&req.server.server.id).await?;

@@ -355,15 +355,16 @@ fn new_uuid() -> String {
     rand::Rng::fill(&mut rand::rng(), &mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 0x0f)]));
+    }
+    out
 }
 
 /// `YYYY-MM-DDTHH:mm:ss.SSSZ`.
@@ -444,59 +445,62 @@ pub async fn record_code_issued(
     record_all(provider, vec![sso, code]).await;
 }
 
-/// What a token request produced, for [`record_token_grant`].
-pub struct TokenGrantOutcome<'a> {
+/// Who asked the token endpoint for tokens: what its `app.oauth2[.as].token.grant.*` events
+/// say. The events of a token response are stored with its token records, in the same
+/// transaction ([`token_grant_records`]); a refusal is recorded by [`record_token_refusal`].
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRequestLog<'a> {
+    pub client: &'a ClientInfo,
+    /// A custom authorization server (`app.oauth2.as.*`) rather than the org server.
+    pub custom_server: bool,
+    /// The client id the request named (authenticated or not), if any.
+    pub client_id: Option<&'a str>,
     pub grant_type: &'a str,
-    /// Which tokens were issued (`access_token`, `id_token`, `refresh_token`), or the OAuth
-    /// error code of a refusal.
-    pub issued: Result<Vec<&'static str>, &'a str>,
 }
 
-/// `app.oauth2[.as].token.grant.<token>` for each token issued, or one failure event.
-pub async fn record_token_grant(
-    provider: &Provider,
-    client: &ClientInfo,
-    custom_server: bool,
-    client_id: Option<&str>,
-    outcome: TokenGrantOutcome<'_>,
-) {
-    let actor = match client_id {
-        Some(id) => Entity::new(id, "PublicClientApp").named(Some(id.to_owned()), None),
-        None => Entity::new("unknown", "PublicClientApp"),
-    };
-    let message = |token: &str| match token {
-        "id_token" => "OAuth2 id token is granted",
-        "refresh_token" => "OAuth2 refresh token is granted",
-        _ => "OAuth2 access token is granted",
-    };
-    match outcome.issued {
-        Ok(tokens) => {
-            let events = tokens
-                .into_iter()
-                .map(|token| {
-                    Event::new(
-                        oauth2_event_type(custom_server, &format!("token.grant.{token}")),
-                        message(token),
-                        actor.clone(),
-                    )
-                    .client(client)
-                    .debug("grantType", outcome.grant_type)
-                })
-                .collect();
-            record_all(provider, events).await;
-        }
-        Err(error) => {
-            let event = Event::new(
-                oauth2_event_type(custom_server, "token.grant.access_token"),
-                message("access_token"),
-                actor,
-            )
-            .client(client)
-            .failure(error)
-            .debug("grantType", outcome.grant_type);
-            record(provider, event).await;
+impl TokenRequestLog<'_> {
+    fn actor(&self) -> Entity {
+        match self.client_id {
+            Some(id) => Entity::new(id, "PublicClientApp").named(Some(id.to_owned()), None),
+            None => Entity::new("unknown", "PublicClientApp"),
         }
     }
+
+    fn event(&self, token: &str) -> Event {
+        let message = match token {
+            "id_token" => "OAuth2 id token is granted",
+            "refresh_token" => "OAuth2 refresh token is granted",
+            _ => "OAuth2 access token is granted",
+        };
+        Event::new(
+            oauth2_event_type(self.custom_server, &format!("token.grant.{token}")),
+            message,
+            self.actor(),
+        )
+        .client(self.client)
+        .debug("grantType", self.grant_type)
+    }
+}
+
+/// `app.oauth2[.as].token.grant.<token>`, one event for each token a response issues
+/// (`access_token`, `id_token`, `refresh_token`): the records the token endpoint stores with
+/// the tokens themselves, so a response goes out once both are committed, in one write.
+pub fn token_grant_records(
+    provider: &Provider,
+    log: &TokenRequestLog<'_>,
+    tokens: &[&str],
+) -> Vec<LogEventRecord> {
+    let published_ms = now_ms(provider);
+    tokens
+        .iter()
+        .map(|token| log.event(token).into_record(published_ms))
+        .collect()
+}
+
+/// The failure event of a refused token request (`error` is the OAuth error code).
+pub async fn record_token_refusal(provider: &Provider, log: &TokenRequestLog<'_>, error: &str) {
+    let event = log.event("access_token").failure(error);
+    record(provider, event).await;
 }
 
 /// The user behind a live session cookie, if any (to name them in `user.session.end`).
@@ -798,5 +802,12 @@ mod tests {
         let u = new_uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
+        for (i, c) in u.chars().enumerate() {
+            match i {
+                8 | 13 | 18 | 23 => assert_eq!(c, '-', "{u}"),
+                _ => assert!(c.is_ascii_hexdigit() && !c.is_ascii_uppercase(), "{u}"),
+            }
+        }
     }
 }

@@ -170,6 +170,8 @@ pub async fn preview(
         refresh: RefreshPlan::None,
         store_grant: false,
         decision: Some(&decision),
+        log: None,
+        claim: None,
     };
     let ttl = tokens::access_ttl(provider, &issue);
     let access = tokens::access_token_claims(&issue, "AT.preview", now, ttl);

@@ -219,35 +219,24 @@ async fn token(
     let params: TokenParams = parse_form(source).map_err(WebError::OAuthJson)?;
     let grant_type = params.grant_type.clone().unwrap_or_default();
     let client_id = crate::client_ip::claimed_client_id(&params, authorization_header(&headers));
+    let log = system_log::TokenRequestLog {
+        client: &client,
+        custom_server: id.is_some(),
+        client_id: client_id.as_deref(),
+        grant_type: &grant_type,
+    };
+    // A response's success events are written with its tokens (one commit); a refusal's here.
     let result = grants::token(
         &state.provider,
         &ctx,
         params,
         authorization_header(&headers),
+        Some(&log),
     )
     .await;
-    let issued = match &result {
-        Ok(r) => Ok([
-            Some("access_token"),
-            r.id_token.as_ref().map(|_| "id_token"),
-            r.refresh_token.as_ref().map(|_| "refresh_token"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()),
-        Err(e) => Err(e.code()),
-    };
-    system_log::record_token_grant(
-        &state.provider,
-        &client,
-        id.is_some(),
-        client_id.as_deref(),
-        system_log::TokenGrantOutcome {
-            grant_type: &grant_type,
-            issued,
-        },
-    )
-    .await;
+    if let Err(e) = &result {
+        system_log::record_token_refusal(&state.provider, &log, e.code()).await;
+    }
     Ok(no_store_json(result.map_err(client_error(&headers))?))
 }
 

@@ -1,9 +1,11 @@
 use crate::authz::policy;
 use crate::crypto::sha256_b64url;
-use crate::domain::{App, AuthCode, CodeRedemption, Grant, UserStatus};
+use crate::domain::{App, AuthCode, Grant, UserStatus};
 use crate::oauth2::{OAuthError, grants::TokenParams, pkce, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
+use crate::services::system_log::TokenRequestLog;
+use crate::store::Claim;
 
 fn invalid_code() -> OAuthError {
     OAuthError::InvalidGrant(tokens::GRANT_REVOKED.into())
@@ -44,6 +46,7 @@ pub(super) async fn exchange(
     server: &ServerContext,
     app: &App,
     params: &TokenParams,
+    log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params
         .code
@@ -59,22 +62,18 @@ pub(super) async fn exchange(
     // let whoever sees a code (another client, a leaked log or Referer) deny the real client
     // its exchange, and turn that client's own exchange into a "replay" that revokes its
     // grant. node-oidc-provider checks in the same order.
-    let found = provider
+    let code = provider
         .store
         .find_code(&code_hash)
         .await?
         .ok_or_else(invalid_code)?;
-    check_code_matches(&found, app, server, params)?;
-    let code = match provider.store.redeem_code(&code_hash, now).await? {
-        CodeRedemption::Redeemed(code) => code,
-        CodeRedemption::Replayed(code) => {
-            // RFC 6749 §4.1.2: a reused code revokes what was issued from it.
-            tracing::warn!(client_id = %code.client_id, "authorization code replayed; revoking its grant");
-            provider.store.revoke_grant(&code.grant_id, now).await?;
-            return Err(invalid_code());
-        }
-        CodeRedemption::NotFound => return Err(invalid_code()),
-    };
+    check_code_matches(&code, app, server, params)?;
+    if code.used_at.is_some() {
+        return Err(replayed(provider, &code, now).await);
+    }
+    if code.expires_at <= now {
+        return Err(invalid_code());
+    }
     let user = provider
         .store
         .find_user(&code.user_id)
@@ -120,7 +119,10 @@ pub(super) async fn exchange(
         } else {
             RefreshPlan::None
         };
-    let response = tokens::issue(
+    // The code is spent in the same transaction that records the grant, the tokens and their
+    // log events: exactly one concurrent redemption commits, and a replay that finds the code
+    // used finds the grant and its tokens too (and revokes them).
+    let issued = tokens::issue_claiming(
         provider,
         Issue {
             server,
@@ -129,22 +131,31 @@ pub(super) async fn exchange(
             grant: &grant,
             nonce: code.nonce.as_deref(),
             refresh,
-            // Stored with the tokens, in one transaction (see `tokens::issue` for a concurrent
-            // replay that revoked, and so recorded, this grant first).
             store_grant: true,
             decision: decision.as_ref(),
+            log,
+            claim: Some(Claim::Code {
+                code_hash: &code_hash,
+                now,
+            }),
         },
     )
     .await?;
-    // A replay that revoked the grant before these tokens were recorded did not revoke them.
-    if provider
-        .store
-        .find_grant(&grant.id)
-        .await?
-        .is_some_and(|g| g.revoked_at.is_some())
-    {
-        tracing::warn!(client_id = %app.client_id, "code replayed during its redemption; its tokens are revoked");
-        provider.store.revoke_grant(&grant.id, now).await?;
+    match issued {
+        Some(response) => Ok(response),
+        // Another redemption won (or the code expired meanwhile): this one hands out nothing.
+        None => match provider.store.find_code(&code_hash).await? {
+            Some(spent) if spent.used_at.is_some() => Err(replayed(provider, &spent, now).await),
+            _ => Err(invalid_code()),
+        },
     }
-    Ok(response)
+}
+
+/// RFC 6749 §4.1.2: a reused code revokes what was issued from it.
+async fn replayed(provider: &Provider, code: &AuthCode, now: i64) -> OAuthError {
+    tracing::warn!(client_id = %code.client_id, "authorization code replayed; revoking its grant");
+    match provider.store.revoke_grant(&code.grant_id, now).await {
+        Ok(()) => invalid_code(),
+        Err(e) => e.into(),
+    }
 }

@@ -13,12 +13,14 @@ use crate::domain::{App, Grant, TokenEndpointAuthMethod};
 use crate::oauth2::{OAuthError, grants::TokenParams, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
+use crate::services::system_log::TokenRequestLog;
 
 pub(super) async fn exchange(
     provider: &Provider,
     server: &ServerContext,
     app: &App,
     params: &TokenParams,
+    log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
     if app.is_public() {
         return Err(OAuthError::UnauthorizedClient(
@@ -74,6 +76,8 @@ pub(super) async fn exchange(
             refresh: RefreshPlan::None,
             store_grant: true,
             decision: decision.as_ref(),
+            log,
+            claim: None,
         },
     )
     .await

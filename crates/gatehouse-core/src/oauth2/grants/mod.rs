@@ -10,6 +10,7 @@ use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth::{self, ClientCredentials};
 use crate::oidc::tokens::TokenResponse;
 use crate::provider::{Provider, ServerContext};
+use crate::services::system_log::TokenRequestLog;
 
 /// The token request form. Unknown fields (e.g. a DPoP-related one) are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -43,6 +44,7 @@ pub async fn token(
     server: &ServerContext,
     params: TokenParams,
     authorization: Option<&str>,
+    log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = params
         .grant_type
@@ -73,8 +75,12 @@ pub async fn token(
         )));
     }
     match grant_type.as_str() {
-        "authorization_code" => authorization_code::exchange(provider, server, &app, &params).await,
-        "client_credentials" => client_credentials::exchange(provider, server, &app, &params).await,
-        _ => refresh_token::exchange(provider, server, &app, &params).await,
+        "authorization_code" => {
+            authorization_code::exchange(provider, server, &app, &params, log).await
+        }
+        "client_credentials" => {
+            client_credentials::exchange(provider, server, &app, &params, log).await
+        }
+        _ => refresh_token::exchange(provider, server, &app, &params, log).await,
     }
 }

@@ -4,6 +4,8 @@ use crate::domain::{App, RefreshToken, RotationType, UserStatus};
 use crate::oauth2::{OAuthError, grants::TokenParams, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
+use crate::services::system_log::TokenRequestLog;
+use crate::store::Claim;
 
 fn invalid_refresh() -> OAuthError {
     OAuthError::InvalidGrant("The refresh token is invalid or expired.".into())
@@ -14,6 +16,7 @@ pub(super) async fn exchange(
     server: &ServerContext,
     app: &App,
     params: &TokenParams,
+    log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params
         .refresh_token
@@ -92,37 +95,62 @@ pub(super) async fn exchange(
     let expires_at = decision
         .as_ref()
         .map_or(token.expires_at, |d| d.refresh_expiry(grant.created, now));
-    let refresh = match app.settings.refresh_policy() {
-        rotation if rotation.rotation_type == RotationType::Rotate => {
-            rotate(provider, &token, rotation.leeway, now).await?;
-            RefreshPlan::Issue { expires_at }
-        }
-        // STATIC (Okta's default outside SPAs): the same token again.
-        _ => {
-            if expires_at != token.expires_at {
-                provider
-                    .store
-                    .set_refresh_token_expiry(&token.token_hash, expires_at)
-                    .await?;
+    let policy = app.settings.refresh_policy();
+    let rotating = policy.rotation_type == RotationType::Rotate;
+    let (refresh, claim) = if rotating {
+        // An unrotated token is marked rotated in the same transaction that records its
+        // successor; one already rotated falls under the grace rule.
+        let claim = match token.rotated_at {
+            None => Some(Claim::Rotation {
+                token_hash: &token.token_hash,
+                now,
+            }),
+            Some(at) => {
+                within_grace(provider, &token, at, policy.leeway, now).await?;
+                None
             }
-            RefreshPlan::Reuse(presented.to_owned())
-        }
+        };
+        (RefreshPlan::Issue { expires_at }, claim)
+    } else {
+        // STATIC (Okta's default outside SPAs): the same token again. Its new expiry is
+        // stored with the new access token, in one transaction.
+        let extend =
+            (expires_at != token.expires_at).then(|| (token.token_hash.clone(), expires_at));
+        (
+            RefreshPlan::Reuse {
+                token: presented.to_owned(),
+                extend,
+            },
+            None,
+        )
     };
-    let rotating = matches!(refresh, RefreshPlan::Issue { .. });
-    let response = tokens::issue(
-        provider,
-        Issue {
-            server,
-            app,
-            user: user.as_ref(),
-            grant: &grant,
-            nonce: None,
-            refresh,
-            store_grant: false,
-            decision: decision.as_ref(),
-        },
-    )
-    .await?;
+    let issue = |refresh, claim| Issue {
+        server,
+        app,
+        user: user.as_ref(),
+        grant: &grant,
+        nonce: None,
+        refresh,
+        store_grant: false,
+        decision: decision.as_ref(),
+        log,
+        claim,
+    };
+    let mut response = tokens::issue_claiming(provider, issue(refresh, claim)).await?;
+    if response.is_none() {
+        // A concurrent request rotated the token first: the grace rule decides, and within it
+        // this request gets a fresh pair of its own, in the same grant.
+        let rotated_at = provider
+            .store
+            .find_refresh_token(&token.token_hash)
+            .await?
+            .and_then(|t| t.rotated_at)
+            .unwrap_or(now);
+        within_grace(provider, &token, rotated_at, policy.leeway, now).await?;
+        response =
+            Some(tokens::issue(provider, issue(RefreshPlan::Issue { expires_at }, None)).await?);
+    }
+    let response = response.ok_or_else(invalid_refresh)?;
     if rotating {
         // A concurrent reuse may have revoked the grant while these tokens were minted; they
         // were recorded under it, so revoking it again catches them, and the caller gets none.
@@ -142,41 +170,23 @@ pub(super) async fn exchange(
     Ok(response)
 }
 
-/// Rotation (Okta's `rotation_type: ROTATE`): the presented token is marked rotated, and the
-/// caller mints its successor. A token already rotated still works for `leeway` seconds after
-/// its first use (Okta's grace period, for a client that lost the response or a second tab
-/// racing the first): it then gets a fresh pair of its own, in the same grant. Presented after
-/// that, it is taken as stolen: the whole grant (every refresh and access token descended from
-/// the sign-in) is revoked and the answer is `invalid_grant`, as Okta's reuse detection does.
+/// Rotation (Okta's `rotation_type: ROTATE`): the presented token is marked rotated when its
+/// successor is recorded. A token already rotated still works for `leeway` seconds after its
+/// first use (Okta's grace period, for a client that lost the response or a second tab racing
+/// the first): it then gets a fresh pair of its own, in the same grant. Presented after that,
+/// it is taken as stolen: the whole grant (every refresh and access token descended from the
+/// sign-in) is revoked and the answer is `invalid_grant`, as Okta's reuse detection does.
 ///
 /// Two concurrent uses of one token: the store lets exactly one mark it; the other sees the
 /// mark and falls under the grace rule (or, with `leeway: 0`, revokes the family). Either way
 /// there is one grant, never two live families.
-async fn rotate(
+async fn within_grace(
     provider: &Provider,
     token: &RefreshToken,
+    rotated_at: i64,
     leeway: i64,
     now: i64,
 ) -> Result<(), OAuthError> {
-    let rotated_at = match token.rotated_at {
-        Some(at) => at,
-        None => {
-            if provider
-                .store
-                .mark_refresh_token_rotated(&token.token_hash, now)
-                .await?
-            {
-                return Ok(());
-            }
-            // Another request rotated it first: read when.
-            provider
-                .store
-                .find_refresh_token(&token.token_hash)
-                .await?
-                .and_then(|t| t.rotated_at)
-                .unwrap_or(now)
-        }
-    };
     if now < rotated_at.saturating_add(leeway) {
         return Ok(());
     }
