@@ -12,6 +12,7 @@ mod rows;
 mod sql;
 mod sql_authz;
 mod sql_clients;
+mod sql_consent;
 mod sql_logs;
 mod sql_roles;
 pub mod test_support;

@@ -36,6 +36,7 @@ mod client_jwks_uri;
 mod client_keys;
 mod client_registration;
 mod console;
+mod consent;
 mod console_authz;
 mod discovery;
 mod helpers;
