@@ -197,7 +197,9 @@ async function consentRuns(browser, spa) {
   try {
     const page = await spaStart(context, spa);
     await signInForm(page);
-    await page.locator('#consent-allow').waitFor();
+    await page.locator('#consent-allow').waitFor().catch(async (e) => {
+      throw new Error(`no consent page at ${page.url()}: ${(await page.locator('body').textContent()).slice(0, 300)}`);
+    });
     const text = await page.locator('main').textContent();
     check(text.includes('Photo Album') && text.includes('View your photos') && text.includes('See the photos in your album'),
       'the consent page names the app and the scope with its display phrase and description', text.replace(/\s+/g, ' '));
