@@ -2306,7 +2306,10 @@ async fn consent_grants_upsert_list_and_revoke(ctx: &Ctx) -> Result<()> {
     let mut other_issuer = consent_grant("oag5", "u1", "client-1", "email");
     other_issuer.issuer = "https://other.example.com/oauth2/default".into();
     s.save_consent_grants(&[other_issuer.clone()]).await?;
-    assert_eq!(s.list_consent_grants("u1", Some("client-1")).await?.len(), 3);
+    assert_eq!(
+        s.list_consent_grants("u1", Some("client-1")).await?.len(),
+        3
+    );
     assert_eq!(s.find_consent_grant("u1", "oag2").await?, Some(g2.clone()));
     // A grant is found only under its own user.
     assert_eq!(s.find_consent_grant("u2", "oag2").await?, None);

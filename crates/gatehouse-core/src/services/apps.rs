@@ -1263,9 +1263,7 @@ mod tests {
         s.consent_method = Some("ALWAYS".into());
         assert_eq!(field(build_settings(&s)), "consent_method");
         s.consent_method = Some("REQUIRED".into());
-        assert!(
-            build_settings(&s).is_ok_and(|set| set.consent_method == ConsentMethod::Required)
-        );
+        assert!(build_settings(&s).is_ok_and(|set| set.consent_method == ConsentMethod::Required));
         s.consent_method = None;
         assert!(build_settings(&s).is_ok_and(|set| set.consent_method == ConsentMethod::Trusted));
 

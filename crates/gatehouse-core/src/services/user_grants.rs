@@ -77,7 +77,11 @@ pub async fn revoke(
     grant_id: &str,
 ) -> Result<(), DirectoryError> {
     let grant = get(provider, user, grant_id).await?;
-    match provider.store.delete_consent_grant(&user.id, grant_id).await {
+    match provider
+        .store
+        .delete_consent_grant(&user.id, grant_id)
+        .await
+    {
         Err(StoreError::NotFound) => {
             return Err(DirectoryError::Missing {
                 kind: KIND,

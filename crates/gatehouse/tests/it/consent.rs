@@ -4,13 +4,13 @@
 
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_core::authz::model::{MetadataPublish, ScopeConsent};
+use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
 use gatehouse_core::services::apps::{self, OidcAppSpec};
 use gatehouse_core::services::auth_server_config::{ScopeSpec, create_scope};
 use gatehouse_core::services::directory::{
     CreatedApp, assign_group_to_app, find_group_by_id_or_name,
 };
 use gatehouse_core::services::system_log::Actor;
-use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -89,7 +89,10 @@ struct ConsentForm {
 
 fn consent_form(page: &Reply) -> Result<ConsentForm> {
     ensure!(page.status == StatusCode::OK, "expected a page: {page:?}");
-    ensure!(page.body.contains("id=\"consent-allow\""), "not the consent page: {page:?}");
+    ensure!(
+        page.body.contains("id=\"consent-allow\""),
+        "not the consent page: {page:?}"
+    );
     let form = page.login_form().context("no form")?;
     ensure!(hidden_input(&page.body, "decision").is_none());
     Ok(ConsentForm {
@@ -100,7 +103,11 @@ fn consent_form(page: &Reply) -> Result<ConsentForm> {
 }
 
 /// Signs alice in and expects the consent page (the sign-in sets the session cookie with it).
-async fn sign_in_to_consent(browser: &Browser, url: &str, app: &TestApp) -> Result<(Reply, ConsentForm)> {
+async fn sign_in_to_consent(
+    browser: &Browser,
+    url: &str,
+    app: &TestApp,
+) -> Result<(Reply, ConsentForm)> {
     let login = browser.open_login(url).await?;
     let page = browser.submit(&login, &app.alice.login, PASSWORD).await?;
     ensure!(
@@ -116,10 +123,17 @@ async fn answer(browser: &Browser, form: &ConsentForm, decision: &str) -> Result
     let reply = browser
         .post_form(
             &form.action,
-            &[("tx", &form.tx), ("csrf", &form.csrf), ("decision", decision)],
+            &[
+                ("tx", &form.tx),
+                ("csrf", &form.csrf),
+                ("decision", decision),
+            ],
         )
         .await?;
-    ensure!(reply.status == StatusCode::FOUND, "expected a redirect: {reply:?}");
+    ensure!(
+        reply.status == StatusCode::FOUND,
+        "expected a redirect: {reply:?}"
+    );
     Ok(Callback {
         url: reply.location().context("no Location")?,
     })
@@ -130,7 +144,10 @@ async fn scopes_of(app: &TestApp, client: &CreatedApp, callback: &Callback) -> R
         app.exchange(Server::Default, &callback.code()?, &[], basic(client))
             .await?,
     )?;
-    Ok(tokens.response["scope"].as_str().unwrap_or_default().to_owned())
+    Ok(tokens.response["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 async fn grants(app: &TestApp, token: &str) -> Result<Vec<Value>> {
@@ -164,8 +181,15 @@ async fn consent_page_after_sign_in_then_not_asked_again(backend: Backend) -> Re
     // openid and profile are implicit: not listed.
     ensure!(!page.body.contains("data-scope=\"openid\""), "{page:?}");
     let csp = page.header("content-security-policy").unwrap_or_default();
-    ensure!(csp.contains("script-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
-    ensure!(form.action == format!("{}/login/consent", app.base), "{}", form.action);
+    ensure!(
+        csp.contains("script-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    ensure!(
+        form.action == format!("{}/login/consent", app.base),
+        "{}",
+        form.action
+    );
 
     let callback = answer(&browser, &form, "allow").await?;
     ensure!(callback.target() == REDIRECT_URI, "{}", callback.url);
@@ -182,7 +206,10 @@ async fn consent_page_after_sign_in_then_not_asked_again(backend: Backend) -> Re
     ensure!(g["issuer"] == app.issuer(Server::Default).as_str(), "{g}");
     ensure!(g["source"] == "END_USER" && g["status"] == "ACTIVE", "{g}");
     ensure!(g["_embedded"]["scope"]["name"] == SCOPE, "{g}");
-    ensure!(g["id"].as_str().is_some_and(|id| id.starts_with("oag")), "{g}");
+    ensure!(
+        g["id"].as_str().is_some_and(|id| id.starts_with("oag")),
+        "{g}"
+    );
     let logged = app
         .api_ssws(
             Method::GET,
@@ -191,10 +218,15 @@ async fn consent_page_after_sign_in_then_not_asked_again(backend: Backend) -> Re
             None,
         )
         .await?;
-    ensure!(logged.json()?.as_array().is_some_and(|a| a.len() == 1), "{logged:?}");
+    ensure!(
+        logged.json()?.as_array().is_some_and(|a| a.len() == 1),
+        "{logged:?}"
+    );
 
     // The same browser again: the session and the grant, so straight back with a code.
-    let again = browser.authorize_redirect(&authz(&app, &client).url()).await?;
+    let again = browser
+        .authorize_redirect(&authz(&app, &client).url())
+        .await?;
     ensure!(scopes_of(&app, &client, &again).await?.contains(SCOPE));
     // A new sign-in (another browser) is not asked either.
     let other = Browser::new()?;
@@ -229,7 +261,9 @@ async fn prompt_consent_asks_again_and_trusted_apps_are_not_asked(backend: Backe
         .sign_in(&authz(&app, &trusted).url(), &app.alice.login, PASSWORD)
         .await?;
     ensure!(scopes_of(&app, &trusted, &callback).await?.contains(SCOPE));
-    let callback = fresh.authorize_redirect(&authz(&app, &trusted).url()).await?;
+    let callback = fresh
+        .authorize_redirect(&authz(&app, &trusted).url())
+        .await?;
     callback.code()?;
     // Implicit scopes only: a consent app is not asked either.
     let plain = Authz::new(&app.base, Server::Default, &client.app.client_id);
@@ -248,7 +282,11 @@ async fn dont_allow_is_access_denied(backend: Backend) -> Result<()> {
     let replay = browser
         .post_form(
             &form.action,
-            &[("tx", &form.tx), ("csrf", &form.csrf), ("decision", "allow")],
+            &[
+                ("tx", &form.tx),
+                ("csrf", &form.csrf),
+                ("decision", "allow"),
+            ],
         )
         .await?;
     replay.assert_error_page("invalid_request");
@@ -289,33 +327,69 @@ async fn revoking_grants_asks_again(backend: Backend) -> Result<()> {
 
     // The clients and per-client lists.
     let clients = app
-        .api_ssws(Method::GET, &format!("/api/v1/users/{user}/clients"), &token, None)
+        .api_ssws(
+            Method::GET,
+            &format!("/api/v1/users/{user}/clients"),
+            &token,
+            None,
+        )
         .await?
         .json()?;
-    ensure!(clients.as_array().is_some_and(|a| a.len() == 1), "{clients}");
+    ensure!(
+        clients.as_array().is_some_and(|a| a.len() == 1),
+        "{clients}"
+    );
     ensure!(clients[0]["client_id"] == cid.as_str() && clients[0]["client_name"] == "Car Share");
     let per_client = app
-        .api_ssws(Method::GET, &format!("/api/v1/users/{user}/clients/{cid}/grants"), &token, None)
+        .api_ssws(
+            Method::GET,
+            &format!("/api/v1/users/{user}/clients/{cid}/grants"),
+            &token,
+            None,
+        )
         .await?
         .json()?;
     let gid = per_client[0]["id"].as_str().context("grant id")?.to_owned();
     let one = app
-        .api_ssws(Method::GET, &format!("/api/v1/users/{user}/grants/{gid}"), &token, None)
+        .api_ssws(
+            Method::GET,
+            &format!("/api/v1/users/{user}/grants/{gid}"),
+            &token,
+            None,
+        )
         .await?;
-    ensure!(one.status == StatusCode::OK && one.json()?["id"] == gid.as_str(), "{one:?}");
+    ensure!(
+        one.status == StatusCode::OK && one.json()?["id"] == gid.as_str(),
+        "{one:?}"
+    );
     let by_scope = app
-        .api_ssws(Method::GET, &format!("/api/v1/users/{user}/grants?scopeId=nope"), &token, None)
+        .api_ssws(
+            Method::GET,
+            &format!("/api/v1/users/{user}/grants?scopeId=nope"),
+            &token,
+            None,
+        )
         .await?
         .json()?;
     ensure!(by_scope.as_array().is_some_and(Vec::is_empty), "{by_scope}");
 
     // Revoke one grant: asked again with the session.
     let gone = app
-        .api_ssws(Method::DELETE, &format!("/api/v1/users/{user}/grants/{gid}"), &token, None)
+        .api_ssws(
+            Method::DELETE,
+            &format!("/api/v1/users/{user}/grants/{gid}"),
+            &token,
+            None,
+        )
         .await?;
     ensure!(gone.status == StatusCode::NO_CONTENT, "{gone:?}");
     let missing = app
-        .api_ssws(Method::GET, &format!("/api/v1/users/{user}/grants/{gid}"), &token, None)
+        .api_ssws(
+            Method::GET,
+            &format!("/api/v1/users/{user}/grants/{gid}"),
+            &token,
+            None,
+        )
         .await?;
     ensure!(missing.status == StatusCode::NOT_FOUND, "{missing:?}");
     let revoked = app
@@ -326,20 +400,37 @@ async fn revoking_grants_asks_again(backend: Backend) -> Result<()> {
             None,
         )
         .await?;
-    ensure!(revoked.json()?.as_array().is_some_and(|a| a.len() == 1), "{revoked:?}");
+    ensure!(
+        revoked.json()?.as_array().is_some_and(|a| a.len() == 1),
+        "{revoked:?}"
+    );
     let page = browser.get(&authz(&app, &client).url()).await?;
-    answer(&browser, &consent_form(&page)?, "allow").await?.code()?;
+    answer(&browser, &consent_form(&page)?, "allow")
+        .await?
+        .code()?;
 
     // Revoke per client, then all: asked again each time.
     let gone = app
-        .api_ssws(Method::DELETE, &format!("/api/v1/users/{user}/clients/{cid}/grants"), &token, None)
+        .api_ssws(
+            Method::DELETE,
+            &format!("/api/v1/users/{user}/clients/{cid}/grants"),
+            &token,
+            None,
+        )
         .await?;
     ensure!(gone.status == StatusCode::NO_CONTENT, "{gone:?}");
     ensure!(grants(&app, &token).await?.is_empty());
     let page = browser.get(&authz(&app, &client).url()).await?;
-    answer(&browser, &consent_form(&page)?, "allow").await?.code()?;
+    answer(&browser, &consent_form(&page)?, "allow")
+        .await?
+        .code()?;
     let gone = app
-        .api_ssws(Method::DELETE, &format!("/api/v1/users/{user}/grants"), &token, None)
+        .api_ssws(
+            Method::DELETE,
+            &format!("/api/v1/users/{user}/grants"),
+            &token,
+            None,
+        )
         .await?;
     ensure!(gone.status == StatusCode::NO_CONTENT, "{gone:?}");
     ensure!(grants(&app, &token).await?.is_empty());
@@ -355,14 +446,24 @@ async fn consent_form_needs_its_csrf_token_and_session(backend: Backend) -> Resu
     // Without the form's CSRF token, or with another one: refused, nothing granted.
     for csrf in ["", "forged-token"] {
         let reply = browser
-            .post_form(&form.action, &[("tx", &form.tx), ("csrf", csrf), ("decision", "allow")])
+            .post_form(
+                &form.action,
+                &[("tx", &form.tx), ("csrf", csrf), ("decision", "allow")],
+            )
             .await?;
         reply.assert_error_page("invalid_request");
     }
     // The right form fields from a client without the cookies (another browser): refused.
     let stranger = Browser::new()?;
     let reply = stranger
-        .post_form(&form.action, &[("tx", &form.tx), ("csrf", &form.csrf), ("decision", "allow")])
+        .post_form(
+            &form.action,
+            &[
+                ("tx", &form.tx),
+                ("csrf", &form.csrf),
+                ("decision", "allow"),
+            ],
+        )
         .await?;
     reply.assert_error_page("invalid_request");
     // No decision: a bad request.
@@ -375,7 +476,12 @@ async fn consent_form_needs_its_csrf_token_and_session(backend: Backend) -> Resu
     let reply = browser
         .post_form(
             &format!("{}/login", app.base),
-            &[("tx", &form.tx), ("csrf", &form.csrf), ("username", &app.alice.login), ("password", PASSWORD)],
+            &[
+                ("tx", &form.tx),
+                ("csrf", &form.csrf),
+                ("username", &app.alice.login),
+                ("password", PASSWORD),
+            ],
         )
         .await?;
     reply.assert_error_page("invalid_request");
@@ -399,14 +505,24 @@ async fn apps_api_stores_consent_method(backend: Backend) -> Result<()> {
             "tos_uri": "https://c.example/tos",
         } },
     });
-    let created = app.api_ssws(Method::POST, "/api/v1/apps", &token, Some(&body)).await?;
+    let created = app
+        .api_ssws(Method::POST, "/api/v1/apps", &token, Some(&body))
+        .await?;
     ensure!(created.status == StatusCode::OK, "{created:?}");
     let v = created.json()?;
-    ensure!(v["settings"]["oauthClient"]["consent_method"] == "REQUIRED", "{v}");
-    ensure!(v["settings"]["oauthClient"]["tos_uri"] == "https://c.example/tos", "{v}");
+    ensure!(
+        v["settings"]["oauthClient"]["consent_method"] == "REQUIRED",
+        "{v}"
+    );
+    ensure!(
+        v["settings"]["oauthClient"]["tos_uri"] == "https://c.example/tos",
+        "{v}"
+    );
     let mut bad = body.clone();
     bad["settings"]["oauthClient"]["consent_method"] = json!("SOMETIMES");
-    let refused = app.api_ssws(Method::POST, "/api/v1/apps", &token, Some(&bad)).await?;
+    let refused = app
+        .api_ssws(Method::POST, "/api/v1/apps", &token, Some(&bad))
+        .await?;
     ensure!(refused.status == StatusCode::BAD_REQUEST, "{refused:?}");
     ensure!(refused.body.contains("consent_method"), "{refused:?}");
     Ok(())

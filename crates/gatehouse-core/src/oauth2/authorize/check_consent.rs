@@ -34,7 +34,10 @@ pub(super) async fn run(
     let mut wanted: Vec<OAuthScope> = Vec::new();
     for name in &request.scopes {
         if let Some(scope) = config.scope(name)
-            && matches!(scope.consent, ScopeConsent::Required | ScopeConsent::Flexible)
+            && matches!(
+                scope.consent,
+                ScopeConsent::Required | ScopeConsent::Flexible
+            )
             && !wanted.iter().any(|w| w.id == scope.id)
         {
             wanted.push(scope.clone());

@@ -170,9 +170,10 @@ pub async fn complete_consent(
     let (session, user) = super::session::live_session(provider, answer.session_cookie)
         .await?
         .ok_or(ConsentFailure::TransactionInvalid)?;
-    let same_session =
-        constant_time_eq(session.id_hash.as_bytes(), pending.consent_session.as_bytes())
-            && user.id == pending.consent_user_id;
+    let same_session = constant_time_eq(
+        session.id_hash.as_bytes(),
+        pending.consent_session.as_bytes(),
+    ) && user.id == pending.consent_user_id;
     if !same_session {
         return Err(ConsentFailure::TransactionInvalid);
     }
@@ -216,7 +217,15 @@ pub async fn complete_consent(
         )
         .await?;
         grant(provider, client, &server, &app, &user, &asked).await?;
-        issue_response(provider, &server, &request, &user, &session, decision.as_ref()).await
+        issue_response(
+            provider,
+            &server,
+            &request,
+            &user,
+            &session,
+            decision.as_ref(),
+        )
+        .await
     }
     .await;
     Ok(allowed.unwrap_or_else(|e| redirect_error(&e)))

@@ -190,7 +190,9 @@ pub async fn complete_login(
                 "The sign-in could not be resumed.".into(),
             )));
         }
-        Err(OAuthError::Internal(e)) => return Err(LoginFailure::Internal(OAuthError::Internal(e))),
+        Err(OAuthError::Internal(e)) => {
+            return Err(LoginFailure::Internal(OAuthError::Internal(e)));
+        }
         Err(e) => AfterSignIn::Respond(AuthorizationResponse::error(
             &redirect_uri,
             mode,

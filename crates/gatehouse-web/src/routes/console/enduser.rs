@@ -19,7 +19,10 @@ use askama::Template;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/UserHome", get(home))
-        .route("/app/UserHome/consents/{client_id}/revoke", post(revoke_consent))
+        .route(
+            "/app/UserHome/consents/{client_id}/revoke",
+            post(revoke_consent),
+        )
         .route("/enduser/settings", get(settings))
         .route("/home/oidc_client/{id}", get(launch))
 }
