@@ -20,8 +20,8 @@ console_dir="$here/console"
 run_timeout=120 # seconds per script and backend
 # The walk-throughs, in order, against one server per backend: test.js (seeds 000 and 004),
 # reports.js (Reports > System Log, the Sign On groups claim), seed003.js (seed 003: the SPA, its
-# authorization server and okta-auth-js).
-scripts=(test.js reports.js seed003.js)
+# authorization server and okta-auth-js), consent.js (User consent: Require consent, the consent page).
+scripts=(test.js reports.js seed003.js consent.js)
 export PYTHONDONTWRITEBYTECODE=1
 
 # shellcheck source=lib/deps.sh

@@ -85,6 +85,21 @@ impl Default for SigningAlg {
 }
 
 wire_enum!(
+    /// `settings.oauthClient.consent_method`: `REQUIRED` shows the consent page for the scopes
+    /// that ask for it; `TRUSTED` (the Apps API's default) only when the client sends
+    /// `prompt=consent`.
+    ConsentMethod { Required => "REQUIRED", Trusted => "TRUSTED" }
+);
+
+// `wire_enum!` cannot mark a variant `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for ConsentMethod {
+    fn default() -> Self {
+        Self::Trusted
+    }
+}
+
+wire_enum!(
     /// `settings.oauthClient.refresh_token.rotation_type`.
     RotationType { Rotate => "ROTATE", Static => "STATIC" }
 );
@@ -206,6 +221,9 @@ pub struct OAuthClientSettings {
     /// The Sign On tab's groups claim (Okta keeps it off the public apps API).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups_claim: Option<GroupsClaim>,
+    /// Whether users are asked to consent (apps stored before it existed are `TRUSTED`).
+    #[serde(default)]
+    pub consent_method: ConsentMethod,
 }
 
 /// Okta's app-level groups claim ("Groups claim type: Filter"): in ID tokens the org server
@@ -360,6 +378,26 @@ pub struct Session {
     pub amr: Vec<String>,
     pub created: Timestamp,
     pub expires_at: Timestamp,
+}
+
+/// A user's consent to one scope for one client of one authorization server (Okta's
+/// `OAuth2ScopeConsentGrant` with `source: END_USER`). Unique per (user, client, issuer, scope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentGrant {
+    /// `oag…`.
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    /// The issuer the grant is for (the server's issuer as the request saw it).
+    pub issuer: String,
+    /// The custom authorization server that holds the scope.
+    pub auth_server_id: String,
+    /// The scope object's id on that server (`scp…`): Okta's `scopeId`.
+    pub scope_id: String,
+    /// The scope's name when it was granted (`email`, `car:drive`).
+    pub scope_name: String,
+    pub created: Timestamp,
+    pub last_updated: Timestamp,
 }
 
 /// An authorize request waiting for the user to sign in.

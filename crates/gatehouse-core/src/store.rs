@@ -351,6 +351,34 @@ pub trait AppGrantStore: Send + Sync {
     async fn delete_app_grant(&self, app_id: &str, grant_id: &str) -> StoreResult<()>;
 }
 
+/// Users' consent grants (Okta's `/api/v1/users/{userId}/grants`).
+#[async_trait]
+pub trait ConsentGrantStore: Send + Sync {
+    /// Records the grants in one transaction. A grant for a (user, client, issuer, scope) that
+    /// already exists keeps its id and creation time; its `last_updated` moves. `NotFound` when
+    /// the user or the client does not exist.
+    async fn save_consent_grants(&self, grants: &[ConsentGrant]) -> StoreResult<()>;
+    /// The user's grants, of one client if `client_id` is given, ordered by id.
+    async fn list_consent_grants(
+        &self,
+        user_id: &str,
+        client_id: Option<&str>,
+    ) -> StoreResult<Vec<ConsentGrant>>;
+    async fn find_consent_grant(
+        &self,
+        user_id: &str,
+        grant_id: &str,
+    ) -> StoreResult<Option<ConsentGrant>>;
+    /// `NotFound` when the user has no such grant.
+    async fn delete_consent_grant(&self, user_id: &str, grant_id: &str) -> StoreResult<()>;
+    /// Deletes the user's grants (of one client if given) and returns those deleted.
+    async fn delete_consent_grants(
+        &self,
+        user_id: &str,
+        client_id: Option<&str>,
+    ) -> StoreResult<Vec<ConsentGrant>>;
+}
+
 /// Small key/value settings of the installation (e.g. the encryption-key check value).
 #[async_trait]
 pub trait MetaStore: Send + Sync {
@@ -451,6 +479,7 @@ pub trait Store:
     + RateLimitStore
     + ClientAssertionStore
     + AppGrantStore
+    + ConsentGrantStore
     + TrustedOriginStore
     + AuthServerConfigStore
     + SignInFailureStore
@@ -473,6 +502,7 @@ impl<T> Store for T where
         + RateLimitStore
         + ClientAssertionStore
         + AppGrantStore
+        + ConsentGrantStore
         + TrustedOriginStore
         + AuthServerConfigStore
         + SignInFailureStore

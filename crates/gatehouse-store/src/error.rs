@@ -55,6 +55,7 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
     ("meta_pkey", "meta.name", "name"),
     ("api_tokens_pkey", "api_tokens.id", "id"),
     ("app_grants_pkey", "app_grants.id", "id"),
+    ("consent_grants_pkey", "consent_grants.id", "id"),
     (
         "app_grants_app_scope_key",
         "app_grants.app_id, app_grants.scope_id",

@@ -13,6 +13,7 @@ mod sql;
 mod sql_authz;
 mod sql_client_secrets;
 mod sql_clients;
+mod sql_consent;
 mod sql_logs;
 mod sql_roles;
 pub mod test_support;

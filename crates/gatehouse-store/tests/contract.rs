@@ -125,6 +125,8 @@ contract_tests!(
     concurrent_jti_consumption_has_exactly_one_winner,
     expired_client_assertion_jtis_are_purged,
     app_grants_round_trip_conflict_and_delete,
+    consent_grants_upsert_list_and_revoke,
+    consent_grants_need_a_user_and_client_and_go_with_them,
     app_grants_need_an_app_and_go_with_it,
     trusted_origins_round_trip_with_origin_conflicts,
     trusted_origins_list_update_and_delete,
@@ -186,6 +188,7 @@ fn app(id: &str, client_id: &str) -> App {
             jwks_uri: None,
             refresh_token: None,
             groups_claim: None,
+            consent_method: Default::default(),
             request_uris: vec![],
             request_object_signing_alg: None,
             sector_identifier_uri: None,
@@ -847,6 +850,7 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
         request_uris: vec!["https://spa.example/request.jwt".into()],
         request_object_signing_alg: Some("RS256".into()),
         sector_identifier_uri: Some("https://spa.example/sector.json".into()),
+        consent_method: ConsentMethod::Required,
     };
     s.create_app(&spa).await?;
     s.create_app(&app("a2", "client-2")).await?;
@@ -2362,6 +2366,107 @@ async fn app_grants_need_an_app_and_go_with_it(ctx: &Ctx) -> Result<()> {
         .await?;
     s.delete_app("a1").await?;
     ensure!(s.list_app_grants("a1").await?.is_empty());
+    Ok(())
+}
+
+fn consent_grant(id: &str, user_id: &str, client_id: &str, scope: &str) -> ConsentGrant {
+    ConsentGrant {
+        id: id.into(),
+        user_id: user_id.into(),
+        client_id: client_id.into(),
+        issuer: "https://id.example.com/oauth2/default".into(),
+        auth_server_id: "default".into(),
+        scope_id: format!("scp-{scope}"),
+        scope_name: scope.into(),
+        created: 1_000,
+        last_updated: 1_000,
+    }
+}
+
+async fn consent_grants_upsert_list_and_revoke(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1", "ann@example.com")).await?;
+    s.create_user(&user("u2", "bob@example.com")).await?;
+    s.create_app(&app("a1", "client-1")).await?;
+    s.create_app(&app("a2", "client-2")).await?;
+    let g1 = consent_grant("oag1", "u1", "client-1", "email");
+    let g2 = consent_grant("oag2", "u1", "client-1", "car:drive");
+    let g3 = consent_grant("oag3", "u1", "client-2", "email");
+    let g4 = consent_grant("oag4", "u2", "client-1", "email");
+    s.save_consent_grants(&[g2.clone(), g1.clone()]).await?;
+    s.save_consent_grants(&[g3.clone(), g4.clone()]).await?;
+    // Granting a scope again keeps the grant's id and creation, and moves last_updated.
+    let mut again = consent_grant("oag9", "u1", "client-1", "email");
+    again.created = 2_000;
+    again.last_updated = 2_000;
+    s.save_consent_grants(&[again]).await?;
+    let g1_now = ConsentGrant {
+        last_updated: 2_000,
+        ..g1.clone()
+    };
+    assert_eq!(
+        s.list_consent_grants("u1", None).await?,
+        vec![g1_now.clone(), g2.clone(), g3.clone()]
+    );
+    assert_eq!(
+        s.list_consent_grants("u1", Some("client-1")).await?,
+        vec![g1_now.clone(), g2.clone()]
+    );
+    // A different issuer is a different grant.
+    let mut other_issuer = consent_grant("oag5", "u1", "client-1", "email");
+    other_issuer.issuer = "https://other.example.com/oauth2/default".into();
+    s.save_consent_grants(&[other_issuer.clone()]).await?;
+    assert_eq!(
+        s.list_consent_grants("u1", Some("client-1")).await?.len(),
+        3
+    );
+    assert_eq!(s.find_consent_grant("u1", "oag2").await?, Some(g2.clone()));
+    // A grant is found only under its own user.
+    assert_eq!(s.find_consent_grant("u2", "oag2").await?, None);
+    ensure!(is_not_found(s.delete_consent_grant("u2", "oag2").await));
+    s.delete_consent_grant("u1", "oag2").await?;
+    ensure!(is_not_found(s.delete_consent_grant("u1", "oag2").await));
+    assert_eq!(
+        s.delete_consent_grants("u1", Some("client-1")).await?,
+        vec![g1_now, other_issuer]
+    );
+    assert_eq!(s.list_consent_grants("u1", None).await?, vec![g3.clone()]);
+    assert_eq!(s.delete_consent_grants("u1", None).await?, vec![g3]);
+    assert_eq!(s.list_consent_grants("u2", None).await?, vec![g4]);
+    Ok(())
+}
+
+async fn consent_grants_need_a_user_and_client_and_go_with_them(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1", "ann@example.com")).await?;
+    s.create_app(&app("a1", "client-1")).await?;
+    ensure!(is_not_found(
+        s.save_consent_grants(&[consent_grant("oag1", "u1", "missing", "email")])
+            .await
+    ));
+    ensure!(is_not_found(
+        s.save_consent_grants(&[consent_grant("oag1", "missing", "client-1", "email")])
+            .await
+    ));
+    // All or nothing: the valid grant before the bad one is not kept.
+    ensure!(is_not_found(
+        s.save_consent_grants(&[
+            consent_grant("oag1", "u1", "client-1", "email"),
+            consent_grant("oag2", "u1", "missing", "email"),
+        ])
+        .await
+    ));
+    ensure!(s.list_consent_grants("u1", None).await?.is_empty());
+    s.save_consent_grants(&[consent_grant("oag1", "u1", "client-1", "email")])
+        .await?;
+    s.delete_app("a1").await?;
+    ensure!(s.list_consent_grants("u1", None).await?.is_empty());
+    s.create_app(&app("a1", "client-1")).await?;
+    s.save_consent_grants(&[consent_grant("oag1", "u1", "client-1", "email")])
+        .await?;
+    s.delete_user("u1").await?;
+    s.create_user(&user("u1", "ann@example.com")).await?;
+    ensure!(s.list_consent_grants("u1", None).await?.is_empty());
     Ok(())
 }
 

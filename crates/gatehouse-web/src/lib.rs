@@ -176,6 +176,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::well_known::router())
         .merge(routes::oauth2::router())
         .merge(routes::login::router())
+        .merge(routes::consent::router())
         .merge(routes::home::router())
         .merge(routes::api_v1::router(&state))
         .merge(routes::clients::router())

@@ -90,6 +90,14 @@ pub struct LoginPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub action: &'a str,
+    pub prompt: &'a gatehouse_core::oauth2::authorize::ConsentPrompt,
+    pub branding: &'a crate::Branding,
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub title: &'a str,

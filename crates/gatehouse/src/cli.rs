@@ -151,6 +151,14 @@ pub enum AppType {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Consent {
+    /// Okta's REQUIRED: users are asked to allow the scopes that require consent.
+    Required,
+    /// Okta's TRUSTED: users are asked only when the client sends `prompt=consent`.
+    Trusted,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum RefreshRotation {
     /// Okta's ROTATE: each use of a refresh token returns a new one.
     Rotate,
@@ -189,6 +197,16 @@ pub enum AppCommand {
         /// The app's initiate-login URI (IdP-initiated sign-in from the dashboard).
         #[arg(long)]
         initiate_login_uri: Option<String>,
+        /// User consent: `required` shows the consent page for scopes that require consent
+        /// [default: trusted].
+        #[arg(long, value_enum)]
+        consent: Option<Consent>,
+        /// The Terms of Service URI the consent page links to.
+        #[arg(long)]
+        tos_uri: Option<String>,
+        /// The privacy policy URI the consent page links to.
+        #[arg(long)]
+        policy_uri: Option<String>,
         /// The Sign On tab's groups claim in org-server ID tokens (with the `groups` scope):
         /// its name, e.g. `groups`; needs --groups-claim-filter.
         #[arg(long, requires = "groups_claim_filter")]

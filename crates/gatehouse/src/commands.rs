@@ -460,6 +460,9 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
             grant_types,
             auth_method,
             initiate_login_uri,
+            consent,
+            tos_uri,
+            policy_uri,
             refresh_rotation,
             refresh_leeway,
             groups_claim_name,
@@ -499,6 +502,15 @@ async fn app(provider: &Provider, settings: &Settings, cmd: &AppCommand) -> anyh
             spec.grant_types = grant_types;
             spec.token_endpoint_auth_method = token_endpoint_auth_method;
             spec.initiate_login_uri = initiate_login_uri.clone();
+            spec.consent_method = consent.map(|c| {
+                match c {
+                    crate::cli::Consent::Required => "REQUIRED",
+                    crate::cli::Consent::Trusted => "TRUSTED",
+                }
+                .to_owned()
+            });
+            spec.metadata.tos_uri = tos_uri.clone();
+            spec.metadata.policy_uri = policy_uri.clone();
             spec.refresh_rotation = refresh_rotation.map(|r| match r {
                 RefreshRotation::Rotate => RotationType::Rotate,
                 RefreshRotation::Static => RotationType::Static,

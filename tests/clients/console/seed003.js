@@ -157,7 +157,7 @@ async function createSpa(page, spa) {
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'OpenMetadata' }).waitFor();
   check(/app integration was created/.test(await page.getByRole('status').first().textContent()), 'Save: the SPA app integration was created');
-  check(/Require consent: off/.test(await page.locator('#user-consent').textContent()), 'User consent is off for the SPA');
+  check(!(await page.getByLabel('Require consent').isChecked()), 'User consent is off for the SPA (Require consent unticked)');
   await page.getByRole('tab', { name: 'Client Credentials' }).click();
   const clientId = await page.locator('#client-id').inputValue();
   check(clientId.length > 0, 'the Client ID is read off the Client Credentials tab', clientId);

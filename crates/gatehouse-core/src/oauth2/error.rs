@@ -28,6 +28,9 @@ pub enum OAuthError {
     PolicyDenied(String),
     #[error("{0}")]
     LoginRequired(String),
+    /// OIDC Core §3.1.2.6: `prompt=none`, but the user must first consent.
+    #[error("{0}")]
+    ConsentRequired(String),
     #[error("{0}")]
     InvalidToken(String),
     /// OIDC Core §3.1.2.6: request objects (`request`) are not supported.
@@ -60,6 +63,7 @@ impl OAuthError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::AccessDenied(_) | Self::PolicyDenied(_) => "access_denied",
             Self::LoginRequired(_) => "login_required",
+            Self::ConsentRequired(_) => "consent_required",
             Self::InvalidToken(_) => "invalid_token",
             Self::RequestNotSupported(_) => "request_not_supported",
             Self::RequestUriNotSupported(_) => "request_uri_not_supported",

@@ -378,6 +378,7 @@ mod tests {
                     jwks_uri: None,
                     refresh_token: None,
                     groups_claim: None,
+                    consent_method: Default::default(),
                     request_uris: vec![],
                     request_object_signing_alg: None,
                     sector_identifier_uri: None,

@@ -357,21 +357,15 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
             "required when idp_initiated_login.mode is SPEC",
         ));
     }
-    match spec.consent_method.as_deref() {
-        None | Some("TRUSTED") => {}
-        Some("REQUIRED") => {
-            return Err(invalid(
+    let consent_method = match spec.consent_method.as_deref() {
+        None => ConsentMethod::Trusted,
+        Some(raw) => ConsentMethod::parse(raw).ok_or_else(|| {
+            invalid(
                 "consent_method",
-                "REQUIRED is not supported: Gatehouse shows no consent screen",
-            ));
-        }
-        Some(other) => {
-            return Err(invalid(
-                "consent_method",
-                format!("'{other}' is not one of REQUIRED, TRUSTED"),
-            ));
-        }
-    }
+                format!("'{raw}' is not one of REQUIRED, TRUSTED"),
+            )
+        })?,
+    };
     match spec.wildcard_redirect.as_deref() {
         None | Some("DISABLED") => {}
         Some("SUBDOMAIN") => {
@@ -455,6 +449,7 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         request_uris,
         request_object_signing_alg: spec.request_object_signing_alg.clone(),
         sector_identifier_uri: spec.sector_identifier_uri.clone(),
+        consent_method,
     })
 }
 
@@ -1532,8 +1527,12 @@ mod tests {
         assert_eq!(field(build_settings(&s)), "initiate_login_uri");
 
         let mut s = spec(T::Web);
-        s.consent_method = Some("REQUIRED".into());
+        s.consent_method = Some("ALWAYS".into());
         assert_eq!(field(build_settings(&s)), "consent_method");
+        s.consent_method = Some("REQUIRED".into());
+        assert!(build_settings(&s).is_ok_and(|set| set.consent_method == ConsentMethod::Required));
+        s.consent_method = None;
+        assert!(build_settings(&s).is_ok_and(|set| set.consent_method == ConsentMethod::Trusted));
 
         let mut s = spec(T::Web);
         s.metadata.logo_uri = Some("javascript:x".into());

@@ -71,8 +71,8 @@ impl From<DirectoryError> for RegistrationError {
     }
 }
 
-/// The registration request body. Unknown members (`client_uri`, `logo_uri`, `tos_uri`, …) are
-/// ignored and not stored.
+/// The registration request body. Unknown members are ignored and not stored. The descriptive
+/// URIs are shown on the consent page.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ClientMetadata {
@@ -90,6 +90,13 @@ pub struct ClientMetadata {
     pub request_object_signing_alg: Option<String>,
     pub sector_identifier_uri: Option<String>,
     pub subject_type: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    /// Okta's extension: `REQUIRED` (the default for registered clients, as in Okta) or
+    /// `TRUSTED`.
+    pub consent_method: Option<String>,
 }
 
 impl ClientMetadata {
@@ -148,6 +155,11 @@ impl ClientMetadata {
         spec.request_uris = self.request_uris;
         spec.request_object_signing_alg = self.request_object_signing_alg;
         spec.sector_identifier_uri = self.sector_identifier_uri;
+        spec.metadata.client_uri = self.client_uri;
+        spec.metadata.logo_uri = self.logo_uri;
+        spec.metadata.tos_uri = self.tos_uri;
+        spec.metadata.policy_uri = self.policy_uri;
+        spec.consent_method = Some(self.consent_method.unwrap_or_else(|| "REQUIRED".into()));
         Ok(spec)
     }
 }
@@ -348,6 +360,17 @@ pub fn client_json(app: &App, client_secret: Option<&str>) -> Value {
         }
         if let Some(alg) = &s.request_object_signing_alg {
             map.insert("request_object_signing_alg".into(), json!(alg));
+        }
+        let m = &s.metadata;
+        for (name, value) in [
+            ("client_uri", &m.client_uri),
+            ("logo_uri", &m.logo_uri),
+            ("tos_uri", &m.tos_uri),
+            ("policy_uri", &m.policy_uri),
+        ] {
+            if let Some(uri) = value {
+                map.insert(name.into(), json!(uri));
+            }
         }
         if let Some(uri) = &s.sector_identifier_uri {
             map.insert("sector_identifier_uri".into(), json!(uri));

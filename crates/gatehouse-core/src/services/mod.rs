@@ -19,4 +19,5 @@ pub mod sign_in;
 pub mod system_log;
 pub mod token_preview;
 pub mod trusted_origins;
+pub mod user_grants;
 pub mod users;

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
 use gatehouse_core::oauth2::OAuthError;
-use gatehouse_core::oauth2::authorize::{self, GENERIC_LOGIN_FAILURE, LoginFailure};
+use gatehouse_core::oauth2::authorize::{self, AfterSignIn, GENERIC_LOGIN_FAILURE, LoginFailure};
 use serde::Deserialize;
 
 use super::respond_to_client;
@@ -57,8 +57,15 @@ async fn login_post(
     match outcome {
         Ok(done) => {
             let session = cookies::set(cookies::SESSION, &done.session_cookie, done.session_ttl, &origin);
-            let csrf = cookies::clear(cookies::CSRF, &origin);
-            Ok(respond_to_client(&done.response, vec![(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)]))
+            Ok(match done.next {
+                AfterSignIn::Respond(response) => {
+                    let csrf = cookies::clear(cookies::CSRF, &origin);
+                    respond_to_client(&response, vec![(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)])
+                }
+                AfterSignIn::Consent(prompt) => {
+                    super::consent::consent_page(&state, &origin, &prompt, vec![session])
+                }
+            })
         }
         Err(LoginFailure::BadCredentials(prompt)) => {
             let action = format!("{origin}/login");

@@ -1,5 +1,6 @@
 pub mod api_v1;
 pub mod clients;
+pub mod consent;
 pub mod console;
 pub mod home;
 pub mod login;

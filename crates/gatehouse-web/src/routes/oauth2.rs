@@ -106,6 +106,9 @@ async fn authorize(
     Ok(match outcome {
         AuthorizeOutcome::ErrorPage(e) => return Err(WebError::Page(e)),
         AuthorizeOutcome::Respond(resp) => respond_to_client(&resp, vec![]),
+        AuthorizeOutcome::Consent(prompt) => {
+            super::consent::consent_page(&state, &origin, &prompt, vec![])
+        }
         AuthorizeOutcome::Login(prompt) => {
             let action = format!("{origin}/login");
             let page = LoginPage {

@@ -37,6 +37,7 @@ mod client_jwks_uri;
 mod client_keys;
 mod client_registration;
 mod client_secrets;
+mod consent;
 mod console;
 mod console_authz;
 mod discovery;

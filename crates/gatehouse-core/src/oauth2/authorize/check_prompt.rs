@@ -4,6 +4,7 @@ use crate::oauth2::OAuthError;
 pub(super) struct Prompt {
     pub login: bool,
     pub none: bool,
+    pub consent: bool,
     pub max_age: Option<i64>,
 }
 
@@ -42,6 +43,7 @@ pub(super) fn run(ctx: &Ctx<'_>) -> Result<Prompt, OAuthError> {
     Ok(Prompt {
         login: values.contains(&"login"),
         none,
+        consent: values.contains(&"consent"),
         max_age,
     })
 }

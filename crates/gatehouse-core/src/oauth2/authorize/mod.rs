@@ -4,6 +4,7 @@
 
 mod check_assignment;
 mod check_client;
+mod check_consent;
 mod check_id_token;
 mod check_id_token_hint;
 mod check_pkce;
@@ -13,15 +14,18 @@ mod check_redirect_uri;
 mod check_request_object;
 mod check_response_type;
 mod check_scope;
+mod consent;
 mod respond;
 pub(crate) mod session;
 
 use serde::{Deserialize, Serialize};
 
 pub use check_response_type::ResponseType;
+pub use consent::{ConsentAnswer, ConsentFailure, ConsentPrompt, ConsentScope, complete_consent};
 pub use respond::{AuthorizationResponse, ResponseMode};
 pub use session::{
-    CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login, end_session_for_cookie,
+    AfterSignIn, CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login,
+    end_session_for_cookie,
 };
 
 use crate::domain::App;
@@ -66,6 +70,9 @@ pub struct AuthorizeRequest {
     pub code_challenge: Option<String>,
     pub prompt_login: bool,
     pub prompt_none: bool,
+    /// `prompt=consent`: ask for consent even to scopes granted before.
+    #[serde(default)]
+    pub prompt_consent: bool,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     /// The `sub` of a valid `id_token_hint`: a session of anyone else is not reused.
@@ -82,6 +89,8 @@ pub enum AuthorizeOutcome {
     Respond(AuthorizationResponse),
     /// Show the hosted sign-in page for this transaction.
     Login(LoginPrompt),
+    /// Show the consent page for this transaction.
+    Consent(ConsentPrompt),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +200,7 @@ pub async fn authorize(
         code_challenge,
         prompt_login: prompt.login,
         prompt_none: prompt.none,
+        prompt_consent: prompt.consent,
         max_age: prompt.max_age,
         login_hint: ctx.params.login_hint.clone(),
         id_token_hint_sub,

@@ -1,7 +1,7 @@
 //! The sign-in interaction: reuse a live session (single sign-on), or prompt, then resume.
 
-use super::respond::issue_response;
-use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, check_assignment, check_policy};
+use super::consent::{ConsentPrompt, finish};
+use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
 use crate::oauth2::OAuthError;
@@ -58,18 +58,7 @@ pub(super) async fn resume_or_prompt(
         Some((session, user))
             if !request.prompt_login && fresh_enough(&session) && hinted_user(&user) =>
         {
-            check_assignment::run(provider, app, &user).await?;
-            let decision = check_policy::run(provider, server, app, &user, &request).await?;
-            let response = issue_response(
-                provider,
-                server,
-                &request,
-                &user,
-                &session,
-                decision.as_ref(),
-            )
-            .await?;
-            Ok(AuthorizeOutcome::Respond(response))
+            finish(provider, server, app, &user, &session, request).await
         }
         _ if request.prompt_none => Err(OAuthError::LoginRequired(
             "The client specified not to prompt, but the user is not logged in.".into(),
@@ -117,12 +106,21 @@ impl From<crate::store::StoreError> for LoginFailure {
     }
 }
 
+/// Where a completed sign-in goes next.
+#[derive(Debug)]
+pub enum AfterSignIn {
+    /// Back to the client (a code or tokens, or an error).
+    Respond(AuthorizationResponse),
+    /// To the consent page first.
+    Consent(ConsentPrompt),
+}
+
 #[derive(Debug)]
 pub struct CompletedLogin {
     /// The new sign-in session cookie value.
     pub session_cookie: String,
     pub session_ttl: i64,
-    pub response: AuthorizationResponse,
+    pub next: AfterSignIn,
 }
 
 pub const GENERIC_LOGIN_FAILURE: &str = "Unable to sign in";
@@ -179,34 +177,34 @@ pub async fn complete_login(
     let server = provider
         .server_context(&request.origin, request.auth_server_id.as_deref())
         .await?;
-    let allowed = match check_assignment::run(provider, &app, &user).await {
-        Ok(()) => check_policy::run(provider, &server, &app, &user, &request).await,
-        Err(e) => Err(e),
-    };
-    let response = match allowed {
-        Ok(decision) => {
-            issue_response(
-                provider,
-                &server,
-                &request,
-                &user,
-                &session,
-                decision.as_ref(),
-            )
-            .await?
+    let (redirect_uri, mode, state) = (
+        request.redirect_uri.clone(),
+        request.response_mode,
+        request.state.clone(),
+    );
+    let next = match finish(provider, &server, &app, &user, &session, request).await {
+        Ok(AuthorizeOutcome::Consent(prompt)) => AfterSignIn::Consent(prompt),
+        Ok(AuthorizeOutcome::Respond(response)) => AfterSignIn::Respond(response),
+        Ok(AuthorizeOutcome::Login(_) | AuthorizeOutcome::ErrorPage(_)) => {
+            return Err(LoginFailure::Internal(OAuthError::InvalidRequest(
+                "The sign-in could not be resumed.".into(),
+            )));
         }
-        Err(e) => AuthorizationResponse::error(
-            &request.redirect_uri,
-            request.response_mode,
+        Err(OAuthError::Internal(e)) => {
+            return Err(LoginFailure::Internal(OAuthError::Internal(e)));
+        }
+        Err(e) => AfterSignIn::Respond(AuthorizationResponse::error(
+            &redirect_uri,
+            mode,
             &e,
-            request.state.as_deref(),
+            state.as_deref(),
             &server.issuer,
-        ),
+        )),
     };
     Ok(CompletedLogin {
         session_cookie,
         session_ttl: provider.lifetimes.session,
-        response,
+        next,
     })
 }
 

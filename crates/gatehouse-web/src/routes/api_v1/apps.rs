@@ -80,7 +80,7 @@ pub(crate) fn app_json(origin: &str, app: &App, client_secret: Option<&str>) -> 
         "application_type".into(),
         json!(s.application_type.as_str()),
     );
-    client.insert("consent_method".into(), json!("TRUSTED"));
+    client.insert("consent_method".into(), json!(s.consent_method.as_str()));
     client.insert("issuer_mode".into(), json!(s.issuer_mode.as_str()));
     client.insert(
         "idp_initiated_login".into(),

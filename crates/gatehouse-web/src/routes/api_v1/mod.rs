@@ -14,6 +14,7 @@ mod logs;
 mod openapi;
 mod sessions;
 mod trusted_origins;
+mod user_grants;
 mod users;
 
 use axum::Router;
@@ -53,6 +54,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/users/{id}/groups", get(users::groups))
         .route("/users/{id}/lifecycle/{op}", post(users::lifecycle))
         .route("/users/{id}/appLinks", get(apps::app_links))
+        .route(
+            "/users/{id}/grants",
+            get(user_grants::list).delete(user_grants::delete_all),
+        )
+        .route(
+            "/users/{id}/grants/{grant_id}",
+            get(user_grants::get).delete(user_grants::delete),
+        )
+        .route("/users/{id}/clients", get(user_grants::clients))
+        .route(
+            "/users/{id}/clients/{client_id}/grants",
+            get(user_grants::client_grants).delete(user_grants::delete_client_grants),
+        )
         .route("/groups", get(groups::list).post(groups::create))
         .route(
             "/groups/{id}",

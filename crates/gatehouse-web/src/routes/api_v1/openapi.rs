@@ -12,7 +12,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::authorization_servers as authz;
-use super::{app_grants, apps, groups, logs, sessions, trusted_origins, users};
+use super::{app_grants, apps, groups, logs, sessions, trusted_origins, user_grants, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,13 @@ use super::{app_grants, apps, groups, logs, sessions, trusted_origins, users};
         users::delete,
         users::lifecycle,
         users::groups,
+        user_grants::list,
+        user_grants::get,
+        user_grants::delete,
+        user_grants::delete_all,
+        user_grants::clients,
+        user_grants::client_grants,
+        user_grants::delete_client_grants,
         apps::app_links,
         groups::list,
         groups::create,
@@ -124,6 +131,8 @@ use super::{app_grants, apps, groups, logs, sessions, trusted_origins, users};
         ClientSecretDoc,
         AppLinkDoc,
         AppGrantDoc,
+        UserGrantDoc,
+        UserClientDoc,
         AppGrantBody,
         TrustedOriginDoc,
         TrustedOriginBody,
@@ -482,6 +491,41 @@ pub(crate) struct AppGrantDoc {
     #[schema(example = "okta.users.read")]
     scope_id: String,
     source: String,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// A user's consent to one scope for one client (`source: END_USER`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = UserOAuth2ScopeConsentGrant)]
+#[allow(dead_code)]
+pub(crate) struct UserGrantDoc {
+    id: String,
+    status: String,
+    created: String,
+    last_updated: String,
+    issuer: String,
+    client_id: String,
+    user_id: String,
+    scope_id: String,
+    #[schema(example = "END_USER")]
+    source: String,
+    #[serde(rename = "_links")]
+    #[schema(value_type = Object)]
+    links: Value,
+}
+
+/// A client a user granted consent to (Okta's `OAuth2Client`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuth2Client)]
+#[allow(dead_code)]
+pub(crate) struct UserClientDoc {
+    client_id: String,
+    client_name: String,
+    client_uri: Option<String>,
+    logo_uri: Option<String>,
     #[serde(rename = "_links")]
     #[schema(value_type = Object)]
     links: Value,

@@ -57,7 +57,11 @@ pub(crate) fn user_json(origin: &str, u: &User) -> Value {
 }
 
 /// `{id}` may be an id, a login, or `me` (the token's owner).
-async fn resolve(state: &AppState, caller: &Caller, key: &str) -> Result<User, ApiError> {
+pub(crate) async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+) -> Result<User, ApiError> {
     let key = if key == "me" {
         // A service app acts as no user: `me` does not exist for it.
         match caller.0.user() {

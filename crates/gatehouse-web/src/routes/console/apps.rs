@@ -205,6 +205,11 @@ pub(crate) struct AppFields {
     pub post_logout_redirect_uris: String,
     pub initiate_login_uri: String,
     pub login_mode: String,
+    /// User consent: "Require consent" (Okta's `consent_method: REQUIRED`), and the links the
+    /// consent page shows.
+    pub consent_required: bool,
+    pub tos_uri: String,
+    pub policy_uri: String,
     /// Controlled access (new apps only): `everyone`, `groups` or `skip`.
     pub access: String,
     pub access_groups: Vec<String>,
@@ -244,6 +249,9 @@ impl AppFields {
             post_logout_redirect_uris: logout.into(),
             initiate_login_uri: String::new(),
             login_mode: "DISABLED".into(),
+            consent_required: false,
+            tos_uri: String::new(),
+            policy_uri: String::new(),
             access: "everyone".into(),
             access_groups: vec![],
         }
@@ -271,6 +279,9 @@ impl AppFields {
             post_logout_redirect_uris: s.post_logout_redirect_uris.join("\n"),
             initiate_login_uri: s.initiate_login_uri.clone().unwrap_or_default(),
             login_mode: s.login_mode.clone(),
+            consent_required: s.consent_method == ConsentMethod::Required,
+            tos_uri: s.metadata.tos_uri.clone().unwrap_or_default(),
+            policy_uri: s.metadata.policy_uri.clone().unwrap_or_default(),
             access: String::new(),
             access_groups: vec![],
         }
@@ -292,6 +303,9 @@ impl AppFields {
             post_logout_redirect_uris: form.lines("post_logout_redirect_uris").join("\n"),
             initiate_login_uri: form.get("initiate_login_uri").to_owned(),
             login_mode: form.get("login_mode").to_owned(),
+            consent_required: form.checked("consent_required"),
+            tos_uri: form.get("tos_uri").trim().to_owned(),
+            policy_uri: form.get("policy_uri").trim().to_owned(),
             access: form.get("access").to_owned(),
             access_groups: form.all("access_group"),
         }
@@ -304,10 +318,22 @@ impl AppFields {
         spec.label = self.label.clone();
         spec.metadata.logo_uri = Some(self.logo_uri.clone()).filter(|s| !s.is_empty());
         if self.kind == ApplicationType::Service {
+            // Nobody signs in to a service app: it is never asked about.
             spec.grant_types = vec!["client_credentials".into()];
             spec.response_types = vec![];
             return Ok(());
         }
+        spec.consent_method = Some(
+            if self.consent_required {
+                ConsentMethod::Required
+            } else {
+                ConsentMethod::Trusted
+            }
+            .as_str()
+            .to_owned(),
+        );
+        spec.metadata.tos_uri = Some(self.tos_uri.clone()).filter(|s| !s.is_empty());
+        spec.metadata.policy_uri = Some(self.policy_uri.clone()).filter(|s| !s.is_empty());
         let mut grants = Vec::new();
         let mut response_types = Vec::new();
         if self.grant_code {
@@ -378,6 +404,9 @@ const GENERAL_FIELDS: &[(&str, &str)] = &[
     ("mode", "login_mode"),
     ("leeway", "leeway"),
     ("logo_uri", "logo_uri"),
+    ("consent_method", "consent_required"),
+    ("tos_uri", "tos_uri"),
+    ("policy_uri", "policy_uri"),
 ];
 
 /// An existing app's settings as a spec that `apps::replace` stores unchanged.
@@ -402,6 +431,7 @@ fn spec_of(app: &App) -> OidcAppSpec {
     spec.request_uris = s.request_uris.clone();
     spec.request_object_signing_alg = s.request_object_signing_alg.clone();
     spec.sector_identifier_uri = s.sector_identifier_uri.clone();
+    spec.consent_method = Some(s.consent_method.as_str().to_owned());
     if let Some(p) = &s.refresh_token {
         spec.refresh_rotation = Some(p.rotation_type);
         spec.refresh_leeway = Some(p.leeway);

@@ -3,12 +3,13 @@
 //! (`/enduser/settings`).
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use gatehouse_core::domain::App;
-use gatehouse_core::services::{admin_roles, apps, groups};
+use gatehouse_core::services::{admin_roles, apps, groups, user_grants};
 
 use super::{Chrome, ConsoleError, EndUser, date, render, see_other};
 use crate::AppState;
@@ -18,6 +19,10 @@ use askama::Template;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/UserHome", get(home))
+        .route(
+            "/app/UserHome/consents/{client_id}/revoke",
+            post(revoke_consent),
+        )
         .route("/enduser/settings", get(settings))
         .route("/home/oidc_client/{id}", get(launch))
 }
@@ -29,12 +34,21 @@ struct Tile {
     href: String,
 }
 
+/// An app the user consented to, with what they allowed.
+struct Consented {
+    label: String,
+    client_id: String,
+    scopes: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/user_home.html")]
 struct HomePage {
     chrome: Chrome,
     first_name: String,
     tiles: Vec<Tile>,
+    consented: Vec<Consented>,
+    notice: Option<&'static str>,
 }
 
 /// The apps with a dashboard tile: ACTIVE, assigned, and launchable from Gatehouse (a login
@@ -51,9 +65,16 @@ async fn launchable(
         .collect())
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+struct HomeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
 async fn home(
     State(state): State<AppState>,
     EndUser(viewer): EndUser,
+    axum::extract::Query(query): axum::extract::Query<HomeQuery>,
 ) -> Result<Response, ConsoleError> {
     let user = &viewer.current.user;
     let is_admin = admin_roles::is_super_admin(&state.provider, user).await?;
@@ -72,12 +93,41 @@ async fn home(
             label: a.label,
         })
         .collect();
+    let consented = user_grants::clients(&state.provider, user)
+        .await?
+        .into_iter()
+        .map(|(app, grants)| Consented {
+            label: app.label,
+            client_id: app.client_id,
+            scopes: grants
+                .iter()
+                .map(|g| g.scope_name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
     let page = HomePage {
         first_name: user.first_name.clone(),
         chrome: Chrome::new(&state, &viewer, "home", is_admin),
         tiles,
+        consented,
+        notice: (query.notice == "revoked")
+            .then_some("Access was revoked. The app will ask for your consent again."),
     };
     Ok(render(StatusCode::OK, page.render()))
+}
+
+/// Revokes the user's consent to one app: it asks again next time.
+async fn revoke_consent(
+    State(state): State<AppState>,
+    EndUser(viewer): EndUser,
+    Path(client_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    viewer.form(&body)?;
+    let user = &viewer.current.user;
+    user_grants::revoke_all(&state.provider, &viewer.actor(), user, Some(&client_id)).await?;
+    Ok(see_other("/app/UserHome?notice=revoked"))
 }
 
 /// Sends the browser to the app's initiate-login URI with `iss` (OpenID Connect Core §4), for
