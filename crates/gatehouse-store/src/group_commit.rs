@@ -502,11 +502,11 @@ mod tests {
                 assert!(t.await.unwrap_or_default().iter().all(|o| *o));
             }
             assert_eq!(recorded(&pool).iter().sum::<usize>(), 200);
-            assert_eq!(
-                pool.peak.load(Ordering::SeqCst),
-                allowed,
-                "allowed {allowed}"
-            );
+            // Never more than allowed; more than one at once when allowed (a loaded machine
+            // may not always reach the limit).
+            let peak = pool.peak.load(Ordering::SeqCst);
+            assert!(peak <= allowed, "peak {peak}, allowed {allowed}");
+            assert!(allowed == 1 || peak >= 2, "peak {peak}, allowed {allowed}");
         }
     }
 
@@ -519,14 +519,26 @@ mod tests {
             let writer = writer.clone();
             tokio::spawn(async move { writer.write(vec![token("first")]).await.is_ok() })
         };
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Wait (bounded) until the first transaction is open, rather than for a fixed time.
+        for _ in 0..500 {
+            if pool.open.load(Ordering::SeqCst) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         let jtis: Vec<String> = ["a", "bad", "b", "c"].map(String::from).into();
         let ok = write_all(&writer, &jtis).await;
         assert!(first.await.unwrap_or(false));
         assert_eq!(ok, [true, false, true, true]);
-        // One batch of four failed, then each of its jobs was written alone.
         let transactions = recorded(&pool);
-        assert_eq!(transactions, [1, 4, 1, 1, 1, 1], "{transactions:?}");
+        assert_eq!(transactions[0], 1, "{transactions:?}");
+        // Usually the four share one batch, which fails, and each is then written alone; on a
+        // loaded machine they may be split over batches: the outcomes above are what matter.
+        if transactions.get(1) == Some(&4) {
+            assert_eq!(transactions, [1, 4, 1, 1, 1, 1], "{transactions:?}");
+        } else {
+            assert!(transactions.iter().sum::<usize>() >= 5, "{transactions:?}");
+        }
     }
 
     #[test]
