@@ -550,7 +550,11 @@ async def apps(client):
           and sec.client_secret != oc.client_secret, sec)
     secrets, _, err = await client.list_o_auth2_client_secrets(web.id)
     no_error("list client secrets", err)
-    check("  ... one, value not shown", len(secrets) == 1 and secrets[0].id == sec.id and not secrets[0].client_secret)
+    # Okta keeps up to two secrets: the new one joins the first, both ACTIVE, until the old is retired.
+    check("  ... the first and the new one, both ACTIVE, values not shown",
+          len(secrets) == 2 and sec.id in {s.id for s in secrets}
+          and all(s.status == "ACTIVE" and not s.client_secret for s in secrets),
+          [(s.id, s.status) for s in secrets])
     _, _, err = await client.create_o_auth2_client_secret(spa.id, OAuth2ClientSecretRequestBody())
     check("a public client has no secret -> E0000001", isinstance(err, OktaAPIError) and err.error_code == "E0000001")
 
