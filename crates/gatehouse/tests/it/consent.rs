@@ -26,6 +26,7 @@ backend_tests!(
     dont_allow_is_access_denied,
     prompt_none_needing_consent_is_consent_required,
     revoking_grants_asks_again,
+    dashboard_revoke_asks_again,
     consent_form_needs_its_csrf_token_and_session,
     apps_api_stores_consent_method,
 );
@@ -525,5 +526,54 @@ async fn apps_api_stores_consent_method(backend: Backend) -> Result<()> {
         .await?;
     ensure!(refused.status == StatusCode::BAD_REQUEST, "{refused:?}");
     ensure!(refused.body.contains("consent_method"), "{refused:?}");
+    Ok(())
+}
+
+/// The end-user dashboard lists the app the user allowed; its Revoke button (CSRF-checked)
+/// removes the grants, and the next authorize asks again.
+async fn dashboard_revoke_asks_again(backend: Backend) -> Result<()> {
+    let (app, client) = setup(backend).await?;
+    let token = app.api_token().await?;
+    let browser = Browser::new()?;
+    let (_, form) = sign_in_to_consent(&browser, &authz(&app, &client).url(), &app).await?;
+    answer(&browser, &form, "allow").await?.code()?;
+    let cid = &client.app.client_id;
+    let revoke_path = format!("/app/UserHome/consents/{cid}/revoke");
+
+    let home = browser.get(&format!("{}/app/UserHome", app.base)).await?;
+    ensure!(home.status == StatusCode::OK, "{home:?}");
+    ensure!(
+        home.body.contains("Car Share") && home.body.contains(&revoke_path),
+        "the dashboard lists the allowed app with Revoke: {home:?}"
+    );
+    let csrf = hidden_input(&home.body, "csrf").context("no csrf on the dashboard")?;
+
+    let forged = browser
+        .post_form(&format!("{}{revoke_path}", app.base), &[("csrf", "forged")])
+        .await?;
+    ensure!(
+        forged.status != StatusCode::SEE_OTHER,
+        "a wrong CSRF token is refused: {forged:?}"
+    );
+    ensure!(
+        grants(&app, &token).await?.len() == 1,
+        "nothing revoked yet"
+    );
+
+    let revoked = browser
+        .post_form(&format!("{}{revoke_path}", app.base), &[("csrf", &csrf)])
+        .await?;
+    ensure!(revoked.status == StatusCode::SEE_OTHER, "{revoked:?}");
+    ensure!(
+        grants(&app, &token).await?.is_empty(),
+        "the grants are gone"
+    );
+
+    // The live session, but no grant: the consent page again.
+    let again = browser.get(&authz(&app, &client).url()).await?;
+    ensure!(
+        again.status == StatusCode::OK && again.body.contains("data-scope=\"car:drive\""),
+        "asked again after revoking: {again:?}"
+    );
     Ok(())
 }
