@@ -25,6 +25,7 @@ trap cleanup EXIT
 gh() { RUST_LOG=warn "$BIN" --data-dir "$DATA" "$@"; }
 gh auth-server list >/dev/null # creates the database, the servers and their keys
 gh auth-server set-alg --id default --alg "$ALG" >/dev/null
+gh auth-server add-scope --id default --name bench.read >/dev/null # custom servers grant only their own scopes
 APP="$(gh app create-oidc --type web --label Profile --redirect-uri https://client.example.test/cb \
   --grant-type authorization_code --grant-type client_credentials --output json)"
 ID="$(node -e 'const a=JSON.parse(process.argv[1]);console.log(a.client_id)' "$APP")"
@@ -47,6 +48,12 @@ case "$SCENARIO" in
   jwks) PATH_="/oauth2/default/v1/keys" ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
 esac
+
+# The request must succeed before it is profiled: a profile of error answers says nothing.
+ARGS=(-s -o /dev/null -w '%{http_code}')
+[[ -n "${BENCH_AUTH:-}" ]] && ARGS+=(-X POST -H "Authorization: $BENCH_AUTH" --data "$BENCH_BODY")
+STATUS="$(curl "${ARGS[@]}" "$URL$PATH_")"
+[[ "$STATUS" == 200 ]] || { echo "profile: $SCENARIO answers $STATUS, not 200" >&2; exit 1; }
 
 # Warm up, then record while wrk drives the server.
 taskset -c 0 wrk -t1 -c32 -d1s -s bench/lib/wrk_report.lua "$URL$PATH_" >/dev/null
