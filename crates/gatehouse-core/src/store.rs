@@ -171,7 +171,9 @@ pub trait SessionStore: Send + Sync {
 pub struct IssuedTokens<'a> {
     /// The grant, when it is new (`client_credentials`, the code exchange).
     pub grant: Option<&'a Grant>,
-    pub access: &'a AccessTokenRecord,
+    /// The access token's record; `None` for a self-contained token (one without a user, see
+    /// [`TokenStore::revoke_access_token`]).
+    pub access: Option<&'a AccessTokenRecord>,
     /// A new refresh token (a first one, or a rotation's successor).
     pub refresh: Option<&'a RefreshToken>,
     /// A static refresh token handed back again, whose idle window restarts: its hash and new
@@ -248,7 +250,7 @@ pub trait TokenStore: Send + Sync {
     ) -> StoreResult<()> {
         self.record_issued(&IssuedTokens {
             grant,
-            access,
+            access: Some(access),
             refresh,
             refresh_expiry: None,
             events,
@@ -267,7 +269,20 @@ pub trait TokenStore: Send + Sync {
             .await
     }
     async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>>;
-    async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()>;
+    /// [`TokenStore::find_access_token`] and the user `user_id`, in one query (userinfo).
+    async fn find_access_token_and_user(
+        &self,
+        jti: &str,
+        user_id: &str,
+    ) -> StoreResult<(Option<AccessTokenRecord>, Option<User>)>;
+    /// Marks the access token revoked at `now` (an earlier revocation stands). A token that was
+    /// never recorded (a self-contained `client_credentials` token) gets a revoked record, kept
+    /// until `token.expires_at` like any other: that record is its revocation list entry.
+    async fn revoke_access_token(
+        &self,
+        token: &AccessTokenRecord,
+        now: Timestamp,
+    ) -> StoreResult<()>;
 
     /// Deletes expired codes, transactions, sessions, tokens and counters, and grants a day old
     /// that have no code or token left; returns how many rows went.

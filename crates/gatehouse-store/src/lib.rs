@@ -98,16 +98,34 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
     } else {
         pool.max_connections(SQLITE_MAX_CONNECTIONS)
     };
+    let connect_err = |source| ConnectError::Connect {
+        backend: "SQLite",
+        source,
+    };
     let pool = pool
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
-        .map_err(|source| ConnectError::Connect {
-            backend: "SQLite",
-            source,
-        })?;
+        .map_err(connect_err)?;
     migrate_sqlite(&pool).await?;
     tracing::debug!(in_memory, "SQLite store ready");
-    Ok(SqlStore::new(pool))
+    if in_memory {
+        return Ok(SqlStore::new(pool));
+    }
+    // The batching writer keeps one connection of its own, for good: SQLite drops a
+    // connection's page cache whenever another connection wrote since its last use, so a
+    // writer taking whichever pooled connection is free would re-read the pages it appends to
+    // (the last pages of the token and log tables and their indexes) for every batch.
+    let writer_pool = SqlitePoolOptions::new()
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await
+        .map_err(connect_err)?;
+    Ok(SqlStore::with_writer_pool(pool, writer_pool))
 }
 
 fn is_sqlite_memory(url: &str) -> bool {

@@ -397,6 +397,30 @@ impl TryFrom<RefreshTokenRow> for RefreshToken {
     }
 }
 
+/// A user and, by `LEFT JOIN`, an access token's record (`at_*`; all null if not recorded).
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserAndAccessTokenRow {
+    #[sqlx(flatten)]
+    pub(crate) user: UserRow,
+    at_jti: Option<String>,
+    at_grant_id: Option<String>,
+    at_client_id: Option<String>,
+    at_expires_at: Option<i64>,
+    at_revoked_at: Option<i64>,
+}
+
+impl UserAndAccessTokenRow {
+    pub(crate) fn access_token(&self) -> Option<AccessTokenRecord> {
+        Some(AccessTokenRecord {
+            jti: self.at_jti.clone()?,
+            grant_id: self.at_grant_id.clone()?,
+            client_id: self.at_client_id.clone()?,
+            expires_at: self.at_expires_at?,
+            revoked_at: self.at_revoked_at,
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccessTokenRow {
     jti: String,

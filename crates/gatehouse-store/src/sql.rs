@@ -35,8 +35,14 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     /// Wraps a pool whose database has already been migrated (see [`crate::migrate_sqlite`] and
     /// [`crate::migrate_postgres`]).
     pub fn new(pool: sqlx::Pool<DB>) -> Self {
+        Self::with_writer_pool(pool.clone(), pool)
+    }
+
+    /// As [`SqlStore::new`], with the batching writer on its own pool (see
+    /// [`crate::connect_sqlite`]).
+    pub fn with_writer_pool(pool: sqlx::Pool<DB>, writer_pool: sqlx::Pool<DB>) -> Self {
         Self {
-            writer: Arc::new(GroupCommit::new(pool.clone())),
+            writer: Arc::new(GroupCommit::new(writer_pool)),
             pool,
         }
     }
@@ -1119,7 +1125,7 @@ macro_rules! impl_store {
                     },
                 }));
                 ops.extend(issued.grant.map(|g| WriteOp::Grant(g.clone())));
-                ops.push(WriteOp::AccessToken(issued.access.clone()));
+                ops.extend(issued.access.map(|t| WriteOp::AccessToken(t.clone())));
                 ops.extend(issued.refresh.map(|t| WriteOp::RefreshToken(t.clone())));
                 ops.extend(issued.refresh_expiry.map(|(hash, expires_at)| {
                     WriteOp::RefreshExpiry {
@@ -1128,6 +1134,9 @@ macro_rules! impl_store {
                     }
                 }));
                 ops.extend(issued.events.iter().cloned().map(WriteOp::LogEvent));
+                if ops.is_empty() {
+                    return Ok(());
+                }
                 self.writer.write(ops).await
             }
 
@@ -1144,11 +1153,47 @@ macro_rules! impl_store {
                 Ok(row.map(AccessTokenRecord::from))
             }
 
-            async fn revoke_access_token(&self, jti: &str, now: Timestamp) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE access_tokens SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL",
-                )
+            async fn find_access_token_and_user(
+                &self,
+                jti: &str,
+                user_id: &str,
+            ) -> StoreResult<(Option<AccessTokenRecord>, Option<User>)> {
+                let row: Option<UserAndAccessTokenRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    ", a.jti AS at_jti, a.grant_id AS at_grant_id, a.client_id AS at_client_id, \
+                     a.expires_at AS at_expires_at, a.revoked_at AS at_revoked_at \
+                     FROM users LEFT JOIN access_tokens a ON a.jti = $1 WHERE users.id = $2"
+                ))
                 .bind(jti)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                match row {
+                    Some(row) => {
+                        let token = row.access_token();
+                        Ok((token, Some(User::try_from(row.user)?)))
+                    }
+                    // No such user: the record alone, read apart (rare).
+                    None => Ok((self.find_access_token(jti).await?, None)),
+                }
+            }
+
+            async fn revoke_access_token(
+                &self,
+                token: &AccessTokenRecord,
+                now: Timestamp,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, revoked_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jti) DO UPDATE \
+                     SET revoked_at = COALESCE(access_tokens.revoked_at, excluded.revoked_at)",
+                )
+                .bind(&token.jti)
+                .bind(&token.grant_id)
+                .bind(&token.client_id)
+                .bind(token.expires_at)
                 .bind(now)
                 .execute(&self.pool)
                 .await
@@ -1170,7 +1215,7 @@ macro_rules! impl_store {
                     "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
                     // A grant outlives its codes and tokens by a day (revocation of a grant not
                     // created yet leaves a record for that long), then it counts for nothing:
-                    // without this, every client_credentials token would leave a row forever.
+                    // without this, every code exchange's grant would leave a row forever.
                     "DELETE FROM grants WHERE created <= $1 - 86400
                        AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.grant_id = grants.id)
                        AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)

@@ -106,6 +106,7 @@ contract_tests!(
     refresh_tokens_rotate_once_and_revoke,
     concurrent_rotation_has_exactly_one_winner,
     access_tokens_record_find_revoke,
+    access_token_and_user_in_one_read,
     grant_with_access_token_is_one_transaction,
     issued_tokens_are_recorded_together_or_not_at_all,
     concurrent_token_writes_all_commit_and_a_conflict_fails_alone,
@@ -1611,9 +1612,13 @@ async fn access_tokens_record_find_revoke(ctx: &Ctx) -> Result<()> {
     s.record_access_token(&token).await?;
     assert_eq!(s.find_access_token("j1").await?, Some(token.clone()));
     assert_eq!(s.find_access_token("nope").await?, None);
-    s.revoke_access_token("j1", 2_000).await?;
-    s.revoke_access_token("j1", 3_000).await?;
-    s.revoke_access_token("nope", 3_000).await?;
+    // The caller's copy of the record may lack the grant: the stored one keeps its own.
+    let presented = AccessTokenRecord {
+        grant_id: String::new(),
+        ..token.clone()
+    };
+    s.revoke_access_token(&presented, 2_000).await?;
+    s.revoke_access_token(&presented, 3_000).await?;
     assert_eq!(
         s.find_access_token("j1").await?,
         Some(AccessTokenRecord {
@@ -1622,6 +1627,55 @@ async fn access_tokens_record_find_revoke(ctx: &Ctx) -> Result<()> {
         })
     );
     ensure!(is_conflict(s.record_access_token(&token).await, "jti"));
+    // A token never recorded (self-contained) is recorded revoked, then purged when it expires.
+    let unrecorded = access("j-cc", "", 9_000);
+    s.revoke_access_token(&unrecorded, 3_000).await?;
+    s.revoke_access_token(&unrecorded, 4_000).await?;
+    assert_eq!(
+        s.find_access_token("j-cc").await?,
+        Some(AccessTokenRecord {
+            revoked_at: Some(3_000),
+            ..unrecorded.clone()
+        })
+    );
+    s.purge_expired(9_000).await?;
+    assert_eq!(s.find_access_token("j-cc").await?, None);
+    Ok(())
+}
+
+async fn access_token_and_user_in_one_read(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let alice = user("u1", "alice@example.com");
+    s.create_user(&alice).await?;
+    let token = access("j1", "g1", 9_000);
+    s.record_access_token(&token).await?;
+    let stored = s.find_user("u1").await?;
+    ensure!(stored.is_some());
+    assert_eq!(
+        s.find_access_token_and_user("j1", "u1").await?,
+        (Some(token.clone()), stored.clone())
+    );
+    // Either may be missing without hiding the other.
+    assert_eq!(
+        s.find_access_token_and_user("nope", "u1").await?,
+        (None, stored.clone())
+    );
+    assert_eq!(
+        s.find_access_token_and_user("j1", "nobody").await?,
+        (Some(token.clone()), None)
+    );
+    assert_eq!(
+        s.find_access_token_and_user("nope", "nobody").await?,
+        (None, None)
+    );
+    s.revoke_access_token(&token, 2_000).await?;
+    assert_eq!(
+        s.find_access_token_and_user("j1", "u1").await?.0,
+        Some(AccessTokenRecord {
+            revoked_at: Some(2_000),
+            ..token
+        })
+    );
     Ok(())
 }
 

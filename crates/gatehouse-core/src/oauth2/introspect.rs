@@ -53,7 +53,7 @@ pub async fn validate_access_token(
         .store
         .find_access_token(access_token_id(&claims)?)
         .await?;
-    check_access_token_record(provider, record)?;
+    check_access_token_record(provider, &claims, record)?;
     Ok(claims)
 }
 
@@ -84,17 +84,42 @@ pub(crate) fn access_token_id(claims: &Value) -> Result<&str, OAuthError> {
         .ok_or_else(invalid_token)
 }
 
-/// The token is live by its record: recorded, not revoked, unexpired.
+/// Whether verified access-token claims are of a self-contained token: one without a user
+/// (`client_credentials`), which is recorded only once revoked.
+pub(crate) fn is_self_contained(claims: &Value) -> bool {
+    claims.get("uid").is_none()
+}
+
+/// The token is live by its record: not revoked, unexpired. A token with a user must be
+/// recorded; a self-contained one is live without a record (a record means it was revoked).
 pub(crate) fn check_access_token_record(
     provider: &Provider,
+    claims: &Value,
     record: Option<AccessTokenRecord>,
 ) -> Result<(), OAuthError> {
-    let record = record.ok_or_else(invalid_token)?;
     // Expiry by the provider's clock (the one that set `exp`), not only the signature library's.
-    if record.revoked_at.is_some() || record.expires_at <= provider.now() {
-        return Err(invalid_token());
+    let now = provider.now();
+    match record {
+        Some(record) if record.revoked_at.is_none() && record.expires_at > now => Ok(()),
+        None if is_self_contained(claims)
+            && claims["exp"].as_i64().is_some_and(|exp| exp > now) =>
+        {
+            Ok(())
+        }
+        _ => Err(invalid_token()),
     }
-    Ok(())
+}
+
+/// The record that revokes verified access-token claims (kept until the token expires).
+pub(crate) fn revocation_record(claims: &Value) -> Result<AccessTokenRecord, OAuthError> {
+    Ok(AccessTokenRecord {
+        jti: access_token_id(claims)?.to_owned(),
+        // A self-contained token has no stored grant; a recorded one keeps its own.
+        grant_id: String::new(),
+        client_id: claims["cid"].as_str().unwrap_or_default().to_owned(),
+        expires_at: claims["exp"].as_i64().ok_or_else(invalid_token)?,
+        revoked_at: None,
+    })
 }
 
 pub async fn introspect(

@@ -4,7 +4,7 @@ use crate::crypto::sha256_b64url;
 use crate::domain::AuthServerKind;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth;
-use crate::oauth2::introspect::{TokenActionParams, validate_access_token};
+use crate::oauth2::introspect::{TokenActionParams, revocation_record, validate_access_token};
 use crate::provider::{Provider, ServerContext};
 use crate::services::system_log::{self, ClientInfo, Entity, Event, oauth2_event_type};
 
@@ -54,10 +54,9 @@ async fn revoke_own_token(
     let now = provider.now();
     if let Ok(claims) = validate_access_token(provider, server, token).await {
         // A client may revoke only its own tokens.
-        if claims["cid"].as_str() == Some(client_id)
-            && let Some(jti) = claims["jti"].as_str()
-        {
-            provider.store.revoke_access_token(jti, now).await?;
+        if claims["cid"].as_str() == Some(client_id) {
+            let record = revocation_record(&claims)?;
+            provider.store.revoke_access_token(&record, now).await?;
             return Ok(Some("access_token"));
         }
         return Ok(None);

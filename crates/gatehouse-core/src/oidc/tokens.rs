@@ -60,7 +60,8 @@ pub struct Issue<'a> {
     pub nonce: Option<&'a str>,
     pub refresh: RefreshPlan,
     /// The grant is new and not stored yet: store it with the token records, in one
-    /// transaction (`client_credentials`, the code exchange). A grant revoked before it was
+    /// transaction (the code exchange; a `client_credentials` grant, having no user, is not
+    /// stored at all). A grant revoked before it was
     /// stored fails the request with `invalid_grant` ([`GRANT_REVOKED`]).
     pub store_grant: bool,
     /// On custom servers, the access policy rule that allowed the request: lifetimes and
@@ -280,9 +281,13 @@ pub async fn issue_claiming(
         } => Some((hash.as_str(), *expires_at)),
         _ => None,
     };
+    // A token without a user (client_credentials) is self-contained: neither it nor its grant
+    // is recorded, so issuing one writes only its System Log event. Its signature and `exp`
+    // make it live; revoking it records it, revoked (see `introspect::check_access_token_record`).
+    let self_contained = req.user.is_none();
     let issued = IssuedTokens {
-        grant: req.store_grant.then_some(req.grant),
-        access: &record,
+        grant: (req.store_grant && !self_contained).then_some(req.grant),
+        access: (!self_contained).then_some(&record),
         refresh: new_refresh.as_ref(),
         refresh_expiry,
         events: &events,

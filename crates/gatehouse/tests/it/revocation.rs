@@ -4,8 +4,9 @@
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_store::test_support::Backend;
 use reqwest::StatusCode;
+use serde_json::{Value, json};
 
-use crate::helpers::{Auth, Reply, Server, TestApp, Tokens, spawn_app};
+use crate::helpers::{Auth, Reply, Server, TestApp, Tokens, spawn_app, tamper_payload};
 
 backend_tests!(
     revoke_refresh_token_ends_the_grant,
@@ -13,6 +14,7 @@ backend_tests!(
     revoke_unknown_tokens_succeeds,
     revoke_requires_client_authentication,
     client_cannot_revoke_another_clients_tokens,
+    revoke_client_credentials_token,
 );
 
 fn expect_revoked(reply: &Reply) -> Result<()> {
@@ -193,5 +195,93 @@ async fn client_cannot_revoke_another_clients_tokens(backend: Backend) -> Result
         expect_revoked(&app.revoke(server, &rt, app.basic()).await?)?;
         ensure!(!app.is_active(server, &rt).await?);
     }
+    Ok(())
+}
+
+/// A `client_credentials` access token of the client `id`.
+async fn client_credentials_token(app: &TestApp, id: &str, secret: &str) -> Result<String> {
+    let reply = app
+        .token(
+            Server::Default,
+            &[("grant_type", "client_credentials")],
+            Auth::Basic(id, secret),
+        )
+        .await?;
+    ensure!(reply.status == StatusCode::OK, "{reply:?}");
+    reply.json()?["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("access_token")
+}
+
+/// Whether introspection by the client `id` finds `token` live.
+async fn active_for(app: &TestApp, id: &str, secret: &str, token: &str) -> Result<bool> {
+    let reply = app
+        .post_form(
+            Server::Default,
+            "introspect",
+            &[("token", token)],
+            Auth::Basic(id, secret),
+        )
+        .await?;
+    let body: Value = reply.json()?;
+    body["active"].as_bool().context("active")
+}
+
+/// `client_credentials` tokens are self-contained: nothing is stored when one is issued, so
+/// they are live by signature and `exp` alone until revoked. Revoking one records it revoked
+/// (in the database, so on every node); the client's other tokens live on, and another client
+/// can neither revoke it nor see it.
+async fn revoke_client_credentials_token(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let ssws = app.api_token().await?;
+    app.add_default_scope("svc:revocable").await?;
+    let client = app
+        .register_client(
+            &ssws,
+            &json!({
+                "client_name": "revocable service",
+                "application_type": "service",
+                "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": "client_secret_basic",
+            }),
+        )
+        .await?;
+    let id = client["client_id"].as_str().context("client_id")?;
+    let secret = client["client_secret"].as_str().context("client_secret")?;
+    let token = client_credentials_token(&app, id, secret).await?;
+    let sibling = client_credentials_token(&app, id, secret).await?;
+    ensure!(
+        active_for(&app, id, secret, &token).await?,
+        "a fresh token is not live"
+    );
+
+    // Another client cannot revoke it, and does not see it.
+    expect_revoked(&app.revoke(Server::Default, &token, app.basic()).await?)?;
+    ensure!(!app.is_active(Server::Default, &token).await?);
+    ensure!(
+        active_for(&app, id, secret, &token).await?,
+        "revoked by another client"
+    );
+
+    let own = Auth::Basic(id, secret);
+    expect_revoked(&app.revoke(Server::Default, &token, own).await?)?;
+    ensure!(
+        !active_for(&app, id, secret, &token).await?,
+        "still live after revocation"
+    );
+    ensure!(
+        active_for(&app, id, secret, &sibling).await?,
+        "the other token went too"
+    );
+    // Revoking again is still a success; a tampered token is no token at all.
+    expect_revoked(
+        &app.revoke(Server::Default, &token, Auth::Basic(id, secret))
+            .await?,
+    )?;
+    ensure!(
+        !active_for(&app, id, secret, &tamper_payload(&sibling)).await?,
+        "a tampered token is live"
+    );
     Ok(())
 }

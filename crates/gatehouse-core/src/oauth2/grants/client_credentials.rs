@@ -64,7 +64,8 @@ pub(super) async fn exchange(
         created: now,
         revoked_at: None,
     };
-    // The grant is stored with the token's record, in one transaction.
+    // Neither the grant nor the token is stored: a token without a user is self-contained
+    // (`tokens::issue_claiming`); only its System Log event is written.
     tokens::issue(
         provider,
         Issue {
