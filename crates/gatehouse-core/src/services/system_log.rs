@@ -5,7 +5,7 @@
 //! Recording never fails the request that caused it: a failed write is a warning. Events hold
 //! ids, names and outcomes, never a password, code, token or secret.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::crypto::random_token;
 use crate::domain::{
@@ -135,14 +135,14 @@ impl Entity {
         Self::new("gatehouse", "SystemPrincipal").named(None, Some("Gatehouse".into()))
     }
 
-    fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "type": self.kind,
-            "alternateId": self.alternate_id,
-            "displayName": self.display_name,
-            "detailEntry": null,
-        })
+    fn body(&self) -> body::Entity<'_> {
+        body::Entity {
+            id: &self.id,
+            kind: &self.kind,
+            alternate_id: self.alternate_id.as_deref(),
+            display_name: self.display_name.as_deref(),
+            detail_entry: (),
+        }
     }
 }
 
@@ -257,68 +257,85 @@ impl Event {
         self
     }
 
-    fn legacy_event_type(&self) -> Value {
+    fn legacy_event_type(&self) -> Option<&'static str> {
         let legacy = match (self.event_type.as_str(), self.result) {
             (event_type::SESSION_START, "SUCCESS") => "core.user_auth.login_success",
             (event_type::SESSION_START, _) => "core.user_auth.login_failed",
             (event_type::SESSION_END, _) => "core.user_auth.logout_success",
             (event_type::ACCOUNT_LOCK, _) => "core.user_auth.account_locked",
             (event_type::AUTHENTICATION_SSO, _) => "app.auth.sso",
-            _ => return Value::Null,
+            _ => return None,
         };
-        Value::String(legacy.to_owned())
+        Some(legacy)
     }
 
     /// Okta's `LogEvent` JSON and the columns it is queried by.
     fn into_record(self, published_ms: i64) -> LogEventRecord {
         let uuid = new_uuid(published_ms);
         let transaction_id = random_token(15);
-        let body = json!({
-            "uuid": uuid,
-            "published": okta_date_ms(published_ms),
-            "eventType": self.event_type,
-            "version": "0",
-            "severity": self.severity.as_str(),
-            "legacyEventType": self.legacy_event_type(),
-            "displayMessage": self.display_message,
-            "actor": self.actor.to_json(),
-            "client": {
-                "userAgent": self.client.user_agent.as_ref().map(|ua| json!({
-                    "rawUserAgent": ua, "os": null, "browser": null,
-                })),
-                "zone": "null",
-                "device": null,
-                "id": null,
-                "ipAddress": self.client.ip,
-                "geographicalContext": null,
+        // Serialized from borrowed, typed parts: no intermediate `Value` tree (dozens of
+        // allocations per event, on every token response).
+        let body = body::LogEvent {
+            uuid: &uuid,
+            published: okta_date_ms(published_ms),
+            event_type: &self.event_type,
+            version: "0",
+            severity: self.severity.as_str(),
+            legacy_event_type: self.legacy_event_type(),
+            display_message: &self.display_message,
+            actor: self.actor.body(),
+            client: body::Client {
+                user_agent: self.client.user_agent.as_deref().map(|ua| body::UserAgent {
+                    raw_user_agent: ua,
+                    os: (),
+                    browser: (),
+                }),
+                zone: "null",
+                device: (),
+                id: (),
+                ip_address: self.client.ip.as_deref(),
+                geographical_context: (),
             },
-            "device": null,
-            "authenticationContext": {
-                "authenticationProvider": null,
-                "credentialProvider": null,
-                "credentialType": self.credential_type,
-                "issuer": null,
-                "interface": null,
-                "authenticationStep": 0,
-                "externalSessionId": self.external_session_id,
+            device: (),
+            authentication_context: body::AuthenticationContext {
+                authentication_provider: (),
+                credential_provider: (),
+                credential_type: self.credential_type,
+                issuer: (),
+                interface: (),
+                authentication_step: 0,
+                external_session_id: self.external_session_id.as_deref(),
             },
-            "displayMessageAuth": null,
-            "outcome": { "result": self.result, "reason": self.reason },
-            "securityContext": {
-                "asNumber": null, "asOrg": null, "isp": null, "domain": null, "isProxy": null,
+            display_message_auth: (),
+            outcome: body::Outcome {
+                result: self.result,
+                reason: self.reason.as_deref(),
             },
-            "debugContext": { "debugData": self.debug },
-            "transaction": { "type": "WEB", "id": transaction_id, "detail": {} },
-            "request": {
-                "ipChain": self.client.ip.iter().map(|ip| json!({
-                    "ip": ip,
-                    "geographicalContext": null,
-                    "version": if ip.contains(':') { "V6" } else { "V4" },
-                    "source": null,
-                })).collect::<Vec<_>>(),
+            security_context: body::SecurityContext::default(),
+            debug_context: body::DebugContext {
+                debug_data: &self.debug,
             },
-            "target": self.targets.iter().map(Entity::to_json).collect::<Vec<_>>(),
-        });
+            transaction: body::Transaction {
+                kind: "WEB",
+                id: &transaction_id,
+                detail: body::Empty {},
+            },
+            request: body::Request {
+                ip_chain: self
+                    .client
+                    .ip
+                    .iter()
+                    .map(|ip| body::Ip {
+                        ip,
+                        geographical_context: (),
+                        version: if ip.contains(':') { "V6" } else { "V4" },
+                        source: (),
+                    })
+                    .collect(),
+            },
+            target: self.targets.iter().map(Entity::body).collect(),
+        };
+        let body = serde_json::to_string(&body).unwrap_or_else(|_| String::from("{}"));
         let mut words = vec![
             self.event_type.clone(),
             self.display_message.clone(),
@@ -344,8 +361,128 @@ impl Event {
             actor_alternate_id: self.actor.alternate_id,
             target_ids: self.targets.into_iter().map(|t| t.id).collect(),
             search_text: words.join(" ").to_lowercase(),
-            body: body.to_string(),
+            body,
         }
+    }
+}
+
+/// Okta's `LogEvent` JSON, field by field (`()` is JSON `null`: what Gatehouse does not know).
+mod body {
+    use serde::Serialize;
+    use serde_json::{Map, Value};
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct LogEvent<'a> {
+        pub uuid: &'a str,
+        pub published: String,
+        pub event_type: &'a str,
+        pub version: &'static str,
+        pub severity: &'static str,
+        pub legacy_event_type: Option<&'static str>,
+        pub display_message: &'a str,
+        pub actor: Entity<'a>,
+        pub client: Client<'a>,
+        pub device: (),
+        pub authentication_context: AuthenticationContext<'a>,
+        pub display_message_auth: (),
+        pub outcome: Outcome<'a>,
+        pub security_context: SecurityContext,
+        pub debug_context: DebugContext<'a>,
+        pub transaction: Transaction<'a>,
+        pub request: Request<'a>,
+        pub target: Vec<Entity<'a>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Entity<'a> {
+        pub id: &'a str,
+        #[serde(rename = "type")]
+        pub kind: &'a str,
+        pub alternate_id: Option<&'a str>,
+        pub display_name: Option<&'a str>,
+        pub detail_entry: (),
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Client<'a> {
+        pub user_agent: Option<UserAgent<'a>>,
+        pub zone: &'static str,
+        pub device: (),
+        pub id: (),
+        pub ip_address: Option<&'a str>,
+        pub geographical_context: (),
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct UserAgent<'a> {
+        pub raw_user_agent: &'a str,
+        pub os: (),
+        pub browser: (),
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct AuthenticationContext<'a> {
+        pub authentication_provider: (),
+        pub credential_provider: (),
+        pub credential_type: Option<&'static str>,
+        pub issuer: (),
+        pub interface: (),
+        pub authentication_step: u32,
+        pub external_session_id: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    pub(super) struct Outcome<'a> {
+        pub result: &'static str,
+        pub reason: Option<&'a str>,
+    }
+
+    #[derive(Serialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct SecurityContext {
+        pub as_number: (),
+        pub as_org: (),
+        pub isp: (),
+        pub domain: (),
+        pub is_proxy: (),
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct DebugContext<'a> {
+        pub debug_data: &'a Map<String, Value>,
+    }
+
+    #[derive(Serialize)]
+    pub(super) struct Transaction<'a> {
+        #[serde(rename = "type")]
+        pub kind: &'static str,
+        pub id: &'a str,
+        pub detail: Empty,
+    }
+
+    /// `{}`.
+    #[derive(Serialize)]
+    pub(super) struct Empty {}
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Request<'a> {
+        pub ip_chain: Vec<Ip<'a>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Ip<'a> {
+        pub ip: &'a str,
+        pub geographical_context: (),
+        pub version: &'static str,
+        pub source: (),
     }
 }
 
