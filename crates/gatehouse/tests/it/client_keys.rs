@@ -133,6 +133,26 @@ impl TestApp {
         reply.json()
     }
 
+    /// A service app (`client_credentials` only) registered through `/oauth2/v1/clients` with
+    /// a generated secret, used the `auth_method` way; the created client's JSON.
+    pub async fn register_secret_service_app(
+        &self,
+        ssws: &str,
+        name: &str,
+        auth_method: &str,
+    ) -> Result<Value> {
+        self.register_client(
+            ssws,
+            &json!({
+                "client_name": name,
+                "application_type": "service",
+                "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": auth_method,
+            }),
+        )
+        .await
+    }
+
     /// The token endpoint called the way openmetadata-ingestion's okta SDK does: every
     /// parameter in the query string of a POST with an empty body, no Authorization header.
     pub async fn token_via_query(&self, token_url: &str, params: &[(&str, &str)]) -> Result<Reply> {

@@ -276,15 +276,7 @@ async fn client_secret_jwt_takes_any_active_secret(backend: Backend) -> Result<(
     let token = app.api_token().await?;
     app.add_default_scope("svc:rotate").await?;
     let client = app
-        .register_client(
-            &token,
-            &json!({
-                "client_name": "hmac rotation",
-                "application_type": "service",
-                "grant_types": ["client_credentials"],
-                "token_endpoint_auth_method": "client_secret_jwt",
-            }),
-        )
+        .register_secret_service_app(&token, "hmac rotation", "client_secret_jwt")
         .await?;
     let client_id = client["client_id"].as_str().context("client_id")?;
     let first = client["client_secret"].as_str().context("client_secret")?;

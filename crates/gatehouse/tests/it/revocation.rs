@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_store::test_support::Backend;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{Auth, Reply, Server, TestApp, Tokens, spawn_app, tamper_payload};
 
@@ -237,15 +237,7 @@ async fn revoke_client_credentials_token(backend: Backend) -> Result<()> {
     let ssws = app.api_token().await?;
     app.add_default_scope("svc:revocable").await?;
     let client = app
-        .register_client(
-            &ssws,
-            &json!({
-                "client_name": "revocable service",
-                "application_type": "service",
-                "grant_types": ["client_credentials"],
-                "token_endpoint_auth_method": "client_secret_basic",
-            }),
-        )
+        .register_secret_service_app(&ssws, "revocable service", "client_secret_basic")
         .await?;
     let id = client["client_id"].as_str().context("client_id")?;
     let secret = client["client_secret"].as_str().context("client_secret")?;

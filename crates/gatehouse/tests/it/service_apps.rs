@@ -376,15 +376,7 @@ async fn ec_keys_and_client_secret_jwt_work(backend: Backend) -> Result<()> {
     }
 
     let client = app
-        .register_client(
-            &ssws,
-            &json!({
-                "client_name": "hmac client",
-                "application_type": "service",
-                "grant_types": ["client_credentials"],
-                "token_endpoint_auth_method": "client_secret_jwt",
-            }),
-        )
+        .register_secret_service_app(&ssws, "hmac client", "client_secret_jwt")
         .await?;
     let client_id = client["client_id"].as_str().context("client_id")?;
     let secret = client["client_secret"].as_str().context("client_secret")?;
