@@ -225,12 +225,6 @@ pub trait TokenStore: Send + Sync {
 
     async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
-    /// Atomically sets `rotated_at` if it is unset; true when this caller did it.
-    async fn mark_refresh_token_rotated(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> StoreResult<bool>;
     async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()>;
 
     async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;
@@ -423,12 +417,6 @@ pub trait AuthServerConfigStore: Send + Sync {
     async fn delete_auth_server_object(&self, auth_server_id: &str, id: &str) -> StoreResult<()>;
     /// Deletes the server with its signing keys and configuration, in one transaction.
     async fn delete_auth_server(&self, id: &str) -> StoreResult<()>;
-    /// Moves a refresh token's expiry (its idle window restarts when it is used).
-    async fn set_refresh_token_expiry(
-        &self,
-        token_hash: &str,
-        expires_at: Timestamp,
-    ) -> StoreResult<()>;
 }
 
 /// Consecutive failed sign-ins per user, for Okta's password-policy lockout. Shared by every

@@ -1078,23 +1078,6 @@ macro_rules! impl_store {
                 row.map(RefreshToken::try_from).transpose()
             }
 
-            async fn mark_refresh_token_rotated(
-                &self,
-                token_hash: &str,
-                now: Timestamp,
-            ) -> StoreResult<bool> {
-                let done = sqlx::query(
-                    "UPDATE refresh_tokens SET rotated_at = $2 \
-                     WHERE token_hash = $1 AND rotated_at IS NULL",
-                )
-                .bind(token_hash)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
-                Ok(done.rows_affected() == 1)
-            }
-
             async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()> {
                 sqlx::query(
                     "UPDATE refresh_tokens SET revoked_at = $2 \

@@ -2,7 +2,7 @@
 //! implementation for both backends, like [`crate::sql`].
 
 use async_trait::async_trait;
-use gatehouse_core::domain::{AuthServerObject, AuthServerObjectKind, Timestamp};
+use gatehouse_core::domain::{AuthServerObject, AuthServerObjectKind};
 use gatehouse_core::store::{AuthServerConfigStore, StoreError, StoreResult};
 
 use crate::error::db_err;
@@ -143,23 +143,6 @@ macro_rules! impl_authz_store {
                 Ok(())
             }
 
-            async fn set_refresh_token_expiry(
-                &self,
-                token_hash: &str,
-                expires_at: Timestamp,
-            ) -> StoreResult<()> {
-                let done =
-                    sqlx::query("UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1")
-                        .bind(token_hash)
-                        .bind(expires_at)
-                        .execute(self.pool())
-                        .await
-                        .map_err(db_err)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                Ok(())
-            }
         }
     };
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::{Page, Store, StoreError};
+use gatehouse_core::store::{Claim, IssuedTokens, Page, Store, StoreError, is_lost_claim};
 use gatehouse_store::test_support::{Backend, TestDatabase};
 use gatehouse_store::{connect, connect_postgres, connect_sqlite};
 use tokio::sync::Barrier;
@@ -1544,9 +1544,9 @@ async fn refresh_tokens_rotate_once_and_revoke(ctx: &Ctx) -> Result<()> {
         "token_hash"
     ));
 
-    assert!(s.mark_refresh_token_rotated("r1", 2_000).await?);
-    assert!(!s.mark_refresh_token_rotated("r1", 2_001).await?);
-    assert!(!s.mark_refresh_token_rotated("nope", 2_001).await?);
+    assert!(claim_rotation(s.as_ref(), "r1", 2_000).await?);
+    assert!(!claim_rotation(s.as_ref(), "r1", 2_001).await?);
+    assert!(!claim_rotation(s.as_ref(), "nope", 2_001).await?);
     assert_eq!(
         s.find_refresh_token("r1").await?,
         Some(RefreshToken {
@@ -1569,6 +1569,29 @@ async fn refresh_tokens_rotate_once_and_revoke(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// Claims the rotation of the refresh token `hash` as the token endpoint does: the claim of a
+/// `record_issued` call (here with nothing else to record). True when this caller won it.
+async fn claim_rotation(s: &dyn Store, hash: &str, now: Timestamp) -> Result<bool> {
+    let claimed = s
+        .record_issued(&IssuedTokens {
+            grant: None,
+            access: None,
+            refresh: None,
+            refresh_expiry: None,
+            events: &[],
+            claim: Some(Claim::Rotation {
+                token_hash: hash,
+                now,
+            }),
+        })
+        .await;
+    match claimed {
+        Ok(()) => Ok(true),
+        Err(e) if is_lost_claim(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn concurrent_rotation_has_exactly_one_winner(ctx: &Ctx) -> Result<()> {
     const TASKS: usize = 10;
     for round in 0..5 {
@@ -1584,9 +1607,7 @@ async fn concurrent_rotation_has_exactly_one_winner(ctx: &Ctx) -> Result<()> {
             let hash = hash.clone();
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                store
-                    .mark_refresh_token_rotated(&hash, 1_000 + i as i64)
-                    .await
+                claim_rotation(store.as_ref(), &hash, 1_000 + i as i64).await
             }));
         }
         let mut winners = 0;
