@@ -3,7 +3,10 @@
 # wrk on core 0) and prints where the server's CPU time goes, by function (self time) and by
 # top-level cause. Used for the "where the time goes" lines of BENCHMARKS.md.
 #
-#   bench/profile.sh [cc|discovery|jwks|userinfo] [RS256|ES256|EdDSA] [seconds]
+#   bench/profile.sh [cc|discovery|jwks|userinfo] [RS256|ES256|EdDSA] [seconds] [record|stat]
+#
+# `stat` counts instead of sampling: the server's fsync, pwrite, pread and futex calls and its
+# context switches during the run (`perf stat`), next to wrk's figures (BENCHMARKS.md, stop 13).
 #
 # GATEHOUSE_BIN=path picks the binary (default target/release/gatehouse). Output: target/bench/profile-*.txt
 set -euo pipefail
@@ -11,6 +14,7 @@ cd "$(dirname "$0")/.."
 SCENARIO="${1:-cc}"
 ALG="${2:-EdDSA}"
 SECS="${3:-8}"
+MODE="${4:-record}"
 BIN="${GATEHOUSE_BIN:-$PWD/target/release/gatehouse}"
 OUT="$PWD/target/bench"
 mkdir -p "$OUT"
@@ -57,6 +61,15 @@ STATUS="$(curl "${ARGS[@]}" "$URL$PATH_")"
 
 # Warm up, then record while wrk drives the server.
 taskset -c 0 wrk -t1 -c32 -d1s -s bench/lib/wrk_report.lua "$URL$PATH_" >/dev/null
+if [[ "$MODE" == stat ]]; then
+  perf stat -e 'syscalls:sys_enter_fsync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pread64,syscalls:sys_enter_futex,context-switches,task-clock' \
+    -p "$SERVER_PID" -- sleep "$SECS" 2>"$OUT/profile-stat.txt" &
+  STAT_PID=$!
+  taskset -c 0 wrk -t1 -c32 -d"${SECS}s" -s bench/lib/wrk_report.lua "$URL$PATH_" | grep BENCH_JSON
+  wait "$STAT_PID" || true
+  grep -E '[0-9]' "$OUT/profile-stat.txt"
+  exit 0
+fi
 perf record -q -g -p "$SERVER_PID" -o "$OUT/profile.data" -- sleep "$SECS" 2>/dev/null &
 PERF_PID=$!
 taskset -c 0 wrk -t1 -c32 -d"${SECS}s" -s bench/lib/wrk_report.lua "$URL$PATH_" | grep BENCH_JSON

@@ -67,6 +67,28 @@ macro_rules! impl_client_secret_store {
                 Ok(())
             }
 
+            /// Inserts one secret row of `app_id` within `tx`.
+            async fn insert_secret(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                app_id: &str,
+                secret: &ClientSecret,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO app_client_secrets (id, app_id, secret_sealed, status, created, \
+                     last_updated) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&secret.id)
+                .bind(app_id)
+                .bind(&secret.secret_sealed)
+                .bind(secret.status.as_str())
+                .bind(secret.created)
+                .bind(secret.last_updated)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
             async fn secret_status(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 app_id: &str,
@@ -100,19 +122,7 @@ macro_rules! impl_client_secret_store {
                 if count >= i64::from(max) {
                     return Err(conflict("client_secrets"));
                 }
-                sqlx::query(
-                    "INSERT INTO app_client_secrets (id, app_id, secret_sealed, status, created, \
-                     last_updated) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&secret.id)
-                .bind(&secret.app_id)
-                .bind(&secret.secret_sealed)
-                .bind(secret.status.as_str())
-                .bind(secret.created)
-                .bind(secret.last_updated)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                Self::insert_secret(&mut tx, &secret.app_id, secret).await?;
                 tx.commit().await.map_err(db_err)
             }
 
@@ -196,19 +206,7 @@ macro_rules! impl_client_secret_store {
                     .await
                     .map_err(db_err)?;
                 for secret in secrets {
-                    sqlx::query(
-                        "INSERT INTO app_client_secrets (id, app_id, secret_sealed, status, \
-                         created, last_updated) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(&secret.id)
-                    .bind(app_id)
-                    .bind(&secret.secret_sealed)
-                    .bind(secret.status.as_str())
-                    .bind(secret.created)
-                    .bind(secret.last_updated)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                    Self::insert_secret(&mut tx, app_id, secret).await?;
                 }
                 tx.commit().await.map_err(db_err)
             }

@@ -286,7 +286,7 @@ pub async fn issue_claiming(
     // make it live; revoking it records it, revoked (see `introspect::check_access_token_record`).
     let self_contained = req.user.is_none();
     let issued = IssuedTokens {
-        grant: (req.store_grant && !self_contained).then_some(req.grant),
+        grant: req.store_grant.then_some(req.grant),
         access: (!self_contained).then_some(&record),
         refresh: new_refresh.as_ref(),
         refresh_expiry,

@@ -75,7 +75,7 @@ pub(super) async fn exchange(
             grant: &grant,
             nonce: None,
             refresh: RefreshPlan::None,
-            store_grant: true,
+            store_grant: false,
             decision: decision.as_ref(),
             log,
             claim: None,

@@ -664,6 +664,18 @@ struct PageExtras {
     new_secret: Option<String>,
 }
 
+impl PageExtras {
+    /// The app's page with a notice and, once, a newly generated secret.
+    fn notice(notice: Option<&'static str>, new_secret: Option<String>) -> Self {
+        Self {
+            f: None,
+            errors: FieldErrors::default(),
+            notice,
+            new_secret,
+        }
+    }
+}
+
 async fn find_app(state: &AppState, id: &str) -> Result<App, ConsoleError> {
     Ok(directory::find_app_by_id_or_client_id(&state.provider, id).await?)
 }
@@ -802,12 +814,7 @@ async fn show(
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, ConsoleError> {
     let app = find_app(&state, &id).await?;
-    let extras = PageExtras {
-        f: None,
-        errors: FieldErrors::default(),
-        notice: notice_text(&query.notice),
-        new_secret: None,
-    };
+    let extras = PageExtras::notice(notice_text(&query.notice), None);
     app_page(&state, &admin, &origin, app, extras, StatusCode::OK).await
 }
 
@@ -901,12 +908,10 @@ async fn save_credentials(
         Ok(done) => match done.client_secret {
             // A client that just became confidential has a secret to show once.
             Some(secret) => {
-                let extras = PageExtras {
-                    f: None,
-                    errors: FieldErrors::default(),
-                    notice: Some("Your changes were saved. A client secret was generated."),
-                    new_secret: Some(secret),
-                };
+                let extras = PageExtras::notice(
+                    Some("Your changes were saved. A client secret was generated."),
+                    Some(secret),
+                );
                 app_page(&state, &admin, &origin, done.app, extras, StatusCode::OK).await
             }
             None => Ok(back(&done.app, "saved", "tab-credentials")),
@@ -929,12 +934,10 @@ async fn new_secret(
     let app = find_app(&state, &id).await?;
     let (app, secret) =
         apps::new_client_secret(&state.provider, &admin.0.actor(), app, None).await?;
-    let extras = PageExtras {
-        f: None,
-        errors: FieldErrors::default(),
-        notice: Some("A new client secret was generated; the old ones no longer work."),
-        new_secret: secret.client_secret,
-    };
+    let extras = PageExtras::notice(
+        Some("A new client secret was generated; the old ones no longer work."),
+        secret.client_secret,
+    );
     app_page(&state, &admin, &origin, app, extras, StatusCode::OK).await
 }
 
@@ -951,14 +954,12 @@ async fn add_secret(
     let actor = admin.0.actor();
     match apps::add_client_secret(&state.provider, &actor, &app, None, AppStatus::Active).await {
         Ok(created) => {
-            let extras = PageExtras {
-                f: None,
-                errors: FieldErrors::default(),
-                notice: Some(
+            let extras = PageExtras::notice(
+                Some(
                     "A new client secret was generated. The other one keeps working until you deactivate it.",
                 ),
-                new_secret: created.client_secret,
-            };
+                created.client_secret,
+            );
             app_page(&state, &admin, &origin, app, extras, StatusCode::OK).await
         }
         Err(e) => {
