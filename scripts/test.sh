@@ -6,7 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints how long the one before it took, so a slow CI run shows where its time went.
+STEP_NAME=""
+STEP_START=$SECONDS
+step() {
+  [[ -n "$STEP_NAME" ]] && printf '<== %ds: %s\n' "$((SECONDS - STEP_START))" "$STEP_NAME"
+  STEP_NAME="$*"
+  STEP_START=$SECONDS
+  printf '\n==> %s (at %ds)\n' "$*" "$SECONDS"
+}
 
 step "PostgreSQL at 127.0.0.1:5432"
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
