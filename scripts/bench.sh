@@ -60,6 +60,8 @@ if [[ "$SMOKE" == 0 || " $* " == *"oidc-provider"* ]]; then
   [[ -d bench/oidc-provider/node_modules/oidc-provider ]] \
     || (cd bench/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# test.sh installs what the smoke run needs ahead, in the background, while Rust builds.
+[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0
 
 if [[ -n "${GATEHOUSE_BIN:-}" ]]; then
   BIN="$GATEHOUSE_BIN"

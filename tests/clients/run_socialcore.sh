@@ -33,6 +33,7 @@ declare -A venvs=([5.1.0]="$root/.venv-sc51" [7.x]="$root/.venv-sc7")
 ensure_venv "${venvs[5.1.0]}" 'social-auth-core==5.1.0' 'v == "5.1.0"' || { echo "FAIL: cannot set up ${venvs[5.1.0]}"; exit 2; }
 ensure_venv "${venvs[7.x]}" 'social-auth-core>=7,<8' 'v.split(".")[0] == "7"' || { echo "FAIL: cannot set up ${venvs[7.x]}"; exit 2; }
 
+[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
 if [[ ! -x "$bin" ]]; then
   echo "FAIL: gatehouse binary not found at $bin (build it, or set GATEHOUSE_BIN)"
   exit 2

@@ -36,6 +36,7 @@ ensure_node_modules() {
 
 ensure_chromium || { echo "FAIL: cannot install chromium"; echo "0 passed, 1 failed"; exit 2; }
 ensure_node_modules || { echo "FAIL: cannot install $spa_dir/node_modules"; echo "0 passed, 1 failed"; exit 2; }
+[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
 
 # shellcheck source=lib/serve.sh
 source "$here/lib/serve.sh"
