@@ -1,5 +1,6 @@
 // openid-client 5.x (panva) as the relying party for Gatehouse's implicit, hybrid and form_post
-// responses, on the default custom authorization server and the org server.
+// responses, on the default custom authorization server and the org server; and as a service
+// app's client: client_credentials, introspection and revocation of that self-contained token.
 //   GH_URL    the running gatehouse (http://127.0.0.1:<port>)
 //   GH_TOKEN  an SSWS API token (the apps are created through /api/v1/apps)
 //   GH_LOGIN, GH_PASSWORD   the user that signs in
@@ -59,9 +60,17 @@ async function createApps() {
     await api('PUT', `/api/v1/apps/${app.id}/groups/${everyone.id}`, {});
     return app.credentials.oauthClient;
   };
+  // A service app (client_credentials) and the custom scope it asks the default server for.
+  const service = await api('POST', '/api/v1/apps', {
+    name: 'oidc_client', label: 'Ingestion Bot', signOnMode: 'OPENID_CONNECT',
+    credentials: { oauthClient: { token_endpoint_auth_method: 'client_secret_basic' } },
+    settings: { oauthClient: { application_type: 'service', grant_types: ['client_credentials'], response_types: ['token'] } },
+  });
+  await api('POST', '/api/v1/authorizationServers/default/scopes', { name: 'ingest.read', description: 'Read for ingestion' });
   return {
     spa: await make('OpenMetadata', 'browser', 'none'),
     web: await make('Portal', 'web', 'client_secret_basic'),
+    service: service.credentials.oauthClient,
   };
 }
 
@@ -276,6 +285,33 @@ async function run() {
       const refused = callbackParams(c, await authorize(jar, c.authorizationUrl({ request: forged, response_type: 'id_token' })));
       assert(refused.error === 'invalid_request_object', `error ${refused.error}`);
     });
+
+    if (server.name === 'default') {
+      await check('default: client.grant(client_credentials), then client.revoke: introspection turns inactive', async () => {
+        const svc = new issuer.Client({
+          client_id: apps.service.client_id, client_secret: apps.service.client_secret,
+          token_endpoint_auth_method: 'client_secret_basic',
+        });
+        const tokenSet = await svc.grant({ grant_type: 'client_credentials', scope: 'ingest.read' });
+        assert(tokenSet.access_token && tokenSet.token_type === 'Bearer' && !tokenSet.refresh_token && !tokenSet.id_token,
+          `token set ${JSON.stringify(Object.keys(tokenSet))}`);
+        assert(tokenSet.scope === 'ingest.read', `scope ${tokenSet.scope}`);
+        const live = await svc.introspect(tokenSet.access_token, 'access_token');
+        assert(live.active === true && live.client_id === apps.service.client_id && live.scope === 'ingest.read',
+          `introspection before revoking: ${JSON.stringify(live)}`);
+        await svc.revoke(tokenSet.access_token, 'access_token');
+        const dead = await svc.introspect(tokenSet.access_token, 'access_token');
+        assert(dead.active === false, `introspection after revoking: ${JSON.stringify(dead)}`);
+        // Revoking again is still a success (RFC 7009 §2.2), and another token stays live.
+        await svc.revoke(tokenSet.access_token, 'access_token');
+        const other = await svc.grant({ grant_type: 'client_credentials', scope: 'ingest.read' });
+        assert((await svc.introspect(other.access_token)).active === true, 'a second token was revoked too');
+        // Another client can neither see nor revoke it.
+        assert((await web.introspect(other.access_token)).active === false, 'another client saw the token as active');
+        await web.revoke(other.access_token).catch(() => {});
+        assert((await svc.introspect(other.access_token)).active === true, 'another client revoked the token');
+      });
+    }
 
     await check(`${server.name}: a request without nonce is refused by the server and surfaced by openid-client`, async () => {
       const state = generators.state();
