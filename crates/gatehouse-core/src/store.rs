@@ -216,6 +216,12 @@ pub trait TokenStore: Send + Sync {
     async fn redeem_code(&self, code_hash: &str, now: Timestamp) -> StoreResult<CodeRedemption>;
     /// The code, used or not, without touching it (checked against the client before redeeming).
     async fn find_code(&self, code_hash: &str) -> StoreResult<Option<AuthCode>>;
+    /// [`TokenStore::find_code`] and the user it was issued to (`None` if the user is gone),
+    /// in one query (the code exchange).
+    async fn find_code_and_user(
+        &self,
+        code_hash: &str,
+    ) -> StoreResult<Option<(AuthCode, Option<User>)>>;
 
     async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
     async fn find_grant(&self, id: &str) -> StoreResult<Option<Grant>>;

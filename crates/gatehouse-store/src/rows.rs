@@ -51,7 +51,8 @@ macro_rules! login_tx_cols {
 macro_rules! code_cols {
     () => {
         "code_hash, grant_id, client_id, user_id, auth_server_id, redirect_uri, scopes, nonce, \
-         code_challenge, auth_time, amr, session_id_hash, created, expires_at, used_at"
+         code_challenge, auth_time, amr, session_id_hash, created AS code_created, expires_at, \
+         used_at"
     };
 }
 macro_rules! grant_cols {
@@ -311,9 +312,20 @@ pub(crate) struct AuthCodeRow {
     auth_time: i64,
     amr: String,
     session_id_hash: Option<String>,
+    // Aliased in `code_cols!`, so a row joined with a user's has no second `created`.
+    #[sqlx(rename = "code_created")]
     created: i64,
     expires_at: i64,
     used_at: Option<i64>,
+}
+
+/// A code and, joined, the user it was issued to.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CodeAndUserRow {
+    #[sqlx(flatten)]
+    pub(crate) code: AuthCodeRow,
+    #[sqlx(flatten)]
+    pub(crate) user: UserRow,
 }
 
 impl TryFrom<AuthCodeRow> for AuthCode {

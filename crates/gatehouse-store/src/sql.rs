@@ -1012,6 +1012,31 @@ macro_rules! impl_store {
                 row.map(AuthCode::try_from).transpose()
             }
 
+            async fn find_code_and_user(
+                &self,
+                code_hash: &str,
+            ) -> StoreResult<Option<(AuthCode, Option<User>)>> {
+                let row: Option<CodeAndUserRow> = sqlx::query_as(concat!(
+                    "SELECT c.*, u.* FROM (SELECT ",
+                    code_cols!(),
+                    " FROM auth_codes WHERE code_hash = $1) c JOIN (SELECT ",
+                    user_cols!(),
+                    " FROM users) u ON u.id = c.user_id"
+                ))
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                match row {
+                    Some(row) => Ok(Some((
+                        AuthCode::try_from(row.code)?,
+                        Some(User::try_from(row.user)?),
+                    ))),
+                    // No such code, or its user is gone (rare): the code alone, read apart.
+                    None => Ok(self.find_code(code_hash).await?.map(|code| (code, None))),
+                }
+            }
+
             async fn create_grant(&self, grant: &Grant) -> StoreResult<()> {
                 self.writer.write(vec![WriteOp::Grant(grant.clone())]).await
             }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Result, ensure};
+use anyhow::{Result, bail, ensure};
 use gatehouse_core::domain::*;
 use gatehouse_core::store::{Claim, IssuedTokens, Page, Store, StoreError, is_lost_claim};
 use gatehouse_store::test_support::{Backend, TestDatabase};
@@ -107,6 +107,7 @@ contract_tests!(
     concurrent_rotation_has_exactly_one_winner,
     access_tokens_record_find_revoke,
     access_token_and_user_in_one_read,
+    code_and_user_in_one_read,
     grant_with_access_token_is_one_transaction,
     issued_tokens_are_recorded_together_or_not_at_all,
     concurrent_token_writes_all_commit_and_a_conflict_fails_alone,
@@ -1661,6 +1662,34 @@ async fn access_tokens_record_find_revoke(ctx: &Ctx) -> Result<()> {
     );
     s.purge_expired(9_000).await?;
     assert_eq!(s.find_access_token("j-cc").await?, None);
+    Ok(())
+}
+
+async fn code_and_user_in_one_read(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let mut alice = user("u1", "alice@example.com");
+    // Both tables have a `created`: each must come back as its own.
+    alice.created = 777;
+    s.create_user(&alice).await?;
+    let stored = s.find_user("u1").await?;
+    ensure!(stored.as_ref().is_some_and(|u| u.created == 777));
+    let original = code("c1", "g1", 2_000);
+    s.create_code(&original).await?;
+    assert_eq!(
+        s.find_code_and_user("c1").await?,
+        Some((original.clone(), stored.clone()))
+    );
+    assert_eq!(s.find_code_and_user("nope").await?, None);
+    // A used code is still found (a replay must be recognised), with its use.
+    let CodeRedemption::Redeemed(used) = s.redeem_code("c1", 1_500).await? else {
+        bail!("the code was not redeemed");
+    };
+    assert_eq!(s.find_code_and_user("c1").await?, Some((used, stored)));
+    // A code whose user is gone is found without one.
+    let mut orphan = code("c2", "g2", 2_000);
+    orphan.user_id = "nobody".into();
+    s.create_code(&orphan).await?;
+    assert_eq!(s.find_code_and_user("c2").await?, Some((orphan, None)));
     Ok(())
 }
 

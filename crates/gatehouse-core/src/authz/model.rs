@@ -215,6 +215,21 @@ impl ServerConfig {
             .collect()
     }
 
+    /// Whether a decision or a claim of this server can depend on which groups a user is in.
+    /// If not (no rule names a group but `EVERYONE`, no `GROUPS` claim), the policy check
+    /// does not read them.
+    pub fn depends_on_groups(&self) -> bool {
+        let names_a_group = |ids: &[String]| ids.iter().any(|id| id != EVERYONE_GROUP);
+        self.policies
+            .iter()
+            .flat_map(|(_, rules)| rules)
+            .any(|r| names_a_group(&r.groups_include) || names_a_group(&r.groups_exclude))
+            || self
+                .claims
+                .iter()
+                .any(|c| c.value_type == ClaimValueType::Groups)
+    }
+
     /// `scopes_supported` in discovery: the scopes published to all clients.
     pub fn published_scopes(&self) -> Vec<String> {
         self.scopes
@@ -369,5 +384,80 @@ impl ServerConfig {
             }
         }
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(include: &[&str], exclude: &[&str]) -> PolicyRule {
+        PolicyRule {
+            id: "0pr1".into(),
+            policy_id: "00p1".into(),
+            name: "rule".into(),
+            priority: 1,
+            status: AppStatus::Active,
+            system: false,
+            grant_types: vec!["authorization_code".into()],
+            scopes: vec![ANY_SCOPE.into()],
+            users_include: vec![],
+            users_exclude: vec![],
+            groups_include: include.iter().map(|g| (*g).to_owned()).collect(),
+            groups_exclude: exclude.iter().map(|g| (*g).to_owned()).collect(),
+            access_token_lifetime_minutes: 60,
+            refresh_token_lifetime_minutes: 0,
+            refresh_token_window_minutes: 10_080,
+            created: 0,
+            last_updated: 0,
+        }
+    }
+
+    fn policy() -> AccessPolicy {
+        AccessPolicy {
+            id: "00p1".into(),
+            name: "policy".into(),
+            description: String::new(),
+            priority: 1,
+            status: AppStatus::Active,
+            system: false,
+            clients: vec![ALL_CLIENTS.into()],
+            created: 0,
+            last_updated: 0,
+        }
+    }
+
+    fn with_rules(rules: Vec<PolicyRule>) -> ServerConfig {
+        ServerConfig {
+            policies: vec![(policy(), rules)],
+            ..ServerConfig::default()
+        }
+    }
+
+    #[test]
+    fn groups_are_needed_only_when_a_rule_or_claim_names_one() {
+        assert!(!ServerConfig::default().depends_on_groups());
+        assert!(!with_rules(vec![rule(&[EVERYONE_GROUP], &[])]).depends_on_groups());
+        assert!(
+            with_rules(vec![rule(&[EVERYONE_GROUP], &[]), rule(&["00g1"], &[])])
+                .depends_on_groups()
+        );
+        assert!(with_rules(vec![rule(&[EVERYONE_GROUP], &["00g1"])]).depends_on_groups());
+        let mut config = with_rules(vec![rule(&[EVERYONE_GROUP], &[])]);
+        config.claims.push(OAuthClaim {
+            id: "ocl1".into(),
+            name: "groups".into(),
+            status: AppStatus::Active,
+            claim_type: ClaimType::Identity,
+            value_type: ClaimValueType::Groups,
+            value: "net".into(),
+            group_filter_type: Some(GroupFilterType::StartsWith),
+            always_include_in_token: false,
+            scopes: vec![],
+            system: false,
+            created: 0,
+            last_updated: 0,
+        });
+        assert!(config.depends_on_groups());
     }
 }

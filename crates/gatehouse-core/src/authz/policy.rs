@@ -52,7 +52,8 @@ pub struct Decision {
     pub config: Arc<ServerConfig>,
     pub policy: AccessPolicy,
     pub rule: PolicyRule,
-    /// The user's groups (for `GROUPS` claims); empty without a user.
+    /// The user's groups (for `GROUPS` claims); empty without a user, or when nothing on the
+    /// server depends on them ([`ServerConfig::depends_on_groups`]).
     pub groups: Vec<Group>,
 }
 
@@ -119,8 +120,8 @@ fn people_match(rule: &PolicyRule, user: &User, groups: &[Group]) -> bool {
         || in_group(&rule.groups_include)
 }
 
-/// Loads the server's configuration and the user's groups, and decides the request; a
-/// failure is Okta's `access_denied` "Policy evaluation failed".
+/// Loads the server's configuration and (if it needs them) the user's groups, and decides the
+/// request; a failure is Okta's `access_denied` "Policy evaluation failed".
 pub async fn decide(
     provider: &crate::provider::Provider,
     auth_server_id: &str,
@@ -131,8 +132,8 @@ pub async fn decide(
 ) -> Result<Decision, OAuthError> {
     let config = super::server_config(provider, auth_server_id).await?;
     let groups = match user {
-        Some(u) => provider.store.list_user_groups(&u.id).await?,
-        None => Vec::new(),
+        Some(u) if config.depends_on_groups() => provider.store.list_user_groups(&u.id).await?,
+        _ => Vec::new(),
     };
     let req = PolicyRequest {
         client_id,

@@ -1,5 +1,7 @@
 //! Client authentication at the token, introspection and revocation endpoints.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -84,7 +86,7 @@ pub async fn authenticate(
     creds: &ClientCredentials,
     server: &ServerContext,
     endpoint: Endpoint,
-) -> Result<App, OAuthError> {
+) -> Result<Arc<App>, OAuthError> {
     let kinds = [
         creds.basic.is_some(),
         creds.form_client_secret.is_some(),
@@ -121,7 +123,7 @@ pub async fn authenticate(
     let Some(client) = client.filter(|c| c.app.status == AppStatus::Active) else {
         return Err(bad_client());
     };
-    let app = client.app;
+    let app = Arc::clone(&client.app);
     match app.settings.token_endpoint_auth_method {
         TokenEndpointAuthMethod::None => match secret.as_deref() {
             None | Some("") => Ok(app),
@@ -166,7 +168,7 @@ async fn authenticate_assertion(
     creds: &ClientCredentials,
     server: &ServerContext,
     endpoint: Endpoint,
-) -> Result<App, OAuthError> {
+) -> Result<Arc<App>, OAuthError> {
     let refuse = |e: AssertionError| OAuthError::InvalidClient(e.to_string());
     if creds.client_assertion_type.as_deref() != Some(client_assertion::JWT_BEARER) {
         return Err(refuse(AssertionError::WrongType));
@@ -194,7 +196,7 @@ async fn authenticate_assertion(
         .await?
         .filter(|c| c.app.status == AppStatus::Active)
         .ok_or_else(bad_client)?;
-    let app = client.app;
+    let app = Arc::clone(&client.app);
     // `client_secret_jwt`: the assertion may be signed with any active secret.
     let secrets = match app.settings.token_endpoint_auth_method {
         TokenEndpointAuthMethod::PrivateKeyJwt => vec![None],

@@ -7,8 +7,8 @@
 //! cached, so a new client works at once everywhere.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::domain::{App, AppStatus, ClientSecret};
@@ -19,17 +19,18 @@ pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Past this many clients, expired copies are dropped (and all of them if none had expired).
 const MAX_CACHED_CLIENTS: usize = 4096;
 
-/// A client with the secrets it may authenticate with.
-#[derive(Debug, Clone)]
+/// A client with the secrets it may authenticate with. Shared, not copied: a token request
+/// clones the `Arc`, not the app's settings and URIs.
+#[derive(Debug)]
 pub struct CachedClient {
-    pub app: App,
+    pub app: Arc<App>,
     /// Its `ACTIVE` client secrets, sealed (none for clients that use no secret).
     pub active_secrets: Vec<ClientSecret>,
 }
 
 #[derive(Default)]
 pub struct ClientCache {
-    entries: RwLock<HashMap<String, (Instant, CachedClient)>>,
+    entries: RwLock<HashMap<String, (Instant, Arc<CachedClient>)>>,
     /// Bumped by every invalidation: a read that started before one does not store its copy,
     /// which may predate the change.
     generation: AtomicU64,
@@ -41,11 +42,11 @@ impl ClientCache {
         &self,
         store: &dyn Store,
         client_id: &str,
-    ) -> StoreResult<Option<CachedClient>> {
+    ) -> StoreResult<Option<Arc<CachedClient>>> {
         let cached = self.entries.read().ok().and_then(|m| {
             m.get(client_id)
                 .filter(|(at, _)| at.elapsed() < CLIENT_CACHE_TTL)
-                .map(|(_, client)| client.clone())
+                .map(|(_, client)| Arc::clone(client))
         });
         if cached.is_some() {
             return Ok(cached);
@@ -55,10 +56,10 @@ impl ClientCache {
             Some(app) => {
                 let mut active_secrets = store.list_client_secrets(&app.id).await?;
                 active_secrets.retain(|s| s.status == AppStatus::Active);
-                Some(CachedClient {
-                    app,
+                Some(Arc::new(CachedClient {
+                    app: Arc::new(app),
                     active_secrets,
-                })
+                }))
             }
             None => None,
         };
@@ -71,7 +72,7 @@ impl ClientCache {
                     m.clear();
                 }
             }
-            m.insert(client_id.to_owned(), (Instant::now(), client.clone()));
+            m.insert(client_id.to_owned(), (Instant::now(), Arc::clone(client)));
         }
         Ok(found)
     }

@@ -62,9 +62,10 @@ pub(super) async fn exchange(
     // let whoever sees a code (another client, a leaked log or Referer) deny the real client
     // its exchange, and turn that client's own exchange into a "replay" that revokes its
     // grant. node-oidc-provider checks in the same order.
-    let code = provider
+    // The code and its user are read in one query.
+    let (code, user) = provider
         .store
-        .find_code(&code_hash)
+        .find_code_and_user(&code_hash)
         .await?
         .ok_or_else(invalid_code)?;
     check_code_matches(&code, app, server, params)?;
@@ -74,10 +75,7 @@ pub(super) async fn exchange(
     if code.expires_at <= now {
         return Err(invalid_code());
     }
-    let user = provider
-        .store
-        .find_user(&code.user_id)
-        .await?
+    let user = user
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(invalid_code)?;
 
