@@ -3,7 +3,7 @@
 # wrk on core 0) and prints where the server's CPU time goes, by function (self time) and by
 # top-level cause. Used for the "where the time goes" lines of BENCHMARKS.md.
 #
-#   bench/profile.sh [cc|discovery|jwks|userinfo] [RS256|ES256|EdDSA] [seconds] [record|stat]
+#   bench/profile.sh [cc|discovery|jwks|introspect] [RS256|ES256|EdDSA] [seconds] [record|stat]
 #
 # `stat` counts instead of sampling: the server's fsync, pwrite, pread and futex calls and its
 # context switches during the run (`perf stat`), next to wrk's figures (BENCHMARKS.md, stop 13).
@@ -50,6 +50,11 @@ case "$SCENARIO" in
       PATH_="/oauth2/default/v1/token" ;;
   discovery) PATH_="/oauth2/default/.well-known/openid-configuration" ;;
   jwks) PATH_="/oauth2/default/v1/keys" ;;
+  introspect) # a client_credentials token, introspected by the client it was issued to
+      TOKEN="$(curl -s -X POST -H "Authorization: $AUTH" --data "grant_type=client_credentials&scope=bench.read" \
+        "$URL/oauth2/default/v1/token" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))')"
+      export BENCH_METHOD=POST BENCH_BODY="token=$TOKEN&token_type_hint=access_token" BENCH_AUTH="$AUTH"
+      PATH_="/oauth2/default/v1/introspect" ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
 esac
 
