@@ -49,8 +49,21 @@ trap '[[ -n "${DEPS_PID:-}" ]] && kill "$DEPS_PID" 2>/dev/null || true' EXIT
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# Clippy lints while the tests compile: clippy-driver is rustc with Clippy's lints, and as
+# cargo's wrapper for the workspace's own crates (what `cargo clippy` itself does, over `cargo
+# check`) it lints every target `cargo test` builds (libraries, binaries, unit and integration
+# tests; there are no examples or benches) while compiling it. The dependencies are then
+# compiled once, not once for `cargo clippy` and again for the tests: about 6 minutes less from
+# a clean clone. Same lints as `cargo clippy --workspace --all-targets -- -D warnings`.
+if command -v clippy-driver >/dev/null; then
+  step "cargo clippy -D warnings, in the same compile as the Rust tests' build"
+  export RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)"
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" # cargo-clippy's encoding of `-- -D warnings`
+  cargo test --workspace --locked --no-run
+else
+  step "cargo clippy -D warnings"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
 
 step "Rust tests (unit, storage contract and flow tests on SQLite and PostgreSQL)"
 cargo test --workspace --locked
