@@ -53,6 +53,8 @@ case "$SCENARIO" in
   introspect) # a client_credentials token, introspected by the client it was issued to
       TOKEN="$(curl -s -X POST -H "Authorization: $AUTH" --data "grant_type=client_credentials&scope=bench.read" \
         "$URL/oauth2/default/v1/token" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).access_token))')"
+      # Introspection answers 200 (active: false) for any string: check the token was issued.
+      [[ "$TOKEN" == ey* ]] || { echo "profile: no client_credentials token to introspect" >&2; exit 1; }
       export BENCH_METHOD=POST BENCH_BODY="token=$TOKEN&token_type_hint=access_token" BENCH_AUTH="$AUTH"
       PATH_="/oauth2/default/v1/introspect" ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;

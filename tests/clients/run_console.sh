@@ -29,13 +29,6 @@ source "$here/lib/deps.sh"
 # shellcheck source=lib/serve.sh
 source "$here/lib/serve.sh"
 
-ensure_chromium() {
-  [[ -x /usr/bin/chromium ]] && return 0
-  echo "installing Debian's chromium (apt-get)"
-  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) || return 1
-  [[ -x /usr/bin/chromium ]]
-}
-
 venv="$root/.venv-sc7"
 ensure_chromium || { echo "FAIL: cannot install chromium"; echo "0 passed, 1 failed"; exit 2; }
 ensure_npm "$console_dir" "const v = require('playwright-core/package.json').version; process.exit(v === '1.65.1' ? 0 : 1)" ||
@@ -46,7 +39,7 @@ ensure_venv "$venv" 'import requests, social_core; raise SystemExit(0 if social_
   'social-auth-core>=7,<8' requests ||
   { echo "FAIL: cannot set up $venv"; echo "0 passed, 1 failed"; exit 2; }
 
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+exit_if_install_only
 trap 'gh_stop' EXIT
 trap 'exit 130' INT TERM
 

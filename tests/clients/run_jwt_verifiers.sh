@@ -29,7 +29,7 @@ ensure_venv "$venv" 'import okta_jwt_verifier, cryptography, importlib.metadata 
   -r "$dir/requirements.txt" || { echo "FAIL: cannot set up $venv"; exit 2; }
 ensure_npm "$dir" "const v = require('@okta/jwt-verifier/package.json').version; process.exit(v === '4.0.2' ? 0 : 1)" ||
   { echo "FAIL: cannot install $dir/node_modules"; exit 2; }
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+exit_if_install_only
 trap gh_stop EXIT
 trap 'exit 130' INT TERM
 

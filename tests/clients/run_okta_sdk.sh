@@ -29,7 +29,7 @@ fi
 if [[ " $clients " == *" node "* ]]; then
   ensure_npm "$node_dir" "$OKTA_NODE_PROBE" || { echo "FAIL: cannot install $node_dir/node_modules"; exit 2; }
 fi
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+exit_if_install_only
 trap gh_stop EXIT
 trap 'exit 130' INT TERM
 

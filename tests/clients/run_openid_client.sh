@@ -24,7 +24,7 @@ source "$here/lib/serve.sh"
 probe="const v = require('./node_modules/openid-client/package.json').version; process.exit(v.startsWith('5.') ? 0 : 1)"
 ensure_npm "$client_dir" "$probe" || { echo "FAIL: cannot install $client_dir/node_modules"; echo "0 passed, 1 failed"; exit 2; }
 
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+exit_if_install_only
 trap 'gh_stop' EXIT
 trap 'exit 130' INT TERM
 

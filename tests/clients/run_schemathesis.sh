@@ -21,7 +21,7 @@ source "$here/lib/serve.sh"
 ensure_venv "$venv" 'import importlib.metadata as m; raise SystemExit(0 if m.version("schemathesis").split(".")[0] == "4" else 1)' \
   'schemathesis>=4,<5' || { echo "FAIL: cannot set up $venv"; exit 2; }
 
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+exit_if_install_only
 trap gh_stop EXIT
 trap 'exit 130' INT TERM
 

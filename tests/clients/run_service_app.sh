@@ -59,7 +59,7 @@ if [[ "$om_real" == 1 ]]; then
 else
   echo "note: the real openmetadata-ingestion test is skipped (GATEHOUSE_OM_INGESTION=$om_real)"
 fi
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+exit_if_install_only
 trap gh_stop EXIT
 trap 'exit 130' INT TERM
 

@@ -15,25 +15,20 @@ pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
 run_timeout=900 # seconds per harness run; the harness bounds each step itself too
 export PYTHONDONTWRITEBYTECODE=1 # keep __pycache__ out of the source tree
 
-# ensure_venv DIR REQUIREMENT VERSION_CHECK: create/update DIR so that social_core.__version__
-# satisfies the Python expression VERSION_CHECK (in terms of v); pip runs only when it does not.
-ensure_venv() {
-  local dir="$1" requirement="$2" check="$3"
-  local probe="import requests, social_core; v = social_core.__version__; raise SystemExit(0 if ($check) else 1)"
-  if [[ -x "$dir/bin/python" ]] && "$dir/bin/python" -c "$probe" 2>/dev/null; then
-    return 0
-  fi
-  echo "setting up $dir ($requirement)"
-  [[ -x "$dir/bin/python" ]] || python3 -m venv "$dir" || return 1
-  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$requirement" requests || return 1
-  "$dir/bin/python" -c "$probe"
+# shellcheck source=lib/deps.sh
+source "$here/lib/deps.sh"
+# The venv's social_core.__version__ must satisfy the Python expression $1 (in terms of v).
+social_core_probe() {
+  echo "import requests, social_core; v = social_core.__version__; raise SystemExit(0 if ($1) else 1)"
 }
 
 declare -A venvs=([5.1.0]="$root/.venv-sc51" [7.x]="$root/.venv-sc7")
-ensure_venv "${venvs[5.1.0]}" 'social-auth-core==5.1.0' 'v == "5.1.0"' || { echo "FAIL: cannot set up ${venvs[5.1.0]}"; exit 2; }
-ensure_venv "${venvs[7.x]}" 'social-auth-core>=7,<8' 'v.split(".")[0] == "7"' || { echo "FAIL: cannot set up ${venvs[7.x]}"; exit 2; }
+ensure_venv "${venvs[5.1.0]}" "$(social_core_probe 'v == "5.1.0"')" 'social-auth-core==5.1.0' requests ||
+  { echo "FAIL: cannot set up ${venvs[5.1.0]}"; exit 2; }
+ensure_venv "${venvs[7.x]}" "$(social_core_probe 'v.split(".")[0] == "7"')" 'social-auth-core>=7,<8' requests ||
+  { echo "FAIL: cannot set up ${venvs[7.x]}"; exit 2; }
 
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+exit_if_install_only
 if [[ ! -x "$bin" ]]; then
   echo "FAIL: gatehouse binary not found at $bin (build it, or set GATEHOUSE_BIN)"
   exit 2

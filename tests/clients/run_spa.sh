@@ -17,26 +17,13 @@ run_timeout=150 # seconds per backend
 login="spa.user@example.com"
 password="Correct-Horse-Battery-9"
 
-ensure_chromium() {
-  [[ -x /usr/bin/chromium ]] && return 0
-  echo "installing Debian's chromium (apt-get)"
-  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) || return 1
-  [[ -x /usr/bin/chromium ]]
-}
+# shellcheck source=lib/deps.sh
+source "$here/lib/deps.sh"
 
-ensure_node_modules() {
-  local probe="const a = require('okta-auth-js-7/package.json').version, b = require('okta-auth-js-8/package.json').version; require('playwright-core'); process.exit(a.startsWith('7.') && b.startsWith('8.') ? 0 : 1)"
-  if (cd "$spa_dir" && node -e "$probe" 2>/dev/null); then
-    return 0
-  fi
-  echo "installing $spa_dir/node_modules (npm ci)"
-  (cd "$spa_dir" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) || return 1
-  (cd "$spa_dir" && node -e "$probe")
-}
-
+spa_probe="const a = require('okta-auth-js-7/package.json').version, b = require('okta-auth-js-8/package.json').version; require('playwright-core'); process.exit(a.startsWith('7.') && b.startsWith('8.') ? 0 : 1)"
 ensure_chromium || { echo "FAIL: cannot install chromium"; echo "0 passed, 1 failed"; exit 2; }
-ensure_node_modules || { echo "FAIL: cannot install $spa_dir/node_modules"; echo "0 passed, 1 failed"; exit 2; }
-[[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0  # test.sh installs every client's dependencies ahead, in the background
+ensure_npm "$spa_dir" "$spa_probe" || { echo "FAIL: cannot install $spa_dir/node_modules"; echo "0 passed, 1 failed"; exit 2; }
+exit_if_install_only
 
 # shellcheck source=lib/serve.sh
 source "$here/lib/serve.sh"

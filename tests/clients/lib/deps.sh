@@ -3,6 +3,10 @@
 #   ensure_venv <dir> <probe python code> <pip requirement>...   # a virtualenv that passes probe
 #                                      # (made with $VENV_PYTHON, default python3)
 #   ensure_npm <dir> <probe node code>                           # node_modules from the lockfile
+#   ensure_chromium                                              # Debian's chromium (apt-get)
+#   exit_if_install_only               # after a script's installs: stop there if INSTALL_ONLY=1
+#                                      # (test.sh installs every client's dependencies ahead, in
+#                                      # the background, while Rust compiles)
 
 ensure_venv() {
   local dir="$1" probe="$2"; shift 2
@@ -23,6 +27,18 @@ ensure_npm() {
   echo "installing $dir/node_modules (npm ci)"
   (cd "$dir" && timeout 600 npm ci --no-audit --no-fund --loglevel=error) || return 1
   (cd "$dir" && node -e "$probe")
+}
+
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  echo "installing Debian's chromium (apt-get)"
+  (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) || return 1
+  [[ -x /usr/bin/chromium ]]
+}
+
+exit_if_install_only() {
+  [[ "${INSTALL_ONLY:-0}" == 1 ]] && exit 0
+  return 0
 }
 
 # The probes the Okta SDK clients share.
