@@ -22,6 +22,28 @@ pub async fn is_super_admin(provider: &Provider, user: &User) -> Result<bool, Di
         .any(|r| r.role_type == SUPER_ADMIN))
 }
 
+/// Whether the user holds any administrator role, whatever their status: such an account is
+/// out of reach of API scopes (see `ApiCaller::may_change_account`).
+pub async fn holds_admin_role(provider: &Provider, user: &User) -> Result<bool, DirectoryError> {
+    Ok(!provider.store.list_admin_roles(&user.id).await?.is_empty())
+}
+
+/// Whether an API token owned by `user` acts with full rights: the owner holds `SUPER_ADMIN`
+/// and is `ACTIVE` or only `LOCKED_OUT`. A lockout comes from failed password sign-ins, which
+/// anyone may cause; it must not switch off the owner's API tokens (deactivating or suspending
+/// the owner does, and revokes them for good).
+pub async fn may_own_api_tokens(provider: &Provider, user: &User) -> Result<bool, DirectoryError> {
+    if !matches!(user.status, UserStatus::Active | UserStatus::LockedOut) {
+        return Ok(false);
+    }
+    Ok(provider
+        .store
+        .list_admin_roles(&user.id)
+        .await?
+        .iter()
+        .any(|r| r.role_type == SUPER_ADMIN))
+}
+
 /// Gives the user the `SUPER_ADMIN` role (idempotent).
 pub async fn grant_super_admin(provider: &Provider, user: &User) -> Result<(), DirectoryError> {
     let role = AdminRole {

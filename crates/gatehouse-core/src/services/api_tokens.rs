@@ -2,7 +2,7 @@
 //! stored as SHA-256, sent as `Authorization: SSWS <token>`.
 
 use crate::crypto::{okta_id, random_token, sha256_b64url};
-use crate::domain::{ApiToken, App, AppStatus, User, UserStatus};
+use crate::domain::{ApiToken, App, AppStatus, User};
 use crate::oauth2::introspect::validate_access_token;
 use crate::provider::Provider;
 use crate::services::system_log::{Actor, Entity, event_type as ev};
@@ -114,7 +114,7 @@ pub async fn create_api_token(
 }
 
 async fn owner_may_administer(provider: &Provider, owner: &User) -> Result<bool, ApiTokenError> {
-    crate::services::admin_roles::is_super_admin(provider, owner)
+    crate::services::admin_roles::may_own_api_tokens(provider, owner)
         .await
         .map_err(|e| match e {
             crate::services::directory::DirectoryError::Store(e) => e.into(),
@@ -165,14 +165,15 @@ impl ApiCaller {
         }
     }
 
-    /// Whether this caller may make a `method` request to `path` (the full request path).
-    /// API tokens may do anything; a service app needs the path's `manage` scope, or its
+    /// Whether this caller may make a `method` request to the route the router matched
+    /// (`route` is its template, e.g. `/api/v1/users/{id}`; `None` when nothing matched).
+    /// API tokens may do anything; a service app needs the route's `manage` scope, or its
     /// `read` scope for `GET`/`HEAD`.
-    pub fn may(&self, method: &str, path: &str) -> Result<(), ApiTokenError> {
+    pub fn may(&self, method: &str, route: Option<&str>) -> Result<(), ApiTokenError> {
         let Self::ServiceApp { scopes, .. } = self else {
             return Ok(());
         };
-        let Some(resource) = scoped_resource(path) else {
+        let Some((route, resource)) = route.and_then(|r| Some((r, scoped_resource(r)?))) else {
             return Err(ApiTokenError::Forbidden(
                 "This endpoint does not accept OAuth 2.0 access tokens.".into(),
             ));
@@ -180,7 +181,7 @@ impl ApiCaller {
         let reading = matches!(method, "GET" | "HEAD");
         // Okta API scope grants are an administrator's decision: a service app with
         // okta.apps.manage must not grant itself (or another app) more scopes.
-        if resource == "apps" && !reading && path.split('/').nth(5) == Some("grants") {
+        if !reading && route.starts_with(APP_GRANTS_ROUTE) {
             return Err(ApiTokenError::Forbidden(
                 "Only an API token may grant or revoke Okta API scopes.".into(),
             ));
@@ -191,10 +192,7 @@ impl ApiCaller {
         if reading {
             wanted.push(read);
         }
-        if resource == "clients"
-            && method == "POST"
-            && path.trim_end_matches('/') == "/oauth2/v1/clients"
-        {
+        if resource == "clients" && method == "POST" && route == CLIENTS_ROUTE {
             wanted.push("okta.clients.register".into());
         }
         if scopes.iter().any(|s| wanted.contains(s)) {
@@ -206,16 +204,32 @@ impl ApiCaller {
             )))
         }
     }
+
+    /// Whether this caller may change `target`'s credentials, login, profile, status or
+    /// factors. As in Okta, managing users does not reach administrators: only a super
+    /// administrator (an API token of one) may change an account holding an admin role; an
+    /// `okta.users.manage` scope alone may not (it would let a service app set a super
+    /// administrator's password and sign in to the console).
+    pub fn may_change_account(&self, target_is_admin: bool) -> Result<(), ApiTokenError> {
+        match self {
+            Self::ApiToken { .. } => Ok(()),
+            Self::ServiceApp { .. } if !target_is_admin => Ok(()),
+            Self::ServiceApp { .. } => Err(ApiTokenError::Forbidden(
+                "Only a super administrator may change an administrator's account.".into(),
+            )),
+        }
+    }
 }
 
-/// The `okta.{resource}.*` family guarding a path.
-fn scoped_resource(path: &str) -> Option<&'static str> {
-    let segment = |prefix: &str| {
-        path.strip_prefix(prefix)
-            .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
-    };
-    if let Some(first) = segment("/api/v1/") {
-        return match first.as_str() {
+/// The route of an app's Okta API scope grants (and, below it, of one grant).
+const APP_GRANTS_ROUTE: &str = "/api/v1/apps/{id}/grants";
+/// Dynamic client registration's collection route.
+const CLIENTS_ROUTE: &str = "/oauth2/v1/clients";
+
+/// The `okta.{resource}.*` family guarding a route template.
+fn scoped_resource(route: &str) -> Option<&'static str> {
+    if let Some(rest) = route.strip_prefix("/api/v1/") {
+        return match rest.split('/').next().unwrap_or_default() {
             "users" => Some("users"),
             "groups" => Some("groups"),
             "apps" => Some("apps"),
@@ -223,7 +237,7 @@ fn scoped_resource(path: &str) -> Option<&'static str> {
             _ => None,
         };
     }
-    if path == "/oauth2/v1/clients" || path.starts_with("/oauth2/v1/clients/") {
+    if route == CLIENTS_ROUTE || route.starts_with("/oauth2/v1/clients/") {
         return Some("clients");
     }
     None
@@ -253,9 +267,9 @@ pub async fn authenticate(
         .store
         .find_user(&token.user_id)
         .await?
-        .filter(|u| u.status == UserStatus::Active)
         .ok_or(ApiTokenError::InvalidToken)?;
-    // An owner who lost the administrator role takes the token's rights along.
+    // An owner who lost the administrator role, or is no longer active (a password lockout
+    // aside), takes the token's rights along.
     if !owner_may_administer(provider, &user).await? {
         return Err(ApiTokenError::InvalidToken);
     }
@@ -393,26 +407,27 @@ mod tests {
     #[test]
     fn service_scopes_guard_reads_and_writes() {
         let reader = service(&["okta.users.read"]);
-        assert!(reader.may("GET", "/api/v1/users").is_ok());
-        assert!(reader.may("GET", "/api/v1/users/00u1/groups").is_ok());
-        assert!(reader.may("POST", "/api/v1/users").is_err());
-        assert!(reader.may("GET", "/api/v1/groups").is_err());
-        assert!(reader.may("GET", "/api/v1/meta").is_err());
+        let may =
+            |caller: &ApiCaller, method: &str, route: &str| caller.may(method, Some(route)).is_ok();
+        assert!(may(&reader, "GET", "/api/v1/users"));
+        assert!(may(&reader, "GET", "/api/v1/users/{id}/groups"));
+        assert!(!may(&reader, "POST", "/api/v1/users"));
+        assert!(!may(&reader, "GET", "/api/v1/groups"));
+        assert!(!may(&reader, "GET", "/api/v1/meta"));
         let manager = service(&["okta.users.manage"]);
-        assert!(manager.may("POST", "/api/v1/users").is_ok());
-        assert!(manager.may("DELETE", "/api/v1/users/00u1").is_ok());
+        assert!(may(&manager, "POST", "/api/v1/users"));
+        assert!(may(&manager, "DELETE", "/api/v1/users/{id}"));
         let registrar = service(&["okta.clients.register"]);
-        assert!(registrar.may("POST", "/oauth2/v1/clients").is_ok());
-        assert!(registrar.may("GET", "/oauth2/v1/clients").is_err());
-        assert!(service(&[]).may("GET", "/api/v1/users").is_err());
+        assert!(may(&registrar, "POST", "/oauth2/v1/clients"));
+        assert!(!may(&registrar, "GET", "/oauth2/v1/clients"));
+        assert!(!may(&service(&[]), "GET", "/api/v1/users"));
         let apps = service(&["okta.apps.manage"]);
-        assert!(apps.may("GET", "/api/v1/apps/0oa1/grants").is_ok());
-        assert!(apps.may("POST", "/api/v1/apps/0oa1/grants").is_err());
-        assert!(apps.may("DELETE", "/api/v1/apps/0oa1/grants/oag1").is_err());
-        assert!(
-            apps.may("POST", "/api/v1/apps/0oa1/lifecycle/activate")
-                .is_ok()
-        );
+        assert!(may(&apps, "GET", "/api/v1/apps/{id}/grants"));
+        assert!(!may(&apps, "POST", "/api/v1/apps/{id}/grants"));
+        assert!(!may(&apps, "DELETE", "/api/v1/apps/{id}/grants/{grant_id}"));
+        assert!(may(&apps, "POST", "/api/v1/apps/{id}/lifecycle/{op}"));
+        // Nothing matched: no rights, whatever the scopes.
+        assert!(apps.may("GET", None).is_err());
     }
 
     #[test]

@@ -510,7 +510,12 @@ async fn client_credentials_rules(backend: Backend) -> Result<()> {
 }
 
 /// Grants `scope` to the client's app through the API; the grant's JSON.
-async fn grant(app: &TestApp, ssws: &str, client_id: &str, scope: &str) -> Result<Value> {
+pub(crate) async fn grant(
+    app: &TestApp,
+    ssws: &str,
+    client_id: &str,
+    scope: &str,
+) -> Result<Value> {
     let reply = app
         .api(
             Method::POST,
@@ -523,7 +528,12 @@ async fn grant(app: &TestApp, ssws: &str, client_id: &str, scope: &str) -> Resul
     reply.json()
 }
 
-async fn org_token(app: &TestApp, key: &ClientKey, client_id: &str, scope: &str) -> Result<Reply> {
+pub(crate) async fn org_token(
+    app: &TestApp,
+    key: &ClientKey,
+    client_id: &str,
+    scope: &str,
+) -> Result<Reply> {
     let url = app.endpoint(Server::Org, "token");
     let a = key.sign(&assertion_claims(client_id, &url, now(app)), true)?;
     token_with(app, Server::Org, &a, Some(scope)).await

@@ -2,7 +2,7 @@
 //! service app's org-server `Bearer <access token>`, which may only make the requests its
 //! `okta.*` scopes allow (`403 E0000006` otherwise).
 
-use axum::extract::{FromRequestParts, OriginalUri};
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use gatehouse_core::services::api_tokens::{self, ApiCaller};
 
@@ -25,12 +25,15 @@ impl FromRequestParts<AppState> for Caller {
         let ApiOrigin(origin) = ApiOrigin::from_request_parts(parts, state).await?;
         let header = authorization_header(&parts.headers);
         let caller = api_tokens::authenticate(&state.provider, header, &origin).await?;
-        // Nested routers see a stripped path; the scope rules are written for the full one.
-        let path = parts
+        // Scopes are decided on the route the router matched (its template, e.g.
+        // `/api/v1/apps/{id}/grants`), never on the raw path: `//`, `%2F` or a trailing `/`
+        // cannot then make the check and the routing see two different requests. A request
+        // that matched no route gets no rights.
+        let route = parts
             .extensions
-            .get::<OriginalUri>()
-            .map_or_else(|| parts.uri.path().to_owned(), |u| u.0.path().to_owned());
-        caller.may(parts.method.as_str(), &path)?;
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        caller.may(parts.method.as_str(), route)?;
         Ok(Caller(caller))
     }
 }

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::domain::{User, UserFilter};
+use gatehouse_core::services::admin_roles;
 use gatehouse_core::services::directory::{self, NewUser};
 use gatehouse_core::services::filter::{parse_user_filter, user_quick_search};
 use gatehouse_core::services::system_log::ClientInfo;
@@ -72,6 +73,20 @@ pub(crate) async fn resolve(
         key
     };
     Ok(directory::find_user_by_id_or_login(&state.provider, key).await?)
+}
+
+/// [`resolve`] for a request that changes the user (profile, credentials, status): an
+/// administrator's account is out of reach of API scopes (only a super administrator's API
+/// token may change it).
+async fn resolve_for_change(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+) -> Result<User, ApiError> {
+    let user = resolve(state, caller, key).await?;
+    let is_admin = admin_roles::holds_admin_role(&state.provider, &user).await?;
+    caller.0.may_change_account(is_admin)?;
+    Ok(user)
 }
 
 #[utoipa::path(
@@ -220,7 +235,7 @@ async fn update(
     body: JsonBody,
     full: bool,
 ) -> Result<Json<Value>, ApiError> {
-    let user = resolve(&state, &caller, &id).await?;
+    let user = resolve_for_change(&state, &caller, &id).await?;
     if full && body.object("profile")?.is_none() {
         return Err(ApiError::validation("profile", "this field is required"));
     }
@@ -305,7 +320,7 @@ pub(crate) async fn delete(
     Client(client): Client,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let user = resolve(&state, &caller, &id).await?;
+    let user = resolve_for_change(&state, &caller, &id).await?;
     if caller.0.user().is_some_and(|me| me.id == user.id) {
         return Err(ApiError::Forbidden(
             "An API token cannot deactivate or delete its own user.".into(),
@@ -338,7 +353,7 @@ pub(crate) async fn lifecycle(
 ) -> Result<Response, ApiError> {
     let op = Lifecycle::parse(&op)
         .ok_or_else(|| ApiError::NotFound(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
-    let user = resolve(&state, &caller, &id).await?;
+    let user = resolve_for_change(&state, &caller, &id).await?;
     if caller.0.user().is_some_and(|me| me.id == user.id)
         && matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend)
     {
