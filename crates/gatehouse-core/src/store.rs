@@ -445,6 +445,21 @@ pub trait SignInFailureStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// Ending everything a user holds, for deactivation, suspension and an administrator's
+/// password reset.
+#[async_trait]
+pub trait AccountRevocationStore: Send + Sync {
+    /// In one transaction: revokes the user's grants with their refresh and access tokens,
+    /// ends their sessions and, unless `keep_api_tokens`, revokes the API tokens they own. A
+    /// later reactivation revives none of them.
+    async fn revoke_user_credentials(
+        &self,
+        user_id: &str,
+        now: Timestamp,
+        keep_api_tokens: bool,
+    ) -> StoreResult<()>;
+}
+
 /// The System Log (`/api/v1/logs`), append-only.
 #[async_trait]
 pub trait SystemLogStore: Send + Sync {
@@ -494,6 +509,7 @@ pub trait Store:
     + SignInFailureStore
     + SystemLogStore
     + AdminRoleStore
+    + AccountRevocationStore
 {
 }
 
@@ -517,5 +533,6 @@ impl<T> Store for T where
         + SignInFailureStore
         + SystemLogStore
         + AdminRoleStore
+        + AccountRevocationStore
 {
 }

@@ -10,6 +10,7 @@ mod error;
 mod group_commit;
 mod rows;
 mod sql;
+mod sql_account;
 mod sql_authz;
 mod sql_client_secrets;
 mod sql_clients;

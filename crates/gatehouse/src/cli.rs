@@ -118,6 +118,12 @@ pub enum UserCommand {
         #[arg(long)]
         revoke: bool,
     },
+    /// Unlock a user (login or id) locked out by failed sign-ins, and forgive those failures:
+    /// the way back in for an administrator locked out of the console.
+    Unlock {
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,11 +6,12 @@ use anyhow::{Context as _, bail};
 use gatehouse_core::Provider;
 use gatehouse_core::authz::model::GroupFilterType;
 use gatehouse_core::domain::{
-    ApplicationType, GroupsClaim, RotationType, SigningAlg, TokenEndpointAuthMethod,
+    ApplicationType, GroupsClaim, RotationType, SigningAlg, TokenEndpointAuthMethod, UserStatus,
 };
 use gatehouse_core::services::apps::{self, OidcAppSpec};
 use gatehouse_core::services::directory::{self, NewUser};
 use gatehouse_core::services::system_log::{Actor, ClientInfo};
+use gatehouse_core::services::users::{self, Lifecycle};
 use gatehouse_core::services::{admin_roles, api_tokens, auth_servers};
 use gatehouse_core::store::Page;
 use serde_json::json;
@@ -420,6 +421,29 @@ async fn user(provider: &Provider, cmd: &UserCommand) -> anyhow::Result<()> {
             } else {
                 admin_roles::grant_super_admin(provider, &user).await?;
                 println!("{} is an administrator (SUPER_ADMIN)", user.login);
+            }
+        }
+        UserCommand::Unlock { user } => {
+            let user = directory::find_user_by_id_or_login(provider, user).await?;
+            let was = user.status;
+            if !matches!(was, UserStatus::LockedOut | UserStatus::Active) {
+                bail!(
+                    "{} is {}, not locked out: only a LOCKED_OUT (or ACTIVE) user can be unlocked",
+                    user.login,
+                    was.as_str()
+                );
+            }
+            users::lifecycle(provider, &Actor::system(), user.clone(), Lifecycle::Unlock).await?;
+            if was == UserStatus::LockedOut {
+                println!(
+                    "{} is unlocked (ACTIVE); failed sign-ins forgiven",
+                    user.login
+                );
+            } else {
+                println!(
+                    "{} was not locked out; failed sign-ins forgiven",
+                    user.login
+                );
             }
         }
     }

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::crypto::sha256_b64url;
-use crate::domain::AccessTokenRecord;
+use crate::domain::{AccessTokenRecord, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth::{self, ClientCredentials};
 use crate::provider::{Provider, ServerContext};
@@ -42,17 +42,26 @@ fn invalid_token() -> OAuthError {
     OAuthError::InvalidToken("The access token is invalid.".into())
 }
 
-/// A live access token of this server: good signature, this issuer, unexpired, not revoked.
+/// A live access token of this server: good signature, this issuer, unexpired, not revoked,
+/// and, for a user's token, of a user who is still `ACTIVE` (a deactivated, suspended or
+/// locked-out user's tokens are not live, whatever their records say).
 pub async fn validate_access_token(
     provider: &Provider,
     server: &ServerContext,
     token: &str,
 ) -> Result<Value, OAuthError> {
     let claims = verify_access_token(provider, server, token).await?;
-    let record = provider
-        .store
-        .find_access_token(access_token_id(&claims)?)
-        .await?;
+    let jti = access_token_id(&claims)?;
+    let record = match claims["uid"].as_str() {
+        Some(uid) => {
+            let (record, user) = provider.store.find_access_token_and_user(jti, uid).await?;
+            if !user.is_some_and(|u| u.status == UserStatus::Active) {
+                return Err(invalid_token());
+            }
+            record
+        }
+        None => provider.store.find_access_token(jti).await?,
+    };
     check_access_token_record(provider, &claims, record)?;
     Ok(claims)
 }
@@ -175,7 +184,11 @@ pub async fn introspect(
                 .is_some_and(|g| g.revoked_at.is_none() && g.auth_server_id == server.server.id);
         if live {
             let user = match grant.as_ref().and_then(|g| g.user_id.clone()) {
-                Some(uid) => provider.store.find_user(&uid).await?,
+                Some(uid) => match provider.store.find_user(&uid).await? {
+                    Some(user) if user.status == UserStatus::Active => Some(user),
+                    // A refresh token outlives neither its user nor their activity.
+                    _ => return Ok(json!({"active": false})),
+                },
                 None => None,
             };
             let mut out = json!({

@@ -37,6 +37,11 @@ impl Default for LockoutPolicy {
 
 /// Checks a login and password. `Some(user)` for an active user with the right password;
 /// `None` for every kind of refusal (the reason goes to the System Log only).
+///
+/// Each attempt on an active account is counted in the database *before* the password is
+/// verified, and the account is read again after: however many guesses arrive at once, on
+/// however many nodes, at most `max_attempts` of them are ever judged, and one that was in
+/// flight when the account locked is refused even with the right password.
 pub async fn verify_sign_in(
     provider: &Provider,
     client: &ClientInfo,
@@ -49,6 +54,13 @@ pub async fn verify_sign_in(
     if let Some(u) = user.as_mut() {
         auto_unlock_if_due(provider, client, policy, u, now).await?;
     }
+    let counting = policy.max_attempts > 0;
+    let attempt = match &user {
+        Some(u) if counting && u.status == UserStatus::Active => {
+            Some(provider.store.record_signin_failure(&u.id, now).await?)
+        }
+        _ => None,
+    };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password_ok = verify_password(password.to_owned(), hash)
         .await
@@ -58,15 +70,23 @@ pub async fn verify_sign_in(
             .client(client)
             .debug("requestUri", "/login")
     };
-    let Some(user) = user else {
+    let Some(mut user) = user else {
         let event =
             session_start(Entity::unknown_user(login.trim())).failure(reason::VERIFICATION_ERROR);
         system_log::record(provider, event).await;
         return Ok(None);
     };
+    let over_budget = attempt.is_some_and(|n| n > u64::from(policy.max_attempts));
+    if user.status == UserStatus::Active && password_ok && !over_budget && counting {
+        // The account may have locked while the hash was being verified.
+        match provider.store.find_user(&user.id).await? {
+            Some(fresh) => user = fresh,
+            None => return Ok(None),
+        }
+    }
     match user.status {
-        UserStatus::Active if password_ok => {
-            if policy.max_attempts > 0 {
+        UserStatus::Active if password_ok && !over_budget => {
+            if counting {
                 provider.store.reset_signin_failures(&user.id).await?;
             }
             let mut event = session_start(Entity::user(&user));
@@ -75,24 +95,17 @@ pub async fn verify_sign_in(
             Ok(Some(user))
         }
         UserStatus::Active => {
-            let event = session_start(Entity::user(&user)).failure(reason::INVALID_CREDENTIALS);
+            let why = if over_budget {
+                reason::LOCKED_OUT
+            } else {
+                reason::INVALID_CREDENTIALS
+            };
+            let event = session_start(Entity::user(&user)).failure(why);
             system_log::record(provider, event).await;
-            if policy.max_attempts > 0 {
-                let failures = provider.store.record_signin_failure(&user.id, now).await?;
-                if failures >= u64::from(policy.max_attempts)
-                    && provider.store.lock_user(&user.id, now).await?
-                {
-                    let event = Event::new(
-                        event_type::ACCOUNT_LOCK,
-                        "Max sign in attempts exceeded",
-                        Entity::user(&user),
-                    )
-                    .target(Entity::user(&user))
-                    .client(client)
-                    .severity(Severity::Warn)
-                    .debug("failedAttempts", failures);
-                    system_log::record(provider, event).await;
-                }
+            if let Some(failures) = attempt
+                && failures >= u64::from(policy.max_attempts)
+            {
+                lock(provider, client, &user, failures, now).await?;
             }
             Ok(None)
         }
@@ -107,6 +120,30 @@ pub async fn verify_sign_in(
             Ok(None)
         }
     }
+}
+
+/// Locks `user` after `failures` consecutive failures; the lock is recorded once however many
+/// requests cross the threshold together.
+async fn lock(
+    provider: &Provider,
+    client: &ClientInfo,
+    user: &User,
+    failures: u64,
+    now: i64,
+) -> Result<(), OAuthError> {
+    if provider.store.lock_user(&user.id, now).await? {
+        let event = Event::new(
+            event_type::ACCOUNT_LOCK,
+            "Max sign in attempts exceeded",
+            Entity::user(user),
+        )
+        .target(Entity::user(user))
+        .client(client)
+        .severity(Severity::Warn)
+        .debug("failedAttempts", failures);
+        system_log::record(provider, event).await;
+    }
+    Ok(())
 }
 
 /// Unlocks `user` (in the database and in the copy) when their lock has outlived the window.

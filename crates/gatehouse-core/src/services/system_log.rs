@@ -179,6 +179,11 @@ impl Actor {
         Self::new(Entity::system(), &ClientInfo::default())
     }
 
+    /// The id of the user acting, when a user acts.
+    pub fn user_id(&self) -> Option<&str> {
+        (self.entity.kind == "User").then_some(self.entity.id.as_str())
+    }
+
     /// Records `event_type` done by this actor to `targets`.
     pub async fn record(
         &self,

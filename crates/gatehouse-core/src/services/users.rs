@@ -66,6 +66,13 @@ pub async fn update_user(
         None => {}
     }
     user.last_updated = now;
+    if password_changed {
+        // Whoever held the old password (or a session or token got with it) is out: the
+        // user's sessions, refresh and access tokens end, and so do API tokens they own,
+        // unless they are changing their own password with one of them.
+        let keep_api_tokens = actor.user_id() == Some(user.id.as_str());
+        revoke_credentials(provider, &user.id, keep_api_tokens).await?;
+    }
     provider.store.update_user(&user).await?;
     let (event, message) = if password_changed {
         (ev::USER_PASSWORD_UPDATE, "User update password for Okta")
@@ -195,12 +202,32 @@ async fn change_status(
             return Ok(user);
         }
     }
+    let ends_access = matches!(next, Deprovisioned | Suspended);
+    if ends_access {
+        // First, so a crash before the status change leaves nothing alive that should not be.
+        revoke_credentials(provider, &user.id, false).await?;
+    }
     set_status(&mut user, next, now);
     provider.store.update_user(&user).await?;
-    if matches!(next, Deprovisioned | Suspended) {
-        provider.store.delete_user_sessions(&user.id).await?;
+    if ends_access {
+        // Again, for what was issued while the status was being changed.
+        revoke_credentials(provider, &user.id, false).await?;
     }
     Ok(user)
+}
+
+/// Ends the user's sessions and revokes their grants, refresh and access tokens and (unless
+/// `keep_api_tokens`) API tokens, for good: reactivating the user revives none of them.
+async fn revoke_credentials(
+    provider: &Provider,
+    user_id: &str,
+    keep_api_tokens: bool,
+) -> Result<(), DirectoryError> {
+    provider
+        .store
+        .revoke_user_credentials(user_id, provider.now(), keep_api_tokens)
+        .await?;
+    Ok(())
 }
 
 /// What `DELETE /api/v1/users/{id}` did.
