@@ -17,6 +17,7 @@ use crate::helpers::{
 backend_tests!(
     concurrent_guesses_cannot_outrun_the_lockout,
     a_lockout_does_not_switch_off_api_tokens,
+    cli_unlocks_a_locked_out_user,
     deactivation_ends_tokens_for_good,
     suspension_ends_tokens_for_good,
     admin_password_reset_ends_sessions_and_tokens,
@@ -108,6 +109,39 @@ async fn a_lockout_does_not_switch_off_api_tokens(backend: Backend) -> Result<()
         .await?;
     ensure!(unlock.status == 200, "{unlock:?}");
     ensure!(status_of(&app, &admin.id).await? == UserStatus::Active);
+    Ok(())
+}
+
+/// `gatehouse user unlock`, run as an operator would, on the running server's database.
+async fn cli_unlocks_a_locked_out_user(backend: Backend) -> Result<()> {
+    let app = spawn_app_with(backend, |s| s.security.lockout_max_attempts = 2).await?;
+    let browser = Browser::new()?;
+    let form = browser.open_login(&app.authz(Server::Org).url()).await?;
+    for _ in 0..2 {
+        browser.submit(&form, ALICE, "wrong").await?;
+    }
+    ensure!(status_of(&app, &app.alice.id).await? == UserStatus::LockedOut);
+    let data_dir = std::env::temp_dir().join(format!("gh-cli-unlock-{}", app.alice.id));
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["--database-url", &app.database_url])
+            .args(args)
+            .env("GATEHOUSE_ENCRYPTION_KEY", &app.encryption_key)
+            .output()
+    };
+    let out = tokio::task::block_in_place(|| cli(&["user", "unlock", "--user", ALICE]))?;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    ensure!(
+        out.status.success(),
+        "gatehouse user unlock: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ensure!(String::from_utf8_lossy(&out.stdout).contains("unlocked"));
+    ensure!(status_of(&app, &app.alice.id).await? == UserStatus::Active);
+    let ok = browser.submit(&form, ALICE, PASSWORD).await?;
+    ensure!(ok.status == StatusCode::FOUND, "{ok:?}");
     Ok(())
 }
 

@@ -107,6 +107,9 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     pub alice: User,
     pub web: CreatedApp,
+    /// The database and instance key, for a second process (the CLI) on the same data.
+    pub database_url: String,
+    pub encryption_key: String,
     server: tokio::task::JoinHandle<Result<()>>,
     _db: TestDatabase,
 }
@@ -130,7 +133,8 @@ pub async fn spawn_app_with(
         .await
         .with_context(|| format!("test database on {}", backend.name()))?;
     let store = gatehouse_store::connect(&db.url).await?;
-    let secrets = Arc::new(SecretBox::from_base64(&SecretBox::generate_key())?);
+    let encryption_key = SecretBox::generate_key();
+    let secrets = Arc::new(SecretBox::from_base64(&encryption_key)?);
     let clock = Arc::new(TestClock::new());
     let mut settings = Settings {
         data_dir: std::env::temp_dir(),
@@ -180,6 +184,8 @@ pub async fn spawn_app_with(
         clock,
         alice,
         web,
+        database_url: db.url.clone(),
+        encryption_key,
         server,
         _db: db,
     };
@@ -1043,7 +1049,8 @@ pub async fn sign_with_foreign_key(header_kid: &str, claims: &Value) -> Result<S
 
 async fn foreign_key() -> Result<jsonwebtoken::EncodingKey> {
     let store = gatehouse_store::connect("sqlite::memory:").await?;
-    let secrets = Arc::new(SecretBox::from_base64(&SecretBox::generate_key())?);
+    let encryption_key = SecretBox::generate_key();
+    let secrets = Arc::new(SecretBox::from_base64(&encryption_key)?);
     let foreign = Provider::new(store, secrets.clone());
     bootstrap(&foreign).await?;
     let key = foreign
