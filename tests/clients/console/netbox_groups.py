@@ -1,6 +1,7 @@
-"""The NetBox pipeline step README's "Group mapping" documents, minus the Django model: it reads
-the groups claim social-core validated in the ID token. On NetBox the same function ends with
-`user.groups.set(Group.objects.filter(name__in=names))`; here the names are kept on the user.
+"""The NetBox pipeline step docs/integrations/netbox.md's "Group mapping" documents, minus the
+Django model: it reads the groups claim social-core validated in the ID token. On NetBox the
+same function ends with `user.groups.set(Group.objects.filter(name__in=names))`; here the names
+are kept on the user.
 """
 
 

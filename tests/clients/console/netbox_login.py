@@ -5,7 +5,7 @@ the client ID and secret an admin read off Gatehouse's console.
   SOCIAL_AUTH_OKTA_OPENIDCONNECT_KEY / _SECRET / _API_URL   what seed 000 tells NetBox
   NB_LOGIN, NB_PASSWORD                                     the person who signs in
   NB_GROUPS=1                                               also ask for the `groups` scope and
-                                                            run README's group-mapping step
+                                                            run docs/integrations/netbox.md's group-mapping step
 
 Prints `OK <username> <email>` (and ` groups=<a,b>` with NB_GROUPS) for the user NetBox logs in, or `FAIL <reason>`; exits non-zero
 on failure. Reuses tests/clients/socialcore's NetBox stand-in and requests-based browser.
