@@ -61,11 +61,13 @@ pub async fn verify_sign_in(
     let Some(user) = user else {
         let event =
             session_start(Entity::unknown_user(login.trim())).failure(reason::VERIFICATION_ERROR);
+        metrics::counter!("gatehouse_sign_ins_total", "outcome" => "unknown_user").increment(1);
         system_log::record(provider, event).await;
         return Ok(None);
     };
     match user.status {
         UserStatus::Active if password_ok => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "success").increment(1);
             if policy.max_attempts > 0 {
                 provider.store.reset_signin_failures(&user.id).await?;
             }
@@ -75,6 +77,8 @@ pub async fn verify_sign_in(
             Ok(Some(user))
         }
         UserStatus::Active => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "invalid_credentials")
+                .increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::INVALID_CREDENTIALS);
             system_log::record(provider, event).await;
             if policy.max_attempts > 0 {
@@ -82,6 +86,7 @@ pub async fn verify_sign_in(
                 if failures >= u64::from(policy.max_attempts)
                     && provider.store.lock_user(&user.id, now).await?
                 {
+                    metrics::counter!("gatehouse_lockouts_total").increment(1);
                     let event = Event::new(
                         event_type::ACCOUNT_LOCK,
                         "Max sign in attempts exceeded",
@@ -97,11 +102,13 @@ pub async fn verify_sign_in(
             Ok(None)
         }
         UserStatus::LockedOut => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "locked_out").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::LOCKED_OUT);
             system_log::record(provider, event).await;
             Ok(None)
         }
         _ => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "not_active").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::USER_NOT_ACTIVE);
             system_log::record(provider, event).await;
             Ok(None)

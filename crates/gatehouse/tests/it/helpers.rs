@@ -107,6 +107,8 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     pub alice: User,
     pub web: CreatedApp,
+    /// `http://<metrics listener>` when the settings turned metrics on.
+    pub metrics_base: Option<String>,
     server: tokio::task::JoinHandle<Result<()>>,
     _db: TestDatabase,
 }
@@ -145,6 +147,7 @@ pub async fn spawn_app_with(
         tls: None,
         dev_jwks_uri_allow_loopback: false,
         branding: gatehouse_web::Branding::default(),
+        metrics_bind: None,
     };
     configure(&mut settings);
     let mut provider = Provider::new(store, secrets);
@@ -155,6 +158,7 @@ pub async fn spawn_app_with(
     let application = Application::with_provider(&settings, provider.clone()).await?;
     let addr: SocketAddr = application.local_addr()?;
     let scheme = application.scheme();
+    let metrics_base = application.metrics_addr().map(|a| format!("http://{a}"));
     let server = tokio::spawn(application.run_until_stopped());
 
     let alice = create_user(
@@ -180,6 +184,7 @@ pub async fn spawn_app_with(
         clock,
         alice,
         web,
+        metrics_base,
         server,
         _db: db,
     };

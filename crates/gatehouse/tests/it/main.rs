@@ -48,6 +48,7 @@ mod issuer_modes;
 mod lockout;
 mod logout;
 mod negative;
+mod observability;
 mod openidconnect_rp;
 mod refresh;
 mod reports;
