@@ -55,6 +55,11 @@ pub enum Command {
     AuthServer(AuthServerCommand),
     /// Show the System Log (sign-ins, lockouts, token grants, admin changes).
     Logs(crate::logs_cmd::LogsArgs),
+    /// Back up the database and the encryption key into one file (SQLite), or print how to
+    /// with pg_dump (PostgreSQL).
+    Backup(crate::backup::BackupArgs),
+    /// Restore a `gatehouse backup` file into the data directory (SQLite).
+    Restore(crate::backup::RestoreArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

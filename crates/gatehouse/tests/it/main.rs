@@ -32,6 +32,7 @@ mod api_sessions;
 mod api_tokens;
 mod app_gaps;
 mod authz_servers;
+mod backup_restore;
 mod claims;
 mod client_jwks_uri;
 mod client_keys;
