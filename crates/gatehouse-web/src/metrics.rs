@@ -8,6 +8,7 @@
 //! Every label has a bounded set of values: the route is axum's matched route template (never
 //! the raw path, which a client chooses), the method one of the standard ones or `OTHER`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 
 static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the process-wide Prometheus recorder (once; later calls return the same handle).
 pub fn install_recorder() -> Result<PrometheusHandle, BuildError> {
@@ -67,6 +69,7 @@ pub fn install_recorder() -> Result<PrometheusHandle, BuildError> {
         tracing::warn!(error = %e, "no metrics upkeep thread: histograms are drained by scrapes only");
     }
     *slot = Some(handle.clone());
+    INSTALLED.store(true, Ordering::Relaxed);
     Ok(handle)
 }
 
@@ -100,7 +103,7 @@ fn describe() {
     );
     describe_histogram!(
         "gatehouse_store_group_commit_batch_size",
-        "Writes committed together in one transaction by the batching writer."
+        "Requests whose writes the batching writer committed in one transaction."
     );
     describe_gauge!(
         "gatehouse_build_info",
@@ -150,40 +153,40 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let id = random_token(15);
     let method = method_label(req.method());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| UNMATCHED.to_owned(), |p| p.as_str().to_owned());
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id);
-    let mut res = next.run(req).instrument(span.clone()).await;
+    let mut res = next.run(req).instrument(span).await;
     let latency = start.elapsed();
     let status = res.status().as_u16();
     if let Ok(v) = HeaderValue::from_str(&id) {
         // Replaces the one `/api/v1` sets: one id per request, the one in the log.
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
-    metrics::counter!(
-        "gatehouse_http_requests_total",
-        "method" => method,
-        "route" => route.clone(),
-        "status" => status.to_string()
-    )
-    .increment(1);
-    metrics::histogram!(
-        "gatehouse_http_request_duration_seconds",
-        "method" => method,
-        "route" => route.clone()
-    )
-    .record(latency.as_secs_f64());
+    // Labels are built only when something records them (`--metrics-bind`).
+    if INSTALLED.load(Ordering::Relaxed) {
+        metrics::counter!(
+            "gatehouse_http_requests_total",
+            "method" => method,
+            "route" => route.to_owned(),
+            "status" => status.to_string()
+        )
+        .increment(1);
+        metrics::histogram!(
+            "gatehouse_http_request_duration_seconds",
+            "method" => method,
+            "route" => route.to_owned()
+        )
+        .record(latency.as_secs_f64());
+    }
     let latency_ms = latency.as_secs_f64() * 1000.0;
-    span.in_scope(|| {
-        if status >= 500 {
-            tracing::warn!(target: "access", request_id = %id, method, route, status, latency_ms, "request");
-        } else {
-            tracing::info!(target: "access", request_id = %id, method, route, status, latency_ms, "request");
-        }
-    });
+    // Outside the span: the id is a field of the line itself, not repeated as its context.
+    if status >= 500 {
+        tracing::warn!(target: "access", request_id = %id, method, route, status, latency_ms, "request");
+    } else {
+        tracing::info!(target: "access", request_id = %id, method, route, status, latency_ms, "request");
+    }
     res
 }
 
