@@ -110,6 +110,18 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Copies `from` to a new 0600 file `to` (the copy holds the key until it is taken out).
+fn copy_private(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let mut source =
+        std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    write_private(to, b"")?;
+    let mut dest = std::fs::OpenOptions::new().append(true).open(to)?;
+    std::io::copy(&mut source, &mut dest)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    dest.sync_all()?;
+    Ok(())
+}
+
 /// A sibling path for work in progress, renamed into place once complete.
 fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -309,10 +321,7 @@ pub async fn restore(settings: &Settings, args: &RestoreArgs) -> anyhow::Result<
         std::fs::create_dir_all(dir)?;
     }
     let partial = partial_path(&db);
-    let contents = std::fs::read(&args.from)
-        .with_context(|| format!("cannot read {}", args.from.display()))?;
-    write_private(&partial, &contents)?;
-    drop(contents);
+    copy_private(&args.from, &partial)?;
     let key = match take_backup_key(&partial).await {
         Ok(key) => key,
         Err(e) => {
