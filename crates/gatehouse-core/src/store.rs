@@ -399,6 +399,17 @@ pub trait ConsentGrantStore: Send + Sync {
 pub trait MetaStore: Send + Sync {
     async fn get_meta(&self, key: &str) -> StoreResult<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// The connection pool's numbers, for `/metrics` (`None`: the backend has no pool).
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
+}
+
+/// A connection pool's size: connections open, and how many of them are idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub connections: u32,
+    pub idle: u32,
 }
 
 // ---------------------------------------------------------------------------------------------

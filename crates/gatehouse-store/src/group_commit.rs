@@ -173,6 +173,7 @@ async fn run<P: WriteBatch>(pool: P, mut jobs: mpsc::Receiver<Job>) {
 /// Writes one batch and answers each of its callers.
 async fn commit<P: WriteBatch>(pool: &P, mut batch: Vec<Job>) {
     let ops: Vec<&WriteOp> = batch.iter().flat_map(|j| &j.ops).collect();
+    metrics::histogram!("gatehouse_store_group_commit_batch_size").record(batch.len() as f64);
     let outcome = pool.write_batch(&ops).await;
     drop(ops);
     match outcome {

@@ -1478,6 +1478,11 @@ macro_rules! impl_store {
                 .map_err(db_err)?;
                 Ok(())
             }
+
+            fn pool_stats(&self) -> Option<gatehouse_core::store::PoolStats> {
+                let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+                Some(gatehouse_core::store::PoolStats { connections: self.pool.size(), idle })
+            }
         }
     };
 }

@@ -7,6 +7,7 @@ mod cookies;
 mod cors;
 mod error;
 mod hygiene;
+pub mod metrics;
 mod origin;
 mod routes;
 mod throttle;
@@ -178,6 +179,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::login::router())
         .merge(routes::consent::router())
         .merge(routes::home::router())
+        .merge(routes::health::router())
         .merge(routes::api_v1::router(&state))
         .merge(routes::clients::router())
         .merge(routes::console::router())
@@ -199,6 +201,7 @@ fn routes(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             hygiene::MAX_FORM_BODY,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost, so refusals by the layers above are counted and logged too.
+        .layer(axum::middleware::from_fn(metrics::observe))
         .with_state(state)
 }

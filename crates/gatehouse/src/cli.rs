@@ -18,6 +18,15 @@ pub struct Cli {
     /// Log level filter, e.g. `info` or `debug` (RUST_LOG wins if set).
     #[arg(long, global = true, env = "GATEHOUSE_LOG")]
     pub log: Option<String>,
+    /// Log format: `text`, or `json` (one object a line, with the request id).
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -46,6 +55,18 @@ pub enum Command {
     AuthServer(AuthServerCommand),
     /// Show the System Log (sign-ins, lockouts, token grants, admin changes).
     Logs(crate::logs_cmd::LogsArgs),
+    /// Back up the database and the encryption key into one file (SQLite), or print how to
+    /// with pg_dump (PostgreSQL).
+    Backup(crate::backup::BackupArgs),
+    /// Restore a `gatehouse backup` file into the data directory (SQLite).
+    Restore(crate::backup::RestoreArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args, Default)]
@@ -62,6 +83,10 @@ pub struct ServeArgs {
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
     #[arg(long, env = "GATEHOUSE_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// Serve Prometheus `/metrics` (and `/healthz`, `/readyz`) on this address, e.g.
+    /// 127.0.0.1:9464 [default: no metrics]. Never on the public listener.
+    #[arg(long, env = "GATEHOUSE_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Debug, Args)]

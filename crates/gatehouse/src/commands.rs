@@ -53,6 +53,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             crate::logs_cmd::logs(&provider, args).await
         }
+        Some(Command::Backup(args)) => {
+            crate::backup::backup(&Settings::load(&cli, None)?, args).await
+        }
+        Some(Command::Restore(args)) => {
+            crate::backup::restore(&Settings::load(&cli, None)?, args).await
+        }
     }
 }
 

@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub dev_jwks_uri_allow_loopback: bool,
     /// The hosted pages' org name, logo and colour.
     pub branding: Option<gatehouse_web::Branding>,
+    /// Where `/metrics` is served (an internal address; unset: no metrics).
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +70,8 @@ pub struct Settings {
     /// `sector_identifier_uri`) may go to loopback, over http too.
     pub dev_jwks_uri_allow_loopback: bool,
     pub security: SecuritySettings,
+    /// The metrics listener's address (`None`: metrics off).
+    pub metrics_bind: Option<String>,
 }
 
 /// Lockout, per-address limits and System Log retention.
@@ -240,6 +244,11 @@ impl Settings {
                 Ok(v) if !v.is_empty() => matches!(v.as_str(), "1" | "true" | "yes"),
                 _ => file.dev_jwks_uri_allow_loopback,
             };
+        let metrics_bind = serve
+            .and_then(|s| s.metrics_bind.clone())
+            .or_else(|| std::env::var("GATEHOUSE_METRICS_BIND").ok())
+            .or(file.metrics_bind)
+            .filter(|a| !a.trim().is_empty());
         let mut branding = file.branding.unwrap_or_default();
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         if let Some(v) = env("GATEHOUSE_BRANDING_ORG_NAME") {
@@ -265,6 +274,7 @@ impl Settings {
             trusted_proxies,
             encryption_key,
             security,
+            metrics_bind,
         })
     }
 

@@ -2,6 +2,7 @@
 //! Exposed as a library so integration tests spawn the real application.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -3,7 +3,7 @@ use clap::Parser as _;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = gatehouse::cli::Cli::parse();
-    gatehouse::telemetry::init(cli.log.as_deref());
+    gatehouse::telemetry::init(cli.log.as_deref(), cli.log_format);
     match gatehouse::commands::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -112,6 +112,7 @@ pub struct Application {
     log_retention_days: u32,
     /// Set when the server terminates TLS itself.
     tls: Option<Arc<rustls::ServerConfig>>,
+    metrics: Option<crate::telemetry::MetricsServer>,
 }
 
 impl Application {
@@ -144,6 +145,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let metrics = match &settings.metrics_bind {
+            Some(addr) => Some(crate::telemetry::MetricsServer::bind(addr).await?),
+            None => None,
+        };
         let config = WebConfig {
             public_url: settings.public_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
@@ -161,6 +166,7 @@ impl Application {
             },
             log_retention_days: settings.security.system_log_retention_days,
             tls,
+            metrics,
         })
     }
 
@@ -173,6 +179,11 @@ impl Application {
         if self.tls.is_some() { "https" } else { "http" }
     }
 
+    /// The metrics listener's address, when metrics are on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|m| m.local_addr().ok())
+    }
+
     pub fn provider(&self) -> Arc<Provider> {
         self.state.provider.clone()
     }
@@ -183,6 +194,10 @@ impl Application {
             self.state.provider.clone(),
             self.log_retention_days,
         )));
+        let state = self.state.clone();
+        let _metrics = self
+            .metrics
+            .map(|m| AbortOnDrop(tokio::spawn(m.serve(state))));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let result = match self.tls {

@@ -73,6 +73,7 @@ pub async fn verify_sign_in(
     let Some(mut user) = user else {
         let event =
             session_start(Entity::unknown_user(login.trim())).failure(reason::VERIFICATION_ERROR);
+        metrics::counter!("gatehouse_sign_ins_total", "outcome" => "unknown_user").increment(1);
         system_log::record(provider, event).await;
         return Ok(None);
     };
@@ -86,6 +87,7 @@ pub async fn verify_sign_in(
     }
     match user.status {
         UserStatus::Active if password_ok && !over_budget => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "success").increment(1);
             if counting {
                 provider.store.reset_signin_failures(&user.id).await?;
             }
@@ -100,6 +102,8 @@ pub async fn verify_sign_in(
             } else {
                 reason::INVALID_CREDENTIALS
             };
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "invalid_credentials")
+                .increment(1);
             let event = session_start(Entity::user(&user)).failure(why);
             system_log::record(provider, event).await;
             if let Some(failures) = attempt
@@ -110,11 +114,13 @@ pub async fn verify_sign_in(
             Ok(None)
         }
         UserStatus::LockedOut => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "locked_out").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::LOCKED_OUT);
             system_log::record(provider, event).await;
             Ok(None)
         }
         _ => {
+            metrics::counter!("gatehouse_sign_ins_total", "outcome" => "not_active").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::USER_NOT_ACTIVE);
             system_log::record(provider, event).await;
             Ok(None)
@@ -132,6 +138,7 @@ async fn lock(
     now: i64,
 ) -> Result<(), OAuthError> {
     if provider.store.lock_user(&user.id, now).await? {
+        metrics::counter!("gatehouse_lockouts_total").increment(1);
         let event = Event::new(
             event_type::ACCOUNT_LOCK,
             "Max sign in attempts exceeded",

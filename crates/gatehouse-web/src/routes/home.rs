@@ -8,9 +8,7 @@ use crate::views::{MessagePage, render_page};
 use askama::Template as _;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home_get))
-        .route("/healthz", get(|| async { "ok" }))
+    Router::new().route("/", get(home_get))
 }
 
 async fn home_get() -> Response {

@@ -110,6 +110,8 @@ pub struct TestApp {
     /// The database and instance key, for a second process (the CLI) on the same data.
     pub database_url: String,
     pub encryption_key: String,
+    /// `http://<metrics listener>` when the settings turned metrics on.
+    pub metrics_base: Option<String>,
     server: tokio::task::JoinHandle<Result<()>>,
     _db: TestDatabase,
 }
@@ -149,6 +151,7 @@ pub async fn spawn_app_with(
         tls: None,
         dev_jwks_uri_allow_loopback: false,
         branding: gatehouse_web::Branding::default(),
+        metrics_bind: None,
     };
     configure(&mut settings);
     let mut provider = Provider::new(store, secrets);
@@ -159,6 +162,7 @@ pub async fn spawn_app_with(
     let application = Application::with_provider(&settings, provider.clone()).await?;
     let addr: SocketAddr = application.local_addr()?;
     let scheme = application.scheme();
+    let metrics_base = application.metrics_addr().map(|a| format!("http://{a}"));
     let server = tokio::spawn(application.run_until_stopped());
 
     let alice = create_user(
@@ -186,6 +190,7 @@ pub async fn spawn_app_with(
         web,
         database_url: db.url.clone(),
         encryption_key,
+        metrics_base,
         server,
         _db: db,
     };

@@ -176,6 +176,7 @@ pub(super) async fn issue_response(
             },
         )
         .await?;
+        metrics::counter!("gatehouse_tokens_issued_total", "grant" => "implicit", "authorization_server" => server.server.id.clone()).increment(1);
         if let Some(access_token) = tokens.access_token {
             params.push(("access_token".into(), access_token));
             params.push(("token_type".into(), "Bearer".into()));

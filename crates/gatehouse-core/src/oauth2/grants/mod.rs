@@ -74,13 +74,23 @@ pub async fn token(
             app.settings.grant_types.join(", ")
         )));
     }
-    match grant_type.as_str() {
-        "authorization_code" => {
-            authorization_code::exchange(provider, server, &app, &params, log).await
-        }
-        "client_credentials" => {
-            client_credentials::exchange(provider, server, &app, &params, log).await
-        }
-        _ => refresh_token::exchange(provider, server, &app, &params, log).await,
+    let (grant, issued) = match grant_type.as_str() {
+        "authorization_code" => (
+            "authorization_code",
+            authorization_code::exchange(provider, server, &app, &params, log).await,
+        ),
+        "client_credentials" => (
+            "client_credentials",
+            client_credentials::exchange(provider, server, &app, &params, log).await,
+        ),
+        _ => (
+            "refresh_token",
+            refresh_token::exchange(provider, server, &app, &params, log).await,
+        ),
+    };
+    if issued.is_ok() {
+        let auth_server = server.server.id.clone();
+        metrics::counter!("gatehouse_tokens_issued_total", "grant" => grant, "authorization_server" => auth_server).increment(1);
     }
+    issued
 }
