@@ -31,6 +31,7 @@ mod api_rate_limit;
 mod api_sessions;
 mod api_tokens;
 mod app_gaps;
+mod audit_low;
 mod authz_servers;
 mod claims;
 mod client_jwks_uri;
