@@ -53,6 +53,14 @@ fn walk(value: &Value, path: &str) -> Option<String> {
 pub mod limits {
     /// A user's `displayName` (and other free-text profile strings).
     pub const PROFILE_TEXT: usize = 1024;
+    /// A user's `firstName` and `lastName` (Okta's base profile).
+    pub const PERSON_NAME: usize = 50;
+    /// A group's `name` (Okta's).
+    pub const GROUP_NAME: usize = 255;
+    /// A group's `description` (Okta's).
+    pub const GROUP_DESCRIPTION: usize = 1024;
+    /// An app's `label`.
+    pub const APP_LABEL: usize = 100;
 }
 
 /// `Err(message)` when `value` has more than `max` characters.

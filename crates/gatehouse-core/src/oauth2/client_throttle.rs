@@ -1,11 +1,14 @@
 //! Throttling of client-authentication failures (`invalid_client`) at the token, introspection
 //! and revocation endpoints, against secret guessing. Failures are counted in the database
-//! ([`rate_limit`], atomic increments) so the limits hold across nodes, in fixed windows so a
-//! client is never locked out for longer than one: per client (only clients that exist, so
-//! made-up ids add no counters) and per client address. Past either limit the request is
-//! refused before its credentials are checked, with `401 invalid_client` and `Retry-After`.
-//! Concurrent requests checked before the failures they race with are counted can overshoot a
-//! limit by at most their number.
+//! ([`rate_limit`], atomic increments) so the limits hold across nodes, in fixed windows: per
+//! client and address (only clients that exist, so made-up ids add no counters), and per
+//! address whatever the client. Past either limit the request is refused before its
+//! credentials are checked, with `401 invalid_client` and `Retry-After`, until the window ends.
+//!
+//! Client ids are public, so a limit per client alone would let anyone keep a client locked
+//! out for good by failing on its behalf; counted per client *and* address, failures from
+//! elsewhere never refuse the client's own requests. Concurrent requests checked before the
+//! failures they race with are counted can overshoot a limit by at most their number.
 
 use crate::Provider;
 use crate::oauth2::OAuthError;
@@ -13,10 +16,11 @@ use crate::oauth2::client_assertion::unverified_client_id;
 use crate::oauth2::client_auth::ClientCredentials;
 use crate::services::rate_limit::{self, RatePolicy};
 
-/// Failed client authentications one client may have in a window.
-pub const MAX_FAILURES_PER_CLIENT: u32 = 20;
-/// Failed client authentications one address may make in a window, whatever the client.
-pub const MAX_FAILURES_PER_ADDRESS: u32 = 20;
+/// Failed client authentications for one client from one address in a window.
+pub const MAX_FAILURES_PER_CLIENT: u32 = 30;
+/// Failed client authentications from one address in a window, whatever the client (several
+/// clients may share an address behind a NAT).
+pub const MAX_FAILURES_PER_ADDRESS: u32 = 100;
 /// The window's length in seconds.
 pub const FAILURE_WINDOW_SECS: i64 = 300;
 
@@ -57,39 +61,47 @@ impl ClientAuthGuard {
         }
     }
 
-    fn buckets(&self) -> Vec<(String, RatePolicy)> {
-        let mut out = Vec::new();
-        if let Some(id) = &self.client_id {
-            out.push((
-                format!("client-auth-fail:{id}"),
-                policy(MAX_FAILURES_PER_CLIENT),
-            ));
-        }
-        if let Some(ip) = &self.address {
-            out.push((
-                format!("client-auth-fail-ip:{ip}"),
-                policy(MAX_FAILURES_PER_ADDRESS),
-            ));
-        }
-        out
+    /// The per-client bucket (needs both the client and the address), then the address's.
+    fn buckets(&self) -> (Option<String>, Option<String>) {
+        let address = self.address.as_deref().unwrap_or("unknown");
+        (
+            self.client_id
+                .as_ref()
+                .map(|id| format!("client-auth-fail:{address}:{id}")),
+            self.address
+                .as_ref()
+                .map(|ip| format!("client-auth-fail-ip:{ip}")),
+        )
     }
 
     /// Refuses the request when its client or its address has used up its failures. A
     /// counting error lets it through (as every limit here fails open).
     pub async fn check(&self, provider: &Provider) -> Result<(), OAuthError> {
-        for (bucket, policy) in self.buckets() {
-            match rate_limit::peek(provider, &bucket, policy).await {
-                Ok(w) if w.remaining == 0 => {
-                    tracing::info!(%bucket, "client authentication throttled");
-                    return Err(OAuthError::ClientThrottled {
-                        retry_after: (w.reset - provider.now()).max(1),
-                    });
+        let (client, address) = self.buckets();
+        let peek = |bucket: Option<String>, limit: u32| async move {
+            let bucket = bucket?;
+            match rate_limit::peek(provider, &bucket, policy(limit)).await {
+                Ok(w) => (w.remaining == 0).then_some((bucket, w.reset)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "client authentication failures not read");
+                    None
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "client authentication failures not read"),
             }
+        };
+        // Both reads at once: this is on every token request's path.
+        let (client, address) = tokio::join!(
+            peek(client, MAX_FAILURES_PER_CLIENT),
+            peek(address, MAX_FAILURES_PER_ADDRESS)
+        );
+        match client.or(address) {
+            Some((bucket, reset)) => {
+                tracing::info!(%bucket, "client authentication throttled");
+                Err(OAuthError::ClientThrottled {
+                    retry_after: (reset - provider.now()).max(1),
+                })
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Counts the outcome: an `invalid_client` is one failure for the address and, when the
@@ -105,11 +117,15 @@ impl ClientAuthGuard {
             ),
             None => false,
         };
-        for (bucket, policy) in self.buckets() {
-            if bucket.starts_with("client-auth-fail:") && !known {
-                continue;
-            }
-            if let Err(e) = rate_limit::hit(provider, &bucket, policy).await {
+        let (client, address) = self.buckets();
+        let counted = [
+            client
+                .filter(|_| known)
+                .map(|b| (b, MAX_FAILURES_PER_CLIENT)),
+            address.map(|b| (b, MAX_FAILURES_PER_ADDRESS)),
+        ];
+        for (bucket, limit) in counted.into_iter().flatten() {
+            if let Err(e) = rate_limit::hit(provider, &bucket, policy(limit)).await {
                 tracing::warn!(error = %e, "client authentication failure not counted");
             }
         }
@@ -141,6 +157,16 @@ mod tests {
             Some("def")
         );
         let none = ClientAuthGuard::new(&ClientCredentials::default(), Some("10.0.0.1"));
-        assert_eq!(none.buckets().len(), 1);
+        assert_eq!(
+            none.buckets(),
+            (None, Some("client-auth-fail-ip:10.0.0.1".to_owned()))
+        );
+        assert_eq!(
+            ClientAuthGuard::new(&form, Some("10.0.0.1"))
+                .buckets()
+                .0
+                .as_deref(),
+            Some("client-auth-fail:10.0.0.1:def")
+        );
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::authz::claims::{RESERVED_CLAIMS, group_names, validate_group_filter};
 use crate::crypto::{okta_id, random_token};
+use crate::domain::text::limits;
 use crate::domain::*;
 use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
@@ -147,8 +148,11 @@ fn validate_web_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError
 
 fn validate_label(label: &str) -> Result<String, DirectoryError> {
     let label = label.trim();
-    if label.is_empty() || label.chars().count() > 100 {
-        return Err(invalid("label", "must be 1 to 100 characters"));
+    if label.is_empty() || label.chars().count() > limits::APP_LABEL {
+        return Err(invalid(
+            "label",
+            format!("must be 1 to {} characters", limits::APP_LABEL),
+        ));
     }
     if label.chars().any(char::is_control) {
         return Err(invalid("label", "must not contain control characters"));

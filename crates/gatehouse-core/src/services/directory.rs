@@ -83,11 +83,14 @@ pub(crate) fn validate_profile(
     if !email.contains('@') || chars(email) < 5 || chars(email) > 100 {
         return Err(invalid("email", "must be a valid email address"));
     }
-    if first_name.trim().is_empty() || chars(first_name) > 50 {
-        return Err(invalid("firstName", "must be 1 to 50 characters"));
-    }
-    if last_name.trim().is_empty() || chars(last_name) > 50 {
-        return Err(invalid("lastName", "must be 1 to 50 characters"));
+    let person = limits::PERSON_NAME;
+    for (field, value) in [("firstName", first_name), ("lastName", last_name)] {
+        if value.trim().is_empty() || chars(value) > person {
+            return Err(invalid(field, format!("must be 1 to {person} characters")));
+        }
+        if text::has_forbidden_char(value) {
+            return Err(invalid(field, text::FORBIDDEN_CHAR_MESSAGE));
+        }
     }
     Ok(())
 }
@@ -194,12 +197,14 @@ pub(crate) fn validate_group_profile<'a>(
     description: &str,
 ) -> Result<&'a str, DirectoryError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 255 {
-        return Err(invalid("name", "must be 1 to 255 characters"));
+    if name.is_empty() || name.chars().count() > limits::GROUP_NAME {
+        return Err(invalid(
+            "name",
+            format!("must be 1 to {} characters", limits::GROUP_NAME),
+        ));
     }
-    if description.chars().count() > 1024 {
-        return Err(invalid("description", "must be at most 1024 characters"));
-    }
+    text::check_max_chars(description, limits::GROUP_DESCRIPTION)
+        .map_err(|m| invalid("description", m))?;
     for (field, value) in [("name", name), ("description", description)] {
         if text::has_forbidden_char(value) {
             return Err(invalid(field, text::FORBIDDEN_CHAR_MESSAGE));

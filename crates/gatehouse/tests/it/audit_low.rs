@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Auth, Browser, REDIRECT_URI, Reply, Server, TestApp, http_client, spawn_app, spawn_app_with,
+    Browser, REDIRECT_URI, Reply, Server, TestApp, http_client, spawn_app, spawn_app_with,
 };
 
 backend_tests!(
@@ -254,17 +254,33 @@ async fn control_characters_in_registration_metadata_are_refused(backend: Backen
     Ok(())
 }
 
-async fn introspect(app: &TestApp, auth: Auth<'_>) -> Result<Reply> {
-    app.post_form(Server::Default, "introspect", &[("token", "x")], auth)
-        .await
+/// Introspection with `client_secret_basic`, from `address` (behind the trusted proxy).
+async fn introspect_from(app: &TestApp, address: &str, id: &str, secret: &str) -> Result<Reply> {
+    let res = http_client()?
+        .post(Server::Default.endpoint(&app.base, "introspect"))
+        .basic_auth(id, Some(secret))
+        .header("x-forwarded-for", address)
+        .form(&[("token", "x")])
+        .send()
+        .await?;
+    Reply::read(res).await
 }
 
+const GUESSER: &str = "203.0.113.7";
+const CLIENT_HOST: &str = "198.51.100.2";
+
 async fn client_secret_guessing_is_throttled_per_window(backend: Backend) -> Result<()> {
-    let app = spawn_app(backend).await?;
+    let app = spawn_app_with(backend, |s| {
+        s.trusted_proxies = gatehouse_web::parse_proxy("127.0.0.0/8")
+            .into_iter()
+            .collect();
+    })
+    .await?;
     let id = app.client_id().to_owned();
+    let secret = app.client_secret().to_owned();
     let mut guesses = 0;
     let throttled = loop {
-        let reply = introspect(&app, Auth::Basic(&id, &random_token(16))).await?;
+        let reply = introspect_from(&app, GUESSER, &id, &random_token(16)).await?;
         reply.expect_oauth_error(401, "invalid_client")?;
         if reply.header("retry-after").is_some() {
             break reply;
@@ -275,24 +291,30 @@ async fn client_secret_guessing_is_throttled_per_window(backend: Backend) -> Res
     ensure!(guesses >= 10, "throttled after only {guesses} guesses");
     let retry: i64 = throttled.header("retry-after").unwrap_or("").parse()?;
     ensure!(retry > 0 && retry <= 300, "Retry-After {retry}");
-    // Throttled, the right secret is refused too (otherwise guessing would go on), at every
-    // client-authenticated endpoint.
-    introspect(&app, app.basic())
+    // Throttled, the right secret is refused too from the guessing address (otherwise the
+    // guessing would go on), at every client-authenticated endpoint.
+    introspect_from(&app, GUESSER, &id, &secret)
         .await?
         .expect_oauth_error(401, "invalid_client")?;
-    app.token(
-        Server::Default,
-        &[("grant_type", "client_credentials")],
-        app.basic(),
-    )
-    .await?
-    .expect_oauth_error(401, "invalid_client")?;
-    app.revoke(Server::Default, "x", Auth::Post(&id, app.client_secret()))
-        .await?
-        .expect_oauth_error(401, "invalid_client")?;
-    // The window passes: the client works again.
+    for name in ["token", "revoke"] {
+        let res = http_client()?
+            .post(Server::Default.endpoint(&app.base, name))
+            .basic_auth(&id, Some(&secret))
+            .header("x-forwarded-for", GUESSER)
+            .form(&[("grant_type", "client_credentials"), ("token", "x")])
+            .send()
+            .await?;
+        Reply::read(res)
+            .await?
+            .expect_oauth_error(401, "invalid_client")
+            .with_context(|| name.to_owned())?;
+    }
+    // The client's own host is not locked out by someone else's failures.
+    let own = introspect_from(&app, CLIENT_HOST, &id, &secret).await?;
+    ensure!(own.status == StatusCode::OK, "{own:?}");
+    // The window passes: the guessing address may authenticate again.
     app.clock.advance(retry + 1);
-    let reply = introspect(&app, app.basic()).await?;
+    let reply = introspect_from(&app, GUESSER, &id, &secret).await?;
     ensure!(reply.status == StatusCode::OK, "{reply:?}");
     Ok(())
 }
