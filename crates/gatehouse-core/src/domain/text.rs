@@ -61,6 +61,19 @@ pub mod limits {
     pub const GROUP_DESCRIPTION: usize = 1024;
     /// An app's `label`.
     pub const APP_LABEL: usize = 100;
+    /// Other names an administrator gives (authorization servers, scopes, policies, rules).
+    pub const NAME: usize = 255;
+    /// Other descriptions.
+    pub const DESCRIPTION: usize = 1024;
+}
+
+/// [`check_max_chars`] and no forbidden character: the rule for free text.
+pub fn check_free_text(value: &str, max: usize) -> Result<(), String> {
+    check_max_chars(value, max)?;
+    if has_forbidden_char(value) {
+        return Err(FORBIDDEN_CHAR_MESSAGE.to_owned());
+    }
+    Ok(())
 }
 
 /// `Err(message)` when `value` has more than `max` characters.

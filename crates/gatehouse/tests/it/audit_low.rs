@@ -20,7 +20,7 @@ backend_tests!(
     control_characters_in_registration_metadata_are_refused,
     client_secret_guessing_is_throttled_per_window,
     secret_hash_is_not_the_secrets_digest,
-    over_long_display_names_are_refused,
+    over_long_free_text_is_refused,
 );
 
 /// A GET with this `Authorization` value.
@@ -339,7 +339,7 @@ async fn secret_hash_is_not_the_secrets_digest(backend: Backend) -> Result<()> {
     Ok(())
 }
 
-async fn over_long_display_names_are_refused(backend: Backend) -> Result<()> {
+async fn over_long_free_text_is_refused(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let token = app.api_token().await?;
     let long = "d".repeat(60 * 1024);
@@ -376,5 +376,22 @@ async fn over_long_display_names_are_refused(backend: Backend) -> Result<()> {
         )
         .await?;
     ensure!(reply.status == StatusCode::OK, "{reply:?}");
+    // Names and descriptions an administrator gives are bounded too.
+    let server = json!({
+        "name": "Long", "description": "x".repeat(10_000), "audiences": ["api://long"],
+    });
+    let reply = app
+        .api_ssws(
+            Method::POST,
+            "/api/v1/authorizationServers",
+            &token,
+            Some(&server),
+        )
+        .await?;
+    ensure!(
+        reply.status == StatusCode::BAD_REQUEST && reply.body.contains("description"),
+        "{:?}",
+        reply.status
+    );
     Ok(())
 }
