@@ -29,7 +29,8 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// Peers (addresses or CIDRs) whose `X-Forwarded-For`/`-Proto`/`-Host` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// `/api/v1` requests allowed per minute for one credential (or one address without one).
+    /// `/api/v1` (and `/oauth2/v1/clients`) requests allowed per minute for one valid credential;
+    /// requests without one, or with an invalid one, share their client address's budget.
     pub api_requests_per_minute: u32,
     /// Sign-in form submissions per minute from one client address; 0 turns the limit off.
     pub signin_requests_per_minute_per_ip: u32,

@@ -27,7 +27,8 @@ pub struct FileConfig {
     pub trusted_proxies: Vec<String>,
     /// Base64 of 32 bytes; otherwise `encryption.key` in the data directory is used (and made).
     pub encryption_key: Option<String>,
-    /// `/api/v1` requests per minute for one API token (or one address without a token).
+    /// `/api/v1` requests per minute for one valid API token (or one address, for requests
+    /// without a valid credential).
     pub api_requests_per_minute: Option<u32>,
     /// Consecutive failed sign-ins that lock an account (Okta's default 10; 0 never locks).
     pub lockout_max_attempts: Option<u32>,
