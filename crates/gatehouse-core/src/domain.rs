@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod text;
+
 pub type Timestamp = i64;
 
 pub use crate::authz::model::*;

@@ -336,6 +336,8 @@ pub trait RateLimitStore: Send + Sync {
     /// Counts one hit in `bucket`'s window that starts at `window_start` and returns the
     /// window's hits, this one included.
     async fn hit_rate_limit(&self, bucket: &str, window_start: Timestamp) -> StoreResult<u64>;
+    /// The hits counted so far in that window (0 when none), without counting one.
+    async fn rate_limit_hits(&self, bucket: &str, window_start: Timestamp) -> StoreResult<u64>;
 }
 
 /// Single-use `jti`s of client assertions (RFC 7523 §3), shared by every node.

@@ -1354,6 +1354,22 @@ macro_rules! impl_store {
                 .map_err(db_err)?;
                 Ok(u64::try_from(hits).unwrap_or(0))
             }
+
+            async fn rate_limit_hits(
+                &self,
+                bucket: &str,
+                window_start: Timestamp,
+            ) -> StoreResult<u64> {
+                let hits: Option<i64> = sqlx::query_scalar(
+                    "SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start = $2",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(hits.and_then(|h| u64::try_from(h).ok()).unwrap_or(0))
+            }
         }
 
         #[async_trait]

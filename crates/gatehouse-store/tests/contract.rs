@@ -2316,6 +2316,12 @@ async fn rate_limit_hits_count_exactly_per_window(ctx: &Ctx) -> Result<()> {
         ctx.store.hit_rate_limit("api:token-a", window).await?,
         TASKS + 1
     );
+    // Reading a count does not add to it.
+    assert_eq!(
+        ctx.store.rate_limit_hits("api:token-a", window).await?,
+        TASKS + 1
+    );
+    assert_eq!(ctx.store.rate_limit_hits("api:never", window).await?, 0);
     // Other buckets and the next window start from one.
     assert_eq!(ctx.store.hit_rate_limit("api:token-b", window).await?, 1);
     assert_eq!(

@@ -49,6 +49,12 @@ fn oauth_json(e: &OAuthError) -> Response {
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Some(v) = e
+        .retry_after()
+        .and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+    {
+        h.insert(header::RETRY_AFTER, v);
+    }
     res
 }
 

@@ -30,12 +30,16 @@ pub struct WebConfig {
     pub public_url: Option<String>,
     /// Peers (addresses or CIDRs) whose `X-Forwarded-For`/`-Proto`/`-Host` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// `/api/v1` requests allowed per minute for one credential (or one address without one).
+    /// `/api/v1` (and `/oauth2/v1/clients`) requests allowed per minute for one valid credential;
+    /// requests without one, or with an invalid one, share their client address's budget.
     pub api_requests_per_minute: u32,
     /// Sign-in form submissions per minute from one client address; 0 turns the limit off.
     pub signin_requests_per_minute_per_ip: u32,
     /// Token requests per minute from one client address; 0 (the default) turns it off.
     pub token_requests_per_minute_per_ip: u32,
+    /// Anonymous login transactions (`/authorize` sign-in prompts) per minute from one client
+    /// address; 0 turns the limit off.
+    pub login_transactions_per_minute_per_ip: u32,
     /// The server terminates TLS itself: origins derived from requests are `https`.
     pub https: bool,
     /// How the hosted pages look (org name, logo, colour).
@@ -106,6 +110,8 @@ pub const DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP: u32 = 100;
 /// bench drives thousands a second from one).
 pub const DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP: u32 = 0;
 pub use client_ip::parse_proxy;
+/// The default budget of anonymous login transactions per client address and minute.
+pub const DEFAULT_LOGIN_TRANSACTIONS_PER_MINUTE_PER_IP: u32 = 100;
 
 /// The default `/api/v1` budget per credential and minute (Okta's busiest buckets allow 600
 /// to 1,200 a minute for a default org).
@@ -119,6 +125,7 @@ impl Default for WebConfig {
             api_requests_per_minute: DEFAULT_API_REQUESTS_PER_MINUTE,
             signin_requests_per_minute_per_ip: DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP,
             token_requests_per_minute_per_ip: DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP,
+            login_transactions_per_minute_per_ip: DEFAULT_LOGIN_TRANSACTIONS_PER_MINUTE_PER_IP,
             https: false,
             branding: Branding::default(),
         }
@@ -181,7 +188,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::home::router())
         .merge(routes::health::router())
         .merge(routes::api_v1::router(&state))
-        .merge(routes::clients::router())
+        .merge(routes::clients::router(&state))
         .merge(routes::console::router())
         .fallback(routes::home::not_found)
         .layer(axum::middleware::from_fn_with_state(

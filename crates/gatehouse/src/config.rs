@@ -27,7 +27,8 @@ pub struct FileConfig {
     pub trusted_proxies: Vec<String>,
     /// Base64 of 32 bytes; otherwise `encryption.key` in the data directory is used (and made).
     pub encryption_key: Option<String>,
-    /// `/api/v1` requests per minute for one API token (or one address without a token).
+    /// `/api/v1` requests per minute for one valid API token (or one address, for requests
+    /// without a valid credential).
     pub api_requests_per_minute: Option<u32>,
     /// Consecutive failed sign-ins that lock an account (Okta's default 10; 0 never locks).
     pub lockout_max_attempts: Option<u32>,
@@ -37,6 +38,8 @@ pub struct FileConfig {
     pub signin_requests_per_minute_per_ip: Option<u32>,
     /// Token requests per minute from one client address (0, the default, turns it off).
     pub token_requests_per_minute_per_ip: Option<u32>,
+    /// Anonymous login transactions per minute from one client address (default 100; 0 off).
+    pub login_transactions_per_minute_per_ip: Option<u32>,
     /// Days the System Log keeps events (default 90, as Okta).
     pub system_log_retention_days: Option<u32>,
     /// PEM certificate chain and private key: `serve` then terminates TLS itself.
@@ -81,6 +84,7 @@ pub struct SecuritySettings {
     pub lockout_auto_unlock_minutes: u32,
     pub signin_requests_per_minute_per_ip: u32,
     pub token_requests_per_minute_per_ip: u32,
+    pub login_transactions_per_minute_per_ip: u32,
     pub system_log_retention_days: u32,
 }
 
@@ -95,6 +99,8 @@ impl Default for SecuritySettings {
                 gatehouse_web::DEFAULT_SIGNIN_REQUESTS_PER_MINUTE_PER_IP,
             token_requests_per_minute_per_ip:
                 gatehouse_web::DEFAULT_TOKEN_REQUESTS_PER_MINUTE_PER_IP,
+            login_transactions_per_minute_per_ip:
+                gatehouse_web::DEFAULT_LOGIN_TRANSACTIONS_PER_MINUTE_PER_IP,
             system_log_retention_days: DEFAULT_SYSTEM_LOG_RETENTION_DAYS,
         }
     }
@@ -199,6 +205,11 @@ impl Settings {
                 "token_requests_per_minute_per_ip",
                 file.token_requests_per_minute_per_ip,
                 defaults.token_requests_per_minute_per_ip,
+            )?,
+            login_transactions_per_minute_per_ip: number_setting(
+                "login_transactions_per_minute_per_ip",
+                file.login_transactions_per_minute_per_ip,
+                defaults.login_transactions_per_minute_per_ip,
             )?,
             system_log_retention_days: number_setting(
                 "system_log_retention_days",

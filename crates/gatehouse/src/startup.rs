@@ -155,6 +155,9 @@ impl Application {
             api_requests_per_minute: settings.api_requests_per_minute,
             signin_requests_per_minute_per_ip: settings.security.signin_requests_per_minute_per_ip,
             token_requests_per_minute_per_ip: settings.security.token_requests_per_minute_per_ip,
+            login_transactions_per_minute_per_ip: settings
+                .security
+                .login_transactions_per_minute_per_ip,
             https: tls.is_some(),
             branding: settings.branding.clone(),
         };

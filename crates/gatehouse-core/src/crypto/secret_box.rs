@@ -2,6 +2,7 @@
 //! from the config or environment (or is generated into the data directory on first start).
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::Rng as _;
@@ -20,6 +21,8 @@ pub enum SecretBoxError {
 
 pub struct SecretBox {
     key: LessSafeKey,
+    /// For [`SecretBox::fingerprint`]: derived from the encryption key, never the key itself.
+    fingerprint_key: hmac::Key,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -41,9 +44,25 @@ impl SecretBox {
             .decode(key_b64.trim())
             .map_err(|_| SecretBoxError::BadKey)?;
         let unbound = UnboundKey::new(&AES_256_GCM, &raw).map_err(|_| SecretBoxError::BadKey)?;
+        let derived = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, &raw),
+            b"gatehouse fingerprint key v1",
+        );
         Ok(Self {
             key: LessSafeKey::new(unbound),
+            fingerprint_key: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()),
         })
+    }
+
+    /// A keyed fingerprint of a secret (HMAC-SHA256 under a key derived from this box's key,
+    /// base64url): it identifies a value to whoever holds the value, but without the server's
+    /// key nobody can test guesses against it offline, as they could against a plain hash.
+    pub fn fingerprint(&self, context: &str, value: &[u8]) -> String {
+        let mut ctx = hmac::Context::with_key(&self.fingerprint_key);
+        ctx.update(context.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(value);
+        URL_SAFE_NO_PAD.encode(ctx.sign().as_ref())
     }
 
     /// `v1.` + base64url(nonce ‖ ciphertext ‖ tag). `context` is bound as associated data so a

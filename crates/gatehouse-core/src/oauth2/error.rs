@@ -46,6 +46,14 @@ pub enum OAuthError {
     /// usable request object.
     #[error("{0}")]
     InvalidRequestUri(String),
+    /// RFC 6749 §4.1.2.1: a per-address budget is spent; try again later (429 when answered
+    /// directly).
+    #[error("{0}")]
+    TemporarilyUnavailable(String),
+    /// `invalid_client` (401) without checking the credentials: too many failed client
+    /// authentications for this client or address (see `client_throttle`).
+    #[error("Too many failed client authentications. Retry after {retry_after} seconds.")]
+    ClientThrottled { retry_after: i64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -55,7 +63,7 @@ impl OAuthError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidRequest(_) => "invalid_request",
-            Self::InvalidClient(_) => "invalid_client",
+            Self::InvalidClient(_) | Self::ClientThrottled { .. } => "invalid_client",
             Self::InvalidGrant(_) => "invalid_grant",
             Self::UnauthorizedClient(_) => "unauthorized_client",
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
@@ -69,6 +77,7 @@ impl OAuthError {
             Self::RequestUriNotSupported(_) => "request_uri_not_supported",
             Self::InvalidRequestObject(_) => "invalid_request_object",
             Self::InvalidRequestUri(_) => "invalid_request_uri",
+            Self::TemporarilyUnavailable(_) => "temporarily_unavailable",
             Self::Internal(_) => "server_error",
         }
     }
@@ -84,10 +93,19 @@ impl OAuthError {
     /// The HTTP status for a direct (JSON) response, as Okta answers.
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidClient(_) | Self::InvalidToken(_) => 401,
+            Self::InvalidClient(_) | Self::InvalidToken(_) | Self::ClientThrottled { .. } => 401,
             Self::AccessDenied(_) => 403,
+            Self::TemporarilyUnavailable(_) => 429,
             Self::Internal(_) => 500,
             _ => 400,
+        }
+    }
+
+    /// Seconds the client should wait before retrying (`Retry-After`), when that is known.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Self::ClientThrottled { retry_after } => Some(*retry_after),
+            _ => None,
         }
     }
 

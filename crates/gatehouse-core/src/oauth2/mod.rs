@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod client_cache;
+pub mod client_throttle;
 mod error;
 pub mod grants;
 pub mod introspect;

@@ -4,12 +4,15 @@
 use std::collections::BTreeSet;
 
 use crate::authz::claims::{RESERVED_CLAIMS, group_names, validate_group_filter};
-use crate::crypto::{okta_id, random_token, sha256_b64url};
+use crate::crypto::{okta_id, random_token};
+use crate::domain::text::limits;
 use crate::domain::*;
 use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
-use crate::services::directory::{CreatedApp, DirectoryError, invalid, validate_redirect_uri};
+use crate::services::directory::{
+    CreatedApp, DirectoryError, check_uri_chars, invalid, validate_redirect_uri,
+};
 use crate::services::filter::FilterError;
 use crate::services::groups::split_page;
 use crate::services::system_log::{Actor, Entity, event_type as ev};
@@ -129,6 +132,7 @@ fn dedup(items: &[String]) -> Vec<String> {
 }
 
 fn validate_web_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
+    check_uri_chars(field, uri)?;
     let ok = url::Url::parse(uri)
         .ok()
         .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
@@ -144,8 +148,11 @@ fn validate_web_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError
 
 fn validate_label(label: &str) -> Result<String, DirectoryError> {
     let label = label.trim();
-    if label.is_empty() || label.chars().count() > 100 {
-        return Err(invalid("label", "must be 1 to 100 characters"));
+    if label.is_empty() || label.chars().count() > limits::APP_LABEL {
+        return Err(invalid(
+            "label",
+            format!("must be 1 to {} characters", limits::APP_LABEL),
+        ));
     }
     if label.chars().any(char::is_control) {
         return Err(invalid("label", "must not contain control characters"));
@@ -501,6 +508,7 @@ fn validate_fetched_uri(
     uri: &str,
     fragment_ok: bool,
 ) -> Result<(), DirectoryError> {
+    check_uri_chars(field, uri)?;
     let parsed =
         url::Url::parse(uri).map_err(|_| invalid(field, format!("'{uri}' is not a URL")))?;
     let loopback_http =
@@ -1159,7 +1167,7 @@ pub async fn user_apps(provider: &Provider, user: &User) -> Result<Vec<App>, Dir
 // ---------------------------------------------------------------------------------------------
 // Client secrets
 
-/// A client secret as Okta shows it: its record, the SHA-256 of its value (Okta's
+/// A client secret as Okta shows it: its record, a fingerprint of its value (Okta's
 /// `secret_hash`), and its value when just created (shown this once by the API).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientSecretView {
@@ -1180,7 +1188,16 @@ pub fn reveal_secret(provider: &Provider, secret: &ClientSecret) -> Option<Strin
 fn view(provider: &Provider, secret: ClientSecret, clear: Option<String>) -> ClientSecretView {
     let value = clear.clone().or_else(|| reveal_secret(provider, &secret));
     ClientSecretView {
-        secret_hash: value.as_deref().map(sha256_b64url).unwrap_or_default(),
+        // Keyed (see `SecretBox::fingerprint`): a plain SHA-256 readable with `okta.apps.read`
+        // would let anyone test guesses of the secret offline.
+        secret_hash: value
+            .as_deref()
+            .map(|v| {
+                provider
+                    .secrets
+                    .fingerprint(&secret_context(&secret.app_id), v.as_bytes())
+            })
+            .unwrap_or_default(),
         client_secret: clear,
         secret,
     }

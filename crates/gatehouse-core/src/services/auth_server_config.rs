@@ -4,6 +4,7 @@
 use crate::authz::claims::{RESERVED_CLAIMS, parse_expression, validate_group_filter};
 use crate::authz::model::*;
 use crate::crypto::okta_id;
+use crate::domain::text::{self, limits};
 use crate::domain::{AppStatus, AuthServerKind, Timestamp};
 use crate::oauth2::scope;
 use crate::provider::Provider;
@@ -150,6 +151,18 @@ pub struct ScopeSpec {
     pub optional: bool,
 }
 
+/// A scope's free text: its name's length, display name and description.
+fn check_scope_text(spec: &ScopeSpec) -> Result<(), AuthServerError> {
+    text::check_max_chars(&spec.name, limits::NAME).map_err(|m| invalid("name", m))?;
+    if let Some(d) = &spec.display_name {
+        text::check_free_text(d, limits::NAME).map_err(|m| invalid("displayName", m))?;
+    }
+    if let Some(d) = &spec.description {
+        text::check_free_text(d, limits::DESCRIPTION).map_err(|m| invalid("description", m))?;
+    }
+    Ok(())
+}
+
 fn check_scope_name(name: &str) -> Result<(), AuthServerError> {
     if name.is_empty() {
         return Err(invalid("name", "The scope name must not be empty."));
@@ -176,6 +189,7 @@ pub async fn create_scope(
 ) -> Result<OAuthScope, AuthServerError> {
     custom_server(provider, server_id).await?;
     check_scope_name(&spec.name)?;
+    check_scope_text(&spec)?;
     let now = provider.now();
     let item = OAuthScope {
         id: okta_id("scp"),
@@ -207,6 +221,7 @@ pub async fn replace_scope(
         ));
     }
     check_scope_name(&spec.name)?;
+    check_scope_text(&spec)?;
     item.name = spec.name;
     item.display_name = spec.display_name;
     item.description = spec.description;
@@ -452,6 +467,9 @@ async fn check_policy(provider: &Provider, spec: &PolicySpec) -> Result<(), Auth
     if spec.name.trim().is_empty() {
         return Err(invalid("name", "The policy name must not be empty."));
     }
+    text::check_free_text(&spec.name, limits::NAME).map_err(|m| invalid("name", m))?;
+    text::check_free_text(&spec.description, limits::DESCRIPTION)
+        .map_err(|m| invalid("description", m))?;
     if spec.clients.is_empty() {
         return Err(invalid(
             "conditions.clients.include",
@@ -603,6 +621,7 @@ async fn check_rule(
     if spec.name.trim().is_empty() {
         return Err(invalid("name", "The rule name must not be empty."));
     }
+    text::check_free_text(&spec.name, limits::NAME).map_err(|m| invalid("name", m))?;
     if spec.grant_types.is_empty() {
         return Err(invalid(
             "conditions.grantTypes.include",

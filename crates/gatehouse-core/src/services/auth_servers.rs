@@ -3,6 +3,7 @@
 //! [`crate::services::auth_server_config`].
 
 use crate::crypto::okta_id;
+use crate::domain::text::{self, limits};
 use crate::domain::{
     AppStatus, AuthServer, AuthServerKind, IssuerMode, KeyStatus, SigningAlg, SigningKey,
 };
@@ -52,6 +53,9 @@ async fn check_spec(
     if spec.name.trim().is_empty() {
         return Err(invalid("name", "The name must not be empty."));
     }
+    text::check_free_text(&spec.name, limits::NAME).map_err(|m| invalid("name", m))?;
+    text::check_free_text(&spec.description, limits::DESCRIPTION)
+        .map_err(|m| invalid("description", m))?;
     if spec.audiences.is_empty() || spec.audiences.iter().any(|a| a.trim().is_empty()) {
         return Err(invalid(
             "audiences",

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::{App, ApplicationType, TokenEndpointAuthMethod};
+use crate::domain::{App, ApplicationType, TokenEndpointAuthMethod, text};
 use crate::provider::Provider;
 use crate::services::apps::{self, OidcAppSpec};
 use crate::services::directory::{CreatedApp, DirectoryError};
@@ -106,6 +106,10 @@ impl ClientMetadata {
             return Err(RegistrationError::InvalidClientMetadata(
                 "The request body must be a JSON object.".into(),
             ));
+        }
+        // The same input rule as every other JSON body (`/api/v1` too).
+        if let Some(path) = text::forbidden_json_path(&value) {
+            return Err(metadata_error(&path, text::FORBIDDEN_CHAR_MESSAGE));
         }
         serde_json::from_value(value)
             .map_err(|e| RegistrationError::InvalidClientMetadata(format!("Invalid metadata: {e}")))

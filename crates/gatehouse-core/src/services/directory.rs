@@ -1,6 +1,7 @@
 //! Users, groups and app integrations.
 
 use crate::crypto::{PasswordError, hash_password, okta_id};
+use crate::domain::text::{self, limits};
 use crate::domain::*;
 use crate::provider::Provider;
 use crate::services::apps::OidcAppSpec;
@@ -82,11 +83,27 @@ pub(crate) fn validate_profile(
     if !email.contains('@') || chars(email) < 5 || chars(email) > 100 {
         return Err(invalid("email", "must be a valid email address"));
     }
-    if first_name.trim().is_empty() || chars(first_name) > 50 {
-        return Err(invalid("firstName", "must be 1 to 50 characters"));
+    let person = limits::PERSON_NAME;
+    for (field, value) in [("firstName", first_name), ("lastName", last_name)] {
+        if value.trim().is_empty() || chars(value) > person {
+            return Err(invalid(field, format!("must be 1 to {person} characters")));
+        }
+        if text::has_forbidden_char(value) {
+            return Err(invalid(field, text::FORBIDDEN_CHAR_MESSAGE));
+        }
     }
-    if last_name.trim().is_empty() || chars(last_name) > 50 {
-        return Err(invalid("lastName", "must be 1 to 50 characters"));
+    Ok(())
+}
+
+/// A user's `displayName` (free text, optional): at most [`limits::PROFILE_TEXT`] characters
+/// and no control characters, the rule every entry point (API, console, CLI) goes through.
+pub fn validate_display_name(display_name: Option<&str>) -> Result<(), DirectoryError> {
+    let Some(name) = display_name else {
+        return Ok(());
+    };
+    text::check_max_chars(name, limits::PROFILE_TEXT).map_err(|m| invalid("displayName", m))?;
+    if text::has_forbidden_char(name) {
+        return Err(invalid("displayName", text::FORBIDDEN_CHAR_MESSAGE));
     }
     Ok(())
 }
@@ -109,6 +126,7 @@ pub async fn create_user(
     new: NewUser,
 ) -> Result<User, DirectoryError> {
     validate_profile(&new.login, &new.email, &new.first_name, &new.last_name)?;
+    validate_display_name(new.display_name.as_deref())?;
     let login = new.login.trim().to_owned();
     let email = new.email.trim().to_owned();
     let password_hash = match new.password {
@@ -179,11 +197,18 @@ pub(crate) fn validate_group_profile<'a>(
     description: &str,
 ) -> Result<&'a str, DirectoryError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 255 {
-        return Err(invalid("name", "must be 1 to 255 characters"));
+    if name.is_empty() || name.chars().count() > limits::GROUP_NAME {
+        return Err(invalid(
+            "name",
+            format!("must be 1 to {} characters", limits::GROUP_NAME),
+        ));
     }
-    if description.chars().count() > 1024 {
-        return Err(invalid("description", "must be at most 1024 characters"));
+    text::check_max_chars(description, limits::GROUP_DESCRIPTION)
+        .map_err(|m| invalid("description", m))?;
+    for (field, value) in [("name", name), ("description", description)] {
+        if text::has_forbidden_char(value) {
+            return Err(invalid(field, text::FORBIDDEN_CHAR_MESSAGE));
+        }
     }
     Ok(name)
 }
@@ -272,6 +297,12 @@ pub struct CreatedApp {
 
 /// Redirect URIs must be absolute, without fragments, and never `javascript:`/`data:`-like schemes.
 pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
+    check_uri_chars(field, uri)?;
+    // The authorize endpoint accepts no longer one, so a longer one could never be used.
+    let max = crate::oauth2::authorize::check_lengths::MAX_REDIRECT_URI;
+    if uri.len() > max {
+        return Err(invalid(field, format!("must be at most {max} characters")));
+    }
     let parsed = url::Url::parse(uri)
         .map_err(|_| invalid(field, format!("'{uri}' is not an absolute URI")))?;
     if parsed.fragment().is_some() {
@@ -289,6 +320,18 @@ pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), Direc
     }
     if matches!(scheme, "http" | "https") && parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid(field, format!("'{uri}' has no host")));
+    }
+    Ok(())
+}
+
+/// No URI holds a control character or a space (the URL parser would silently drop some, so
+/// the stored value would not be the one that is matched).
+pub(crate) fn check_uri_chars(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid(
+            field,
+            "must not contain control characters or spaces",
+        ));
     }
     Ok(())
 }

@@ -2,7 +2,10 @@
 //! budget (Okta's per-minute limits; the `X-Rate-Limit-*` headers come from [`RateWindow`]).
 
 use crate::Provider;
+use crate::crypto::sha256_b64url;
 use crate::domain::Timestamp;
+use crate::oauth2::introspect::verify_access_token;
+use crate::services::api_tokens::{Credential, parse_authorization};
 use crate::store::StoreError;
 
 /// A budget of `limit` requests per `window_secs`.
@@ -47,6 +50,61 @@ pub async fn hit(
             .hit_rate_limit(bucket, window_start(policy, now))
             .await?,
     ))
+}
+
+/// Where a bucket stands, without counting a hit: `remaining` 0 means the next hit is refused.
+pub async fn peek(
+    provider: &Provider,
+    bucket: &str,
+    policy: RatePolicy,
+) -> Result<RateWindow, StoreError> {
+    let now = provider.now();
+    let hits = provider
+        .store
+        .rate_limit_hits(bucket, window_start(policy, now))
+        .await?;
+    Ok(window_after(policy, now, hits))
+}
+
+/// Whose budget a management API request (`/api/v1`, `/oauth2/v1/clients`) spends: a live API
+/// token's own, a service app's own (for a Bearer token this server signed), and otherwise the
+/// client address's. An unknown or made-up credential never gets a bucket of its own, so
+/// inventing tokens buys no fresh budget and adds no counter rows.
+pub async fn api_bucket(
+    provider: &Provider,
+    authorization: Option<&str>,
+    origin: &str,
+    address: &str,
+) -> String {
+    let by_address = || format!("api-ip:{address}");
+    match authorization.and_then(parse_authorization) {
+        Some(Credential::Ssws(value)) => {
+            let digest = sha256_b64url(value);
+            match provider.store.find_api_token_by_hash(&digest).await {
+                Ok(Some(t)) if t.revoked_at.is_none() => format!("api:{}", &digest[..32]),
+                Ok(_) => by_address(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "API token not looked up for the rate limit");
+                    by_address()
+                }
+            }
+        }
+        Some(Credential::Bearer(token)) => {
+            // The signature is what counts here (no forged token gets a bucket); whether the
+            // token is still live is the caller check's business.
+            let Ok(server) = provider.server_context(origin, None).await else {
+                return by_address();
+            };
+            match verify_access_token(provider, &server, token).await {
+                Ok(claims) => match claims["cid"].as_str() {
+                    Some(cid) => format!("api-app:{cid}"),
+                    None => by_address(),
+                },
+                Err(_) => by_address(),
+            }
+        }
+        None => by_address(),
+    }
 }
 
 fn window_start(policy: RatePolicy, now: Timestamp) -> Timestamp {

@@ -47,6 +47,7 @@ pub async fn update_user(
     let first_name = update.first_name.unwrap_or(user.first_name.clone());
     let last_name = update.last_name.unwrap_or(user.last_name.clone());
     directory::validate_profile(&login, &email, &first_name, &last_name)?;
+    directory::validate_display_name(update.display_name.as_ref().and_then(Option::as_deref))?;
     let now = provider.now();
     let password_changed = update.password.is_some();
     if let Some(password) = update.password {

@@ -6,6 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,7 +17,9 @@ use super::api_v1::{ApiError, ApiOrigin, ApiPath, Caller, Query, audit, paginati
 use crate::AppState;
 use crate::client_ip::Client;
 
-pub fn router() -> Router<AppState> {
+/// Registration shares `/api/v1`'s rate limit and headers: a valid credential spends its own
+/// budget, anything else its address's.
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/oauth2/v1/clients", get(list).post(register))
         .route(
@@ -27,6 +30,10 @@ pub fn router() -> Router<AppState> {
             "/oauth2/v1/clients/{client_id}/lifecycle/newSecret",
             post(new_secret),
         )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::api_v1::okta_headers,
+        ))
 }
 
 /// The one place registration errors get their HTTP form.

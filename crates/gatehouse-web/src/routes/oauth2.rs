@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gatehouse_core::ServerContext;
-use gatehouse_core::oauth2::authorize::{self, AuthorizeOutcome, AuthorizeParams};
+use gatehouse_core::oauth2::authorize::{
+    self, AuthorizeOutcome, AuthorizeParams, TransactionBudget,
+};
+use gatehouse_core::oauth2::client_throttle::ClientAuthGuard;
 use gatehouse_core::oauth2::grants::{self, TokenParams};
 use gatehouse_core::oauth2::introspect::{self, TokenActionParams};
 use gatehouse_core::oauth2::{OAuthError, revoke};
@@ -17,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use super::{authorization_header, respond_to_client};
 use crate::AppState;
-use crate::client_ip::Client;
+use crate::client_ip::{Client, ClientIp};
 use crate::cookies;
 use crate::error::WebError;
 use crate::origin::Origin;
@@ -91,16 +94,22 @@ async fn authorize(
     id: Option<String>,
     raw: &[u8],
     headers: &HeaderMap,
+    ClientIp(ip): ClientIp,
 ) -> Result<Response, WebError> {
     let ctx = server(&state, &origin, id.as_deref())
         .await
         .map_err(WebError::Page)?;
     let params: AuthorizeParams = parse_form(raw).map_err(WebError::Page)?;
+    let budget = TransactionBudget {
+        address: ip.to_string(),
+        per_minute: state.config.login_transactions_per_minute_per_ip,
+    };
     let outcome = authorize::authorize(
         &state.provider,
         &ctx,
         params,
         cookies::get(headers, cookies::SESSION),
+        Some(&budget),
     )
     .await;
     Ok(match outcome {
@@ -139,36 +148,40 @@ async fn authorize(
 async fn org_authorize_get(
     State(s): State<AppState>,
     Origin(o): Origin,
+    ip: ClientIp,
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> Result<Response, WebError> {
-    authorize(s, o, None, q.unwrap_or_default().as_bytes(), &h).await
+    authorize(s, o, None, q.unwrap_or_default().as_bytes(), &h, ip).await
 }
 async fn org_authorize_post(
     State(s): State<AppState>,
     Origin(o): Origin,
+    ip: ClientIp,
     h: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    authorize(s, o, None, &body, &h).await
+    authorize(s, o, None, &body, &h, ip).await
 }
 async fn authorize_get(
     State(s): State<AppState>,
     Origin(o): Origin,
     Path(id): Path<String>,
+    ip: ClientIp,
     RawQuery(q): RawQuery,
     h: HeaderMap,
 ) -> Result<Response, WebError> {
-    authorize(s, o, Some(id), q.unwrap_or_default().as_bytes(), &h).await
+    authorize(s, o, Some(id), q.unwrap_or_default().as_bytes(), &h, ip).await
 }
 async fn authorize_post(
     State(s): State<AppState>,
     Origin(o): Origin,
     Path(id): Path<String>,
+    ip: ClientIp,
     h: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    authorize(s, o, Some(id), &body, &h).await
+    authorize(s, o, Some(id), &body, &h, ip).await
 }
 
 // ---- token ----
@@ -197,6 +210,19 @@ fn client_error(headers: &HeaderMap) -> impl Fn(OAuthError) -> WebError + '_ {
             WebError::OAuthJson(e)
         }
     }
+}
+
+/// Runs a client-authenticated request under the failure throttle: refused at once while the
+/// client or address has too many recent `invalid_client`s, and a new one counted.
+async fn throttled<T>(
+    state: &AppState,
+    guard: &ClientAuthGuard,
+    run: impl std::future::Future<Output = Result<T, OAuthError>>,
+) -> Result<T, OAuthError> {
+    guard.check(&state.provider).await?;
+    let result = run.await;
+    guard.observe(&state.provider, &result).await;
+    result
 }
 
 async fn token(
@@ -228,13 +254,21 @@ async fn token(
         client_id: client_id.as_deref(),
         grant_type: &grant_type,
     };
+    let guard = ClientAuthGuard::new(
+        &params.credentials(authorization_header(&headers)),
+        client.ip.as_deref(),
+    );
     // A response's success events are written with its tokens (one commit); a refusal's here.
-    let result = grants::token(
-        &state.provider,
-        &ctx,
-        params,
-        authorization_header(&headers),
-        Some(&log),
+    let result = throttled(
+        &state,
+        &guard,
+        grants::token(
+            &state.provider,
+            &ctx,
+            params,
+            authorization_header(&headers),
+            Some(&log),
+        ),
     )
     .await;
     if let Err(e) = &result {
@@ -363,6 +397,7 @@ async fn introspect(
     state: AppState,
     origin: String,
     id: Option<String>,
+    client: ClientInfo,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
@@ -370,11 +405,19 @@ async fn introspect(
         .await
         .map_err(WebError::OAuthJson)?;
     let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
-    let result = introspect::introspect(
-        &state.provider,
-        &ctx,
-        params,
-        authorization_header(&headers),
+    let guard = ClientAuthGuard::new(
+        &params.credentials(authorization_header(&headers)),
+        client.ip.as_deref(),
+    );
+    let result = throttled(
+        &state,
+        &guard,
+        introspect::introspect(
+            &state.provider,
+            &ctx,
+            params,
+            authorization_header(&headers),
+        ),
     )
     .await
     .map_err(client_error(&headers))?;
@@ -384,19 +427,21 @@ async fn introspect(
 async fn org_introspect_post(
     State(s): State<AppState>,
     Origin(o): Origin,
+    Client(c): Client,
     h: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    introspect(s, o, None, h, body).await
+    introspect(s, o, None, c, h, body).await
 }
 async fn introspect_post(
     State(s): State<AppState>,
     Origin(o): Origin,
     Path(id): Path<String>,
+    Client(c): Client,
     h: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    introspect(s, o, Some(id), h, body).await
+    introspect(s, o, Some(id), c, h, body).await
 }
 
 async fn revoke(
@@ -411,12 +456,20 @@ async fn revoke(
         .await
         .map_err(WebError::OAuthJson)?;
     let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
-    revoke::revoke(
-        &state.provider,
-        &ctx,
-        params,
-        authorization_header(&headers),
-        &client,
+    let guard = ClientAuthGuard::new(
+        &params.credentials(authorization_header(&headers)),
+        client.ip.as_deref(),
+    );
+    throttled(
+        &state,
+        &guard,
+        revoke::revoke(
+            &state.provider,
+            &ctx,
+            params,
+            authorization_header(&headers),
+            &client,
+        ),
     )
     .await
     .map_err(client_error(&headers))?;

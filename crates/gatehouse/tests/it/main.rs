@@ -32,6 +32,7 @@ mod api_sessions;
 mod api_tokens;
 mod app_gaps;
 mod audit_accounts;
+mod audit_low;
 mod audit_scopes;
 mod authz_servers;
 mod backup_restore;

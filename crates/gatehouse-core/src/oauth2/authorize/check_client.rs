@@ -1,4 +1,5 @@
 use super::Ctx;
+use super::check_lengths::{MAX_CLIENT_ID, too_long};
 use crate::domain::AppStatus;
 use crate::oauth2::OAuthError;
 
@@ -13,6 +14,9 @@ pub(super) async fn run(ctx: &mut Ctx<'_>) -> Result<(), OAuthError> {
         .ok_or_else(|| {
             OAuthError::InvalidRequest("The `client_id` parameter is required.".into())
         })?;
+    if client_id.len() > MAX_CLIENT_ID {
+        return Err(too_long("client_id", MAX_CLIENT_ID));
+    }
     let app = ctx.provider.store.find_app_by_client_id(client_id).await?;
     match app {
         Some(app) if app.status == AppStatus::Active => {

@@ -1,4 +1,5 @@
 use super::Ctx;
+use super::check_lengths::{MAX_REDIRECT_URI, too_long};
 use crate::oauth2::OAuthError;
 
 /// Byte-exact match against the app's registered sign-in redirect URIs: no normalisation of
@@ -10,6 +11,10 @@ pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<(), OAuthError> {
     let uri = ctx.params.redirect_uri.as_deref().ok_or_else(|| {
         OAuthError::InvalidRequest("The `redirect_uri` parameter is required.".into())
     })?;
+    // Not echoed on the error page when over-long; no registered URI is that long anyway.
+    if uri.len() > MAX_REDIRECT_URI {
+        return Err(too_long("redirect_uri", MAX_REDIRECT_URI));
+    }
     if app
         .settings
         .redirect_uris

@@ -7,6 +7,7 @@ mod check_client;
 mod check_consent;
 mod check_id_token;
 mod check_id_token_hint;
+pub mod check_lengths;
 mod check_pkce;
 pub(crate) mod check_policy;
 mod check_prompt;
@@ -129,12 +130,24 @@ impl Ctx<'_> {
     }
 }
 
+/// How many anonymous login transactions (sign-in prompts) one client address may open: each
+/// is stored for the transaction's lifetime, so an unauthenticated flood must not grow the
+/// table without bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionBudget {
+    /// The resolved client address.
+    pub address: String,
+    /// Transactions per minute; 0 turns the limit off.
+    pub per_minute: u32,
+}
+
 /// Runs the authorize pipeline. `session_cookie` is the raw sign-in cookie, if any.
 pub async fn authorize(
     provider: &Provider,
     server: &ServerContext,
     params: AuthorizeParams,
     session_cookie: Option<&str>,
+    budget: Option<&TransactionBudget>,
 ) -> AuthorizeOutcome {
     let mut ctx = Ctx {
         provider,
@@ -154,13 +167,22 @@ pub async fn authorize(
     if let Err(e) = check_redirect_uri::run(&mut ctx) {
         return AuthorizeOutcome::ErrorPage(e);
     }
+    // An over-long value is cleared at once (so nothing echoes it) and answered first, to the
+    // redirect URI in the response mode asked for.
+    let too_long = check_lengths::run(&mut ctx).err();
     let mode = match check_response_type::run(&ctx) {
         Ok((response_type, mode)) => {
             ctx.response_type = response_type;
             mode
         }
-        Err(refused) => return ctx.redirect_error(refused.mode, refused.error),
+        Err(refused) => {
+            let error = too_long.unwrap_or(refused.error);
+            return ctx.redirect_error(refused.mode, error);
+        }
     };
+    if let Some(e) = too_long {
+        return ctx.redirect_error(mode, e);
+    }
     if let Some(e) = request_object {
         return ctx.redirect_error(mode, e);
     }
@@ -205,7 +227,7 @@ pub async fn authorize(
         login_hint: ctx.params.login_hint.clone(),
         id_token_hint_sub,
     };
-    match session::resume_or_prompt(provider, server, &app, request, session_cookie).await {
+    match session::resume_or_prompt(provider, server, &app, request, session_cookie, budget).await {
         Ok(outcome) => outcome,
         Err(e) => ctx.redirect_error(mode, e),
     }

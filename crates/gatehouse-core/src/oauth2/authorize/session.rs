@@ -1,13 +1,14 @@
 //! The sign-in interaction: reuse a live session (single sign-on), or prompt, then resume.
 
 use super::consent::{ConsentPrompt, finish};
-use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt};
+use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, TransactionBudget};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::oauth2::authorize::AuthorizationResponse;
 use crate::provider::{Provider, ServerContext};
 use crate::services::lockout;
+use crate::services::rate_limit::{self, RatePolicy};
 use crate::services::sign_in::{OpenedSession, open_password_session};
 use crate::services::system_log::ClientInfo;
 
@@ -38,6 +39,7 @@ pub(super) async fn resume_or_prompt(
     app: &App,
     request: AuthorizeRequest,
     session_cookie: Option<&str>,
+    budget: Option<&TransactionBudget>,
 ) -> Result<AuthorizeOutcome, OAuthError> {
     let now = provider.now();
     let session = live_session(provider, session_cookie).await?;
@@ -64,6 +66,7 @@ pub(super) async fn resume_or_prompt(
             "The client specified not to prompt, but the user is not logged in.".into(),
         )),
         _ => {
+            spend_transaction_budget(provider, budget).await?;
             let csrf_token = random_token(32);
             let tx = LoginTransaction {
                 id: random_token(24),
@@ -79,6 +82,33 @@ pub(super) async fn resume_or_prompt(
                 login_hint: request.login_hint.clone(),
                 app_label: app.label.clone(),
             }))
+        }
+    }
+}
+
+/// Counts one anonymous login transaction against the client address; over the budget, RFC
+/// 6749's `temporarily_unavailable` and nothing is stored. A counting failure lets the request
+/// through (as every rate limit here fails open).
+async fn spend_transaction_budget(
+    provider: &Provider,
+    budget: Option<&TransactionBudget>,
+) -> Result<(), OAuthError> {
+    let Some(b) = budget.filter(|b| b.per_minute > 0) else {
+        return Ok(());
+    };
+    let bucket = format!("authorize-ip:{}", b.address);
+    match rate_limit::hit(provider, &bucket, RatePolicy::per_minute(b.per_minute)).await {
+        Ok(w) if w.exceeded => {
+            tracing::info!(address = %b.address, limit = b.per_minute, "login transaction budget reached");
+            Err(OAuthError::TemporarilyUnavailable(format!(
+                "Too many sign-in requests from this address. Retry after {} seconds.",
+                (w.reset - provider.now()).max(1)
+            )))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "login transaction budget not counted");
+            Ok(())
         }
     }
 }

@@ -29,13 +29,14 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post, put};
-use gatehouse_core::crypto::{random_token, sha256_b64url};
-use gatehouse_core::domain::Timestamp;
+use gatehouse_core::crypto::random_token;
+use gatehouse_core::domain::{Timestamp, text};
 use gatehouse_core::services::rate_limit::{self, RatePolicy};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::AppState;
+use crate::client_ip;
 use crate::origin::Origin;
 use crate::routes::authorization_header;
 pub(crate) use auth::Caller;
@@ -228,9 +229,13 @@ async fn not_found(OriginalUri(uri): OriginalUri, req: Request) -> ApiError {
 
 /// `X-Okta-Request-Id` and the rate-limit headers on every response, errors included; a caller
 /// over its per-minute budget gets `429 E0000047` (with `Date`, which hyper adds, and
-/// `X-Rate-Limit-Reset`: both SDKs need them to back off).
-async fn okta_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let bucket = rate_limit_bucket(&req);
+/// `X-Rate-Limit-Reset`: both SDKs need them to back off). Also wraps `/oauth2/v1/clients`.
+pub(crate) async fn okta_headers(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (req, bucket) = rate_limit_bucket(&state, req).await;
     let policy = RatePolicy::per_minute(state.config.api_requests_per_minute);
     let window = match rate_limit::hit(&state.provider, &bucket, policy).await {
         Ok(window) => Some(window),
@@ -259,19 +264,27 @@ async fn okta_headers(State(state): State<AppState>, req: Request, next: Next) -
     res
 }
 
-/// Whom a request counts against: its credential (by hash, never the value), or its peer
-/// address when it has none.
-fn rate_limit_bucket(req: &Request) -> String {
-    match authorization_header(req.headers()) {
-        Some(credential) => {
-            let digest = sha256_b64url(credential);
-            format!("api:{}", &digest[..32])
-        }
-        None => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(peer)) => format!("api-ip:{}", peer.ip()),
-            None => "api-ip:unknown".to_owned(),
-        },
-    }
+/// Whom a request counts against: a valid credential's own bucket, else the client address's
+/// (resolved as everywhere else, see `client_ip`), so made-up tokens share one budget.
+async fn rate_limit_bucket(state: &AppState, req: Request) -> (Request, String) {
+    let (mut parts, body) = req.into_parts();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let ip = client_ip::resolve(peer, &parts.headers, &state.config.trusted_proxies);
+    let origin = Origin::from_request_parts(&mut parts, state)
+        .await
+        .map(|o| o.0)
+        .unwrap_or_default();
+    let bucket = rate_limit::api_bucket(
+        &state.provider,
+        authorization_header(&parts.headers),
+        &origin,
+        &ip.to_string(),
+    )
+    .await;
+    (Request::from_parts(parts, body), bucket)
 }
 
 /// Okta's date format, `YYYY-MM-DDTHH:mm:ss.SSSZ`.
@@ -338,31 +351,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// The dotted path of the first string (key or value) holding a NUL character.
-fn nul_path(value: &Value, path: &str) -> Option<String> {
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_owned()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
-    match value {
-        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
-        Value::Array(items) => items.iter().find_map(|i| nul_path(i, path)),
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            if k.contains('\0') {
-                Some(join(&k.replace('\0', "")))
-            } else {
-                nul_path(v, &join(k))
-            }
-        }),
-        _ => None,
-    }
-}
-
 impl JsonBody {
-    /// Parses a JSON object body. Strings must not hold NUL (PostgreSQL refuses it in text).
+    /// Parses a JSON object body. Strings must pass the shared input rule
+    /// ([`text::forbidden_json_path`]: no control characters but tab and line breaks).
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, ApiError> {
         let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| ApiError::MalformedBody(format!("The body is not valid JSON: {e}")))?;
@@ -371,11 +362,8 @@ impl JsonBody {
                 "The body must be a JSON object.".into(),
             ));
         }
-        if let Some(path) = nul_path(&value, "") {
-            return Err(ApiError::validation(
-                path,
-                "must not contain NUL characters",
-            ));
+        if let Some(path) = text::forbidden_json_path(&value) {
+            return Err(ApiError::validation(path, text::FORBIDDEN_CHAR_MESSAGE));
         }
         Ok(JsonBody(value))
     }
@@ -651,7 +639,11 @@ mod tests {
             JsonBody::from_bytes(br#"{"label":"ok","x":{"k\u0000":1}}"#),
             Err(ApiError::Validation { field, .. }) if field == "x.k"
         ));
-        assert!(JsonBody::from_bytes(br#"{"label":"ok"}"#).is_ok());
+        assert!(matches!(
+            JsonBody::from_bytes(br#"{"label":"a\u0007b"}"#),
+            Err(ApiError::Validation { field, .. }) if field == "label"
+        ));
+        assert!(JsonBody::from_bytes(br#"{"label":"ok","description":"two\nlines"}"#).is_ok());
     }
 
     #[tokio::test]

@@ -1,0 +1,172 @@
+//! Throttling of client-authentication failures (`invalid_client`) at the token, introspection
+//! and revocation endpoints, against secret guessing. Failures are counted in the database
+//! ([`rate_limit`], atomic increments) so the limits hold across nodes, in fixed windows: per
+//! client and address (only clients that exist, so made-up ids add no counters), and per
+//! address whatever the client. Past either limit the request is refused before its
+//! credentials are checked, with `401 invalid_client` and `Retry-After`, until the window ends.
+//!
+//! Client ids are public, so a limit per client alone would let anyone keep a client locked
+//! out for good by failing on its behalf; counted per client *and* address, failures from
+//! elsewhere never refuse the client's own requests. Concurrent requests checked before the
+//! failures they race with are counted can overshoot a limit by at most their number.
+
+use crate::Provider;
+use crate::oauth2::OAuthError;
+use crate::oauth2::client_assertion::unverified_client_id;
+use crate::oauth2::client_auth::ClientCredentials;
+use crate::services::rate_limit::{self, RatePolicy};
+
+/// Failed client authentications for one client from one address in a window.
+pub const MAX_FAILURES_PER_CLIENT: u32 = 30;
+/// Failed client authentications from one address in a window, whatever the client (several
+/// clients may share an address behind a NAT).
+pub const MAX_FAILURES_PER_ADDRESS: u32 = 100;
+/// The window's length in seconds.
+pub const FAILURE_WINDOW_SECS: i64 = 300;
+
+fn policy(limit: u32) -> RatePolicy {
+    RatePolicy {
+        limit,
+        window_secs: FAILURE_WINDOW_SECS,
+    }
+}
+
+/// One client-authenticated request's buckets: the client it claims to be, and where it came
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAuthGuard {
+    client_id: Option<String>,
+    address: Option<String>,
+}
+
+impl ClientAuthGuard {
+    /// The client id a request claims (Basic, form, or a client assertion's unverified `iss`),
+    /// and the resolved client address.
+    pub fn new(creds: &ClientCredentials, address: Option<&str>) -> Self {
+        let client_id = creds
+            .basic
+            .as_ref()
+            .map(|(id, _)| id.clone())
+            .or_else(|| creds.form_client_id.clone())
+            .or_else(|| {
+                creds
+                    .client_assertion
+                    .as_deref()
+                    .and_then(|a| unverified_client_id(a).ok())
+            })
+            .filter(|id| !id.is_empty());
+        Self {
+            client_id,
+            address: address.map(str::to_owned),
+        }
+    }
+
+    /// The per-client bucket (needs both the client and the address), then the address's.
+    fn buckets(&self) -> (Option<String>, Option<String>) {
+        let address = self.address.as_deref().unwrap_or("unknown");
+        (
+            self.client_id
+                .as_ref()
+                .map(|id| format!("client-auth-fail:{address}:{id}")),
+            self.address
+                .as_ref()
+                .map(|ip| format!("client-auth-fail-ip:{ip}")),
+        )
+    }
+
+    /// Refuses the request when its client or its address has used up its failures. A
+    /// counting error lets it through (as every limit here fails open).
+    pub async fn check(&self, provider: &Provider) -> Result<(), OAuthError> {
+        let (client, address) = self.buckets();
+        let peek = |bucket: Option<String>, limit: u32| async move {
+            let bucket = bucket?;
+            match rate_limit::peek(provider, &bucket, policy(limit)).await {
+                Ok(w) => (w.remaining == 0).then_some((bucket, w.reset)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "client authentication failures not read");
+                    None
+                }
+            }
+        };
+        // Both reads at once: this is on every token request's path.
+        let (client, address) = tokio::join!(
+            peek(client, MAX_FAILURES_PER_CLIENT),
+            peek(address, MAX_FAILURES_PER_ADDRESS)
+        );
+        match client.or(address) {
+            Some((bucket, reset)) => {
+                tracing::info!(%bucket, "client authentication throttled");
+                Err(OAuthError::ClientThrottled {
+                    retry_after: (reset - provider.now()).max(1),
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Counts the outcome: an `invalid_client` is one failure for the address and, when the
+    /// client exists, for the client.
+    pub async fn observe<T>(&self, provider: &Provider, result: &Result<T, OAuthError>) {
+        if !matches!(result, Err(OAuthError::InvalidClient(_))) {
+            return;
+        }
+        let known = match &self.client_id {
+            Some(id) => matches!(
+                provider.clients.find(provider.store.as_ref(), id).await,
+                Ok(Some(_))
+            ),
+            None => false,
+        };
+        let (client, address) = self.buckets();
+        let counted = [
+            client
+                .filter(|_| known)
+                .map(|b| (b, MAX_FAILURES_PER_CLIENT)),
+            address.map(|b| (b, MAX_FAILURES_PER_ADDRESS)),
+        ];
+        for (bucket, limit) in counted.into_iter().flatten() {
+            if let Err(e) = rate_limit::hit(provider, &bucket, policy(limit)).await {
+                tracing::warn!(error = %e, "client authentication failure not counted");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claimed_client_comes_from_any_credential() {
+        let basic = ClientCredentials {
+            basic: Some(("abc".into(), Some("s".into()))),
+            ..Default::default()
+        };
+        assert_eq!(
+            ClientAuthGuard::new(&basic, Some("10.0.0.1"))
+                .client_id
+                .as_deref(),
+            Some("abc")
+        );
+        let form = ClientCredentials {
+            form_client_id: Some("def".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ClientAuthGuard::new(&form, None).client_id.as_deref(),
+            Some("def")
+        );
+        let none = ClientAuthGuard::new(&ClientCredentials::default(), Some("10.0.0.1"));
+        assert_eq!(
+            none.buckets(),
+            (None, Some("client-auth-fail-ip:10.0.0.1".to_owned()))
+        );
+        assert_eq!(
+            ClientAuthGuard::new(&form, Some("10.0.0.1"))
+                .buckets()
+                .0
+                .as_deref(),
+            Some("client-auth-fail:10.0.0.1:def")
+        );
+    }
+}
