@@ -129,6 +129,17 @@ fn partial_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The live database, as one more reader: its journal mode (WAL) is left alone, since
+/// changing it would need the server's connections gone (and take the server out of WAL).
+async fn open_live(path: &Path) -> anyhow::Result<SqliteConnection> {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
 async fn open_file(path: &Path, create: bool) -> anyhow::Result<SqliteConnection> {
     SqliteConnectOptions::new()
         .filename(path)
@@ -160,7 +171,7 @@ pub async fn backup(settings: &Settings, args: &BackupArgs) -> anyhow::Result<()
     // Made first, empty and 0600, so the copy is never readable by others, not even briefly.
     write_private(&partial, b"")?;
     let result = async {
-        let mut source_db = open_file(&db, false).await?;
+        let mut source_db = open_live(&db).await?;
         sqlx::query("VACUUM INTO ?1")
             .bind(partial.to_string_lossy().into_owned())
             .execute(&mut source_db)
