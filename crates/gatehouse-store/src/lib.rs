@@ -89,6 +89,9 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
     let mut pool = SqlitePoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false);
+    if !in_memory {
+        pool = pool.after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)));
+    }
     pool = if in_memory {
         // Every connection to `:memory:` is its own database: keep exactly one, forever.
         pool.max_connections(1)
@@ -118,6 +121,7 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
     let writer_pool = SqlitePoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
         .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
@@ -126,6 +130,30 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
         .await
         .map_err(connect_err)?;
     Ok(SqlStore::with_writer_pool(pool, writer_pool))
+}
+
+/// The pools' `after_release` check: `Ok(false)` (close the connection; the pool opens a fresh
+/// one) when a released connection still believes it is inside a transaction.
+///
+/// Every transaction ends (commit or rollback) before its connection goes back, so a nonzero
+/// depth means the end failed. On SQLite that happens when an I/O error or a full disk makes
+/// SQLite roll the transaction back by itself: sqlx's `COMMIT` (or the statement) fails, its
+/// `ROLLBACK` then fails too ("no transaction is active"), and its depth counter stays at 1.
+/// Kept, such a connection would run the next `begin` as a `SAVEPOINT` and that transaction's
+/// commit as a `RELEASE`, which commits nothing when an outer transaction is still open: writes
+/// acknowledged but never stored, and the write lock held for good ("database is locked" for
+/// every other connection). A fresh connection has no such state. Free in the normal case (one
+/// atomic load); the ping lets a rollback queued by a dropped transaction run first.
+async fn discard_if_in_transaction<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("a database connection was left inside a failed transaction; reopening it");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 fn is_sqlite_memory(url: &str) -> bool {
@@ -146,6 +174,7 @@ pub async fn connect_postgres(database_url: &str) -> Result<PgStore, ConnectErro
         .max_connections(POSTGRES_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
         .connect_with(options)
         .await
         .map_err(|source| ConnectError::Connect {
