@@ -208,6 +208,48 @@ pub fn is_lost_claim(e: &StoreError) -> bool {
         if constraint == Claim::CODE_USED || constraint == Claim::TOKEN_ROTATED)
 }
 
+/// A change of one server's active signing key, made by [`SetupStore::replace_active_signing_key`].
+#[derive(Debug, Clone, Copy)]
+pub struct KeyChange<'a> {
+    pub auth_server_id: &'a str,
+    /// The active key the caller saw (`None`: the server had none). When the server's active
+    /// key is another by now (a concurrent change, on any node), nothing changes.
+    pub expected_active: Option<&'a str>,
+    /// Stored as the server's only `ACTIVE` key; the previous active key becomes `EXPIRED`
+    /// (still published, so tokens it signed still verify).
+    pub new_active: &'a SigningKey,
+}
+
+/// The first administrator of an empty installation ([`SetupStore::create_bootstrap_admin`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BootstrapAdmin<'a> {
+    pub user: &'a User,
+    /// Created unless a group of this name exists; the user becomes a member of the group.
+    pub group: &'a Group,
+    pub role: &'a AdminRole,
+}
+
+/// Setup changes of several rows that must never be seen, or left, half made.
+#[async_trait]
+pub trait SetupStore: Send + Sync {
+    /// In one transaction, serialized per server across nodes: retires the active key and
+    /// stores `change.new_active` as the active one, if the active key is still
+    /// `change.expected_active`. True when it did; false (nothing written) when the active key
+    /// changed meanwhile. `NotFound` when there is no such server. Readers see either the old
+    /// or the new active key, never none.
+    async fn replace_active_signing_key(&self, change: &KeyChange<'_>) -> StoreResult<bool>;
+    /// Creates the bootstrap administrator (user, group membership, role) in one transaction,
+    /// once per installation, whatever the number of nodes starting at once: true when this
+    /// call created it; false (nothing written) when the installation already has one, or
+    /// already has users (an installation that predates this marker).
+    async fn create_bootstrap_admin(&self, admin: &BootstrapAdmin<'_>) -> StoreResult<bool>;
+    /// The id of the bootstrap administrator, if this installation created one.
+    async fn bootstrap_admin_id(&self) -> StoreResult<Option<String>>;
+    /// Sets a `meta` value unless it is set: true when this call set it. Of nodes racing to
+    /// set one, exactly one wins and the others see its value.
+    async fn insert_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     async fn create_code(&self, code: &AuthCode) -> StoreResult<()>;
@@ -494,6 +536,7 @@ pub trait Store:
     + SignInFailureStore
     + SystemLogStore
     + AdminRoleStore
+    + SetupStore
 {
 }
 
@@ -517,5 +560,6 @@ impl<T> Store for T where
         + SignInFailureStore
         + SystemLogStore
         + AdminRoleStore
+        + SetupStore
 {
 }

@@ -16,6 +16,7 @@ mod sql_clients;
 mod sql_consent;
 mod sql_logs;
 mod sql_roles;
+mod sql_setup;
 pub mod test_support;
 
 use std::str::FromStr;

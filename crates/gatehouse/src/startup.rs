@@ -82,6 +82,25 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
     }
 }
 
+/// The environment variable that names the bootstrap administrator's login (else it is
+/// `admin-<random>@gatehouse.local`, printed once with its password).
+pub const ADMIN_LOGIN_ENV: &str = "GATEHOUSE_BOOTSTRAP_ADMIN_LOGIN";
+
+/// On an installation without users, the bootstrap administrator (see
+/// [`gatehouse_core::services::bootstrap::create_bootstrap_admin`]): its login and one-time
+/// password when this call created it.
+pub async fn create_bootstrap_admin(
+    provider: &Provider,
+) -> anyhow::Result<Option<(String, String)>> {
+    let login = std::env::var(ADMIN_LOGIN_ENV)
+        .ok()
+        .filter(|l| !l.trim().is_empty());
+    Ok(
+        gatehouse_core::services::bootstrap::create_bootstrap_admin(provider, login.as_deref())
+            .await?,
+    )
+}
+
 /// Applies the settings the engine itself enforces (Okta's password-policy lockout) and the
 /// org's domains its issuers are built from.
 pub fn apply_security_settings(provider: &mut Provider, settings: &Settings) {

@@ -46,6 +46,8 @@ mod hygiene;
 mod implicit_hybrid;
 mod issuer_modes;
 mod lockout;
+mod multi_node;
+mod nodes;
 mod logout;
 mod negative;
 mod openidconnect_rp;
