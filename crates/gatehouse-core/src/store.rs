@@ -16,9 +16,44 @@ pub enum StoreError {
     Conflict { constraint: String },
     #[error("storage backend error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database cannot be reached now (down, restarting, every connection busy): the
+    /// request may succeed if retried later. Answered 503, not 500.
+    #[error("{0}")]
+    Unavailable(#[source] DatabaseUnavailable),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Why the database cannot be reached, inside [`StoreError::Unavailable`]. A type of its own so
+/// that [`is_unavailable`] finds it in an error's source chain whatever wraps it (wrappers
+/// marked `#[error(transparent)]` hide the `StoreError` itself, not its source).
+#[derive(Debug, thiserror::Error)]
+#[error("database unavailable: {0}")]
+pub struct DatabaseUnavailable(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    pub fn unavailable(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Unavailable(DatabaseUnavailable(e.into()))
+    }
+}
+
+/// Whether `e`, or anything in its source chain, is the database being unavailable: the one
+/// test the web layer makes to answer 503 instead of 500.
+pub fn is_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if err.is::<DatabaseUnavailable>()
+            || matches!(
+                err.downcast_ref::<StoreError>(),
+                Some(StoreError::Unavailable(_))
+            )
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
 
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +183,48 @@ pub trait KeyStore: Send + Sync {
     async fn set_signing_key_status(&self, kid: &str, status: KeyStatus) -> StoreResult<()>;
 }
 
+/// A change of one server's active signing key, made by [`SetupStore::replace_active_signing_key`].
+#[derive(Debug, Clone, Copy)]
+pub struct KeyChange<'a> {
+    pub auth_server_id: &'a str,
+    /// The active key the caller saw (`None`: the server had none). When the server's active
+    /// key is another by now (a concurrent change, on any node), nothing changes.
+    pub expected_active: Option<&'a str>,
+    /// Stored as the server's only `ACTIVE` key; the previous active key becomes `EXPIRED`
+    /// (still published, so tokens it signed still verify).
+    pub new_active: &'a SigningKey,
+}
+
+/// The first administrator of an empty installation ([`SetupStore::create_bootstrap_admin`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BootstrapAdmin<'a> {
+    pub user: &'a User,
+    /// Created unless a group of this name exists; the user becomes a member of the group.
+    pub group: &'a Group,
+    pub role: &'a AdminRole,
+}
+
+/// Setup changes of several rows that must never be seen, or left, half made.
+#[async_trait]
+pub trait SetupStore: Send + Sync {
+    /// In one transaction, serialized per server across nodes: retires the active key and
+    /// stores `change.new_active` as the active one, if the active key is still
+    /// `change.expected_active`. True when it did; false (nothing written) when the active key
+    /// changed meanwhile. `NotFound` when there is no such server. Readers see either the old
+    /// or the new active key, never none.
+    async fn replace_active_signing_key(&self, change: &KeyChange<'_>) -> StoreResult<bool>;
+    /// Creates the bootstrap administrator (user, group membership, role) in one transaction,
+    /// once per installation, whatever the number of nodes starting at once: true when this
+    /// call created it; false (nothing written) when the installation already has one, or
+    /// already has users (an installation that predates this marker).
+    async fn create_bootstrap_admin(&self, admin: &BootstrapAdmin<'_>) -> StoreResult<bool>;
+    /// The id of the bootstrap administrator, if this installation created one.
+    async fn bootstrap_admin_id(&self) -> StoreResult<Option<String>>;
+    /// Sets a `meta` value unless it is set: true when this call set it. Of nodes racing to
+    /// set one, exactly one wins and the others see its value.
+    async fn insert_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
@@ -206,48 +283,6 @@ impl Claim<'_> {
 pub fn is_lost_claim(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict { constraint }
         if constraint == Claim::CODE_USED || constraint == Claim::TOKEN_ROTATED)
-}
-
-/// A change of one server's active signing key, made by [`SetupStore::replace_active_signing_key`].
-#[derive(Debug, Clone, Copy)]
-pub struct KeyChange<'a> {
-    pub auth_server_id: &'a str,
-    /// The active key the caller saw (`None`: the server had none). When the server's active
-    /// key is another by now (a concurrent change, on any node), nothing changes.
-    pub expected_active: Option<&'a str>,
-    /// Stored as the server's only `ACTIVE` key; the previous active key becomes `EXPIRED`
-    /// (still published, so tokens it signed still verify).
-    pub new_active: &'a SigningKey,
-}
-
-/// The first administrator of an empty installation ([`SetupStore::create_bootstrap_admin`]).
-#[derive(Debug, Clone, Copy)]
-pub struct BootstrapAdmin<'a> {
-    pub user: &'a User,
-    /// Created unless a group of this name exists; the user becomes a member of the group.
-    pub group: &'a Group,
-    pub role: &'a AdminRole,
-}
-
-/// Setup changes of several rows that must never be seen, or left, half made.
-#[async_trait]
-pub trait SetupStore: Send + Sync {
-    /// In one transaction, serialized per server across nodes: retires the active key and
-    /// stores `change.new_active` as the active one, if the active key is still
-    /// `change.expected_active`. True when it did; false (nothing written) when the active key
-    /// changed meanwhile. `NotFound` when there is no such server. Readers see either the old
-    /// or the new active key, never none.
-    async fn replace_active_signing_key(&self, change: &KeyChange<'_>) -> StoreResult<bool>;
-    /// Creates the bootstrap administrator (user, group membership, role) in one transaction,
-    /// once per installation, whatever the number of nodes starting at once: true when this
-    /// call created it; false (nothing written) when the installation already has one, or
-    /// already has users (an installation that predates this marker).
-    async fn create_bootstrap_admin(&self, admin: &BootstrapAdmin<'_>) -> StoreResult<bool>;
-    /// The id of the bootstrap administrator, if this installation created one.
-    async fn bootstrap_admin_id(&self) -> StoreResult<Option<String>>;
-    /// Sets a `meta` value unless it is set: true when this call set it. Of nodes racing to
-    /// set one, exactly one wins and the others see its value.
-    async fn insert_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<bool>;
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod files;
 mod group_commit;
 mod rows;
 mod sql;
@@ -38,6 +39,10 @@ const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// PostgreSQL: how long a request waits for a connection before it is answered 503. During an
+/// outage every request would otherwise wait this long for the pool to give up reconnecting;
+/// under load, connections are returned within milliseconds.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Opens the database named by `database_url` and brings its schema up to date.
 ///
@@ -73,17 +78,11 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
     let in_memory = is_sqlite_memory(database_url);
     if !in_memory {
-        // `create_if_missing` creates the file, not its directory.
-        let dir = options
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty());
-        if let Some(dir) = dir {
-            std::fs::create_dir_all(dir).map_err(|e| ConnectError::Connect {
-                backend: "SQLite",
-                source: sqlx::Error::Io(e),
-            })?;
-        }
+        // `create_if_missing` creates the file, not its directory, and with the umask's mode.
+        files::prepare(options.get_filename()).map_err(|e| ConnectError::Connect {
+            backend: "SQLite",
+            source: sqlx::Error::Io(e),
+        })?;
     }
     // No ping before each use: the connection is in this process and cannot have hung up, and
     // the ping is one more hop to the connection's worker thread for every query.
@@ -173,7 +172,7 @@ pub async fn connect_postgres(database_url: &str) -> Result<PgStore, ConnectErro
     // a failed batched write is retried job by job on fresh connections.
     let pool = PgPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
         .connect_with(options)
@@ -239,10 +238,36 @@ mod tests {
         let outcome = async {
             let store = connect(&format!("sqlite://{}", file.display())).await?;
             store.set_meta("k", "v").await?;
+            // Private: the directory 0700, the database and its WAL files 0600.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = |p: &std::path::Path| {
+                    std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777)
+                };
+                assert_eq!(mode(&dir.join("nested"))?, 0o700);
+                assert_eq!(mode(&dir)?, 0o700);
+                for suffix in ["", "-wal", "-shm"] {
+                    let f = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+                    assert_eq!(mode(&f)?, 0o600, "{}", f.display());
+                }
+            }
             drop(store);
+            // A database left readable by an earlier version is narrowed on start.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))?;
+            }
             // Reopening finds the data and does not re-run the migrations.
             let store = connect(&format!("sqlite://{}", file.display())).await?;
             assert_eq!(store.get_meta("k").await?.as_deref(), Some("v"));
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = std::fs::metadata(&file)?.permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600);
+            }
             Ok::<_, Box<dyn std::error::Error>>(())
         }
         .await;

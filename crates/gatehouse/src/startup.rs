@@ -14,6 +14,11 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 
 const KEY_FILE: &str = "encryption.key";
+/// How long a client has to send a request's headers (and, with TLS, to finish the handshake).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// After SIGTERM/SIGINT, how long in-flight requests have to finish before the server closes
+/// the connections left and exits.
+pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The encryption key: from settings, else the data directory's key file (made on first start).
 /// Returns the key and whether it was just generated.
@@ -50,7 +55,7 @@ fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
 
 /// Opens the database, checks the encryption key and runs first-start setup.
 pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    gatehouse_store::files::create_private_dir(&settings.data_dir).with_context(|| {
         format!(
             "cannot create data directory {}",
             settings.data_dir.display()
@@ -198,34 +203,45 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then drains: in-flight requests get [`DRAIN_DEADLINE`]
+    /// to finish.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let _purge = AbortOnDrop(tokio::spawn(purge_expired_periodically(
             self.state.provider.clone(),
             self.log_retention_days,
         )));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        // One server for both listeners: a stalled client (half-sent headers, a body that never
+        // ends) neither holds a connection open forever nor keeps the process alive after
+        // SIGTERM: headers must arrive within HEADER_READ_TIMEOUT, and in-flight requests get
+        // DRAIN_DEADLINE to finish before the remaining connections are closed.
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            stop.await;
+            stopper.graceful_shutdown(Some(DRAIN_DEADLINE));
+        });
+        let mut server = axum_server::Server::<SocketAddr>::from_listener(self.listener);
+        server
+            .http_builder()
+            .http1()
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        let server = server.handle(handle);
         let result = match self.tls {
-            None => {
-                axum::serve(self.listener, app)
-                    .with_graceful_shutdown(shutdown_signal())
-                    .await
-            }
+            None => server.serve(app).await,
             Some(config) => {
-                let handle = axum_server::Handle::new();
-                let stopper = handle.clone();
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-                });
                 let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
                     axum_server::tls_rustls::RustlsConfig::from_config(config),
                 )
-                .handshake_timeout(std::time::Duration::from_secs(10));
-                axum_server::Server::<SocketAddr>::from_listener(self.listener)
-                    .acceptor(acceptor)
-                    .handle(handle)
-                    .serve(app)
-                    .await
+                .handshake_timeout(HEADER_READ_TIMEOUT);
+                server.acceptor(acceptor).serve(app).await
             }
         };
         result.context("server error")

@@ -1,9 +1,12 @@
 //! Several Gatehouse nodes on one database, in one process: each node its own store (pool),
 //! provider and caches, as separate processes would have; and raw SQL behind their backs.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
+use gatehouse::config::Settings;
+use gatehouse::startup::Application;
 use gatehouse_core::Provider;
 use gatehouse_core::crypto::SecretBox;
 use gatehouse_store::test_support::{Backend, TestDatabase};
@@ -53,4 +56,51 @@ impl Cluster {
         }
         Ok(())
     }
+}
+
+/// Settings of a test node on `database_url` with its data in `data_dir`.
+pub fn settings(database_url: &str, data_dir: std::path::PathBuf) -> Settings {
+    Settings {
+        data_dir,
+        database_url: database_url.to_owned(),
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        custom_domains: vec![],
+        trusted_proxies: vec![],
+        encryption_key: None,
+        api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
+        security: Default::default(),
+        tls: None,
+        dev_jwks_uri_allow_loopback: false,
+        branding: gatehouse_web::Branding::default(),
+    }
+}
+
+/// A node's HTTP server, stopped by `stop` (dropping it aborts the server).
+pub struct Served {
+    pub base: String,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `provider` (already bootstrapped) on `127.0.0.1:<random port>`.
+pub async fn serve(provider: Arc<Provider>, database_url: &str) -> Result<Served> {
+    let settings = settings(database_url, std::env::temp_dir());
+    let app = Application::with_provider(&settings, provider).await?;
+    let addr: SocketAddr = app.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    Ok(Served {
+        base: format!("http://{addr}"),
+        stop: Some(stop),
+        task,
+    })
 }
