@@ -195,6 +195,27 @@ impl Provider {
         self.clock.now()
     }
 
+    /// Forgets what this node keeps about something another node (or this one) changed: see
+    /// [`crate::services::changes`].
+    pub fn apply_change(&self, change: &crate::store::Change) {
+        use crate::store::Change;
+        match change {
+            Change::Client(client_id) => self.app_changed(client_id),
+            Change::AuthServer(id) => self.invalidate_auth_server(id),
+            Change::Origins => self.cors_origins.invalidate(),
+            Change::All => {
+                if let Ok(mut m) = self.servers.write() {
+                    m.clear();
+                }
+                self.discovery_cache.clear();
+                self.authz_configs.clear();
+                self.keys.invalidate_all();
+                self.clients.invalidate_all();
+                self.cors_origins.invalidate();
+            }
+        }
+    }
+
     /// Resolves the authorization server a request addresses (`None` = the org server) and
     /// derives its issuer from the request's public origin and the server's issuer mode.
     pub async fn server_context(

@@ -225,6 +225,46 @@ pub trait SetupStore: Send + Sync {
     async fn insert_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<bool>;
 }
 
+/// A committed change to configuration that nodes cache (see [`ChangeStore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// An app (client) or its secrets, by client id.
+    Client(String),
+    /// An authorization server, its configuration or its signing keys.
+    AuthServer(String),
+    /// Trusted origins.
+    Origins,
+    /// Changes may have been missed (the feed reconnected): forget everything.
+    All,
+}
+
+impl Change {
+    /// Parses a notification payload (`client:<id>`, `server:<id>`, `origins:`).
+    pub fn from_payload(payload: &str) -> Option<Self> {
+        match payload.split_once(':')? {
+            ("client", id) if !id.is_empty() => Some(Self::Client(id.to_owned())),
+            ("server", id) if !id.is_empty() => Some(Self::AuthServer(id.to_owned())),
+            ("origins", _) => Some(Self::Origins),
+            _ => None,
+        }
+    }
+}
+
+/// The changes committed by any node, in commit order, as they happen.
+#[async_trait]
+pub trait ChangeFeed: Send {
+    /// The next change; waits for one. Yields [`Change::All`] after any gap.
+    async fn next(&mut self) -> Change;
+}
+
+/// Change notification across nodes.
+#[async_trait]
+pub trait ChangeStore: Send + Sync {
+    /// A feed of every node's configuration changes, or `None` when the backend serves a single
+    /// node (SQLite): then caches expire by their TTLs only.
+    async fn change_feed(&self) -> StoreResult<Option<Box<dyn ChangeFeed>>>;
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
@@ -572,6 +612,7 @@ pub trait Store:
     + SystemLogStore
     + AdminRoleStore
     + SetupStore
+    + ChangeStore
 {
 }
 
@@ -596,5 +637,6 @@ impl<T> Store for T where
         + SystemLogStore
         + AdminRoleStore
         + SetupStore
+        + ChangeStore
 {
 }

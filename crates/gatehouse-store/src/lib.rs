@@ -6,6 +6,7 @@
 //! `migrations/sqlite` and `migrations/postgres`, numbered alike.
 #![forbid(unsafe_code)]
 
+mod changes;
 mod error;
 pub mod files;
 mod group_commit;
