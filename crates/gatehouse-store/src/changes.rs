@@ -17,29 +17,52 @@ const CHANNEL: &str = "gatehouse_changes";
 const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
 
 struct PgChangeFeed {
-    listener: PgListener,
+    pool: sqlx::PgPool,
+    /// `None` after the connection was lost, until listening again.
+    listener: Option<PgListener>,
+}
+
+async fn listen(pool: &sqlx::PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }
 
 #[async_trait]
 impl ChangeFeed for PgChangeFeed {
     async fn next(&mut self) -> Change {
         loop {
-            match self.listener.try_recv().await {
+            let Some(listener) = self.listener.as_mut() else {
+                match listen(&self.pool).await {
+                    // Listening again: whatever changed while nobody listened is unknown.
+                    // (Only now: a cache refilled before the LISTEN could miss a change.)
+                    Ok(listener) => {
+                        self.listener = Some(listener);
+                        tracing::info!("change feed listening again");
+                        return Change::All;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change feed cannot reconnect; retrying");
+                        tokio::time::sleep(RECONNECT_PAUSE).await;
+                        continue;
+                    }
+                }
+            };
+            match listener.try_recv().await {
                 Ok(Some(notification)) => {
                     if let Some(change) = Change::from_payload(notification.payload()) {
                         return change;
                     }
                 }
-                // The connection was lost: notifications sent meanwhile are gone. The next
-                // `try_recv` reconnects and listens again.
+                // The connection was lost (`Ok(None)`) or failed: notifications sent meanwhile
+                // are gone. Reconnect before saying so.
                 Ok(None) => {
                     tracing::warn!("change feed connection lost; reconnecting");
-                    return Change::All;
+                    self.listener = None;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "change feed cannot reconnect; retrying");
-                    tokio::time::sleep(RECONNECT_PAUSE).await;
-                    return Change::All;
+                    tracing::warn!(error = %e, "change feed failed; reconnecting");
+                    self.listener = None;
                 }
             }
         }
@@ -49,11 +72,11 @@ impl ChangeFeed for PgChangeFeed {
 #[async_trait]
 impl ChangeStore for SqlStore<sqlx::Postgres> {
     async fn change_feed(&self) -> StoreResult<Option<Box<dyn ChangeFeed>>> {
-        let mut listener = PgListener::connect_with(self.pool())
-            .await
-            .map_err(db_err)?;
-        listener.listen(CHANNEL).await.map_err(db_err)?;
-        Ok(Some(Box::new(PgChangeFeed { listener })))
+        let listener = listen(self.pool()).await.map_err(db_err)?;
+        Ok(Some(Box::new(PgChangeFeed {
+            pool: self.pool().clone(),
+            listener: Some(listener),
+        })))
     }
 }
 

@@ -4,11 +4,12 @@
 //!
 //! On PostgreSQL the database itself notifies, from triggers, when a change commits, so a
 //! change made anywhere (a node, the CLI) reaches every listening node within milliseconds.
-//! Worst case: while a node's listener is disconnected it misses notifications; it forgets
-//! everything when it reconnects, and until then its caches expire by their TTLs (clients
-//! 5 s, servers and their configuration 10 s, keys 30 s) as before. A token signed with a key
-//! another node does not know yet also makes that node re-read its keys (at most once a second
-//! per server). SQLite serves one node and has no feed.
+//! Worst case: when a node's listening connection drops, notifications sent until it listens
+//! again are lost; it reconnects at once (then every second while the database is out of
+//! reach) and forgets everything once it listens again. Should the follower itself stall, the
+//! caches still expire by their TTLs (clients 5 s, servers and their configuration 10 s, keys
+//! 30 s). A token signed with a key another node does not know yet also makes that node re-read
+//! its keys (at most once a second per server). SQLite serves one node and has no feed.
 
 use std::sync::Arc;
 use std::time::Duration;

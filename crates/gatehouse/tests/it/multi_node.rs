@@ -207,5 +207,24 @@ async fn changes_reach_the_other_node_at_once(backend: Backend) -> Result<()> {
         Ok(introspect().await?.status() == 401)
     })
     .await?;
+
+    // b's listening connection dies (only these tests listen on this channel): b listens
+    // again and hears of changes made after that.
+    cluster
+        .raw(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query LIKE 'LISTEN%gatehouse_changes%' AND pid <> pg_backend_pid()",
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ensure!(b.find_auth_server(DEFAULT_AUTH_SERVER_ID).await?.is_some());
+    server.description = "changed again".into();
+    a.store.update_auth_server(&server).await?;
+    eventually(within, "a change after b's feed reconnected", || async {
+        Ok(b.find_auth_server(DEFAULT_AUTH_SERVER_ID)
+            .await?
+            .is_some_and(|s| s.description == "changed again"))
+    })
+    .await?;
     Ok(())
 }
