@@ -1,8 +1,10 @@
 //! Signing keys: generation, the JWKS each authorization server publishes, JWT signing and
 //! verification of our own tokens.
 //!
-//! Keys live in the database (sealed); each node caches the parsed keys for a short time so that
-//! a rotation made on one node is picked up by the others.
+//! Keys live in the database (sealed); each node caches the parsed keys. A key change is one
+//! transaction (readers see the old active key or the new one, never none); other nodes drop
+//! their copy when the database notifies them (`crate::services::changes`), at the latest when
+//! it expires ([`CACHE_TTL`]), and re-read it for a token naming a `kid` they do not know.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

@@ -131,8 +131,9 @@ impl Domains {
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
-/// built from it) before reading the database again. A change made on another node is seen
-/// within this time; the key cache's TTL is longer.
+/// built from it) before reading the database again. A change made on another node is seen when
+/// the database's notification arrives (PostgreSQL, milliseconds; see
+/// [`crate::services::changes`]), and within this time at the latest.
 pub const SERVER_CACHE_TTL: Duration = Duration::from_secs(10);
 
 impl Provider {
