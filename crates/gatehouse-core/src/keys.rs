@@ -7,14 +7,14 @@
 //! it expires ([`CACHE_TTL`]), and re-read it for a token naming a `kid` they do not know.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,7 +22,6 @@ use bytes::Bytes;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::crypto::{SecretBox, SecretBoxError};
 use crate::domain::{KeyStatus, SigningAlg, SigningKey, Timestamp};
@@ -144,6 +143,8 @@ pub struct KeyRing {
     cache: RwLock<HashMap<String, Arc<LoadedKeySet>>>,
     /// When each server's keys were last re-read for an unknown `kid`.
     reloads: Mutex<HashMap<String, Instant>>,
+    /// How long a new key is published (as `NEXT`) before it signs, in milliseconds.
+    publication_delay_ms: AtomicU64,
     rng: SystemRandom,
 }
 
@@ -177,61 +178,11 @@ impl ActiveKey<'_> {
     }
 }
 
+mod material;
+use material::generate;
+
 fn sealing_context(kid: &str) -> String {
     format!("signing-key:{kid}")
-}
-
-/// The RFC 7638 thumbprint of a public JWK (its required members, in lexicographic order), used
-/// as its `kid` (43 base64url characters, the same shape as Okta's).
-fn thumbprint(canonical: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
-}
-
-/// A freshly generated key: PKCS#8 DER of the private key, the public JWK and its `kid`.
-struct NewKey {
-    pkcs8: Vec<u8>,
-    kid: String,
-    jwk: Value,
-}
-
-fn generate(alg: SigningAlg) -> Result<NewKey, KeyError> {
-    let gen_err = |_| KeyError::Generation;
-    match alg {
-        SigningAlg::Rs256 => {
-            let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(gen_err)?;
-            let pkcs8 = pair.as_der().map_err(gen_err)?.as_ref().to_vec();
-            let public = pair.public_key();
-            let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
-            let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
-            let kid = thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#));
-            let jwk =
-                json!({"kty": "RSA", "alg": "RS256", "kid": kid, "use": "sig", "e": e, "n": n});
-            Ok(NewKey { pkcs8, kid, jwk })
-        }
-        SigningAlg::Es256 => {
-            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(gen_err)?;
-            let pkcs8 = pair.to_pkcs8v1().map_err(gen_err)?.as_ref().to_vec();
-            // The uncompressed point: 0x04 ‖ x ‖ y, 32 bytes each.
-            let point = pair.public_key().as_ref();
-            let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
-                return Err(KeyError::Generation);
-            };
-            let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
-            let kid = thumbprint(&format!(
-                r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
-            ));
-            let jwk = json!({"kty": "EC", "alg": "ES256", "kid": kid, "use": "sig", "crv": "P-256", "x": x, "y": y});
-            Ok(NewKey { pkcs8, kid, jwk })
-        }
-        SigningAlg::EdDsa => {
-            let pair = Ed25519KeyPair::generate().map_err(gen_err)?;
-            let pkcs8 = pair.to_pkcs8().map_err(gen_err)?.as_ref().to_vec();
-            let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
-            let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
-            let jwk = json!({"kty": "OKP", "alg": "EdDSA", "kid": kid, "use": "sig", "crv": "Ed25519", "x": x});
-            Ok(NewKey { pkcs8, kid, jwk })
-        }
-    }
 }
 
 /// The verification key of a published JWK of algorithm `alg`.
@@ -256,8 +207,33 @@ impl KeyRing {
             secrets,
             cache: RwLock::new(HashMap::new()),
             reloads: Mutex::new(HashMap::new()),
+            publication_delay_ms: AtomicU64::new(0),
             rng: SystemRandom::new(),
         }
+    }
+
+    /// With several nodes: a key that replaces an active one is first stored as `NEXT`, in every
+    /// node's JWKS (the change feed tells them), and signs only after `delay`, so no token names
+    /// a key some node's JWKS lacks. Zero (the default, one node) activates it at once.
+    pub fn set_publication_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.publication_delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Stores `key` as `NEXT` (published, not signing) and waits the publication delay, if any.
+    async fn publish_ahead(&self, key: &SigningKey) -> Result<(), KeyError> {
+        let delay = Duration::from_millis(self.publication_delay_ms.load(Ordering::Relaxed));
+        if delay.is_zero() {
+            return Ok(());
+        }
+        let next = SigningKey {
+            status: KeyStatus::Next,
+            ..key.clone()
+        };
+        self.store.add_signing_key(&next).await?;
+        self.invalidate(&key.auth_server_id);
+        tokio::time::sleep(delay).await;
+        Ok(())
     }
 
     /// A new key of `alg` (RSA-2048, P-256 or Ed25519), sealed, not stored yet.
@@ -318,8 +294,14 @@ impl KeyRing {
             let key = match new_key.take() {
                 Some(k) => k,
                 None => {
-                    self.new_key(auth_server_id, alg, KeyStatus::Active, now)
-                        .await?
+                    let k = self
+                        .new_key(auth_server_id, alg, KeyStatus::Active, now)
+                        .await?;
+                    // Nothing signs before a server's first key: no need to wait for that one.
+                    if active.is_some() {
+                        self.publish_ahead(&k).await?;
+                    }
+                    k
                 }
             };
             let expected = active.map(|k| k.kid.as_str());
@@ -353,6 +335,7 @@ impl KeyRing {
         let key = self
             .new_key(auth_server_id, alg, KeyStatus::Active, now)
             .await?;
+        self.publish_ahead(&key).await?;
         for _ in 0..KEY_CHANGE_ATTEMPTS {
             let keys = self.store.list_signing_keys(auth_server_id).await?;
             let expected = keys

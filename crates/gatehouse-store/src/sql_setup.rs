@@ -58,9 +58,12 @@ macro_rules! impl_setup_store {
                 .await
                 .map_err(db_err)?;
                 let key = change.new_active;
-                sqlx::query(
+                // The key may be stored already, as this server's NEXT key (published ahead).
+                let stored = sqlx::query(
                     "INSERT INTO signing_keys (kid, auth_server_id, alg, status, \
-                     private_key_sealed, public_jwk, created) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     private_key_sealed, public_jwk, created) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (kid) DO UPDATE SET status = excluded.status \
+                     WHERE signing_keys.auth_server_id = excluded.auth_server_id",
                 )
                 .bind(&key.kid)
                 .bind(change.auth_server_id)
@@ -72,6 +75,12 @@ macro_rules! impl_setup_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                if stored.rows_affected() == 0 {
+                    // The kid belongs to another server.
+                    return Err(StoreError::Conflict {
+                        constraint: "kid".into(),
+                    });
+                }
                 tx.commit().await.map_err(db_err)?;
                 Ok(true)
             }

@@ -16,6 +16,10 @@ use crate::config::Settings;
 const KEY_FILE: &str = "encryption.key";
 /// How long a client has to send a request's headers (and, with TLS, to finish the handshake).
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// On a shared database (PostgreSQL), how long a new signing key is in every node's JWKS before
+/// tokens are signed with it (the change feed delivers it within milliseconds; this leaves
+/// room for a node whose listening connection is being re-established).
+pub const KEY_PUBLICATION_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 /// After SIGTERM/SIGINT, how long in-flight requests have to finish before the server closes
 /// the connections left and exits.
 pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -73,6 +77,10 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
     let secrets = Arc::new(SecretBox::from_base64(&key).context("invalid encryption key")?);
     let mut provider = Provider::new(store, secrets);
     apply_security_settings(&mut provider, settings);
+    if !settings.database_url.starts_with("sqlite:") {
+        // Several nodes may share this database: publish new keys before they sign.
+        provider.keys.set_publication_delay(KEY_PUBLICATION_DELAY);
+    }
     let provider = Arc::new(provider);
     match bootstrap(&provider).await {
         Ok(()) => Ok(provider),

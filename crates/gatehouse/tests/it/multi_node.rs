@@ -23,6 +23,7 @@ backend_tests!(
     two_nodes_started_together_bootstrap_once,
     a_node_never_keeps_a_server_without_a_key,
     changes_reach_the_other_node_at_once,
+    a_new_key_is_published_before_it_signs,
 );
 
 /// Two nodes start at once on an empty database: both start, there is one administrator, one
@@ -226,5 +227,72 @@ async fn changes_reach_the_other_node_at_once(backend: Backend) -> Result<()> {
             .is_some_and(|s| s.description == "changed again"))
     })
     .await?;
+    Ok(())
+}
+
+/// With a publication delay (as on PostgreSQL), a rotated key is in the other node's JWKS
+/// (this node's on SQLite, which serves one node) before the rotating node signs with it.
+async fn a_new_key_is_published_before_it_signs(backend: Backend) -> Result<()> {
+    let cluster = Cluster::new(backend).await?;
+    let (a, b) = (cluster.node().await?, cluster.node().await?);
+    bootstrap(&a).await?;
+    let observer = match backend {
+        Backend::Postgres => b.clone(),
+        Backend::Sqlite => a.clone(),
+    };
+    let _follow = Abort(tokio::spawn(follow_changes(b.clone())));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a.keys.set_publication_delay(Duration::from_millis(700));
+    let old = a
+        .keys
+        .active_key(DEFAULT_AUTH_SERVER_ID)
+        .await?
+        .kid()
+        .to_owned();
+    let known: Vec<String> = observer.keys.jwks(DEFAULT_AUTH_SERVER_ID).await?["keys"]
+        .as_array()
+        .context("keys")?
+        .iter()
+        .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+        .collect();
+    let rotation = {
+        let a = a.clone();
+        tokio::spawn(async move { a.keys.rotate(DEFAULT_AUTH_SERVER_ID, a.now()).await })
+    };
+    let started = Instant::now();
+    let (mut published, mut signing) = (None, None);
+    while (published.is_none() || signing.is_none()) && started.elapsed() < Duration::from_secs(5) {
+        let jwks = observer.keys.jwks(DEFAULT_AUTH_SERVER_ID).await?;
+        let new_kid = jwks["keys"].as_array().is_some_and(|keys| {
+            keys.iter()
+                .filter_map(|k| k["kid"].as_str())
+                .any(|kid| !known.iter().any(|k| k == kid))
+        });
+        if new_kid && published.is_none() {
+            published = Some(started.elapsed());
+        }
+        if a.keys.active_key(DEFAULT_AUTH_SERVER_ID).await?.kid() != old && signing.is_none() {
+            signing = Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let new = rotation.await??;
+    let (published, signing) = (
+        published.context("never published")?,
+        signing.context("never signed")?,
+    );
+    ensure!(
+        published + Duration::from_millis(300) < signing,
+        "published at {published:?}, signing from {signing:?}"
+    );
+    ensure!(a.keys.active_key(DEFAULT_AUTH_SERVER_ID).await?.kid() == new.kid);
+    let active = a
+        .store
+        .list_signing_keys(DEFAULT_AUTH_SERVER_ID)
+        .await?
+        .into_iter()
+        .filter(|k| k.status == KeyStatus::Active)
+        .count();
+    ensure!(active == 1);
     Ok(())
 }
