@@ -1,18 +1,20 @@
 //! Signing keys: generation, the JWKS each authorization server publishes, JWT signing and
 //! verification of our own tokens.
 //!
-//! Keys live in the database (sealed); each node caches the parsed keys for a short time so that
-//! a rotation made on one node is picked up by the others.
+//! Keys live in the database (sealed); each node caches the parsed keys. A key change is one
+//! transaction (readers see the old active key or the new one, never none); other nodes drop
+//! their copy when the database notifies them (`crate::services::changes`), at the latest when
+//! it expires ([`CACHE_TTL`]), and re-read it for a token naming a `kid` they do not know.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -20,14 +22,18 @@ use bytes::Bytes;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::crypto::{SecretBox, SecretBoxError};
 use crate::domain::{KeyStatus, SigningAlg, SigningKey, Timestamp};
-use crate::store::{Store, StoreError};
+use crate::store::{KeyChange, Store, StoreError};
 
 /// How long a node trusts its cached copy of a key set before reading the database again.
 const CACHE_TTL: Duration = Duration::from_secs(30);
+/// Tries of a key change that lost a race with another node's change of the same server.
+const KEY_CHANGE_ATTEMPTS: usize = 5;
+/// A token naming a `kid` this node does not know makes it read the server's keys again (a key
+/// activated on another node), at most this often per server: unknown `kid`s are free to send.
+const UNKNOWN_KID_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -45,6 +51,8 @@ pub enum KeyError {
     Store(#[from] StoreError),
     #[error("signing failed")]
     Signing,
+    #[error("the signing keys of authorization server {0} kept changing; try again")]
+    Contended(String),
 }
 
 /// Why a presented token was refused. Deliberately coarse: callers answer `invalid_token`.
@@ -133,6 +141,10 @@ pub struct KeyRing {
     store: Arc<dyn Store>,
     secrets: Arc<SecretBox>,
     cache: RwLock<HashMap<String, Arc<LoadedKeySet>>>,
+    /// When each server's keys were last re-read for an unknown `kid`.
+    reloads: Mutex<HashMap<String, Instant>>,
+    /// How long a new key is published (as `NEXT`) before it signs, in milliseconds.
+    publication_delay_ms: AtomicU64,
     rng: SystemRandom,
 }
 
@@ -166,61 +178,11 @@ impl ActiveKey<'_> {
     }
 }
 
+mod material;
+use material::generate;
+
 fn sealing_context(kid: &str) -> String {
     format!("signing-key:{kid}")
-}
-
-/// The RFC 7638 thumbprint of a public JWK (its required members, in lexicographic order), used
-/// as its `kid` (43 base64url characters, the same shape as Okta's).
-fn thumbprint(canonical: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
-}
-
-/// A freshly generated key: PKCS#8 DER of the private key, the public JWK and its `kid`.
-struct NewKey {
-    pkcs8: Vec<u8>,
-    kid: String,
-    jwk: Value,
-}
-
-fn generate(alg: SigningAlg) -> Result<NewKey, KeyError> {
-    let gen_err = |_| KeyError::Generation;
-    match alg {
-        SigningAlg::Rs256 => {
-            let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(gen_err)?;
-            let pkcs8 = pair.as_der().map_err(gen_err)?.as_ref().to_vec();
-            let public = pair.public_key();
-            let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
-            let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
-            let kid = thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#));
-            let jwk =
-                json!({"kty": "RSA", "alg": "RS256", "kid": kid, "use": "sig", "e": e, "n": n});
-            Ok(NewKey { pkcs8, kid, jwk })
-        }
-        SigningAlg::Es256 => {
-            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(gen_err)?;
-            let pkcs8 = pair.to_pkcs8v1().map_err(gen_err)?.as_ref().to_vec();
-            // The uncompressed point: 0x04 ‖ x ‖ y, 32 bytes each.
-            let point = pair.public_key().as_ref();
-            let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
-                return Err(KeyError::Generation);
-            };
-            let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
-            let kid = thumbprint(&format!(
-                r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
-            ));
-            let jwk = json!({"kty": "EC", "alg": "ES256", "kid": kid, "use": "sig", "crv": "P-256", "x": x, "y": y});
-            Ok(NewKey { pkcs8, kid, jwk })
-        }
-        SigningAlg::EdDsa => {
-            let pair = Ed25519KeyPair::generate().map_err(gen_err)?;
-            let pkcs8 = pair.to_pkcs8().map_err(gen_err)?.as_ref().to_vec();
-            let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
-            let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
-            let jwk = json!({"kty": "OKP", "alg": "EdDSA", "kid": kid, "use": "sig", "crv": "Ed25519", "x": x});
-            Ok(NewKey { pkcs8, kid, jwk })
-        }
-    }
 }
 
 /// The verification key of a published JWK of algorithm `alg`.
@@ -244,13 +206,38 @@ impl KeyRing {
             store,
             secrets,
             cache: RwLock::new(HashMap::new()),
+            reloads: Mutex::new(HashMap::new()),
+            publication_delay_ms: AtomicU64::new(0),
             rng: SystemRandom::new(),
         }
     }
 
-    /// Generates a key of `alg` (RSA-2048, P-256 or Ed25519), stores it sealed, and returns its
-    /// record.
-    pub async fn generate_key(
+    /// With several nodes: a key that replaces an active one is first stored as `NEXT`, in every
+    /// node's JWKS (the change feed tells them), and signs only after `delay`, so no token names
+    /// a key some node's JWKS lacks. Zero (the default, one node) activates it at once.
+    pub fn set_publication_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.publication_delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Stores `key` as `NEXT` (published, not signing) and waits the publication delay, if any.
+    async fn publish_ahead(&self, key: &SigningKey) -> Result<(), KeyError> {
+        let delay = Duration::from_millis(self.publication_delay_ms.load(Ordering::Relaxed));
+        if delay.is_zero() {
+            return Ok(());
+        }
+        let next = SigningKey {
+            status: KeyStatus::Next,
+            ..key.clone()
+        };
+        self.store.add_signing_key(&next).await?;
+        self.invalidate(&key.auth_server_id);
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// A new key of `alg` (RSA-2048, P-256 or Ed25519), sealed, not stored yet.
+    async fn new_key(
         &self,
         auth_server_id: &str,
         alg: SigningAlg,
@@ -261,7 +248,7 @@ impl KeyRing {
         let new = tokio::task::spawn_blocking(move || generate(alg))
             .await
             .map_err(|_| KeyError::Generation)??;
-        let key = SigningKey {
+        Ok(SigningKey {
             private_key_sealed: self.secrets.seal(&sealing_context(&new.kid), &new.pkcs8),
             kid: new.kid,
             auth_server_id: auth_server_id.to_owned(),
@@ -269,33 +256,62 @@ impl KeyRing {
             status,
             public_jwk: new.jwk.to_string(),
             created: now,
-        };
+        })
+    }
+
+    /// Generates a key of `alg`, stores it sealed with `status`, and returns its record. (To
+    /// change the active key, use [`Self::rotate`] or [`Self::ensure_active_key`]: they do it
+    /// in one transaction.)
+    pub async fn generate_key(
+        &self,
+        auth_server_id: &str,
+        alg: SigningAlg,
+        status: KeyStatus,
+        now: Timestamp,
+    ) -> Result<SigningKey, KeyError> {
+        let key = self.new_key(auth_server_id, alg, status, now).await?;
         self.store.add_signing_key(&key).await?;
         self.invalidate(auth_server_id);
         Ok(key)
     }
 
     /// Makes sure the server has an active key of its configured algorithm: on first start, and
-    /// after the algorithm changed (then the old key is retired but stays published).
+    /// after the algorithm changed (then the old key is retired but stays published). Safe on
+    /// several nodes at once: one of them creates the key, the others find it.
     pub async fn ensure_active_key(
         &self,
         auth_server_id: &str,
         now: Timestamp,
     ) -> Result<(), KeyError> {
         let alg = self.server_alg(auth_server_id).await?;
-        let keys = self.store.list_signing_keys(auth_server_id).await?;
-        let active = keys.iter().find(|k| k.status == KeyStatus::Active);
-        match active {
-            Some(k) if k.alg == alg.as_str() => {}
-            Some(_) => {
-                self.rotate(auth_server_id, now).await?;
+        let mut new_key = None;
+        for _ in 0..KEY_CHANGE_ATTEMPTS {
+            let keys = self.store.list_signing_keys(auth_server_id).await?;
+            let active = keys.iter().find(|k| k.status == KeyStatus::Active);
+            if active.is_some_and(|k| k.alg == alg.as_str()) {
+                return Ok(());
             }
-            None => {
-                self.generate_key(auth_server_id, alg, KeyStatus::Active, now)
-                    .await?;
+            let key = match new_key.take() {
+                Some(k) => k,
+                None => {
+                    let k = self
+                        .new_key(auth_server_id, alg, KeyStatus::Active, now)
+                        .await?;
+                    // Nothing signs before a server's first key: no need to wait for that one.
+                    if active.is_some() {
+                        self.publish_ahead(&k).await?;
+                    }
+                    k
+                }
+            };
+            let expected = active.map(|k| k.kid.as_str());
+            if self.replace_active(auth_server_id, expected, &key).await? {
+                return Ok(());
             }
+            // Another node changed the keys first: look again (the unused key can still serve).
+            new_key = Some(key);
         }
-        Ok(())
+        Err(KeyError::Contended(auth_server_id.to_owned()))
     }
 
     async fn server_alg(&self, auth_server_id: &str) -> Result<SigningAlg, KeyError> {
@@ -308,30 +324,73 @@ impl KeyRing {
     }
 
     /// Retires the active key (it stays published, for verification, until purged) and activates
-    /// a new one of the server's configured algorithm.
+    /// a new one of the server's configured algorithm, in one transaction: every reader, on any
+    /// node, sees either the old active key or the new one.
     pub async fn rotate(
         &self,
         auth_server_id: &str,
         now: Timestamp,
     ) -> Result<SigningKey, KeyError> {
         let alg = self.server_alg(auth_server_id).await?;
-        let keys = self.store.list_signing_keys(auth_server_id).await?;
-        let new_key = self
-            .generate_key(auth_server_id, alg, KeyStatus::Next, now)
+        let key = self
+            .new_key(auth_server_id, alg, KeyStatus::Active, now)
             .await?;
-        for k in keys.iter().filter(|k| k.status == KeyStatus::Active) {
-            self.store
-                .set_signing_key_status(&k.kid, KeyStatus::Expired)
-                .await?;
+        self.publish_ahead(&key).await?;
+        for _ in 0..KEY_CHANGE_ATTEMPTS {
+            let keys = self.store.list_signing_keys(auth_server_id).await?;
+            let expected = keys
+                .iter()
+                .find(|k| k.status == KeyStatus::Active)
+                .map(|k| k.kid.as_str());
+            if self.replace_active(auth_server_id, expected, &key).await? {
+                return Ok(key);
+            }
         }
-        self.store
-            .set_signing_key_status(&new_key.kid, KeyStatus::Active)
+        Err(KeyError::Contended(auth_server_id.to_owned()))
+    }
+
+    /// [`crate::store::SetupStore::replace_active_signing_key`], then forgets this node's copy.
+    async fn replace_active(
+        &self,
+        auth_server_id: &str,
+        expected_active: Option<&str>,
+        key: &SigningKey,
+    ) -> Result<bool, KeyError> {
+        let done = self
+            .store
+            .replace_active_signing_key(&KeyChange {
+                auth_server_id,
+                expected_active,
+                new_active: key,
+            })
             .await?;
         self.invalidate(auth_server_id);
-        Ok(SigningKey {
-            status: KeyStatus::Active,
-            ..new_key
-        })
+        Ok(done)
+    }
+
+    /// True at most once per [`UNKNOWN_KID_RELOAD_INTERVAL`] per server.
+    fn may_reload(&self, auth_server_id: &str) -> bool {
+        let Ok(mut last) = self.reloads.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        match last.get(auth_server_id) {
+            Some(at) if now.duration_since(*at) < UNKNOWN_KID_RELOAD_INTERVAL => false,
+            _ => {
+                if last.len() > 1024 {
+                    last.clear();
+                }
+                last.insert(auth_server_id.to_owned(), now);
+                true
+            }
+        }
+    }
+
+    /// Forgets every server's cached keys (the change feed missed changes).
+    pub fn invalidate_all(&self) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
     }
 
     pub fn invalidate(&self, auth_server_id: &str) {
@@ -401,7 +460,11 @@ impl KeyRing {
             jwks,
             jwks_bytes,
         });
-        if let Ok(mut cache) = self.cache.write() {
+        // A set without an active key is not kept: every reader would sign nothing until it
+        // expired. (Key changes are atomic, so this is a server being created or deleted.)
+        if set.active.is_some()
+            && let Ok(mut cache) = self.cache.write()
+        {
             cache.insert(auth_server_id.to_owned(), set.clone());
         }
         Ok(set)
@@ -483,7 +546,7 @@ impl KeyRing {
             .key_set(auth_server_id)
             .await
             .map_err(|_| TokenRejected::UnknownKey)?;
-        if !set.keys.iter().any(|k| k.kid == kid) {
+        if !set.keys.iter().any(|k| k.kid == kid) && self.may_reload(auth_server_id) {
             // A key rotated on another node: read the database once more.
             set = self
                 .load(auth_server_id)

@@ -11,5 +11,6 @@ pub mod oidc;
 pub mod provider;
 pub mod services;
 pub mod store;
+pub mod store_setup;
 
 pub use provider::{Provider, ServerContext};

@@ -131,8 +131,9 @@ impl Domains {
 }
 
 /// How long a node trusts its copy of an authorization server (and of the discovery documents
-/// built from it) before reading the database again. A change made on another node is seen
-/// within this time; the key cache's TTL is longer.
+/// built from it) before reading the database again. A change made on another node is seen when
+/// the database's notification arrives (PostgreSQL, milliseconds; see
+/// [`crate::services::changes`]), and within this time at the latest.
 pub const SERVER_CACHE_TTL: Duration = Duration::from_secs(10);
 
 impl Provider {
@@ -193,6 +194,27 @@ impl Provider {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Forgets what this node keeps about something another node (or this one) changed: see
+    /// [`crate::services::changes`].
+    pub fn apply_change(&self, change: &crate::store::Change) {
+        use crate::store::Change;
+        match change {
+            Change::Client(client_id) => self.app_changed(client_id),
+            Change::AuthServer(id) => self.invalidate_auth_server(id),
+            Change::Origins => self.cors_origins.invalidate(),
+            Change::All => {
+                if let Ok(mut m) = self.servers.write() {
+                    m.clear();
+                }
+                self.discovery_cache.clear();
+                self.authz_configs.clear();
+                self.keys.invalidate_all();
+                self.clients.invalidate_all();
+                self.cors_origins.invalidate();
+            }
+        }
     }
 
     /// Resolves the authorization server a request addresses (`None` = the org server) and

@@ -114,15 +114,35 @@ fn conflict_field(err: &dyn DatabaseError) -> String {
 }
 
 /// Maps a query error: unique violations become `Conflict`, foreign-key violations (a
-/// membership or assignment naming a user, group or app that does not exist) `NotFound`, and
-/// everything else `Backend`.
+/// membership or assignment naming a user, group or app that does not exist) `NotFound`, the
+/// database being out of reach `Unavailable` (see [`is_unavailable`]), and everything else
+/// `Backend`.
 pub(crate) fn db_err(err: sqlx::Error) -> StoreError {
     match err {
         sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict {
             constraint: conflict_field(e.as_ref()),
         },
         sqlx::Error::Database(e) if e.is_foreign_key_violation() => StoreError::NotFound,
+        other if is_unavailable(&other) => StoreError::unavailable(other),
         other => StoreError::Backend(Box::new(other)),
+    }
+}
+
+/// Errors that say the database cannot be reached now, not that the request is wrong: no
+/// connection within the acquire timeout, a refused or dropped connection, PostgreSQL shutting
+/// down or starting up (SQLSTATE classes 08 and 57P), SQLite's lock still held after the busy
+/// timeout.
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("57P")
+                // SQLITE_BUSY and its extended codes.
+                || code == "5"
+                || code.parse::<u32>().is_ok_and(|c| c & 0xff == 5)
+        }),
+        _ => false,
     }
 }
 

@@ -96,6 +96,12 @@ impl<P> GroupCommit<P> {
     }
 }
 
+impl<P> GroupCommit<P> {
+    pub(crate) fn pool(&self) -> &P {
+        &self.pool
+    }
+}
+
 impl<P: WriteBatch> GroupCommit<P> {
     /// Writes `ops` (all or nothing) in the next batch; returns once they are committed.
     pub(crate) async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {

@@ -6,7 +6,9 @@
 //! `migrations/sqlite` and `migrations/postgres`, numbered alike.
 #![forbid(unsafe_code)]
 
+mod changes;
 mod error;
+pub mod files;
 mod group_commit;
 mod rows;
 mod sql;
@@ -17,6 +19,7 @@ mod sql_clients;
 mod sql_consent;
 mod sql_logs;
 mod sql_roles;
+mod sql_setup;
 pub mod test_support;
 
 use std::str::FromStr;
@@ -38,6 +41,10 @@ const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// PostgreSQL: how long a request waits for a connection before it is answered 503. During an
+/// outage every request would otherwise wait this long for the pool to give up reconnecting;
+/// under load, connections are returned within milliseconds.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Opens the database named by `database_url` and brings its schema up to date.
 ///
@@ -73,23 +80,20 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
     let in_memory = is_sqlite_memory(database_url);
     if !in_memory {
-        // `create_if_missing` creates the file, not its directory.
-        let dir = options
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty());
-        if let Some(dir) = dir {
-            std::fs::create_dir_all(dir).map_err(|e| ConnectError::Connect {
-                backend: "SQLite",
-                source: sqlx::Error::Io(e),
-            })?;
-        }
+        // `create_if_missing` creates the file, not its directory, and with the umask's mode.
+        files::prepare(options.get_filename()).map_err(|e| ConnectError::Connect {
+            backend: "SQLite",
+            source: sqlx::Error::Io(e),
+        })?;
     }
     // No ping before each use: the connection is in this process and cannot have hung up, and
     // the ping is one more hop to the connection's worker thread for every query.
     let mut pool = SqlitePoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false);
+    if !in_memory {
+        pool = pool.after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)));
+    }
     pool = if in_memory {
         // Every connection to `:memory:` is its own database: keep exactly one, forever.
         pool.max_connections(1)
@@ -119,6 +123,7 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
     let writer_pool = SqlitePoolOptions::new()
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
         .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
@@ -127,6 +132,30 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
         .await
         .map_err(connect_err)?;
     Ok(SqlStore::with_writer_pool(pool, writer_pool))
+}
+
+/// The pools' `after_release` check: `Ok(false)` (close the connection; the pool opens a fresh
+/// one) when a released connection still believes it is inside a transaction.
+///
+/// Every transaction ends (commit or rollback) before its connection goes back, so a nonzero
+/// depth means the end failed. On SQLite that happens when an I/O error or a full disk makes
+/// SQLite roll the transaction back by itself: sqlx's `COMMIT` (or the statement) fails, its
+/// `ROLLBACK` then fails too ("no transaction is active"), and its depth counter stays at 1.
+/// Kept, such a connection would run the next `begin` as a `SAVEPOINT` and that transaction's
+/// commit as a `RELEASE`, which commits nothing when an outer transaction is still open: writes
+/// acknowledged but never stored, and the write lock held for good ("database is locked" for
+/// every other connection). A fresh connection has no such state. Free in the normal case (one
+/// atomic load); the ping lets a rollback queued by a dropped transaction run first.
+async fn discard_if_in_transaction<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("a database connection was left inside a failed transaction; reopening it");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 fn is_sqlite_memory(url: &str) -> bool {
@@ -145,8 +174,9 @@ pub async fn connect_postgres(database_url: &str) -> Result<PgStore, ConnectErro
     // a failed batched write is retried job by job on fresh connections.
     let pool = PgPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
         .connect_with(options)
         .await
         .map_err(|source| ConnectError::Connect {
@@ -210,10 +240,36 @@ mod tests {
         let outcome = async {
             let store = connect(&format!("sqlite://{}", file.display())).await?;
             store.set_meta("k", "v").await?;
+            // Private: the directory 0700, the database and its WAL files 0600.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = |p: &std::path::Path| {
+                    std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777)
+                };
+                assert_eq!(mode(&dir.join("nested"))?, 0o700);
+                assert_eq!(mode(&dir)?, 0o700);
+                for suffix in ["", "-wal", "-shm"] {
+                    let f = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+                    assert_eq!(mode(&f)?, 0o600, "{}", f.display());
+                }
+            }
             drop(store);
+            // A database left readable by an earlier version is narrowed on start.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))?;
+            }
             // Reopening finds the data and does not re-run the migrations.
             let store = connect(&format!("sqlite://{}", file.display())).await?;
             assert_eq!(store.get_meta("k").await?.as_deref(), Some("v"));
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = std::fs::metadata(&file)?.permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600);
+            }
             Ok::<_, Box<dyn std::error::Error>>(())
         }
         .await;

@@ -51,6 +51,12 @@ impl<DB: sqlx::Database> SqlStore<DB> {
         &self.pool
     }
 
+    /// The batching writer's pool (the same as [`SqlStore::pool`] unless the store was built
+    /// with its own; fault-injection tests reach the writer's connection through it).
+    pub fn writer_pool(&self) -> &sqlx::Pool<DB> {
+        self.writer.pool()
+    }
+
     pub(crate) fn writer(&self) -> &GroupCommit<sqlx::Pool<DB>> {
         &self.writer
     }

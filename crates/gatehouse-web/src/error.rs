@@ -36,7 +36,11 @@ fn status_of(e: &OAuthError) -> StatusCode {
 
 fn log_internal(e: &OAuthError) {
     if let OAuthError::Internal(source) = e {
-        tracing::error!(error = %source, "internal error");
+        if e.is_unavailable() {
+            tracing::warn!(error = %source, "database unavailable: answered 503");
+        } else {
+            tracing::error!(error = %source, "internal error");
+        }
     }
 }
 
@@ -67,10 +71,19 @@ fn quoted(s: &str) -> String {
 
 pub fn error_page(e: &OAuthError) -> Response {
     let status = match e {
-        OAuthError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        OAuthError::Internal(_) => status_of(e),
         _ => StatusCode::BAD_REQUEST,
     };
     let description = e.description();
+    if e.is_unavailable() {
+        let page = ErrorPage {
+            title: "Gatehouse is temporarily unavailable",
+            code: e.code(),
+            description: &description,
+            hint: "Wait a moment and try again.",
+        };
+        return render_page(status, page.render(), None);
+    }
     let page = ErrorPage {
         title: "Something is wrong with this sign-in request",
         code: e.code(),

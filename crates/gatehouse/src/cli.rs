@@ -268,8 +268,8 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// The administrator the token acts as (login or id) [default: admin@gatehouse.local
-        /// if it exists, else the first user].
+        /// The administrator the token acts as (login or id) [default: the bootstrap
+        /// administrator if it exists, else the first user].
         #[arg(long)]
         user: Option<String>,
         #[arg(long, value_enum, default_value_t)]

@@ -153,9 +153,6 @@ async fn auth_server(provider: &Provider, cmd: &AuthServerCommand) -> anyhow::Re
     Ok(())
 }
 
-/// The bootstrap administrator's login: the default owner of API tokens.
-const BOOTSTRAP_ADMIN: &str = "admin@gatehouse.local";
-
 async fn token(provider: &Provider, cmd: &TokenCommand) -> anyhow::Result<()> {
     let date = |t: i64| {
         time::OffsetDateTime::from_unix_timestamp(t)
@@ -171,9 +168,9 @@ async fn token(provider: &Provider, cmd: &TokenCommand) -> anyhow::Result<()> {
             let owner = match user {
                 Some(u) => directory::find_user_by_id_or_login(provider, u).await?,
                 None => {
-                    match directory::find_user_by_id_or_login(provider, BOOTSTRAP_ADMIN).await {
-                        Ok(u) => u,
-                        Err(_) => provider
+                    match gatehouse_core::services::bootstrap::bootstrap_admin(provider).await? {
+                        Some(u) => u,
+                        None => provider
                             .store
                             .list_users(Page {
                                 after: None,
@@ -253,7 +250,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
-    let admin = create_bootstrap_admin(&app.provider()).await?;
+    let admin = crate::startup::create_bootstrap_admin(&app.provider()).await?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -292,53 +289,6 @@ fn dev_cert(settings: &Settings, args: &DevCertArgs) -> anyhow::Result<()> {
         crate::tls::dev_cert_instructions(&made, &settings.bind)
     );
     Ok(())
-}
-
-/// On an empty directory, a super administrator (also in the `Gatehouse Administrators` group).
-async fn create_bootstrap_admin(provider: &Provider) -> anyhow::Result<Option<(String, String)>> {
-    if !provider
-        .store
-        .list_users(Page {
-            after: None,
-            limit: 1,
-        })
-        .await?
-        .is_empty()
-    {
-        return Ok(None);
-    }
-    let password = gatehouse_core::crypto::random_token(18);
-    let system = Actor::system();
-    let user = directory::create_user(
-        provider,
-        &system,
-        NewUser {
-            login: "admin@gatehouse.local".into(),
-            email: "admin@gatehouse.local".into(),
-            first_name: "Gatehouse".into(),
-            last_name: "Administrator".into(),
-            display_name: None,
-            password: Some(password.clone()),
-            activate: true,
-        },
-    )
-    .await?;
-    let group =
-        match directory::find_group_by_id_or_name(provider, "Gatehouse Administrators").await {
-            Ok(g) => g,
-            Err(_) => {
-                directory::create_group(
-                    provider,
-                    &system,
-                    "Gatehouse Administrators",
-                    "Administrators of this Gatehouse",
-                )
-                .await?
-            }
-        };
-    directory::add_group_member(provider, &system, &group, &user).await?;
-    gatehouse_core::services::admin_roles::grant_super_admin(provider, &user).await?;
-    Ok(Some((user.login, password)))
 }
 
 fn read_password_from_stdin() -> anyhow::Result<String> {

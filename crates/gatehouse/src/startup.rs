@@ -14,6 +14,15 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 
 const KEY_FILE: &str = "encryption.key";
+/// How long a client has to send a request's headers (and, with TLS, to finish the handshake).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// On a shared database (PostgreSQL), how long a new signing key is in every node's JWKS before
+/// tokens are signed with it (the change feed delivers it within milliseconds; this leaves
+/// room for a node whose listening connection is being re-established).
+pub const KEY_PUBLICATION_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+/// After SIGTERM/SIGINT, how long in-flight requests have to finish before the server closes
+/// the connections left and exits.
+pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The encryption key: from settings, else the data directory's key file (made on first start).
 /// Returns the key and whether it was just generated.
@@ -50,7 +59,7 @@ fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
 
 /// Opens the database, checks the encryption key and runs first-start setup.
 pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    gatehouse_store::files::create_private_dir(&settings.data_dir).with_context(|| {
         format!(
             "cannot create data directory {}",
             settings.data_dir.display()
@@ -68,6 +77,10 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
     let secrets = Arc::new(SecretBox::from_base64(&key).context("invalid encryption key")?);
     let mut provider = Provider::new(store, secrets);
     apply_security_settings(&mut provider, settings);
+    if !settings.database_url.starts_with("sqlite:") {
+        // Several nodes may share this database: publish new keys before they sign.
+        provider.keys.set_publication_delay(KEY_PUBLICATION_DELAY);
+    }
     let provider = Arc::new(provider);
     match bootstrap(&provider).await {
         Ok(()) => Ok(provider),
@@ -80,6 +93,25 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The environment variable that names the bootstrap administrator's login (else it is
+/// `admin-<random>@gatehouse.local`, printed once with its password).
+pub const ADMIN_LOGIN_ENV: &str = "GATEHOUSE_BOOTSTRAP_ADMIN_LOGIN";
+
+/// On an installation without users, the bootstrap administrator (see
+/// [`gatehouse_core::services::bootstrap::create_bootstrap_admin`]): its login and one-time
+/// password when this call created it.
+pub async fn create_bootstrap_admin(
+    provider: &Provider,
+) -> anyhow::Result<Option<(String, String)>> {
+    let login = std::env::var(ADMIN_LOGIN_ENV)
+        .ok()
+        .filter(|l| !l.trim().is_empty());
+    Ok(
+        gatehouse_core::services::bootstrap::create_bootstrap_admin(provider, login.as_deref())
+            .await?,
+    )
 }
 
 /// Applies the settings the engine itself enforces (Okta's password-policy lockout) and the
@@ -193,6 +225,15 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then drains: in-flight requests get [`DRAIN_DEADLINE`]
+    /// to finish.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let _purge = AbortOnDrop(tokio::spawn(purge_expired_periodically(
             self.state.provider.clone(),
             self.log_retention_days,
@@ -201,30 +242,35 @@ impl Application {
         let _metrics = self
             .metrics
             .map(|m| AbortOnDrop(tokio::spawn(m.serve(state))));
+        let _changes = AbortOnDrop(tokio::spawn(
+            gatehouse_core::services::changes::follow_changes(self.state.provider.clone()),
+        ));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        // One server for both listeners: a stalled client (half-sent headers, a body that never
+        // ends) neither holds a connection open forever nor keeps the process alive after
+        // SIGTERM: headers must arrive within HEADER_READ_TIMEOUT, and in-flight requests get
+        // DRAIN_DEADLINE to finish before the remaining connections are closed.
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            stop.await;
+            stopper.graceful_shutdown(Some(DRAIN_DEADLINE));
+        });
+        let mut server = axum_server::Server::<SocketAddr>::from_listener(self.listener);
+        server
+            .http_builder()
+            .http1()
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        let server = server.handle(handle);
         let result = match self.tls {
-            None => {
-                axum::serve(self.listener, app)
-                    .with_graceful_shutdown(shutdown_signal())
-                    .await
-            }
+            None => server.serve(app).await,
             Some(config) => {
-                let handle = axum_server::Handle::new();
-                let stopper = handle.clone();
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-                });
                 let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
                     axum_server::tls_rustls::RustlsConfig::from_config(config),
                 )
-                .handshake_timeout(std::time::Duration::from_secs(10));
-                axum_server::Server::<SocketAddr>::from_listener(self.listener)
-                    .acceptor(acceptor)
-                    .handle(handle)
-                    .serve(app)
-                    .await
+                .handshake_timeout(HEADER_READ_TIMEOUT);
+                server.acceptor(acceptor).serve(app).await
             }
         };
         result.context("server error")

@@ -25,6 +25,12 @@ impl ConfigCache {
             m.remove(auth_server_id);
         }
     }
+
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.0.write() {
+            m.clear();
+        }
+    }
 }
 
 /// The configuration of server `auth_server_id`, from this node's short-lived cache or the

@@ -3,8 +3,10 @@
 //!
 //! Nodes stay stateless: a change made through this node (secret rotation, deactivation,
 //! settings, deletion) forgets the copy at once ([`ClientCache::invalidate`]); a change made on
-//! another node, or by the CLI, is seen within [`CLIENT_CACHE_TTL`]. Unknown client ids are not
-//! cached, so a new client works at once everywhere.
+//! another node, or by the CLI, is forgotten when the database's change notification arrives
+//! (PostgreSQL, milliseconds; see `crate::services::changes`), and at the latest after
+//! [`CLIENT_CACHE_TTL`]. Unknown client ids are not cached, so a new client works at once
+//! everywhere.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,6 +77,14 @@ impl ClientCache {
             m.insert(client_id.to_owned(), (Instant::now(), Arc::clone(client)));
         }
         Ok(found)
+    }
+
+    /// Forgets every client (the change feed may have missed changes).
+    pub fn invalidate_all(&self) {
+        if let Ok(mut m) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            m.clear();
+        }
     }
 
     /// Forgets this node's copy of the client (after changing or deleting it).

@@ -78,13 +78,24 @@ impl OAuthError {
             Self::InvalidRequestObject(_) => "invalid_request_object",
             Self::InvalidRequestUri(_) => "invalid_request_uri",
             Self::TemporarilyUnavailable(_) => "temporarily_unavailable",
+            Self::Internal(e) if crate::store::is_unavailable(e.as_ref()) => {
+                "temporarily_unavailable"
+            }
             Self::Internal(_) => "server_error",
         }
+    }
+
+    /// An internal error caused by the database being unreachable (answered 503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Internal(e) if crate::store::is_unavailable(e.as_ref()))
     }
 
     /// The `error_description`. Internal errors never leak their cause.
     pub fn description(&self) -> String {
         match self {
+            Self::Internal(_) if self.is_unavailable() => {
+                "The service is temporarily unavailable. Try again later.".into()
+            }
             Self::Internal(_) => "The server encountered an internal error.".into(),
             other => other.to_string(),
         }
@@ -96,6 +107,7 @@ impl OAuthError {
             Self::InvalidClient(_) | Self::InvalidToken(_) | Self::ClientThrottled { .. } => 401,
             Self::AccessDenied(_) => 403,
             Self::TemporarilyUnavailable(_) => 429,
+            Self::Internal(_) if self.is_unavailable() => 503,
             Self::Internal(_) => 500,
             _ => 400,
         }

@@ -204,7 +204,8 @@ pub async fn keys(provider: &Provider, id: &str) -> Result<Vec<SigningKey>, Auth
 
 /// Makes `alg` the server's signing algorithm. When it changes, a new key of that algorithm
 /// becomes active at once; the old keys stay published so tokens they signed still verify.
-/// Other nodes pick the new key up when their key cache expires (30 s). Returns the active key.
+/// Other nodes pick the new key up when the database notifies them of the change (see
+/// [`crate::services::changes`]). Returns the active key.
 pub async fn set_signing_alg(
     provider: &Provider,
     id: &str,

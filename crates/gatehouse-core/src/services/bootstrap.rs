@@ -1,12 +1,14 @@
 //! First start: the org and `default` authorization servers, their keys, the `Everyone` group,
-//! and a check that this node holds the key that opens the database's sealed secrets.
+//! a check that this node holds the key that opens the database's sealed secrets, and the
+//! bootstrap administrator. Each step is idempotent and safe on several nodes starting at once.
 
 use crate::crypto::okta_id;
 use crate::domain::*;
 use crate::keys::KeyError;
 use crate::oidc::tokens::org_id;
 use crate::provider::Provider;
-use crate::store::StoreError;
+use crate::services::system_log::{Actor, Entity, event_type as ev};
+use crate::store::{BootstrapAdmin, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
@@ -28,25 +30,24 @@ const KEY_CHECK_PLAINTEXT: &[u8] = b"gatehouse";
 
 /// Idempotent; safe to run on every start of every node.
 pub async fn bootstrap(provider: &Provider) -> Result<(), BootstrapError> {
-    match provider.store.get_meta(KEY_CHECK_META).await? {
-        Some(sealed) => {
-            let opened = provider
-                .secrets
-                .open(KEY_CHECK_META, &sealed)
-                .map_err(|_| BootstrapError::WrongEncryptionKey)?;
-            if opened != KEY_CHECK_PLAINTEXT {
-                return Err(BootstrapError::WrongEncryptionKey);
-            }
-        }
-        None => {
-            provider
-                .store
-                .set_meta(
-                    KEY_CHECK_META,
-                    &provider.secrets.seal(KEY_CHECK_META, KEY_CHECK_PLAINTEXT),
-                )
-                .await?
-        }
+    // The first node to start writes the check value; every node (this one too) then checks
+    // the stored one, so nodes started with different keys cannot both pass.
+    let check = provider.secrets.seal(KEY_CHECK_META, KEY_CHECK_PLAINTEXT);
+    provider
+        .store
+        .insert_meta_if_absent(KEY_CHECK_META, &check)
+        .await?;
+    let sealed = provider
+        .store
+        .get_meta(KEY_CHECK_META)
+        .await?
+        .ok_or_else(|| BootstrapError::Other("the encryption key check value is gone".into()))?;
+    let opened = provider
+        .secrets
+        .open(KEY_CHECK_META, &sealed)
+        .map_err(|_| BootstrapError::WrongEncryptionKey)?;
+    if opened != KEY_CHECK_PLAINTEXT {
+        return Err(BootstrapError::WrongEncryptionKey);
     }
     let now = provider.now();
     ensure_server(
@@ -86,6 +87,11 @@ pub async fn bootstrap(provider: &Provider) -> Result<(), BootstrapError> {
             Err(e) => return Err(e.into()),
         }
     }
+    // Written once (the org id must be the same on every node), before anyone reads it.
+    provider
+        .store
+        .insert_meta_if_absent("org_id", &okta_id("00o"))
+        .await?;
     org_id(provider)
         .await
         .map_err(|e| BootstrapError::Other(e.to_string()))?;
@@ -121,4 +127,111 @@ async fn ensure_server(
     }
     provider.keys.ensure_active_key(id, now).await?;
     Ok(())
+}
+
+/// The bootstrap administrator's group.
+pub const ADMIN_GROUP: &str = "Gatehouse Administrators";
+/// The domain of generated bootstrap administrator logins.
+const ADMIN_LOGIN_DOMAIN: &str = "gatehouse.local";
+
+/// A bootstrap administrator login nobody can guess: `admin-<10 random characters>@gatehouse.local`.
+pub fn random_admin_login() -> String {
+    let tail: String = okta_id("").to_lowercase().chars().take(10).collect();
+    format!("admin-{tail}@{ADMIN_LOGIN_DOMAIN}")
+}
+
+/// On an installation without users, creates a super administrator (also in the
+/// [`ADMIN_GROUP`] group) with a random password, in one transaction, once however many nodes
+/// start together. `login` defaults to [`random_admin_login`]. Returns the login and the
+/// password (to show once) when this call created it.
+pub async fn create_bootstrap_admin(
+    provider: &Provider,
+    login: Option<&str>,
+) -> Result<Option<(String, String)>, BootstrapError> {
+    if provider.store.bootstrap_admin_id().await?.is_some() {
+        return Ok(None);
+    }
+    let any_user = crate::store::Page {
+        after: None,
+        limit: 1,
+    };
+    if !provider.store.list_users(any_user).await?.is_empty() {
+        return Ok(None);
+    }
+    let login = login
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_else(random_admin_login);
+    let email = if login.contains('@') {
+        login.clone()
+    } else {
+        format!("{login}@{ADMIN_LOGIN_DOMAIN}")
+    };
+    crate::services::directory::validate_profile(&login, &email, "Gatehouse", "Administrator")
+        .map_err(|e| BootstrapError::Other(format!("bootstrap administrator login: {e}")))?;
+    let password = crate::crypto::random_token(18);
+    let password_hash = crate::crypto::hash_password(password.clone())
+        .await
+        .map_err(|e| BootstrapError::Other(e.to_string()))?;
+    let now = provider.now();
+    let user = User {
+        id: okta_id("00u"),
+        status: UserStatus::Active,
+        login,
+        email,
+        first_name: "Gatehouse".into(),
+        last_name: "Administrator".into(),
+        display_name: None,
+        password_hash: Some(password_hash),
+        password_changed: Some(now),
+        created: now,
+        last_updated: now,
+        activated: Some(now),
+        status_changed: Some(now),
+        last_login: None,
+    };
+    let group = Group {
+        id: okta_id("00g"),
+        name: ADMIN_GROUP.into(),
+        description: "Administrators of this Gatehouse".into(),
+        group_type: GroupType::OktaGroup,
+        created: now,
+        last_updated: now,
+    };
+    let role = AdminRole {
+        id: okta_id("ra1"),
+        user_id: user.id.clone(),
+        role_type: crate::services::admin_roles::SUPER_ADMIN.into(),
+        created: now,
+    };
+    let admin = BootstrapAdmin {
+        user: &user,
+        group: &group,
+        role: &role,
+    };
+    if !provider.store.create_bootstrap_admin(&admin).await? {
+        // Another node did it first.
+        return Ok(None);
+    }
+    let system = Actor::system();
+    let target = vec![Entity::user(&user)];
+    system
+        .record(
+            provider,
+            ev::USER_CREATE,
+            "Create Okta user",
+            target.clone(),
+        )
+        .await;
+    system
+        .record(provider, ev::USER_ACTIVATE, "Activate Okta user", target)
+        .await;
+    Ok(Some((user.login, password)))
+}
+
+/// The bootstrap administrator, if this installation created one and it still exists.
+pub async fn bootstrap_admin(provider: &Provider) -> Result<Option<User>, BootstrapError> {
+    match provider.store.bootstrap_admin_id().await? {
+        Some(id) => Ok(provider.store.find_user(&id).await?),
+        None => Ok(None),
+    }
 }

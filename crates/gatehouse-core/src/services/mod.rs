@@ -8,6 +8,7 @@ pub mod apps;
 pub mod auth_server_config;
 pub mod auth_servers;
 pub mod bootstrap;
+pub mod changes;
 pub mod clients;
 pub mod directory;
 pub mod filter;

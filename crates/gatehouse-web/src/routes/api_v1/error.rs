@@ -39,6 +39,9 @@ pub enum ApiError {
     /// E0000009 (500): logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+    /// 503: the database cannot be reached now (logged); worth retrying.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -107,14 +110,24 @@ impl ApiError {
                 "Internal Server Error".into(),
                 vec![],
             ),
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "E0000009",
+                "Service temporarily unavailable. Try again later.".into(),
+                vec![],
+            ),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Self::Internal(detail) = &self {
-            tracing::error!(error = %detail, "internal error in /api/v1");
+        match &self {
+            Self::Internal(detail) => tracing::error!(error = %detail, "internal error in /api/v1"),
+            Self::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable: /api/v1 answered 503")
+            }
+            _ => {}
         }
         let (status, code, summary, causes) = self.parts();
         let causes: Vec<_> = causes
@@ -144,9 +157,8 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::Missing { kind, key } => Self::NotFound(format!("{key} ({kind})")),
             DirectoryError::Forbidden(detail) => Self::Forbidden(detail),
             DirectoryError::StillActive(id) => Self::DeleteActiveApp(id),
-            other @ (DirectoryError::Store(_) | DirectoryError::Password(_)) => {
-                Self::Internal(other.to_string())
-            }
+            DirectoryError::Store(e) => e.into(),
+            other @ DirectoryError::Password(_) => Self::Internal(other.to_string()),
         }
     }
 }
@@ -158,7 +170,17 @@ impl From<ApiTokenError> for ApiError {
             ApiTokenError::Invalid { field, message } => Self::validation(field, message),
             ApiTokenError::NotFound(id) => Self::NotFound(format!("{id} (ApiToken)")),
             ApiTokenError::Forbidden(detail) => Self::Forbidden(detail),
-            ApiTokenError::Store(s) => Self::Internal(s.to_string()),
+            ApiTokenError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<gatehouse_core::store::StoreError> for ApiError {
+    fn from(e: gatehouse_core::store::StoreError) -> Self {
+        if gatehouse_core::store::is_unavailable(&e) {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Internal(e.to_string())
         }
     }
 }
