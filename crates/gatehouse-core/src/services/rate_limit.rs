@@ -69,20 +69,23 @@ pub async fn peek(
 /// Whose budget a management API request (`/api/v1`, `/oauth2/v1/clients`) spends: a live API
 /// token's own, a service app's own (for a Bearer token this server signed), and otherwise the
 /// client address's. An unknown or made-up credential never gets a bucket of its own, so
-/// inventing tokens buys no fresh budget and adds no counter rows.
+/// inventing tokens buys no fresh budget and adds no counter rows. Only an unreachable database
+/// is an error (the request cannot be served anyway; answering at once beats waiting out every
+/// later call's timeout); any other failed lookup counts against the address.
 pub async fn api_bucket(
     provider: &Provider,
     authorization: Option<&str>,
     origin: &str,
     address: &str,
-) -> String {
+) -> Result<String, StoreError> {
     let by_address = || format!("api-ip:{address}");
-    match authorization.and_then(parse_authorization) {
+    Ok(match authorization.and_then(parse_authorization) {
         Some(Credential::Ssws(value)) => {
             let digest = sha256_b64url(value);
             match provider.store.find_api_token_by_hash(&digest).await {
                 Ok(Some(t)) if t.revoked_at.is_none() => format!("api:{}", &digest[..32]),
                 Ok(_) => by_address(),
+                Err(e) if crate::store::is_unavailable(&e) => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, "API token not looked up for the rate limit");
                     by_address()
@@ -93,7 +96,7 @@ pub async fn api_bucket(
             // The signature is what counts here (no forged token gets a bucket); whether the
             // token is still live is the caller check's business.
             let Ok(server) = provider.server_context(origin, None).await else {
-                return by_address();
+                return Ok(by_address());
             };
             match verify_access_token(provider, &server, token).await {
                 Ok(claims) => match claims["cid"].as_str() {
@@ -104,7 +107,7 @@ pub async fn api_bucket(
             }
         }
         None => by_address(),
-    }
+    })
 }
 
 fn window_start(policy: RatePolicy, now: Timestamp) -> Timestamp {

@@ -235,19 +235,26 @@ pub(crate) async fn okta_headers(
     req: Request,
     next: Next,
 ) -> Response {
-    let (req, bucket) = rate_limit_bucket(&state, req).await;
+    let request_id = req
+        .extensions()
+        .get::<crate::metrics::RequestId>()
+        .map_or_else(|| random_token(15), |id| id.0.clone());
     let policy = RatePolicy::per_minute(state.config.api_requests_per_minute);
-    let window = match rate_limit::hit(&state.provider, &bucket, policy).await {
-        Ok(window) => Some(window),
-        Err(e) => {
-            // Failing open: a database hiccup must not turn every API call into an error.
-            tracing::warn!(error = %e, "rate limit not counted");
-            None
-        }
-    };
-    let mut res = match window {
-        Some(w) if w.exceeded => ApiError::RateLimited.into_response(),
-        _ => next.run(req).await,
+    let (window, mut res) = match rate_limit_bucket(&state, req).await {
+        Err(e) => (None, ApiError::from(e).into_response()),
+        Ok((req, bucket)) => match rate_limit::hit(&state.provider, &bucket, policy).await {
+            Ok(w) if w.exceeded => (Some(w), ApiError::RateLimited.into_response()),
+            Ok(w) => (Some(w), next.run(req).await),
+            // An unreachable database: 503 now, not after each later call's timeout.
+            Err(e) if gatehouse_core::store::is_unavailable(&e) => {
+                (None, ApiError::from(e).into_response())
+            }
+            Err(e) => {
+                // Failing open: a database hiccup must not turn every API call into an error.
+                tracing::warn!(error = %e, "rate limit not counted");
+                (None, next.run(req).await)
+            }
+        },
     };
     let h = res.headers_mut();
     let mut set = |name: &'static str, value: String| {
@@ -255,7 +262,7 @@ pub(crate) async fn okta_headers(
             h.insert(HeaderName::from_static(name), v);
         }
     };
-    set("x-okta-request-id", random_token(15));
+    set("x-okta-request-id", request_id);
     if let Some(w) = window {
         set("x-rate-limit-limit", w.limit.to_string());
         set("x-rate-limit-remaining", w.remaining.to_string());
@@ -266,7 +273,10 @@ pub(crate) async fn okta_headers(
 
 /// Whom a request counts against: a valid credential's own bucket, else the client address's
 /// (resolved as everywhere else, see `client_ip`), so made-up tokens share one budget.
-async fn rate_limit_bucket(state: &AppState, req: Request) -> (Request, String) {
+async fn rate_limit_bucket(
+    state: &AppState,
+    req: Request,
+) -> Result<(Request, String), gatehouse_core::store::StoreError> {
     let (mut parts, body) = req.into_parts();
     let peer = parts
         .extensions
@@ -283,8 +293,8 @@ async fn rate_limit_bucket(state: &AppState, req: Request) -> (Request, String) 
         &origin,
         &ip.to_string(),
     )
-    .await;
-    (Request::from_parts(parts, body), bucket)
+    .await?;
+    Ok((Request::from_parts(parts, body), bucket))
 }
 
 /// Okta's date format, `YYYY-MM-DDTHH:mm:ss.SSSZ`.
