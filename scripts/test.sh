@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,multi_node}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -97,6 +97,9 @@ tests/clients/run_console.sh
 
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh
+
+step "multi-node: two gatehouse processes on one PostgreSQL database (sign-in, revocation, deactivation, new apps and key rotation across nodes), kill -9 mid-sign-in and under write load on PostgreSQL and SQLite, simultaneous first start"
+tests/clients/run_multi_node.sh
 
 step "benchmark smoke: scripts/bench.sh --smoke (the debug binary, every scenario for 2 s on SQLite, no errors allowed; smoke figures mean nothing)"
 timeout 900 scripts/bench.sh --smoke
