@@ -1,10 +1,12 @@
 """Two gatehouse nodes on one PostgreSQL database, and kill -9 faults, as real processes.
 
-    run.py --gatehouse BIN --work DIR --db-prefix PREFIX [--scenario NAME ...]
+    run.py --gatehouse BIN --work DIR --db-prefix PREFIX [--scenario NAME ...] [--list]
 
 Prints one PASS/FAIL line per scenario and ends with `N passed, N failed`; exits 1 on any
 failure. Databases are made on 127.0.0.1:5432 as PREFIX_* and dropped at the end; every
-server's pid goes to DIR/pids for the calling script's trap.
+server's pid goes to DIR/pids for the calling script's trap. The PostgreSQL restart scenario
+stops and starts a throw-away cluster of its own (cluster.py), listed in DIR/pg_clusters for
+that trap, never the one on 5432.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import traceback
 from pathlib import Path
 
 import faults
+import pg_restart
 import scenarios
 from deployment import Deployment
 from nodes import Databases
@@ -30,6 +33,15 @@ TWO_NODE = [
     ("kill -9 A between the sign-in page and the POST, POST finished on B", faults.kill9_between_form_and_post),
     ("kill -9 under write load, PostgreSQL (two nodes)", faults.kill9_under_load_postgres),
 ]
+# Each on a database (or cluster) of its own: fn(binary, work, pid_file, databases).
+OWN_DATABASE = [
+    ("kill -9 under write load, SQLite (one node)", lambda b, w, p, _: faults.kill9_under_load_sqlite(b, w, p)),
+    ("two nodes started at the same time on an empty database", faults.simultaneous_start),
+    (
+        "PostgreSQL restart under load, throw-away cluster (initdb): fail fast with 503, recover, keep acknowledged writes",
+        lambda b, w, p, _: pg_restart.postgres_restart_under_load(b, w, p),
+    ),
+]
 
 
 def _terminate(signum, _frame):
@@ -41,8 +53,12 @@ def main() -> int:
     parser.add_argument("--gatehouse", required=True)
     parser.add_argument("--work", required=True, type=Path)
     parser.add_argument("--db-prefix", required=True)
-    parser.add_argument("--scenario", action="append", default=[], help="run only scenarios whose name contains this")
+    parser.add_argument("--scenario", action="append", default=[], help="run only scenarios whose name contains this (see --list)")
+    parser.add_argument("--list", action="store_true", help="print the scenario names and exit")
     args = parser.parse_args()
+    if args.list:
+        print("\n".join(name for name, _ in TWO_NODE + OWN_DATABASE))
+        return 0
     signal.signal(signal.SIGTERM, _terminate)  # so `timeout` still runs the cleanup below
 
     pid_file = args.work / "pids"
@@ -92,11 +108,8 @@ def main() -> int:
                             continue
                         run(name, fn, deployment)
                 deployment.stop()
-        run("kill -9 under write load, SQLite (one node)", faults.kill9_under_load_sqlite, args.gatehouse, args.work, pid_file)
-        run(
-            "two nodes started at the same time on an empty database",
-            faults.simultaneous_start, args.gatehouse, args.work, pid_file, databases,
-        )
+        for name, fn in OWN_DATABASE:
+            run(name, fn, args.gatehouse, args.work, pid_file, databases)
     finally:
         if deployment is not None:
             deployment.stop()
