@@ -98,7 +98,7 @@ tests/clients/run_console.sh
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh
 
-step "multi-node: two gatehouse processes on one PostgreSQL database (sign-in, revocation, deactivation, new apps and key rotation across nodes), kill -9 mid-sign-in and under write load on PostgreSQL and SQLite, simultaneous first start"
+step "multi-node: two gatehouse processes on one PostgreSQL database (sign-in, revocation, deactivation, new apps and key rotation across nodes), kill -9 mid-sign-in and under write load on PostgreSQL and SQLite, simultaneous first start, PostgreSQL restarted under load on a throw-away cluster"
 tests/clients/run_multi_node.sh
 
 step "benchmark smoke: scripts/bench.sh --smoke (the debug binary, every scenario for 2 s on SQLite, no errors allowed; smoke figures mean nothing)"
