@@ -200,7 +200,7 @@ def _verdict(load: Load, node: Node, token: str, t_stop: float, t_down: float, t
     # (a) fail fast, in the endpoint's error shape
     sent_while_down = [s for s in sent if t_down <= s.start < t_start]
     if not sent_while_down:
-        failures.append("(a) no request was sent while PostgreSQL was down (the load was stuck): nothing to judge")
+        failures.append("(a) no request was started while PostgreSQL was down: every client was stuck in an earlier one")
     slow = [s for s in during if s.end - s.start > OUTAGE_LATENCY_BOUND]
     if slow:
         failures.append(f"(a) {len(slow)} of {len(during)} requests during the outage took over {OUTAGE_LATENCY_BOUND}s "
@@ -220,10 +220,11 @@ def _verdict(load: Load, node: Node, token: str, t_stop: float, t_down: float, t
     panics = [line for line in node.output if "panicked" in line]
     if panics:
         failures.append(f"(b) the gatehouse process panicked: {panics[:EXAMPLES]}")
-    # (c) recovery by itself
+    # (c) recovery by itself: the first 2xx answered once PostgreSQL is back, to a request sent
+    # during or after the outage
     first_ok = {}
     for kind in ("token", "user"):
-        ends = [s.end for s in sent if s.kind == kind and s.ok and s.start >= t_ready]
+        ends = [s.end for s in sent if s.kind == kind and s.ok and s.start >= t_stop and s.end >= t_ready]
         first_ok[kind] = min(ends) - t_ready if ends else None
     failed_after = [s for s in after if not s.ok]
     settled = max((s.end for s in failed_after), default=t_ready) - t_ready
