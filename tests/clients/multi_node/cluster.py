@@ -23,7 +23,7 @@ from nodes import NodeError
 
 OS_USER = "postgres"
 SHARED_PORT = 5432
-PG_CTL_TIMEOUT = 20  # seconds pg_ctl waits (-t) for a start or stop
+PG_CTL_TIMEOUT = 10  # seconds pg_ctl waits (-t) for a start or stop (a few tenths here)
 COMMAND_TIMEOUT = 30.0  # seconds any one command may take here
 START_ATTEMPTS = 3  # a free port may be taken between the probe and the start
 
