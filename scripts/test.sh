@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -100,6 +100,9 @@ tests/clients/run_schemathesis.sh
 
 step "Prometheus metrics and the JSON access log: promtool check metrics, prometheus_client counters after a scripted flow, on SQLite and PostgreSQL"
 tests/clients/run_metrics.sh
+
+step "multi-node: two gatehouse processes on one PostgreSQL database (sign-in, revocation, deactivation, new apps and key rotation across nodes), kill -9 mid-sign-in and under write load on PostgreSQL and SQLite, simultaneous first start, PostgreSQL restarted under load on a throw-away cluster"
+tests/clients/run_multi_node.sh
 
 step "benchmark smoke: scripts/bench.sh --smoke (the debug binary, every scenario for 2 s on SQLite, no errors allowed; smoke figures mean nothing)"
 timeout 900 scripts/bench.sh --smoke
