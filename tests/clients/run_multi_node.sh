@@ -5,7 +5,7 @@
 # user deactivation seen across nodes, an app made on A used on B within the client cache's
 # bound, key rotation against the other node's JWKS, kill -9 between the sign-in page and its
 # POST, kill -9 under concurrent writes (PostgreSQL with two nodes, and SQLite), two nodes
-# starting together on an empty database, and PostgreSQL stopped for 3 s and started again under
+# starting together on an empty database, and PostgreSQL stopped for 6 s and started again under
 # load (multi_node/pg_restart.py: requests answered within 2 s by a 503 in Okta's or OAuth's
 # error shape, no other 5xx, recovery within 5 s, every acknowledged write kept) on a throw-away
 # cluster the test makes with initdb (as the postgres OS user, on a free port), never 5432.

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::client_ip;
+use crate::error::WebError;
 use crate::views::{MessagePage, render_page};
 use askama::Template as _;
 
@@ -55,16 +56,19 @@ pub async fn per_ip_limits(State(state): State<AppState>, req: Request, next: Ne
         .map(|c| c.0.ip());
     let ip = client_ip::resolve(peer, req.headers(), &state.config.trusted_proxies);
     let bucket = format!("{prefix}:{ip}");
-    match rate_limit::hit(&state.provider, &bucket, RatePolicy::per_minute(per_minute)).await {
-        Ok(w) if w.exceeded => {
+    let hit = rate_limit::hit(&state.provider, &bucket, RatePolicy::per_minute(per_minute)).await;
+    match rate_limit::fail_open(hit, "per-address limit not counted") {
+        Ok(Some(w)) if w.exceeded => {
             tracing::info!(%ip, limit = per_minute, bucket = prefix, "per-address limit reached");
             too_many(kind, &state, w)
         }
         Ok(_) => next.run(req).await,
         Err(e) => {
-            // Failing open, as the API limit does: a database hiccup must not lock everyone out.
-            tracing::warn!(error = %e, "per-address limit not counted");
-            next.run(req).await
+            let e = gatehouse_core::oauth2::OAuthError::from(e);
+            match kind {
+                Limited::Token => WebError::OAuthJson(e).into_response(),
+                Limited::SignIn => WebError::Page(e).into_response(),
+            }
         }
     }
 }

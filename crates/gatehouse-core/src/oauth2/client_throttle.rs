@@ -75,25 +75,26 @@ impl ClientAuthGuard {
     }
 
     /// Refuses the request when its client or its address has used up its failures. A
-    /// counting error lets it through (as every limit here fails open).
+    /// counting error lets it through, as every limit here does (`rate_limit::fail_open`).
     pub async fn check(&self, provider: &Provider) -> Result<(), OAuthError> {
         let (client, address) = self.buckets();
         let peek = |bucket: Option<String>, limit: u32| async move {
-            let bucket = bucket?;
-            match rate_limit::peek(provider, &bucket, policy(limit)).await {
-                Ok(w) => (w.remaining == 0).then_some((bucket, w.reset)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "client authentication failures not read");
-                    None
-                }
-            }
+            let Some(bucket) = bucket else {
+                return Ok(None);
+            };
+            let read = rate_limit::peek(provider, &bucket, policy(limit)).await;
+            Ok::<_, OAuthError>(
+                rate_limit::fail_open(read, "client authentication failures not read")?
+                    .filter(|w| w.remaining == 0)
+                    .map(|w| (bucket, w.reset)),
+            )
         };
         // Both reads at once: this is on every token request's path.
         let (client, address) = tokio::join!(
             peek(client, MAX_FAILURES_PER_CLIENT),
             peek(address, MAX_FAILURES_PER_ADDRESS)
         );
-        match client.or(address) {
+        match client?.or(address?) {
             Some((bucket, reset)) => {
                 tracing::info!(%bucket, "client authentication throttled");
                 Err(OAuthError::ClientThrottled {

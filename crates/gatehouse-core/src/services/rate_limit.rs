@@ -66,6 +66,21 @@ pub async fn peek(
     Ok(window_after(policy, now, hits))
 }
 
+/// How every limit here fails: open (the request goes on, uncounted) on a counting error, so a
+/// database hiccup never locks everyone out; but not when the database is unreachable, for the
+/// request could not be served anyway: that error is returned, to be answered with 503 at once
+/// rather than after each later call has waited out the pool.
+pub fn fail_open<T>(result: Result<T, StoreError>, what: &str) -> Result<Option<T>, StoreError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if crate::store::is_unavailable(&e) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "{what}");
+            Ok(None)
+        }
+    }
+}
+
 /// Whose budget a management API request (`/api/v1`, `/oauth2/v1/clients`) spends: a live API
 /// token's own, a service app's own (for a Bearer token this server signed), and otherwise the
 /// client address's. An unknown or made-up credential never gets a bucket of its own, so

@@ -88,7 +88,7 @@ pub(super) async fn resume_or_prompt(
 
 /// Counts one anonymous login transaction against the client address; over the budget, RFC
 /// 6749's `temporarily_unavailable` and nothing is stored. A counting failure lets the request
-/// through (as every rate limit here fails open).
+/// through, as every rate limit here does (`rate_limit::fail_open`).
 async fn spend_transaction_budget(
     provider: &Provider,
     budget: Option<&TransactionBudget>,
@@ -97,19 +97,16 @@ async fn spend_transaction_budget(
         return Ok(());
     };
     let bucket = format!("authorize-ip:{}", b.address);
-    match rate_limit::hit(provider, &bucket, RatePolicy::per_minute(b.per_minute)).await {
-        Ok(w) if w.exceeded => {
+    let hit = rate_limit::hit(provider, &bucket, RatePolicy::per_minute(b.per_minute)).await;
+    match rate_limit::fail_open(hit, "login transaction budget not counted")? {
+        Some(w) if w.exceeded => {
             tracing::info!(address = %b.address, limit = b.per_minute, "login transaction budget reached");
             Err(OAuthError::TemporarilyUnavailable(format!(
                 "Too many sign-in requests from this address. Retry after {} seconds.",
                 (w.reset - provider.now()).max(1)
             )))
         }
-        Ok(_) => Ok(()),
-        Err(e) => {
-            tracing::warn!(error = %e, "login transaction budget not counted");
-            Ok(())
-        }
+        _ => Ok(()),
     }
 }
 

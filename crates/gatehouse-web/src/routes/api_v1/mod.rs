@@ -242,19 +242,14 @@ pub(crate) async fn okta_headers(
     let policy = RatePolicy::per_minute(state.config.api_requests_per_minute);
     let (window, mut res) = match rate_limit_bucket(&state, req).await {
         Err(e) => (None, ApiError::from(e).into_response()),
-        Ok((req, bucket)) => match rate_limit::hit(&state.provider, &bucket, policy).await {
-            Ok(w) if w.exceeded => (Some(w), ApiError::RateLimited.into_response()),
-            Ok(w) => (Some(w), next.run(req).await),
-            // An unreachable database: 503 now, not after each later call's timeout.
-            Err(e) if gatehouse_core::store::is_unavailable(&e) => {
-                (None, ApiError::from(e).into_response())
+        Ok((req, bucket)) => {
+            let hit = rate_limit::hit(&state.provider, &bucket, policy).await;
+            match rate_limit::fail_open(hit, "rate limit not counted") {
+                Ok(Some(w)) if w.exceeded => (Some(w), ApiError::RateLimited.into_response()),
+                Ok(window) => (window, next.run(req).await),
+                Err(e) => (None, ApiError::from(e).into_response()),
             }
-            Err(e) => {
-                // Failing open: a database hiccup must not turn every API call into an error.
-                tracing::warn!(error = %e, "rate limit not counted");
-                (None, next.run(req).await)
-            }
-        },
+        }
     };
     let h = res.headers_mut();
     let mut set = |name: &'static str, value: String| {
