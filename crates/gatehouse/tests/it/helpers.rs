@@ -122,6 +122,26 @@ impl Drop for TestApp {
     }
 }
 
+/// Settings of a test server on `database_url` with its data in `data_dir`: a free loopback
+/// port, no TLS, no metrics, defaults elsewhere.
+pub fn test_settings(database_url: &str, data_dir: std::path::PathBuf) -> Settings {
+    Settings {
+        data_dir,
+        database_url: database_url.to_owned(),
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        custom_domains: vec![],
+        trusted_proxies: vec![],
+        encryption_key: None,
+        api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
+        security: Default::default(),
+        tls: None,
+        dev_jwks_uri_allow_loopback: false,
+        branding: gatehouse_web::Branding::default(),
+        metrics_bind: None,
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> Result<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
@@ -138,21 +158,7 @@ pub async fn spawn_app_with(
     let encryption_key = SecretBox::generate_key();
     let secrets = Arc::new(SecretBox::from_base64(&encryption_key)?);
     let clock = Arc::new(TestClock::new());
-    let mut settings = Settings {
-        data_dir: std::env::temp_dir(),
-        database_url: db.url.clone(),
-        bind: "127.0.0.1:0".into(),
-        public_url: None,
-        custom_domains: vec![],
-        trusted_proxies: vec![],
-        encryption_key: None,
-        api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
-        security: Default::default(),
-        tls: None,
-        dev_jwks_uri_allow_loopback: false,
-        branding: gatehouse_web::Branding::default(),
-        metrics_bind: None,
-    };
+    let mut settings = test_settings(&db.url, std::env::temp_dir());
     configure(&mut settings);
     let mut provider = Provider::new(store, secrets);
     provider.clock = clock.clone();

@@ -60,21 +60,7 @@ impl Cluster {
 
 /// Settings of a test node on `database_url` with its data in `data_dir`.
 pub fn settings(database_url: &str, data_dir: std::path::PathBuf) -> Settings {
-    Settings {
-        data_dir,
-        database_url: database_url.to_owned(),
-        bind: "127.0.0.1:0".into(),
-        public_url: None,
-        custom_domains: vec![],
-        trusted_proxies: vec![],
-        encryption_key: None,
-        api_requests_per_minute: gatehouse_web::DEFAULT_API_REQUESTS_PER_MINUTE,
-        security: Default::default(),
-        tls: None,
-        dev_jwks_uri_allow_loopback: false,
-        branding: gatehouse_web::Branding::default(),
-        metrics_bind: None,
-    }
+    crate::helpers::test_settings(database_url, data_dir)
 }
 
 /// A node's HTTP server, stopped by `stop` (dropping it aborts the server).
