@@ -8,6 +8,15 @@
 //! takes the write lock up front (waiting on `busy_timeout`) instead of failing to upgrade a
 //! read snapshot.
 
+mod account;
+mod authz;
+mod client_secrets;
+mod clients;
+mod consent;
+mod logs;
+mod roles;
+mod setup;
+
 use async_trait::async_trait;
 use gatehouse_core::domain::*;
 use gatehouse_core::store::*;
