@@ -12,14 +12,6 @@ pub mod files;
 mod group_commit;
 mod rows;
 mod sql;
-mod sql_account;
-mod sql_authz;
-mod sql_client_secrets;
-mod sql_clients;
-mod sql_consent;
-mod sql_logs;
-mod sql_roles;
-mod sql_setup;
 pub mod test_support;
 
 use std::str::FromStr;

@@ -1,0 +1,53 @@
+//! Storage of rate-limit counters ([`RateLimitStore`]), one macro for both backends.
+
+use async_trait::async_trait;
+use gatehouse_core::domain::*;
+use gatehouse_core::store::*;
+
+use super::SqlStore;
+use crate::error::db_err;
+
+macro_rules! impl_rate_limit_store {
+    ($db:ty) => {
+        #[async_trait]
+        impl RateLimitStore for SqlStore<$db> {
+            async fn hit_rate_limit(
+                &self,
+                bucket: &str,
+                window_start: Timestamp,
+            ) -> StoreResult<u64> {
+                let hits: i64 = sqlx::query_scalar(
+                    "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
+                     ON CONFLICT (bucket, window_start)
+                     DO UPDATE SET hits = rate_limits.hits + 1
+                     RETURNING hits",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(u64::try_from(hits).unwrap_or(0))
+            }
+
+            async fn rate_limit_hits(
+                &self,
+                bucket: &str,
+                window_start: Timestamp,
+            ) -> StoreResult<u64> {
+                let hits: Option<i64> = sqlx::query_scalar(
+                    "SELECT hits FROM rate_limits WHERE bucket = $1 AND window_start = $2",
+                )
+                .bind(bucket)
+                .bind(window_start)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok(hits.and_then(|h| u64::try_from(h).ok()).unwrap_or(0))
+            }
+        }
+    };
+}
+
+impl_rate_limit_store!(sqlx::Sqlite);
+impl_rate_limit_store!(sqlx::Postgres);
