@@ -116,27 +116,7 @@ macro_rules! impl_setup_store {
                     return Ok(false);
                 }
                 let user = admin.user;
-                sqlx::query(
-                    "INSERT INTO users (id, status, login, login_lower, email, first_name, \
-                     last_name, display_name, password_hash, created, last_updated, activated, \
-                     status_changed, last_login, password_changed) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(&user.id)
-                .bind(user.status.as_str())
-                .bind(&user.login)
-                .bind(crate::rows::login_key(&user.login))
-                .bind(&user.email)
-                .bind(&user.first_name)
-                .bind(&user.last_name)
-                .bind(&user.display_name)
-                .bind(&user.password_hash)
-                .bind(user.created)
-                .bind(user.last_updated)
-                .bind(user.activated)
-                .bind(user.status_changed)
-                .bind(user.last_login)
-                .bind(user.password_changed)
+                super::users::insert_user!(user)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

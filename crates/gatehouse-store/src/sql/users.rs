@@ -85,32 +85,41 @@ fn search_users_sql(filter: Option<&UserFilter>, after: Option<&str>) -> (String
     (sql, binds)
 }
 
+/// The `INSERT` of a whole user row with its binds, ready to `execute` on a pool or inside a
+/// transaction (user creation, and the first start's administrator).
+macro_rules! insert_user {
+    ($user:expr) => {
+        sqlx::query(
+            "INSERT INTO users (id, status, login, login_lower, email, first_name, \
+             last_name, display_name, password_hash, created, last_updated, activated, \
+             status_changed, last_login, password_changed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&$user.id)
+        .bind($user.status.as_str())
+        .bind(&$user.login)
+        .bind($crate::rows::login_key(&$user.login))
+        .bind(&$user.email)
+        .bind(&$user.first_name)
+        .bind(&$user.last_name)
+        .bind(&$user.display_name)
+        .bind(&$user.password_hash)
+        .bind($user.created)
+        .bind($user.last_updated)
+        .bind($user.activated)
+        .bind($user.status_changed)
+        .bind($user.last_login)
+        .bind($user.password_changed)
+    };
+}
+pub(crate) use insert_user;
+
 macro_rules! impl_user_store {
     ($db:ty) => {
         #[async_trait]
         impl UserStore for SqlStore<$db> {
             async fn create_user(&self, user: &User) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO users (id, status, login, login_lower, email, first_name, \
-                     last_name, display_name, password_hash, created, last_updated, activated, \
-                     status_changed, last_login, password_changed) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(&user.id)
-                .bind(user.status.as_str())
-                .bind(&user.login)
-                .bind(login_key(&user.login))
-                .bind(&user.email)
-                .bind(&user.first_name)
-                .bind(&user.last_name)
-                .bind(&user.display_name)
-                .bind(&user.password_hash)
-                .bind(user.created)
-                .bind(user.last_updated)
-                .bind(user.activated)
-                .bind(user.status_changed)
-                .bind(user.last_login)
-                .bind(user.password_changed)
+                insert_user!(user)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
