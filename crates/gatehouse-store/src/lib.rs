@@ -15,6 +15,7 @@ mod sql_authz;
 mod sql_client_secrets;
 mod sql_clients;
 mod sql_consent;
+mod sql_device;
 mod sql_logs;
 mod sql_roles;
 pub mod test_support;

@@ -53,6 +53,7 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "response_types_supported": response_types(server),
         "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
+        "device_authorization_endpoint": server.endpoint("device/authorize"),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "scopes_supported": SYSTEM_SCOPES,

@@ -9,7 +9,7 @@ use crate::domain::text::limits;
 use crate::domain::*;
 use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
-use crate::oauth2::grants::GrantType;
+use crate::oauth2::grants::{DEVICE_CODE, GrantType};
 use crate::provider::Provider;
 use crate::services::directory::{
     CreatedApp, DirectoryError, check_uri_chars, invalid, validate_redirect_uri,
@@ -203,6 +203,14 @@ fn grant_types(spec: &OidcAppSpec) -> Result<Vec<String>, DirectoryError> {
                 "web apps must use the authorization_code grant",
             ));
         }
+        // RFC 8628 is for devices: native apps (where it may be the only grant) and web apps.
+        T::Browser if has(DEVICE_CODE) => {
+            return Err(invalid(
+                FIELD,
+                format!("{kind} apps cannot use the device authorization grant"),
+            ));
+        }
+        T::Native if has(DEVICE_CODE) => {}
         T::Browser | T::Native if !has("authorization_code") && !has("implicit") => {
             return Err(invalid(
                 FIELD,
@@ -211,7 +219,7 @@ fn grant_types(spec: &OidcAppSpec) -> Result<Vec<String>, DirectoryError> {
         }
         _ => {}
     }
-    if has("refresh_token") && !has("authorization_code") {
+    if has("refresh_token") && !has("authorization_code") && !has(DEVICE_CODE) {
         return Err(invalid(
             FIELD,
             "refresh_token needs the authorization_code grant",

@@ -27,7 +27,6 @@ pub fn rule_grant_types() -> impl Iterator<Item = &'static str> {
 /// [`crate::oauth2::grants::OKTA_UNIMPLEMENTED`]).
 const RULE_OKTA_ONLY: &[&str] = &[
     "password",
-    "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
     "urn:ietf:params:oauth:grant-type:saml2-bearer",

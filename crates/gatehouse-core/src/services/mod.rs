@@ -9,6 +9,7 @@ pub mod auth_server_config;
 pub mod auth_servers;
 pub mod bootstrap;
 pub mod clients;
+pub mod device_activation;
 pub mod directory;
 pub mod filter;
 pub mod groups;

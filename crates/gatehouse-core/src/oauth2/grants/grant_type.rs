@@ -13,6 +13,8 @@ pub enum GrantType {
     Implicit,
     RefreshToken,
     ClientCredentials,
+    /// RFC 8628, the device authorization grant.
+    DeviceCode,
 }
 
 /// Why a grant type name was refused.
@@ -29,7 +31,6 @@ pub enum GrantTypeError {
 pub const OKTA_UNIMPLEMENTED: &[&str] = &[
     "password",
     "interaction_code",
-    "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange",
     "urn:ietf:params:oauth:grant-type:saml2-bearer",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
@@ -37,13 +38,16 @@ pub const OKTA_UNIMPLEMENTED: &[&str] = &[
     "urn:okta:params:oauth:grant-type:otp",
 ];
 
+pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 impl GrantType {
     /// Every grant type, in the order discovery lists them.
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         Self::AuthorizationCode,
         Self::Implicit,
         Self::RefreshToken,
         Self::ClientCredentials,
+        Self::DeviceCode,
     ];
 
     pub fn parse(name: &str) -> Result<Self, GrantTypeError> {
@@ -63,6 +67,7 @@ impl GrantType {
             Self::Implicit => "implicit",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::DeviceCode => DEVICE_CODE,
         }
     }
 
@@ -73,6 +78,7 @@ impl GrantType {
             Self::Implicit => "Implicit",
             Self::RefreshToken => "Refresh Token",
             Self::ClientCredentials => "Client Credentials",
+            Self::DeviceCode => "Device Authorization",
         }
     }
 

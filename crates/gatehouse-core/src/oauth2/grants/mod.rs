@@ -5,13 +5,14 @@
 
 mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 mod grant_type;
 mod params;
 mod refresh_token;
 
 use async_trait::async_trait;
 
-pub use grant_type::{GrantType, GrantTypeError, OKTA_UNIMPLEMENTED};
+pub use grant_type::{DEVICE_CODE, GrantType, GrantTypeError, OKTA_UNIMPLEMENTED};
 pub use params::{GrantParams, TokenParams};
 
 use crate::domain::App;
@@ -52,10 +53,11 @@ pub trait GrantHandler: Send + Sync {
 }
 
 /// Every grant the token endpoint serves.
-pub static HANDLERS: [&dyn GrantHandler; 3] = [
+pub static HANDLERS: [&dyn GrantHandler; 4] = [
     &authorization_code::AuthorizationCode,
     &refresh_token::RefreshToken,
     &client_credentials::ClientCredentials,
+    &device_code::DeviceCode,
 ];
 
 /// The handler for a grant type, when the token endpoint serves it (not `implicit`).

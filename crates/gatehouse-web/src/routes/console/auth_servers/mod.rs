@@ -131,7 +131,6 @@ fn grant_label(grant: &str) -> &str {
     }
     match grant {
         "password" => "Resource Owner Password",
-        "urn:ietf:params:oauth:grant-type:device_code" => "Device Authorization",
         "urn:ietf:params:oauth:grant-type:token-exchange" => "Token Exchange",
         "urn:ietf:params:oauth:grant-type:jwt-bearer" => "JWT Bearer",
         "urn:ietf:params:oauth:grant-type:saml2-bearer" => "SAML 2.0 Assertion",
