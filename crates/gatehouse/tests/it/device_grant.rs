@@ -10,9 +10,10 @@ use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::console::{admin_browser, page_with_csrf};
 use crate::helpers::{
-    Auth, Browser, PASSWORD, Reply, Server, TestApp, Tokens, hidden_input, http_client, jwt_parts,
-    spawn_app,
+    Auth, Browser, PASSWORD, REDIRECT_URI, Reply, Server, TestApp, Tokens, hidden_input,
+    http_client, jwt_parts, spawn_app,
 };
 
 const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -27,6 +28,7 @@ backend_tests!(
     clients_without_the_grant_are_refused,
     policy_rules_must_allow_the_device_grant,
     apps_may_register_the_device_grant,
+    console_app_form_offers_the_device_grant,
 );
 
 /// A public native app with the device grant (and refresh), assigned to Everyone.
@@ -534,5 +536,53 @@ async fn apps_may_register_the_device_grant(backend: Backend) -> Result<()> {
         )
         .await?;
     ensure!(dcr.status == StatusCode::CREATED, "{dcr:?}");
+    Ok(())
+}
+
+async fn console_app_form_offers_the_device_grant(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let admin = admin_browser(&app).await?;
+    let id = app.web.app.id.clone();
+    let path = format!("/admin/app/oidc_client/instance/{id}/");
+    let (page, csrf) = page_with_csrf(&app, &admin, &path).await?;
+    ensure!(
+        page.body.contains("name=\"grant_device_code\"")
+            && page.body.contains("Device Authorization"),
+        "the web app's General tab has no device grant box"
+    );
+    let save = |csrf: String, device: bool| {
+        let admin = &admin;
+        let url = format!("{}{path}general", app.base);
+        async move {
+            let mut form = vec![
+                ("csrf", csrf.as_str()),
+                ("label", "Web App"),
+                ("grant_authorization_code", "1"),
+                ("redirect_uris", REDIRECT_URI),
+                ("login_mode", "DISABLED"),
+            ];
+            if device {
+                form.push(("grant_device_code", "1"));
+            }
+            admin.post_form(&url, &form).await
+        }
+    };
+    let saved = save(csrf, true).await?;
+    ensure!(saved.status == StatusCode::SEE_OTHER, "{saved:?}");
+    let stored = app.provider.store.find_app(&id).await?.context("app")?;
+    ensure!(
+        stored.settings.grant_types == ["authorization_code", DEVICE_CODE],
+        "{:?}",
+        stored.settings.grant_types
+    );
+    let (_, csrf) = page_with_csrf(&app, &admin, &path).await?;
+    let saved = save(csrf, false).await?;
+    ensure!(saved.status == StatusCode::SEE_OTHER, "{saved:?}");
+    let stored = app.provider.store.find_app(&id).await?.context("app")?;
+    ensure!(
+        stored.settings.grant_types == ["authorization_code"],
+        "{:?}",
+        stored.settings.grant_types
+    );
     Ok(())
 }

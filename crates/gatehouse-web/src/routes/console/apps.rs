@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use gatehouse_core::authz::model::GroupFilterType;
 use gatehouse_core::domain::*;
-use gatehouse_core::oauth2::grants::DEVICE_CODE;
+use gatehouse_core::oauth2::grants::{DEVICE_CODE, GrantType};
 use gatehouse_core::oauth2::scope::OKTA_API_SCOPES;
 use gatehouse_core::services::apps::{self, AssignmentScope, OidcAppSpec};
 use gatehouse_core::services::directory::{self, DirectoryError};
@@ -259,6 +259,11 @@ impl AppFields {
             access: "everyone".into(),
             access_groups: vec![],
         }
+    }
+
+    /// The registry's label of a grant type the form offers.
+    pub fn grant_label(&self, grant: &str) -> &'static str {
+        GrantType::parse(grant).map_or("", GrantType::label)
     }
 
     fn of_app(app: &App) -> Self {
