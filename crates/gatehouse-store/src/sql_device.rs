@@ -9,6 +9,9 @@ use gatehouse_core::store::{DeviceCodeStore, StoreResult};
 use crate::error::db_err;
 use crate::sql::SqlStore;
 
+/// Seconds after expiry that a device authorization is deleted.
+const PURGE_AFTER: i64 = 3600;
+
 macro_rules! device_cols {
     () => {
         "device_code_hash, user_code_hash, client_id, auth_server_id, scopes, created, \
@@ -72,6 +75,13 @@ macro_rules! impl_device_store {
                 &self,
                 d: &DeviceAuthorization,
             ) -> StoreResult<()> {
+                // Each new authorization clears those expired for an hour (a late poll still
+                // gets `expired_token` meanwhile), so the table stays as small as the live set.
+                sqlx::query("DELETE FROM device_codes WHERE expires_at < $1")
+                    .bind(d.created - PURGE_AFTER)
+                    .execute(self.pool())
+                    .await
+                    .map_err(db_err)?;
                 sqlx::query(concat!(
                     "INSERT INTO device_codes (",
                     device_cols!(),

@@ -198,6 +198,31 @@ async fn device_code_redeems_once_in_the_store(backend: Backend) -> Result<()> {
     Ok(())
 }
 
+/// Expired authorizations do not pile up: a new one clears those expired for an hour.
+async fn expired_device_codes_are_purged(backend: Backend) -> Result<()> {
+    let f = setup(backend).await?;
+    let old = f.start("openid").await?;
+    let hash = |code: &str| -> Result<String> {
+        let n = device::normalize_user_code(code).context("our own code")?;
+        Ok(device::user_code_hash(&n))
+    };
+    let find = |h: String| {
+        let provider = f.provider.clone();
+        async move { provider.store.find_device_by_user_code(&h).await }
+    };
+    f.advance(device::EXPIRES_IN + 1800);
+    f.start("openid").await?;
+    ensure!(
+        find(hash(&old.user_code)?).await?.is_some(),
+        "purged too soon"
+    );
+    f.advance(1801);
+    let new = f.start("openid").await?;
+    ensure!(find(hash(&old.user_code)?).await?.is_none(), "not purged");
+    ensure!(find(hash(&new.user_code)?).await?.is_some());
+    Ok(())
+}
+
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
         $(
@@ -220,5 +245,6 @@ macro_rules! both_backends {
 
 both_backends!(
     device_grant_through_the_registry,
-    device_code_redeems_once_in_the_store
+    device_code_redeems_once_in_the_store,
+    expired_device_codes_are_purged,
 );
