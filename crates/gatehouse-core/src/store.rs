@@ -527,12 +527,17 @@ pub trait DeviceCodeStore: Send + Sync {
         device_code_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<(DeviceAuthorization, bool)>>;
-    /// Marks an approved, unexpired authorization redeemed; true for exactly one caller.
+    /// Marks an approved, unexpired authorization redeemed and records `grant_id` as a grant
+    /// that started from a device code, in one transaction; true for exactly one caller.
     async fn redeem_device_authorization(
         &self,
         device_code_hash: &str,
         now: Timestamp,
+        grant_id: &str,
     ) -> StoreResult<bool>;
+    /// Whether the grant started from a device code (its refreshes are decided as the device
+    /// grant by the access policy).
+    async fn is_device_grant(&self, grant_id: &str) -> StoreResult<bool>;
 }
 
 /// Everything a backend provides.

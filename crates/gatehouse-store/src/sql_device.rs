@@ -180,17 +180,39 @@ macro_rules! impl_device_store {
                 &self,
                 device_code_hash: &str,
                 now: Timestamp,
+                grant_id: &str,
             ) -> StoreResult<bool> {
+                let mut tx = self.pool().begin().await.map_err(db_err)?;
                 let done = sqlx::query(
                     "UPDATE device_codes SET status = 'redeemed' WHERE device_code_hash = $1 \
                      AND status = 'approved' AND expires_at > $2",
                 )
                 .bind(device_code_hash)
                 .bind(now)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("INSERT INTO device_grants (grant_id, created) VALUES ($1, $2)")
+                    .bind(grant_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn is_device_grant(&self, grant_id: &str) -> StoreResult<bool> {
+                let found: Option<(String,)> =
+                    sqlx::query_as("SELECT grant_id FROM device_grants WHERE grant_id = $1")
+                        .bind(grant_id)
+                        .fetch_optional(self.pool())
+                        .await
+                        .map_err(db_err)?;
+                Ok(found.is_some())
             }
         }
     };

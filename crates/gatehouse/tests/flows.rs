@@ -188,7 +188,12 @@ async fn device_code_redeems_once_in_the_store(backend: Backend) -> Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..10 {
         let (provider, hash) = (f.provider.clone(), hash.clone());
-        tasks.spawn(async move { provider.store.redeem_device_authorization(&hash, now).await });
+        tasks.spawn(async move {
+            provider
+                .store
+                .redeem_device_authorization(&hash, now, "oagflow")
+                .await
+        });
     }
     let mut won = 0;
     while let Some(r) = tasks.join_next().await {

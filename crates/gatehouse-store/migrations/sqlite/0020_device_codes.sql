@@ -20,3 +20,9 @@ CREATE TABLE device_codes (
     amr TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX device_codes_expires_at_idx ON device_codes (expires_at);
+-- Grants that started from a device code: their refreshes are decided by the access policy as
+-- the device grant, as a code exchange's are as authorization_code.
+CREATE TABLE device_grants (
+    grant_id TEXT PRIMARY KEY,
+    created BIGINT NOT NULL
+);

@@ -466,7 +466,7 @@ async fn policy_rules_must_allow_the_device_grant(backend: Backend) -> Result<()
         "type": "RESOURCE_ACCESS", "name": "Default Policy Rule", "priority": 1,
         "conditions": {
             "people": {"users": {"include": [], "exclude": []}, "groups": {"include": ["EVERYONE"], "exclude": []}},
-            "grantTypes": {"include": ["authorization_code", "client_credentials", DEVICE_CODE]},
+            "grantTypes": {"include": [DEVICE_CODE]},
             "scopes": {"include": ["*"]},
         },
         "actions": {"token": {"accessTokenLifetimeMinutes": 60, "refreshTokenLifetimeMinutes": 0, "refreshTokenWindowMinutes": 10080}},
@@ -481,13 +481,22 @@ async fn policy_rules_must_allow_the_device_grant(backend: Backend) -> Result<()
         .await?;
     ensure!(put.status == StatusCode::OK, "{put:?}");
 
-    let s = start(&app, Server::Default, client, "openid").await?;
+    let s = start(&app, Server::Default, client, "openid offline_access").await?;
     let done = activate(&app, &s.user_code, true).await?;
     ensure!(done.status == StatusCode::OK, "{done:?}");
     app.clock.advance(5);
     let tokens = Tokens::from_reply(poll(&app, Server::Default, client, &s.device_code).await?)?;
     let (_, at) = jwt_parts(&tokens.access_token)?;
     ensure!(at["iss"] == json!(app.issuer(Server::Default)), "{at}");
+    // The rule allows only the device grant: its refreshes are decided as the device grant
+    // (a code exchange's refreshes stay decided as authorization_code, refused here).
+    let refresh = tokens
+        .refresh_token
+        .context("offline_access gives a refresh token")?;
+    let refreshed = app
+        .refresh(Server::Default, &refresh, None, Auth::Public(client))
+        .await?;
+    ensure!(refreshed.status == StatusCode::OK, "{refreshed:?}");
     Ok(())
 }
 

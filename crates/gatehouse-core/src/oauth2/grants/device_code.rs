@@ -97,15 +97,16 @@ async fn exchange(
         ),
     };
     // The one redemption: a concurrent poll that lost finds the code spent.
+    let grant_id = crate::crypto::okta_id("oag");
     if !provider
         .store
-        .redeem_device_authorization(&hash, now)
+        .redeem_device_authorization(&hash, now, &grant_id)
         .await?
     {
         return Err(invalid_code());
     }
     let grant = Grant {
-        id: crate::crypto::okta_id("oag"),
+        id: grant_id,
         client_id: app.client_id.clone(),
         user_id: Some(user.id.clone()),
         auth_server_id: server.server.id.clone(),

@@ -83,6 +83,9 @@ async fn exchange(
         true => None,
         false => {
             let grant_type = match user {
+                Some(_) if provider.store.is_device_grant(&grant.id).await? => {
+                    GrantType::DeviceCode.as_str()
+                }
                 Some(_) => "authorization_code",
                 None => "client_credentials",
             };
