@@ -4,7 +4,9 @@
 # authorization server and the org server, once per database backend in
 # ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres} (tests/clients/openid_client/test.js). The user
 # signs in over plain HTTP (cookie jar + the hosted form's CSRF token); openid-client's
-# callbackParams/callback must accept each response and reject tampered ones.
+# callbackParams/callback must accept each response and reject tampered ones. The device grant
+# (RFC 8628): deviceAuthorization() and handle.poll() while the script approves or denies at
+# /activate.
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
 # Installs node_modules from the committed lockfile (npm ci). Prints "N passed, M failed".
 set -uo pipefail

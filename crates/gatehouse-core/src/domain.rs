@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod device;
 pub mod text;
+pub use device::{DeviceAuthorization, DeviceDecision, DeviceStatus};
 
 pub type Timestamp = i64;
 

@@ -540,6 +540,45 @@ pub trait AdminRoleStore: Send + Sync {
     async fn count_admin_role(&self, role_type: &str) -> StoreResult<u64>;
 }
 
+/// RFC 8628 device authorizations. Every state change is one conditional statement, so
+/// concurrent polls, decisions and redemptions each take effect at most once.
+#[async_trait]
+pub trait DeviceCodeStore: Send + Sync {
+    /// `Conflict` when either hash is taken.
+    async fn insert_device_authorization(&self, d: &DeviceAuthorization) -> StoreResult<()>;
+    async fn find_device_by_user_code(
+        &self,
+        user_code_hash: &str,
+    ) -> StoreResult<Option<DeviceAuthorization>>;
+    /// Records the user's answer when the authorization is still pending and unexpired; false
+    /// otherwise.
+    async fn decide_device_authorization(
+        &self,
+        user_code_hash: &str,
+        decision: &DeviceDecision,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Records a poll at `now` and returns the authorization with whether this poll came
+    /// sooner than its interval after the previous one (which then grows by 5 seconds),
+    /// judged and updated in one statement.
+    async fn poll_device_authorization(
+        &self,
+        device_code_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(DeviceAuthorization, bool)>>;
+    /// Marks an approved, unexpired authorization redeemed and records `grant_id` as a grant
+    /// that started from a device code, in one transaction; true for exactly one caller.
+    async fn redeem_device_authorization(
+        &self,
+        device_code_hash: &str,
+        now: Timestamp,
+        grant_id: &str,
+    ) -> StoreResult<bool>;
+    /// Whether the grant started from a device code (its refreshes are decided as the device
+    /// grant by the access policy).
+    async fn is_device_grant(&self, grant_id: &str) -> StoreResult<bool>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
     UserStore
@@ -564,6 +603,7 @@ pub trait Store:
     + AccountRevocationStore
     + SetupStore
     + ChangeStore
+    + DeviceCodeStore
 {
 }
 
@@ -590,5 +630,6 @@ impl<T> Store for T where
         + AccountRevocationStore
         + SetupStore
         + ChangeStore
+        + DeviceCodeStore
 {
 }

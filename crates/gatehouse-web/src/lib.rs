@@ -183,6 +183,7 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .merge(routes::well_known::router())
         .merge(routes::oauth2::router())
+        .merge(routes::device::router())
         .merge(routes::login::router())
         .merge(routes::consent::router())
         .merge(routes::home::router())

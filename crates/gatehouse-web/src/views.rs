@@ -97,6 +97,18 @@ pub struct ConsentPage<'a> {
     pub branding: &'a crate::Branding,
 }
 
+/// `/activate`: the user-code form, or (with `prompt`) the approve/deny confirmation.
+#[derive(Template)]
+#[template(path = "activate.html")]
+pub struct ActivatePage<'a> {
+    pub action: &'a str,
+    pub csrf_token: &'a str,
+    pub user_code: &'a str,
+    pub error: Option<&'a str>,
+    pub prompt: Option<&'a gatehouse_core::services::device_activation::ActivationPrompt>,
+    pub branding: &'a crate::Branding,
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {

@@ -1,6 +1,8 @@
 // openid-client 5.x (panva) as the relying party for Gatehouse's implicit, hybrid and form_post
-// responses, on the default custom authorization server and the org server; and as a service
-// app's client: client_credentials, introspection and revocation of that self-contained token.
+// responses, on the default custom authorization server and the org server; as a service
+// app's client: client_credentials, introspection and revocation of that self-contained token;
+// and as a device (RFC 8628): deviceAuthorization() and handle.poll() while this script plays
+// the user at /activate (code, hosted sign-in, approve or deny).
 //   GH_URL    the running gatehouse (http://127.0.0.1:<port>)
 //   GH_TOKEN  an SSWS API token (the apps are created through /api/v1/apps)
 //   GH_LOGIN, GH_PASSWORD   the user that signs in
@@ -16,6 +18,7 @@ const login = process.env.GH_LOGIN;
 const password = process.env.GH_PASSWORD;
 const REDIRECT = 'http://127.0.0.1:8585/callback';
 const STEP_TIMEOUT = 15000;
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 let passed = 0, failed = 0;
 async function check(name, fn) {
@@ -67,7 +70,15 @@ async function createApps() {
     settings: { oauthClient: { application_type: 'service', grant_types: ['client_credentials'], response_types: ['token'] } },
   });
   await api('POST', '/api/v1/authorizationServers/default/scopes', { name: 'ingest.read', description: 'Read for ingestion' });
+  // A TV app: public native client with only the device grant (and refresh).
+  const device = await api('POST', '/api/v1/apps', {
+    name: 'oidc_client', label: 'Living Room TV', signOnMode: 'OPENID_CONNECT',
+    credentials: { oauthClient: { token_endpoint_auth_method: 'none' } },
+    settings: { oauthClient: { application_type: 'native', grant_types: [DEVICE_GRANT, 'refresh_token'] } },
+  });
+  await api('PUT', `/api/v1/apps/${device.id}/groups/${everyone.id}`, {});
   return {
+    device: device.credentials.oauthClient,
     spa: await make('OpenMetadata', 'browser', 'none'),
     web: await make('Portal', 'web', 'client_secret_basic'),
     service: service.credentials.oauthClient,
@@ -142,6 +153,33 @@ function callbackParams(client, answer) {
   assert(url.search === '', `parameters in the query: ${answer.url}`);
   assert(`${url.origin}${url.pathname}` === REDIRECT, `redirected to ${answer.url}`);
   return client.callbackParams(`${REDIRECT}?${url.hash.slice(1)}`);
+}
+
+// The user at /activate: enters the code (CSRF cookie + field), signs in on the hosted form
+// when there is no session yet, and answers `decision` ('approve' or 'deny').
+async function activate(jar, userCode, decision) {
+  const url = `${ghUrl}/activate`;
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  let res = await jar.request(url);
+  let fields = inputs(res.body);
+  assert(res.status === 200 && fields.csrf, `no /activate form: ${res.status}`);
+  res = await jar.request(url, { method: 'POST', headers: form, body: new URLSearchParams({ csrf: fields.csrf, user_code: userCode }).toString() });
+  if (res.status === 303) {
+    const page = await jar.request(new URL(res.location, ghUrl).toString());
+    const signIn = inputs(page.body);
+    assert(signIn.csrf && signIn.fromURI, `no sign-in form: ${page.status}`);
+    res = await jar.request(`${ghUrl}/login/login.htm`, {
+      method: 'POST', headers: form,
+      body: new URLSearchParams({ fromURI: signIn.fromURI, csrf: signIn.csrf, username: login, password }).toString(),
+    });
+    assert(res.status === 303 && res.location.startsWith('/activate?user_code='), `sign-in answered ${res.status} ${res.location}`);
+    res = await jar.request(new URL(res.location, ghUrl).toString());
+  }
+  assert(res.status === 200 && res.body.includes('activate-approve'), `no confirmation page: ${res.status} ${res.body.slice(0, 200)}`);
+  assert(res.body.includes('Living Room TV'), 'the confirmation does not name the app');
+  fields = inputs(res.body);
+  res = await jar.request(url, { method: 'POST', headers: form, body: new URLSearchParams({ csrf: fields.csrf, user_code: fields.user_code, decision }).toString() });
+  assert(res.status === 200, `the ${decision} answer got ${res.status}`);
 }
 
 function flip(s) {
@@ -285,6 +323,39 @@ async function run() {
       const refused = callbackParams(c, await authorize(jar, c.authorizationUrl({ request: forged, response_type: 'id_token' })));
       assert(refused.error === 'invalid_request_object', `error ${refused.error}`);
     });
+
+    if (server.name === 'org') {
+      await check('org: client.deviceAuthorization(), the user approves at /activate, handle.poll() gets tokens', async () => {
+        assert(issuer.metadata.device_authorization_endpoint === `${ghUrl}/oauth2/v1/device/authorize`, 'no device_authorization_endpoint');
+        assert(issuer.metadata.grant_types_supported.includes(DEVICE_GRANT), 'device grant not listed');
+        const tv = new issuer.Client({ client_id: apps.device.client_id, token_endpoint_auth_method: 'none' });
+        const handle = await tv.deviceAuthorization({ scope: 'openid profile offline_access' });
+        assert(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/.test(handle.user_code), `user code ${handle.user_code}`);
+        assert(handle.verification_uri === `${ghUrl}/activate`, `verification_uri ${handle.verification_uri}`);
+        assert(handle.verification_uri_complete === `${ghUrl}/activate?user_code=${handle.user_code}`, 'verification_uri_complete');
+        assert(handle.expires_in > 590 && handle.expires_in <= 600, `expires_in ${handle.expires_in}`);
+        // Before the user answers, one poll by hand: authorization_pending.
+        await expectRejected('poll before approval', tv.grant({ grant_type: DEVICE_GRANT, device_code: handle.device_code }), /authorization_pending/);
+        await activate(new Jar(), handle.user_code, 'approve');
+        const tokenSet = await handle.poll();
+        assert(tokenSet.access_token && tokenSet.id_token && tokenSet.refresh_token, `token set ${JSON.stringify(Object.keys(tokenSet))}`);
+        const claims = tokenSet.claims();
+        assert(claims.aud === apps.device.client_id && claims.iss === ghUrl, `aud ${claims.aud}, iss ${claims.iss}`);
+        const info = await tv.userinfo(tokenSet);
+        assert(info.sub === claims.sub, `userinfo sub ${info.sub}`);
+        const refreshed = await tv.refresh(tokenSet.refresh_token);
+        assert(refreshed.access_token, 'the refresh token did not work');
+        // Redeemed once.
+        await expectRejected('a second redemption', tv.grant({ grant_type: DEVICE_GRANT, device_code: handle.device_code }), /invalid_grant/);
+      });
+
+      await check('org: the user denies at /activate, handle.poll() rejects with access_denied', async () => {
+        const tv = new issuer.Client({ client_id: apps.device.client_id, token_endpoint_auth_method: 'none' });
+        const handle = await tv.deviceAuthorization({ scope: 'openid' });
+        await activate(new Jar(), handle.user_code, 'deny');
+        await expectRejected('a denied device', handle.poll(), /access_denied/);
+      });
+    }
 
     if (server.name === 'default') {
       await check('default: client.grant(client_credentials), then client.revoke: introspection turns inactive', async () => {

@@ -17,7 +17,8 @@ pub const POLICY_EVALUATION_FAILED: &str =
 pub struct PolicyRequest<'a> {
     pub client_id: &'a str,
     /// `authorization_code`, `client_credentials`, `implicit`, ... A refresh is decided as the
-    /// grant that started it (`authorization_code` for a user, `client_credentials` otherwise).
+    /// grant that started it (`authorization_code` or the device grant for a user,
+    /// `client_credentials` otherwise).
     pub grant_type: &'a str,
     pub scopes: &'a [String],
     /// The user and their groups (`Everyone` included); `None` for `client_credentials`.

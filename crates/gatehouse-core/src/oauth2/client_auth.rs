@@ -68,6 +68,8 @@ pub enum Endpoint {
     Token,
     Introspect,
     Revoke,
+    /// RFC 8628 §3.1, authenticated as at the token endpoint.
+    DeviceAuthorize,
 }
 
 impl Endpoint {
@@ -76,6 +78,7 @@ impl Endpoint {
             Self::Token => "token",
             Self::Introspect => "introspect",
             Self::Revoke => "revoke",
+            Self::DeviceAuthorize => "device/authorize",
         }
     }
 }

@@ -54,6 +54,18 @@ pub enum OAuthError {
     /// authentications for this client or address (see `client_throttle`).
     #[error("Too many failed client authentications. Retry after {retry_after} seconds.")]
     ClientThrottled { retry_after: i64 },
+    /// RFC 8628 §3.5: the user has not answered yet.
+    #[error("{0}")]
+    AuthorizationPending(String),
+    /// RFC 8628 §3.5: polling faster than the interval; it grows by 5 seconds.
+    #[error("{0}")]
+    SlowDown(String),
+    /// RFC 8628 §3.5: the device code expired.
+    #[error("{0}")]
+    ExpiredToken(String),
+    /// RFC 8628 §3.5: the user denied the device (400 `access_denied`).
+    #[error("{0}")]
+    DeviceDenied(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -69,7 +81,12 @@ impl OAuthError {
             Self::UnsupportedGrantType(_) => "unsupported_grant_type",
             Self::UnsupportedResponseType(_) => "unsupported_response_type",
             Self::InvalidScope(_) => "invalid_scope",
-            Self::AccessDenied(_) | Self::PolicyDenied(_) => "access_denied",
+            Self::AccessDenied(_) | Self::PolicyDenied(_) | Self::DeviceDenied(_) => {
+                "access_denied"
+            }
+            Self::AuthorizationPending(_) => "authorization_pending",
+            Self::SlowDown(_) => "slow_down",
+            Self::ExpiredToken(_) => "expired_token",
             Self::LoginRequired(_) => "login_required",
             Self::ConsentRequired(_) => "consent_required",
             Self::InvalidToken(_) => "invalid_token",

@@ -6,6 +6,7 @@ pub mod client_assertion;
 pub mod client_auth;
 pub mod client_cache;
 pub mod client_throttle;
+pub mod device;
 mod error;
 pub mod grants;
 pub mod introspect;

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::domain::SigningAlg;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_assertion::SIGNING_ALG_NAMES;
+use crate::oauth2::grants::GrantType;
 use crate::oauth2::scope::SYSTEM_SCOPES;
 use crate::provider::{Provider, SERVER_CACHE_TTL, ServerContext};
 
@@ -51,7 +52,8 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "jwks_uri": server.endpoint("keys"),
         "response_types_supported": response_types(server),
         "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
-        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
+        "device_authorization_endpoint": server.endpoint("device/authorize"),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "scopes_supported": SYSTEM_SCOPES,

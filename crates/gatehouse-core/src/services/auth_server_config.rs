@@ -6,18 +6,27 @@ use crate::authz::model::*;
 use crate::crypto::okta_id;
 use crate::domain::text::{self, limits};
 use crate::domain::{AppStatus, AuthServerKind, Timestamp};
+use crate::oauth2::grants::GrantType;
 use crate::oauth2::scope;
 use crate::provider::Provider;
 use crate::services::auth_servers::AuthServerError;
 use crate::store::StoreError;
 
-/// Grant types a rule may name (Okta's).
-pub const RULE_GRANT_TYPES: &[&str] = &[
-    "authorization_code",
-    "client_credentials",
-    "implicit",
+/// Grant types a rule may name: the ones Gatehouse implements that a rule decides (see
+/// [`GrantType::in_policy_rules`]), then Okta's others, which a rule may name but no request
+/// will use.
+pub fn rule_grant_types() -> impl Iterator<Item = &'static str> {
+    GrantType::ALL
+        .into_iter()
+        .filter(|g| g.in_policy_rules())
+        .map(GrantType::as_str)
+        .chain(RULE_OKTA_ONLY.iter().copied())
+}
+
+/// Okta's rule grant types that Gatehouse does not implement (a subset of
+/// [`crate::oauth2::grants::OKTA_UNIMPLEMENTED`]).
+const RULE_OKTA_ONLY: &[&str] = &[
     "password",
-    "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
     "urn:ietf:params:oauth:grant-type:saml2-bearer",
@@ -631,7 +640,7 @@ async fn check_rule(
     if let Some(bad) = spec
         .grant_types
         .iter()
-        .find(|g| !RULE_GRANT_TYPES.contains(&g.as_str()))
+        .find(|g| !rule_grant_types().any(|r| r == g.as_str()))
     {
         return Err(invalid(
             "conditions.grantTypes.include",

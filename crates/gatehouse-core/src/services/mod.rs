@@ -10,6 +10,7 @@ pub mod auth_servers;
 pub mod bootstrap;
 pub mod changes;
 pub mod clients;
+pub mod device_activation;
 pub mod directory;
 pub mod filter;
 pub mod groups;

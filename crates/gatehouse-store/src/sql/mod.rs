@@ -17,6 +17,7 @@ mod authz;
 mod client_secrets;
 mod clients;
 mod consent;
+mod device;
 mod groups;
 mod keys;
 mod logs;

@@ -2,6 +2,7 @@ pub mod api_v1;
 pub mod clients;
 pub mod consent;
 pub mod console;
+pub mod device;
 pub mod health;
 pub mod home;
 pub mod login;

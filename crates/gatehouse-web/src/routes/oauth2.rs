@@ -186,7 +186,7 @@ async fn authorize_post(
 
 // ---- token ----
 
-fn no_store_json(value: impl serde::Serialize) -> Response {
+pub(crate) fn no_store_json(value: impl serde::Serialize) -> Response {
     let mut res = Json(value).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -197,7 +197,7 @@ fn no_store_json(value: impl serde::Serialize) -> Response {
 
 /// Maps an error of a client-authenticated endpoint: a client that tried `Authorization: Basic`
 /// and failed gets the Basic challenge RFC 6749 §5.2 requires, everything else plain JSON.
-fn client_error(headers: &HeaderMap) -> impl Fn(OAuthError) -> WebError + '_ {
+pub(crate) fn client_error(headers: &HeaderMap) -> impl Fn(OAuthError) -> WebError + '_ {
     move |e| {
         let tried_basic = authorization_header(headers).is_some_and(|v| {
             v.trim_start()
@@ -214,7 +214,7 @@ fn client_error(headers: &HeaderMap) -> impl Fn(OAuthError) -> WebError + '_ {
 
 /// Runs a client-authenticated request under the failure throttle: refused at once while the
 /// client or address has too many recent `invalid_client`s, and a new one counted.
-async fn throttled<T>(
+pub(crate) async fn throttled<T>(
     state: &AppState,
     guard: &ClientAuthGuard,
     run: impl std::future::Future<Output = Result<T, OAuthError>>,
@@ -271,7 +271,13 @@ async fn token(
         ),
     )
     .await;
-    if let Err(e) = &result {
+    // A device polling while its user decides is not a refusal worth a System Log event.
+    if let Err(e) = &result
+        && !matches!(
+            e,
+            OAuthError::AuthorizationPending(_) | OAuthError::SlowDown(_)
+        )
+    {
         system_log::record_token_refusal(&state.provider, &log, e.code()).await;
     }
     Ok(no_store_json(result.map_err(client_error(&headers))?))

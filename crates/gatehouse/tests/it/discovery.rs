@@ -91,7 +91,8 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
             "authorization_code",
             "implicit",
             "refresh_token",
-            "client_credentials"
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code"
         ])
     );
     assert_eq!(strings(&doc["subject_types_supported"])?, set(&["public"]));

@@ -44,6 +44,7 @@ mod client_secrets;
 mod consent;
 mod console;
 mod console_authz;
+mod device_grant;
 mod discovery;
 mod helpers;
 mod hygiene;

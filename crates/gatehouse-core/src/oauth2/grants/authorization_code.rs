@@ -1,7 +1,8 @@
+use super::{GrantHandler, GrantParams, GrantRequest, GrantType};
 use crate::authz::policy;
 use crate::crypto::sha256_b64url;
 use crate::domain::{App, AuthCode, Grant, UserStatus};
-use crate::oauth2::{OAuthError, grants::TokenParams, pkce, scope};
+use crate::oauth2::{OAuthError, pkce, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
 use crate::services::system_log::TokenRequestLog;
@@ -17,7 +18,7 @@ fn check_code_matches(
     code: &AuthCode,
     app: &App,
     server: &ServerContext,
-    params: &TokenParams,
+    params: &GrantParams,
 ) -> Result<(), OAuthError> {
     if code.client_id != app.client_id {
         return Err(OAuthError::InvalidGrant(
@@ -27,12 +28,12 @@ fn check_code_matches(
     if code.auth_server_id != server.server.id {
         return Err(invalid_code());
     }
-    if params.redirect_uri.as_deref() != Some(code.redirect_uri.as_str()) {
+    if params.raw("redirect_uri") != Some(code.redirect_uri.as_str()) {
         return Err(OAuthError::InvalidGrant(
             "The `redirect_uri` does not match the redirection URI used in the authorization request.".into(),
         ));
     }
-    match (&code.code_challenge, params.code_verifier.as_deref()) {
+    match (&code.code_challenge, params.raw("code_verifier")) {
         (Some(challenge), Some(verifier)) if pkce::verifier_matches(verifier, challenge) => Ok(()),
         (Some(_), _) => Err(OAuthError::InvalidGrant("PKCE verification failed.".into())),
         // A verifier without a challenge is a downgrade attempt; refuse it.
@@ -41,18 +42,29 @@ fn check_code_matches(
     }
 }
 
-pub(super) async fn exchange(
+pub(super) struct AuthorizationCode;
+
+#[async_trait::async_trait]
+impl GrantHandler for AuthorizationCode {
+    fn grant_type(&self) -> GrantType {
+        GrantType::AuthorizationCode
+    }
+    fn parameters(&self) -> &'static [&'static str] {
+        &["code", "redirect_uri", "code_verifier"]
+    }
+    async fn exchange(&self, r: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+        exchange(r.provider, r.server, r.app, r.params, r.log).await
+    }
+}
+
+async fn exchange(
     provider: &Provider,
     server: &ServerContext,
     app: &App,
-    params: &TokenParams,
+    params: &GrantParams,
     log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
-    let code = params
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| OAuthError::InvalidRequest("The `code` parameter is required.".into()))?;
+    let code = params.require("code")?;
     let now = provider.now();
     let code_hash = sha256_b64url(code);
     // Everything the request must match is checked before the code is consumed, and a

@@ -8,30 +8,41 @@
 //! * The org server: only `okta.*` scopes granted to the app (`/api/v1/apps/{id}/grants`), at
 //!   least one requested, and only for `private_key_jwt` clients, as Okta requires.
 
+use super::{ClientAuthRequirement, GrantHandler, GrantParams, GrantRequest, GrantType};
 use crate::authz::{policy, server_config};
 use crate::domain::{App, Grant, TokenEndpointAuthMethod};
-use crate::oauth2::{OAuthError, grants::TokenParams, scope};
+use crate::oauth2::{OAuthError, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
 use crate::services::system_log::TokenRequestLog;
 
-pub(super) async fn exchange(
+pub(super) struct ClientCredentials;
+
+#[async_trait::async_trait]
+impl GrantHandler for ClientCredentials {
+    fn grant_type(&self) -> GrantType {
+        GrantType::ClientCredentials
+    }
+    fn parameters(&self) -> &'static [&'static str] {
+        &["scope"]
+    }
+    /// Public clients are refused by the registry, before the exchange.
+    fn client_auth(&self) -> ClientAuthRequirement {
+        ClientAuthRequirement::Confidential
+    }
+    async fn exchange(&self, r: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+        exchange(r.provider, r.server, r.app, r.params, r.log).await
+    }
+}
+
+async fn exchange(
     provider: &Provider,
     server: &ServerContext,
     app: &App,
-    params: &TokenParams,
+    params: &GrantParams,
     log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
-    if app.is_public() {
-        return Err(OAuthError::UnauthorizedClient(
-            "The client_credentials grant is only for confidential clients.".into(),
-        ));
-    }
-    let requested = params
-        .scope
-        .as_deref()
-        .map(scope::parse)
-        .unwrap_or_default();
+    let requested = params.raw("scope").map(scope::parse).unwrap_or_default();
     if let Some(bad) = requested.iter().find(|s| !scope::is_valid_token(s)) {
         return Err(OAuthError::InvalidScope(format!(
             "The scope '{bad}' is malformed."

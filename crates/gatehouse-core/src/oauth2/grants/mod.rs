@@ -1,42 +1,71 @@
-//! The token endpoint: one file per `grant_type`.
+//! The token endpoint's grant registry: one module per `grant_type`, each a [`GrantHandler`]
+//! that says which grant it serves, which parameters it reads, what client authentication it
+//! needs and how it exchanges. [`HANDLERS`] is the one place they are registered; discovery,
+//! the app rules and the console read the grant types from [`GrantType`].
 
 mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
+mod grant_type;
+mod params;
 mod refresh_token;
 
-use serde::Deserialize;
+use async_trait::async_trait;
 
+pub use grant_type::{DEVICE_CODE, GrantType, GrantTypeError, OKTA_UNIMPLEMENTED};
+pub use params::{GrantParams, TokenParams};
+
+use crate::domain::App;
 use crate::oauth2::OAuthError;
-use crate::oauth2::client_auth::{self, ClientCredentials};
+use crate::oauth2::client_auth;
 use crate::oidc::tokens::TokenResponse;
 use crate::provider::{Provider, ServerContext};
 use crate::services::system_log::TokenRequestLog;
 
-/// The token request form. Unknown fields (e.g. a DPoP-related one) are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct TokenParams {
-    pub grant_type: Option<String>,
-    pub code: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub code_verifier: Option<String>,
-    pub refresh_token: Option<String>,
-    pub scope: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    pub client_assertion_type: Option<String>,
-    pub client_assertion: Option<String>,
+/// What client authentication a grant needs beyond what the client registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthRequirement {
+    /// Public clients identify themselves by `client_id`; confidential ones authenticate.
+    AsRegistered,
+    /// Only confidential clients (RFC 6749 §4.4.2).
+    Confidential,
 }
 
-impl TokenParams {
-    pub fn credentials(&self, authorization: Option<&str>) -> ClientCredentials {
-        ClientCredentials {
-            basic: authorization.and_then(ClientCredentials::parse_basic),
-            form_client_id: self.client_id.clone().filter(|s| !s.is_empty()),
-            form_client_secret: self.client_secret.clone().filter(|s| !s.is_empty()),
-            client_assertion_type: self.client_assertion_type.clone(),
-            client_assertion: self.client_assertion.clone(),
-        }
+/// One token request, as a grant handler sees it: the client is already authenticated and
+/// allowed this grant, and `params` holds only the handler's declared parameters.
+pub struct GrantRequest<'a> {
+    pub provider: &'a Provider,
+    pub server: &'a ServerContext,
+    pub app: &'a App,
+    pub params: &'a GrantParams,
+    pub log: Option<&'a TokenRequestLog<'a>>,
+}
+
+#[async_trait]
+pub trait GrantHandler: Send + Sync {
+    fn grant_type(&self) -> GrantType;
+    /// The form parameters the grant reads (besides `grant_type` and client authentication).
+    fn parameters(&self) -> &'static [&'static str];
+    fn client_auth(&self) -> ClientAuthRequirement {
+        ClientAuthRequirement::AsRegistered
     }
+    async fn exchange(&self, request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError>;
+}
+
+/// Every grant the token endpoint serves.
+pub static HANDLERS: [&dyn GrantHandler; 4] = [
+    &authorization_code::AuthorizationCode,
+    &refresh_token::RefreshToken,
+    &client_credentials::ClientCredentials,
+    &device_code::DeviceCode,
+];
+
+/// The handler for a grant type, when the token endpoint serves it (not `implicit`).
+pub fn handler(grant_type: GrantType) -> Option<&'static dyn GrantHandler> {
+    HANDLERS
+        .iter()
+        .copied()
+        .find(|h| h.grant_type() == grant_type)
 }
 
 pub async fn token(
@@ -46,21 +75,22 @@ pub async fn token(
     authorization: Option<&str>,
     log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
-    let grant_type = params
+    let name = params
         .grant_type
         .clone()
         .filter(|g| !g.is_empty())
         .ok_or_else(|| {
             OAuthError::InvalidRequest("The `grant_type` parameter is required.".into())
         })?;
-    if !matches!(
-        grant_type.as_str(),
-        "authorization_code" | "refresh_token" | "client_credentials"
-    ) {
-        return Err(OAuthError::UnsupportedGrantType(
-            "The grant type in the request isn't supported.".into(),
-        ));
-    }
+    let handler = GrantType::parse(&name)
+        .ok()
+        .and_then(handler)
+        .ok_or_else(|| {
+            OAuthError::UnsupportedGrantType(
+                "The grant type in the request isn't supported.".into(),
+            )
+        })?;
+    let grant_type = handler.grant_type();
     let app = client_auth::authenticate(
         provider,
         &params.credentials(authorization),
@@ -68,29 +98,43 @@ pub async fn token(
         client_auth::Endpoint::Token,
     )
     .await?;
-    if !app.allows_grant(&grant_type) {
+    if !app.allows_grant(grant_type.as_str()) {
         return Err(OAuthError::UnauthorizedClient(format!(
             "The client is not authorized to use the provided grant type. Configured grant types: {}.",
             app.settings.grant_types.join(", ")
         )));
     }
-    let (grant, issued) = match grant_type.as_str() {
-        "authorization_code" => (
-            "authorization_code",
-            authorization_code::exchange(provider, server, &app, &params, log).await,
-        ),
-        "client_credentials" => (
-            "client_credentials",
-            client_credentials::exchange(provider, server, &app, &params, log).await,
-        ),
-        _ => (
-            "refresh_token",
-            refresh_token::exchange(provider, server, &app, &params, log).await,
-        ),
-    };
+    if handler.client_auth() == ClientAuthRequirement::Confidential && app.is_public() {
+        return Err(OAuthError::UnauthorizedClient(format!(
+            "The {grant_type} grant is only for confidential clients."
+        )));
+    }
+    let own = params.grant.only(handler.parameters());
+    let issued = handler
+        .exchange(GrantRequest {
+            provider,
+            server,
+            app: &app,
+            params: &own,
+            log,
+        })
+        .await;
     if issued.is_ok() {
         let auth_server = server.server.id.clone();
-        metrics::counter!("gatehouse_tokens_issued_total", "grant" => grant, "authorization_server" => auth_server).increment(1);
+        metrics::counter!("gatehouse_tokens_issued_total", "grant" => grant_type.as_str(), "authorization_server" => auth_server).increment(1);
     }
     issued
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_handler_per_grant_and_implicit_has_none() {
+        for g in GrantType::ALL {
+            let n = HANDLERS.iter().filter(|h| h.grant_type() == g).count();
+            assert_eq!(n, usize::from(g != GrantType::Implicit), "{g}");
+        }
+    }
 }

@@ -1,7 +1,8 @@
+use super::{GrantHandler, GrantParams, GrantRequest, GrantType};
 use crate::authz::policy;
 use crate::crypto::sha256_b64url;
-use crate::domain::{App, RefreshToken, RotationType, UserStatus};
-use crate::oauth2::{OAuthError, grants::TokenParams, scope};
+use crate::domain::{self, App, RotationType, UserStatus};
+use crate::oauth2::{OAuthError, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
 use crate::services::system_log::TokenRequestLog;
@@ -11,20 +12,29 @@ fn invalid_refresh() -> OAuthError {
     OAuthError::InvalidGrant("The refresh token is invalid or expired.".into())
 }
 
-pub(super) async fn exchange(
+pub(super) struct RefreshToken;
+
+#[async_trait::async_trait]
+impl GrantHandler for RefreshToken {
+    fn grant_type(&self) -> GrantType {
+        GrantType::RefreshToken
+    }
+    fn parameters(&self) -> &'static [&'static str] {
+        &["refresh_token", "scope"]
+    }
+    async fn exchange(&self, r: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+        exchange(r.provider, r.server, r.app, r.params, r.log).await
+    }
+}
+
+async fn exchange(
     provider: &Provider,
     server: &ServerContext,
     app: &App,
-    params: &TokenParams,
+    params: &GrantParams,
     log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
-    let presented = params
-        .refresh_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            OAuthError::InvalidRequest("The `refresh_token` parameter is required.".into())
-        })?;
+    let presented = params.require("refresh_token")?;
     let now = provider.now();
     let token = provider
         .store
@@ -44,8 +54,7 @@ pub(super) async fn exchange(
     }
     // A narrower scope may be asked for; never a wider one.
     if let Some(requested) = params
-        .scope
-        .as_deref()
+        .raw("scope")
         .map(scope::parse)
         .filter(|s| !s.is_empty())
     {
@@ -74,6 +83,9 @@ pub(super) async fn exchange(
         true => None,
         false => {
             let grant_type = match user {
+                Some(_) if provider.store.is_device_grant(&grant.id).await? => {
+                    GrantType::DeviceCode.as_str()
+                }
                 Some(_) => "authorization_code",
                 None => "client_credentials",
             };
@@ -182,7 +194,7 @@ pub(super) async fn exchange(
 /// there is one grant, never two live families.
 async fn within_grace(
     provider: &Provider,
-    token: &RefreshToken,
+    token: &domain::RefreshToken,
     rotated_at: i64,
     leeway: i64,
     now: i64,

@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use gatehouse_core::authz::model::GroupFilterType;
 use gatehouse_core::domain::*;
+use gatehouse_core::oauth2::grants::{DEVICE_CODE, GrantType};
 use gatehouse_core::oauth2::scope::OKTA_API_SCOPES;
 use gatehouse_core::services::apps::{self, AssignmentScope, OidcAppSpec};
 use gatehouse_core::services::directory::{self, DirectoryError};
@@ -197,6 +198,8 @@ pub(crate) struct AppFields {
     pub grant_code: bool,
     pub grant_refresh: bool,
     pub grant_implicit: bool,
+    /// RFC 8628; offered on native and web apps only.
+    pub grant_device: bool,
     pub implicit_id_token: bool,
     pub implicit_access_token: bool,
     pub rotation: String,
@@ -241,6 +244,7 @@ impl AppFields {
             grant_code: kind != ApplicationType::Service,
             grant_refresh: false,
             grant_implicit: false,
+            grant_device: false,
             implicit_id_token: false,
             implicit_access_token: false,
             rotation: policy.rotation_type.to_string(),
@@ -257,6 +261,11 @@ impl AppFields {
         }
     }
 
+    /// The registry's label of a grant type the form offers.
+    pub fn grant_label(&self, grant: &str) -> &'static str {
+        GrantType::parse(grant).map_or("", GrantType::label)
+    }
+
     fn of_app(app: &App) -> Self {
         let s = &app.settings;
         let has = |g: &str| s.grant_types.iter().any(|x| x == g);
@@ -271,6 +280,7 @@ impl AppFields {
             grant_code: has("authorization_code"),
             grant_refresh: has("refresh_token"),
             grant_implicit: has("implicit"),
+            grant_device: has(DEVICE_CODE),
             implicit_id_token: rt("id_token"),
             implicit_access_token: rt("token") && has("implicit"),
             rotation: policy.rotation_type.to_string(),
@@ -295,6 +305,7 @@ impl AppFields {
             grant_code: form.checked("grant_authorization_code"),
             grant_refresh: form.checked("grant_refresh_token"),
             grant_implicit: form.checked("grant_implicit"),
+            grant_device: form.checked("grant_device_code"),
             implicit_id_token: form.checked("implicit_id_token"),
             implicit_access_token: form.checked("implicit_access_token"),
             rotation: form.get("rotation").to_owned(),
@@ -358,6 +369,9 @@ impl AppFields {
                 );
             }
         }
+        if self.grant_device {
+            grants.push(DEVICE_CODE.to_owned());
+        }
         // Grant types the form does not show (client_credentials given through the API) stay.
         grants.extend(
             spec.grant_types
@@ -411,7 +425,12 @@ const GENERAL_FIELDS: &[(&str, &str)] = &[
 
 /// An existing app's settings as a spec that `apps::replace` stores unchanged.
 /// The grant types the General tab has a box for.
-const FORM_GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "implicit"];
+const FORM_GRANTS: [&str; 4] = [
+    "authorization_code",
+    "refresh_token",
+    "implicit",
+    DEVICE_CODE,
+];
 
 fn spec_of(app: &App) -> OidcAppSpec {
     let s = &app.settings;

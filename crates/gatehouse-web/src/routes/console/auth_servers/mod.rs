@@ -123,14 +123,14 @@ fn issuer_mode_label(mode: IssuerMode) -> &'static str {
     }
 }
 
-/// Okta's console words for the grant types a rule can allow.
+/// Okta's console words for the grant types a rule can allow: the registry's for the ones
+/// Gatehouse implements.
 fn grant_label(grant: &str) -> &str {
+    if let Ok(g) = gatehouse_core::oauth2::grants::GrantType::parse(grant) {
+        return g.label();
+    }
     match grant {
-        "authorization_code" => "Authorization Code",
-        "client_credentials" => "Client Credentials",
-        "implicit" => "Implicit",
         "password" => "Resource Owner Password",
-        "urn:ietf:params:oauth:grant-type:device_code" => "Device Authorization",
         "urn:ietf:params:oauth:grant-type:token-exchange" => "Token Exchange",
         "urn:ietf:params:oauth:grant-type:jwt-bearer" => "JWT Bearer",
         "urn:ietf:params:oauth:grant-type:saml2-bearer" => "SAML 2.0 Assertion",

@@ -9,7 +9,7 @@ use gatehouse_core::domain::{
     ALL_CLIENTS, ANY_SCOPE, AccessPolicy, AppStatus, EVERYONE_GROUP, MetadataPublish, OAuthClaim,
     OAuthScope, PolicyRule, ScopeConsent,
 };
-use gatehouse_core::services::auth_server_config::{self as config, RULE_GRANT_TYPES};
+use gatehouse_core::services::auth_server_config::{self as config, rule_grant_types};
 use gatehouse_core::services::auth_servers::{self, AuthServerError};
 use gatehouse_core::services::{apps, groups, users};
 
@@ -213,10 +213,9 @@ impl ServerPage {
             clients,
             people,
             groups,
-            grant_types: RULE_GRANT_TYPES
-                .iter()
+            grant_types: rule_grant_types()
                 .map(|g| Choice {
-                    value: (*g).to_owned(),
+                    value: g.to_owned(),
                     label: grant_label(g).to_owned(),
                 })
                 .collect(),
