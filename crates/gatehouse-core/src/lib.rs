@@ -2,6 +2,7 @@
 //! requests onto these services, and the store crate implements the storage traits.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod authz;
 pub mod crypto;
 pub mod domain;

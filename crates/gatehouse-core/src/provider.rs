@@ -299,6 +299,16 @@ impl ServerContext {
     }
 }
 
+/// The provider records System Log events with its own clock into its store.
+impl crate::audit::AuditSink for Provider {
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+    fn log_store(&self) -> &dyn crate::store::SystemLogStore {
+        &*self.store
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

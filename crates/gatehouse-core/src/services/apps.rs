@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::authz::claims::{RESERVED_CLAIMS, group_names, validate_group_filter};
 use crate::crypto::{okta_id, random_token};
 use crate::domain::text::limits;
@@ -15,7 +16,6 @@ use crate::services::directory::{
 };
 use crate::services::filter::FilterError;
 use crate::services::groups::split_page;
-use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::Page;
 
 /// Grant types the protocol engine knows; others Okta names are refused, not stored.

@@ -1,11 +1,11 @@
 //! Users, groups and app integrations.
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::crypto::{PasswordError, hash_password, okta_id};
 use crate::domain::text::{self, limits};
 use crate::domain::*;
 use crate::provider::Provider;
 use crate::services::apps::OidcAppSpec;
-use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

@@ -8,12 +8,12 @@
 //! * The org server: only `okta.*` scopes granted to the app (`/api/v1/apps/{id}/grants`), at
 //!   least one requested, and only for `private_key_jwt` clients, as Okta requires.
 
+use crate::audit::TokenRequestLog;
 use crate::authz::{policy, server_config};
 use crate::domain::{App, Grant, TokenEndpointAuthMethod};
 use crate::oauth2::{OAuthError, grants::TokenParams, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
-use crate::services::system_log::TokenRequestLog;
 
 pub(super) async fn exchange(
     provider: &Provider,

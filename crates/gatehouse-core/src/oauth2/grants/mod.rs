@@ -6,11 +6,11 @@ mod refresh_token;
 
 use serde::Deserialize;
 
+use crate::audit::TokenRequestLog;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth::{self, ClientCredentials};
 use crate::oidc::tokens::TokenResponse;
 use crate::provider::{Provider, ServerContext};
-use crate::services::system_log::TokenRequestLog;
 
 /// The token request form. Unknown fields (e.g. a DPoP-related one) are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
