@@ -11,7 +11,7 @@ pub use crate::audit::{
 use crate::audit::now_ms;
 use crate::domain::{FilterOp, LogField, LogFilter, LogQuery, StoredLogEvent};
 use crate::provider::Provider;
-use crate::services::filter::{FilterError, Token, tokenize};
+use crate::services::filter::{FilterError, FilterLanguage, Token, parse_filter};
 use crate::store::StoreError;
 
 /// The user behind a live session cookie, if any (to name them in `user.session.end`).
@@ -159,123 +159,47 @@ pub async fn list(provider: &Provider, request: &LogRequest) -> Result<LogPage, 
 // ---------------------------------------------------------------------------------------------
 // `filter=`
 
-fn field_of(attr: &str) -> Option<LogField> {
-    Some(match attr {
-        "eventType" => LogField::EventType,
-        "severity" => LogField::Severity,
-        "outcome.result" => LogField::OutcomeResult,
-        "actor.id" => LogField::ActorId,
-        "actor.alternateId" => LogField::ActorAlternateId,
-        "target.id" => LogField::TargetId,
-        _ => return None,
-    })
-}
+impl FilterLanguage for LogFilter {
+    type Field = LogField;
+    const BARE_LITERALS: bool = false;
 
-struct LogFilterParser {
-    tokens: Vec<Token>,
-    pos: usize,
-}
-
-impl LogFilterParser {
-    fn next(&mut self) -> Option<Token> {
-        let t = self.tokens.get(self.pos).cloned();
-        self.pos += 1;
-        t
+    fn field(attr: &str) -> Option<LogField> {
+        Some(match attr {
+            "eventType" => LogField::EventType,
+            "severity" => LogField::Severity,
+            "outcome.result" => LogField::OutcomeResult,
+            "actor.id" => LogField::ActorId,
+            "actor.alternateId" => LogField::ActorAlternateId,
+            "target.id" => LogField::TargetId,
+            _ => return None,
+        })
     }
 
-    fn peek_keyword(&self, kw: &str) -> bool {
-        matches!(self.tokens.get(self.pos), Some(Token::Word(w)) if w.eq_ignore_ascii_case(kw))
+    fn compare(field: LogField, op: FilterOp, value: String) -> Result<Self, FilterError> {
+        Ok(LogFilter::Compare { field, op, value })
     }
 
-    fn expr(&mut self, depth: usize) -> Result<LogFilter, FilterError> {
-        if depth > 32 {
-            return Err(FilterError("the expression is nested too deeply".into()));
-        }
-        let mut left = self.term(depth)?;
-        while self.peek_keyword("or") {
-            self.pos += 1;
-            left = LogFilter::Or(Box::new(left), Box::new(self.term(depth)?));
-        }
-        Ok(left)
+    fn and(left: Self, right: Self) -> Self {
+        LogFilter::And(Box::new(left), Box::new(right))
     }
 
-    fn term(&mut self, depth: usize) -> Result<LogFilter, FilterError> {
-        let mut left = self.factor(depth)?;
-        while self.peek_keyword("and") {
-            self.pos += 1;
-            left = LogFilter::And(Box::new(left), Box::new(self.factor(depth)?));
-        }
-        Ok(left)
+    fn or(left: Self, right: Self) -> Self {
+        LogFilter::Or(Box::new(left), Box::new(right))
     }
 
-    fn factor(&mut self, depth: usize) -> Result<LogFilter, FilterError> {
-        if self.peek_keyword("not") {
-            self.pos += 1;
-            return Ok(LogFilter::Not(Box::new(self.factor(depth + 1)?)));
-        }
-        match self.next() {
-            Some(Token::Open) => {
-                let inner = self.expr(depth + 1)?;
-                match self.next() {
-                    Some(Token::Close) => Ok(inner),
-                    _ => Err(FilterError("missing ')'".into())),
-                }
-            }
-            Some(Token::Word(attr)) => self.comparison(&attr),
-            Some(Token::Str(s)) => {
-                Err(FilterError(format!("expected an attribute, found \"{s}\"")))
-            }
-            Some(Token::Close) => Err(FilterError("unexpected ')'".into())),
-            None => Err(FilterError("unexpected end of expression".into())),
-        }
+    fn not(inner: Self) -> Self {
+        LogFilter::Not(Box::new(inner))
     }
 
-    fn comparison(&mut self, attr: &str) -> Result<LogFilter, FilterError> {
-        let field =
-            field_of(attr).ok_or_else(|| FilterError(format!("'{attr}' cannot be filtered on")))?;
-        let op = match self.next() {
-            Some(Token::Word(op)) => match op.to_ascii_lowercase().as_str() {
-                "eq" => FilterOp::Eq,
-                "ne" => FilterOp::Ne,
-                "sw" => FilterOp::Sw,
-                "co" => FilterOp::Co,
-                "pr" => FilterOp::Pr,
-                other => return Err(FilterError(format!("unsupported operator '{other}'"))),
-            },
-            _ => return Err(FilterError(format!("expected an operator after '{attr}'"))),
-        };
-        if op == FilterOp::Pr {
-            return Ok(LogFilter::Compare {
-                field,
-                op,
-                value: String::new(),
-            });
-        }
-        match self.next() {
-            Some(Token::Str(value)) => Ok(LogFilter::Compare { field, op, value }),
-            _ => Err(FilterError(format!(
-                "expected a quoted value after '{attr}'"
-            ))),
-        }
+    fn trailing(_extra: &Token) -> FilterError {
+        FilterError("unexpected text after the expression".into())
     }
 }
 
 /// Parses a System Log `filter=` (Okta's SCIM-like expressions over `eventType`, `severity`,
 /// `outcome.result`, `actor.id`, `actor.alternateId` and `target.id`).
 pub fn parse_log_filter(input: &str) -> Result<LogFilter, FilterError> {
-    if input.len() > 4096 {
-        return Err(FilterError("the expression is too long".into()));
-    }
-    let tokens = tokenize(input)?;
-    if tokens.is_empty() {
-        return Err(FilterError("the expression is empty".into()));
-    }
-    let mut parser = LogFilterParser { tokens, pos: 0 };
-    let filter = parser.expr(0)?;
-    if parser.pos < parser.tokens.len() {
-        return Err(FilterError("unexpected text after the expression".into()));
-    }
-    Ok(filter)
+    parse_filter(input)
 }
 
 #[cfg(test)]
