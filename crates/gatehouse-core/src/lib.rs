@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod cache;
 pub mod crypto;
 pub mod domain;
 pub mod keys;

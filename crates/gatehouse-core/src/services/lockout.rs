@@ -13,27 +13,7 @@ use crate::crypto::verify_password;
 use crate::domain::{User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
-
-/// Okta's password-policy `lockout` settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockoutPolicy {
-    /// Consecutive failed sign-ins that lock an account; 0 never locks (Okta's default is 10).
-    pub max_attempts: u32,
-    /// Minutes after which a locked account unlocks by itself; 0 waits for an administrator
-    /// (Okta's default: no automatic unlock).
-    pub auto_unlock_minutes: u32,
-}
-
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
-
-impl Default for LockoutPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-            auto_unlock_minutes: 0,
-        }
-    }
-}
+pub use crate::services::lockout_policy::{DEFAULT_MAX_ATTEMPTS, LockoutPolicy};
 
 /// Checks a login and password. `Some(user)` for an active user with the right password;
 /// `None` for every kind of refusal (the reason goes to the System Log only).

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod filter;
 pub mod groups;
 pub mod lockout;
+pub mod lockout_policy;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;
