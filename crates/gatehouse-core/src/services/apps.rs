@@ -11,7 +11,7 @@ use crate::domain::*;
 use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
 use crate::provider::Provider;
-use crate::services::directory::{
+use crate::services::directory_rules::{
     CreatedApp, DirectoryError, check_uri_chars, invalid, validate_redirect_uri,
 };
 use crate::services::filter::FilterError;

@@ -4,7 +4,7 @@
 use crate::audit::{Actor, Entity, event_type as ev};
 use crate::domain::{Group, GroupType, User};
 use crate::provider::Provider;
-use crate::services::directory::{DirectoryError, validate_group_profile};
+use crate::services::directory_rules::{DirectoryError, validate_group_profile};
 use crate::store::Page;
 
 fn built_in(what: &str) -> DirectoryError {

@@ -11,6 +11,7 @@ pub mod bootstrap;
 pub mod changes;
 pub mod clients;
 pub mod directory;
+pub mod directory_rules;
 pub mod filter;
 pub mod groups;
 pub mod lockout;

@@ -15,7 +15,7 @@ pub use crate::cache::CorsOriginCache;
 use crate::crypto::okta_id;
 use crate::domain::*;
 use crate::provider::Provider;
-use crate::services::directory::{DirectoryError, invalid};
+use crate::services::directory_rules::{DirectoryError, invalid};
 use crate::services::groups::split_page;
 use crate::store::Page;
 
