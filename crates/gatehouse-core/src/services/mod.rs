@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod app_grants;
 pub mod apps;
 pub mod auth_server_config;
+pub mod auth_server_error;
 pub mod auth_servers;
 pub mod bootstrap;
 pub mod changes;
