@@ -49,6 +49,9 @@ trap '[[ -n "${DEPS_PID:-}" ]] && kill "$DEPS_PID" 2>/dev/null || true' EXIT
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "gatehouse-core: no module import cycles (scripts/check_module_cycles.py)"
+python3 scripts/check_module_cycles.py
+
 # Clippy lints while the tests compile: clippy-driver is rustc with Clippy's lints, and as
 # cargo's wrapper for the workspace's own crates (what `cargo clippy` itself does, over `cargo
 # check`) it lints every target `cargo test` builds (libraries, binaries, unit and integration

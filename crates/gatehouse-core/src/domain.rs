@@ -5,12 +5,13 @@
 use serde::{Deserialize, Serialize};
 
 mod device;
+pub mod server_model;
 pub mod text;
 pub use device::{DeviceAuthorization, DeviceDecision, DeviceStatus};
 
 pub type Timestamp = i64;
 
-pub use crate::authz::model::*;
+pub use server_model::*;
 
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
@@ -236,7 +237,7 @@ pub struct OAuthClientSettings {
 pub struct GroupsClaim {
     /// The claim's name, usually `groups`.
     pub name: String,
-    pub filter_type: crate::authz::model::GroupFilterType,
+    pub filter_type: server_model::GroupFilterType,
     pub value: String,
 }
 

@@ -2,7 +2,9 @@
 //! requests onto these services, and the store crate implements the storage traits.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod authz;
+pub mod cache;
 pub mod crypto;
 pub mod domain;
 pub mod keys;
@@ -11,6 +13,7 @@ pub mod oidc;
 pub mod provider;
 pub mod services;
 pub mod store;
+pub mod store_error;
 pub mod store_setup;
 
 pub use provider::{Provider, ServerContext};

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::crypto::SecretBox;
 use crate::domain::{AuthServer, AuthServerKind, IssuerMode, ORG_AUTH_SERVER_ID, Timestamp};
@@ -55,19 +55,19 @@ pub struct Provider {
     pub lifetimes: Lifetimes,
     pub clock: Arc<dyn Clock>,
     /// Okta's password-policy lockout (consecutive failed sign-ins).
-    pub lockout: crate::services::lockout::LockoutPolicy,
+    pub lockout: crate::services::lockout_policy::LockoutPolicy,
     /// The org's id, read once from the database (it never changes).
     pub(crate) org_id: tokio::sync::OnceCell<String>,
     /// Authorization servers read recently, so that a request does not read its server again.
     servers: RwLock<HashMap<String, (Instant, AuthServer)>>,
     /// Serialized discovery documents by (document, server, origin).
-    pub(crate) discovery_cache: crate::oidc::discovery::DocumentCache,
+    pub(crate) discovery_cache: crate::cache::DocumentCache,
     /// Custom servers' scopes, claims and policies read recently.
-    pub(crate) authz_configs: crate::authz::ConfigCache,
+    pub(crate) authz_configs: crate::cache::ConfigCache,
     /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
     /// The origins CORS allows (trusted origins and browser apps' redirect URIs).
-    pub(crate) cors_origins: crate::services::trusted_origins::CorsOriginCache,
+    pub(crate) cors_origins: crate::cache::CorsOriginCache,
     /// The org URL and custom domains the issuers are built from.
     pub domains: Domains,
     /// Clients read recently by client authentication.
@@ -130,11 +130,7 @@ impl Domains {
     }
 }
 
-/// How long a node trusts its copy of an authorization server (and of the discovery documents
-/// built from it) before reading the database again. A change made on another node is seen when
-/// the database's notification arrives (PostgreSQL, milliseconds; see
-/// [`crate::services::changes`]), and within this time at the latest.
-pub const SERVER_CACHE_TTL: Duration = Duration::from_secs(10);
+pub use crate::cache::SERVER_CACHE_TTL;
 
 impl Provider {
     pub fn new(store: Arc<dyn Store>, secrets: Arc<SecretBox>) -> Self {
@@ -296,6 +292,16 @@ impl ServerContext {
             (false, [one]) => serde_json::Value::String(one.clone()),
             (false, many) => serde_json::json!(many),
         }
+    }
+}
+
+/// The provider records System Log events with its own clock into its store.
+impl crate::audit::AuditSink for Provider {
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+    fn log_store(&self) -> &dyn crate::store::SystemLogStore {
+        &*self.store
     }
 }
 

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use crate::domain::*;
-use crate::store::StoreResult;
+use crate::store_error::StoreResult;
 
 /// A change of one server's active signing key, made by [`SetupStore::replace_active_signing_key`].
 #[derive(Debug, Clone, Copy)]

@@ -6,32 +6,14 @@ pub mod claims;
 pub mod model;
 pub mod policy;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::provider::{Provider, SERVER_CACHE_TTL};
+pub use crate::cache::ConfigCache;
+use crate::cache::SERVER_CACHE_TTL;
+use crate::provider::Provider;
 use crate::store::StoreError;
 use model::ServerConfig;
-
-/// Servers' configurations read recently (as [`Provider::find_auth_server`] caches servers):
-/// a token request would otherwise read it again each time.
-#[derive(Default)]
-pub struct ConfigCache(RwLock<HashMap<String, (Instant, Arc<ServerConfig>)>>);
-
-impl ConfigCache {
-    pub fn invalidate(&self, auth_server_id: &str) {
-        if let Ok(mut m) = self.0.write() {
-            m.remove(auth_server_id);
-        }
-    }
-
-    pub fn clear(&self) {
-        if let Ok(mut m) = self.0.write() {
-            m.clear();
-        }
-    }
-}
 
 /// The configuration of server `auth_server_id`, from this node's short-lived cache or the
 /// database. A change made on another node is seen within [`SERVER_CACHE_TTL`].

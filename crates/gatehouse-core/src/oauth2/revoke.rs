@@ -1,12 +1,12 @@
 //! RFC 7009 revocation. Always answers success for unknown tokens, so it reveals nothing.
 
+use crate::audit::{self, ClientInfo, Entity, Event, oauth2_event_type};
 use crate::crypto::sha256_b64url;
 use crate::domain::AuthServerKind;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth;
 use crate::oauth2::introspect::{TokenActionParams, revocation_record, validate_access_token};
 use crate::provider::{Provider, ServerContext};
-use crate::services::system_log::{self, ClientInfo, Entity, Event, oauth2_event_type};
 
 /// Revokes the token if it is the client's, and records `app.oauth2[.as].token.revoke` (the
 /// request, whatever it found: the answer is the same either way).
@@ -40,7 +40,7 @@ pub async fn revoke(
     if let Some(kind) = revoked {
         event = event.debug("revokedTokenType", kind);
     }
-    system_log::record(provider, event).await;
+    audit::record(provider, event).await;
     Ok(())
 }
 

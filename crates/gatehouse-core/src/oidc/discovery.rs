@@ -1,18 +1,18 @@
 //! The discovery documents, built from the same context as the tokens' `iss`.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
 use std::time::Instant;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::cache::{DOCUMENT_CACHE_MAX, DocumentKey, SERVER_CACHE_TTL};
+pub use crate::cache::{Document, DocumentCache};
 use crate::domain::SigningAlg;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_assertion::SIGNING_ALG_NAMES;
 use crate::oauth2::grants::GrantType;
 use crate::oauth2::scope::SYSTEM_SCOPES;
-use crate::provider::{Provider, SERVER_CACHE_TTL, ServerContext};
+use crate::provider::{Provider, ServerContext};
 
 const AUTH_METHODS: &[&str] = &[
     "client_secret_basic",
@@ -97,34 +97,6 @@ pub fn authorization_server_metadata(server: &ServerContext) -> Value {
         );
     }
     doc
-}
-
-/// Which discovery document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Document {
-    /// `/.well-known/openid-configuration`
-    OpenidConfiguration,
-    /// `/.well-known/oauth-authorization-server`
-    AuthorizationServerMetadata,
-}
-
-/// At most this many documents are kept; origins come from `Host` headers, so the cache is
-/// emptied rather than allowed to grow with them.
-const DOCUMENT_CACHE_MAX: usize = 64;
-
-type DocumentKey = (Document, Option<String>, String);
-
-/// Serialized discovery documents, kept for [`SERVER_CACHE_TTL`]: the document only changes
-/// with the server's keys' algorithms, and is asked for on every client start.
-#[derive(Default)]
-pub struct DocumentCache(RwLock<HashMap<DocumentKey, (Instant, Bytes)>>);
-
-impl DocumentCache {
-    pub fn clear(&self) {
-        if let Ok(mut m) = self.0.write() {
-            m.clear();
-        }
-    }
 }
 
 /// The serialized `document` of the server `auth_server_id` (`None`: the org server) as seen from

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::audit::{self, TokenRequestLog};
 use crate::authz::claims::add_custom_claims;
 use crate::authz::model::ClaimType;
 use crate::authz::policy::Decision;
@@ -17,7 +18,6 @@ use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
 use crate::provider::{Provider, ServerContext};
 use crate::services::apps;
-use crate::services::system_log::{self, TokenRequestLog};
 use crate::store::{Claim, IssuedTokens, StoreError, is_lost_claim};
 
 /// The token endpoint's success body. Never carries `state` (okta-auth-js rejects it).
@@ -268,7 +268,7 @@ pub async fn issue_claiming(
                 refresh_token.as_ref().map(|_| "refresh_token"),
             ];
             let issued: Vec<&str> = issued.into_iter().flatten().collect();
-            system_log::token_grant_records(provider, log, &issued)
+            audit::token_grant_records(provider, log, &issued)
         }
         None => Vec::new(),
     };

@@ -1,11 +1,11 @@
 //! Management API tokens: created by an administrator (CLI, later the console), shown once,
 //! stored as SHA-256, sent as `Authorization: SSWS <token>`.
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::{ApiToken, App, AppStatus, User};
 use crate::oauth2::introspect::validate_access_token;
 use crate::provider::Provider;
-use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::StoreError;
 
 /// `last_used` is written at most this often per token (seconds), so busy clients do not turn

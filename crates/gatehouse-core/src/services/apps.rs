@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::authz::claims::{RESERVED_CLAIMS, group_names, validate_group_filter};
 use crate::crypto::{okta_id, random_token};
 use crate::domain::text::limits;
@@ -11,12 +12,11 @@ use crate::oauth2::client_assertion::sanitize_jwks;
 use crate::oauth2::client_auth::secret_context;
 use crate::oauth2::grants::{DEVICE_CODE, GrantType};
 use crate::provider::Provider;
-use crate::services::directory::{
+use crate::services::directory_rules::{
     CreatedApp, DirectoryError, check_uri_chars, invalid, validate_redirect_uri,
 };
 use crate::services::filter::FilterError;
 use crate::services::groups::split_page;
-use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::Page;
 
 const RESPONSE_TYPES: [&str; 3] = ["code", "token", "id_token"];

@@ -9,7 +9,7 @@ use crate::domain::{AppStatus, AuthServerKind, Timestamp};
 use crate::oauth2::grants::GrantType;
 use crate::oauth2::scope;
 use crate::provider::Provider;
-use crate::services::auth_servers::AuthServerError;
+use crate::services::auth_server_error::AuthServerError;
 use crate::store::StoreError;
 
 /// Grant types a rule may name: the ones Gatehouse implements that a rule decides (see

@@ -10,24 +10,7 @@ use crate::domain::{
 use crate::keys::KeyError;
 use crate::provider::Provider;
 use crate::services::auth_server_config;
-use crate::store::StoreError;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthServerError {
-    #[error("no authorization server {0}")]
-    NotFound(String),
-    /// A scope, claim, policy or rule of the server (`kind` is Okta's name for it).
-    #[error("no {kind} {id}")]
-    Missing { kind: &'static str, id: String },
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
-    #[error("{0}")]
-    Forbidden(String),
-    #[error(transparent)]
-    Keys(#[from] KeyError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::services::auth_server_error::AuthServerError;
 
 /// What an administrator sets on a custom server.
 #[derive(Debug, Clone)]

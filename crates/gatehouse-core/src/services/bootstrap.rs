@@ -2,12 +2,12 @@
 //! a check that this node holds the key that opens the database's sealed secrets, and the
 //! bootstrap administrator. Each step is idempotent and safe on several nodes starting at once.
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::crypto::okta_id;
 use crate::domain::*;
 use crate::keys::KeyError;
 use crate::oidc::tokens::org_id;
 use crate::provider::Provider;
-use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::{BootstrapAdmin, StoreError};
 
 #[derive(Debug, thiserror::Error)]

@@ -4,11 +4,11 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::domain::{App, ApplicationType, TokenEndpointAuthMethod, text};
 use crate::provider::Provider;
 use crate::services::apps::{self, OidcAppSpec};
 use crate::services::directory::{CreatedApp, DirectoryError};
-use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::{Page, StoreError};
 
 /// An RFC 7591 §3.2.2 error.

@@ -11,6 +11,9 @@
 //! ```
 //!
 //! Attributes: `id`, `status`, `profile.login|email|firstName|lastName|displayName`.
+//!
+//! The System Log's `filter=` (in `system_log`) uses the same parser over its own attributes,
+//! with quoted values only ([`FilterLanguage`]).
 
 use crate::domain::{FilterOp, UserField, UserFilter, UserStatus};
 
@@ -78,12 +81,51 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
     Ok(tokens)
 }
 
-struct Parser {
-    tokens: Vec<Token>,
-    pos: usize,
+/// One filter language: the attributes it knows and the expression tree it builds. The users'
+/// `filter=`/`search=` and the System Log's `filter=` share the grammar above and differ only
+/// here.
+pub(crate) trait FilterLanguage: Sized {
+    type Field: Copy;
+    /// Unquoted `true`, `false` and `null` are accepted as values (lowercased).
+    const BARE_LITERALS: bool;
+    fn field(attr: &str) -> Option<Self::Field>;
+    /// A comparison; the place to refuse a value the field can never hold.
+    fn compare(field: Self::Field, op: FilterOp, value: String) -> Result<Self, FilterError>;
+    fn and(left: Self, right: Self) -> Self;
+    fn or(left: Self, right: Self) -> Self;
+    fn not(inner: Self) -> Self;
+    /// The error for text left after a complete expression.
+    fn trailing(extra: &Token) -> FilterError;
 }
 
-impl Parser {
+/// Parses `input` in language `L` (bounded in length and nesting).
+pub(crate) fn parse_filter<L: FilterLanguage>(input: &str) -> Result<L, FilterError> {
+    if input.len() > 4096 {
+        return err("the expression is too long");
+    }
+    let tokens = tokenize(input)?;
+    if tokens.is_empty() {
+        return err("the expression is empty");
+    }
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        language: std::marker::PhantomData::<L>,
+    };
+    let filter = parser.expr(0)?;
+    if let Some(extra) = parser.peek() {
+        return Err(L::trailing(extra));
+    }
+    Ok(filter)
+}
+
+struct Parser<L> {
+    tokens: Vec<Token>,
+    pos: usize,
+    language: std::marker::PhantomData<L>,
+}
+
+impl<L: FilterLanguage> Parser<L> {
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.pos)
     }
@@ -98,7 +140,7 @@ impl Parser {
         matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(kw))
     }
 
-    fn expr(&mut self, depth: usize) -> Result<UserFilter, FilterError> {
+    fn expr(&mut self, depth: usize) -> Result<L, FilterError> {
         if depth > 32 {
             return err("the expression is nested too deeply");
         }
@@ -106,25 +148,25 @@ impl Parser {
         while self.peek_keyword("or") {
             self.pos += 1;
             let right = self.term(depth)?;
-            left = UserFilter::Or(Box::new(left), Box::new(right));
+            left = L::or(left, right);
         }
         Ok(left)
     }
 
-    fn term(&mut self, depth: usize) -> Result<UserFilter, FilterError> {
+    fn term(&mut self, depth: usize) -> Result<L, FilterError> {
         let mut left = self.factor(depth)?;
         while self.peek_keyword("and") {
             self.pos += 1;
             let right = self.factor(depth)?;
-            left = UserFilter::And(Box::new(left), Box::new(right));
+            left = L::and(left, right);
         }
         Ok(left)
     }
 
-    fn factor(&mut self, depth: usize) -> Result<UserFilter, FilterError> {
+    fn factor(&mut self, depth: usize) -> Result<L, FilterError> {
         if self.peek_keyword("not") {
             self.pos += 1;
-            return Ok(UserFilter::Not(Box::new(self.factor(depth + 1)?)));
+            return Ok(L::not(self.factor(depth + 1)?));
         }
         match self.next() {
             Some(Token::Open) => {
@@ -141,9 +183,9 @@ impl Parser {
         }
     }
 
-    fn comparison(&mut self, attr: &str) -> Result<UserFilter, FilterError> {
+    fn comparison(&mut self, attr: &str) -> Result<L, FilterError> {
         let field =
-            field_of(attr).ok_or_else(|| FilterError(format!("'{attr}' cannot be filtered on")))?;
+            L::field(attr).ok_or_else(|| FilterError(format!("'{attr}' cannot be filtered on")))?;
         let op = match self.next() {
             Some(Token::Word(op)) => match op.to_ascii_lowercase().as_str() {
                 "eq" => FilterOp::Eq,
@@ -156,21 +198,40 @@ impl Parser {
             _ => return err(format!("expected an operator after '{attr}'")),
         };
         if op == FilterOp::Pr {
-            return Ok(UserFilter::Compare {
-                field,
-                op,
-                value: String::new(),
-            });
+            return L::compare(field, op, String::new());
         }
         let value = match self.next() {
             Some(Token::Str(s)) => s,
             Some(Token::Word(w))
-                if matches!(w.to_ascii_lowercase().as_str(), "true" | "false" | "null") =>
+                if L::BARE_LITERALS
+                    && matches!(w.to_ascii_lowercase().as_str(), "true" | "false" | "null") =>
             {
                 w.to_ascii_lowercase()
             }
             _ => return err(format!("expected a quoted value after '{attr}'")),
         };
+        L::compare(field, op, value)
+    }
+}
+
+impl FilterLanguage for UserFilter {
+    type Field = UserField;
+    const BARE_LITERALS: bool = true;
+
+    fn field(attr: &str) -> Option<UserField> {
+        Some(match attr {
+            "id" => UserField::Id,
+            "status" => UserField::Status,
+            "profile.login" => UserField::Login,
+            "profile.email" => UserField::Email,
+            "profile.firstName" => UserField::FirstName,
+            "profile.lastName" => UserField::LastName,
+            "profile.displayName" => UserField::DisplayName,
+            _ => return None,
+        })
+    }
+
+    fn compare(field: UserField, op: FilterOp, value: String) -> Result<Self, FilterError> {
         if field == UserField::Status
             && matches!(op, FilterOp::Eq | FilterOp::Ne)
             && UserStatus::parse(&value).is_none()
@@ -179,36 +240,27 @@ impl Parser {
         }
         Ok(UserFilter::Compare { field, op, value })
     }
-}
 
-fn field_of(attr: &str) -> Option<UserField> {
-    Some(match attr {
-        "id" => UserField::Id,
-        "status" => UserField::Status,
-        "profile.login" => UserField::Login,
-        "profile.email" => UserField::Email,
-        "profile.firstName" => UserField::FirstName,
-        "profile.lastName" => UserField::LastName,
-        "profile.displayName" => UserField::DisplayName,
-        _ => return None,
-    })
+    fn and(left: Self, right: Self) -> Self {
+        UserFilter::And(Box::new(left), Box::new(right))
+    }
+
+    fn or(left: Self, right: Self) -> Self {
+        UserFilter::Or(Box::new(left), Box::new(right))
+    }
+
+    fn not(inner: Self) -> Self {
+        UserFilter::Not(Box::new(inner))
+    }
+
+    fn trailing(extra: &Token) -> FilterError {
+        FilterError(format!("unexpected {extra:?} after the expression"))
+    }
 }
 
 /// Parses a `filter=` or `search=` expression.
 pub fn parse_user_filter(input: &str) -> Result<UserFilter, FilterError> {
-    if input.len() > 4096 {
-        return err("the expression is too long");
-    }
-    let tokens = tokenize(input)?;
-    if tokens.is_empty() {
-        return err("the expression is empty");
-    }
-    let mut parser = Parser { tokens, pos: 0 };
-    let filter = parser.expr(0)?;
-    if let Some(extra) = parser.peek() {
-        return err(format!("unexpected {extra:?} after the expression"));
-    }
-    Ok(filter)
+    parse_filter(input)
 }
 
 /// `q=`: starts-with on first name, last name, email or login.

@@ -1,10 +1,10 @@
 //! Group management beyond creation (which lives in [`super::directory`]): listing, renaming,
 //! deletion and membership. The built-in `Everyone` group cannot be changed.
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::domain::{Group, GroupType, User};
 use crate::provider::Provider;
-use crate::services::directory::{DirectoryError, validate_group_profile};
-use crate::services::system_log::{Actor, Entity, event_type as ev};
+use crate::services::directory_rules::{DirectoryError, validate_group_profile};
 use crate::store::Page;
 
 fn built_in(what: &str) -> DirectoryError {

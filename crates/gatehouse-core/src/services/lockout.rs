@@ -8,32 +8,12 @@
 //! and a locked account cannot be told apart, and an unknown login still costs one argon2
 //! verification. The System Log records the real reason for administrators.
 
+use crate::audit::{self, ClientInfo, Entity, Event, Severity, event_type, reason};
 use crate::crypto::verify_password;
 use crate::domain::{User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
-use crate::services::system_log::{self, ClientInfo, Entity, Event, Severity, event_type, reason};
-
-/// Okta's password-policy `lockout` settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockoutPolicy {
-    /// Consecutive failed sign-ins that lock an account; 0 never locks (Okta's default is 10).
-    pub max_attempts: u32,
-    /// Minutes after which a locked account unlocks by itself; 0 waits for an administrator
-    /// (Okta's default: no automatic unlock).
-    pub auto_unlock_minutes: u32,
-}
-
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
-
-impl Default for LockoutPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-            auto_unlock_minutes: 0,
-        }
-    }
-}
+pub use crate::services::lockout_policy::{DEFAULT_MAX_ATTEMPTS, LockoutPolicy};
 
 /// Checks a login and password. `Some(user)` for an active user with the right password;
 /// `None` for every kind of refusal (the reason goes to the System Log only).
@@ -74,7 +54,7 @@ pub async fn verify_sign_in(
         let event =
             session_start(Entity::unknown_user(login.trim())).failure(reason::VERIFICATION_ERROR);
         metrics::counter!("gatehouse_sign_ins_total", "outcome" => "unknown_user").increment(1);
-        system_log::record(provider, event).await;
+        audit::record(provider, event).await;
         return Ok(None);
     };
     let over_budget = attempt.is_some_and(|n| n > u64::from(policy.max_attempts));
@@ -93,7 +73,7 @@ pub async fn verify_sign_in(
             }
             let mut event = session_start(Entity::user(&user));
             event.credential_type = Some("PASSWORD");
-            system_log::record(provider, event).await;
+            audit::record(provider, event).await;
             Ok(Some(user))
         }
         UserStatus::Active => {
@@ -105,7 +85,7 @@ pub async fn verify_sign_in(
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "invalid_credentials")
                 .increment(1);
             let event = session_start(Entity::user(&user)).failure(why);
-            system_log::record(provider, event).await;
+            audit::record(provider, event).await;
             if let Some(failures) = attempt
                 && failures >= u64::from(policy.max_attempts)
             {
@@ -116,13 +96,13 @@ pub async fn verify_sign_in(
         UserStatus::LockedOut => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "locked_out").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::LOCKED_OUT);
-            system_log::record(provider, event).await;
+            audit::record(provider, event).await;
             Ok(None)
         }
         _ => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "not_active").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::USER_NOT_ACTIVE);
-            system_log::record(provider, event).await;
+            audit::record(provider, event).await;
             Ok(None)
         }
     }
@@ -148,7 +128,7 @@ async fn lock(
         .client(client)
         .severity(Severity::Warn)
         .debug("failedAttempts", failures);
-        system_log::record(provider, event).await;
+        audit::record(provider, event).await;
     }
     Ok(())
 }
@@ -180,7 +160,7 @@ async fn auto_unlock_if_due(
         )
         .target(Entity::user(user))
         .client(client);
-        system_log::record(provider, event).await;
+        audit::record(provider, event).await;
     }
     if let Some(fresh) = provider.store.find_user(&user.id).await? {
         *user = fresh;

@@ -1,12 +1,12 @@
 //! Signing in on the hosted sign-in page without an authorize request (the admin console, the
 //! end-user dashboard): the same password check and session as the authorize flow's form.
 
+use crate::audit::ClientInfo;
 use crate::crypto::{random_token, sha256_b64url};
 use crate::domain::{Session, User};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 use crate::services::lockout;
-use crate::services::system_log::ClientInfo;
 
 /// A new sign-in session.
 #[derive(Debug)]

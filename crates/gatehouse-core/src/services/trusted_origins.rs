@@ -9,13 +9,13 @@
 //!   step, and the origin is one the admin already trusts to receive codes.
 
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::sync::Arc;
 
+pub use crate::cache::CorsOriginCache;
 use crate::crypto::okta_id;
 use crate::domain::*;
-use crate::provider::{Provider, SERVER_CACHE_TTL};
-use crate::services::directory::{DirectoryError, invalid};
+use crate::provider::Provider;
+use crate::services::directory_rules::{DirectoryError, invalid};
 use crate::services::groups::split_page;
 use crate::store::Page;
 
@@ -225,33 +225,6 @@ async fn cors_origins(provider: &Provider) -> Result<HashSet<String>, DirectoryE
         );
         if done {
             return Ok(origins);
-        }
-    }
-}
-
-/// This node's copy of [`cors_origins`], so that a CORS check reads nothing. It is dropped
-/// whenever this node changes an app or a trusted origin, and re-read after
-/// [`SERVER_CACHE_TTL`], so a change made on another node is seen within that time.
-#[derive(Default)]
-pub struct CorsOriginCache(RwLock<Option<(Instant, Arc<HashSet<String>>)>>);
-
-impl CorsOriginCache {
-    fn fresh(&self) -> Option<Arc<HashSet<String>>> {
-        let guard = self.0.read().ok()?;
-        let (at, origins) = guard.as_ref()?;
-        (at.elapsed() < SERVER_CACHE_TTL).then(|| origins.clone())
-    }
-
-    fn put(&self, origins: Arc<HashSet<String>>) {
-        if let Ok(mut slot) = self.0.write() {
-            *slot = Some((Instant::now(), origins));
-        }
-    }
-
-    /// Forgets the copy (after an app or a trusted origin was created, changed or deleted).
-    pub fn invalidate(&self) {
-        if let Ok(mut slot) = self.0.write() {
-            *slot = None;
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::audit::{Actor, Entity, oauth2_event_type};
 use crate::domain::{App, ConsentGrant, User};
 use crate::provider::Provider;
 use crate::services::directory::DirectoryError;
-use crate::services::system_log::{Actor, Entity, oauth2_event_type};
 use crate::store::StoreError;
 
 const KIND: &str = "OAuth2ScopeConsentGrant";

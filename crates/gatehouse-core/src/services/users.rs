@@ -1,10 +1,10 @@
 //! User management beyond creation (which lives in [`super::directory`]): profile updates,
 //! Okta's lifecycle transitions, deletion and search.
 
+use crate::audit::{Actor, Entity, event_type as ev};
 use crate::domain::{User, UserFilter, UserStatus};
 use crate::provider::Provider;
 use crate::services::directory::{self, DirectoryError, invalid};
-use crate::services::system_log::{Actor, Entity, event_type as ev};
 use crate::store::Page;
 
 /// Profile fields to change. `None` leaves a field as it is (a partial update) unless the

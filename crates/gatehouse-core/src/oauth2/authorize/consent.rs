@@ -9,11 +9,11 @@ use super::{
     AuthorizationResponse, AuthorizeOutcome, AuthorizeRequest, check_assignment, check_consent,
     check_policy,
 };
+use crate::audit::{self, ClientInfo, Entity, Event, oauth2_event_type};
 use crate::crypto::{constant_time_eq, okta_id, random_token, sha256_b64url};
 use crate::domain::{App, ConsentGrant, LoginTransaction, OAuthScope, Session, User};
 use crate::oauth2::OAuthError;
 use crate::provider::{Provider, ServerContext};
-use crate::services::system_log::{self, ClientInfo, Entity, Event, oauth2_event_type};
 
 /// What the consent page shows, and the transaction it answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -273,6 +273,6 @@ async fn grant(
             .debug("authorizationServer", server.server.id.as_str())
         })
         .collect();
-    system_log::record_all(provider, events).await;
+    audit::record_all(provider, events).await;
     Ok(())
 }

@@ -129,7 +129,7 @@ pub(super) async fn issue_response(
             used_at: None,
         };
         provider.store.create_code(&record).await?;
-        crate::services::system_log::record_code_issued(
+        crate::audit::record_code_issued(
             provider,
             request.auth_server_id.as_deref(),
             &request.client_id,

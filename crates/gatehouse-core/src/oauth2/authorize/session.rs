@@ -2,6 +2,7 @@
 
 use super::consent::{ConsentPrompt, finish};
 use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, TransactionBudget};
+use crate::audit::ClientInfo;
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
 use crate::oauth2::OAuthError;
@@ -10,7 +11,6 @@ use crate::provider::{Provider, ServerContext};
 use crate::services::lockout;
 use crate::services::rate_limit::{self, RatePolicy};
 use crate::services::sign_in::{OpenedSession, open_password_session};
-use crate::services::system_log::ClientInfo;
 
 /// The live session behind a cookie, with its user, if both are still valid.
 pub(crate) async fn live_session(

@@ -9,12 +9,12 @@
 //!   least one requested, and only for `private_key_jwt` clients, as Okta requires.
 
 use super::{ClientAuthRequirement, GrantHandler, GrantParams, GrantRequest, GrantType};
+use crate::audit::TokenRequestLog;
 use crate::authz::{policy, server_config};
 use crate::domain::{App, Grant, TokenEndpointAuthMethod};
 use crate::oauth2::{OAuthError, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
-use crate::services::system_log::TokenRequestLog;
 
 pub(super) struct ClientCredentials;
 

@@ -15,12 +15,12 @@ use async_trait::async_trait;
 pub use grant_type::{DEVICE_CODE, GrantType, GrantTypeError, OKTA_UNIMPLEMENTED};
 pub use params::{GrantParams, TokenParams};
 
+use crate::audit::TokenRequestLog;
 use crate::domain::App;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth;
 use crate::oidc::tokens::TokenResponse;
 use crate::provider::{Provider, ServerContext};
-use crate::services::system_log::TokenRequestLog;
 
 /// What client authentication a grant needs beyond what the client registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

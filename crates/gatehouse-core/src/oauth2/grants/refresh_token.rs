@@ -1,11 +1,11 @@
 use super::{GrantHandler, GrantParams, GrantRequest, GrantType};
+use crate::audit::TokenRequestLog;
 use crate::authz::policy;
 use crate::crypto::sha256_b64url;
 use crate::domain::{self, App, RotationType, UserStatus};
 use crate::oauth2::{OAuthError, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
-use crate::services::system_log::TokenRequestLog;
 use crate::store::Claim;
 
 fn invalid_refresh() -> OAuthError {

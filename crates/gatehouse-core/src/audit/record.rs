@@ -1,0 +1,155 @@
+//! Recording: events written to the System Log through an [`AuditSink`], which anything that
+//! has a clock and a log store can be (the `Provider` is one). A failed write is a warning,
+//! never the caller's error.
+
+use std::sync::Arc;
+
+use super::event::{ClientInfo, Entity, Event, event_type, oauth2_event_type};
+use crate::domain::{LogEventRecord, Timestamp, User};
+use crate::store::SystemLogStore;
+
+/// What recording needs: the clock and where events go. Protocol code takes this instead of
+/// the whole `Provider`, so `audit` sits below everything that records.
+pub trait AuditSink: Send + Sync {
+    fn now(&self) -> Timestamp;
+    fn log_store(&self) -> &dyn SystemLogStore;
+}
+
+impl<T: AuditSink + ?Sized> AuditSink for Arc<T> {
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+    fn log_store(&self) -> &dyn SystemLogStore {
+        (**self).log_store()
+    }
+}
+
+impl<T: AuditSink + ?Sized> AuditSink for &T {
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+    fn log_store(&self) -> &dyn SystemLogStore {
+        (**self).log_store()
+    }
+}
+
+/// "Now" in milliseconds: the provider's clock (which tests move) for the seconds, the system
+/// clock for the milliseconds within them, so events of one second still sort by time.
+pub fn now_ms(sink: &(impl AuditSink + ?Sized)) -> i64 {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::from(d.subsec_millis()));
+    sink.now() * 1000 + millis
+}
+
+/// Records `event`. A failure to write is logged and otherwise ignored: the System Log must
+/// never turn a sign-in or an API call into an error.
+pub async fn record(sink: &(impl AuditSink + ?Sized), event: Event) {
+    let event_type = event.event_type.clone();
+    let record = event.into_record(now_ms(sink));
+    if let Err(e) = sink.log_store().append_log_event(&record).await {
+        tracing::warn!(error = %e, event_type, "could not record a System Log event");
+    }
+}
+
+/// Records several events of one request together (one write instead of one each), as
+/// [`record`] does.
+pub async fn record_all(sink: &(impl AuditSink + ?Sized), events: Vec<Event>) {
+    let published_ms = now_ms(sink);
+    let records: Vec<LogEventRecord> = events
+        .into_iter()
+        .map(|e| e.into_record(published_ms))
+        .collect();
+    if let Err(e) = sink.log_store().append_log_events(&records).await {
+        tracing::warn!(error = %e, events = records.len(), "could not record System Log events");
+    }
+}
+
+/// `user.authentication.sso` and `app.oauth2[.as].authorize.code`: a user was sent back to a
+/// client with an authorization code (never the code itself).
+pub async fn record_code_issued(
+    sink: &(impl AuditSink + ?Sized),
+    auth_server_id: Option<&str>,
+    client_id: &str,
+    user: &User,
+    scopes: &[String],
+) {
+    let client_app = Entity::new(client_id, "AppInstance").named(Some(client_id.to_owned()), None);
+    let sso = Event::new(
+        event_type::AUTHENTICATION_SSO,
+        "User single sign on to app",
+        Entity::user(user),
+    )
+    .target(client_app.clone());
+    let code = Event::new(
+        oauth2_event_type(auth_server_id.is_some(), "authorize.code"),
+        "OAuth2 authorization code request",
+        Entity::user(user),
+    )
+    .target(client_app)
+    .debug("grantedScopes", scopes.join(" "))
+    .debug("authorizationServer", auth_server_id.unwrap_or("org"));
+    record_all(sink, vec![sso, code]).await;
+}
+
+/// Who asked the token endpoint for tokens: what its `app.oauth2[.as].token.grant.*` events
+/// say. The events of a token response are stored with its token records, in the same
+/// transaction ([`token_grant_records`]); a refusal is recorded by [`record_token_refusal`].
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRequestLog<'a> {
+    pub client: &'a ClientInfo,
+    /// A custom authorization server (`app.oauth2.as.*`) rather than the org server.
+    pub custom_server: bool,
+    /// The client id the request named (authenticated or not), if any.
+    pub client_id: Option<&'a str>,
+    pub grant_type: &'a str,
+}
+
+impl TokenRequestLog<'_> {
+    fn actor(&self) -> Entity {
+        match self.client_id {
+            Some(id) => Entity::new(id, "PublicClientApp").named(Some(id.to_owned()), None),
+            None => Entity::new("unknown", "PublicClientApp"),
+        }
+    }
+
+    fn event(&self, token: &str) -> Event {
+        let message = match token {
+            "id_token" => "OAuth2 id token is granted",
+            "refresh_token" => "OAuth2 refresh token is granted",
+            _ => "OAuth2 access token is granted",
+        };
+        Event::new(
+            oauth2_event_type(self.custom_server, &format!("token.grant.{token}")),
+            message,
+            self.actor(),
+        )
+        .client(self.client)
+        .debug("grantType", self.grant_type)
+    }
+}
+
+/// `app.oauth2[.as].token.grant.<token>`, one event for each token a response issues
+/// (`access_token`, `id_token`, `refresh_token`): the records the token endpoint stores with
+/// the tokens themselves, so a response goes out once both are committed, in one write.
+pub fn token_grant_records(
+    sink: &(impl AuditSink + ?Sized),
+    log: &TokenRequestLog<'_>,
+    tokens: &[&str],
+) -> Vec<LogEventRecord> {
+    let published_ms = now_ms(sink);
+    tokens
+        .iter()
+        .map(|token| log.event(token).into_record(published_ms))
+        .collect()
+}
+
+/// The failure event of a refused token request (`error` is the OAuth error code).
+pub async fn record_token_refusal(
+    sink: &(impl AuditSink + ?Sized),
+    log: &TokenRequestLog<'_>,
+    error: &str,
+) {
+    let event = log.event("access_token").failure(error);
+    record(sink, event).await;
+}

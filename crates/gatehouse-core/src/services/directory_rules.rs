@@ -1,0 +1,123 @@
+//! What the directory's services share and check before they write: the error type and the
+//! validation of group profiles and URIs. Apps, groups and trusted origins use these without
+//! depending on `directory` itself (which creates apps through `apps`).
+
+use crate::crypto::PasswordError;
+use crate::domain::App;
+use crate::domain::text::{self, limits};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// A field failed validation; `field` names it for the caller's error shape.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A named record does not exist: `kind` is Okta's type name (`User`, `Group`, `App`).
+    #[error("{kind} {key} not found")]
+    Missing { kind: &'static str, key: String },
+    /// The operation is never allowed on this record (e.g. deleting the built-in `Everyone`).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{field} is already in use")]
+    Conflict { field: String },
+    /// An ACTIVE app cannot be deleted (Okta's E0000056): deactivate it first.
+    #[error("app {0} must be deactivated before it is deleted")]
+    StillActive(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+impl From<StoreError> for DirectoryError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { constraint } => Self::Conflict { field: constraint },
+            StoreError::NotFound => Self::NotFound("record".into()),
+            other => Self::Store(other),
+        }
+    }
+}
+
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> DirectoryError {
+    DirectoryError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// A group's name (1 to 255 characters, trimmed) and description (at most 1,024); returns the
+/// trimmed name.
+pub(crate) fn validate_group_profile<'a>(
+    name: &'a str,
+    description: &str,
+) -> Result<&'a str, DirectoryError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > limits::GROUP_NAME {
+        return Err(invalid(
+            "name",
+            format!("must be 1 to {} characters", limits::GROUP_NAME),
+        ));
+    }
+    text::check_max_chars(description, limits::GROUP_DESCRIPTION)
+        .map_err(|m| invalid("description", m))?;
+    for (field, value) in [("name", name), ("description", description)] {
+        if text::has_forbidden_char(value) {
+            return Err(invalid(field, text::FORBIDDEN_CHAR_MESSAGE));
+        }
+    }
+    Ok(name)
+}
+
+/// A created app and its client secret in clear text, which is shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedApp {
+    pub app: App,
+    pub client_secret: Option<String>,
+}
+
+/// Redirect URIs must be absolute, without fragments, and never `javascript:`/`data:`-like schemes.
+pub fn validate_redirect_uri(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
+    check_uri_chars(field, uri)?;
+    // The authorize endpoint accepts no longer one, so a longer one could never be used.
+    let max = crate::oauth2::authorize::check_lengths::MAX_REDIRECT_URI;
+    if uri.len() > max {
+        return Err(invalid(field, format!("must be at most {max} characters")));
+    }
+    let parsed = url::Url::parse(uri)
+        .map_err(|_| invalid(field, format!("'{uri}' is not an absolute URI")))?;
+    if parsed.fragment().is_some() {
+        return Err(invalid(
+            field,
+            format!("'{uri}' must not contain a fragment"),
+        ));
+    }
+    let scheme = parsed.scheme();
+    if matches!(scheme, "javascript" | "data" | "vbscript" | "file") {
+        return Err(invalid(
+            field,
+            format!("the scheme '{scheme}' is not allowed"),
+        ));
+    }
+    if matches!(scheme, "http" | "https") && parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(field, format!("'{uri}' has no host")));
+    }
+    Ok(())
+}
+
+/// No URI holds a control character or a space (the URL parser would silently drop some, so
+/// the stored value would not be the one that is matched).
+pub(crate) fn check_uri_chars(field: &'static str, uri: &str) -> Result<(), DirectoryError> {
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid(
+            field,
+            "must not contain control characters or spaces",
+        ));
+    }
+    Ok(())
+}
