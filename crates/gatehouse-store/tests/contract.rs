@@ -77,6 +77,7 @@ contract_tests!(
     users_round_trip_and_find_by_login_ignores_case,
     user_login_conflicts_are_case_insensitive,
     update_user_changes_every_field,
+    record_login_touches_only_active_users_last_login,
     update_missing_records_is_not_found,
     list_users_paginates_by_id,
     delete_user_removes_memberships_assignments_and_sessions,
@@ -445,6 +446,31 @@ async fn update_user_changes_every_field(ctx: &Ctx) -> Result<()> {
     };
     s.update_user(&cleared).await?;
     assert_eq!(s.find_user("u1").await?, Some(cleared));
+    Ok(())
+}
+
+async fn record_login_touches_only_active_users_last_login(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1", "alice@example.com")).await?;
+    let signed_in = s.record_login("u1", 5_000).await?;
+    assert_eq!(
+        signed_in,
+        Some(User {
+            last_login: Some(5_000),
+            ..user("u1", "alice@example.com")
+        })
+    );
+    // Deactivated (or locked) while a sign-in was verifying the password: nothing is written,
+    // and the status stays what the other writer set.
+    let deactivated = User {
+        status: UserStatus::Deprovisioned,
+        status_changed: Some(5_500),
+        ..signed_in.unwrap_or_else(|| user("u1", "alice@example.com"))
+    };
+    s.update_user(&deactivated).await?;
+    assert_eq!(s.record_login("u1", 6_000).await?, None);
+    assert_eq!(s.find_user("u1").await?, Some(deactivated));
+    assert_eq!(s.record_login("nobody", 6_000).await?, None);
     Ok(())
 }
 

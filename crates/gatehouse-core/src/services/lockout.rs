@@ -58,11 +58,15 @@ pub async fn verify_sign_in(
         return Ok(None);
     };
     let over_budget = attempt.is_some_and(|n| n > u64::from(policy.max_attempts));
-    if user.status == UserStatus::Active && password_ok && !over_budget && counting {
-        // The account may have locked while the hash was being verified.
-        match provider.store.find_user(&user.id).await? {
+    if user.status == UserStatus::Active && password_ok && !over_budget {
+        // The account may have been locked or deactivated while the hash was being verified:
+        // the sign-in is recorded only if it is still ACTIVE, in one statement.
+        match provider.store.record_login(&user.id, now).await? {
             Some(fresh) => user = fresh,
-            None => return Ok(None),
+            None => match provider.store.find_user(&user.id).await? {
+                Some(changed) => user = changed,
+                None => return Ok(None),
+            },
         }
     }
     match user.status {

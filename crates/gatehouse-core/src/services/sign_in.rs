@@ -47,11 +47,10 @@ pub(crate) struct OpenedSession {
     pub user: User,
 }
 
-/// Opens a password session for a user whose password was just verified, and records the
-/// sign-in time. Shared by the authorize flow's form and the console's sign-in page.
+/// Opens a password session for a user whose password was just verified. Shared by the authorize flow's form and the console's sign-in page.
 pub(crate) async fn open_password_session(
     provider: &Provider,
-    mut user: User,
+    user: User,
 ) -> Result<OpenedSession, OAuthError> {
     let now = provider.now();
     let cookie = random_token(32);
@@ -63,9 +62,8 @@ pub(crate) async fn open_password_session(
         created: now,
         expires_at: now + provider.lifetimes.session,
     };
+    // The sign-in time was recorded by `lockout::verify_sign_in`, on the row itself.
     provider.store.create_session(&session).await?;
-    user.last_login = Some(now);
-    provider.store.update_user(&user).await?;
     Ok(OpenedSession {
         cookie,
         session,

@@ -136,6 +136,20 @@ macro_rules! impl_user_store {
                 row.map(User::try_from).transpose()
             }
 
+            async fn record_login(&self, id: &str, now: Timestamp) -> StoreResult<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(concat!(
+                    "UPDATE users SET last_login = $2 WHERE id = $1 AND status = $3 RETURNING ",
+                    user_cols!()
+                ))
+                .bind(id)
+                .bind(now)
+                .bind(UserStatus::Active.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                row.map(User::try_from).transpose()
+            }
+
             async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
                 let row: Option<UserRow> = sqlx::query_as(concat!(
                     "SELECT ",
