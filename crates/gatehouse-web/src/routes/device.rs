@@ -36,24 +36,24 @@ const FORM_TTL: i64 = 1800;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/oauth2/v1/device/authorize", post(org_device_authorize))
-        .route(
-            "/oauth2/{as}/v1/device/authorize",
-            post(device_authorize_post),
-        )
+        // One handler for the org server and custom ones: the server id is the optional path
+        // parameter, not a wrapper per route.
+        .route("/oauth2/v1/device/authorize", post(device_authorize))
+        .route("/oauth2/{as}/v1/device/authorize", post(device_authorize))
         .route("/activate", get(activate_get).post(activate_post))
 }
 
 // ---- device authorization endpoint ----
 
 async fn device_authorize(
-    state: AppState,
-    origin: String,
-    id: Option<String>,
-    client: gatehouse_core::services::system_log::ClientInfo,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    server_id: Option<Path<String>>,
+    Client(client): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
+    let id = server_id.map(|Path(id)| id);
     let ctx = state
         .provider
         .server_context(&origin, id.as_deref())
@@ -70,26 +70,6 @@ async fn device_authorize(
     .await
     .map_err(client_error(&headers))?;
     Ok(no_store_json(response))
-}
-
-async fn org_device_authorize(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Client(c): Client,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    device_authorize(s, o, None, c, h, body).await
-}
-async fn device_authorize_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    Client(c): Client,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    device_authorize(s, o, Some(id), c, h, body).await
 }
 
 // ---- /activate ----

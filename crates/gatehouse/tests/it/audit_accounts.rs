@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::helpers::{
     Browser, LoginForm, PASSWORD, Server, TestApp, Tokens, spawn_app, spawn_app_with,
 };
+use crate::lockout::status_of;
 
 backend_tests!(
     concurrent_guesses_cannot_outrun_the_lockout,
@@ -26,16 +27,6 @@ backend_tests!(
 
 const ALICE: &str = "alice@example.com";
 const SCOPE: &str = "openid profile offline_access";
-
-async fn status_of(app: &TestApp, user_id: &str) -> Result<UserStatus> {
-    Ok(app
-        .provider
-        .store
-        .find_user(user_id)
-        .await?
-        .context("user")?
-        .status)
-}
 
 // Failed on the main of stop 14: the 30 guesses were all judged (the status was read before
 // the queued hash and the count raised after), and the right password signed in.

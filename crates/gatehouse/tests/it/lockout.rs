@@ -25,7 +25,7 @@ backend_tests!(
 
 const ALICE: &str = "alice@example.com";
 
-async fn status_of(app: &TestApp, user_id: &str) -> Result<UserStatus> {
+pub(crate) async fn status_of(app: &TestApp, user_id: &str) -> Result<UserStatus> {
     Ok(app
         .provider
         .store
