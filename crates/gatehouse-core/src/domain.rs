@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 mod device;
+pub mod policy;
 pub mod server_model;
 pub mod text;
 pub use device::{DeviceAuthorization, DeviceDecision, DeviceStatus};
+pub use policy::*;
 
 pub type Timestamp = i64;
 

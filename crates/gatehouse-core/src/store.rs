@@ -12,6 +12,7 @@ pub use crate::store_setup::{
 };
 
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
+pub use crate::store_policy::SignOnPolicyStore;
 
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -562,6 +563,7 @@ pub trait Store:
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
+    + SignOnPolicyStore
 {
 }
 
@@ -589,5 +591,6 @@ impl<T> Store for T where
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
+        + SignOnPolicyStore
 {
 }
