@@ -53,6 +53,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             crate::logs_cmd::logs(&provider, args).await
         }
+        Some(Command::Policy(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            crate::policy_cmd::policy(&provider, cmd).await
+        }
         Some(Command::Backup(args)) => {
             crate::backup::backup(&Settings::load(&cli, None)?, args).await
         }

@@ -27,6 +27,7 @@ macro_rules! backend_tests {
 }
 
 mod api_apps;
+mod api_policies;
 mod api_rate_limit;
 mod api_sessions;
 mod api_tokens;
