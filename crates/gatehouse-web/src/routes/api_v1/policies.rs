@@ -46,7 +46,11 @@ fn status_of(op: &str, path: String) -> Result<AppStatus, ApiError> {
 
 /// `?activate=false` creates an INACTIVE policy or rule (Okta's default is `true`).
 fn activate(query: &Query, body_status: Option<AppStatus>) -> Option<AppStatus> {
-    match query.get("activate") {
+    match query
+        .get("activate")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("false") => Some(AppStatus::Inactive),
         Some("true") => Some(AppStatus::Active),
         _ => body_status,
