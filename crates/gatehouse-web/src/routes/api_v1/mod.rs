@@ -14,6 +14,7 @@ mod logs;
 mod openapi;
 mod policies;
 mod policies_json;
+mod policies_openapi;
 mod sessions;
 mod trusted_origins;
 mod user_grants;

@@ -58,7 +58,10 @@ fn activate(query: &Query, body_status: Option<AppStatus>) -> Option<AppStatus> 
 }
 
 /// `GET /api/v1/policies?type=OKTA_SIGN_ON|ACCESS_POLICY[&status=ACTIVE|INACTIVE]`.
-async fn list(
+#[utoipa::path(get, path = "/api/v1/policies", tag = "Policies", summary = "List policies of a type",
+    params(("type" = String, Query, description = "`OKTA_SIGN_ON` or `ACCESS_POLICY`"), ("status" = Option<String>, Query, description = "`ACTIVE` or `INACTIVE`")),
+    responses((status = 200, description = "Policies in evaluation order", body = Vec<super::policies_openapi::PolicyDoc>), super::openapi::ApiErrors))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -89,7 +92,11 @@ async fn list(
     Ok(Json(Value::Array(body)))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/api/v1/policies", tag = "Policies", summary = "Create a policy",
+    params(("activate" = Option<bool>, Query, description = "`false`: create it INACTIVE")),
+    request_body = super::policies_openapi::PolicyBody,
+    responses((status = 200, description = "The policy", body = super::policies_openapi::PolicyDoc), super::openapi::ApiErrors))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -102,7 +109,10 @@ async fn create(
     Ok(Json(policy_json(&origin, &policy)))
 }
 
-async fn find(
+#[utoipa::path(get, path = "/api/v1/policies/{policyId}", tag = "Policies", summary = "Get a policy",
+    params(("policyId" = String, Path, description = "A policy id")),
+    responses((status = 200, description = "The policy", body = super::policies_openapi::PolicyDoc), super::openapi::ApiErrors))]
+pub(crate) async fn find(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -112,7 +122,10 @@ async fn find(
     Ok(Json(policy_json(&origin, &policy)))
 }
 
-async fn replace(
+#[utoipa::path(put, path = "/api/v1/policies/{policyId}", tag = "Policies", summary = "Replace a policy",
+    params(("policyId" = String, Path, description = "A policy id")), request_body = super::policies_openapi::PolicyBody,
+    responses((status = 200, description = "The policy", body = super::policies_openapi::PolicyDoc), super::openapi::ApiErrors))]
+pub(crate) async fn replace(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -125,7 +138,10 @@ async fn replace(
     Ok(Json(policy_json(&origin, &policy)))
 }
 
-async fn delete(
+#[utoipa::path(delete, path = "/api/v1/policies/{policyId}", tag = "Policies", summary = "Delete a policy (not the default one)",
+    params(("policyId" = String, Path, description = "A policy id")),
+    responses((status = 204, description = "Deleted"), super::openapi::ApiErrors))]
+pub(crate) async fn delete(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -136,7 +152,10 @@ async fn delete(
 }
 
 /// Okta answers the lifecycle operations with 204 and no body.
-async fn lifecycle(
+#[utoipa::path(post, path = "/api/v1/policies/{policyId}/lifecycle/{op}", tag = "Policies", summary = "Activate or deactivate a policy",
+    params(("policyId" = String, Path, description = "A policy id"), ("op" = String, Path, description = "`activate` or `deactivate`")),
+    responses((status = 204, description = "Done"), super::openapi::ApiErrors))]
+pub(crate) async fn lifecycle(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((id, op)): ApiPath<(String, String)>,
@@ -147,7 +166,10 @@ async fn lifecycle(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_rules(
+#[utoipa::path(get, path = "/api/v1/policies/{policyId}/rules", tag = "Policies", summary = "List a policy's rules",
+    params(("policyId" = String, Path, description = "A policy id")),
+    responses((status = 200, description = "Rules in evaluation order", body = Vec<super::policies_openapi::PolicyRuleDoc>), super::openapi::ApiErrors))]
+pub(crate) async fn list_rules(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -162,7 +184,11 @@ async fn list_rules(
     Ok(Json(Value::Array(body)))
 }
 
-async fn create_rule(
+#[utoipa::path(post, path = "/api/v1/policies/{policyId}/rules", tag = "Policies", summary = "Create a rule",
+    params(("policyId" = String, Path, description = "A policy id"), ("activate" = Option<bool>, Query, description = "`false`: create it INACTIVE")),
+    request_body = super::policies_openapi::PolicyRuleBody,
+    responses((status = 200, description = "The rule", body = super::policies_openapi::PolicyRuleDoc), super::openapi::ApiErrors))]
+pub(crate) async fn create_rule(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -177,7 +203,10 @@ async fn create_rule(
     Ok(Json(rule_json(&origin, &policy, &rule)))
 }
 
-async fn find_rule(
+#[utoipa::path(get, path = "/api/v1/policies/{policyId}/rules/{ruleId}", tag = "Policies", summary = "Get a rule",
+    params(("policyId" = String, Path, description = "A policy id"), ("ruleId" = String, Path, description = "A rule id")),
+    responses((status = 200, description = "The rule", body = super::policies_openapi::PolicyRuleDoc), super::openapi::ApiErrors))]
+pub(crate) async fn find_rule(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -188,7 +217,10 @@ async fn find_rule(
     Ok(Json(rule_json(&origin, &policy, &rule)))
 }
 
-async fn replace_rule(
+#[utoipa::path(put, path = "/api/v1/policies/{policyId}/rules/{ruleId}", tag = "Policies", summary = "Replace a rule",
+    params(("policyId" = String, Path, description = "A policy id"), ("ruleId" = String, Path, description = "A rule id")), request_body = super::policies_openapi::PolicyRuleBody,
+    responses((status = 200, description = "The rule", body = super::policies_openapi::PolicyRuleDoc), super::openapi::ApiErrors))]
+pub(crate) async fn replace_rule(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -202,7 +234,10 @@ async fn replace_rule(
     Ok(Json(rule_json(&origin, &policy, &rule)))
 }
 
-async fn delete_rule(
+#[utoipa::path(delete, path = "/api/v1/policies/{policyId}/rules/{ruleId}", tag = "Policies", summary = "Delete a rule (not a default one)",
+    params(("policyId" = String, Path, description = "A policy id"), ("ruleId" = String, Path, description = "A rule id")),
+    responses((status = 204, description = "Deleted"), super::openapi::ApiErrors))]
+pub(crate) async fn delete_rule(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((id, rule_id)): ApiPath<(String, String)>,
@@ -213,7 +248,10 @@ async fn delete_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn rule_lifecycle(
+#[utoipa::path(post, path = "/api/v1/policies/{policyId}/rules/{ruleId}/lifecycle/{op}", tag = "Policies", summary = "Activate or deactivate a rule",
+    params(("policyId" = String, Path, description = "A policy id"), ("ruleId" = String, Path, description = "A rule id"), ("op" = String, Path, description = "`activate` or `deactivate`")),
+    responses((status = 204, description = "Done"), super::openapi::ApiErrors))]
+pub(crate) async fn rule_lifecycle(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((id, rule_id, op)): ApiPath<(String, String, String)>,
@@ -230,7 +268,10 @@ async fn rule_lifecycle(
 
 /// The apps using an access policy: `[{"id": appId}]` (each app's full object is at
 /// `/api/v1/apps/{id}`).
-async fn policy_apps(
+#[utoipa::path(get, path = "/api/v1/policies/{policyId}/app", tag = "Policies", summary = "The apps using an access policy",
+    params(("policyId" = String, Path, description = "A policy id")),
+    responses((status = 200, description = "The apps", body = Vec<super::policies_openapi::PolicyAppDoc>), super::openapi::ApiErrors))]
+pub(crate) async fn policy_apps(
     State(state): State<AppState>,
     _caller: Caller,
     ApiOrigin(origin): ApiOrigin,
@@ -251,7 +292,10 @@ async fn policy_apps(
 }
 
 /// `PUT /api/v1/apps/{appId}/policies/{policyId}`: the app's access policy; 204.
-async fn assign_app(
+#[utoipa::path(put, path = "/api/v1/apps/{appId}/policies/{policyId}", tag = "Policies", summary = "Make an ACCESS_POLICY the app's authentication policy",
+    params(("appId" = String, Path, description = "An app id"), ("policyId" = String, Path, description = "A policy id")),
+    responses((status = 204, description = "Assigned"), super::openapi::ApiErrors))]
+pub(crate) async fn assign_app(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath((app_id, id)): ApiPath<(String, String)>,
