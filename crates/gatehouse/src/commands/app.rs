@@ -98,7 +98,7 @@ pub(super) async fn run(
             }
             let created = apps::create(provider, &Actor::system(), spec).await?;
             for g in &groups {
-                directory::assign_group_to_app(provider, &created.app, g).await?;
+                apps::assign_group_to_app(provider, &created.app, g).await?;
             }
             let base = public_url
                 .clone()

@@ -1,8 +1,8 @@
 //! `gatehouse group`: add a group, add a member to one.
 
 use gatehouse_core::Provider;
-use gatehouse_core::services::directory;
 use gatehouse_core::services::system_log::Actor;
+use gatehouse_core::services::{directory, groups};
 use serde_json::json;
 
 use crate::cli::{GroupCommand, Output};
@@ -14,8 +14,7 @@ pub(super) async fn run(provider: &Provider, cmd: &GroupCommand) -> anyhow::Resu
             description,
             output,
         } => {
-            let group =
-                directory::create_group(provider, &Actor::system(), name, description).await?;
+            let group = groups::create_group(provider, &Actor::system(), name, description).await?;
             match output {
                 Output::Json => println!("{}", json!({"id": group.id, "name": group.name})),
                 Output::Text => println!("Created group {} ({})", group.name, group.id),
@@ -24,7 +23,7 @@ pub(super) async fn run(provider: &Provider, cmd: &GroupCommand) -> anyhow::Resu
         GroupCommand::AddMember { group, user } => {
             let g = directory::find_group_by_id_or_name(provider, group).await?;
             let u = directory::find_user_by_id_or_login(provider, user).await?;
-            directory::add_group_member(provider, &Actor::system(), &g, &u).await?;
+            groups::add_group_member(provider, &Actor::system(), &g, &u).await?;
             println!("Added {} to {}", u.login, g.name);
         }
     }

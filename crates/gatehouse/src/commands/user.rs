@@ -6,9 +6,9 @@ use anyhow::{Context as _, bail};
 use gatehouse_core::Provider;
 use gatehouse_core::domain::UserStatus;
 use gatehouse_core::services::admin_roles;
-use gatehouse_core::services::directory::{self, NewUser};
+use gatehouse_core::services::directory;
 use gatehouse_core::services::system_log::Actor;
-use gatehouse_core::services::users::{self, Lifecycle};
+use gatehouse_core::services::users::{self, Lifecycle, NewUser};
 use gatehouse_core::store::Page;
 use serde_json::json;
 
@@ -44,7 +44,7 @@ pub(super) async fn run(provider: &Provider, cmd: &UserCommand) -> anyhow::Resul
                 None if login.contains('@') => login.clone(),
                 None => bail!("--email is required when the login is not an email address"),
             };
-            let user = directory::create_user(
+            let user = users::create_user(
                 provider,
                 &Actor::system(),
                 NewUser {

@@ -4,12 +4,19 @@ use crate::audit::{Actor, Entity, event_type as ev};
 use crate::crypto::okta_id;
 use crate::domain::*;
 use crate::provider::Provider;
-use crate::services::directory_rules::{CreatedApp, DirectoryError, invalid};
+use crate::services::directory_rules::{DirectoryError, invalid};
 
 use super::fetched_uris::check_fetched_uri_policy;
 use super::secrets::{choose_secret, seal_secret};
 use super::settings::build_settings;
 use super::spec::{OidcAppSpec, validate_label};
+
+/// A created app and its client secret in clear text, which is shown this once.
+#[derive(Debug, Clone)]
+pub struct CreatedApp {
+    pub app: App,
+    pub client_secret: Option<String>,
+}
 
 /// Okta's length rule for client ids.
 const CLIENT_ID_LEN: std::ops::RangeInclusive<usize> = 6..=100;
@@ -83,4 +90,34 @@ pub async fn create(
         app,
         client_secret: secret,
     })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOidcApp {
+    pub label: String,
+    pub application_type: ApplicationType,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Empty means the defaults for the application type.
+    pub grant_types: Vec<String>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    pub initiate_login_uri: Option<String>,
+    pub login_mode: Option<String>,
+}
+
+/// Creates an OIDC app with the CLI's options; the rules and defaults are
+/// [`super::build_settings`], shared with `/api/v1/apps`.
+pub async fn create_oidc_app(
+    provider: &Provider,
+    actor: &Actor,
+    new: NewOidcApp,
+) -> Result<CreatedApp, DirectoryError> {
+    let mut spec = OidcAppSpec::new(new.label, new.application_type);
+    spec.redirect_uris = new.redirect_uris;
+    spec.post_logout_redirect_uris = new.post_logout_redirect_uris;
+    spec.grant_types = new.grant_types;
+    spec.token_endpoint_auth_method = new.token_endpoint_auth_method;
+    spec.initiate_login_uri = new.initiate_login_uri;
+    spec.login_mode = new.login_mode;
+    create(provider, actor, spec).await
 }

@@ -113,3 +113,16 @@ pub async fn unassign_group(
         .await;
     Ok(())
 }
+
+/// Assigns the group at priority 0, unrecorded (the CLI's `--assign` and tests).
+pub async fn assign_group_to_app(
+    provider: &Provider,
+    app: &App,
+    group: &Group,
+) -> Result<(), DirectoryError> {
+    provider
+        .store
+        .assign_app_group(&app.id, &group.id, 0)
+        .await?;
+    Ok(())
+}

@@ -4,8 +4,9 @@
 use crate::audit::{Actor, Entity, event_type as ev};
 use crate::domain::*;
 use crate::provider::Provider;
-use crate::services::directory_rules::{CreatedApp, DirectoryError, invalid};
+use crate::services::directory_rules::{DirectoryError, invalid};
 
+use super::create::CreatedApp;
 use super::fetched_uris::check_fetched_uri_policy;
 use super::secrets::{choose_secret, reveal_secret, seal_secret, uses_secret};
 use super::settings::build_settings;

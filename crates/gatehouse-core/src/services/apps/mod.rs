@@ -17,10 +17,10 @@ mod user_assignments;
 #[cfg(test)]
 mod tests;
 
-pub use create::create;
+pub use create::{CreatedApp, NewOidcApp, create, create_oidc_app};
 pub(crate) use fetched_uris::check_fetched_uri_policy;
 pub use group_assignments::{
-    assign_group, group_assignment, list_group_assignments, unassign_group,
+    assign_group, assign_group_to_app, group_assignment, list_group_assignments, unassign_group,
 };
 pub use lifecycle::{delete, replace, set_status};
 pub use listing::{list, parse_app_filter, user_apps};
@@ -32,5 +32,5 @@ pub use secrets::{
 pub use settings::{build_settings, groups_claim_value};
 pub use spec::{OidcAppSpec, keep_registration_only_settings};
 pub use user_assignments::{
-    AssignmentScope, assign_user, list_users, unassign_user, user_assignment,
+    AssignmentScope, assign_user, assign_user_to_app, list_users, unassign_user, user_assignment,
 };

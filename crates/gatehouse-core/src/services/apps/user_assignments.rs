@@ -176,3 +176,13 @@ pub async fn unassign_user(
         .await;
     Ok(())
 }
+
+/// Assigns the user directly, unrecorded.
+pub async fn assign_user_to_app(
+    provider: &Provider,
+    app: &App,
+    user: &User,
+) -> Result<(), DirectoryError> {
+    provider.store.assign_app_user(&app.id, &user.id).await?;
+    Ok(())
+}
