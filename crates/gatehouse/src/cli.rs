@@ -57,7 +57,7 @@ pub enum Command {
     Logs(crate::logs_cmd::LogsArgs),
     /// Manage sign-on policies: who must use a second factor, for which apps.
     #[command(subcommand)]
-    Policy(crate::policy_cmd::PolicyCommand),
+    Policy(crate::commands::policy::PolicyCommand),
     /// Back up the database and the encryption key into one file (SQLite), or print how to
     /// with pg_dump (PostgreSQL).
     Backup(crate::backup::BackupArgs),

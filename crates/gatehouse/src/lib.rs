@@ -8,7 +8,6 @@ pub mod commands;
 pub mod config;
 pub mod jwks_fetch;
 pub mod logs_cmd;
-pub mod policy_cmd;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;

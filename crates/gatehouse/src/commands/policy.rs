@@ -72,7 +72,7 @@ pub enum PolicyCommand {
     Delete { id: String },
 }
 
-pub async fn policy(provider: &Provider, cmd: &PolicyCommand) -> anyhow::Result<()> {
+pub async fn run(provider: &Provider, cmd: &PolicyCommand) -> anyhow::Result<()> {
     match cmd {
         PolicyCommand::List { kind, output } => list(provider, kind.map(Into::into), *output).await,
         PolicyCommand::Create {
