@@ -11,6 +11,7 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
+pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 
 /// One page of a cursor-paginated listing, ordered by id.
@@ -562,6 +563,7 @@ pub trait Store:
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
+    + AuthnStore
 {
 }
 
@@ -589,5 +591,6 @@ impl<T> Store for T where
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
+        + AuthnStore
 {
 }
