@@ -7,8 +7,9 @@
 use crate::audit::{Actor, Entity, event_type as ev};
 use crate::domain::{User, UserStatus};
 use crate::provider::Provider;
-use crate::services::directory::{DirectoryError, validate_display_name};
+use crate::services::directory::DirectoryError;
 use crate::services::directory_rules::invalid;
+use crate::services::users::{validate_display_name, validate_profile};
 
 /// A user as read from the source org.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +48,7 @@ pub async fn upsert(
     if !valid_id(&u.id) {
         return Err(invalid("id", "is not an Okta id"));
     }
-    crate::services::directory::validate_profile(&u.login, &u.email, &u.first_name, &u.last_name)?;
+    validate_profile(&u.login, &u.email, &u.first_name, &u.last_name)?;
     validate_display_name(u.display_name.as_deref())?;
     let now = provider.now();
     let login = u.login.trim().to_owned();

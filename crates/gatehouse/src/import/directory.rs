@@ -167,7 +167,7 @@ pub(super) async fn groups(run: &mut Import<'_>) -> anyhow::Result<()> {
                 None
             }
             None => {
-                match directory::create_group(run.provider, &run.actor, &name, &description).await {
+                match groups::create_group(run.provider, &run.actor, &name, &description).await {
                     Ok(created) => {
                         run.report.count(GROUPS, Change::Created);
                         Some(created)
@@ -226,7 +226,7 @@ async fn members(
         let Some(user) = run.provider.store.find_user(&id).await? else {
             continue;
         };
-        if let Err(e) = directory::add_group_member(run.provider, &run.actor, target, &user).await {
+        if let Err(e) = groups::add_group_member(run.provider, &run.actor, target, &user).await {
             run.report
                 .not_carried(MEMBERSHIPS, &format!("{} ∋ {id}", target.name), e);
         }
