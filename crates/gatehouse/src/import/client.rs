@@ -225,6 +225,90 @@ mod tests {
         assert_eq!(next_link(&last), None);
     }
 
+    /// A source that answers 429 first, then two pages, the first spending the budget: the
+    /// client waits for the resets and reads every item.
+    #[tokio::test]
+    async fn pages_and_rate_limits_against_a_live_source() -> anyhow::Result<()> {
+        use axum::extract::{Query, State};
+        use axum::http::{HeaderMap as Headers, StatusCode};
+        use axum::response::IntoResponse;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU32, Ordering};
+
+        #[derive(Clone)]
+        struct Source {
+            base: Arc<std::sync::OnceLock<String>>,
+            hits: Arc<AtomicU32>,
+        }
+        fn epoch() -> u64 {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        }
+        async fn users(
+            State(s): State<Source>,
+            Query(q): Query<std::collections::HashMap<String, String>>,
+            headers: Headers,
+        ) -> axum::response::Response {
+            let n = s.hits.fetch_add(1, Ordering::SeqCst);
+            let reset = (epoch() + 1).to_string();
+            if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("SSWS t0ken") {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            if n == 0 {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("x-rate-limit-reset", reset)],
+                    "{}",
+                )
+                    .into_response();
+            }
+            let base = s.base.get().cloned().unwrap_or_default();
+            match q.get("after").map(String::as_str) {
+                None => (
+                    [
+                        ("x-rate-limit-remaining", "0".to_owned()),
+                        ("x-rate-limit-reset", reset),
+                        (
+                            "link",
+                            format!("<{base}/api/v1/users?after=2&limit=2>; rel=\"next\""),
+                        ),
+                    ],
+                    axum::Json(serde_json::json!([{"id": "00u1"}, {"id": "00u2"}])),
+                )
+                    .into_response(),
+                Some(_) => axum::Json(serde_json::json!([{"id": "00u3"}])).into_response(),
+            }
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let source = Source {
+            base: Arc::new(std::sync::OnceLock::new()),
+            hits: Arc::new(AtomicU32::new(0)),
+        };
+        let _ = source.base.set(base.clone());
+        let app = axum::Router::new()
+            .route("/api/v1/users", axum::routing::get(users))
+            .with_state(source.clone());
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = OktaClient::new(&base, "t0ken")?;
+        let started = std::time::Instant::now();
+        let items = client.list("/api/v1/users").await?;
+        server.abort();
+        let ids: Vec<_> = items.iter().filter_map(|v| v["id"].as_str()).collect();
+        assert_eq!(ids, ["00u1", "00u2", "00u3"]);
+        assert_eq!(source.hits.load(Ordering::SeqCst), 3);
+        assert_eq!(client.calls.load(std::sync::atomic::Ordering::Relaxed), 3);
+        // Two waits (after the 429 and after the spent budget), each until a reset 1 s ahead.
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            started.elapsed()
+        );
+        Ok(())
+    }
+
     #[test]
     fn reset_is_measured_against_the_source_clock() {
         let mut h = HeaderMap::new();
