@@ -370,7 +370,7 @@ fn scene(
     on: On,
 ) -> (
     &gatehouse_core::ServerContext,
-    &gatehouse_core::services::directory::CreatedApp,
+    &gatehouse_core::services::apps::CreatedApp,
 ) {
     let server = match on {
         On::Org => &f.server,
