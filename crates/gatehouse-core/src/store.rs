@@ -11,6 +11,7 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
+pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_policy::SignOnPolicyStore;
 
@@ -564,6 +565,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + SignOnPolicyStore
+    + AuthnStore
 {
 }
 
@@ -592,5 +594,6 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + SignOnPolicyStore
+        + AuthnStore
 {
 }
