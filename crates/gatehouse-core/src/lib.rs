@@ -15,5 +15,6 @@ pub mod services;
 pub mod store;
 pub mod store_error;
 pub mod store_setup;
+pub mod store_webauthn;
 
 pub use provider::{Provider, ServerContext};

@@ -13,6 +13,8 @@ pub use crate::store_setup::{
 
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 
+pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
+
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page<'a> {
@@ -557,6 +559,7 @@ pub trait Store:
     + AuthServerConfigStore
     + SignInFailureStore
     + SystemLogStore
+    + WebauthnStore
     + AdminRoleStore
     + AccountRevocationStore
     + SetupStore
@@ -584,6 +587,7 @@ impl<T> Store for T where
         + AuthServerConfigStore
         + SignInFailureStore
         + SystemLogStore
+        + WebauthnStore
         + AdminRoleStore
         + AccountRevocationStore
         + SetupStore

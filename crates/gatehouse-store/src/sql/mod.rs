@@ -29,6 +29,7 @@ mod setup;
 mod tokens;
 mod trusted_origins;
 mod users;
+mod webauthn;
 
 use gatehouse_core::store::{Page, StoreError, StoreResult};
 

@@ -69,3 +69,5 @@ mod sso;
 mod system_log;
 mod tls;
 mod userinfo;
+mod webauthn;
+mod webauthn_soft;
