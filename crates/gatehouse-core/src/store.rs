@@ -11,6 +11,8 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
+pub use crate::store_factors::FactorStore;
+
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 
 /// One page of a cursor-paginated listing, ordered by id.
@@ -562,6 +564,7 @@ pub trait Store:
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
+    + FactorStore
 {
 }
 
@@ -589,5 +592,6 @@ impl<T> Store for T where
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
+        + FactorStore
 {
 }
