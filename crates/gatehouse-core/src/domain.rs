@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 mod device;
+mod factor;
 pub mod server_model;
 pub mod text;
 pub use device::{DeviceAuthorization, DeviceDecision, DeviceStatus};
+pub use factor::{FACTOR_TYPE_TOTP, FACTOR_TYPE_WEBAUTHN, Factor, FactorStatus, PendingSignIn};
 
 pub type Timestamp = i64;
 

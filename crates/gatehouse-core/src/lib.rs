@@ -14,6 +14,7 @@ pub mod provider;
 pub mod services;
 pub mod store;
 pub mod store_error;
+pub mod store_factors;
 pub mod store_setup;
 pub mod store_webauthn;
 

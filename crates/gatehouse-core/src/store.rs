@@ -11,6 +11,8 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
+pub use crate::store_factors::FactorStore;
+
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
@@ -565,6 +567,7 @@ pub trait Store:
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
+    + FactorStore
 {
 }
 
@@ -593,5 +596,6 @@ impl<T> Store for T where
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
+        + FactorStore
 {
 }
