@@ -63,13 +63,22 @@ async fn ceremonies_are_taken_once(backend: Backend) -> Result<()> {
     let reg = CeremonyPurpose::Register;
     let auth = CeremonyPurpose::Authenticate;
 
-    store.put_webauthn_ceremony(&ceremony("b1", reg, "first", 2_000)).await?;
+    store
+        .put_webauthn_ceremony(&ceremony("b1", reg, "first", 2_000))
+        .await?;
     // A second begin replaces the first.
-    store.put_webauthn_ceremony(&ceremony("b1", reg, "second", 2_010)).await?;
+    store
+        .put_webauthn_ceremony(&ceremony("b1", reg, "second", 2_010))
+        .await?;
     // The same binding for another purpose is another ceremony.
-    store.put_webauthn_ceremony(&ceremony("b1", auth, "auth", 2_010)).await?;
+    store
+        .put_webauthn_ceremony(&ceremony("b1", auth, "auth", 2_010))
+        .await?;
     ensure!(
-        store.take_webauthn_ceremony("b2", reg, 2_020).await?.is_none(),
+        store
+            .take_webauthn_ceremony("b2", reg, 2_020)
+            .await?
+            .is_none(),
         "another binding"
     );
     let taken = store.take_webauthn_ceremony("b1", reg, 2_020).await?;
@@ -77,23 +86,37 @@ async fn ceremonies_are_taken_once(backend: Backend) -> Result<()> {
         taken.as_ref().map(|c| c.state_json.as_str()) == Some("second"),
         "{taken:?}"
     );
-    ensure!(taken == Some(ceremony("b1", reg, "second", 2_010)), "{taken:?}");
     ensure!(
-        store.take_webauthn_ceremony("b1", reg, 2_020).await?.is_none(),
+        taken == Some(ceremony("b1", reg, "second", 2_010)),
+        "{taken:?}"
+    );
+    ensure!(
+        store
+            .take_webauthn_ceremony("b1", reg, 2_020)
+            .await?
+            .is_none(),
         "taken twice"
     );
     // Expired: gone, and not handed out.
     ensure!(
-        store.take_webauthn_ceremony("b1", auth, 2_310).await?.is_none(),
+        store
+            .take_webauthn_ceremony("b1", auth, 2_310)
+            .await?
+            .is_none(),
         "expired one taken"
     );
     ensure!(
-        store.take_webauthn_ceremony("b1", auth, 2_020).await?.is_none(),
+        store
+            .take_webauthn_ceremony("b1", auth, 2_020)
+            .await?
+            .is_none(),
         "an expired one is deleted when asked for"
     );
 
     // Many takers at once: exactly one gets it.
-    store.put_webauthn_ceremony(&ceremony("race", auth, "s", 3_000)).await?;
+    store
+        .put_webauthn_ceremony(&ceremony("race", auth, "s", 3_000))
+        .await?;
     let store: Arc<dyn Store> = store;
     let mut tasks = Vec::new();
     for _ in 0..8 {
@@ -112,9 +135,16 @@ async fn ceremonies_are_taken_once(backend: Backend) -> Result<()> {
     ensure!(winners == 1, "{winners} takers won");
 
     // Ceremonies go with their user.
-    store.put_webauthn_ceremony(&ceremony("b3", reg, "s", 4_000)).await?;
+    store
+        .put_webauthn_ceremony(&ceremony("b3", reg, "s", 4_000))
+        .await?;
     store.delete_user("u1").await?;
-    ensure!(store.take_webauthn_ceremony("b3", reg, 4_001).await?.is_none());
+    ensure!(
+        store
+            .take_webauthn_ceremony("b3", reg, 4_001)
+            .await?
+            .is_none()
+    );
     Ok(())
 }
 
@@ -122,28 +152,69 @@ async fn counters_only_move_forward(backend: Backend) -> Result<()> {
     let db = TestDatabase::new(backend).await?;
     let store = connect(&db.url).await?;
     store.create_user(&user("u1")).await?;
-    store.create_factor(&factor("fwf1", FACTOR_TYPE_WEBAUTHN)).await?;
-    store.create_factor(&factor("uft1", FACTOR_TYPE_TOTP)).await?;
+    store
+        .create_factor(&factor("fwf1", FACTOR_TYPE_WEBAUTHN))
+        .await?;
+    store
+        .create_factor(&factor("uft1", FACTOR_TYPE_TOTP))
+        .await?;
 
-    ensure!(store.record_webauthn_use("u1", "fwf1", 5, "{\"c\":5}", 2_000).await?);
-    ensure!(!store.record_webauthn_use("u1", "fwf1", 5, "{\"c\":5}", 2_001).await?, "same counter");
-    ensure!(!store.record_webauthn_use("u1", "fwf1", 4, "{\"c\":4}", 2_002).await?, "lower counter");
-    ensure!(store.record_webauthn_use("u1", "fwf1", 6, "{\"c\":6}", 2_003).await?);
+    ensure!(
+        store
+            .record_webauthn_use("u1", "fwf1", 5, "{\"c\":5}", 2_000)
+            .await?
+    );
+    ensure!(
+        !store
+            .record_webauthn_use("u1", "fwf1", 5, "{\"c\":5}", 2_001)
+            .await?,
+        "same counter"
+    );
+    ensure!(
+        !store
+            .record_webauthn_use("u1", "fwf1", 4, "{\"c\":4}", 2_002)
+            .await?,
+        "lower counter"
+    );
+    ensure!(
+        store
+            .record_webauthn_use("u1", "fwf1", 6, "{\"c\":6}", 2_003)
+            .await?
+    );
     let f = store.find_factor("u1", "fwf1").await?;
     ensure!(
-        f.as_ref().is_some_and(|f| f.credential_json.as_deref() == Some("{\"c\":6}")
-            && f.last_used_step == Some(6)
-            && f.last_updated == 2_003),
+        f.as_ref()
+            .is_some_and(|f| f.credential_json.as_deref() == Some("{\"c\":6}")
+                && f.last_used_step == Some(6)
+                && f.last_updated == 2_003),
         "{f:?}"
     );
     // Not a WebAuthn factor, or someone else's: nothing written.
-    ensure!(!store.record_webauthn_use("u1", "uft1", 9, "{}", 2_004).await?);
-    ensure!(!store.record_webauthn_use("u2", "fwf1", 9, "{}", 2_004).await?);
+    ensure!(
+        !store
+            .record_webauthn_use("u1", "uft1", 9, "{}", 2_004)
+            .await?
+    );
+    ensure!(
+        !store
+            .record_webauthn_use("u2", "fwf1", 9, "{}", 2_004)
+            .await?
+    );
 
     // An authenticator that does not count (always 0) is accepted each time.
-    store.create_factor(&factor("fwf2", FACTOR_TYPE_WEBAUTHN)).await?;
-    ensure!(store.record_webauthn_use("u1", "fwf2", 0, "{}", 2_005).await?);
-    ensure!(store.record_webauthn_use("u1", "fwf2", 0, "{}", 2_006).await?);
+    store
+        .create_factor(&factor("fwf2", FACTOR_TYPE_WEBAUTHN))
+        .await?;
+    ensure!(
+        store
+            .record_webauthn_use("u1", "fwf2", 0, "{}", 2_005)
+            .await?
+    );
+    ensure!(
+        store
+            .record_webauthn_use("u1", "fwf2", 0, "{}", 2_006)
+            .await?
+    );
 
     // Two answers racing with the same counter: one applies.
     let store: Arc<dyn Store> = store;

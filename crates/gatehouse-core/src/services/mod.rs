@@ -18,6 +18,7 @@ pub mod filter;
 pub mod groups;
 pub mod lockout;
 pub mod lockout_policy;
+pub mod mfa;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;

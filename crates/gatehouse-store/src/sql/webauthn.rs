@@ -63,16 +63,18 @@ macro_rules! impl_webauthn_store {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db_err)?;
-                Ok(row.and_then(|(p, user_id, state_json, created, expires_at)| {
-                    (expires_at > now).then_some(WebauthnCeremony {
-                        binding_hash: binding_hash.to_owned(),
-                        purpose: purpose_from(&p)?,
-                        user_id,
-                        state_json,
-                        created,
-                        expires_at,
-                    })
-                }))
+                Ok(
+                    row.and_then(|(p, user_id, state_json, created, expires_at)| {
+                        (expires_at > now).then_some(WebauthnCeremony {
+                            binding_hash: binding_hash.to_owned(),
+                            purpose: purpose_from(&p)?,
+                            user_id,
+                            state_json,
+                            created,
+                            expires_at,
+                        })
+                    }),
+                )
             }
 
             async fn record_webauthn_use(

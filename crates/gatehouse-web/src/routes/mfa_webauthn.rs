@@ -17,14 +17,11 @@ use gatehouse_core::crypto::constant_time_eq;
 use gatehouse_core::services::admin_roles;
 use gatehouse_core::services::lockout;
 use gatehouse_core::services::mfa::webauthn::{self, WebauthnFailure};
-use gatehouse_core::services::mfa::webauthn_challenge::{self, StepError, StepRef};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::console::{Chrome, ConsoleError, EndUser, Viewer, render};
 use crate::AppState;
-use crate::client_ip::Client;
-use crate::cookies;
 use crate::origin::Origin;
 use askama::Template;
 
@@ -39,12 +36,12 @@ pub fn router() -> Router<AppState> {
         .route("/enduser/settings/passkeys", get(enroll_page))
         .route("/enduser/webauthn/register/begin", post(register_begin))
         .route("/enduser/webauthn/register/finish", post(register_finish))
-        .route(SIGN_IN_BEGIN, post(sign_in_begin))
-        .route(SIGN_IN_FINISH, post(sign_in_finish))
 }
 
 /// The factor challenge's calls.
+#[allow(dead_code)] // TEMP
 pub const SIGN_IN_BEGIN: &str = "/login/mfa/webauthn/begin";
+#[allow(dead_code)] // TEMP
 pub const SIGN_IN_FINISH: &str = "/login/mfa/webauthn/finish";
 
 async fn script() -> Response {
@@ -58,66 +55,96 @@ async fn script() -> Response {
         .into_response()
 }
 
-/// A JSON refusal: `{"errorCode": …, "errorSummary": …}` (Okta's error fields).
-fn refuse(status: StatusCode, code: &str, summary: &str) -> Response {
-    let mut res = (
-        status,
-        axum::Json(json!({"errorCode": code, "errorSummary": summary})),
-    )
-        .into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    res
+/// A refused call, answered as JSON `{"errorCode": …, "errorSummary": …}` (Okta's error
+/// fields) with `Cache-Control: no-store`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    summary: &'static str,
 }
+
+const fn refusal(status: StatusCode, code: &'static str, summary: &'static str) -> Refusal {
+    Refusal {
+        status,
+        code,
+        summary,
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut res = (
+            self.status,
+            axum::Json(json!({"errorCode": self.code, "errorSummary": self.summary})),
+        )
+            .into_response();
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        res
+    }
+}
+
+const BAD_CSRF: Refusal = refusal(
+    StatusCode::FORBIDDEN,
+    "E0000006",
+    "The request's security token is missing or wrong. Reload the page and try again.",
+);
+const INTERNAL: Refusal = refusal(
+    StatusCode::INTERNAL_SERVER_ERROR,
+    "E0000009",
+    "The server could not complete this request.",
+);
 
 fn ok_json(body: Value) -> Response {
     let mut res = (StatusCode::OK, axum::Json(body)).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     res
 }
 
-/// How a failed ceremony step is answered.
-pub(crate) fn failure_response(e: &WebauthnFailure) -> Response {
-    match e {
-        WebauthnFailure::Origin(_) => refuse(
-            StatusCode::BAD_REQUEST,
-            "E0000001",
-            "Passkeys need this server to be reached by a host name (not an IP address).",
-        ),
-        WebauthnFailure::NoCeremony => refuse(
-            StatusCode::BAD_REQUEST,
-            "E0000011",
-            "This passkey request has expired or was already used. Start again.",
-        ),
-        WebauthnFailure::Rejected => refuse(
-            StatusCode::FORBIDDEN,
-            "E0000068",
-            "The passkey was not accepted.",
-        ),
-        WebauthnFailure::NoCredentials => refuse(
-            StatusCode::BAD_REQUEST,
-            "E0000001",
-            "No passkey is enrolled for this account.",
-        ),
-        WebauthnFailure::AlreadyEnrolled => refuse(
-            StatusCode::CONFLICT,
-            "E0000001",
-            "This passkey is already enrolled.",
-        ),
-        WebauthnFailure::Store(_) | WebauthnFailure::State(_) => {
-            tracing::error!(error = %e, "WebAuthn request failed");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "E0000009",
-                "The server could not complete this request.",
-            )
+impl From<WebauthnFailure> for Refusal {
+    fn from(e: WebauthnFailure) -> Self {
+        match e {
+            WebauthnFailure::Origin(_) => refusal(
+                StatusCode::BAD_REQUEST,
+                "E0000001",
+                "Passkeys need this server to be reached by a host name (not an IP address).",
+            ),
+            WebauthnFailure::NoCeremony => refusal(
+                StatusCode::BAD_REQUEST,
+                "E0000011",
+                "This passkey request has expired or was already used. Start again.",
+            ),
+            WebauthnFailure::Rejected => refusal(
+                StatusCode::FORBIDDEN,
+                "E0000068",
+                "The passkey was not accepted.",
+            ),
+            WebauthnFailure::NoCredentials => refusal(
+                StatusCode::BAD_REQUEST,
+                "E0000001",
+                "No passkey is enrolled for this account.",
+            ),
+            WebauthnFailure::AlreadyEnrolled => refusal(
+                StatusCode::CONFLICT,
+                "E0000001",
+                "This passkey is already enrolled.",
+            ),
+            WebauthnFailure::Store(_) | WebauthnFailure::State(_) => {
+                tracing::error!(error = %e, "WebAuthn request failed");
+                INTERNAL
+            }
         }
     }
 }
 
 /// Refuses a body that is not `application/json` (which a cross-site form cannot send).
-fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+fn require_json(headers: &HeaderMap) -> Result<(), Refusal> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -126,7 +153,7 @@ fn require_json(headers: &HeaderMap) -> Result<(), Response> {
     if json {
         Ok(())
     } else {
-        Err(refuse(
+        Err(refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "E0000001",
             "Send JSON (application/json).",
@@ -141,28 +168,20 @@ fn sent_csrf(headers: &HeaderMap) -> &str {
         .unwrap_or_default()
 }
 
-fn bad_csrf() -> Response {
-    refuse(
-        StatusCode::FORBIDDEN,
-        "E0000006",
-        "The request's security token is missing or wrong. Reload the page and try again.",
-    )
-}
-
 /// Refuses a call that is not JSON or whose CSRF token is not `expected`.
-pub(crate) fn check_call(headers: &HeaderMap, expected: &str) -> Result<(), Response> {
+fn check_call(headers: &HeaderMap, expected: &str) -> Result<(), Refusal> {
     require_json(headers)?;
     let sent = sent_csrf(headers);
     if expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
-        return Err(bad_csrf());
+        return Err(BAD_CSRF);
     }
     Ok(())
 }
 
 /// Parses a JSON body into `T`, or answers 400.
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
     serde_json::from_slice(body).map_err(|_| {
-        refuse(
+        refusal(
             StatusCode::BAD_REQUEST,
             "E0000003",
             "The request body is not valid JSON of the expected shape.",
@@ -170,12 +189,11 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Re
     })
 }
 
-pub(crate) fn relying_party(
-    state: &AppState,
-    origin: &str,
-) -> Result<webauthn::Webauthn, Response> {
-    webauthn::relying_party(origin, &state.config.branding.org_name)
-        .map_err(|e| failure_response(&e))
+fn relying_party(state: &AppState, origin: &str) -> Result<webauthn::Webauthn, Refusal> {
+    Ok(webauthn::relying_party(
+        origin,
+        &state.config.branding.org_name,
+    )?)
 }
 
 #[derive(Template)]
@@ -225,6 +243,7 @@ const ENROLL_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self
 
 /// The hosted pages' CSP for a page that offers passkeys: its one script by `nonce`, and the
 /// script's JSON calls to this server.
+#[allow(dead_code)] // TEMP
 pub(crate) fn passkey_page_csp(nonce: &str) -> String {
     format!(
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; \
@@ -240,25 +259,17 @@ struct RegisterBegin {
 
 /// Checks the password again before an enrollment; a wrong one counts toward the lockout
 /// like any sign-in failure.
-async fn reauthenticate(
-    state: &AppState,
-    viewer: &Viewer,
-    password: &str,
-) -> Result<(), Response> {
+async fn reauthenticate(state: &AppState, viewer: &Viewer, password: &str) -> Result<(), Refusal> {
     let user = &viewer.current.user;
     let checked = lockout::verify_sign_in(&state.provider, &viewer.client, &user.login, password)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "password check failed");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "E0000009",
-                "The server could not complete this request.",
-            )
+            INTERNAL
         })?;
     match checked {
         Some(u) if u.id == user.id => Ok(()),
-        _ => Err(refuse(
+        _ => Err(refusal(
             StatusCode::UNAUTHORIZED,
             "E0000004",
             "The password is not correct.",
@@ -272,27 +283,15 @@ async fn register_begin(
     EndUser(viewer): EndUser,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Err(res) = check_call(&headers, &viewer.csrf) {
-        return res;
-    }
-    let req: RegisterBegin = match parse(&body) {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
-    let rp = match relying_party(&state, &origin) {
-        Ok(rp) => rp,
-        Err(res) => return res,
-    };
-    if let Err(res) = reauthenticate(&state, &viewer, &req.password).await {
-        return res;
-    }
-    match webauthn::begin_registration(&state.provider, &rp, &viewer.current.user, &viewer.current.id)
-        .await
-    {
-        Ok(options) => ok_json(options),
-        Err(e) => failure_response(&e),
-    }
+) -> Result<Response, Refusal> {
+    check_call(&headers, &viewer.csrf)?;
+    let req: RegisterBegin = parse(&body)?;
+    let rp = relying_party(&state, &origin)?;
+    reauthenticate(&state, &viewer, &req.password).await?;
+    let user = &viewer.current.user;
+    let options =
+        webauthn::begin_registration(&state.provider, &rp, user, &viewer.current.id).await?;
+    Ok(ok_json(options))
 }
 
 #[derive(Deserialize)]
@@ -308,137 +307,24 @@ async fn register_finish(
     EndUser(viewer): EndUser,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Err(res) = check_call(&headers, &viewer.csrf) {
-        return res;
-    }
-    let req: RegisterFinish = match parse(&body) {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
-    let rp = match relying_party(&state, &origin) {
-        Ok(rp) => rp,
-        Err(res) => return res,
-    };
-    let user = &viewer.current.user;
-    match webauthn::finish_registration(
+) -> Result<Response, Refusal> {
+    check_call(&headers, &viewer.csrf)?;
+    let req: RegisterFinish = parse(&body)?;
+    let rp = relying_party(&state, &origin)?;
+    let factor = webauthn::finish_registration(
         &state.provider,
         &rp,
-        user,
+        &viewer.current.user,
         &viewer.current.id,
         &req.name,
         &req.credential,
     )
-    .await
-    {
-        Ok(factor) => ok_json(json!({
-            "id": factor.id,
-            "factorType": factor.factor_type,
-            "provider": factor.provider,
-            "status": factor.status.as_str(),
-            "profile": webauthn::profile(&factor),
-        })),
-        Err(e) => failure_response(&e),
-    }
-}
-
-/// The factor form's hidden fields, sent along by the script.
-#[derive(Deserialize)]
-struct StepFields {
-    #[serde(default)]
-    pending: String,
-    #[serde(default)]
-    credential: Option<webauthn::PublicKeyCredential>,
-}
-
-fn step_failure(e: &StepError) -> Response {
-    match e {
-        StepError::Invalid => refuse(
-            StatusCode::FORBIDDEN,
-            "E0000006",
-            "This sign-in has expired or its security token is wrong. Sign in again.",
-        ),
-        StepError::Webauthn(w) => failure_response(w),
-    }
-}
-
-/// The step's value and CSRF tokens: the form's token comes in `X-Csrf-Token`, and must equal
-/// the cookie of the sign-in it belongs to (the authorize flow's or the console's).
-fn step_ref<'a>(headers: &'a HeaderMap, fields: &'a StepFields) -> StepRef<'a> {
-    let form_csrf = sent_csrf(headers);
-    let cookie_csrf = [cookies::CSRF, super::console::LOGIN_CSRF]
-        .into_iter()
-        .filter_map(|name| cookies::get(headers, name))
-        .find(|c| !form_csrf.is_empty() && constant_time_eq(c.as_bytes(), form_csrf.as_bytes()));
-    StepRef {
-        token: &fields.pending,
-        form_csrf,
-        cookie_csrf,
-    }
-}
-
-/// Refuses a call that is not JSON or carries no CSRF token (the step checks its value).
-fn check_step_call(headers: &HeaderMap) -> Result<(), Response> {
-    require_json(headers)?;
-    if sent_csrf(headers).is_empty() {
-        return Err(bad_csrf());
-    }
-    Ok(())
-}
-
-async fn sign_in_begin(
-    State(state): State<AppState>,
-    Origin(origin): Origin,
-    Client(client): Client,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(res) = check_step_call(&headers) {
-        return res;
-    }
-    let fields: StepFields = match parse(&body) {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    let rp = match relying_party(&state, &origin) {
-        Ok(rp) => rp,
-        Err(res) => return res,
-    };
-    match webauthn_challenge::begin(&state.provider, &client, &rp, step_ref(&headers, &fields)).await
-    {
-        Ok(options) => ok_json(options),
-        Err(e) => step_failure(&e),
-    }
-}
-
-async fn sign_in_finish(
-    State(state): State<AppState>,
-    Origin(origin): Origin,
-    Client(client): Client,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(res) = check_step_call(&headers) {
-        return res;
-    }
-    let fields: StepFields = match parse(&body) {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
-    let Some(credential) = fields.credential.as_ref() else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "E0000003",
-            "The request has no credential.",
-        );
-    };
-    let rp = match relying_party(&state, &origin) {
-        Ok(rp) => rp,
-        Err(res) => return res,
-    };
-    let step = step_ref(&headers, &fields);
-    match webauthn_challenge::finish(&state.provider, &client, &rp, step, credential).await {
-        Ok(user_verified) => ok_json(json!({"verified": true, "userVerified": user_verified})),
-        Err(e) => step_failure(&e),
-    }
+    .await?;
+    Ok(ok_json(json!({
+        "id": factor.id,
+        "factorType": factor.factor_type,
+        "provider": factor.provider,
+        "status": factor.status.as_str(),
+        "profile": webauthn::profile(&factor),
+    })))
 }

@@ -25,7 +25,12 @@ pub(crate) fn named_base(app: &TestApp) -> String {
 }
 
 /// Signs in on the hosted sign-in page at `base`, going to `from`.
-pub(crate) async fn sign_in_at(browser: &Browser, base: &str, login: &str, from: &str) -> Result<Reply> {
+pub(crate) async fn sign_in_at(
+    browser: &Browser,
+    base: &str,
+    login: &str,
+    from: &str,
+) -> Result<Reply> {
     let from_q: String = url::form_urlencoded::byte_serialize(from.as_bytes()).collect();
     let page = browser
         .get(&format!("{base}/login/login.htm?fromURI={from_q}"))
@@ -50,13 +55,23 @@ pub(crate) fn data_attr(html: &str, name: &str) -> Option<String> {
     let key = format!("data-{name}=\"");
     let start = html.find(&key)? + key.len();
     let end = html[start..].find('"')?;
-    Some(html[start..start + end].replace("&#x2f;", "/").replace("&#47;", "/"))
+    Some(
+        html[start..start + end]
+            .replace("&#x2f;", "/")
+            .replace("&#47;", "/"),
+    )
 }
 
 /// A signed-in browser on the passkeys page and the page's CSRF token.
 pub(crate) async fn dashboard(app: &TestApp, base: &str) -> Result<(Browser, String)> {
     let browser = Browser::new()?;
-    let signed_in = sign_in_at(&browser, base, &app.alice.login, "/enduser/settings/passkeys").await?;
+    let signed_in = sign_in_at(
+        &browser,
+        base,
+        &app.alice.login,
+        "/enduser/settings/passkeys",
+    )
+    .await?;
     ensure!(signed_in.status == StatusCode::SEE_OTHER, "{signed_in:?}");
     let page = browser
         .get(&format!("{base}/enduser/settings/passkeys"))
@@ -117,7 +132,14 @@ pub(crate) async fn enroll(
     key: &SoftKey,
 ) -> Result<Value> {
     let options = begin(browser, base, csrf).await?;
-    let done = finish(browser, base, csrf, "Soft key", &key.register(&options, base)?).await?;
+    let done = finish(
+        browser,
+        base,
+        csrf,
+        "Soft key",
+        &key.register(&options, base)?,
+    )
+    .await?;
     ensure!(done.status == StatusCode::OK, "{done:?}");
     done.json()
 }
@@ -144,14 +166,20 @@ async fn enrollment_begin_needs_csrf_json_and_the_password(backend: Backend) -> 
             .await?,
     )
     .await?;
-    ensure!(form.status == StatusCode::UNSUPPORTED_MEDIA_TYPE, "{form:?}");
+    ensure!(
+        form.status == StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{form:?}"
+    );
     // Another browser's session cannot use this session's token.
     let (other, _) = dashboard(&app, &base).await?;
     let stolen = post_json(&other, &url, Some(&csrf), &body).await?;
     ensure!(stolen.status == StatusCode::FORBIDDEN, "{stolen:?}");
 
     let bad_password = post_json(&browser, &url, Some(&csrf), &json!({"password": "nope"})).await?;
-    ensure!(bad_password.status == StatusCode::UNAUTHORIZED, "{bad_password:?}");
+    ensure!(
+        bad_password.status == StatusCode::UNAUTHORIZED,
+        "{bad_password:?}"
+    );
     // ...and it counted toward the lockout like a failed sign-in.
     let failures: i64 = sqlx_failures(&app).await?;
     ensure!(failures >= 1, "failures recorded: {failures}");
@@ -170,7 +198,10 @@ async fn sqlx_failures(app: &TestApp) -> Result<i64> {
         .record_signin_failure(&app.alice.id, app.provider.now())
         .await?;
     // That call counted one more; report the failures before it.
-    app.provider.store.reset_signin_failures(&app.alice.id).await?;
+    app.provider
+        .store
+        .reset_signin_failures(&app.alice.id)
+        .await?;
     Ok(i64::try_from(n)? - 1)
 }
 
@@ -189,7 +220,11 @@ async fn enrollment_options_allow_any_authenticator(backend: Backend) -> Result<
     let sel = &pk["authenticatorSelection"];
     ensure!(sel["userVerification"] == "preferred", "{options}");
     ensure!(sel["residentKey"] == "preferred", "{options}");
-    ensure!(sel.get("authenticatorAttachment").is_none_or(Value::is_null), "{options}");
+    ensure!(
+        sel.get("authenticatorAttachment")
+            .is_none_or(Value::is_null),
+        "{options}"
+    );
     ensure!(pk.get("hints").is_none(), "{options}");
     ensure!(
         pk["pubKeyCredParams"]
@@ -206,7 +241,9 @@ async fn enrollment_options_allow_any_authenticator(backend: Backend) -> Result<
         .as_array()
         .context("no excludeCredentials")?;
     ensure!(
-        excluded.iter().any(|c| c["id"] == key.credential_id_b64().as_str()),
+        excluded
+            .iter()
+            .any(|c| c["id"] == key.credential_id_b64().as_str()),
         "{again}"
     );
     Ok(())
@@ -227,7 +264,10 @@ async fn enrollment_state_is_used_once(backend: Backend) -> Result<()> {
         &json!({"name": "x", "credential": answer}),
     )
     .await?;
-    ensure!(missing_csrf.status == StatusCode::FORBIDDEN, "{missing_csrf:?}");
+    ensure!(
+        missing_csrf.status == StatusCode::FORBIDDEN,
+        "{missing_csrf:?}"
+    );
 
     let done = finish(&browser, &base, &csrf, "  My key \u{7} ", &answer).await?;
     ensure!(done.status == StatusCode::OK, "{done:?}");
@@ -235,7 +275,10 @@ async fn enrollment_state_is_used_once(backend: Backend) -> Result<()> {
     ensure!(factor["factorType"] == "webauthn", "{factor}");
     ensure!(factor["provider"] == "FIDO", "{factor}");
     ensure!(factor["status"] == "ACTIVE", "{factor}");
-    ensure!(factor["profile"]["authenticatorName"] == "My key", "{factor}");
+    ensure!(
+        factor["profile"]["authenticatorName"] == "My key",
+        "{factor}"
+    );
     ensure!(
         factor["profile"]["credentialId"] == key.credential_id_b64().as_str(),
         "{factor}"

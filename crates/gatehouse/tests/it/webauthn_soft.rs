@@ -70,7 +70,10 @@ impl SoftKey {
     /// The credential's public key as a COSE_Key (EC2, P-256, ES256).
     fn cose_key(&self) -> Result<Vec<u8>> {
         let point = self.pair.public_key().as_ref();
-        anyhow::ensure!(point.len() == 65 && point[0] == 4, "not an uncompressed point");
+        anyhow::ensure!(
+            point.len() == 65 && point[0] == 4,
+            "not an uncompressed point"
+        );
         let mut map = BTreeMap::new();
         map.insert(Cbor::Integer(1), Cbor::Integer(2));
         map.insert(Cbor::Integer(3), Cbor::Integer(-7));

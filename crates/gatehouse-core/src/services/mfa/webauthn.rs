@@ -19,13 +19,15 @@
 //!   the backup state in one conditional statement, so a replayed or cloned authenticator's
 //!   counter is refused even when two answers race.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+/// The browser's answers and the relying party, as the web layer handles them.
+pub use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential, Webauthn};
 use webauthn_rs::prelude::{
     SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, WebauthnBuilder,
 };
-/// The browser's answers and the relying party, as the web layer handles them.
-pub use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential, Webauthn};
 
 use crate::crypto::okta_id;
 use crate::domain::{FACTOR_TYPE_WEBAUTHN, Factor, FactorStatus, User};
@@ -116,7 +118,7 @@ pub fn credential_of(factor: &Factor) -> Option<SecurityKey> {
 /// Okta's `profile` of a WebAuthn factor: `credentialId` (base64url) and `authenticatorName`.
 pub fn profile(factor: &Factor) -> Value {
     let credential_id = credential_of(factor)
-        .map(|c| c.cred_id().to_string())
+        .map(|c| URL_SAFE_NO_PAD.encode(c.cred_id().as_ref() as &[u8]))
         .unwrap_or_default();
     serde_json::json!({
         "credentialId": credential_id,
@@ -249,7 +251,8 @@ pub async fn begin_registration(
         to_json(&state)?,
     )
     .await?;
-    let options = serde_json::to_value(&options).map_err(|e| WebauthnFailure::State(e.to_string()))?;
+    let options =
+        serde_json::to_value(&options).map_err(|e| WebauthnFailure::State(e.to_string()))?;
     Ok(browser_options(options, true))
 }
 
@@ -343,7 +346,8 @@ pub async fn begin_authentication(
         to_json(&state)?,
     )
     .await?;
-    let options = serde_json::to_value(&options).map_err(|e| WebauthnFailure::State(e.to_string()))?;
+    let options =
+        serde_json::to_value(&options).map_err(|e| WebauthnFailure::State(e.to_string()))?;
     Ok(browser_options(options, false))
 }
 
@@ -463,7 +467,14 @@ mod tests {
         assert_eq!(pk["rp"]["id"], "login.example.org");
         assert!(pk.get("hints").is_none());
         assert_eq!(pk["authenticatorSelection"]["residentKey"], "preferred");
-        assert_eq!(pk["authenticatorSelection"]["userVerification"], "preferred");
-        assert!(pk["authenticatorSelection"].get("authenticatorAttachment").is_none());
+        assert_eq!(
+            pk["authenticatorSelection"]["userVerification"],
+            "preferred"
+        );
+        assert!(
+            pk["authenticatorSelection"]
+                .get("authenticatorAttachment")
+                .is_none()
+        );
     }
 }
