@@ -11,6 +11,7 @@ mod groups;
 mod reports;
 mod security_api;
 mod signin;
+pub(crate) use signin::LOGIN_CSRF;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
