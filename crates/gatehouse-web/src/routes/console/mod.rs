@@ -7,6 +7,7 @@ mod assets;
 mod auth_servers;
 mod directory;
 mod enduser;
+mod factors;
 mod groups;
 mod reports;
 mod security_api;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(auth_servers::router())
         .merge(enduser::router())
+        .merge(factors::router())
 }
 
 /// The console's CSP: scripts and styles only from this server's static files, forms only to
