@@ -17,11 +17,14 @@ use gatehouse_core::crypto::constant_time_eq;
 use gatehouse_core::services::admin_roles;
 use gatehouse_core::services::lockout;
 use gatehouse_core::services::mfa::webauthn::{self, WebauthnFailure};
+use gatehouse_core::services::mfa::webauthn_challenge::{self, StepError, StepRef};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::console::{Chrome, ConsoleError, EndUser, Viewer, render};
 use crate::AppState;
+use crate::client_ip::Client;
+use crate::cookies;
 use crate::origin::Origin;
 use askama::Template;
 
@@ -36,12 +39,12 @@ pub fn router() -> Router<AppState> {
         .route("/enduser/settings/passkeys", get(enroll_page))
         .route("/enduser/webauthn/register/begin", post(register_begin))
         .route("/enduser/webauthn/register/finish", post(register_finish))
+        .route(SIGN_IN_BEGIN, post(sign_in_begin))
+        .route(SIGN_IN_FINISH, post(sign_in_finish))
 }
 
 /// The factor challenge's calls.
-#[allow(dead_code)] // TEMP
 pub const SIGN_IN_BEGIN: &str = "/login/mfa/webauthn/begin";
-#[allow(dead_code)] // TEMP
 pub const SIGN_IN_FINISH: &str = "/login/mfa/webauthn/finish";
 
 async fn script() -> Response {
@@ -241,14 +244,40 @@ const ENROLL_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self
      connect-src 'self'; img-src 'self' https: data:; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
-/// The hosted pages' CSP for a page that offers passkeys: its one script by `nonce`, and the
-/// script's JSON calls to this server.
-#[allow(dead_code)] // TEMP
-pub(crate) fn passkey_page_csp(nonce: &str) -> String {
-    format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; \
-         script-src 'nonce-{nonce}'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
-    )
+/// The passkey choice on the factor page: where its script calls, and the nonce that lets the
+/// script run under the hosted pages' CSP.
+#[derive(Debug, Clone)]
+pub(crate) struct PasskeyOffer {
+    pub nonce: String,
+    pub begin: &'static str,
+    pub finish: &'static str,
+}
+
+impl PasskeyOffer {
+    /// Offered when one of the user's active factors is a WebAuthn credential.
+    pub fn for_factors(factors: &[gatehouse_core::domain::Factor]) -> Option<Self> {
+        factors
+            .iter()
+            .any(|f| f.is_active() && f.factor_type == gatehouse_core::domain::FACTOR_TYPE_WEBAUTHN)
+            .then(|| Self {
+                nonce: gatehouse_core::crypto::random_token(16),
+                begin: SIGN_IN_BEGIN,
+                finish: SIGN_IN_FINISH,
+            })
+    }
+
+    /// The hosted pages' CSP, with this page's one script (by nonce) and its JSON calls to
+    /// this server.
+    pub fn allow_calls(&self, res: &mut Response) {
+        let csp = format!(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; \
+             script-src 'nonce-{}'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+            self.nonce
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&csp) {
+            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -327,4 +356,88 @@ async fn register_finish(
         "status": factor.status.as_str(),
         "profile": webauthn::profile(&factor),
     })))
+}
+
+/// The factor form's hidden fields, sent along by the script.
+#[derive(Deserialize)]
+struct StepFields {
+    #[serde(default)]
+    pending: String,
+    #[serde(default)]
+    credential: Option<webauthn::PublicKeyCredential>,
+}
+
+impl From<StepError> for Refusal {
+    fn from(e: StepError) -> Self {
+        match e {
+            StepError::Invalid => refusal(
+                StatusCode::FORBIDDEN,
+                "E0000006",
+                "This sign-in has expired or its security token is wrong. Sign in again.",
+            ),
+            StepError::Webauthn(w) => w.into(),
+        }
+    }
+}
+
+/// The step's value and CSRF tokens: the form's token comes in `X-Csrf-Token`, and must equal
+/// the cookie of the sign-in it belongs to (the authorize flow's or the console's).
+fn step_ref<'a>(headers: &'a HeaderMap, fields: &'a StepFields) -> StepRef<'a> {
+    let form_csrf = sent_csrf(headers);
+    let cookie_csrf = [cookies::CSRF, super::console::LOGIN_CSRF]
+        .into_iter()
+        .filter_map(|name| cookies::get(headers, name))
+        .find(|c| !form_csrf.is_empty() && constant_time_eq(c.as_bytes(), form_csrf.as_bytes()));
+    StepRef {
+        token: &fields.pending,
+        form_csrf,
+        cookie_csrf,
+    }
+}
+
+/// Refuses a call that is not JSON or carries no CSRF token (the step checks its value).
+fn check_step_call(headers: &HeaderMap) -> Result<(), Refusal> {
+    require_json(headers)?;
+    if sent_csrf(headers).is_empty() {
+        return Err(BAD_CSRF);
+    }
+    Ok(())
+}
+
+async fn sign_in_begin(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Client(client): Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    check_step_call(&headers)?;
+    let fields: StepFields = parse(&body)?;
+    let rp = relying_party(&state, &origin)?;
+    let step = step_ref(&headers, &fields);
+    let options = webauthn_challenge::begin(&state.provider, &client, &rp, step).await?;
+    Ok(ok_json(options))
+}
+
+async fn sign_in_finish(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Client(client): Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    check_step_call(&headers)?;
+    let fields: StepFields = parse(&body)?;
+    let credential = fields.credential.as_ref().ok_or(refusal(
+        StatusCode::BAD_REQUEST,
+        "E0000003",
+        "The request has no credential.",
+    ))?;
+    let rp = relying_party(&state, &origin)?;
+    let step = step_ref(&headers, &fields);
+    let user_verified =
+        webauthn_challenge::finish(&state.provider, &client, &rp, step, credential).await?;
+    Ok(ok_json(
+        json!({"verified": true, "userVerified": user_verified}),
+    ))
 }

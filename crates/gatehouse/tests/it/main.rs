@@ -52,6 +52,8 @@ mod implicit_hybrid;
 mod issuer_modes;
 mod lockout;
 mod logout;
+mod mfa_console;
+mod mfa_totp;
 mod multi_node;
 mod negative;
 mod nodes;

@@ -60,7 +60,14 @@ pub async fn begin(
     rp: &Webauthn,
     step: StepRef<'_>,
 ) -> Result<Value, StepError> {
-    let c = challenge::load(provider, client, step.token, step.form_csrf, step.cookie_csrf).await?;
+    let c = challenge::load(
+        provider,
+        client,
+        step.token,
+        step.form_csrf,
+        step.cookie_csrf,
+    )
+    .await?;
     if c.pending.verified_amr.is_some() {
         return Err(StepError::Invalid);
     }
@@ -76,7 +83,14 @@ pub async fn finish(
     step: StepRef<'_>,
     response: &PublicKeyCredential,
 ) -> Result<bool, StepError> {
-    let c = challenge::load(provider, client, step.token, step.form_csrf, step.cookie_csrf).await?;
+    let c = challenge::load(
+        provider,
+        client,
+        step.token,
+        step.form_csrf,
+        step.cookie_csrf,
+    )
+    .await?;
     if c.pending.verified_amr.is_some() {
         return Err(StepError::Invalid);
     }
@@ -93,7 +107,9 @@ pub async fn finish(
         Err(WebauthnFailure::Store(_) | WebauthnFailure::State(_)) => {
             // The server's failure, not a wrong answer: not logged as one (the attempt stays
             // counted until the next success, as when a request dies mid-way).
-            return Err(verified.err().map_or(StepError::Invalid, StepError::Webauthn));
+            return Err(verified
+                .err()
+                .map_or(StepError::Invalid, StepError::Webauthn));
         }
         Err(_) if matches!(attempt, FactorAttempt::Refused) => Err(MfaError::LockedOut),
         Err(_) => Err(MfaError::InvalidPasscode),
