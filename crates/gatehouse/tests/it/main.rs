@@ -72,4 +72,5 @@ mod system_log;
 mod tls;
 mod userinfo;
 mod webauthn;
+mod webauthn_sign_in;
 mod webauthn_soft;
