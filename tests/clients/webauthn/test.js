@@ -135,7 +135,12 @@ async function main() {
       const refused = await page.textContent('#passkey-error');
       assert(/password/i.test(refused), 'a wrong password was not refused: ' + refused);
       await page.fill('#passkey-password', password);
-      await Promise.all([page.waitForURL(/added=1/), page.click('#passkey-add')]);
+      await page.click('#passkey-add');
+      await page.waitForFunction(() => /added=1/.test(location.search)
+        || !document.getElementById('passkey-error').hidden, null, { timeout: STEP_TIMEOUT });
+      const problem = await page.evaluate(() => /added=1/.test(location.search) ? null : document.getElementById('passkey-error').textContent);
+      assert(problem === null, 'enrollment failed in the page: ' + problem);
+      await page.waitForLoadState();
       const listed = await page.textContent('#passkeys');
       assert(listed.includes('Virtual passkey'), 'not listed: ' + listed);
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
@@ -159,7 +164,9 @@ async function main() {
       await page.goto(`${ghUrl}/login/login.htm?fromURI=${encodeURIComponent('/enduser/settings')}`);
       await password_step(page);
       await passkey_step(page, /\/enduser\/settings/);
-      const me = await page.evaluate(async () => (await fetch('/api/v1/sessions/me', { headers: { accept: 'application/json' } })).json());
+      // The browser's own cookies (the console's CSP lets no script call the API).
+      const res = await context.request.get(`${ghUrl}/api/v1/sessions/me`, { headers: { accept: 'application/json' } });
+      const me = await res.json();
       assert(me.amr && me.amr.includes('hwk') && me.amr.includes('mfa') && me.amr.includes('user'), JSON.stringify(me));
     });
 

@@ -147,11 +147,21 @@ async fn webauthn_factors(provider: &Provider, user: &User) -> Result<Vec<Factor
 }
 
 /// Options as `webauthn-rs` made them, adjusted for what a second factor here allows: no
-/// `hints` (they would steer browsers to one kind of authenticator; any kind is welcome) and,
-/// at enrollment, a discoverable credential preferred. Neither is part of what is verified.
+/// `hints` (they would steer browsers to one kind of authenticator; any kind is welcome), no
+/// `credProtect` request (Chromium refuses `userVerificationRequired` unless user verification
+/// is required, and it is only preferred here; `webauthn-rs` asked without enforcing it) and,
+/// at enrollment, a discoverable credential preferred. None of these is part of what is
+/// verified.
 fn browser_options(mut options: Value, enrolling: bool) -> Value {
     if let Some(public_key) = options.get_mut("publicKey").and_then(Value::as_object_mut) {
         public_key.remove("hints");
+        if let Some(ext) = public_key
+            .get_mut("extensions")
+            .and_then(Value::as_object_mut)
+        {
+            ext.remove("credentialProtectionPolicy");
+            ext.remove("enforceCredentialProtectionPolicy");
+        }
         if enrolling
             && let Some(sel) = public_key
                 .get_mut("authenticatorSelection")
@@ -466,6 +476,7 @@ mod tests {
         let pk = &v["publicKey"];
         assert_eq!(pk["rp"]["id"], "login.example.org");
         assert!(pk.get("hints").is_none());
+        assert!(pk["extensions"].get("credentialProtectionPolicy").is_none());
         assert_eq!(pk["authenticatorSelection"]["residentKey"], "preferred");
         assert_eq!(
             pk["authenticatorSelection"]["userVerification"],
