@@ -31,6 +31,7 @@ pub use session::{
 
 use crate::domain::App;
 use crate::oauth2::OAuthError;
+use crate::oauth2::types::{ClientId, RedirectUri, ScopeSet};
 use crate::provider::{Provider, ServerContext};
 
 /// The authorize request as it arrives (query string or form body). Unknown parameters are
@@ -55,17 +56,19 @@ pub struct AuthorizeParams {
 }
 
 /// A request that passed every check, kept in the login transaction while the user signs in.
+/// Its client id, redirect URI and scopes are stored as the strings they were and parsed
+/// again when the transaction is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizeRequest {
     pub origin: String,
     pub auth_server_id: Option<String>,
-    pub client_id: String,
-    pub redirect_uri: String,
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
     /// Absent in transactions stored before implicit and hybrid existed: the code flow.
     #[serde(default)]
     pub response_type: ResponseType,
     pub response_mode: ResponseMode,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
@@ -121,7 +124,8 @@ struct Ctx<'a> {
     server: &'a ServerContext,
     params: AuthorizeParams,
     app: Option<App>,
-    redirect_uri: Option<String>,
+    /// Set by `check_redirect_uri`: one of the app's registered URIs.
+    redirect_uri: Option<RedirectUri>,
     /// Set by `check_response_type`; the code flow until then.
     response_type: ResponseType,
 }
@@ -131,7 +135,7 @@ impl Ctx<'_> {
     fn redirect_error(&self, mode: ResponseMode, err: OAuthError) -> AuthorizeOutcome {
         match &self.redirect_uri {
             Some(uri) => AuthorizeOutcome::Respond(AuthorizationResponse::error(
-                uri,
+                uri.as_str(),
                 mode,
                 &err,
                 self.params.state.as_deref(),
@@ -216,7 +220,14 @@ pub async fn authorize(
         Ok(sub) => sub,
         Err(e) => return ctx.redirect_error(mode, e),
     };
-    let (Some(app), Some(redirect_uri)) = (ctx.app.clone(), ctx.redirect_uri.clone()) else {
+    // The app's own id (as stored, what its codes and grants are recorded under).
+    let client_id = ctx
+        .app
+        .as_ref()
+        .and_then(|app| ClientId::parse(&app.client_id).ok());
+    let (Some(app), Some(client_id), Some(redirect_uri)) =
+        (ctx.app.clone(), client_id, ctx.redirect_uri.clone())
+    else {
         return AuthorizeOutcome::ErrorPage(OAuthError::InvalidRequest(
             "The request is incomplete.".into(),
         ));
@@ -224,7 +235,7 @@ pub async fn authorize(
     let request = AuthorizeRequest {
         origin: server.origin.clone(),
         auth_server_id: (!server.is_org()).then(|| server.server.id.clone()),
-        client_id: app.client_id.clone(),
+        client_id,
         redirect_uri,
         response_type: ctx.response_type,
         response_mode: mode,
