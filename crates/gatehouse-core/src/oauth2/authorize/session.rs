@@ -277,7 +277,7 @@ pub async fn complete_second_factor(
         serde_json::from_str(&tx.request_json).map_err(|_| LoginFailure::TransactionInvalid)?;
     let app = provider
         .store
-        .find_app_by_client_id(&request.client_id)
+        .find_app_by_client_id(request.client_id.as_str())
         .await?
         .ok_or(LoginFailure::TransactionInvalid)?;
     provider.store.delete_login_transaction(&tx.id).await?;
