@@ -342,6 +342,7 @@ async fn register_finish(
     let rp = relying_party(&state, &origin)?;
     let factor = webauthn::finish_registration(
         &state.provider,
+        &viewer.actor(),
         &rp,
         &viewer.current.user,
         &viewer.current.id,

@@ -296,6 +296,27 @@ async fn enrollment_state_is_used_once(backend: Backend) -> Result<()> {
     ensure!(page.body.contains("My key"), "{page:?}");
     let factors = app.provider.store.list_factors(&app.alice.id).await?;
     ensure!(factors.len() == 1, "{factors:?}");
+    // The System Log has the activation, by Alice, of that factor.
+    let token = app.api_token().await?;
+    let logs = app
+        .api_ssws(
+            reqwest::Method::GET,
+            "/api/v1/logs?filter=eventType+eq+%22user.mfa.factor.activate%22",
+            &token,
+            None,
+        )
+        .await?;
+    let logs = logs.json()?;
+    ensure!(
+        logs.as_array()
+            .is_some_and(
+                |a| a.iter().any(|e| e["actor"]["id"] == app.alice.id.as_str()
+                    && e["target"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|t| t["id"] == factors[0].id.as_str())))
+            ),
+        "{logs}"
+    );
     Ok(())
 }
 

@@ -29,6 +29,7 @@ use webauthn_rs::prelude::{
     SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, WebauthnBuilder,
 };
 
+use crate::audit::{Actor, Entity};
 use crate::crypto::okta_id;
 use crate::domain::{FACTOR_TYPE_WEBAUTHN, Factor, FactorStatus, User};
 use crate::provider::Provider;
@@ -266,10 +267,12 @@ pub async fn begin_registration(
     Ok(browser_options(options, true))
 }
 
-/// Finishes the enrollment begun with the same `session`: verifies the browser's answer and
-/// stores the credential as an ACTIVE factor named `name`.
+/// Finishes the enrollment begun with the same `session`: verifies the browser's answer,
+/// stores the credential as an ACTIVE factor named `name`, and records the activation in the
+/// System Log with `actor` (the signed-in person).
 pub async fn finish_registration(
     provider: &Provider,
+    actor: &Actor,
     rp: &Webauthn,
     user: &User,
     session: &str,
@@ -308,6 +311,14 @@ pub async fn finish_registration(
         last_updated: now,
     };
     provider.store.create_factor(&factor).await?;
+    actor
+        .record(
+            provider,
+            super::event_type::FACTOR_ACTIVATE,
+            "Activate MFA factor",
+            vec![Entity::user(user), super::factor_target(&factor)],
+        )
+        .await;
     Ok(factor)
 }
 
