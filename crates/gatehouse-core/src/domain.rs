@@ -48,9 +48,7 @@ pub use apps::*;
 pub use device::{DeviceAuthorization, DeviceDecision, DeviceStatus};
 pub use directory::*;
 pub use enums::*;
-pub use factor::{
-    FACTOR_TYPE_TOTP, FACTOR_TYPE_WEBAUTHN, Factor, FactorStatus, PendingSignIn,
-};
+pub use factor::{FACTOR_TYPE_TOTP, FACTOR_TYPE_WEBAUTHN, Factor, FactorStatus, PendingSignIn};
 pub use org::*;
 pub use server_model::*;
 pub use system_log::*;
