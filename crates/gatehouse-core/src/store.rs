@@ -11,6 +11,8 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
+pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
+
 pub use crate::store_factors::FactorStore;
 
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
@@ -568,6 +570,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + FactorStore
+    + AuthnStore
 {
 }
 
@@ -597,5 +600,6 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + FactorStore
+        + AuthnStore
 {
 }

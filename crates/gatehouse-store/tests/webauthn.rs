@@ -1,4 +1,4 @@
-//! The WebAuthn store on both backends (migration 0018): ceremonies replaced by a new begin,
+//! The WebAuthn store on both backends (migration 0019): ceremonies replaced by a new begin,
 //! taken once (also when many take at once), expired ones useless, bound to what they were
 //! begun for; the credential's counter only moving forward, in one statement.
 

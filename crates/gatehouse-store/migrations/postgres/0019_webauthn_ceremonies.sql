@@ -5,11 +5,12 @@
 -- 'authenticate'): a new begin replaces the row, the finish deletes it with RETURNING (used
 -- once), and rows live CEREMONY_TTL (300 s). Credentials themselves are user_factors rows
 -- (factor_type 'webauthn'; their signature counter in last_used_step). Keep in step with the
--- other backend's 0018_webauthn_ceremonies.sql.
+-- other backend's 0019_webauthn_ceremonies.sql. The only difference from SQLite's: the id
+-- columns are TEXT COLLATE "C", as everywhere on PostgreSQL.
 CREATE TABLE webauthn_ceremonies (
-    binding_hash TEXT NOT NULL,
+    binding_hash TEXT COLLATE "C" NOT NULL,
     purpose      TEXT NOT NULL,
-    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id      TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     state_json   TEXT NOT NULL,
     created      BIGINT NOT NULL,
     expires_at   BIGINT NOT NULL,
