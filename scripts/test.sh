@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -95,6 +95,9 @@ tests/clients/run_jwt_verifiers.sh
 
 step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
 tests/clients/run_spa.sh
+
+step "real client: passkeys (WebAuthn) in headless Chromium with a virtual authenticator: enrolled on the dashboard, then password + passkey, and okta-auth-js 7.x tokens whose amr has hwk and mfa, on SQLite and PostgreSQL"
+tests/clients/run_webauthn.sh
 
 step "real client: openid-client 5.x (npm) for the implicit, hybrid and form_post flows, and client_credentials with introspection and revocation, on SQLite and PostgreSQL"
 tests/clients/run_openid_client.sh

@@ -19,13 +19,13 @@ export PYTHONDONTWRITEBYTECODE=1 # keep __pycache__ out of the source tree
 source "$here/lib/deps.sh"
 # The venv's social_core.__version__ must satisfy the Python expression $1 (in terms of v).
 social_core_probe() {
-  echo "import requests, social_core; v = social_core.__version__; raise SystemExit(0 if ($1) else 1)"
+  echo "import pyotp, requests, social_core; v = social_core.__version__; raise SystemExit(0 if ($1) else 1)"
 }
 
 declare -A venvs=([5.1.0]="$root/.venv-sc51" [7.x]="$root/.venv-sc7")
-ensure_venv "${venvs[5.1.0]}" "$(social_core_probe 'v == "5.1.0"')" 'social-auth-core==5.1.0' requests ||
+ensure_venv "${venvs[5.1.0]}" "$(social_core_probe 'v == "5.1.0"')" 'social-auth-core==5.1.0' requests pyotp ||
   { echo "FAIL: cannot set up ${venvs[5.1.0]}"; exit 2; }
-ensure_venv "${venvs[7.x]}" "$(social_core_probe 'v.split(".")[0] == "7"')" 'social-auth-core>=7,<8' requests ||
+ensure_venv "${venvs[7.x]}" "$(social_core_probe 'v.split(".")[0] == "7"')" 'social-auth-core>=7,<8' requests pyotp ||
   { echo "FAIL: cannot set up ${venvs[7.x]}"; exit 2; }
 
 exit_if_install_only

@@ -15,7 +15,9 @@ pub mod services;
 pub mod store;
 pub mod store_authn;
 pub mod store_error;
+pub mod store_factors;
 pub mod store_policy;
 pub mod store_setup;
+pub mod store_webauthn;
 
 pub use provider::{Provider, ServerContext};

@@ -12,8 +12,13 @@ pub use crate::store_setup::{
 };
 
 pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
+
+pub use crate::store_factors::FactorStore;
+
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_policy::SignOnPolicyStore;
+
+pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
 
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -559,12 +564,14 @@ pub trait Store:
     + AuthServerConfigStore
     + SignInFailureStore
     + SystemLogStore
+    + WebauthnStore
     + AdminRoleStore
     + AccountRevocationStore
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
     + SignOnPolicyStore
+    + FactorStore
     + AuthnStore
 {
 }
@@ -588,12 +595,14 @@ impl<T> Store for T where
         + AuthServerConfigStore
         + SignInFailureStore
         + SystemLogStore
+        + WebauthnStore
         + AdminRoleStore
         + AccountRevocationStore
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
         + SignOnPolicyStore
+        + FactorStore
         + AuthnStore
 {
 }

@@ -108,7 +108,7 @@ pub(crate) fn client_info(_state: &AppState, headers: &HeaderMap) -> ClientInfo 
     }
 }
 
-fn user_agent(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

@@ -185,6 +185,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::oauth2::router())
         .merge(routes::device::router())
         .merge(routes::login::router())
+        .merge(routes::mfa::router())
         .merge(routes::authn::router())
         .merge(routes::consent::router())
         .merge(routes::home::router())
@@ -192,6 +193,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::api_v1::router(&state))
         .merge(routes::clients::router(&state))
         .merge(routes::console::router())
+        .merge(routes::mfa_webauthn::router())
         .fallback(routes::home::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -16,24 +16,28 @@ exits non-zero if anything failed. Run it with the python of a venv that has soc
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib
 import io
+import json
 import logging
 import os
 import shutil
 import signal
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import pyotp
 import requests
 from social_core import exceptions as social_exceptions
 
-from browser import Browser, Departure, Page
+from browser import Browser, Departure, Form, Page
 from gatehouse import Gatehouse, GatehouseError
 from netbox_sim import (
     NETBOX_BACKENDS,
@@ -70,6 +74,7 @@ class Person:
 
 JANE = Person("jdoe@example.com", "Jane", "Doe", "S3cure-Passw0rd!")
 ROBERT = Person("rsmith@example.com", "Robert", "Smith", "An0ther-Passw0rd!")
+MIA = Person("mia@example.com", "Mia", "Factor", "T0tp-Passw0rd!")  # signs in with a TOTP factor
 ADMINS_GROUP = "NetBoxAdmins"  # Jane only
 
 
@@ -84,6 +89,7 @@ class Directory:
     """What seeding created in gatehouse."""
 
     jane_id: str
+    mia_id: str
     netbox: Client  # assigned to Everyone
     admins_only: Client  # assigned to ADMINS_GROUP only
 
@@ -92,6 +98,7 @@ class Directory:
 class Env:
     origin: str
     directory: Directory
+    api_token: str  # an SSWS token for /api/v1 (`gatehouse token create`)
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,9 +106,20 @@ class Env:
 # --------------------------------------------------------------------------------------------
 
 
+def api_admin_token(gh: Gatehouse) -> str:
+    """An API token of an administrator made for it (Mia's factor is enrolled through the API)."""
+    admin = "api-admin@example.com"
+    gh.cli_json(
+        "user", "add", "--login", admin, "--email", admin, "--first-name", "Api", "--last-name", "Admin",
+        "--password", "Adm1n-Passw0rd!",
+    )  # fmt: skip
+    gh.cli("user", "admin", "--user", admin)
+    return gh.cli_json("token", "create", "--name", "socialcore-mfa", "--user", admin)["token"]
+
+
 def seed(gh: Gatehouse) -> Directory:
     users = {}
-    for person in (JANE, ROBERT):
+    for person in (JANE, ROBERT, MIA):
         created = gh.cli_json(
             "user", "add", "--login", person.login, "--email", person.email,
             "--first-name", person.first_name, "--last-name", person.last_name,
@@ -127,6 +145,7 @@ def seed(gh: Gatehouse) -> Directory:
 
     return Directory(
         jane_id=users[JANE.login],
+        mia_id=users[MIA.login],
         netbox=create_app("NetBox", "Everyone"),
         admins_only=create_app("NetBox (admins only)", ADMINS_GROUP),
     )
@@ -368,6 +387,86 @@ def retry_after_wrong_password(env: Env) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Multi-factor sign-in (issue 19): pyotp computes the codes
+# --------------------------------------------------------------------------------------------
+
+
+def enroll_totp(env: Env, user_id: str) -> tuple[pyotp.TOTP, float]:
+    """Enrolls and activates a TOTP factor through Okta's Factors API; returns it and when."""
+    api = requests.Session()
+    api.trust_env = False
+    api.headers.update({"Authorization": f"SSWS {env.api_token}", "Accept": "application/json"})
+    base = f"{env.origin}/api/v1/users/{user_id}/factors"
+    enrolled = api.post(base, json={"factorType": "token:software:totp", "provider": "GOOGLE"}, timeout=10)
+    expect(enrolled.status_code == 200, f"enroll: HTTP {enrolled.status_code} {enrolled.text[:300]}")
+    factor = enrolled.json()
+    totp = pyotp.TOTP(factor["_embedded"]["activation"]["sharedSecret"])
+    at = time.time()
+    activated = api.post(f"{base}/{factor['id']}/lifecycle/activate", json={"passCode": totp.at(at)}, timeout=10)
+    expect(
+        activated.status_code == 200 and activated.json().get("status") == "ACTIVE",
+        f"activate: HTTP {activated.status_code} {activated.text[:300]}",
+    )
+    return totp, at
+
+
+def factor_form(page: Page | Departure, what: str) -> Form:
+    expect(isinstance(page, Page), f"{what}: expected the factor page, the IdP redirected to {page}")
+    for form in page.forms:
+        if form.fields.get("action") == "totp" and "code" in form.input_names:
+            return form
+    raise AssertionError(f"{what}: no TOTP form on {page.describe()}")
+
+
+def submit_code(browser: Browser, page: Page, code: str) -> Page | Departure:
+    form = factor_form(page, "before the code")
+    return browser.navigate(form.method.upper(), urljoin(page.url, form.action or page.url), {**form.fields, "code": code})
+
+
+def id_token_claims(site: NetBoxSite, user: User) -> dict:
+    """The ID token's claims as social-core validated them (5.1 keeps no raw token in extra_data)."""
+    validated = getattr(getattr(site, "last_backend", None), "id_token", None)
+    if isinstance(validated, dict) and validated:
+        return validated
+    raw = user.social_user.extra_data.get("id_token")
+    if isinstance(raw, dict):
+        return raw
+    expect(isinstance(raw, str) and raw.count(".") == 2, f"no id_token in extra_data: {user.social_user.extra_data}")
+    payload = raw.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@scenario("okta-org-as-totp")
+def totp_sign_in(env: Env) -> None:
+    """Password, then a TOTP code from pyotp: the ID token's amr says otp and mfa. A wrong code and
+    a replayed one are refused on the way (and counted, which the Rust tests check)."""
+    totp, activated_at = enroll_totp(env, env.directory.mia_id)
+    setup = SETUPS["okta-org-as"]
+    site = NetBoxSite(setup.settings(env.origin, env.directory.netbox))
+    url, state = begin(env, site, setup)
+    browser = Browser(env.origin)
+    form = browser.open(url)
+    expect(isinstance(form, Page), f"authorize did not show the sign-in page: {form}")
+    page = browser.submit_login(form, MIA.login, MIA.password)
+    factor_form(page, "after the password")
+    good = totp.at(activated_at + 30)  # the next step: within the +-1 window, after the used one
+    wrong = f"{(int(good) + 1) % 1_000_000:06d}"
+    refused = submit_code(browser, page, wrong)
+    factor_form(refused, "a wrong code")
+    expect(refused.status == 401, f"a wrong code: expected 401, got {refused.describe()}")
+    replayed = submit_code(browser, refused, totp.at(activated_at))
+    factor_form(replayed, "the activation's code again")
+    departure = submit_code(browser, replayed, good)
+    expect(isinstance(departure, Departure), f"the right code did not redirect: {departure}")
+    params = check_callback(departure.url, setup, state)
+    expect("code" in params, f"callback carries no code: {departure.url}")
+    user = site.complete(setup.backend, departure.url)
+    expect(user.email == MIA.email, f"NetBox user {user.email!r}, expected {MIA.email!r}")
+    amr = id_token_claims(site, user).get("amr")
+    expect(isinstance(amr, list) and "otp" in amr and "mfa" in amr, f"id_token amr is {amr!r}")
+
+
+# --------------------------------------------------------------------------------------------
 # Runner
 # --------------------------------------------------------------------------------------------
 
@@ -471,11 +570,12 @@ def main() -> int:
     try:
         try:
             directory = seed(gh)
+            api_token = api_admin_token(gh)
             origin = gh.start()
         except (GatehouseError, OSError) as exc:
             print(f"FAIL setup: {exc}")
         else:
-            passed, total = run_scenarios(Env(origin, directory), selected, args.verbose)
+            passed, total = run_scenarios(Env(origin, directory, api_token), selected, args.verbose)
         ok = passed == total
     finally:
         gh.stop()  # also on SIGTERM / Ctrl-C

@@ -436,6 +436,7 @@ class NetBoxSite:
         parts = urlsplit(callback_url)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         backend = self._backend(backend_name, parts.path, query)
+        self.last_backend = backend  # its id_token: the claims social-core validated
         logged_in: list[User] = []
         response = do_complete(backend, lambda _backend, user, _social: logged_in.append(user), user=None)
         if not logged_in:

@@ -181,3 +181,63 @@ async fn auto_unlock_if_due(
     }
     Ok(())
 }
+
+/// A second-factor attempt, counted like a password attempt (see [`begin_factor_attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorAttempt {
+    /// The account is locked, no longer active, or over its budget: refuse without checking.
+    Refused,
+    /// Counted as the n-th consecutive failure until it succeeds (0: lockout is off).
+    Counted(u64),
+}
+
+/// Counts a factor attempt of `user_id` before the code is checked, as [`verify_sign_in`]
+/// counts a password: concurrent guesses on any node share the same budget.
+pub async fn begin_factor_attempt(
+    provider: &Provider,
+    user_id: &str,
+) -> Result<FactorAttempt, crate::store::StoreError> {
+    match provider.store.find_user(user_id).await? {
+        Some(u) if u.status == UserStatus::Active => {}
+        _ => return Ok(FactorAttempt::Refused),
+    }
+    let policy = provider.lockout;
+    if policy.max_attempts == 0 {
+        return Ok(FactorAttempt::Counted(0));
+    }
+    let n = provider
+        .store
+        .record_signin_failure(user_id, provider.now())
+        .await?;
+    Ok(if n > u64::from(policy.max_attempts) {
+        FactorAttempt::Refused
+    } else {
+        FactorAttempt::Counted(n)
+    })
+}
+
+/// Settles a counted factor attempt: a success resets the user's failures; a failure that
+/// reaches the limit locks the account.
+pub async fn end_factor_attempt(
+    provider: &Provider,
+    client: &ClientInfo,
+    user: &User,
+    attempt: FactorAttempt,
+    success: bool,
+) -> Result<(), crate::store::StoreError> {
+    let FactorAttempt::Counted(n) = attempt else {
+        return Ok(());
+    };
+    let max = u64::from(provider.lockout.max_attempts);
+    if max == 0 {
+        return Ok(());
+    }
+    if success {
+        provider.store.reset_signin_failures(&user.id).await?;
+    } else if n >= max {
+        lock(provider, client, user, n, provider.now())
+            .await
+            .map_err(|e| crate::store::StoreError::Backend(e.to_string().into()))?;
+    }
+    Ok(())
+}

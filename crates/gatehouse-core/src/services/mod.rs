@@ -20,6 +20,7 @@ pub mod groups;
 pub mod import_users;
 pub mod lockout;
 pub mod lockout_policy;
+pub mod mfa;
 pub mod password_migration;
 pub mod password_source;
 pub mod rate_limit;

@@ -7,6 +7,7 @@ use crate::domain::{Session, User};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 use crate::services::lockout;
+use crate::services::mfa::challenge;
 
 /// A new sign-in session.
 #[derive(Debug)]
@@ -17,26 +18,58 @@ pub struct SignedIn {
     pub user: User,
 }
 
-/// Checks the username and password and opens a session; `None` for a wrong password, an
-/// unknown user or one who may not sign in (one answer for all, so nobody learns which
-/// accounts exist).
+/// Where a correct password leads.
+#[derive(Debug)]
+pub enum SignInStep {
+    /// Signed in.
+    Done(Box<SignedIn>),
+    /// A second factor (or a first enrollment) is needed: the factor page's `pending` value,
+    /// bound to the form's CSRF token (see [`crate::services::mfa::challenge`]).
+    SecondFactor { pending: String },
+}
+
+/// Checks the username and password and opens a session, or the second step when the user
+/// has a factor (or must enroll one); `None` for a wrong password, an unknown user or one who
+/// may not sign in (one answer for all, so nobody learns which accounts exist). `csrf_token`
+/// is the form's, `return_to` where the second step goes afterwards.
 pub async fn sign_in_with_password(
     provider: &Provider,
     client: &ClientInfo,
     username: &str,
     password: &str,
-) -> Result<Option<SignedIn>, OAuthError> {
+    csrf_token: &str,
+    return_to: &str,
+) -> Result<Option<SignInStep>, OAuthError> {
     // The authorize flow's check: lockout counting, one answer for every failure, the log.
     let Some(user) = lockout::verify_sign_in(provider, client, username.trim(), password).await?
     else {
         return Ok(None);
     };
-    let opened = open_password_session(provider, user).await?;
-    Ok(Some(SignedIn {
+    if let Some(step) = challenge::second_step_needed(provider, &user, None).await? {
+        let next = challenge::Continuation {
+            return_to: Some(return_to.to_owned()),
+            ..Default::default()
+        };
+        let pending = challenge::begin(provider, &user, csrf_token, step, next).await?;
+        return Ok(Some(SignInStep::SecondFactor { pending }));
+    }
+    Ok(Some(SignInStep::Done(Box::new(
+        open_signed_in(provider, user, vec!["pwd".into()]).await?,
+    ))))
+}
+
+/// Opens a session with `amr` for a user who passed every step (the console's second step).
+pub async fn open_signed_in(
+    provider: &Provider,
+    user: User,
+    amr: Vec<String>,
+) -> Result<SignedIn, OAuthError> {
+    let opened = open_session(provider, user, amr).await?;
+    Ok(SignedIn {
         session_cookie: opened.cookie,
         session_ttl: provider.lifetimes.session,
         user: opened.user,
-    }))
+    })
 }
 
 /// A session just opened: the cookie's value (only its hash is stored), the session, and the
@@ -47,10 +80,13 @@ pub(crate) struct OpenedSession {
     pub user: User,
 }
 
-/// Opens a password session for a user whose password was just verified. Shared by the authorize flow's form and the console's sign-in page.
-pub(crate) async fn open_password_session(
+/// Opens a session for a user who just passed every sign-in step, with their `amr`
+/// (`["pwd"]` after a password alone). Shared by the authorize flow's form and the console's
+/// sign-in page.
+pub(crate) async fn open_session(
     provider: &Provider,
     user: User,
+    amr: Vec<String>,
 ) -> Result<OpenedSession, OAuthError> {
     let now = provider.now();
     let cookie = random_token(32);
@@ -58,7 +94,7 @@ pub(crate) async fn open_password_session(
         id_hash: sha256_b64url(&cookie),
         user_id: user.id.clone(),
         auth_time: now,
-        amr: vec!["pwd".into()],
+        amr,
         created: now,
         expires_at: now + provider.lifetimes.session,
     };

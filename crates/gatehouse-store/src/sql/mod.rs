@@ -19,6 +19,7 @@ mod client_secrets;
 mod clients;
 mod consent;
 mod device;
+mod factors;
 mod groups;
 mod keys;
 mod logs;
@@ -31,6 +32,7 @@ mod setup;
 mod tokens;
 mod trusted_origins;
 mod users;
+mod webauthn;
 
 use gatehouse_core::store::{Page, StoreError, StoreResult};
 

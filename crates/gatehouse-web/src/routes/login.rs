@@ -3,14 +3,13 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use gatehouse_core::oauth2::OAuthError;
-use gatehouse_core::oauth2::authorize::{self, AfterSignIn, GENERIC_LOGIN_FAILURE, LoginFailure};
+use gatehouse_core::oauth2::authorize::{self, GENERIC_LOGIN_FAILURE, LoginFailure};
 use serde::Deserialize;
 
-use super::respond_to_client;
 use crate::AppState;
 use crate::client_ip::Client;
 use crate::cookies;
@@ -55,18 +54,7 @@ async fn login_post(
     )
     .await;
     match outcome {
-        Ok(done) => {
-            let session = cookies::set(cookies::SESSION, &done.session_cookie, done.session_ttl, &origin);
-            Ok(match done.next {
-                AfterSignIn::Respond(response) => {
-                    let csrf = cookies::clear(cookies::CSRF, &origin);
-                    respond_to_client(&response, vec![(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)])
-                }
-                AfterSignIn::Consent(prompt) => {
-                    super::consent::consent_page(&state, &origin, &prompt, vec![session])
-                }
-            })
-        }
+        Ok(done) => super::mfa::after_sign_in(&state, &origin, &client, done).await,
         Err(LoginFailure::BadCredentials(prompt)) => {
             let action = format!("{origin}/login");
             let page = LoginPage {

@@ -7,6 +7,8 @@ pub mod device;
 pub mod health;
 pub mod home;
 pub mod login;
+pub mod mfa;
+pub mod mfa_webauthn;
 pub mod oauth2;
 pub mod well_known;
 

@@ -118,6 +118,25 @@ async fn authorize(
         AuthorizeOutcome::Consent(prompt) => {
             super::consent::consent_page(&state, &origin, &prompt, vec![])
         }
+        AuthorizeOutcome::SecondFactor(prompt) => {
+            let client = gatehouse_core::audit::ClientInfo {
+                ip: Some(ip.to_string()),
+                user_agent: crate::client_ip::user_agent(headers),
+            };
+            let mut res =
+                super::mfa::factor_page(&state, &origin, &client, &prompt, None, StatusCode::OK)
+                    .await?;
+            let cookie = cookies::set(
+                cookies::CSRF,
+                &prompt.csrf_token,
+                state.provider.lifetimes.login_transaction,
+                &origin,
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
         AuthorizeOutcome::Login(prompt) => {
             let action = format!("{origin}/login");
             let page = LoginPage {

@@ -236,6 +236,7 @@ impl Flow {
         match done.next {
             AfterSignIn::Respond(response) => Ok(response),
             AfterSignIn::Consent(_) => bail!("unexpected consent page"),
+            AfterSignIn::SecondFactor(_) => bail!("unexpected second-factor step"),
         }
     }
 

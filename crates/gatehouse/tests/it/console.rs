@@ -24,7 +24,7 @@ backend_tests!(
 pub(crate) const ADMIN: &str = "root@example.com";
 
 /// Signs in on the hosted sign-in page (no authorize request) and returns where it sent us.
-async fn console_sign_in(
+pub(crate) async fn console_sign_in(
     app: &TestApp,
     browser: &Browser,
     login: &str,

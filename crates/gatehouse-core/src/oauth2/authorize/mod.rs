@@ -27,7 +27,7 @@ pub use consent::{ConsentAnswer, ConsentFailure, ConsentPrompt, ConsentScope, co
 pub use respond::{AuthorizationResponse, ResponseMode};
 pub use session::{
     AfterSignIn, CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login,
-    end_session_for_cookie,
+    complete_second_factor, end_session_for_cookie,
 };
 
 use crate::domain::App;
@@ -99,6 +99,18 @@ pub enum AuthorizeOutcome {
     Login(LoginPrompt),
     /// Show the consent page for this transaction.
     Consent(ConsentPrompt),
+    /// Step-up: a live password-only session must give a second factor first.
+    SecondFactor(FactorPrompt),
+}
+
+/// The second sign-in step's page (see [`crate::services::mfa::challenge`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactorPrompt {
+    /// The factor form's `pending` value.
+    pub pending: String,
+    /// The form's CSRF token (also the `CSRF` cookie's value).
+    pub csrf_token: String,
+    pub app_label: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! The sign-in interaction: reuse a live session (single sign-on), or prompt, then resume.
 
 use super::consent::{ConsentPrompt, finish};
-use super::{AuthorizeOutcome, AuthorizeRequest, LoginPrompt, TransactionBudget};
+use super::{AuthorizeOutcome, AuthorizeRequest, FactorPrompt, LoginPrompt, TransactionBudget};
 use crate::audit::ClientInfo;
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
 use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
@@ -9,8 +9,9 @@ use crate::oauth2::OAuthError;
 use crate::oauth2::authorize::AuthorizationResponse;
 use crate::provider::{Provider, ServerContext};
 use crate::services::lockout;
+use crate::services::mfa::challenge::{self, Continuation};
 use crate::services::rate_limit::{self, RatePolicy};
-use crate::services::sign_in::{OpenedSession, open_password_session};
+use crate::services::sign_in::{OpenedSession, open_session};
 
 /// The live session behind a cookie, with its user, if both are still valid.
 pub(crate) async fn live_session(
@@ -60,22 +61,40 @@ pub(super) async fn resume_or_prompt(
         Some((session, user))
             if !request.prompt_login && fresh_enough(&session) && hinted_user(&user) =>
         {
-            finish(provider, server, app, &user, &session, request).await
+            // Step-up: a session without a second factor, for a sign-in that needs one.
+            let step = if session.amr.iter().any(|a| a == "mfa") {
+                None
+            } else {
+                challenge::second_step_needed(provider, &user, Some(&app.client_id)).await?
+            };
+            let Some(step) = step else {
+                return finish(provider, server, app, &user, &session, request).await;
+            };
+            if request.prompt_none {
+                return Err(OAuthError::LoginRequired(
+                    "The client specified not to prompt, but a second factor is required.".into(),
+                ));
+            }
+            spend_transaction_budget(provider, budget).await?;
+            let (tx, csrf_token) = new_transaction(provider, &request).await?;
+            let next = Continuation {
+                transaction_id: Some(tx.id),
+                session_hash: Some(session.id_hash.clone()),
+                return_to: None,
+            };
+            let pending = challenge::begin(provider, &user, &csrf_token, step, next).await?;
+            Ok(AuthorizeOutcome::SecondFactor(FactorPrompt {
+                pending,
+                csrf_token,
+                app_label: app.label.clone(),
+            }))
         }
         _ if request.prompt_none => Err(OAuthError::LoginRequired(
             "The client specified not to prompt, but the user is not logged in.".into(),
         )),
         _ => {
             spend_transaction_budget(provider, budget).await?;
-            let csrf_token = random_token(32);
-            let tx = LoginTransaction {
-                id: random_token(24),
-                csrf_hash: sha256_b64url(&csrf_token),
-                request_json: serde_json::to_string(&request).map_err(OAuthError::internal)?,
-                created: now,
-                expires_at: now + provider.lifetimes.login_transaction,
-            };
-            provider.store.create_login_transaction(&tx).await?;
+            let (tx, csrf_token) = new_transaction(provider, &request).await?;
             Ok(AuthorizeOutcome::Login(LoginPrompt {
                 transaction_id: tx.id,
                 csrf_token,
@@ -84,6 +103,24 @@ pub(super) async fn resume_or_prompt(
             }))
         }
     }
+}
+
+/// Stores a login transaction for `request`; returns it with its CSRF token.
+async fn new_transaction(
+    provider: &Provider,
+    request: &AuthorizeRequest,
+) -> Result<(LoginTransaction, String), OAuthError> {
+    let now = provider.now();
+    let csrf_token = random_token(32);
+    let tx = LoginTransaction {
+        id: random_token(24),
+        csrf_hash: sha256_b64url(&csrf_token),
+        request_json: serde_json::to_string(request).map_err(OAuthError::internal)?,
+        created: now,
+        expires_at: now + provider.lifetimes.login_transaction,
+    };
+    provider.store.create_login_transaction(&tx).await?;
+    Ok((tx, csrf_token))
 }
 
 /// Counts one anonymous login transaction against the client address; over the budget, RFC
@@ -140,11 +177,14 @@ pub enum AfterSignIn {
     Respond(AuthorizationResponse),
     /// To the consent page first.
     Consent(ConsentPrompt),
+    /// To the second step (a factor, or a first enrollment); no session yet.
+    SecondFactor(FactorPrompt),
 }
 
 #[derive(Debug)]
 pub struct CompletedLogin {
-    /// The new sign-in session cookie value.
+    /// The new sign-in session cookie value; empty when no new session was opened (a second
+    /// step comes first, or a step-up upgraded the existing one).
     pub session_cookie: String,
     pub session_ttl: i64,
     pub next: AfterSignIn,
@@ -194,12 +234,100 @@ pub async fn complete_login(
         }
     };
 
+    if let Some(step) = challenge::second_step_needed(provider, &user, Some(&app.client_id)).await?
+    {
+        // The transaction stays: the second step resumes it.
+        let next = Continuation {
+            transaction_id: Some(tx.id),
+            ..Default::default()
+        };
+        let pending = challenge::begin(provider, &user, form_csrf, step, next).await?;
+        return Ok(CompletedLogin {
+            session_cookie: String::new(),
+            session_ttl: 0,
+            next: AfterSignIn::SecondFactor(FactorPrompt {
+                pending,
+                csrf_token: form_csrf.to_owned(),
+                app_label: app.label,
+            }),
+        });
+    }
     provider.store.delete_login_transaction(&tx.id).await?;
+    let opened = open_session(provider, user, vec!["pwd".into()]).await?;
+    resume(provider, &app, opened, request).await
+}
+
+/// Completes a sign-in whose second step (see [`challenge`]) was passed with `amr`: opens the
+/// session, or upgrades the step-up's existing session (`session_hash`), and resumes the
+/// authorize request of `transaction_id`.
+pub async fn complete_second_factor(
+    provider: &Provider,
+    transaction_id: &str,
+    session_hash: Option<&str>,
+    user: User,
+    amr: Vec<String>,
+) -> Result<CompletedLogin, LoginFailure> {
+    let now = provider.now();
+    let tx = provider
+        .store
+        .find_login_transaction(transaction_id, now)
+        .await?
+        .ok_or(LoginFailure::TransactionInvalid)?;
+    let request: AuthorizeRequest =
+        serde_json::from_str(&tx.request_json).map_err(|_| LoginFailure::TransactionInvalid)?;
+    let app = provider
+        .store
+        .find_app_by_client_id(request.client_id.as_str())
+        .await?
+        .ok_or(LoginFailure::TransactionInvalid)?;
+    provider.store.delete_login_transaction(&tx.id).await?;
+    let opened = match session_hash {
+        Some(hash) => {
+            // The session's factors are added to what it already had (RFC 8176 values).
+            let session = provider
+                .store
+                .find_session(hash, now)
+                .await?
+                .ok_or(LoginFailure::TransactionInvalid)?;
+            let mut merged = session.amr.clone();
+            for a in amr {
+                if !merged.contains(&a) {
+                    merged.push(a);
+                }
+            }
+            if !provider
+                .store
+                .upgrade_session_amr(hash, &merged, now)
+                .await?
+            {
+                return Err(LoginFailure::TransactionInvalid);
+            }
+            OpenedSession {
+                cookie: String::new(),
+                session: Session {
+                    amr: merged,
+                    ..session
+                },
+                user,
+            }
+        }
+        None => open_session(provider, user, amr).await?,
+    };
+    resume(provider, &app, opened, request).await
+}
+
+/// Resumes the authorize request once the user is signed in.
+async fn resume(
+    provider: &Provider,
+    app: &App,
+    opened: OpenedSession,
+    request: AuthorizeRequest,
+) -> Result<CompletedLogin, LoginFailure> {
     let OpenedSession {
         cookie: session_cookie,
         session,
         user,
-    } = open_password_session(provider, user).await?;
+    } = opened;
 
     let server = provider
         .server_context(&request.origin, request.auth_server_id.as_deref())
@@ -209,10 +337,14 @@ pub async fn complete_login(
         request.response_mode,
         request.state.clone(),
     );
-    let next = match finish(provider, &server, &app, &user, &session, request).await {
+    let next = match finish(provider, &server, app, &user, &session, request).await {
         Ok(AuthorizeOutcome::Consent(prompt)) => AfterSignIn::Consent(prompt),
         Ok(AuthorizeOutcome::Respond(response)) => AfterSignIn::Respond(response),
-        Ok(AuthorizeOutcome::Login(_) | AuthorizeOutcome::ErrorPage(_)) => {
+        Ok(
+            AuthorizeOutcome::Login(_)
+            | AuthorizeOutcome::ErrorPage(_)
+            | AuthorizeOutcome::SecondFactor(_),
+        ) => {
             return Err(LoginFailure::Internal(OAuthError::InvalidRequest(
                 "The sign-in could not be resumed.".into(),
             )));

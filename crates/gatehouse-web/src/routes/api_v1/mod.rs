@@ -9,6 +9,7 @@ pub(crate) mod audit;
 mod auth;
 mod authorization_servers;
 mod error;
+mod factors;
 mod groups;
 mod logs;
 mod openapi;
@@ -56,6 +57,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .delete(users::delete),
         )
         .route("/users/{id}/groups", get(users::groups))
+        .merge(factors_routes())
         .route("/users/{id}/lifecycle/{op}", post(users::lifecycle))
         .route("/users/{id}/appLinks", get(apps::app_links))
         .route(
@@ -149,6 +151,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .nest("/api/v1", api)
         .layer(middleware::from_fn_with_state(state.clone(), okta_headers))
+}
+
+fn factors_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/users/{id}/factors",
+            get(factors::list).post(factors::enroll),
+        )
+        .route("/users/{id}/factors/catalog", get(factors::catalog))
+        .route(
+            "/users/{id}/factors/{fid}",
+            get(factors::get).delete(factors::delete),
+        )
+        .route(
+            "/users/{id}/factors/{fid}/lifecycle/activate",
+            post(factors::activate),
+        )
+        .route("/users/{id}/factors/{fid}/verify", post(factors::verify))
 }
 
 fn authorization_servers_routes() -> Router<AppState> {

@@ -24,7 +24,7 @@ fn session_json(origin: &str, s: &CurrentSession) -> Value {
         "lastFactorVerification": null,
         "amr": s.session.amr,
         "idp": { "id": s.org_id, "type": "OKTA" },
-        "mfaActive": false,
+        "mfaActive": s.session.amr.iter().any(|a| a == "mfa"),
         "_links": {
             "self": { "href": me, "hints": { "allow": ["GET", "DELETE"] } },
             "user": {

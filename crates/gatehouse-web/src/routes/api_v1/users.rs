@@ -78,7 +78,7 @@ pub(crate) async fn resolve(
 /// [`resolve`] for a request that changes the user (profile, credentials, status): an
 /// administrator's account is out of reach of API scopes (only a super administrator's API
 /// token may change it).
-async fn resolve_for_change(
+pub(crate) async fn resolve_for_change(
     state: &AppState,
     caller: &Caller,
     key: &str,

@@ -204,6 +204,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "unlock" => "The person was unlocked.",
         "deactivate" => "The person was deactivated.",
         "roles" => "The administrator roles were changed.",
+        "factors" => "All factors of the person were reset.",
         _ => return None,
     })
 }

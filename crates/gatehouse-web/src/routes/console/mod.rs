@@ -7,12 +7,14 @@ mod assets;
 mod auth_servers;
 mod directory;
 mod enduser;
+mod factors;
 mod groups;
 mod policies;
 mod policy_rule_form;
 mod reports;
 mod security_api;
 mod signin;
+pub(crate) use signin::LOGIN_CSRF;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -42,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(auth_servers::router())
         .merge(enduser::router())
+        .merge(factors::router())
 }
 
 /// The console's CSP: scripts and styles only from this server's static files, forms only to

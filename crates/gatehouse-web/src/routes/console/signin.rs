@@ -22,7 +22,7 @@ use askama::Template as _;
 
 /// The sign-in form's double-submit CSRF cookie (apart from the authorize flow's, so a console
 /// sign-in in one tab does not spoil an app's sign-in in another).
-const LOGIN_CSRF: &str = "gh_login_csrf";
+pub(crate) const LOGIN_CSRF: &str = "gh_login_csrf";
 /// How long the sign-in form stays usable (seconds).
 const FORM_TTL: i64 = 1800;
 
@@ -110,11 +110,38 @@ async fn form_post(
     // The username field keeps what was typed; the password never goes back to the page.
     let raw_username = form.raw("username");
     let password = form.raw("password");
-    let signed_in =
-        sign_in::sign_in_with_password(&state.provider, &client, raw_username, password)
+    let signed_in = sign_in::sign_in_with_password(
+        &state.provider,
+        &client,
+        raw_username,
+        password,
+        sent,
+        &from,
+    )
+    .await
+    .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+    let done = match signed_in {
+        Some(sign_in::SignInStep::Done(done)) => Some(*done),
+        Some(sign_in::SignInStep::SecondFactor { pending }) => {
+            let prompt = gatehouse_core::oauth2::authorize::FactorPrompt {
+                pending,
+                csrf_token: sent.to_owned(),
+                app_label: String::new(),
+            };
+            return crate::routes::mfa::factor_page(
+                &state,
+                &origin,
+                &client,
+                &prompt,
+                None,
+                StatusCode::OK,
+            )
             .await
-            .map_err(|e| ConsoleError::Internal(e.to_string()))?;
-    let Some(done) = signed_in else {
+            .map_err(|e| ConsoleError::Internal(e.to_string()));
+        }
+        None => None,
+    };
+    let Some(done) = done else {
         return Ok(sign_in_page(
             &state,
             &origin,
