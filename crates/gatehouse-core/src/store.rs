@@ -11,9 +11,9 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
-pub use crate::store_factors::FactorStore;
-
+pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
+pub use crate::store_factors::FactorStore;
 
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -565,6 +565,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + FactorStore
+    + AuthnStore
 {
 }
 
@@ -593,5 +594,6 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + FactorStore
+        + AuthnStore
 {
 }
