@@ -4,8 +4,8 @@
 //!
 //! One file per area: `enums` (Okta's wire enums), `directory` (users, groups), `apps`,
 //! `tokens` (sessions, codes, grants, tokens), `org` (authorization servers, keys, API tokens,
-//! trusted origins), `system_log`, `device`, `factor` (MFA factors, pending second steps), and
-//! `server_model` (custom servers' configuration);
+//! trusted origins), `system_log`, `device`, `factor` (MFA factors, pending second steps),
+//! `policy` (sign-on policies), and `server_model` (custom servers' configuration);
 //! every name is re-exported here, so callers write `crate::domain::User`.
 
 pub type Timestamp = i64;
@@ -39,6 +39,7 @@ mod directory;
 mod enums;
 mod factor;
 mod org;
+pub mod policy;
 pub mod server_model;
 mod system_log;
 pub mod text;
@@ -50,6 +51,7 @@ pub use directory::*;
 pub use enums::*;
 pub use factor::{FACTOR_TYPE_TOTP, FACTOR_TYPE_WEBAUTHN, Factor, FactorStatus, PendingSignIn};
 pub use org::*;
+pub use policy::*;
 pub use server_model::*;
 pub use system_log::*;
 pub use tokens::*;

@@ -14,6 +14,7 @@ pub use crate::store_setup::{
 pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_factors::FactorStore;
+pub use crate::store_policy::SignOnPolicyStore;
 
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -565,6 +566,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + FactorStore
+    + SignOnPolicyStore
     + AuthnStore
 {
 }
@@ -594,6 +596,7 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + FactorStore
+        + SignOnPolicyStore
         + AuthnStore
 {
 }

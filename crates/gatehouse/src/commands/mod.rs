@@ -10,6 +10,7 @@ use crate::startup::{Application, open_provider, redact_url};
 mod app;
 mod auth_server;
 mod group;
+pub mod policy;
 mod token;
 mod user;
 
@@ -42,6 +43,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Logs(args)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             crate::logs_cmd::logs(&provider, args).await
+        }
+        Some(Command::Policy(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            policy::run(&provider, cmd).await
         }
         Some(Command::Backup(args)) => {
             crate::backup::backup(&Settings::load(&cli, None)?, args).await

@@ -9,6 +9,8 @@ mod directory;
 mod enduser;
 mod factors;
 mod groups;
+mod policies;
+mod policy_rule_form;
 mod reports;
 mod security_api;
 mod signin;
@@ -37,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(directory::router())
         .merge(groups::router())
+        .merge(policies::router())
         .merge(security_api::router())
         .merge(reports::router())
         .merge(auth_servers::router())
