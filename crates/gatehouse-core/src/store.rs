@@ -12,10 +12,8 @@ pub use crate::store_setup::{
 };
 
 pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
-
-pub use crate::store_factors::FactorStore;
-
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
+pub use crate::store_factors::FactorStore;
 pub use crate::store_policy::SignOnPolicyStore;
 
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};

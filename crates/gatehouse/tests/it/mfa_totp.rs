@@ -27,6 +27,7 @@ backend_tests!(
     console_sign_in_asks_for_the_code,
     factor_pages_are_bound_to_csrf,
     enrollment_step_shows_codes_once_then_signs_in,
+    session_token_does_not_skip_the_factor,
 );
 
 /// A TOTP factor enrolled and activated for alice through the API; returns (factor id, seed).
@@ -635,5 +636,43 @@ async fn enrollment_step_shows_codes_once_then_signs_in(backend: Backend) -> Res
     let again = post("continue", "").await?;
     ensure!(again.status == StatusCode::BAD_REQUEST, "{again:?}");
     ensure!(recovery_codes::remaining(&app.provider, &app.alice.id).await? == 10);
+    Ok(())
+}
+
+/// Okta's classic `POST /api/v1/authn` checks the password only: its `sessionToken` at
+/// `/authorize` opens a password session, which still gets the factor page (no code before it).
+async fn session_token_does_not_skip_the_factor(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    let (_, secret) = enroll_alice(&app, &token).await?;
+    let authn = app
+        .api(
+            Method::POST,
+            "/api/v1/authn",
+            None,
+            Some(&json!({ "username": app.alice.login, "password": PASSWORD })),
+        )
+        .await?;
+    ensure!(authn.status == StatusCode::OK, "{authn:?}");
+    let session_token = authn.json()?["sessionToken"]
+        .as_str()
+        .context("sessionToken")?
+        .to_owned();
+    let browser = Browser::new()?;
+    let page = browser
+        .get(
+            &app.authz(Server::Org)
+                .set("sessionToken", &session_token)
+                .url(),
+        )
+        .await?;
+    ensure!(
+        page.status == StatusCode::OK && page.body.contains("Verify it"),
+        "{page:?}"
+    );
+    let done = submit_code(&app, &browser, &page, &code_now(&app, &secret, 0)).await?;
+    ensure!(done.status == StatusCode::FOUND, "{done:?}");
+    let amr = id_token_amr(&app, &done).await?;
+    ensure!(amr == ["pwd", "otp", "mfa"], "{amr:?}");
     Ok(())
 }

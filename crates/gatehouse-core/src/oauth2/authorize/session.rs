@@ -61,33 +61,7 @@ pub(super) async fn resume_or_prompt(
         Some((session, user))
             if !request.prompt_login && fresh_enough(&session) && hinted_user(&user) =>
         {
-            // Step-up: a session without a second factor, for a sign-in that needs one.
-            let step = if session.amr.iter().any(|a| a == "mfa") {
-                None
-            } else {
-                challenge::second_step_needed(provider, &user, Some(&app.client_id)).await?
-            };
-            let Some(step) = step else {
-                return finish(provider, server, app, &user, &session, request).await;
-            };
-            if request.prompt_none {
-                return Err(OAuthError::LoginRequired(
-                    "The client specified not to prompt, but a second factor is required.".into(),
-                ));
-            }
-            spend_transaction_budget(provider, budget).await?;
-            let (tx, csrf_token) = new_transaction(provider, &request).await?;
-            let next = Continuation {
-                transaction_id: Some(tx.id),
-                session_hash: Some(session.id_hash.clone()),
-                return_to: None,
-            };
-            let pending = challenge::begin(provider, &user, &csrf_token, step, next).await?;
-            Ok(AuthorizeOutcome::SecondFactor(FactorPrompt {
-                pending,
-                csrf_token,
-                app_label: app.label.clone(),
-            }))
+            step_up_or_finish(provider, server, app, &user, &session, request, budget).await
         }
         _ if request.prompt_none => Err(OAuthError::LoginRequired(
             "The client specified not to prompt, but the user is not logged in.".into(),
@@ -103,6 +77,47 @@ pub(super) async fn resume_or_prompt(
             }))
         }
     }
+}
+
+/// Finishes the authorize request with a live session, unless the session lacks a second
+/// factor the sign-in needs (the user has one, or the policy requires MFA): then the factor
+/// page (step-up), whose success upgrades this session's `amr`. Also used for a session just
+/// opened from a `sessionToken`, which a password alone gave.
+pub(super) async fn step_up_or_finish(
+    provider: &Provider,
+    server: &ServerContext,
+    app: &App,
+    user: &User,
+    session: &Session,
+    request: AuthorizeRequest,
+    budget: Option<&TransactionBudget>,
+) -> Result<AuthorizeOutcome, OAuthError> {
+    let step = if session.amr.iter().any(|a| a == "mfa") {
+        None
+    } else {
+        challenge::second_step_needed(provider, user, Some(&app.client_id)).await?
+    };
+    let Some(step) = step else {
+        return finish(provider, server, app, user, session, request).await;
+    };
+    if request.prompt_none {
+        return Err(OAuthError::LoginRequired(
+            "The client specified not to prompt, but a second factor is required.".into(),
+        ));
+    }
+    spend_transaction_budget(provider, budget).await?;
+    let (tx, csrf_token) = new_transaction(provider, &request).await?;
+    let next = Continuation {
+        transaction_id: Some(tx.id),
+        session_hash: Some(session.id_hash.clone()),
+        return_to: None,
+    };
+    let pending = challenge::begin(provider, user, &csrf_token, step, next).await?;
+    Ok(AuthorizeOutcome::SecondFactor(FactorPrompt {
+        pending,
+        csrf_token,
+        app_label: app.label.clone(),
+    }))
 }
 
 /// Stores a login transaction for `request`; returns it with its CSRF token.

@@ -3,8 +3,7 @@
 //! expired or spent token is ignored and the request goes on as without it (a live session
 //! or the sign-in page; `login_required` with `prompt=none`).
 
-use super::consent::finish;
-use super::session::resume_or_prompt;
+use super::session::{resume_or_prompt, step_up_or_finish};
 use super::{AuthorizeOutcome, AuthorizeRequest, TransactionBudget};
 use crate::domain::App;
 use crate::oauth2::OAuthError;
@@ -21,14 +20,17 @@ pub(super) async fn run(
     budget: Option<&TransactionBudget>,
 ) -> Result<AuthorizeOutcome, OAuthError> {
     match authn::open_session(provider, token).await? {
+        // A password alone gave the token: a user with a factor (or a policy requiring MFA)
+        // still gets the factor page before any code or token is issued.
         Some(opened) => {
-            finish(
+            step_up_or_finish(
                 provider,
                 server,
                 app,
                 &opened.user,
                 &opened.session,
                 request,
+                budget,
             )
             .await
         }
