@@ -46,6 +46,7 @@ mod console;
 mod console_authz;
 mod device_grant;
 mod discovery;
+mod doctor;
 mod forward_auth;
 mod helpers;
 mod hygiene;
