@@ -186,6 +186,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::device::router())
         .merge(routes::forward_auth::router())
         .merge(routes::login::router())
+        .merge(routes::authn::router())
         .merge(routes::consent::router())
         .merge(routes::home::router())
         .merge(routes::health::router())

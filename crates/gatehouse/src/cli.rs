@@ -55,6 +55,9 @@ pub enum Command {
     AuthServer(AuthServerCommand),
     /// Show the System Log (sign-ins, lockouts, token grants, admin changes).
     Logs(crate::logs_cmd::LogsArgs),
+    /// Manage sign-on policies: who must use a second factor, for which apps.
+    #[command(subcommand)]
+    Policy(crate::commands::policy::PolicyCommand),
     /// Back up the database and the encryption key into one file (SQLite), or print how to
     /// with pg_dump (PostgreSQL).
     Backup(crate::backup::BackupArgs),
@@ -63,6 +66,9 @@ pub enum Command {
     /// Explain what would break an app's sign-ins (redirect URIs, public URL, assignments,
     /// scopes and claims, CORS) and print the relying parties' configuration lines.
     Doctor(crate::commands::doctor::DoctorArgs),
+    /// Import another org: `gatehouse import okta --org-url URL --token TOKEN [--dry-run]`.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

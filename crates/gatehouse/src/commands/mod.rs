@@ -11,6 +11,7 @@ mod app;
 mod auth_server;
 pub mod doctor;
 mod group;
+pub mod policy;
 mod token;
 mod user;
 
@@ -44,6 +45,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             crate::logs_cmd::logs(&provider, args).await
         }
+        Some(Command::Policy(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            policy::run(&provider, cmd).await
+        }
         Some(Command::Backup(args)) => {
             crate::backup::backup(&Settings::load(&cli, None)?, args).await
         }
@@ -54,6 +59,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::load(&cli, None)?;
             let provider = open_provider(&settings).await?;
             doctor::run(&provider, settings.public_url.as_deref(), args).await
+        }
+        Some(Command::Import(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            crate::import::run(&provider, cmd).await
         }
     }
 }

@@ -18,6 +18,7 @@ mod check_scope;
 mod consent;
 mod respond;
 pub(crate) mod session;
+mod session_token;
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,9 @@ pub struct AuthorizeParams {
     pub id_token_hint: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// Okta's `sessionToken` (from `POST /api/v1/authn`): signs the user in without the form.
+    #[serde(rename = "sessionToken")]
+    pub session_token: Option<String>,
 }
 
 /// A request that passed every check, kept in the login transaction while the user signs in.
@@ -238,7 +242,29 @@ pub async fn authorize(
         login_hint: ctx.params.login_hint.clone(),
         id_token_hint_sub,
     };
-    match session::resume_or_prompt(provider, server, &app, request, session_cookie, budget).await {
+    let next = match ctx
+        .params
+        .session_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        Some(token) => {
+            session_token::run(
+                provider,
+                server,
+                &app,
+                request,
+                token,
+                session_cookie,
+                budget,
+            )
+            .await
+        }
+        None => {
+            session::resume_or_prompt(provider, server, &app, request, session_cookie, budget).await
+        }
+    };
+    match next {
         Ok(outcome) => outcome,
         Err(e) => ctx.redirect_error(mode, e),
     }
