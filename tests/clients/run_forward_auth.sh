@@ -128,6 +128,9 @@ for backend in $backends; do
   check "Remote-Groups" grep -qx 'remote_groups=netbox-ops' <<<"$body"
   check "NetBox's group header" grep -qx 'remote_user_group=netbox-ops' <<<"$body"
 
+  read -r code _ < <(get -X POST --data 'name=rack-1' "$proxy/dcim/racks/add/")
+  check "a form POST through nginx passes too (auth_request keeps the method; got $code)" test "$code" = 200
+
   "${cli[@]}" group add-member --group netbox-admins --user fiona@example.com >/dev/null || errors=$((errors + 1))
   read -r code _ < <(get "$proxy/dcim/devices/")
   body="$(cat "$work/body")"

@@ -1,6 +1,6 @@
 //! Forward auth for reverse proxies (see `docs/integrations/forward-auth.md`):
 //!
-//! * `GET /forward-auth/v1/verify`: the proxy's sub-request. 200 with the identity headers for
+//! * `/forward-auth/v1/verify` (any method): the proxy's sub-request. 200 with the identity headers for
 //!   a live session, 401 without one (or, with `redirect=true`, a 302 to the sign-in for
 //!   proxies that pass the answer to the browser as is: Traefik, Caddy), 403 when the user is
 //!   not assigned to the `app` named.
@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::services::forward_auth::{self, Identity, Verdict, header_safe};
 use gatehouse_core::services::sessions;
@@ -31,7 +31,9 @@ pub const SIGNOUT_PATH: &str = "/forward-auth/v1/signout";
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(VERIFY_PATH, get(verify))
+        // nginx's auth_request sub-request keeps the original method (a form POST to the
+        // protected app asks with POST, and no body): answer every method alike.
+        .route(VERIFY_PATH, any(verify))
         .route(SIGNIN_PATH, get(signin))
         .route(SIGNOUT_PATH, get(signout))
 }

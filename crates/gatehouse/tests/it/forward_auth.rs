@@ -122,6 +122,14 @@ async fn verify_answers_identity_headers_for_a_session(backend: Backend) -> Resu
     );
     ensure!(ok.header("cache-control") == Some("no-store"), "{ok:?}");
 
+    // nginx's auth_request asks with the original request's method.
+    let posted = Reply::read(browser.client.post(verify_url(&app, "")).send().await?).await?;
+    ensure!(
+        posted.status == StatusCode::OK
+            && posted.header("remote-user") == Some("alice@example.com"),
+        "{posted:?}"
+    );
+
     // A group change shows on the very next request.
     let admins = app.create_group_with("netbox-admins", &[]).await?;
     add_group_member(&app.provider, &Actor::system(), &admins, &app.alice).await?;
