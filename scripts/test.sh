@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -103,6 +103,9 @@ step "real client: openid-client 5.x (npm) for the implicit, hybrid and form_pos
 tests/clients/run_openid_client.sh
 step "real client: the admin console in headless Chromium following seeds 000 and 004, then social-auth-core with the credentials read off it, on SQLite and PostgreSQL"
 tests/clients/run_console.sh
+
+step "real proxy: Debian's nginx auth_request in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out) on SQLite and PostgreSQL"
+tests/clients/run_forward_auth.sh
 
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh

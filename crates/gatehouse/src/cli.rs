@@ -63,6 +63,9 @@ pub enum Command {
     Backup(crate::backup::BackupArgs),
     /// Restore a `gatehouse backup` file into the data directory (SQLite).
     Restore(crate::backup::RestoreArgs),
+    /// Explain what would break an app's sign-ins (redirect URIs, public URL, assignments,
+    /// scopes and claims, CORS) and print the relying parties' configuration lines.
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Import another org: `gatehouse import okta --org-url URL --token TOKEN [--dry-run]`.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),

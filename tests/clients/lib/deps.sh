@@ -44,3 +44,12 @@ exit_if_install_only() {
 # The probes the Okta SDK clients share.
 OKTA_PY_PROBE='import okta, importlib.metadata as m; raise SystemExit(0 if m.version("okta").split(".")[0] == "3" else 1)'
 OKTA_NODE_PROBE="const v = require('@okta/okta-sdk-nodejs/package.json').version; process.exit(v.startsWith('8.') ? 0 : 1)"
+
+ensure_nginx() {
+  command -v nginx >/dev/null 2>&1 && return 0
+  [[ -x /usr/sbin/nginx ]] && { PATH="$PATH:/usr/sbin"; return 0; }
+  echo "installing Debian's nginx-light (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  (apt-get install -y -q nginx-light >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q nginx-light >/dev/null; }) || return 1
+  command -v nginx >/dev/null 2>&1 || { [[ -x /usr/sbin/nginx ]] && PATH="$PATH:/usr/sbin"; }
+}

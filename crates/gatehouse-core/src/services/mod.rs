@@ -16,6 +16,7 @@ pub mod device_activation;
 pub mod directory;
 pub mod directory_rules;
 pub mod filter;
+pub mod forward_auth;
 pub mod groups;
 pub mod import_users;
 pub mod lockout;

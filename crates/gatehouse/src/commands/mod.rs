@@ -9,6 +9,7 @@ use crate::startup::{Application, open_provider, redact_url};
 
 mod app;
 mod auth_server;
+pub mod doctor;
 mod group;
 pub mod policy;
 mod token;
@@ -53,6 +54,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Restore(args)) => {
             crate::backup::restore(&Settings::load(&cli, None)?, args).await
+        }
+        Some(Command::Doctor(args)) => {
+            let settings = Settings::load(&cli, None)?;
+            let provider = open_provider(&settings).await?;
+            doctor::run(&provider, settings.public_url.as_deref(), args).await
         }
         Some(Command::Import(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;

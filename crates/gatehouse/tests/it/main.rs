@@ -49,6 +49,8 @@ mod console_authz;
 mod console_policies;
 mod device_grant;
 mod discovery;
+mod doctor;
+mod forward_auth;
 mod helpers;
 mod hygiene;
 mod implicit_hybrid;
