@@ -14,6 +14,7 @@ pub mod provider;
 pub mod services;
 pub mod store;
 pub mod store_error;
+pub mod store_federation;
 pub mod store_setup;
 
 pub use provider::{Provider, ServerContext};

@@ -13,6 +13,8 @@ pub use crate::store_setup::{
 
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 
+pub use crate::store_federation::{FederationStore, RecordSource};
+
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page<'a> {
@@ -562,6 +564,7 @@ pub trait Store:
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
+    + FederationStore
 {
 }
 
@@ -589,5 +592,6 @@ impl<T> Store for T where
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
+        + FederationStore
 {
 }

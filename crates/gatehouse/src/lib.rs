@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod jwks_fetch;
+pub mod ldap;
 pub mod logs_cmd;
 pub mod startup;
 pub mod telemetry;

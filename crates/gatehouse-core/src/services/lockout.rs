@@ -41,14 +41,37 @@ pub async fn verify_sign_in(
         }
         _ => None,
     };
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = verify_password(password.to_owned(), hash)
-        .await
-        .map_err(OAuthError::internal)?;
+    // A user from LDAP (or a login unknown here, when LDAP is configured) is judged by the
+    // directory; everyone else by their hash.
+    let delegated = crate::services::ldap::sign_in::check_password(
+        provider,
+        client,
+        login.trim(),
+        password,
+        &mut user,
+        attempt.is_some(),
+    )
+    .await?;
+    let password_ok = match delegated {
+        Some(ok) => ok,
+        None => {
+            let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+            verify_password(password.to_owned(), hash)
+                .await
+                .map_err(OAuthError::internal)?
+        }
+    };
     let session_start = |actor: Entity| {
-        Event::new(event_type::SESSION_START, "User login to Okta", actor)
+        let event = Event::new(event_type::SESSION_START, "User login to Okta", actor)
             .client(client)
-            .debug("requestUri", "/login")
+            .debug("requestUri", "/login");
+        match delegated {
+            Some(_) => event.debug(
+                "signInSource",
+                crate::services::ldap::sign_in::SIGN_IN_SOURCE,
+            ),
+            None => event,
+        }
     };
     let Some(mut user) = user else {
         let event =

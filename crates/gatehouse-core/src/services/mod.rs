@@ -16,6 +16,7 @@ pub mod directory;
 pub mod directory_rules;
 pub mod filter;
 pub mod groups;
+pub mod ldap;
 pub mod lockout;
 pub mod lockout_policy;
 pub mod rate_limit;

@@ -18,6 +18,7 @@ mod client_secrets;
 mod clients;
 mod consent;
 mod device;
+mod federation;
 mod groups;
 mod keys;
 mod logs;

@@ -10,6 +10,7 @@ use crate::startup::{Application, open_provider, redact_url};
 mod app;
 mod auth_server;
 mod group;
+pub mod ldap;
 mod token;
 mod user;
 
@@ -39,6 +40,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             auth_server::run(&provider, cmd).await
         }
+        Some(Command::Ldap(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            ldap::run(&provider, &cli, cmd).await
+        }
         Some(Command::Logs(args)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             crate::logs_cmd::logs(&provider, args).await
@@ -62,6 +67,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let admin = crate::startup::create_bootstrap_admin(&app.provider()).await?;
+    let _ldap_sync = ldap::start(cli, &app.provider())?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
