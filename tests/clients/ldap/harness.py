@@ -9,6 +9,7 @@ allow_insecure), then runs the scenarios in order (later ones build on earlier o
                        name and email mapped, both her LDAP groups in the ID token's groups claim
   profile-and-groups   her sn changes and she leaves a group in the directory; the next sign-in
                        shows both
+  no-local-password    /api/v1 refuses to give alice a Gatehouse password (403)
   wrong-password       refused with the same page as an unknown login; an empty password too
   filter-injection     a login of `*` or `*)(uid=*` with a real password signs nobody in
   sync-deactivates     `gatehouse ldap sync` provisions bob; bob is deleted from the directory;
@@ -32,6 +33,8 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "socialcore"))
 
@@ -176,6 +179,22 @@ def profile_and_groups(run: Run) -> None:
     check_profile(user, "Alice", "Pleasance", "alice@example.org", {"staff"})
 
 
+def no_local_password(run: Run) -> None:
+    """The directory holds alice's password: /api/v1 refuses to set one in Gatehouse."""
+    run.gh.cli("user", "admin", "--user", LOCAL[0])
+    token = run.gh.cli_json("token", "create", "--name", "ldap-test", "--user", LOCAL[0])["token"]
+    users = json.loads(run.gh.cli("user", "list", "--output", "json"))
+    alice = next(u for u in users if u["login"] == ALICE[0])
+    response = requests.post(
+        f"{run.origin}/api/v1/users/{alice['id']}",
+        headers={"Authorization": f"SSWS {token}", "Accept": "application/json"},
+        json={"credentials": {"password": {"value": "Local-Override-1!"}}},
+        timeout=10,
+    )
+    expect(response.status_code == 403, f"setting an LDAP user's password: {response.status_code} {response.text}")
+    run.refused(ALICE[0], "Local-Override-1!", "the refused Gatehouse password")
+
+
 def wrong_password(run: Run) -> None:
     wrong = run.refused(ALICE[0], "Wrong-" + ALICE[1], "wrong password")
     unknown = run.refused("nobody", ALICE[1], "unknown login")
@@ -232,6 +251,7 @@ def directory_outage(run: Run) -> None:
 SCENARIOS = [
     ("first-sign-in", first_sign_in),
     ("profile-and-groups", profile_and_groups),
+    ("no-local-password", no_local_password),
     ("wrong-password", wrong_password),
     ("filter-injection", filter_injection),
     ("sync-deactivates", sync_deactivates),
