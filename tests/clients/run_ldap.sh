@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # LDAP delegated sign-in, proven against a real OpenLDAP: a throw-away slapd (Debian's slapd,
 # started here as the current user on a loopback port, with its own config and database in a
-# temporary directory, killed at exit) seeded with ldap/seed.ldif, and gatehouse with [ldap]
-# pointing at it. tests/clients/ldap/harness.py then drives social-auth-core (the socialcore
+# temporary directory, killed at exit; simple binds only over TLS, StartTLS and ldaps with a
+# CA made by `gatehouse dev-cert`) seeded with ldap/seed.ldif, and gatehouse with [ldap]
+# pointing at it over StartTLS. tests/clients/ldap/harness.py then drives social-auth-core (the socialcore
 # venv and RP code) through: a directory user's first sign-in (JIT, mapped attributes, two
 # groups), profile and group updates on the next sign-in, a wrong password, an injection
 # attempt, `gatehouse ldap sync` deactivating a user removed from the directory, and a
@@ -71,9 +72,14 @@ admin_pw="Admin-Passw0rd"
 # $ldap_url and $slapd_pid. slapd runs in the foreground (-d 0) in the background of this
 # shell, bounded by `timeout`, as whoever runs this script.
 start_slapd() {
-  local dir="$1" port
+  local dir="$1" port tls_port
   port="$(free_port)"
-  mkdir -p "$dir/db"
+  tls_port="$(free_port)"
+  mkdir -p "$dir/db" "$dir/certs"
+  # A CA and a certificate for 127.0.0.1 (gatehouse's own dev-cert): slapd serves StartTLS
+  # and ldaps with them, and gatehouse trusts the CA through tls_ca_file.
+  "$bin" --data-dir "$dir/certs" dev-cert --out-dir "$dir/certs" >/dev/null || { echo "dev-cert failed"; return 1; }
+  ca_file="$dir/certs/dev-ca.pem"
   cat >"$dir/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -89,19 +95,26 @@ suffix "dc=example,dc=org"
 rootdn "cn=admin,dc=example,dc=org"
 rootpw $admin_pw
 directory $dir/db
+# Simple binds only over TLS: a gatehouse that skipped StartTLS could not bind at all.
+security simple_bind=128
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by users read by * none
+TLSCACertificateFile $ca_file
+TLSCertificateFile $dir/certs/dev-cert.pem
+TLSCertificateKeyFile $dir/certs/dev-key.pem
 CONF
   ldap_url="ldap://127.0.0.1:$port"
-  timeout --foreground 900 /usr/sbin/slapd -f "$dir/slapd.conf" -h "$ldap_url/" -d 0 >"$dir/slapd.log" 2>&1 &
+  ldaps_url="ldaps://127.0.0.1:$tls_port"
+  timeout --foreground 900 /usr/sbin/slapd -f "$dir/slapd.conf" -h "$ldap_url/ $ldaps_url/" -d 0 >"$dir/slapd.log" 2>&1 &
   slapd_pid=$!
+  export LDAPTLS_CACERT="$ca_file"
   local _
   for _ in $(seq 100); do
-    ldapsearch -x -H "$ldap_url" -D "cn=admin,dc=example,dc=org" -w "$admin_pw" -b "" -s base >/dev/null 2>&1 && break
+    ldapsearch -x -ZZ -H "$ldap_url" -D "cn=admin,dc=example,dc=org" -w "$admin_pw" -b "" -s base >/dev/null 2>&1 && break
     kill -0 "$slapd_pid" 2>/dev/null || { echo "slapd exited:"; cat "$dir/slapd.log"; return 1; }
     sleep 0.1
   done
-  ldapadd -x -H "$ldap_url" -D "cn=admin,dc=example,dc=org" -w "$admin_pw" -f "$here/ldap/seed.ldif" >/dev/null ||
+  ldapadd -x -ZZ -H "$ldap_url" -D "cn=admin,dc=example,dc=org" -w "$admin_pw" -f "$here/ldap/seed.ldif" >/dev/null ||
     { echo "ldapadd failed"; cat "$dir/slapd.log"; return 1; }
 }
 
@@ -137,7 +150,7 @@ for backend in $backends; do
   echo
   log="$(mktemp)"
   timeout --foreground "$run_timeout" "$venv/bin/python" "$here/ldap/harness.py" --gatehouse "$bin" "${db_args[@]}" \
-    --work "$dir" --ldap-url "$ldap_url" --slapd-pid "$slapd_pid" --admin-password "$admin_pw" "$@" 2>&1 | tee "$log"
+    --work "$dir" --ldap-url "$ldap_url" --ldaps-url "$ldaps_url" --ca-file "$ca_file" --slapd-pid "$slapd_pid" --admin-password "$admin_pw" "$@" 2>&1 | tee "$log"
   status="${PIPESTATUS[0]}"
   passed="$(sed -nE 's/^RESULT ([0-9]+\/[0-9]+) .*/\1/p' "$log" | tail -n1)"
   rm -f "$log"

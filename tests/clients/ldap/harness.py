@@ -2,9 +2,11 @@
 """LDAP delegated sign-in through gatehouse, proven with social-auth-core as the relying party.
 
 run_ldap.sh starts a seeded slapd and calls this with the socialcore venv's python. It starts
-gatehouse with an [ldap] section pointing at that slapd (plain ldap:// on loopback, which needs
-allow_insecure), then runs the scenarios in order (later ones build on earlier ones):
+gatehouse with an [ldap] section pointing at that slapd over StartTLS (the slapd accepts simple
+binds over TLS only), then runs the scenarios in order (later ones build on earlier ones):
 
+  transports           `gatehouse ldap check` over StartTLS and ldaps passes; plain ldap:// with
+                       allow_insecure is refused by the server
   first-sign-in        alice (only in the directory) signs in to the RP: created just in time,
                        name and email mapped, both her LDAP groups in the ID token's groups claim
   profile-and-groups   her sn changes and she leaves a group in the directory; the next sign-in
@@ -78,7 +80,7 @@ class Run:
         config.write_text(
             "[ldap]\n"
             f'url = "{args.ldap_url}"\n'
-            "allow_insecure = true\n"
+            f'tls_ca_file = "{args.ca_file}"\n'
             f'bind_dn = "cn=gatehouse,ou=services,{BASE}"\n'
             f'bind_password_file = "{secret}"\n'
             f'user_base = "ou=people,{BASE}"\n'
@@ -103,7 +105,7 @@ class Run:
 
     # -- directory changes, as an administrator would make them
     def ldap(self, tool: str, ldif: str | None = None, *extra: str) -> None:
-        cmd = [tool, "-x", "-H", self.args.ldap_url, "-D", ADMIN_DN, "-w", self.args.admin_password, *extra]
+        cmd = [tool, "-x", "-ZZ", "-H", self.args.ldap_url, "-D", ADMIN_DN, "-w", self.args.admin_password, *extra]
         done = subprocess.run(cmd, input=ldif, capture_output=True, text=True, timeout=30)
         expect(done.returncode == 0, f"{tool} failed: {done.stderr.strip()}")
 
@@ -160,6 +162,26 @@ def check_profile(user, first: str, last: str, email: str, groups: set[str]) -> 
     claims = id_token_claims(user)
     have = set(claims.get("groups", [])) - {"Everyone"}
     expect(have == groups, f"groups claim {sorted(have)}, expected {sorted(groups)}")
+
+
+def transports(run: Run) -> None:
+    """StartTLS (the sign-ins' url), ldaps, and plain ldap:// refused by this TLS-only server."""
+    out = run.gh.cli("ldap", "check")
+    expect("2 users and 2 groups" in out, f"ldap check over StartTLS: {out!r}")
+    work = Path(run.args.work)
+    for name, url, extra, ok in (
+        ("ldaps", run.args.ldaps_url, "", True),
+        ("plain", run.args.ldap_url, "allow_insecure = true\n", False),
+    ):
+        config = work / f"{name}.toml"
+        text = run.gh.config.read_text().replace(f'url = "{run.args.ldap_url}"\n', f'url = "{url}"\n{extra}', 1)
+        config.write_text(text)
+        done = subprocess.run(
+            [run.gh.binary, "--config", str(config), *Gatehouse._global_options(run.gh), "ldap", "check"],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+            env={k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")},
+        )  # fmt: skip
+        expect((done.returncode == 0) == ok, f"ldap check over {name}: exit {done.returncode} {done.stderr.strip()!r}")
 
 
 def first_sign_in(run: Run) -> None:
@@ -249,6 +271,7 @@ def directory_outage(run: Run) -> None:
 
 
 SCENARIOS = [
+    ("transports", transports),
     ("first-sign-in", first_sign_in),
     ("profile-and-groups", profile_and_groups),
     ("no-local-password", no_local_password),
@@ -265,6 +288,8 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--work", required=True)
     parser.add_argument("--ldap-url", required=True)
+    parser.add_argument("--ldaps-url", required=True)
+    parser.add_argument("--ca-file", required=True)
     parser.add_argument("--slapd-pid", type=int, required=True)
     parser.add_argument("--admin-password", required=True)
     parser.add_argument("--keep", action="store_true")
