@@ -50,6 +50,7 @@ mod helpers;
 mod hygiene;
 mod implicit_hybrid;
 mod issuer_modes;
+mod ldap;
 mod lockout;
 mod logout;
 mod multi_node;

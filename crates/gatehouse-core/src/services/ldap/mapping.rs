@@ -140,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_inet_org_person() {
+    fn maps_inet_org_person() -> Result<(), MappingError> {
         let e = entry(
             "uid=alice,ou=people,dc=example,dc=org",
             &[
@@ -150,16 +150,17 @@ mod tests {
                 ("SN", &["Liddell"]),
             ],
         );
-        let p = AttributeMapping::default().user_profile(&e).expect("maps");
+        let p = AttributeMapping::default().user_profile(&e)?;
         assert_eq!(p.login, "alice");
         assert_eq!(p.email, "alice@example.org");
         assert_eq!(p.first_name, "Alice");
         assert_eq!(p.last_name, "Liddell");
         assert_eq!(p.dn, "uid=alice,ou=people,dc=example,dc=org");
+        Ok(())
     }
 
     #[test]
-    fn maps_active_directory_names() {
+    fn maps_active_directory_names() -> Result<(), MappingError> {
         let mapping = AttributeMapping {
             login: "sAMAccountName".into(),
             email: "userPrincipalName".into(),
@@ -173,7 +174,7 @@ mod tests {
                 ("sn", &["Builder"]),
             ],
         );
-        let p = mapping.user_profile(&e).expect("maps");
+        let p = mapping.user_profile(&e)?;
         assert_eq!(
             (p.login.as_str(), p.email.as_str()),
             ("bob", "bob@corp.example")
@@ -181,6 +182,7 @@ mod tests {
         // No givenName: the login stands in.
         assert_eq!(p.first_name, "bob");
         assert_eq!(p.last_name, "Builder");
+        Ok(())
     }
 
     #[test]
@@ -204,14 +206,12 @@ mod tests {
     }
 
     #[test]
-    fn group_membership_by_dn_or_login() {
+    fn group_membership_by_dn_or_login() -> Result<(), MappingError> {
         let m = AttributeMapping::default();
-        let user = m
-            .user_profile(&entry(
-                "uid=alice,ou=people,dc=example,dc=org",
-                &[("uid", &["alice"]), ("mail", &["alice@example.org"])],
-            ))
-            .expect("maps");
+        let user = m.user_profile(&entry(
+            "uid=alice,ou=people,dc=example,dc=org",
+            &[("uid", &["alice"]), ("mail", &["alice@example.org"])],
+        ))?;
         let by_dn = entry(
             "cn=eng,ou=groups,dc=example,dc=org",
             &[
@@ -229,5 +229,6 @@ mod tests {
         assert!(posix.group_lists(&by_uid, &user));
         let other = entry("cn=ops", &[("cn", &["ops"]), ("memberUid", &["bob"])]);
         assert!(!posix.group_lists(&other, &user));
+        Ok(())
     }
 }

@@ -45,44 +45,72 @@ pub async fn upsert_user(
     profile: &DirectoryProfile,
     reactivate: bool,
 ) -> Result<Provisioned, DirectoryError> {
+    // Two first sign-ins of one person at once: the second create loses on the login's
+    // uniqueness and finds the first's user instead.
+    for _ in 0..2 {
+        match provider.store.find_user_by_login(&profile.login).await? {
+            Some(user) => return update_user(provider, profile, user, reactivate).await,
+            None => match create_user(provider, profile).await {
+                Err(DirectoryError::Conflict { .. }) => continue,
+                other => return other,
+            },
+        }
+    }
+    Err(DirectoryError::Conflict {
+        field: "login".into(),
+    })
+}
+
+async fn create_user(
+    provider: &Provider,
+    profile: &DirectoryProfile,
+) -> Result<Provisioned, DirectoryError> {
     let now = provider.now();
     let actor = Actor::system();
-    let Some(mut user) = provider.store.find_user_by_login(&profile.login).await? else {
-        let user = User {
-            id: okta_id("00u"),
-            status: UserStatus::Active,
-            login: profile.login.clone(),
-            email: profile.email.clone(),
-            first_name: profile.first_name.clone(),
-            last_name: profile.last_name.clone(),
-            display_name: None,
-            password_hash: None,
-            created: now,
-            last_updated: now,
-            activated: Some(now),
-            status_changed: Some(now),
-            last_login: None,
-            password_changed: None,
-        };
-        provider.store.create_user(&user).await?;
-        provider
-            .store
-            .set_user_source(&user.id, SOURCE, &profile.dn, now)
-            .await?;
-        let target = vec![Entity::user(&user)];
-        actor
-            .record(
-                provider,
-                ev::USER_CREATE,
-                "Create Okta user",
-                target.clone(),
-            )
-            .await;
-        actor
-            .record(provider, ev::USER_ACTIVATE, "Activate Okta user", target)
-            .await;
-        return Ok(Provisioned::Created(user));
+    let user = User {
+        id: okta_id("00u"),
+        status: UserStatus::Active,
+        login: profile.login.clone(),
+        email: profile.email.clone(),
+        first_name: profile.first_name.clone(),
+        last_name: profile.last_name.clone(),
+        display_name: None,
+        password_hash: None,
+        created: now,
+        last_updated: now,
+        activated: Some(now),
+        status_changed: Some(now),
+        last_login: None,
+        password_changed: None,
     };
+    provider.store.create_user(&user).await?;
+    provider
+        .store
+        .set_user_source(&user.id, SOURCE, &profile.dn, now)
+        .await?;
+    let target = vec![Entity::user(&user)];
+    actor
+        .record(
+            provider,
+            ev::USER_CREATE,
+            "Create Okta user",
+            target.clone(),
+        )
+        .await;
+    actor
+        .record(provider, ev::USER_ACTIVATE, "Activate Okta user", target)
+        .await;
+    Ok(Provisioned::Created(user))
+}
+
+async fn update_user(
+    provider: &Provider,
+    profile: &DirectoryProfile,
+    mut user: User,
+    reactivate: bool,
+) -> Result<Provisioned, DirectoryError> {
+    let now = provider.now();
+    let actor = Actor::system();
     if !is_ldap_user(provider, &user.id).await? {
         return Ok(Provisioned::LocalConflict(user));
     }
