@@ -183,11 +183,21 @@ async fn ldap_first_sign_in_provisions_and_syncs_groups(backend: Backend) -> Res
     let id = sign_in(&app, "carol", "carol-pw")
         .await?
         .ok_or_else(|| anyhow::anyhow!("carol was not signed in"))?;
-    let user = app.provider.store.find_user(&id).await?.context("created")?;
+    let user = app
+        .provider
+        .store
+        .find_user(&id)
+        .await?
+        .context("created")?;
     ensure!(user.status == UserStatus::Active && user.password_hash.is_none());
     ensure!(user.email == "carol@example.org" && user.last_name == "Carter");
     ensure!(group_names(&app, &id).await? == ["eng", "ops"]);
-    let source = app.provider.store.user_source(&id).await?.context("source")?;
+    let source = app
+        .provider
+        .store
+        .user_source(&id)
+        .await?
+        .context("source")?;
     ensure!(source.source == "ldap" && source.external_id == "uid=carol,ou=people,dc=example");
     ensure!(app.provider.store.list_source_groups("ldap").await?.len() == 2);
 
@@ -295,11 +305,11 @@ async fn ldap_local_users_and_names_are_left_alone(backend: Backend) -> Result<(
         .context("imported")?;
     ensure!(group_names(&app, &carol.id).await?.is_empty());
     ensure!(
-        !app.provider
+        app.provider
             .store
             .user_source(&app.alice.id)
             .await?
-            .is_some()
+            .is_none()
     );
     Ok(())
 }
@@ -324,7 +334,12 @@ async fn ldap_import_deactivates_and_runs_on_one_node(backend: Backend) -> Resul
     dir.remove_user("dave");
     let report = full_sync(&app.provider).await?;
     ensure!(report.deactivated == 1, "{report:?}");
-    let dave = app.provider.store.find_user(&dave.id).await?.context("kept")?;
+    let dave = app
+        .provider
+        .store
+        .find_user(&dave.id)
+        .await?
+        .context("kept")?;
     ensure!(dave.status == UserStatus::Deprovisioned);
     ensure!(sign_in(&app, "dave", "dave-pw").await?.is_none());
     // Back in the directory: the import reactivates.
