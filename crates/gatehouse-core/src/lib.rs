@@ -13,6 +13,7 @@ pub mod oidc;
 pub mod provider;
 pub mod services;
 pub mod store;
+pub mod store_authn;
 pub mod store_error;
 pub mod store_federation;
 pub mod store_setup;

@@ -11,6 +11,7 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
+pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 
 pub use crate::store_federation::{FederationStore, RecordSource};
@@ -565,6 +566,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + FederationStore
+    + AuthnStore
 {
 }
 
@@ -593,5 +595,6 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + FederationStore
+        + AuthnStore
 {
 }

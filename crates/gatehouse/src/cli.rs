@@ -63,6 +63,9 @@ pub enum Command {
     Backup(crate::backup::BackupArgs),
     /// Restore a `gatehouse backup` file into the data directory (SQLite).
     Restore(crate::backup::RestoreArgs),
+    /// Import another org: `gatehouse import okta --org-url URL --token TOKEN [--dry-run]`.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

@@ -13,6 +13,7 @@ mod account;
 mod api_tokens;
 mod apps;
 mod auth_servers;
+mod authn;
 mod authz;
 mod client_secrets;
 mod clients;

@@ -54,6 +54,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Restore(args)) => {
             crate::backup::restore(&Settings::load(&cli, None)?, args).await
         }
+        Some(Command::Import(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            crate::import::run(&provider, cmd).await
+        }
     }
 }
 

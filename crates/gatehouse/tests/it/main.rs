@@ -34,6 +34,7 @@ mod app_gaps;
 mod audit_accounts;
 mod audit_low;
 mod audit_scopes;
+mod authn;
 mod authz_servers;
 mod backup_restore;
 mod claims;
