@@ -13,6 +13,7 @@ pub use crate::store_setup::{
 
 pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
+pub use crate::store_policy::SignOnPolicyStore;
 
 pub use crate::store_federation::{FederationStore, RecordSource};
 
@@ -566,6 +567,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + FederationStore
+    + SignOnPolicyStore
     + AuthnStore
 {
 }
@@ -595,6 +597,7 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + FederationStore
+        + SignOnPolicyStore
         + AuthnStore
 {
 }

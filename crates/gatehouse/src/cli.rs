@@ -58,6 +58,9 @@ pub enum Command {
     Ldap(crate::commands::ldap::LdapCommand),
     /// Show the System Log (sign-ins, lockouts, token grants, admin changes).
     Logs(crate::logs_cmd::LogsArgs),
+    /// Manage sign-on policies: who must use a second factor, for which apps.
+    #[command(subcommand)]
+    Policy(crate::commands::policy::PolicyCommand),
     /// Back up the database and the encryption key into one file (SQLite), or print how to
     /// with pg_dump (PostgreSQL).
     Backup(crate::backup::BackupArgs),

@@ -30,6 +30,8 @@ pub const OKTA_API_SCOPES: &[&str] = &[
     "okta.authorizationServers.manage",
     "okta.apiTokens.read",
     "okta.apiTokens.manage",
+    "okta.policies.read",
+    "okta.policies.manage",
 ];
 
 pub fn is_okta_api_scope(scope: &str) -> bool {

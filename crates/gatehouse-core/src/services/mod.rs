@@ -26,6 +26,7 @@ pub mod password_source;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;
+pub mod sign_on_policy;
 pub mod system_log;
 pub mod token_preview;
 pub mod trusted_origins;

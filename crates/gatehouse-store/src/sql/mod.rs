@@ -24,6 +24,7 @@ mod groups;
 mod keys;
 mod logs;
 mod meta;
+mod policies;
 mod rate_limits;
 mod roles;
 mod sessions;

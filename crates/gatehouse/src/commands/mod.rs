@@ -11,6 +11,7 @@ mod app;
 mod auth_server;
 mod group;
 pub mod ldap;
+pub mod policy;
 mod token;
 mod user;
 
@@ -47,6 +48,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Logs(args)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             crate::logs_cmd::logs(&provider, args).await
+        }
+        Some(Command::Policy(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            policy::run(&provider, cmd).await
         }
         Some(Command::Backup(args)) => {
             crate::backup::backup(&Settings::load(&cli, None)?, args).await

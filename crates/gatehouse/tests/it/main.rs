@@ -27,6 +27,7 @@ macro_rules! backend_tests {
 }
 
 mod api_apps;
+mod api_policies;
 mod api_rate_limit;
 mod api_sessions;
 mod api_tokens;
@@ -45,6 +46,7 @@ mod client_secrets;
 mod consent;
 mod console;
 mod console_authz;
+mod console_policies;
 mod device_grant;
 mod discovery;
 mod helpers;

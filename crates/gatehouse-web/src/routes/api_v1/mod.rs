@@ -12,6 +12,9 @@ mod error;
 mod groups;
 mod logs;
 mod openapi;
+mod policies;
+mod policies_json;
+mod policies_openapi;
 mod sessions;
 mod trusted_origins;
 mod user_grants;
@@ -140,6 +143,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(trusted_origins::lifecycle),
         )
         .merge(authorization_servers_routes())
+        .merge(policies::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found);
     Router::new()
