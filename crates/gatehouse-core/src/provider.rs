@@ -66,6 +66,8 @@ pub struct Provider {
     pub(crate) authz_configs: crate::cache::ConfigCache,
     /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
+    /// The LDAP directory sign-ins are delegated to (installed by the binary when configured).
+    pub ldap: crate::services::ldap::directory::DirectorySlot,
     /// Asks a source org about imported users' passwords (installed by the binary).
     pub password_source: crate::services::password_source::PasswordSource,
     /// The origins CORS allows (trusted origins and browser apps' redirect URIs).
@@ -149,6 +151,7 @@ impl Provider {
             discovery_cache: Default::default(),
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
+            ldap: Default::default(),
             password_source: Default::default(),
             cors_origins: Default::default(),
             domains: Domains::default(),

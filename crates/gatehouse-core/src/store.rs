@@ -16,6 +16,7 @@ pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_un
 pub use crate::store_factors::FactorStore;
 pub use crate::store_policy::SignOnPolicyStore;
 
+pub use crate::store_federation::{FederationStore, RecordSource};
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
 
 /// One page of a cursor-paginated listing, ordered by id.
@@ -568,6 +569,7 @@ pub trait Store:
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
+    + FederationStore
     + SignOnPolicyStore
     + FactorStore
     + AuthnStore
@@ -599,6 +601,7 @@ impl<T> Store for T where
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
+        + FederationStore
         + SignOnPolicyStore
         + FactorStore
         + AuthnStore

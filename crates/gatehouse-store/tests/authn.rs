@@ -1,4 +1,4 @@
-//! The Authentication API's store on both backends (migration 0019): a `sessionToken` is spent
+//! The Authentication API's store on both backends (migration 0018): a `sessionToken` is spent
 //! by exactly one of many concurrent callers and never after it expires; a password migration
 //! completes once, never overwrites a password set meanwhile, and goes with its user.
 

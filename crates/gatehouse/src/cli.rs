@@ -53,6 +53,9 @@ pub enum Command {
     /// Manage authorization servers (`org`, `default`, …): signing algorithm and keys.
     #[command(subcommand)]
     AuthServer(AuthServerCommand),
+    /// LDAP / Active Directory: the full import, a settings check (`[ldap]` in the config).
+    #[command(subcommand)]
+    Ldap(crate::commands::ldap::LdapCommand),
     /// Show the System Log (sign-ins, lockouts, token grants, admin changes).
     Logs(crate::logs_cmd::LogsArgs),
     /// Manage sign-on policies: who must use a second factor, for which apps.

@@ -53,6 +53,8 @@ pub struct FileConfig {
     pub branding: Option<gatehouse_web::Branding>,
     /// Where `/metrics` is served (an internal address; unset: no metrics).
     pub metrics_bind: Option<String>,
+    /// LDAP / Active Directory (read by `crate::ldap::config`).
+    pub ldap: Option<crate::ldap::config::LdapFileConfig>,
 }
 
 #[derive(Debug, Clone)]

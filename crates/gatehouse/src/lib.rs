@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod import;
 pub mod jwks_fetch;
+pub mod ldap;
 pub mod logs_cmd;
 pub mod password_source;
 pub mod startup;

@@ -48,17 +48,43 @@ pub async fn verify_sign_in(
         }
         _ => None,
     };
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = match migrated {
+    // A user from LDAP (or a login unknown here, when LDAP is configured) is judged by the
+    // directory, an imported user still migrating by the source org; everyone else by their
+    // hash.
+    let delegated = match migrated {
+        Some(_) => None,
+        None => {
+            crate::services::ldap::sign_in::check_password(
+                provider,
+                client,
+                login.trim(),
+                password,
+                &mut user,
+                attempt.is_some(),
+            )
+            .await?
+        }
+    };
+    let password_ok = match migrated.or(delegated) {
         Some(accepted) => accepted,
-        None => verify_password(password.to_owned(), hash)
-            .await
-            .map_err(OAuthError::internal)?,
+        None => {
+            let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+            verify_password(password.to_owned(), hash)
+                .await
+                .map_err(OAuthError::internal)?
+        }
     };
     let session_start = |actor: Entity| {
-        Event::new(event_type::SESSION_START, "User login to Okta", actor)
+        let event = Event::new(event_type::SESSION_START, "User login to Okta", actor)
             .client(client)
-            .debug("requestUri", "/login")
+            .debug("requestUri", "/login");
+        match delegated {
+            Some(_) => event.debug(
+                "signInSource",
+                crate::services::ldap::sign_in::SIGN_IN_SOURCE,
+            ),
+            None => event,
+        }
     };
     let Some(mut user) = user else {
         let event =

@@ -19,6 +19,7 @@ pub mod filter;
 pub mod forward_auth;
 pub mod groups;
 pub mod import_users;
+pub mod ldap;
 pub mod lockout;
 pub mod lockout_policy;
 pub mod mfa;

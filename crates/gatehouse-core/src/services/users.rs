@@ -173,6 +173,9 @@ pub async fn update_user(
     validate_display_name(update.display_name.as_ref().and_then(Option::as_deref))?;
     let now = provider.now();
     let password_changed = update.password.is_some();
+    if password_changed {
+        crate::services::ldap::source::refuse_local_password(provider, &user.id).await?;
+    }
     if let Some(password) = update.password {
         user.password_hash = Some(new_password_hash(password).await?);
         user.password_changed = Some(now);

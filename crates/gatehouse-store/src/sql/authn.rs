@@ -1,4 +1,4 @@
-//! Storage for `sessionToken`s and password migrations (migration 0019), once in SQL for both
+//! Storage for `sessionToken`s and password migrations (migration 0018), once in SQL for both
 //! backends, like [`crate::sql`]. Spending a token and completing a migration are each decided
 //! by one conditional statement, so they take effect once however many requests race.
 

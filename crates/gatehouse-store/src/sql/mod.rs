@@ -20,6 +20,7 @@ mod clients;
 mod consent;
 mod device;
 mod factors;
+mod federation;
 mod groups;
 mod keys;
 mod logs;

@@ -11,6 +11,7 @@ mod app;
 mod auth_server;
 pub mod doctor;
 mod group;
+pub mod ldap;
 pub mod policy;
 mod token;
 mod user;
@@ -40,6 +41,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::AuthServer(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             auth_server::run(&provider, cmd).await
+        }
+        Some(Command::Ldap(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            ldap::run(&provider, &cli, cmd).await
         }
         Some(Command::Logs(args)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
@@ -77,6 +82,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let admin = crate::startup::create_bootstrap_admin(&app.provider()).await?;
+    let _ldap_sync = ldap::start(cli, &app.provider())?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

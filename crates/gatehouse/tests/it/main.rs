@@ -55,6 +55,7 @@ mod helpers;
 mod hygiene;
 mod implicit_hybrid;
 mod issuer_modes;
+mod ldap;
 mod lockout;
 mod logout;
 mod mfa_console;

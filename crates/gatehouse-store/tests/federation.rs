@@ -1,0 +1,150 @@
+//! The federation store on both backends (migration 0020): users' and groups' sources, going
+//! with their records; taking back one counted sign-in failure; leases one holder at a time.
+
+use anyhow::{Result, ensure};
+use gatehouse_core::domain::*;
+use gatehouse_core::store::RecordSource;
+use gatehouse_store::connect;
+use gatehouse_store::test_support::{Backend, TestDatabase};
+
+fn user(id: &str) -> User {
+    User {
+        id: id.into(),
+        status: UserStatus::Active,
+        login: format!("{id}@example.com"),
+        email: format!("{id}@example.com"),
+        first_name: "First".into(),
+        last_name: "Last".into(),
+        display_name: None,
+        password_hash: None,
+        created: 1_000,
+        last_updated: 1_000,
+        activated: None,
+        status_changed: None,
+        last_login: None,
+        password_changed: None,
+    }
+}
+
+fn group(id: &str) -> Group {
+    Group {
+        id: id.into(),
+        name: format!("{id} group"),
+        description: String::new(),
+        group_type: GroupType::OktaGroup,
+        created: 1_000,
+        last_updated: 1_000,
+    }
+}
+
+async fn sources_round_trip(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    for id in ["u1", "u2", "u3"] {
+        store.create_user(&user(id)).await?;
+    }
+    store.create_group(&group("g1")).await?;
+    store.create_group(&group("g2")).await?;
+    ensure!(store.user_source("u1").await?.is_none(), "local by default");
+    store.set_user_source("u1", "ldap", "uid=u1", 10).await?;
+    store.set_user_source("u2", "ldap", "uid=u2", 10).await?;
+    // Setting it again updates it.
+    store
+        .set_user_source("u1", "ldap", "uid=u1,ou=moved", 20)
+        .await?;
+    ensure!(
+        store.user_source("u1").await?
+            == Some(RecordSource {
+                source: "ldap".into(),
+                external_id: "uid=u1,ou=moved".into(),
+                synced_at: 20,
+            })
+    );
+    ensure!(store.list_source_users("ldap").await? == ["u1", "u2"]);
+    ensure!(store.list_source_users("other").await?.is_empty());
+    store.set_group_source("g2", "ldap", "cn=g2", 10).await?;
+    ensure!(store.list_source_groups("ldap").await? == ["g2"]);
+    // Sources go with their records.
+    store.delete_user("u2").await?;
+    store.delete_group("g2").await?;
+    ensure!(store.list_source_users("ldap").await? == ["u1"]);
+    ensure!(store.list_source_groups("ldap").await?.is_empty());
+    // A record that does not exist cannot have a source.
+    ensure!(
+        store
+            .set_user_source("nobody", "ldap", "x", 1)
+            .await
+            .is_err()
+    );
+    Ok(())
+}
+
+async fn forgiving_a_failure_never_goes_below_zero(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    store.create_user(&user("u1")).await?;
+    store.forgive_signin_failure("u1").await?; // nothing counted: nothing happens
+    ensure!(store.record_signin_failure("u1", 10).await? == 1);
+    ensure!(store.record_signin_failure("u1", 11).await? == 2);
+    store.forgive_signin_failure("u1").await?;
+    ensure!(store.record_signin_failure("u1", 12).await? == 2);
+    for _ in 0..3 {
+        store.forgive_signin_failure("u1").await?;
+    }
+    ensure!(store.record_signin_failure("u1", 13).await? == 1);
+    Ok(())
+}
+
+async fn a_lease_has_one_holder_until_it_expires(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    ensure!(store.acquire_lease("job", "a", 100, 60).await?);
+    ensure!(
+        !store.acquire_lease("job", "b", 120, 60).await?,
+        "held by a"
+    );
+    ensure!(store.acquire_lease("job", "a", 130, 60).await?, "a renews");
+    ensure!(
+        !store.acquire_lease("job", "b", 189, 60).await?,
+        "renewed until 190"
+    );
+    ensure!(
+        store.acquire_lease("job", "b", 190, 60).await?,
+        "expired: b takes it"
+    );
+    ensure!(
+        store.acquire_lease("other", "a", 190, 60).await?,
+        "leases are by name"
+    );
+    store.release_lease("job", "a").await?; // not a's any more: nothing happens
+    ensure!(!store.acquire_lease("job", "a", 200, 60).await?);
+    store.release_lease("job", "b").await?;
+    ensure!(store.acquire_lease("job", "a", 200, 60).await?);
+    Ok(())
+}
+
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use gatehouse_store::test_support::Backend;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() -> anyhow::Result<()> {
+                    super::$name(Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() -> anyhow::Result<()> {
+                    super::$name(Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+both_backends!(
+    sources_round_trip,
+    forgiving_a_failure_never_goes_below_zero,
+    a_lease_has_one_holder_until_it_expires,
+);

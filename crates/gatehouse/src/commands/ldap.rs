@@ -1,0 +1,117 @@
+//! `gatehouse ldap …` (the full import, a configuration check), and what `serve` does with
+//! `[ldap]`: install the directory in the engine and run the scheduled import.
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use gatehouse_core::Provider;
+use gatehouse_core::services::ldap::sync::{SyncReport, full_sync, scheduled_round};
+use serde_json::json;
+
+use crate::cli::{Cli, Output};
+use crate::ldap::client::LdapDirectory;
+use crate::ldap::config::{self, LdapSettings};
+
+#[derive(Debug, Subcommand)]
+pub enum LdapCommand {
+    /// Import every directory user and group now: create and update users and their LDAP
+    /// groups, and deactivate LDAP users no longer in the directory.
+    Sync {
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Check the settings and the service account: connect, bind, and count the users and
+    /// groups the filters find (changes nothing).
+    Check,
+}
+
+pub(super) async fn run(provider: &Provider, cli: &Cli, cmd: &LdapCommand) -> anyhow::Result<()> {
+    let settings = config::load(cli.config.as_deref())?
+        .ok_or_else(|| anyhow::anyhow!("LDAP is not configured: add [ldap] with a url"))?;
+    install(provider, &settings)?;
+    match cmd {
+        LdapCommand::Sync { output } => {
+            let report = full_sync(provider).await?;
+            match output {
+                Output::Json => println!("{}", report_json(&report)),
+                Output::Text => println!("{}", report_text(&report)),
+            }
+        }
+        LdapCommand::Check => {
+            let directory = LdapDirectory::new(settings)?;
+            use gatehouse_core::services::ldap::Directory as _;
+            let users = directory.list_users().await?;
+            let groups = directory.list_groups().await?;
+            println!(
+                "LDAP ok: {} users and {} groups found",
+                users.len(),
+                groups.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn install(provider: &Provider, settings: &LdapSettings) -> anyhow::Result<()> {
+    let directory = LdapDirectory::new(settings.clone())?;
+    provider
+        .ldap
+        .install(Arc::new(directory), settings.mapping.clone());
+    Ok(())
+}
+
+fn report_json(r: &SyncReport) -> serde_json::Value {
+    json!({
+        "usersInDirectory": r.users_in_directory,
+        "groupsInDirectory": r.groups_in_directory,
+        "created": r.created,
+        "updated": r.updated,
+        "deactivated": r.deactivated,
+        "refused": r.refused,
+    })
+}
+
+fn report_text(r: &SyncReport) -> String {
+    format!(
+        "LDAP import: {} users and {} groups in the directory; {} created, {} updated, {} deactivated, {} skipped",
+        r.users_in_directory, r.groups_in_directory, r.created, r.updated, r.deactivated, r.refused
+    )
+}
+
+/// Ends the scheduled import with the server.
+pub(super) struct ScheduledSync(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for ScheduledSync {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
+/// For `serve`: installs the directory when `[ldap]` is configured and starts the scheduled
+/// import when it has an interval.
+pub(super) fn start(cli: &Cli, provider: &Arc<Provider>) -> anyhow::Result<ScheduledSync> {
+    let Some(settings) = config::load(cli.config.as_deref())? else {
+        return Ok(ScheduledSync(None));
+    };
+    install(provider, &settings)?;
+    tracing::info!(url = %settings.url, transport = ?settings.transport, "LDAP sign-in delegation on");
+    let Some(interval) = settings.sync_interval else {
+        return Ok(ScheduledSync(None));
+    };
+    let provider = provider.clone();
+    let holder = gatehouse_core::crypto::random_token(12);
+    Ok(ScheduledSync(Some(tokio::spawn(async move {
+        let seconds = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            match scheduled_round(&provider, &holder, seconds).await {
+                Ok(Some(r)) => tracing::info!("{}", report_text(&r)),
+                Ok(None) => tracing::debug!("another node runs this round of the LDAP import"),
+                Err(e) => tracing::warn!(error = %e, "the scheduled LDAP import failed"),
+            }
+        }
+    }))))
+}
