@@ -430,3 +430,44 @@ async fn logout(
     }
     Ok(res)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Res = Result<(), Box<dyn std::error::Error>>;
+
+    async fn params_of(
+        method: Method,
+        body: &'static str,
+    ) -> Result<Bytes, Box<dyn std::error::Error>> {
+        let req = Request::builder()
+            .method(method)
+            .uri("/oauth2/v1/logout?state=q")
+            .body(axum::body::Body::from(body))?;
+        let params = FormOrQuery::from_request(req, &())
+            .await
+            .map_err(|e| e.body_text())?;
+        Ok(params.0)
+    }
+
+    #[tokio::test]
+    async fn get_reads_the_query_and_post_the_body() -> Res {
+        assert_eq!(params_of(Method::GET, "state=b").await?, "state=q");
+        assert_eq!(params_of(Method::HEAD, "state=b").await?, "state=q");
+        assert_eq!(params_of(Method::POST, "state=b").await?, "state=b");
+        Ok(())
+    }
+
+    #[test]
+    fn claimed_client_id_prefers_basic_then_form() {
+        let mut credentials = ClientCredentials {
+            form_client_id: Some("form".into()),
+            ..ClientCredentials::default()
+        };
+        assert_eq!(claimed_client_id(&credentials).as_deref(), Some("form"));
+        credentials.basic = Some(("basic".into(), None));
+        assert_eq!(claimed_client_id(&credentials).as_deref(), Some("basic"));
+        assert_eq!(claimed_client_id(&ClientCredentials::default()), None);
+    }
+}
