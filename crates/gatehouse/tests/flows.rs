@@ -13,13 +13,14 @@ use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::oauth2::device::{self, DeviceAuthorizationResponse};
 use gatehouse_core::oauth2::grants::{self, DEVICE_CODE, GrantParams, GrantType, TokenParams};
 use gatehouse_core::provider::{Clock, ServerContext};
+use gatehouse_core::services::apps::{
+    CreatedApp, NewOidcApp, assign_group_to_app, create_oidc_app,
+};
 use gatehouse_core::services::bootstrap::bootstrap;
 use gatehouse_core::services::device_activation;
-use gatehouse_core::services::directory::{
-    CreatedApp, NewOidcApp, NewUser, assign_group_to_app, create_oidc_app, create_user,
-    find_group_by_id_or_name,
-};
+use gatehouse_core::services::directory::find_group_by_id_or_name;
 use gatehouse_core::services::system_log::Actor;
+use gatehouse_core::services::users::{NewUser, create_user};
 use gatehouse_store::test_support::{Backend, TestDatabase};
 
 const ORIGIN: &str = "https://id.example.com";

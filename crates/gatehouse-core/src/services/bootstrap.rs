@@ -166,7 +166,7 @@ pub async fn create_bootstrap_admin(
     } else {
         format!("{login}@{ADMIN_LOGIN_DOMAIN}")
     };
-    crate::services::directory::validate_profile(&login, &email, "Gatehouse", "Administrator")
+    crate::services::users::validate_profile(&login, &email, "Gatehouse", "Administrator")
         .map_err(|e| BootstrapError::Other(format!("bootstrap administrator login: {e}")))?;
     let password = crate::crypto::random_token(18);
     let password_hash = crate::crypto::hash_password(password.clone())

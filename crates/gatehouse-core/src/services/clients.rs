@@ -1,5 +1,5 @@
 //! Okta-style dynamic client registration (RFC 7591, `/oauth2/v1/clients`): the registration
-//! metadata, mapped onto the same OIDC apps as [`directory::create_oidc_app`] makes.
+//! metadata, mapped onto the same OIDC apps as [`apps::create_oidc_app`] makes.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use crate::audit::{Actor, Entity, event_type as ev};
 use crate::domain::{App, ApplicationType, TokenEndpointAuthMethod, text};
 use crate::provider::Provider;
-use crate::services::apps::{self, OidcAppSpec};
-use crate::services::directory::{CreatedApp, DirectoryError};
+use crate::services::apps::{self, CreatedApp, OidcAppSpec};
+use crate::services::directory::DirectoryError;
 use crate::store::{Page, StoreError};
 
 /// An RFC 7591 §3.2.2 error.

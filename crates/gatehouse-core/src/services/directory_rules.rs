@@ -1,9 +1,7 @@
-//! What the directory's services share and check before they write: the error type and the
-//! validation of group profiles and URIs. Apps, groups and trusted origins use these without
-//! depending on `directory` itself (which creates apps through `apps`).
+//! What the directory's services (users, groups, apps, trusted origins, ...) share and check
+//! before they write: the error type and the validation of group profiles and URIs.
 
 use crate::crypto::PasswordError;
-use crate::domain::App;
 use crate::domain::text::{self, limits};
 use crate::store::StoreError;
 
@@ -72,13 +70,6 @@ pub(crate) fn validate_group_profile<'a>(
         }
     }
     Ok(name)
-}
-
-/// A created app and its client secret in clear text, which is shown this once.
-#[derive(Debug, Clone)]
-pub struct CreatedApp {
-    pub app: App,
-    pub client_secret: Option<String>,
 }
 
 /// Redirect URIs must be absolute, without fragments, and never `javascript:`/`data:`-like schemes.

@@ -1,10 +1,11 @@
-//! Group management beyond creation (which lives in [`super::directory`]): listing, renaming,
-//! deletion and membership. The built-in `Everyone` group cannot be changed.
+//! Groups: creation, listing, renaming, deletion and membership. The built-in `Everyone`
+//! group cannot be changed.
 
 use crate::audit::{Actor, Entity, event_type as ev};
+use crate::crypto::okta_id;
 use crate::domain::{Group, GroupType, User};
 use crate::provider::Provider;
-use crate::services::directory_rules::{DirectoryError, validate_group_profile};
+use crate::services::directory_rules::{DirectoryError, invalid, validate_group_profile};
 use crate::store::Page;
 
 fn built_in(what: &str) -> DirectoryError {
@@ -24,6 +25,30 @@ pub(crate) fn split_page<T>(
     } else {
         (items, None)
     }
+}
+
+pub async fn create_group(
+    provider: &Provider,
+    actor: &Actor,
+    name: &str,
+    description: &str,
+) -> Result<Group, DirectoryError> {
+    let name = validate_group_profile(name, description)?;
+    let now = provider.now();
+    let group = Group {
+        id: okta_id("00g"),
+        name: name.to_owned(),
+        description: description.to_owned(),
+        group_type: GroupType::OktaGroup,
+        created: now,
+        last_updated: now,
+    };
+    provider.store.create_group(&group).await?;
+    let target = vec![Entity::group(&group)];
+    actor
+        .record(provider, ev::GROUP_CREATE, "Create Okta group", target)
+        .await;
+    Ok(group)
 }
 
 /// One page of groups (optionally those whose name starts with `q`), and the next cursor.
@@ -84,6 +109,27 @@ pub async fn delete_group(
     let target = vec![Entity::group(group)];
     actor
         .record(provider, ev::GROUP_DELETE, "Delete Okta group", target)
+        .await;
+    Ok(())
+}
+
+pub async fn add_group_member(
+    provider: &Provider,
+    actor: &Actor,
+    group: &Group,
+    user: &User,
+) -> Result<(), DirectoryError> {
+    if group.group_type == GroupType::BuiltIn {
+        return Err(invalid(
+            "groupId",
+            "membership of a built-in group cannot be changed",
+        ));
+    }
+    provider.store.add_group_member(&group.id, &user.id).await?;
+    let targets = vec![Entity::user(user), Entity::group(group)];
+    let message = "Add user to group membership";
+    actor
+        .record(provider, ev::GROUP_MEMBERSHIP_ADD, message, targets)
         .await;
     Ok(())
 }

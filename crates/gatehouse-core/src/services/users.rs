@@ -1,11 +1,134 @@
-//! User management beyond creation (which lives in [`super::directory`]): profile updates,
-//! Okta's lifecycle transitions, deletion and search.
+//! Users: creation (with Okta's base-profile and password rules), profile updates, Okta's
+//! lifecycle transitions, deletion and search.
 
 use crate::audit::{Actor, Entity, event_type as ev};
+use crate::crypto::{hash_password, okta_id};
+use crate::domain::text::{self, limits};
 use crate::domain::{User, UserFilter, UserStatus};
 use crate::provider::Provider;
-use crate::services::directory::{self, DirectoryError, invalid};
+use crate::services::directory_rules::{DirectoryError, invalid};
 use crate::store::Page;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub login: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    /// Activate now (Okta's `activate=true`); without a password the user stays PROVISIONED.
+    pub activate: bool,
+}
+
+/// Okta's minimal password policy: at least 8 characters.
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+
+/// Okta's base-profile rules (the Python SDK enforces the same lengths on responses).
+pub(crate) fn validate_profile(
+    login: &str,
+    email: &str,
+    first_name: &str,
+    last_name: &str,
+) -> Result<(), DirectoryError> {
+    // Lengths count characters, as Okta's (and JSON Schema's) limits do, not UTF-8 bytes.
+    let chars = |s: &str| s.chars().count();
+    if chars(login.trim()) < 5 || chars(login.trim()) > 100 {
+        return Err(invalid("login", "must be 5 to 100 characters"));
+    }
+    let email = email.trim();
+    if !email.contains('@') || chars(email) < 5 || chars(email) > 100 {
+        return Err(invalid("email", "must be a valid email address"));
+    }
+    let person = limits::PERSON_NAME;
+    for (field, value) in [("firstName", first_name), ("lastName", last_name)] {
+        if value.trim().is_empty() || chars(value) > person {
+            return Err(invalid(field, format!("must be 1 to {person} characters")));
+        }
+        if text::has_forbidden_char(value) {
+            return Err(invalid(field, text::FORBIDDEN_CHAR_MESSAGE));
+        }
+    }
+    Ok(())
+}
+
+/// A user's `displayName` (free text, optional): at most [`limits::PROFILE_TEXT`] characters
+/// and no control characters, the rule every entry point (API, console, CLI) goes through.
+pub fn validate_display_name(display_name: Option<&str>) -> Result<(), DirectoryError> {
+    let Some(name) = display_name else {
+        return Ok(());
+    };
+    text::check_max_chars(name, limits::PROFILE_TEXT).map_err(|m| invalid("displayName", m))?;
+    if text::has_forbidden_char(name) {
+        return Err(invalid("displayName", text::FORBIDDEN_CHAR_MESSAGE));
+    }
+    Ok(())
+}
+
+/// Checks the password policy and hashes the password (off the async runtime).
+pub(crate) async fn new_password_hash(password: String) -> Result<String, DirectoryError> {
+    if password.chars().count() < MIN_PASSWORD_LENGTH {
+        return Err(invalid(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LENGTH} characters"),
+        ));
+    }
+    Ok(hash_password(password).await?)
+}
+
+/// Creates a user; `user.lifecycle.create` (and `.activate` when active) by `actor`.
+pub async fn create_user(
+    provider: &Provider,
+    actor: &Actor,
+    new: NewUser,
+) -> Result<User, DirectoryError> {
+    validate_profile(&new.login, &new.email, &new.first_name, &new.last_name)?;
+    validate_display_name(new.display_name.as_deref())?;
+    let login = new.login.trim().to_owned();
+    let email = new.email.trim().to_owned();
+    let password_hash = match new.password {
+        Some(p) => Some(new_password_hash(p).await?),
+        None => None,
+    };
+    let now = provider.now();
+    let status = match (new.activate, password_hash.is_some()) {
+        (true, true) => UserStatus::Active,
+        (true, false) => UserStatus::Provisioned,
+        (false, _) => UserStatus::Staged,
+    };
+    let user = User {
+        id: okta_id("00u"),
+        status,
+        login,
+        email,
+        first_name: new.first_name.trim().to_owned(),
+        last_name: new.last_name.trim().to_owned(),
+        display_name: new.display_name,
+        password_changed: password_hash.as_ref().map(|_| now),
+        password_hash,
+        created: now,
+        last_updated: now,
+        activated: (status == UserStatus::Active).then_some(now),
+        status_changed: Some(now),
+        last_login: None,
+    };
+    provider.store.create_user(&user).await?;
+    let target = vec![Entity::user(&user)];
+    actor
+        .record(
+            provider,
+            ev::USER_CREATE,
+            "Create Okta user",
+            target.clone(),
+        )
+        .await;
+    if user.activated.is_some() {
+        actor
+            .record(provider, ev::USER_ACTIVATE, "Activate Okta user", target)
+            .await;
+    }
+    Ok(user)
+}
 
 /// Profile fields to change. `None` leaves a field as it is (a partial update) unless the
 /// update is full, in which case the required fields must all be present.
@@ -46,12 +169,12 @@ pub async fn update_user(
     let email = update.email.unwrap_or(user.email.clone());
     let first_name = update.first_name.unwrap_or(user.first_name.clone());
     let last_name = update.last_name.unwrap_or(user.last_name.clone());
-    directory::validate_profile(&login, &email, &first_name, &last_name)?;
-    directory::validate_display_name(update.display_name.as_ref().and_then(Option::as_deref))?;
+    validate_profile(&login, &email, &first_name, &last_name)?;
+    validate_display_name(update.display_name.as_ref().and_then(Option::as_deref))?;
     let now = provider.now();
     let password_changed = update.password.is_some();
     if let Some(password) = update.password {
-        user.password_hash = Some(directory::new_password_hash(password).await?);
+        user.password_hash = Some(new_password_hash(password).await?);
         user.password_changed = Some(now);
         if user.status == UserStatus::PasswordExpired {
             set_status(&mut user, UserStatus::Active, now);

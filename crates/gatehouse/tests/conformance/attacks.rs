@@ -11,7 +11,7 @@ use gatehouse_core::domain::{
     ApplicationType, RefreshTokenPolicy, RotationType, TokenEndpointAuthMethod,
 };
 use gatehouse_core::provider::Clock as _;
-use gatehouse_core::services::directory::{NewOidcApp, create_oidc_app};
+use gatehouse_core::services::apps::{NewOidcApp, create_oidc_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

@@ -1228,8 +1228,7 @@ pub(crate) async fn register(rp: &mut Rp, extra: Value) -> Result<Value> {
     let everyone =
         gatehouse_core::services::directory::find_group_by_id_or_name(&rp.app.provider, "Everyone")
             .await?;
-    gatehouse_core::services::directory::assign_group_to_app(&rp.app.provider, &app, &everyone)
-        .await?;
+    gatehouse_core::services::apps::assign_group_to_app(&rp.app.provider, &app, &everyone).await?;
     rp.client_id = id;
     rp.secret = client["client_secret"]
         .as_str()

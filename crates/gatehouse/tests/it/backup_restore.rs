@@ -13,11 +13,10 @@ use gatehouse::config::Settings;
 use gatehouse::startup::{Application, open_provider};
 use gatehouse_core::Provider;
 use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
-use gatehouse_core::services::directory::{
-    NewOidcApp, NewUser, assign_group_to_app, create_oidc_app, create_user,
-    find_group_by_id_or_name,
-};
+use gatehouse_core::services::apps::{NewOidcApp, assign_group_to_app, create_oidc_app};
+use gatehouse_core::services::directory::find_group_by_id_or_name;
 use gatehouse_core::services::system_log::Actor;
+use gatehouse_core::services::users::{NewUser, create_user};
 use gatehouse_store::test_support::{Backend, TestDatabase};
 use reqwest::StatusCode;
 

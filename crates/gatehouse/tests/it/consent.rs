@@ -5,11 +5,9 @@
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_core::authz::model::{MetadataPublish, ScopeConsent};
 use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
-use gatehouse_core::services::apps::{self, OidcAppSpec};
+use gatehouse_core::services::apps::{self, CreatedApp, OidcAppSpec, assign_group_to_app};
 use gatehouse_core::services::auth_server_config::{ScopeSpec, create_scope};
-use gatehouse_core::services::directory::{
-    CreatedApp, assign_group_to_app, find_group_by_id_or_name,
-};
+use gatehouse_core::services::directory::find_group_by_id_or_name;
 use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};

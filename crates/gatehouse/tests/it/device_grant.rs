@@ -4,7 +4,7 @@
 
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
-use gatehouse_core::services::directory::{CreatedApp, NewOidcApp, create_oidc_app};
+use gatehouse_core::services::apps::{CreatedApp, NewOidcApp, create_oidc_app};
 use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};

@@ -15,12 +15,14 @@ use gatehouse_core::crypto::SecretBox;
 use gatehouse_core::domain::{ApplicationType, Group, KeyStatus, TokenEndpointAuthMethod, User};
 use gatehouse_core::provider::Clock;
 use gatehouse_core::services::api_tokens::create_api_token;
-use gatehouse_core::services::bootstrap::bootstrap;
-use gatehouse_core::services::directory::{
-    CreatedApp, NewOidcApp, NewUser, add_group_member, assign_group_to_app, create_group,
-    create_oidc_app, create_user, find_group_by_id_or_name,
+use gatehouse_core::services::apps::{
+    CreatedApp, NewOidcApp, assign_group_to_app, create_oidc_app,
 };
+use gatehouse_core::services::bootstrap::bootstrap;
+use gatehouse_core::services::directory::find_group_by_id_or_name;
+use gatehouse_core::services::groups::{add_group_member, create_group};
 use gatehouse_core::services::system_log::Actor;
+use gatehouse_core::services::users::{NewUser, create_user};
 use gatehouse_store::test_support::{Backend, TestDatabase};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;

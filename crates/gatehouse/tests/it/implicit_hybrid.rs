@@ -6,7 +6,8 @@
 use anyhow::{Context as _, Result, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gatehouse_core::services::directory::{assign_group_to_app, find_group_by_id_or_name};
+use gatehouse_core::services::apps::assign_group_to_app;
+use gatehouse_core::services::directory::find_group_by_id_or_name;
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -9,10 +9,9 @@ use gatehouse_core::domain::{
     KeyStatus, ORG_AUTH_SERVER_ID, SigningAlg, TokenEndpointAuthMethod,
 };
 use gatehouse_core::oidc::tokens::org_id;
-use gatehouse_core::services::apps::set_status;
+use gatehouse_core::services::apps::{NewOidcApp, create_oidc_app, set_status};
 use gatehouse_core::services::bootstrap::{bootstrap, create_bootstrap_admin};
 use gatehouse_core::services::changes::follow_changes;
-use gatehouse_core::services::directory::{NewOidcApp, create_oidc_app};
 use gatehouse_core::services::system_log::Actor;
 use gatehouse_store::test_support::Backend;
 

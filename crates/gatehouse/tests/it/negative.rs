@@ -269,12 +269,8 @@ async fn unassigned_user_gets_access_denied(backend: Backend) -> Result<()> {
     let bob = app.create_user("bob@example.com").await?;
     let restricted = app.create_web_app("Alice only").await?;
     let group = app.create_group_with("Alice's team", &[&app.alice]).await?;
-    gatehouse_core::services::directory::assign_group_to_app(
-        &app.provider,
-        &restricted.app,
-        &group,
-    )
-    .await?;
+    gatehouse_core::services::apps::assign_group_to_app(&app.provider, &restricted.app, &group)
+        .await?;
     for server in Server::ALL {
         let url = crate::helpers::Authz::new(&app.base, server, &restricted.app.client_id).url();
         // Bob signs in (a valid user), but may not use the app.

@@ -159,7 +159,9 @@ async fn every_caller_logs_its_changes_once(backend: Backend) -> Result<()> {
     );
 
     // The services as the CLI calls them: the system is the actor.
-    let cli_group = directory::create_group(&app.provider, &Actor::system(), "Ops", "").await?;
+    let cli_group =
+        gatehouse_core::services::groups::create_group(&app.provider, &Actor::system(), "Ops", "")
+            .await?;
     let by_cli = events_about(&app, &token, &cli_group.id).await?;
     ensure!(by_cli.len() == 1, "{by_cli:#?}");
     ensure!(by_cli[0]["eventType"] == "group.lifecycle.create");

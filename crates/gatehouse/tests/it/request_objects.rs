@@ -41,7 +41,7 @@ async fn register_with_secret(app: &TestApp, ssws: &str, extra: Value) -> Result
     let everyone =
         gatehouse_core::services::directory::find_group_by_id_or_name(&app.provider, "Everyone")
             .await?;
-    gatehouse_core::services::directory::assign_group_to_app(&app.provider, &registered, &everyone)
+    gatehouse_core::services::apps::assign_group_to_app(&app.provider, &registered, &everyone)
         .await?;
     Ok((id, secret))
 }

@@ -102,7 +102,7 @@ pub(crate) async fn create(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let (name, description) = profile(&body)?;
-    let group = directory::create_group(
+    let group = groups::create_group(
         &state.provider,
         &audit::actor(&caller, &client),
         &name,
@@ -248,7 +248,7 @@ pub(crate) async fn add_member(
     let group = find(&state, &gid).await?;
     let user = directory::find_user_by_id_or_login(&state.provider, &uid).await?;
     let actor = audit::actor(&caller, &client);
-    directory::add_group_member(&state.provider, &actor, &group, &user).await?;
+    groups::add_group_member(&state.provider, &actor, &group, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::domain::{User, UserFilter};
 use gatehouse_core::services::admin_roles;
-use gatehouse_core::services::directory::{self, NewUser};
+use gatehouse_core::services::directory;
 use gatehouse_core::services::filter::{parse_user_filter, user_quick_search};
 use gatehouse_core::services::system_log::ClientInfo;
-use gatehouse_core::services::users::{self, Lifecycle, ProfileUpdate};
+use gatehouse_core::services::users::{self, Lifecycle, NewUser, ProfileUpdate};
 
 use serde_json::{Value, json};
 
@@ -183,7 +183,7 @@ pub(crate) async fn create(
         groups.push(directory::find_group_by_id_or_name(&state.provider, &id).await?);
     }
     let actor = audit::actor(&caller, &client);
-    let user = directory::create_user(
+    let user = users::create_user(
         &state.provider,
         &actor,
         NewUser {
@@ -198,7 +198,8 @@ pub(crate) async fn create(
     )
     .await?;
     for g in &groups {
-        directory::add_group_member(&state.provider, &actor, g, &user).await?;
+        gatehouse_core::services::groups::add_group_member(&state.provider, &actor, g, &user)
+            .await?;
     }
     Ok((StatusCode::OK, Json(user_json(&origin, &user))).into_response())
 }

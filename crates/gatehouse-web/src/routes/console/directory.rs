@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use gatehouse_core::domain::{User, UserStatus};
-use gatehouse_core::services::directory::{self, NewUser};
-use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, ProfileUpdate};
+use gatehouse_core::services::directory;
+use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, NewUser, ProfileUpdate};
 use gatehouse_core::services::{admin_roles, apps, groups};
 use serde::Deserialize;
 
@@ -154,7 +154,7 @@ async fn create(
         password,
         activate: f.activate,
     };
-    match directory::create_user(&state.provider, &admin.0.actor(), new).await {
+    match users::create_user(&state.provider, &admin.0.actor(), new).await {
         Ok(user) => Ok(see_other(&format!(
             "{}?notice=created",
             person_path(&user.id)

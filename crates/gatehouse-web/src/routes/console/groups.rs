@@ -102,7 +102,7 @@ async fn create(
         form.get("name").to_owned(),
         form.get("description").to_owned(),
     );
-    match directory::create_group(&state.provider, &admin.0.actor(), &name, &description).await {
+    match groups::create_group(&state.provider, &admin.0.actor(), &name, &description).await {
         Ok(g) => Ok(see_other(&format!("/admin/group/{}?notice=created", g.id))),
         Err(e) => {
             let fields = [
@@ -231,7 +231,7 @@ async fn add_member(
     ))
     .await?;
     let result = match &user {
-        Some(u) => directory::add_group_member(&state.provider, &admin.0.actor(), &group, u).await,
+        Some(u) => groups::add_group_member(&state.provider, &admin.0.actor(), &group, u).await,
         None => {
             let mut errors = FieldErrors::default();
             errors.add("user_id", "Choose a person to add.");

@@ -1,0 +1,103 @@
+//! The CLI commands, one file per command group. Each is a thin adapter over
+//! `gatehouse_core::services`; `serve` and `dev-cert` are here.
+
+use std::io::Write as _;
+
+use crate::cli::{Cli, Command, DevCertArgs, ServeArgs};
+use crate::config::Settings;
+use crate::startup::{Application, open_provider, redact_url};
+
+mod app;
+mod auth_server;
+mod group;
+mod token;
+mod user;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        None => serve(&cli, &ServeArgs::default()).await,
+        Some(Command::Serve(args)) => serve(&cli, args).await,
+        Some(Command::User(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            user::run(&provider, cmd).await
+        }
+        Some(Command::Group(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            group::run(&provider, cmd).await
+        }
+        Some(Command::App(cmd)) => {
+            let settings = Settings::load(&cli, None)?;
+            let provider = open_provider(&settings).await?;
+            app::run(&provider, &settings, cmd).await
+        }
+        Some(Command::Token(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            token::run(&provider, cmd).await
+        }
+        Some(Command::DevCert(args)) => dev_cert(&Settings::load(&cli, None)?, args),
+        Some(Command::AuthServer(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            auth_server::run(&provider, cmd).await
+        }
+        Some(Command::Logs(args)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            crate::logs_cmd::logs(&provider, args).await
+        }
+        Some(Command::Backup(args)) => {
+            crate::backup::backup(&Settings::load(&cli, None)?, args).await
+        }
+        Some(Command::Restore(args)) => {
+            crate::backup::restore(&Settings::load(&cli, None)?, args).await
+        }
+    }
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(cli, Some(args))?;
+    let app = Application::build(&settings).await?;
+    let addr = app.local_addr()?;
+    let scheme = app.scheme();
+    let base = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
+    let admin = crate::startup::create_bootstrap_admin(&app.provider()).await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Gatehouse {} listening on {scheme}://{addr}",
+        env!("CARGO_PKG_VERSION")
+    )?;
+    writeln!(
+        out,
+        "  database:          {}",
+        redact_url(&settings.database_url)
+    )?;
+    writeln!(out, "  org issuer:        {base}")?;
+    writeln!(out, "  default issuer:    {base}/oauth2/default")?;
+    writeln!(
+        out,
+        "  discovery:         {base}/.well-known/openid-configuration"
+    )?;
+    if let Some((login, password)) = admin {
+        writeln!(
+            out,
+            "  first start: bootstrap administrator created (shown once, change it):"
+        )?;
+        writeln!(out, "    login:    {login}")?;
+        writeln!(out, "    password: {password}")?;
+    }
+    out.flush()?;
+    drop(out);
+    app.run_until_stopped().await
+}
+
+fn dev_cert(settings: &Settings, args: &DevCertArgs) -> anyhow::Result<()> {
+    let out_dir = args.out_dir.as_deref().unwrap_or(&settings.data_dir);
+    let made = crate::tls::make_dev_cert(&settings.data_dir, out_dir, &args.names)?;
+    print!(
+        "{}",
+        crate::tls::dev_cert_instructions(&made, &settings.bind)
+    );
+    Ok(())
+}
