@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -80,6 +80,9 @@ wait_for_client_deps
 
 step "real client: python-social-auth (social-auth-core 5.1.0 and 7.x) on SQLite and PostgreSQL"
 tests/clients/run_socialcore.sh
+
+step "real clients: gatehouse import okta from a second gatehouse playing the source org (300 users with paging, apps, a custom server, trusted origins), then social-auth-core 7.x signs in with the source's client id, secret and password (migrated once) on SQLite and PostgreSQL"
+tests/clients/run_okta_import.sh
 
 step "real clients: Okta's management SDKs (python okta 3.x, @okta/okta-sdk-nodejs 8.x) on SQLite and PostgreSQL"
 tests/clients/run_okta_sdk.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Okta's own management SDKs against gatehouse's /api/v1, unmodified:
-#   python  PyPI `okta` 3.x            (tests/clients/okta_sdk/python/test_okta_python.py, and
-#                                       test_okta_authz.py: custom authorization servers)
+#   python  PyPI `okta` 3.x            (tests/clients/okta_sdk/python/test_okta_python.py,
+#                                       test_okta_authz.py: custom authorization servers, and
+#                                       test_okta_policies.py: sign-on policies)
 #   node    @okta/okta-sdk-nodejs 8.x  (tests/clients/okta_sdk/node/test.js)
 # once per database backend in ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}. For each backend it
 # starts a throwaway gatehouse (tests/clients/lib/serve.sh), creates an API token with
@@ -63,6 +64,10 @@ for backend in $backends; do
           "$venv/bin/python" "$here/okta_sdk/python/test_okta_authz.py" 2>&1 | tee "$out.authz"
         authz_status="${PIPESTATUS[0]}"
         [[ "$status" == 0 ]] && status="$authz_status"
+        GATEHOUSE_URL="$url" GATEHOUSE_TOKEN="$token" timeout --foreground "$run_timeout" \
+          "$venv/bin/python" "$here/okta_sdk/python/test_okta_policies.py" 2>&1 | tee "$out.policies"
+        policies_status="${PIPESTATUS[0]}"
+        [[ "$status" == 0 ]] && status="$policies_status"
         ;;
       node)
         label="node @okta/okta-sdk-nodejs $(cd "$node_dir" && node -p "require('@okta/okta-sdk-nodejs/package.json').version")"

@@ -6,7 +6,7 @@
 # created through /api/v1/apps with an API token from `gatehouse token create`.
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
 # Installs what it needs: Debian's chromium (apt-get) and node_modules from the committed
-# lockfile (npm ci). Prints "N passed, M failed" over all backends.
+# lockfile (npm ci). Also okta-auth-js's classic signIn in Node (spa/authn.js). Prints "N passed, M failed" over all backends.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -74,6 +74,18 @@ for backend in $backends; do
     p="${line%% passed*}"; f="${line#*passed, }"; f="${f%% failed}"
     total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
     [[ "$f" == 0 ]] || tail -n 20 "$gh_log"
+  fi
+  # okta-auth-js's classic signIn / signInWithCredentials (POST /api/v1/authn) in Node.
+  out="$gh_work/authn.out"
+  (cd "$spa_dir" && GH_URL="$gh_url" GH_TOKEN="$token" GH_LOGIN="$login" GH_PASSWORD="$password" \
+    timeout -k 5 60 node authn.js) 2>&1 | tee "$out"
+  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)"
+  if [[ -z "$line" ]]; then
+    echo "FAIL: authn.js did not finish"
+    total_fail=$((total_fail + 1))
+  else
+    p="${line%% passed*}"; f="${line#*passed, }"; f="${f%% failed}"
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
   fi
   gh_stop
 done

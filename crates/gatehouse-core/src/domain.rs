@@ -4,7 +4,8 @@
 //!
 //! One file per area: `enums` (Okta's wire enums), `directory` (users, groups), `apps`,
 //! `tokens` (sessions, codes, grants, tokens), `org` (authorization servers, keys, API tokens,
-//! trusted origins), `system_log`, `device`, and `server_model` (custom servers' configuration);
+//! trusted origins), `system_log`, `device`, `policy` (sign-on policies), and `server_model`
+//! (custom servers' configuration);
 //! every name is re-exported here, so callers write `crate::domain::User`.
 
 pub type Timestamp = i64;
@@ -37,6 +38,7 @@ mod device;
 mod directory;
 mod enums;
 mod org;
+pub mod policy;
 pub mod server_model;
 mod system_log;
 pub mod text;
@@ -47,6 +49,7 @@ pub use device::{DeviceAuthorization, DeviceDecision, DeviceStatus};
 pub use directory::*;
 pub use enums::*;
 pub use org::*;
+pub use policy::*;
 pub use server_model::*;
 pub use system_log::*;
 pub use tokens::*;

@@ -13,7 +13,9 @@ pub mod oidc;
 pub mod provider;
 pub mod services;
 pub mod store;
+pub mod store_authn;
 pub mod store_error;
+pub mod store_policy;
 pub mod store_setup;
 
 pub use provider::{Provider, ServerContext};

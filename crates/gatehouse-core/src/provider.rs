@@ -66,6 +66,8 @@ pub struct Provider {
     pub(crate) authz_configs: crate::cache::ConfigCache,
     /// Client key sets fetched from `jwks_uri` (the fetcher is installed by the binary).
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
+    /// Asks a source org about imported users' passwords (installed by the binary).
+    pub password_source: crate::services::password_source::PasswordSource,
     /// The origins CORS allows (trusted origins and browser apps' redirect URIs).
     pub(crate) cors_origins: crate::cache::CorsOriginCache,
     /// The org URL and custom domains the issuers are built from.
@@ -147,6 +149,7 @@ impl Provider {
             discovery_cache: Default::default(),
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
+            password_source: Default::default(),
             cors_origins: Default::default(),
             domains: Domains::default(),
             clients: Default::default(),

@@ -11,7 +11,9 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
+pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
+pub use crate::store_policy::SignOnPolicyStore;
 
 /// One page of a cursor-paginated listing, ordered by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -562,6 +564,8 @@ pub trait Store:
     + SetupStore
     + ChangeStore
     + DeviceCodeStore
+    + SignOnPolicyStore
+    + AuthnStore
 {
 }
 
@@ -589,5 +593,7 @@ impl<T> Store for T where
         + SetupStore
         + ChangeStore
         + DeviceCodeStore
+        + SignOnPolicyStore
+        + AuthnStore
 {
 }

@@ -79,6 +79,16 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "name",
     ),
     (
+        "sign_on_policies_type_name_key",
+        "sign_on_policies.policy_type, sign_on_policies.name",
+        "name",
+    ),
+    (
+        "sign_on_policy_rules_name_key",
+        "sign_on_policy_rules.policy_id, sign_on_policy_rules.name",
+        "name",
+    ),
+    (
         "trusted_origins_origin_key",
         "trusted_origins.origin",
         "origin",

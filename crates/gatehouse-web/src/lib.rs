@@ -185,6 +185,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::oauth2::router())
         .merge(routes::device::router())
         .merge(routes::login::router())
+        .merge(routes::authn::router())
         .merge(routes::consent::router())
         .merge(routes::home::router())
         .merge(routes::health::router())

@@ -20,6 +20,8 @@ use askama::Template as _;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Limited {
     SignIn,
+    /// Okta's classic `POST /api/v1/authn`: the sign-in form's budget, answered in JSON.
+    Authn,
     Token,
 }
 
@@ -30,6 +32,9 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
     // The authorize flow's form and the console's own sign-in page.
     if path == "/login" || path == "/login/login.htm" {
         return Some(Limited::SignIn);
+    }
+    if path == "/api/v1/authn" {
+        return Some(Limited::Authn);
     }
     // `/oauth2/v1/token` and `/oauth2/{server}/v1/token`.
     let rest = path.strip_prefix("/oauth2/")?;
@@ -44,7 +49,9 @@ pub async fn per_ip_limits(State(state): State<AppState>, req: Request, next: Ne
         return next.run(req).await;
     };
     let (per_minute, prefix) = match kind {
-        Limited::SignIn => (state.config.signin_requests_per_minute_per_ip, "signin-ip"),
+        Limited::SignIn | Limited::Authn => {
+            (state.config.signin_requests_per_minute_per_ip, "signin-ip")
+        }
         Limited::Token => (state.config.token_requests_per_minute_per_ip, "token-ip"),
     };
     if per_minute == 0 {
@@ -68,6 +75,7 @@ pub async fn per_ip_limits(State(state): State<AppState>, req: Request, next: Ne
             match kind {
                 Limited::Token => WebError::OAuthJson(e).into_response(),
                 Limited::SignIn => WebError::Page(e).into_response(),
+                Limited::Authn => crate::routes::authn::unavailable().into_response(),
             }
         }
     }
@@ -88,6 +96,7 @@ fn too_many(kind: Limited, state: &AppState, w: RateWindow) -> Response {
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }
+        Limited::Authn => crate::routes::authn::rate_limited(),
         Limited::SignIn => {
             let message = format!(
                 "There have been too many sign-in attempts from your network. Wait {} and try again.",
@@ -126,5 +135,6 @@ mod tests {
         assert_eq!(limited(&post, "/oauth2/a/b/v1/token"), None);
         assert_eq!(limited(&post, "/oauth2/v1/revoke"), None);
         assert_eq!(limited(&Method::GET, "/login"), None);
+        assert_eq!(limited(&post, "/api/v1/authn"), Some(Limited::Authn));
     }
 }

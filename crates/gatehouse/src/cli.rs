@@ -55,11 +55,17 @@ pub enum Command {
     AuthServer(AuthServerCommand),
     /// Show the System Log (sign-ins, lockouts, token grants, admin changes).
     Logs(crate::logs_cmd::LogsArgs),
+    /// Manage sign-on policies: who must use a second factor, for which apps.
+    #[command(subcommand)]
+    Policy(crate::commands::policy::PolicyCommand),
     /// Back up the database and the encryption key into one file (SQLite), or print how to
     /// with pg_dump (PostgreSQL).
     Backup(crate::backup::BackupArgs),
     /// Restore a `gatehouse backup` file into the data directory (SQLite).
     Restore(crate::backup::RestoreArgs),
+    /// Import another org: `gatehouse import okta --org-url URL --token TOKEN [--dry-run]`.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

@@ -174,6 +174,9 @@ impl Application {
             )),
             settings.dev_jwks_uri_allow_loopback,
         );
+        provider.password_source.install(Arc::new(
+            crate::password_source::HttpSourceAuthenticator::new()?,
+        ));
         let listener = TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

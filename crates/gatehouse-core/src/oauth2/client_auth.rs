@@ -9,6 +9,7 @@ use crate::crypto::constant_time_eq;
 use crate::domain::{App, AppStatus, ClientSecret, TokenEndpointAuthMethod};
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_assertion::{self, AssertionError};
+use crate::oauth2::types::ClientId;
 use crate::provider::{Provider, ServerContext};
 
 /// The credentials a request carried, before they are checked.
@@ -119,6 +120,10 @@ pub async fn authenticate(
             ));
         }
     };
+    // An id no client can have is answered as an unknown one, without a lookup.
+    let Ok(client_id) = ClientId::parse(&client_id) else {
+        return Err(bad_client());
+    };
     let client = provider
         .clients
         .find(provider.store.as_ref(), &client_id)
@@ -193,6 +198,7 @@ async fn authenticate_assertion(
             "The client_id does not match the client_assertion's iss and sub.".into(),
         ));
     }
+    let client_id = ClientId::parse(&client_id).map_err(|_| bad_client())?;
     let client = provider
         .clients
         .find(provider.store.as_ref(), &client_id)

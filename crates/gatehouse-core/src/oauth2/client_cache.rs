@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::domain::{App, AppStatus, ClientSecret};
+use crate::oauth2::types::ClientId;
 use crate::store::{Store, StoreResult};
 
 /// How long a node trusts its copy of a client.
@@ -43,8 +44,9 @@ impl ClientCache {
     pub async fn find(
         &self,
         store: &dyn Store,
-        client_id: &str,
+        client_id: &ClientId,
     ) -> StoreResult<Option<Arc<CachedClient>>> {
+        let client_id = client_id.as_str();
         let cached = self.entries.read().ok().and_then(|m| {
             m.get(client_id)
                 .filter(|(at, _)| at.elapsed() < CLIENT_CACHE_TTL)

@@ -14,6 +14,7 @@ use crate::Provider;
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_assertion::unverified_client_id;
 use crate::oauth2::client_auth::ClientCredentials;
+use crate::oauth2::types::ClientId;
 use crate::services::rate_limit::{self, RatePolicy};
 
 /// Failed client authentications for one client from one address in a window.
@@ -111,12 +112,13 @@ impl ClientAuthGuard {
         if !matches!(result, Err(OAuthError::InvalidClient(_))) {
             return;
         }
-        let known = match &self.client_id {
-            Some(id) => matches!(
-                provider.clients.find(provider.store.as_ref(), id).await,
+        // Only an existing client has a bucket of its own (an id none can have is none).
+        let known = match self.client_id.as_deref().map(ClientId::parse) {
+            Some(Ok(id)) => matches!(
+                provider.clients.find(provider.store.as_ref(), &id).await,
                 Ok(Some(_))
             ),
-            None => false,
+            _ => false,
         };
         let (client, address) = self.buckets();
         let counted = [

@@ -10,6 +10,7 @@ use crate::domain::{DeviceAuthorization, DeviceStatus};
 use crate::oauth2::authorize::check_policy::known_scopes;
 use crate::oauth2::client_auth::{self, Endpoint};
 use crate::oauth2::grants::{DEVICE_CODE, TokenParams};
+use crate::oauth2::types::ScopeSet;
 use crate::oauth2::{OAuthError, scope};
 use crate::provider::{Provider, ServerContext};
 use crate::store::StoreError;
@@ -76,14 +77,11 @@ pub async fn device_authorize(
             "The client is not authorized to use the device authorization grant.".into(),
         ));
     }
-    let scopes = scope::parse(params.grant.raw("scope").unwrap_or_default());
+    let scopes = ScopeSet::parse(params.grant.raw("scope").unwrap_or_default()).map_err(|e| {
+        OAuthError::InvalidScope(format!("The scope '{}' is malformed.", e.token()))
+    })?;
     if scopes.is_empty() {
         return Err(OAuthError::InvalidScope("No scopes were requested.".into()));
-    }
-    if let Some(bad) = scopes.iter().find(|s| !scope::is_valid_token(s)) {
-        return Err(OAuthError::InvalidScope(format!(
-            "The scope '{bad}' is malformed."
-        )));
     }
     if server.is_org() {
         if let Some(unknown) = scopes.iter().find(|s| !scope::is_known(s)) {
@@ -91,7 +89,7 @@ pub async fn device_authorize(
                 "One or more scopes are not configured for the authorization server resource: '{unknown}'."
             )));
         }
-        if !scope::has(&scopes, scope::OPENID) {
+        if !scopes.contains(scope::OPENID) {
             return Err(OAuthError::InvalidScope(
                 "Requests to the org authorization server require the `openid` scope.".into(),
             ));
@@ -110,7 +108,7 @@ pub async fn device_authorize(
             user_code_hash: user_code_hash(&normalized),
             client_id: app.client_id.clone(),
             auth_server_id: server.server.id.clone(),
-            scopes: scopes.clone(),
+            scopes: scopes.as_slice().to_vec(),
             created: now,
             expires_at: now + EXPIRES_IN,
             interval: INTERVAL,

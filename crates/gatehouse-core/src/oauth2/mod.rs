@@ -15,5 +15,6 @@ pub mod remote_jwks;
 pub mod request_object;
 pub mod revoke;
 pub mod scope;
+pub mod types;
 
 pub use error::OAuthError;

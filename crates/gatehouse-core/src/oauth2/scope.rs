@@ -1,4 +1,5 @@
-//! Scope parsing and the scopes each authorization server knows.
+//! The scopes each authorization server knows, and the syntax of one scope token (a `scope`
+//! value is parsed into a [`crate::oauth2::types::ScopeSet`]).
 
 /// Scopes every Gatehouse authorization server accepts (Okta's org server set; custom servers
 /// ship the same system scopes).
@@ -29,6 +30,8 @@ pub const OKTA_API_SCOPES: &[&str] = &[
     "okta.authorizationServers.manage",
     "okta.apiTokens.read",
     "okta.apiTokens.manage",
+    "okta.policies.read",
+    "okta.policies.manage",
 ];
 
 pub fn is_okta_api_scope(scope: &str) -> bool {
@@ -47,17 +50,6 @@ pub fn is_valid_token(scope: &str) -> bool {
 pub const OPENID: &str = "openid";
 pub const OFFLINE_ACCESS: &str = "offline_access";
 
-/// Splits a space-delimited scope string, dropping empties and duplicates, keeping order.
-pub fn parse(scope: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in scope.split(' ').filter(|s| !s.is_empty()) {
-        if !out.iter().any(|o| o == s) {
-            out.push(s.to_owned());
-        }
-    }
-    out
-}
-
 pub fn is_known(scope: &str) -> bool {
     SYSTEM_SCOPES.contains(&scope)
 }
@@ -75,8 +67,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parse_dedups_and_skips_empty() {
-        assert_eq!(parse("openid  profile openid"), vec!["openid", "profile"]);
-        assert!(parse("").is_empty());
+    fn tokens_are_rfc_6749_scope_tokens() {
+        assert!(is_valid_token("okta.users.read") && is_valid_token("a:b/c"));
+        for bad in ["", "a b", "a\"b", "a\\b", "caf\u{e9}"] {
+            assert!(!is_valid_token(bad), "{bad:?}");
+        }
     }
 }

@@ -234,6 +234,7 @@ fn scoped_resource(route: &str) -> Option<&'static str> {
             "groups" => Some("groups"),
             "apps" => Some("apps"),
             "authorizationServers" => Some("authorizationServers"),
+            "policies" => Some("policies"),
             _ => None,
         };
     }

@@ -108,10 +108,20 @@ pub async fn create(
     provider: &Provider,
     spec: AuthServerSpec,
 ) -> Result<AuthServer, AuthServerError> {
+    create_with_id(provider, okta_id("aus"), spec).await
+}
+
+/// [`create`] with a chosen id: `gatehouse import okta` keeps a source server's id, so its
+/// issuer path (`/oauth2/<id>`) does not change. The caller checks the id's form.
+pub async fn create_with_id(
+    provider: &Provider,
+    id: String,
+    spec: AuthServerSpec,
+) -> Result<AuthServer, AuthServerError> {
     check_spec(provider, &spec, None).await?;
     let now = provider.now();
     let server = AuthServer {
-        id: okta_id("aus"),
+        id,
         kind: AuthServerKind::Custom,
         name: spec.name,
         description: spec.description,

@@ -14,6 +14,7 @@ use crate::domain::{User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 pub use crate::services::lockout_policy::{DEFAULT_MAX_ATTEMPTS, LockoutPolicy};
+use crate::services::password_migration;
 
 /// Checks a login and password. `Some(user)` for an active user with the right password;
 /// `None` for every kind of refusal (the reason goes to the System Log only).
@@ -34,6 +35,12 @@ pub async fn verify_sign_in(
     if let Some(u) = user.as_mut() {
         auto_unlock_if_due(provider, client, policy, u, now).await?;
     }
+    // An imported user whose password is still only at the source org is checked there
+    // first: a source that cannot answer is an error, counted as nothing.
+    let migrated = match &user {
+        Some(u) => password_migration::check(provider, u, password).await?,
+        None => None,
+    };
     let counting = policy.max_attempts > 0;
     let attempt = match &user {
         Some(u) if counting && u.status == UserStatus::Active => {
@@ -42,9 +49,12 @@ pub async fn verify_sign_in(
         _ => None,
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let password_ok = verify_password(password.to_owned(), hash)
-        .await
-        .map_err(OAuthError::internal)?;
+    let password_ok = match migrated {
+        Some(accepted) => accepted,
+        None => verify_password(password.to_owned(), hash)
+            .await
+            .map_err(OAuthError::internal)?,
+    };
     let session_start = |actor: Entity| {
         Event::new(event_type::SESSION_START, "User login to Okta", actor)
             .client(client)

@@ -1,4 +1,5 @@
 pub mod api_v1;
+pub mod authn;
 pub mod clients;
 pub mod consent;
 pub mod console;

@@ -10,6 +10,7 @@ use crate::startup::{Application, open_provider, redact_url};
 mod app;
 mod auth_server;
 mod group;
+pub mod policy;
 mod token;
 mod user;
 
@@ -43,11 +44,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             crate::logs_cmd::logs(&provider, args).await
         }
+        Some(Command::Policy(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            policy::run(&provider, cmd).await
+        }
         Some(Command::Backup(args)) => {
             crate::backup::backup(&Settings::load(&cli, None)?, args).await
         }
         Some(Command::Restore(args)) => {
             crate::backup::restore(&Settings::load(&cli, None)?, args).await
+        }
+        Some(Command::Import(cmd)) => {
+            let provider = open_provider(&Settings::load(&cli, None)?).await?;
+            crate::import::run(&provider, cmd).await
         }
     }
 }

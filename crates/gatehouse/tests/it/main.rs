@@ -27,6 +27,7 @@ macro_rules! backend_tests {
 }
 
 mod api_apps;
+mod api_policies;
 mod api_rate_limit;
 mod api_sessions;
 mod api_tokens;
@@ -34,6 +35,7 @@ mod app_gaps;
 mod audit_accounts;
 mod audit_low;
 mod audit_scopes;
+mod authn;
 mod authz_servers;
 mod backup_restore;
 mod claims;
@@ -44,6 +46,7 @@ mod client_secrets;
 mod consent;
 mod console;
 mod console_authz;
+mod console_policies;
 mod device_grant;
 mod discovery;
 mod helpers;

@@ -32,7 +32,7 @@ pub(super) async fn run(
     }
     let config = server_config(provider, &server.server.id).await?;
     let mut wanted: Vec<OAuthScope> = Vec::new();
-    for name in &request.scopes {
+    for name in request.scopes.iter() {
         if let Some(scope) = config.scope(name)
             && matches!(
                 scope.consent,

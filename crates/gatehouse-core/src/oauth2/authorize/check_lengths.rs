@@ -6,8 +6,8 @@ use crate::oauth2::OAuthError;
 /// clients (okta-auth-js and social-auth send 43-character states and nonces); anything longer
 /// is refused rather than stored. Request objects (`request`, `request_uri`) have their own
 /// rules; their parameters are checked here once they replace the query's.
-pub const MAX_CLIENT_ID: usize = 256;
-pub const MAX_REDIRECT_URI: usize = 2048;
+pub const MAX_CLIENT_ID: usize = crate::oauth2::types::ClientId::MAX_LEN;
+pub const MAX_REDIRECT_URI: usize = crate::oauth2::types::RedirectUri::MAX_LEN;
 pub const MAX_STATE: usize = 2048;
 pub const MAX_NONCE: usize = 2048;
 pub const MAX_LOGIN_HINT: usize = 1024;

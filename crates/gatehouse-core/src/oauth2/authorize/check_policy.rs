@@ -6,13 +6,15 @@ use crate::authz::policy::{self, Decision};
 use crate::authz::server_config;
 use crate::domain::{App, User};
 use crate::oauth2::OAuthError;
+use crate::oauth2::grants::GrantType;
+use crate::oauth2::types::ScopeSet;
 use crate::provider::{Provider, ServerContext};
 
 /// Okta's `invalid_scope` for a scope the server does not have.
 pub(crate) async fn known_scopes(
     provider: &Provider,
     server: &ServerContext,
-    scopes: &[String],
+    scopes: &ScopeSet,
 ) -> Result<(), OAuthError> {
     if server.is_org() {
         return Ok(());
@@ -40,16 +42,16 @@ pub(super) async fn run(
         return Ok(None);
     }
     let grant_type = if request.response_type.has_front_channel_tokens() {
-        "implicit"
+        GrantType::Implicit
     } else {
-        "authorization_code"
+        GrantType::AuthorizationCode
     };
     policy::decide(
         provider,
         &server.server.id,
         &app.client_id,
-        grant_type,
-        &request.scopes,
+        grant_type.as_str(),
+        request.scopes.as_slice(),
         Some(user),
     )
     .await

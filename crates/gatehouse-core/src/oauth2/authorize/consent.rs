@@ -184,12 +184,12 @@ pub async fn complete_consent(
         .await?;
     let app = provider
         .store
-        .find_app_by_client_id(&request.client_id)
+        .find_app_by_client_id(request.client_id.as_str())
         .await?
         .ok_or(ConsentFailure::TransactionInvalid)?;
     let redirect_error = |e: &OAuthError| {
         AuthorizationResponse::error(
-            &request.redirect_uri,
+            request.redirect_uri.as_str(),
             request.response_mode,
             e,
             request.state.as_deref(),

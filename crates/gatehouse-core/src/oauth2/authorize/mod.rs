@@ -18,6 +18,7 @@ mod check_scope;
 mod consent;
 mod respond;
 pub(crate) mod session;
+mod session_token;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,7 @@ pub use session::{
 
 use crate::domain::App;
 use crate::oauth2::OAuthError;
+use crate::oauth2::types::{ClientId, RedirectUri, ScopeSet};
 use crate::provider::{Provider, ServerContext};
 
 /// The authorize request as it arrives (query string or form body). Unknown parameters are
@@ -52,20 +54,25 @@ pub struct AuthorizeParams {
     pub id_token_hint: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// Okta's `sessionToken` (from `POST /api/v1/authn`): signs the user in without the form.
+    #[serde(rename = "sessionToken")]
+    pub session_token: Option<String>,
 }
 
 /// A request that passed every check, kept in the login transaction while the user signs in.
+/// Its client id, redirect URI and scopes are stored as the strings they were and parsed
+/// again when the transaction is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizeRequest {
     pub origin: String,
     pub auth_server_id: Option<String>,
-    pub client_id: String,
-    pub redirect_uri: String,
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
     /// Absent in transactions stored before implicit and hybrid existed: the code flow.
     #[serde(default)]
     pub response_type: ResponseType,
     pub response_mode: ResponseMode,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
@@ -109,7 +116,8 @@ struct Ctx<'a> {
     server: &'a ServerContext,
     params: AuthorizeParams,
     app: Option<App>,
-    redirect_uri: Option<String>,
+    /// Set by `check_redirect_uri`: one of the app's registered URIs.
+    redirect_uri: Option<RedirectUri>,
     /// Set by `check_response_type`; the code flow until then.
     response_type: ResponseType,
 }
@@ -119,7 +127,7 @@ impl Ctx<'_> {
     fn redirect_error(&self, mode: ResponseMode, err: OAuthError) -> AuthorizeOutcome {
         match &self.redirect_uri {
             Some(uri) => AuthorizeOutcome::Respond(AuthorizationResponse::error(
-                uri,
+                uri.as_str(),
                 mode,
                 &err,
                 self.params.state.as_deref(),
@@ -204,7 +212,14 @@ pub async fn authorize(
         Ok(sub) => sub,
         Err(e) => return ctx.redirect_error(mode, e),
     };
-    let (Some(app), Some(redirect_uri)) = (ctx.app.clone(), ctx.redirect_uri.clone()) else {
+    // The app's own id (as stored, what its codes and grants are recorded under).
+    let client_id = ctx
+        .app
+        .as_ref()
+        .and_then(|app| ClientId::parse(&app.client_id).ok());
+    let (Some(app), Some(client_id), Some(redirect_uri)) =
+        (ctx.app.clone(), client_id, ctx.redirect_uri.clone())
+    else {
         return AuthorizeOutcome::ErrorPage(OAuthError::InvalidRequest(
             "The request is incomplete.".into(),
         ));
@@ -212,7 +227,7 @@ pub async fn authorize(
     let request = AuthorizeRequest {
         origin: server.origin.clone(),
         auth_server_id: (!server.is_org()).then(|| server.server.id.clone()),
-        client_id: app.client_id.clone(),
+        client_id,
         redirect_uri,
         response_type: ctx.response_type,
         response_mode: mode,
@@ -227,7 +242,29 @@ pub async fn authorize(
         login_hint: ctx.params.login_hint.clone(),
         id_token_hint_sub,
     };
-    match session::resume_or_prompt(provider, server, &app, request, session_cookie, budget).await {
+    let next = match ctx
+        .params
+        .session_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        Some(token) => {
+            session_token::run(
+                provider,
+                server,
+                &app,
+                request,
+                token,
+                session_cookie,
+                budget,
+            )
+            .await
+        }
+        None => {
+            session::resume_or_prompt(provider, server, &app, request, session_cookie, budget).await
+        }
+    };
+    match next {
         Ok(outcome) => outcome,
         Err(e) => ctx.redirect_error(mode, e),
     }

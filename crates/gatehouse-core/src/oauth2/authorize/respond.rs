@@ -6,7 +6,7 @@ use super::AuthorizeRequest;
 use crate::authz::policy::Decision;
 use crate::crypto::{okta_id, random_token, sha256_b64url};
 use crate::domain::{AuthCode, Grant, Session, User};
-use crate::oauth2::{OAuthError, scope};
+use crate::oauth2::OAuthError;
 use crate::oidc::tokens::{FrontChannel, issue_front_channel};
 use crate::provider::{Provider, ServerContext};
 
@@ -114,11 +114,11 @@ pub(super) async fn issue_response(
         let record = AuthCode {
             code_hash: sha256_b64url(&code),
             grant_id: okta_id("oag"),
-            client_id: request.client_id.clone(),
+            client_id: request.client_id.to_string(),
             user_id: user.id.clone(),
             auth_server_id: server.server.id.clone(),
-            redirect_uri: request.redirect_uri.clone(),
-            scopes: request.scopes.clone(),
+            redirect_uri: request.redirect_uri.to_string(),
+            scopes: request.scopes.as_slice().to_vec(),
             nonce: request.nonce.clone(),
             code_challenge: request.code_challenge.clone(),
             auth_time: session.auth_time,
@@ -132,9 +132,9 @@ pub(super) async fn issue_response(
         crate::audit::record_code_issued(
             provider,
             request.auth_server_id.as_deref(),
-            &request.client_id,
+            request.client_id.as_str(),
             user,
-            &request.scopes,
+            request.scopes.as_slice(),
         )
         .await;
         params.push(("code".to_owned(), code.clone()));
@@ -145,7 +145,7 @@ pub(super) async fn issue_response(
     if rt.has_front_channel_tokens() {
         let app = provider
             .store
-            .find_app_by_client_id(&request.client_id)
+            .find_app_by_client_id(request.client_id.as_str())
             .await?
             .ok_or_else(|| OAuthError::InvalidClient("The client no longer exists.".into()))?;
         // The tokens handed out here get a grant of their own: the code's grant is created
@@ -155,7 +155,7 @@ pub(super) async fn issue_response(
             client_id: app.client_id.clone(),
             user_id: Some(user.id.clone()),
             auth_server_id: server.server.id.clone(),
-            scopes: request.scopes.clone(),
+            scopes: request.scopes.as_slice().to_vec(),
             auth_time: Some(session.auth_time),
             amr: session.amr.clone(),
             created: now,
@@ -181,7 +181,7 @@ pub(super) async fn issue_response(
             params.push(("access_token".into(), access_token));
             params.push(("token_type".into(), "Bearer".into()));
             params.push(("expires_in".into(), tokens.expires_in.to_string()));
-            params.push(("scope".into(), scope::join(&request.scopes)));
+            params.push(("scope".into(), request.scopes.to_string()));
         }
         if let Some(id_token) = tokens.id_token {
             params.push(("id_token".into(), id_token));
@@ -192,7 +192,7 @@ pub(super) async fn issue_response(
     }
     params.push(("iss".into(), server.issuer.clone()));
     Ok(AuthorizationResponse {
-        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri: request.redirect_uri.to_string(),
         mode: request.response_mode,
         params,
     })

@@ -177,7 +177,7 @@ pub async fn complete_login(
         serde_json::from_str(&tx.request_json).map_err(|_| LoginFailure::TransactionInvalid)?;
     let app = provider
         .store
-        .find_app_by_client_id(&request.client_id)
+        .find_app_by_client_id(request.client_id.as_str())
         .await?
         .ok_or(LoginFailure::TransactionInvalid)?;
 
@@ -205,7 +205,7 @@ pub async fn complete_login(
         .server_context(&request.origin, request.auth_server_id.as_deref())
         .await?;
     let (redirect_uri, mode, state) = (
-        request.redirect_uri.clone(),
+        request.redirect_uri.to_string(),
         request.response_mode,
         request.state.clone(),
     );

@@ -3,6 +3,7 @@ use crate::audit::TokenRequestLog;
 use crate::authz::policy;
 use crate::crypto::sha256_b64url;
 use crate::domain::{App, AuthCode, Grant, UserStatus};
+use crate::oauth2::types::RedirectUri;
 use crate::oauth2::{OAuthError, pkce, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
@@ -28,7 +29,10 @@ fn check_code_matches(
     if code.auth_server_id != server.server.id {
         return Err(invalid_code());
     }
-    if params.raw("redirect_uri") != Some(code.redirect_uri.as_str()) {
+    // Parsed here, in the order of the checks: a missing or malformed `redirect_uri` matches
+    // no recorded one.
+    let redirect_uri = params.raw("redirect_uri").map(RedirectUri::parse);
+    if !matches!(redirect_uri, Some(Ok(uri)) if uri.matches(&code.redirect_uri)) {
         return Err(OAuthError::InvalidGrant(
             "The `redirect_uri` does not match the redirection URI used in the authorization request.".into(),
         ));
@@ -99,7 +103,7 @@ async fn exchange(
                 provider,
                 &server.server.id,
                 &app.client_id,
-                "authorization_code",
+                GrantType::AuthorizationCode.as_str(),
                 &code.scopes,
                 Some(&user),
             )
@@ -117,18 +121,19 @@ async fn exchange(
         created: now,
         revoked_at: None,
     };
-    let refresh =
-        if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
-            RefreshPlan::Issue {
-                expires_at: decision
-                    .as_ref()
-                    .map_or(now + provider.lifetimes.refresh_token, |d| {
-                        d.refresh_expiry(now, now)
-                    }),
-            }
-        } else {
-            RefreshPlan::None
-        };
+    let refresh = if scope::has(&grant.scopes, scope::OFFLINE_ACCESS)
+        && app.allows_grant(GrantType::RefreshToken.as_str())
+    {
+        RefreshPlan::Issue {
+            expires_at: decision
+                .as_ref()
+                .map_or(now + provider.lifetimes.refresh_token, |d| {
+                    d.refresh_expiry(now, now)
+                }),
+        }
+    } else {
+        RefreshPlan::None
+    };
     // The code is spent in the same transaction that records the grant, the tokens and their
     // log events: exactly one concurrent redemption commits, and a replay that finds the code
     // used finds the grant and its tokens too (and revokes them).

@@ -12,6 +12,7 @@ use super::{ClientAuthRequirement, GrantHandler, GrantParams, GrantRequest, Gran
 use crate::audit::TokenRequestLog;
 use crate::authz::{policy, server_config};
 use crate::domain::{App, Grant, TokenEndpointAuthMethod};
+use crate::oauth2::types::ScopeSet;
 use crate::oauth2::{OAuthError, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
@@ -42,12 +43,9 @@ async fn exchange(
     params: &GrantParams,
     log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
-    let requested = params.raw("scope").map(scope::parse).unwrap_or_default();
-    if let Some(bad) = requested.iter().find(|s| !scope::is_valid_token(s)) {
-        return Err(OAuthError::InvalidScope(format!(
-            "The scope '{bad}' is malformed."
-        )));
-    }
+    let requested = ScopeSet::parse(params.raw("scope").unwrap_or_default()).map_err(|e| {
+        OAuthError::InvalidScope(format!("The scope '{}' is malformed.", e.token()))
+    })?;
     let (scopes, decision) = if server.is_org() {
         (org_scopes(provider, app, requested).await?, None)
     } else {
@@ -56,7 +54,7 @@ async fn exchange(
             provider,
             &server.server.id,
             &app.client_id,
-            "client_credentials",
+            GrantType::ClientCredentials.as_str(),
             &scopes,
             None,
         )
@@ -98,7 +96,7 @@ async fn exchange(
 async fn custom_scopes(
     provider: &Provider,
     server: &ServerContext,
-    requested: Vec<String>,
+    requested: ScopeSet,
 ) -> Result<Vec<String>, OAuthError> {
     let config = server_config(provider, &server.server.id).await?;
     if requested.is_empty() {
@@ -117,7 +115,6 @@ async fn custom_scopes(
     }
     let refused: Vec<&str> = requested
         .iter()
-        .map(String::as_str)
         .filter(|s| scope::is_known(s) || s.starts_with("okta."))
         .collect();
     if !refused.is_empty() {
@@ -126,13 +123,13 @@ async fn custom_scopes(
             refused.join(" ")
         )));
     }
-    Ok(requested)
+    Ok(requested.into_vec())
 }
 
 async fn org_scopes(
     provider: &Provider,
     app: &App,
-    requested: Vec<String>,
+    requested: ScopeSet,
 ) -> Result<Vec<String>, OAuthError> {
     if app.settings.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt {
         return Err(OAuthError::InvalidClient(
@@ -145,7 +142,6 @@ async fn org_scopes(
     let granted = provider.store.list_app_grants(&app.id).await?;
     let missing: Vec<&str> = requested
         .iter()
-        .map(String::as_str)
         .filter(|s| !granted.iter().any(|g| g.scope_id == *s))
         .collect();
     if !missing.is_empty() {
@@ -154,5 +150,5 @@ async fn org_scopes(
             missing.join(" ")
         )));
     }
-    Ok(requested)
+    Ok(requested.into_vec())
 }

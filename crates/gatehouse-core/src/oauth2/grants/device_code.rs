@@ -116,18 +116,19 @@ async fn exchange(
         created: now,
         revoked_at: None,
     };
-    let refresh =
-        if scope::has(&grant.scopes, scope::OFFLINE_ACCESS) && app.allows_grant("refresh_token") {
-            RefreshPlan::Issue {
-                expires_at: decision
-                    .as_ref()
-                    .map_or(now + provider.lifetimes.refresh_token, |d| {
-                        d.refresh_expiry(now, now)
-                    }),
-            }
-        } else {
-            RefreshPlan::None
-        };
+    let refresh = if scope::has(&grant.scopes, scope::OFFLINE_ACCESS)
+        && app.allows_grant(GrantType::RefreshToken.as_str())
+    {
+        RefreshPlan::Issue {
+            expires_at: decision
+                .as_ref()
+                .map_or(now + provider.lifetimes.refresh_token, |d| {
+                    d.refresh_expiry(now, now)
+                }),
+        }
+    } else {
+        RefreshPlan::None
+    };
     tokens::issue(
         provider,
         Issue {

@@ -3,7 +3,8 @@ use crate::audit::TokenRequestLog;
 use crate::authz::policy;
 use crate::crypto::sha256_b64url;
 use crate::domain::{self, App, RotationType, UserStatus};
-use crate::oauth2::{OAuthError, scope};
+use crate::oauth2::OAuthError;
+use crate::oauth2::types::ScopeSet;
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
 use crate::store::Claim;
@@ -52,18 +53,27 @@ async fn exchange(
     if grant.revoked_at.is_some() || grant.auth_server_id != server.server.id {
         return Err(invalid_refresh());
     }
-    // A narrower scope may be asked for; never a wider one.
-    if let Some(requested) = params
+    // A narrower scope may be asked for; never a wider one. A malformed scope cannot have
+    // been granted, and is answered so.
+    let not_granted = |extra: &str| {
+        OAuthError::InvalidScope(format!(
+            "The scope '{extra}' was not granted to the refresh token."
+        ))
+    };
+    let requested = params
         .raw("scope")
-        .map(scope::parse)
-        .filter(|s| !s.is_empty())
-    {
-        if let Some(extra) = requested.iter().find(|s| !scope::has(&token.scopes, s)) {
-            return Err(OAuthError::InvalidScope(format!(
-                "The scope '{extra}' was not granted to the refresh token."
-            )));
+        .map(ScopeSet::parse)
+        .transpose()
+        .map_err(|e| not_granted(e.token()))?
+        .filter(|s| !s.is_empty());
+    if let Some(requested) = requested {
+        if let Some(extra) = requested
+            .iter()
+            .find(|s| !token.scopes.iter().any(|t| t == s))
+        {
+            return Err(not_granted(extra));
         }
-        grant.scopes = requested;
+        grant.scopes = requested.into_vec();
     } else {
         grant.scopes = token.scopes.clone();
     }
@@ -86,8 +96,8 @@ async fn exchange(
                 Some(_) if provider.store.is_device_grant(&grant.id).await? => {
                     GrantType::DeviceCode.as_str()
                 }
-                Some(_) => "authorization_code",
-                None => "client_credentials",
+                Some(_) => GrantType::AuthorizationCode.as_str(),
+                None => GrantType::ClientCredentials.as_str(),
             };
             Some(
                 policy::decide(

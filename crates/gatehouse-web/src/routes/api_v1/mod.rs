@@ -20,6 +20,9 @@ mod groups;
 mod logs;
 mod okta_headers;
 mod openapi;
+mod policies;
+mod policies_json;
+mod policies_openapi;
 mod query;
 mod sessions;
 mod trusted_origins;
@@ -48,6 +51,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(sessions_routes())
         .merge(trusted_origins_routes())
         .merge(authorization_servers_routes())
+        .merge(policies::routes())
         .route("/logs", get(logs::list))
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(method_not_allowed)

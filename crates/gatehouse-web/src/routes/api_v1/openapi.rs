@@ -172,7 +172,9 @@ impl Modify for SswsAuth {
 }
 
 pub(crate) async fn document() -> Json<Value> {
-    Json(serde_json::to_value(ApiDoc::openapi()).unwrap_or_default())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::policies_openapi::PoliciesDoc::openapi());
+    Json(serde_json::to_value(doc).unwrap_or_default())
 }
 
 /// The errors any authenticated `/api/v1` operation may answer, all in Okta's shape.

@@ -8,6 +8,8 @@ mod auth_servers;
 mod directory;
 mod enduser;
 mod groups;
+mod policies;
+mod policy_rule_form;
 mod reports;
 mod security_api;
 mod signin;
@@ -35,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(apps::router())
         .merge(directory::router())
         .merge(groups::router())
+        .merge(policies::router())
         .merge(security_api::router())
         .merge(reports::router())
         .merge(auth_servers::router())

@@ -1,0 +1,40 @@
+//! Okta's `sessionToken` at `/authorize`: a token from `POST /api/v1/authn` stands in for the
+//! sign-in form. It is spent (once) here and a session opened for its user; an unknown,
+//! expired or spent token is ignored and the request goes on as without it (a live session
+//! or the sign-in page; `login_required` with `prompt=none`).
+
+use super::consent::finish;
+use super::session::resume_or_prompt;
+use super::{AuthorizeOutcome, AuthorizeRequest, TransactionBudget};
+use crate::domain::App;
+use crate::oauth2::OAuthError;
+use crate::provider::{Provider, ServerContext};
+use crate::services::authn;
+
+pub(super) async fn run(
+    provider: &Provider,
+    server: &ServerContext,
+    app: &App,
+    request: AuthorizeRequest,
+    token: &str,
+    session_cookie: Option<&str>,
+    budget: Option<&TransactionBudget>,
+) -> Result<AuthorizeOutcome, OAuthError> {
+    match authn::open_session(provider, token).await? {
+        Some(opened) => {
+            finish(
+                provider,
+                server,
+                app,
+                &opened.user,
+                &opened.session,
+                request,
+            )
+            .await
+        }
+        None => {
+            tracing::info!(client_id = %app.client_id, "sessionToken at authorize: unknown, expired or spent");
+            resume_or_prompt(provider, server, app, request, session_cookie, budget).await
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Okta's classic primary authentication (`POST /api/v1/authn`) and its `sessionToken`: a
+//! single-use, short-lived token that an app (okta-auth-js's `signIn`) trades for a session at
+//! `/authorize?sessionToken=` or `/login/sessionCookieRedirect`.
+//!
+//! The password goes through the sign-in form's check ([`lockout::verify_sign_in`]): the same
+//! lockout counting, one answer for every refusal, and the same System Log events. Only the
+//! token's SHA-256 is stored; spending it is one `DELETE ... RETURNING`, so it opens at most
+//! one session however many nodes race.
+
+use crate::audit::ClientInfo;
+use crate::crypto::{random_token, sha256_b64url};
+use crate::domain::{Session, Timestamp, TrustedOriginScope, User, UserStatus};
+use crate::oauth2::OAuthError;
+use crate::provider::Provider;
+use crate::services::lockout;
+use crate::store::SessionTokenRecord;
+
+/// How long a `sessionToken` can be spent (Okta's are short-lived too).
+pub const SESSION_TOKEN_TTL: i64 = 300;
+
+/// A successful primary authentication.
+#[derive(Debug)]
+pub struct AuthnSuccess {
+    /// The raw token, shown once.
+    pub session_token: String,
+    pub expires_at: Timestamp,
+    pub user: User,
+}
+
+/// Checks `username` and `password`; `None` for every kind of refusal (unknown user, wrong
+/// password, locked or inactive account look alike).
+pub async fn primary_authentication(
+    provider: &Provider,
+    client: &ClientInfo,
+    username: &str,
+    password: &str,
+) -> Result<Option<AuthnSuccess>, OAuthError> {
+    let Some(user) = lockout::verify_sign_in(provider, client, username.trim(), password).await?
+    else {
+        return Ok(None);
+    };
+    let now = provider.now();
+    let session_token = random_token(32);
+    let record = SessionTokenRecord {
+        token_hash: sha256_b64url(&session_token),
+        user_id: user.id.clone(),
+        auth_time: now,
+        created: now,
+        expires_at: now + SESSION_TOKEN_TTL,
+    };
+    provider.store.insert_session_token(&record).await?;
+    Ok(Some(AuthnSuccess {
+        session_token,
+        expires_at: record.expires_at,
+        user,
+    }))
+}
+
+/// A session opened from a `sessionToken`.
+#[derive(Debug)]
+pub struct TokenSession {
+    /// The session cookie's value (only its hash is stored).
+    pub cookie: String,
+    pub session: Session,
+    pub user: User,
+}
+
+/// Spends `token` and opens a password session for its user, who must still be active;
+/// `None` for an unknown, expired or spent token.
+pub async fn open_session(
+    provider: &Provider,
+    token: &str,
+) -> Result<Option<TokenSession>, OAuthError> {
+    let now = provider.now();
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let Some(record) = provider
+        .store
+        .spend_session_token(&sha256_b64url(token), now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = match provider.store.find_user(&record.user_id).await? {
+        Some(u) if u.status == UserStatus::Active => u,
+        _ => return Ok(None),
+    };
+    let cookie = random_token(32);
+    let session = Session {
+        id_hash: sha256_b64url(&cookie),
+        user_id: user.id.clone(),
+        auth_time: record.auth_time,
+        amr: vec!["pwd".into()],
+        created: now,
+        expires_at: now + provider.lifetimes.session,
+    };
+    provider.store.create_session(&session).await?;
+    Ok(Some(TokenSession {
+        cookie,
+        session,
+        user,
+    }))
+}
+
+/// Whether `/login/sessionCookieRedirect` may send the browser to `url`: an http(s) URL on the
+/// origin the request came in on, on the org URL or a custom domain, or on an ACTIVE trusted
+/// origin with the `REDIRECT` scope. Anything else is refused (no open redirect).
+pub async fn redirect_allowed(
+    provider: &Provider,
+    request_origin: &str,
+    url: &str,
+) -> Result<bool, OAuthError> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(false);
+    };
+    if !matches!(parsed.scheme(), "https" | "http")
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Ok(false);
+    }
+    let origin = parsed.origin().ascii_serialization();
+    let own = std::iter::once(request_origin.trim_end_matches('/'))
+        .chain(provider.domains.org_url.as_deref())
+        .chain(provider.domains.custom.iter().map(String::as_str));
+    if own.into_iter().any(|o| o.trim_end_matches('/') == origin) {
+        return Ok(true);
+    }
+    const CHUNK: u32 = 200;
+    let mut after: Option<String> = None;
+    loop {
+        let page = crate::store::Page {
+            after: after.as_deref(),
+            limit: CHUNK,
+        };
+        let trusted = provider.store.list_trusted_origins(page).await?;
+        if trusted
+            .iter()
+            .any(|t| t.allows(TrustedOriginScope::Redirect) && t.origin == origin)
+        {
+            return Ok(true);
+        }
+        if trusted.len() < CHUNK as usize {
+            return Ok(false);
+        }
+        after = trusted.last().map(|t| t.id.clone());
+    }
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `gatehouse import okta` end to end: a first gatehouse plays the source Okta org, a second one
+# imports it, and social-auth-core (NetBox's Okta backend) signs in at the second with the
+# source's client id, secret and password; the source is asked about the password exactly once.
+#
+# Runs tests/clients/okta_import/harness.py with social-auth-core 7.x (the venv of
+# run_socialcore.sh), once per backend in ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres} (both
+# gatehouses on that backend).
+#   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
+backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
+pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
+run_timeout=1200
+export PYTHONDONTWRITEBYTECODE=1
+
+# shellcheck source=lib/deps.sh
+source "$here/lib/deps.sh"
+venv="$root/.venv-sc7"
+ensure_venv "$venv" \
+  'import requests, social_core; raise SystemExit(0 if social_core.__version__.split(".")[0] == "7" else 1)' \
+  'social-auth-core>=7,<8' requests || { echo "FAIL: cannot set up $venv"; exit 2; }
+
+exit_if_install_only
+if [[ ! -x "$bin" ]]; then
+  echo "FAIL: gatehouse binary not found at $bin (build it, or set GATEHOUSE_BIN)"
+  exit 2
+fi
+
+created_dbs=()
+drop_databases() {
+  local db
+  for db in "${created_dbs[@]}"; do
+    "${pg[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $db"
+  done
+  created_dbs=()
+}
+trap drop_databases EXIT
+trap 'exit 130' INT TERM
+
+summary=()
+failed=0
+for backend in $backends; do
+  db_args=()
+  case "$backend" in
+    sqlite) ;;
+    postgres)
+      for side in source target; do
+        db="gatehouse_import_${side}_$$_${RANDOM}"
+        if ! "${pg[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null; then
+          summary+=("okta import / $backend: FAILED (could not create database $db)")
+          failed=1
+          continue 2
+        fi
+        created_dbs+=("$db")
+        db_args+=("--$side-database-url" "postgres://postgres@127.0.0.1:5432/$db")
+      done
+      ;;
+    *)
+      summary+=("okta import / $backend: FAILED (unknown backend)")
+      failed=1
+      continue
+      ;;
+  esac
+  echo
+  echo "== okta import on $backend"
+  log="$(mktemp)"
+  timeout --foreground "$run_timeout" "$venv/bin/python" "$here/okta_import/harness.py" --gatehouse "$bin" "${db_args[@]}" "$@" 2>&1 | tee "$log"
+  status="${PIPESTATUS[0]}"
+  passed="$(sed -nE 's/^RESULT ([0-9]+\/[0-9]+) .*/\1/p' "$log" | tail -n1)"
+  rm -f "$log"
+  if [[ "$status" == 0 ]]; then
+    summary+=("okta import / $backend: $passed steps passed")
+  else
+    summary+=("okta import / $backend: FAILED, ${passed:-no result} steps passed (exit $status)")
+    failed=1
+  fi
+  drop_databases
+done
+
+echo
+echo "== okta import summary"
+printf '%s\n' "${summary[@]}"
+if [[ "$failed" != 0 ]]; then
+  echo "okta import: FAILED"
+  exit 1
+fi
+echo "okta import: all passed"
