@@ -133,25 +133,6 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-/// The client id a token request claims (Basic, form or assertion `iss`), for the System Log
-/// only: it is logged as claimed, whether or not authentication succeeds.
-pub(crate) fn claimed_client_id(
-    params: &gatehouse_core::oauth2::grants::TokenParams,
-    authorization: Option<&str>,
-) -> Option<String> {
-    let credentials = params.credentials(authorization);
-    credentials
-        .basic
-        .map(|(id, _)| id)
-        .or(credentials.form_client_id)
-        .or_else(|| {
-            credentials.client_assertion.as_deref().and_then(|a| {
-                gatehouse_core::oauth2::client_assertion::unverified_client_id(a).ok()
-            })
-        })
-        .map(|id| id.chars().take(128).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! `/oauth2/v1/*` (org server) and `/oauth2/{authServerId}/v1/*` (custom servers), Okta's paths.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,6 +11,8 @@ use gatehouse_core::ServerContext;
 use gatehouse_core::oauth2::authorize::{
     self, AuthorizeOutcome, AuthorizeParams, TransactionBudget,
 };
+use gatehouse_core::oauth2::client_assertion;
+use gatehouse_core::oauth2::client_auth::ClientCredentials;
 use gatehouse_core::oauth2::client_throttle::ClientAuthGuard;
 use gatehouse_core::oauth2::grants::{self, TokenParams};
 use gatehouse_core::oauth2::introspect::{self, TokenActionParams};
@@ -26,38 +29,44 @@ use crate::error::WebError;
 use crate::origin::Origin;
 use crate::views::{LoginPage, MessagePage, render_page};
 use askama::Template as _;
-use gatehouse_core::services::system_log::{self, ClientInfo};
+use gatehouse_core::services::system_log;
+
+/// The org server's base path and a custom server's: every endpoint below is one handler,
+/// registered on both, that reads the server id as an optional path parameter.
+const BASES: [&str; 2] = ["/oauth2/v1", "/oauth2/{as}/v1"];
 
 pub fn router() -> Router<AppState> {
-    let org = Router::new()
-        .route(
-            "/oauth2/v1/authorize",
-            get(org_authorize_get).post(org_authorize_post),
-        )
-        .route("/oauth2/v1/token", post(org_token_post))
-        .route("/oauth2/v1/userinfo", get(org_userinfo).post(org_userinfo))
-        .route("/oauth2/v1/keys", get(org_keys_get))
-        .route("/oauth2/v1/introspect", post(org_introspect_post))
-        .route("/oauth2/v1/revoke", post(org_revoke_post))
-        .route(
-            "/oauth2/v1/logout",
-            get(org_logout_get).post(org_logout_post),
-        );
-    let custom = Router::new()
-        .route(
-            "/oauth2/{as}/v1/authorize",
-            get(authorize_get).post(authorize_post),
-        )
-        .route("/oauth2/{as}/v1/token", post(token_post))
-        .route(
-            "/oauth2/{as}/v1/userinfo",
-            get(userinfo_any).post(userinfo_any),
-        )
-        .route("/oauth2/{as}/v1/keys", get(keys_get))
-        .route("/oauth2/{as}/v1/introspect", post(introspect_post))
-        .route("/oauth2/{as}/v1/revoke", post(revoke_post))
-        .route("/oauth2/{as}/v1/logout", get(logout_get).post(logout_post));
-    org.merge(custom)
+    BASES.iter().fold(Router::new(), |router, base| {
+        router
+            .route(&format!("{base}/authorize"), get(authorize).post(authorize))
+            .route(&format!("{base}/token"), post(token))
+            .route(&format!("{base}/userinfo"), get(userinfo).post(userinfo))
+            .route(&format!("{base}/keys"), get(keys))
+            .route(&format!("{base}/introspect"), post(introspect))
+            .route(&format!("{base}/revoke"), post(revoke))
+            .route(&format!("{base}/logout"), get(logout).post(logout))
+    })
+}
+
+/// The authorization server a request addresses: `None` for the org server's paths.
+pub(crate) fn server_id(path: Option<Path<String>>) -> Option<String> {
+    path.map(|Path(id)| id)
+}
+
+/// The parameters of an endpoint that takes GET and POST: a GET's (or HEAD's) query string,
+/// any other request's form body.
+pub(crate) struct FormOrQuery(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for FormOrQuery {
+    type Rejection = BytesRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if req.method() == Method::GET || req.method() == Method::HEAD {
+            let query = req.uri().query().unwrap_or_default().to_owned();
+            return Ok(Self(Bytes::from(query)));
+        }
+        Bytes::from_request(req, state).await.map(Self)
+    }
 }
 
 /// Parses form-urlencoded input (`+` is a space); a duplicated or malformed parameter is an
@@ -89,17 +98,17 @@ async fn server(
 // ---- authorize ----
 
 async fn authorize(
-    state: AppState,
-    origin: String,
-    id: Option<String>,
-    raw: &[u8],
-    headers: &HeaderMap,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    path: Option<Path<String>>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    FormOrQuery(raw): FormOrQuery,
 ) -> Result<Response, WebError> {
-    let ctx = server(&state, &origin, id.as_deref())
+    let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::Page)?;
-    let params: AuthorizeParams = parse_form(raw).map_err(WebError::Page)?;
+    let params: AuthorizeParams = parse_form(&raw).map_err(WebError::Page)?;
     let budget = TransactionBudget {
         address: ip.to_string(),
         per_minute: state.config.login_transactions_per_minute_per_ip,
@@ -108,7 +117,7 @@ async fn authorize(
         &state.provider,
         &ctx,
         params,
-        cookies::get(headers, cookies::SESSION),
+        cookies::get(&headers, cookies::SESSION),
         Some(&budget),
     )
     .await;
@@ -164,45 +173,6 @@ async fn authorize(
     })
 }
 
-async fn org_authorize_get(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    ip: ClientIp,
-    RawQuery(q): RawQuery,
-    h: HeaderMap,
-) -> Result<Response, WebError> {
-    authorize(s, o, None, q.unwrap_or_default().as_bytes(), &h, ip).await
-}
-async fn org_authorize_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    ip: ClientIp,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    authorize(s, o, None, &body, &h, ip).await
-}
-async fn authorize_get(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    ip: ClientIp,
-    RawQuery(q): RawQuery,
-    h: HeaderMap,
-) -> Result<Response, WebError> {
-    authorize(s, o, Some(id), q.unwrap_or_default().as_bytes(), &h, ip).await
-}
-async fn authorize_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    ip: ClientIp,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    authorize(s, o, Some(id), &body, &h, ip).await
-}
-
 // ---- token ----
 
 pub(crate) fn no_store_json(value: impl serde::Serialize) -> Response {
@@ -244,15 +214,33 @@ pub(crate) async fn throttled<T>(
     result
 }
 
+/// The client id a token request claims (Basic, form or assertion `iss`), for the System Log
+/// only: it is logged as claimed, whether or not authentication succeeds.
+fn claimed_client_id(credentials: &ClientCredentials) -> Option<String> {
+    credentials
+        .basic
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .or_else(|| credentials.form_client_id.clone())
+        .or_else(|| {
+            credentials
+                .client_assertion
+                .as_deref()
+                .and_then(|a| client_assertion::unverified_client_id(a).ok())
+        })
+        .map(|id| id.chars().take(128).collect())
+}
+
 async fn token(
-    state: AppState,
-    origin: String,
-    id: Option<String>,
-    client: ClientInfo,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    path: Option<Path<String>>,
+    Client(client): Client,
     headers: HeaderMap,
-    query: Option<String>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Result<Response, WebError> {
+    let id = server_id(path);
     let ctx = server(&state, &origin, id.as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
@@ -266,28 +254,22 @@ async fn token(
     };
     let params: TokenParams = parse_form(source).map_err(WebError::OAuthJson)?;
     let grant_type = params.grant_type.clone().unwrap_or_default();
-    let client_id = crate::client_ip::claimed_client_id(&params, authorization_header(&headers));
+    let authorization = authorization_header(&headers);
+    // The credentials are read from the request once, for the log and the throttle.
+    let credentials = params.credentials(authorization);
+    let client_id = claimed_client_id(&credentials);
     let log = system_log::TokenRequestLog {
         client: &client,
         custom_server: id.is_some(),
         client_id: client_id.as_deref(),
         grant_type: &grant_type,
     };
-    let guard = ClientAuthGuard::new(
-        &params.credentials(authorization_header(&headers)),
-        client.ip.as_deref(),
-    );
+    let guard = ClientAuthGuard::new(&credentials, client.ip.as_deref());
     // A response's success events are written with its tokens (one commit); a refusal's here.
     let result = throttled(
         &state,
         &guard,
-        grants::token(
-            &state.provider,
-            &ctx,
-            params,
-            authorization_header(&headers),
-            Some(&log),
-        ),
+        grants::token(&state.provider, &ctx, params, authorization, Some(&log)),
     )
     .await;
     // A device polling while its user decides is not a refusal worth a System Log event.
@@ -300,28 +282,6 @@ async fn token(
         system_log::record_token_refusal(&state.provider, &log, e.code()).await;
     }
     Ok(no_store_json(result.map_err(client_error(&headers))?))
-}
-
-async fn org_token_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Client(c): Client,
-    h: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    token(s, o, None, c, h, q, body).await
-}
-async fn token_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    Client(c): Client,
-    h: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    token(s, o, Some(id), c, h, q, body).await
 }
 
 // ---- userinfo ----
@@ -351,13 +311,13 @@ fn bearer_token(headers: &HeaderMap, body: &[u8]) -> Result<String, OAuthError> 
 }
 
 async fn userinfo(
-    state: AppState,
-    origin: String,
-    id: Option<String>,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    path: Option<Path<String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let ctx = server(&state, &origin, id.as_deref())
+    let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::Bearer)?;
     let token = bearer_token(&headers, &body).map_err(WebError::Bearer)?;
@@ -367,28 +327,14 @@ async fn userinfo(
     Ok(no_store_json(claims))
 }
 
-async fn org_userinfo(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    userinfo(s, o, None, h, body).await
-}
-async fn userinfo_any(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    userinfo(s, o, Some(id), h, body).await
-}
-
 // ---- keys ----
 
-async fn keys(state: AppState, origin: String, id: Option<String>) -> Result<Response, WebError> {
-    let ctx = server(&state, &origin, id.as_deref())
+async fn keys(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    path: Option<Path<String>>,
+) -> Result<Response, WebError> {
+    let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
     let jwks = state
@@ -405,148 +351,82 @@ async fn keys(state: AppState, origin: String, id: Option<String>) -> Result<Res
     Ok(res)
 }
 
-async fn org_keys_get(State(s): State<AppState>, Origin(o): Origin) -> Result<Response, WebError> {
-    keys(s, o, None).await
-}
-async fn keys_get(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
-    keys(s, o, Some(id)).await
-}
-
 // ---- introspect / revoke ----
 
 async fn introspect(
-    state: AppState,
-    origin: String,
-    id: Option<String>,
-    client: ClientInfo,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    path: Option<Path<String>>,
+    Client(client): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let ctx = server(&state, &origin, id.as_deref())
+    let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
     let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
-    let guard = ClientAuthGuard::new(
-        &params.credentials(authorization_header(&headers)),
-        client.ip.as_deref(),
-    );
+    let authorization = authorization_header(&headers);
+    let guard = ClientAuthGuard::new(&params.credentials(authorization), client.ip.as_deref());
     let result = throttled(
         &state,
         &guard,
-        introspect::introspect(
-            &state.provider,
-            &ctx,
-            params,
-            authorization_header(&headers),
-        ),
+        introspect::introspect(&state.provider, &ctx, params, authorization),
     )
     .await
     .map_err(client_error(&headers))?;
     Ok(no_store_json(result))
 }
 
-async fn org_introspect_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Client(c): Client,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    introspect(s, o, None, c, h, body).await
-}
-async fn introspect_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    Client(c): Client,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    introspect(s, o, Some(id), c, h, body).await
-}
-
 async fn revoke(
-    state: AppState,
-    origin: String,
-    id: Option<String>,
-    client: ClientInfo,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    path: Option<Path<String>>,
+    Client(client): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let ctx = server(&state, &origin, id.as_deref())
+    let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
     let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
-    let guard = ClientAuthGuard::new(
-        &params.credentials(authorization_header(&headers)),
-        client.ip.as_deref(),
-    );
+    let authorization = authorization_header(&headers);
+    let guard = ClientAuthGuard::new(&params.credentials(authorization), client.ip.as_deref());
     throttled(
         &state,
         &guard,
-        revoke::revoke(
-            &state.provider,
-            &ctx,
-            params,
-            authorization_header(&headers),
-            &client,
-        ),
+        revoke::revoke(&state.provider, &ctx, params, authorization, &client),
     )
     .await
     .map_err(client_error(&headers))?;
     Ok((StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response())
 }
 
-async fn org_revoke_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Client(c): Client,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    revoke(s, o, None, c, h, body).await
-}
-async fn revoke_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    Client(c): Client,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    revoke(s, o, Some(id), c, h, body).await
-}
-
 // ---- logout ----
 
 async fn logout(
-    state: AppState,
-    origin: String,
-    id: Option<String>,
-    raw: &[u8],
-    headers: &HeaderMap,
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    path: Option<Path<String>>,
+    headers: HeaderMap,
+    FormOrQuery(raw): FormOrQuery,
 ) -> Result<Response, WebError> {
-    let client = crate::client_ip::client_info(&state, headers);
-    let ctx = server(&state, &origin, id.as_deref())
+    let client = crate::client_ip::client_info(&state, &headers);
+    let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::Page)?;
-    let params: LogoutParams = parse_form(raw).map_err(WebError::Page)?;
+    let params: LogoutParams = parse_form(&raw).map_err(WebError::Page)?;
     let signed_in =
-        system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION)).await;
+        system_log::session_user(&state.provider, cookies::get(&headers, cookies::SESSION)).await;
     let outcome = logout::logout(
         &state.provider,
         &ctx,
         params,
-        cookies::get(headers, cookies::SESSION),
+        cookies::get(&headers, cookies::SESSION),
     )
     .await
     .map_err(WebError::Page)?;
     if let Some(user_id) = signed_in
-        && system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION))
+        && system_log::session_user(&state.provider, cookies::get(&headers, cookies::SESSION))
             .await
             .is_none()
     {
@@ -570,37 +450,43 @@ async fn logout(
     Ok(res)
 }
 
-async fn org_logout_get(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    RawQuery(q): RawQuery,
-    h: HeaderMap,
-) -> Result<Response, WebError> {
-    logout(s, o, None, q.unwrap_or_default().as_bytes(), &h).await
-}
-async fn org_logout_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    logout(s, o, None, &body, &h).await
-}
-async fn logout_get(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-    h: HeaderMap,
-) -> Result<Response, WebError> {
-    logout(s, o, Some(id), q.unwrap_or_default().as_bytes(), &h).await
-}
-async fn logout_post(
-    State(s): State<AppState>,
-    Origin(o): Origin,
-    Path(id): Path<String>,
-    h: HeaderMap,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    logout(s, o, Some(id), &body, &h).await
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Res = Result<(), Box<dyn std::error::Error>>;
+
+    async fn params_of(
+        method: Method,
+        body: &'static str,
+    ) -> Result<Bytes, Box<dyn std::error::Error>> {
+        let req = Request::builder()
+            .method(method)
+            .uri("/oauth2/v1/logout?state=q")
+            .body(axum::body::Body::from(body))?;
+        let params = FormOrQuery::from_request(req, &())
+            .await
+            .map_err(|e| e.body_text())?;
+        Ok(params.0)
+    }
+
+    #[tokio::test]
+    async fn get_reads_the_query_and_post_the_body() -> Res {
+        assert_eq!(params_of(Method::GET, "state=b").await?, "state=q");
+        assert_eq!(params_of(Method::HEAD, "state=b").await?, "state=q");
+        assert_eq!(params_of(Method::POST, "state=b").await?, "state=b");
+        Ok(())
+    }
+
+    #[test]
+    fn claimed_client_id_prefers_basic_then_form() {
+        let mut credentials = ClientCredentials {
+            form_client_id: Some("form".into()),
+            ..ClientCredentials::default()
+        };
+        assert_eq!(claimed_client_id(&credentials).as_deref(), Some("form"));
+        credentials.basic = Some(("basic".into(), None));
+        assert_eq!(claimed_client_id(&credentials).as_deref(), Some("basic"));
+        assert_eq!(claimed_client_id(&ClientCredentials::default()), None);
+    }
 }

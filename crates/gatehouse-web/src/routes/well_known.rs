@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/.well-known/openid-configuration",
-            get(org_openid_configuration_get),
+            get(openid_configuration_get),
         )
         .route("/.well-known/okta-organization", get(okta_organization))
         .route(
@@ -76,41 +76,28 @@ async fn document(
     }
 }
 
-async fn org_openid_configuration_get(
-    State(state): State<AppState>,
-    Origin(origin): Origin,
-    Query(q): Query<DiscoveryQuery>,
-) -> Response {
-    if let Err(r) = check_client_id(&state, &q).await {
-        return r;
-    }
-    document(
-        &state,
-        discovery::Document::OpenidConfiguration,
-        &origin,
-        None,
-    )
-    .await
-}
-
+/// One handler for the org server (`/.well-known/…`) and custom ones (`/oauth2/{id}/.well-known/…`):
+/// the server id is the optional path parameter.
 async fn openid_configuration_get(
     State(state): State<AppState>,
     Origin(origin): Origin,
-    Path(id): Path<String>,
+    path: Option<Path<String>>,
     Query(q): Query<DiscoveryQuery>,
 ) -> Response {
     if let Err(r) = check_client_id(&state, &q).await {
         return r;
     }
+    let id = path.map(|Path(id)| id);
     document(
         &state,
         discovery::Document::OpenidConfiguration,
         &origin,
-        Some(&id),
+        id.as_deref(),
     )
     .await
 }
 
+/// Custom servers only (the org server has no such route).
 async fn oauth_authorization_server_get(
     State(state): State<AppState>,
     Origin(origin): Origin,

@@ -190,3 +190,40 @@ impl From<FilterError> for ApiError {
         Self::validation("filter", format!("Invalid search criteria: {}", e.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[tokio::test]
+    async fn errors_have_okta_shape() -> Result<(), Box<dyn std::error::Error>> {
+        let res = ApiError::validation("login", "taken").into_response();
+        assert_eq!(res.status(), axum::http::StatusCode::BAD_REQUEST);
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16).await?;
+        let v: Value = serde_json::from_slice(&bytes)?;
+        assert_eq!(v["errorCode"], "E0000001");
+        assert_eq!(v["errorLink"], "E0000001");
+        assert_eq!(v["errorSummary"], "Api validation failed: login");
+        assert_eq!(v["errorCauses"][0]["errorSummary"], "login: taken");
+        assert!(
+            v["errorId"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("oae"))
+        );
+        for (e, status, code) in [
+            (ApiError::InvalidToken, 401, "E0000011"),
+            (ApiError::NotFound("x (User)".into()), 404, "E0000007"),
+            (ApiError::Forbidden("no".into()), 403, "E0000006"),
+            (ApiError::MethodNotAllowed, 405, "E0000022"),
+            (ApiError::MalformedBody("bad".into()), 400, "E0000003"),
+        ] {
+            let res = e.into_response();
+            assert_eq!(res.status().as_u16(), status);
+            let v: Value =
+                serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 1 << 16).await?)?;
+            assert_eq!(v["errorCode"], code);
+        }
+        Ok(())
+    }
+}
