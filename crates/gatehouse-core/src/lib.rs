@@ -19,6 +19,7 @@ pub mod store_factors;
 pub mod store_federation;
 pub mod store_policy;
 pub mod store_setup;
+pub mod store_tokens;
 pub mod store_webauthn;
 
 pub use provider::{Provider, ServerContext};

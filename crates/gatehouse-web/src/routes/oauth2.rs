@@ -130,7 +130,7 @@ async fn authorize(
         AuthorizeOutcome::SecondFactor(prompt) => {
             let client = gatehouse_core::audit::ClientInfo {
                 ip: Some(ip.to_string()),
-                user_agent: crate::client_ip::user_agent(headers),
+                user_agent: crate::client_ip::user_agent(&headers),
             };
             let mut res =
                 super::mfa::factor_page(&state, &origin, &client, &prompt, None, StatusCode::OK)

@@ -47,7 +47,6 @@ pub(crate) use query::{Query, pagination_links};
 pub fn router(state: &AppState) -> Router<AppState> {
     let api = Router::new()
         .merge(users_routes())
-        .merge(factors_routes())
         .merge(groups_routes())
         .merge(apps_routes())
         .merge(sessions_routes())
@@ -174,24 +173,6 @@ fn trusted_origins_routes() -> Router<AppState> {
             "/trustedOrigins/{id}/lifecycle/{op}",
             post(trusted_origins::lifecycle),
         )
-}
-
-fn factors_routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/users/{id}/factors",
-            get(factors::list).post(factors::enroll),
-        )
-        .route("/users/{id}/factors/catalog", get(factors::catalog))
-        .route(
-            "/users/{id}/factors/{fid}",
-            get(factors::get).delete(factors::delete),
-        )
-        .route(
-            "/users/{id}/factors/{fid}/lifecycle/activate",
-            post(factors::activate),
-        )
-        .route("/users/{id}/factors/{fid}/verify", post(factors::verify))
 }
 
 fn factors_routes() -> Router<AppState> {
