@@ -66,10 +66,28 @@ pub struct TokenSession {
 }
 
 /// Spends `token` and opens a password session for its user, who must still be active;
-/// `None` for an unknown, expired or spent token.
+/// `None` for an unknown, expired or spent token. For `/authorize`, whose flow then asks for
+/// the second factor the user's sign-in needs (step-up of this session).
 pub async fn open_session(
     provider: &Provider,
     token: &str,
+) -> Result<Option<TokenSession>, OAuthError> {
+    open(provider, token, false).await
+}
+
+/// [`open_session`] for `/login/sessionCookieRedirect`, which hands the session straight to
+/// the browser: `AccessDenied` for a user whose sign-in needs a second factor.
+pub async fn open_session_for_redirect(
+    provider: &Provider,
+    token: &str,
+) -> Result<Option<TokenSession>, OAuthError> {
+    open(provider, token, true).await
+}
+
+async fn open(
+    provider: &Provider,
+    token: &str,
+    refuse_second_factor_users: bool,
 ) -> Result<Option<TokenSession>, OAuthError> {
     let now = provider.now();
     let token = token.trim();
@@ -87,6 +105,18 @@ pub async fn open_session(
         Some(u) if u.status == UserStatus::Active => u,
         _ => return Ok(None),
     };
+    // The token proves the password only. A user who must answer a second factor (one is
+    // enrolled, or a policy requires it) gets no session from it here; at `/authorize` the same
+    // token leads to the hosted factor step instead.
+    if refuse_second_factor_users
+        && crate::services::mfa::challenge::second_step_needed(provider, &user, None)
+            .await?
+            .is_some()
+    {
+        return Err(OAuthError::AccessDenied(
+            "This account signs in with a second factor: use the hosted sign-in page.".into(),
+        ));
+    }
     let cookie = random_token(32);
     let session = Session {
         id_hash: sha256_b64url(&cookie),

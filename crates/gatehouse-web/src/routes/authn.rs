@@ -167,14 +167,15 @@ async fn session_cookie_redirect(
             "The redirectUrl is not a trusted origin of this org.".into(),
         )));
     }
-    let opened = authn::open_session(&state.provider, q.token.as_deref().unwrap_or_default())
-        .await
-        .map_err(WebError::Page)?
-        .ok_or_else(|| {
-            WebError::Page(OAuthError::AccessDenied(
-                "The session token is invalid, expired or already used.".into(),
-            ))
-        })?;
+    let opened =
+        authn::open_session_for_redirect(&state.provider, q.token.as_deref().unwrap_or_default())
+            .await
+            .map_err(WebError::Page)?
+            .ok_or_else(|| {
+                WebError::Page(OAuthError::AccessDenied(
+                    "The session token is invalid, expired or already used.".into(),
+                ))
+            })?;
     let cookie = cookies::set(
         cookies::SESSION,
         &opened.cookie,

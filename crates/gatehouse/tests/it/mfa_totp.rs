@@ -28,6 +28,7 @@ backend_tests!(
     factor_pages_are_bound_to_csrf,
     enrollment_step_shows_codes_once_then_signs_in,
     session_token_does_not_skip_the_factor,
+    session_cookie_redirect_gives_no_password_only_session,
 );
 
 /// A TOTP factor enrolled and activated for alice through the API; returns (factor id, seed).
@@ -674,5 +675,41 @@ async fn session_token_does_not_skip_the_factor(backend: Backend) -> Result<()> 
     ensure!(done.status == StatusCode::FOUND, "{done:?}");
     let amr = id_token_amr(&app, &done).await?;
     ensure!(amr == ["pwd", "otp", "mfa"], "{amr:?}");
+    Ok(())
+}
+
+/// `/login/sessionCookieRedirect` opens no password-only session for a user with a factor:
+/// the `sessionToken` proves the password alone, and the console would otherwise accept it.
+async fn session_cookie_redirect_gives_no_password_only_session(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    enroll_alice(&app, &token).await?;
+    let authn = app
+        .api(
+            Method::POST,
+            "/api/v1/authn",
+            None,
+            Some(&json!({ "username": app.alice.login, "password": PASSWORD })),
+        )
+        .await?;
+    ensure!(authn.status == StatusCode::OK, "{authn:?}");
+    let session_token = authn.json()?["sessionToken"]
+        .as_str()
+        .context("sessionToken")?
+        .to_owned();
+    let home = format!("{}/app/UserHome", app.base);
+    let q =
+        serde_urlencoded::to_string([("token", session_token.as_str()), ("redirectUrl", &home)])?;
+    let browser = Browser::new()?;
+    let reply = browser
+        .get(&format!("{}/login/sessionCookieRedirect?{q}", app.base))
+        .await?;
+    ensure!(reply.status.is_client_error(), "{reply:?}");
+    ensure!(reply.header("location").is_none(), "{reply:?}");
+    ensure!(reply.set_cookie("gh_sid").is_none(), "{reply:?}");
+    let me = browser
+        .get(&format!("{}/api/v1/sessions/me", app.base))
+        .await?;
+    ensure!(me.status == StatusCode::NOT_FOUND, "{me:?}");
     Ok(())
 }
