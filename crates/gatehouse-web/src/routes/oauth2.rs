@@ -210,7 +210,11 @@ pub(crate) async fn throttled<T>(
 ) -> Result<T, OAuthError> {
     guard.check(&state.provider).await?;
     let result = run.await;
-    guard.observe(&state.provider, &result).await;
+    // With the database unreachable the count could not be written either: trying would only
+    // hold the client for another pool timeout before its 503.
+    if !matches!(&result, Err(e) if e.is_unavailable()) {
+        guard.observe(&state.provider, &result).await;
+    }
     result
 }
 
@@ -273,7 +277,10 @@ async fn token(
     )
     .await;
     // A device polling while its user decides is not a refusal worth a System Log event.
+    // Nor is an unreachable database: the event could not be written, and trying would hold
+    // the client for another pool timeout.
     if let Err(e) = &result
+        && !e.is_unavailable()
         && !matches!(
             e,
             OAuthError::AuthorizationPending(_) | OAuthError::SlowDown(_)
