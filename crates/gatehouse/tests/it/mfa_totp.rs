@@ -46,19 +46,29 @@ async fn enroll_alice(app: &TestApp, token: &str) -> Result<(String, Vec<u8>)> {
         .and_then(totp::from_base32)
         .context("sharedSecret")?;
     let code = code_now(app, &secret, 0);
-    let r = app
-        .api_ssws(
-            Method::POST,
-            &format!("{path}/{id}/lifecycle/activate"),
-            token,
-            Some(&json!({ "passCode": code })),
-        )
-        .await?;
+    let r = post_pass_code(
+        app,
+        &format!("{path}/{id}/lifecycle/activate"),
+        token,
+        &code,
+    )
+    .await?;
     ensure!(r.status == StatusCode::OK, "{r:?}");
     ensure!(r.json()?["status"] == "ACTIVE", "{r:?}");
     // The next code must come from a later step: the activation spent this one.
     app.clock.advance(totp::STEP_SECONDS);
     Ok((id, secret))
+}
+
+/// POSTs `{"passCode": code}` to a factor's `activate` or `verify` URL with the API token.
+async fn post_pass_code(app: &TestApp, path: &str, token: &str, code: &str) -> Result<Reply> {
+    app.api_ssws(
+        Method::POST,
+        path,
+        token,
+        Some(&json!({ "passCode": code })),
+    )
+    .await
 }
 
 /// The code of the step `offset` steps from the app's clock.
@@ -193,28 +203,14 @@ async fn factors_api_enroll_activate_verify_reset(backend: Backend) -> Result<()
         "{:06}",
         (code_now(&app, &secret, 0).parse::<u32>()? + 1) % 1_000_000
     );
-    let r = app
-        .api_ssws(
-            Method::POST,
-            &activate,
-            &token,
-            Some(&json!({ "passCode": wrong })),
-        )
-        .await?;
+    let r = post_pass_code(&app, &activate, &token, &wrong).await?;
     ensure!(
         r.status == StatusCode::FORBIDDEN && r.json()?["errorCode"] == "E0000068",
         "{r:?}"
     );
     // The right one activates it.
     let code = code_now(&app, &secret, 0);
-    let r = app
-        .api_ssws(
-            Method::POST,
-            &activate,
-            &token,
-            Some(&json!({ "passCode": code })),
-        )
-        .await?;
+    let r = post_pass_code(&app, &activate, &token, &code).await?;
     ensure!(
         r.status == StatusCode::OK && r.json()?["status"] == "ACTIVE",
         "{r:?}"
@@ -241,28 +237,14 @@ async fn factors_api_enroll_activate_verify_reset(backend: Backend) -> Result<()
     ensure!(r.status == StatusCode::BAD_REQUEST, "{r:?}");
     // Verify: the code used for activation is replayed; the next step's code succeeds once.
     let verify = format!("{base}/{id}/verify");
-    let r = app
-        .api_ssws(
-            Method::POST,
-            &verify,
-            &token,
-            Some(&json!({ "passCode": code })),
-        )
-        .await?;
+    let r = post_pass_code(&app, &verify, &token, &code).await?;
     ensure!(
         r.status == StatusCode::FORBIDDEN && r.json()?["errorCode"] == "E0000082",
         "{r:?}"
     );
     app.clock.advance(30);
     let next = code_now(&app, &secret, 0);
-    let r = app
-        .api_ssws(
-            Method::POST,
-            &verify,
-            &token,
-            Some(&json!({ "passCode": next })),
-        )
-        .await?;
+    let r = post_pass_code(&app, &verify, &token, &next).await?;
     ensure!(
         r.status == StatusCode::OK && r.json()?["factorResult"] == "SUCCESS",
         "{r:?}"
