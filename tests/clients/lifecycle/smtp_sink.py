@@ -7,6 +7,7 @@
 
 import asyncio
 import itertools
+import socket
 import sys
 from pathlib import Path
 
@@ -29,9 +30,12 @@ class Keep:
 def main() -> None:
     maildir = Path(sys.argv[1])
     maildir.mkdir(parents=True, exist_ok=True)
-    controller = Controller(Keep(maildir), hostname="127.0.0.1", port=0)
+    # aiosmtpd cannot listen on port 0 (its start-up check connects to the port): take a free one.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Keep(maildir), hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)
     try:
         asyncio.run(asyncio.Event().wait())
