@@ -66,6 +66,12 @@ pub(crate) async fn reset_password(
 ) -> Result<Response, ApiError> {
     let send = query.bool("sendEmail", true)?;
     let user = resolve_for_change(state, caller, id).await?;
+    if caller.0.user().is_some_and(|me| me.id == user.id) {
+        // RECOVERY would end the token's own access mid-session.
+        return Err(ApiError::Forbidden(
+            "An API token cannot reset its own user's password.".into(),
+        ));
+    }
     let actor = audit::actor(caller, client);
     let (user, link) = user_links::reset_password(&state.provider, &actor, user).await?;
     Ok(reset_json(
