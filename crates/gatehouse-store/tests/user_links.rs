@@ -59,14 +59,34 @@ async fn links_spend_once_and_replace(backend: Backend) -> Result<()> {
         .await?;
     ensure!(store.find_user_link("h-first", RESET, 2_100).await? == Some(first.clone()));
     // The purpose must match.
-    ensure!(store.find_user_link("h-first", ACTIVATION, 2_100).await?.is_none());
-    ensure!(store.spend_user_link("h-first", ACTIVATION, 2_100).await?.is_none());
+    ensure!(
+        store
+            .find_user_link("h-first", ACTIVATION, 2_100)
+            .await?
+            .is_none()
+    );
+    ensure!(
+        store
+            .spend_user_link("h-first", ACTIVATION, 2_100)
+            .await?
+            .is_none()
+    );
 
     // A newer reset link replaces it; the activation link and the other user's stay.
     let second = link("h-second", "u1", RESET, 2_010);
     store.replace_user_link(&second).await?;
-    ensure!(store.find_user_link("h-first", RESET, 2_100).await?.is_none());
-    ensure!(store.find_user_link("h-act", ACTIVATION, 2_100).await?.is_some());
+    ensure!(
+        store
+            .find_user_link("h-first", RESET, 2_100)
+            .await?
+            .is_none()
+    );
+    ensure!(
+        store
+            .find_user_link("h-act", ACTIVATION, 2_100)
+            .await?
+            .is_some()
+    );
     ensure!(store.find_user_link("h-u2", RESET, 2_100).await?.is_some());
 
     // Eight concurrent spends: exactly one gets it.
@@ -84,24 +104,59 @@ async fn links_spend_once_and_replace(backend: Backend) -> Result<()> {
         }
     }
     ensure!(winners == vec![second.clone()], "{winners:?}");
-    ensure!(store.spend_user_link("h-second", RESET, 2_100).await?.is_none());
+    ensure!(
+        store
+            .spend_user_link("h-second", RESET, 2_100)
+            .await?
+            .is_none()
+    );
 
     // Restored (a refused password): usable again, unless a newer one was issued meanwhile.
     store.restore_user_link(&second).await?;
-    ensure!(store.find_user_link("h-second", RESET, 2_100).await?.is_some());
-    ensure!(store.spend_user_link("h-second", RESET, 2_100).await?.is_some());
+    ensure!(
+        store
+            .find_user_link("h-second", RESET, 2_100)
+            .await?
+            .is_some()
+    );
+    ensure!(
+        store
+            .spend_user_link("h-second", RESET, 2_100)
+            .await?
+            .is_some()
+    );
     let third = link("h-third", "u1", RESET, 2_020);
     store.replace_user_link(&third).await?;
     store.restore_user_link(&second).await?;
-    ensure!(store.find_user_link("h-second", RESET, 2_100).await?.is_none());
+    ensure!(
+        store
+            .find_user_link("h-second", RESET, 2_100)
+            .await?
+            .is_none()
+    );
 
     // Expired: neither found nor spent.
-    ensure!(store.find_user_link("h-third", RESET, 2_400).await?.is_none());
-    ensure!(store.spend_user_link("h-third", RESET, 2_400).await?.is_none());
+    ensure!(
+        store
+            .find_user_link("h-third", RESET, 2_400)
+            .await?
+            .is_none()
+    );
+    ensure!(
+        store
+            .spend_user_link("h-third", RESET, 2_400)
+            .await?
+            .is_none()
+    );
 
     // Dropped with delete_user_links, and with the user.
     store.delete_user_links("u1").await?;
-    ensure!(store.find_user_link("h-act", ACTIVATION, 2_100).await?.is_none());
+    ensure!(
+        store
+            .find_user_link("h-act", ACTIVATION, 2_100)
+            .await?
+            .is_none()
+    );
     store.delete_user("u2").await?;
     ensure!(store.find_user_link("h-u2", RESET, 2_100).await?.is_none());
     Ok(())

@@ -410,7 +410,8 @@ pub async fn search_users(
 }
 
 /// After the user set a password through a one-time link: a PROVISIONED user is activated
-/// (`user.lifecycle.activate`), a RECOVERY or PASSWORD_EXPIRED one is ACTIVE again.
+/// (`user.lifecycle.activate`), a RECOVERY, PASSWORD_EXPIRED or LOCKED_OUT one is ACTIVE again
+/// (a reset also forgives the failed sign-ins that locked the account).
 pub(crate) async fn activate_after_password(
     provider: &Provider,
     actor: &Actor,
@@ -419,9 +420,15 @@ pub(crate) async fn activate_after_password(
     let was = user.status;
     if !matches!(
         was,
-        UserStatus::Provisioned | UserStatus::Recovery | UserStatus::PasswordExpired
+        UserStatus::Provisioned
+            | UserStatus::Recovery
+            | UserStatus::PasswordExpired
+            | UserStatus::LockedOut
     ) {
         return Ok(user);
+    }
+    if was == UserStatus::LockedOut {
+        provider.store.reset_signin_failures(&user.id).await?;
     }
     set_status(&mut user, UserStatus::Active, provider.now());
     provider.store.update_user(&user).await?;

@@ -191,6 +191,21 @@ async fn reset_link_expires_and_ends_other_sessions(backend: Backend) -> Result<
     // The sessions and tokens from before the reset are over.
     ensure!(!app.is_active(Server::Default, &tokens.access_token).await?);
     ensure!(Browser::new()?.get(&third).await?.status == StatusCode::GONE);
+
+    // A locked-out user who resets their password is unlocked.
+    app.provider
+        .store
+        .lock_user(&alice, app.provider.now())
+        .await?;
+    ensure!(status_of(&app, &alice).await? == UserStatus::LockedOut);
+    let locked = app.api_ssws(Method::POST, &path, &token, None).await?;
+    let locked = locked.json()?["resetPasswordUrl"]
+        .as_str()
+        .context("resetPasswordUrl")?
+        .to_owned();
+    ensure!(set_password(&Browser::new()?, &locked, "Th1rd-new-password").await? == StatusCode::OK);
+    ensure!(status_of(&app, &alice).await? == UserStatus::Active);
+    ensure!(authn_ok(&app, &app.alice.login, "Th1rd-new-password").await?);
     Ok(())
 }
 
