@@ -184,3 +184,60 @@ impl MailTransport for SmtpMailer {
             .map_err(|e| MailError(format!("SMTP: {e}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(host: Option<&str>) -> SmtpFileConfig {
+        SmtpFileConfig {
+            host: host.map(str::to_owned),
+            from: Some("Example ID <id@example.com>".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn smtp_settings_from_the_file() -> anyhow::Result<()> {
+        if std::env::vars().any(|(k, _)| k.starts_with("GATEHOUSE_SMTP_")) {
+            return Ok(()); // the environment would win over the file
+        }
+        assert!(load(None)?.is_none());
+        assert!(load(Some(&file(None)))?.is_none());
+        let s = load(Some(&file(Some("smtp.example.com"))))?.context("settings")?;
+        assert_eq!((s.security, s.port), (Security::StartTls, 587));
+        assert_eq!(s.from.email.to_string(), "id@example.com");
+        let tls = SmtpFileConfig {
+            security: Some("tls".into()),
+            ..file(Some("smtp.example.com"))
+        };
+        assert_eq!(load(Some(&tls))?.map(|s| s.port), Some(465));
+        for bad in [
+            SmtpFileConfig {
+                security: Some("ssl".into()),
+                ..file(Some("h"))
+            },
+            SmtpFileConfig {
+                from: Some("not an address".into()),
+                ..file(Some("h"))
+            },
+            SmtpFileConfig {
+                from: None,
+                ..file(Some("h"))
+            },
+            SmtpFileConfig {
+                username: Some("u".into()),
+                ..file(Some("h"))
+            },
+        ] {
+            assert!(load(Some(&bad)).is_err(), "{bad:?}");
+        }
+        // The password never shows in Debug.
+        let with_password = SmtpSettings {
+            password: Some("hunter2-secret".into()),
+            ..s
+        };
+        assert!(!format!("{with_password:?}").contains("hunter2"));
+        Ok(())
+    }
+}
