@@ -55,6 +55,8 @@ pub struct FileConfig {
     pub metrics_bind: Option<String>,
     /// LDAP / Active Directory (read by `crate::ldap::config`).
     pub ldap: Option<crate::ldap::config::LdapFileConfig>,
+    /// The tenant id (a UUID) of the Entra-compatible paths; unset: derived from the org id.
+    pub entra_tenant_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +79,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// The metrics listener's address (`None`: metrics off).
     pub metrics_bind: Option<String>,
+    /// The Entra-compatible paths' tenant id (`None`: derived from the org id).
+    pub entra_tenant_id: Option<String>,
 }
 
 /// Lockout, per-address limits and System Log retention.
@@ -118,6 +122,23 @@ fn number_setting(name: &str, file: Option<u32>, default: u32) -> anyhow::Result
             .with_context(|| format!("{var}: '{n}' is not a whole number")),
         _ => Ok(file.unwrap_or(default)),
     }
+}
+
+/// A tenant id must be a UUID (social-core's tenant backends compare `tid` as one); it is kept
+/// in lower case, as Entra writes it.
+fn entra_tenant_id(value: Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim().to_ascii_lowercase();
+    let groups: Vec<&str> = v.split('-').collect();
+    let ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+    anyhow::ensure!(
+        ok,
+        "entra_tenant_id '{v}' is not a UUID (like 72f988bf-86f1-41af-91ab-2d7cd011db47)"
+    );
+    Ok(Some(v))
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -274,7 +295,14 @@ impl Settings {
             branding.primary_color = v;
         }
         branding.validate().map_err(anyhow::Error::msg)?;
+        let entra_tenant_id = entra_tenant_id(
+            std::env::var("GATEHOUSE_ENTRA_TENANT_ID")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or(file.entra_tenant_id),
+        )?;
         Ok(Self {
+            entra_tenant_id,
             branding,
             data_dir,
             tls,

@@ -2,6 +2,7 @@
 
 pub mod claims;
 pub mod discovery;
+pub mod entra;
 pub mod logout;
 pub mod tokens;
 pub mod userinfo;
