@@ -271,7 +271,7 @@ pub struct ServerContext {
     pub origin: String,
     /// Set when the request came in on the Entra-compatible paths: the issuer is Entra's and
     /// ID tokens carry Entra's claims.
-    pub entra: Option<crate::oidc::entra::Entra>,
+    pub entra: Option<crate::oidc::entra_dialect::Entra>,
 }
 
 impl ServerContext {
@@ -292,7 +292,7 @@ impl ServerContext {
     }
 
     /// The same server addressed in Entra's dialect: Entra's issuer for the tokens.
-    pub fn with_entra(mut self, entra: crate::oidc::entra::Entra) -> Self {
+    pub fn with_entra(mut self, entra: crate::oidc::entra_dialect::Entra) -> Self {
         self.issuer = entra.issuer();
         self.entra = Some(entra);
         self

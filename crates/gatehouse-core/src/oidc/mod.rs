@@ -3,6 +3,7 @@
 pub mod claims;
 pub mod discovery;
 pub mod entra;
+pub mod entra_dialect;
 pub mod logout;
 pub mod tokens;
 pub mod userinfo;
