@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,entra,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -80,6 +80,9 @@ wait_for_client_deps
 
 step "real client: python-social-auth (social-auth-core 5.1.0 and 7.x) on SQLite and PostgreSQL"
 tests/clients/run_socialcore.sh
+
+step "real client: python-social-auth's Azure AD backends (azuread-oauth2, -tenant-, -v2, v2-tenant; social-auth-core 5.1.0 and 7.x) on the Entra-compatible paths over built-in TLS, on SQLite and PostgreSQL"
+tests/clients/run_entra.sh
 
 step "real client: LDAP delegated sign-in (a throw-away slapd seeded with ldapadd; social-auth-core 7.x signs in a directory user, groups sync, wrong password, filter injection, gatehouse ldap sync deactivates, directory outage) on SQLite and PostgreSQL"
 tests/clients/run_ldap.sh

@@ -102,6 +102,9 @@ pub struct Provider {
     pub domains: Domains,
     /// Clients read recently by client authentication.
     pub(crate) clients: crate::oauth2::client_cache::ClientCache,
+    /// The tenant id of the Entra-compatible paths (`entra_tenant_id`); `None`: derived from
+    /// the org id (see [`crate::oidc::entra`]).
+    pub entra_tenant_id: Option<String>,
 }
 
 /// The public URLs this org answers on, from the configuration: what Okta calls the org URL
@@ -184,6 +187,7 @@ impl Provider {
             cors_origins: Default::default(),
             domains: Domains::default(),
             clients: Default::default(),
+            entra_tenant_id: None,
         }
     }
 
@@ -293,6 +297,9 @@ pub struct ServerContext {
     pub endpoint_base: String,
     /// The origin the request came in on.
     pub origin: String,
+    /// Set when the request came in on the Entra-compatible paths: the issuer is Entra's and
+    /// ID tokens carry Entra's claims.
+    pub entra: Option<crate::oidc::entra_dialect::Entra>,
 }
 
 impl ServerContext {
@@ -308,7 +315,15 @@ impl ServerContext {
             issuer,
             endpoint_base,
             origin,
+            entra: None,
         }
+    }
+
+    /// The same server addressed in Entra's dialect: Entra's issuer for the tokens.
+    pub fn with_entra(mut self, entra: crate::oidc::entra_dialect::Entra) -> Self {
+        self.issuer = entra.issuer();
+        self.entra = Some(entra);
+        self
     }
 
     pub fn is_org(&self) -> bool {
@@ -321,6 +336,9 @@ impl ServerContext {
 
     /// Access-token audience: the org server's tokens are for the org itself.
     pub fn audience(&self) -> serde_json::Value {
+        if let Some(resource) = self.entra.as_ref().and_then(|e| e.resource.as_ref()) {
+            return serde_json::Value::String(resource.clone());
+        }
         match (self.is_org(), self.server.audiences.as_slice()) {
             (true, _) | (false, []) => serde_json::Value::String(self.issuer.clone()),
             (false, [one]) => serde_json::Value::String(one.clone()),

@@ -184,6 +184,7 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .merge(routes::well_known::router())
         .merge(routes::oauth2::router())
+        .merge(routes::entra::router())
         .merge(routes::device::router())
         .merge(routes::forward_auth::router())
         .merge(routes::login::router())

@@ -124,6 +124,7 @@ pub fn apply_security_settings(provider: &mut Provider, settings: &Settings) {
         org_url: settings.public_url.clone(),
         custom: settings.custom_domains.clone(),
     };
+    provider.entra_tenant_id = settings.entra_tenant_id.clone();
     provider.lockout = gatehouse_core::services::lockout::LockoutPolicy {
         max_attempts: settings.security.lockout_max_attempts,
         auto_unlock_minutes: settings.security.lockout_auto_unlock_minutes,

@@ -4,6 +4,7 @@ pub mod clients;
 pub mod consent;
 pub mod console;
 pub mod device;
+pub mod entra;
 pub mod forward_auth;
 pub mod health;
 pub mod home;

@@ -143,6 +143,7 @@ pub fn test_settings(database_url: &str, data_dir: std::path::PathBuf) -> Settin
         metrics_bind: None,
         smtp: None,
         link_lifetimes: Default::default(),
+        entra_tenant_id: None,
     }
 }
 

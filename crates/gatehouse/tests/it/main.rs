@@ -50,6 +50,7 @@ mod console_policies;
 mod device_grant;
 mod discovery;
 mod doctor;
+mod entra;
 mod forward_auth;
 mod helpers;
 mod hygiene;
