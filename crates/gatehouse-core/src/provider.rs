@@ -76,6 +76,9 @@ pub struct Provider {
     pub domains: Domains,
     /// Clients read recently by client authentication.
     pub(crate) clients: crate::oauth2::client_cache::ClientCache,
+    /// Wakes this node's back-channel logout worker when a session ends here (other nodes'
+    /// workers find the queued logouts on their next poll).
+    pub logout_wake: tokio::sync::Notify,
 }
 
 /// The public URLs this org answers on, from the configuration: what Okta calls the org URL
@@ -156,6 +159,7 @@ impl Provider {
             cors_origins: Default::default(),
             domains: Domains::default(),
             clients: Default::default(),
+            logout_wake: tokio::sync::Notify::new(),
         }
     }
 

@@ -18,6 +18,7 @@ pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
 pub use crate::store_federation::{FederationStore, RecordSource};
+pub use crate::store_logout::{EndSessions, LogoutDelivery, LogoutStore, SessionApp, SessionScope};
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
 
 /// One page of a cursor-paginated listing, ordered by id.
@@ -451,6 +452,7 @@ pub trait Store:
     + SignOnPolicyStore
     + FactorStore
     + AuthnStore
+    + LogoutStore
 {
 }
 
@@ -483,5 +485,6 @@ impl<T> Store for T where
         + SignOnPolicyStore
         + FactorStore
         + AuthnStore
+        + LogoutStore
 {
 }

@@ -72,6 +72,9 @@ pub struct Issue<'a> {
     /// What the response spends (the code, a rotated refresh token), in the same transaction
     /// as its records: see [`issue_claiming`].
     pub claim: Option<Claim<'a>>,
+    /// The ID token's `sid`: the sign-in session the tokens come from, when known (the code
+    /// exchange, implicit and hybrid; see `services::backchannel::sid_for`).
+    pub sid: Option<String>,
 }
 
 /// `at_hash`: base64url of the left half of the hash of the access token, the hash being the one
@@ -160,6 +163,9 @@ pub(crate) async fn id_token_claims(
     }
     if let Some(auth_time) = req.grant.auth_time {
         id.insert("auth_time".into(), json!(auth_time));
+    }
+    if let Some(sid) = &req.sid {
+        id.insert("sid".into(), json!(sid));
     }
     claims::id_token_profile_claims(user, scopes, &mut id);
     add_app_groups_claim(provider, req, user, &mut id).await?;
@@ -376,6 +382,8 @@ pub struct FrontChannel<'a> {
     pub code: Option<&'a str>,
     /// On custom servers, the access policy rule that allowed the request.
     pub decision: Option<&'a Decision>,
+    /// The ID token's `sid`.
+    pub sid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -404,6 +412,7 @@ pub async fn issue_front_channel(
         decision: req.decision,
         log: None,
         claim: None,
+        sid: req.sid.clone(),
     };
     let access_ttl = access_ttl(provider, &issue);
     let key = provider.keys.active_key(&req.server.server.id).await?;

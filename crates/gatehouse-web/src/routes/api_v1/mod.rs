@@ -28,12 +28,13 @@ mod query;
 mod sessions;
 mod trusted_origins;
 mod user_grants;
+mod user_sessions;
 mod users;
 
 use axum::Router;
 use axum::extract::{OriginalUri, Request};
 use axum::middleware;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 use crate::AppState;
 pub(crate) use auth::Caller;
@@ -75,6 +76,7 @@ fn users_routes() -> Router<AppState> {
         .route("/users/{id}/groups", get(users::groups))
         .merge(factors_routes())
         .route("/users/{id}/lifecycle/{op}", post(users::lifecycle))
+        .route("/users/{id}/sessions", delete(user_sessions::clear))
         .route("/users/{id}/appLinks", get(apps::app_links))
         .route(
             "/users/{id}/grants",
