@@ -3,7 +3,7 @@
 verifying each logout token against the issuer's JWKS).
 
 1. An app registers `backchannel_logout_uri` (the receiver) through /api/v1/apps.
-2. A user signs in (Okta's /api/v1/authn, then /authorize with the sessionToken) and gets
+2. A user signs in (Okta's /api/v1/authn, the session cookie, /authorize) and gets
    an ID token (with `sid`), an access token and a refresh token.
 3. The SDK clears the user's sessions with oauthTokens=true (3.x calls it
    `revoke_user_sessions`; older SDKs `clear_user_sessions`): the refresh token gets
@@ -129,20 +129,25 @@ def make_app():
 
 
 def sign_in(login, client_id, secret):
-    """(session cookie, tokens) through /api/v1/authn and /authorize?sessionToken=."""
+    """(session cookie, tokens): Okta's /api/v1/authn for a sessionToken, traded for the session
+    cookie at /login/sessionCookieRedirect (as a browser would), then /authorize with it."""
     status, _, authn = http("POST", f"{URL}/api/v1/authn", {"username": login, "password": PASSWORD})
     if status != 200 or authn.get("status") != "SUCCESS":
         raise RuntimeError(f"authn: {status} {authn}")
-    query = urllib.parse.urlencode({
-        "client_id": client_id, "response_type": "code", "scope": "openid offline_access",
-        "redirect_uri": REDIRECT, "state": "s", "nonce": "n", "sessionToken": authn["sessionToken"],
-    })
-    status, headers, _ = http("GET", f"{ISSUER}/v1/authorize?{query}")
-    location = headers.get("location", "")
-    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code", [None])[0]
+    query = urllib.parse.urlencode({"token": authn["sessionToken"], "redirectUrl": f"{URL}/"})
+    status, headers, _ = http("GET", f"{URL}/login/sessionCookieRedirect?{query}")
     cookie = next((c.split(";")[0].split("=", 1)[1] for c in headers.get_all("set-cookie") or []
                    if c.startswith("gh_sid=")), None)
-    if status != 302 or not code or not cookie:
+    if status != 302 or not cookie:
+        raise RuntimeError(f"sessionCookieRedirect: {status} {headers}")
+    query = urllib.parse.urlencode({
+        "client_id": client_id, "response_type": "code", "scope": "openid offline_access",
+        "redirect_uri": REDIRECT, "state": "s", "nonce": "n",
+    })
+    status, headers, _ = http("GET", f"{ISSUER}/v1/authorize?{query}", headers={"cookie": f"gh_sid={cookie}"})
+    location = headers.get("location", "")
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code", [None])[0]
+    if status != 302 or not code:
         raise RuntimeError(f"authorize: {status} {location}")
     status, _, tokens = http("POST", f"{ISSUER}/v1/token", headers={"authorization": basic(client_id, secret)},
                              form={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT})
