@@ -164,7 +164,13 @@ pub(crate) async fn id_token_claims(
     if let Some(auth_time) = req.grant.auth_time {
         id.insert("auth_time".into(), json!(auth_time));
     }
-    if let Some(sid) = &req.sid {
+    // Only apps that take back-channel logouts need the session id; the others keep Okta's
+    // claim set.
+    if let Some(sid) = req
+        .sid
+        .as_ref()
+        .filter(|_| req.app.settings.backchannel_logout_uri.is_some())
+    {
         id.insert("sid".into(), json!(sid));
     }
     claims::id_token_profile_claims(user, scopes, &mut id);
