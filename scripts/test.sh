@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,entra,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,entra,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle,logout}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -92,6 +92,9 @@ tests/clients/run_okta_import.sh
 
 step "real clients: Okta's management SDKs (python okta 3.x, @okta/okta-sdk-nodejs 8.x) on SQLite and PostgreSQL"
 tests/clients/run_okta_sdk.sh
+
+step "real clients: the session kill switch and back-channel logout (python okta 3.x clears a user's sessions with oauthTokens=true: refresh invalid_grant, access token inactive; a node receiver verifying logout tokens with jose gets one on the kill switch, RP-initiated logout and DELETE /api/v1/sessions/me) on SQLite and PostgreSQL"
+tests/clients/run_logout.sh
 
 step "real clients: service apps (openmetadata-ingestion's Okta flow with PyJWT; the real openmetadata-ingestion 1.2.5.3 OktaAuthenticationProvider over TLS; okta 3.x and okta-sdk-nodejs 8.x in PrivateKey mode) on SQLite and PostgreSQL"
 tests/clients/run_service_app.sh

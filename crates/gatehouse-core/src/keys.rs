@@ -176,6 +176,21 @@ impl ActiveKey<'_> {
         URL_SAFE_NO_PAD.encode_string(sig, &mut out);
         Ok(out)
     }
+
+    /// Signs `claims` as a compact JWS with header `{"kid","alg","typ"}` (a logout token's
+    /// `logout+jwt`, OpenID Connect Back-Channel Logout 1.0 §2.4).
+    pub fn sign_typed<C: Serialize>(&self, claims: &C, typ: &str) -> Result<String, KeyError> {
+        let signer = self.key.signer.as_ref().ok_or(KeyError::Signing)?;
+        let header = json!({"kid": self.key.kid, "alg": self.key.alg.as_str(), "typ": typ});
+        let mut out = URL_SAFE_NO_PAD.encode(header.to_string());
+        out.push('.');
+        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Signing)?;
+        URL_SAFE_NO_PAD.encode_string(payload, &mut out);
+        let sig = signer.sign(&self.ring.rng, out.as_bytes())?;
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(sig, &mut out);
+        Ok(out)
+    }
 }
 
 mod material;

@@ -105,6 +105,9 @@ pub struct Provider {
     /// The tenant id of the Entra-compatible paths (`entra_tenant_id`); `None`: derived from
     /// the org id (see [`crate::oidc::entra`]).
     pub entra_tenant_id: Option<String>,
+    /// Wakes this node's back-channel logout worker when a session ends here (other nodes'
+    /// workers find the queued logouts on their next poll).
+    pub logout_wake: tokio::sync::Notify,
 }
 
 /// The public URLs this org answers on, from the configuration: what Okta calls the org URL
@@ -188,6 +191,7 @@ impl Provider {
             domains: Domains::default(),
             clients: Default::default(),
             entra_tenant_id: None,
+            logout_wake: tokio::sync::Notify::new(),
         }
     }
 

@@ -19,6 +19,7 @@ pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
 pub use crate::store_federation::{FederationStore, RecordSource};
+pub use crate::store_logout::{EndSessions, LogoutDelivery, LogoutStore, SessionApp, SessionScope};
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
 
 /// One page of a cursor-paginated listing, ordered by id.
@@ -453,6 +454,7 @@ pub trait Store:
     + FactorStore
     + AuthnStore
     + UserLinkStore
+    + LogoutStore
 {
 }
 
@@ -486,5 +488,6 @@ impl<T> Store for T where
         + FactorStore
         + AuthnStore
         + UserLinkStore
+        + LogoutStore
 {
 }

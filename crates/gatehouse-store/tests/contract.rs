@@ -195,6 +195,8 @@ fn app(id: &str, client_id: &str) -> App {
             request_uris: vec![],
             request_object_signing_alg: None,
             sector_identifier_uri: None,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         },
         created: 1_000,
         last_updated: 1_000,
@@ -879,6 +881,8 @@ async fn apps_round_trip_with_settings_and_client_id_conflicts(ctx: &Ctx) -> Res
         request_object_signing_alg: Some("RS256".into()),
         sector_identifier_uri: Some("https://spa.example/sector.json".into()),
         consent_method: ConsentMethod::Required,
+        backchannel_logout_uri: Some("https://spa.example/bcl".into()),
+        backchannel_logout_session_required: true,
     };
     s.create_app(&spa).await?;
     s.create_app(&app("a2", "client-2")).await?;

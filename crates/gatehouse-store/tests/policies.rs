@@ -46,6 +46,8 @@ fn app(id: &str, client_id: &str) -> App {
             request_uris: vec![],
             request_object_signing_alg: None,
             sector_identifier_uri: None,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         },
         created: 1_000,
         last_updated: 1_000,

@@ -186,6 +186,14 @@ pub enum UserCommand {
         #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Sign a user (login or id) out of every session now (Okta's "clear user sessions"); the
+    /// apps they signed in to are told by back-channel logout. The account stays active.
+    SignOut {
+        user: String,
+        /// Also revoke their refresh and access tokens.
+        #[arg(long)]
+        oauth_tokens: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +267,12 @@ pub enum AppCommand {
         /// Sign-out redirect URI (repeatable).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
+        /// Where the app takes back-channel logout tokens (OpenID Connect Back-Channel Logout).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// The app needs `sid` in its logout tokens.
+        #[arg(long)]
+        backchannel_logout_session_required: bool,
         /// Grant type (repeatable) [default: authorization_code, plus refresh_token].
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,

@@ -9,6 +9,9 @@
 //! * the connection goes to the vetted address (the resolver is bypassed for the request), so a
 //!   second DNS answer cannot rebind it; TLS still verifies the host name;
 //! * no redirects, no proxies, short timeouts, and a cap on the body size.
+//!
+//! The same rules govern the one outbound POST: back-channel logout tokens sent to an app's
+//! `backchannel_logout_uri` ([`JwksFetcher::post_logout_token`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -73,15 +76,12 @@ impl HttpJwksFetcher {
         }
         Ok(addrs[0])
     }
-}
 
-#[async_trait]
-impl JwksFetcher for HttpJwksFetcher {
-    async fn fetch(&self, uri: &str) -> Result<Vec<u8>, JwksFetchError> {
-        let url =
-            url::Url::parse(uri).map_err(|_| JwksFetchError::Refused("it is not a URL".into()))?;
-        check_uri(&url, self.allow_loopback)?;
-        let addr = self.vetted_address(&url).await?;
+    /// A client for `url` that connects only to its vetted address: no redirects, no proxies,
+    /// short timeouts.
+    async fn client_for(&self, url: &url::Url) -> Result<reqwest::Client, JwksFetchError> {
+        check_uri(url, self.allow_loopback)?;
+        let addr = self.vetted_address(url).await?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -93,9 +93,18 @@ impl JwksFetcher for HttpJwksFetcher {
             // Connect to the address vetted above, not to whatever a new lookup returns.
             builder = builder.resolve(host, addr);
         }
-        let client = builder
+        builder
             .build()
-            .map_err(|e| JwksFetchError::Failed(format!("HTTP client: {e}")))?;
+            .map_err(|e| JwksFetchError::Failed(format!("HTTP client: {e}")))
+    }
+}
+
+#[async_trait]
+impl JwksFetcher for HttpJwksFetcher {
+    async fn fetch(&self, uri: &str) -> Result<Vec<u8>, JwksFetchError> {
+        let url =
+            url::Url::parse(uri).map_err(|_| JwksFetchError::Refused("it is not a URL".into()))?;
+        let client = self.client_for(&url).await?;
         let mut response = client
             .get(url)
             .header(
@@ -135,6 +144,34 @@ impl JwksFetcher for HttpJwksFetcher {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+
+    /// Back-Channel Logout 1.0 §2.5: `POST` with `logout_token` form-encoded; any 2xx is
+    /// success (the body is not read).
+    async fn post_logout_token(&self, uri: &str, token: &str) -> Result<(), JwksFetchError> {
+        let url =
+            url::Url::parse(uri).map_err(|_| JwksFetchError::Refused("it is not a URL".into()))?;
+        let client = self.client_for(&url).await?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("logout_token", token)
+            .finish();
+        let response = client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cache-control", "no-store")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| JwksFetchError::Failed(describe(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(JwksFetchError::Failed(format!(
+                "the app answered {}",
+                status.as_u16()
+            )))
+        }
     }
 }
 

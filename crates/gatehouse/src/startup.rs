@@ -253,6 +253,9 @@ impl Application {
         let _changes = AbortOnDrop(tokio::spawn(
             gatehouse_core::services::changes::follow_changes(self.state.provider.clone()),
         ));
+        let _logouts = AbortOnDrop(tokio::spawn(gatehouse_core::services::backchannel::run(
+            self.state.provider.clone(),
+        )));
         let app =
             gatehouse_web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         // One server for both listeners: a stalled client (half-sent headers, a body that never

@@ -12,6 +12,9 @@ use crate::domain::{LogEventRecord, User};
 pub mod event_type {
     pub const SESSION_START: &str = "user.session.start";
     pub const SESSION_END: &str = "user.session.end";
+    pub const SESSION_CLEAR: &str = "user.session.clear";
+    /// A logout token delivered to (or refused by) an app's `backchannel_logout_uri`.
+    pub const BACKCHANNEL_LOGOUT: &str = "app.oauth2.backchannel_logout";
     pub const ACCOUNT_LOCK: &str = "user.account.lock";
     pub const ACCOUNT_UNLOCK: &str = "user.account.unlock";
     pub const ACCOUNT_UNLOCK_BY_ADMIN: &str = "user.account.unlock_by_admin";

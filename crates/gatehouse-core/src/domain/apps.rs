@@ -84,6 +84,13 @@ pub struct OAuthClientSettings {
     /// Whether users are asked to consent (apps stored before it existed are `TRUSTED`).
     #[serde(default)]
     pub consent_method: ConsentMethod,
+    /// Where Gatehouse POSTs a `logout_token` when a session that signed in to the app ends
+    /// (OpenID Connect Back-Channel Logout 1.0; see `services::backchannel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether the app needs `sid` in its logout tokens (it always gets one when known).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
 }
 
 /// Okta's app-level groups claim ("Groups claim type: Filter"): in ID tokens the org server

@@ -44,6 +44,13 @@ pub enum JwksFetchError {
 #[async_trait]
 pub trait JwksFetcher: Send + Sync {
     async fn fetch(&self, uri: &str) -> Result<Vec<u8>, JwksFetchError>;
+    /// POSTs `logout_token=<token>` (form-encoded) to an app's `backchannel_logout_uri` under
+    /// the same rules as a fetch; `Ok` on a 2xx answer (Back-Channel Logout 1.0 §2.8).
+    async fn post_logout_token(&self, _uri: &str, _token: &str) -> Result<(), JwksFetchError> {
+        Err(JwksFetchError::Refused(
+            "outbound requests are not enabled on this server".into(),
+        ))
+    }
 }
 
 /// The fetcher until the binary installs one: fetches nothing.
@@ -114,6 +121,16 @@ impl RemoteJwks {
             .map(|f| f.clone())
             .map_err(|_| JwksFetchError::Failed("internal lock".into()))?;
         fetcher.fetch(uri).await
+    }
+
+    /// POSTs a logout token with the installed fetcher (see [`JwksFetcher::post_logout_token`]).
+    pub async fn post_logout_token(&self, uri: &str, token: &str) -> Result<(), JwksFetchError> {
+        let fetcher = self
+            .fetcher
+            .read()
+            .map(|f| f.clone())
+            .map_err(|_| JwksFetchError::Failed("internal lock".into()))?;
+        fetcher.post_logout_token(uri, token).await
     }
 
     /// The key set at `uri`, from the cache or fetched, refetched once if `kid` is not in it.

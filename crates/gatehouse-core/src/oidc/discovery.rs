@@ -62,7 +62,7 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "claims_supported": [
             "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name",
             "nickname", "preferred_username", "given_name", "family_name", "email", "email_verified",
-            "zoneinfo", "locale", "updated_at", "at_hash", "c_hash", "groups"
+            "zoneinfo", "locale", "updated_at", "at_hash", "c_hash", "groups", "sid"
         ],
         "code_challenge_methods_supported": ["S256"],
         "introspection_endpoint": server.endpoint("introspect"),
@@ -79,6 +79,8 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "claims_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     doc
 }

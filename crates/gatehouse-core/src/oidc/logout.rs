@@ -3,7 +3,6 @@
 use serde::Deserialize;
 
 use crate::oauth2::OAuthError;
-use crate::oauth2::authorize::end_session_for_cookie;
 use crate::provider::{Provider, ServerContext};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -76,7 +75,8 @@ pub async fn logout(
             }
         }
     };
-    end_session_for_cookie(provider, session_cookie).await?;
+    // Ends the session and queues its apps' back-channel logouts.
+    crate::services::sessions::end(provider, session_cookie).await?;
     Ok(match redirect {
         Some(uri) => {
             let location = match &params.state {

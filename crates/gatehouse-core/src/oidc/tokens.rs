@@ -72,6 +72,9 @@ pub struct Issue<'a> {
     /// What the response spends (the code, a rotated refresh token), in the same transaction
     /// as its records: see [`issue_claiming`].
     pub claim: Option<Claim<'a>>,
+    /// The ID token's `sid`: the sign-in session the tokens come from, when known (the code
+    /// exchange, implicit and hybrid; see `services::backchannel::sid_for`).
+    pub sid: Option<String>,
 }
 
 /// `at_hash`: base64url of the left half of the hash of the access token, the hash being the one
@@ -160,6 +163,15 @@ pub(crate) async fn id_token_claims(
     }
     if let Some(auth_time) = req.grant.auth_time {
         id.insert("auth_time".into(), json!(auth_time));
+    }
+    // Only apps that take back-channel logouts need the session id; the others keep Okta's
+    // claim set.
+    if let Some(sid) = req
+        .sid
+        .as_ref()
+        .filter(|_| req.app.settings.backchannel_logout_uri.is_some())
+    {
+        id.insert("sid".into(), json!(sid));
     }
     claims::id_token_profile_claims(user, scopes, &mut id);
     if let Some(entra) = &req.server.entra {
@@ -379,6 +391,8 @@ pub struct FrontChannel<'a> {
     pub code: Option<&'a str>,
     /// On custom servers, the access policy rule that allowed the request.
     pub decision: Option<&'a Decision>,
+    /// The ID token's `sid`.
+    pub sid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -407,6 +421,7 @@ pub async fn issue_front_channel(
         decision: req.decision,
         log: None,
         claim: None,
+        sid: req.sid.clone(),
     };
     let access_ttl = access_ttl(provider, &issue);
     let key = provider.keys.active_key(&req.server.server.id).await?;

@@ -397,6 +397,8 @@ mod tests {
                     request_uris: vec![],
                     request_object_signing_alg: None,
                     sector_identifier_uri: None,
+                    backchannel_logout_uri: None,
+                    backchannel_logout_session_required: false,
                 },
                 created: 0,
                 last_updated: 0,

@@ -89,6 +89,9 @@ pub struct ClientMetadata {
     pub request_uris: Vec<String>,
     pub request_object_signing_alg: Option<String>,
     pub sector_identifier_uri: Option<String>,
+    /// OpenID Connect Back-Channel Logout 1.0 §2.2.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: Option<bool>,
     pub subject_type: Option<String>,
     pub client_uri: Option<String>,
     pub logo_uri: Option<String>,
@@ -147,6 +150,9 @@ impl ClientMetadata {
         spec.initiate_login_uri = self.initiate_login_uri;
         spec.jwks = self.jwks;
         spec.jwks_uri = self.jwks_uri;
+        spec.backchannel_logout_uri = self.backchannel_logout_uri;
+        spec.backchannel_logout_session_required =
+            self.backchannel_logout_session_required.unwrap_or(false);
         match self.subject_type.as_deref() {
             None | Some("public") => {}
             Some(other) => {
@@ -344,6 +350,7 @@ pub fn client_json(app: &App, client_secret: Option<&str>) -> Value {
         "grant_types": s.grant_types,
         "token_endpoint_auth_method": s.token_endpoint_auth_method.as_str(),
         "frontchannel_logout_session_required": false,
+        "backchannel_logout_session_required": s.backchannel_logout_session_required,
     });
     if let Some(map) = out.as_object_mut() {
         if let Some(secret) = client_secret {
@@ -355,6 +362,9 @@ pub fn client_json(app: &App, client_secret: Option<&str>) -> Value {
         }
         if let Some(jwks) = &s.jwks {
             map.insert("jwks".into(), json!(jwks));
+        }
+        if let Some(uri) = &s.backchannel_logout_uri {
+            map.insert("backchannel_logout_uri".into(), json!(uri));
         }
         if let Some(uri) = &s.jwks_uri {
             map.insert("jwks_uri".into(), json!(uri));

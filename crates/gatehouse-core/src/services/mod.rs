@@ -9,6 +9,7 @@ pub mod auth_server_config;
 pub mod auth_server_error;
 pub mod auth_servers;
 pub mod authn;
+pub mod backchannel;
 pub mod bootstrap;
 pub mod changes;
 pub mod clients;

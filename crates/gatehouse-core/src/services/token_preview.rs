@@ -172,6 +172,7 @@ pub async fn preview(
         decision: Some(&decision),
         log: None,
         claim: None,
+        sid: None,
     };
     let ttl = tokens::access_ttl(provider, &issue);
     let access = tokens::access_token_claims(&issue, "AT.preview", now, ttl);

@@ -7,6 +7,7 @@ use crate::domain::text::{self, limits};
 use crate::domain::{User, UserFilter, UserStatus};
 use crate::provider::Provider;
 use crate::services::directory_rules::{DirectoryError, invalid};
+use crate::services::sessions::{EndReason, EndSessions, end_all_for_user};
 use crate::store::Page;
 
 #[derive(Debug, Clone, Default)]
@@ -198,7 +199,12 @@ pub async fn update_user(
         // user's sessions, refresh and access tokens end, and so do API tokens they own,
         // unless they are changing their own password with one of them.
         let keep_api_tokens = actor.user_id() == Some(user.id.as_str());
-        revoke_credentials(provider, &user.id, keep_api_tokens).await?;
+        let end = EndSessions {
+            oauth_tokens: true,
+            api_tokens: !keep_api_tokens,
+            except_session: None,
+        };
+        end_all_for_user(provider, actor, &user, end, EndReason::PasswordChanged).await?;
     }
     provider.store.update_user(&user).await?;
     let (event, message) = if password_changed {
@@ -332,28 +338,26 @@ async fn change_status(
     let ends_access = matches!(next, Deprovisioned | Suspended);
     if ends_access {
         // First, so a crash before the status change leaves nothing alive that should not be.
-        revoke_credentials(provider, &user.id, false).await?;
+        revoke_credentials(provider, &user).await?;
     }
     set_status(&mut user, next, now);
     provider.store.update_user(&user).await?;
     if ends_access {
         // Again, for what was issued while the status was being changed.
-        revoke_credentials(provider, &user.id, false).await?;
+        revoke_credentials(provider, &user).await?;
     }
     Ok(user)
 }
 
-/// Ends the user's sessions and revokes their grants, refresh and access tokens and (unless
-/// `keep_api_tokens`) API tokens, for good: reactivating the user revives none of them.
-async fn revoke_credentials(
-    provider: &Provider,
-    user_id: &str,
-    keep_api_tokens: bool,
-) -> Result<(), DirectoryError> {
-    provider
-        .store
-        .revoke_user_credentials(user_id, provider.now(), keep_api_tokens)
-        .await?;
+/// Ends the user's sessions (telling the apps they signed in to) and revokes their grants,
+/// refresh, access and API tokens, for good: reactivating the user revives none of them.
+async fn revoke_credentials(provider: &Provider, user: &User) -> Result<(), DirectoryError> {
+    let end = EndSessions {
+        oauth_tokens: true,
+        api_tokens: true,
+        except_session: None,
+    };
+    end_all_for_user(provider, &Actor::system(), user, end, EndReason::Lifecycle).await?;
     Ok(())
 }
 

@@ -24,6 +24,7 @@ mod federation;
 mod groups;
 mod keys;
 mod links;
+mod logout;
 mod logs;
 mod meta;
 mod policies;

@@ -24,6 +24,8 @@ pub(super) async fn run(
             label,
             redirect_uris,
             post_logout_redirect_uris,
+            backchannel_logout_uri,
+            backchannel_logout_session_required,
             grant_types,
             auth_method,
             initiate_login_uri,
@@ -66,6 +68,8 @@ pub(super) async fn run(
             let mut spec = OidcAppSpec::new(label.clone(), application_type);
             spec.redirect_uris = redirect_uris.clone();
             spec.post_logout_redirect_uris = post_logout_redirect_uris.clone();
+            spec.backchannel_logout_uri = backchannel_logout_uri.clone();
+            spec.backchannel_logout_session_required = *backchannel_logout_session_required;
             spec.grant_types = grant_types;
             spec.token_endpoint_auth_method = token_endpoint_auth_method;
             spec.initiate_login_uri = initiate_login_uri.clone();

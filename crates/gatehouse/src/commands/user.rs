@@ -1,4 +1,4 @@
-//! `gatehouse user`: add and list users, make one an administrator, unlock one.
+//! `gatehouse user`: add and list users, make one an administrator, unlock one, sign one out.
 
 use std::io::BufRead as _;
 
@@ -7,6 +7,7 @@ use gatehouse_core::Provider;
 use gatehouse_core::domain::UserStatus;
 use gatehouse_core::services::admin_roles;
 use gatehouse_core::services::directory;
+use gatehouse_core::services::sessions::{self, EndReason, EndSessions};
 use gatehouse_core::services::system_log::Actor;
 use gatehouse_core::services::users::{self, Lifecycle, NewUser};
 use gatehouse_core::store::Page;
@@ -145,6 +146,23 @@ pub(super) async fn run(
             let base = super::user_links::base_url(settings, public_url.as_deref());
             super::user_links::reset_password(provider, settings, &base, login, *send_email)
                 .await?;
+        }
+        UserCommand::SignOut { user, oauth_tokens } => {
+            let user = directory::find_user_by_id_or_login(provider, user).await?;
+            let end = EndSessions {
+                oauth_tokens: *oauth_tokens,
+                api_tokens: false,
+                except_session: None,
+            };
+            let actor = Actor::system();
+            let n = sessions::end_all_for_user(provider, &actor, &user, end, EndReason::Cleared)
+                .await?;
+            let tokens = if *oauth_tokens {
+                "; their OAuth tokens are revoked"
+            } else {
+                ""
+            };
+            println!("{} is signed out of {n} session(s){tokens}", user.login);
         }
     }
     Ok(())

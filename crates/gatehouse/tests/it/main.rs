@@ -72,6 +72,7 @@ mod reports;
 mod request_objects;
 mod revocation;
 mod service_apps;
+mod session_clear;
 mod signing_algs;
 mod spa;
 mod sso;

@@ -14,6 +14,7 @@ use crate::crypto::{constant_time_eq, okta_id, random_token, sha256_b64url};
 use crate::domain::{App, ConsentGrant, LoginTransaction, OAuthScope, Session, User};
 use crate::oauth2::OAuthError;
 use crate::provider::{Provider, ServerContext};
+use crate::services::backchannel;
 
 /// What the consent page shows, and the transaction it answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +64,7 @@ pub(super) async fn finish(
     let decision = check_policy::run(provider, server, app, user, &request).await?;
     let needed = check_consent::run(provider, server, app, user, &request).await?;
     if needed.is_empty() {
+        backchannel::record_session_app(provider, server, app, session).await?;
         let response =
             issue_response(provider, server, &request, user, session, decision.as_ref()).await?;
         return Ok(AuthorizeOutcome::Respond(response));
@@ -217,6 +219,7 @@ pub async fn complete_consent(
         )
         .await?;
         grant(provider, client, &server, &app, &user, &asked).await?;
+        backchannel::record_session_app(provider, &server, &app, &session).await?;
         issue_response(
             provider,
             &server,

@@ -27,7 +27,7 @@ pub use consent::{ConsentAnswer, ConsentFailure, ConsentPrompt, ConsentScope, co
 pub use respond::{AuthorizationResponse, ResponseMode};
 pub use session::{
     AfterSignIn, CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login,
-    complete_second_factor, end_session_for_cookie,
+    complete_second_factor,
 };
 
 use crate::domain::App;

@@ -173,6 +173,7 @@ pub(super) async fn issue_response(
                 id_token: rt.id_token,
                 code: code.as_deref(),
                 decision,
+                sid: Some(crate::services::backchannel::sid_for(&session.id_hash)),
             },
         )
         .await?;

@@ -381,17 +381,3 @@ async fn resume(
         next,
     })
 }
-
-/// Ends the session behind a cookie, if any.
-pub async fn end_session_for_cookie(
-    provider: &Provider,
-    cookie: Option<&str>,
-) -> Result<(), OAuthError> {
-    if let Some(cookie) = cookie.filter(|c| !c.is_empty()) {
-        provider
-            .store
-            .delete_session(&sha256_b64url(cookie))
-            .await?;
-    }
-    Ok(())
-}

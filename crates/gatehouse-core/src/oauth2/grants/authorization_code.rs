@@ -153,6 +153,10 @@ async fn exchange(
                 code_hash: &code_hash,
                 now,
             }),
+            sid: code
+                .session_id_hash
+                .as_deref()
+                .map(crate::services::backchannel::sid_for),
         },
     )
     .await?;

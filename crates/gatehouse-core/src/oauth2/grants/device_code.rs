@@ -142,6 +142,7 @@ async fn exchange(
             decision: decision.as_ref(),
             log,
             claim: None,
+            sid: None,
         },
     )
     .await

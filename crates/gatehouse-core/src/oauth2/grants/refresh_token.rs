@@ -157,6 +157,7 @@ async fn exchange(
         decision: decision.as_ref(),
         log,
         claim,
+        sid: None,
     };
     let mut response = tokens::issue_claiming(provider, issue(refresh, claim)).await?;
     if response.is_none() {

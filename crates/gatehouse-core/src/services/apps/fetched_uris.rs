@@ -51,7 +51,13 @@ pub(crate) fn check_fetched_uri_policy(
                 .iter()
                 .map(|u| ("sector_identifier_uri", u)),
         )
-        .chain(settings.request_uris.iter().map(|u| ("request_uris", u)));
+        .chain(settings.request_uris.iter().map(|u| ("request_uris", u)))
+        .chain(
+            settings
+                .backchannel_logout_uri
+                .iter()
+                .map(|u| ("backchannel_logout_uri", u)),
+        );
     for (field, uri) in uris {
         let parsed =
             url::Url::parse(uri).map_err(|_| invalid(field, format!("'{uri}' is not a URL")))?;

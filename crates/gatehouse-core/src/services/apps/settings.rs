@@ -282,6 +282,10 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
     if let Some(uri) = &spec.sector_identifier_uri {
         validate_fetched_uri("sector_identifier_uri", uri, false)?;
     }
+    if let Some(uri) = &spec.backchannel_logout_uri {
+        // Back-Channel Logout §2.2: absolute, may have a query, no fragment.
+        validate_fetched_uri("backchannel_logout_uri", uri, false)?;
+    }
     let request_uris = dedup(&spec.request_uris);
     if request_uris.len() > MAX_REQUEST_URIS {
         return Err(invalid(
@@ -339,6 +343,8 @@ pub fn build_settings(spec: &OidcAppSpec) -> Result<OAuthClientSettings, Directo
         request_object_signing_alg: spec.request_object_signing_alg.clone(),
         sector_identifier_uri: spec.sector_identifier_uri.clone(),
         consent_method,
+        backchannel_logout_uri: spec.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: spec.backchannel_logout_session_required,
     })
 }
 

@@ -41,6 +41,11 @@ pub struct OidcAppSpec {
     pub request_object_signing_alg: Option<String>,
     /// Validated by the caller (it is fetched: see `services::clients`), stored as given.
     pub sector_identifier_uri: Option<String>,
+    /// Back-channel logout (OpenID Connect Back-Channel Logout 1.0 §2.2): where the app takes
+    /// logout tokens (https, or http to loopback under the development setting), and whether
+    /// it needs `sid` in them.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
     /// `refresh_token.rotation_type` (default: ROTATE for browser apps, STATIC otherwise).
     pub refresh_rotation: Option<RotationType>,
     /// `refresh_token.leeway` in seconds, 0 to 60 (default 30).
@@ -76,6 +81,8 @@ impl OidcAppSpec {
             request_uris: vec![],
             request_object_signing_alg: None,
             sector_identifier_uri: None,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
             refresh_rotation: None,
             refresh_leeway: None,
             groups_claim: None,

@@ -29,12 +29,13 @@ mod sessions;
 mod trusted_origins;
 mod user_grants;
 mod user_links;
+mod user_sessions;
 mod users;
 
 use axum::Router;
 use axum::extract::{OriginalUri, Request};
 use axum::middleware;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 use crate::AppState;
 pub(crate) use auth::Caller;
@@ -80,6 +81,7 @@ fn users_routes() -> Router<AppState> {
             "/users/{id}/credentials/forgot_password",
             post(user_links::forgot_password),
         )
+        .route("/users/{id}/sessions", delete(user_sessions::clear))
         .route("/users/{id}/appLinks", get(apps::app_links))
         .route(
             "/users/{id}/grants",

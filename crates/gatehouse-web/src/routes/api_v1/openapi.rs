@@ -12,7 +12,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::authorization_servers as authz;
-use super::{app_grants, apps, groups, logs, sessions, trusted_origins, user_grants, users};
+use super::{
+    app_grants, apps, groups, logs, sessions, trusted_origins, user_grants, user_sessions, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +33,7 @@ use super::{app_grants, apps, groups, logs, sessions, trusted_origins, user_gran
         users::delete,
         users::lifecycle,
         super::user_links::forgot_password,
+        user_sessions::clear,
         users::groups,
         user_grants::list,
         user_grants::get,

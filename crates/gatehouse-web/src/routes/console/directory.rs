@@ -1,6 +1,6 @@
 //! Directory › People: the list and search, "Add person", and a person's page with the
 //! lifecycle actions (activate, suspend, unsuspend, unlock, deactivate, delete), setting or
-//! resetting the password, and the administrator role.
+//! resetting the password, clearing the sessions (the kill switch), and the administrator role.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use gatehouse_core::domain::{User, UserStatus};
 use gatehouse_core::services::directory;
 use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, NewUser, ProfileUpdate};
-use gatehouse_core::services::{admin_roles, apps, groups};
+use gatehouse_core::services::{admin_roles, apps, groups, sessions};
 use serde::Deserialize;
 
 use super::{Admin, Chrome, ConsoleError, FieldErrors, ListQuery, date, render, see_other};
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/user/{id}/lifecycle/{op}", post(lifecycle))
         .route("/admin/user/{id}/password", post(set_password))
         .route("/admin/user/{id}/delete", post(delete))
+        .route("/admin/user/{id}/sessions/clear", post(clear_sessions))
         .route("/admin/user/{id}/roles", post(roles))
 }
 
@@ -205,6 +206,10 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "deactivate" => "The person was deactivated.",
         "roles" => "The administrator roles were changed.",
         "factors" => "All factors of the person were reset.",
+        "sessions" => "The person was signed out of every session.",
+        "sessions_tokens" => {
+            "The person was signed out of every session, and their OAuth tokens were revoked."
+        }
         _ => return None,
     })
 }
@@ -340,6 +345,42 @@ async fn lifecycle(
             .await
         }
     }
+}
+
+/// "Clear user sessions" (with a confirmation box): the person is signed out everywhere, and
+/// with the box ticked their refresh and access tokens are revoked too.
+async fn clear_sessions(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    let form = admin.0.form(&body)?;
+    let user = find(&state, &id).await?;
+    if !form.checked("confirm") {
+        return Err(ConsoleError::Problem(
+            "Tick the confirmation box to sign this person out of every session.".into(),
+        ));
+    }
+    let oauth_tokens = form.checked("oauth_tokens");
+    let end = sessions::EndSessions {
+        oauth_tokens,
+        api_tokens: false,
+        except_session: None,
+    };
+    let reason = sessions::EndReason::Cleared;
+    sessions::end_all_for_user(&state.provider, &admin.0.actor(), &user, end, reason)
+        .await
+        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+    let notice = if oauth_tokens {
+        "sessions_tokens"
+    } else {
+        "sessions"
+    };
+    Ok(see_other(&format!(
+        "{}?notice={notice}",
+        person_path(&user.id)
+    )))
 }
 
 async fn set_password(

@@ -79,6 +79,10 @@ pub(super) fn parse_spec(body: &JsonBody, active: bool) -> Result<OidcAppSpec, A
     // private_key_jwt clients bring their public keys (private members are stripped).
     spec.jwks = body.object(&at("jwks"))?.cloned();
     spec.jwks_uri = opt_str(body, &at("jwks_uri"))?;
+    spec.backchannel_logout_uri = opt_str(body, &at("backchannel_logout_uri"))?;
+    spec.backchannel_logout_session_required = body
+        .bool_opt(&at("backchannel_logout_session_required"))?
+        .unwrap_or(false);
     body.object(&at("idp_initiated_login"))?;
     spec.login_mode = opt_str(body, &at("idp_initiated_login.mode"))?;
     spec.issuer_mode = parse_enum(

@@ -66,6 +66,15 @@ pub(super) fn app_json(origin: &str, app: &App, client_secret: Option<&str>) -> 
         client.insert("jwks".into(), json!(jwks));
     }
     insert_opt(&mut client, "jwks_uri", &s.jwks_uri);
+    insert_opt(
+        &mut client,
+        "backchannel_logout_uri",
+        &s.backchannel_logout_uri,
+    );
+    client.insert(
+        "backchannel_logout_session_required".into(),
+        json!(s.backchannel_logout_session_required),
+    );
     client.insert("wildcard_redirect".into(), json!("DISABLED"));
     client.insert("dpop_bound_access_tokens".into(), json!(false));
     if s.grant_types.iter().any(|g| g == "refresh_token") {

@@ -23,6 +23,8 @@ pub(crate) struct AppFields {
     pub leeway: String,
     pub redirect_uris: String,
     pub post_logout_redirect_uris: String,
+    pub backchannel_logout_uri: String,
+    pub backchannel_logout_session_required: bool,
     pub initiate_login_uri: String,
     pub login_mode: String,
     /// User consent: "Require consent" (Okta's `consent_method: REQUIRED`), and the links the
@@ -68,6 +70,8 @@ impl AppFields {
             leeway: policy.leeway.to_string(),
             redirect_uris: redirect.into(),
             post_logout_redirect_uris: logout.into(),
+            backchannel_logout_uri: String::new(),
+            backchannel_logout_session_required: false,
             initiate_login_uri: String::new(),
             login_mode: "DISABLED".into(),
             consent_required: false,
@@ -104,6 +108,8 @@ impl AppFields {
             leeway: policy.leeway.to_string(),
             redirect_uris: s.redirect_uris.join("\n"),
             post_logout_redirect_uris: s.post_logout_redirect_uris.join("\n"),
+            backchannel_logout_uri: s.backchannel_logout_uri.clone().unwrap_or_default(),
+            backchannel_logout_session_required: s.backchannel_logout_session_required,
             initiate_login_uri: s.initiate_login_uri.clone().unwrap_or_default(),
             login_mode: s.login_mode.clone(),
             consent_required: s.consent_method == ConsentMethod::Required,
@@ -129,6 +135,9 @@ impl AppFields {
             leeway: form.get("leeway").to_owned(),
             redirect_uris: form.lines("redirect_uris").join("\n"),
             post_logout_redirect_uris: form.lines("post_logout_redirect_uris").join("\n"),
+            backchannel_logout_uri: form.get("backchannel_logout_uri").trim().to_owned(),
+            backchannel_logout_session_required: form
+                .checked("backchannel_logout_session_required"),
             initiate_login_uri: form.get("initiate_login_uri").to_owned(),
             login_mode: form.get("login_mode").to_owned(),
             consent_required: form.checked("consent_required"),
@@ -208,6 +217,9 @@ impl AppFields {
             .map(str::to_owned)
             .collect();
         spec.initiate_login_uri = Some(self.initiate_login_uri.clone()).filter(|s| !s.is_empty());
+        spec.backchannel_logout_uri =
+            Some(self.backchannel_logout_uri.clone()).filter(|s| !s.is_empty());
+        spec.backchannel_logout_session_required = self.backchannel_logout_session_required;
         spec.login_mode = Some(self.login_mode.clone()).filter(|s| !s.is_empty());
         if self.grant_refresh {
             spec.refresh_rotation = RotationType::parse(&self.rotation);
@@ -231,6 +243,7 @@ pub(super) const GENERAL_FIELDS: &[(&str, &str)] = &[
     ("response_types", "implicit"),
     ("redirect_uris", "redirect_uris"),
     ("post_logout_redirect_uris", "post_logout_redirect_uris"),
+    ("backchannel_logout_uri", "backchannel_logout_uri"),
     ("initiate_login_uri", "initiate_login_uri"),
     ("mode", "login_mode"),
     ("leeway", "leeway"),
@@ -267,6 +280,8 @@ pub(super) fn spec_of(app: &App) -> OidcAppSpec {
     spec.request_uris = s.request_uris.clone();
     spec.request_object_signing_alg = s.request_object_signing_alg.clone();
     spec.sector_identifier_uri = s.sector_identifier_uri.clone();
+    spec.backchannel_logout_uri = s.backchannel_logout_uri.clone();
+    spec.backchannel_logout_session_required = s.backchannel_logout_session_required;
     spec.consent_method = Some(s.consent_method.as_str().to_owned());
     if let Some(p) = &s.refresh_token {
         spec.refresh_rotation = Some(p.rotation_type);
