@@ -14,6 +14,7 @@ pub use crate::store_setup::{
 pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_factors::FactorStore;
+pub use crate::store_passwords::PasswordPolicyStore;
 pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
@@ -449,6 +450,7 @@ pub trait Store:
     + DeviceCodeStore
     + FederationStore
     + SignOnPolicyStore
+    + PasswordPolicyStore
     + FactorStore
     + AuthnStore
 {
@@ -481,6 +483,7 @@ impl<T> Store for T where
         + DeviceCodeStore
         + FederationStore
         + SignOnPolicyStore
+        + PasswordPolicyStore
         + FactorStore
         + AuthnStore
 {

@@ -30,10 +30,10 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
         return None;
     }
     // The authorize flow's form and the console's own sign-in page.
-    if path == "/login" || path == "/login/login.htm" {
+    if path == "/login" || path == "/login/login.htm" || path == "/login/password-expired" {
         return Some(Limited::SignIn);
     }
-    if path == "/api/v1/authn" {
+    if path == "/api/v1/authn" || path == "/api/v1/authn/credentials/change_password" {
         return Some(Limited::Authn);
     }
     // `/oauth2/v1/token` and `/oauth2/{server}/v1/token`.

@@ -25,6 +25,7 @@ pub mod lockout_policy;
 pub mod mfa;
 pub mod password_migration;
 pub mod password_source;
+pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;

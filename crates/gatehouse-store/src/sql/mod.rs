@@ -25,6 +25,7 @@ mod groups;
 mod keys;
 mod logs;
 mod meta;
+mod passwords;
 mod policies;
 mod rate_limits;
 mod roles;

@@ -54,6 +54,7 @@ pub(super) async fn run(provider: &Provider, cmd: &UserCommand) -> anyhow::Resul
                     last_name: last_name.clone(),
                     display_name: None,
                     password: Some(password),
+                    password_hash: None,
                     activate: true,
                 },
             )

@@ -24,11 +24,13 @@ mod openapi;
 mod policies;
 mod policies_json;
 mod policies_openapi;
+mod policies_password;
 mod query;
 mod sessions;
 mod trusted_origins;
 mod user_grants;
 mod users;
+mod users_credentials;
 
 use axum::Router;
 use axum::extract::{OriginalUri, Request};
@@ -75,6 +77,10 @@ fn users_routes() -> Router<AppState> {
         .route("/users/{id}/groups", get(users::groups))
         .merge(factors_routes())
         .route("/users/{id}/lifecycle/{op}", post(users::lifecycle))
+        .route(
+            "/users/{id}/credentials/change_password",
+            post(users_credentials::change_password),
+        )
         .route("/users/{id}/appLinks", get(apps::app_links))
         .route(
             "/users/{id}/grants",
