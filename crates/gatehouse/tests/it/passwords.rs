@@ -242,7 +242,7 @@ pub(crate) async fn change_password(
     new: &str,
 ) -> Result<Reply> {
     let body = json!({ "oldPassword": { "value": old }, "newPassword": { "value": new } });
-    let path = format!("/api/v1/users/{user_id}/credentials/change_password");
+    let path = format!("/api/v1/users/{user_id}/credentials/change_password?strict=true");
     app.api_ssws(Method::POST, &path, t, Some(&body)).await
 }
 

@@ -207,7 +207,7 @@ async fn users_imported_with_hashes_sign_in_and_are_rehashed(backend: Backend) -
     let mut derived = [0u8; 32];
     pbkdf2_sha256(secret.as_bytes(), salt, 1000, &mut derived);
     let pbkdf2_hash = json!({ "algorithm": "PBKDF2", "digestAlgorithm": "SHA256_HMAC",
-                              "iterations": 1000, "salt": STANDARD.encode(salt),
+                              "iterationCount": 1000, "salt": STANDARD.encode(salt),
                               "value": STANDARD.encode(derived) });
     for (login, hash) in [
         ("bcrypt.user@example.com", bcrypt_hash),

@@ -25,13 +25,15 @@ pub enum ChangeError {
 }
 
 /// Checks `old` against the stored hash, then sets `new` through the policy
-/// ([`super::set_password`] with [`SetBy::User`]): the user's sessions and tokens end.
+/// ([`super::set_password`]; [`SetBy::User`] holds it to the minimum age too, as Okta's
+/// `strict=true` and the dashboard do): the user's sessions and tokens end.
 pub async fn change_password(
     provider: &Provider,
     actor: &Actor,
     user: User,
     old: &str,
     new: String,
+    by: SetBy,
 ) -> Result<User, ChangeError> {
     if !matches!(
         user.status,
@@ -45,5 +47,5 @@ pub async fn change_password(
     if !ok || user.password_hash.is_none() {
         return Err(ChangeError::WrongOldPassword);
     }
-    Ok(set_password(provider, actor, user, new, SetBy::User).await?)
+    Ok(set_password(provider, actor, user, new, by).await?)
 }

@@ -6,13 +6,14 @@ use axum::Json;
 use axum::extract::State;
 use gatehouse_core::crypto::imported_hash::{self, OktaHash};
 use gatehouse_core::services::directory::DirectoryError;
+use gatehouse_core::services::passwords::SetBy;
 use gatehouse_core::services::passwords::change::{ChangeError, change_password as change};
 use serde_json::{Value, json};
 
 use super::audit;
 use super::auth::Caller;
 use super::users::resolve_for_change;
-use super::{ApiError, ApiPath, JsonBody};
+use super::{ApiError, ApiPath, JsonBody, Query};
 use crate::AppState;
 use crate::client_ip::Client;
 
@@ -46,7 +47,8 @@ pub(crate) fn imported_password_hash(body: &JsonBody) -> Result<Option<String>, 
         value: body
             .str_opt(&format!("{P}.value"))?
             .ok_or_else(|| ApiError::validation("value", "this field is required"))?,
-        iterations: number("iterations")?,
+        // Okta's field is `iterationCount`; `iterations` is accepted too.
+        iterations: number("iterationCount")?.or(number("iterations")?),
         digest_algorithm: body.str_opt(&format!("{P}.digestAlgorithm"))?,
     };
     imported_hash::import(&h)
@@ -81,15 +83,22 @@ pub(crate) fn change_error(e: ChangeError) -> ApiError {
 /// `{"oldPassword":{"value"},"newPassword":{"value"}}`: the user's credentials object.
 #[utoipa::path(post, path = "/api/v1/users/{id}/credentials/change_password", tag = "Users",
     summary = "Change a user's password with the old one (the user's sessions end)",
-    params(("id" = String, Path, description = "A user id, a login, or `me`")),
+    params(("id" = String, Path, description = "A user id, a login, or `me`"), ("strict" = Option<bool>, Query, description = "`true`: the policy's minimum age applies too")),
     responses((status = 200, description = "The user's credentials"), super::openapi::ApiErrors))]
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
     Client(client): Client,
     ApiPath(id): ApiPath<String>,
+    query: Query,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    // Okta checks the minimum age only with `strict=true`.
+    let by = if query.bool("strict", false)? {
+        SetBy::User
+    } else {
+        SetBy::Admin
+    };
     let old = body
         .str_opt("oldPassword.value")?
         .ok_or_else(|| ApiError::validation("oldPassword", "this field is required"))?;
@@ -98,7 +107,7 @@ pub(crate) async fn change_password(
         .ok_or_else(|| ApiError::validation("newPassword", "this field is required"))?;
     let user = resolve_for_change(&state, &caller, &id).await?;
     let actor = audit::actor(&caller, &client);
-    change(&state.provider, &actor, user, &old, new)
+    change(&state.provider, &actor, user, &old, new, by)
         .await
         .map_err(change_error)?;
     Ok(Json(json!({

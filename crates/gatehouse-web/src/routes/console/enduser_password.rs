@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use gatehouse_core::services::directory::DirectoryError;
-use gatehouse_core::services::passwords::{self, change::ChangeError, rules};
+use gatehouse_core::services::passwords::{self, SetBy, change::ChangeError, rules};
 use gatehouse_core::services::{admin_roles, sign_in};
 
 use super::{Chrome, ConsoleError, EndUser, Viewer, render, see_other};
@@ -90,6 +90,7 @@ async fn change(
         user,
         form.raw("oldPassword"),
         new,
+        SetBy::User,
     )
     .await;
     let user = match outcome {
