@@ -3,7 +3,10 @@
 #   python  PyPI `okta` 3.x            (tests/clients/okta_sdk/python/test_okta_python.py,
 #                                       test_okta_authz.py: custom authorization servers,
 #                                       test_okta_policies.py: sign-on policies;
-#                                       test_okta_factors.py: TOTP factors, codes from pyotp)
+#                                       test_okta_factors.py: TOTP factors, codes from pyotp;
+#                                       test_okta_passwords.py: password policy, change_password,
+#                                       expire_password then the hosted page's new password,
+#                                       a user imported with a bcrypt hash signing in)
 #   node    @okta/okta-sdk-nodejs 8.x  (tests/clients/okta_sdk/node/test.js)
 # once per database backend in ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}. For each backend it
 # starts a throwaway gatehouse (tests/clients/lib/serve.sh), creates an API token with
@@ -26,7 +29,7 @@ source "$here/lib/deps.sh"
 source "$here/lib/serve.sh"
 
 if [[ " $clients " == *" python "* ]]; then
-  ensure_venv "$venv" "import pyotp; $OKTA_PY_PROBE" 'okta>=3,<4' pyotp || { echo "FAIL: cannot set up $venv"; exit 2; }
+  ensure_venv "$venv" "import pyotp, bcrypt, requests; $OKTA_PY_PROBE" 'okta>=3,<4' pyotp bcrypt requests || { echo "FAIL: cannot set up $venv"; exit 2; }
 fi
 if [[ " $clients " == *" node "* ]]; then
   ensure_npm "$node_dir" "$OKTA_NODE_PROBE" || { echo "FAIL: cannot install $node_dir/node_modules"; exit 2; }
@@ -73,6 +76,10 @@ for backend in $backends; do
           "$venv/bin/python" "$here/okta_sdk/python/test_okta_factors.py" 2>&1 | tee "$out.factors"
         factors_status="${PIPESTATUS[0]}"
         [[ "$status" == 0 ]] && status="$factors_status"
+        GATEHOUSE_URL="$url" GATEHOUSE_TOKEN="$token" timeout --foreground "$run_timeout" \
+          "$venv/bin/python" "$here/okta_sdk/python/test_okta_passwords.py" 2>&1 | tee "$out.passwords"
+        passwords_status="${PIPESTATUS[0]}"
+        [[ "$status" == 0 ]] && status="$passwords_status"
         ;;
       node)
         label="node @okta/okta-sdk-nodejs $(cd "$node_dir" && node -p "require('@okta/okta-sdk-nodejs/package.json').version")"

@@ -19,6 +19,7 @@ pub mod store_factors;
 pub mod store_federation;
 pub mod store_links;
 pub mod store_logout;
+pub mod store_passwords;
 pub mod store_policy;
 pub mod store_setup;
 pub mod store_tokens;

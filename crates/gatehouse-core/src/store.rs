@@ -15,6 +15,7 @@ pub use crate::store_authn::{AuthnStore, ImportRecord, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_factors::FactorStore;
 pub use crate::store_links::{LinkPurpose, UserLinkRecord, UserLinkStore};
+pub use crate::store_passwords::PasswordPolicyStore;
 pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
@@ -451,6 +452,7 @@ pub trait Store:
     + DeviceCodeStore
     + FederationStore
     + SignOnPolicyStore
+    + PasswordPolicyStore
     + FactorStore
     + AuthnStore
     + UserLinkStore
@@ -485,6 +487,7 @@ impl<T> Store for T where
         + DeviceCodeStore
         + FederationStore
         + SignOnPolicyStore
+        + PasswordPolicyStore
         + FactorStore
         + AuthnStore
         + UserLinkStore

@@ -89,6 +89,11 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "name",
     ),
     (
+        "password_policies_name_key",
+        "password_policies.name",
+        "name",
+    ),
+    (
         "trusted_origins_origin_key",
         "trusted_origins.origin",
         "origin",

@@ -31,10 +31,14 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
     }
     // The authorize flow's form and the console's own sign-in page.
     // "Forgot password?" shares the sign-in budget (it also has a per-user one).
-    if path == "/login" || path == "/login/login.htm" || path == "/signin/forgot-password" {
+    if path == "/login"
+        || path == "/login/login.htm"
+        || path == "/signin/forgot-password"
+        || path == "/login/password-expired"
+    {
         return Some(Limited::SignIn);
     }
-    if path == "/api/v1/authn" {
+    if path == "/api/v1/authn" || path == "/api/v1/authn/credentials/change_password" {
         return Some(Limited::Authn);
     }
     // Entra's `/{tenant}/oauth2/token` and `/{tenant}/oauth2/v2.0/token` (the org server's).

@@ -89,6 +89,15 @@ pub struct LoginPage<'a> {
     pub from_uri: Option<&'a str>,
 }
 
+/// The hosted sign-in's expired-password step.
+#[derive(Template)]
+#[template(path = "password_expired.html")]
+pub struct PasswordExpiredPage<'a> {
+    pub action: &'a str,
+    pub prompt: &'a gatehouse_core::oauth2::authorize::ExpiredPrompt,
+    pub branding: &'a crate::Branding,
+}
+
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {

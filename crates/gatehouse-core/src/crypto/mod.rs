@@ -1,5 +1,6 @@
 //! Every hash, random token and encryption format Gatehouse uses has one owner: this module.
 
+pub mod imported_hash;
 mod password;
 mod random;
 mod secret_box;

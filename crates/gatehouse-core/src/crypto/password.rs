@@ -205,6 +205,17 @@ pub async fn verify_password(
     hash: Option<String>,
 ) -> Result<bool, PasswordError> {
     let real = hash.is_some();
+    if let Some(imported) = hash
+        .as_deref()
+        .filter(|h| super::imported_hash::is_imported(h))
+    {
+        let imported = imported.to_owned();
+        return tokio::task::spawn_blocking(move || {
+            super::imported_hash::verify(&password, &imported)
+        })
+        .await
+        .map_err(|_| PasswordError::Cancelled);
+    }
     let stored = parse_stored(hash.as_deref().unwrap_or(DUMMY_HASH))?;
     HASHING
         .run(stored.blocks, move |memory| {

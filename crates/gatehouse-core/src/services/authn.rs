@@ -13,6 +13,7 @@ use crate::domain::{Session, Timestamp, TrustedOriginScope, User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 use crate::services::lockout;
+use crate::services::passwords::expired;
 use crate::store::SessionTokenRecord;
 
 /// How long a `sessionToken` can be spent (Okta's are short-lived too).
@@ -27,18 +28,63 @@ pub struct AuthnSuccess {
     pub user: User,
 }
 
-/// Checks `username` and `password`; `None` for every kind of refusal (unknown user, wrong
-/// password, locked or inactive account look alike).
+/// What a primary authentication led to.
+#[derive(Debug)]
+pub enum AuthnOutcome {
+    Success(AuthnSuccess),
+    /// The right password, expired: Okta's `PASSWORD_EXPIRED` with a `stateToken`, traded at
+    /// `POST /api/v1/authn/credentials/change_password` (see [`change_expired_password`]).
+    PasswordExpired {
+        state_token: String,
+        expires_at: Timestamp,
+        user: User,
+    },
+    /// Every kind of refusal (unknown user, wrong password, locked or inactive account).
+    Refused,
+}
+
+/// Checks `username` and `password` (one answer for every kind of refusal).
 pub async fn primary_authentication(
     provider: &Provider,
     client: &ClientInfo,
     username: &str,
     password: &str,
-) -> Result<Option<AuthnSuccess>, OAuthError> {
-    let Some(user) = lockout::verify_sign_in(provider, client, username.trim(), password).await?
-    else {
-        return Ok(None);
+) -> Result<AuthnOutcome, OAuthError> {
+    let user = match lockout::check_sign_in(provider, client, username.trim(), password).await? {
+        lockout::SignInCheck::Accepted(user) => user,
+        lockout::SignInCheck::PasswordExpired(user) => {
+            let (state_token, expires_at) = expired::issue_state_token(provider, &user);
+            return Ok(AuthnOutcome::PasswordExpired {
+                state_token,
+                expires_at,
+                user,
+            });
+        }
+        lockout::SignInCheck::Refused => return Ok(AuthnOutcome::Refused),
     };
+    Ok(AuthnOutcome::Success(
+        issue_session_token(provider, user).await?,
+    ))
+}
+
+/// `POST /api/v1/authn/credentials/change_password`: the new password (through the policy)
+/// for the user behind an expired-password `stateToken`, then a `sessionToken` as after a
+/// successful sign-in. Errors are `expired::ExpiredError` (an invalid state, or the policy's
+/// refusal in Okta's words).
+pub async fn change_expired_password(
+    provider: &Provider,
+    client: &ClientInfo,
+    state_token: &str,
+    new_password: String,
+) -> Result<Result<AuthnSuccess, expired::ExpiredError>, OAuthError> {
+    let actor = |u: &User| crate::audit::Actor::user(u, client);
+    match expired::change_expired_password(provider, actor, state_token, new_password).await {
+        Ok(user) => Ok(Ok(issue_session_token(provider, user).await?)),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+async fn issue_session_token(provider: &Provider, user: User) -> Result<AuthnSuccess, OAuthError> {
     let now = provider.now();
     let session_token = random_token(32);
     let record = SessionTokenRecord {
@@ -49,11 +95,11 @@ pub async fn primary_authentication(
         expires_at: now + SESSION_TOKEN_TTL,
     };
     provider.store.insert_session_token(&record).await?;
-    Ok(Some(AuthnSuccess {
+    Ok(AuthnSuccess {
         session_token,
         expires_at: record.expires_at,
         user,
-    }))
+    })
 }
 
 /// A session opened from a `sessionToken`.

@@ -14,7 +14,7 @@ use crate::domain::{User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 pub use crate::services::lockout_policy::{DEFAULT_MAX_ATTEMPTS, LockoutPolicy};
-use crate::services::password_migration;
+use crate::services::{password_migration, passwords};
 
 /// Checks a login and password. `Some(user)` for an active user with the right password;
 /// `None` for every kind of refusal (the reason goes to the System Log only).
@@ -29,9 +29,41 @@ pub async fn verify_sign_in(
     login: &str,
     password: &str,
 ) -> Result<Option<User>, OAuthError> {
-    let policy = provider.lockout;
+    Ok(
+        match check_sign_in(provider, client, login, password).await? {
+            SignInCheck::Accepted(user) => Some(user),
+            SignInCheck::PasswordExpired(_) | SignInCheck::Refused => None,
+        },
+    )
+}
+
+/// What [`check_sign_in`] found.
+#[derive(Debug)]
+pub enum SignInCheck {
+    /// An active user with the right password.
+    Accepted(User),
+    /// The right password, but it has expired (`lifecycle/expire_password`, or older than the
+    /// policy's `maxAgeDays`): the caller asks for a new one (through
+    /// [`crate::services::passwords::change::change_password`]) before anything else.
+    PasswordExpired(User),
+    /// Every kind of refusal, told apart only in the System Log.
+    Refused,
+}
+
+/// [`verify_sign_in`], telling an expired password apart. The lockout settings are those of
+/// the user's `PASSWORD` policy (see [`crate::services::passwords`]).
+pub async fn check_sign_in(
+    provider: &Provider,
+    client: &ClientInfo,
+    login: &str,
+    password: &str,
+) -> Result<SignInCheck, OAuthError> {
     let now = provider.now();
     let mut user = provider.store.find_user_by_login(login.trim()).await?;
+    let policy = match &user {
+        Some(u) => passwords::lockout_for(provider, &u.id).await?,
+        None => provider.lockout,
+    };
     if let Some(u) = user.as_mut() {
         auto_unlock_if_due(provider, client, policy, u, now).await?;
     }
@@ -43,7 +75,9 @@ pub async fn verify_sign_in(
     };
     let counting = policy.max_attempts > 0;
     let attempt = match &user {
-        Some(u) if counting && u.status == UserStatus::Active => {
+        Some(u)
+            if counting && matches!(u.status, UserStatus::Active | UserStatus::PasswordExpired) =>
+        {
             Some(provider.store.record_signin_failure(&u.id, now).await?)
         }
         _ => None,
@@ -91,7 +125,7 @@ pub async fn verify_sign_in(
             session_start(Entity::unknown_user(login.trim())).failure(reason::VERIFICATION_ERROR);
         metrics::counter!("gatehouse_sign_ins_total", "outcome" => "unknown_user").increment(1);
         audit::record(provider, event).await;
-        return Ok(None);
+        return Ok(SignInCheck::Refused);
     };
     let over_budget = attempt.is_some_and(|n| n > u64::from(policy.max_attempts));
     if user.status == UserStatus::Active && password_ok && !over_budget {
@@ -101,9 +135,12 @@ pub async fn verify_sign_in(
             Some(fresh) => user = fresh,
             None => match provider.store.find_user(&user.id).await? {
                 Some(changed) => user = changed,
-                None => return Ok(None),
+                None => return Ok(SignInCheck::Refused),
             },
         }
+    }
+    if password_ok && !over_budget && user.password_hash.as_deref().is_some_and(needs_rehash) {
+        rehash(provider, &user, password).await?;
     }
     match user.status {
         UserStatus::Active if password_ok && !over_budget => {
@@ -111,10 +148,19 @@ pub async fn verify_sign_in(
             if counting {
                 provider.store.reset_signin_failures(&user.id).await?;
             }
+            if passwords::is_expired(provider, &user).await? {
+                return Ok(SignInCheck::PasswordExpired(user));
+            }
             let mut event = session_start(Entity::user(&user));
             event.credential_type = Some("PASSWORD");
             audit::record(provider, event).await;
-            Ok(Some(user))
+            Ok(SignInCheck::Accepted(user))
+        }
+        UserStatus::PasswordExpired if password_ok && !over_budget => {
+            if counting {
+                provider.store.reset_signin_failures(&user.id).await?;
+            }
+            Ok(SignInCheck::PasswordExpired(user))
         }
         UserStatus::Active => {
             let why = if over_budget {
@@ -131,21 +177,43 @@ pub async fn verify_sign_in(
             {
                 lock(provider, client, &user, failures, now).await?;
             }
-            Ok(None)
+            Ok(SignInCheck::Refused)
         }
         UserStatus::LockedOut => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "locked_out").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::LOCKED_OUT);
             audit::record(provider, event).await;
-            Ok(None)
+            Ok(SignInCheck::Refused)
         }
         _ => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "not_active").increment(1);
             let event = session_start(Entity::user(&user)).failure(reason::USER_NOT_ACTIVE);
             audit::record(provider, event).await;
-            Ok(None)
+            Ok(SignInCheck::Refused)
         }
     }
+}
+
+/// Whether a stored hash was imported (bcrypt, salted SHA, PBKDF2) and should become argon2id.
+fn needs_rehash(hash: &str) -> bool {
+    !hash.starts_with("$argon2")
+}
+
+/// Replaces an imported hash with argon2id of the password just verified against it (only if
+/// the stored hash is still the one verified).
+async fn rehash(provider: &Provider, user: &User, password: &str) -> Result<(), OAuthError> {
+    let Some(old) = user.password_hash.clone() else {
+        return Ok(());
+    };
+    let hash = crate::crypto::hash_password(password.to_owned())
+        .await
+        .map_err(OAuthError::internal)?;
+    let done = provider
+        .store
+        .replace_password_hash(&user.id, &old, &hash)
+        .await?;
+    tracing::info!(user = %user.id, done, "imported password hash rehashed to argon2id");
+    Ok(())
 }
 
 /// Locks `user` after `failures` consecutive failures; the lock is recorded once however many
@@ -227,7 +295,7 @@ pub async fn begin_factor_attempt(
         Some(u) if u.status == UserStatus::Active => {}
         _ => return Ok(FactorAttempt::Refused),
     }
-    let policy = provider.lockout;
+    let policy = passwords::lockout_for(provider, user_id).await?;
     if policy.max_attempts == 0 {
         return Ok(FactorAttempt::Counted(0));
     }
@@ -254,7 +322,11 @@ pub async fn end_factor_attempt(
     let FactorAttempt::Counted(n) = attempt else {
         return Ok(());
     };
-    let max = u64::from(provider.lockout.max_attempts);
+    let max = u64::from(
+        passwords::lockout_for(provider, &user.id)
+            .await?
+            .max_attempts,
+    );
     if max == 0 {
         return Ok(());
     }

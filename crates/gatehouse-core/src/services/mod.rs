@@ -28,6 +28,7 @@ pub mod mail_delivery;
 pub mod mfa;
 pub mod password_migration;
 pub mod password_source;
+pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;

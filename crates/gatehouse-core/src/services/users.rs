@@ -2,11 +2,12 @@
 //! lifecycle transitions, deletion and search.
 
 use crate::audit::{Actor, Entity, event_type as ev};
-use crate::crypto::{hash_password, okta_id};
+use crate::crypto::okta_id;
 use crate::domain::text::{self, limits};
 use crate::domain::{User, UserFilter, UserStatus};
 use crate::provider::Provider;
 use crate::services::directory_rules::{DirectoryError, invalid};
+use crate::services::passwords::{self, SetBy};
 use crate::services::sessions::{EndReason, EndSessions, end_all_for_user};
 use crate::store::Page;
 
@@ -18,11 +19,15 @@ pub struct NewUser {
     pub last_name: String,
     pub display_name: Option<String>,
     pub password: Option<String>,
+    /// A hash imported from another system (Okta's `credentials.password.hash`), already in
+    /// the stored form of [`crate::crypto::imported_hash`]; not checked against the policy,
+    /// rehashed to argon2id at the first sign-in.
+    pub password_hash: Option<String>,
     /// Activate now (Okta's `activate=true`); without a password the user stays PROVISIONED.
     pub activate: bool,
 }
 
-/// Okta's minimal password policy: at least 8 characters.
+/// The default password policy's minimum length (see [`crate::services::passwords`]).
 pub const MIN_PASSWORD_LENGTH: usize = 8;
 
 /// Okta's base-profile rules (the Python SDK enforces the same lengths on responses).
@@ -66,17 +71,6 @@ pub fn validate_display_name(display_name: Option<&str>) -> Result<(), Directory
     Ok(())
 }
 
-/// Checks the password policy and hashes the password (off the async runtime).
-pub(crate) async fn new_password_hash(password: String) -> Result<String, DirectoryError> {
-    if password.chars().count() < MIN_PASSWORD_LENGTH {
-        return Err(invalid(
-            "password",
-            format!("must be at least {MIN_PASSWORD_LENGTH} characters"),
-        ));
-    }
-    Ok(hash_password(password).await?)
-}
-
 /// Creates a user; `user.lifecycle.create` (and `.activate` when active) by `actor`.
 pub async fn create_user(
     provider: &Provider,
@@ -87,12 +81,9 @@ pub async fn create_user(
     validate_display_name(new.display_name.as_deref())?;
     let login = new.login.trim().to_owned();
     let email = new.email.trim().to_owned();
-    let password_hash = match new.password {
-        Some(p) => Some(new_password_hash(p).await?),
-        None => None,
-    };
     let now = provider.now();
-    let status = match (new.activate, password_hash.is_some()) {
+    let has_password = new.password.is_some() || new.password_hash.is_some();
+    let status = match (new.activate, has_password) {
         (true, true) => UserStatus::Active,
         (true, false) => UserStatus::Provisioned,
         (false, _) => UserStatus::Staged,
@@ -105,15 +96,27 @@ pub async fn create_user(
         first_name: new.first_name.trim().to_owned(),
         last_name: new.last_name.trim().to_owned(),
         display_name: new.display_name,
-        password_changed: password_hash.as_ref().map(|_| now),
-        password_hash,
+        password_changed: has_password.then_some(now),
+        password_hash: new.password_hash,
         created: now,
         last_updated: now,
         activated: (status == UserStatus::Active).then_some(now),
         status_changed: Some(now),
         last_login: None,
     };
+    // The policy's check (for everyone: the user has no groups yet), then the hash.
+    let checked = match new.password {
+        Some(p) => Some(passwords::check_and_hash(provider, &user, p, SetBy::Admin).await?),
+        None => None,
+    };
+    let mut user = user;
+    if let Some(c) = &checked {
+        user.password_hash = Some(c.hash.clone());
+    }
     provider.store.create_user(&user).await?;
+    if let Some(c) = &checked {
+        passwords::remember(provider, &user.id, c).await?;
+    }
     let target = vec![Entity::user(&user)];
     actor
         .record(
@@ -177,17 +180,22 @@ pub async fn update_user(
     if password_changed {
         crate::services::ldap::source::refuse_local_password(provider, &user.id).await?;
     }
-    if let Some(password) = update.password {
-        user.password_hash = Some(new_password_hash(password).await?);
+    user.login = login.trim().to_owned();
+    user.email = email.trim().to_owned();
+    user.first_name = first_name.trim().to_owned();
+    user.last_name = last_name.trim().to_owned();
+    // Checked against the profile as it will be (a new login counts for "no username").
+    let checked = match update.password {
+        Some(p) => Some(passwords::check_and_hash(provider, &user, p, SetBy::Admin).await?),
+        None => None,
+    };
+    if let Some(c) = &checked {
+        user.password_hash = Some(c.hash.clone());
         user.password_changed = Some(now);
         if user.status == UserStatus::PasswordExpired {
             set_status(&mut user, UserStatus::Active, now);
         }
     }
-    user.login = login.trim().to_owned();
-    user.email = email.trim().to_owned();
-    user.first_name = first_name.trim().to_owned();
-    user.last_name = last_name.trim().to_owned();
     match update.display_name {
         Some(d) => user.display_name = d.filter(|d| !d.is_empty()),
         None if full => user.display_name = None,
@@ -207,6 +215,9 @@ pub async fn update_user(
         end_all_for_user(provider, actor, &user, end, EndReason::PasswordChanged).await?;
     }
     provider.store.update_user(&user).await?;
+    if let Some(c) = &checked {
+        passwords::remember(provider, &user.id, c).await?;
+    }
     let (event, message) = if password_changed {
         (ev::USER_PASSWORD_UPDATE, "User update password for Okta")
     } else {

@@ -27,6 +27,7 @@ mod links;
 mod logout;
 mod logs;
 mod meta;
+mod passwords;
 mod policies;
 mod rate_limits;
 mod roles;

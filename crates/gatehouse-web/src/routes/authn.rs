@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gatehouse_core::crypto::random_token;
 use gatehouse_core::oauth2::OAuthError;
-use gatehouse_core::services::authn;
+use gatehouse_core::services::authn::{self, AuthnOutcome};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -25,11 +25,15 @@ use crate::routes::api_v1::okta_date;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/authn", post(authn_post))
+        .route(
+            "/api/v1/authn/credentials/change_password",
+            post(super::authn_expired::change_password_post),
+        )
         .route("/login/sessionCookieRedirect", get(session_cookie_redirect))
 }
 
 /// Okta's error body (`errorCode`, `errorSummary`, `errorLink`, `errorId`, `errorCauses`).
-fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
+pub(crate) fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
     let body = json!({
         "errorCode": code,
         "errorSummary": summary,
@@ -40,14 +44,14 @@ fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
     no_store((status, axum::Json(body)).into_response())
 }
 
-fn no_store(mut res: Response) -> Response {
+pub(crate) fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
 /// 401 `E0000004`: the one answer for every refused sign-in.
-fn authentication_failed() -> Response {
+pub(crate) fn authentication_failed() -> Response {
     okta_error(
         StatusCode::UNAUTHORIZED,
         "E0000004",
@@ -73,7 +77,7 @@ pub(crate) fn unavailable() -> Response {
     )
 }
 
-fn internal(e: &OAuthError) -> Response {
+pub(crate) fn internal(e: &OAuthError) -> Response {
     match e {
         OAuthError::TemporarilyUnavailable(why) => {
             tracing::warn!(error = %why, "/api/v1/authn answered 503");
@@ -94,13 +98,14 @@ fn internal(e: &OAuthError) -> Response {
     }
 }
 
-fn string_field(body: &Value, name: &str) -> Option<String> {
+pub(crate) fn string_field(body: &Value, name: &str) -> Option<String> {
     body.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
 async fn authn_post(
     State(state): State<AppState>,
     Client(client): Client,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> Response {
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -118,31 +123,44 @@ async fn authn_post(
         return authentication_failed();
     };
     match authn::primary_authentication(&state.provider, &client, &username, &password).await {
-        Ok(Some(done)) => {
-            let u = &done.user;
-            let body = json!({
-                "expiresAt": okta_date(done.expires_at),
-                "status": "SUCCESS",
-                "sessionToken": done.session_token,
-                "_embedded": {
-                    "user": {
-                        "id": u.id,
-                        "passwordChanged": u.password_changed.map(okta_date),
-                        "profile": {
-                            "login": u.login,
-                            "firstName": u.first_name,
-                            "lastName": u.last_name,
-                            "locale": "en_US",
-                            "timeZone": "America/Los_Angeles",
-                        },
-                    },
-                },
-            });
-            no_store((StatusCode::OK, axum::Json(body)).into_response())
+        Ok(AuthnOutcome::Success(done)) => success(&done),
+        Ok(AuthnOutcome::PasswordExpired {
+            state_token,
+            expires_at,
+            user,
+        }) => {
+            super::authn_expired::password_expired(&state, &origin, &state_token, expires_at, &user)
+                .await
         }
-        Ok(None) => authentication_failed(),
+        Ok(AuthnOutcome::Refused) => authentication_failed(),
         Err(e) => internal(&e),
     }
+}
+
+/// Okta's `SUCCESS` answer with its `sessionToken`.
+pub(crate) fn success(done: &authn::AuthnSuccess) -> Response {
+    let body = json!({
+        "expiresAt": okta_date(done.expires_at),
+        "status": "SUCCESS",
+        "sessionToken": done.session_token,
+        "_embedded": { "user": embedded_user(&done.user) },
+    });
+    no_store((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// `_embedded.user` of the Authentication API's answers.
+pub(crate) fn embedded_user(u: &gatehouse_core::domain::User) -> Value {
+    json!({
+        "id": u.id,
+        "passwordChanged": u.password_changed.map(okta_date),
+        "profile": {
+            "login": u.login,
+            "firstName": u.first_name,
+            "lastName": u.last_name,
+            "locale": "en_US",
+            "timeZone": "America/Los_Angeles",
+        },
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -15,11 +15,13 @@ use crate::client_ip::Client;
 use crate::cookies;
 use crate::error::WebError;
 use crate::origin::Origin;
-use crate::views::{LoginPage, render_page};
+use crate::views::{LoginPage, PasswordExpiredPage, render_page};
 use askama::Template as _;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", post(login_post))
+    Router::new()
+        .route("/login", post(login_post))
+        .route("/login/password-expired", post(expired_post))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,14 +66,78 @@ async fn login_post(
                 csrf_token: &prompt.csrf_token,
                 username: prompt.login_hint.as_deref().unwrap_or_default(),
                 error: Some(GENERIC_LOGIN_FAILURE),
-               branding: &state.config.branding,
+                branding: &state.config.branding,
                 from_uri: None,
             };
             Ok(render_page(StatusCode::UNAUTHORIZED, page.render(), None))
         }
-        Err(LoginFailure::TransactionInvalid) => Err(WebError::Page(OAuthError::InvalidRequest(
-            "This sign-in request has expired or is not valid. Return to the application and sign in again.".into(),
-        ))),
-        Err(LoginFailure::Internal(e)) => Err(WebError::Page(e)),
+        Err(other) => failed(&state, &origin, other),
+    }
+}
+
+/// The answers the sign-in form and the expired-password form share.
+fn failed(state: &AppState, origin: &str, failure: LoginFailure) -> Result<Response, WebError> {
+    match failure {
+        LoginFailure::PasswordExpired(prompt) => {
+            let action = format!("{origin}/login/password-expired");
+            let page = PasswordExpiredPage {
+                action: &action,
+                prompt: &prompt,
+                branding: &state.config.branding,
+            };
+            let status = if prompt.error.is_some() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            Ok(render_page(status, page.render(), None))
+        }
+        LoginFailure::BadCredentials(_) | LoginFailure::TransactionInvalid => {
+            Err(WebError::Page(OAuthError::InvalidRequest(
+                "This sign-in request has expired or is not valid. Return to the application and sign in again.".into(),
+            )))
+        }
+        LoginFailure::Internal(e) => Err(WebError::Page(e)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ExpiredForm {
+    #[serde(default)]
+    tx: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, rename = "stateToken")]
+    state_token: String,
+    #[serde(default, rename = "newPassword")]
+    new_password: String,
+    #[serde(default, rename = "confirmPassword")]
+    confirm_password: String,
+}
+
+/// The expired-password step: a new password through the policy, then the sign-in goes on.
+async fn expired_post(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Client(client): Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let form: ExpiredForm = super::oauth2::parse_form(&body)
+        .map_err(|_| WebError::BadRequest("The form is malformed.".into()))?;
+    let outcome = authorize::complete_expired_password(
+        &state.provider,
+        &client,
+        &form.tx,
+        &form.csrf,
+        cookies::get(&headers, cookies::CSRF),
+        &form.state_token,
+        &form.new_password,
+        &form.confirm_password,
+    )
+    .await;
+    match outcome {
+        Ok(done) => super::mfa::after_sign_in(&state, &origin, &client, done).await,
+        Err(other) => failed(&state, &origin, other),
     }
 }

@@ -12,6 +12,7 @@ mod auth_server;
 pub mod doctor;
 mod group;
 pub mod ldap;
+pub mod password_policy;
 pub mod policy;
 mod token;
 mod user;
@@ -89,6 +90,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let admin = crate::startup::create_bootstrap_admin(&app.provider()).await?;
+    // The default PASSWORD policy, seeded from `[security]`'s lockout settings at first start.
+    gatehouse_core::services::passwords::manage::ensure_default(&app.provider()).await?;
     let _ldap_sync = ldap::start(cli, &app.provider())?;
     let mut out = std::io::stdout().lock();
     writeln!(

@@ -70,6 +70,11 @@ pub enum PolicyCommand {
     },
     /// Delete a policy (not the default one) with its rules.
     Delete { id: String },
+    /// Password policies (Okta's `PASSWORD` type): complexity, age, history, lockout.
+    Password {
+        #[command(subcommand)]
+        cmd: super::password_policy::PasswordCommand,
+    },
 }
 
 pub async fn run(provider: &Provider, cmd: &PolicyCommand) -> anyhow::Result<()> {
@@ -119,6 +124,7 @@ pub async fn run(provider: &Provider, cmd: &PolicyCommand) -> anyhow::Result<()>
             println!("{}\t{}", policy.id, policy.name);
             Ok(())
         }
+        PolicyCommand::Password { cmd } => super::password_policy::run(provider, cmd).await,
         PolicyCommand::Delete { id } => {
             let policy = manage::find_policy(provider, id).await?;
             manage::delete_policy(provider, &policy).await?;
@@ -128,7 +134,7 @@ pub async fn run(provider: &Provider, cmd: &PolicyCommand) -> anyhow::Result<()>
     }
 }
 
-async fn group_id(provider: &Provider, name_or_id: &str) -> anyhow::Result<String> {
+pub(crate) async fn group_id(provider: &Provider, name_or_id: &str) -> anyhow::Result<String> {
     if let Some(g) = provider.store.find_group(name_or_id).await? {
         return Ok(g.id);
     }

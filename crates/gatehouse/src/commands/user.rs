@@ -59,6 +59,7 @@ pub(super) async fn run(
                     last_name: last_name.clone(),
                     display_name: None,
                     password: Some(password),
+                    password_hash: None,
                     activate: true,
                 },
             )

@@ -82,6 +82,7 @@ pub async fn setup(backend: Backend) -> Result<Flow> {
             last_name: "Scully".into(),
             display_name: None,
             password: Some(PASSWORD.into()),
+            password_hash: None,
             activate: true,
         },
     )

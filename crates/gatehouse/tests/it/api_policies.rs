@@ -453,7 +453,7 @@ async fn validation_errors_and_the_immutable_default_policy(backend: Backend) ->
         &app,
         &t,
         Method::GET,
-        "/api/v1/policies?type=PASSWORD",
+        "/api/v1/policies?type=IDP_DISCOVERY",
         None,
     )
     .await?;

@@ -73,6 +73,7 @@ async fn seed(provider: &Provider) -> Result<(String, String)> {
             last_name: "User".into(),
             display_name: None,
             password: Some(OLD_PASSWORD.into()),
+            password_hash: None,
             activate: true,
         },
     )

@@ -186,6 +186,7 @@ pub async fn spawn_app_with(
             last_name: "Liddell".into(),
             display_name: None,
             password: Some(PASSWORD.into()),
+            password_hash: None,
             activate: true,
         },
     )
@@ -309,6 +310,7 @@ impl TestApp {
                 last_name: "Builder".into(),
                 display_name: None,
                 password: Some(PASSWORD.into()),
+                password_hash: None,
                 activate: true,
             },
         )

@@ -66,6 +66,8 @@ mod negative;
 mod nodes;
 mod observability;
 mod openidconnect_rp;
+mod passwords;
+mod passwords_expired;
 mod refresh;
 mod reliability;
 mod reports;

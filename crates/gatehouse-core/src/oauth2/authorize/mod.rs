@@ -16,6 +16,7 @@ mod check_request_object;
 mod check_response_type;
 mod check_scope;
 mod consent;
+pub mod expired;
 mod respond;
 pub(crate) mod session;
 mod session_token;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check_response_type::ResponseType;
 pub use consent::{ConsentAnswer, ConsentFailure, ConsentPrompt, ConsentScope, complete_consent};
+pub use expired::{ExpiredPrompt, complete_expired_password};
 pub use respond::{AuthorizationResponse, ResponseMode};
 pub use session::{
     AfterSignIn, CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login,

@@ -168,6 +168,8 @@ pub enum LoginFailure {
     /// Wrong username or password, or an account that may not sign in: one generic message,
     /// so nobody learns which accounts exist. The form is shown again.
     BadCredentials(LoginPrompt),
+    /// The right password, but expired: the expired-password page comes next.
+    PasswordExpired(super::expired::ExpiredPrompt),
     /// The transaction is unknown, expired, or the CSRF check failed: start again at the app.
     TransactionInvalid,
     Internal(OAuthError),
@@ -217,6 +219,37 @@ pub async fn complete_login(
     username: &str,
     password: &str,
 ) -> Result<CompletedLogin, LoginFailure> {
+    let (tx, request, app) =
+        load_transaction(provider, transaction_id, form_csrf, cookie_csrf).await?;
+    // Unknown login, wrong password, locked or inactive account: one answer (see `lockout`).
+    let user = match lockout::check_sign_in(provider, client, username, password).await? {
+        lockout::SignInCheck::Accepted(u) => u,
+        lockout::SignInCheck::PasswordExpired(u) => {
+            // The right password, expired: a new one first (see `super::expired`).
+            return Err(LoginFailure::PasswordExpired(
+                super::expired::prompt(provider, &tx, form_csrf, &app, &u).await?,
+            ));
+        }
+        lockout::SignInCheck::Refused => {
+            return Err(LoginFailure::BadCredentials(LoginPrompt {
+                transaction_id: tx.id,
+                csrf_token: form_csrf.to_owned(),
+                login_hint: Some(username.to_owned()),
+                app_label: app.label,
+            }));
+        }
+    };
+    proceed(provider, tx, request, app, user, form_csrf).await
+}
+
+/// The sign-in transaction `transaction_id` with its authorize request and app, once the
+/// double-submit CSRF check passed.
+pub(super) async fn load_transaction(
+    provider: &Provider,
+    transaction_id: &str,
+    form_csrf: &str,
+    cookie_csrf: Option<&str>,
+) -> Result<(LoginTransaction, AuthorizeRequest, App), LoginFailure> {
     let now = provider.now();
     let tx = provider
         .store
@@ -235,20 +268,18 @@ pub async fn complete_login(
         .find_app_by_client_id(request.client_id.as_str())
         .await?
         .ok_or(LoginFailure::TransactionInvalid)?;
+    Ok((tx, request, app))
+}
 
-    // Unknown login, wrong password, locked or inactive account: one answer (see `lockout`).
-    let user = match lockout::verify_sign_in(provider, client, username, password).await? {
-        Some(u) => u,
-        None => {
-            return Err(LoginFailure::BadCredentials(LoginPrompt {
-                transaction_id: tx.id,
-                csrf_token: form_csrf.to_owned(),
-                login_hint: Some(username.to_owned()),
-                app_label: app.label,
-            }));
-        }
-    };
-
+/// After the password: the second step if one is needed, else the session and the app.
+pub(super) async fn proceed(
+    provider: &Provider,
+    tx: LoginTransaction,
+    request: AuthorizeRequest,
+    app: App,
+    user: User,
+    form_csrf: &str,
+) -> Result<CompletedLogin, LoginFailure> {
     if let Some(step) = challenge::second_step_needed(provider, &user, Some(&app.client_id)).await?
     {
         // The transaction stays: the second step resumes it.

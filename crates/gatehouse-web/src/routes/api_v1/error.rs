@@ -36,6 +36,14 @@ pub enum ApiError {
     /// E0000056 (403): an ACTIVE app cannot be deleted.
     #[error("delete application forbidden: {0}")]
     DeleteActiveApp(String),
+    /// 403 on a credentials change: E0000014 (wrong old password) or E0000080 (the new
+    /// password breaks the policy), each with its error causes.
+    #[error("credentials: {summary}")]
+    Credentials {
+        code: &'static str,
+        summary: String,
+        causes: Vec<String>,
+    },
     /// E0000009 (500): logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -104,6 +112,11 @@ impl ApiError {
                     "The app {id} is ACTIVE: deactivate it (POST /api/v1/apps/{id}/lifecycle/deactivate) before deleting it."
                 )],
             ),
+            Self::Credentials {
+                code,
+                summary,
+                causes,
+            } => (StatusCode::FORBIDDEN, code, summary.clone(), causes.clone()),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "E0000009",

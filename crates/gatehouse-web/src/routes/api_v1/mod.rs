@@ -24,6 +24,7 @@ mod openapi;
 mod policies;
 mod policies_json;
 mod policies_openapi;
+mod policies_password;
 mod query;
 mod sessions;
 mod trusted_origins;
@@ -31,6 +32,7 @@ mod user_grants;
 mod user_links;
 mod user_sessions;
 mod users;
+mod users_credentials;
 
 use axum::Router;
 use axum::extract::{OriginalUri, Request};
@@ -82,6 +84,10 @@ fn users_routes() -> Router<AppState> {
             post(user_links::forgot_password),
         )
         .route("/users/{id}/sessions", delete(user_sessions::clear))
+        .route(
+            "/users/{id}/credentials/change_password",
+            post(users_credentials::change_password),
+        )
         .route("/users/{id}/appLinks", get(apps::app_links))
         .route(
             "/users/{id}/grants",

@@ -34,6 +34,7 @@ use super::{
         users::lifecycle,
         super::user_links::forgot_password,
         user_sessions::clear,
+        super::users_credentials::change_password,
         users::groups,
         user_grants::list,
         user_grants::get,

@@ -1,4 +1,5 @@
-//! `/api/v1/policies`: Okta's sign-on policies (`OKTA_SIGN_ON`, the global session policy) and
+//! `/api/v1/policies`: Okta's sign-on policies (and, in `policies_password.rs`, `PASSWORD`
+//! policies) (`OKTA_SIGN_ON`, the global session policy) and
 //! app authentication policies (`ACCESS_POLICY`), their rules, and
 //! `PUT /api/v1/apps/{appId}/policies/{policyId}` (an app's access policy). The rules live in
 //! `gatehouse_core::services::sign_on_policy`; the JSON in `policies_json.rs`.
@@ -14,8 +15,10 @@ use serde_json::Value;
 
 use super::auth::Caller;
 use super::policies_json::{parse_policy, parse_rule, policy_json, rule_json};
+use super::policies_password::{self as pw_json, parse_password_policy, password_policy_json};
 use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query};
 use crate::AppState;
+use gatehouse_core::services::passwords::manage as pw;
 
 /// The routes, merged into `/api/v1` by `router()`.
 pub(crate) fn routes() -> Router<AppState> {
@@ -59,7 +62,7 @@ fn activate(query: &Query, body_status: Option<AppStatus>) -> Option<AppStatus> 
 
 /// `GET /api/v1/policies?type=OKTA_SIGN_ON|ACCESS_POLICY[&status=ACTIVE|INACTIVE]`.
 #[utoipa::path(get, path = "/api/v1/policies", tag = "Policies", summary = "List policies of a type",
-    params(("type" = String, Query, description = "`OKTA_SIGN_ON` or `ACCESS_POLICY`"), ("status" = Option<String>, Query, description = "`ACTIVE` or `INACTIVE`")),
+    params(("type" = String, Query, description = "`OKTA_SIGN_ON`, `ACCESS_POLICY` or `PASSWORD`"), ("status" = Option<String>, Query, description = "`ACTIVE` or `INACTIVE`")),
     responses((status = 200, description = "Policies in evaluation order", body = Vec<super::policies_openapi::PolicyDoc>), super::openapi::ApiErrors))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -70,12 +73,6 @@ pub(crate) async fn list(
     let raw = query
         .get("type")
         .ok_or_else(|| ApiError::validation("type", "this parameter is required"))?;
-    let policy_type = PolicyType::parse(raw).ok_or_else(|| {
-        ApiError::validation(
-            "type",
-            format!("'{raw}' is not one of OKTA_SIGN_ON, ACCESS_POLICY"),
-        )
-    })?;
     let status = match query.get("status") {
         None => None,
         Some(s) => Some(
@@ -83,6 +80,21 @@ pub(crate) async fn list(
                 .ok_or_else(|| ApiError::validation("status", "must be ACTIVE or INACTIVE"))?,
         ),
     };
+    if raw == pw_json::TYPE {
+        let body = pw::list(&state.provider)
+            .await?
+            .iter()
+            .filter(|p| status.is_none_or(|s| p.status == s))
+            .map(|p| password_policy_json(&origin, p))
+            .collect();
+        return Ok(Json(Value::Array(body)));
+    }
+    let policy_type = PolicyType::parse(raw).ok_or_else(|| {
+        ApiError::validation(
+            "type",
+            format!("'{raw}' is not one of OKTA_SIGN_ON, ACCESS_POLICY, PASSWORD"),
+        )
+    })?;
     let policies = manage::list_policies(&state.provider, Some(policy_type)).await?;
     let body = policies
         .iter()
@@ -103,6 +115,12 @@ pub(crate) async fn create(
     query: Query,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    if body.str_opt("type")?.as_deref() == Some(pw_json::TYPE) {
+        let mut spec = parse_password_policy(&body, None)?;
+        spec.status = activate(&query, spec.status);
+        let policy = pw::create(&state.provider, spec).await?;
+        return Ok(Json(password_policy_json(&origin, &policy)));
+    }
     let mut spec = parse_policy(&body, None)?;
     spec.status = activate(&query, spec.status);
     let policy = manage::create_policy(&state.provider, spec).await?;
@@ -118,6 +136,9 @@ pub(crate) async fn find(
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
+    if let Some(p) = pw::find(&state.provider, &id).await? {
+        return Ok(Json(password_policy_json(&origin, &p)));
+    }
     let policy = manage::find_policy(&state.provider, &id).await?;
     Ok(Json(policy_json(&origin, &policy)))
 }
@@ -132,6 +153,11 @@ pub(crate) async fn replace(
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    if let Some(p) = pw::find(&state.provider, &id).await? {
+        let spec = parse_password_policy(&body, Some(&p))?;
+        let p = pw::replace(&state.provider, p, spec).await?;
+        return Ok(Json(password_policy_json(&origin, &p)));
+    }
     let policy = manage::find_policy(&state.provider, &id).await?;
     let spec = parse_policy(&body, Some(policy.policy_type))?;
     let policy = manage::replace_policy(&state.provider, policy, spec).await?;
@@ -146,6 +172,10 @@ pub(crate) async fn delete(
     _caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
+    if let Some(p) = pw::find(&state.provider, &id).await? {
+        pw::delete(&state.provider, &p).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
     let policy = manage::find_policy(&state.provider, &id).await?;
     manage::delete_policy(&state.provider, &policy).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -161,6 +191,10 @@ pub(crate) async fn lifecycle(
     ApiPath((id, op)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let status = status_of(&op, format!("/api/v1/policies/{id}/lifecycle/{op}"))?;
+    if let Some(p) = pw::find(&state.provider, &id).await? {
+        pw::set_status(&state.provider, p, status).await?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let policy = manage::find_policy(&state.provider, &id).await?;
     manage::set_policy_status(&state.provider, policy, status).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -175,6 +209,10 @@ pub(crate) async fn list_rules(
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
+    // A password policy's rules (self-service reset and unlock) are not kept: none to list.
+    if pw::find(&state.provider, &id).await?.is_some() {
+        return Ok(Json(Value::Array(Vec::new())));
+    }
     let policy = manage::find_policy(&state.provider, &id).await?;
     let rules = manage::list_rules(&state.provider, &policy).await?;
     let body = rules

@@ -177,6 +177,7 @@ pub(crate) async fn create(
         return Err(ApiError::validation("profile", "this field is required"));
     }
     let p = profile_update(&body)?;
+    let password_hash = super::users_credentials::imported_password_hash(&body)?;
     // Resolve groups first, so a bad id creates nothing.
     let mut groups = Vec::new();
     for id in body.string_list("groupIds")? {
@@ -193,6 +194,7 @@ pub(crate) async fn create(
             last_name: p.last_name.unwrap_or_default(),
             display_name: p.display_name.flatten().filter(|d| !d.is_empty()),
             password: p.password,
+            password_hash,
             activate,
         },
     )

@@ -153,6 +153,7 @@ async fn create(
         last_name: f.last_name.clone(),
         display_name: None,
         password,
+        password_hash: None,
         activate: f.activate,
     };
     match users::create_user(&state.provider, &admin.0.actor(), new).await {

@@ -7,8 +7,10 @@ mod assets;
 mod auth_servers;
 mod directory;
 mod enduser;
+mod enduser_password;
 mod factors;
 mod groups;
+mod password_policies;
 mod policies;
 mod policy_rule_form;
 mod reports;
@@ -40,10 +42,12 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(groups::router())
         .merge(policies::router())
+        .merge(password_policies::router())
         .merge(security_api::router())
         .merge(reports::router())
         .merge(auth_servers::router())
         .merge(enduser::router())
+        .merge(enduser_password::router())
         .merge(factors::router())
 }
 
