@@ -33,7 +33,8 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
     if path == "/login" || path == "/login/login.htm" {
         return Some(Limited::SignIn);
     }
-    if path == "/api/v1/authn" {
+    // The second step's factor calls too (`/api/v1/authn/factors/…`): each answer is a guess.
+    if path == "/api/v1/authn" || path.starts_with("/api/v1/authn/factors") {
         return Some(Limited::Authn);
     }
     // `/oauth2/v1/token` and `/oauth2/{server}/v1/token`.
@@ -136,5 +137,9 @@ mod tests {
         assert_eq!(limited(&post, "/oauth2/v1/revoke"), None);
         assert_eq!(limited(&Method::GET, "/login"), None);
         assert_eq!(limited(&post, "/api/v1/authn"), Some(Limited::Authn));
+        assert_eq!(
+            limited(&post, "/api/v1/authn/factors/uft1/verify"),
+            Some(Limited::Authn)
+        );
     }
 }

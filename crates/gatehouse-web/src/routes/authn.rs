@@ -6,12 +6,14 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gatehouse_core::crypto::random_token;
+use gatehouse_core::domain::User;
 use gatehouse_core::oauth2::OAuthError;
-use gatehouse_core::services::authn;
+use gatehouse_core::services::authn::{self, AuthnStep};
+use gatehouse_core::services::remembered_device;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -25,11 +27,12 @@ use crate::routes::api_v1::okta_date;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/authn", post(authn_post))
+        .merge(super::authn_factors::router())
         .route("/login/sessionCookieRedirect", get(session_cookie_redirect))
 }
 
 /// Okta's error body (`errorCode`, `errorSummary`, `errorLink`, `errorId`, `errorCauses`).
-fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
+pub(crate) fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
     let body = json!({
         "errorCode": code,
         "errorSummary": summary,
@@ -40,14 +43,14 @@ fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
     no_store((status, axum::Json(body)).into_response())
 }
 
-fn no_store(mut res: Response) -> Response {
+pub(crate) fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
 /// 401 `E0000004`: the one answer for every refused sign-in.
-fn authentication_failed() -> Response {
+pub(crate) fn authentication_failed() -> Response {
     okta_error(
         StatusCode::UNAUTHORIZED,
         "E0000004",
@@ -73,7 +76,7 @@ pub(crate) fn unavailable() -> Response {
     )
 }
 
-fn internal(e: &OAuthError) -> Response {
+pub(crate) fn internal(e: &OAuthError) -> Response {
     match e {
         OAuthError::TemporarilyUnavailable(why) => {
             tracing::warn!(error = %why, "/api/v1/authn answered 503");
@@ -94,12 +97,13 @@ fn internal(e: &OAuthError) -> Response {
     }
 }
 
-fn string_field(body: &Value, name: &str) -> Option<String> {
+pub(crate) fn string_field(body: &Value, name: &str) -> Option<String> {
     body.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
 async fn authn_post(
     State(state): State<AppState>,
+    Origin(origin): Origin,
     Client(client): Client,
     body: Bytes,
 ) -> Response {
@@ -118,31 +122,37 @@ async fn authn_post(
         return authentication_failed();
     };
     match authn::primary_authentication(&state.provider, &client, &username, &password).await {
-        Ok(Some(done)) => {
-            let u = &done.user;
-            let body = json!({
-                "expiresAt": okta_date(done.expires_at),
-                "status": "SUCCESS",
-                "sessionToken": done.session_token,
-                "_embedded": {
-                    "user": {
-                        "id": u.id,
-                        "passwordChanged": u.password_changed.map(okta_date),
-                        "profile": {
-                            "login": u.login,
-                            "firstName": u.first_name,
-                            "lastName": u.last_name,
-                            "locale": "en_US",
-                            "timeZone": "America/Los_Angeles",
-                        },
-                    },
-                },
-            });
-            no_store((StatusCode::OK, axum::Json(body)).into_response())
-        }
+        Ok(Some(AuthnStep::Success(done))) => success(&done),
+        Ok(Some(AuthnStep::Factor(step))) => super::authn_factors::factor_state(&origin, &step),
         Ok(None) => authentication_failed(),
         Err(e) => internal(&e),
     }
+}
+
+/// Okta's `_embedded.user` of an authentication transaction.
+pub(crate) fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "passwordChanged": u.password_changed.map(okta_date),
+        "profile": {
+            "login": u.login,
+            "firstName": u.first_name,
+            "lastName": u.last_name,
+            "locale": "en_US",
+            "timeZone": "America/Los_Angeles",
+        },
+    })
+}
+
+/// `SUCCESS` with a `sessionToken`.
+pub(crate) fn success(done: &authn::AuthnSuccess) -> Response {
+    let body = json!({
+        "expiresAt": okta_date(done.expires_at),
+        "status": "SUCCESS",
+        "sessionToken": done.session_token,
+        "_embedded": { "user": user_json(&done.user) },
+    });
+    no_store((StatusCode::OK, axum::Json(body)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +165,8 @@ struct CookieRedirect {
 async fn session_cookie_redirect(
     State(state): State<AppState>,
     Origin(origin): Origin,
+    Client(client): Client,
+    headers: HeaderMap,
     Query(q): Query<CookieRedirect>,
 ) -> Result<Response, WebError> {
     let redirect = q.redirect_url.unwrap_or_default();
@@ -167,15 +179,19 @@ async fn session_cookie_redirect(
             "The redirectUrl is not a trusted origin of this org.".into(),
         )));
     }
-    let opened =
-        authn::open_session_for_redirect(&state.provider, q.token.as_deref().unwrap_or_default())
-            .await
-            .map_err(WebError::Page)?
-            .ok_or_else(|| {
-                WebError::Page(OAuthError::AccessDenied(
-                    "The session token is invalid, expired or already used.".into(),
-                ))
-            })?;
+    let opened = authn::open_session_for_redirect(
+        &state.provider,
+        &client,
+        q.token.as_deref().unwrap_or_default(),
+        cookies::get(&headers, remembered_device::COOKIE),
+    )
+    .await
+    .map_err(WebError::Page)?
+    .ok_or_else(|| {
+        WebError::Page(OAuthError::AccessDenied(
+            "The session token is invalid, expired or already used.".into(),
+        ))
+    })?;
     let cookie = cookies::set(
         cookies::SESSION,
         &opened.cookie,

@@ -1,5 +1,6 @@
 pub mod api_v1;
 pub mod authn;
+pub mod authn_factors;
 pub mod clients;
 pub mod consent;
 pub mod console;

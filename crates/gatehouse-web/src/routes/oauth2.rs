@@ -29,7 +29,7 @@ use crate::error::WebError;
 use crate::origin::Origin;
 use crate::views::{LoginPage, MessagePage, render_page};
 use askama::Template as _;
-use gatehouse_core::services::system_log;
+use gatehouse_core::services::{remembered_device, system_log};
 
 /// The org server's base path and a custom server's: every endpoint below is one handler,
 /// registered on both, that reads the server id as an optional path parameter.
@@ -108,7 +108,8 @@ async fn authorize(
     let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::Page)?;
-    let params: AuthorizeParams = parse_form(&raw).map_err(WebError::Page)?;
+    let mut params: AuthorizeParams = parse_form(&raw).map_err(WebError::Page)?;
+    params.device_cookie = cookies::get(&headers, remembered_device::COOKIE).map(str::to_owned);
     let budget = TransactionBudget {
         address: ip.to_string(),
         per_minute: state.config.login_transactions_per_minute_per_ip,
