@@ -19,6 +19,7 @@ backend_tests!(
     app_2fa_steps_up_then_reauthenticates,
     acr_values_and_max_age,
     remembered_device_skips_the_factor_until_reset,
+    device_activation_follows_the_app_policy,
 );
 
 async fn ok(app: &TestApp, token: &str, method: Method, path: &str, body: Value) -> Result<Value> {
@@ -392,5 +393,32 @@ async fn remembered_device_skips_the_factor_until_reset(backend: Backend) -> Res
     ensure!(reset.status == StatusCode::NO_CONTENT, "{reset:?}");
     enroll_alice(&app, &token).await?;
     ensure!(!remembered(&app, &device).await?, "after the reset");
+    Ok(())
+}
+
+async fn device_activation_follows_the_app_policy(backend: Backend) -> Result<()> {
+    use crate::device_grant::{activate, device_app, poll, start};
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    let tv = device_app(&app).await?;
+    let client = tv.app.client_id.as_str();
+    let body = json!({"type": "ACCESS_POLICY", "name": "TV"});
+    let rule = json!({"type": "ACCESS_POLICY", "name": "No TV",
+        "actions": {"appSignOn": {"access": "DENY"}}});
+    let id = policy_with_rule(&app, &token, body, rule).await?;
+    let path = format!("/api/v1/apps/{}/policies/{id}", tv.app.id);
+    let put = app.api_ssws(Method::PUT, &path, &token, None).await?;
+    ensure!(put.status == StatusCode::NO_CONTENT, "{put:?}");
+    let s = start(&app, Server::Org, client, "openid").await?;
+    let done = activate(&app, &s.user_code, true).await?;
+    ensure!(
+        done.body.contains("Policy evaluation failed"),
+        "the approval is refused: {done:?}"
+    );
+    app.clock.advance(5);
+    poll(&app, Server::Org, client, &s.device_code)
+        .await?
+        .expect_oauth_error(400, "access_denied")?;
+    ensure!(denials(&app, &token).await?.len() == 1);
     Ok(())
 }
