@@ -71,9 +71,18 @@ pub fn is_remembered(
     )
 }
 
-/// For how long the global session policy lets `user` remember a device after a factor
-/// (seconds), if it offers it at all (`factorPromptMode: DEVICE`).
-pub async fn offered_for(provider: &Provider, user: &User) -> Result<Option<i64>, StoreError> {
+/// What the global session policy offers `user` after a factor (`factorPromptMode: DEVICE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    /// Seconds (`factorLifetime`).
+    pub lifetime: i64,
+    /// `rememberDeviceByDefault`: the box starts checked.
+    pub checked: bool,
+}
+
+/// Whether the global session policy lets `user` remember a device after a factor, for how
+/// long, and whether the box starts checked.
+pub async fn offered_for(provider: &Provider, user: &User) -> Result<Option<Offer>, StoreError> {
     let groups: Vec<String> = provider
         .store
         .list_user_groups(&user.id)
@@ -83,7 +92,10 @@ pub async fn offered_for(provider: &Provider, user: &User) -> Result<Option<i64>
         .collect();
     let requirement =
         sign_on_policy::evaluate(provider.store.as_ref(), user, &groups, None).await?;
-    Ok(requirement.remember_device_for)
+    Ok(requirement.remember_device_for.map(|lifetime| Offer {
+        lifetime,
+        checked: requirement.remember_device_by_default,
+    }))
 }
 
 /// After a factor, with "remember this device" ticked: the cookie's value and lifetime, when
@@ -92,7 +104,7 @@ pub async fn remember(
     provider: &Provider,
     user: &User,
 ) -> Result<Option<(String, i64)>, StoreError> {
-    let Some(lifetime) = offered_for(provider, user).await? else {
+    let Some(Offer { lifetime, .. }) = offered_for(provider, user).await? else {
         return Ok(None);
     };
     let factors = crate::services::mfa::active_factors(provider, &user.id).await?;

@@ -60,8 +60,8 @@ struct ChallengePage<'a> {
     /// The passkey choice, when the user has an active WebAuthn factor.
     passkey: Option<super::mfa_webauthn::PasskeyOffer>,
     enroll: Option<gatehouse_core::services::mfa::TotpActivation>,
-    /// The sign-on policy offers "remember this device".
-    remember_device: bool,
+    /// The sign-on policy offers "remember this device": whether the box starts checked.
+    remember_device: Option<bool>,
 }
 
 #[derive(Template)]
@@ -102,11 +102,13 @@ pub(crate) async fn factor_page(
         .filter(|f| f.factor_type == FACTOR_TYPE_TOTP)
         .collect();
     let passkey = super::mfa_webauthn::PasskeyOffer::for_factors(&c.factors);
-    let remember_device = c.enrollment.is_none()
-        && remembered_device::offered_for(&state.provider, &c.user)
+    let remember_device = match c.enrollment {
+        Some(_) => None,
+        None => remembered_device::offered_for(&state.provider, &c.user)
             .await
             .map_err(|e| WebError::Page(OAuthError::internal(e)))?
-            .is_some();
+            .map(|offer| offer.checked),
+    };
     let action = format!("{origin}{PATH}");
     let page = ChallengePage {
         action: &action,

@@ -316,7 +316,12 @@ async fn acr_values_and_max_age(backend: Backend) -> Result<()> {
 async fn sign_in_remembering(app: &TestApp, secret: &[u8]) -> Result<String> {
     let browser = Browser::new()?;
     let page = password_then_factor_page(app, &browser).await?;
-    ensure!(page.body.contains("Remember this device"), "{page:?}");
+    // `rememberDeviceByDefault`: the box starts checked.
+    ensure!(
+        page.body
+            .contains("id=\"remember-device\" checked> Remember this device"),
+        "{page:?}"
+    );
     let field = |n| hidden_input(&page.body, n).context("hidden field");
     let (pending, csrf, factor) = (field("pending")?, field("csrf")?, field("factor_id")?);
     let code = code_now(app, secret, 0);
@@ -366,7 +371,8 @@ async fn remembered_device_skips_the_factor_until_reset(backend: Backend) -> Res
         &token,
         json!({"type": "OKTA_SIGN_ON", "name": "MFA per device"}),
         json!({"type": "SIGN_ON", "name": "MFA", "actions": {"signon": {"access": "ALLOW",
-            "requireFactor": true, "factorPromptMode": "DEVICE", "factorLifetime": 60}}}),
+            "requireFactor": true, "factorPromptMode": "DEVICE", "factorLifetime": 60,
+            "rememberDeviceByDefault": true}}}),
     )
     .await?;
     let device = sign_in_remembering(&app, &secret).await?;
