@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -101,6 +101,9 @@ tests/clients/run_spa.sh
 
 step "real client: passkeys (WebAuthn) in headless Chromium with a virtual authenticator: enrolled on the dashboard, then password + passkey, and okta-auth-js 7.x tokens whose amr has hwk and mfa, on SQLite and PostgreSQL"
 tests/clients/run_webauthn.sh
+
+step "real clients: email, activation and password recovery (an aiosmtpd SMTP server on loopback gets the mails; headless Chromium follows the activation and reset links, a short password refused then a good one accepted; social-auth-core signs in with it; okta 3.x activate_user/reset_password with send_email=False) on SQLite and PostgreSQL"
+tests/clients/run_lifecycle.sh
 
 step "real client: openid-client 5.x (npm) for the implicit, hybrid and form_post flows, and client_credentials with introspection and revocation, on SQLite and PostgreSQL"
 tests/clients/run_openid_client.sh

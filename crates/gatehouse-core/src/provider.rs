@@ -48,6 +48,28 @@ impl Clock for SystemClock {
     }
 }
 
+/// Okta's default lifetime of an activation link.
+pub const DEFAULT_ACTIVATION_SECS: i64 = 7 * 86_400;
+/// Okta's default lifetime of a reset-password link (the password policy's recovery token).
+pub const DEFAULT_RESET_SECS: i64 = 3_600;
+
+/// How long links stay usable (`activation_link_hours`, `reset_link_minutes` in the config; see
+/// [`crate::services::user_links`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkLifetimes {
+    pub activation: i64,
+    pub reset: i64,
+}
+
+impl Default for LinkLifetimes {
+    fn default() -> Self {
+        Self {
+            activation: DEFAULT_ACTIVATION_SECS,
+            reset: DEFAULT_RESET_SECS,
+        }
+    }
+}
+
 pub struct Provider {
     pub store: Arc<dyn Store>,
     pub keys: Arc<KeyRing>,
@@ -70,6 +92,10 @@ pub struct Provider {
     pub ldap: crate::services::ldap::directory::DirectorySlot,
     /// Asks a source org about imported users' passwords (installed by the binary).
     pub password_source: crate::services::password_source::PasswordSource,
+    /// Outgoing mail (installed by the binary when SMTP is configured).
+    pub mail: crate::services::mail::MailSlot,
+    /// How long activation and reset-password links stay usable.
+    pub link_lifetimes: LinkLifetimes,
     /// The origins CORS allows (trusted origins and browser apps' redirect URIs).
     pub(crate) cors_origins: crate::cache::CorsOriginCache,
     /// The org URL and custom domains the issuers are built from.
@@ -153,6 +179,8 @@ impl Provider {
             remote_jwks: Default::default(),
             ldap: Default::default(),
             password_source: Default::default(),
+            mail: Default::default(),
+            link_lifetimes: Default::default(),
             cors_origins: Default::default(),
             domains: Domains::default(),
             clients: Default::default(),

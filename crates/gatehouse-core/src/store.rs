@@ -11,9 +11,10 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
-pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
+pub use crate::store_authn::{AuthnStore, ImportRecord, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_factors::FactorStore;
+pub use crate::store_links::{LinkPurpose, UserLinkRecord, UserLinkStore};
 pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
@@ -451,6 +452,7 @@ pub trait Store:
     + SignOnPolicyStore
     + FactorStore
     + AuthnStore
+    + UserLinkStore
 {
 }
 
@@ -483,5 +485,6 @@ impl<T> Store for T where
         + SignOnPolicyStore
         + FactorStore
         + AuthnStore
+        + UserLinkStore
 {
 }

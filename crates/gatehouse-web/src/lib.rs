@@ -7,6 +7,7 @@ mod cookies;
 mod cors;
 mod error;
 mod hygiene;
+pub mod mail;
 pub mod metrics;
 mod origin;
 mod routes;
@@ -186,6 +187,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::device::router())
         .merge(routes::forward_auth::router())
         .merge(routes::login::router())
+        .merge(routes::recovery::router())
         .merge(routes::mfa::router())
         .merge(routes::authn::router())
         .merge(routes::consent::router())

@@ -30,7 +30,8 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
         return None;
     }
     // The authorize flow's form and the console's own sign-in page.
-    if path == "/login" || path == "/login/login.htm" {
+    // "Forgot password?" shares the sign-in budget (it also has a per-user one).
+    if path == "/login" || path == "/login/login.htm" || path == "/signin/forgot-password" {
         return Some(Limited::SignIn);
     }
     // The second step's factor calls too (`/api/v1/authn/factors/…`): each answer is a guess.

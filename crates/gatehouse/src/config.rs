@@ -55,6 +55,12 @@ pub struct FileConfig {
     pub metrics_bind: Option<String>,
     /// LDAP / Active Directory (read by `crate::ldap::config`).
     pub ldap: Option<crate::ldap::config::LdapFileConfig>,
+    /// Outgoing mail (activation and reset links); unset: links are returned and printed.
+    pub smtp: Option<crate::email::SmtpFileConfig>,
+    /// Hours an activation link stays usable (Okta's 7 days by default).
+    pub activation_link_hours: Option<u32>,
+    /// Minutes a reset-password link stays usable (default 60).
+    pub reset_link_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +83,10 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// The metrics listener's address (`None`: metrics off).
     pub metrics_bind: Option<String>,
+    /// SMTP (`None`: no mail; links are returned by the API and printed by the CLI).
+    pub smtp: Option<crate::email::SmtpSettings>,
+    /// How long activation and reset links stay usable.
+    pub link_lifetimes: gatehouse_core::services::user_links::LinkLifetimes,
 }
 
 /// Lockout, per-address limits and System Log retention.
@@ -109,7 +119,7 @@ impl Default for SecuritySettings {
 }
 
 /// `GATEHOUSE_<NAME>` as a whole number, else the file's value, else `default`.
-fn number_setting(name: &str, file: Option<u32>, default: u32) -> anyhow::Result<u32> {
+pub(crate) fn number_setting(name: &str, file: Option<u32>, default: u32) -> anyhow::Result<u32> {
     let var = format!("GATEHOUSE_{}", name.to_ascii_uppercase());
     match std::env::var(&var) {
         Ok(n) if !n.is_empty() => n
@@ -274,7 +284,26 @@ impl Settings {
             branding.primary_color = v;
         }
         branding.validate().map_err(anyhow::Error::msg)?;
+        let smtp = crate::email::load(file.smtp.as_ref())?;
+        let link_lifetimes = gatehouse_core::services::user_links::LinkLifetimes {
+            activation: i64::from(number_setting(
+                "activation_link_hours",
+                file.activation_link_hours,
+                168,
+            )?)
+            .max(1)
+                * 3600,
+            reset: i64::from(number_setting(
+                "reset_link_minutes",
+                file.reset_link_minutes,
+                60,
+            )?)
+            .max(1)
+                * 60,
+        };
         Ok(Self {
+            smtp,
+            link_lifetimes,
             branding,
             data_dir,
             tls,

@@ -12,6 +12,7 @@ pub mod login;
 pub mod mfa;
 pub mod mfa_webauthn;
 pub mod oauth2;
+pub mod recovery;
 pub mod well_known;
 
 use axum::http::{HeaderMap, StatusCode, header};

@@ -78,6 +78,7 @@ mod spa;
 mod sso;
 mod system_log;
 mod tls;
+mod user_links;
 mod userinfo;
 mod webauthn;
 mod webauthn_sign_in;
