@@ -6,7 +6,8 @@
 # created through /api/v1/apps with an API token from `gatehouse token create`.
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
 # Installs what it needs: Debian's chromium (apt-get) and node_modules from the committed
-# lockfile (npm ci). Also okta-auth-js's classic signIn in Node (spa/authn.js). Prints "N passed, M failed" over all backends.
+# lockfile (npm ci). Also okta-auth-js's classic signIn in Node (spa/authn.js), with a second
+# factor too (spa/authn_mfa.js). Prints "N passed, M failed" over all backends.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -82,6 +83,17 @@ for backend in $backends; do
   line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)"
   if [[ -z "$line" ]]; then
     echo "FAIL: authn.js did not finish"
+    total_fail=$((total_fail + 1))
+  else
+    p="${line%% passed*}"; f="${line#*passed, }"; f="${f%% failed}"
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+  fi
+  # okta-auth-js's classic sign-in with a second factor (MFA_ENROLL, MFA_REQUIRED, verify).
+  out="$gh_work/authn_mfa.out"
+  (cd "$spa_dir" && GH_URL="$gh_url" GH_TOKEN="$token" timeout -k 5 60 node authn_mfa.js) 2>&1 | tee "$out"
+  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)"
+  if [[ -z "$line" ]]; then
+    echo "FAIL: authn_mfa.js did not finish"
     total_fail=$((total_fail + 1))
   else
     p="${line%% passed*}"; f="${line#*passed, }"; f="${f%% failed}"

@@ -15,6 +15,9 @@ pub struct SessionTokenRecord {
     pub user_id: String,
     /// When the password was verified (the session's `auth_time`).
     pub auth_time: Timestamp,
+    /// What the sign-in gave (RFC 8176): `["pwd"]` after the password alone, `["pwd", "otp",
+    /// "mfa"]` after a factor too (`/api/v1/authn/factors/{id}/verify`).
+    pub amr: Vec<String>,
     pub created: Timestamp,
     pub expires_at: Timestamp,
 }

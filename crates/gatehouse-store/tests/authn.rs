@@ -34,6 +34,7 @@ fn token(hash: &str, user_id: &str, expires_at: i64) -> SessionTokenRecord {
         token_hash: hash.into(),
         user_id: user_id.into(),
         auth_time: 2_000,
+        amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
         created: 2_000,
         expires_at,
     }

@@ -24,7 +24,10 @@ const MAX_AGE: &str = "600";
 /// The `fetch`-able endpoints, of the org server and of custom servers (`/oauth2/{as}/…`).
 pub fn is_cors_path(path: &str) -> bool {
     const V1: [&str; 5] = ["token", "keys", "userinfo", "introspect", "revoke"];
-    if path == "/api/v1/sessions/me" || path == "/api/v1/authn" || path.starts_with("/.well-known/")
+    if path == "/api/v1/sessions/me"
+        || path == "/api/v1/authn"
+        || path.starts_with("/api/v1/authn/factors")
+        || path.starts_with("/.well-known/")
     {
         return true;
     }

@@ -38,7 +38,11 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
     {
         return Some(Limited::SignIn);
     }
-    if path == "/api/v1/authn" || path == "/api/v1/authn/credentials/change_password" {
+    // The second step's factor calls too (`/api/v1/authn/factors/…`): each answer is a guess.
+    if path == "/api/v1/authn"
+        || path == "/api/v1/authn/credentials/change_password"
+        || path.starts_with("/api/v1/authn/factors")
+    {
         return Some(Limited::Authn);
     }
     // Entra's `/{tenant}/oauth2/token` and `/{tenant}/oauth2/v2.0/token` (the org server's).
@@ -155,5 +159,9 @@ mod tests {
         assert_eq!(limited(&post, "/oauth2/v1/revoke"), None);
         assert_eq!(limited(&Method::GET, "/login"), None);
         assert_eq!(limited(&post, "/api/v1/authn"), Some(Limited::Authn));
+        assert_eq!(
+            limited(&post, "/api/v1/authn/factors/uft1/verify"),
+            Some(Limited::Authn)
+        );
     }
 }

@@ -466,6 +466,12 @@ def totp_sign_in(env: Env) -> None:
     expect(isinstance(amr, list) and "otp" in amr and "mfa" in amr, f"id_token amr is {amr!r}")
 
 
+# Sign-on policies made through /api/v1/policies (issue 19): step-up, refused codes, DENY.
+import mfa_policy  # noqa: E402  (uses the helpers above)
+
+mfa_policy.register(scenario, sys.modules[__name__])
+
+
 # --------------------------------------------------------------------------------------------
 # Runner
 # --------------------------------------------------------------------------------------------

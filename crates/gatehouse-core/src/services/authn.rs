@@ -9,11 +9,13 @@
 
 use crate::audit::ClientInfo;
 use crate::crypto::{random_token, sha256_b64url};
-use crate::domain::{Session, Timestamp, TrustedOriginScope, User, UserStatus};
+use crate::domain::{Factor, Session, Timestamp, TrustedOriginScope, User, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 use crate::services::lockout;
+use crate::services::mfa::challenge::{self, Continuation};
 use crate::services::passwords::expired;
+use crate::services::sign_on_gate::{self, Gate, SignOnAttempt};
 use crate::store::SessionTokenRecord;
 
 /// How long a `sessionToken` can be spent (Okta's are short-lived too).
@@ -31,7 +33,11 @@ pub struct AuthnSuccess {
 /// What a primary authentication led to.
 #[derive(Debug)]
 pub enum AuthnOutcome {
+    /// `SUCCESS`: a `sessionToken`.
     Success(AuthnSuccess),
+    /// `MFA_REQUIRED` (a factor to verify) or `MFA_ENROLL` (a policy requires a factor the
+    /// person lacks): a `stateToken` for [`crate::services::authn_mfa`].
+    Factor(AuthnFactorStep),
     /// The right password, expired: Okta's `PASSWORD_EXPIRED` with a `stateToken`, traded at
     /// `POST /api/v1/authn/credentials/change_password` (see [`change_expired_password`]).
     PasswordExpired {
@@ -39,8 +45,22 @@ pub enum AuthnOutcome {
         expires_at: Timestamp,
         user: User,
     },
-    /// Every kind of refusal (unknown user, wrong password, locked or inactive account).
+    /// Every kind of refusal (unknown user, wrong password, locked or inactive account, and a
+    /// sign-on policy's `DENY` look alike).
     Refused,
+}
+
+/// A pending second step of `/api/v1/authn`.
+#[derive(Debug)]
+pub struct AuthnFactorStep {
+    /// `<pending>.<binding>`: the pending sign-in's value and the token it is bound to
+    /// ([`crate::services::mfa::challenge::begin`]); shown once, only hashes are stored.
+    pub state_token: String,
+    pub expires_at: Timestamp,
+    pub user: User,
+    /// The person's active factors (empty for `MFA_ENROLL`).
+    pub factors: Vec<Factor>,
+    pub enroll: bool,
 }
 
 /// Checks `username` and `password` (one answer for every kind of refusal).
@@ -62,35 +82,81 @@ pub async fn primary_authentication(
         }
         lockout::SignInCheck::Refused => return Ok(AuthnOutcome::Refused),
     };
-    Ok(AuthnOutcome::Success(
-        issue_session_token(provider, user).await?,
-    ))
+    after_password(provider, client, user).await
+}
+
+/// After a correct (or just renewed) password: the sign-on policies (the org's: no app is
+/// named here). A `DENY` answers as a wrong password (the System Log says why); a factor the
+/// sign-in needs is asked here, with Okta's `MFA_REQUIRED` / `MFA_ENROLL` states.
+async fn after_password(
+    provider: &Provider,
+    client: &ClientInfo,
+    user: User,
+) -> Result<AuthnOutcome, OAuthError> {
+    let attempt = SignOnAttempt {
+        user: &user,
+        client_id: None,
+        session: None,
+        reused: false,
+        mfa_requested: false,
+        device_cookie: None,
+        client,
+    };
+    match sign_on_gate::check(provider, attempt).await?.0 {
+        Gate::Deny => Ok(AuthnOutcome::Refused),
+        Gate::SecondStep(step) => {
+            let binding = random_token(24);
+            let pending =
+                challenge::begin(provider, &user, &binding, step, Continuation::default()).await?;
+            let factors = crate::services::mfa::active_factors(provider, &user.id).await?;
+            Ok(AuthnOutcome::Factor(AuthnFactorStep {
+                state_token: format!("{pending}.{binding}"),
+                expires_at: provider.now()
+                    + provider
+                        .lifetimes
+                        .login_transaction
+                        .clamp(60, challenge::MAX_TTL),
+                user,
+                factors,
+                enroll: step.enroll,
+            }))
+        }
+        Gate::Pass | Gate::Reauthenticate => Ok(AuthnOutcome::Success(
+            issue_session_token(provider, user, vec!["pwd".into()]).await?,
+        )),
+    }
 }
 
 /// `POST /api/v1/authn/credentials/change_password`: the new password (through the policy)
-/// for the user behind an expired-password `stateToken`, then a `sessionToken` as after a
-/// successful sign-in. Errors are `expired::ExpiredError` (an invalid state, or the policy's
-/// refusal in Okta's words).
+/// for the user behind an expired-password `stateToken`, then what a successful sign-in leads
+/// to (a `sessionToken`, or the second step the policies ask for). Errors are
+/// `expired::ExpiredError` (an invalid state, or the policy's refusal in Okta's words).
 pub async fn change_expired_password(
     provider: &Provider,
     client: &ClientInfo,
     state_token: &str,
     new_password: String,
-) -> Result<Result<AuthnSuccess, expired::ExpiredError>, OAuthError> {
+) -> Result<Result<AuthnOutcome, expired::ExpiredError>, OAuthError> {
     let actor = |u: &User| crate::audit::Actor::user(u, client);
     match expired::change_expired_password(provider, actor, state_token, new_password).await {
-        Ok(user) => Ok(Ok(issue_session_token(provider, user).await?)),
+        Ok(user) => Ok(Ok(after_password(provider, client, user).await?)),
         Err(e) => Ok(Err(e)),
     }
 }
 
-async fn issue_session_token(provider: &Provider, user: User) -> Result<AuthnSuccess, OAuthError> {
+/// Issues a `sessionToken` for `user`, who just signed in with `amr`.
+pub(crate) async fn issue_session_token(
+    provider: &Provider,
+    user: User,
+    amr: Vec<String>,
+) -> Result<AuthnSuccess, crate::store::StoreError> {
     let now = provider.now();
     let session_token = random_token(32);
     let record = SessionTokenRecord {
         token_hash: sha256_b64url(&session_token),
         user_id: user.id.clone(),
         auth_time: now,
+        amr,
         created: now,
         expires_at: now + SESSION_TOKEN_TTL,
     };
@@ -118,22 +184,25 @@ pub async fn open_session(
     provider: &Provider,
     token: &str,
 ) -> Result<Option<TokenSession>, OAuthError> {
-    open(provider, token, false).await
+    open(provider, token, None).await
 }
 
 /// [`open_session`] for `/login/sessionCookieRedirect`, which hands the session straight to
-/// the browser: `AccessDenied` for a user whose sign-in needs a second factor.
+/// the browser: `AccessDenied` for a user whose sign-in needs a second factor (unless the
+/// browser's `device_cookie` remembers it) or whom a sign-on policy denies.
 pub async fn open_session_for_redirect(
     provider: &Provider,
+    client: &ClientInfo,
     token: &str,
+    device_cookie: Option<&str>,
 ) -> Result<Option<TokenSession>, OAuthError> {
-    open(provider, token, true).await
+    open(provider, token, Some((client, device_cookie))).await
 }
 
 async fn open(
     provider: &Provider,
     token: &str,
-    refuse_second_factor_users: bool,
+    policy_check: Option<(&ClientInfo, Option<&str>)>,
 ) -> Result<Option<TokenSession>, OAuthError> {
     let now = provider.now();
     let token = token.trim();
@@ -151,27 +220,44 @@ async fn open(
         Some(u) if u.status == UserStatus::Active => u,
         _ => return Ok(None),
     };
-    // The token proves the password only. A user who must answer a second factor (one is
-    // enrolled, or a policy requires it) gets no session from it here; at `/authorize` the same
-    // token leads to the hosted factor step instead.
-    if refuse_second_factor_users
-        && crate::services::mfa::challenge::second_step_needed(provider, &user, None)
-            .await?
-            .is_some()
-    {
-        return Err(OAuthError::AccessDenied(
-            "This account signs in with a second factor: use the hosted sign-in page.".into(),
-        ));
-    }
     let cookie = random_token(32);
     let session = Session {
         id_hash: sha256_b64url(&cookie),
         user_id: user.id.clone(),
         auth_time: record.auth_time,
-        amr: vec!["pwd".into()],
+        amr: record.amr,
         created: now,
         expires_at: now + provider.lifetimes.session,
     };
+    // A token from the password alone gives no session here to a user who must answer a
+    // second factor (one is enrolled, or a policy requires it); at `/authorize` the same token
+    // leads to the hosted factor step instead. A token from `/api/v1/authn/factors/…/verify`
+    // carries its factor.
+    if let Some((client, device_cookie)) = policy_check {
+        let attempt = SignOnAttempt {
+            user: &user,
+            client_id: None,
+            session: Some(&session),
+            reused: false,
+            mfa_requested: false,
+            device_cookie,
+            client,
+        };
+        match sign_on_gate::check(provider, attempt).await?.0 {
+            Gate::Deny => {
+                return Err(OAuthError::AccessDenied(
+                    sign_on_gate::DENIED_MESSAGE.into(),
+                ));
+            }
+            Gate::SecondStep(_) => {
+                return Err(OAuthError::AccessDenied(
+                    "This account signs in with a second factor: use the hosted sign-in page."
+                        .into(),
+                ));
+            }
+            Gate::Pass | Gate::Reauthenticate => {}
+        }
+    }
     provider.store.create_session(&session).await?;
     Ok(Some(TokenSession {
         cookie,

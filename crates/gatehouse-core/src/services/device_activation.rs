@@ -7,6 +7,7 @@
 //! app is active, the user is assigned to it, and on custom servers an access policy rule
 //! allows the device grant for this user and these scopes.
 
+use crate::audit::ClientInfo;
 use crate::authz::policy;
 use crate::domain::{
     App, AppStatus, DeviceAuthorization, DeviceDecision, DeviceStatus, Session, User,
@@ -16,6 +17,7 @@ use crate::oauth2::device::{normalize_user_code, user_code_hash};
 use crate::oauth2::grants::GrantType;
 use crate::provider::Provider;
 use crate::services::rate_limit::{self, RatePolicy};
+use crate::services::sign_on_gate::{self, Gate, SignOnAttempt};
 
 /// Wrong user codes an address may enter per window.
 pub const GUESS_POLICY: RatePolicy = RatePolicy {
@@ -136,7 +138,10 @@ pub async fn decide(
 ) -> Result<ActivationPrompt, ActivationError> {
     let (device, app, code) = find(provider, address, input).await?;
     let refusal = match approve {
-        true => may_approve(provider, &device, &app, user).await?,
+        true => match may_approve(provider, &device, &app, user).await? {
+            None => sign_on_refusal(provider, address, &app, user, session).await?,
+            refused => refused,
+        },
         false => None,
     };
     let decision = DeviceDecision {
@@ -159,6 +164,41 @@ pub async fn decide(
         user_code: display(&code),
         app_label: app.label,
         scopes: device.scopes,
+    })
+}
+
+/// The sign-on policies' answer for this session opening `app` on the device: `None` when
+/// they let it through. The device has no browser to step up in, so a session that is too old
+/// or lacks a factor the app needs is refused like a denial.
+async fn sign_on_refusal(
+    provider: &Provider,
+    address: &str,
+    app: &App,
+    user: &User,
+    session: &Session,
+) -> Result<Option<String>, ActivationError> {
+    let client = ClientInfo {
+        ip: Some(address.to_owned()),
+        user_agent: None,
+    };
+    let attempt = SignOnAttempt {
+        user,
+        client_id: Some(app.client_id.as_str()),
+        session: Some(session),
+        reused: true,
+        mfa_requested: false,
+        device_cookie: None,
+        client: &client,
+    };
+    Ok(match sign_on_gate::check(provider, attempt).await?.0 {
+        Gate::Pass => None,
+        Gate::Deny => Some(sign_on_gate::DENIED_MESSAGE.into()),
+        Gate::Reauthenticate => {
+            Some("This app asks for a recent sign-in: sign out, sign in again and retry.".into())
+        }
+        Gate::SecondStep(_) => Some(
+            "This app needs a second factor: sign out, sign in with your factor and retry.".into(),
+        ),
     })
 }
 

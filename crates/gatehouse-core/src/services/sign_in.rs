@@ -8,6 +8,7 @@ use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 use crate::services::lockout;
 use crate::services::mfa::challenge;
+use crate::services::sign_on_gate::{self, Gate, SignOnAttempt};
 
 /// A new sign-in session.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub enum SignInStep {
     /// A second factor (or a first enrollment) is needed: the factor page's `pending` value,
     /// bound to the form's CSRF token (see [`crate::services::mfa::challenge`]).
     SecondFactor { pending: String },
+    /// A sign-on policy rule denies this sign-in (logged as `policy.evaluate_sign_on`).
+    Denied,
 }
 
 /// Checks the username and password and opens a session, or the second step when the user
@@ -39,13 +42,28 @@ pub async fn sign_in_with_password(
     password: &str,
     csrf_token: &str,
     return_to: &str,
+    device_cookie: Option<&str>,
 ) -> Result<Option<SignInStep>, OAuthError> {
     // The authorize flow's check: lockout counting, one answer for every failure, the log.
     let Some(user) = lockout::verify_sign_in(provider, client, username.trim(), password).await?
     else {
         return Ok(None);
     };
-    if let Some(step) = challenge::second_step_needed(provider, &user, None).await? {
+    let attempt = SignOnAttempt {
+        user: &user,
+        client_id: None,
+        session: None,
+        reused: false,
+        mfa_requested: false,
+        device_cookie,
+        client,
+    };
+    let step = match sign_on_gate::check(provider, attempt).await?.0 {
+        Gate::Deny => return Ok(Some(SignInStep::Denied)),
+        Gate::SecondStep(step) => Some(step),
+        Gate::Pass | Gate::Reauthenticate => None,
+    };
+    if let Some(step) = step {
         let next = challenge::Continuation {
             return_to: Some(return_to.to_owned()),
             ..Default::default()

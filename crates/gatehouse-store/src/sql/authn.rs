@@ -15,6 +15,7 @@ struct TokenRow {
     token_hash: String,
     user_id: String,
     auth_time: i64,
+    amr: Option<String>,
     created: i64,
     expires_at: i64,
 }
@@ -25,6 +26,11 @@ impl From<TokenRow> for SessionTokenRecord {
             token_hash: r.token_hash,
             user_id: r.user_id,
             auth_time: r.auth_time,
+            // NULL: a token from the password alone (every token before migration 0021).
+            amr: match r.amr.as_deref().map(str::split_ascii_whitespace) {
+                Some(values) => values.map(str::to_owned).collect(),
+                None => vec!["pwd".to_owned()],
+            },
             created: r.created,
             expires_at: r.expires_at,
         }
@@ -63,12 +69,13 @@ macro_rules! impl_authn_store {
                     .await
                     .map_err(db_err)?;
                 sqlx::query(
-                    "INSERT INTO session_tokens (token_hash, user_id, auth_time, created, \
-                     expires_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO session_tokens (token_hash, user_id, auth_time, amr, created, \
+                     expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(&t.token_hash)
                 .bind(&t.user_id)
                 .bind(t.auth_time)
+                .bind(t.amr.join(" "))
                 .bind(t.created)
                 .bind(t.expires_at)
                 .execute(self.pool())
@@ -84,7 +91,7 @@ macro_rules! impl_authn_store {
             ) -> StoreResult<Option<SessionTokenRecord>> {
                 let row: Option<TokenRow> = sqlx::query_as(
                     "DELETE FROM session_tokens WHERE token_hash = $1 AND expires_at > $2 \
-                     RETURNING token_hash, user_id, auth_time, created, expires_at",
+                     RETURNING token_hash, user_id, auth_time, amr, created, expires_at",
                 )
                 .bind(token_hash)
                 .bind(now)

@@ -6,12 +6,14 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gatehouse_core::crypto::random_token;
+use gatehouse_core::domain::User;
 use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::services::authn::{self, AuthnOutcome};
+use gatehouse_core::services::remembered_device;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/authn/credentials/change_password",
             post(super::authn_expired::change_password_post),
         )
+        .merge(super::authn_factors::router())
         .route("/login/sessionCookieRedirect", get(session_cookie_redirect))
 }
 
@@ -104,8 +107,8 @@ pub(crate) fn string_field(body: &Value, name: &str) -> Option<String> {
 
 async fn authn_post(
     State(state): State<AppState>,
-    Client(client): Client,
     Origin(origin): Origin,
+    Client(client): Client,
     body: Bytes,
 ) -> Response {
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -124,6 +127,7 @@ async fn authn_post(
     };
     match authn::primary_authentication(&state.provider, &client, &username, &password).await {
         Ok(AuthnOutcome::Success(done)) => success(&done),
+        Ok(AuthnOutcome::Factor(step)) => super::authn_factors::factor_state(&origin, &step),
         Ok(AuthnOutcome::PasswordExpired {
             state_token,
             expires_at,
@@ -137,19 +141,8 @@ async fn authn_post(
     }
 }
 
-/// Okta's `SUCCESS` answer with its `sessionToken`.
-pub(crate) fn success(done: &authn::AuthnSuccess) -> Response {
-    let body = json!({
-        "expiresAt": okta_date(done.expires_at),
-        "status": "SUCCESS",
-        "sessionToken": done.session_token,
-        "_embedded": { "user": embedded_user(&done.user) },
-    });
-    no_store((StatusCode::OK, axum::Json(body)).into_response())
-}
-
-/// `_embedded.user` of the Authentication API's answers.
-pub(crate) fn embedded_user(u: &gatehouse_core::domain::User) -> Value {
+/// Okta's `_embedded.user` of an authentication transaction.
+pub(crate) fn user_json(u: &User) -> Value {
     json!({
         "id": u.id,
         "passwordChanged": u.password_changed.map(okta_date),
@@ -163,6 +156,17 @@ pub(crate) fn embedded_user(u: &gatehouse_core::domain::User) -> Value {
     })
 }
 
+/// `SUCCESS` with a `sessionToken`.
+pub(crate) fn success(done: &authn::AuthnSuccess) -> Response {
+    let body = json!({
+        "expiresAt": okta_date(done.expires_at),
+        "status": "SUCCESS",
+        "sessionToken": done.session_token,
+        "_embedded": { "user": user_json(&done.user) },
+    });
+    no_store((StatusCode::OK, axum::Json(body)).into_response())
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct CookieRedirect {
     token: Option<String>,
@@ -173,6 +177,8 @@ struct CookieRedirect {
 async fn session_cookie_redirect(
     State(state): State<AppState>,
     Origin(origin): Origin,
+    Client(client): Client,
+    headers: HeaderMap,
     Query(q): Query<CookieRedirect>,
 ) -> Result<Response, WebError> {
     let redirect = q.redirect_url.unwrap_or_default();
@@ -185,15 +191,19 @@ async fn session_cookie_redirect(
             "The redirectUrl is not a trusted origin of this org.".into(),
         )));
     }
-    let opened =
-        authn::open_session_for_redirect(&state.provider, q.token.as_deref().unwrap_or_default())
-            .await
-            .map_err(WebError::Page)?
-            .ok_or_else(|| {
-                WebError::Page(OAuthError::AccessDenied(
-                    "The session token is invalid, expired or already used.".into(),
-                ))
-            })?;
+    let opened = authn::open_session_for_redirect(
+        &state.provider,
+        &client,
+        q.token.as_deref().unwrap_or_default(),
+        cookies::get(&headers, remembered_device::COOKIE),
+    )
+    .await
+    .map_err(WebError::Page)?
+    .ok_or_else(|| {
+        WebError::Page(OAuthError::AccessDenied(
+            "The session token is invalid, expired or already used.".into(),
+        ))
+    })?;
     let cookie = cookies::set(
         cookies::SESSION,
         &opened.cookie,

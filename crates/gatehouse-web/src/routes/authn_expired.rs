@@ -1,7 +1,8 @@
 //! The Authentication API's `PASSWORD_EXPIRED` state: `POST /api/v1/authn` answers it (with a
 //! `stateToken` and the policy's complexity) when the right password has expired, and
 //! `POST /api/v1/authn/credentials/change_password` `{stateToken, oldPassword, newPassword}`
-//! takes the new password through the policy and answers `SUCCESS` with a `sessionToken`.
+//! takes the new password through the policy and answers as a correct password does (`SUCCESS`
+//! with a `sessionToken`, or the second step the sign-on policies ask for).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -9,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::crypto::{random_token, verify_password};
 use gatehouse_core::domain::{Timestamp, User};
-use gatehouse_core::services::authn;
+use gatehouse_core::services::authn::{self, AuthnOutcome};
 use gatehouse_core::services::directory::DirectoryError;
 use gatehouse_core::services::passwords::{self, expired::ExpiredError};
 use serde_json::{Value, json};
 
 use super::authn::{
-    authentication_failed, embedded_user, internal, no_store, okta_error, string_field, success,
+    authentication_failed, internal, no_store, okta_error, string_field, success, user_json,
 };
 use crate::AppState;
 use crate::client_ip::Client;
@@ -40,7 +41,7 @@ pub(crate) async fn password_expired(
         "expiresAt": okta_date(expires_at),
         "status": "PASSWORD_EXPIRED",
         "_embedded": {
-            "user": embedded_user(user),
+            "user": user_json(user),
             "policy": {
                 "complexity": {
                     "minLength": c.min_length,
@@ -90,7 +91,7 @@ fn invalid_state() -> Response {
 pub(crate) async fn change_password_post(
     State(state): State<AppState>,
     Client(client): Client,
-    Origin(_origin): Origin,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> Response {
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -119,7 +120,12 @@ pub(crate) async fn change_password_post(
         }
     }
     match authn::change_expired_password(&state.provider, &client, &token, new_password).await {
-        Ok(Ok(done)) => success(&done),
+        Ok(Ok(AuthnOutcome::Success(done))) => success(&done),
+        // The policies ask for a second factor now, as after any correct password.
+        Ok(Ok(AuthnOutcome::Factor(step))) => super::authn_factors::factor_state(&origin, &step),
+        Ok(Ok(AuthnOutcome::Refused | AuthnOutcome::PasswordExpired { .. })) => {
+            authentication_failed()
+        }
         Ok(Err(ExpiredError::InvalidState)) => invalid_state(),
         Ok(Err(ExpiredError::Directory(DirectoryError::Invalid { message, .. }))) => {
             policy_refused(&message)

@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use gatehouse_core::oauth2::OAuthError;
-use gatehouse_core::oauth2::authorize::{self, GENERIC_LOGIN_FAILURE, LoginFailure};
+use gatehouse_core::oauth2::authorize::{self, GENERIC_LOGIN_FAILURE, LoginCookies, LoginFailure};
+use gatehouse_core::services::remembered_device;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -50,7 +51,10 @@ async fn login_post(
         &client,
         &form.tx,
         &form.csrf,
-        cookies::get(&headers, cookies::CSRF),
+        LoginCookies {
+            csrf: cookies::get(&headers, cookies::CSRF),
+            device: cookies::get(&headers, remembered_device::COOKIE),
+        },
         &form.username,
         &form.password,
     )
@@ -130,7 +134,10 @@ async fn expired_post(
         &client,
         &form.tx,
         &form.csrf,
-        cookies::get(&headers, cookies::CSRF),
+        LoginCookies {
+            csrf: cookies::get(&headers, cookies::CSRF),
+            device: cookies::get(&headers, remembered_device::COOKIE),
+        },
         &form.state_token,
         &form.new_password,
         &form.confirm_password,

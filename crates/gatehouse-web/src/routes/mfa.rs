@@ -16,14 +16,14 @@ use axum::response::Response;
 use axum::routing::post;
 use gatehouse_core::audit::ClientInfo;
 use gatehouse_core::crypto::constant_time_eq;
-use gatehouse_core::domain::FACTOR_TYPE_TOTP;
+use gatehouse_core::domain::{FACTOR_TYPE_TOTP, PendingSignIn, User};
 use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::oauth2::authorize::{
     AfterSignIn, CompletedLogin, FactorPrompt, LoginFailure, complete_second_factor,
 };
 use gatehouse_core::services::admin_roles;
 use gatehouse_core::services::mfa::challenge::{self, Answer, ChallengeError, Passed};
-use gatehouse_core::services::sign_in;
+use gatehouse_core::services::{remembered_device, sign_in};
 
 use super::respond_to_client;
 use crate::AppState;
@@ -60,6 +60,8 @@ struct ChallengePage<'a> {
     /// The passkey choice, when the user has an active WebAuthn factor.
     passkey: Option<super::mfa_webauthn::PasskeyOffer>,
     enroll: Option<gatehouse_core::services::mfa::TotpActivation>,
+    /// The sign-on policy offers "remember this device": whether the box starts checked.
+    remember_device: Option<bool>,
 }
 
 #[derive(Template)]
@@ -100,6 +102,13 @@ pub(crate) async fn factor_page(
         .filter(|f| f.factor_type == FACTOR_TYPE_TOTP)
         .collect();
     let passkey = super::mfa_webauthn::PasskeyOffer::for_factors(&c.factors);
+    let remember_device = match c.enrollment {
+        Some(_) => None,
+        None => remembered_device::offered_for(&state.provider, &c.user)
+            .await
+            .map_err(|e| WebError::Page(OAuthError::internal(e)))?
+            .map(|offer| offer.checked),
+    };
     let action = format!("{origin}{PATH}");
     let page = ChallengePage {
         action: &action,
@@ -115,6 +124,7 @@ pub(crate) async fn factor_page(
             .collect(),
         enroll: c.enrollment,
         passkey,
+        remember_device,
     };
     let nonce = page.passkey.as_ref().map(|p| p.nonce.as_str());
     let mut res = render_page(status, page.render(), nonce);
@@ -175,47 +185,21 @@ async fn factor_post(
             user,
             amr,
         }) => {
-            if let Some(tx) = step.transaction_id.as_deref() {
-                let done = complete_second_factor(
-                    &state.provider,
-                    tx,
-                    step.session_hash.as_deref(),
-                    *user,
-                    amr,
-                )
-                .await;
-                return match done {
-                    Ok(done) => Ok(after_sign_in(&state, &origin, &client, done).await?),
-                    Err(LoginFailure::Internal(e)) => Err(WebError::Page(e)),
-                    Err(_) => Err(WebError::Page(OAuthError::InvalidRequest(EXPIRED.into()))),
-                };
-            }
-            let signed_in = sign_in::open_signed_in(&state.provider, *user, amr)
-                .await
-                .map_err(WebError::Page)?;
-            let from = step.return_to.as_deref().unwrap_or("/app/UserHome");
-            let target = if from.starts_with("/admin")
-                && !admin_roles::is_super_admin(&state.provider, &signed_in.user)
+            // "Remember this device", if ticked and the policy offers it.
+            let device_cookie = match get("remember") {
+                "1" => remembered_device::remember(&state.provider, &user)
                     .await
                     .map_err(|e| WebError::Page(OAuthError::internal(e)))?
-            {
-                "/app/UserHome"
-            } else {
-                from
+                    .map(|(value, ttl)| {
+                        cookies::set(remembered_device::COOKIE, &value, ttl, &origin)
+                    }),
+                _ => None,
             };
-            let mut res = super::console::see_other(target);
-            for c in [
-                cookies::set(
-                    cookies::SESSION,
-                    &signed_in.session_cookie,
-                    signed_in.session_ttl,
-                    &origin,
-                ),
-                cookies::clear(super::console::LOGIN_CSRF, &origin),
-            ] {
-                if let Ok(v) = HeaderValue::from_str(&c) {
-                    res.headers_mut().append(header::SET_COOKIE, v);
-                }
+            let mut res = finish_step(&state, &origin, &client, *step, *user, amr).await?;
+            if let Some(c) = device_cookie
+                && let Ok(v) = HeaderValue::from_str(&c)
+            {
+                res.headers_mut().append(header::SET_COOKIE, v);
             }
             Ok(res)
         }
@@ -243,6 +227,55 @@ async fn factor_post(
         }
         Err(e) => Err(challenge_error(e)),
     }
+}
+
+/// A passed second step: resumes the authorize request, or opens the console's session.
+async fn finish_step(
+    state: &AppState,
+    origin: &str,
+    client: &ClientInfo,
+    step: PendingSignIn,
+    user: User,
+    amr: Vec<String>,
+) -> Result<Response, WebError> {
+    if let Some(tx) = step.transaction_id.as_deref() {
+        let done =
+            complete_second_factor(&state.provider, tx, step.session_hash.as_deref(), user, amr)
+                .await;
+        return match done {
+            Ok(done) => Ok(after_sign_in(state, origin, client, done).await?),
+            Err(LoginFailure::Internal(e)) => Err(WebError::Page(e)),
+            Err(_) => Err(WebError::Page(OAuthError::InvalidRequest(EXPIRED.into()))),
+        };
+    }
+    let signed_in = sign_in::open_signed_in(&state.provider, user, amr)
+        .await
+        .map_err(WebError::Page)?;
+    let from = step.return_to.as_deref().unwrap_or("/app/UserHome");
+    let target = if from.starts_with("/admin")
+        && !admin_roles::is_super_admin(&state.provider, &signed_in.user)
+            .await
+            .map_err(|e| WebError::Page(OAuthError::internal(e)))?
+    {
+        "/app/UserHome"
+    } else {
+        from
+    };
+    let mut res = super::console::see_other(target);
+    for c in [
+        cookies::set(
+            cookies::SESSION,
+            &signed_in.session_cookie,
+            signed_in.session_ttl,
+            origin,
+        ),
+        cookies::clear(super::console::LOGIN_CSRF, origin),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(res)
 }
 
 /// Answers a finished sign-in (password, or password and factor): the factor page, the

@@ -1,6 +1,7 @@
 pub mod api_v1;
 pub mod authn;
 pub mod authn_expired;
+pub mod authn_factors;
 pub mod clients;
 pub mod consent;
 pub mod console;

@@ -29,7 +29,7 @@ use crate::error::WebError;
 use crate::origin::Origin;
 use crate::views::{LoginPage, MessagePage, render_page};
 use askama::Template as _;
-use gatehouse_core::services::system_log;
+use gatehouse_core::services::{remembered_device, system_log};
 
 /// The org server's base path and a custom server's: every endpoint below is one handler,
 /// registered on both, that reads the server id as an optional path parameter.
@@ -119,8 +119,9 @@ pub(crate) async fn authorize_with(
     ctx: &ServerContext,
     ip: std::net::IpAddr,
     headers: &HeaderMap,
-    params: AuthorizeParams,
+    mut params: AuthorizeParams,
 ) -> Result<Response, WebError> {
+    params.device_cookie = cookies::get(headers, remembered_device::COOKIE).map(str::to_owned);
     let budget = TransactionBudget {
         address: ip.to_string(),
         per_minute: state.config.login_transactions_per_minute_per_ip,

@@ -14,7 +14,7 @@ use gatehouse_core::domain::{
 };
 use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::oauth2::authorize::{
-    AfterSignIn, AuthorizationResponse, AuthorizeOutcome, AuthorizeParams, authorize,
+    AfterSignIn, AuthorizationResponse, AuthorizeOutcome, AuthorizeParams, LoginCookies, authorize,
     complete_login,
 };
 use gatehouse_core::oauth2::grants::{self, DEVICE_CODE, GrantParams, TokenParams};
@@ -228,7 +228,10 @@ impl Flow {
             &ClientInfo::default(),
             &prompt.transaction_id,
             &prompt.csrf_token,
-            Some(&prompt.csrf_token),
+            LoginCookies {
+                csrf: Some(&prompt.csrf_token),
+                device: None,
+            },
             LOGIN,
             PASSWORD,
         )

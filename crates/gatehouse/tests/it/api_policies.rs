@@ -665,7 +665,8 @@ async fn evaluation_follows_the_policies_set_through_the_api(backend: Backend) -
             == SignOnRequirement {
                 require_mfa: true,
                 reauthenticate_after: Some(480 * 60),
-                remember_device_for: Some(86_400)
+                remember_device_for: Some(86_400),
+                remember_device_by_default: false,
             },
         "{alice:?}"
     );
@@ -699,7 +700,8 @@ async fn evaluation_follows_the_policies_set_through_the_api(backend: Backend) -
             == SignOnRequirement {
                 require_mfa: true,
                 reauthenticate_after: Some(1_800),
-                remember_device_for: None
+                remember_device_for: None,
+                remember_device_by_default: false,
             },
         "{bob_web:?}"
     );

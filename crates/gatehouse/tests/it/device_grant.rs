@@ -32,7 +32,7 @@ backend_tests!(
 );
 
 /// A public native app with the device grant (and refresh), assigned to Everyone.
-async fn device_app(app: &TestApp) -> Result<CreatedApp> {
+pub(crate) async fn device_app(app: &TestApp) -> Result<CreatedApp> {
     let created = create_oidc_app(
         &app.provider,
         &Actor::system(),
@@ -52,13 +52,18 @@ async fn device_app(app: &TestApp) -> Result<CreatedApp> {
     Ok(created)
 }
 
-struct Started {
-    device_code: String,
-    user_code: String,
+pub(crate) struct Started {
+    pub device_code: String,
+    pub user_code: String,
     body: Value,
 }
 
-async fn start(app: &TestApp, server: Server, client_id: &str, scope: &str) -> Result<Started> {
+pub(crate) async fn start(
+    app: &TestApp,
+    server: Server,
+    client_id: &str,
+    scope: &str,
+) -> Result<Started> {
     let reply = app
         .post_form(
             server,
@@ -89,7 +94,12 @@ async fn start(app: &TestApp, server: Server, client_id: &str, scope: &str) -> R
     })
 }
 
-async fn poll(app: &TestApp, server: Server, client_id: &str, device_code: &str) -> Result<Reply> {
+pub(crate) async fn poll(
+    app: &TestApp,
+    server: Server,
+    client_id: &str,
+    device_code: &str,
+) -> Result<Reply> {
     app.token(
         server,
         &[("grant_type", DEVICE_CODE), ("device_code", device_code)],
@@ -105,7 +115,7 @@ fn csrf(page: &Reply) -> Result<String> {
 
 /// Plays the user at `/activate`: opens the page, enters the code, signs in on the hosted
 /// form, and answers. Returns the final page.
-async fn activate(app: &TestApp, user_code: &str, approve: bool) -> Result<Reply> {
+pub(crate) async fn activate(app: &TestApp, user_code: &str, approve: bool) -> Result<Reply> {
     let browser = Browser::new()?;
     let url = format!("{}/activate", app.base);
     let page = browser.get(&url).await?;

@@ -32,7 +32,7 @@ backend_tests!(
 );
 
 /// A TOTP factor enrolled and activated for alice through the API; returns (factor id, seed).
-async fn enroll_alice(app: &TestApp, token: &str) -> Result<(String, Vec<u8>)> {
+pub(crate) async fn enroll_alice(app: &TestApp, token: &str) -> Result<(String, Vec<u8>)> {
     let path = format!("/api/v1/users/{}/factors", app.alice.id);
     let body = json!({ "factorType": "token:software:totp", "provider": "GOOGLE" });
     let r = app
@@ -72,13 +72,13 @@ async fn post_pass_code(app: &TestApp, path: &str, token: &str, code: &str) -> R
 }
 
 /// The code of the step `offset` steps from the app's clock.
-fn code_now(app: &TestApp, secret: &[u8], offset: i64) -> String {
+pub(crate) fn code_now(app: &TestApp, secret: &[u8], offset: i64) -> String {
     use gatehouse_core::provider::Clock as _;
     totp::code_at(secret, totp::step_at(app.clock.now()) + offset)
 }
 
 /// Opens the authorize URL, signs in with alice's password and expects the factor page.
-async fn password_then_factor_page(app: &TestApp, browser: &Browser) -> Result<Reply> {
+pub(crate) async fn password_then_factor_page(app: &TestApp, browser: &Browser) -> Result<Reply> {
     let form = browser.open_login(&app.authz(Server::Org).url()).await?;
     let page = browser.submit(&form, &app.alice.login, PASSWORD).await?;
     ensure!(page.status == StatusCode::OK, "{page:?}");
@@ -93,7 +93,12 @@ async fn password_then_factor_page(app: &TestApp, browser: &Browser) -> Result<R
     Ok(page)
 }
 
-async fn submit_code(app: &TestApp, browser: &Browser, page: &Reply, code: &str) -> Result<Reply> {
+pub(crate) async fn submit_code(
+    app: &TestApp,
+    browser: &Browser,
+    page: &Reply,
+    code: &str,
+) -> Result<Reply> {
     let pending = hidden_input(&page.body, "pending").context("pending")?;
     let csrf = hidden_input(&page.body, "csrf").context("csrf")?;
     let factor = hidden_input(&page.body, "factor_id").context("factor_id")?;
@@ -111,7 +116,7 @@ async fn submit_code(app: &TestApp, browser: &Browser, page: &Reply, code: &str)
         .await
 }
 
-async fn id_token_amr(app: &TestApp, callback: &Reply) -> Result<Vec<String>> {
+pub(crate) async fn id_token_amr(app: &TestApp, callback: &Reply) -> Result<Vec<String>> {
     let url = callback.location().context("Location")?;
     ensure!(url.as_str().starts_with(REDIRECT_URI), "{callback:?}");
     let code = url
@@ -136,7 +141,7 @@ async fn id_token_amr(app: &TestApp, callback: &Reply) -> Result<Vec<String>> {
         .collect())
 }
 
-async fn session_me(app: &TestApp, browser: &Browser) -> Result<Value> {
+pub(crate) async fn session_me(app: &TestApp, browser: &Browser) -> Result<Value> {
     let r = browser
         .get(&format!("{}/api/v1/sessions/me", app.base))
         .await?;
@@ -627,7 +632,8 @@ async fn enrollment_step_shows_codes_once_then_signs_in(backend: Backend) -> Res
 async fn session_token_does_not_skip_the_factor(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let token = app.api_token().await?;
-    let (_, secret) = enroll_alice(&app, &token).await?;
+    // A token from the password alone (before the factor existed: with one, `/api/v1/authn`
+    // answers MFA_REQUIRED, see `authn_mfa`).
     let authn = app
         .api(
             Method::POST,
@@ -641,6 +647,7 @@ async fn session_token_does_not_skip_the_factor(backend: Backend) -> Result<()> 
         .as_str()
         .context("sessionToken")?
         .to_owned();
+    let (_, secret) = enroll_alice(&app, &token).await?;
     let browser = Browser::new()?;
     let page = browser
         .get(
@@ -665,7 +672,7 @@ async fn session_token_does_not_skip_the_factor(backend: Backend) -> Result<()> 
 async fn session_cookie_redirect_gives_no_password_only_session(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let token = app.api_token().await?;
-    enroll_alice(&app, &token).await?;
+    // A password-only token, from before the factor existed.
     let authn = app
         .api(
             Method::POST,
@@ -679,6 +686,7 @@ async fn session_cookie_redirect_gives_no_password_only_session(backend: Backend
         .as_str()
         .context("sessionToken")?
         .to_owned();
+    enroll_alice(&app, &token).await?;
     let home = format!("{}/app/UserHome", app.base);
     let q =
         serde_urlencoded::to_string([("token", session_token.as_str()), ("redirectUrl", &home)])?;

@@ -3,7 +3,9 @@
 //! session the page asks for a new one; once the policy accepts it the sign-in goes on
 //! (second factor, session, back to the app) as if the new password had been typed.
 
-use super::session::{CompletedLogin, LoginFailure, load_transaction, proceed};
+use super::session::{
+    CompletedLogin, LoginCookies, LoginFailure, SignedIn, load_transaction, proceed,
+};
 use crate::audit::{Actor, ClientInfo};
 use crate::domain::{App, LoginTransaction, User};
 use crate::provider::Provider;
@@ -58,13 +60,13 @@ pub async fn complete_expired_password(
     client: &ClientInfo,
     transaction_id: &str,
     form_csrf: &str,
-    cookie_csrf: Option<&str>,
+    cookies: LoginCookies<'_>,
     state_token: &str,
     new_password: &str,
     confirm: &str,
 ) -> Result<CompletedLogin, LoginFailure> {
     let (tx, request, app) =
-        load_transaction(provider, transaction_id, form_csrf, cookie_csrf).await?;
+        load_transaction(provider, transaction_id, form_csrf, cookies.csrf).await?;
     let user = state_user(provider, state_token)
         .await
         .map_err(|_| LoginFailure::TransactionInvalid)?;
@@ -98,5 +100,11 @@ pub async fn complete_expired_password(
             )));
         }
     };
-    proceed(provider, tx, request, app, user, form_csrf).await
+    let signed_in = SignedIn {
+        tx,
+        request,
+        app,
+        user,
+    };
+    proceed(provider, client, signed_in, form_csrf, cookies.device).await
 }

@@ -2,6 +2,7 @@
 //! (after node-oidc-provider). Checks before the redirect URI is trusted end on an error page;
 //! later ones redirect the error to the client.
 
+mod acr;
 mod check_assignment;
 mod check_client;
 mod check_consent;
@@ -28,7 +29,7 @@ pub use consent::{ConsentAnswer, ConsentFailure, ConsentPrompt, ConsentScope, co
 pub use expired::{ExpiredPrompt, complete_expired_password};
 pub use respond::{AuthorizationResponse, ResponseMode};
 pub use session::{
-    AfterSignIn, CompletedLogin, GENERIC_LOGIN_FAILURE, LoginFailure, complete_login,
+    AfterSignIn, CompletedLogin, GENERIC_LOGIN_FAILURE, LoginCookies, LoginFailure, complete_login,
     complete_second_factor,
 };
 
@@ -59,6 +60,13 @@ pub struct AuthorizeParams {
     /// Okta's `sessionToken` (from `POST /api/v1/authn`): signs the user in without the form.
     #[serde(rename = "sessionToken")]
     pub session_token: Option<String>,
+    /// Space-separated ACR values (Okta's `urn:okta:loa:1fa:any`, `urn:okta:loa:2fa:any`…);
+    /// one naming a second factor makes the sign-in ask for one ([`acr`]).
+    pub acr_values: Option<String>,
+    /// The browser's "remember this device" cookie: set by the HTTP layer, never read from
+    /// the request's parameters.
+    #[serde(skip)]
+    pub device_cookie: Option<String>,
 }
 
 /// A request that passed every check, kept in the login transaction while the user signs in.
@@ -88,6 +96,12 @@ pub struct AuthorizeRequest {
     /// The `sub` of a valid `id_token_hint`: a session of anyone else is not reused.
     #[serde(default)]
     pub id_token_hint_sub: Option<String>,
+    /// `acr_values` asked for a second factor.
+    #[serde(default)]
+    pub mfa_requested: bool,
+    /// The browser's "remember this device" cookie; not kept in the login transaction.
+    #[serde(skip)]
+    pub device_cookie: Option<String>,
 }
 
 /// What the HTTP layer must do next.
@@ -255,6 +269,8 @@ pub async fn authorize(
         max_age: prompt.max_age,
         login_hint: ctx.params.login_hint.clone(),
         id_token_hint_sub,
+        mfa_requested: acr::requests_mfa(ctx.params.acr_values.as_deref()),
+        device_cookie: ctx.params.device_cookie.clone(),
     };
     let next = match ctx
         .params

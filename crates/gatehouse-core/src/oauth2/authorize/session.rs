@@ -12,6 +12,7 @@ use crate::services::lockout;
 use crate::services::mfa::challenge::{self, Continuation};
 use crate::services::rate_limit::{self, RatePolicy};
 use crate::services::sign_in::{OpenedSession, open_session};
+use crate::services::sign_on_gate::{self, Gate, SignOnAttempt};
 
 /// The live session behind a cookie, with its user, if both are still valid.
 pub(crate) async fn live_session(
@@ -61,21 +62,52 @@ pub(super) async fn resume_or_prompt(
         Some((session, user))
             if !request.prompt_login && fresh_enough(&session) && hinted_user(&user) =>
         {
-            step_up_or_finish(provider, server, app, &user, &session, request, budget).await
+            let reuse = Reuse {
+                session: &session,
+                reused: true,
+            };
+            step_up_or_finish(provider, server, app, &user, reuse, request, budget).await
         }
-        _ if request.prompt_none => Err(OAuthError::LoginRequired(
+        _ => login_prompt(provider, app, &request, budget).await,
+    }
+}
+
+/// The sign-in page for `request` (`login_required` with `prompt=none`).
+async fn login_prompt(
+    provider: &Provider,
+    app: &App,
+    request: &AuthorizeRequest,
+    budget: Option<&TransactionBudget>,
+) -> Result<AuthorizeOutcome, OAuthError> {
+    if request.prompt_none {
+        return Err(OAuthError::LoginRequired(
             "The client specified not to prompt, but the user is not logged in.".into(),
-        )),
-        _ => {
-            spend_transaction_budget(provider, budget).await?;
-            let (tx, csrf_token) = new_transaction(provider, &request).await?;
-            Ok(AuthorizeOutcome::Login(LoginPrompt {
-                transaction_id: tx.id,
-                csrf_token,
-                login_hint: request.login_hint.clone(),
-                app_label: app.label.clone(),
-            }))
-        }
+        ));
+    }
+    spend_transaction_budget(provider, budget).await?;
+    let (tx, csrf_token) = new_transaction(provider, request).await?;
+    Ok(AuthorizeOutcome::Login(LoginPrompt {
+        transaction_id: tx.id,
+        csrf_token,
+        login_hint: request.login_hint.clone(),
+        app_label: app.label.clone(),
+    }))
+}
+
+/// A session about to be used for an app.
+#[derive(Clone, Copy)]
+pub(super) struct Reuse<'a> {
+    pub session: &'a Session,
+    /// An existing session (single sign-on), rather than one just opened from a
+    /// `sessionToken`: its age is checked against the policy's re-authentication interval.
+    pub reused: bool,
+}
+
+/// Who is signing in, for the System Log: the address the request came from.
+fn client_of(budget: Option<&TransactionBudget>) -> ClientInfo {
+    ClientInfo {
+        ip: budget.map(|b| b.address.clone()),
+        user_agent: None,
     }
 }
 
@@ -88,17 +120,30 @@ pub(super) async fn step_up_or_finish(
     server: &ServerContext,
     app: &App,
     user: &User,
-    session: &Session,
+    reuse: Reuse<'_>,
     request: AuthorizeRequest,
     budget: Option<&TransactionBudget>,
 ) -> Result<AuthorizeOutcome, OAuthError> {
-    let step = if session.amr.iter().any(|a| a == "mfa") {
-        None
-    } else {
-        challenge::second_step_needed(provider, user, Some(&app.client_id)).await?
+    let session = reuse.session;
+    let client = client_of(budget);
+    let attempt = SignOnAttempt {
+        user,
+        client_id: Some(app.client_id.as_str()),
+        session: Some(session),
+        reused: reuse.reused,
+        mfa_requested: request.mfa_requested,
+        device_cookie: request.device_cookie.as_deref(),
+        client: &client,
     };
-    let Some(step) = step else {
-        return finish(provider, server, app, user, session, request).await;
+    let step = match sign_on_gate::check(provider, attempt).await?.0 {
+        Gate::Deny => {
+            return Err(OAuthError::AccessDenied(
+                sign_on_gate::DENIED_MESSAGE.into(),
+            ));
+        }
+        Gate::Reauthenticate => return login_prompt(provider, app, &request, budget).await,
+        Gate::Pass => return finish(provider, server, app, user, session, request).await,
+        Gate::SecondStep(step) => step,
     };
     if request.prompt_none {
         return Err(OAuthError::LoginRequired(
@@ -209,16 +254,26 @@ pub struct CompletedLogin {
 
 pub const GENERIC_LOGIN_FAILURE: &str = "Unable to sign in";
 
+/// The browser's cookies the sign-in form's submission is checked with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoginCookies<'a> {
+    /// The CSRF cookie (must equal the form's token).
+    pub csrf: Option<&'a str>,
+    /// "Remember this device" ([`crate::services::remembered_device`]).
+    pub device: Option<&'a str>,
+}
+
 /// Checks the sign-in form and, on success, opens a session and resumes the authorize request.
 pub async fn complete_login(
     provider: &Provider,
     client: &ClientInfo,
     transaction_id: &str,
     form_csrf: &str,
-    cookie_csrf: Option<&str>,
+    cookies: LoginCookies<'_>,
     username: &str,
     password: &str,
 ) -> Result<CompletedLogin, LoginFailure> {
+    let (cookie_csrf, device_cookie) = (cookies.csrf, cookies.device);
     let (tx, request, app) =
         load_transaction(provider, transaction_id, form_csrf, cookie_csrf).await?;
     // Unknown login, wrong password, locked or inactive account: one answer (see `lockout`).
@@ -239,7 +294,21 @@ pub async fn complete_login(
             }));
         }
     };
-    proceed(provider, tx, request, app, user, form_csrf).await
+    let signed_in = SignedIn {
+        tx,
+        request,
+        app,
+        user,
+    };
+    proceed(provider, client, signed_in, form_csrf, device_cookie).await
+}
+
+/// A sign-in transaction whose user has just proved their password.
+pub(super) struct SignedIn {
+    pub tx: LoginTransaction,
+    pub request: AuthorizeRequest,
+    pub app: App,
+    pub user: User,
 }
 
 /// The sign-in transaction `transaction_id` with its authorize request and app, once the
@@ -271,17 +340,53 @@ pub(super) async fn load_transaction(
     Ok((tx, request, app))
 }
 
-/// After the password: the second step if one is needed, else the session and the app.
+/// After the password: the sign-on policies' decision (deny, or a second step), else the
+/// session and the app.
 pub(super) async fn proceed(
     provider: &Provider,
-    tx: LoginTransaction,
-    request: AuthorizeRequest,
-    app: App,
-    user: User,
+    client: &ClientInfo,
+    signed_in: SignedIn,
     form_csrf: &str,
+    device_cookie: Option<&str>,
 ) -> Result<CompletedLogin, LoginFailure> {
-    if let Some(step) = challenge::second_step_needed(provider, &user, Some(&app.client_id)).await?
-    {
+    let SignedIn {
+        tx,
+        request,
+        app,
+        user,
+    } = signed_in;
+    let attempt = SignOnAttempt {
+        user: &user,
+        client_id: Some(app.client_id.as_str()),
+        session: None,
+        reused: false,
+        mfa_requested: request.mfa_requested,
+        device_cookie,
+        client,
+    };
+    let step = match sign_on_gate::check(provider, attempt).await?.0 {
+        Gate::Deny => {
+            provider.store.delete_login_transaction(&tx.id).await?;
+            let server = provider
+                .server_context(&request.origin, request.auth_server_id.as_deref())
+                .await?;
+            let denied = OAuthError::AccessDenied(sign_on_gate::DENIED_MESSAGE.into());
+            return Ok(CompletedLogin {
+                session_cookie: String::new(),
+                session_ttl: 0,
+                next: AfterSignIn::Respond(AuthorizationResponse::error(
+                    request.redirect_uri.as_str(),
+                    request.response_mode,
+                    &denied,
+                    request.state.as_deref(),
+                    &server.issuer,
+                )),
+            });
+        }
+        Gate::SecondStep(step) => Some(step),
+        Gate::Pass | Gate::Reauthenticate => None,
+    };
+    if let Some(step) = step {
         // The transaction stays: the second step resumes it.
         let next = Continuation {
             transaction_id: Some(tx.id),

@@ -3,7 +3,7 @@
 //! expired or spent token is ignored and the request goes on as without it (a live session
 //! or the sign-in page; `login_required` with `prompt=none`).
 
-use super::session::{resume_or_prompt, step_up_or_finish};
+use super::session::{Reuse, resume_or_prompt, step_up_or_finish};
 use super::{AuthorizeOutcome, AuthorizeRequest, TransactionBudget};
 use crate::domain::App;
 use crate::oauth2::OAuthError;
@@ -28,7 +28,10 @@ pub(super) async fn run(
                 server,
                 app,
                 &opened.user,
-                &opened.session,
+                Reuse {
+                    session: &opened.session,
+                    reused: false,
+                },
                 request,
                 budget,
             )

@@ -12,7 +12,6 @@ use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
 use crate::domain::{FACTOR_TYPE_TOTP, Factor, PendingSignIn, User, UserStatus};
 use crate::provider::Provider;
 use crate::services::lockout::{self, FactorAttempt};
-use crate::services::sign_on_policy;
 use crate::store::StoreError;
 
 use super::{AMR_RECOVERY, AMR_TOTP, MfaError, TotpActivation, recovery_codes};
@@ -22,31 +21,8 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// Longest life of a pending step (seconds); shorter when the login transaction is.
 pub const MAX_TTL: i64 = 600;
 
-/// Whether a sign-in of `user` (to `client_id`, `None` for the org's own pages) needs a
-/// second step, and whether it is an enrollment: an enrolled factor is always asked (as
-/// Keycloak does); a policy requiring MFA of a user without one leads to enrollment.
-pub async fn second_step_needed(
-    provider: &Provider,
-    user: &User,
-    client_id: Option<&str>,
-) -> Result<Option<SecondStep>, StoreError> {
-    if !super::active_factors(provider, &user.id).await?.is_empty() {
-        return Ok(Some(SecondStep { enroll: false }));
-    }
-    let groups: Vec<String> = provider
-        .store
-        .list_user_groups(&user.id)
-        .await?
-        .into_iter()
-        .map(|g| g.id)
-        .collect();
-    let requirement =
-        sign_on_policy::evaluate(provider.store.as_ref(), user, &groups, client_id).await?;
-    Ok(requirement
-        .require_mfa
-        .then_some(SecondStep { enroll: true }))
-}
-
+/// A second step to open: a factor, or (`enroll`) a first factor's enrollment. Which one a
+/// sign-in needs is [`crate::services::sign_on_gate::check`]'s answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecondStep {
     pub enroll: bool,

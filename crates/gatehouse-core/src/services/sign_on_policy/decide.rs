@@ -63,6 +63,7 @@ pub fn decide(policies: &[PolicyWithRules], group_ids: &[String]) -> SignOnDecis
             requirement.require_mfa = true;
             if let FactorPrompt::Device { lifetime_minutes } = prompt {
                 requirement.remember_device_for = Some(i64::from(lifetime_minutes) * 60);
+                requirement.remember_device_by_default = a.remember_device_by_default;
             }
         }
         if a.max_session_lifetime_minutes > 0 {
@@ -89,6 +90,7 @@ pub fn decide(policies: &[PolicyWithRules], group_ids: &[String]) -> SignOnDecis
     }
     if !requirement.require_mfa {
         requirement.remember_device_for = None;
+        requirement.remember_device_by_default = false;
     }
     SignOnDecision::Allow(requirement)
 }
@@ -186,6 +188,7 @@ mod tests {
                 require_mfa: true,
                 reauthenticate_after: Some(-1),
                 remember_device_for: Some(-1),
+                remember_device_by_default: true,
             },
         }
     }

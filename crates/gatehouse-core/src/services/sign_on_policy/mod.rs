@@ -24,6 +24,8 @@ pub struct SignOnRequirement {
     pub reauthenticate_after: Option<i64>,
     /// Seconds a device may be remembered for after a factor; `None`: not offered.
     pub remember_device_for: Option<i64>,
+    /// `rememberDeviceByDefault`: the "remember this device" box starts checked.
+    pub remember_device_by_default: bool,
 }
 
 /// The requirement for `user` (a member of `group_ids`, which should include the built-in
@@ -44,6 +46,7 @@ pub async fn evaluate(
             require_mfa: true,
             reauthenticate_after: Some(0),
             remember_device_for: None,
+            remember_device_by_default: false,
         },
     })
 }

@@ -155,6 +155,9 @@ fn pass_code(body: &Bytes) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::validation("passCode", "The passcode is required."))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{userId}/factors", tag = "UserFactors", summary = "List a user's factors",
+    params(("userId" = String, Path, description = "A user id, login, or `me`")),
+    responses((status = 200, description = "The user's factors", body = Vec<super::factors_openapi::UserFactorDoc>), super::openapi::ApiErrors))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -170,6 +173,9 @@ pub(crate) async fn list(
     Ok(Json(Value::Array(body)))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{userId}/factors/catalog", tag = "UserFactors", summary = "List the factors a user may enroll",
+    params(("userId" = String, Path, description = "A user id, login, or `me`")),
+    responses((status = 200, description = "Factor types and providers, with this user's status", body = Vec<super::factors_openapi::CatalogEntryDoc>), super::openapi::ApiErrors))]
 pub(crate) async fn catalog(
     State(state): State<AppState>,
     caller: Caller,
@@ -209,6 +215,9 @@ pub(crate) async fn catalog(
     Ok(Json(Value::Array(entries)))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{userId}/factors/{factorId}", tag = "UserFactors", summary = "Get a factor",
+    params(("userId" = String, Path, description = "A user id, login, or `me`"), ("factorId" = String, Path, description = "A factor id")),
+    responses((status = 200, description = "The factor", body = super::factors_openapi::UserFactorDoc), super::openapi::ApiErrors))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -223,6 +232,10 @@ pub(crate) async fn get(
     Ok(Json(factor_json(&origin, &user, &factor, None)).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{userId}/factors", tag = "UserFactors", summary = "Enroll a TOTP factor",
+    params(("userId" = String, Path, description = "A user id, login, or `me`"), ("activate" = Option<bool>, Query, description = "Ignored for TOTP (a first code activates it)")),
+    request_body = super::factors_openapi::EnrollBody,
+    responses((status = 200, description = "The factor, PENDING_ACTIVATION, with its `_embedded.activation`", body = super::factors_openapi::UserFactorDoc), super::openapi::ApiErrors))]
 pub(crate) async fn enroll(
     State(state): State<AppState>,
     caller: Caller,
@@ -253,6 +266,10 @@ pub(crate) async fn enroll(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{userId}/factors/{factorId}/lifecycle/activate", tag = "UserFactors", summary = "Activate a TOTP factor with its first code",
+    params(("userId" = String, Path, description = "A user id, login, or `me`"), ("factorId" = String, Path, description = "A factor id")),
+    request_body = super::factors_openapi::PassCodeBody,
+    responses((status = 200, description = "The factor, ACTIVE (a wrong code: 403 E0000068)", body = super::factors_openapi::UserFactorDoc), super::openapi::ApiErrors))]
 pub(crate) async fn activate(
     State(state): State<AppState>,
     caller: Caller,
@@ -270,6 +287,10 @@ pub(crate) async fn activate(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{userId}/factors/{factorId}/verify", tag = "UserFactors", summary = "Verify a TOTP code",
+    params(("userId" = String, Path, description = "A user id, login, or `me`"), ("factorId" = String, Path, description = "A factor id")),
+    request_body = super::factors_openapi::PassCodeBody,
+    responses((status = 200, description = "Accepted (wrong: 403 E0000068, replayed: 403 E0000082, locked: 403 E0000069)", body = super::factors_openapi::VerifyResultDoc), super::openapi::ApiErrors))]
 pub(crate) async fn verify(
     State(state): State<AppState>,
     caller: Caller,
@@ -286,6 +307,9 @@ pub(crate) async fn verify(
 }
 
 /// Resets (removes) one factor: 204 without a body or a JSON content type.
+#[utoipa::path(delete, path = "/api/v1/users/{userId}/factors/{factorId}", tag = "UserFactors", summary = "Reset (remove) a factor",
+    params(("userId" = String, Path, description = "A user id, login, or `me`"), ("factorId" = String, Path, description = "A factor id")),
+    responses((status = 204, description = "Removed"), super::openapi::ApiErrors))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -17,6 +17,7 @@ mod dates;
 mod error;
 mod extract;
 mod factors;
+mod factors_openapi;
 mod groups;
 mod logs;
 mod okta_headers;

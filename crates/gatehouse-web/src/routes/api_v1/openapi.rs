@@ -179,6 +179,7 @@ impl Modify for SswsAuth {
 pub(crate) async fn document() -> Json<Value> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::policies_openapi::PoliciesDoc::openapi());
+    doc.merge(super::factors_openapi::FactorsDoc::openapi());
     Json(serde_json::to_value(doc).unwrap_or_default())
 }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use gatehouse_core::crypto::{constant_time_eq, random_token};
 use gatehouse_core::oauth2::authorize::GENERIC_LOGIN_FAILURE;
-use gatehouse_core::services::{admin_roles, sessions, sign_in};
+use gatehouse_core::services::{admin_roles, remembered_device, sessions, sign_in, sign_on_gate};
 use serde::Deserialize;
 
 use super::{ConsoleError, Form, safe_from_uri, see_other};
@@ -117,6 +117,7 @@ async fn form_post(
         password,
         sent,
         &from,
+        cookies::get(&headers, remembered_device::COOKIE),
     )
     .await
     .map_err(|e| ConsoleError::Internal(e.to_string()))?;
@@ -138,6 +139,17 @@ async fn form_post(
             )
             .await
             .map_err(|e| ConsoleError::Internal(e.to_string()));
+        }
+        Some(sign_in::SignInStep::Denied) => {
+            return Ok(sign_in_page(
+                &state,
+                &origin,
+                StatusCode::FORBIDDEN,
+                &random_token(24),
+                &from,
+                raw_username,
+                Some(sign_on_gate::DENIED_MESSAGE),
+            ));
         }
         None => None,
     };
