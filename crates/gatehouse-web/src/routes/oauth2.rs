@@ -117,7 +117,7 @@ async fn authorize(
         &state.provider,
         &ctx,
         params,
-        cookies::get(&headers, cookies::SESSION),
+        cookies::session(&headers),
         Some(&budget),
     )
     .await;
@@ -423,17 +423,17 @@ async fn logout(
         .map_err(WebError::Page)?;
     let params: LogoutParams = parse_form(&raw).map_err(WebError::Page)?;
     let signed_in =
-        system_log::session_user(&state.provider, cookies::get(&headers, cookies::SESSION)).await;
+        system_log::session_user(&state.provider, cookies::session(&headers)).await;
     let outcome = logout::logout(
         &state.provider,
         &ctx,
         params,
-        cookies::get(&headers, cookies::SESSION),
+        cookies::session(&headers),
     )
     .await
     .map_err(WebError::Page)?;
     if let Some(user_id) = signed_in
-        && system_log::session_user(&state.provider, cookies::get(&headers, cookies::SESSION))
+        && system_log::session_user(&state.provider, cookies::session(&headers))
             .await
             .is_none()
     {
@@ -451,8 +451,10 @@ async fn logout(
             render_page(StatusCode::OK, page.render(), None)
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&cookies::clear(cookies::SESSION, &origin)) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    for cookie in cookies::clear_session(&origin) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(res)
 }

@@ -8,11 +8,14 @@ use crate::config::Settings;
 use crate::startup::{Application, open_provider, redact_url};
 
 mod app;
+mod app_service;
 mod auth_server;
+mod auth_server_claims;
 pub mod doctor;
 mod group;
 pub mod ldap;
 pub mod policy;
+mod rp_lines;
 mod token;
 mod user;
 

@@ -526,7 +526,7 @@ async fn authorize_default(app: &TestApp, scope: &str) -> Result<Callback> {
 }
 
 fn expect_policy_denied_callback(cb: &Callback, issuer: &str) -> Result<()> {
-    cb.expect_error("access_denied", issuer)?;
+    cb.expect_error("access_denied")?;
     ensure!(
         cb.param("error_description").as_deref() == Some(POLICY_FAILED),
         "{}",
@@ -962,7 +962,7 @@ async fn policy_rules_decide_authorize_and_token(backend: Backend) -> Result<()>
     // Unknown scopes are invalid_scope, before any policy.
     let cb = authorize_default(&app, "openid no:such:scope").await;
     match cb {
-        Ok(cb) => cb.expect_error("invalid_scope", &issuer)?,
+        Ok(cb) => cb.expect_error("invalid_scope")?,
         Err(_) => {
             let reply = Browser::new()?
                 .get(

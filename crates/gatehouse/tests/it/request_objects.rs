@@ -114,7 +114,7 @@ async fn expect_object_refused(
         .with_context(|| what.to_owned())?;
     // `expect_error` also checks that the query's state came back: nothing of the object won.
     callback
-        .expect_error(code, &app.issuer(Server::Default))
+        .expect_error(code)
         .with_context(|| what.to_owned())
 }
 

@@ -372,7 +372,7 @@ async fn resume(
             mode,
             &e,
             state.as_deref(),
-            &server.issuer,
+            &server,
         )),
     };
     Ok(CompletedLogin {
