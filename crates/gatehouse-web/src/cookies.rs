@@ -88,7 +88,10 @@ mod tests {
         );
         assert!(set[1].starts_with("gh_sid=; ") && set[1].contains("Max-Age=0"));
         let set = set_session("v", 60, "http://127.0.0.1:8080");
-        assert_eq!(set, ["gh_sid=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"]);
+        assert_eq!(
+            set,
+            ["gh_sid=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"]
+        );
         assert_eq!(clear_session("http://x").len(), 1);
         assert_eq!(clear_session("https://x").len(), 2);
     }

@@ -84,13 +84,9 @@ async fn verify(
         ));
     }
     let app = query.app.as_deref();
-    let verdict = forward_auth::verify(
-        &state.provider,
-        cookies::session(&headers),
-        app,
-    )
-    .await
-    .map_err(WebError::Page)?;
+    let verdict = forward_auth::verify(&state.provider, cookies::session(&headers), app)
+        .await
+        .map_err(WebError::Page)?;
     Ok(match verdict {
         Verdict::Allow(identity) => allowed(&identity, prefix, separator),
         Verdict::SignIn if query.redirect.as_deref() == Some("true") => {

@@ -422,16 +422,10 @@ async fn logout(
         .await
         .map_err(WebError::Page)?;
     let params: LogoutParams = parse_form(&raw).map_err(WebError::Page)?;
-    let signed_in =
-        system_log::session_user(&state.provider, cookies::session(&headers)).await;
-    let outcome = logout::logout(
-        &state.provider,
-        &ctx,
-        params,
-        cookies::session(&headers),
-    )
-    .await
-    .map_err(WebError::Page)?;
+    let signed_in = system_log::session_user(&state.provider, cookies::session(&headers)).await;
+    let outcome = logout::logout(&state.provider, &ctx, params, cookies::session(&headers))
+        .await
+        .map_err(WebError::Page)?;
     if let Some(user_id) = signed_in
         && system_log::session_user(&state.provider, cookies::session(&headers))
             .await

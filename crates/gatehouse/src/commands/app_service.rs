@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::Context as _;
 use gatehouse_core::Provider;
 use gatehouse_core::domain::{ApplicationType, TokenEndpointAuthMethod};
-use gatehouse_core::services::apps::{self, OidcAppSpec};
 use gatehouse_core::services::app_grants;
+use gatehouse_core::services::apps::{self, OidcAppSpec};
 use gatehouse_core::services::system_log::Actor;
 use serde_json::json;
 
@@ -56,7 +56,9 @@ pub(super) async fn create(
             println!("  Client ID:      {}", app.client_id);
             match &created.client_secret {
                 Some(secret) => println!("  Client secret:  {secret}  (client_secret_basic)"),
-                None => println!("  Client authentication: private_key_jwt (the keys in the JWKS file)"),
+                None => {
+                    println!("  Client authentication: private_key_jwt (the keys in the JWKS file)")
+                }
             }
             if !grant_scopes.is_empty() {
                 println!("  Okta API scopes granted: {}", grant_scopes.join(" "));

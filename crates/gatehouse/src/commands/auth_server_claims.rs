@@ -111,7 +111,10 @@ pub(super) async fn run(provider: &Provider, cmd: &ClaimCommand) -> anyhow::Resu
             );
             for c in doomed {
                 auth_server_config::delete::<OAuthClaim>(provider, id, &c.id).await?;
-                println!("Authorization server {id}: removed claim {} ({})", c.name, c.id);
+                println!(
+                    "Authorization server {id}: removed claim {} ({})",
+                    c.name, c.id
+                );
             }
         }
     }

@@ -128,13 +128,21 @@ mod tests {
             rp_url: "https://netbox.example.com/",
             scopes: "openid profile email",
         });
-        assert!(text.contains("SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL = 'https://id.example.com/oauth2/'"));
+        assert!(
+            text.contains(
+                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL = 'https://id.example.com/oauth2/'"
+            )
+        );
         assert!(text.contains("SOCIAL_AUTH_OIDC_SECRET = 's3cr3t'"));
-        assert!(text.contains("OIDCProviderMetadataURL https://id.example.com/.well-known/openid-configuration"));
+        assert!(text.contains(
+            "OIDCProviderMetadataURL https://id.example.com/.well-known/openid-configuration"
+        ));
         assert!(text.contains("https://id.example.com/oauth2/v1/keys"));
         assert!(issuers("https://id.example.com").contains("Okta domain:  id.example.com\n"));
         assert_eq!(
-            rp_url_of(Some(&"https://nb.example.com:8443/oauth/complete/oidc/".to_owned())),
+            rp_url_of(Some(
+                &"https://nb.example.com:8443/oauth/complete/oidc/".to_owned()
+            )),
             "https://nb.example.com:8443"
         );
     }

@@ -839,8 +839,7 @@ async fn prompt_none_not_logged_in(c: Ctx) -> ModuleResult {
     let resp = rp
         .no_ui(&Browser::new()?, &rp.authz().set("prompt", "none"))
         .await?;
-    resp.expect_error(
-        &rp)?;
+    resp.expect_error(&rp)?;
     pass()
 }
 
@@ -1060,8 +1059,7 @@ async fn ensure_request_object_with_redirect_uri(c: Ctx) -> ModuleResult {
             "redirected to the query's redirect_uri {}",
             resp.target
         );
-        resp.expect_error(
-            &rp)?;
+        resp.expect_error(&rp)?;
         return pass();
     }
     // Gatehouse does not process request objects (discovery: `request_parameter_supported: false`),

@@ -559,7 +559,10 @@ async fn dashboard_revoke_asks_again(backend: Backend) -> Result<()> {
     );
 
     let revoked = browser
-        .post_form(&format!("{}{revoke_path}", app.base), &[("csrf", &csrf), ("confirm", "yes")])
+        .post_form(
+            &format!("{}{revoke_path}", app.base),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await?;
     ensure!(revoked.status == StatusCode::SEE_OTHER, "{revoked:?}");
     ensure!(

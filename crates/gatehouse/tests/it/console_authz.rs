@@ -892,7 +892,10 @@ async fn authorization_server_lifecycle_and_key_rotation(backend: Backend) -> Re
 
     // An active server cannot be deleted; deactivated, it answers no requests.
     let r = admin
-        .post_form(&format!("{}{base}/delete", app.base), &[("csrf", &csrf), ("confirm", "yes")])
+        .post_form(
+            &format!("{}{base}/delete", app.base),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await?;
     ensure!(r.status == StatusCode::BAD_REQUEST, "{r:?}");
     post_ok(

@@ -317,7 +317,6 @@ async fn nonce_is_required_with_an_id_token(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let spa = seed_003_spa(&app, &["code", "token", "id_token"]).await?;
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         let browser = signed_in(&app, server, &spa).await?;
         for response_type in [
             "id_token",
@@ -371,7 +370,6 @@ async fn implicit_needs_the_apps_permission(backend: Backend) -> Result<()> {
     // Only "Allow ID Token with implicit grant type" ticked.
     let id_only = seed_003_spa(&app, &["code", "id_token"]).await?;
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         // The seeded web app has no implicit grant at all.
         let browser = signed_in(&app, server, app.client_id()).await?;
         for response_type in ["id_token", "id_token token", "code id_token", "code token"] {
@@ -404,7 +402,6 @@ async fn query_mode_is_refused_for_tokens(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let spa = seed_003_spa(&app, &["code", "token", "id_token"]).await?;
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         let browser = signed_in(&app, server, &spa).await?;
         for response_type in ["id_token", "id_token token", "code id_token", "code token"] {
             let reply = browser
@@ -554,7 +551,6 @@ async fn request_objects_are_refused_after_the_client_checks(backend: Backend) -
     // `request_objects` tests), and the error goes back to the client.
     let jwt = "eyJhbGciOiJub25lIn0.eyJjbGllbnRfaWQiOiJzb21lb25lLWVsc2UifQ.";
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         for (param, value, code) in [
             ("request", jwt, "invalid_request_object"),
             (

@@ -70,6 +70,7 @@ mod reliability;
 mod reports;
 mod request_objects;
 mod revocation;
+mod rough_edges;
 mod service_apps;
 mod signing_algs;
 mod spa;

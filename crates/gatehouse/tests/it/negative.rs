@@ -114,7 +114,6 @@ async fn bad_request_with_valid_redirect_is_redirected(backend: Backend) -> Resu
     let app = spawn_app(backend).await?;
     let browser = Browser::new()?;
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         let cases = [
             (app.authz(server).remove("response_type"), "invalid_request"),
             (

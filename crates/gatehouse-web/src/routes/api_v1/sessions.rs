@@ -111,8 +111,7 @@ pub(crate) async fn delete_me(
     let mut res = StatusCode::NO_CONTENT.into_response();
     for cookie in cookies::clear_session(&origin) {
         if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
-            res.headers_mut()
-                .append(axum::http::header::SET_COOKIE, v);
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
         }
     }
     Ok(res)

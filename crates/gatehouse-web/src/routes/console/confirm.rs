@@ -140,7 +140,9 @@ pub(crate) async fn ask_first(State(state): State<AppState>, req: Request, next:
         other => other,
     };
     let (Some(action), Some(viewer)) = (action, viewer) else {
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
     let back = parts
         .headers
@@ -180,17 +182,26 @@ mod tests {
     #[test]
     fn destructive_paths_ask_first() {
         let t = |p: &str| title(p, "");
-        assert_eq!(t("/admin/user/00u1/delete").as_deref(), Some("Delete this person?"));
+        assert_eq!(
+            t("/admin/user/00u1/delete").as_deref(),
+            Some("Delete this person?")
+        );
         assert_eq!(
             t("/admin/user/00u1/lifecycle/deactivate").as_deref(),
             Some("Deactivate this person?")
         );
-        assert_eq!(t("/admin/app/oidc_client/0oa1/delete").as_deref(), Some("Delete this app?"));
+        assert_eq!(
+            t("/admin/app/oidc_client/0oa1/delete").as_deref(),
+            Some("Delete this app?")
+        );
         assert_eq!(
             t("/admin/access/api/trusted_origins/tos1/delete").as_deref(),
             Some("Delete this trusted origin?")
         );
-        assert_eq!(t("/admin/group/00g1/delete").as_deref(), Some("Delete this group?"));
+        assert_eq!(
+            t("/admin/group/00g1/delete").as_deref(),
+            Some("Delete this group?")
+        );
         assert_eq!(
             t("/admin/access/api/tokens/t1/revoke").as_deref(),
             Some("Revoke this API token?")

@@ -50,7 +50,10 @@ pub fn router() -> Router<AppState> {
 
 /// [`router`] with destructive actions asking first ([`confirm::ask_first`]).
 pub fn router_with_confirmations(state: AppState) -> Router<AppState> {
-    router().layer(axum::middleware::from_fn_with_state(state, confirm::ask_first))
+    router().layer(axum::middleware::from_fn_with_state(
+        state,
+        confirm::ask_first,
+    ))
 }
 
 /// The console's CSP: scripts and styles only from this server's static files, forms only to
