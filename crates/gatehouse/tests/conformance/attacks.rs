@@ -527,7 +527,7 @@ async fn pkce_omission_and_mismatch(c: Ctx) -> ModuleResult {
         .set("code_challenge", VERIFIER)
         .set("code_challenge_method", "plain");
     let resp = rp.no_ui(&Browser::new()?, &plain).await?;
-    resp.expect_error(&rp)?;
+    resp.expect_error(&rp, &["invalid_request"])?;
     pass()
 }
 
@@ -1293,7 +1293,7 @@ async fn prompt_and_max_age_bypass(c: Ctx) -> ModuleResult {
     let resp = rp
         .no_ui(&browser, &rp.authz().set("prompt", "none login"))
         .await?;
-    resp.expect_error(&rp)?;
+    resp.expect_error(&rp, &["invalid_request"])?;
     ensure!(
         rp.shows_login(&browser, &rp.authz().set("max_age", "0"))
             .await?,
@@ -1301,7 +1301,7 @@ async fn prompt_and_max_age_bypass(c: Ctx) -> ModuleResult {
     );
     for bad in ["-1", "abc", "99999999999999999999999"] {
         let resp = rp.no_ui(&browser, &rp.authz().set("max_age", bad)).await?;
-        resp.expect_error(&rp)
+        resp.expect_error(&rp, &["invalid_request"])
             .with_context(|| format!("max_age={bad}"))?;
     }
     let resp = rp
@@ -1534,7 +1534,7 @@ async fn session_fixation(c: Ctx) -> ModuleResult {
     let other = Browser::new()?;
     other.jar.set_cookies(&mut std::iter::once(&hv), &url);
     let resp = rp.no_ui(&other, &rp.authz().set("prompt", "none")).await?;
-    resp.expect_error(&rp)?;
+    resp.expect_error(&rp, &["login_required"])?;
     ensure!(read_response(&reply)?.is_some(), "sign-in failed");
     pass()
 }

@@ -839,7 +839,15 @@ async fn prompt_none_not_logged_in(c: Ctx) -> ModuleResult {
     let resp = rp
         .no_ui(&Browser::new()?, &rp.authz().set("prompt", "none"))
         .await?;
-    resp.expect_error(&rp)?;
+    resp.expect_error(
+        &rp,
+        &[
+            "login_required",
+            "interaction_required",
+            "consent_required",
+            "account_selection_required",
+        ],
+    )?;
     pass()
 }
 
@@ -1059,7 +1067,14 @@ async fn ensure_request_object_with_redirect_uri(c: Ctx) -> ModuleResult {
             "redirected to the query's redirect_uri {}",
             resp.target
         );
-        resp.expect_error(&rp)?;
+        resp.expect_error(
+            &rp,
+            &[
+                "request_not_supported",
+                "invalid_request",
+                "invalid_request_object",
+            ],
+        )?;
         return pass();
     }
     // Gatehouse does not process request objects (discovery: `request_parameter_supported: false`),
@@ -1656,7 +1671,7 @@ impl LoggedIn {
             .rp
             .no_ui(&self.browser, &self.rp.authz().set("prompt", "none"))
             .await?;
-        resp.expect_error(&self.rp)
+        resp.expect_error(&self.rp, &["login_required", "interaction_required"])
     }
 
     async fn session_alive(&self) -> Result<bool> {
