@@ -22,6 +22,7 @@ backend_tests!(
     userinfo_groups_follow_the_groups_claim_filter,
     https_session_cookie_is_cross_site_and_delete_needs_a_trusted_origin,
     destructive_console_actions_ask_first,
+    cli_prints_rp_lines_and_manages_service_apps_and_claims,
 );
 
 /// Bob, a valid user, and an app only Alice's team may use.
@@ -373,4 +374,183 @@ async fn destructive_console_actions_ask_first(backend: Backend) -> Result<()> {
         "{apps_page:?}"
     );
     Ok(())
+}
+
+/// `gatehouse` on the test's database with a config file that has `public_url`.
+fn cli(app: &TestApp, dir: &std::path::Path, args: &[&str]) -> Result<(bool, String)> {
+    let out = tokio::task::block_in_place(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg("--config")
+            .arg(dir.join("gatehouse.toml"))
+            .args(["--database-url", &app.database_url])
+            .args(args)
+            .env("GATEHOUSE_ENCRYPTION_KEY", &app.encryption_key)
+            .env_remove("GATEHOUSE_PUBLIC_URL")
+            .output()
+    })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((out.status.success(), text))
+}
+
+async fn cli_prints_rp_lines_and_manages_service_apps_and_claims(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let dir = std::env::temp_dir().join(format!("gh-edges-cli-{}", app.web.app.id));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("gatehouse.toml"),
+        "public_url = \"https://id.example.com\"\n",
+    )?;
+    let result = async {
+        // The public URL comes from the config, with no --public-url.
+        let (ok, out) = cli(
+            &app,
+            &dir,
+            &[
+                "app",
+                "create-oidc",
+                "--type",
+                "web",
+                "--label",
+                "NetBox",
+                "--redirect-uri",
+                "https://netbox.example.com/oauth/complete/oidc/",
+            ],
+        )?;
+        ensure!(ok, "{out}");
+        for line in [
+            "Okta domain:  id.example.com",
+            "Org issuer:   https://id.example.com",
+            "discovery:  https://id.example.com/.well-known/openid-configuration",
+            "discovery:  https://id.example.com/oauth2/default/.well-known/openid-configuration",
+            "SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL = 'https://id.example.com/oauth2/'",
+            "SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = 'https://id.example.com'",
+            "authority: https://id.example.com",
+            "callbackUrl: https://netbox.example.com/callback",
+            "OIDCProviderMetadataURL https://id.example.com/.well-known/openid-configuration",
+        ] {
+            ensure!(out.contains(line), "missing {line:?} in:\n{out}");
+        }
+        ensure!(!out.contains("127.0.0.1:8080"), "{out}");
+        // A service app with private_key_jwt and an Okta API scope.
+        let key = crate::client_keys::ClientKey::rsa("svc-1")?;
+        let jwks = dir.join("jwks.json");
+        std::fs::write(&jwks, json!({"keys": [key.jwk]}).to_string())?;
+        let jwks = jwks.to_string_lossy().into_owned();
+        let (ok, out) = cli(
+            &app,
+            &dir,
+            &[
+                "app",
+                "create-service",
+                "--label",
+                "Ingestion",
+                "--jwks",
+                &jwks,
+                "--grant-scope",
+                "okta.users.read",
+                "--output",
+                "json",
+            ],
+        )?;
+        ensure!(ok, "{out}");
+        let created: Value = serde_json::from_str(out.lines().last().unwrap_or_default())?;
+        ensure!(
+            created["token_endpoint_auth_method"] == "private_key_jwt",
+            "{created}"
+        );
+        ensure!(created["client_secret"].is_null(), "{created}");
+        let client_id = created["client_id"].as_str().context("client id")?;
+        let stored = app
+            .provider
+            .store
+            .find_app_by_client_id(client_id)
+            .await?
+            .context("the service app")?;
+        ensure!(stored.settings.grant_types == ["client_credentials"]);
+        let grants = gatehouse_core::services::app_grants::list(&app.provider, &stored).await?;
+        ensure!(
+            grants.len() == 1 && grants[0].scope_id == "okta.users.read",
+            "{grants:?}"
+        );
+        // Claims of a custom server.
+        let (ok, out) = cli(
+            &app,
+            &dir,
+            &[
+                "auth-server",
+                "claim",
+                "add",
+                "--id",
+                "default",
+                "--name",
+                "team",
+                "--groups",
+                "STARTS_WITH:nb-",
+                "--scope",
+                "groups",
+            ],
+        )?;
+        ensure!(ok, "{out}");
+        let (ok, out) = cli(
+            &app,
+            &dir,
+            &[
+                "auth-server",
+                "claim",
+                "list",
+                "--id",
+                "default",
+                "--output",
+                "json",
+            ],
+        )?;
+        ensure!(ok, "{out}");
+        let claims: Value = serde_json::from_str(&out)?;
+        let team = claims
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "team"))
+            .with_context(|| format!("{claims}"))?;
+        ensure!(
+            team["valueType"] == "GROUPS"
+                && team["group_filter_type"] == "STARTS_WITH"
+                && team["conditions"]["scopes"] == json!(["groups"]),
+            "{team}"
+        );
+        let (ok, out) = cli(
+            &app,
+            &dir,
+            &["auth-server", "claim", "remove", "--id", "default", "team"],
+        )?;
+        ensure!(ok, "{out}");
+        let (_, out) = cli(
+            &app,
+            &dir,
+            &["auth-server", "claim", "list", "--id", "default"],
+        )?;
+        ensure!(!out.contains("\tteam\t"), "{out}");
+        // RFC 9207 per server from the CLI.
+        let (ok, out) = cli(
+            &app,
+            &dir,
+            &["auth-server", "set-iss", "--id", "org", "--mode", "on"],
+        )?;
+        ensure!(ok, "{out}");
+        let org = app
+            .provider
+            .store
+            .find_auth_server("org")
+            .await?
+            .context("org")?;
+        ensure!(org.authorization_response_iss);
+        Ok(())
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
