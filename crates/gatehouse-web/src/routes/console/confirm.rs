@@ -40,13 +40,20 @@ struct Action {
     consequence: &'static str,
 }
 
-/// `Some` for the paths that ask first.
-fn describe(path: &str, form: &Form) -> Option<Action> {
-    if !["/admin/", "/app/UserHome/", "/enduser/"]
+/// Whether a POST to `path` may need asking first (before its body is read).
+fn may_ask(path: &str) -> bool {
+    ["/admin/", "/app/UserHome/", "/enduser/"]
         .iter()
         .any(|p| path.starts_with(p))
-        || path.starts_with("/admin/policy/")
-    {
+        && !path.starts_with("/admin/policy/")
+        && path.rsplit('/').next().is_some_and(|last| {
+            ["delete", "deactivate", "suspend", "revoke", "remove", "roles"].contains(&last)
+        })
+}
+
+/// `Some` for the paths that ask first.
+fn describe(path: &str, form: &Form) -> Option<Action> {
+    if !may_ask(path) {
         return None;
     }
     let last = path.rsplit('/').next().unwrap_or_default();
@@ -112,7 +119,7 @@ fn thing(path: &str) -> &'static str {
 
 /// Middleware: the confirmation page for a destructive POST that lacks `confirm=yes`.
 pub(crate) async fn ask_first(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    if req.method() != Method::POST || !may_ask(req.uri().path()) {
         return next.run(req).await;
     }
     let path = req.uri().path().to_owned();
