@@ -47,7 +47,15 @@ fn may_ask(path: &str) -> bool {
         .any(|p| path.starts_with(p))
         && !path.starts_with("/admin/policy/")
         && path.rsplit('/').next().is_some_and(|last| {
-            ["delete", "deactivate", "suspend", "revoke", "remove", "roles"].contains(&last)
+            [
+                "delete",
+                "deactivate",
+                "suspend",
+                "revoke",
+                "remove",
+                "roles",
+            ]
+            .contains(&last)
         })
 }
 
