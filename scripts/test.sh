@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,entra,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle,logout}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,entra,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle,logout,apache}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -118,6 +118,9 @@ tests/clients/run_console.sh
 
 step "real proxy: Debian's nginx auth_request in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out) on SQLite and PostgreSQL"
 tests/clients/run_forward_auth.sh
+
+step "real client: Debian's Apache with mod_auth_openidc 2.4 (generic OIDC lines): an assigned person signs in, an unassigned one sees Gatehouse's access_denied (no iss on error responses unless RFC 9207 is set) and is in the System Log, on SQLite and PostgreSQL"
+tests/clients/run_apache.sh
 
 step "schemathesis against the served OpenAPI document (/api/v1/openapi.json) on SQLite and PostgreSQL"
 tests/clients/run_schemathesis.sh

@@ -376,6 +376,7 @@ mod tests {
             issuer_mode,
             status: AppStatus::Active,
             signing_alg: SigningAlg::default(),
+            authorization_response_iss: false,
             created: 0,
             last_updated: 0,
         }

@@ -30,7 +30,7 @@ macro_rules! app_cols {
 macro_rules! auth_server_cols {
     () => {
         "id, kind, name, description, audiences, issuer_mode, status, signing_alg, created, \
-         last_updated"
+         last_updated, response_iss"
     };
 }
 macro_rules! signing_key_cols {
@@ -207,6 +207,7 @@ pub(crate) struct AuthServerRow {
     signing_alg: String,
     created: i64,
     last_updated: i64,
+    response_iss: i64,
 }
 
 impl TryFrom<AuthServerRow> for AuthServer {
@@ -218,6 +219,7 @@ impl TryFrom<AuthServerRow> for AuthServer {
             issuer_mode: parse("issuer mode", &r.issuer_mode, IssuerMode::parse)?,
             status: parse("auth server status", &r.status, AppStatus::parse)?,
             signing_alg: parse("signing algorithm", &r.signing_alg, SigningAlg::parse)?,
+            authorization_response_iss: r.response_iss != 0,
             id: r.id,
             name: r.name,
             description: r.description,

@@ -213,6 +213,7 @@ fn auth_server(id: &str) -> AuthServer {
         issuer_mode: IssuerMode::OrgUrl,
         status: AppStatus::Active,
         signing_alg: SigningAlg::Rs256,
+        authorization_response_iss: false,
         created: 1_000,
         last_updated: 1_000,
     }
@@ -1215,6 +1216,7 @@ async fn auth_servers_round_trip(ctx: &Ctx) -> Result<()> {
         audiences: vec!["api://a".into(), "api://b".into()],
         issuer_mode: IssuerMode::CustomUrl,
         status: AppStatus::Inactive,
+        authorization_response_iss: true,
         last_updated: 5_000,
         ..default
     };

@@ -28,6 +28,7 @@ fn server(id: &str) -> AuthServer {
         issuer_mode: IssuerMode::Dynamic,
         status: AppStatus::Active,
         signing_alg: SigningAlg::Rs256,
+        authorization_response_iss: false,
         created: 1,
         last_updated: 1,
     }

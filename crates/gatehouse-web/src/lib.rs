@@ -196,7 +196,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::api_v1::router(&state))
         .merge(routes::clients::router(&state))
-        .merge(routes::console::router())
+        .merge(routes::console::router_with_confirmations(state.clone()))
         .merge(routes::mfa_webauthn::router())
         .fallback(routes::home::not_found)
         .layer(axum::middleware::from_fn_with_state(

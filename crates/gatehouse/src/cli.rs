@@ -316,6 +316,24 @@ pub enum AppCommand {
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
+    /// Create a service app (`client_credentials`, no user): its client authenticates with
+    /// a signed JWT (`private_key_jwt`, public keys from --jwks) or a client secret.
+    CreateService {
+        #[arg(long)]
+        label: String,
+        /// A JWKS file (`{"keys": [...]}`) with the client's public keys: `private_key_jwt`.
+        /// Without it the app gets a client secret (`client_secret_basic`).
+        #[arg(long)]
+        jwks: Option<PathBuf>,
+        /// Grant an Okta API scope on the org server (repeatable), e.g. okta.users.read.
+        #[arg(long = "grant-scope")]
+        grant_scopes: Vec<String>,
+        /// The public base URL to print [default: the configured public URL or http://<bind>].
+        #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+        public_url: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
     /// List app integrations.
     List {
         #[arg(long, value_enum, default_value_t)]
@@ -362,6 +380,12 @@ pub enum Alg {
     EdDsa,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AuthServerCommand {
     /// List authorization servers and their signing algorithms.
@@ -377,6 +401,15 @@ pub enum AuthServerCommand {
         id: String,
         #[arg(long, value_enum)]
         alg: Alg,
+    },
+    /// RFC 9207: `on` puts `iss` in every authorization response, errors included, and says so
+    /// in discovery; `off` (the default, as Okta) leaves it off error responses.
+    SetIss {
+        /// The server's id: `org` or a custom server such as `default`.
+        #[arg(long)]
+        id: String,
+        #[arg(long, value_enum)]
+        mode: OnOff,
     },
     /// Rotate the signing key: a new key becomes active, the old one stays published.
     RotateKey {
@@ -402,4 +435,57 @@ pub enum AuthServerCommand {
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
+    /// A custom server's claims: add, list, remove.
+    #[command(subcommand)]
+    Claim(ClaimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClaimCommand {
+    /// Add a claim, e.g. `--name groups --groups REGEX:.* --scope groups` (the person's groups
+    /// in ID tokens and userinfo) or `--name email --value user.email --token access`.
+    Add {
+        /// The custom server's id, e.g. `default`.
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// An expression: `user.email`, `user.login`, ... or a quoted literal.
+        #[arg(long, conflicts_with = "groups", required_unless_present = "groups")]
+        value: Option<String>,
+        /// A groups filter: `STARTS_WITH:<prefix>`, `EQUALS:<name>`, `CONTAINS:<text>` or
+        /// `REGEX:<pattern>`.
+        #[arg(long)]
+        groups: Option<String>,
+        /// Which token: `id` (ID token and userinfo, Okta's IDENTITY) or `access` (RESOURCE).
+        #[arg(long, value_enum, default_value_t)]
+        token: ClaimToken,
+        /// Only when one of these scopes is granted (repeatable) [default: any scope].
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// ID-token claims: also in ID tokens issued with an access token (Okta's "Always").
+        #[arg(long)]
+        always: bool,
+    },
+    /// List a custom server's claims.
+    List {
+        #[arg(long)]
+        id: String,
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Remove a claim by id or name (a name on both token types removes both).
+    Remove {
+        #[arg(long)]
+        id: String,
+        /// The claim's id or name.
+        claim: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum ClaimToken {
+    #[default]
+    Id,
+    Access,
 }

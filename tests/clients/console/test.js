@@ -134,7 +134,7 @@ async function seed000(page) {
   await page.getByRole('button', { name: 'Show' }).click();
   const clientSecret = await page.locator('#client-secret').inputValue();
   const oktaDomain = await page.locator('#okta-domain').inputValue();
-  check(clientId.length > 0 && clientSecret.length >= 14 && oktaDomain === ghUrl, 'Client ID, Client secret and Okta domain read off the page',
+  check(clientId.length > 0 && clientSecret.length >= 14 && oktaDomain === ghUrl.replace(/^https?:\/\//, ''), 'Client ID, Client secret and Okta domain read off the page',
     `${clientId} / ${clientSecret.length} chars / ${oktaDomain}`);
   await shot(page, '000-05-client-credentials');
   await page.getByRole('tab', { name: 'Assignments' }).click();
@@ -150,7 +150,7 @@ async function seed000(page) {
   const nb = await run(nbPython, [path.join(__dirname, 'netbox_login.py')], {
     SOCIAL_AUTH_OKTA_OPENIDCONNECT_KEY: clientId,
     SOCIAL_AUTH_OKTA_OPENIDCONNECT_SECRET: clientSecret,
-    SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL: `${oktaDomain}/oauth2/`,
+    SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL: `${ghUrl.split(':')[0]}://${oktaDomain}/oauth2/`,
     NB_LOGIN: person.login,
     NB_PASSWORD: person.password,
   });

@@ -19,6 +19,8 @@ pub mod event_type {
     pub const ACCOUNT_UNLOCK: &str = "user.account.unlock";
     pub const ACCOUNT_UNLOCK_BY_ADMIN: &str = "user.account.unlock_by_admin";
     pub const AUTHENTICATION_SSO: &str = "user.authentication.sso";
+    /// A signed-in user who is not assigned to the app tried to use it.
+    pub const APP_UNAUTH_ACCESS_ATTEMPT: &str = "app.generic.unauth_app_access_attempt";
     pub const USER_CREATE: &str = "user.lifecycle.create";
     pub const USER_ACTIVATE: &str = "user.lifecycle.activate";
     pub const USER_DEACTIVATE: &str = "user.lifecycle.deactivate";

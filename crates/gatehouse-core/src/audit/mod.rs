@@ -15,5 +15,5 @@ pub use event::{
 };
 pub use record::{
     AuditSink, TokenRequestLog, now_ms, record, record_all, record_code_issued,
-    record_token_refusal, token_grant_records,
+    record_token_refusal, record_unassigned_access, token_grant_records,
 };

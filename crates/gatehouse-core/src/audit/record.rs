@@ -92,6 +92,23 @@ pub async fn record_code_issued(
     record_all(sink, vec![sso, code]).await;
 }
 
+/// `app.generic.unauth_app_access_attempt` (FAILURE): a signed-in user who is not assigned to
+/// the app was refused, as Okta logs it ("User attempted unauthorized access to app").
+pub async fn record_unassigned_access(
+    sink: &(impl AuditSink + ?Sized),
+    app: &crate::domain::App,
+    user: &User,
+) {
+    let event = Event::new(
+        event_type::APP_UNAUTH_ACCESS_ATTEMPT,
+        "User attempted unauthorized access to app",
+        Entity::user(user),
+    )
+    .target(Entity::app(app))
+    .failure("User is not assigned to the client application.");
+    record(sink, event).await;
+}
+
 /// Who asked the token endpoint for tokens: what its `app.oauth2[.as].token.grant.*` events
 /// say. The events of a token response are stored with its token records, in the same
 /// transaction ([`token_grant_records`]); a refusal is recorded by [`record_token_refusal`].

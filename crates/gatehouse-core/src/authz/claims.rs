@@ -186,6 +186,31 @@ pub fn add_custom_claims(
     }
 }
 
+/// The server's ID-token (`IDENTITY`) claims in a userinfo response: all of them whose scopes
+/// were granted, as Okta gives them (`alwaysIncludeInToken` is about tokens only). A claim
+/// named `groups` replaces the unfiltered `groups` list; other claims already set stay.
+pub fn add_userinfo_claims(
+    config: &ServerConfig,
+    user: &User,
+    groups: &[Group],
+    scopes: &[String],
+    out: &mut Map<String, Value>,
+) {
+    for claim in config.claims.iter().filter(|c| {
+        c.status == AppStatus::Active
+            && c.claim_type == ClaimType::Identity
+            && (c.scopes.is_empty() || c.scopes.iter().any(|s| scopes.contains(s)))
+    }) {
+        let taken = out.contains_key(&claim.name) && claim.name != "groups";
+        if taken || RESERVED_CLAIMS.contains(&claim.name.as_str()) {
+            continue;
+        }
+        if let Some(value) = claim_value(claim, Some(user), groups) {
+            out.insert(claim.name.clone(), value);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

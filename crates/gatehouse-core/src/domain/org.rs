@@ -18,6 +18,12 @@ pub struct AuthServer {
     /// The algorithm of new signing keys. Records stored before the field existed are RS256.
     #[serde(default)]
     pub signing_alg: SigningAlg,
+    /// RFC 9207: `iss` in every authorization response, errors included, and
+    /// `authorization_response_iss_parameter_supported: true` in discovery. Off (Okta's way):
+    /// `iss` only on successful responses, never on error responses (mod_auth_openidc 2.4 takes
+    /// an error response with `iss` for a third-party-initiated login).
+    #[serde(default)]
+    pub authorization_response_iss: bool,
     pub created: Timestamp,
     pub last_updated: Timestamp,
 }

@@ -77,7 +77,8 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "require_request_uri_registration": true,
         "request_object_signing_alg_values_supported": crate::oauth2::request_object::ALG_NAMES,
         "claims_parameter_supported": false,
-        "authorization_response_iss_parameter_supported": true,
+        // True only when every response (errors too) carries `iss`, which is a server setting.
+        "authorization_response_iss_parameter_supported": server.server.authorization_response_iss,
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,

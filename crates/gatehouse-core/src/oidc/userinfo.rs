@@ -1,6 +1,6 @@
 use serde_json::{Map, Value};
 
-use crate::domain::UserStatus;
+use crate::domain::{AuthServerKind, ClaimValueType, UserStatus};
 use crate::oauth2::introspect::{access_token_id, check_access_token_record, verify_access_token};
 use crate::oauth2::{OAuthError, scope};
 use crate::oidc::claims;
@@ -24,8 +24,21 @@ pub async fn userinfo(
                 .collect()
         })
         .unwrap_or_default();
-    // Groups are read only for a token that grants them: most tokens do not.
-    let wants_groups = scope::has(&scopes, "groups");
+    // A custom server's own claims go in too (as in its ID tokens).
+    let config = match server.server.kind {
+        AuthServerKind::Custom => {
+            Some(crate::authz::server_config(provider, &server.server.id).await?)
+        }
+        AuthServerKind::Org => None,
+    };
+    // Groups are read only for a token that grants them, or for a server whose claims list
+    // them: most tokens need none.
+    let wants_groups = scope::has(&scopes, "groups")
+        || config.as_ref().is_some_and(|c| {
+            c.claims
+                .iter()
+                .any(|c| c.value_type == ClaimValueType::Groups)
+        });
     // The signed claims name the user, so the token's record, the user and (if granted) their
     // groups are read at once; the record decides first, as if it had been read alone.
     let store = &provider.store;
@@ -55,5 +68,38 @@ pub async fn userinfo(
     let user = user
         .filter(|u| u.status == UserStatus::Active)
         .ok_or_else(invalid)?;
-    Ok(claims::userinfo_claims(&user, &groups, &scopes))
+    let mut out = claims::userinfo_claims(&user, &groups, &scopes);
+    match &config {
+        Some(config) => {
+            crate::authz::claims::add_userinfo_claims(config, &user, &groups, &scopes, &mut out);
+        }
+        None => apply_app_groups_claim(provider, &token, &groups, &scopes, &mut out).await?,
+    }
+    Ok(out)
+}
+
+/// On the org server, the app's groups claim (Sign On tab) filters the `groups` scope's list
+/// as it does in the ID token: the claim's name and only the groups that pass its filter.
+async fn apply_app_groups_claim(
+    provider: &Provider,
+    token: &Value,
+    groups: &[crate::domain::Group],
+    scopes: &[String],
+    out: &mut Map<String, Value>,
+) -> Result<(), OAuthError> {
+    if !scope::has(scopes, "groups") {
+        return Ok(());
+    }
+    let Some(cid) = token["cid"].as_str() else {
+        return Ok(());
+    };
+    let app = provider.store.find_app_by_client_id(cid).await?;
+    if let Some(claim) = app.as_ref().and_then(|a| a.settings.groups_claim.as_ref()) {
+        out.remove("groups");
+        out.insert(
+            claim.name.clone(),
+            serde_json::json!(crate::services::apps::groups_claim_value(claim, groups)),
+        );
+    }
+    Ok(())
 }

@@ -19,6 +19,9 @@ pub struct AuthServerSpec {
     pub description: String,
     pub audiences: Vec<String>,
     pub issuer_mode: IssuerMode,
+    /// RFC 9207 `iss` on every authorization response ([`AuthServer::authorization_response_iss`]);
+    /// `None`: off for a new server, unchanged on a replace.
+    pub authorization_response_iss: Option<bool>,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AuthServerError {
@@ -129,6 +132,7 @@ pub async fn create_with_id(
         issuer_mode: spec.issuer_mode,
         status: AppStatus::Active,
         signing_alg: SigningAlg::default(),
+        authorization_response_iss: spec.authorization_response_iss.unwrap_or(false),
         created: now,
         last_updated: now,
     };
@@ -149,6 +153,9 @@ pub async fn replace(
     server.description = spec.description;
     server.audiences = spec.audiences;
     server.issuer_mode = spec.issuer_mode;
+    if let Some(on) = spec.authorization_response_iss {
+        server.authorization_response_iss = on;
+    }
     server.last_updated = provider.now();
     provider.store.update_auth_server(&server).await?;
     provider.invalidate_auth_server(id);
@@ -219,6 +226,27 @@ pub async fn set_signing_alg(
     // Rotates only if the active key is not of `alg` (also repairs an interrupted change).
     provider.keys.ensure_active_key(id, now).await?;
     active_key(provider, id).await
+}
+
+/// Turns RFC 9207 `iss` on every authorization response on or off, on any server (the org
+/// server included).
+pub async fn set_authorization_response_iss(
+    provider: &Provider,
+    id: &str,
+    on: bool,
+) -> Result<AuthServer, AuthServerError> {
+    let mut server = provider
+        .store
+        .find_auth_server(id)
+        .await?
+        .ok_or_else(|| AuthServerError::NotFound(id.to_owned()))?;
+    if server.authorization_response_iss != on {
+        server.authorization_response_iss = on;
+        server.last_updated = provider.now();
+        provider.store.update_auth_server(&server).await?;
+        provider.invalidate_auth_server(id);
+    }
+    Ok(server)
 }
 
 /// Retires the active key (it stays published) and activates a new one of the server's

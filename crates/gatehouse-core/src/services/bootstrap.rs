@@ -117,6 +117,7 @@ async fn ensure_server(
             issuer_mode: IssuerMode::Dynamic,
             status: AppStatus::Active,
             signing_alg: SigningAlg::default(),
+            authorization_response_iss: false,
             created: now,
             last_updated: now,
         };

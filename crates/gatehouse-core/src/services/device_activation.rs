@@ -210,6 +210,7 @@ async fn may_approve(
     user: &User,
 ) -> Result<Option<String>, ActivationError> {
     if !provider.store.is_user_assigned(&app.id, &user.id).await? {
+        crate::audit::record_unassigned_access(provider, app, user).await;
         return Ok(Some("You are not assigned to this application.".into()));
     }
     let server = provider

@@ -15,8 +15,8 @@ macro_rules! impl_auth_server_store {
             async fn create_auth_server(&self, server: &AuthServer) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO auth_servers (id, kind, name, description, audiences, \
-                     issuer_mode, status, created, last_updated, signing_alg) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     issuer_mode, status, created, last_updated, signing_alg, response_iss) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&server.id)
                 .bind(server.kind.as_str())
@@ -28,6 +28,7 @@ macro_rules! impl_auth_server_store {
                 .bind(server.created)
                 .bind(server.last_updated)
                 .bind(server.signing_alg.as_str())
+                .bind(i64::from(server.authorization_response_iss))
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -63,7 +64,7 @@ macro_rules! impl_auth_server_store {
                 let done = sqlx::query(
                     "UPDATE auth_servers SET kind = $2, name = $3, description = $4, \
                      audiences = $5, issuer_mode = $6, status = $7, created = $8, \
-                     last_updated = $9, signing_alg = $10 WHERE id = $1",
+                     last_updated = $9, signing_alg = $10, response_iss = $11 WHERE id = $1",
                 )
                 .bind(&server.id)
                 .bind(server.kind.as_str())
@@ -75,6 +76,7 @@ macro_rules! impl_auth_server_store {
                 .bind(server.created)
                 .bind(server.last_updated)
                 .bind(server.signing_alg.as_str())
+                .bind(i64::from(server.authorization_response_iss))
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;

@@ -204,15 +204,11 @@ async fn session_cookie_redirect(
             "The session token is invalid, expired or already used.".into(),
         ))
     })?;
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &opened.cookie,
-        state.provider.lifetimes.session,
-        &origin,
-    );
     let mut res = (StatusCode::FOUND, [(header::LOCATION, redirect)]).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    for cookie in cookies::set_session(&opened.cookie, state.provider.lifetimes.session, &origin) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(no_store(res))
 }

@@ -86,7 +86,7 @@ async fn consent_post(
         transaction_id: &form.tx,
         form_csrf: &form.csrf,
         cookie_csrf: cookies::get(&headers, cookies::CSRF),
-        session_cookie: cookies::get(&headers, cookies::SESSION),
+        session_cookie: cookies::session(&headers),
         allow,
     };
     match authorize::complete_consent(&state.provider, &client, answer).await {

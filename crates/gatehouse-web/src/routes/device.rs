@@ -138,7 +138,7 @@ async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<CurrentSession>, Response> {
-    sessions::current(&state.provider, cookies::get(headers, cookies::SESSION))
+    sessions::current(&state.provider, cookies::session(headers))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "session lookup failed");

@@ -84,13 +84,9 @@ async fn verify(
         ));
     }
     let app = query.app.as_deref();
-    let verdict = forward_auth::verify(
-        &state.provider,
-        cookies::get(&headers, cookies::SESSION),
-        app,
-    )
-    .await
-    .map_err(WebError::Page)?;
+    let verdict = forward_auth::verify(&state.provider, cookies::session(&headers), app)
+        .await
+        .map_err(WebError::Page)?;
     Ok(match verdict {
         Verdict::Allow(identity) => allowed(&identity, prefix, separator),
         Verdict::SignIn if query.redirect.as_deref() == Some("true") => {
@@ -166,7 +162,7 @@ async fn signin(
     else {
         return Ok(refused_return());
     };
-    let cookie = cookies::get(&headers, cookies::SESSION);
+    let cookie = cookies::session(&headers);
     let signed_in = sessions::current(&state.provider, cookie)
         .await
         .map_err(WebError::Page)?
@@ -190,7 +186,7 @@ async fn signout(
     Query(query): Query<ReturnQuery>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    sessions::end(&state.provider, cookies::get(&headers, cookies::SESSION))
+    sessions::end(&state.provider, cookies::session(&headers))
         .await
         .map_err(WebError::Page)?;
     let rd = query.rd.as_deref().unwrap_or_default();
@@ -199,8 +195,10 @@ async fn signout(
         .map_err(WebError::Page)?
         .unwrap_or_else(|| format!("{origin}/login/login.htm"));
     let mut res = redirect(&back);
-    if let Ok(v) = HeaderValue::from_str(&cookies::clear(cookies::SESSION, &origin)) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    for cookie in cookies::clear_session(&origin) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(res)
 }

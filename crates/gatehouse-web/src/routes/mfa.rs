@@ -262,15 +262,9 @@ async fn finish_step(
         from
     };
     let mut res = super::console::see_other(target);
-    for c in [
-        cookies::set(
-            cookies::SESSION,
-            &signed_in.session_cookie,
-            signed_in.session_ttl,
-            origin,
-        ),
-        cookies::clear(super::console::LOGIN_CSRF, origin),
-    ] {
+    let mut set = cookies::set_session(&signed_in.session_cookie, signed_in.session_ttl, origin);
+    set.push(cookies::clear(super::console::LOGIN_CSRF, origin));
+    for c in set {
         if let Ok(v) = HeaderValue::from_str(&c) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -288,8 +282,7 @@ pub(crate) async fn after_sign_in(
 ) -> Result<Response, WebError> {
     let mut set = Vec::new();
     if !done.session_cookie.is_empty() {
-        set.push(cookies::set(
-            cookies::SESSION,
+        set.extend(cookies::set_session(
             &done.session_cookie,
             done.session_ttl,
             origin,

@@ -130,7 +130,7 @@ pub(crate) async fn authorize_with(
         &state.provider,
         ctx,
         params,
-        cookies::get(headers, cookies::SESSION),
+        cookies::session(headers),
         Some(&budget),
     )
     .await;
@@ -467,18 +467,12 @@ pub(crate) async fn logout_with(
     params: LogoutParams,
 ) -> Result<Response, WebError> {
     let client = crate::client_ip::client_info(state, headers);
-    let signed_in =
-        system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION)).await;
-    let outcome = logout::logout(
-        &state.provider,
-        ctx,
-        params,
-        cookies::get(headers, cookies::SESSION),
-    )
-    .await
-    .map_err(WebError::Page)?;
+    let signed_in = system_log::session_user(&state.provider, cookies::session(headers)).await;
+    let outcome = logout::logout(&state.provider, ctx, params, cookies::session(headers))
+        .await
+        .map_err(WebError::Page)?;
     if let Some(user_id) = signed_in
-        && system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION))
+        && system_log::session_user(&state.provider, cookies::session(headers))
             .await
             .is_none()
     {
@@ -496,8 +490,10 @@ pub(crate) async fn logout_with(
             render_page(StatusCode::OK, page.render(), None)
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&cookies::clear(cookies::SESSION, origin)) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    for cookie in cookies::clear_session(origin) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(res)
 }

@@ -10,8 +10,23 @@ use gatehouse_core::services::system_log::Actor;
 use gatehouse_core::store::Page;
 use serde_json::json;
 
+use super::rp_lines;
 use crate::cli::{AppCommand, AppType, Output, RefreshRotation};
 use crate::config::Settings;
+
+/// The public base URL to print: `--public-url`, else the configured `public_url`, else what
+/// the bind address serves (with a note: relying parties need the URL browsers use).
+pub(super) fn public_base(settings: &Settings, flag: Option<&str>) -> String {
+    if let Some(url) = flag.or(settings.public_url.as_deref()) {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let base = settings.display_base_url();
+    eprintln!(
+        "note: no public_url in the configuration; printing {base}. Set public_url (or pass \
+         --public-url) to the URL browsers and relying parties use."
+    );
+    base
+}
 
 pub(super) async fn run(
     provider: &Provider,
@@ -104,16 +119,15 @@ pub(super) async fn run(
             for g in &groups {
                 apps::assign_group_to_app(provider, &created.app, g).await?;
             }
-            let base = public_url
-                .clone()
-                .map(|u| u.trim_end_matches('/').to_owned())
-                .unwrap_or_else(|| settings.display_base_url());
+            let base = public_base(settings, public_url.as_deref());
             let a = &created.app;
             match output {
                 Output::Json => println!(
                     "{}",
                     json!({"app_id": a.id, "client_id": a.client_id, "client_secret": created.client_secret, "label": a.label,
-                           "org_issuer": base, "default_issuer": format!("{base}/oauth2/default")})
+                           "org_issuer": base, "default_issuer": format!("{base}/oauth2/default"),
+                           "org_discovery": format!("{base}/.well-known/openid-configuration"),
+                           "default_discovery": format!("{base}/oauth2/default/.well-known/openid-configuration")})
                 ),
                 Output::Text => {
                     println!(
@@ -124,7 +138,6 @@ pub(super) async fn run(
                     if let Some(secret) = &created.client_secret {
                         println!("  Client secret:  {secret}");
                     }
-                    println!("  Gatehouse domain (Okta domain): {base}");
                     println!(
                         "  Sign-in redirect URIs:  {}",
                         a.settings.redirect_uris.join(", ")
@@ -151,28 +164,39 @@ pub(super) async fn run(
                             names.join(", ")
                         }
                     );
-                    if let Some(secret) = &created.client_secret {
-                        println!();
-                        println!("NetBox configuration.py (python-social-auth, Okta backend):");
-                        println!(
-                            "  REMOTE_AUTH_BACKEND = 'social_core.backends.okta_openidconnect.OktaOpenIdConnect'"
-                        );
-                        println!("  SOCIAL_AUTH_OKTA_OPENIDCONNECT_KEY = '{}'", a.client_id);
-                        println!("  SOCIAL_AUTH_OKTA_OPENIDCONNECT_SECRET = '{secret}'");
-                        println!("  SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL = '{base}/oauth2/'");
-                        println!(
-                            "  # or the default custom authorization server: '{base}/oauth2/default/'"
-                        );
-                        println!();
-                        println!(
-                            "Generic OIDC (social_core.backends.open_id_connect.OpenIdConnectAuth):"
-                        );
-                        println!("  SOCIAL_AUTH_OIDC_KEY = '{}'", a.client_id);
-                        println!("  SOCIAL_AUTH_OIDC_SECRET = '{secret}'");
-                        println!("  SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = '{base}/oauth2/default'");
-                    }
+                    println!();
+                    println!("{}", rp_lines::issuers(&base));
+                    println!();
+                    println!(
+                        "{}",
+                        rp_lines::lines(&rp_lines::RpConfig {
+                            client_id: &a.client_id,
+                            client_secret: created.client_secret.as_deref(),
+                            issuer: &base,
+                            rp_url: &rp_lines::rp_url_of(a.settings.redirect_uris.first()),
+                            scopes: "openid profile email groups",
+                        })
+                    );
                 }
             }
+        }
+        AppCommand::CreateService {
+            label,
+            jwks,
+            grant_scopes,
+            public_url,
+            output,
+        } => {
+            let base = public_base(settings, public_url.as_deref());
+            super::app_service::create(
+                provider,
+                &base,
+                label,
+                jwks.as_deref(),
+                grant_scopes,
+                *output,
+            )
+            .await?;
         }
         AppCommand::List { output } => {
             let apps = provider

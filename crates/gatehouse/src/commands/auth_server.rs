@@ -71,6 +71,15 @@ pub(super) async fn run(provider: &Provider, cmd: &AuthServerCommand) -> anyhow:
                 scope.name, scope.id
             );
         }
+        AuthServerCommand::Claim(cmd) => super::auth_server_claims::run(provider, cmd).await?,
+        AuthServerCommand::SetIss { id, mode } => {
+            let on = *mode == crate::cli::OnOff::On;
+            auth_servers::set_authorization_response_iss(provider, id, on).await?;
+            println!(
+                "Authorization server {id}: iss on error responses (RFC 9207) {}",
+                if on { "on" } else { "off" }
+            );
+        }
         AuthServerCommand::RotateKey { id } => {
             let key = auth_servers::rotate_key(provider, id).await?;
             println!(

@@ -408,60 +408,13 @@ async fn check_server(
 }
 
 fn config_lines(app: &App, issuer: &str, args: &DoctorArgs) -> String {
-    let id = &app.client_id;
-    let rp = args
-        .rp_url
-        .as_deref()
-        .unwrap_or("https://rp.example.com")
-        .trim_end_matches('/');
-    // social-core's Okta backend appends `v1/authorize` etc. to this, after a slash.
-    let api_url = if issuer.contains("/oauth2/") {
-        format!("{issuer}/")
-    } else {
-        format!("{issuer}/oauth2/")
-    };
-    let scopes = &args.scopes;
-    let keys = if issuer.contains("/oauth2/") {
-        format!("{issuer}/v1/keys")
-    } else {
-        format!("{issuer}/oauth2/v1/keys")
-    };
-    format!(
-        "# NetBox (python-social-auth's Okta OpenID Connect backend), configuration.py
-REMOTE_AUTH_ENABLED = True
-REMOTE_AUTH_BACKEND = 'social_core.backends.okta_openidconnect.OktaOpenIdConnect'
-SOCIAL_AUTH_OKTA_OPENIDCONNECT_KEY = '{id}'
-SOCIAL_AUTH_OKTA_OPENIDCONNECT_SECRET = '<the app's client secret>'
-SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL = '{api_url}'
-# NetBox's redirect URI to register: {rp}/oauth/complete/okta-openidconnect/
-
-# OpenMetadata (openmetadata.yaml, or the matching environment variables)
-authenticationConfiguration:
-  provider: okta
-  clientType: public
-  clientId: {id}
-  authority: {issuer}
-  callbackUrl: {rp}/callback
-  publicKeyUrls: [\"{rp}/api/v1/system/config/jwks\", \"{keys}\"]
-
-# Apache mod_auth_openidc
-OIDCProviderMetadataURL {issuer}/.well-known/openid-configuration
-OIDCClientID {id}
-OIDCClientSecret <the app's client secret>
-OIDCRedirectURI {rp}/redirect_uri
-OIDCCryptoPassphrase <a long random string>
-OIDCScope \"{scopes}\"
-
-# oauth2-proxy
---provider=oidc
---oidc-issuer-url={issuer}
---client-id={id}
---client-secret=<the app's client secret>
---redirect-url={rp}/oauth2/callback
---scope=\"{scopes}\"
---email-domain=*
---cookie-secret=<32 random bytes, base64>"
-    )
+    super::rp_lines::lines(&super::rp_lines::RpConfig {
+        client_id: &app.client_id,
+        client_secret: None,
+        issuer,
+        rp_url: args.rp_url.as_deref().unwrap_or("https://rp.example.com"),
+        scopes: &args.scopes,
+    })
 }
 
 #[cfg(test)]

@@ -8,12 +8,15 @@ use crate::config::Settings;
 use crate::startup::{Application, open_provider, redact_url};
 
 mod app;
+mod app_service;
 mod auth_server;
+mod auth_server_claims;
 pub mod doctor;
 mod group;
 pub mod ldap;
 pub mod password_policy;
 pub mod policy;
+mod rp_lines;
 mod token;
 mod user;
 mod user_links;

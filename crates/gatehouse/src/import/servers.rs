@@ -89,6 +89,7 @@ async fn server(run: &mut Import<'_>, s: &model::AuthServer) -> anyhow::Result<b
             IssuerMode::parse,
             IssuerMode::Dynamic,
         )?,
+        authorization_response_iss: None,
     };
     let existing = run.provider.store.find_auth_server(&s.id).await?;
     let wanted = status(&s.status);

@@ -98,6 +98,14 @@ impl Ctx {
     }
 
     async fn rp_on(&self, app: Arc<TestApp>) -> Result<Rp> {
+        // The certification profile expects RFC 9207 (`iss` on error responses too), a server
+        // setting that is off by default (as in Okta).
+        gatehouse_core::services::auth_servers::set_authorization_response_iss(
+            &app.provider,
+            "default",
+            true,
+        )
+        .await?;
         let client_id = app.client_id().to_owned();
         let secret = app.client_secret().to_owned();
         let rp = Rp {

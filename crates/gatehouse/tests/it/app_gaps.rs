@@ -262,7 +262,7 @@ async fn assignments_and_client_deletion_are_logged(backend: Backend) -> Result<
     let r = admin
         .post_form(
             &format!("{base}users/{}/remove", bob.id),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("confirm", "yes")],
         )
         .await?;
     ensure!(r.status == StatusCode::SEE_OTHER, "{r:?}");
@@ -276,7 +276,7 @@ async fn assignments_and_client_deletion_are_logged(backend: Backend) -> Result<
     let r = admin
         .post_form(
             &format!("{base}groups/{}/remove", group.id),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("confirm", "yes")],
         )
         .await?;
     ensure!(r.status == StatusCode::SEE_OTHER, "{r:?}");

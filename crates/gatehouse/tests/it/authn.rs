@@ -105,7 +105,7 @@ async fn authn_success_and_session_token_at_authorize(backend: Backend) -> Resul
         Browser::new()?
             .authorize_redirect(&none)
             .await?
-            .expect_error("login_required", &app.issuer(server))?;
+            .expect_error("login_required")?;
     }
     Ok(())
 }

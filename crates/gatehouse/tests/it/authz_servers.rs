@@ -525,8 +525,8 @@ async fn authorize_default(app: &TestApp, scope: &str) -> Result<Callback> {
         .1)
 }
 
-fn expect_policy_denied_callback(cb: &Callback, issuer: &str) -> Result<()> {
-    cb.expect_error("access_denied", issuer)?;
+fn expect_policy_denied_callback(cb: &Callback) -> Result<()> {
+    cb.expect_error("access_denied")?;
     ensure!(
         cb.param("error_description").as_deref() == Some(POLICY_FAILED),
         "{}",
@@ -821,7 +821,6 @@ async fn config_crud_and_errors(backend: Backend) -> Result<()> {
 async fn policy_rules_decide_authorize_and_token(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let ssws = app.api_token().await?;
-    let issuer = app.issuer(Server::Default);
     let (pid, rid) = default_policy_and_rule(&app, &ssws).await?;
 
     // A code obtained while the default rule allows everything...
@@ -849,7 +848,7 @@ async fn policy_rules_decide_authorize_and_token(backend: Backend) -> Result<()>
             .await?,
     )?;
     // And at authorize: an error redirect.
-    expect_policy_denied_callback(&authorize_default(&app, "openid profile").await?, &issuer)?;
+    expect_policy_denied_callback(&authorize_default(&app, "openid profile").await?)?;
 
     // A second rule (priority 2) for a group alice is in decides, with its lifetime.
     let engineers = app.create_group_with("Engineers", &[&app.alice]).await?;
@@ -925,7 +924,7 @@ async fn policy_rules_decide_authorize_and_token(backend: Backend) -> Result<()>
         tokens["expires_in"] == 300,
         "rule 2 should decide: {tokens}"
     );
-    expect_policy_denied_callback(&authorize_default(&app, "openid phone").await?, &issuer)?;
+    expect_policy_denied_callback(&authorize_default(&app, "openid phone").await?)?;
 
     // People: rule 1 for bob only, rule 2 deactivated: alice is refused.
     let bob = app.create_user("bob@example.com").await?;
@@ -957,12 +956,12 @@ async fn policy_rules_decide_authorize_and_token(backend: Backend) -> Result<()>
         .await?,
         204,
     )?;
-    expect_policy_denied_callback(&authorize_default(&app, "openid").await?, &issuer)?;
+    expect_policy_denied_callback(&authorize_default(&app, "openid").await?)?;
 
     // Unknown scopes are invalid_scope, before any policy.
     let cb = authorize_default(&app, "openid no:such:scope").await;
     match cb {
-        Ok(cb) => cb.expect_error("invalid_scope", &issuer)?,
+        Ok(cb) => cb.expect_error("invalid_scope")?,
         Err(_) => {
             let reply = Browser::new()?
                 .get(
@@ -1033,7 +1032,7 @@ async fn policy_rules_decide_authorize_and_token(backend: Backend) -> Result<()>
         ),
     )
     .await?;
-    expect_policy_denied_callback(&authorize_default(&app, "openid").await?, &issuer)?;
+    expect_policy_denied_callback(&authorize_default(&app, "openid").await?)?;
     // Deactivated, it no longer counts.
     expect(
         &call(

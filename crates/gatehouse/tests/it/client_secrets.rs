@@ -421,7 +421,7 @@ async fn console_generates_deactivates_and_deletes_secrets(backend: Backend) -> 
     let off = admin
         .post_form(
             &format!("{base}{}", secret_action(&first, "deactivate")),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("confirm", "yes")],
         )
         .await?;
     ensure!(off.status == StatusCode::SEE_OTHER, "{off:?}");
@@ -437,7 +437,7 @@ async fn console_generates_deactivates_and_deletes_secrets(backend: Backend) -> 
     let deleted = admin
         .post_form(
             &format!("{base}{}", secret_action(&first, "delete")),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("confirm", "yes")],
         )
         .await?;
     ensure!(deleted.status == StatusCode::SEE_OTHER, "{deleted:?}");

@@ -275,7 +275,7 @@ async fn dont_allow_is_access_denied(backend: Backend) -> Result<()> {
     let browser = Browser::new()?;
     let (_, form) = sign_in_to_consent(&browser, &authz(&app, &client).url(), &app).await?;
     let callback = answer(&browser, &form, "deny").await?;
-    callback.expect_error("access_denied", &app.issuer(Server::Default))?;
+    callback.expect_error("access_denied")?;
     ensure!(grants(&app, &app.api_token().await?).await?.is_empty());
     // The transaction is used up: answering again is refused.
     let replay = browser
@@ -303,7 +303,7 @@ async fn prompt_none_needing_consent_is_consent_required(backend: Backend) -> Re
     let callback = browser
         .authorize_redirect(&authz(&app, &client).set("prompt", "none").url())
         .await?;
-    callback.expect_error("consent_required", &app.issuer(Server::Default))?;
+    callback.expect_error("consent_required")?;
     // Once granted, prompt=none works silently.
     let page = browser.get(&authz(&app, &client).url()).await?;
     let form = consent_form(&page)?;
@@ -559,7 +559,10 @@ async fn dashboard_revoke_asks_again(backend: Backend) -> Result<()> {
     );
 
     let revoked = browser
-        .post_form(&format!("{}{revoke_path}", app.base), &[("csrf", &csrf)])
+        .post_form(
+            &format!("{}{revoke_path}", app.base),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await?;
     ensure!(revoked.status == StatusCode::SEE_OTHER, "{revoked:?}");
     ensure!(

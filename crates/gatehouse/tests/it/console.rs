@@ -394,7 +394,7 @@ async fn app_created_in_the_console_is_the_api_app(backend: Backend) -> Result<(
     admin
         .post_form(
             &format!("{base}/grants/{grant_id}/revoke"),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("confirm", "yes")],
         )
         .await?;
     let grants = app
@@ -410,10 +410,16 @@ async fn app_created_in_the_console_is_the_api_app(backend: Backend) -> Result<(
 
     // Deactivate and delete from the console: gone from the API too.
     admin
-        .post_form(&format!("{base}/lifecycle/deactivate"), &[("csrf", &csrf)])
+        .post_form(
+            &format!("{base}/lifecycle/deactivate"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await?;
     let deleted = admin
-        .post_form(&format!("{base}/delete"), &[("csrf", &csrf)])
+        .post_form(
+            &format!("{base}/delete"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await?;
     ensure!(deleted.status == StatusCode::SEE_OTHER, "{deleted:?}");
     let gone = app
@@ -644,7 +650,10 @@ async fn api_token_is_shown_once_and_acts_as_the_admin(backend: Backend) -> Resu
         .context("token")?
         .id;
     let revoked = admin
-        .post_form(&format!("{tokens}/{id}/revoke"), &[("csrf", &csrf)])
+        .post_form(
+            &format!("{tokens}/{id}/revoke"),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await?;
     ensure!(revoked.status == StatusCode::SEE_OTHER, "{revoked:?}");
     let refused = app

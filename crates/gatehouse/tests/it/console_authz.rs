@@ -325,7 +325,7 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         &app,
         &admin,
         &format!("{claims_path}/{claim_id}/delete"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
         &claims_path,
     )
     .await?;
@@ -554,7 +554,7 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         &app,
         &admin,
         &format!("{policies_path}/{policy_id}/rules/{rule_id}/delete"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
         &policies_path,
     )
     .await?;
@@ -569,7 +569,7 @@ async fn authorization_server_built_in_the_console_issues_its_tokens(
         &app,
         &admin,
         &format!("{policies_path}/{policy_id}/delete"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
         &policies_path,
     )
     .await?;
@@ -679,7 +679,7 @@ async fn authorization_server_forms_show_errors_next_to_their_fields(
         &app,
         &admin,
         &format!("{base}/scopes/{openid}/delete"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
         "scopes",
     )
     .await?;
@@ -892,14 +892,17 @@ async fn authorization_server_lifecycle_and_key_rotation(backend: Backend) -> Re
 
     // An active server cannot be deleted; deactivated, it answers no requests.
     let r = admin
-        .post_form(&format!("{}{base}/delete", app.base), &[("csrf", &csrf)])
+        .post_form(
+            &format!("{}{base}/delete", app.base),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
         .await?;
     ensure!(r.status == StatusCode::BAD_REQUEST, "{r:?}");
     post_ok(
         &app,
         &admin,
         &format!("{base}/lifecycle/deactivate"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
         &base,
     )
     .await?;
@@ -923,7 +926,7 @@ async fn authorization_server_lifecycle_and_key_rotation(backend: Backend) -> Re
         &app,
         &admin,
         &format!("{base}/lifecycle/deactivate"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
         &base,
     )
     .await?;
@@ -931,7 +934,7 @@ async fn authorization_server_lifecycle_and_key_rotation(backend: Backend) -> Re
         &app,
         &admin,
         &format!("{base}/delete"),
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "yes")],
         "/admin/oauth2/as?notice=server-deleted",
     )
     .await?;

@@ -127,7 +127,8 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
         strings(&doc["code_challenge_methods_supported"])?,
         set(&["S256"])
     );
-    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    // Off by default (as Okta, which sends no `iss` on error responses): RFC 9207 is a setting.
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], true);
     assert_eq!(doc["request_uri_parameter_supported"], true);
     assert_eq!(doc["require_request_uri_registration"], true);

@@ -856,8 +856,14 @@ impl Callback {
             .with_context(|| format!("no code in {}", self.url))
     }
 
-    /// An error sent back to [`REDIRECT_URI`] with `state` and the RFC 9207 `iss`, and no code.
-    pub fn expect_error(&self, code: &str, issuer: &str) -> Result<()> {
+    /// An error sent back to [`REDIRECT_URI`] with `state`, no code, and no `iss` (as Okta's
+    /// error responses; RFC 9207 is a server setting, see [`Callback::expect_error_with_iss`]).
+    pub fn expect_error(&self, code: &str) -> Result<()> {
+        self.expect_error_with_iss(code, None)
+    }
+
+    /// [`Callback::expect_error`] with `iss` = `issuer` (or, for `None`, none).
+    pub fn expect_error_with_iss(&self, code: &str, issuer: Option<&str>) -> Result<()> {
         ensure!(self.target() == REDIRECT_URI, "{}", self.url);
         ensure!(
             self.param("error").as_deref() == Some(code),
@@ -875,7 +881,7 @@ impl Callback {
             "{}",
             self.url
         );
-        ensure!(self.param("iss").as_deref() == Some(issuer), "{}", self.url);
+        ensure!(self.param("iss").as_deref() == issuer, "{}", self.url);
         ensure!(self.param("code").is_none(), "{}", self.url);
         Ok(())
     }

@@ -94,7 +94,7 @@ fn fragment_params(reply: &Reply) -> Result<HashMap<String, String>> {
         .collect())
 }
 
-fn expect_fragment_error(reply: &Reply, code: &str, issuer: &str) -> Result<()> {
+fn expect_fragment_error(reply: &Reply, code: &str) -> Result<()> {
     let p = fragment_params(reply)?;
     ensure!(
         p.get("error").map(String::as_str) == Some(code),
@@ -105,7 +105,8 @@ fn expect_fragment_error(reply: &Reply, code: &str, issuer: &str) -> Result<()> 
         "{p:?}"
     );
     ensure!(p.get("state").map(String::as_str) == Some(STATE), "{p:?}");
-    ensure!(p.get("iss").map(String::as_str) == Some(issuer), "{p:?}");
+    // Okta's error responses carry no `iss` (RFC 9207 is a server setting, off by default).
+    ensure!(!p.contains_key("iss"), "{p:?}");
     for leak in ["code", "access_token", "id_token"] {
         ensure!(!p.contains_key(leak), "{leak} in an error: {p:?}");
     }
@@ -257,13 +258,13 @@ async fn each_response_type_returns_what_it_names(backend: Backend) -> Result<()
             let reply = browser
                 .get(&hybrid_authz(&app, server, &spa, "token").url())
                 .await?;
-            expect_fragment_error(&reply, "unsupported_response_type", &app.issuer(server))?;
+            expect_fragment_error(&reply, "unsupported_response_type")?;
         }
         for bad in ["id_token id_token", "id_token none", "token bogus"] {
             let reply = browser
                 .get(&hybrid_authz(&app, server, &spa, bad).url())
                 .await?;
-            expect_fragment_error(&reply, "unsupported_response_type", &app.issuer(server))
+            expect_fragment_error(&reply, "unsupported_response_type")
                 .with_context(|| bad.to_owned())?;
         }
     }
@@ -316,7 +317,6 @@ async fn nonce_is_required_with_an_id_token(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let spa = seed_003_spa(&app, &["code", "token", "id_token"]).await?;
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         let browser = signed_in(&app, server, &spa).await?;
         for response_type in [
             "id_token",
@@ -329,7 +329,7 @@ async fn nonce_is_required_with_an_id_token(backend: Backend) -> Result<()> {
                 hybrid_authz(&app, server, &spa, response_type).set("nonce", ""),
             ] {
                 let reply = browser.get(&authz.url()).await?;
-                expect_fragment_error(&reply, "invalid_request", &issuer)
+                expect_fragment_error(&reply, "invalid_request")
                     .with_context(|| response_type.to_owned())?;
                 let p = fragment_params(&reply)?;
                 ensure!(p["error_description"].contains("nonce"), "{p:?}");
@@ -370,14 +370,13 @@ async fn implicit_needs_the_apps_permission(backend: Backend) -> Result<()> {
     // Only "Allow ID Token with implicit grant type" ticked.
     let id_only = seed_003_spa(&app, &["code", "id_token"]).await?;
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         // The seeded web app has no implicit grant at all.
         let browser = signed_in(&app, server, app.client_id()).await?;
         for response_type in ["id_token", "id_token token", "code id_token", "code token"] {
             let reply = browser
                 .get(&app.authz(server).set("response_type", response_type).url())
                 .await?;
-            expect_fragment_error(&reply, "unauthorized_client", &issuer)
+            expect_fragment_error(&reply, "unauthorized_client")
                 .with_context(|| response_type.to_owned())?;
         }
         let browser = signed_in(&app, server, &id_only).await?;
@@ -385,7 +384,7 @@ async fn implicit_needs_the_apps_permission(backend: Backend) -> Result<()> {
             let reply = browser
                 .get(&hybrid_authz(&app, server, &id_only, response_type).url())
                 .await?;
-            expect_fragment_error(&reply, "unauthorized_client", &issuer)
+            expect_fragment_error(&reply, "unauthorized_client")
                 .with_context(|| response_type.to_owned())?;
         }
         for response_type in ["id_token", "code id_token"] {
@@ -403,7 +402,6 @@ async fn query_mode_is_refused_for_tokens(backend: Backend) -> Result<()> {
     let app = spawn_app(backend).await?;
     let spa = seed_003_spa(&app, &["code", "token", "id_token"]).await?;
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         let browser = signed_in(&app, server, &spa).await?;
         for response_type in ["id_token", "id_token token", "code id_token", "code token"] {
             let reply = browser
@@ -415,7 +413,7 @@ async fn query_mode_is_refused_for_tokens(backend: Backend) -> Result<()> {
                 .await?;
             // The error goes back in the fragment: tokens never travel in a query string,
             // and the client listens on the fragment for this response type.
-            expect_fragment_error(&reply, "invalid_request", &issuer)
+            expect_fragment_error(&reply, "invalid_request")
                 .with_context(|| response_type.to_owned())?;
         }
         // The code flow keeps `query` (its default) and accepts `fragment`.
@@ -553,7 +551,6 @@ async fn request_objects_are_refused_after_the_client_checks(backend: Backend) -
     // `request_objects` tests), and the error goes back to the client.
     let jwt = "eyJhbGciOiJub25lIn0.eyJjbGllbnRfaWQiOiJzb21lb25lLWVsc2UifQ.";
     for server in Server::ALL {
-        let issuer = app.issuer(server);
         for (param, value, code) in [
             ("request", jwt, "invalid_request_object"),
             (
@@ -571,7 +568,7 @@ async fn request_objects_are_refused_after_the_client_checks(backend: Backend) -
             let callback = browser
                 .authorize_redirect(&app.authz(server).set(param, value).url())
                 .await?;
-            callback.expect_error(code, &issuer)?;
+            callback.expect_error(code)?;
             // Implicit: back in the fragment.
             let reply = browser
                 .get(
@@ -580,7 +577,7 @@ async fn request_objects_are_refused_after_the_client_checks(backend: Backend) -
                         .url(),
                 )
                 .await?;
-            expect_fragment_error(&reply, code, &issuer)?;
+            expect_fragment_error(&reply, code)?;
             // Unknown client or unregistered redirect URI: an error page, never a redirect.
             let page = browser
                 .get(

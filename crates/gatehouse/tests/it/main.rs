@@ -74,6 +74,7 @@ mod reliability;
 mod reports;
 mod request_objects;
 mod revocation;
+mod rough_edges;
 mod service_apps;
 mod session_clear;
 mod sign_on_enforce;

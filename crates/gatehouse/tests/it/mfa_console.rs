@@ -116,7 +116,11 @@ async fn end_user_sets_up_and_removes_totp(backend: Backend) -> Result<()> {
     let r = browser
         .post_form(
             &url(&format!("/enduser/settings/factors/{factor_id}/delete")),
-            &[("csrf", csrf.as_str()), ("password", PASSWORD)],
+            &[
+                ("csrf", csrf.as_str()),
+                ("password", PASSWORD),
+                ("confirm", "yes"),
+            ],
         )
         .await?;
     ensure!(r.status == StatusCode::SEE_OTHER, "{r:?}");

@@ -80,6 +80,7 @@ async fn a_node_never_keeps_a_server_without_a_key(backend: Backend) -> Result<(
         issuer_mode: IssuerMode::Dynamic,
         status: AppStatus::Active,
         signing_alg: SigningAlg::default(),
+        authorization_response_iss: false,
         created: 0,
         last_updated: 0,
     };

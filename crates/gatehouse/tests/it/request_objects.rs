@@ -113,9 +113,7 @@ async fn expect_object_refused(
         .await
         .with_context(|| what.to_owned())?;
     // `expect_error` also checks that the query's state came back: nothing of the object won.
-    callback
-        .expect_error(code, &app.issuer(Server::Default))
-        .with_context(|| what.to_owned())
+    callback.expect_error(code).with_context(|| what.to_owned())
 }
 
 async fn signed_request_objects_are_verified_and_win(backend: Backend) -> Result<()> {

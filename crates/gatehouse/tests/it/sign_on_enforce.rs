@@ -101,7 +101,6 @@ async fn deny_rule_refuses_every_sign_in(backend: Backend) -> Result<()> {
         json!({"type": "SIGN_ON", "name": "Deny", "actions": {"signon": {"access": "DENY"}}}),
     )
     .await?;
-    let issuer = app.issuer(Server::Org);
 
     // The hosted sign-in: the right password, then access_denied back to the app, no session.
     let browser = Browser::new()?;
@@ -112,13 +111,13 @@ async fn deny_rule_refuses_every_sign_in(backend: Backend) -> Result<()> {
     let callback = crate::helpers::Callback {
         url: reply.location().context("Location")?,
     };
-    callback.expect_error("access_denied", &issuer)?;
+    callback.expect_error("access_denied")?;
 
     // Single sign-on with the earlier session: refused too.
     let sso = before
         .authorize_redirect(&app.authz(Server::Org).url())
         .await?;
-    sso.expect_error("access_denied", &issuer)?;
+    sso.expect_error("access_denied")?;
 
     // Okta's classic authn: the wrong-password answer, no sessionToken.
     let authn = app
@@ -171,7 +170,7 @@ async fn app_access_policy_deny(backend: Backend) -> Result<()> {
     let callback = crate::helpers::Callback {
         url: reply.location().context("Location")?,
     };
-    callback.expect_error("access_denied", &app.issuer(Server::Org))?;
+    callback.expect_error("access_denied")?;
     // The app's policy does not apply to the org's own pages.
     let page = console_sign_in(&app, &Browser::new()?, &app.alice.login).await?;
     ensure!(page.status == StatusCode::SEE_OTHER, "{page:?}");
@@ -263,7 +262,7 @@ async fn app_2fa_steps_up_then_reauthenticates(backend: Backend) -> Result<()> {
     let none = browser
         .authorize_redirect(&app.authz(Server::Org).set("prompt", "none").url())
         .await?;
-    none.expect_error("login_required", &app.issuer(Server::Org))?;
+    none.expect_error("login_required")?;
     Ok(())
 }
 

@@ -105,14 +105,14 @@ async fn prompt_none_without_session_is_login_required(backend: Backend) -> Resu
         let callback = browser
             .authorize_redirect(&app.authz(server).set("prompt", "none").url())
             .await?;
-        callback.expect_error("login_required", &app.issuer(server))?;
+        callback.expect_error("login_required")?;
         // An expired session is no session.
         let (browser, _) = app.sign_in_with(&app.authz(server)).await?;
         app.clock.advance(2 * 3600 + 1);
         browser
             .authorize_redirect(&app.authz(server).set("prompt", "none").url())
             .await?
-            .expect_error("login_required", &app.issuer(server))?;
+            .expect_error("login_required")?;
         // And without prompt=none the expired session means the form.
         browser.open_login(&app.authz(server).url()).await?;
     }
@@ -179,7 +179,7 @@ async fn max_age_forces_reauthentication(backend: Backend) -> Result<()> {
                     .url(),
             )
             .await?
-            .expect_error("login_required", &app.issuer(server))?;
+            .expect_error("login_required")?;
         // ... and otherwise the user signs in again, and auth_time moves.
         let url = app.authz(server).set("max_age", "60").url();
         let again = browser.sign_in(&url, &app.alice.login, PASSWORD).await?;

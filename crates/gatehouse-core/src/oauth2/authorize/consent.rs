@@ -195,7 +195,7 @@ pub async fn complete_consent(
             request.response_mode,
             e,
             request.state.as_deref(),
-            &server.issuer,
+            &server,
         )
     };
     if !answer.allow {

@@ -159,7 +159,7 @@ impl Ctx<'_> {
                 mode,
                 &err,
                 self.params.state.as_deref(),
-                &self.server.issuer,
+                self.server,
             )),
             None => AuthorizeOutcome::ErrorPage(err),
         }

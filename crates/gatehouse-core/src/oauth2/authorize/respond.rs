@@ -35,7 +35,7 @@ impl AuthorizationResponse {
         mode: ResponseMode,
         err: &OAuthError,
         state: Option<&str>,
-        issuer: &str,
+        server: &ServerContext,
     ) -> Self {
         let mut params = vec![
             ("error".to_owned(), err.code().to_owned()),
@@ -44,8 +44,12 @@ impl AuthorizationResponse {
         if let Some(state) = state {
             params.push(("state".into(), state.to_owned()));
         }
-        // RFC 9207: tell the client which issuer answered, against mix-up attacks.
-        params.push(("iss".into(), issuer.to_owned()));
+        // Okta sends no `iss` on error responses (and mod_auth_openidc 2.4 reads an error
+        // response with `iss` as a login initiated by a third party): only servers set to
+        // RFC 9207 add it here.
+        if server.server.authorization_response_iss {
+            params.push(("iss".into(), server.issuer.clone()));
+        }
         Self {
             redirect_uri: redirect_uri.to_owned(),
             mode,

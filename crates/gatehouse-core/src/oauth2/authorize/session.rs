@@ -379,7 +379,7 @@ pub(super) async fn proceed(
                     request.response_mode,
                     &denied,
                     request.state.as_deref(),
-                    &server.issuer,
+                    &server,
                 )),
             });
         }
@@ -508,7 +508,7 @@ async fn resume(
             mode,
             &e,
             state.as_deref(),
-            &server.issuer,
+            &server,
         )),
     };
     Ok(CompletedLogin {

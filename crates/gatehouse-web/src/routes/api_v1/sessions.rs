@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::services::sessions::{self, CurrentSession};
+use gatehouse_core::services::trusted_origins;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiOrigin, okta_date};
@@ -36,6 +37,11 @@ fn session_json(origin: &str, s: &CurrentSession) -> Value {
     })
 }
 
+/// Whether the browser's `Origin` is Gatehouse's own (the public URL without its path).
+fn same_origin(from: &str, origin: &str) -> bool {
+    url::Url::parse(origin).is_ok_and(|u| u.origin().ascii_serialization() == from)
+}
+
 fn no_session() -> ApiError {
     ApiError::NotFound("me (Session)".into())
 }
@@ -56,7 +62,7 @@ pub(crate) async fn get_me(
     ApiOrigin(origin): ApiOrigin,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let cookie = cookies::get(&headers, cookies::SESSION);
+    let cookie = cookies::session(&headers);
     let current = sessions::current(&state.provider, cookie)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -64,7 +70,9 @@ pub(crate) async fn get_me(
     Ok(Json(session_json(&origin, &current)).into_response())
 }
 
-/// Ends the session and clears its cookie: `204`, or `404` when there was none.
+/// Ends the session and clears its cookie: `204`, or `404` when there was none. Over https the
+/// cookie goes along with cross-site requests (`SameSite=None`), so a request from another
+/// origin is honoured only from a trusted origin (CORS); others get `403` and end nothing.
 #[utoipa::path(
     delete,
     path = "/api/v1/sessions/me",
@@ -81,19 +89,30 @@ pub(crate) async fn delete_me(
     ApiOrigin(origin): ApiOrigin,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let cookie = cookies::get(&headers, cookies::SESSION);
+    if let Some(from) = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        && !same_origin(from, &origin)
+        && !trusted_origins::allows_cors(&state.provider, from)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    {
+        return Err(ApiError::Forbidden(
+            "The origin is not a trusted origin (CORS).".into(),
+        ));
+    }
+    let cookie = cookies::session(&headers);
     let ended = sessions::end(&state.provider, cookie)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !ended {
         return Err(no_session());
     }
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(
-            axum::http::header::SET_COOKIE,
-            cookies::clear(cookies::SESSION, &origin),
-        )],
-    )
-        .into_response())
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    for cookie in cookies::clear_session(&origin) {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    Ok(res)
 }

@@ -111,14 +111,10 @@ async fn change(
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?;
     let mut res = see_other("/enduser/settings/password?notice=changed");
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &signed_in.session_cookie,
-        signed_in.session_ttl,
-        &origin,
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    for cookie in cookies::set_session(&signed_in.session_cookie, signed_in.session_ttl, &origin) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(res)
 }

@@ -5,6 +5,7 @@
 mod apps;
 mod assets;
 mod auth_servers;
+mod confirm;
 mod directory;
 mod enduser;
 mod enduser_password;
@@ -49,6 +50,14 @@ pub fn router() -> Router<AppState> {
         .merge(enduser::router())
         .merge(enduser_password::router())
         .merge(factors::router())
+}
+
+/// [`router`] with destructive actions asking first ([`confirm::ask_first`]).
+pub fn router_with_confirmations(state: AppState) -> Router<AppState> {
+    router().layer(axum::middleware::from_fn_with_state(
+        state,
+        confirm::ask_first,
+    ))
 }
 
 /// The console's CSP: scripts and styles only from this server's static files, forms only to
@@ -118,6 +127,16 @@ impl Viewer {
     }
 }
 
+/// The "Okta domain" as Okta's console shows it: the org URL without its scheme, so that the
+/// guides' `https://{yourOktaDomain}` templates come out right when it is pasted in.
+pub(crate) fn okta_domain(org_url: &str) -> String {
+    org_url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 fn csrf_for(cookie: &str) -> String {
     sha256_b64url(&format!("console-csrf:{cookie}"))
 }
@@ -128,7 +147,7 @@ async fn viewer(parts: &mut Parts, state: &AppState) -> Result<Viewer, ConsoleEr
         .path_and_query()
         .map_or("/", |pq| pq.as_str())
         .to_owned();
-    let cookie = cookies::get(&parts.headers, cookies::SESSION).unwrap_or_default();
+    let cookie = cookies::session(&parts.headers).unwrap_or_default();
     let current = sessions::current(&state.provider, Some(cookie))
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?
@@ -230,6 +249,11 @@ pub(crate) struct Form(Vec<(String, String)>);
 impl Form {
     pub fn parse(body: &[u8]) -> Self {
         Self(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// Every field as submitted, in order.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.0
     }
 
     /// The first value, trimmed; empty when absent.

@@ -174,15 +174,9 @@ async fn form_post(
     };
     let mut res = see_other(&target);
     let h = res.headers_mut();
-    for cookie in [
-        cookies::set(
-            cookies::SESSION,
-            &done.session_cookie,
-            done.session_ttl,
-            &origin,
-        ),
-        cookies::clear(LOGIN_CSRF, &origin),
-    ] {
+    let mut set = cookies::set_session(&done.session_cookie, done.session_ttl, &origin);
+    set.push(cookies::clear(LOGIN_CSRF, &origin));
+    for cookie in set {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             h.append(header::SET_COOKIE, v);
         }
@@ -197,12 +191,14 @@ async fn signout(
     Origin(origin): Origin,
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
-    sessions::end(&state.provider, cookies::get(&headers, cookies::SESSION))
+    sessions::end(&state.provider, cookies::session(&headers))
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?;
     let mut res = see_other("/login/login.htm");
-    if let Ok(v) = HeaderValue::from_str(&cookies::clear(cookies::SESSION, &origin)) {
-        res.headers_mut().append(header::SET_COOKIE, v);
+    for cookie in cookies::clear_session(&origin) {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(res)
 }

@@ -51,6 +51,9 @@ pub(super) fn server_spec(body: &JsonBody) -> Result<AuthServerSpec, ApiError> {
             &["ORG_URL", "DYNAMIC", "CUSTOM_URL"],
             IssuerMode::Dynamic,
         )?,
+        // A Gatehouse extension (Okta has no such setting): RFC 9207 `iss` on every
+        // authorization response, errors included.
+        authorization_response_iss: body.bool_opt("authorizationResponseIss")?,
     })
 }
 

@@ -29,6 +29,7 @@ pub(super) fn server_json(
         "audiences": s.audiences,
         "issuer": issuer,
         "issuerMode": s.issuer_mode.as_str(),
+        "authorizationResponseIss": s.authorization_response_iss,
         "status": s.status.as_str(),
         "created": okta_date(s.created),
         "lastUpdated": okta_date(s.last_updated),

@@ -21,7 +21,8 @@ macro_rules! doc_object {
 
 doc_object!(AuthorizationServerDoc as AuthorizationServer {
     id: String, name: String, description: String, audiences: Vec<String>, issuer: String,
-    issuer_mode: String, status: String, created: String, last_updated: String,
+    issuer_mode: String, authorization_response_iss: bool, status: String, created: String,
+    last_updated: String,
 });
 doc_object!(OAuth2ScopeDoc as OAuth2Scope {
     id: String, name: String, display_name: Option<String>, description: Option<String>,

@@ -20,6 +20,7 @@ struct DashboardPage {
     people: usize,
     groups: usize,
     org_url: String,
+    okta_domain: String,
 }
 
 pub(crate) async fn dashboard(
@@ -36,6 +37,7 @@ pub(crate) async fn dashboard(
         apps: apps.len(),
         people: people.len(),
         groups: groups.len(),
+        okta_domain: crate::routes::console::okta_domain(&origin),
         org_url: origin,
     };
     Ok(render(StatusCode::OK, page.render()))

@@ -52,6 +52,7 @@ struct AppPage {
     can_add_secret: bool,
     uses_secret: bool,
     org_url: String,
+    okta_domain: String,
     issuer_org: String,
     assigned_groups: Vec<GroupRow>,
     people: Vec<PersonRow>,
@@ -238,6 +239,7 @@ pub(super) async fn app_page(
             TokenEndpointAuthMethod::None | TokenEndpointAuthMethod::PrivateKeyJwt
         ),
         org_url: origin.to_owned(),
+        okta_domain: crate::routes::console::okta_domain(origin),
         issuer_org: org.issuer,
         assigned_groups,
         people,

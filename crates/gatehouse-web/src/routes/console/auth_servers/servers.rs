@@ -83,6 +83,7 @@ impl ServerFields {
                 .map(str::to_owned)
                 .collect(),
             issuer_mode: IssuerMode::parse(&self.issuer_mode).unwrap_or(IssuerMode::Dynamic),
+            authorization_response_iss: None,
         }
     }
 }
