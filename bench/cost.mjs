@@ -130,7 +130,7 @@ async function template(store, logFile, password) {
 function seed(store, t, users, events, tokenSecret, infoFile) {
   const args = [join(HERE, 'seed/seed.py'), '--db', store.seedTarget, '--template-login', TEMPLATE_LOGIN, '--client-id', t.clientId, '--token-secret', tokenSecret, '--users', String(users), '--tokens', String(Math.min(users, opts.tokens)), '--events', String(events), '--event-days', String(EVENT_DAYS), '--info', infoFile];
   const t0 = Date.now();
-  const r = spawnSync('python3', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync('python3', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
   if (r.status !== 0) throw new Error(`seed.py failed (${r.status ?? r.signal})`);
   const info = JSON.parse(readFileSync(infoFile, 'utf8'));
   info.seconds = (Date.now() - t0) / 1000;
