@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 import { makePool, basicAuth } from './lib/http.mjs';
-import { cleanupAll, makeStore, cli, startGatehouse } from './lib/cost_server.mjs';
+import { cleanupAll, keepStores, makeStore, cli, startGatehouse } from './lib/cost_server.mjs';
 import { REQUESTS, WALKS, signIn, tokenRequest, REDIRECT_URI, runRequests, runSignIn, runWalk, runMix, mixStats } from './lib/cost_queries.mjs';
 import { markdown } from './lib/cost_report.mjs';
 
@@ -71,6 +71,7 @@ function parseArgs(argv) {
     else if (a === '--db-prefix') o.dbPrefix = next();
     else if (a === '--server-core') o.serverCore = next();
     else if (a === '--python') o.python = next();
+    else if (a === '--keep') o.keep = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (o.smoke) {
@@ -98,7 +99,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 const ENV = {
   GATEHOUSE_SIGNIN_REQUESTS_PER_MINUTE_PER_IP: '0',
   GATEHOUSE_LOGIN_TRANSACTIONS_PER_MINUTE_PER_IP: '0',
-  GATEHOUSE_API_REQUESTS_PER_MINUTE: '0',
+  // The API's budget per token (a counter row written per request, kept: it is part of the
+  // cost); 0 would refuse everything.
+  GATEHOUSE_API_REQUESTS_PER_MINUTE: '100000000',
   RUST_LOG: 'warn',
 };
 const TEMPLATE_LOGIN = 'template.user@bench.example.com';
@@ -233,7 +236,10 @@ async function runOne(backend, sizeLabel, eventsLabel, index) {
     run.error = String(err?.stack || err);
     log(`${name} FAILED: ${run.error}`);
   } finally {
-    store.drop();
+    // --keep: leave the data directory (and database) for inspection.
+    if (opts.keep) keepStores();
+    if (opts.keep) log(`kept ${store.dataDir} ${store.dbName ?? ''}`);
+    else store.drop();
   }
   return run;
 }

@@ -13,6 +13,11 @@ const children = new Set();
 const databases = [];
 const tempDirs = [];
 
+export function keepStores() {
+  databases.length = 0;
+  tempDirs.length = 0;
+}
+
 export function cleanupAll() {
   for (const c of children) {
     try {

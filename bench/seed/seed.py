@@ -91,8 +91,10 @@ def main():
                      tmpl_user["id"], a.client_id, what="template grant (one sign-in)")
     tmpl_token = one(db, "SELECT * FROM refresh_tokens WHERE grant_id = %s LIMIT 1",
                      tmpl_grant["id"], what="template refresh token")
-    tmpl_events = db.query("SELECT * FROM system_log WHERE actor_id = %s ORDER BY seq",
-                           (tmpl_user["id"],))
+    # The sign-in's events: the user's (authorize, SSO, session) and the app's token grants.
+    tmpl_events = db.query(
+        "SELECT * FROM system_log WHERE (actor_id = %s OR actor_id = %s) "
+        "AND event_type NOT LIKE 'system.%%' ORDER BY seq", (tmpl_user["id"], a.client_id))
     if not tmpl_events:
         raise SystemExit("seed: no System Log events of the template user")
     everyone = one(db, "SELECT id FROM groups WHERE name = %s", "Everyone", what="Everyone")["id"]
@@ -103,13 +105,14 @@ def main():
 
     # Users. Their ids are kept (1M x 20 bytes) for the memberships, grants and events.
     users = Users(tmpl_user, now, rng)
-    ids, logins = [], []
+    ids, logins, names = [], [], []
 
     def user_rows():
         for i in range(a.users):
             r = users.row(i)
             ids.append(r["id"])
             logins.append(r["login"])
+            names.append(f'{r["first_name"]} {r["last_name"]}')
             yield tuple(r[c] for c in users.columns)
 
     prog = Progress("users", a.users)
@@ -145,7 +148,7 @@ def main():
     def grant_rows():
         for i in range(tokens):
             g, t = grants.rows(i, ids[i])
-            pairs[i] = t
+            pairs[i] = tuple(t[c] for c in tcols)
             yield tuple(g[c] for c in gcols2)
 
     prog = Progress("grants", tokens)
@@ -153,7 +156,7 @@ def main():
     info["rates"]["grants"] = prog.done()
     prog = Progress("refresh tokens", tokens)
     db.insert("refresh_tokens", tcols,
-              counted((tuple(t[c] for c in tcols) for t in pairs), prog))
+              counted(iter(pairs), prog))
     info["rates"]["refresh_tokens"] = prog.done()
     del pairs
     info["sizes"]["tokens"] = db.size_bytes()
@@ -167,7 +170,7 @@ def main():
             n = len(ids)
             for k in range(a.events):
                 j = rng.randrange(n)
-                r = ev.row(k, a.events, (ids[j], logins[j]))
+                r = ev.row(k, a.events, (ids[j], logins[j], names[j]))
                 yield tuple(r[c] for c in ecols)
 
         prog = Progress("System Log events", a.events)

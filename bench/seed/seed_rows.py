@@ -153,17 +153,19 @@ class Events:
         self.tmpl_id = tmpl_user["id"]
         self.tmpl_login = tmpl_user["login"]
         self.tmpl_words = tmpl_user["login"].lower()
+        self.tmpl_name = f'{tmpl_user["first_name"]} {tmpl_user["last_name"]}'
         self.now_ms = now_ms
         self.span_ms = days * 86_400_000
         self.rng = rng
 
     def row(self, k, total, user):
-        uid, login = user
+        uid, login, name = user
         t = self.templates[k % len(self.templates)]
         # Evenly spread, oldest first: `seq` grows with `published` as when Gatehouse writes them.
         published = self.now_ms - self.span_ms + (self.span_ms * k) // max(total, 1)
         new_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        swap = lambda s: None if s is None else s.replace(self.tmpl_id, uid).replace(self.tmpl_login, login)
+        swap = lambda s: None if s is None else (
+            s.replace(self.tmpl_id, uid).replace(self.tmpl_login, login).replace(self.tmpl_name, name))
         body = swap(t["body"]).replace(t["uuid"], new_uuid)
         body = body.replace(json.dumps(iso_ms(t["published_ms"])), json.dumps(iso_ms(published)))
         r = dict(t)
@@ -171,7 +173,8 @@ class Events:
         r.update(uuid=new_uuid, published_ms=published, actor_id=swap(t["actor_id"]),
                  actor_alternate_id=swap(t["actor_alternate_id"]),
                  target_ids=swap(t["target_ids"]),
-                 search_text=t["search_text"].replace(self.tmpl_words, login.lower()).replace(self.tmpl_id.lower(), uid.lower()),
+                 search_text=t["search_text"].replace(self.tmpl_words, login.lower())
+                 .replace(self.tmpl_id.lower(), uid.lower()).replace(self.tmpl_name.lower(), name.lower()),
                  body=body)
         return r
 
