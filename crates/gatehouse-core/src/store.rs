@@ -18,6 +18,7 @@ pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
 pub use crate::store_federation::{FederationStore, RecordSource};
+pub use crate::store_idps::IdpStore;
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
 
 /// One page of a cursor-paginated listing, ordered by id.
@@ -448,6 +449,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + FederationStore
+    + IdpStore
     + SignOnPolicyStore
     + FactorStore
     + AuthnStore
@@ -480,6 +482,7 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + FederationStore
+        + IdpStore
         + SignOnPolicyStore
         + FactorStore
         + AuthnStore

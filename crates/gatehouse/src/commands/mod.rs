@@ -11,6 +11,7 @@ mod app;
 mod auth_server;
 pub mod doctor;
 mod group;
+pub mod idp;
 pub mod ldap;
 pub mod policy;
 mod token;
@@ -41,6 +42,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::AuthServer(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             auth_server::run(&provider, cmd).await
+        }
+        Some(Command::Idp(cmd)) => {
+            let settings = Settings::load(&cli, None)?;
+            let provider = open_provider(&settings).await?;
+            idp::run(&provider, &settings, cmd).await
         }
         Some(Command::Ldap(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;

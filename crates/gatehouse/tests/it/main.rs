@@ -53,6 +53,8 @@ mod doctor;
 mod forward_auth;
 mod helpers;
 mod hygiene;
+mod idp_signin;
+mod idp_upstream;
 mod implicit_hybrid;
 mod issuer_modes;
 mod ldap;

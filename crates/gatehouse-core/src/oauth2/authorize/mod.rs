@@ -57,6 +57,8 @@ pub struct AuthorizeParams {
     /// Okta's `sessionToken` (from `POST /api/v1/authn`): signs the user in without the form.
     #[serde(rename = "sessionToken")]
     pub session_token: Option<String>,
+    /// Okta's `idp`: sign in through this upstream identity provider (no sign-in page).
+    pub idp: Option<String>,
 }
 
 /// A request that passed every check, kept in the login transaction while the user signs in.
@@ -86,6 +88,9 @@ pub struct AuthorizeRequest {
     /// The `sub` of a valid `id_token_hint`: a session of anyone else is not reused.
     #[serde(default)]
     pub id_token_hint_sub: Option<String>,
+    /// `idp`: the upstream identity provider to sign in with, if the client named one.
+    #[serde(default)]
+    pub idp: Option<String>,
 }
 
 /// What the HTTP layer must do next.
@@ -101,6 +106,9 @@ pub enum AuthorizeOutcome {
     Consent(ConsentPrompt),
     /// Step-up: a live password-only session must give a second factor first.
     SecondFactor(FactorPrompt),
+    /// Send the browser to an upstream identity provider (`idp=`); set the CSRF cookie to
+    /// `csrf_token` first: the callback checks it.
+    Upstream { url: String, csrf_token: String },
 }
 
 /// The second sign-in step's page (see [`crate::services::mfa::challenge`]).
@@ -253,6 +261,7 @@ pub async fn authorize(
         max_age: prompt.max_age,
         login_hint: ctx.params.login_hint.clone(),
         id_token_hint_sub,
+        idp: ctx.params.idp.clone().filter(|i| !i.is_empty()),
     };
     let next = match ctx
         .params

@@ -69,6 +69,17 @@ pub(super) async fn resume_or_prompt(
         _ => {
             spend_transaction_budget(provider, budget).await?;
             let (tx, csrf_token) = new_transaction(provider, &request).await?;
+            if let Some(idp_id) = request.idp.as_deref() {
+                let url = crate::services::idps::start::begin(
+                    provider,
+                    idp_id,
+                    &tx,
+                    &request.origin,
+                    request.login_hint.as_deref(),
+                )
+                .await?;
+                return Ok(AuthorizeOutcome::Upstream { url, csrf_token });
+            }
             Ok(AuthorizeOutcome::Login(LoginPrompt {
                 transaction_id: tx.id,
                 csrf_token,
@@ -207,20 +218,17 @@ pub struct CompletedLogin {
 
 pub const GENERIC_LOGIN_FAILURE: &str = "Unable to sign in";
 
-/// Checks the sign-in form and, on success, opens a session and resumes the authorize request.
-pub async fn complete_login(
+/// The live login transaction `transaction_id` whose CSRF token is `form_csrf`, echoed by the
+/// browser's cookie; with its authorize request and app.
+pub(crate) async fn checked_transaction(
     provider: &Provider,
-    client: &ClientInfo,
     transaction_id: &str,
     form_csrf: &str,
     cookie_csrf: Option<&str>,
-    username: &str,
-    password: &str,
-) -> Result<CompletedLogin, LoginFailure> {
-    let now = provider.now();
+) -> Result<(LoginTransaction, AuthorizeRequest, App), LoginFailure> {
     let tx = provider
         .store
-        .find_login_transaction(transaction_id, now)
+        .find_login_transaction(transaction_id, provider.now())
         .await?
         .ok_or(LoginFailure::TransactionInvalid)?;
     let csrf_ok = constant_time_eq(sha256_b64url(form_csrf).as_bytes(), tx.csrf_hash.as_bytes())
@@ -235,6 +243,21 @@ pub async fn complete_login(
         .find_app_by_client_id(request.client_id.as_str())
         .await?
         .ok_or(LoginFailure::TransactionInvalid)?;
+    Ok((tx, request, app))
+}
+
+/// Checks the sign-in form and, on success, opens a session and resumes the authorize request.
+pub async fn complete_login(
+    provider: &Provider,
+    client: &ClientInfo,
+    transaction_id: &str,
+    form_csrf: &str,
+    cookie_csrf: Option<&str>,
+    username: &str,
+    password: &str,
+) -> Result<CompletedLogin, LoginFailure> {
+    let (tx, request, app) =
+        checked_transaction(provider, transaction_id, form_csrf, cookie_csrf).await?;
 
     // Unknown login, wrong password, locked or inactive account: one answer (see `lockout`).
     let user = match lockout::verify_sign_in(provider, client, username, password).await? {
@@ -249,26 +272,54 @@ pub async fn complete_login(
         }
     };
 
+    first_factor_passed(
+        provider,
+        &tx.id,
+        request,
+        app,
+        user,
+        form_csrf,
+        vec!["pwd".into()],
+    )
+    .await
+}
+
+/// A user who passed the first step of the sign-in of transaction `transaction_id` (a
+/// password, or an upstream identity provider): the second step when a factor or the sign-on
+/// policy asks for one (bound to the form's CSRF token `csrf`), else a new session with `amr`
+/// and the authorize request resumed.
+pub(crate) async fn first_factor_passed(
+    provider: &Provider,
+    transaction_id: &str,
+    request: AuthorizeRequest,
+    app: App,
+    user: User,
+    csrf: &str,
+    amr: Vec<String>,
+) -> Result<CompletedLogin, LoginFailure> {
     if let Some(step) = challenge::second_step_needed(provider, &user, Some(&app.client_id)).await?
     {
         // The transaction stays: the second step resumes it.
         let next = Continuation {
-            transaction_id: Some(tx.id),
+            transaction_id: Some(transaction_id.to_owned()),
             ..Default::default()
         };
-        let pending = challenge::begin(provider, &user, form_csrf, step, next).await?;
+        let pending = challenge::begin(provider, &user, csrf, step, next).await?;
         return Ok(CompletedLogin {
             session_cookie: String::new(),
             session_ttl: 0,
             next: AfterSignIn::SecondFactor(FactorPrompt {
                 pending,
-                csrf_token: form_csrf.to_owned(),
+                csrf_token: csrf.to_owned(),
                 app_label: app.label,
             }),
         });
     }
-    provider.store.delete_login_transaction(&tx.id).await?;
-    let opened = open_session(provider, user, vec!["pwd".into()]).await?;
+    provider
+        .store
+        .delete_login_transaction(transaction_id)
+        .await?;
+    let opened = open_session(provider, user, amr).await?;
     resume(provider, &app, opened, request).await
 }
 
@@ -358,7 +409,8 @@ async fn resume(
         Ok(
             AuthorizeOutcome::Login(_)
             | AuthorizeOutcome::ErrorPage(_)
-            | AuthorizeOutcome::SecondFactor(_),
+            | AuthorizeOutcome::SecondFactor(_)
+            | AuthorizeOutcome::Upstream { .. },
         ) => {
             return Err(LoginFailure::Internal(OAuthError::InvalidRequest(
                 "The sign-in could not be resumed.".into(),
