@@ -1,6 +1,8 @@
 //! Okta's Identity Provider JSON (`/api/v1/idps`) to and from [`IdpSpec`] / [`Idp`]. What Okta
 //! has no field for (email-domain routing, the claim mapping, whether a password may be set)
-//! is under `gatehouse`. The client secret is accepted, never returned.
+//! is under `gatehouse`, and so is the token endpoint's secret method (`client_secret_post` or
+//! `client_secret_basic`; Okta's `token_endpoint_auth_method` names only `private_key_jwt`).
+//! The client secret is accepted, never returned.
 
 use gatehouse_core::domain::{
     AccountLinkAction, ClaimMapping, GroupsAction, Idp, IdpSettings, IdpStatus, IdpType,
@@ -78,12 +80,21 @@ pub(crate) fn parse_spec(body: &Value) -> Result<IdpSpec, ApiError> {
         jwks_url: url("/protocol/endpoints/jwks/url")?,
         scopes: words(body, "/protocol/scopes")?,
         client_id: url("/protocol/credentials/client/client_id")?,
-        token_auth_method: choice(
-            body,
-            "/protocol/credentials/client/token_endpoint_auth_method",
-            UpstreamAuthMethod::parse,
-            UpstreamAuthMethod::ClientSecretPost,
-        )?,
+        // Okta's field holds only `private_key_jwt`; the secret methods are Gatehouse's.
+        token_auth_method: match text(body, "/gatehouse/tokenEndpointAuthMethod")? {
+            Some(_) => choice(
+                body,
+                "/gatehouse/tokenEndpointAuthMethod",
+                UpstreamAuthMethod::parse,
+                UpstreamAuthMethod::ClientSecretPost,
+            )?,
+            None => choice(
+                body,
+                "/protocol/credentials/client/token_endpoint_auth_method",
+                UpstreamAuthMethod::parse,
+                UpstreamAuthMethod::ClientSecretPost,
+            )?,
+        },
         issuer_mode: choice(body, "/issuerMode", IssuerMode::parse, IssuerMode::OrgUrl)?,
         provisioning: choice(
             body,
@@ -187,10 +198,7 @@ pub(crate) fn idp_json(origin: &str, idp: &Idp) -> Value {
             "scopes": s.scopes,
             "issuer": { "url": s.issuer },
             "credentials": {
-                "client": {
-                    "token_endpoint_auth_method": s.token_auth_method.as_str(),
-                    "client_id": s.client_id,
-                }
+                "client": { "client_id": s.client_id }
             }
         },
         "policy": {
@@ -220,6 +228,7 @@ pub(crate) fn idp_json(origin: &str, idp: &Idp) -> Value {
                 "lastName": s.mapping.last_name,
             },
             "allowPassword": s.allow_password,
+            "tokenEndpointAuthMethod": s.token_auth_method.as_str(),
         },
         "_links": {
             "self": hints(base.clone(), &["GET", "PUT", "DELETE"]),
