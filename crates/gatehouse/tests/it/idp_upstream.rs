@@ -19,12 +19,15 @@ use crate::helpers::{Browser, Reply, TestApp};
 pub const UPSTREAM_CLIENT_ID: &str = "gatehouse-at-upstream";
 pub const UPSTREAM_SECRET: &str = "upstream-secret-0123456789";
 
+/// A token request's form fields.
+pub type Form = Vec<(String, String)>;
+
 #[derive(Clone)]
 pub struct Upstream {
     pub key: Arc<ClientKey>,
     id_token: Arc<Mutex<String>>,
     /// Every form the token endpoint got.
-    pub token_requests: Arc<Mutex<Vec<Vec<(String, String)>>>>,
+    pub token_requests: Arc<Mutex<Vec<Form>>>,
     pub addr: SocketAddr,
 }
 
@@ -102,7 +105,7 @@ async fn jwks(State(u): State<Upstream>) -> Response {
 }
 
 async fn token(State(u): State<Upstream>, body: axum::body::Bytes) -> Response {
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: Form = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     if let Ok(mut r) = u.token_requests.lock() {
         r.push(form);
     }
