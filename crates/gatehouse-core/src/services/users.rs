@@ -175,7 +175,7 @@ pub async fn update_user(
     let password_changed = update.password.is_some();
     if password_changed {
         crate::services::ldap::source::refuse_local_password(provider, &user.id).await?;
-        crate::services::idps::provision::refuse_local_password(provider, &user.id).await?;
+        crate::services::idps::password::refuse_local_password(provider, &user.id).await?;
     }
     if let Some(password) = update.password {
         user.password_hash = Some(new_password_hash(password).await?);

@@ -10,7 +10,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use gatehouse_core::oauth2::authorize::LoginFailure;
 use gatehouse_core::services::idps::callback::{self, CallbackParams};
-use gatehouse_core::services::idps::start::{self, CALLBACK_PATH};
+use gatehouse_core::services::idps::form;
+use gatehouse_core::services::idps::start::CALLBACK_PATH;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -53,7 +54,7 @@ async fn button(
 ) -> Result<Response, WebError> {
     let form: ButtonForm = super::oauth2::parse_form(&body)
         .map_err(|_| WebError::BadRequest("The sign-in form is malformed.".into()))?;
-    let sent = start::begin_from_form(
+    let sent = form::begin_from_form(
         &state.provider,
         &form.tx,
         &form.csrf,

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::post;
 use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::oauth2::authorize::{self, GENERIC_LOGIN_FAILURE, LoginFailure, LoginPrompt};
-use gatehouse_core::services::idps::start;
+use gatehouse_core::services::idps::{form, start};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -92,7 +92,7 @@ async fn login_post(
         .map_err(WebError::Page)?
     {
         let username = form.username.trim();
-        let sent = start::begin_from_form(
+        let sent = form::begin_from_form(
             &state.provider,
             &form.tx,
             &form.csrf,

@@ -8,12 +8,11 @@ use clap::Subcommand;
 use gatehouse_core::Provider;
 use gatehouse_core::audit::Actor;
 use gatehouse_core::domain::{
-    AccountLinkAction, ClaimMapping, GroupsAction, IdpSettings, IdpStatus, IdpType, IssuerMode,
-    MatchType, ProvisioningAction, UpstreamAuthMethod,
+    AccountLinkAction, IdpStatus, IdpType, MatchType, ProvisioningAction, UpstreamAuthMethod,
 };
-use gatehouse_core::oauth2::remote_jwks::JwksFetcher;
 use gatehouse_core::services::idps::admin::{self, IdpSpec};
-use serde_json::{Value, json};
+use gatehouse_core::services::idps::discovery;
+use serde_json::json;
 
 use crate::cli::Output;
 use crate::config::Settings;
@@ -83,7 +82,7 @@ pub(super) async fn run(
 ) -> anyhow::Result<()> {
     let loopback = settings.dev_jwks_uri_allow_loopback;
     let fetcher = Arc::new(HttpJwksFetcher::new(loopback));
-    provider.remote_jwks.install(fetcher.clone(), loopback);
+    provider.remote_jwks.install(fetcher, loopback);
     let actor = Actor::system();
     match cmd {
         IdpCommand::AddOidc(args) => {
@@ -105,70 +104,30 @@ pub(super) async fn run(
             } = args.as_ref();
             let kind = IdpType::parse(r#type)
                 .ok_or_else(|| anyhow::anyhow!("--type must be OIDC, GOOGLE or MICROSOFT"))?;
-            let discovery_url = format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            );
-            let body = fetcher
-                .fetch(&discovery_url)
-                .await
-                .map_err(|e| anyhow::anyhow!("{discovery_url}: {e}"))?;
-            let doc: Value = serde_json::from_slice(&body)
-                .map_err(|_| anyhow::anyhow!("{discovery_url} is not JSON"))?;
-            let field = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_owned);
-            let found_issuer = field("issuer").unwrap_or_default();
-            if found_issuer != *issuer {
-                anyhow::bail!(
-                    "the discovery document's issuer is {found_issuer:?}, not {issuer:?}"
-                );
+            let mut settings = discovery::default_settings(issuer, client_id, groups_claim.clone());
+            discovery::discover(provider, &mut settings).await?;
+            settings.scopes = scopes.split_whitespace().map(str::to_owned).collect();
+            settings.token_auth_method =
+                UpstreamAuthMethod::parse(token_auth_method).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--token-auth-method must be client_secret_post or client_secret_basic"
+                    )
+                })?;
+            if *no_provisioning {
+                settings.provisioning = ProvisioningAction::Disabled;
             }
+            if *no_account_link {
+                settings.account_link = AccountLinkAction::Disabled;
+            }
+            settings.user_name_template = user_name_template.clone();
+            settings.match_type = MatchType::parse(match_type).ok_or_else(|| {
+                anyhow::anyhow!("--match-type must be USERNAME, EMAIL or USERNAME_OR_EMAIL")
+            })?;
+            settings.routing_domains = domains.clone();
             let host = url::Url::parse(issuer)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))
                 .unwrap_or_else(|| issuer.clone());
-            let settings = IdpSettings {
-                issuer: found_issuer,
-                authorization_url: field("authorization_endpoint").unwrap_or_default(),
-                token_url: field("token_endpoint").unwrap_or_default(),
-                userinfo_url: field("userinfo_endpoint"),
-                jwks_url: field("jwks_uri").unwrap_or_default(),
-                scopes: scopes.split_whitespace().map(str::to_owned).collect(),
-                client_id: client_id.clone(),
-                token_auth_method: UpstreamAuthMethod::parse(token_auth_method).ok_or_else(
-                    || {
-                        anyhow::anyhow!(
-                            "--token-auth-method must be client_secret_post or client_secret_basic"
-                        )
-                    },
-                )?,
-                issuer_mode: IssuerMode::OrgUrl,
-                provisioning: if *no_provisioning {
-                    ProvisioningAction::Disabled
-                } else {
-                    ProvisioningAction::Auto
-                },
-                groups_action: if groups_claim.is_some() {
-                    GroupsAction::Sync
-                } else {
-                    GroupsAction::None
-                },
-                groups_claim: groups_claim.clone(),
-                groups_filter: Vec::new(),
-                account_link: if *no_account_link {
-                    AccountLinkAction::Disabled
-                } else {
-                    AccountLinkAction::Auto
-                },
-                account_link_groups: Vec::new(),
-                user_name_template: user_name_template.clone(),
-                match_type: MatchType::parse(match_type).ok_or_else(|| {
-                    anyhow::anyhow!("--match-type must be USERNAME, EMAIL or USERNAME_OR_EMAIL")
-                })?,
-                mapping: ClaimMapping::default(),
-                routing_domains: domains.clone(),
-                allow_password: false,
-                max_clock_skew: 120,
-            };
             let spec = IdpSpec {
                 name: name.clone().unwrap_or(host),
                 kind,

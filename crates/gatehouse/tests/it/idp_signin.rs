@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, ensure};
 use gatehouse_store::test_support::Backend;
 use serde_json::{Value, json};
 
+use crate::console::{admin_browser, assert_console_headers, page_with_csrf};
 use crate::helpers::{
     Browser, GENERIC_LOGIN_FAILURE, REDIRECT_URI, STATE, Server, TestApp, s256,
     sign_with_foreign_key, spawn_app_with,
@@ -19,6 +20,7 @@ backend_tests!(
     idp_refuses_bad_id_tokens_and_replays,
     idp_links_only_a_verified_email,
     idp_api_shapes_and_lifecycle,
+    idp_console_adds_from_discovery,
 );
 
 async fn app_and_upstream(backend: Backend) -> Result<(TestApp, Upstream)> {
@@ -419,5 +421,71 @@ async fn idp_api_shapes_and_lifecycle(backend: Backend) -> Result<()> {
         )
         .await?;
     ensure!(missing.status == 404, "{missing:?}");
+    Ok(())
+}
+
+async fn idp_console_adds_from_discovery(backend: Backend) -> Result<()> {
+    let (app, upstream) = app_and_upstream(backend).await?;
+    let admin = admin_browser(&app).await?;
+    let path = "/admin/access/identity-providers";
+    let (page, csrf) = page_with_csrf(&app, &admin, path).await?;
+    assert_console_headers(&page.headers)?;
+    ensure!(
+        page.body.contains("/oauth2/v1/authorize/callback"),
+        "no redirect URI shown"
+    );
+    let url = format!("{}{path}", app.base);
+    let issuer = upstream.issuer();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("kind", "OIDC"),
+        ("name", "Console IdP"),
+        ("issuer", issuer.as_str()),
+        ("client_id", "gatehouse-at-upstream"),
+        ("client_secret", UPSTREAM_SECRET),
+        ("domains", "console.example"),
+    ];
+    let missing_csrf = admin.post_form(&url, &form[1..]).await?;
+    ensure!(missing_csrf.status == 403, "{missing_csrf:?}");
+    let added = admin.post_form(&url, &form).await?;
+    ensure!(added.status == 303, "{added:?}");
+    let idps = app.provider.store.list_idps().await?;
+    let idp = idps.first().context("not added")?;
+    ensure!(
+        idp.name == "Console IdP" && idp.settings.token_url == format!("{issuer}/token"),
+        "{idp:?}"
+    );
+    ensure!(
+        idp.settings.routing_domains == ["console.example"],
+        "{idp:?}"
+    );
+    ensure!(
+        idp.client_secret_sealed
+            .as_deref()
+            .is_some_and(|s| !s.contains(UPSTREAM_SECRET))
+    );
+    // A wrong issuer is shown next to its field.
+    let mut bad = form;
+    bad[2] = ("name", "Other");
+    bad[3] = ("issuer", "http://127.0.0.1:9/nothing");
+    let refused = admin.post_form(&url, &bad).await?;
+    ensure!(
+        refused.status == 422 && refused.body.contains("issuer-error"),
+        "{refused:?}"
+    );
+    let off = admin
+        .post_form(
+            &format!("{url}/{}/deactivate", idp.id),
+            &[("csrf", csrf.as_str())],
+        )
+        .await?;
+    ensure!(off.status == 303, "{off:?}");
+    let idp = app
+        .provider
+        .store
+        .find_idp(&idp.id)
+        .await?
+        .context("gone")?;
+    ensure!(idp.status == gatehouse_core::domain::IdpStatus::Inactive);
     Ok(())
 }

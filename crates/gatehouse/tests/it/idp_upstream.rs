@@ -42,6 +42,7 @@ impl Upstream {
         };
         let router = axum::Router::new()
             .route("/jwks", get(jwks))
+            .route("/.well-known/openid-configuration", get(discovery))
             .route("/token", post(token))
             .with_state(upstream.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -102,6 +103,21 @@ impl Upstream {
 async fn jwks(State(u): State<Upstream>) -> Response {
     let body = json!({"keys": [u.key.jwk.clone()]}).to_string();
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn discovery(State(u): State<Upstream>) -> Response {
+    let base = u.issuer();
+    let body = json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/jwks"),
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn token(State(u): State<Upstream>, body: axum::body::Bytes) -> Response {

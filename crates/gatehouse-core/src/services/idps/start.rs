@@ -5,8 +5,6 @@
 use crate::crypto::{random_token, sha256_b64url};
 use crate::domain::{Idp, IdpState, IdpStatus, LoginTransaction};
 use crate::oauth2::OAuthError;
-use crate::oauth2::authorize::LoginFailure;
-use crate::oauth2::authorize::session::checked_transaction;
 use crate::oauth2::pkce::s256_challenge;
 use crate::provider::Provider;
 
@@ -83,21 +81,6 @@ pub async fn begin(
         }
     }
     Ok(url.into())
-}
-
-/// The sign-in page's button (or an email domain's routing rule): checks the form's
-/// transaction and CSRF token, then [`begin`].
-pub async fn begin_from_form(
-    provider: &Provider,
-    transaction_id: &str,
-    form_csrf: &str,
-    cookie_csrf: Option<&str>,
-    idp_id: &str,
-    login_hint: Option<&str>,
-) -> Result<String, LoginFailure> {
-    let (tx, request, _app) =
-        checked_transaction(provider, transaction_id, form_csrf, cookie_csrf).await?;
-    Ok(begin(provider, idp_id, &tx, &request.origin, login_hint).await?)
 }
 
 /// The active IdP whose routing domains include the domain of `login` (an email), if any.

@@ -9,6 +9,7 @@ mod directory;
 mod enduser;
 mod factors;
 mod groups;
+mod idps;
 mod policies;
 mod policy_rule_form;
 mod reports;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(groups::router())
         .merge(policies::router())
         .merge(security_api::router())
+        .merge(idps::router())
         .merge(reports::router())
         .merge(auth_servers::router())
         .merge(enduser::router())
