@@ -2,7 +2,8 @@
 //! loopback, see `idp_upstream.rs`): `idp=` on /authorize, state/nonce/PKCE, the callback,
 //! JIT provisioning with groups, and every refusal — wrong `iss`, a bad signature, a missing
 //! or wrong nonce, an expired token, another audience, a replayed state, a callback in another
-//! browser — and account linking by verified email only. Plus `/api/v1/idps`' shapes.
+//! browser — account linking by verified email only, and the second factor still asked after
+//! the upstream. Plus `/api/v1/idps`' shapes and the console page.
 
 use anyhow::{Context as _, Result, ensure};
 use gatehouse_store::test_support::Backend;
@@ -14,6 +15,7 @@ use crate::helpers::{
     sign_with_foreign_key, spawn_app_with,
 };
 use crate::idp_upstream::{SentUpstream, UPSTREAM_SECRET, Upstream, create_idp, urlencode};
+use crate::mfa_totp::{code_now, enroll_alice, submit_code};
 
 backend_tests!(
     idp_sign_in_provisions_and_resumes_authorize,
@@ -274,11 +276,31 @@ async fn idp_links_only_a_verified_email(backend: Backend) -> Result<()> {
         "alice was linked"
     );
 
+    // Alice has a TOTP factor: after the upstream, the sign-in still asks for it.
+    let token = app.api_token().await?;
+    let (_, seed) = enroll_alice(&app, &token).await?;
     let browser = Browser::new()?;
     let sent = go_upstream(&app, &browser, &idp).await?;
     upstream.answer_with(upstream.key.sign(&alice_claims(&sent.nonce, true), true)?);
-    let back = sent.come_back(&browser).await?;
-    ensure!(back.status == 302, "a verified email links: {back:?}");
+    let factor_page = sent.come_back(&browser).await?;
+    ensure!(
+        factor_page.status == 200 && factor_page.body.contains("Verify it"),
+        "no factor step: {factor_page:?}"
+    );
+    ensure!(
+        factor_page.set_cookie("gh_sid").is_none(),
+        "a session before the factor"
+    );
+    let back = submit_code(&app, &browser, &factor_page, &code_now(&app, &seed, 0)).await?;
+    ensure!(
+        back.status == 302,
+        "a verified email links, then the factor: {back:?}"
+    );
+    ensure!(
+        back.location()
+            .is_some_and(|l| l.as_str().starts_with(REDIRECT_URI)),
+        "{back:?}"
+    );
     let source = app
         .provider
         .store

@@ -32,7 +32,7 @@ backend_tests!(
 );
 
 /// A TOTP factor enrolled and activated for alice through the API; returns (factor id, seed).
-async fn enroll_alice(app: &TestApp, token: &str) -> Result<(String, Vec<u8>)> {
+pub(crate) async fn enroll_alice(app: &TestApp, token: &str) -> Result<(String, Vec<u8>)> {
     let path = format!("/api/v1/users/{}/factors", app.alice.id);
     let body = json!({ "factorType": "token:software:totp", "provider": "GOOGLE" });
     let r = app
@@ -72,7 +72,7 @@ async fn post_pass_code(app: &TestApp, path: &str, token: &str, code: &str) -> R
 }
 
 /// The code of the step `offset` steps from the app's clock.
-fn code_now(app: &TestApp, secret: &[u8], offset: i64) -> String {
+pub(crate) fn code_now(app: &TestApp, secret: &[u8], offset: i64) -> String {
     use gatehouse_core::provider::Clock as _;
     totp::code_at(secret, totp::step_at(app.clock.now()) + offset)
 }
@@ -93,7 +93,12 @@ async fn password_then_factor_page(app: &TestApp, browser: &Browser) -> Result<R
     Ok(page)
 }
 
-async fn submit_code(app: &TestApp, browser: &Browser, page: &Reply, code: &str) -> Result<Reply> {
+pub(crate) async fn submit_code(
+    app: &TestApp,
+    browser: &Browser,
+    page: &Reply,
+    code: &str,
+) -> Result<Reply> {
     let pending = hidden_input(&page.body, "pending").context("pending")?;
     let csrf = hidden_input(&page.body, "csrf").context("csrf")?;
     let factor = hidden_input(&page.body, "factor_id").context("factor_id")?;
