@@ -2,6 +2,9 @@
 # `gatehouse import okta` end to end: a first gatehouse plays the source Okta org, a second one
 # imports it, and social-auth-core (NetBox's Okta backend) signs in at the second with the
 # source's client id, secret and password; the source is asked about the password exactly once.
+# The SPA signs in with okta-auth-js in headless Chromium (spa/'s node_modules, as run_spa.sh)
+# with the source's client id; the service app gets a token with its old private key (PyJWT);
+# a rerun after changes and deletions at the source updates, adds and deactivates.
 #
 # Runs tests/clients/okta_import/harness.py with social-auth-core 7.x (the venv of
 # run_socialcore.sh), once per backend in ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres} (both
@@ -23,6 +26,9 @@ venv="$root/.venv-sc7"
 ensure_venv "$venv" \
   'import requests, social_core; raise SystemExit(0 if social_core.__version__.split(".")[0] == "7" else 1)' \
   'social-auth-core>=7,<8' requests || { echo "FAIL: cannot set up $venv"; exit 2; }
+spa_probe="const a = require('okta-auth-js-7/package.json').version, b = require('okta-auth-js-8/package.json').version; require('playwright-core'); process.exit(a.startsWith('7.') && b.startsWith('8.') ? 0 : 1)"
+ensure_chromium || { echo "FAIL: cannot install chromium"; exit 2; }
+ensure_npm "$here/spa" "$spa_probe" || { echo "FAIL: cannot install $here/spa/node_modules"; exit 2; }
 
 exit_if_install_only
 if [[ ! -x "$bin" ]]; then

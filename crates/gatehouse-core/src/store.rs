@@ -11,7 +11,7 @@ pub use crate::store_setup::{
     BootstrapAdmin, Change, ChangeFeed, ChangeStore, KeyChange, SetupStore,
 };
 
-pub use crate::store_authn::{AuthnStore, SessionTokenRecord};
+pub use crate::store_authn::{AuthnStore, ImportRecord, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_factors::FactorStore;
 pub use crate::store_policy::SignOnPolicyStore;

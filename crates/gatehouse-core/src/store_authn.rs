@@ -19,6 +19,19 @@ pub struct SessionTokenRecord {
     pub expires_at: Timestamp,
 }
 
+/// What `gatehouse import okta` carried from a source org (migration 0028): the source's id of
+/// a record and the id it has here, so a rerun can tell what was deleted at the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub source_url: String,
+    /// `user`, `group`, `app`, `authorization server`, `trusted origin`.
+    pub kind: String,
+    pub source_id: String,
+    pub target_id: String,
+    /// When an import last read it at the source.
+    pub last_seen: Timestamp,
+}
+
 #[async_trait]
 pub trait AuthnStore: Send + Sync {
     /// Stores a new token (and drops expired ones).
@@ -46,4 +59,11 @@ pub trait AuthnStore: Send + Sync {
         password_hash: &str,
         now: Timestamp,
     ) -> StoreResult<bool>;
+    /// Records (or refreshes) that `source_id` of `source_url` was carried as `target_id`.
+    async fn record_import(&self, record: &ImportRecord) -> StoreResult<()>;
+    /// Every record of `kind` carried from `source_url`.
+    async fn list_imports(&self, source_url: &str, kind: &str) -> StoreResult<Vec<ImportRecord>>;
+    /// Forgets one record (its target was removed).
+    async fn forget_import(&self, source_url: &str, kind: &str, source_id: &str)
+    -> StoreResult<()>;
 }

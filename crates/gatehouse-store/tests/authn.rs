@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::{SessionTokenRecord, Store};
+use gatehouse_core::store::{ImportRecord, SessionTokenRecord, Store};
 use gatehouse_store::connect;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 
@@ -148,6 +148,70 @@ async fn password_migration_completes_once(backend: Backend) -> Result<()> {
     Ok(())
 }
 
+fn record(source: &str, kind: &str, id: &str, target: &str, seen: i64) -> ImportRecord {
+    ImportRecord {
+        source_url: source.into(),
+        kind: kind.into(),
+        source_id: id.into(),
+        target_id: target.into(),
+        last_seen: seen,
+    }
+}
+
+/// What an import carried (migration 0028): one row per source, kind and source id; a rerun
+/// refreshes it; lists are per source and kind; a forgotten row is gone.
+async fn import_records_per_source_and_kind(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let store: Arc<dyn Store> = connect(&db.url).await?;
+    let acme = "https://acme.okta.com";
+    store
+        .record_import(&record(acme, "group", "00g1", "00gA", 1_000))
+        .await?;
+    store
+        .record_import(&record(acme, "group", "00g2", "00gB", 1_000))
+        .await?;
+    store
+        .record_import(&record(acme, "app", "0oa1", "0oaA", 1_000))
+        .await?;
+    store
+        .record_import(&record(
+            "https://other.okta.com",
+            "group",
+            "00g1",
+            "00gC",
+            1_000,
+        ))
+        .await?;
+    // A rerun refreshes the row (a group matched again by name may have a new id here).
+    store
+        .record_import(&record(acme, "group", "00g1", "00gD", 2_000))
+        .await?;
+    let groups = store.list_imports(acme, "group").await?;
+    ensure!(
+        groups
+            == vec![
+                record(acme, "group", "00g1", "00gD", 2_000),
+                record(acme, "group", "00g2", "00gB", 1_000),
+            ],
+        "{groups:?}"
+    );
+    store.forget_import(acme, "group", "00g2").await?;
+    let groups = store.list_imports(acme, "group").await?;
+    ensure!(
+        groups.len() == 1 && groups[0].source_id == "00g1",
+        "{groups:?}"
+    );
+    ensure!(store.list_imports(acme, "app").await?.len() == 1);
+    ensure!(
+        store
+            .list_imports("https://other.okta.com", "group")
+            .await?
+            .len()
+            == 1
+    );
+    Ok(())
+}
+
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -169,4 +233,8 @@ macro_rules! both_backends {
     };
 }
 
-both_backends!(session_tokens_spend_once, password_migration_completes_once);
+both_backends!(
+    session_tokens_spend_once,
+    password_migration_completes_once,
+    import_records_per_source_and_kind,
+);

@@ -13,7 +13,13 @@ server with a groups claim and an access policy rule, and a trusted origin. Then
      secret and only the URL changed, signs Jane in at the new gatehouse with the password she
      had at the source; the id_token carries the groups claim of the imported server;
   5. the source's System Log shows exactly one sign-in of Jane (the password check through its
-     /api/v1/authn), and a second sign-in at the new gatehouse does not ask the source again.
+     /api/v1/authn), and a second sign-in at the new gatehouse does not ask the source again;
+  6. the server's groups claim, policy and rule and the service app's Okta API scope grant are
+     there; the service app gets a token with its old private key; the SPA signs in with
+     okta-auth-js and the source's client id, still without asking the source (extra.py);
+  7. after changes at the source (a group changed, a user added, a user and a trusted origin
+     deleted) a dry run plans them and writes nothing, `--deleted deactivate` updates, adds and
+     deactivates, `--deleted remove` removes, and a last rerun has nothing left to do.
 
 Prints `PASS <step>` / `FAIL <step>: <reason>` and `RESULT <passed>/<total>`; exits non-zero on a
 failure. Run with the python of a social-auth-core virtualenv.
@@ -40,6 +46,9 @@ sys.path.insert(0, str(HERE.parent / "socialcore"))
 from browser import Browser  # noqa: E402
 from gatehouse import Gatehouse, _child_env  # noqa: E402
 from netbox_sim import SOCIAL_CORE_MAJOR, NetBoxSite, redirect_uri  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+import extra  # noqa: E402
 
 OKTA = "okta-openidconnect"
 JANE = {"login": "jdoe@example.com", "firstName": "Jane", "lastName": "Doe", "password": "S0urce-Passw0rd!"}
@@ -79,7 +88,7 @@ class Api:
         return res.json() if res.content else {}
 
 
-def seed(api: Api) -> dict:
+def seed(api: Api, origin: str, spa_port: int) -> dict:
     """The source org, through its management API."""
     jane = api.json(
         "POST",
@@ -127,14 +136,7 @@ def seed(api: Api) -> dict:
             "label": "Portal SPA",
             "signOnMode": "OPENID_CONNECT",
             "credentials": {"oauthClient": {"token_endpoint_auth_method": "none"}},
-            "settings": {
-                "oauthClient": {
-                    "redirect_uris": ["https://portal.example.com/callback"],
-                    "response_types": ["code"],
-                    "grant_types": ["authorization_code"],
-                    "application_type": "browser",
-                }
-            },
+            "settings": {"oauthClient": extra.spa_oauth_settings(spa_port)},
         },
     )
     everyone = next(g for g in api.json("GET", "/api/v1/groups?q=Everyone") if g["profile"]["name"] == "Everyone")
@@ -193,7 +195,9 @@ def seed(api: Api) -> dict:
         "/api/v1/trustedOrigins",
         {"name": "Portal", "origin": "https://portal.example.com", "scopes": [{"type": "CORS"}, {"type": "REDIRECT"}]},
     )
-    return {
+    extra.seed_spa_origin(api, spa_port)
+    return extra.seed_service_app(api, origin) | {
+        "spa_port": spa_port,
         "jane_id": jane["id"],
         "web_client_id": web["credentials"]["oauthClient"]["client_id"],
         "web_client_secret": web["credentials"]["oauthClient"]["client_secret"],
@@ -281,7 +285,7 @@ def main() -> int:
         expect(bool(state["token"]), f"token create printed no token: {token}")
         state["api"] = Api(origin, state["token"])
         started = time.monotonic()
-        state["seeded"] = seed(state["api"])
+        state["seeded"] = seed(state["api"], origin, extra.free_port())
         print(f"  seeded the source in {time.monotonic() - started:.0f}s: {state['seeded']['server_id']}", flush=True)
         users = state["api"].call("GET", "/api/v1/users?limit=200")
         expect("rel=\"next\"" in users.headers.get("Link", ""), "300 users fit in one page: paging is not exercised")
@@ -298,8 +302,9 @@ def main() -> int:
         out = run_import(args.gatehouse, target, state["source"], state["token"], state["seeded"])
         print("\n".join("  | " + l for l in out.splitlines() if l.strip() and not l.startswith("users: ")), flush=True)
         counts = report_counts(out)
-        for kind, want in [("users", USERS), ("groups", 1), ("apps", 2), ("authorization servers", 1),
-                           ("scopes", 1), ("claims", 1), ("policies", 1), ("policy rules", 1), ("trusted origins", 1)]:  # fmt: skip
+        for kind, want in [("users", USERS), ("groups", 1), ("apps", 3), ("authorization servers", 1),
+                           ("scopes", 1), ("claims", 1), ("policies", 1), ("policy rules", 1), ("trusted origins", 2),
+                           ("app API scope grants", 1)]:  # fmt: skip
             got = counts.get(kind, (0, 0, 0, 0))
             # The source's own administrator (made at its first start) comes along too.
             expect(got[0] >= want, f"{kind}: created {got[0]}, expected {want} ({counts})")
@@ -336,13 +341,93 @@ def main() -> int:
         after = source_sign_ins(state["api"])
         expect(after == 1, f"a second sign-in asked the source again ({after} sign-ins there)")
 
+    def target_token() -> str:
+        if "target_token" not in state:
+            # The target's only users are imported ones: make Jane its administrator.
+            target.cli("user", "admin", "--user", JANE["login"])
+            made = json.loads(target.cli("token", "create", "--name", "check", "--user", JANE["login"], "--output", "json"))
+            state["target_token"] = made.get("token") or made.get("value")
+        return state["target_token"]
+
+    def target_get(path: str) -> requests.Response:
+        h = {"Authorization": f"SSWS {target_token()}", "Accept": "application/json"}
+        return requests.get(state["target"] + path, headers=h, timeout=30)
+
+    def server_config() -> None:
+        extra.check_server_config(state["target"], target_token(), state["seeded"])
+
+    def service_app() -> None:
+        extra.check_service_app(state["target"], state["seeded"])
+
+    def spa() -> None:
+        extra.spa_sign_in(state["target"], state["seeded"], JANE["login"], JANE["password"])
+        after = source_sign_ins(state["api"])
+        expect(after == 1, f"the SPA's sign-in asked the source again ({after} sign-ins there)")
+
+    def again(*extra_args: str) -> str:
+        return run_import(args.gatehouse, target, state["source"], state["token"], state["seeded"], *extra_args)
+
+    def changes_planned() -> None:
+        state["changed"] = extra.change_source(state["api"])
+        out = again("--dry-run", "--deleted", "deactivate")
+        counts = report_counts(out)
+        expect(counts.get("users", (0,))[0] == 1, f"the plan does not add the new user: {counts}")
+        expect(counts.get("groups", (0, 0))[1] == 1, f"the plan does not update the changed group: {counts}")
+        gone = extra.deleted_lines(out)
+        want = [f"users {extra.LEAVER}: would be deactivated", f"trusted origins {extra.GONE_ORIGIN}: would be deactivated"]
+        expect(gone == want, f"planned deletions {gone}")
+        leaver = target_get(f"/api/v1/users/{state['changed']['leaver_id']}").json()
+        expect(leaver.get("status") not in (None, "DEPROVISIONED"), f"the dry run changed the leaver: {leaver.get('status')}")
+        late = target_get(f"/api/v1/users/{state['changed']['late_id']}")
+        expect(late.status_code == 404, f"the dry run added the new user: {late.status_code}")
+
+    def changes_deactivate() -> None:
+        out = again("--deleted", "deactivate")
+        counts = report_counts(out)
+        expect(counts["users"][:2] == (1, 0) and counts["groups"][:2] == (0, 1), f"counts {counts}")
+        gone = extra.deleted_lines(out)
+        want = [f"users {extra.LEAVER}: deactivated", f"trusted origins {extra.GONE_ORIGIN}: deactivated"]
+        expect(gone == want, f"deletions {gone}")
+        leaver = target_get(f"/api/v1/users/{state['changed']['leaver_id']}").json()
+        expect(leaver.get("status") == "DEPROVISIONED", f"the leaver is {leaver.get('status')}")
+        late = target_get(f"/api/v1/users/{state['changed']['late_id']}")
+        expect(late.status_code == 200, f"the new user: {late.status_code}")
+        origins = {o["origin"]: o["status"] for o in target_get("/api/v1/trustedOrigins").json()}
+        expect(origins.get(extra.GONE_ORIGIN) == "INACTIVE", f"trusted origins here {origins}")
+        groups = target_get("/api/v1/groups?q=Engineering").json()
+        expect(any(g["profile"].get("description") == "Builders and makers" for g in groups), f"groups {groups}")
+
+    def changes_remove() -> None:
+        out = again("--deleted", "remove")
+        gone = extra.deleted_lines(out)
+        want = [f"users {extra.LEAVER}: removed", f"trusted origins {extra.GONE_ORIGIN}: removed"]
+        expect(gone == want, f"deletions {gone}")
+        leaver = target_get(f"/api/v1/users/{state['changed']['leaver_id']}")
+        expect(leaver.status_code == 404, f"the leaver is still here: {leaver.status_code}")
+        origins = [o["origin"] for o in target_get("/api/v1/trustedOrigins").json()]
+        expect(extra.GONE_ORIGIN not in origins, f"trusted origins here {origins}")
+        out = again("--deleted", "remove")
+        busy = {k: c[:2] for k, c in report_counts(out).items() if c[0] or c[1]}
+        expect(not busy and not extra.deleted_lines(out), f"a last rerun still did {busy} {extra.deleted_lines(out)}")
+
+    steps = [
+        ("source org seeded through /api/v1 (300 users, paging)", start_source),
+        ("import --dry-run prints the plan, writes nothing", dry_run),
+        ("import carries users, groups, apps, servers, origins", import_all),
+        ("a rerun creates and updates nothing", rerun),
+        ("social-core signs in with the source's client and password", sign_in_with_source_password),
+        ("a second sign-in does not ask the source", second_sign_in_stays_local),
+        ("groups claim, policy, rule and API scope grant carried", server_config),
+        ("the service app gets a token with its old private key", service_app),
+        ("okta-auth-js signs the SPA in with the source's client id", spa),
+        ("changes at the source: --dry-run plans them, writes nothing", changes_planned),
+        ("rerun --deleted deactivate: updates, adds, deactivates", changes_deactivate),
+        ("rerun --deleted remove: removes; then nothing is left to do", changes_remove),
+    ]
     try:
-        ok = step("source org seeded through /api/v1 (300 users, paging)", start_source)
-        ok = ok and step("import --dry-run prints the plan, writes nothing", dry_run)
-        ok = ok and step("import carries users, groups, apps, servers, origins", import_all)
-        ok = ok and step("a rerun creates and updates nothing", rerun)
-        ok = ok and step("social-core signs in with the source's client and password", sign_in_with_source_password)
-        ok = ok and step("a second sign-in does not ask the source", second_sign_in_stays_local)
+        for name, fn in steps:
+            if not step(name, fn):
+                break
     finally:
         target.stop()
         source.stop()
@@ -355,8 +440,8 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     passed = sum(1 for _, err in results if err is None)
-    print(f"RESULT {passed}/6 steps passed")
-    return 0 if passed == 6 else 1
+    print(f"RESULT {passed}/{len(steps)} steps passed")
+    return 0 if passed == len(steps) else 1
 
 
 if __name__ == "__main__":

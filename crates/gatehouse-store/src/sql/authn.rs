@@ -1,10 +1,11 @@
-//! Storage for `sessionToken`s and password migrations (migration 0018), once in SQL for both
+//! Storage for `sessionToken`s and password migrations (migration 0018) and for what an
+//! import carried from a source org (0028), once in SQL for both
 //! backends, like [`crate::sql`]. Spending a token and completing a migration are each decided
 //! by one conditional statement, so they take effect once however many requests race.
 
 use async_trait::async_trait;
 use gatehouse_core::domain::Timestamp;
-use gatehouse_core::store::{AuthnStore, SessionTokenRecord, StoreResult};
+use gatehouse_core::store::{AuthnStore, ImportRecord, SessionTokenRecord, StoreResult};
 
 use crate::error::db_err;
 use crate::sql::SqlStore;
@@ -26,6 +27,27 @@ impl From<TokenRow> for SessionTokenRecord {
             auth_time: r.auth_time,
             created: r.created,
             expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ImportRow {
+    source_url: String,
+    kind: String,
+    source_id: String,
+    target_id: String,
+    last_seen: i64,
+}
+
+impl From<ImportRow> for ImportRecord {
+    fn from(r: ImportRow) -> Self {
+        ImportRecord {
+            source_url: r.source_url,
+            kind: r.kind,
+            source_id: r.source_id,
+            target_id: r.target_id,
+            last_seen: r.last_seen,
         }
     }
 }
@@ -132,6 +154,61 @@ macro_rules! impl_authn_store {
                 .map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(set.rows_affected() == 1)
+            }
+
+            async fn record_import(&self, r: &ImportRecord) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO import_records (source_url, kind, source_id, target_id, \
+                     last_seen) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (source_url, kind, source_id) DO UPDATE SET \
+                     target_id = excluded.target_id, last_seen = excluded.last_seen",
+                )
+                .bind(&r.source_url)
+                .bind(&r.kind)
+                .bind(&r.source_id)
+                .bind(&r.target_id)
+                .bind(r.last_seen)
+                .execute(self.pool())
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn list_imports(
+                &self,
+                source_url: &str,
+                kind: &str,
+            ) -> StoreResult<Vec<ImportRecord>> {
+                let rows: Vec<ImportRow> = sqlx::query_as(
+                    "SELECT source_url, kind, source_id, target_id, last_seen \
+                     FROM import_records WHERE source_url = $1 AND kind = $2 \
+                     ORDER BY source_id",
+                )
+                .bind(source_url)
+                .bind(kind)
+                .fetch_all(self.pool())
+                .await
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn forget_import(
+                &self,
+                source_url: &str,
+                kind: &str,
+                source_id: &str,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "DELETE FROM import_records WHERE source_url = $1 AND kind = $2 \
+                     AND source_id = $3",
+                )
+                .bind(source_url)
+                .bind(kind)
+                .bind(source_id)
+                .execute(self.pool())
+                .await
+                .map_err(db_err)?;
+                Ok(())
             }
         }
     };

@@ -5,19 +5,25 @@
 use gatehouse_core::domain::{
     AppStatus, ApplicationType, ClientMetadata, IssuerMode, RotationType, TokenEndpointAuthMethod,
 };
+use gatehouse_core::services::app_grants;
 use gatehouse_core::services::apps::{self, OidcAppSpec};
 
 use super::directory::map_group;
+use super::progress::Progress;
 use super::report::Change;
 use super::{Import, model, need};
 
 const APPS: &str = "apps";
 const ASSIGNMENTS: &str = "app assignments";
+const GRANTS: &str = "app API scope grants";
 
 pub(super) async fn apps(run: &mut Import<'_>) -> anyhow::Result<()> {
     let all = need("apps", run.source.list("/api/v1/apps").await)?;
     println!("apps: {} read", all.len());
+    let mut progress = Progress::new(APPS, all.len());
     for raw in all {
+        progress.inc();
+        run.seen.read(APPS, &raw);
         let a: model::App = match model::parse("app", raw) {
             Ok(a) => a,
             Err(e) => {
@@ -195,7 +201,54 @@ async fn app(run: &mut Import<'_>, a: &model::App) -> anyhow::Result<()> {
             created.app
         }
     };
-    assignments(run, a, &target).await
+    run.seen.carried(APPS, &a.id, &target.id);
+    assignments(run, a, &target).await?;
+    grants(run, a, &target).await
+}
+
+/// The app's Okta API scope grants (`okta.users.read`, …), for the org authorization server
+/// here: its `public_url` when configured, else the source grant's issuer stands in (the
+/// issuer is informational; the token endpoint checks the scope only).
+async fn grants(
+    run: &mut Import<'_>,
+    a: &model::App,
+    target: &gatehouse_core::domain::App,
+) -> anyhow::Result<()> {
+    let path = format!("/api/v1/apps/{}/grants", a.id);
+    let all = need("app grants", run.source.list(&path).await)?;
+    let current = app_grants::list(run.provider, target).await?;
+    for raw in all {
+        let g: model::AppGrant = match model::parse("grant", raw) {
+            Ok(g) => g,
+            Err(e) => {
+                run.report.not_carried(GRANTS, &a.label, e);
+                continue;
+            }
+        };
+        if !g.status.is_empty() && g.status != "ACTIVE" {
+            continue;
+        }
+        if current.iter().any(|c| c.scope_id == g.scope_id) {
+            run.report.count(GRANTS, Change::Unchanged);
+            continue;
+        }
+        if run.dry_run {
+            run.report.count(GRANTS, Change::Created);
+            continue;
+        }
+        let issuer = run
+            .provider
+            .domains
+            .org_url
+            .clone()
+            .unwrap_or_else(|| g.issuer.clone());
+        let label = format!("{} {}", a.label, g.scope_id);
+        match app_grants::grant(run.provider, target, &g.scope_id, &issuer, &issuer, None).await {
+            Ok(_) => run.report.count(GRANTS, Change::Created),
+            Err(e) => run.report.not_carried(GRANTS, &label, e),
+        }
+    }
+    Ok(())
 }
 
 async fn assignments(
@@ -276,4 +329,78 @@ async fn assignments(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Okta's own app shapes (fixtures in the style of Okta's API reference examples) become
+    //! specs that Gatehouse's app validation accepts, with what the apps rely on kept.
+
+    use super::*;
+
+    fn app(text: &str) -> Result<model::App, String> {
+        let v = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        model::parse("app", v)
+    }
+
+    #[test]
+    fn okta_web_spa_and_service_apps_are_carried() -> Result<(), String> {
+        let cases = [
+            (
+                include_str!("fixtures/app_oidc.json"),
+                ApplicationType::Web,
+                TokenEndpointAuthMethod::ClientSecretBasic,
+            ),
+            (
+                include_str!("fixtures/app_oidc_spa.json"),
+                ApplicationType::Browser,
+                TokenEndpointAuthMethod::None,
+            ),
+            (
+                include_str!("fixtures/app_oidc_service.json"),
+                ApplicationType::Service,
+                TokenEndpointAuthMethod::PrivateKeyJwt,
+            ),
+        ];
+        for (text, kind, method) in cases {
+            let a = app(text)?;
+            let spec = spec_of(&a).map_err(|e| format!("{}: {e:#}", a.label))?;
+            assert_eq!(spec.application_type, kind, "{}", a.label);
+            assert_eq!(spec.token_endpoint_auth_method, Some(method), "{}", a.label);
+            assert_eq!(spec.client_id.as_deref(), Some(a.id.as_str()));
+            let settings = apps::build_settings(&spec).map_err(|e| format!("{}: {e}", a.label))?;
+            assert_eq!(settings.application_type, kind);
+            assert_eq!(settings.grant_types, a.settings.oauth_client.grant_types);
+        }
+        let service = app(include_str!("fixtures/app_oidc_service.json"))?;
+        let jwks = spec_of(&service).map_err(|e| e.to_string())?.jwks;
+        let kid = jwks
+            .as_ref()
+            .and_then(|j| j["keys"][0]["kid"].as_str())
+            .map(str::to_owned);
+        assert_eq!(
+            kid.as_deref(),
+            Some("SIGNING_KEY"),
+            "the service app's JWKS is carried"
+        );
+        let spa = app(include_str!("fixtures/app_oidc_spa.json"))?;
+        assert_eq!(spa.credentials.oauth_client.pkce_required, Some(true));
+        Ok(())
+    }
+
+    #[test]
+    fn okta_api_scope_grants() -> Result<(), String> {
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("fixtures/app_grants.json"))
+                .map_err(|e| e.to_string())?;
+        let grants = list
+            .into_iter()
+            .map(|v| model::parse::<model::AppGrant>("grant", v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let scopes: Vec<_> = grants.iter().map(|g| g.scope_id.as_str()).collect();
+        assert_eq!(scopes, ["okta.users.read", "okta.groups.read"]);
+        assert!(grants.iter().all(|g| g.status == "ACTIVE"));
+        assert_eq!(grants[0].issuer, "https://{yourOktaDomain}");
+        Ok(())
+    }
 }

@@ -8,6 +8,7 @@ use gatehouse_core::services::directory;
 use gatehouse_core::services::groups;
 use gatehouse_core::services::import_users::{self, ImportedUser, Outcome};
 
+use super::progress::Progress;
 use super::report::Change;
 use super::{Import, model, need};
 
@@ -42,10 +43,10 @@ pub(super) async fn users(run: &mut Import<'_>) -> anyhow::Result<()> {
     let all = need("users", run.source.list("/api/v1/users").await)?;
     println!("users: {} read", all.len());
     let source_url = run.source.org_url().to_owned();
-    for (n, raw) in all.into_iter().enumerate() {
-        if n > 0 && n % 100 == 0 {
-            println!("users: {n} done");
-        }
+    let mut progress = Progress::new(USERS, all.len());
+    for raw in all {
+        progress.inc();
+        run.seen.read(USERS, &raw);
         let u: model::User = match model::parse("user", raw) {
             Ok(u) => u,
             Err(e) => {
@@ -96,6 +97,7 @@ pub(super) async fn users(run: &mut Import<'_>) -> anyhow::Result<()> {
                         Outcome::Unchanged => Change::Unchanged,
                     },
                 );
+                run.seen.carried(USERS, &u.id, &u.id);
                 run.user_ids.insert(u.id);
             }
             Err(e) => run.report.not_carried(USERS, &u.profile.login, e),
@@ -107,7 +109,10 @@ pub(super) async fn users(run: &mut Import<'_>) -> anyhow::Result<()> {
 pub(super) async fn groups(run: &mut Import<'_>) -> anyhow::Result<()> {
     let all = need("groups", run.source.list("/api/v1/groups").await)?;
     println!("groups: {} read", all.len());
+    let mut progress = Progress::new(GROUPS, all.len());
     for raw in all {
+        progress.inc();
+        run.seen.read(GROUPS, &raw);
         let g: model::Group = match model::parse("group", raw) {
             Ok(g) => g,
             Err(e) => {
@@ -181,6 +186,7 @@ pub(super) async fn groups(run: &mut Import<'_>) -> anyhow::Result<()> {
         };
         let Some(target) = target else { continue };
         run.group_ids.insert(g.id.clone(), target.id.clone());
+        run.seen.carried(GROUPS, &g.id, &target.id);
         members(run, &g.id, &target).await?;
     }
     Ok(())

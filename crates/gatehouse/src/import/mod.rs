@@ -6,8 +6,10 @@
 
 mod apps;
 mod client;
+mod deleted;
 mod directory;
 mod model;
+mod progress;
 mod report;
 mod servers;
 
@@ -19,6 +21,7 @@ use gatehouse_core::Provider;
 use gatehouse_core::services::system_log::Actor;
 
 use client::OktaClient;
+pub use deleted::OnDeleted;
 use report::Report;
 
 #[derive(Debug, Subcommand)]
@@ -45,6 +48,10 @@ pub struct OktaImportArgs {
     /// A client secret the source's API does not reveal, as CLIENT_ID=SECRET (repeatable).
     #[arg(long = "client-secret", value_name = "CLIENT_ID=SECRET")]
     pub client_secrets: Vec<String>,
+    /// What to do here with a user, group, app, authorization server or trusted origin that an
+    /// earlier import carried from this source and that the source no longer has.
+    #[arg(long, value_enum, default_value_t = OnDeleted::Report)]
+    pub deleted: OnDeleted,
 }
 
 /// Shared by the steps: where to read, where to write, and what was carried so far.
@@ -59,6 +66,9 @@ pub(crate) struct Import<'a> {
     /// Users that exist here with the source's id.
     pub user_ids: HashSet<String>,
     pub client_secrets: HashMap<String, String>,
+    /// What the source listed and what was carried, for [`deleted::sweep`].
+    pub seen: deleted::Seen,
+    pub on_deleted: OnDeleted,
 }
 
 pub async fn run(provider: &Provider, cmd: &ImportCommand) -> anyhow::Result<()> {
@@ -86,6 +96,8 @@ async fn okta(provider: &Provider, args: &OktaImportArgs) -> anyhow::Result<()> 
         group_ids: HashMap::new(),
         user_ids: HashSet::new(),
         client_secrets,
+        seen: deleted::Seen::default(),
+        on_deleted: args.deleted,
     };
     println!(
         "Importing from {}{}",
@@ -93,10 +105,15 @@ async fn okta(provider: &Provider, args: &OktaImportArgs) -> anyhow::Result<()> 
         if args.dry_run { " (dry run)" } else { "" }
     );
     directory::users(&mut run).await?;
+    deleted::sweep(&mut run, deleted::USER).await?;
     directory::groups(&mut run).await?;
+    deleted::sweep(&mut run, deleted::GROUP).await?;
     apps::apps(&mut run).await?;
+    deleted::sweep(&mut run, deleted::APP).await?;
     servers::authorization_servers(&mut run).await?;
+    deleted::sweep(&mut run, deleted::SERVER).await?;
     servers::trusted_origins(&mut run).await?;
+    deleted::sweep(&mut run, deleted::ORIGIN).await?;
     let calls = run.source.calls.load(std::sync::atomic::Ordering::Relaxed);
     run.report.print(calls);
     if run.report.failures() > 0 && !args.dry_run {

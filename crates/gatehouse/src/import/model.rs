@@ -125,6 +125,17 @@ pub struct AppUser {
     pub scope: String,
 }
 
+/// An entry of `GET /api/v1/apps/{id}/grants`: an Okta API scope (`okta.users.read`, …)
+/// granted to the app for the org authorization server.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AppGrant {
+    pub id: String,
+    pub status: String,
+    pub issuer: String,
+    pub scope_id: String,
+}
+
 /// An entry of `GET /api/v1/apps/{id}/credentials/secrets` (Okta includes `client_secret`
 /// where the org lets it be read).
 #[derive(Debug, Clone, Default, Deserialize)]

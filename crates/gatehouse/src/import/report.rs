@@ -23,6 +23,7 @@ pub struct Report {
     dry_run: bool,
     counts: BTreeMap<&'static str, Counts>,
     not_carried: Vec<String>,
+    deleted: Vec<String>,
 }
 
 impl Report {
@@ -50,6 +51,13 @@ impl Report {
         self.not_carried.push(line);
     }
 
+    /// A record this source once had and no longer lists, and what was done with it here.
+    pub fn deleted(&mut self, kind: &'static str, name: &str, what: &str) {
+        let line = format!("{kind} {name}: {what}");
+        eprintln!("  deleted at the source: {line}");
+        self.deleted.push(line);
+    }
+
     pub fn failures(&self) -> usize {
         self.not_carried.len()
     }
@@ -74,6 +82,12 @@ impl Report {
                 "  {kind:<22} {created} {:>5}  {updated} {:>5}  unchanged {:>5}  not carried {:>4}",
                 c.created, c.updated, c.unchanged, c.not_carried
             );
+        }
+        if !self.deleted.is_empty() {
+            println!("Deleted at the source ({}):", self.deleted.len());
+            for line in &self.deleted {
+                println!("  - {line}");
+            }
         }
         if self.not_carried.is_empty() {
             println!("Everything read was carried over.");

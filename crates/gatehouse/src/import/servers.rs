@@ -52,6 +52,7 @@ pub(super) async fn authorization_servers(run: &mut Import<'_>) -> anyhow::Resul
     )?;
     println!("authorization servers: {} read", all.len());
     for raw in all {
+        run.seen.read(SERVERS, &raw);
         let s: model::AuthServer = match model::parse("authorization server", raw) {
             Ok(s) => s,
             Err(e) => {
@@ -65,7 +66,10 @@ pub(super) async fn authorization_servers(run: &mut Import<'_>) -> anyhow::Resul
             continue;
         }
         match server(run, &s).await {
-            Ok(true) => items(run, &s.id).await?,
+            Ok(true) => {
+                run.seen.carried(SERVERS, &s.id, &s.id);
+                items(run, &s.id).await?
+            }
             Ok(false) => {}
             Err(e) => run.report.not_carried(SERVERS, &s.name, format!("{e:#}")),
         }
@@ -457,6 +461,7 @@ pub(super) async fn trusted_origins(run: &mut Import<'_>) -> anyhow::Result<()> 
     println!("trusted origins: {} read", all.len());
     let (current, _) = trusted_origins::list(run.provider, None, 10_000).await?;
     for raw in all {
+        run.seen.read(ORIGINS, &raw);
         let o: model::TrustedOrigin = match model::parse("trusted origin", raw) {
             Ok(o) => o,
             Err(e) => {
@@ -489,25 +494,30 @@ pub(super) async fn trusted_origins(run: &mut Import<'_>) -> anyhow::Result<()> 
             .cloned();
         let result = match found {
             Some(c) if c.name == spec.name && c.scopes == spec.scopes && c.status == wanted => {
-                Ok(Change::Unchanged)
+                Ok((Change::Unchanged, Some(c.id)))
             }
-            Some(_) if run.dry_run => Ok(Change::Updated),
+            Some(c) if run.dry_run => Ok((Change::Updated, Some(c.id))),
             Some(c) => match trusted_origins::replace(run.provider, c, spec, None).await {
                 Ok(r) => trusted_origins::set_status(run.provider, r, wanted, None)
                     .await
-                    .map(|_| Change::Updated),
+                    .map(|r| (Change::Updated, Some(r.id))),
                 Err(e) => Err(e),
             },
-            None if run.dry_run => Ok(Change::Created),
+            None if run.dry_run => Ok((Change::Created, None)),
             None => match trusted_origins::create(run.provider, spec, None).await {
                 Ok(r) => trusted_origins::set_status(run.provider, r, wanted, None)
                     .await
-                    .map(|_| Change::Created),
+                    .map(|r| (Change::Created, Some(r.id))),
                 Err(e) => Err(e),
             },
         };
         match result {
-            Ok(change) => run.report.count(ORIGINS, change),
+            Ok((change, target)) => {
+                run.report.count(ORIGINS, change);
+                if let Some(target) = target {
+                    run.seen.carried(ORIGINS, &o.id, &target);
+                }
+            }
             Err(e) => run.report.not_carried(ORIGINS, &o.origin, e),
         }
     }
