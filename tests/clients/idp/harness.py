@@ -32,16 +32,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import traceback
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "socialcore"))
 
-from browser import REDIRECT_STATUSES, Browser, Departure, Page, parse_page  # noqa: E402
+from browser import REDIRECT_STATUSES, Browser, Page, parse_page  # noqa: E402
 from gatehouse import Gatehouse, GatehouseError  # noqa: E402
 from netbox_sim import NETBOX_ORIGIN, NetBoxSite, redirect_uri  # noqa: E402
 

@@ -26,7 +26,7 @@ pub const AUTH_VIA_IDP: &str = "user.authentication.auth_via_IDP";
 /// The `amr` of a session opened by an upstream IdP (the upstream's own methods are not
 /// vouched for here).
 pub const AMR_FEDERATED: &str = "fed";
-/// The largest token response read.
+/// At most this many userinfo claims are merged into the ID token's.
 const MAX_CLAIMS: usize = 200;
 
 /// The callback's query.
