@@ -24,6 +24,7 @@ mod federation;
 mod groups;
 mod idps;
 mod keys;
+mod links;
 mod logs;
 mod meta;
 mod policies;
