@@ -159,7 +159,7 @@ pub(crate) async fn authorize_with(
             res
         }
         AuthorizeOutcome::Login(prompt) => {
-            super::login::login_page(&state, &origin, &prompt, None, StatusCode::OK).await
+            super::login::login_page(state, origin, &prompt, None, StatusCode::OK).await
         }
         AuthorizeOutcome::Upstream { url, csrf_token } => {
             let mut res = super::console::see_other(&url);
