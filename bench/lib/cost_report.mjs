@@ -52,7 +52,8 @@ export function markdown(report) {
   row('bytes per user (row, indexes, 3 memberships)', (r) => f(r.size.per_user_bytes, 0));
   row('bytes per refresh token (with its grant)', (r) => f(r.size.per_refresh_token_bytes, 0));
   row('bytes per System Log event', (r) => f(r.size.per_event_bytes, 0));
-  row('seed rate users/s; events/s', (r) => `${f(r.seed.rates.users.per_s, 0)}; ${f(r.seed.rates.events?.per_s, 0)}`);
+  row('seed rate users/s; events/s (wall clock)', (r) => `${f(r.seed.rates.users.per_s, 0)}; ${f(r.seed.rates.events?.per_s, 0)}`);
+  row('seed users/s; events/s per seeder CPU second', (r) => `${f(r.seed.rates.users.per_cpu_s, 0)}; ${f(r.seed.rates.events?.per_cpu_s, 0)}`);
   row('seed total s', (r) => f(r.seed.seconds, 0));
   for (const r of runs) if (r.error) lines.push('', `**${r.label} failed:** ${r.error.split('\n')[0]}`);
   return `${lines.join('\n')}\n`;
