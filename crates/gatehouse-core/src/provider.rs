@@ -70,6 +70,8 @@ pub struct Provider {
     pub ldap: crate::services::ldap::directory::DirectorySlot,
     /// Asks a source org about imported users' passwords (installed by the binary).
     pub password_source: crate::services::password_source::PasswordSource,
+    /// The console's org import: the importer (installed by the binary) and this node's job.
+    pub org_imports: crate::services::org_import::OrgImports,
     /// The origins CORS allows (trusted origins and browser apps' redirect URIs).
     pub(crate) cors_origins: crate::cache::CorsOriginCache,
     /// The org URL and custom domains the issuers are built from.
@@ -153,6 +155,7 @@ impl Provider {
             remote_jwks: Default::default(),
             ldap: Default::default(),
             password_source: Default::default(),
+            org_imports: Default::default(),
             cors_origins: Default::default(),
             domains: Domains::default(),
             clients: Default::default(),

@@ -23,6 +23,7 @@ pub mod ldap;
 pub mod lockout;
 pub mod lockout_policy;
 pub mod mfa;
+pub mod org_import;
 pub mod password_migration;
 pub mod password_source;
 pub mod rate_limit;

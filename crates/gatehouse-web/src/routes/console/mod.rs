@@ -9,6 +9,7 @@ mod directory;
 mod enduser;
 mod factors;
 mod groups;
+mod org_import;
 mod policies;
 mod policy_rule_form;
 mod reports;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth_servers::router())
         .merge(enduser::router())
         .merge(factors::router())
+        .merge(org_import::router())
 }
 
 /// The console's CSP: scripts and styles only from this server's static files, forms only to
@@ -177,7 +179,7 @@ pub(crate) struct Chrome {
     pub user_name: String,
     pub csrf: String,
     /// The navigation entry to mark current: `dashboard`, `apps`, `people`, `groups`, `api`,
-    /// `syslog`.
+    /// `syslog`, `import`.
     pub section: &'static str,
     pub is_admin: bool,
 }
