@@ -352,3 +352,115 @@ impl OrgImports {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plans and imports with one user, waiting for `go` before it answers.
+    struct Gated(Arc<tokio::sync::Notify>);
+
+    #[async_trait]
+    impl OrgImporter for Gated {
+        async fn import(
+            &self,
+            request: ImportRequest,
+            progress: &ImportProgress,
+        ) -> Result<ImportReport, String> {
+            progress.step("users", 1);
+            self.0.notified().await;
+            progress.advance(1);
+            let mut report = ImportReport {
+                dry_run: request.dry_run,
+                ..ImportReport::default()
+            };
+            report.counts.entry("users".into()).or_default().created = 1;
+            Ok(report)
+        }
+    }
+
+    fn request() -> ImportRequest {
+        ImportRequest {
+            org_url: "https://acme.okta.example".into(),
+            token: SourceToken::new("00secret-token"),
+            dry_run: false,
+            on_deleted: DeletedAtSource::Report,
+            client_secrets: HashMap::new(),
+            actor: Actor::system(),
+        }
+    }
+
+    async fn until(imports: &OrgImports, phase: Phase) -> JobStatus {
+        for _ in 0..200 {
+            if let Some(s) = imports.status()
+                && s.phase == phase
+            {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("never {phase:?}: {:?}", imports.status());
+    }
+
+    #[tokio::test]
+    async fn one_job_at_a_time_plan_then_confirm() {
+        let imports = OrgImports::default();
+        assert_eq!(imports.plan(request()), Err(ImportJobError::NotAvailable));
+        let go = Arc::new(tokio::sync::Notify::new());
+        imports.install(Arc::new(Gated(go.clone())));
+        let id = imports.plan(request()).expect("a plan starts");
+        until(&imports, Phase::Planning).await;
+        // A second plan, or confirming one still being made, is refused.
+        assert_eq!(imports.plan(request()), Err(ImportJobError::Busy));
+        assert_eq!(
+            imports.confirm(&id, Actor::system()),
+            Err(ImportJobError::NoSuchPlan)
+        );
+        go.notify_one();
+        let planned = until(&imports, Phase::Planned).await;
+        assert!(planned.plan.as_ref().is_some_and(|p| p.dry_run));
+        assert_eq!(
+            (planned.progress.step.as_str(), planned.progress.done),
+            ("users", 1)
+        );
+        assert_eq!(
+            imports.confirm("another", Actor::system()),
+            Err(ImportJobError::NoSuchPlan)
+        );
+        imports.confirm(&id, Actor::system()).expect("confirmed");
+        until(&imports, Phase::Importing).await;
+        assert_eq!(imports.plan(request()), Err(ImportJobError::Busy));
+        go.notify_one();
+        let done = until(&imports, Phase::Done).await;
+        assert!(done.report.as_ref().is_some_and(|r| !r.dry_run));
+        // The token went with the import; the same plan cannot run twice.
+        assert_eq!(
+            imports.confirm(&id, Actor::system()),
+            Err(ImportJobError::NoSuchPlan)
+        );
+        let held = imports
+            .job
+            .lock()
+            .map(|j| j.as_ref().is_some_and(|j| j.pending.is_some()))
+            .unwrap_or(true);
+        assert!(!held, "the token is still held after the import");
+    }
+
+    #[tokio::test]
+    async fn cancel_drops_the_plan_and_its_token() {
+        let imports = OrgImports::default();
+        let go = Arc::new(tokio::sync::Notify::new());
+        imports.install(Arc::new(Gated(go.clone())));
+        let id = imports.plan(request()).expect("a plan starts");
+        go.notify_one();
+        until(&imports, Phase::Planned).await;
+        imports.cancel(&id);
+        until(&imports, Phase::Dropped).await;
+        assert_eq!(
+            imports.confirm(&id, Actor::system()),
+            Err(ImportJobError::NoSuchPlan)
+        );
+        let debug = format!("{:?}", request());
+        assert!(!debug.contains("00secret-token"), "{debug}");
+    }
+}
