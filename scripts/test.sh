@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,entra,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -81,6 +81,9 @@ wait_for_client_deps
 step "real client: python-social-auth (social-auth-core 5.1.0 and 7.x) on SQLite and PostgreSQL"
 tests/clients/run_socialcore.sh
 
+step "real client: python-social-auth's Azure AD backends (azuread-oauth2, -tenant-, -v2, v2-tenant; social-auth-core 5.1.0 and 7.x) on the Entra-compatible paths over built-in TLS, on SQLite and PostgreSQL"
+tests/clients/run_entra.sh
+
 step "real client: LDAP delegated sign-in (a throw-away slapd seeded with ldapadd; social-auth-core 7.x signs in a directory user, groups sync, wrong password, filter injection, gatehouse ldap sync deactivates, directory outage) on SQLite and PostgreSQL"
 tests/clients/run_ldap.sh
 
@@ -101,6 +104,9 @@ tests/clients/run_spa.sh
 
 step "real client: passkeys (WebAuthn) in headless Chromium with a virtual authenticator: enrolled on the dashboard, then password + passkey, and okta-auth-js 7.x tokens whose amr has hwk and mfa, on SQLite and PostgreSQL"
 tests/clients/run_webauthn.sh
+
+step "real clients: email, activation and password recovery (an aiosmtpd SMTP server on loopback gets the mails; headless Chromium follows the activation and reset links, a short password refused then a good one accepted; social-auth-core signs in with it; okta 3.x activate_user/reset_password with send_email=False) on SQLite and PostgreSQL"
+tests/clients/run_lifecycle.sh
 
 step "real client: openid-client 5.x (npm) for the implicit, hybrid and form_post flows, and client_credentials with introspection and revocation, on SQLite and PostgreSQL"
 tests/clients/run_openid_client.sh

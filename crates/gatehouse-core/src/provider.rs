@@ -48,6 +48,28 @@ impl Clock for SystemClock {
     }
 }
 
+/// Okta's default lifetime of an activation link.
+pub const DEFAULT_ACTIVATION_SECS: i64 = 7 * 86_400;
+/// Okta's default lifetime of a reset-password link (the password policy's recovery token).
+pub const DEFAULT_RESET_SECS: i64 = 3_600;
+
+/// How long links stay usable (`activation_link_hours`, `reset_link_minutes` in the config; see
+/// [`crate::services::user_links`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkLifetimes {
+    pub activation: i64,
+    pub reset: i64,
+}
+
+impl Default for LinkLifetimes {
+    fn default() -> Self {
+        Self {
+            activation: DEFAULT_ACTIVATION_SECS,
+            reset: DEFAULT_RESET_SECS,
+        }
+    }
+}
+
 pub struct Provider {
     pub store: Arc<dyn Store>,
     pub keys: Arc<KeyRing>,
@@ -72,12 +94,19 @@ pub struct Provider {
     pub password_source: crate::services::password_source::PasswordSource,
     /// The console's org import: the importer (installed by the binary) and this node's job.
     pub org_imports: crate::services::org_import::OrgImports,
+    /// Outgoing mail (installed by the binary when SMTP is configured).
+    pub mail: crate::services::mail::MailSlot,
+    /// How long activation and reset-password links stay usable.
+    pub link_lifetimes: LinkLifetimes,
     /// The origins CORS allows (trusted origins and browser apps' redirect URIs).
     pub(crate) cors_origins: crate::cache::CorsOriginCache,
     /// The org URL and custom domains the issuers are built from.
     pub domains: Domains,
     /// Clients read recently by client authentication.
     pub(crate) clients: crate::oauth2::client_cache::ClientCache,
+    /// The tenant id of the Entra-compatible paths (`entra_tenant_id`); `None`: derived from
+    /// the org id (see [`crate::oidc::entra`]).
+    pub entra_tenant_id: Option<String>,
 }
 
 /// The public URLs this org answers on, from the configuration: what Okta calls the org URL
@@ -156,9 +185,12 @@ impl Provider {
             ldap: Default::default(),
             password_source: Default::default(),
             org_imports: Default::default(),
+            mail: Default::default(),
+            link_lifetimes: Default::default(),
             cors_origins: Default::default(),
             domains: Domains::default(),
             clients: Default::default(),
+            entra_tenant_id: None,
         }
     }
 
@@ -268,6 +300,9 @@ pub struct ServerContext {
     pub endpoint_base: String,
     /// The origin the request came in on.
     pub origin: String,
+    /// Set when the request came in on the Entra-compatible paths: the issuer is Entra's and
+    /// ID tokens carry Entra's claims.
+    pub entra: Option<crate::oidc::entra_dialect::Entra>,
 }
 
 impl ServerContext {
@@ -283,7 +318,15 @@ impl ServerContext {
             issuer,
             endpoint_base,
             origin,
+            entra: None,
         }
+    }
+
+    /// The same server addressed in Entra's dialect: Entra's issuer for the tokens.
+    pub fn with_entra(mut self, entra: crate::oidc::entra_dialect::Entra) -> Self {
+        self.issuer = entra.issuer();
+        self.entra = Some(entra);
+        self
     }
 
     pub fn is_org(&self) -> bool {
@@ -296,6 +339,9 @@ impl ServerContext {
 
     /// Access-token audience: the org server's tokens are for the org itself.
     pub fn audience(&self) -> serde_json::Value {
+        if let Some(resource) = self.entra.as_ref().and_then(|e| e.resource.as_ref()) {
+            return serde_json::Value::String(resource.clone());
+        }
         match (self.is_org(), self.server.audiences.as_slice()) {
             (true, _) | (false, []) => serde_json::Value::String(self.issuer.clone()),
             (false, [one]) => serde_json::Value::String(one.clone()),

@@ -14,6 +14,7 @@ pub use crate::store_setup::{
 pub use crate::store_authn::{AuthnStore, ImportRecord, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
 pub use crate::store_factors::FactorStore;
+pub use crate::store_links::{LinkPurpose, UserLinkRecord, UserLinkStore};
 pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
@@ -451,6 +452,7 @@ pub trait Store:
     + SignOnPolicyStore
     + FactorStore
     + AuthnStore
+    + UserLinkStore
 {
 }
 
@@ -483,5 +485,6 @@ impl<T> Store for T where
         + SignOnPolicyStore
         + FactorStore
         + AuthnStore
+        + UserLinkStore
 {
 }

@@ -7,6 +7,7 @@ mod cookies;
 mod cors;
 mod error;
 mod hygiene;
+pub mod mail;
 pub mod metrics;
 mod origin;
 mod routes;
@@ -183,9 +184,11 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .merge(routes::well_known::router())
         .merge(routes::oauth2::router())
+        .merge(routes::entra::router())
         .merge(routes::device::router())
         .merge(routes::forward_auth::router())
         .merge(routes::login::router())
+        .merge(routes::recovery::router())
         .merge(routes::mfa::router())
         .merge(routes::authn::router())
         .merge(routes::consent::router())

@@ -30,11 +30,20 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
         return None;
     }
     // The authorize flow's form and the console's own sign-in page.
-    if path == "/login" || path == "/login/login.htm" {
+    // "Forgot password?" shares the sign-in budget (it also has a per-user one).
+    if path == "/login" || path == "/login/login.htm" || path == "/signin/forgot-password" {
         return Some(Limited::SignIn);
     }
     if path == "/api/v1/authn" {
         return Some(Limited::Authn);
+    }
+    // Entra's `/{tenant}/oauth2/token` and `/{tenant}/oauth2/v2.0/token` (the org server's).
+    let entra_tenant = path
+        .strip_suffix("/oauth2/token")
+        .or_else(|| path.strip_suffix("/oauth2/v2.0/token"))
+        .and_then(|p| p.strip_prefix('/'));
+    if entra_tenant.is_some_and(|t| !t.is_empty() && !t.contains('/')) {
+        return Some(Limited::Token);
     }
     // `/oauth2/v1/token` and `/oauth2/{server}/v1/token`.
     let rest = path.strip_prefix("/oauth2/")?;
@@ -133,6 +142,12 @@ mod tests {
             Some(Limited::Token)
         );
         assert_eq!(limited(&post, "/oauth2/a/b/v1/token"), None);
+        assert_eq!(limited(&post, "/common/oauth2/token"), Some(Limited::Token));
+        assert_eq!(
+            limited(&post, "/common/oauth2/v2.0/token"),
+            Some(Limited::Token)
+        );
+        assert_eq!(limited(&post, "/oauth2/token"), None);
         assert_eq!(limited(&post, "/oauth2/v1/revoke"), None);
         assert_eq!(limited(&Method::GET, "/login"), None);
         assert_eq!(limited(&post, "/api/v1/authn"), Some(Limited::Authn));

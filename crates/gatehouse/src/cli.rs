@@ -72,6 +72,9 @@ pub enum Command {
     /// Import another org: `gatehouse import okta --org-url URL --token TOKEN [--dry-run]`.
     #[command(subcommand)]
     Import(crate::import::ImportCommand),
+    /// Outgoing mail: `gatehouse email test --to ADDRESS` checks the [smtp] settings.
+    #[command(subcommand)]
+    Email(EmailCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -160,6 +163,38 @@ pub enum UserCommand {
     Unlock {
         #[arg(long)]
         user: String,
+    },
+    /// Activate a STAGED or PROVISIONED user (login or id) and print their one-time
+    /// activation link (Okta's `lifecycle/activate?sendEmail=false`).
+    Activate {
+        login: String,
+        /// Mail the link too (needs [smtp]).
+        #[arg(long)]
+        send_email: bool,
+        /// The public base URL the link is under [default: the configured public URL or http://<bind>].
+        #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Put a user (login or id) in RECOVERY and print a one-time reset-password link (Okta's
+    /// `lifecycle/reset_password?sendEmail=false`).
+    ResetPassword {
+        login: String,
+        /// Mail the link too (needs [smtp]).
+        #[arg(long)]
+        send_email: bool,
+        /// The public base URL the link is under [default: the configured public URL or http://<bind>].
+        #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmailCommand {
+    /// Send a test mail through the configured SMTP server and wait for the answer.
+    Test {
+        /// The recipient.
+        #[arg(long)]
+        to: String,
     },
 }
 

@@ -55,6 +55,14 @@ pub struct FileConfig {
     pub metrics_bind: Option<String>,
     /// LDAP / Active Directory (read by `crate::ldap::config`).
     pub ldap: Option<crate::ldap::config::LdapFileConfig>,
+    /// Outgoing mail (activation and reset links); unset: links are returned and printed.
+    pub smtp: Option<crate::email::SmtpFileConfig>,
+    /// Hours an activation link stays usable (Okta's 7 days by default).
+    pub activation_link_hours: Option<u32>,
+    /// Minutes a reset-password link stays usable (default 60).
+    pub reset_link_minutes: Option<u32>,
+    /// The tenant id (a UUID) of the Entra-compatible paths; unset: derived from the org id.
+    pub entra_tenant_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +85,12 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// The metrics listener's address (`None`: metrics off).
     pub metrics_bind: Option<String>,
+    /// SMTP (`None`: no mail; links are returned by the API and printed by the CLI).
+    pub smtp: Option<crate::email::SmtpSettings>,
+    /// How long activation and reset links stay usable.
+    pub link_lifetimes: gatehouse_core::services::user_links::LinkLifetimes,
+    /// The Entra-compatible paths' tenant id (`None`: derived from the org id).
+    pub entra_tenant_id: Option<String>,
 }
 
 /// Lockout, per-address limits and System Log retention.
@@ -109,7 +123,7 @@ impl Default for SecuritySettings {
 }
 
 /// `GATEHOUSE_<NAME>` as a whole number, else the file's value, else `default`.
-fn number_setting(name: &str, file: Option<u32>, default: u32) -> anyhow::Result<u32> {
+pub(crate) fn number_setting(name: &str, file: Option<u32>, default: u32) -> anyhow::Result<u32> {
     let var = format!("GATEHOUSE_{}", name.to_ascii_uppercase());
     match std::env::var(&var) {
         Ok(n) if !n.is_empty() => n
@@ -118,6 +132,23 @@ fn number_setting(name: &str, file: Option<u32>, default: u32) -> anyhow::Result
             .with_context(|| format!("{var}: '{n}' is not a whole number")),
         _ => Ok(file.unwrap_or(default)),
     }
+}
+
+/// A tenant id must be a UUID (social-core's tenant backends compare `tid` as one); it is kept
+/// in lower case, as Entra writes it.
+fn entra_tenant_id(value: Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim().to_ascii_lowercase();
+    let groups: Vec<&str> = v.split('-').collect();
+    let ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+    anyhow::ensure!(
+        ok,
+        "entra_tenant_id '{v}' is not a UUID (like 72f988bf-86f1-41af-91ab-2d7cd011db47)"
+    );
+    Ok(Some(v))
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -274,7 +305,33 @@ impl Settings {
             branding.primary_color = v;
         }
         branding.validate().map_err(anyhow::Error::msg)?;
+        let smtp = crate::email::load(file.smtp.as_ref())?;
+        let link_lifetimes = gatehouse_core::services::user_links::LinkLifetimes {
+            activation: i64::from(number_setting(
+                "activation_link_hours",
+                file.activation_link_hours,
+                168,
+            )?)
+            .max(1)
+                * 3600,
+            reset: i64::from(number_setting(
+                "reset_link_minutes",
+                file.reset_link_minutes,
+                60,
+            )?)
+            .max(1)
+                * 60,
+        };
+        let entra_tenant_id = entra_tenant_id(
+            std::env::var("GATEHOUSE_ENTRA_TENANT_ID")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or(file.entra_tenant_id),
+        )?;
         Ok(Self {
+            smtp,
+            link_lifetimes,
+            entra_tenant_id,
             branding,
             data_dir,
             tls,

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod email;
 pub mod import;
 pub mod jwks_fetch;
 pub mod ldap;

@@ -77,6 +77,9 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
     let secrets = Arc::new(SecretBox::from_base64(&key).context("invalid encryption key")?);
     let mut provider = Provider::new(store, secrets);
     apply_security_settings(&mut provider, settings);
+    if let Some(smtp) = &settings.smtp {
+        crate::email::SmtpMailer::install(&provider, smtp)?;
+    }
     if !settings.database_url.starts_with("sqlite:") {
         // Several nodes may share this database: publish new keys before they sign.
         provider.keys.set_publication_delay(KEY_PUBLICATION_DELAY);
@@ -121,10 +124,12 @@ pub fn apply_security_settings(provider: &mut Provider, settings: &Settings) {
         org_url: settings.public_url.clone(),
         custom: settings.custom_domains.clone(),
     };
+    provider.entra_tenant_id = settings.entra_tenant_id.clone();
     provider.lockout = gatehouse_core::services::lockout::LockoutPolicy {
         max_attempts: settings.security.lockout_max_attempts,
         auto_unlock_minutes: settings.security.lockout_auto_unlock_minutes,
     };
+    provider.link_lifetimes = settings.link_lifetimes;
 }
 
 /// Hides a password in a database URL before it is printed.

@@ -11,7 +11,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+LISTENING = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+)")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CLI_TIMEOUT = 60
 START_TIMEOUT = 60
@@ -68,11 +68,13 @@ class Gatehouse:
         except json.JSONDecodeError as exc:
             raise GatehouseError(f"`{' '.join(args)} --output json` printed non-JSON: {out!r}") from exc
 
-    def start(self) -> str:
-        """Start `serve` on an ephemeral loopback port; return its origin (http://127.0.0.1:PORT)."""
+    def start(self, *serve_args: str) -> str:
+        """Start `serve` on an ephemeral loopback port; return its origin (http(s)://127.0.0.1:PORT).
+
+        `serve_args` are added to `serve` (e.g. `--tls-cert`/`--tls-key`)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._proc = subprocess.Popen(
-            [self.binary, *self._global_options(), "serve", "--bind", "127.0.0.1:0"],
+            [self.binary, *self._global_options(), "serve", "--bind", "127.0.0.1:0", *serve_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -97,7 +99,7 @@ class Gatehouse:
                 self._output.append(line.rstrip("\n"))
                 match = self.origin is None and LISTENING.search(ANSI_ESCAPE.sub("", line))
                 if match:
-                    self.origin = f"http://127.0.0.1:{match.group(1)}"
+                    self.origin = f"{match.group(1)}://127.0.0.1:{match.group(2)}"
                     self._ready.set()
         self._ready.set()  # EOF: wake start() so it can report the early exit
 

@@ -2,6 +2,8 @@
 
 pub mod claims;
 pub mod discovery;
+pub mod entra;
+pub mod entra_dialect;
 pub mod logout;
 pub mod tokens;
 pub mod userinfo;

@@ -162,6 +162,9 @@ pub(crate) async fn id_token_claims(
         id.insert("auth_time".into(), json!(auth_time));
     }
     claims::id_token_profile_claims(user, scopes, &mut id);
+    if let Some(entra) = &req.server.entra {
+        crate::oidc::entra_dialect::add_id_token_claims(entra, user, &mut id);
+    }
     add_app_groups_claim(provider, req, user, &mut id).await?;
     if let Some(d) = req.decision {
         add_custom_claims(

@@ -408,3 +408,35 @@ pub async fn search_users(
     };
     Ok((users, next))
 }
+
+/// After the user set a password through a one-time link: a PROVISIONED user is activated
+/// (`user.lifecycle.activate`), a RECOVERY, PASSWORD_EXPIRED or LOCKED_OUT one is ACTIVE again
+/// (a reset also forgives the failed sign-ins that locked the account).
+pub(crate) async fn activate_after_password(
+    provider: &Provider,
+    actor: &Actor,
+    mut user: User,
+) -> Result<User, DirectoryError> {
+    let was = user.status;
+    if !matches!(
+        was,
+        UserStatus::Provisioned
+            | UserStatus::Recovery
+            | UserStatus::PasswordExpired
+            | UserStatus::LockedOut
+    ) {
+        return Ok(user);
+    }
+    if was == UserStatus::LockedOut {
+        provider.store.reset_signin_failures(&user.id).await?;
+    }
+    set_status(&mut user, UserStatus::Active, provider.now());
+    provider.store.update_user(&user).await?;
+    if was == UserStatus::Provisioned {
+        let target = vec![Entity::user(&user)];
+        actor
+            .record(provider, ev::USER_ACTIVATE, "Activate Okta user", target)
+            .await;
+    }
+    Ok(user)
+}

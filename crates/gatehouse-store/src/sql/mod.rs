@@ -23,6 +23,7 @@ mod factors;
 mod federation;
 mod groups;
 mod keys;
+mod links;
 mod logs;
 mod meta;
 mod policies;

@@ -4,6 +4,7 @@ pub mod clients;
 pub mod consent;
 pub mod console;
 pub mod device;
+pub mod entra;
 pub mod forward_auth;
 pub mod health;
 pub mod home;
@@ -11,6 +12,7 @@ pub mod login;
 pub mod mfa;
 pub mod mfa_webauthn;
 pub mod oauth2;
+pub mod recovery;
 pub mod well_known;
 
 use axum::http::{HeaderMap, StatusCode, header};

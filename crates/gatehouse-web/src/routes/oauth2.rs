@@ -109,15 +109,27 @@ async fn authorize(
         .await
         .map_err(WebError::Page)?;
     let params: AuthorizeParams = parse_form(&raw).map_err(WebError::Page)?;
+    authorize_with(&state, &origin, &ctx, ip, &headers, params).await
+}
+
+/// The authorize endpoint for a resolved server (the Okta paths' and the Entra-compatible ones').
+pub(crate) async fn authorize_with(
+    state: &AppState,
+    origin: &str,
+    ctx: &ServerContext,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    params: AuthorizeParams,
+) -> Result<Response, WebError> {
     let budget = TransactionBudget {
         address: ip.to_string(),
         per_minute: state.config.login_transactions_per_minute_per_ip,
     };
     let outcome = authorize::authorize(
         &state.provider,
-        &ctx,
+        ctx,
         params,
-        cookies::get(&headers, cookies::SESSION),
+        cookies::get(headers, cookies::SESSION),
         Some(&budget),
     )
     .await;
@@ -125,21 +137,21 @@ async fn authorize(
         AuthorizeOutcome::ErrorPage(e) => return Err(WebError::Page(e)),
         AuthorizeOutcome::Respond(resp) => respond_to_client(&resp, vec![]),
         AuthorizeOutcome::Consent(prompt) => {
-            super::consent::consent_page(&state, &origin, &prompt, vec![])
+            super::consent::consent_page(state, origin, &prompt, vec![])
         }
         AuthorizeOutcome::SecondFactor(prompt) => {
             let client = gatehouse_core::audit::ClientInfo {
                 ip: Some(ip.to_string()),
-                user_agent: crate::client_ip::user_agent(&headers),
+                user_agent: crate::client_ip::user_agent(headers),
             };
             let mut res =
-                super::mfa::factor_page(&state, &origin, &client, &prompt, None, StatusCode::OK)
+                super::mfa::factor_page(state, origin, &client, &prompt, None, StatusCode::OK)
                     .await?;
             let cookie = cookies::set(
                 cookies::CSRF,
                 &prompt.csrf_token,
                 state.provider.lifetimes.login_transaction,
-                &origin,
+                origin,
             );
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, v);
@@ -163,7 +175,7 @@ async fn authorize(
                 cookies::CSRF,
                 &prompt.csrf_token,
                 state.provider.lifetimes.login_transaction,
-                &origin,
+                origin,
             );
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, v);
@@ -248,32 +260,45 @@ async fn token(
     let ctx = server(&state, &origin, id.as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
+    let response = token_with(&state, &ctx, &client, &headers, query.as_deref(), &body).await?;
+    Ok(no_store_json(response))
+}
+
+/// The token endpoint for a resolved server (the Okta paths' and the Entra-compatible ones').
+pub(crate) async fn token_with(
+    state: &AppState,
+    ctx: &ServerContext,
+    client: &gatehouse_core::audit::ClientInfo,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<gatehouse_core::oidc::tokens::TokenResponse, WebError> {
     // The okta SDK's client-credentials flow (openmetadata-ingestion ≤ 1.2) sends every
     // parameter in the query string of a POST with an empty body, which Okta accepts. The
     // query is read only when the body is empty; the two are never merged.
     let source: &[u8] = if body.is_empty() {
-        query.as_deref().unwrap_or_default().as_bytes()
+        query.unwrap_or_default().as_bytes()
     } else {
-        &body
+        body
     };
     let params: TokenParams = parse_form(source).map_err(WebError::OAuthJson)?;
     let grant_type = params.grant_type.clone().unwrap_or_default();
-    let authorization = authorization_header(&headers);
+    let authorization = authorization_header(headers);
     // The credentials are read from the request once, for the log and the throttle.
     let credentials = params.credentials(authorization);
     let client_id = claimed_client_id(&credentials);
     let log = system_log::TokenRequestLog {
-        client: &client,
-        custom_server: id.is_some(),
+        client,
+        custom_server: !ctx.is_org(),
         client_id: client_id.as_deref(),
         grant_type: &grant_type,
     };
     let guard = ClientAuthGuard::new(&credentials, client.ip.as_deref());
     // A response's success events are written with its tokens (one commit); a refusal's here.
     let result = throttled(
-        &state,
+        state,
         &guard,
-        grants::token(&state.provider, &ctx, params, authorization, Some(&log)),
+        grants::token(&state.provider, ctx, params, authorization, Some(&log)),
     )
     .await;
     // A device polling while its user decides is not a refusal worth a System Log event.
@@ -288,7 +313,7 @@ async fn token(
     {
         system_log::record_token_refusal(&state.provider, &log, e.code()).await;
     }
-    Ok(no_store_json(result.map_err(client_error(&headers))?))
+    result.map_err(client_error(headers))
 }
 
 // ---- userinfo ----
@@ -344,6 +369,14 @@ async fn keys(
     let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
+    jwks_response(&state, &ctx).await
+}
+
+/// A server's key set (`/v1/keys`, Entra's `/discovery/keys`).
+pub(crate) async fn jwks_response(
+    state: &AppState,
+    ctx: &ServerContext,
+) -> Result<Response, WebError> {
     let jwks = state
         .provider
         .keys
@@ -417,23 +450,34 @@ async fn logout(
     headers: HeaderMap,
     FormOrQuery(raw): FormOrQuery,
 ) -> Result<Response, WebError> {
-    let client = crate::client_ip::client_info(&state, &headers);
     let ctx = server(&state, &origin, server_id(path).as_deref())
         .await
         .map_err(WebError::Page)?;
     let params: LogoutParams = parse_form(&raw).map_err(WebError::Page)?;
+    logout_with(&state, &origin, &ctx, &headers, params).await
+}
+
+/// RP-initiated logout for a resolved server (the Okta paths' and the Entra-compatible ones').
+pub(crate) async fn logout_with(
+    state: &AppState,
+    origin: &str,
+    ctx: &ServerContext,
+    headers: &HeaderMap,
+    params: LogoutParams,
+) -> Result<Response, WebError> {
+    let client = crate::client_ip::client_info(state, headers);
     let signed_in =
-        system_log::session_user(&state.provider, cookies::get(&headers, cookies::SESSION)).await;
+        system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION)).await;
     let outcome = logout::logout(
         &state.provider,
-        &ctx,
+        ctx,
         params,
-        cookies::get(&headers, cookies::SESSION),
+        cookies::get(headers, cookies::SESSION),
     )
     .await
     .map_err(WebError::Page)?;
     if let Some(user_id) = signed_in
-        && system_log::session_user(&state.provider, cookies::get(&headers, cookies::SESSION))
+        && system_log::session_user(&state.provider, cookies::get(headers, cookies::SESSION))
             .await
             .is_none()
     {
@@ -451,7 +495,7 @@ async fn logout(
             render_page(StatusCode::OK, page.render(), None)
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&cookies::clear(cookies::SESSION, &origin)) {
+    if let Ok(v) = HeaderValue::from_str(&cookies::clear(cookies::SESSION, origin)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)

@@ -15,14 +15,21 @@ pub mod ldap;
 pub mod policy;
 mod token;
 mod user;
+mod user_links;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         None => serve(&cli, &ServeArgs::default()).await,
         Some(Command::Serve(args)) => serve(&cli, args).await,
         Some(Command::User(cmd)) => {
-            let provider = open_provider(&Settings::load(&cli, None)?).await?;
-            user::run(&provider, cmd).await
+            let settings = Settings::load(&cli, None)?;
+            let provider = open_provider(&settings).await?;
+            user::run(&provider, &settings, cmd).await
+        }
+        Some(Command::Email(cmd)) => {
+            let settings = Settings::load(&cli, None)?;
+            let provider = open_provider(&settings).await?;
+            user_links::email(&provider, &settings, cmd).await
         }
         Some(Command::Group(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;

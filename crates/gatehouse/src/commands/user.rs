@@ -23,7 +23,11 @@ fn read_password_from_stdin() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub(super) async fn run(provider: &Provider, cmd: &UserCommand) -> anyhow::Result<()> {
+pub(super) async fn run(
+    provider: &Provider,
+    settings: &crate::config::Settings,
+    cmd: &UserCommand,
+) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add {
             login,
@@ -124,6 +128,23 @@ pub(super) async fn run(provider: &Provider, cmd: &UserCommand) -> anyhow::Resul
                     user.login
                 );
             }
+        }
+        UserCommand::Activate {
+            login,
+            send_email,
+            public_url,
+        } => {
+            let base = super::user_links::base_url(settings, public_url.as_deref());
+            super::user_links::activate(provider, settings, &base, login, *send_email).await?;
+        }
+        UserCommand::ResetPassword {
+            login,
+            send_email,
+            public_url,
+        } => {
+            let base = super::user_links::base_url(settings, public_url.as_deref());
+            super::user_links::reset_password(provider, settings, &base, login, *send_email)
+                .await?;
         }
     }
     Ok(())

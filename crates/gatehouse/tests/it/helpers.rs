@@ -141,6 +141,9 @@ pub fn test_settings(database_url: &str, data_dir: std::path::PathBuf) -> Settin
         dev_jwks_uri_allow_loopback: false,
         branding: gatehouse_web::Branding::default(),
         metrics_bind: None,
+        smtp: None,
+        link_lifetimes: Default::default(),
+        entra_tenant_id: None,
     }
 }
 

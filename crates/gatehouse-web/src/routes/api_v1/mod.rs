@@ -28,6 +28,7 @@ mod query;
 mod sessions;
 mod trusted_origins;
 mod user_grants;
+mod user_links;
 mod users;
 
 use axum::Router;
@@ -75,6 +76,10 @@ fn users_routes() -> Router<AppState> {
         .route("/users/{id}/groups", get(users::groups))
         .merge(factors_routes())
         .route("/users/{id}/lifecycle/{op}", post(users::lifecycle))
+        .route(
+            "/users/{id}/credentials/forgot_password",
+            post(user_links::forgot_password),
+        )
         .route("/users/{id}/appLinks", get(apps::app_links))
         .route(
             "/users/{id}/grants",

@@ -30,6 +30,7 @@ use super::{app_grants, apps, groups, logs, sessions, trusted_origins, user_gran
         users::update_full,
         users::delete,
         users::lifecycle,
+        super::user_links::forgot_password,
         users::groups,
         user_grants::list,
         user_grants::get,

@@ -201,6 +201,7 @@ pub(crate) async fn create(
         gatehouse_core::services::groups::add_group_member(&state.provider, &actor, g, &user)
             .await?;
     }
+    super::user_links::after_create(&state, &user, &origin).await?;
     Ok((StatusCode::OK, Json(user_json(&origin, &user))).into_response())
 }
 
@@ -338,7 +339,8 @@ pub(crate) async fn delete(
     summary = "Change a user's status",
     params(
         ("id" = String, Path, description = "A user id, a login, or `me`"),
-        ("op" = String, Path, description = "activate, reactivate, deactivate, suspend, unsuspend, unlock or expire_password"),
+        ("op" = String, Path, description = "activate, reactivate, deactivate, suspend, unsuspend, unlock, expire_password or reset_password"),
+        ("sendEmail" = Option<bool>, Query, description = "activate, reactivate, reset_password: mail the link (default true); false returns it"),
     ),
     responses(
         (status = 200, description = "Done", body = Object),
@@ -350,10 +352,19 @@ pub(crate) async fn lifecycle(
     caller: Caller,
     Client(client): Client,
     ApiOrigin(origin): ApiOrigin,
+    query: Query,
     ApiPath((id, op)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
+    if op == "reset_password" {
+        return super::user_links::reset_password(&state, &caller, &client, &origin, &query, &id)
+            .await;
+    }
     let op = Lifecycle::parse(&op)
         .ok_or_else(|| ApiError::NotFound(format!("/api/v1/users/{id}/lifecycle/{op} (POST)")))?;
+    if matches!(op, Lifecycle::Activate | Lifecycle::Reactivate) {
+        return super::user_links::activate(&state, &caller, &client, &origin, &query, &id, op)
+            .await;
+    }
     let user = resolve_for_change(&state, &caller, &id).await?;
     if caller.0.user().is_some_and(|me| me.id == user.id)
         && matches!(op, Lifecycle::Deactivate | Lifecycle::Suspend)
@@ -364,8 +375,6 @@ pub(crate) async fn lifecycle(
     }
     let user = users::lifecycle(&state.provider, &audit::actor(&caller, &client), user, op).await?;
     Ok(match op {
-        // Okta answers activation with an (optional) activation link, here none.
-        Lifecycle::Activate | Lifecycle::Reactivate => Json(json!({})).into_response(),
         Lifecycle::ExpirePassword => Json(user_json(&origin, &user)).into_response(),
         _ => Json(json!({})).into_response(),
     })
