@@ -390,26 +390,28 @@ mod tests {
         }
     }
 
-    async fn until(imports: &OrgImports, phase: Phase) -> JobStatus {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    async fn until(imports: &OrgImports, phase: Phase) -> Result<JobStatus, String> {
         for _ in 0..200 {
             if let Some(s) = imports.status()
                 && s.phase == phase
             {
-                return s;
+                return Ok(s);
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("never {phase:?}: {:?}", imports.status());
+        Err(format!("never {phase:?}: {:?}", imports.status()))
     }
 
     #[tokio::test]
-    async fn one_job_at_a_time_plan_then_confirm() {
+    async fn one_job_at_a_time_plan_then_confirm() -> TestResult {
         let imports = OrgImports::default();
         assert_eq!(imports.plan(request()), Err(ImportJobError::NotAvailable));
         let go = Arc::new(tokio::sync::Notify::new());
         imports.install(Arc::new(Gated(go.clone())));
-        let id = imports.plan(request()).expect("a plan starts");
-        until(&imports, Phase::Planning).await;
+        let id = imports.plan(request())?;
+        until(&imports, Phase::Planning).await?;
         // A second plan, or confirming one still being made, is refused.
         assert_eq!(imports.plan(request()), Err(ImportJobError::Busy));
         assert_eq!(
@@ -417,7 +419,7 @@ mod tests {
             Err(ImportJobError::NoSuchPlan)
         );
         go.notify_one();
-        let planned = until(&imports, Phase::Planned).await;
+        let planned = until(&imports, Phase::Planned).await?;
         assert!(planned.plan.as_ref().is_some_and(|p| p.dry_run));
         assert_eq!(
             (planned.progress.step.as_str(), planned.progress.done),
@@ -427,11 +429,11 @@ mod tests {
             imports.confirm("another", Actor::system()),
             Err(ImportJobError::NoSuchPlan)
         );
-        imports.confirm(&id, Actor::system()).expect("confirmed");
-        until(&imports, Phase::Importing).await;
+        imports.confirm(&id, Actor::system())?;
+        until(&imports, Phase::Importing).await?;
         assert_eq!(imports.plan(request()), Err(ImportJobError::Busy));
         go.notify_one();
-        let done = until(&imports, Phase::Done).await;
+        let done = until(&imports, Phase::Done).await?;
         assert!(done.report.as_ref().is_some_and(|r| !r.dry_run));
         // The token went with the import; the same plan cannot run twice.
         assert_eq!(
@@ -444,23 +446,25 @@ mod tests {
             .map(|j| j.as_ref().is_some_and(|j| j.pending.is_some()))
             .unwrap_or(true);
         assert!(!held, "the token is still held after the import");
+        Ok(())
     }
 
     #[tokio::test]
-    async fn cancel_drops_the_plan_and_its_token() {
+    async fn cancel_drops_the_plan_and_its_token() -> TestResult {
         let imports = OrgImports::default();
         let go = Arc::new(tokio::sync::Notify::new());
         imports.install(Arc::new(Gated(go.clone())));
-        let id = imports.plan(request()).expect("a plan starts");
+        let id = imports.plan(request())?;
         go.notify_one();
-        until(&imports, Phase::Planned).await;
+        until(&imports, Phase::Planned).await?;
         imports.cancel(&id);
-        until(&imports, Phase::Dropped).await;
+        until(&imports, Phase::Dropped).await?;
         assert_eq!(
             imports.confirm(&id, Actor::system()),
             Err(ImportJobError::NoSuchPlan)
         );
         let debug = format!("{:?}", request());
         assert!(!debug.contains("00secret-token"), "{debug}");
+        Ok(())
     }
 }
