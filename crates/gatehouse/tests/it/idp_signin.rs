@@ -495,11 +495,19 @@ async fn idp_console_adds_from_discovery(backend: Backend) -> Result<()> {
         refused.status == 422 && refused.body.contains("issuer-error"),
         "{refused:?}"
     );
+    // Deactivating asks first: without confirm=yes nothing changes.
+    let deactivate = format!("{url}/{}/deactivate", idp.id);
+    let asked = admin
+        .post_form(&deactivate, &[("csrf", csrf.as_str())])
+        .await?;
+    ensure!(
+        asked.status == 200 && asked.body.contains("confirm"),
+        "{asked:?}"
+    );
+    let still = app.provider.store.find_idp(&idp.id).await?.context("gone")?;
+    ensure!(still.status == idp.status, "{still:?}");
     let off = admin
-        .post_form(
-            &format!("{url}/{}/deactivate", idp.id),
-            &[("csrf", csrf.as_str())],
-        )
+        .post_form(&deactivate, &[("csrf", csrf.as_str()), ("confirm", "yes")])
         .await?;
     ensure!(off.status == 303, "{off:?}");
     let idp = app
