@@ -17,7 +17,7 @@ pub use crate::store_factors::FactorStore;
 pub use crate::store_links::{LinkPurpose, UserLinkRecord, UserLinkStore};
 pub use crate::store_passwords::PasswordPolicyStore;
 pub use crate::store_policy::SignOnPolicyStore;
-pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
+pub use crate::store_tokens::{Claim, IssuedTokens, RefreshFamily, TokenStore, is_lost_claim};
 
 pub use crate::store_federation::{FederationStore, RecordSource};
 pub use crate::store_idps::IdpStore;
@@ -223,6 +223,19 @@ pub trait RateLimitStore: Send + Sync {
     async fn hit_rate_limit(&self, bucket: &str, window_start: Timestamp) -> StoreResult<u64>;
     /// The hits counted so far in that window (0 when none), without counting one.
     async fn rate_limit_hits(&self, bucket: &str, window_start: Timestamp) -> StoreResult<u64>;
+    /// [`RateLimitStore::rate_limit_hits`] of several buckets in one window, in their order.
+    /// Backends read them in one query: every token request peeks at two buckets.
+    async fn rate_limit_hits_of(
+        &self,
+        buckets: &[&str],
+        window_start: Timestamp,
+    ) -> StoreResult<Vec<u64>> {
+        let mut hits = Vec::with_capacity(buckets.len());
+        for bucket in buckets {
+            hits.push(self.rate_limit_hits(bucket, window_start).await?);
+        }
+        Ok(hits)
+    }
 }
 
 /// Single-use `jti`s of client assertions (RFC 7523 §3), shared by every node.

@@ -28,6 +28,19 @@ pub struct IssuedTokens<'a> {
     pub claim: Option<Claim<'a>>,
 }
 
+/// Everything a refresh reads: the refresh token, its grant, the grant's user and whether the
+/// grant came from a device authorization ([`TokenStore::find_refresh_family`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshFamily {
+    pub token: RefreshToken,
+    /// `None` when the grant is gone.
+    pub grant: Option<Grant>,
+    /// `None` when the grant has no user or its user is gone.
+    pub user: Option<User>,
+    /// The grant was made by the device authorization grant (RFC 8628).
+    pub device_grant: bool,
+}
+
 /// A single-use thing a token response spends (see [`IssuedTokens::claim`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim<'a> {
@@ -72,6 +85,11 @@ pub trait TokenStore: Send + Sync {
 
     async fn create_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn find_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshToken>>;
+    /// The refresh token and what a refresh needs with it ([`RefreshFamily`]), in one query
+    /// where the records are all there: each read is a round trip (PostgreSQL) or a hop to
+    /// the connection's thread and back (SQLite), which a refresh would otherwise pay four
+    /// times.
+    async fn find_refresh_family(&self, token_hash: &str) -> StoreResult<Option<RefreshFamily>>;
     async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()>;
 
     async fn record_access_token(&self, token: &AccessTokenRecord) -> StoreResult<()>;

@@ -284,39 +284,68 @@ macro_rules! impl_write_batch {
                     .map(|e| (e, target_ids_column(&e.target_ids)))
                     .collect();
 
+                let codes: Vec<(&String, i64)> = ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        WriteOp::RedeemCode { code_hash, now } => Some((code_hash, *now)),
+                        _ => None,
+                    })
+                    .collect();
+                let rotations: Vec<(&String, i64)> = ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        WriteOp::MarkRotated { token_hash, now } => Some((token_hash, *now)),
+                        _ => None,
+                    })
+                    .collect();
+
                 let mut tx = self.begin().await.map_err(db_err)?;
                 // Claims first: the first statement takes SQLite's write lock, and on
                 // PostgreSQL the row lock makes a concurrent claim of the same row wait for
-                // this transaction's outcome (then find it taken).
-                for op in ops {
-                    let (sql, key, now, lost) = match op {
-                        WriteOp::RedeemCode { code_hash, now } => (
-                            "UPDATE auth_codes SET used_at = $2 \
-                             WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2",
-                            code_hash,
-                            *now,
-                            Claim::CODE_USED,
-                        ),
-                        WriteOp::MarkRotated { token_hash, now } => (
-                            "UPDATE refresh_tokens SET rotated_at = $2 \
-                             WHERE token_hash = $1 AND rotated_at IS NULL",
-                            token_hash,
-                            *now,
-                            Claim::TOKEN_ROTATED,
-                        ),
-                        _ => continue,
-                    };
-                    let done = sqlx::query(sql)
-                        .bind(key)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                    if done.rows_affected() == 0 {
-                        // Dropping the transaction rolls it back.
-                        return Err(StoreError::Conflict {
-                            constraint: lost.into(),
-                        });
+                // this transaction's outcome (then find it taken). One statement per kind
+                // claims the whole batch's (each with its own time, `v.column2`): if it
+                // changes fewer rows than there are claims, one was lost (a spent code, or
+                // the same code twice in this batch, which changes its row once) and the
+                // batch fails, to be written again job by job.
+                for (claims, head, tail, lost) in [
+                    (
+                        &codes,
+                        "UPDATE auth_codes SET used_at = v.column2 FROM (VALUES ",
+                        ") AS v WHERE auth_codes.code_hash = v.column1 \
+                         AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2",
+                        Claim::CODE_USED,
+                    ),
+                    (
+                        &rotations,
+                        "UPDATE refresh_tokens SET rotated_at = v.column2 FROM (VALUES ",
+                        ") AS v WHERE refresh_tokens.token_hash = v.column1 \
+                         AND refresh_tokens.rotated_at IS NULL",
+                        Claim::TOKEN_ROTATED,
+                    ),
+                ] {
+                    for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+                        let mut q = QueryBuilder::<$db>::new(head);
+                        let mut rows = q.separated(", ");
+                        for (key, now) in chunk {
+                            rows.push("(")
+                                .push_bind_unseparated(*key)
+                                .push_unseparated(", ")
+                                .push_bind_unseparated(*now)
+                                .push_unseparated(")");
+                        }
+                        q.push(tail);
+                        let done = q
+                            .build()
+                            .persistent(false)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        if done.rows_affected() < chunk.len() as u64 {
+                            // Dropping the transaction rolls it back.
+                            return Err(StoreError::Conflict {
+                                constraint: lost.into(),
+                            });
+                        }
                     }
                 }
                 // Statements vary with the row count: not worth a place in the statement cache.

@@ -4,7 +4,7 @@
 //! A stored value that does not decode is reported as `StoreError::Backend`.
 
 use gatehouse_core::domain::*;
-use gatehouse_core::store::StoreResult;
+use gatehouse_core::store::{RefreshFamily, StoreResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -407,6 +407,64 @@ impl TryFrom<RefreshTokenRow> for RefreshToken {
             expires_at: r.expires_at,
             rotated_at: r.rotated_at,
             revoked_at: r.revoked_at,
+        })
+    }
+}
+
+/// A refresh token, its grant (`rt_*`, `g_*`), the grant's user and whether the grant came from
+/// a device authorization: everything a refresh reads, in one row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RefreshFamilyRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    rt_token_hash: String,
+    rt_grant_id: String,
+    rt_client_id: String,
+    rt_scopes: String,
+    rt_created: i64,
+    rt_expires_at: i64,
+    rt_rotated_at: Option<i64>,
+    rt_revoked_at: Option<i64>,
+    g_client_id: String,
+    g_user_id: Option<String>,
+    g_auth_server_id: String,
+    g_scopes: String,
+    g_auth_time: Option<i64>,
+    g_amr: String,
+    g_created: i64,
+    g_revoked_at: Option<i64>,
+    device_grant: bool,
+}
+
+impl TryFrom<RefreshFamilyRow> for RefreshFamily {
+    type Error = gatehouse_core::store::StoreError;
+    fn try_from(r: RefreshFamilyRow) -> StoreResult<RefreshFamily> {
+        let grant = GrantRow {
+            id: r.rt_grant_id.clone(),
+            client_id: r.g_client_id,
+            user_id: r.g_user_id,
+            auth_server_id: r.g_auth_server_id,
+            scopes: r.g_scopes,
+            auth_time: r.g_auth_time,
+            amr: r.g_amr,
+            created: r.g_created,
+            revoked_at: r.g_revoked_at,
+        };
+        let token = RefreshTokenRow {
+            token_hash: r.rt_token_hash,
+            grant_id: r.rt_grant_id,
+            client_id: r.rt_client_id,
+            scopes: r.rt_scopes,
+            created: r.rt_created,
+            expires_at: r.rt_expires_at,
+            rotated_at: r.rt_rotated_at,
+            revoked_at: r.rt_revoked_at,
+        };
+        Ok(RefreshFamily {
+            token: token.try_into()?,
+            grant: Some(grant.try_into()?),
+            user: Some(r.user.try_into()?),
+            device_grant: r.device_grant,
         })
     }
 }

@@ -79,23 +79,29 @@ impl ClientAuthGuard {
     /// counting error lets it through, as every limit here does (`rate_limit::fail_open`).
     pub async fn check(&self, provider: &Provider) -> Result<(), OAuthError> {
         let (client, address) = self.buckets();
-        let peek = |bucket: Option<String>, limit: u32| async move {
-            let Some(bucket) = bucket else {
-                return Ok(None);
-            };
-            let read = rate_limit::peek(provider, &bucket, policy(limit)).await;
-            Ok::<_, OAuthError>(
-                rate_limit::fail_open(read, "client authentication failures not read")?
-                    .filter(|w| w.remaining == 0)
-                    .map(|w| (bucket, w.reset)),
-            )
-        };
-        // Both reads at once: this is on every token request's path.
-        let (client, address) = tokio::join!(
-            peek(client, MAX_FAILURES_PER_CLIENT),
-            peek(address, MAX_FAILURES_PER_ADDRESS)
-        );
-        match client?.or(address?) {
+        // Both buckets in one read: this is on every token request's path.
+        let buckets: Vec<(String, RatePolicy)> = [
+            client.map(|b| (b, policy(MAX_FAILURES_PER_CLIENT))),
+            address.map(|b| (b, policy(MAX_FAILURES_PER_ADDRESS))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if buckets.is_empty() {
+            return Ok(());
+        }
+        let named: Vec<(&str, RatePolicy)> =
+            buckets.iter().map(|(b, p)| (b.as_str(), *p)).collect();
+        let read = rate_limit::peek_all(provider, &named).await;
+        let windows = rate_limit::fail_open(read, "client authentication failures not read")?
+            .unwrap_or_default();
+        // The client's bucket first, as before.
+        let spent = buckets
+            .iter()
+            .zip(&windows)
+            .find(|(_, w)| w.remaining == 0)
+            .map(|((bucket, _), w)| (bucket.clone(), w.reset));
+        match spent {
             Some((bucket, reset)) => {
                 tracing::info!(%bucket, "client authentication throttled");
                 Err(OAuthError::ClientThrottled {

@@ -66,6 +66,38 @@ pub async fn peek(
     Ok(window_after(policy, now, hits))
 }
 
+/// [`peek`] at several buckets, each under its own policy, in one read when their windows
+/// have the same length (one per policy otherwise).
+pub async fn peek_all(
+    provider: &Provider,
+    buckets: &[(&str, RatePolicy)],
+) -> Result<Vec<RateWindow>, StoreError> {
+    let now = provider.now();
+    let Some((_, first)) = buckets.first() else {
+        return Ok(Vec::new());
+    };
+    if buckets
+        .iter()
+        .any(|(_, p)| p.window_secs != first.window_secs)
+    {
+        let mut windows = Vec::with_capacity(buckets.len());
+        for (bucket, policy) in buckets {
+            windows.push(peek(provider, bucket, *policy).await?);
+        }
+        return Ok(windows);
+    }
+    let names: Vec<&str> = buckets.iter().map(|(b, _)| *b).collect();
+    let hits = provider
+        .store
+        .rate_limit_hits_of(&names, window_start(*first, now))
+        .await?;
+    Ok(buckets
+        .iter()
+        .zip(hits)
+        .map(|((_, policy), h)| window_after(*policy, now, h))
+        .collect())
+}
+
 /// How every limit here fails: open (the request goes on, uncounted) on a counting error, so a
 /// database hiccup never locks everyone out; but not when the database is unreachable, for the
 /// request could not be served anyway: that error is returned, to be answered with 503 at once

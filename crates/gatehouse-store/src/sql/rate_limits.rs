@@ -45,6 +45,40 @@ macro_rules! impl_rate_limit_store {
                 .map_err(db_err)?;
                 Ok(hits.and_then(|h| u64::try_from(h).ok()).unwrap_or(0))
             }
+
+            async fn rate_limit_hits_of(
+                &self,
+                buckets: &[&str],
+                window_start: Timestamp,
+            ) -> StoreResult<Vec<u64>> {
+                if buckets.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT bucket, hits FROM rate_limits WHERE window_start = ",
+                );
+                q.push_bind(window_start).push(" AND bucket IN (");
+                let mut list = q.separated(", ");
+                for bucket in buckets {
+                    list.push_bind(*bucket);
+                }
+                q.push(")");
+                let found: Vec<(String, i64)> = q
+                    .build_query_as()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(buckets
+                    .iter()
+                    .map(|b| {
+                        found
+                            .iter()
+                            .find(|(name, _)| name == b)
+                            .and_then(|(_, h)| u64::try_from(*h).ok())
+                            .unwrap_or(0)
+                    })
+                    .collect())
+            }
         }
     };
 }

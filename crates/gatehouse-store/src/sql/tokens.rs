@@ -182,6 +182,56 @@ macro_rules! impl_token_store {
                 row.map(RefreshToken::try_from).transpose()
             }
 
+            async fn find_refresh_family(
+                &self,
+                token_hash: &str,
+            ) -> StoreResult<Option<RefreshFamily>> {
+                // The user's columns keep their names (`UserRow`); the token's and the grant's
+                // are prefixed. Inner joins: a token whose grant or user is gone (rare) is read
+                // piece by piece below.
+                let row: Option<RefreshFamilyRow> = sqlx::query_as(concat!(
+                    "SELECT u.*, r.token_hash AS rt_token_hash, r.grant_id AS rt_grant_id, \
+                     r.client_id AS rt_client_id, r.scopes AS rt_scopes, \
+                     r.created AS rt_created, r.expires_at AS rt_expires_at, \
+                     r.rotated_at AS rt_rotated_at, r.revoked_at AS rt_revoked_at, \
+                     g.client_id AS g_client_id, g.user_id AS g_user_id, \
+                     g.auth_server_id AS g_auth_server_id, g.scopes AS g_scopes, \
+                     g.auth_time AS g_auth_time, g.amr AS g_amr, g.created AS g_created, \
+                     g.revoked_at AS g_revoked_at, \
+                     EXISTS (SELECT 1 FROM device_grants d WHERE d.grant_id = g.id) \
+                     AS device_grant \
+                     FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
+                     JOIN (SELECT ",
+                    user_cols!(),
+                    " FROM users) u ON u.id = g.user_id WHERE r.token_hash = $1"
+                ))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                if let Some(row) = row {
+                    return RefreshFamily::try_from(row).map(Some);
+                }
+                let Some(token) = self.find_refresh_token(token_hash).await? else {
+                    return Ok(None);
+                };
+                let grant = self.find_grant(&token.grant_id).await?;
+                let user = match grant.as_ref().and_then(|g| g.user_id.as_deref()) {
+                    Some(id) => self.find_user(id).await?,
+                    None => None,
+                };
+                let device_grant = match &grant {
+                    Some(g) => self.is_device_grant(&g.id).await?,
+                    None => false,
+                };
+                Ok(Some(RefreshFamily {
+                    token,
+                    grant,
+                    user,
+                    device_grant,
+                }))
+            }
+
             async fn revoke_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<()> {
                 sqlx::query(
                     "UPDATE refresh_tokens SET revoked_at = $2 \

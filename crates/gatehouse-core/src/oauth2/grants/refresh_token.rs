@@ -7,7 +7,7 @@ use crate::oauth2::OAuthError;
 use crate::oauth2::types::ScopeSet;
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
-use crate::store::Claim;
+use crate::store::{Claim, RefreshFamily};
 
 fn invalid_refresh() -> OAuthError {
     OAuthError::InvalidGrant("The refresh token is invalid or expired.".into())
@@ -37,19 +37,21 @@ async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
     let now = provider.now();
-    let token = provider
+    // The token, its grant, the grant's user and its device flag, in one read.
+    let RefreshFamily {
+        token,
+        grant,
+        user,
+        device_grant,
+    } = provider
         .store
-        .find_refresh_token(&sha256_b64url(presented))
+        .find_refresh_family(&sha256_b64url(presented))
         .await?
         .ok_or_else(invalid_refresh)?;
     if token.client_id != app.client_id || token.revoked_at.is_some() || token.expires_at <= now {
         return Err(invalid_refresh());
     }
-    let mut grant = provider
-        .store
-        .find_grant(&token.grant_id)
-        .await?
-        .ok_or_else(invalid_refresh)?;
+    let mut grant = grant.ok_or_else(invalid_refresh)?;
     if grant.revoked_at.is_some() || grant.auth_server_id != server.server.id {
         return Err(invalid_refresh());
     }
@@ -79,11 +81,7 @@ async fn exchange(
     }
     let user = match &grant.user_id {
         Some(uid) => Some(
-            provider
-                .store
-                .find_user(uid)
-                .await?
-                .filter(|u| u.status == UserStatus::Active)
+            user.filter(|u| u.id == *uid && u.status == UserStatus::Active)
                 .ok_or_else(invalid_refresh)?,
         ),
         None => None,
@@ -93,9 +91,7 @@ async fn exchange(
         true => None,
         false => {
             let grant_type = match user {
-                Some(_) if provider.store.is_device_grant(&grant.id).await? => {
-                    GrantType::DeviceCode.as_str()
-                }
+                Some(_) if device_grant => GrantType::DeviceCode.as_str(),
                 Some(_) => GrantType::AuthorizationCode.as_str(),
                 None => GrantType::ClientCredentials.as_str(),
             };

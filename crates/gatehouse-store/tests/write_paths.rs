@@ -1,0 +1,325 @@
+//! The token endpoint's store calls, on both backends: claims spent by concurrent
+//! `record_issued` calls (which the group commit writes in shared transactions), the refresh's
+//! one read, and the client-authentication throttle's one read of both its buckets.
+
+use std::sync::Arc;
+
+use anyhow::{Result, ensure};
+use gatehouse_core::domain::*;
+use gatehouse_core::store::{Claim, IssuedTokens, RefreshFamily, Store, is_lost_claim};
+use gatehouse_store::test_support::{Backend, TestDatabase};
+use gatehouse_store::{connect, connect_postgres, connect_sqlite};
+use tokio::sync::Barrier;
+
+struct Ctx {
+    backend: Backend,
+    url: String,
+    store: Arc<dyn Store>,
+}
+
+impl Ctx {
+    /// Runs raw SQL against the test database, behind the store's back.
+    async fn raw(&self, sql: &str) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let s = connect_sqlite(&self.url).await?;
+                sqlx::query(sql).execute(s.pool()).await?;
+                s.pool().close().await;
+            }
+            Backend::Postgres => {
+                let s = connect_postgres(&self.url).await?;
+                sqlx::query(sql).execute(s.pool()).await?;
+                s.pool().close().await;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run<F>(backend: Backend, test: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Ctx) -> Result<()>,
+{
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    let ctx = Ctx {
+        backend,
+        url: db.url.clone(),
+        store,
+    };
+    let outcome = test(&ctx).await;
+    drop(ctx);
+    drop(db);
+    outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
+}
+
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::run(gatehouse_store::test_support::Backend::Sqlite, super::$name).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::run(gatehouse_store::test_support::Backend::Postgres, super::$name).await
+                }
+            )+
+        }
+    };
+}
+
+backend_tests!(
+    concurrent_exchanges_of_one_code_have_one_winner_and_the_rest_commit,
+    refresh_family_is_read_in_one_piece,
+    throttle_buckets_are_read_together,
+);
+
+fn user(id: &str) -> User {
+    User {
+        id: id.into(),
+        status: UserStatus::Active,
+        login: format!("{id}@example.com"),
+        email: format!("{id}@example.com"),
+        first_name: "First".into(),
+        last_name: "Last".into(),
+        display_name: None,
+        password_hash: None,
+        created: 777,
+        last_updated: 1_000,
+        activated: None,
+        status_changed: None,
+        last_login: None,
+        password_changed: None,
+    }
+}
+
+fn code(hash: &str, grant_id: &str) -> AuthCode {
+    AuthCode {
+        code_hash: hash.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        user_id: "u1".into(),
+        auth_server_id: "default".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec!["openid".into()],
+        nonce: None,
+        code_challenge: None,
+        auth_time: 1_000,
+        amr: vec!["pwd".into()],
+        session_id_hash: None,
+        created: 1_000,
+        expires_at: 10_000,
+        used_at: None,
+    }
+}
+
+fn grant(id: &str, user_id: Option<&str>) -> Grant {
+    Grant {
+        id: id.into(),
+        client_id: "client".into(),
+        user_id: user_id.map(str::to_owned),
+        auth_server_id: "default".into(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        auth_time: Some(1_000),
+        amr: vec!["pwd".into()],
+        created: 1_500,
+        revoked_at: None,
+    }
+}
+
+fn refresh(hash: &str, grant_id: &str) -> RefreshToken {
+    RefreshToken {
+        token_hash: hash.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        created: 2_000,
+        expires_at: 9_000,
+        rotated_at: None,
+        revoked_at: None,
+    }
+}
+
+fn access(jti: &str, grant_id: &str) -> AccessTokenRecord {
+    AccessTokenRecord {
+        jti: jti.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        expires_at: 9_000,
+        revoked_at: None,
+    }
+}
+
+/// What a code exchange records: the code's claim, its grant and an access token.
+async fn exchange(s: &dyn Store, code_hash: &str, caller: usize) -> Result<bool> {
+    let grant = grant(&format!("g-{code_hash}-{caller}"), Some("u1"));
+    let token = access(&format!("at-{code_hash}-{caller}"), &grant.id);
+    let recorded = s
+        .record_issued(&IssuedTokens {
+            grant: Some(&grant),
+            access: Some(&token),
+            refresh: None,
+            refresh_expiry: None,
+            events: &[],
+            claim: Some(Claim::Code {
+                code_hash,
+                now: 5_000,
+            }),
+        })
+        .await;
+    match recorded {
+        Ok(()) => Ok(true),
+        Err(e) if is_lost_claim(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn concurrent_exchanges_of_one_code_have_one_winner_and_the_rest_commit(
+    ctx: &Ctx,
+) -> Result<()> {
+    // Each round: 8 callers race for one code while 8 others each spend a code of their own,
+    // so batches mix won, lost and unrelated claims.
+    const RACERS: usize = 8;
+    const OTHERS: usize = 8;
+    let s = &ctx.store;
+    s.create_user(&user("u1")).await?;
+    for round in 0..5 {
+        let contested = format!("c{round}");
+        s.create_code(&code(&contested, "g")).await?;
+        for i in 0..OTHERS {
+            s.create_code(&code(&format!("c{round}-own{i}"), "g"))
+                .await?;
+        }
+        let barrier = Arc::new(Barrier::new(RACERS + OTHERS));
+        let mut racers = Vec::new();
+        let mut others = Vec::new();
+        for i in 0..RACERS + OTHERS {
+            let (store, barrier) = (s.clone(), barrier.clone());
+            let hash = match i < RACERS {
+                true => contested.clone(),
+                false => format!("c{round}-own{}", i - RACERS),
+            };
+            let task = tokio::spawn({
+                let hash = hash.clone();
+                async move {
+                    barrier.wait().await;
+                    exchange(store.as_ref(), &hash, i).await
+                }
+            });
+            match i < RACERS {
+                true => racers.push((i, task)),
+                false => others.push((i, hash, task)),
+            }
+        }
+        let mut winners = Vec::new();
+        for (i, task) in racers {
+            if task.await?? {
+                winners.push(i);
+            }
+        }
+        ensure!(winners.len() == 1, "round {round}: winners {winners:?}");
+        // Only the winner's records exist.
+        for i in 0..RACERS {
+            let stored = s.find_access_token(&format!("at-{contested}-{i}")).await?;
+            ensure!(
+                stored.is_some() == winners.contains(&i),
+                "round {round}, caller {i}"
+            );
+        }
+        for (i, hash, task) in others {
+            ensure!(task.await??, "round {round}: {hash} lost its own code");
+            ensure!(
+                s.find_access_token(&format!("at-{hash}-{i}"))
+                    .await?
+                    .is_some(),
+                "round {round}: {hash}'s token not recorded"
+            );
+            ensure!(s.find_code(&hash).await?.and_then(|c| c.used_at) == Some(5_000));
+        }
+    }
+    Ok(())
+}
+
+async fn refresh_family_is_read_in_one_piece(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let alice = user("u1");
+    s.create_user(&alice).await?;
+    let g1 = grant("g1", Some("u1"));
+    let g2 = grant("g2", Some("u1"));
+    for g in [&g1, &g2] {
+        s.create_grant(g).await?;
+    }
+    let (r1, r2) = (refresh("r1", "g1"), refresh("r2", "g2"));
+    for r in [&r1, &r2] {
+        s.create_refresh_token(r).await?;
+    }
+    ctx.raw("INSERT INTO device_grants (grant_id, created) VALUES ('g2', 1)")
+        .await?;
+    // Every table has a `created`, two a `client_id` and `scopes`: each comes back as its own.
+    let family = |token: &RefreshToken, grant: &Grant, user: Option<&User>, device_grant| {
+        Some(RefreshFamily {
+            token: token.clone(),
+            grant: Some(grant.clone()),
+            user: user.cloned(),
+            device_grant,
+        })
+    };
+    assert_eq!(
+        s.find_refresh_family("r1").await?,
+        family(&r1, &g1, Some(&alice), false)
+    );
+    assert_eq!(
+        s.find_refresh_family("r2").await?,
+        family(&r2, &g2, Some(&alice), true)
+    );
+    assert_eq!(s.find_refresh_family("nope").await?, None);
+    // A grant without a user, and a token whose grant is gone, are read piece by piece.
+    let service = grant("g3", None);
+    s.create_grant(&service).await?;
+    let r3 = refresh("r3", "g3");
+    s.create_refresh_token(&r3).await?;
+    assert_eq!(
+        s.find_refresh_family("r3").await?,
+        family(&r3, &service, None, false)
+    );
+    let orphan = refresh("r4", "g-gone");
+    s.create_refresh_token(&orphan).await?;
+    assert_eq!(
+        s.find_refresh_family("r4").await?,
+        Some(RefreshFamily {
+            token: orphan,
+            grant: None,
+            user: None,
+            device_grant: false,
+        })
+    );
+    Ok(())
+}
+
+async fn throttle_buckets_are_read_together(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    let window = 1_700_000_100;
+    for _ in 0..3 {
+        s.hit_rate_limit("client:a", window).await?;
+    }
+    s.hit_rate_limit("ip:a", window).await?;
+    s.hit_rate_limit("ip:a", window + 300).await?;
+    assert_eq!(
+        s.rate_limit_hits_of(&["client:a", "ip:a", "never"], window)
+            .await?,
+        [3, 1, 0]
+    );
+    // In the order asked, whatever order the rows come in.
+    assert_eq!(
+        s.rate_limit_hits_of(&["ip:a", "client:a"], window).await?,
+        [1, 3]
+    );
+    assert_eq!(s.rate_limit_hits_of(&[], window).await?, Vec::<u64>::new());
+    Ok(())
+}
