@@ -156,6 +156,41 @@ fn schema_url(admin_url: &str, name: &str) -> Result<String, ConnectError> {
     Ok(url.to_string())
 }
 
+/// A bound value of a statement returned by the plan helpers below.
+pub use crate::sql::user_query::Bind as SqlBind;
+
+fn dialect(backend: Backend) -> crate::sql::user_query::Dialect {
+    match backend {
+        Backend::Sqlite => crate::sql::user_query::Dialect::Sqlite,
+        Backend::Postgres => crate::sql::user_query::Dialect::Postgres,
+    }
+}
+
+/// Every statement `search_users` may run for these arguments (the probe and both plans, or
+/// the one statement), with its binds: plan tests `EXPLAIN` them.
+pub fn user_search_statements(
+    backend: Backend,
+    filter: Option<&gatehouse_core::domain::UserFilter>,
+    after: Option<&str>,
+    limit: u32,
+) -> Vec<(String, Vec<SqlBind>)> {
+    crate::sql::users::search_plan(dialect(backend), filter, after, i64::from(limit)).statements()
+}
+
+/// The fixed keyset statements of the paging queries: all users after `$1`, a group's members
+/// after `$2` (`$1` the group), as (name, SQL).
+pub fn keyset_statements() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("users after", crate::sql::users::USERS_AFTER),
+        ("group members after", crate::sql::groups::MEMBERS_AFTER),
+    ]
+}
+
+/// Every statement `list_log_events` may run for `query` (probe, narrow, wide).
+pub fn log_statements(query: &gatehouse_core::domain::LogQuery) -> Vec<(String, Vec<SqlBind>)> {
+    crate::sql::logs::log_statements(query)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

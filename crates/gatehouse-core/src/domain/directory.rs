@@ -59,6 +59,9 @@ pub enum UserField {
     FirstName,
     LastName,
     DisplayName,
+    /// `lastUpdated`, compared as an instant; the filter's value is its Unix time in
+    /// milliseconds, in decimal (normalised by the parser).
+    LastUpdated,
 }
 
 /// A comparison in a user filter. String comparisons on profile fields ignore case; `id` and
@@ -73,6 +76,11 @@ pub enum FilterOp {
     Co,
     /// Present (non-null and non-empty).
     Pr,
+    /// Greater than, greater or equal, less than, less or equal (instants only).
+    Gt,
+    Ge,
+    Lt,
+    Le,
 }
 
 /// A user query, as parsed from Okta's `filter`/`search`/`q` parameters

@@ -6,11 +6,13 @@
 //! expr   := term ("or" term)*
 //! term   := factor ("and" factor)*
 //! factor := "not" factor | "(" expr ")" | attr op value | attr "pr"
-//! op     := eq | ne | sw | co
+//! op     := eq | ne | sw | co | gt | ge | lt | le
 //! value  := "string" (with \" and \\ escapes) | true | false | null
 //! ```
 //!
-//! Attributes: `id`, `status`, `profile.login|email|firstName|lastName|displayName`.
+//! Attributes: `id`, `status`, `profile.login|email|firstName|lastName|displayName`, and
+//! `lastUpdated` (an ISO 8601 instant, compared with `eq ne gt ge lt le`, the only attribute
+//! that takes the ordering operators).
 //!
 //! The System Log's `filter=` (in `system_log`) uses the same parser over its own attributes,
 //! with quoted values only ([`FilterLanguage`]).
@@ -193,6 +195,10 @@ impl<L: FilterLanguage> Parser<L> {
                 "sw" => FilterOp::Sw,
                 "co" => FilterOp::Co,
                 "pr" => FilterOp::Pr,
+                "gt" => FilterOp::Gt,
+                "ge" => FilterOp::Ge,
+                "lt" => FilterOp::Lt,
+                "le" => FilterOp::Le,
                 other => return err(format!("unsupported operator '{other}'")),
             },
             _ => return err(format!("expected an operator after '{attr}'")),
@@ -227,11 +233,31 @@ impl FilterLanguage for UserFilter {
             "profile.firstName" => UserField::FirstName,
             "profile.lastName" => UserField::LastName,
             "profile.displayName" => UserField::DisplayName,
+            "lastUpdated" => UserField::LastUpdated,
             _ => return None,
         })
     }
 
     fn compare(field: UserField, op: FilterOp, value: String) -> Result<Self, FilterError> {
+        let ordering = matches!(
+            op,
+            FilterOp::Gt | FilterOp::Ge | FilterOp::Lt | FilterOp::Le
+        );
+        if field == UserField::LastUpdated {
+            if matches!(op, FilterOp::Sw | FilterOp::Co | FilterOp::Pr) {
+                return err("lastUpdated is compared with eq, ne, gt, ge, lt or le");
+            }
+            let ms = crate::audit::parse_instant_ms(&value)
+                .ok_or_else(|| FilterError(format!("'{value}' is not an ISO 8601 instant")))?;
+            return Ok(UserFilter::Compare {
+                field,
+                op,
+                value: ms.to_string(),
+            });
+        }
+        if ordering {
+            return err("gt, ge, lt and le apply to lastUpdated only");
+        }
         if field == UserField::Status
             && matches!(op, FilterOp::Eq | FilterOp::Ne)
             && UserStatus::parse(&value).is_none()
@@ -347,6 +373,18 @@ mod tests {
     }
 
     #[test]
+    fn last_updated_is_an_instant_in_milliseconds() {
+        assert_eq!(
+            parse_user_filter(r#"lastUpdated gt "2024-01-02T03:04:05.678Z""#),
+            Ok(cmp(UserField::LastUpdated, FilterOp::Gt, "1704164645678"))
+        );
+        assert_eq!(
+            parse_user_filter(r#"lastUpdated LE "1970-01-01T00:00:01Z""#),
+            Ok(cmp(UserField::LastUpdated, FilterOp::Le, "1000"))
+        );
+    }
+
+    #[test]
     fn escapes_in_strings() {
         assert_eq!(
             parse_user_filter(r#"profile.lastName eq "O\"Brien\\""#),
@@ -364,6 +402,10 @@ mod tests {
             r#"status eq "ACTIVE"#,
             r#"status eq "HAPPY""#,
             r#"status gt "ACTIVE""#,
+            r#"profile.lastName lt "x""#,
+            r#"lastUpdated gt "yesterday""#,
+            r#"lastUpdated sw "2024""#,
+            "lastUpdated pr",
             r#"profile.nickName eq "x""#,
             r#"(status eq "ACTIVE""#,
             r#"status eq "ACTIVE")"#,

@@ -176,6 +176,14 @@ impl FilterLanguage for LogFilter {
     }
 
     fn compare(field: LogField, op: FilterOp, value: String) -> Result<Self, FilterError> {
+        if matches!(
+            op,
+            FilterOp::Gt | FilterOp::Ge | FilterOp::Lt | FilterOp::Le
+        ) {
+            return Err(FilterError(
+                "the System Log's filter compares with eq, ne, sw, co or pr".into(),
+            ));
+        }
         Ok(LogFilter::Compare { field, op, value })
     }
 

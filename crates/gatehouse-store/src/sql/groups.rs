@@ -8,6 +8,22 @@ use super::{SqlStore, like_literal, limit, require_row};
 use crate::error::db_err;
 use crate::rows::*;
 
+/// A page of a group's members, driven by the membership key `(group_id, user_id)`, already in
+/// `id` order: a page of a 300k-member group reads a page of it (a keyset on `user_id`). Two
+/// statements, because `($2 IS NULL OR user_id > $2)` is no range to either planner.
+pub(crate) const MEMBERS_AFTER: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM group_members m JOIN users u ON u.id = m.user_id \
+     WHERE m.group_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3"
+);
+pub(crate) const MEMBERS_FIRST: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM group_members m JOIN users u ON u.id = m.user_id \
+     WHERE m.group_id = $1 ORDER BY m.user_id LIMIT $2"
+);
+
 macro_rules! impl_group_store {
     ($db:ty) => {
         #[async_trait]
@@ -150,15 +166,15 @@ macro_rules! impl_group_store {
                 group_id: &str,
                 page: Page<'_>,
             ) -> StoreResult<Vec<User>> {
-                let rows: Vec<UserRow> = sqlx::query_as(concat!(
-                    "SELECT ",
-                    user_cols!(),
-                    " FROM users WHERE id IN (SELECT user_id FROM group_members WHERE group_id = $1) \
-                     AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
-                ))
-                .bind(group_id)
-                .bind(page.after)
-                .bind(limit(page))
+                let rows: Vec<UserRow> = match page.after {
+                    Some(after) => sqlx::query_as(MEMBERS_AFTER)
+                        .bind(group_id)
+                        .bind(after)
+                        .bind(limit(page)),
+                    None => sqlx::query_as(MEMBERS_FIRST)
+                        .bind(group_id)
+                        .bind(limit(page)),
+                }
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;

@@ -4,85 +4,66 @@ use async_trait::async_trait;
 use gatehouse_core::domain::*;
 use gatehouse_core::store::*;
 
-use super::{SqlStore, like_literal, limit, require_row};
+use super::user_query::{Bind, Dialect, PROBE_CAP, SearchPlan, plan_search};
+use super::{SqlStore, limit, require_row};
 use crate::error::db_err;
 use crate::rows::*;
 
-/// Builds a `WHERE` condition for a user filter with `$n` placeholders (numbered from
-/// `binds.len() + 1`), pushing the bound values.
-fn user_filter_sql(filter: &UserFilter, binds: &mut Vec<String>) -> String {
-    match filter {
-        UserFilter::And(a, b) => format!(
-            "({} AND {})",
-            user_filter_sql(a, binds),
-            user_filter_sql(b, binds)
-        ),
-        UserFilter::Or(a, b) => format!(
-            "({} OR {})",
-            user_filter_sql(a, binds),
-            user_filter_sql(b, binds)
-        ),
-        UserFilter::Not(a) => format!("(NOT {})", user_filter_sql(a, binds)),
-        UserFilter::Compare { field, op, value } => {
-            // Exact columns compare as stored; profile strings ignore case.
-            let (column, exact) = match field {
-                UserField::Id => ("id", true),
-                UserField::Status => ("status", true),
-                UserField::Login => ("login_lower", false),
-                UserField::Email => ("lower(email)", false),
-                UserField::FirstName => ("lower(first_name)", false),
-                UserField::LastName => ("lower(last_name)", false),
-                UserField::DisplayName => ("lower(COALESCE(display_name, ''))", false),
-            };
-            let value = if exact {
-                value.clone()
-            } else {
-                value.to_lowercase()
-            };
-            let mut bind = |v: String| {
-                binds.push(v);
-                format!("${}", binds.len())
-            };
-            match op {
-                FilterOp::Eq => format!("{column} = {}", bind(value)),
-                FilterOp::Ne => format!("{column} <> {}", bind(value)),
-                FilterOp::Sw => format!(
-                    "{column} LIKE {} ESCAPE '\\'",
-                    bind(format!("{}%", like_literal(&value)))
-                ),
-                FilterOp::Co => format!(
-                    "{column} LIKE {} ESCAPE '\\'",
-                    bind(format!("%{}%", like_literal(&value)))
-                ),
-                FilterOp::Pr => match field {
-                    UserField::DisplayName => {
-                        "(display_name IS NOT NULL AND display_name <> '')".to_owned()
-                    }
-                    _ => format!("{column} <> ''"),
-                },
-            }
-        }
-    }
+/// The plan of `search_users` (public to the crate for the plan tests of `test_support`).
+pub(crate) fn search_plan(
+    dialect: Dialect,
+    filter: Option<&UserFilter>,
+    after: Option<&str>,
+    limit: i64,
+) -> SearchPlan {
+    plan_search(dialect, user_cols!(), filter, after, limit)
 }
 
-/// The `search_users` query and its bound values (the limit is bound last, as an integer).
-fn search_users_sql(filter: Option<&UserFilter>, after: Option<&str>) -> (String, Vec<String>) {
-    let mut binds = Vec::new();
-    let mut conditions = Vec::new();
-    if let Some(f) = filter {
-        conditions.push(user_filter_sql(f, &mut binds));
-    }
-    if let Some(after) = after {
-        binds.push(after.to_owned());
-        conditions.push(format!("id > ${}", binds.len()));
-    }
-    let mut sql = concat!("SELECT ", user_cols!(), " FROM users").to_owned();
-    if !conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
-    }
-    sql.push_str(&format!(" ORDER BY id LIMIT ${}", binds.len() + 1));
-    (sql, binds)
+/// A page of all users: two statements rather than `($1 IS NULL OR id > $1)`, which neither
+/// database turns into a range on the primary key (the last page would read every row).
+pub(crate) const USERS_AFTER: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    " FROM users WHERE id > $1 ORDER BY id LIMIT $2"
+);
+pub(crate) const USERS_FIRST: &str =
+    concat!("SELECT ", user_cols!(), " FROM users ORDER BY id LIMIT $1");
+
+/// Runs a planned search (see [`plan_search`]).
+macro_rules! run_search {
+    ($pool:expr, $plan:expr) => {{
+        let (sql, binds) = match $plan {
+            SearchPlan::Direct(sql, binds) => (sql, binds),
+            SearchPlan::Probe {
+                probe: (probe, probe_binds),
+                narrow,
+                wide,
+            } => {
+                let mut q = sqlx::query_scalar::<_, i64>(&probe).persistent(false);
+                for b in probe_binds {
+                    q = bind!(q, b);
+                }
+                let count = q.fetch_one($pool).await.map_err(db_err)?;
+                if count < PROBE_CAP { narrow } else { wide }
+            }
+        };
+        // Not prepared for reuse: PostgreSQL then plans with the values at hand (a generic
+        // plan would not know a prefix's range).
+        let mut q = sqlx::query_as::<_, UserRow>(&sql).persistent(false);
+        for b in binds {
+            q = bind!(q, b);
+        }
+        q.fetch_all($pool).await.map_err(db_err)?
+    }};
+}
+
+macro_rules! bind {
+    ($q:expr, $b:expr) => {
+        match $b {
+            Bind::Text(s) => $q.bind(s),
+            Bind::Int(i) => $q.bind(i),
+        }
+    };
 }
 
 /// The `INSERT` of a whole user row with its binds, ready to `execute` on a pool or inside a
@@ -115,7 +96,7 @@ macro_rules! insert_user {
 pub(crate) use insert_user;
 
 macro_rules! impl_user_store {
-    ($db:ty) => {
+    ($db:ty, $dialect:expr) => {
         #[async_trait]
         impl UserStore for SqlStore<$db> {
             async fn create_user(&self, user: &User) -> StoreResult<()> {
@@ -192,13 +173,10 @@ macro_rules! impl_user_store {
             }
 
             async fn list_users(&self, page: Page<'_>) -> StoreResult<Vec<User>> {
-                let rows: Vec<UserRow> = sqlx::query_as(concat!(
-                    "SELECT ",
-                    user_cols!(),
-                    " FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
-                ))
-                .bind(page.after)
-                .bind(limit(page))
+                let rows: Vec<UserRow> = match page.after {
+                    Some(after) => sqlx::query_as(USERS_AFTER).bind(after).bind(limit(page)),
+                    None => sqlx::query_as(USERS_FIRST).bind(limit(page)),
+                }
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
@@ -210,16 +188,8 @@ macro_rules! impl_user_store {
                 filter: Option<&UserFilter>,
                 page: Page<'_>,
             ) -> StoreResult<Vec<User>> {
-                let (sql, binds) = search_users_sql(filter, page.after);
-                let mut query = sqlx::query_as::<_, UserRow>(&sql);
-                for value in binds {
-                    query = query.bind(value);
-                }
-                let rows = query
-                    .bind(limit(page))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db_err)?;
+                let plan = search_plan($dialect, filter, page.after, limit(page));
+                let rows = run_search!(&self.pool, plan);
                 convert_all(rows)
             }
 
@@ -243,5 +213,5 @@ macro_rules! impl_user_store {
     };
 }
 
-impl_user_store!(sqlx::Sqlite);
-impl_user_store!(sqlx::Postgres);
+impl_user_store!(sqlx::Sqlite, Dialect::Sqlite);
+impl_user_store!(sqlx::Postgres, Dialect::Postgres);
