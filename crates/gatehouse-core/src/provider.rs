@@ -90,6 +90,8 @@ pub struct Provider {
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
     /// The LDAP directory sign-ins are delegated to (installed by the binary when configured).
     pub ldap: crate::services::ldap::directory::DirectorySlot,
+    /// Calls to upstream identity providers' token and userinfo endpoints (installed by the binary).
+    pub upstream: crate::services::idps::upstream::UpstreamSlot,
     /// Asks a source org about imported users' passwords (installed by the binary).
     pub password_source: crate::services::password_source::PasswordSource,
     /// Outgoing mail (installed by the binary when SMTP is configured).
@@ -184,6 +186,7 @@ impl Provider {
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
             ldap: Default::default(),
+            upstream: Default::default(),
             password_source: Default::default(),
             mail: Default::default(),
             link_lifetimes: Default::default(),

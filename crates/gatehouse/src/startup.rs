@@ -179,6 +179,11 @@ impl Application {
             )),
             settings.dev_jwks_uri_allow_loopback,
         );
+        provider
+            .upstream
+            .install(Arc::new(crate::upstream_http::HttpUpstream::new(
+                settings.dev_jwks_uri_allow_loopback,
+            )));
         provider.password_source.install(Arc::new(
             crate::password_source::HttpSourceAuthenticator::new()?,
         ));

@@ -20,6 +20,7 @@ pub mod directory_rules;
 pub mod filter;
 pub mod forward_auth;
 pub mod groups;
+pub mod idps;
 pub mod import_users;
 pub mod ldap;
 pub mod lockout;

@@ -55,6 +55,8 @@ mod entra;
 mod forward_auth;
 mod helpers;
 mod hygiene;
+mod idp_signin;
+mod idp_upstream;
 mod implicit_hybrid;
 mod issuer_modes;
 mod ldap;

@@ -11,6 +11,7 @@ mod enduser;
 mod enduser_password;
 mod factors;
 mod groups;
+mod idps;
 mod password_policies;
 mod policies;
 mod policy_rule_form;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(password_policies::router())
         .merge(security_api::router())
+        .merge(idps::router())
         .merge(reports::router())
         .merge(auth_servers::router())
         .merge(enduser::router())
