@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 import { makePool, Jar, basicAuth, send, browse, closedLoop, FlowError } from './lib/http.mjs';
+import { startGlewlwyd } from './lib/glewlwyd.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -32,7 +33,7 @@ function parseArgs(argv) {
     concurrency: 32,
     signinConcurrency: 8,
     dbs: ['sqlite', 'postgres'],
-    targets: ['gatehouse', 'oidc-provider'],
+    targets: ['gatehouse', 'oidc-provider', 'glewlwyd'],
     gatehouseBin: join(ROOT, 'target/release/gatehouse'),
     rawlimitsBin: '',
     outDir: join(ROOT, 'target/bench'),
@@ -437,7 +438,7 @@ const clientCredentials = (alg) => ({
     if (t.kind === 'oidc-provider') form.resource = `urn:bench:${alg.toLowerCase()}`;
     return {
       method: 'POST',
-      path: t.paths.token,
+      path: t.ccPath ? t.ccPath(alg) : t.paths.token,
       auth: t.basic,
       body: new URLSearchParams(form).toString(),
       check: (text) => {
@@ -652,25 +653,32 @@ function report(results, targets, raw, meta) {
   push(`Per core: server pinned to core ${opts.serverCore}, load generator to the other; ${opts.duration} s per scenario; ${opts.concurrency} connections (${opts.signinConcurrency} concurrent flows for sign-in).`);
   push('rps = completed requests (flows for sign-in) per second; p50/p99 in ms; CPU/req = server CPU time (user+sys) per request, plus PostgreSQL backend CPU where used; core% = server CPU busy share of its one core.');
   push();
-  push('| Scenario | Server | rps | p50 ms | p99 ms | CPU/req | core% | RSS under load MiB | errors | vs oidc-provider |');
-  push('|---|---|---:|---:|---:|---|---:|---:|---:|---:|');
+  // The "vs glewlwyd" column only when Glewlwyd ran, so other runs' tables keep their shape.
+  const gl = targets.find((t) => t.kind === 'glewlwyd');
+  const glCol = (t, sc, rps) => {
+    if (!gl) return '';
+    const g = results[gl.key]?.[sc.key];
+    return t.kind === 'gatehouse' && g && !g.failed && !g.skipped && g.ok ? ` ${(rps / (g.ok / g.elapsed)).toFixed(2)}× |` : ' |';
+  };
+  push(`| Scenario | Server | rps | p50 ms | p99 ms | CPU/req | core% | RSS under load MiB | errors | vs oidc-provider |${gl ? ' vs glewlwyd |' : ''}`);
+  push(`|---|---|---:|---:|---:|---|---:|---:|---:|---:|${gl ? '---:|' : ''}`);
   for (const sc of SCENARIOS) {
     for (const t of targets) {
       const r = results[t.key]?.[sc.key];
       if (!r) continue;
       if (r.skipped) {
-        push(`| ${sc.label} | ${t.name} | ${r.skipped} | | | | | | | |`);
+        push(`| ${sc.label} | ${t.name} | ${r.skipped} | | | | | | | |${gl ? ' |' : ''}`);
         continue;
       }
       if (r.failed) {
-        push(`| ${sc.label} | ${t.name} | FAILED | | | | | | | ${r.failed.replace(/\|/g, '/').slice(0, 120)} |`);
+        push(`| ${sc.label} | ${t.name} | FAILED | | | | | | | ${r.failed.replace(/\|/g, '/').slice(0, 120)} |${gl ? ' |' : ''}`);
         continue;
       }
       const rps = r.ok / r.elapsed;
       const opR = op && results[op.key]?.[sc.key];
       const ratio = t.kind === 'gatehouse' && opR && !opR.failed && opR.ok ? `${(rps / (opR.ok / opR.elapsed)).toFixed(2)}×` : '';
       const core = `${Math.round((100 * r.serverCpuS) / r.elapsed)}%`;
-      push(`| ${sc.label} | ${t.name} | ${fmtRps(rps)} | ${fmtMs(r.p50_us)} | ${fmtMs(r.p99_us)} | ${cpuPerReq(r)} | ${core} | ${mib(r.rssLoadKiB)} | ${r.errors} | ${ratio} |`);
+      push(`| ${sc.label} | ${t.name} | ${fmtRps(rps)} | ${fmtMs(r.p50_us)} | ${fmtMs(r.p99_us)} | ${cpuPerReq(r)} | ${core} | ${mib(r.rssLoadKiB)} | ${r.errors} | ${ratio} |${glCol(t, sc, rps)}`);
     }
   }
   push();
@@ -735,8 +743,15 @@ function targetReport(results, targets, raw) {
   };
   const row = (what, measured, bound, fmtBound, met) => rows.push(`| ${what} | ${measured} | ${fmtBound} | ${met ? 'yes' : '**no**'} |`);
   const op = targets.find((t) => t.kind === 'oidc-provider');
+  const gl = targets.find((t) => t.kind === 'glewlwyd');
   for (const t of targets.filter((x) => x.kind === 'gatehouse')) {
     const who = t.name;
+    // Issue 21: Gatehouse ≥ 2× Glewlwyd on every row Glewlwyd runs.
+    for (const key of gl ? gl.scenarios : []) {
+      const a = rate(t, key);
+      const b = rate(gl, key);
+      if (a && b) row(`${who}: ${key} vs glewlwyd ≥ 2×`, `${(a / b).toFixed(2)}×`, 2, '2×', a / b >= 2);
+    }
     const rust = raw.rust;
     const cc = rate(t, 'cc_rs256');
     if (cc && rust) row(`${who}: client_credentials RS256 ≥ 80% of raw RS256 signing`, `${fmtRps(cc)}/s`, 0.8 * rust.rs256_sign_per_s, `${fmtRps(0.8 * rust.rs256_sign_per_s)}/s`, cc >= 0.8 * rust.rs256_sign_per_s);
@@ -784,6 +799,9 @@ async function main() {
   const plan = [];
   if (opts.targets.includes('gatehouse')) for (const db of opts.dbs) plan.push(() => startGatehouse(db));
   if (opts.targets.includes('oidc-provider')) plan.push(() => startOidcProvider());
+  if (opts.targets.includes('glewlwyd')) {
+    plan.push(() => startGlewlwyd({ children, tempDirs, outDir: opts.outDir, serverCore: opts.serverCore, connections: Math.max(opts.concurrency, opts.signinConcurrency), rssKiB }));
+  }
 
   const results = {};
   const targets = [];
@@ -794,7 +812,7 @@ async function main() {
     results[target.key] = {};
     log(`${target.name}: pid ${target.pid} at ${target.origin}`);
     try {
-      await prepare(target);
+      await (target.prepare ?? prepare)(target);
     } catch (err) {
       log(`${target.name}: preparation failed: ${err.message}`);
       for (const sc of SCENARIOS) results[target.key][sc.key] = { failed: `setup: ${err.message}` };
@@ -803,6 +821,7 @@ async function main() {
       continue;
     }
     for (const sc of SCENARIOS) {
+      if (target.scenarios && !target.scenarios.has(sc.key)) continue; // a peer's partial set: no row
       if (sc.needs && !target[sc.needs]) {
         results[target.key][sc.key] = { skipped: 'not implemented' };
         continue;
@@ -827,7 +846,7 @@ async function main() {
   const raw = opts.smoke ? {} : rawLimits();
   const table = report(results, targets, raw, meta);
   const stamp = opts.smoke ? 'smoke' : 'full';
-  writeFileSync(join(opts.outDir, `results-${stamp}.json`), JSON.stringify({ meta, raw, results, targets: targets.map(({ name, key, pid, rssIdleKiB }) => ({ name, key, pid, rssIdleKiB })) }, null, 2));
+  writeFileSync(join(opts.outDir, `results-${stamp}.json`), JSON.stringify({ meta, raw, results, targets: targets.map(({ name, key, pid, rssIdleKiB, version }) => ({ name, key, pid, rssIdleKiB, version })) }, null, 2));
   writeFileSync(join(opts.outDir, `results-${stamp}.md`), `${table}\n`);
   console.log(table);
   if (failures) {

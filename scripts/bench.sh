@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Gatehouse benchmark: one command that builds gatehouse (release), installs what the run needs
-# (wrk from Debian, the Node load generator's and oidc-provider's npm packages, the raw-limits
-# microbenchmark), starts each server pinned to one core and prints the table (see BENCHMARKS.md).
+# (wrk and glewlwyd from Debian, the Node load generator's and oidc-provider's npm packages, the
+# raw-limits microbenchmark), starts each server pinned to one core and prints the table (see
+# BENCHMARKS.md).
 #
 #   scripts/bench.sh            full run: ~10 s per scenario, gatehouse on SQLite and PostgreSQL,
-#                               panva/oidc-provider, raw RS256/ES256/EdDSA/argon2id limits (about 7 minutes)
+#                               panva/oidc-provider, Glewlwyd 2.7 (client_credentials RS256/ES256,
+#                               discovery, JWKS), raw RS256/ES256/EdDSA/argon2id limits (about 8 minutes)
 #   scripts/bench.sh --smoke    ~2 s per scenario, gatehouse on SQLite only, no raw limits; exits
 #                               non-zero unless every scenario completed requests with no errors
 #
 # Other options are passed to bench/run.mjs: --duration S, --concurrency N, --signin-concurrency N,
-# --dbs sqlite,postgres, --targets gatehouse,oidc-provider, --out-dir DIR, --scenarios a,b (only those
+# --dbs sqlite,postgres, --targets gatehouse,oidc-provider,glewlwyd, --out-dir DIR, --scenarios a,b (only those
 # scenarios, by key: cc_rs256 discovery jwks userinfo introspect refresh code_exchange signin
 # refresh_rotate cc_es256 cc_eddsa).
 #   scripts/bench.sh --cost     the cost curve instead (bench/cost.mjs, BENCHMARKS.md "Cost curve"):
@@ -56,8 +58,17 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step "tools: wrk, node, taskset"
-if ! command -v wrk >/dev/null; then
-  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk >/dev/null; }
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+command -v wrk >/dev/null || apt_install wrk
+# Glewlwyd (C peer, issue 21): the full run and any run that names it. The package's own service
+# is not used; the runner starts its own instance on a free port with a throw-away database.
+if [[ "$SMOKE" == 0 || " $* " == *"glewlwyd"* ]]; then
+  step "glewlwyd (Debian package), sqlite3, openssl"
+  { [[ -x /usr/bin/glewlwyd ]] && command -v sqlite3 >/dev/null && command -v openssl >/dev/null; } \
+    || apt_install glewlwyd sqlite3 openssl
 fi
 command -v node >/dev/null || { echo "bench: node (>= 20) is required" >&2; exit 1; }
 command -v taskset >/dev/null || { echo "bench: taskset (util-linux) is required" >&2; exit 1; }
