@@ -39,7 +39,8 @@ async fn password_writes(backend: Backend) -> Result<()> {
     ensure!(stored.and_then(|u| u.password_hash).as_deref() == Some("h1"));
 
     for (hash, at) in [("h2", 2_000), ("h3", 3_000)] {
-        s.update_user_with_password(&user("u1", hash, at), 2).await?;
+        s.update_user_with_password(&user("u1", hash, at), 2)
+            .await?;
     }
     let found = s.find_user("u1").await?;
     ensure!(found.as_ref().and_then(|u| u.password_hash.as_deref()) == Some("h3"));
@@ -49,7 +50,8 @@ async fn password_writes(backend: Backend) -> Result<()> {
 
     // No row to update: nothing written, the history of nobody stays empty.
     ensure!(matches!(
-        s.update_user_with_password(&user("ghost", "hx", 4_000), 2).await,
+        s.update_user_with_password(&user("ghost", "hx", 4_000), 2)
+            .await,
         Err(StoreError::NotFound)
     ));
     ensure!(s.password_history("ghost", 10).await?.is_empty());

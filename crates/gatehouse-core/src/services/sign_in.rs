@@ -8,11 +8,11 @@ use crate::oauth2::OAuthError;
 use crate::provider::Provider;
 use crate::services::directory_rules::DirectoryError;
 use crate::services::lockout;
+use crate::services::mfa::challenge;
 use crate::services::passwords::expired::{
     ExpiredError, change_expired_password, issue_state_token, state_user,
 };
 use crate::services::passwords::{self, rules};
-use crate::services::mfa::challenge;
 use crate::services::sign_on_gate::{self, Gate, SignOnAttempt};
 
 /// A new sign-in session.
@@ -109,17 +109,17 @@ pub async fn sign_in_after_expired(
         return Ok(again("The two passwords do not match.".into(), req));
     }
     let actor = |u: &User| Actor::user(u, client);
-    let user =
-        match change_expired_password(provider, actor, state_token, new_password.to_owned()).await
-        {
-            Ok(u) => u,
-            Err(ExpiredError::Directory(DirectoryError::Invalid { message, .. })) => {
-                let req = requirements(provider, &user).await?;
-                return Ok(again(message, req));
-            }
-            Err(ExpiredError::InvalidState) => return Ok(None),
-            Err(ExpiredError::Directory(e)) => return Err(OAuthError::internal(e)),
-        };
+    let user = match change_expired_password(provider, actor, state_token, new_password.to_owned())
+        .await
+    {
+        Ok(u) => u,
+        Err(ExpiredError::Directory(DirectoryError::Invalid { message, .. })) => {
+            let req = requirements(provider, &user).await?;
+            return Ok(again(message, req));
+        }
+        Err(ExpiredError::InvalidState) => return Ok(None),
+        Err(ExpiredError::Directory(e)) => return Err(OAuthError::internal(e)),
+    };
     after_password(provider, client, user, csrf_token, return_to, device_cookie).await
 }
 

@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use gatehouse_core::domain::*;
 use gatehouse_core::store::*;
 
+use super::users::{insert_user, update_user};
 use super::{SqlStore, require_row};
 use crate::error::{corrupt, db_err};
 use crate::rows::to_json;
-use super::users::{insert_user, update_user};
 
 const COLS: &str = "id, name, description, priority, status, system, groups_include, settings, \
                     created, last_updated";
@@ -188,11 +188,14 @@ macro_rules! impl_password_policy_store {
             async fn create_user_with_password(&self, user: &User, keep: u32) -> StoreResult<()> {
                 let hash = user.password_hash.as_deref().ok_or_else(no_hash)?;
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                insert_user!(user)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                push_history!(&mut *tx, &user.id, hash, user.password_changed.unwrap_or(user.created), keep);
+                insert_user!(user).execute(&mut *tx).await.map_err(db_err)?;
+                push_history!(
+                    &mut *tx,
+                    &user.id,
+                    hash,
+                    user.password_changed.unwrap_or(user.created),
+                    keep
+                );
                 tx.commit().await.map_err(db_err)?;
                 Ok(())
             }
@@ -200,12 +203,15 @@ macro_rules! impl_password_policy_store {
             async fn update_user_with_password(&self, user: &User, keep: u32) -> StoreResult<()> {
                 let hash = user.password_hash.as_deref().ok_or_else(no_hash)?;
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let done = update_user!(user)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                let done = update_user!(user).execute(&mut *tx).await.map_err(db_err)?;
                 require_row(done.rows_affected())?;
-                push_history!(&mut *tx, &user.id, hash, user.password_changed.unwrap_or(user.last_updated), keep);
+                push_history!(
+                    &mut *tx,
+                    &user.id,
+                    hash,
+                    user.password_changed.unwrap_or(user.last_updated),
+                    keep
+                );
                 tx.commit().await.map_err(db_err)?;
                 Ok(())
             }

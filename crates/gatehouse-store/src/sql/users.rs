@@ -149,19 +149,22 @@ macro_rules! impl_user_store {
         impl UserStore for SqlStore<$db> {
             async fn create_user(&self, user: &User) -> StoreResult<()> {
                 insert_user!(user)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
                 Ok(())
             }
 
             async fn find_user(&self, id: &str) -> StoreResult<Option<User>> {
-                let row: Option<UserRow> =
-                    sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(db_err)?;
+                let row: Option<UserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    " FROM users WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
                 row.map(User::try_from).transpose()
             }
 

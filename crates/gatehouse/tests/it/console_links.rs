@@ -54,16 +54,25 @@ async fn console_sends_activation_and_reset_links(backend: Backend) -> Result<()
     let body = json!({"profile": {"firstName": "Sam", "lastName": "Staged",
         "email": "sam@example.com", "login": "sam@example.com"}});
     let created = app
-        .api_ssws(Method::POST, "/api/v1/users?activate=false", &token, Some(&body))
+        .api_ssws(
+            Method::POST,
+            "/api/v1/users?activate=false",
+            &token,
+            Some(&body),
+        )
         .await?
         .json()?;
     let sam = created["id"].as_str().context("no id")?.to_owned();
     ensure!(status_of(&app, &sam).await? == UserStatus::Staged);
 
     let admin = admin_browser(&app).await?;
-    let (page, csrf) = page_with_csrf(&app, &admin, &format!("/admin/user/profile/view/{sam}")).await?;
+    let (page, csrf) =
+        page_with_csrf(&app, &admin, &format!("/admin/user/profile/view/{sam}")).await?;
     ensure!(page.body.contains("id=\"send-activation\""), "{page:?}");
-    ensure!(!page.body.contains("id=\"reset-password\""), "no reset for STAGED");
+    ensure!(
+        !page.body.contains("id=\"reset-password\""),
+        "no reset for STAGED"
+    );
 
     // Activation, no SMTP: without the CSRF token nothing happens; with it the link is shown.
     let url = format!("{}/admin/user/{sam}/links/activation", app.base);
@@ -73,30 +82,46 @@ async fn console_sends_activation_and_reset_links(backend: Backend) -> Result<()
     let shown = admin.post_form(&url, &[("csrf", csrf.as_str())]).await?;
     ensure!(shown.status == StatusCode::OK, "{shown:?}");
     ensure!(shown.body.contains("Email is not configured"), "{shown:?}");
-    ensure!(shown.body.contains("data-copy=\"one-time-link-url\""), "no copy button");
+    ensure!(
+        shown.body.contains("data-copy=\"one-time-link-url\""),
+        "no copy button"
+    );
     let link = input_value(&shown.body, "one-time-link-url").context("no link shown")?;
-    ensure!(link.starts_with(&format!("{}/welcome/", app.base)), "{link}");
+    ensure!(
+        link.starts_with(&format!("{}/welcome/", app.base)),
+        "{link}"
+    );
     ensure!(status_of(&app, &sam).await? == UserStatus::Provisioned);
     ensure!(use_link(&link, NEW_PASSWORD).await? == StatusCode::OK);
     ensure!(status_of(&app, &sam).await? == UserStatus::Active);
 
     // Reset: asked first, then RECOVERY and the link shown.
     let alice = app.alice.id.clone();
-    let (page, csrf) = page_with_csrf(&app, &admin, &format!("/admin/user/profile/view/{alice}")).await?;
+    let (page, csrf) =
+        page_with_csrf(&app, &admin, &format!("/admin/user/profile/view/{alice}")).await?;
     ensure!(page.body.contains("id=\"reset-password\""), "{page:?}");
-    ensure!(!page.body.contains("id=\"send-activation\""), "no activation for ACTIVE");
+    ensure!(
+        !page.body.contains("id=\"send-activation\""),
+        "no activation for ACTIVE"
+    );
     let url = format!("{}/admin/user/{alice}/links/reset_password", app.base);
     let ask = admin.post_form(&url, &[("csrf", csrf.as_str())]).await?;
     ensure!(ask.status == StatusCode::OK, "{ask:?}");
-    ensure!(ask.body.contains("Reset this person&#x27;s password?")
-        || ask.body.contains("Reset this person's password?")
-        || ask.body.contains("Reset this person&#39;s password?"), "{ask:?}");
+    ensure!(
+        ask.body.contains("Reset this person&#x27;s password?")
+            || ask.body.contains("Reset this person's password?")
+            || ask.body.contains("Reset this person&#39;s password?"),
+        "{ask:?}"
+    );
     ensure!(status_of(&app, &alice).await? == UserStatus::Active);
     let confirmed = [("csrf", csrf.as_str()), ("confirm", "yes")];
     let reset = admin.post_form(&url, &confirmed).await?;
     ensure!(reset.status == StatusCode::OK, "{reset:?}");
     let link = input_value(&reset.body, "one-time-link-url").context("no link shown")?;
-    ensure!(link.starts_with(&format!("{}/signin/reset-password/", app.base)), "{link}");
+    ensure!(
+        link.starts_with(&format!("{}/signin/reset-password/", app.base)),
+        "{link}"
+    );
     ensure!(status_of(&app, &alice).await? == UserStatus::Recovery);
 
     // With SMTP the link is mailed, not shown.
@@ -105,7 +130,9 @@ async fn console_sends_activation_and_reset_links(backend: Backend) -> Result<()
     let mailed = admin.post_form(&url, &confirmed).await?;
     ensure!(mailed.status == StatusCode::SEE_OTHER, "{mailed:?}");
     ensure!(
-        mailed.header("location").is_some_and(|l| l.ends_with("notice=reset_sent")),
+        mailed
+            .header("location")
+            .is_some_and(|l| l.ends_with("notice=reset_sent")),
         "{mailed:?}"
     );
     let mut mails = Vec::new();
@@ -116,8 +143,14 @@ async fn console_sends_activation_and_reset_links(backend: Backend) -> Result<()
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    ensure!(mails.len() == 1 && mails[0].to == app.alice.email, "{mails:?}");
-    ensure!(mails[0].text.contains("/signin/reset-password/"), "{mails:?}");
+    ensure!(
+        mails.len() == 1 && mails[0].to == app.alice.email,
+        "{mails:?}"
+    );
+    ensure!(
+        mails[0].text.contains("/signin/reset-password/"),
+        "{mails:?}"
+    );
     // The link shown before was replaced by the mailed one.
     let old = Browser::new()?.get(&link).await?;
     ensure!(old.status != StatusCode::OK, "{old:?}");
@@ -129,12 +162,16 @@ async fn console_sends_activation_and_reset_links(backend: Backend) -> Result<()
         .find_user_by_login(crate::console::ADMIN)
         .await?
         .context("no admin")?;
-    let (_, csrf) = page_with_csrf(&app, &admin, &format!("/admin/user/profile/view/{}", me.id)).await?;
+    let (_, csrf) =
+        page_with_csrf(&app, &admin, &format!("/admin/user/profile/view/{}", me.id)).await?;
     let own = format!("{}/admin/user/{}/links/reset_password", app.base, me.id);
     let refused = admin
         .post_form(&own, &[("csrf", csrf.as_str()), ("confirm", "yes")])
         .await?;
-    ensure!(refused.status == StatusCode::UNPROCESSABLE_ENTITY, "{refused:?}");
+    ensure!(
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{refused:?}"
+    );
     ensure!(status_of(&app, &me.id).await? == UserStatus::Active);
     Ok(())
 }

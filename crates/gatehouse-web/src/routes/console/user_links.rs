@@ -24,7 +24,10 @@ use crate::origin::Origin;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/user/{id}/links/activation", post(send_activation))
-        .route("/admin/user/{id}/links/reset_password", post(reset_password))
+        .route(
+            "/admin/user/{id}/links/reset_password",
+            post(reset_password),
+        )
 }
 
 /// Shown above a link that was not mailed.
@@ -59,14 +62,22 @@ async fn send_activation(
         Ok((u, None)) => {
             let e = DirectoryError::Invalid {
                 field: "status".into(),
-                message: "This person already has a password: there is nothing to activate."
-                    .into(),
+                message: "This person already has a password: there is nothing to activate.".into(),
             };
             return refused(&state, &admin, u, e).await;
         }
         Err(e) => return refused(&state, &admin, user, e).await,
     };
-    answer(&state, &admin, &origin, user, link, "Activation link", "activation_sent").await
+    answer(
+        &state,
+        &admin,
+        &origin,
+        user,
+        link,
+        "Activation link",
+        "activation_sent",
+    )
+    .await
 }
 
 async fn reset_password(
@@ -82,13 +93,24 @@ async fn reset_password(
         // RECOVERY would end this very session; the dashboard's "Change password" is theirs.
         let e = DirectoryError::Invalid {
             field: "status".into(),
-            message: "You cannot reset your own password here: use Change password on your dashboard.".into(),
+            message:
+                "You cannot reset your own password here: use Change password on your dashboard."
+                    .into(),
         };
         return refused(&state, &admin, user, e).await;
     }
     match user_links::reset_password(&state.provider, &admin.0.actor(), user.clone()).await {
         Ok((user, link)) => {
-            answer(&state, &admin, &origin, user, link, "Password reset link", "reset_sent").await
+            answer(
+                &state,
+                &admin,
+                &origin,
+                user,
+                link,
+                "Password reset link",
+                "reset_sent",
+            )
+            .await
         }
         Err(e) => refused(&state, &admin, user, e).await,
     }
