@@ -53,7 +53,7 @@ async fn send_activation(
             .await
             .map(|l| (user.clone(), l)),
         _ => Err(DirectoryError::Invalid {
-            field: "status".into(),
+            field: "status",
             message: "Only a person who is STAGED or waiting for a password (PROVISIONED) gets an activation email.".into(),
         }),
     };
@@ -61,7 +61,7 @@ async fn send_activation(
         Ok((u, Some(l))) => (u, l),
         Ok((u, None)) => {
             let e = DirectoryError::Invalid {
-                field: "status".into(),
+                field: "status",
                 message: "This person already has a password: there is nothing to activate.".into(),
             };
             return refused(&state, &admin, u, e).await;
@@ -92,7 +92,7 @@ async fn reset_password(
     if user.id == admin.0.user_id() {
         // RECOVERY would end this very session; the dashboard's "Change password" is theirs.
         let e = DirectoryError::Invalid {
-            field: "status".into(),
+            field: "status",
             message:
                 "You cannot reset your own password here: use Change password on your dashboard."
                     .into(),
