@@ -4,7 +4,8 @@
 #   - a real SMTP server on loopback (Python aiosmtpd, tests/clients/lifecycle/smtp_sink.py) that
 #     gatehouse mails through (GATEHOUSE_SMTP_*); `gatehouse email test` reaches it;
 #   - headless Chromium (playwright-core, tests/clients/lifecycle/test.js) follows the activation
-#     and reset links from the mails, a too-short password is refused and a good one accepted,
+#     and reset links from the mails; under a PASSWORD policy (common list, history 2) too short,
+#     common and (on reset) reused passwords are refused with the policy's words, a good one accepted,
 #     and social-auth-core 7.x (NetBox's Okta backend) signs in with it; "Forgot password?"
 #     answers an unknown address the same and mails nothing;
 #   - Okta's Python SDK 3.x: activate_user and reset_password with send_email=False

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{PasswordPolicy, Timestamp};
+use crate::domain::{PasswordPolicy, Timestamp, User};
 use crate::store_error::StoreResult;
 
 #[async_trait]
@@ -30,6 +30,15 @@ pub trait PasswordPolicyStore: Send + Sync {
         at: Timestamp,
         keep: u32,
     ) -> StoreResult<()>;
+
+    /// Creates `user` (whose `password_hash` is set) and records that hash in their history,
+    /// keeping the newest `keep`, in one transaction.
+    async fn create_user_with_password(&self, user: &User, keep: u32) -> StoreResult<()>;
+    /// Writes `user` as [`crate::store::UserStore::update_user`] does and records their new
+    /// `password_hash` in their history (keeping the newest `keep`) in one transaction, so a
+    /// changed password is never missing from the history that the next change is checked
+    /// against. `NotFound` if the user is absent.
+    async fn update_user_with_password(&self, user: &User, keep: u32) -> StoreResult<()>;
 
     /// Sets the user's hash to `new` if it is still `old` (an imported hash rehashed at sign-in,
     /// `password_changed` untouched); whether it was.

@@ -95,13 +95,15 @@ pub struct LoginPage<'a> {
     pub password_optional: bool,
 }
 
-/// The hosted sign-in's expired-password step.
+/// The hosted sign-in's expired-password step (an app's, or the console's with `from_uri`).
 #[derive(Template)]
 #[template(path = "password_expired.html")]
 pub struct PasswordExpiredPage<'a> {
     pub action: &'a str,
     pub prompt: &'a gatehouse_core::oauth2::authorize::ExpiredPrompt,
     pub branding: &'a crate::Branding,
+    /// The console's sign-in: where to go once signed in.
+    pub from_uri: Option<&'a str>,
 }
 
 #[derive(Template)]

@@ -1,10 +1,12 @@
 // Activation and password reset from real mails: a user created without a password gets an
 // activation mail (caught by a real SMTP server, tests/clients/lifecycle/smtp_sink.py); headless
-// Chromium (playwright-core) follows its link, a too-short password is refused, a good one is
-// accepted, and social-auth-core (tests/clients/console/netbox_login.py) signs in with it. Then
-// "Forgot password?" on the sign-in page: the same answer for an unknown address (and no mail),
-// a reset mail for the user, the link followed, refused then accepted, the old password no
-// longer signs in and the new one does.
+// Chromium (playwright-core) follows its link; under a PASSWORD policy created first through
+// /api/v1/policies (the common-password list, history 2) a too-short and a common password are
+// refused with the policy's words shown, a good one is accepted, and social-auth-core
+// (tests/clients/console/netbox_login.py) signs in with it. Then "Forgot password?" on the
+// sign-in page: the same answer for an unknown address (and no mail), a reset mail for the
+// user, the link followed, too short, common and reused (the current password) refused, a new
+// one accepted, the old password no longer signs in and the new one does.
 //   GH_URL, GH_TOKEN          gatehouse and an SSWS API token
 //   MAILDIR, MAIL_PYTHON      the sink's directory, a python for mail.py
 //   NB_PYTHON, NB_KEY, NB_SECRET   social-auth-core's python and the NetBox app's credentials
@@ -21,6 +23,9 @@ const STEP_TIMEOUT = 20000;
 const person = { first: 'Lee', last: 'Link', login: 'lee.link@example.com' };
 const GOOD = 'Brand-new-Passw0rd-1';
 const GOOD2 = 'Second-new-Passw0rd-2';
+// On the shipped common-password list (crates/gatehouse-core/data/common-passwords.txt) and
+// long enough, so only the list refuses it.
+const COMMON = 'password1';
 
 let passed = 0, failed = 0;
 async function check(name, fn) {
@@ -79,20 +84,32 @@ async function netboxLogin(password) {
   });
 }
 
-/** On a link's page: a refused password first (the policy's words shown), then `good`. */
-async function setPassword(page, link, good, doneTitle) {
+/** Submits `pw` on the open link page; the error shown, or null when none is. */
+async function submitPassword(page, pw) {
+  await page.fill('#password', pw);
+  await page.fill('#confirm', pw);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#password-error, #password-set');
+  const err = await page.$('#password-error');
+  return err ? (await err.textContent()) : null;
+}
+
+/** On a link's page: each of `refusals` ([password, expected error pattern]) refused with the
+ *  policy's words shown, then `good` accepted. */
+async function setPassword(page, link, refusals, good, doneTitle) {
   await page.goto(link);
-  await page.fill('#password', 'short');
-  await page.fill('#confirm', 'short');
-  await page.click('button[type=submit]');
-  const error = await page.textContent('#password-error');
-  assert(/at least 8/.test(error), `no too-short refusal: ${error}`);
-  await page.fill('#password', good);
-  await page.fill('#confirm', good);
-  await page.click('button[type=submit]');
+  for (const [pw, want] of refusals) {
+    const error = await submitPassword(page, pw);
+    assert(error !== null && want.test(error), `'${pw}' not refused with ${want}: ${error}`);
+  }
+  const error = await submitPassword(page, good);
+  assert(error === null, `the good password refused: ${error}`);
   const title = await page.textContent('#password-set');
   assert(title.includes(doneTitle), `not done: ${title}`);
 }
+
+const SHORT = ['short', /at least 8 characters/];
+const COMMONLY = [COMMON, /not a commonly used password/];
 
 (async () => {
   const browser = await chromium.launch({
@@ -103,6 +120,18 @@ async function setPassword(page, link, good, doneTitle) {
   try {
     let userId;
     let activation;
+    let policyId;
+    await check('POST /api/v1/policies: a PASSWORD policy with the common list and history 2', async () => {
+      const p = await api('POST', '/api/v1/policies', {
+        type: 'PASSWORD', name: 'Lifecycle test policy', priority: 1, status: 'ACTIVE',
+        settings: { password: {
+          complexity: { minLength: 8, dictionary: { common: { exclude: true } } },
+          age: { historyCount: 2 },
+        } },
+      });
+      policyId = p.id;
+      assert(p.settings.password.age.historyCount === 2, JSON.stringify(p));
+    });
     await check('POST /api/v1/users?activate=true without a password: PROVISIONED, activation mailed', async () => {
       const u = await api('POST', '/api/v1/users?activate=true', {
         profile: { firstName: person.first, lastName: person.last, email: person.login, login: person.login },
@@ -116,8 +145,8 @@ async function setPassword(page, link, good, doneTitle) {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
-    await check('the activation link: a short password refused, a good one accepted', async () => {
-      await setPassword(page, activation.link, GOOD, 'Account activated');
+    await check('the activation link: too short and common refused (the policy\'s words shown), a good one accepted', async () => {
+      await setPassword(page, activation.link, [SHORT, COMMONLY], GOOD, 'Account activated');
       const u = await api('GET', `/api/v1/users/${userId}`);
       assert(u.status === 'ACTIVE', `status ${u.status}`);
     });
@@ -162,8 +191,9 @@ async function setPassword(page, link, good, doneTitle) {
       const n = await mailCount();
       assert(n === before + 1, `${n - before} mails for two requests`);
     });
-    await check('the reset link: a short password refused, a good one accepted', async () => {
-      await setPassword(page, reset.link, GOOD2, 'Password reset');
+    await check('the reset link: too short, common and reused refused, a new one accepted', async () => {
+      const reused = [GOOD, /used too recently/];
+      await setPassword(page, reset.link, [SHORT, COMMONLY, reused], GOOD2, 'Password reset');
     });
     await check('social-auth-core signs in with the new password, not the old one', async () => {
       const old = await netboxLogin(GOOD);
@@ -179,6 +209,7 @@ async function setPassword(page, link, good, doneTitle) {
       }
     });
     await ctx.close();
+    if (policyId) await api('DELETE', `/api/v1/policies/${policyId}`);
   } catch (e) {
     failed++;
     console.log(`FAIL unexpected: ${e && e.stack ? e.stack : e}`);

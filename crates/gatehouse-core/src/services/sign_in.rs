@@ -1,13 +1,18 @@
 //! Signing in on the hosted sign-in page without an authorize request (the admin console, the
 //! end-user dashboard): the same password check and session as the authorize flow's form.
 
-use crate::audit::ClientInfo;
+use crate::audit::{Actor, ClientInfo};
 use crate::crypto::{random_token, sha256_b64url};
 use crate::domain::{Session, User};
 use crate::oauth2::OAuthError;
 use crate::provider::Provider;
+use crate::services::directory_rules::DirectoryError;
 use crate::services::lockout;
 use crate::services::mfa::challenge;
+use crate::services::passwords::expired::{
+    ExpiredError, change_expired_password, issue_state_token, state_user,
+};
+use crate::services::passwords::{self, rules};
 use crate::services::sign_on_gate::{self, Gate, SignOnAttempt};
 
 /// A new sign-in session.
@@ -29,6 +34,21 @@ pub enum SignInStep {
     SecondFactor { pending: String },
     /// A sign-on policy rule denies this sign-in (logged as `policy.evaluate_sign_on`).
     Denied,
+    /// The right password, but expired: the page asks for a new one (as the hosted sign-in's
+    /// expired-password step does) and posts it to [`sign_in_after_expired`].
+    PasswordExpired(ExpiredStep),
+}
+
+/// The expired-password page's values.
+#[derive(Debug, Clone)]
+pub struct ExpiredStep {
+    /// Sealed, names the user, worthless once the password changed (see
+    /// [`crate::services::passwords::expired`]).
+    pub state_token: String,
+    /// The policy's requirements, in words.
+    pub requirements: String,
+    /// Why the last new password was refused.
+    pub error: Option<String>,
 }
 
 /// Checks the username and password and opens a session, or the second step when the user
@@ -45,10 +65,79 @@ pub async fn sign_in_with_password(
     device_cookie: Option<&str>,
 ) -> Result<Option<SignInStep>, OAuthError> {
     // The authorize flow's check: lockout counting, one answer for every failure, the log.
-    let Some(user) = lockout::verify_sign_in(provider, client, username.trim(), password).await?
-    else {
+    let user = match lockout::check_sign_in(provider, client, username.trim(), password).await? {
+        lockout::SignInCheck::Accepted(user) => user,
+        lockout::SignInCheck::PasswordExpired(user) => {
+            return Ok(Some(SignInStep::PasswordExpired(ExpiredStep {
+                state_token: issue_state_token(provider, &user).0,
+                requirements: requirements(provider, &user).await?,
+                error: None,
+            })));
+        }
+        lockout::SignInCheck::Refused => return Ok(None),
+    };
+    after_password(provider, client, user, csrf_token, return_to, device_cookie).await
+}
+
+/// The expired-password page's post: `new_password` (twice) through the policy for the user
+/// behind `state_token`, then the sign-in goes on as if it had been typed (sign-on policy,
+/// second factor, session). A refused password is the page again with the reason; a state
+/// token that is unknown, expired or already used is `None` (sign in again).
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in_after_expired(
+    provider: &Provider,
+    client: &ClientInfo,
+    state_token: &str,
+    new_password: &str,
+    confirm: &str,
+    csrf_token: &str,
+    return_to: &str,
+    device_cookie: Option<&str>,
+) -> Result<Option<SignInStep>, OAuthError> {
+    let Ok(user) = state_user(provider, state_token).await else {
         return Ok(None);
     };
+    let again = |error: String, requirements: String| {
+        Some(SignInStep::PasswordExpired(ExpiredStep {
+            state_token: state_token.to_owned(),
+            requirements,
+            error: Some(error),
+        }))
+    };
+    if new_password != confirm {
+        let req = requirements(provider, &user).await?;
+        return Ok(again("The two passwords do not match.".into(), req));
+    }
+    let actor = |u: &User| Actor::user(u, client);
+    let user = match change_expired_password(provider, actor, state_token, new_password.to_owned())
+        .await
+    {
+        Ok(u) => u,
+        Err(ExpiredError::Directory(DirectoryError::Invalid { message, .. })) => {
+            let req = requirements(provider, &user).await?;
+            return Ok(again(message, req));
+        }
+        Err(ExpiredError::InvalidState) => return Ok(None),
+        Err(ExpiredError::Directory(e)) => return Err(OAuthError::internal(e)),
+    };
+    after_password(provider, client, user, csrf_token, return_to, device_cookie).await
+}
+
+async fn requirements(provider: &Provider, user: &User) -> Result<String, OAuthError> {
+    let policy = passwords::policy_for(provider, Some(&user.id)).await?;
+    Ok(rules::requirements(&policy.settings.complexity))
+}
+
+/// After a right (or just changed) password: the sign-on policy, then a second step or a
+/// session.
+async fn after_password(
+    provider: &Provider,
+    client: &ClientInfo,
+    user: User,
+    csrf_token: &str,
+    return_to: &str,
+    device_cookie: Option<&str>,
+) -> Result<Option<SignInStep>, OAuthError> {
     let attempt = SignOnAttempt {
         user: &user,
         client_id: None,

@@ -100,7 +100,9 @@ pub async fn activation_link(
     Ok(Some(issue(provider, user, LinkPurpose::Activation).await?))
 }
 
-fn may_reset(user: &User) -> bool {
+/// Whether `user`'s status allows a password reset (Okta's: ACTIVE, RECOVERY, PASSWORD_EXPIRED,
+/// LOCKED_OUT).
+pub fn may_reset(user: &User) -> bool {
     use UserStatus::*;
     matches!(user.status, Active | Recovery | PasswordExpired | LockedOut)
 }

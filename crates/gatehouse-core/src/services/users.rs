@@ -113,9 +113,15 @@ pub async fn create_user(
     if let Some(c) = &checked {
         user.password_hash = Some(c.hash.clone());
     }
-    provider.store.create_user(&user).await?;
-    if let Some(c) = &checked {
-        passwords::remember(provider, &user.id, c).await?;
+    // With a password, the user and its history entry are written in one transaction.
+    match &checked {
+        Some(c) => {
+            provider
+                .store
+                .create_user_with_password(&user, c.history_keep())
+                .await?
+        }
+        None => provider.store.create_user(&user).await?,
     }
     let target = vec![Entity::user(&user)];
     actor
@@ -215,9 +221,14 @@ pub async fn update_user(
         };
         end_all_for_user(provider, actor, &user, end, EndReason::PasswordChanged).await?;
     }
-    provider.store.update_user(&user).await?;
-    if let Some(c) = &checked {
-        passwords::remember(provider, &user.id, c).await?;
+    match &checked {
+        Some(c) => {
+            provider
+                .store
+                .update_user_with_password(&user, c.history_keep())
+                .await?
+        }
+        None => provider.store.update_user(&user).await?,
     }
     let (event, message) = if password_changed {
         (ev::USER_PASSWORD_UPDATE, "User update password for Okta")

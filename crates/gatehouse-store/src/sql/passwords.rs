@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use gatehouse_core::domain::*;
 use gatehouse_core::store::*;
 
+use super::users::{insert_user, update_user};
 use super::{SqlStore, require_row};
 use crate::error::{corrupt, db_err};
 use crate::rows::to_json;
@@ -48,6 +49,35 @@ impl TryFrom<Row> for PasswordPolicy {
             last_updated: r.last_updated,
         })
     }
+}
+
+/// Inserts a history entry and trims the user's history to the newest `keep`, on `$tx`.
+macro_rules! push_history {
+    ($tx:expr, $user_id:expr, $hash:expr, $at:expr, $keep:expr) => {{
+        sqlx::query("INSERT INTO password_history (user_id, hash, created) VALUES ($1, $2, $3)")
+            .bind($user_id)
+            .bind($hash)
+            .bind($at)
+            .execute($tx)
+            .await
+            .map_err(db_err)?;
+        // Keep the newest `keep` (ties on the second broken by the hash, stably).
+        sqlx::query(
+            "DELETE FROM password_history WHERE user_id = $1 AND hash NOT IN \
+             (SELECT hash FROM password_history WHERE user_id = $1 \
+              ORDER BY created DESC, hash DESC LIMIT $2)",
+        )
+        .bind($user_id)
+        .bind(i64::from($keep))
+        .execute($tx)
+        .await
+        .map_err(db_err)?;
+    }};
+}
+
+/// A user written "with a password" that has none is the caller's bug, not bad data.
+fn no_hash() -> StoreError {
+    StoreError::Backend("a password write without a password hash".into())
 }
 
 macro_rules! impl_password_policy_store {
@@ -150,26 +180,38 @@ macro_rules! impl_password_policy_store {
                 keep: u32,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await.map_err(db_err)?;
-                sqlx::query(
-                    "INSERT INTO password_history (user_id, hash, created) VALUES ($1, $2, $3)",
-                )
-                .bind(user_id)
-                .bind(hash)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                // Keep the newest `keep` (ties on the second broken by the hash, stably).
-                sqlx::query(
-                    "DELETE FROM password_history WHERE user_id = $1 AND hash NOT IN \
-                     (SELECT hash FROM password_history WHERE user_id = $1 \
-                      ORDER BY created DESC, hash DESC LIMIT $2)",
-                )
-                .bind(user_id)
-                .bind(i64::from(keep))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                push_history!(&mut *tx, user_id, hash, at, keep);
+                tx.commit().await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn create_user_with_password(&self, user: &User, keep: u32) -> StoreResult<()> {
+                let hash = user.password_hash.as_deref().ok_or_else(no_hash)?;
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                insert_user!(user).execute(&mut *tx).await.map_err(db_err)?;
+                push_history!(
+                    &mut *tx,
+                    &user.id,
+                    hash,
+                    user.password_changed.unwrap_or(user.created),
+                    keep
+                );
+                tx.commit().await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn update_user_with_password(&self, user: &User, keep: u32) -> StoreResult<()> {
+                let hash = user.password_hash.as_deref().ok_or_else(no_hash)?;
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let done = update_user!(user).execute(&mut *tx).await.map_err(db_err)?;
+                require_row(done.rows_affected())?;
+                push_history!(
+                    &mut *tx,
+                    &user.id,
+                    hash,
+                    user.password_changed.unwrap_or(user.last_updated),
+                    keep
+                );
                 tx.commit().await.map_err(db_err)?;
                 Ok(())
             }

@@ -95,25 +95,57 @@ macro_rules! insert_user {
 }
 pub(crate) use insert_user;
 
+/// The `UPDATE` of every field of a user row but `id`, with its binds, ready to `execute` on a
+/// pool or inside a transaction (a password change writes its history in the same one).
+macro_rules! update_user {
+    ($user:expr) => {
+        sqlx::query(
+            "UPDATE users SET status = $2, login = $3, login_lower = $4, email = $5, \
+             first_name = $6, last_name = $7, display_name = $8, password_hash = $9, \
+             created = $10, last_updated = $11, activated = $12, status_changed = $13, \
+             last_login = $14, password_changed = $15 WHERE id = $1",
+        )
+        .bind(&$user.id)
+        .bind($user.status.as_str())
+        .bind(&$user.login)
+        .bind($crate::rows::login_key(&$user.login))
+        .bind(&$user.email)
+        .bind(&$user.first_name)
+        .bind(&$user.last_name)
+        .bind(&$user.display_name)
+        .bind(&$user.password_hash)
+        .bind($user.created)
+        .bind($user.last_updated)
+        .bind($user.activated)
+        .bind($user.status_changed)
+        .bind($user.last_login)
+        .bind($user.password_changed)
+    };
+}
+pub(crate) use update_user;
+
 macro_rules! impl_user_store {
     ($db:ty, $dialect:expr) => {
         #[async_trait]
         impl UserStore for SqlStore<$db> {
             async fn create_user(&self, user: &User) -> StoreResult<()> {
                 insert_user!(user)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
                 Ok(())
             }
 
             async fn find_user(&self, id: &str) -> StoreResult<Option<User>> {
-                let row: Option<UserRow> =
-                    sqlx::query_as(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(db_err)?;
+                let row: Option<UserRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    user_cols!(),
+                    " FROM users WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
                 row.map(User::try_from).transpose()
             }
 
@@ -145,30 +177,10 @@ macro_rules! impl_user_store {
             }
 
             async fn update_user(&self, user: &User) -> StoreResult<()> {
-                let done = sqlx::query(
-                    "UPDATE users SET status = $2, login = $3, login_lower = $4, email = $5, \
-                     first_name = $6, last_name = $7, display_name = $8, password_hash = $9, \
-                     created = $10, last_updated = $11, activated = $12, status_changed = $13, \
-                     last_login = $14, password_changed = $15 WHERE id = $1",
-                )
-                .bind(&user.id)
-                .bind(user.status.as_str())
-                .bind(&user.login)
-                .bind(login_key(&user.login))
-                .bind(&user.email)
-                .bind(&user.first_name)
-                .bind(&user.last_name)
-                .bind(&user.display_name)
-                .bind(&user.password_hash)
-                .bind(user.created)
-                .bind(user.last_updated)
-                .bind(user.activated)
-                .bind(user.status_changed)
-                .bind(user.last_login)
-                .bind(user.password_changed)
-                .execute(&self.pool)
-                .await
-                .map_err(db_err)?;
+                let done = update_user!(user)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
                 require_row(done.rows_affected())
             }
 

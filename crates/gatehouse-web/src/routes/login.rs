@@ -140,6 +140,7 @@ pub(crate) async fn failed(
                 action: &action,
                 prompt: &prompt,
                 branding: &state.config.branding,
+                from_uri: None,
             };
             let status = if prompt.error.is_some() {
                 StatusCode::BAD_REQUEST

@@ -48,6 +48,7 @@ mod consent;
 mod console;
 mod console_authz;
 mod console_import;
+mod console_links;
 mod console_policies;
 mod device_grant;
 mod discovery;

@@ -2,7 +2,8 @@
 //! sign-in asks for a new one (CSRF, the policy) and goes on to the app; `/api/v1/authn`
 //! answers `PASSWORD_EXPIRED` and takes `credentials/change_password`. Users imported with
 //! Okta's `credentials.password.hash` (BCRYPT, SHA-256, PBKDF2) sign in and are rehashed to
-//! argon2id. The dashboard's "Change password" page.
+//! argon2id. The dashboard's "Change password" page. The console's own sign-in
+//! (`/login/login.htm`) offers the expired-password change too.
 
 use anyhow::{Context as _, Result, ensure};
 use base64::Engine as _;
@@ -23,6 +24,7 @@ backend_tests!(
     authn_answers_password_expired_after_max_age,
     users_imported_with_hashes_sign_in_and_are_rehashed,
     dashboard_change_password_page,
+    console_sign_in_asks_for_a_new_expired_password,
 );
 
 async fn authn(app: &TestApp, username: &str, password: &str) -> Result<Reply> {
@@ -341,6 +343,73 @@ async fn dashboard_change_password_page(backend: Backend) -> Result<()> {
     let elsewhere = other.get(&app.authz(Server::Default).url()).await?;
     ensure!(elsewhere.login_form().is_some(), "{elsewhere:?}");
     let ok = authn(&app, &app.alice.login, "Dashboard-pass-1").await?;
+    ensure!(ok.json()?["status"] == "SUCCESS", "{ok:?}");
+    Ok(())
+}
+
+async fn console_sign_in_asks_for_a_new_expired_password(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let t = app.api_token().await?;
+    set_default_policy(&app, &t, json!({ "complexity": { "minLength": 12 } })).await?;
+    let path = format!("/api/v1/users/{}/lifecycle/expire_password", app.alice.id);
+    let r = app.api_ssws(Method::POST, &path, &t, None).await?;
+    ensure!(r.status == StatusCode::OK, "{r:?}");
+
+    let browser = Browser::new()?;
+    let page = console_sign_in(&app, &browser, &app.alice.login, "/app/UserHome").await?;
+    ensure!(page.status == StatusCode::OK, "{page:?}");
+    ensure!(page.body.contains("Your password has expired"), "{page:?}");
+    ensure!(page.body.contains("at least 12 characters"), "{page:?}");
+    ensure!(page.set_cookie("gh_sid").is_none(), "no session yet");
+    let state = hidden_input(&page.body, "stateToken").context("no stateToken")?;
+    let csrf = hidden_input(&page.body, "csrf").context("no csrf")?;
+    ensure!(
+        hidden_input(&page.body, "fromURI").as_deref() == Some("/app/UserHome"),
+        "{page:?}"
+    );
+    let url = format!("{}/login/signin/password-expired", app.base);
+    let post = |new: &'static str, csrf: String| {
+        let (browser, url, state) = (&browser, url.clone(), state.clone());
+        async move {
+            browser
+                .post_form(
+                    &url,
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("fromURI", "/app/UserHome"),
+                        ("stateToken", state.as_str()),
+                        ("newPassword", new),
+                        ("confirmPassword", new),
+                    ],
+                )
+                .await
+        }
+    };
+    let forged = post("Console-long-pass-1", "forged".into()).await?;
+    ensure!(forged.status == StatusCode::FORBIDDEN, "{forged:?}");
+    let short = post("too-short", csrf.clone()).await?;
+    ensure!(short.status == StatusCode::BAD_REQUEST, "{short:?}");
+    ensure!(
+        short.body.contains("Missing: at least 12 characters"),
+        "{short:?}"
+    );
+    ensure!(status_of(&app, &app.alice.id).await? == UserStatus::PasswordExpired);
+    let done = post("Console-long-pass-1", csrf.clone()).await?;
+    ensure!(done.status == StatusCode::SEE_OTHER, "{done:?}");
+    ensure!(
+        done.set_cookie("gh_sid").is_some_and(|s| !s.is_empty()),
+        "{done:?}"
+    );
+    ensure!(
+        done.header("location")
+            .is_some_and(|l| l.ends_with("/app/UserHome")),
+        "{done:?}"
+    );
+    ensure!(status_of(&app, &app.alice.id).await? == UserStatus::Active);
+    // The state token served once.
+    let replay = post("Console-long-pass-2", csrf).await?;
+    ensure!(replay.status == StatusCode::UNAUTHORIZED, "{replay:?}");
+    let ok = authn(&app, &app.alice.login, "Console-long-pass-1").await?;
     ensure!(ok.json()?["status"] == "SUCCESS", "{ok:?}");
     Ok(())
 }

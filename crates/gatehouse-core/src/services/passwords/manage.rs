@@ -94,10 +94,18 @@ pub fn validate_settings(s: &PasswordSettings) -> Result<(), DirectoryError> {
             format!("historyCount must be from 0 to {MAX_HISTORY_COUNT}"),
         ));
     }
-    if a.max_age_days > 999 || a.expire_warn_days > 999 || a.min_age_minutes > 9_999 * 60 {
+    // Okta warns before expiry with a PASSWORD_WARN step that no sign-in path here offers:
+    // accepting a number would promise a warning that never comes, so only 0 (off) is taken.
+    if a.expire_warn_days != 0 {
         return Err(invalid(
             "settings.password.age",
-            "maxAgeDays and expireWarnDays must be from 0 to 999, minAgeMinutes from 0 to 599940",
+            "expireWarnDays is not supported (no PASSWORD_WARN step): it must be 0",
+        ));
+    }
+    if a.max_age_days > 999 || a.min_age_minutes > 9_999 * 60 {
+        return Err(invalid(
+            "settings.password.age",
+            "maxAgeDays must be from 0 to 999, minAgeMinutes from 0 to 599940",
         ));
     }
     if s.lockout.max_attempts > 100 || s.lockout.auto_unlock_minutes > 999_999 {

@@ -187,17 +187,12 @@ pub async fn check_and_hash(
     })
 }
 
-/// Records a password just stored for `user_id` in their history (after the user row).
-pub async fn remember(
-    provider: &Provider,
-    user_id: &str,
-    checked: &CheckedPassword,
-) -> Result<(), StoreError> {
-    let keep = checked.history_count.max(1);
-    provider
-        .store
-        .push_password_history(user_id, &checked.hash, provider.now(), keep)
-        .await
+impl CheckedPassword {
+    /// How many history entries to keep once this password is stored (at least itself, so a
+    /// later policy with a history has something to compare against).
+    pub fn history_keep(&self) -> u32 {
+        self.history_count.max(1)
+    }
 }
 
 /// Sets `user`'s password after [`check_and_hash`]: an expired password becomes ACTIVE again,
@@ -229,8 +224,12 @@ pub async fn set_password(
         except_session: None,
     };
     end_all_for_user(provider, actor, &user, end, EndReason::PasswordChanged).await?;
-    provider.store.update_user(&user).await?;
-    remember(provider, &user.id, &checked).await?;
+    // The user row and the history in one transaction: a crash between them would otherwise
+    // let the next change reuse this password.
+    provider
+        .store
+        .update_user_with_password(&user, checked.history_keep())
+        .await?;
     actor
         .record(
             provider,

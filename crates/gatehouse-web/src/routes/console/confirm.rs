@@ -1,9 +1,9 @@
 //! Destructive console actions ask first: deleting, deactivating or suspending (a person, an
 //! app, a group, a trusted origin, an authorization server or its parts, a client secret),
-//! revoking (API tokens, scope grants, consents, the Super Administrator role) and removing
-//! (assignments, members, factors). A POST to one of them without `confirm=yes` changes nothing
-//! and answers with a page that says what would happen; its form posts the same fields again
-//! with `confirm=yes`. No script is needed. The CSRF token travels in the fields and the
+//! revoking (API tokens, scope grants, consents, the Super Administrator role), removing
+//! (assignments, members, factors) and resetting a password. A POST to one of them without
+//! `confirm=yes` changes nothing and answers with a page that says what would happen; its form
+//! posts the same fields again with `confirm=yes`. No script is needed. The CSRF token travels in the fields and the
 //! action's handler checks it as before; the page itself is shown only to the signed-in person
 //! whose token it is (anyone else gets the handler's usual answer). Sign-on policies keep their
 //! own confirmation page, and resetting factors its "Yes, reset" box (both send `confirm=yes`).
@@ -54,6 +54,7 @@ fn may_ask(path: &str) -> bool {
                 "revoke",
                 "remove",
                 "roles",
+                "reset_password",
             ]
             .contains(&last)
         })
@@ -77,6 +78,10 @@ fn describe(path: &str, form: &Form) -> Option<Action> {
             "What was granted stops working at once; it can be granted again.",
         ),
         "remove" => ("Remove", "Access that came from it ends at once."),
+        "reset_password" => (
+            "Reset password",
+            "Their current password stops working at once; they set a new one from a one-time link.",
+        ),
         "roles" if form.get("super_admin") == "revoke" => (
             "Remove Super Administrator",
             "The person can no longer use the admin console.",
@@ -85,6 +90,8 @@ fn describe(path: &str, form: &Form) -> Option<Action> {
     };
     let title = if last == "roles" {
         "Remove the Super Administrator role?".to_owned()
+    } else if last == "reset_password" {
+        "Reset this person's password?".to_owned()
     } else {
         format!("{button} {}?", thing(path))
     };

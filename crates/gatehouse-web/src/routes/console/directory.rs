@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use gatehouse_core::domain::{User, UserStatus};
 use gatehouse_core::services::directory;
 use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle, NewUser, ProfileUpdate};
-use gatehouse_core::services::{admin_roles, apps, groups, sessions};
+use gatehouse_core::services::{admin_roles, apps, groups, sessions, user_links};
 use serde::Deserialize;
 
 use super::{Admin, Chrome, ConsoleError, FieldErrors, ListQuery, date, render, see_other};
@@ -188,6 +188,20 @@ struct PersonPage {
     deletable: bool,
     notice: Option<&'static str>,
     errors: FieldErrors,
+    /// A one-time link that was not mailed (no SMTP), to copy and pass on.
+    link: Option<ShownLink>,
+    /// Whether "Send activation email" applies (STAGED or PROVISIONED).
+    may_send_activation: bool,
+    /// Whether "Reset password" applies (Okta's statuses that may reset).
+    may_reset: bool,
+}
+
+/// A one-time link shown on the person page because it could not be mailed.
+#[derive(Debug, Clone)]
+pub(super) struct ShownLink {
+    /// What it is for, in words ("Activation link").
+    pub label: &'static str,
+    pub url: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,6 +221,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "deactivate" => "The person was deactivated.",
         "roles" => "The administrator roles were changed.",
         "factors" => "All factors of the person were reset.",
+        "activation_sent" => "The activation email was sent.",
+        "reset_sent" => "The password was reset; the reset email was sent.",
         "sessions" => "The person was signed out of every session.",
         "sessions_tokens" => {
             "The person was signed out of every session, and their OAuth tokens were revoked."
@@ -240,6 +256,19 @@ async fn person_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, ConsoleError> {
+    person_page_with_link(state, admin, user, notice, errors, status, None).await
+}
+
+/// The person page, with a link to show when it was not mailed.
+pub(super) async fn person_page_with_link(
+    state: &AppState,
+    admin: &Admin,
+    user: User,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+    status: StatusCode,
+    link: Option<ShownLink>,
+) -> Result<Response, ConsoleError> {
     let p = &state.provider;
     let groups = groups::user_groups(p, &user)
         .await?
@@ -269,12 +298,15 @@ async fn person_page(
         deletable: user.status == UserStatus::Deprovisioned,
         notice,
         errors,
+        link,
+        may_send_activation: matches!(user.status, UserStatus::Staged | UserStatus::Provisioned),
+        may_reset: user_links::may_reset(&user),
         user,
     };
     Ok(render(status, page.render()))
 }
 
-async fn find(state: &AppState, id: &str) -> Result<User, ConsoleError> {
+pub(super) async fn find(state: &AppState, id: &str) -> Result<User, ConsoleError> {
     Ok(directory::find_user_by_id_or_login(&state.provider, id).await?)
 }
 

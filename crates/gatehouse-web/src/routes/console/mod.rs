@@ -19,6 +19,7 @@ mod policy_rule_form;
 mod reports;
 mod security_api;
 mod signin;
+mod user_links;
 pub(crate) use signin::LOGIN_CSRF;
 
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(apps::router())
         .merge(directory::router())
+        .merge(user_links::router())
         .merge(groups::router())
         .merge(policies::router())
         .merge(password_policies::router())

@@ -244,7 +244,8 @@ fn settings_from(form: &Form, d: &PasswordSettings) -> Result<PasswordSettings, 
         },
         age: PasswordAge {
             max_age_days: number(form, "maxAgeDays", d.age.max_age_days)?,
-            expire_warn_days: number(form, "expireWarnDays", d.age.expire_warn_days)?,
+            // Not offered: no sign-in path shows a PASSWORD_WARN step (see passwords::manage).
+            expire_warn_days: 0,
             min_age_minutes: number(form, "minAgeMinutes", d.age.min_age_minutes)?,
             history_count: number(form, "historyCount", d.age.history_count)?,
         },

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use gatehouse_core::crypto::{constant_time_eq, random_token};
 use gatehouse_core::oauth2::authorize::GENERIC_LOGIN_FAILURE;
 use gatehouse_core::services::{admin_roles, remembered_device, sessions, sign_in, sign_on_gate};
@@ -17,18 +17,21 @@ use super::{ConsoleError, Form, safe_from_uri, see_other};
 use crate::AppState;
 use crate::cookies;
 use crate::origin::Origin;
-use crate::views::{LoginPage, render_page};
+use crate::views::{LoginPage, PasswordExpiredPage, render_page};
 use askama::Template as _;
 
 /// The sign-in form's double-submit CSRF cookie (apart from the authorize flow's, so a console
 /// sign-in in one tab does not spoil an app's sign-in in another).
 pub(crate) const LOGIN_CSRF: &str = "gh_login_csrf";
+/// Where the console's expired-password page posts.
+const EXPIRED_PATH: &str = "/login/signin/password-expired";
 /// How long the sign-in form stays usable (seconds).
 const FORM_TTL: i64 = 1800;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login/login.htm", get(form_get).post(form_post))
+        .route(EXPIRED_PATH, post(expired_post))
         .route("/login/signout", get(signout).post(signout))
         .route("/admin", get(admin_home))
         .route("/admin/", get(admin_home))
@@ -113,7 +116,7 @@ async fn form_post(
     // The username field keeps what was typed; the password never goes back to the page.
     let raw_username = form.raw("username");
     let password = form.raw("password");
-    let signed_in = sign_in::sign_in_with_password(
+    let step = sign_in::sign_in_with_password(
         &state.provider,
         &client,
         raw_username,
@@ -124,7 +127,53 @@ async fn form_post(
     )
     .await
     .map_err(|e| ConsoleError::Internal(e.to_string()))?;
-    let done = match signed_in {
+    answer_step(&state, &origin, &client, step, sent, from, raw_username).await
+}
+
+/// The console's expired-password page's post: the new password through the policy, then the
+/// sign-in goes on as the hosted sign-in's expired-password step does.
+async fn expired_post(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Client(client): Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    let form = Form::parse(&body);
+    let from = safe_from_uri(form.get("fromURI"))
+        .unwrap_or("/app/UserHome")
+        .to_owned();
+    let sent = form.get("csrf");
+    let cookie = cookies::get(&headers, LOGIN_CSRF).unwrap_or_default();
+    if sent.is_empty() || !constant_time_eq(sent.as_bytes(), cookie.as_bytes()) {
+        return Err(ConsoleError::BadCsrf);
+    }
+    let step = sign_in::sign_in_after_expired(
+        &state.provider,
+        &client,
+        form.raw("stateToken"),
+        form.raw("newPassword"),
+        form.raw("confirmPassword"),
+        sent,
+        &from,
+        cookies::get(&headers, remembered_device::COOKIE),
+    )
+    .await
+    .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+    answer_step(&state, &origin, &client, step, sent, from, "").await
+}
+
+/// The page or redirect for where a sign-in got to.
+async fn answer_step(
+    state: &AppState,
+    origin: &str,
+    client: &gatehouse_core::audit::ClientInfo,
+    step: Option<sign_in::SignInStep>,
+    sent: &str,
+    from: String,
+    raw_username: &str,
+) -> Result<Response, ConsoleError> {
+    let done = match step {
         Some(sign_in::SignInStep::Done(done)) => Some(*done),
         Some(sign_in::SignInStep::SecondFactor { pending }) => {
             let prompt = gatehouse_core::oauth2::authorize::FactorPrompt {
@@ -133,9 +182,9 @@ async fn form_post(
                 app_label: String::new(),
             };
             return crate::routes::mfa::factor_page(
-                &state,
-                &origin,
-                &client,
+                state,
+                origin,
+                client,
                 &prompt,
                 None,
                 StatusCode::OK,
@@ -143,10 +192,13 @@ async fn form_post(
             .await
             .map_err(|e| ConsoleError::Internal(e.to_string()));
         }
+        Some(sign_in::SignInStep::PasswordExpired(step)) => {
+            return Ok(expired_page(state, origin, sent, &from, step));
+        }
         Some(sign_in::SignInStep::Denied) => {
             return Ok(sign_in_page(
-                &state,
-                &origin,
+                state,
+                origin,
                 StatusCode::FORBIDDEN,
                 &random_token(24),
                 &from,
@@ -158,8 +210,8 @@ async fn form_post(
     };
     let Some(done) = done else {
         return Ok(sign_in_page(
-            &state,
-            &origin,
+            state,
+            origin,
             StatusCode::UNAUTHORIZED,
             &random_token(24),
             &from,
@@ -177,14 +229,46 @@ async fn form_post(
     };
     let mut res = see_other(&target);
     let h = res.headers_mut();
-    let mut set = cookies::set_session(&done.session_cookie, done.session_ttl, &origin);
-    set.push(cookies::clear(LOGIN_CSRF, &origin));
+    let mut set = cookies::set_session(&done.session_cookie, done.session_ttl, origin);
+    set.push(cookies::clear(LOGIN_CSRF, origin));
     for cookie in set {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             h.append(header::SET_COOKIE, v);
         }
     }
     Ok(res)
+}
+
+/// "Your password has expired", posting to [`expired_post`] with the sign-in form's CSRF token
+/// (its cookie is still set).
+fn expired_page(
+    state: &AppState,
+    origin: &str,
+    csrf: &str,
+    from: &str,
+    step: sign_in::ExpiredStep,
+) -> Response {
+    let action = format!("{origin}{EXPIRED_PATH}");
+    let status = if step.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let prompt = gatehouse_core::oauth2::authorize::ExpiredPrompt {
+        transaction_id: String::new(),
+        csrf_token: csrf.to_owned(),
+        state_token: step.state_token,
+        app_label: String::new(),
+        requirements: step.requirements,
+        error: step.error,
+    };
+    let page = PasswordExpiredPage {
+        action: &action,
+        prompt: &prompt,
+        branding: &state.config.branding,
+        from_uri: Some(from),
+    };
+    render_page(status, page.render(), None)
 }
 
 /// Ends the session (GET as Okta's link does: signing someone out is harmless) and shows the
