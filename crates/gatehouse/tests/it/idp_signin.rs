@@ -504,7 +504,12 @@ async fn idp_console_adds_from_discovery(backend: Backend) -> Result<()> {
         asked.status == 200 && asked.body.contains("confirm"),
         "{asked:?}"
     );
-    let still = app.provider.store.find_idp(&idp.id).await?.context("gone")?;
+    let still = app
+        .provider
+        .store
+        .find_idp(&idp.id)
+        .await?
+        .context("gone")?;
     ensure!(still.status == idp.status, "{still:?}");
     let off = admin
         .post_form(&deactivate, &[("csrf", csrf.as_str()), ("confirm", "yes")])
