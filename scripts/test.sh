@@ -29,7 +29,7 @@ step "client dependencies: installing in the background while Rust builds (log: 
 # (and reports) whatever this could not.
 mkdir -p target
 (
-  for script in tests/clients/run_{socialcore,entra,ldap,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle,logout,apache}.sh scripts/bench.sh; do
+  for script in tests/clients/run_{socialcore,entra,ldap,idp,okta_import,okta_sdk,service_app,jwt_verifiers,spa,openid_client,console,schemathesis,metrics,multi_node,webauthn,forward_auth,lifecycle,logout,apache}.sh scripts/bench.sh; do
     echo "== $script"
     args=()
     [[ "$script" == scripts/bench.sh ]] && args=(--smoke)
@@ -87,6 +87,9 @@ tests/clients/run_entra.sh
 step "real client: LDAP delegated sign-in (a throw-away slapd seeded with ldapadd; social-auth-core 7.x signs in a directory user, groups sync, wrong password, filter injection, gatehouse ldap sync deactivates, directory outage) on SQLite and PostgreSQL"
 tests/clients/run_ldap.sh
 
+step "real clients: upstream OpenID Connect identity provider (panva oidc-provider 8.x on loopback as the upstream; social-auth-core 7.x signs in through gatehouse → upstream → back: JIT provisioning with mapped attributes and groups, profile update, idp= and email-domain routing; okta 3.x reads /api/v1/idps) on SQLite and PostgreSQL"
+tests/clients/run_idp.sh
+
 step "real clients: gatehouse import okta from a second gatehouse playing the source org (300 users with paging, apps, a custom server, trusted origins), then social-auth-core 7.x signs in with the source's client id, secret and password (migrated once) on SQLite and PostgreSQL"
 tests/clients/run_okta_import.sh
 
@@ -133,5 +136,6 @@ tests/clients/run_multi_node.sh
 
 step "benchmark smoke: scripts/bench.sh --smoke (the debug binary, every scenario for 2 s on SQLite, no errors allowed; smoke figures mean nothing)"
 timeout 900 scripts/bench.sh --smoke
+timeout 300 scripts/bench.sh --cost --smoke  # the cost curve: 1k seeded users on SQLite, every query once (BENCHMARKS.md "Cost curve")
 
 step "all tests passed"

@@ -17,6 +17,7 @@ pub mod store_authn;
 pub mod store_error;
 pub mod store_factors;
 pub mod store_federation;
+pub mod store_idps;
 pub mod store_links;
 pub mod store_logout;
 pub mod store_passwords;

@@ -90,8 +90,12 @@ pub struct Provider {
     pub remote_jwks: crate::oauth2::remote_jwks::RemoteJwks,
     /// The LDAP directory sign-ins are delegated to (installed by the binary when configured).
     pub ldap: crate::services::ldap::directory::DirectorySlot,
+    /// Calls to upstream identity providers' token and userinfo endpoints (installed by the binary).
+    pub upstream: crate::services::idps::upstream::UpstreamSlot,
     /// Asks a source org about imported users' passwords (installed by the binary).
     pub password_source: crate::services::password_source::PasswordSource,
+    /// The console's org import: the importer (installed by the binary) and this node's job.
+    pub org_imports: crate::services::org_import::OrgImports,
     /// Outgoing mail (installed by the binary when SMTP is configured).
     pub mail: crate::services::mail::MailSlot,
     /// How long activation and reset-password links stay usable.
@@ -184,7 +188,9 @@ impl Provider {
             authz_configs: Default::default(),
             remote_jwks: Default::default(),
             ldap: Default::default(),
+            upstream: Default::default(),
             password_source: Default::default(),
+            org_imports: Default::default(),
             mail: Default::default(),
             link_lifetimes: Default::default(),
             cors_origins: Default::default(),

@@ -20,6 +20,7 @@ pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, TokenStore, is_lost_claim};
 
 pub use crate::store_federation::{FederationStore, RecordSource};
+pub use crate::store_idps::IdpStore;
 pub use crate::store_logout::{EndSessions, LogoutDelivery, LogoutStore, SessionApp, SessionScope};
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};
 
@@ -451,6 +452,7 @@ pub trait Store:
     + ChangeStore
     + DeviceCodeStore
     + FederationStore
+    + IdpStore
     + SignOnPolicyStore
     + PasswordPolicyStore
     + FactorStore
@@ -486,6 +488,7 @@ impl<T> Store for T where
         + ChangeStore
         + DeviceCodeStore
         + FederationStore
+        + IdpStore
         + SignOnPolicyStore
         + PasswordPolicyStore
         + FactorStore

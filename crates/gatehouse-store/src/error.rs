@@ -72,6 +72,8 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "token_hash",
     ),
     ("trusted_origins_pkey", "trusted_origins.id", "id"),
+    ("idps_pkey", "idps.id", "id"),
+    ("idps_name_key", "idps.name", "name"),
     ("auth_server_objects_pkey", "auth_server_objects.id", "id"),
     (
         "auth_server_objects_unique_key",

@@ -188,6 +188,7 @@ fn routes(state: AppState) -> Router {
         .merge(routes::device::router())
         .merge(routes::forward_auth::router())
         .merge(routes::login::router())
+        .merge(routes::idp_signin::router())
         .merge(routes::recovery::router())
         .merge(routes::mfa::router())
         .merge(routes::authn::router())

@@ -87,6 +87,12 @@ pub struct LoginPage<'a> {
     /// Set on the sign-in page of the console and dashboard (no authorize request): where to go
     /// once signed in.
     pub from_uri: Option<&'a str>,
+    /// (id, name) of the active identity providers: a "Sign in with X" button each.
+    pub idps: &'a [(String, String)],
+    /// Where the buttons post.
+    pub idp_action: &'a str,
+    /// An IdP routes by email domain: the password is not required to submit the form.
+    pub password_optional: bool,
 }
 
 /// The hosted sign-in's expired-password step.

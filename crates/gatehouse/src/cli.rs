@@ -53,6 +53,10 @@ pub enum Command {
     /// Manage authorization servers (`org`, `default`, …): signing algorithm and keys.
     #[command(subcommand)]
     AuthServer(AuthServerCommand),
+    /// Upstream OpenID Connect identity providers (Google, Microsoft Entra ID, any OIDC
+    /// provider): people sign in there and come back signed in.
+    #[command(subcommand)]
+    Idp(crate::commands::idp::IdpCommand),
     /// LDAP / Active Directory: the full import, a settings check (`[ldap]` in the config).
     #[command(subcommand)]
     Ldap(crate::commands::ldap::LdapCommand),

@@ -39,7 +39,10 @@ impl HttpJwksFetcher {
     }
 
     /// The address to connect to, after every resolved address passed the rules.
-    async fn vetted_address(&self, url: &url::Url) -> Result<SocketAddr, JwksFetchError> {
+    pub(crate) async fn vetted_address(
+        &self,
+        url: &url::Url,
+    ) -> Result<SocketAddr, JwksFetchError> {
         let refuse = |m: String| JwksFetchError::Refused(m);
         let port = url
             .port_or_known_default()
@@ -176,7 +179,7 @@ impl JwksFetcher for HttpJwksFetcher {
 }
 
 /// A short reason without the URL (it is logged next to the client id already).
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "the request timed out".into()
     } else if e.is_connect() {

@@ -15,3 +15,4 @@ pub mod password_source;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
+pub mod upstream_http;

@@ -179,9 +179,17 @@ impl Application {
             )),
             settings.dev_jwks_uri_allow_loopback,
         );
+        provider
+            .upstream
+            .install(Arc::new(crate::upstream_http::HttpUpstream::new(
+                settings.dev_jwks_uri_allow_loopback,
+            )));
         provider.password_source.install(Arc::new(
             crate::password_source::HttpSourceAuthenticator::new()?,
         ));
+        provider
+            .org_imports
+            .install(Arc::new(crate::import::OktaImporter::new(&provider)));
         let listener = TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -59,13 +59,21 @@ pub(super) struct UserAgent<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct AuthenticationContext<'a> {
-    pub authentication_provider: (),
+    pub authentication_provider: Option<&'static str>,
     pub credential_provider: (),
     pub credential_type: Option<&'static str>,
-    pub issuer: (),
+    pub issuer: Option<Issuer<'a>>,
     pub interface: (),
     pub authentication_step: u32,
     pub external_session_id: Option<&'a str>,
+}
+
+/// `authenticationContext.issuer`: the identity provider a sign-in came through.
+#[derive(Serialize)]
+pub(super) struct Issuer<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
 }
 
 #[derive(Serialize)]

@@ -213,6 +213,9 @@ pub struct Event {
     /// `authenticationContext.externalSessionId`, `credentialType`…
     pub external_session_id: Option<String>,
     pub credential_type: Option<&'static str>,
+    /// `authenticationContext.issuer` (id, type) of a sign-in through an identity provider;
+    /// `authenticationProvider` is then `FEDERATION`.
+    pub idp: Option<(String, String)>,
 }
 
 impl Event {
@@ -229,7 +232,14 @@ impl Event {
             debug: serde_json::Map::new(),
             external_session_id: None,
             credential_type: None,
+            idp: None,
         }
+    }
+
+    /// A sign-in through the identity provider `id` of Okta type `kind` (`OIDC`, `GOOGLE`…).
+    pub fn via_idp(mut self, id: &str, kind: &str) -> Self {
+        self.idp = Some((id.to_owned(), kind.to_owned()));
+        self
     }
 
     pub fn target(mut self, target: Entity) -> Self {
@@ -301,10 +311,13 @@ impl Event {
             },
             device: (),
             authentication_context: body::AuthenticationContext {
-                authentication_provider: (),
+                authentication_provider: self.idp.as_ref().map(|_| "FEDERATION"),
                 credential_provider: (),
                 credential_type: self.credential_type,
-                issuer: (),
+                issuer: self
+                    .idp
+                    .as_ref()
+                    .map(|(id, kind)| body::Issuer { id, kind }),
                 interface: (),
                 authentication_step: 0,
                 external_session_id: self.external_session_id.as_deref(),

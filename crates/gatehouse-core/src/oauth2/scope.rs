@@ -32,6 +32,8 @@ pub const OKTA_API_SCOPES: &[&str] = &[
     "okta.apiTokens.manage",
     "okta.policies.read",
     "okta.policies.manage",
+    "okta.idps.read",
+    "okta.idps.manage",
 ];
 
 pub fn is_okta_api_scope(scope: &str) -> bool {

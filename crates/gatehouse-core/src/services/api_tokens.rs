@@ -235,6 +235,7 @@ fn scoped_resource(route: &str) -> Option<&'static str> {
             "apps" => Some("apps"),
             "authorizationServers" => Some("authorizationServers"),
             "policies" => Some("policies"),
+            "idps" => Some("idps"),
             _ => None,
         };
     }

@@ -122,6 +122,7 @@ pub async fn reset_password(
         ));
     }
     crate::services::ldap::source::refuse_local_password(provider, &user.id).await?;
+    crate::services::idps::password::refuse_local_password(provider, &user.id).await?;
     let now = provider.now();
     if user.status != UserStatus::Recovery {
         user.status = UserStatus::Recovery;
@@ -144,7 +145,7 @@ pub async fn reset_password(
 
 /// `credentials/forgot_password` and the "Forgot password?" page: a reset link, the status
 /// unchanged (the old password still works until a new one is set). `None` when the user may
-/// not reset a password (not active, or their password lives in LDAP).
+/// not reset a password (not active, or their password lives in LDAP or an identity provider).
 pub async fn forgot_password(
     provider: &Provider,
     actor: &Actor,
@@ -152,6 +153,9 @@ pub async fn forgot_password(
 ) -> Result<Option<IssuedLink>, DirectoryError> {
     if !may_reset(user)
         || crate::services::ldap::source::refuse_local_password(provider, &user.id)
+            .await
+            .is_err()
+        || crate::services::idps::password::refuse_local_password(provider, &user.id)
             .await
             .is_err()
     {

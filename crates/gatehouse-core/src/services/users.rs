@@ -179,6 +179,7 @@ pub async fn update_user(
     let password_changed = update.password.is_some();
     if password_changed {
         crate::services::ldap::source::refuse_local_password(provider, &user.id).await?;
+        crate::services::idps::password::refuse_local_password(provider, &user.id).await?;
     }
     user.login = login.trim().to_owned();
     user.email = email.trim().to_owned();

@@ -22,6 +22,7 @@ mod device;
 mod factors;
 mod federation;
 mod groups;
+mod idps;
 mod keys;
 mod links;
 mod logout;

@@ -1,13 +1,18 @@
-//! The hosted sign-in form's submission.
+//! The hosted sign-in form: its page (with a "Sign in with X" button per active identity
+//! provider) and its submission. A username whose email domain an IdP routes (Okta's IdP
+//! discovery) goes to that IdP instead of the password check.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
 use gatehouse_core::oauth2::OAuthError;
-use gatehouse_core::oauth2::authorize::{self, GENERIC_LOGIN_FAILURE, LoginCookies, LoginFailure};
+use gatehouse_core::oauth2::authorize::{
+    self, GENERIC_LOGIN_FAILURE, LoginCookies, LoginFailure, LoginPrompt,
+};
+use gatehouse_core::services::idps::{form, start};
 use gatehouse_core::services::remembered_device;
 use serde::Deserialize;
 
@@ -37,6 +42,46 @@ struct LoginForm {
     password: String,
 }
 
+/// The authorize flow's sign-in page for `prompt`, with the CSRF cookie set.
+pub(crate) async fn login_page(
+    state: &AppState,
+    origin: &str,
+    prompt: &LoginPrompt,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    // The buttons are a convenience: a store hiccup shows the page without them.
+    let (idps, routing) = start::sign_in_options(&state.provider)
+        .await
+        .unwrap_or_default();
+    let action = format!("{origin}/login");
+    let idp_action = format!("{origin}/login/idp");
+    let page = LoginPage {
+        action: &action,
+        app_label: &prompt.app_label,
+        transaction_id: &prompt.transaction_id,
+        csrf_token: &prompt.csrf_token,
+        username: prompt.login_hint.as_deref().unwrap_or_default(),
+        error,
+        branding: &state.config.branding,
+        from_uri: None,
+        idps: &idps,
+        idp_action: &idp_action,
+        password_optional: routing,
+    };
+    let mut res = render_page(status, page.render(), None);
+    let cookie = cookies::set(
+        cookies::CSRF,
+        &prompt.csrf_token,
+        state.provider.lifetimes.login_transaction,
+        origin,
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
 async fn login_post(
     State(state): State<AppState>,
     Origin(origin): Origin,
@@ -46,13 +91,30 @@ async fn login_post(
 ) -> Result<Response, WebError> {
     let form: LoginForm = super::oauth2::parse_form(&body)
         .map_err(|_| WebError::BadRequest("The sign-in form is malformed.".into()))?;
+    let cookie_csrf = cookies::get(&headers, cookies::CSRF);
+    if let Some(idp) = start::route_for_login(&state.provider, &form.username)
+        .await
+        .map_err(WebError::Page)?
+    {
+        let username = form.username.trim();
+        let sent = form::begin_from_form(
+            &state.provider,
+            &form.tx,
+            &form.csrf,
+            cookie_csrf,
+            &idp.id,
+            Some(username),
+        )
+        .await;
+        return super::idp_signin::to_upstream(sent);
+    }
     let outcome = authorize::complete_login(
         &state.provider,
         &client,
         &form.tx,
         &form.csrf,
         LoginCookies {
-            csrf: cookies::get(&headers, cookies::CSRF),
+            csrf: cookie_csrf,
             device: cookies::get(&headers, remembered_device::COOKIE),
         },
         &form.username,
@@ -61,26 +123,16 @@ async fn login_post(
     .await;
     match outcome {
         Ok(done) => super::mfa::after_sign_in(&state, &origin, &client, done).await,
-        Err(LoginFailure::BadCredentials(prompt)) => {
-            let action = format!("{origin}/login");
-            let page = LoginPage {
-                action: &action,
-                app_label: &prompt.app_label,
-                transaction_id: &prompt.transaction_id,
-                csrf_token: &prompt.csrf_token,
-                username: prompt.login_hint.as_deref().unwrap_or_default(),
-                error: Some(GENERIC_LOGIN_FAILURE),
-                branding: &state.config.branding,
-                from_uri: None,
-            };
-            Ok(render_page(StatusCode::UNAUTHORIZED, page.render(), None))
-        }
-        Err(other) => failed(&state, &origin, other),
+        Err(e) => failed(&state, &origin, e).await,
     }
 }
 
-/// The answers the sign-in form and the expired-password form share.
-fn failed(state: &AppState, origin: &str, failure: LoginFailure) -> Result<Response, WebError> {
+/// A sign-in that did not complete: the form again with the generic message, or an error page.
+pub(crate) async fn failed(
+    state: &AppState,
+    origin: &str,
+    failure: LoginFailure,
+) -> Result<Response, WebError> {
     match failure {
         LoginFailure::PasswordExpired(prompt) => {
             let action = format!("{origin}/login/password-expired");
@@ -96,11 +148,17 @@ fn failed(state: &AppState, origin: &str, failure: LoginFailure) -> Result<Respo
             };
             Ok(render_page(status, page.render(), None))
         }
-        LoginFailure::BadCredentials(_) | LoginFailure::TransactionInvalid => {
-            Err(WebError::Page(OAuthError::InvalidRequest(
-                "This sign-in request has expired or is not valid. Return to the application and sign in again.".into(),
-            )))
-        }
+        LoginFailure::BadCredentials(prompt) => Ok(login_page(
+            state,
+            origin,
+            &prompt,
+            Some(GENERIC_LOGIN_FAILURE),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await),
+        LoginFailure::TransactionInvalid => Err(WebError::Page(OAuthError::InvalidRequest(
+            "This sign-in request has expired or is not valid. Return to the application and sign in again.".into(),
+        ))),
         LoginFailure::Internal(e) => Err(WebError::Page(e)),
     }
 }
@@ -145,6 +203,6 @@ async fn expired_post(
     .await;
     match outcome {
         Ok(done) => super::mfa::after_sign_in(&state, &origin, &client, done).await,
-        Err(other) => failed(&state, &origin, other),
+        Err(other) => failed(&state, &origin, other).await,
     }
 }

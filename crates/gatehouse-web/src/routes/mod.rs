@@ -10,6 +10,7 @@ pub mod entra;
 pub mod forward_auth;
 pub mod health;
 pub mod home;
+pub mod idp_signin;
 pub mod login;
 pub mod mfa;
 pub mod mfa_webauthn;

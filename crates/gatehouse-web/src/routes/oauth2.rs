@@ -27,7 +27,7 @@ use crate::client_ip::{Client, ClientIp};
 use crate::cookies;
 use crate::error::WebError;
 use crate::origin::Origin;
-use crate::views::{LoginPage, MessagePage, render_page};
+use crate::views::{MessagePage, render_page};
 use askama::Template as _;
 use gatehouse_core::services::{remembered_device, system_log};
 
@@ -160,21 +160,13 @@ pub(crate) async fn authorize_with(
             res
         }
         AuthorizeOutcome::Login(prompt) => {
-            let action = format!("{origin}/login");
-            let page = LoginPage {
-                action: &action,
-                app_label: &prompt.app_label,
-                transaction_id: &prompt.transaction_id,
-                csrf_token: &prompt.csrf_token,
-                username: prompt.login_hint.as_deref().unwrap_or_default(),
-                error: None,
-                branding: &state.config.branding,
-                from_uri: None,
-            };
-            let mut res = render_page(StatusCode::OK, page.render(), None);
+            super::login::login_page(state, origin, &prompt, None, StatusCode::OK).await
+        }
+        AuthorizeOutcome::Upstream { url, csrf_token } => {
+            let mut res = super::console::see_other(&url);
             let cookie = cookies::set(
                 cookies::CSRF,
-                &prompt.csrf_token,
+                &csrf_token,
                 state.provider.lifetimes.login_transaction,
                 origin,
             );

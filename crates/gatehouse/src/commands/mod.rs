@@ -13,6 +13,7 @@ mod auth_server;
 mod auth_server_claims;
 pub mod doctor;
 mod group;
+pub mod idp;
 pub mod ldap;
 pub mod password_policy;
 pub mod policy;
@@ -52,6 +53,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::AuthServer(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;
             auth_server::run(&provider, cmd).await
+        }
+        Some(Command::Idp(cmd)) => {
+            let settings = Settings::load(&cli, None)?;
+            let provider = open_provider(&settings).await?;
+            idp::run(&provider, &settings, cmd).await
         }
         Some(Command::Ldap(cmd)) => {
             let provider = open_provider(&Settings::load(&cli, None)?).await?;

@@ -4,7 +4,7 @@
 //! (second factor, session, back to the app) as if the new password had been typed.
 
 use super::session::{
-    CompletedLogin, LoginCookies, LoginFailure, SignedIn, load_transaction, proceed,
+    CompletedLogin, LoginCookies, LoginFailure, SignedIn, checked_transaction, first_factor_passed,
 };
 use crate::audit::{Actor, ClientInfo};
 use crate::domain::{App, LoginTransaction, User};
@@ -66,7 +66,7 @@ pub async fn complete_expired_password(
     confirm: &str,
 ) -> Result<CompletedLogin, LoginFailure> {
     let (tx, request, app) =
-        load_transaction(provider, transaction_id, form_csrf, cookies.csrf).await?;
+        checked_transaction(provider, transaction_id, form_csrf, cookies.csrf).await?;
     let user = state_user(provider, state_token)
         .await
         .map_err(|_| LoginFailure::TransactionInvalid)?;
@@ -106,5 +106,13 @@ pub async fn complete_expired_password(
         app,
         user,
     };
-    proceed(provider, client, signed_in, form_csrf, cookies.device).await
+    first_factor_passed(
+        provider,
+        client,
+        signed_in,
+        form_csrf,
+        cookies.device,
+        vec!["pwd".into()],
+    )
+    .await
 }

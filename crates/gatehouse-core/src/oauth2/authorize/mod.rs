@@ -67,6 +67,8 @@ pub struct AuthorizeParams {
     /// the request's parameters.
     #[serde(skip)]
     pub device_cookie: Option<String>,
+    /// Okta's `idp`: sign in through this upstream identity provider (no sign-in page).
+    pub idp: Option<String>,
 }
 
 /// A request that passed every check, kept in the login transaction while the user signs in.
@@ -102,6 +104,9 @@ pub struct AuthorizeRequest {
     /// The browser's "remember this device" cookie; not kept in the login transaction.
     #[serde(skip)]
     pub device_cookie: Option<String>,
+    /// `idp`: the upstream identity provider to sign in with, if the client named one.
+    #[serde(default)]
+    pub idp: Option<String>,
 }
 
 /// What the HTTP layer must do next.
@@ -117,6 +122,9 @@ pub enum AuthorizeOutcome {
     Consent(ConsentPrompt),
     /// Step-up: a live password-only session must give a second factor first.
     SecondFactor(FactorPrompt),
+    /// Send the browser to an upstream identity provider (`idp=`); set the CSRF cookie to
+    /// `csrf_token` first: the callback checks it.
+    Upstream { url: String, csrf_token: String },
 }
 
 /// The second sign-in step's page (see [`crate::services::mfa::challenge`]).
@@ -271,6 +279,7 @@ pub async fn authorize(
         id_token_hint_sub,
         mfa_requested: acr::requests_mfa(ctx.params.acr_values.as_deref()),
         device_cookie: ctx.params.device_cookie.clone(),
+        idp: ctx.params.idp.clone().filter(|i| !i.is_empty()),
     };
     let next = match ctx
         .params

@@ -86,6 +86,17 @@ async fn login_prompt(
     }
     spend_transaction_budget(provider, budget).await?;
     let (tx, csrf_token) = new_transaction(provider, request).await?;
+    if let Some(idp_id) = request.idp.as_deref() {
+        let url = crate::services::idps::start::begin(
+            provider,
+            idp_id,
+            &tx,
+            &request.origin,
+            request.login_hint.as_deref(),
+        )
+        .await?;
+        return Ok(AuthorizeOutcome::Upstream { url, csrf_token });
+    }
     Ok(AuthorizeOutcome::Login(LoginPrompt {
         transaction_id: tx.id,
         csrf_token,
@@ -275,7 +286,7 @@ pub async fn complete_login(
 ) -> Result<CompletedLogin, LoginFailure> {
     let (cookie_csrf, device_cookie) = (cookies.csrf, cookies.device);
     let (tx, request, app) =
-        load_transaction(provider, transaction_id, form_csrf, cookie_csrf).await?;
+        checked_transaction(provider, transaction_id, form_csrf, cookie_csrf).await?;
     // Unknown login, wrong password, locked or inactive account: one answer (see `lockout`).
     let user = match lockout::check_sign_in(provider, client, username, password).await? {
         lockout::SignInCheck::Accepted(u) => u,
@@ -300,20 +311,28 @@ pub async fn complete_login(
         app,
         user,
     };
-    proceed(provider, client, signed_in, form_csrf, device_cookie).await
+    first_factor_passed(
+        provider,
+        client,
+        signed_in,
+        form_csrf,
+        device_cookie,
+        vec!["pwd".into()],
+    )
+    .await
 }
 
-/// A sign-in transaction whose user has just proved their password.
-pub(super) struct SignedIn {
+/// A sign-in transaction whose user has just passed its first step.
+pub(crate) struct SignedIn {
     pub tx: LoginTransaction,
     pub request: AuthorizeRequest,
     pub app: App,
     pub user: User,
 }
 
-/// The sign-in transaction `transaction_id` with its authorize request and app, once the
-/// double-submit CSRF check passed.
-pub(super) async fn load_transaction(
+/// The live login transaction `transaction_id` whose CSRF token is `form_csrf`, echoed by the
+/// browser's cookie; with its authorize request and app.
+pub(crate) async fn checked_transaction(
     provider: &Provider,
     transaction_id: &str,
     form_csrf: &str,
@@ -340,15 +359,18 @@ pub(super) async fn load_transaction(
     Ok((tx, request, app))
 }
 
-/// After the password: the sign-on policies' decision (deny, or a second step), else the
-/// session and the app.
-pub(super) async fn proceed(
+/// A user who passed the first step of a sign-in (a password, or an upstream identity
+/// provider): the sign-on policies' decision (deny, or a second step bound to the form's CSRF
+/// token `csrf`), else a new session with `amr` and the authorize request resumed.
+pub(crate) async fn first_factor_passed(
     provider: &Provider,
     client: &ClientInfo,
     signed_in: SignedIn,
-    form_csrf: &str,
+    csrf: &str,
     device_cookie: Option<&str>,
+    amr: Vec<String>,
 ) -> Result<CompletedLogin, LoginFailure> {
+    let form_csrf = csrf;
     let SignedIn {
         tx,
         request,
@@ -404,7 +426,7 @@ pub(super) async fn proceed(
         });
     }
     provider.store.delete_login_transaction(&tx.id).await?;
-    let opened = open_session(provider, user, vec!["pwd".into()]).await?;
+    let opened = open_session(provider, user, amr).await?;
     resume(provider, &app, opened, request).await
 }
 
@@ -494,7 +516,8 @@ async fn resume(
         Ok(
             AuthorizeOutcome::Login(_)
             | AuthorizeOutcome::ErrorPage(_)
-            | AuthorizeOutcome::SecondFactor(_),
+            | AuthorizeOutcome::SecondFactor(_)
+            | AuthorizeOutcome::Upstream { .. },
         ) => {
             return Err(LoginFailure::Internal(OAuthError::InvalidRequest(
                 "The sign-in could not be resumed.".into(),

@@ -19,6 +19,9 @@ mod extract;
 mod factors;
 mod factors_openapi;
 mod groups;
+mod idps;
+mod idps_json;
+mod idps_openapi;
 mod logs;
 mod okta_headers;
 mod openapi;
@@ -56,6 +59,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(apps_routes())
         .merge(sessions_routes())
         .merge(trusted_origins_routes())
+        .merge(idps_routes())
         .merge(authorization_servers_routes())
         .merge(policies::routes())
         .route("/logs", get(logs::list))
@@ -187,6 +191,16 @@ fn trusted_origins_routes() -> Router<AppState> {
             "/trustedOrigins/{id}/lifecycle/{op}",
             post(trusted_origins::lifecycle),
         )
+}
+
+fn idps_routes() -> Router<AppState> {
+    Router::new()
+        .route("/idps", get(idps::list).post(idps::create))
+        .route(
+            "/idps/{id}",
+            get(idps::get).put(idps::replace).delete(idps::delete),
+        )
+        .route("/idps/{id}/lifecycle/{op}", post(idps::lifecycle))
 }
 
 fn factors_routes() -> Router<AppState> {

@@ -180,6 +180,7 @@ pub(crate) async fn document() -> Json<Value> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::policies_openapi::PoliciesDoc::openapi());
     doc.merge(super::factors_openapi::FactorsDoc::openapi());
+    doc.merge(super::idps_openapi::IdpsDoc::openapi());
     Json(serde_json::to_value(doc).unwrap_or_default())
 }
 

@@ -11,6 +11,8 @@ mod enduser;
 mod enduser_password;
 mod factors;
 mod groups;
+mod idps;
+mod org_import;
 mod password_policies;
 mod policies;
 mod policy_rule_form;
@@ -45,11 +47,13 @@ pub fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(password_policies::router())
         .merge(security_api::router())
+        .merge(idps::router())
         .merge(reports::router())
         .merge(auth_servers::router())
         .merge(enduser::router())
         .merge(enduser_password::router())
         .merge(factors::router())
+        .merge(org_import::router())
 }
 
 /// [`router`] with destructive actions asking first ([`confirm::ask_first`]).
@@ -200,7 +204,7 @@ pub(crate) struct Chrome {
     pub user_name: String,
     pub csrf: String,
     /// The navigation entry to mark current: `dashboard`, `apps`, `people`, `groups`, `api`,
-    /// `syslog`.
+    /// `syslog`, `import`.
     pub section: &'static str,
     pub is_admin: bool,
 }

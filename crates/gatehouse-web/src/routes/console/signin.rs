@@ -64,6 +64,9 @@ fn sign_in_page(
         error,
         branding: &state.config.branding,
         from_uri: Some(from_uri),
+        idps: &[],
+        idp_action: "",
+        password_optional: false,
     };
     let mut res = render_page(status, page.render(), None);
     let cookie = cookies::set(LOGIN_CSRF, csrf, FORM_TTL, origin);

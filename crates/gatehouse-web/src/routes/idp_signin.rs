@@ -1,0 +1,87 @@
+//! Signing in through an upstream identity provider: the sign-in page's "Sign in with X"
+//! buttons (`POST /login/idp`) and the upstream's answer at Okta's callback path
+//! (`GET /oauth2/v1/authorize/callback`). The rules are in `gatehouse_core::services::idps`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use gatehouse_core::oauth2::authorize::LoginFailure;
+use gatehouse_core::services::idps::callback::{self, CallbackParams};
+use gatehouse_core::services::idps::form;
+use gatehouse_core::services::idps::start::CALLBACK_PATH;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::client_ip::Client;
+use crate::cookies;
+use crate::error::WebError;
+use crate::origin::Origin;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login/idp", post(button))
+        .route(CALLBACK_PATH, get(callback))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ButtonForm {
+    #[serde(default)]
+    tx: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    idp: String,
+}
+
+/// A 303 to the upstream, or the failure's page.
+pub(crate) fn to_upstream(sent: Result<String, LoginFailure>) -> Result<Response, WebError> {
+    match sent {
+        Ok(url) => Ok(super::console::see_other(&url)),
+        Err(LoginFailure::Internal(e)) => Err(WebError::Page(e)),
+        Err(_) => Err(WebError::Page(gatehouse_core::oauth2::OAuthError::InvalidRequest(
+            "This sign-in request has expired or is not valid. Return to the application and sign in again.".into(),
+        ))),
+    }
+}
+
+async fn button(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let form: ButtonForm = super::oauth2::parse_form(&body)
+        .map_err(|_| WebError::BadRequest("The sign-in form is malformed.".into()))?;
+    let sent = form::begin_from_form(
+        &state.provider,
+        &form.tx,
+        &form.csrf,
+        cookies::get(&headers, cookies::CSRF),
+        &form.idp,
+        None,
+    )
+    .await;
+    to_upstream(sent)
+}
+
+async fn callback(
+    State(state): State<AppState>,
+    Origin(origin): Origin,
+    Client(client): Client,
+    headers: HeaderMap,
+    Query(params): Query<CallbackParams>,
+) -> Result<Response, WebError> {
+    let outcome = callback::complete(
+        &state.provider,
+        &client,
+        &params,
+        cookies::get(&headers, cookies::CSRF),
+    )
+    .await;
+    match outcome {
+        Ok(done) => super::mfa::after_sign_in(&state, &origin, &client, done).await,
+        Err(e) => super::login::failed(&state, &origin, e).await,
+    }
+}

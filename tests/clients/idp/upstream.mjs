@@ -1,0 +1,51 @@
+// The upstream identity provider of tests/clients/run_idp.sh: panva's oidc-provider 8.x on a
+// loopback port, with one confidential client (Gatehouse) and one account whose claims are
+// read from a JSON file on every request, so the test can change the upstream profile.
+//
+//   node upstream.mjs <port> <redirect_uri> <client_secret> <profile.json>
+//
+// Prints "listening <issuer>" once ready. Its development interactions (a login form taking
+// any login, then a consent form) are what the test's browser fills in.
+import { readFileSync } from 'node:fs';
+import Provider from 'oidc-provider';
+
+const [port, redirectUri, clientSecret, profilePath] = process.argv.slice(2);
+const issuer = `http://127.0.0.1:${port}`;
+
+function profile() {
+  return JSON.parse(readFileSync(profilePath, 'utf8'));
+}
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: 'gatehouse',
+    client_secret: clientSecret,
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+  }],
+  scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['given_name', 'family_name', 'name'],
+    groups: ['groups'],
+  },
+  pkce: { required: () => true, methods: ['S256'] },
+  features: { devInteractions: { enabled: true } },
+  cookies: { keys: ['upstream-test-cookie-key'] },
+  async findAccount(ctx, id) {
+    const p = profile();
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, ...p.claims };
+      },
+    };
+  },
+});
+provider.proxy = false;
+provider.listen(Number(port), '127.0.0.1', () => {
+  console.log(`listening ${issuer}`);
+});
