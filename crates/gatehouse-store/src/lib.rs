@@ -10,6 +10,7 @@ mod changes;
 mod error;
 pub mod files;
 mod group_commit;
+mod read_batch;
 mod rows;
 mod sql;
 pub mod test_support;

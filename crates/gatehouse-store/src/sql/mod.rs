@@ -34,6 +34,7 @@ mod rate_limits;
 mod roles;
 mod sessions;
 mod setup;
+mod token_reads;
 mod tokens;
 mod trusted_origins;
 pub(crate) mod user_query;
@@ -46,12 +47,17 @@ use std::sync::Arc;
 
 use crate::group_commit::GroupCommit;
 
+pub use token_reads::TokenReadBackend;
+use token_reads::TokenReads;
+
 /// A store over a `sqlx` connection pool; implements every storage trait for
 /// [`sqlx::Sqlite`] and [`sqlx::Postgres`].
 pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     /// This node's batching writer for token records and System Log events.
     writer: Arc<GroupCommit<sqlx::Pool<DB>>>,
+    /// This node's batched reads of access tokens (and their users) for protected requests.
+    reads: Arc<TokenReads>,
 }
 
 /// The SQLite store.
@@ -59,7 +65,7 @@ pub type SqliteStore = SqlStore<sqlx::Sqlite>;
 /// The PostgreSQL store.
 pub type PgStore = SqlStore<sqlx::Postgres>;
 
-impl<DB: sqlx::Database> SqlStore<DB> {
+impl<DB: TokenReadBackend> SqlStore<DB> {
     /// Wraps a pool whose database has already been migrated (see [`crate::migrate_sqlite`] and
     /// [`crate::migrate_postgres`]).
     pub fn new(pool: sqlx::Pool<DB>) -> Self {
@@ -71,10 +77,13 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     pub fn with_writer_pool(pool: sqlx::Pool<DB>, writer_pool: sqlx::Pool<DB>) -> Self {
         Self {
             writer: Arc::new(GroupCommit::new(writer_pool)),
+            reads: Arc::new(DB::token_reads(pool.clone())),
             pool,
         }
     }
+}
 
+impl<DB: sqlx::Database> SqlStore<DB> {
     pub fn pool(&self) -> &sqlx::Pool<DB> {
         &self.pool
     }
@@ -95,6 +104,7 @@ impl<DB: sqlx::Database> Clone for SqlStore<DB> {
         Self {
             pool: self.pool.clone(),
             writer: self.writer.clone(),
+            reads: self.reads.clone(),
         }
     }
 }

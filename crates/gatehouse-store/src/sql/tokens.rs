@@ -278,16 +278,9 @@ macro_rules! impl_token_store {
             }
 
             async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
-                let row: Option<AccessTokenRow> = sqlx::query_as(concat!(
-                    "SELECT ",
-                    access_cols!(),
-                    " FROM access_tokens WHERE jti = $1"
-                ))
-                .bind(jti)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?;
-                Ok(row.map(AccessTokenRecord::from))
+                // Batched with the node's concurrent lookups (crate::read_batch): one query
+                // for all, started after this call, so a revocation committed before it is seen.
+                self.reads.access_tokens.load(jti.to_owned()).await
             }
 
             async fn find_access_token_and_user(
@@ -295,23 +288,9 @@ macro_rules! impl_token_store {
                 jti: &str,
                 user_id: &str,
             ) -> StoreResult<(Option<AccessTokenRecord>, Option<User>)> {
-                let row: Option<UserAndAccessTokenRow> = sqlx::query_as(concat!(
-                    "SELECT ",
-                    user_cols!(),
-                    ", a.jti AS at_jti, a.grant_id AS at_grant_id, a.client_id AS at_client_id, \
-                     a.expires_at AS at_expires_at, a.revoked_at AS at_revoked_at \
-                     FROM users LEFT JOIN access_tokens a ON a.jti = $1 WHERE users.id = $2"
-                ))
-                .bind(jti)
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?;
-                match row {
-                    Some(row) => {
-                        let token = row.access_token();
-                        Ok((token, Some(User::try_from(row.user)?)))
-                    }
+                let key = (jti.to_owned(), user_id.to_owned());
+                match self.reads.with_users.load(key).await? {
+                    Some((token, user)) => Ok((token, Some(user))),
                     // No such user: the record alone, read apart (rare).
                     None => Ok((self.find_access_token(jti).await?, None)),
                 }

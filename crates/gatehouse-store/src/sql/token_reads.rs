@@ -1,0 +1,180 @@
+//! The batched reads of protected requests ([`crate::read_batch`]): access-token records by
+//! `jti`, and a token's record with its user by (`jti`, user id). One query per batch: SQLite
+//! takes the keys as a JSON array (`json_each`), PostgreSQL as arrays (`= ANY`, `unnest`), so
+//! each backend keeps one prepared statement per read whatever the batch's size.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use gatehouse_core::domain::{AccessTokenRecord, User};
+use gatehouse_core::store::StoreResult;
+
+use crate::error::db_err;
+use crate::read_batch::{BatchLoad, ReadBatcher};
+use crate::rows::*;
+
+/// (`jti`, user id).
+pub(crate) type TokenUserKey = (String, String);
+/// The token's record (if any) and its user, found.
+pub(crate) type TokenAndUser = (Option<AccessTokenRecord>, User);
+
+/// A node's batchers for the two reads.
+pub(crate) struct TokenReads {
+    pub(crate) access_tokens: ReadBatcher<String, AccessTokenRecord>,
+    pub(crate) with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
+}
+
+/// Builds a backend's [`TokenReads`] over its pool.
+pub trait TokenReadBackend: sqlx::Database {
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads;
+}
+
+/// PostgreSQL: batches whose queries may run at once. The database works on the other core
+/// meanwhile, so a second batch fills while one is out; more would only make them smaller.
+const PG_BATCHES_RUNNING: usize = 2;
+/// SQLite: one batch at a time. Its query runs on the node's own CPU (a connection's thread):
+/// a second one would only split the waiting keys into two queries and two thread hops.
+const SQLITE_BATCHES_RUNNING: usize = 1;
+
+struct AccessTokens<DB: sqlx::Database>(sqlx::Pool<DB>);
+struct WithUsers<DB: sqlx::Database>(sqlx::Pool<DB>);
+
+impl TokenReadBackend for sqlx::Sqlite {
+    #[allow(private_interfaces)]
+    fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
+        TokenReads {
+            access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), SQLITE_BATCHES_RUNNING),
+            with_users: ReadBatcher::new(WithUsers(pool), SQLITE_BATCHES_RUNNING),
+        }
+    }
+}
+
+impl TokenReadBackend for sqlx::Postgres {
+    #[allow(private_interfaces)]
+    fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
+        TokenReads {
+            access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), PG_BATCHES_RUNNING),
+            with_users: ReadBatcher::new(WithUsers(pool), PG_BATCHES_RUNNING),
+        }
+    }
+}
+
+fn by_jti(rows: Vec<AccessTokenRow>) -> HashMap<String, AccessTokenRecord> {
+    rows.into_iter()
+        .map(|row| {
+            let record = AccessTokenRecord::from(row);
+            (record.jti.clone(), record)
+        })
+        .collect()
+}
+
+/// Rows of [`WithUsers`]: the key's `jti` (the token may be missing) and the user's row joined
+/// with the token's.
+#[derive(sqlx::FromRow)]
+struct KeyedUserRow {
+    k_jti: String,
+    #[sqlx(flatten)]
+    row: UserAndAccessTokenRow,
+}
+
+fn by_key(rows: Vec<KeyedUserRow>) -> StoreResult<HashMap<TokenUserKey, TokenAndUser>> {
+    rows.into_iter()
+        .map(|keyed| {
+            let token = keyed.row.access_token();
+            let user = User::try_from(keyed.row.user)?;
+            Ok(((keyed.k_jti, user.id.clone()), (token, user)))
+        })
+        .collect()
+}
+
+/// The joined columns of [`KeyedUserRow`], after the key's `jti`.
+macro_rules! keyed_user_cols {
+    () => {
+        concat!(
+            "k.k_jti, ",
+            user_cols!(),
+            ", a.jti AS at_jti, a.grant_id AS at_grant_id, a.client_id AS at_client_id, \
+             a.expires_at AS at_expires_at, a.revoked_at AS at_revoked_at"
+        )
+    };
+}
+
+#[async_trait]
+impl BatchLoad<String, AccessTokenRecord> for AccessTokens<sqlx::Sqlite> {
+    async fn load(&self, jtis: &[String]) -> StoreResult<HashMap<String, AccessTokenRecord>> {
+        let rows: Vec<AccessTokenRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            access_cols!(),
+            " FROM access_tokens WHERE jti IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(to_json(&jtis)?)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        Ok(by_jti(rows))
+    }
+}
+
+#[async_trait]
+impl BatchLoad<String, AccessTokenRecord> for AccessTokens<sqlx::Postgres> {
+    async fn load(&self, jtis: &[String]) -> StoreResult<HashMap<String, AccessTokenRecord>> {
+        let rows: Vec<AccessTokenRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            access_cols!(),
+            " FROM access_tokens WHERE jti = ANY($1)"
+        ))
+        .bind(jtis)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        Ok(by_jti(rows))
+    }
+}
+
+#[async_trait]
+impl BatchLoad<TokenUserKey, TokenAndUser> for WithUsers<sqlx::Sqlite> {
+    async fn load(
+        &self,
+        keys: &[TokenUserKey],
+    ) -> StoreResult<HashMap<TokenUserKey, TokenAndUser>> {
+        // `[[jti, uid], …]`: serde writes a tuple as an array.
+        let rows: Vec<KeyedUserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            keyed_user_cols!(),
+            " FROM (SELECT value ->> 0 AS k_jti, value ->> 1 AS k_uid FROM json_each($1)) k \
+             JOIN users ON users.id = k.k_uid LEFT JOIN access_tokens a ON a.jti = k.k_jti"
+        ))
+        .bind(to_json(&keys)?)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        by_key(rows)
+    }
+}
+
+#[async_trait]
+impl BatchLoad<TokenUserKey, TokenAndUser> for WithUsers<sqlx::Postgres> {
+    async fn load(
+        &self,
+        keys: &[TokenUserKey],
+    ) -> StoreResult<HashMap<TokenUserKey, TokenAndUser>> {
+        let (jtis, uids): (Vec<&str>, Vec<&str>) = keys
+            .iter()
+            .map(|(jti, uid)| (jti.as_str(), uid.as_str()))
+            .unzip();
+        let rows: Vec<KeyedUserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            keyed_user_cols!(),
+            " FROM unnest($1::text[], $2::text[]) AS k(k_jti, k_uid) \
+             JOIN users ON users.id = k.k_uid LEFT JOIN access_tokens a ON a.jti = k.k_jti"
+        ))
+        .bind(jtis)
+        .bind(uids)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        by_key(rows)
+    }
+}

@@ -1,0 +1,192 @@
+//! The batched reads of access tokens and their users (`read_batch`), on both backends: many
+//! concurrent lookups, found and missing, each get their own answer; a revocation is seen by
+//! every lookup that starts after it, while other batches are running.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Result, ensure};
+use gatehouse_core::domain::*;
+use gatehouse_core::store::Store;
+use gatehouse_store::connect;
+use gatehouse_store::test_support::{Backend, TestDatabase};
+
+async fn run<F>(backend: Backend, test: F) -> Result<()>
+where
+    F: AsyncFnOnce(Arc<dyn Store>) -> Result<()>,
+{
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    let outcome = test(store).await;
+    drop(db);
+    outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
+}
+
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::run(gatehouse_store::test_support::Backend::Sqlite, super::$name).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::run(gatehouse_store::test_support::Backend::Postgres, super::$name).await
+                }
+            )+
+        }
+    };
+}
+
+both_backends!(
+    concurrent_lookups_found_and_missing_each_get_their_own_answer,
+    a_revocation_is_seen_at_once_while_batches_run,
+);
+
+fn user(id: &str) -> User {
+    User {
+        id: id.into(),
+        status: UserStatus::Active,
+        login: format!("{id}@example.com"),
+        email: format!("{id}@example.com"),
+        first_name: "First".into(),
+        last_name: id.into(),
+        display_name: None,
+        password_hash: None,
+        created: 1_000,
+        last_updated: 1_000,
+        activated: None,
+        status_changed: None,
+        last_login: None,
+        password_changed: None,
+    }
+}
+
+fn access(jti: &str) -> AccessTokenRecord {
+    AccessTokenRecord {
+        jti: jti.into(),
+        grant_id: format!("g-{jti}"),
+        client_id: "client".into(),
+        expires_at: 9_000,
+        revoked_at: None,
+    }
+}
+
+/// Users `u0`..`u4`; tokens `j0`..`j39` recorded for even numbers only; lookups of every token
+/// with users `u0`..`u7` (`u5`..`u7` do not exist), all at once, several times each.
+async fn concurrent_lookups_found_and_missing_each_get_their_own_answer(
+    s: Arc<dyn Store>,
+) -> Result<()> {
+    for u in 0..5 {
+        s.create_user(&user(&format!("u{u}"))).await?;
+    }
+    for j in (0..40).step_by(2) {
+        s.record_access_token(&access(&format!("j{j}"))).await?;
+    }
+    let mut tasks = Vec::new();
+    for round in 0..3 {
+        for j in 0..40u32 {
+            let s = s.clone();
+            let u = (j + round) % 8;
+            tasks.push(tokio::spawn(async move {
+                let (jti, uid) = (format!("j{j}"), format!("u{u}"));
+                let alone = s.find_access_token(&jti).await?;
+                let (token, found) = s.find_access_token_and_user(&jti, &uid).await?;
+                let want_token = j.is_multiple_of(2).then(|| access(&jti));
+                ensure!(alone == want_token, "{jti}: {alone:?}");
+                ensure!(token == want_token, "{jti} with {uid}: {token:?}");
+                let want_user = (u < 5).then(|| user(&uid));
+                ensure!(
+                    found.as_ref().map(|f| (&f.id, &f.last_name))
+                        == want_user.as_ref().map(|w| (&w.id, &w.last_name)),
+                    "{jti} with {uid}: {found:?}"
+                );
+                Ok(())
+            }));
+        }
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(())
+}
+
+/// While other lookups keep batches running, a token is revoked (by itself, then through its
+/// grant); every lookup started after the revocation returned sees it, alone and with its user.
+async fn a_revocation_is_seen_at_once_while_batches_run(s: Arc<dyn Store>) -> Result<()> {
+    s.create_user(&user("u1")).await?;
+    s.record_access_token(&access("busy")).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut load = Vec::new();
+    for _ in 0..8 {
+        let (s, stop) = (s.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let (token, user) = s.find_access_token_and_user("busy", "u1").await?;
+                ensure!(token.is_some() && user.is_some());
+                n += 1;
+            }
+            Ok::<_, anyhow::Error>(n)
+        }));
+    }
+    let outcome = async {
+        for round in 0..20u32 {
+            let jti = format!("j{round}");
+            let record = access(&jti);
+            if round.is_multiple_of(2) {
+                s.record_access_token(&record).await?;
+            } else {
+                let grant = Grant {
+                    id: record.grant_id.clone(),
+                    client_id: "client".into(),
+                    user_id: Some("u1".into()),
+                    auth_server_id: "default".into(),
+                    scopes: vec!["openid".into()],
+                    auth_time: None,
+                    amr: Vec::new(),
+                    created: 1_000,
+                    revoked_at: None,
+                };
+                s.create_grant_with_access_token(&grant, &record).await?;
+            }
+            let (live, _) = s.find_access_token_and_user(&jti, "u1").await?;
+            ensure!(live.is_some_and(|t| t.revoked_at.is_none()), "{jti} live");
+            if round.is_multiple_of(2) {
+                s.revoke_access_token(&record, 2_000).await?;
+            } else {
+                s.revoke_grant(&record.grant_id, 2_000).await?;
+            }
+            // Several lookups at once, so they share batches with the load and each other.
+            let (with_user, alone, again) = tokio::join!(
+                s.find_access_token_and_user(&jti, "u1"),
+                s.find_access_token(&jti),
+                s.find_access_token_and_user(&jti, "nobody"),
+            );
+            ensure!(
+                with_user?.0.and_then(|t| t.revoked_at) == Some(2_000),
+                "{jti} with its user"
+            );
+            ensure!(alone?.and_then(|t| t.revoked_at) == Some(2_000), "{jti}");
+            ensure!(
+                again?.0.and_then(|t| t.revoked_at) == Some(2_000),
+                "{jti} without a user"
+            );
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    let mut lookups = 0;
+    for task in load {
+        lookups += task.await??;
+    }
+    outcome?;
+    ensure!(lookups > 20, "the load ran ({lookups} lookups)");
+    Ok(())
+}
