@@ -498,7 +498,8 @@ async fn idp_console_adds_from_discovery(backend: Backend) -> Result<()> {
     let off = admin
         .post_form(
             &format!("{url}/{}/deactivate", idp.id),
-            &[("csrf", csrf.as_str())],
+            // The console asks before deactivating (`confirm.rs`); this is the "yes".
+            &[("csrf", csrf.as_str()), ("confirm", "yes")],
         )
         .await?;
     ensure!(off.status == 303, "{off:?}");
