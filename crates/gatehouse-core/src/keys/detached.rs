@@ -54,23 +54,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_detached_signature_verifies_with_the_public_jwk() {
-        let key = generate_detached(SigningAlg::Rs256).expect("generate");
+    fn a_detached_signature_verifies_with_the_public_jwk() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let key = generate_detached(SigningAlg::Rs256)?;
         let jwt = sign_detached(
             SigningAlg::Rs256,
             &key.pkcs8,
             &key.kid,
             &json!({"sub": "x"}),
-        )
-        .expect("sign");
-        let n = key.jwk["n"].as_str().expect("n");
-        let e = key.jwk["e"].as_str().expect("e");
-        let decoding = DecodingKey::from_rsa_components(n, e).expect("jwk");
+        )?;
+        let (Some(n), Some(e)) = (key.jwk["n"].as_str(), key.jwk["e"].as_str()) else {
+            return Err("the JWK lacks n or e".into());
+        };
+        let decoding = DecodingKey::from_rsa_components(n, e)?;
         let mut validation = Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
-        let data = decode::<Value>(&jwt, &decoding, &validation).expect("verifies");
+        let data = decode::<Value>(&jwt, &decoding, &validation)?;
         assert_eq!(data.claims["sub"], "x");
         assert_eq!(data.header.kid.as_deref(), Some(key.kid.as_str()));
+        assert!(key.jwk.get("d").is_none(), "the public JWK holds d");
+        Ok(())
     }
 }
