@@ -193,7 +193,9 @@ impl ActiveKey<'_> {
     }
 }
 
+mod detached;
 mod material;
+pub use detached::{DetachedKey, generate_detached, sign_detached};
 use material::generate;
 
 fn sealing_context(kid: &str) -> String {

@@ -17,6 +17,12 @@ oidc-provider (upstream.mjs) registered with gatehouse's callback, adds the upst
   no-local-password /api/v1 refuses a Gatehouse password for the IdP's user (403)
   system-log        user.authentication.auth_via_IDP events with the IdP in authenticationContext
   okta-sdk          Okta's Python SDK lists and reads the IdP through /api/v1/idps
+  private-key-jwt   a second IdP authenticates to the upstream's token endpoint with
+                    private_key_jwt: gatehouse generates its key (the API shows the public JWK
+                    and kid, Gatehouse serves it as a JWKS), the upstream is restarted with a
+                    client that requires private_key_jwt and fetches that JWKS; a sign-in
+                    through it provisions bob; switched to a client secret, the upstream
+                    refuses the token request and the sign-in fails
 
 Prints PASS/FAIL per scenario and `RESULT <passed>/<total> ...` last.
 """
@@ -98,13 +104,15 @@ class Run:
     def set_profile(self, claims: dict) -> None:
         self.profile.write_text(json.dumps({"claims": claims}))
 
-    def start_upstream(self) -> None:
-        port = free_port()
-        self.set_profile(ALICE)
+    def start_upstream(self, port: int = 0, jwks_uri: str | None = None) -> None:
+        port = port or free_port()
+        if jwks_uri is None:
+            self.set_profile(ALICE)
         callback = f"{self.origin}/oauth2/v1/authorize/callback"
-        log = open(self.work / "upstream.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(self.work / "upstream.log", "a")  # noqa: SIM115 - closed with the process
+        extra = [jwks_uri] if jwks_uri else []
         self.upstream_proc = subprocess.Popen(
-            ["node", str(HERE / "upstream.mjs"), str(port), callback, UPSTREAM_SECRET, str(self.profile)],
+            ["node", str(HERE / "upstream.mjs"), str(port), callback, UPSTREAM_SECRET, str(self.profile), *extra],
             cwd=HERE, stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         line = self.upstream_proc.stdout.readline() if self.upstream_proc.stdout else ""
@@ -252,6 +260,73 @@ def okta_sdk(run: Run) -> None:
     expect(done.returncode == 0, f"okta SDK: exit {done.returncode} {done.stderr.strip()[-800:]}")
 
 
+BOB = {
+    "email": "bob@keyed.example",
+    "email_verified": True,
+    "given_name": "Bob",
+    "family_name": "Keyholder",
+    "name": "Bob Keyholder",
+    # Not the first IdP's groups: an IdP's claim joins only groups from that IdP.
+    "groups": ["keyholders"],
+}
+
+
+def api(run: Run, method: str, path: str, body: dict | None = None) -> requests.Response:
+    return requests.request(
+        method, f"{run.origin}{path}", json=body, timeout=10,
+        headers={"Authorization": f"SSWS {api_token(run)}", "Accept": "application/json"},
+    )  # fmt: skip
+
+
+def private_key_jwt(run: Run) -> None:
+    created = run.gh.cli_json(
+        "idp", "add-oidc", "--name", "Keyed", "--issuer", run.upstream,
+        "--client-id", "gatehouse-pkjwt", "--token-auth-method", "private_key_jwt",
+        "--scopes", "openid profile email groups", "--groups-claim", "groups",
+    )  # fmt: skip
+    keyed, jwk = created["id"], created.get("clientJwk") or {}
+    expect(jwk.get("kty") == "RSA" and "d" not in jwk, f"public JWK {jwk}")
+    got = api(run, "GET", f"/api/v1/idps/{keyed}")
+    expect(got.status_code == 200, f"GET idp: {got.status_code}")
+    creds = got.json()["protocol"]["credentials"]
+    expect(creds["client"].get("token_endpoint_auth_method") == "private_key_jwt", f"credentials {creds}")
+    signing = creds.get("signing") or {}
+    expect(signing.get("kid") == jwk.get("kid"), f"signing {signing}")
+    jwks_uri = signing.get("jwks_uri", "")
+    served = requests.get(jwks_uri, timeout=10)
+    expect(served.status_code == 200, f"{jwks_uri}: {served.status_code}")
+    expect([k.get("kid") for k in served.json()["keys"]] == [jwk["kid"]], f"JWKS {served.text}")
+    expect(all("d" not in k for k in served.json()["keys"]), "the JWKS holds a private member")
+    # A replacement (PUT) keeps the key: what was registered upstream stays valid.
+    body = got.json()
+    body["name"] = "Keyed"
+    put = api(run, "PUT", f"/api/v1/idps/{keyed}", body)
+    expect(put.status_code == 200, f"PUT idp: {put.status_code} {put.text[:300]}")
+    expect(put.json()["protocol"]["credentials"]["signing"]["kid"] == jwk["kid"], "PUT changed the key")
+    # The upstream now knows a client that must sign its token requests with that key.
+    port = int(run.upstream.rsplit(":", 1)[1])
+    run.stop_upstream()
+    run.set_profile(BOB)
+    run.start_upstream(port, jwks_uri)
+    site = run.site()
+    browser = Browser(run.origin)
+    departure = run.journey(browser, "GET", site.begin(OKTA) + f"&idp={keyed}")
+    user = run.finish(site, departure)
+    check_profile(user, "Bob", "Keyholder", BOB["email"], {"keyholders"})
+    # The same client with a secret instead: the upstream refuses the token request.
+    body = put.json()
+    body["protocol"]["credentials"]["client"] = {"client_id": "gatehouse-pkjwt", "client_secret": "not-the-way"}
+    body["gatehouse"]["tokenEndpointAuthMethod"] = "client_secret_post"
+    put = api(run, "PUT", f"/api/v1/idps/{keyed}", body)
+    expect(put.status_code == 200, f"PUT idp: {put.status_code} {put.text[:300]}")
+    try:
+        departure = run.journey(Browser(run.origin), "GET", site.begin(OKTA) + f"&idp={keyed}")
+    except AssertionError as exc:
+        expect(str(exc).startswith("stopped at"), f"{exc}")
+    else:
+        raise AssertionError(f"a client secret got through: {departure}")
+
+
 SCENARIOS = [
     ("button", button),
     ("profile-update", profile_update),
@@ -259,6 +334,7 @@ SCENARIOS = [
     ("no-local-password", no_local_password),
     ("system-log", system_log),
     ("okta-sdk", okta_sdk),
+    ("private-key-jwt", private_key_jwt),
 ]
 
 

@@ -2,29 +2,45 @@
 // loopback port, with one confidential client (Gatehouse) and one account whose claims are
 // read from a JSON file on every request, so the test can change the upstream profile.
 //
-//   node upstream.mjs <port> <redirect_uri> <client_secret> <profile.json>
+//   node upstream.mjs <port> <redirect_uri> <client_secret> <profile.json> [<jwks_uri>]
+//
+// With <jwks_uri>, a second client, gatehouse-pkjwt, must authenticate with private_key_jwt
+// (RFC 7523), its keys fetched from <jwks_uri> (the IdP's JWKS on Gatehouse).
 //
 // Prints "listening <issuer>" once ready. Its development interactions (a login form taking
 // any login, then a consent form) are what the test's browser fills in.
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
-const [port, redirectUri, clientSecret, profilePath] = process.argv.slice(2);
+const [port, redirectUri, clientSecret, profilePath, jwksUri] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 
 function profile() {
   return JSON.parse(readFileSync(profilePath, 'utf8'));
 }
 
-const provider = new Provider(issuer, {
-  clients: [{
+const clients = [{
     client_id: 'gatehouse',
     client_secret: clientSecret,
     redirect_uris: [redirectUri],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_post',
-  }],
+  }];
+if (jwksUri) {
+  clients.push({
+    client_id: 'gatehouse-pkjwt',
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'RS256',
+    jwks_uri: jwksUri,
+  });
+}
+
+const provider = new Provider(issuer, {
+  clients,
   scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
   claims: {
     openid: ['sub'],

@@ -15,7 +15,12 @@ wire_enum!(IdpStatus { Active => "ACTIVE", Inactive => "INACTIVE" });
 
 wire_enum!(
     /// How Gatehouse authenticates to the upstream's token endpoint.
-    UpstreamAuthMethod { ClientSecretPost => "client_secret_post", ClientSecretBasic => "client_secret_basic" }
+    /// `private_key_jwt` (RFC 7523): a JWT signed with the IdP's [`IdpClientKey`].
+    UpstreamAuthMethod {
+        ClientSecretPost => "client_secret_post",
+        ClientSecretBasic => "client_secret_basic",
+        PrivateKeyJwt => "private_key_jwt",
+    }
 );
 
 wire_enum!(ProvisioningAction { Auto => "AUTO", Disabled => "DISABLED" });
@@ -53,6 +58,21 @@ impl Default for ClaimMapping {
     }
 }
 
+/// The key Gatehouse signs its client assertions to one IdP's token endpoint with
+/// (`private_key_jwt`). Generated here, never imported: the administrator registers the public
+/// half upstream (or the upstream fetches it from the IdP's JWKS URI on Gatehouse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpClientKey {
+    pub kid: String,
+    /// The JWS `alg` (`RS256`: what every upstream accepts for client assertions).
+    pub alg: String,
+    /// The public JWK as JSON text.
+    pub public_jwk: String,
+    /// PKCS#8 DER of the private key, sealed by [`crate::crypto::SecretBox`] (context
+    /// `idp-client-key:<idp id>`), so the settings JSON holds nothing usable in clear.
+    pub private_key_sealed: String,
+}
+
 /// An IdP's configuration besides its name, type and status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdpSettings {
@@ -66,6 +86,10 @@ pub struct IdpSettings {
     pub scopes: Vec<String>,
     pub client_id: String,
     pub token_auth_method: UpstreamAuthMethod,
+    /// The `private_key_jwt` key; kept when the method changes, so switching back and forth
+    /// does not make the administrator register a new key upstream.
+    #[serde(default)]
+    pub client_key: Option<IdpClientKey>,
     /// Okta's `issuerMode`: which of the org's origins the callback URL is on.
     pub issuer_mode: super::IssuerMode,
     pub provisioning: ProvisioningAction,

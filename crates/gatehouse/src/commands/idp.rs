@@ -40,9 +40,10 @@ pub struct AddOidcArgs {
     issuer: String,
     #[arg(long)]
     client_id: String,
-    /// The client secret (or the environment variable GATEHOUSE_IDP_CLIENT_SECRET).
+    /// The client secret (or the environment variable GATEHOUSE_IDP_CLIENT_SECRET); not
+    /// needed with --token-auth-method private_key_jwt.
     #[arg(long, env = "GATEHOUSE_IDP_CLIENT_SECRET", hide_env_values = true)]
-    client_secret: String,
+    client_secret: Option<String>,
     /// The button's label ("Sign in with <name>"); the issuer's host by default.
     #[arg(long)]
     name: Option<String>,
@@ -68,7 +69,8 @@ pub struct AddOidcArgs {
     /// Do not create users on their first sign-in.
     #[arg(long)]
     no_provisioning: bool,
-    /// client_secret_post or client_secret_basic.
+    /// client_secret_post, client_secret_basic or private_key_jwt (Gatehouse generates the
+    /// key and prints its public JWK to register upstream).
     #[arg(long, default_value = "client_secret_post")]
     token_auth_method: String,
     #[arg(long, value_enum, default_value_t)]
@@ -110,9 +112,16 @@ pub(super) async fn run(
             settings.token_auth_method =
                 UpstreamAuthMethod::parse(token_auth_method).ok_or_else(|| {
                     anyhow::anyhow!(
-                        "--token-auth-method must be client_secret_post or client_secret_basic"
+                        "--token-auth-method must be client_secret_post, client_secret_basic or private_key_jwt"
                     )
                 })?;
+            if client_secret.is_none()
+                && settings.token_auth_method != UpstreamAuthMethod::PrivateKeyJwt
+            {
+                anyhow::bail!(
+                    "--client-secret is required unless --token-auth-method is private_key_jwt"
+                );
+            }
             if *no_provisioning {
                 settings.provisioning = ProvisioningAction::Disabled;
             }
@@ -133,13 +142,30 @@ pub(super) async fn run(
                 kind,
                 status: IdpStatus::Active,
                 settings,
-                client_secret: Some(client_secret.clone()),
+                client_secret: client_secret.clone(),
             };
             let idp = admin::create_idp(provider, &actor, spec).await?;
+            let jwk = idp
+                .settings
+                .client_key
+                .as_ref()
+                .and_then(|k| serde_json::from_str::<serde_json::Value>(&k.public_jwk).ok());
             match output {
-                Output::Json => println!("{}", json!({"id": idp.id, "name": idp.name})),
+                Output::Json => println!(
+                    "{}",
+                    json!({"id": idp.id, "name": idp.name, "clientJwk": jwk})
+                ),
                 Output::Text => {
                     println!("Created identity provider {} ({})", idp.name, idp.id);
+                    if let Some(jwk) = jwk {
+                        println!(
+                            "  register this public key at the upstream (private_key_jwt): {jwk}"
+                        );
+                        println!(
+                            "  or its JWKS URI: <public_url>{}",
+                            gatehouse_core::services::idps::client_key::jwks_path(&idp.id)
+                        );
+                    }
                     println!(
                         "  register this redirect URI at the upstream: <public_url>{}",
                         gatehouse_core::services::idps::start::CALLBACK_PATH

@@ -57,6 +57,7 @@ mod entra;
 mod forward_auth;
 mod helpers;
 mod hygiene;
+mod idp_console;
 mod idp_signin;
 mod idp_upstream;
 mod implicit_hybrid;

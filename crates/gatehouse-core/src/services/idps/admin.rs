@@ -6,6 +6,7 @@ use crate::crypto::okta_id;
 use crate::domain::{Idp, IdpSettings, IdpStatus, IdpType};
 use crate::provider::Provider;
 use crate::services::directory_rules::{DirectoryError, invalid};
+use crate::store::StoreError;
 
 pub const IDP_CREATE: &str = "system.idp.lifecycle.create";
 pub const IDP_UPDATE: &str = "system.idp.lifecycle.update";
@@ -158,6 +159,17 @@ fn validate(provider: &Provider, spec: &mut IdpSpec) -> Result<(), DirectoryErro
     Ok(())
 }
 
+/// A `private_key_jwt` IdP without a key gets one (a key failure is an internal error).
+async fn ensure_client_key(
+    provider: &Provider,
+    id: &str,
+    settings: &mut IdpSettings,
+) -> Result<(), DirectoryError> {
+    super::client_key::ensure_key(provider, id, settings)
+        .await
+        .map_err(|e| DirectoryError::Store(StoreError::Backend(Box::new(e))))
+}
+
 pub async fn create_idp(
     provider: &Provider,
     actor: &Actor,
@@ -166,6 +178,7 @@ pub async fn create_idp(
     validate(provider, &mut spec)?;
     let now = provider.now();
     let id = okta_id("0oa");
+    ensure_client_key(provider, &id, &mut spec.settings).await?;
     let sealed = spec
         .client_secret
         .as_deref()
@@ -214,6 +227,9 @@ pub async fn replace_idp(
 ) -> Result<Idp, DirectoryError> {
     let mut idp = find_idp(provider, id).await?;
     validate(provider, &mut spec)?;
+    // The client key is Gatehouse's, not the caller's: a replacement keeps it.
+    spec.settings.client_key = idp.settings.client_key.take();
+    ensure_client_key(provider, id, &mut spec.settings).await?;
     if let Some(secret) = spec.client_secret.as_deref().filter(|s| !s.is_empty()) {
         idp.client_secret_sealed = Some(
             provider

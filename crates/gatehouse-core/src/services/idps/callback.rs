@@ -19,7 +19,7 @@ use crate::oauth2::authorize::{CompletedLogin, LoginFailure, LoginPrompt};
 use crate::provider::Provider;
 
 use super::start::{active_idp, verifier_context};
-use super::{admin, id_token, mapping, provision};
+use super::{admin, client_key, id_token, mapping, provision};
 
 /// Okta's event for a sign-in through an identity provider.
 pub const AUTH_VIA_IDP: &str = "user.authentication.auth_via_IDP";
@@ -184,10 +184,17 @@ async fn upstream_claims(
         ("code_verifier", verifier.as_str()),
         ("client_id", s.client_id.as_str()),
     ];
+    let assertion;
     let basic = match s.token_auth_method {
         UpstreamAuthMethod::ClientSecretBasic => Some((s.client_id.as_str(), secret.as_str())),
         UpstreamAuthMethod::ClientSecretPost => {
             form.push(("client_secret", secret.as_str()));
+            None
+        }
+        UpstreamAuthMethod::PrivateKeyJwt => {
+            assertion = client_key::client_assertion(provider, idp)?;
+            form.push(("client_assertion_type", client_key::ASSERTION_TYPE));
+            form.push(("client_assertion", assertion.as_str()));
             None
         }
     };

@@ -28,6 +28,7 @@ pub fn default_settings(
         scopes: Vec::new(),
         client_id: client_id.trim().to_owned(),
         token_auth_method: UpstreamAuthMethod::ClientSecretPost,
+        client_key: None,
         issuer_mode: IssuerMode::OrgUrl,
         provisioning: ProvisioningAction::Auto,
         groups_action: if groups_claim.is_some() {

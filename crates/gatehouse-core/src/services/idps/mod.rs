@@ -5,6 +5,7 @@
 //! * [`start`]: sending a sign-in upstream (state, nonce, PKCE), buttons and email-domain routing;
 //! * [`discovery`]: endpoints from the upstream's discovery document;
 //! * [`form`]: the sign-in page's button and routed-domain submissions;
+//! * [`client_key`]: the IdP's own key for `private_key_jwt` at the upstream's token endpoint;
 //! * [`callback`]: the upstream's answer: code exchange, then the sign-in continues;
 //! * [`id_token`]: verifying the upstream's ID token;
 //! * [`mapping`]: claims into a Gatehouse profile;
@@ -14,6 +15,7 @@
 
 pub mod admin;
 pub mod callback;
+pub mod client_key;
 pub mod discovery;
 pub mod form;
 pub mod id_token;

@@ -117,6 +117,7 @@ fn thing(path: &str) -> &'static str {
         ("/api/tokens/", "this API token"),
         ("/consents/", "this app's access to your account"),
         ("/factors/", "this factor"),
+        ("/identity-providers/", "this identity provider"),
         ("/admin/group/", "this group"),
         ("/admin/user/", "this person"),
     ];

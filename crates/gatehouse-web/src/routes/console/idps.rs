@@ -1,5 +1,6 @@
 //! Security › Identity Providers: the upstream OpenID Connect providers people sign in with
-//! (list, add from the upstream's discovery document, activate, deactivate, delete). The rules
+//! (list, add from the upstream's discovery document, activate, deactivate, delete; editing
+//! one is `idp_edit.rs`). The rules
 //! are `gatehouse_core::services::idps`, shared with `/api/v1/idps` and `gatehouse idp`.
 
 use axum::Router;

@@ -11,6 +11,7 @@ mod enduser;
 mod enduser_password;
 mod factors;
 mod groups;
+mod idp_edit;
 mod idps;
 mod org_import;
 mod password_policies;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(password_policies::router())
         .merge(security_api::router())
         .merge(idps::router())
+        .merge(idp_edit::router())
         .merge(reports::router())
         .merge(auth_servers::router())
         .merge(enduser::router())
