@@ -125,6 +125,13 @@ pub enum AuthorizeOutcome {
     /// Send the browser to an upstream identity provider (`idp=`); set the CSRF cookie to
     /// `csrf_token` first: the callback checks it.
     Upstream { url: String, csrf_token: String },
+    /// A `sessionToken` opened a session: set its cookie (`cookie`, for `max_age` seconds) on
+    /// the response to `then`, so the next authorize finds the session (single sign-on).
+    SessionOpened {
+        cookie: String,
+        max_age: i64,
+        then: Box<AuthorizeOutcome>,
+    },
 }
 
 /// The second sign-in step's page (see [`crate::services::mfa::challenge`]).
