@@ -6,9 +6,10 @@
 // for that factor afterwards, and it accepts the current step ±1. Each flow therefore takes a
 // user whose factor has a step still unused within [now, now + 1] (never now − 1: it could age
 // out between our clock read and the server's), reserving it before the flow starts, so that no
-// two flows collide and no code is refused as a replay. A user gives about one flow per 30 s,
-// two in its first window; the pool is sized from how fast the server creates users (one
-// argon2id hash each, as a sign-in), for the scenario's whole run.
+// two flows collide and no code is refused as a replay. Activation spends the current step, so
+// a user gives one flow (step now + 1) right after enrollment, then one per 30 s; the pool is
+// sized from how fast the server creates users (one argon2id hash each, as a sign-in), for the
+// scenario's whole run.
 
 import { createHmac, randomBytes } from 'node:crypto';
 
@@ -138,8 +139,8 @@ export async function makeTotpUsers(pool, { token, password, seconds, concurrenc
   };
   const first = 2 * concurrency;
   const rate = await batch(first);
-  // Most users give two flows in their first window (steps now and now + 1), then one per 30 s.
-  const flowsPerUser = 1 + Math.max(1, Math.floor(seconds / STEP_SECONDS));
+  // One flow right after activation (step now + 1), then one per 30 s.
+  const flowsPerUser = 1 + Math.floor(seconds / STEP_SECONDS);
   const want = Math.min(max, Math.ceil((1.3 * rate * seconds) / flowsPerUser) + 2 * concurrency);
   if (want > first) await batch(want - first);
   log(`signin_totp: ${users.length} users with a TOTP factor (users created at ${rate.toFixed(1)}/s)`);
