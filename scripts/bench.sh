@@ -12,6 +12,10 @@
 # --dbs sqlite,postgres, --targets gatehouse,oidc-provider, --out-dir DIR, --scenarios a,b (only those
 # scenarios, by key: cc_rs256 discovery jwks userinfo introspect refresh code_exchange signin
 # refresh_rotate cc_es256 cc_eddsa).
+#   scripts/bench.sh --cost     the cost curve instead (bench/cost.mjs, BENCHMARKS.md "Cost curve"):
+#                               1k, 100k and 1M users seeded by bench/seed/seed.py on SQLite and
+#                               PostgreSQL; with --smoke, 1k users on SQLite (< 60 s). Its own
+#                               options (--sizes, --events, --dbs, --duration, ...) follow it.
 # Environment: GATEHOUSE_BIN=path skips the release build (e.g. target/debug/gatehouse for a quick
 # smoke in the test command; figures from a debug build mean nothing).
 # Everything talks to 127.0.0.1 only; every process started here is stopped on exit.
@@ -22,7 +26,11 @@ ROOT="$PWD"
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 SMOKE=0
-for arg in "$@"; do [[ "$arg" == "--smoke" ]] && SMOKE=1; done
+COST=0
+for arg in "$@"; do
+  [[ "$arg" == "--smoke" ]] && SMOKE=1
+  [[ "$arg" == "--cost" ]] && COST=1
+done
 
 if [[ "$(nproc)" -lt 2 ]]; then
   echo "bench: needs 2 CPUs (server on core 1, load generator on core 0)" >&2
@@ -56,7 +64,7 @@ command -v taskset >/dev/null || { echo "bench: taskset (util-linux) is required
 
 step "npm packages (bench/, bench/oidc-provider/)"
 [[ -d bench/node_modules/undici ]] || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
-if [[ "$SMOKE" == 0 || " $* " == *"oidc-provider"* ]]; then
+if [[ "$SMOKE" == 0 && "$COST" == 0 || " $* " == *"oidc-provider"* ]]; then
   [[ -d bench/oidc-provider/node_modules/oidc-provider ]] \
     || (cd bench/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -72,7 +80,7 @@ else
 fi
 
 EXTRA=()
-if [[ "$SMOKE" == 0 ]]; then
+if [[ "$SMOKE" == 0 && "$COST" == 0 ]]; then
   step "raw-limits microbenchmark (aws-lc-rs RS256/ES256/EdDSA, RustCrypto argon2id)"
   CARGO_TARGET_DIR="$ROOT/target/bench-rawlimits" \
     cargo build --release --locked --manifest-path bench/rawlimits/Cargo.toml
@@ -90,6 +98,10 @@ if [[ "$NEEDS_PG" == 1 ]]; then
     for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
   fi
   pg_isready -h 127.0.0.1 -p 5432
+fi
+
+if [[ "$COST" == 1 ]]; then
+  source "$ROOT/scripts/bench_cost.sh"
 fi
 
 step "benchmark (server on core 1, load generator on core 0)"

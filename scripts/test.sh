@@ -136,5 +136,6 @@ tests/clients/run_multi_node.sh
 
 step "benchmark smoke: scripts/bench.sh --smoke (the debug binary, every scenario for 2 s on SQLite, no errors allowed; smoke figures mean nothing)"
 timeout 900 scripts/bench.sh --smoke
+timeout 300 scripts/bench.sh --cost --smoke  # the cost curve: 1k seeded users on SQLite, every query once (BENCHMARKS.md "Cost curve")
 
 step "all tests passed"

@@ -3,7 +3,8 @@
 # Chromium (playwright-core, tests/clients/console/test.js), then NetBox's social-auth-core
 # signing in with the client ID and secret read off the console; then seed 003 (console/seed003.js:
 # the SPA, its authorization server, scopes, access policy and Token Preview in the console, and
-# okta-auth-js signing in against that server), once per database backend in
+# okta-auth-js signing in against that server), then console/import.js (Settings > Import from
+# Okta from a second gatehouse, the source, on SQLite), once per database backend in
 # ${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}. The administrator is the one `gatehouse serve`
 # creates on first start (its password is read from the server's output, as a new admin would).
 #   GATEHOUSE_BIN   the gatehouse binary (default: target/debug/gatehouse)
@@ -20,8 +21,9 @@ console_dir="$here/console"
 run_timeout=120 # seconds per script and backend
 # The walk-throughs, in order, against one server per backend: test.js (seeds 000 and 004),
 # reports.js (Reports > System Log, the Sign On groups claim), seed003.js (seed 003: the SPA, its
-# authorization server and okta-auth-js), consent.js (User consent: Require consent, the consent page).
-scripts=(test.js reports.js seed003.js consent.js)
+# authorization server and okta-auth-js), consent.js (User consent: Require consent, the consent page),
+# import.js (Settings > Import from Okta: plan, confirmation, progress, report; from the source).
+scripts=(test.js reports.js seed003.js consent.js import.js)
 export PYTHONDONTWRITEBYTECODE=1
 
 # shellcheck source=lib/deps.sh
@@ -40,8 +42,42 @@ ensure_venv "$venv" 'import requests, social_core; raise SystemExit(0 if social_
   { echo "FAIL: cannot set up $venv"; echo "0 passed, 1 failed"; exit 2; }
 
 exit_if_install_only
-trap 'gh_stop' EXIT
+
+# The source org import.js imports: a second gatehouse (SQLite) with one person, and an API token.
+src_pid=""
+src_work=""
+src_url=""
+src_token=""
+src_login="iris.moved@example.com"
+src_password="Moved-Passw0rd-2026!"
+start_source() {
+  gh_start sqlite || return 1
+  src_pid="$gh_pid"
+  src_work="$gh_work"
+  src_url="$gh_url"
+  src_token="$(gh_token console-import)" || return 1
+  curl -fsS -m 20 -X POST "$src_url/api/v1/users?activate=true" -H "Authorization: SSWS $src_token" \
+    -H 'Content-Type: application/json' -H 'Accept: application/json' \
+    -d "{\"profile\":{\"firstName\":\"Iris\",\"lastName\":\"Moved\",\"email\":\"$src_login\",\"login\":\"$src_login\"},\"credentials\":{\"password\":{\"value\":\"$src_password\"}}}" >/dev/null
+}
+stop_source() {
+  gh_pid="$src_pid"
+  gh_work="$src_work"
+  gh_db=""
+  gh_stop
+  src_pid=""
+  src_work=""
+}
+trap 'gh_stop; stop_source' EXIT
 trap 'exit 130' INT TERM
+if ! start_source; then
+  echo "FAIL: the source gatehouse of import.js did not start"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+# gh_start below starts the target; the source keeps running until the end.
+gh_pid=""
+gh_work=""
 
 total_pass=0
 total_fail=0
@@ -79,7 +115,8 @@ for backend in $backends; do
   rm -rf "$shots"
   for script in "${scripts[@]}"; do
     (cd "$console_dir" && GH_URL="$gh_url" GH_ADMIN_LOGIN="$admin_login" GH_ADMIN_PASSWORD="$admin_password" \
-      NB_PYTHON="$venv/bin/python" SHOTS="$shots" timeout -k 5 "$run_timeout" node "$script") 2>&1 | tee "$out"
+      NB_PYTHON="$venv/bin/python" SHOTS="$shots" SRC_URL="$src_url" SRC_TOKEN="$src_token" \
+      SRC_LOGIN="$src_login" SRC_PASSWORD="$src_password" timeout -k 5 "$run_timeout" node "$script") 2>&1 | tee "$out"
     tally "$out"
   done
   gh_stop

@@ -94,6 +94,8 @@ pub struct Provider {
     pub upstream: crate::services::idps::upstream::UpstreamSlot,
     /// Asks a source org about imported users' passwords (installed by the binary).
     pub password_source: crate::services::password_source::PasswordSource,
+    /// The console's org import: the importer (installed by the binary) and this node's job.
+    pub org_imports: crate::services::org_import::OrgImports,
     /// Outgoing mail (installed by the binary when SMTP is configured).
     pub mail: crate::services::mail::MailSlot,
     /// How long activation and reset-password links stay usable.
@@ -188,6 +190,7 @@ impl Provider {
             ldap: Default::default(),
             upstream: Default::default(),
             password_source: Default::default(),
+            org_imports: Default::default(),
             mail: Default::default(),
             link_lifetimes: Default::default(),
             cors_origins: Default::default(),

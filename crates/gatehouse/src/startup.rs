@@ -187,6 +187,9 @@ impl Application {
         provider.password_source.install(Arc::new(
             crate::password_source::HttpSourceAuthenticator::new()?,
         ));
+        provider
+            .org_imports
+            .install(Arc::new(crate::import::OktaImporter::new(&provider)));
         let listener = TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;

@@ -29,6 +29,7 @@ pub mod lockout_policy;
 pub mod mail;
 pub mod mail_delivery;
 pub mod mfa;
+pub mod org_import;
 pub mod password_migration;
 pub mod password_source;
 pub mod passwords;

@@ -9,7 +9,6 @@ use gatehouse_core::services::app_grants;
 use gatehouse_core::services::apps::{self, OidcAppSpec};
 
 use super::directory::map_group;
-use super::progress::Progress;
 use super::report::Change;
 use super::{Import, model, need};
 
@@ -19,8 +18,7 @@ const GRANTS: &str = "app API scope grants";
 
 pub(super) async fn apps(run: &mut Import<'_>) -> anyhow::Result<()> {
     let all = need("apps", run.source.list("/api/v1/apps").await)?;
-    println!("apps: {} read", all.len());
-    let mut progress = Progress::new(APPS, all.len());
+    let mut progress = run.read(APPS, all.len());
     for raw in all {
         progress.inc();
         run.seen.read(APPS, &raw);

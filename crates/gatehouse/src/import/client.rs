@@ -29,9 +29,9 @@ pub struct OktaClient {
 impl OktaClient {
     pub fn new(org_url: &str, token: &str) -> anyhow::Result<Self> {
         let org_url = org_url.trim_end_matches('/').to_owned();
-        let parsed = url::Url::parse(&org_url).context("--org-url is not a URL")?;
+        let parsed = url::Url::parse(&org_url).context("the org URL is not a URL")?;
         if !matches!(parsed.scheme(), "https" | "http") {
-            bail!("--org-url must be an http(s) URL");
+            bail!("the org URL must be an http(s) URL");
         }
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)

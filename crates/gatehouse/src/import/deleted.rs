@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use anyhow::Context as _;
 use gatehouse_core::domain::{AppStatus, UserStatus};
 use gatehouse_core::services::directory::DirectoryError;
+use gatehouse_core::services::org_import::DeletedAtSource;
 use gatehouse_core::services::users::{self, DeleteOutcome, Lifecycle};
 use gatehouse_core::services::{apps, auth_servers, groups, trusted_origins};
 use gatehouse_core::store::ImportRecord;
@@ -234,4 +235,24 @@ async fn forget(run: &Import<'_>, r: &ImportRecord) -> anyhow::Result<(String, S
             .context("forgetting an import record")?;
     }
     Ok((r.target_id.clone(), "already gone here".to_owned()))
+}
+
+impl From<OnDeleted> for DeletedAtSource {
+    fn from(d: OnDeleted) -> Self {
+        match d {
+            OnDeleted::Report => Self::Report,
+            OnDeleted::Deactivate => Self::Deactivate,
+            OnDeleted::Remove => Self::Remove,
+        }
+    }
+}
+
+impl From<DeletedAtSource> for OnDeleted {
+    fn from(d: DeletedAtSource) -> Self {
+        match d {
+            DeletedAtSource::Report => Self::Report,
+            DeletedAtSource::Deactivate => Self::Deactivate,
+            DeletedAtSource::Remove => Self::Remove,
+        }
+    }
 }

@@ -8,7 +8,6 @@ use gatehouse_core::services::directory;
 use gatehouse_core::services::groups;
 use gatehouse_core::services::import_users::{self, ImportedUser, Outcome};
 
-use super::progress::Progress;
 use super::report::Change;
 use super::{Import, model, need};
 
@@ -41,9 +40,8 @@ fn status_of(okta: &str) -> Option<(UserStatus, Option<&'static str>)> {
 
 pub(super) async fn users(run: &mut Import<'_>) -> anyhow::Result<()> {
     let all = need("users", run.source.list("/api/v1/users").await)?;
-    println!("users: {} read", all.len());
     let source_url = run.source.org_url().to_owned();
-    let mut progress = Progress::new(USERS, all.len());
+    let mut progress = run.read(USERS, all.len());
     for raw in all {
         progress.inc();
         run.seen.read(USERS, &raw);
@@ -63,7 +61,7 @@ pub(super) async fn users(run: &mut Import<'_>) -> anyhow::Result<()> {
             continue;
         };
         if let Some(note) = note {
-            eprintln!("  note: user {}: {note}", u.profile.login);
+            run.note(format_args!("user {}: {note}", u.profile.login));
         }
         let imported = ImportedUser {
             id: u.id.clone(),
@@ -108,8 +106,7 @@ pub(super) async fn users(run: &mut Import<'_>) -> anyhow::Result<()> {
 
 pub(super) async fn groups(run: &mut Import<'_>) -> anyhow::Result<()> {
     let all = need("groups", run.source.list("/api/v1/groups").await)?;
-    println!("groups: {} read", all.len());
-    let mut progress = Progress::new(GROUPS, all.len());
+    let mut progress = run.read(GROUPS, all.len());
     for raw in all {
         progress.inc();
         run.seen.read(GROUPS, &raw);

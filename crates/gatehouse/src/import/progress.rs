@@ -1,33 +1,45 @@
-//! Progress of a long import step on stderr: a bar redrawn in place when stderr is a terminal,
-//! otherwise (a log, CI) one line at each tenth. The report stays on stdout.
+//! Progress of a long import step: for the CLI on stderr, a bar redrawn in place when stderr
+//! is a terminal, otherwise (a log, CI) one line at each tenth (the report stays on stdout);
+//! for the console into the job's [`ImportProgress`].
 
 use std::io::{IsTerminal as _, Write as _};
 
+use gatehouse_core::services::org_import::ImportProgress;
+
 const WIDTH: usize = 30;
 
-pub struct Progress {
+pub struct Progress<'a> {
     label: &'static str,
     total: usize,
     done: usize,
     tty: bool,
     last_tenth: usize,
+    live: Option<&'a ImportProgress>,
 }
 
-impl Progress {
-    pub fn new(label: &'static str, total: usize) -> Self {
-        let tty = std::io::stderr().is_terminal();
+impl<'a> Progress<'a> {
+    pub fn new(label: &'static str, total: usize, live: Option<&'a ImportProgress>) -> Self {
+        let tty = live.is_none() && std::io::stderr().is_terminal();
+        if let Some(live) = live {
+            live.step(label, total);
+        }
         Self {
             label,
             total,
             done: 0,
             tty,
             last_tenth: 0,
+            live,
         }
     }
 
     /// One more item done.
     pub fn inc(&mut self) {
         self.done = (self.done + 1).min(self.total);
+        if let Some(live) = self.live {
+            live.advance(self.done);
+            return;
+        }
         if let Some(line) = self.line() {
             let mut err = std::io::stderr().lock();
             let _ = if self.tty {
@@ -79,6 +91,7 @@ mod tests {
             done: 0,
             tty: false,
             last_tenth: 0,
+            live: None,
         };
         let mut lines = Vec::new();
         for _ in 0..300 {
@@ -98,6 +111,7 @@ mod tests {
             done: 2,
             tty: true,
             last_tenth: 0,
+            live: None,
         };
         let line = p.line().unwrap_or_default();
         assert!(line.ends_with("] 2/4"), "{line}");

@@ -50,7 +50,7 @@ pub(super) async fn authorization_servers(run: &mut Import<'_>) -> anyhow::Resul
         "authorization servers",
         run.source.list("/api/v1/authorizationServers").await,
     )?;
-    println!("authorization servers: {} read", all.len());
+    run.read("authorization servers", all.len());
     for raw in all {
         run.seen.read(SERVERS, &raw);
         let s: model::AuthServer = match model::parse("authorization server", raw) {
@@ -343,10 +343,10 @@ fn rule_spec(run: &mut Import<'_>, label: &str, r: &model::Rule) -> Option<RuleS
         .cloned()
         .partition(|g| supported.contains(&g.as_str()));
     if !dropped.is_empty() {
-        eprintln!(
-            "  note: rule {label}: grant types not carried: {}",
+        run.note(format_args!(
+            "rule {label}: grant types not carried: {}",
             dropped.join(", ")
-        );
+        ));
     }
     let (mut groups_include, mut groups_exclude) = (Vec::new(), Vec::new());
     let (users_include, users_exclude) = match &r.conditions.people {
@@ -459,7 +459,7 @@ pub(super) async fn trusted_origins(run: &mut Import<'_>) -> anyhow::Result<()> 
         "trusted origins",
         run.source.list("/api/v1/trustedOrigins").await,
     )?;
-    println!("trusted origins: {} read", all.len());
+    run.read("trusted origins", all.len());
     let (current, _) = trusted_origins::list(run.provider, None, 10_000).await?;
     for raw in all {
         run.seen.read(ORIGINS, &raw);
@@ -474,10 +474,10 @@ pub(super) async fn trusted_origins(run: &mut Import<'_>) -> anyhow::Result<()> 
         for s in &o.scopes {
             match TrustedOriginScope::parse(&s.scope_type) {
                 Some(scope) => scopes.push(scope),
-                None => eprintln!(
-                    "  note: trusted origin {}: scope {} not carried",
+                None => run.note(format_args!(
+                    "trusted origin {}: scope {} not carried",
                     o.origin, s.scope_type
-                ),
+                )),
             }
         }
         let spec = TrustedOriginSpec {

@@ -48,6 +48,7 @@ mod client_secrets;
 mod consent;
 mod console;
 mod console_authz;
+mod console_import;
 mod console_policies;
 mod device_grant;
 mod discovery;

@@ -12,6 +12,7 @@ mod enduser_password;
 mod factors;
 mod groups;
 mod idps;
+mod org_import;
 mod password_policies;
 mod policies;
 mod policy_rule_form;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(enduser::router())
         .merge(enduser_password::router())
         .merge(factors::router())
+        .merge(org_import::router())
 }
 
 /// [`router`] with destructive actions asking first ([`confirm::ask_first`]).
@@ -202,7 +204,7 @@ pub(crate) struct Chrome {
     pub user_name: String,
     pub csrf: String,
     /// The navigation entry to mark current: `dashboard`, `apps`, `people`, `groups`, `api`,
-    /// `syslog`.
+    /// `syslog`, `import`.
     pub section: &'static str,
     pub is_admin: bool,
 }
