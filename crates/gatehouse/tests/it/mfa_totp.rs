@@ -135,7 +135,12 @@ pub(crate) async fn id_token_claims(app: &TestApp, callback: &Reply) -> Result<V
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .context("code")?;
-    let reply = app.exchange(Server::Org, &code, &[], app.basic()).await?;
+    code_claims(app, &code).await
+}
+
+/// The verified claims of the ID token an org-server `code` buys.
+pub(crate) async fn code_claims(app: &TestApp, code: &str) -> Result<Value> {
+    let reply = app.exchange(Server::Org, code, &[], app.basic()).await?;
     ensure!(reply.status == StatusCode::OK, "{reply:?}");
     let id_token = reply.json()?["id_token"]
         .as_str()

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Browser, PASSWORD, Reply, Server, TestApp, hidden_input, spawn_app};
 use crate::mfa_totp::{
-    code_now, enroll_alice, id_token_amr, id_token_claims, password_then_factor_page,
+    code_claims, code_now, enroll_alice, id_token_amr, id_token_claims, password_then_factor_page,
 };
 
 backend_tests!(
@@ -284,13 +284,13 @@ async fn acr_values_and_max_age(backend: Backend) -> Result<()> {
         let callback = browser
             .authorize_redirect(&authz().set("acr_values", acr).url())
             .await?;
-        let claims = id_token_claims(&app, &callback).await?;
+        let claims = code_claims(&app, &callback.code()?).await?;
         ensure!(claims["acr"] == "urn:okta:loa:1fa:pwd", "{acr}: {claims}");
     }
     // Not asked for (or only in another vocabulary) and no second factor: no `acr`, as Okta.
     for request in [authz(), authz().set("acr_values", "1 2")] {
         let callback = browser.authorize_redirect(&request.url()).await?;
-        let claims = id_token_claims(&app, &callback).await?;
+        let claims = code_claims(&app, &callback.code()?).await?;
         ensure!(claims.get("acr").is_none(), "{claims}");
     }
     // max_age: a session older than it signs in again; a younger one is reused.
@@ -322,7 +322,7 @@ async fn acr_values_and_max_age(backend: Backend) -> Result<()> {
     // The factor was given, so even a request without acr_values gets `acr` (single sign-on
     // on the stepped-up session).
     let sso = browser.authorize_redirect(&authz().url()).await?;
-    let claims = id_token_claims(&app, &sso).await?;
+    let claims = code_claims(&app, &sso.code()?).await?;
     ensure!(claims["acr"] == "urn:okta:loa:2fa:any", "{claims}");
     Ok(())
 }
