@@ -13,7 +13,7 @@
 # Other options are passed to bench/run.mjs: --duration S, --concurrency N, --signin-concurrency N,
 # --dbs sqlite,postgres, --targets gatehouse,oidc-provider,glewlwyd, --out-dir DIR, --scenarios a,b (only those
 # scenarios, by key: cc_rs256 discovery jwks userinfo introspect refresh code_exchange signin
-# refresh_rotate cc_es256 cc_eddsa).
+# refresh_rotate cc_es256 cc_eddsa signin_totp).
 #   scripts/bench.sh --cost     the cost curve instead (bench/cost.mjs, BENCHMARKS.md "Cost curve"):
 #                               1k, 100k and 1M users seeded by bench/seed/seed.py on SQLite and
 #                               PostgreSQL; with --smoke, 1k users on SQLite (< 60 s). Its own

@@ -352,7 +352,7 @@ macro_rules! impl_write_batch {
                 for chunk in grants.chunks(ROWS_PER_STATEMENT) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
-                         auth_time, amr, created, revoked_at) ",
+                         auth_time, amr, created, revoked_at, acr) ",
                     );
                     q.push_values(chunk, |mut b, (g, scopes, amr)| {
                         b.push_bind(&g.id)
@@ -363,7 +363,8 @@ macro_rules! impl_write_batch {
                             .push_bind(g.auth_time)
                             .push_bind(amr)
                             .push_bind(g.created)
-                            .push_bind(g.revoked_at);
+                            .push_bind(g.revoked_at)
+                            .push_bind(&g.acr);
                     });
                     q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
                 }

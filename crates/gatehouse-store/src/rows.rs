@@ -51,13 +51,13 @@ macro_rules! login_tx_cols {
 macro_rules! code_cols {
     () => {
         "code_hash, grant_id, client_id, user_id, auth_server_id, redirect_uri, scopes, nonce, \
-         code_challenge, auth_time, amr, session_id_hash, created AS code_created, expires_at, \
-         used_at"
+         code_challenge, auth_time, amr, acr, session_id_hash, created AS code_created, \
+         expires_at, used_at"
     };
 }
 macro_rules! grant_cols {
     () => {
-        "id, client_id, user_id, auth_server_id, scopes, auth_time, amr, created, revoked_at"
+        "id, client_id, user_id, auth_server_id, scopes, auth_time, amr, acr, created, revoked_at"
     };
 }
 macro_rules! refresh_cols {
@@ -313,6 +313,7 @@ pub(crate) struct AuthCodeRow {
     code_challenge: Option<String>,
     auth_time: i64,
     amr: String,
+    acr: Option<String>,
     session_id_hash: Option<String>,
     // Aliased in `code_cols!`, so a row joined with a user's has no second `created`.
     #[sqlx(rename = "code_created")]
@@ -345,6 +346,7 @@ impl TryFrom<AuthCodeRow> for AuthCode {
             nonce: r.nonce,
             code_challenge: r.code_challenge,
             auth_time: r.auth_time,
+            acr: r.acr,
             session_id_hash: r.session_id_hash,
             created: r.created,
             expires_at: r.expires_at,
@@ -362,6 +364,7 @@ pub(crate) struct GrantRow {
     scopes: String,
     auth_time: Option<i64>,
     amr: String,
+    acr: Option<String>,
     created: i64,
     revoked_at: Option<i64>,
 }
@@ -377,6 +380,7 @@ impl TryFrom<GrantRow> for Grant {
             user_id: r.user_id,
             auth_server_id: r.auth_server_id,
             auth_time: r.auth_time,
+            acr: r.acr,
             created: r.created,
             revoked_at: r.revoked_at,
         })

@@ -265,6 +265,7 @@ fn code(hash: &str, grant_id: &str, expires_at: Timestamp) -> AuthCode {
         code_challenge: Some("challenge".into()),
         auth_time: 1_000,
         amr: vec!["pwd".into()],
+        acr: Some("urn:okta:loa:1fa:pwd".into()),
         session_id_hash: Some("sess".into()),
         created: 1_000,
         expires_at,
@@ -281,6 +282,7 @@ fn grant(id: &str) -> Grant {
         scopes: vec!["openid".into(), "offline_access".into()],
         auth_time: Some(1_000),
         amr: vec!["pwd".into(), "mfa".into()],
+        acr: Some("urn:okta:loa:2fa:any".into()),
         created: 1_000,
         revoked_at: None,
     }
@@ -1391,6 +1393,7 @@ async fn redeem_code_once_then_replayed(ctx: &Ctx) -> Result<()> {
     minimal.code_challenge = None;
     minimal.session_id_hash = None;
     minimal.amr = vec![];
+    minimal.acr = None;
     s.create_code(&minimal).await?;
 
     let used = AuthCode {
@@ -1491,6 +1494,7 @@ async fn grants_round_trip_and_revoke_cascades(ctx: &Ctx) -> Result<()> {
         user_id: None,
         auth_time: None,
         amr: vec![],
+        acr: None,
         ..grant("g2")
     };
     s.create_grant(&g1).await?;

@@ -2,7 +2,8 @@
 
 * policy-mfa-step-up: an app whose ACCESS_POLICY asks for 2FA. A password-only session (NetBox,
   no policy) opening it is stepped up: no password again, a first TOTP factor enrolled on the
-  hosted page (pyotp reads the key there), the ID token's amr has otp and mfa. A new browser then
+  hosted page (pyotp reads the key there), the ID token's amr has otp and mfa and its acr is
+  urn:okta:loa:2fa:any (none for the password alone). A new browser then
   signs in with password + code; a wrong code, the enrollment's code replayed and a stale code are
   refused, and each is counted (System Log `user.authentication.auth_via_mfa` FAILURE).
 * policy-deny: an OKTA_SIGN_ON rule denying a group: the right password gets NetBox an
@@ -89,11 +90,19 @@ def post(browser: Browser, page: Page, action: str, what: str, **values: str) ->
     return browser.navigate("POST", urljoin(page.url, form.action or page.url), {**form.fields, **values})
 
 
-def amr_of(site: NetBoxSite, departure: Page | Departure, state: str) -> list:
+def claims_of(site: NetBoxSite, departure: Page | Departure, state: str) -> dict:
     h.expect(isinstance(departure, Departure), f"no redirect to NetBox: {departure}")
     h.check_callback(departure.url, h.SETUPS["okta-org-as"], state)
     user = site.complete(h.OKTA, departure.url)
-    return h.id_token_claims(site, user).get("amr")
+    return h.id_token_claims(site, user)
+
+
+def expect_two_factors(claims: dict, what: str) -> None:
+    """amr has otp and mfa, and acr says two factors (Okta's urn:okta:loa:2fa:any) though
+    social-core sent no acr_values: a second factor was given."""
+    amr = claims.get("amr")
+    h.expect(isinstance(amr, list) and "otp" in amr and "mfa" in amr, f"{what} amr is {amr!r}")
+    h.expect(claims.get("acr") == "urn:okta:loa:2fa:any", f"{what} acr is {claims.get('acr')!r}")
 
 
 def step_up(env) -> None:
@@ -115,8 +124,9 @@ def step_up(env) -> None:
         browser = Browser(env.origin)
         plain = NetBoxSite(setup.settings(env.origin, env.directory.netbox))
         url, state = h.begin(env, plain, setup)
-        amr = amr_of(plain, browser.sign_in(url, login, PASSWORD), state)
-        h.expect(amr == ["pwd"], f"password-only amr is {amr!r}")
+        claims = claims_of(plain, browser.sign_in(url, login, PASSWORD), state)
+        h.expect(claims.get("amr") == ["pwd"], f"password-only amr is {claims.get('amr')!r}")
+        h.expect("acr" not in claims, f"password-only, no acr_values: acr {claims.get('acr')!r} (Okta sends none)")
 
         # 2. The MFA app with that session: stepped up, no password form; Pat has no factor, so
         #    the hosted page enrolls one (pyotp reads the key on it).
@@ -131,8 +141,7 @@ def step_up(env) -> None:
         enrolled_at = time.time()
         enroll_code = totp.at(enrolled_at)
         codes = post(browser, page, "enroll", "enrollment", code=enroll_code)
-        amr = amr_of(site, post(browser, codes, "continue", "recovery codes"), state)
-        h.expect(isinstance(amr, list) and "otp" in amr and "mfa" in amr, f"stepped-up amr is {amr!r}")
+        expect_two_factors(claims_of(site, post(browser, codes, "continue", "recovery codes"), state), "stepped-up")
 
         # 3. A new browser: password, then the code; wrong, replayed and stale codes refused.
         before = mfa_failures(env, pat)
@@ -150,8 +159,7 @@ def step_up(env) -> None:
             page = refused
         counted = mfa_failures(env, pat) - before
         h.expect(counted == 3, f"{counted} refused codes in the System Log, expected 3")
-        amr = amr_of(site, post(browser, page, "totp", "the right code", code=good), state)
-        h.expect(isinstance(amr, list) and "otp" in amr and "mfa" in amr, f"amr is {amr!r}")
+        expect_two_factors(claims_of(site, post(browser, page, "totp", "the right code", code=good), state), "TOTP")
     finally:
         call(env, "DELETE", f"/api/v1/policies/{policy}", want=204)
 

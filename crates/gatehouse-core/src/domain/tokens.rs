@@ -63,6 +63,8 @@ pub struct AuthCode {
     pub code_challenge: Option<String>,
     pub auth_time: Timestamp,
     pub amr: Vec<String>,
+    /// The ID token's `acr` (see [`crate::oauth2::authorize::acr`]); `None`: no claim.
+    pub acr: Option<String>,
     pub session_id_hash: Option<String>,
     pub created: Timestamp,
     pub expires_at: Timestamp,
@@ -90,6 +92,8 @@ pub struct Grant {
     pub scopes: Vec<String>,
     pub auth_time: Option<Timestamp>,
     pub amr: Vec<String>,
+    /// The ID token's `acr`, from the code the grant began with; `None`: no claim.
+    pub acr: Option<String>,
     pub created: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }

@@ -62,8 +62,9 @@ pub fn openid_configuration(server: &ServerContext, id_token_algs: &[SigningAlg]
         "claims_supported": [
             "iss", "ver", "sub", "aud", "iat", "exp", "jti", "auth_time", "amr", "idp", "nonce", "name",
             "nickname", "preferred_username", "given_name", "family_name", "email", "email_verified",
-            "zoneinfo", "locale", "updated_at", "at_hash", "c_hash", "groups", "sid"
+            "zoneinfo", "locale", "updated_at", "at_hash", "c_hash", "groups", "sid", "acr"
         ],
+        "acr_values_supported": crate::oauth2::authorize::acr::SUPPORTED,
         "code_challenge_methods_supported": ["S256"],
         "introspection_endpoint": server.endpoint("introspect"),
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,

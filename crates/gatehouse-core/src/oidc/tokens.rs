@@ -157,6 +157,9 @@ pub(crate) async fn id_token_claims(
     id.insert("exp".into(), json!(now + provider.lifetimes.id_token));
     id.insert("jti".into(), json!(format!("ID.{}", random_token(32))));
     id.insert("amr".into(), json!(req.grant.amr));
+    if let Some(acr) = &req.grant.acr {
+        id.insert("acr".into(), json!(acr));
+    }
     id.insert("idp".into(), json!(org_id(provider).await?));
     if let Some(nonce) = req.nonce {
         id.insert("nonce".into(), json!(nonce));

@@ -15,7 +15,7 @@ use crate::services::mfa::TotpActivation;
 use crate::services::mfa::challenge::{self, Answer, ChallengeError, Passed};
 
 /// The pending step's value and its binding, from a `stateToken`.
-fn split(state_token: &str) -> Result<(&str, &str), ChallengeError> {
+pub(crate) fn split(state_token: &str) -> Result<(&str, &str), ChallengeError> {
     state_token
         .trim()
         .split_once('.')
@@ -23,7 +23,7 @@ fn split(state_token: &str) -> Result<(&str, &str), ChallengeError> {
         .ok_or(ChallengeError::Invalid)
 }
 
-async fn answer(
+pub(crate) async fn answer(
     provider: &crate::provider::Provider,
     client: &ClientInfo,
     state_token: &str,
@@ -33,7 +33,7 @@ async fn answer(
     challenge::answer(provider, client, pending, binding, Some(binding), given).await
 }
 
-async fn success(
+pub(crate) async fn success(
     provider: &crate::provider::Provider,
     passed: Passed,
 ) -> Result<AuthnSuccess, ChallengeError> {

@@ -10,6 +10,7 @@ pub mod auth_server_error;
 pub mod auth_servers;
 pub mod authn;
 pub mod authn_mfa;
+pub mod authn_webauthn;
 pub mod backchannel;
 pub mod bootstrap;
 pub mod changes;

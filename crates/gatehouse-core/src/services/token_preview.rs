@@ -158,6 +158,7 @@ pub async fn preview(
         } else {
             vec![]
         },
+        acr: None,
         created: now,
         revoked_at: None,
     };

@@ -17,8 +17,8 @@ macro_rules! impl_token_store {
                 sqlx::query(
                     "INSERT INTO auth_codes (code_hash, grant_id, client_id, user_id, \
                      auth_server_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, \
-                     session_id_hash, created, expires_at, used_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                     session_id_hash, created, expires_at, used_at, acr) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 )
                 .bind(&code.code_hash)
                 .bind(&code.grant_id)
@@ -35,6 +35,7 @@ macro_rules! impl_token_store {
                 .bind(code.created)
                 .bind(code.expires_at)
                 .bind(code.used_at)
+                .bind(&code.acr)
                 .execute(&self.pool)
                 .await
                 .map_err(db_err)?;

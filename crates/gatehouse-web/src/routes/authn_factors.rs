@@ -1,6 +1,7 @@
 //! Okta's classic Authentication API, second step (issue 19): the `MFA_REQUIRED` and
 //! `MFA_ENROLL` states of `POST /api/v1/authn`, and
-//! `POST /api/v1/authn/factors/{factorId}/verify`, `POST /api/v1/authn/factors` (enroll a TOTP
+//! `POST /api/v1/authn/factors/{factorId}/verify` (a TOTP code here, a WebAuthn factor's
+//! challenge and assertion in `authn_webauthn`), `POST /api/v1/authn/factors` (enroll a TOTP
 //! factor) and `POST /api/v1/authn/factors/{factorId}/lifecycle/activate`, each with the
 //! `stateToken`. The rules are in `gatehouse_core::services::authn_mfa`.
 //!
@@ -119,10 +120,17 @@ fn fields(body: &Bytes) -> (String, String) {
 
 async fn verify(
     State(state): State<AppState>,
+    Origin(origin): Origin,
     Client(client): Client,
     Path(factor_id): Path<String>,
     body: Bytes,
 ) -> Response {
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(res) =
+        super::authn_webauthn::verify(&state, &origin, &client, &factor_id, &json).await
+    {
+        return res;
+    }
     let (state_token, code) = fields(&body);
     match authn_mfa::verify(&state.provider, &client, &state_token, &factor_id, &code).await {
         Ok(done) => success(&done),

@@ -2,6 +2,7 @@ pub mod api_v1;
 pub mod authn;
 pub mod authn_expired;
 pub mod authn_factors;
+mod authn_webauthn;
 pub mod clients;
 pub mod consent;
 pub mod console;

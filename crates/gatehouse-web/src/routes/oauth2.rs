@@ -134,7 +134,25 @@ pub(crate) async fn authorize_with(
         Some(&budget),
     )
     .await;
-    Ok(match outcome {
+    // A session a `sessionToken` opened: its cookie goes on whatever response follows.
+    let mut outcome = outcome;
+    let mut opened = None;
+    while let AuthorizeOutcome::SessionOpened {
+        cookie,
+        max_age,
+        then,
+    } = outcome
+    {
+        opened = Some((cookie, max_age));
+        outcome = *then;
+    }
+    let mut res = match outcome {
+        // Unwrapped just above.
+        AuthorizeOutcome::SessionOpened { .. } => {
+            return Err(WebError::Page(OAuthError::TemporarilyUnavailable(
+                "The sign-in could not continue.".into(),
+            )));
+        }
         AuthorizeOutcome::ErrorPage(e) => return Err(WebError::Page(e)),
         AuthorizeOutcome::Respond(resp) => respond_to_client(&resp, vec![]),
         AuthorizeOutcome::Consent(prompt) => {
@@ -175,7 +193,15 @@ pub(crate) async fn authorize_with(
             }
             res
         }
-    })
+    };
+    if let Some((cookie, max_age)) = opened {
+        for line in cookies::set_session(&cookie, max_age, origin) {
+            if let Ok(v) = HeaderValue::from_str(&line) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    Ok(res)
 }
 
 // ---- token ----

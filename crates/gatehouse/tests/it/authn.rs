@@ -89,6 +89,14 @@ async fn authn_success_and_session_token_at_authorize(backend: Backend) -> Resul
         let (_, claims) = crate::helpers::jwt_parts(tokens.id_token()?)?;
         ensure!(claims["sub"] == app.alice.id.as_str(), "{claims}");
         ensure!(claims["amr"] == json!(["pwd"]), "{claims}");
+        // The token's session is the browser's now (its cookie came with the redirect): a
+        // second authorize, without the token and with prompt=none, is silent single sign-on.
+        let sso = app.authz(server).set("prompt", "none").url();
+        let silent = browser.authorize_redirect(&sso).await?;
+        ensure!(
+            silent.target() == REDIRECT_URI && silent.code().is_ok(),
+            "no single sign-on after a sessionToken: {silent:?}"
+        );
 
         // Single use: the same token again is ignored and the sign-in form is shown.
         let again = Browser::new()?.get(&url).await?;

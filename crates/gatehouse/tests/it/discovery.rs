@@ -130,6 +130,16 @@ fn check_common(app: &TestApp, server: Server, doc: &Value) -> Result<()> {
     // Off by default (as Okta, which sends no `iss` on error responses): RFC 9207 is a setting.
     assert_eq!(doc["authorization_response_iss_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], true);
+    // Okta's loa values, the ones `acr` may carry.
+    assert_eq!(
+        strings(&doc["acr_values_supported"])?,
+        set(&[
+            "urn:okta:loa:1fa:any",
+            "urn:okta:loa:1fa:pwd",
+            "urn:okta:loa:2fa:any",
+            "urn:okta:loa:2fa:any:ifpossible"
+        ])
+    );
     assert_eq!(doc["request_uri_parameter_supported"], true);
     assert_eq!(doc["require_request_uri_registration"], true);
     assert_eq!(

@@ -37,6 +37,7 @@ mod audit_low;
 mod audit_scopes;
 mod authn;
 mod authn_mfa;
+mod authn_webauthn;
 mod authz_servers;
 mod backup_restore;
 mod claims;

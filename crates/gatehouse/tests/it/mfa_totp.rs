@@ -117,6 +117,17 @@ pub(crate) async fn submit_code(
 }
 
 pub(crate) async fn id_token_amr(app: &TestApp, callback: &Reply) -> Result<Vec<String>> {
+    let claims = id_token_claims(app, callback).await?;
+    Ok(claims["amr"]
+        .as_array()
+        .context("amr")?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect())
+}
+
+/// The verified claims of the ID token the code in `callback` (an org-server redirect) buys.
+pub(crate) async fn id_token_claims(app: &TestApp, callback: &Reply) -> Result<Value> {
     let url = callback.location().context("Location")?;
     ensure!(url.as_str().starts_with(REDIRECT_URI), "{callback:?}");
     let code = url
@@ -124,21 +135,19 @@ pub(crate) async fn id_token_amr(app: &TestApp, callback: &Reply) -> Result<Vec<
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .context("code")?;
-    let reply = app.exchange(Server::Org, &code, &[], app.basic()).await?;
+    code_claims(app, &code).await
+}
+
+/// The verified claims of the ID token an org-server `code` buys.
+pub(crate) async fn code_claims(app: &TestApp, code: &str) -> Result<Value> {
+    let reply = app.exchange(Server::Org, code, &[], app.basic()).await?;
     ensure!(reply.status == StatusCode::OK, "{reply:?}");
     let id_token = reply.json()?["id_token"]
         .as_str()
         .context("id_token")?
         .to_owned();
-    let claims = app
-        .verify_jwt(Server::Org, &id_token, app.client_id())
-        .await?;
-    Ok(claims["amr"]
-        .as_array()
-        .context("amr")?
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect())
+    app.verify_jwt(Server::Org, &id_token, app.client_id())
+        .await
 }
 
 pub(crate) async fn session_me(app: &TestApp, browser: &Browser) -> Result<Value> {

@@ -11,7 +11,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{Browser, PASSWORD, Reply, Server, TestApp, hidden_input, spawn_app};
-use crate::mfa_totp::{code_now, enroll_alice, id_token_amr, password_then_factor_page};
+use crate::mfa_totp::{
+    code_claims, code_now, enroll_alice, id_token_amr, id_token_claims, password_then_factor_page,
+};
 
 backend_tests!(
     deny_rule_refuses_every_sign_in,
@@ -276,12 +278,20 @@ async fn acr_values_and_max_age(backend: Backend) -> Result<()> {
         .await?;
     ensure!(two.status == StatusCode::OK, "{two:?}");
     ensure!(two.body.contains("Set up two-step verification"), "{two:?}");
-    // One factor is enough: single sign-on.
+    // One factor is enough: single sign-on, and the ID token says what was met (Okta's
+    // `acr`): the password alone.
     for acr in ["urn:okta:loa:1fa:any", "urn:okta:loa:2fa:any:ifpossible"] {
-        browser
+        let callback = browser
             .authorize_redirect(&authz().set("acr_values", acr).url())
-            .await?
-            .code()?;
+            .await?;
+        let claims = code_claims(&app, &callback.code()?).await?;
+        ensure!(claims["acr"] == "urn:okta:loa:1fa:pwd", "{acr}: {claims}");
+    }
+    // Not asked for (or only in another vocabulary) and no second factor: no `acr`, as Okta.
+    for request in [authz(), authz().set("acr_values", "1 2")] {
+        let callback = browser.authorize_redirect(&request.url()).await?;
+        let claims = code_claims(&app, &callback.code()?).await?;
+        ensure!(claims.get("acr").is_none(), "{claims}");
     }
     // max_age: a session older than it signs in again; a younger one is reused.
     app.clock.advance(120);
@@ -302,11 +312,18 @@ async fn acr_values_and_max_age(backend: Backend) -> Result<()> {
         .await?;
     let page = browser.submit(&form, &app.alice.login, PASSWORD).await?;
     let (done, _) = enroll_on_page(&app, &browser, &page).await?;
-    let amr = id_token_amr(&app, &done).await?;
+    let claims = id_token_claims(&app, &done).await?;
+    let amr = claims["amr"].as_array().context("amr")?;
     ensure!(
-        amr.contains(&"otp".to_owned()) && amr.contains(&"mfa".to_owned()),
-        "{amr:?}"
+        amr.contains(&json!("otp")) && amr.contains(&json!("mfa")),
+        "{claims}"
     );
+    ensure!(claims["acr"] == "urn:okta:loa:2fa:any", "{claims}");
+    // The factor was given, so even a request without acr_values gets `acr` (single sign-on
+    // on the stepped-up session).
+    let sso = browser.authorize_redirect(&authz().url()).await?;
+    let claims = code_claims(&app, &sso.code()?).await?;
+    ensure!(claims["acr"] == "urn:okta:loa:2fa:any", "{claims}");
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! (after node-oidc-provider). Checks before the redirect URI is trusted end on an error page;
 //! later ones redirect the error to the client.
 
-mod acr;
+pub mod acr;
 mod check_assignment;
 mod check_client;
 mod check_consent;
@@ -101,6 +101,9 @@ pub struct AuthorizeRequest {
     /// `acr_values` asked for a second factor.
     #[serde(default)]
     pub mfa_requested: bool,
+    /// `acr_values` named one of Okta's values: the ID token then carries `acr`.
+    #[serde(default)]
+    pub acr_requested: bool,
     /// The browser's "remember this device" cookie; not kept in the login transaction.
     #[serde(skip)]
     pub device_cookie: Option<String>,
@@ -125,6 +128,13 @@ pub enum AuthorizeOutcome {
     /// Send the browser to an upstream identity provider (`idp=`); set the CSRF cookie to
     /// `csrf_token` first: the callback checks it.
     Upstream { url: String, csrf_token: String },
+    /// A `sessionToken` opened a session: set its cookie (`cookie`, for `max_age` seconds) on
+    /// the response to `then`, so the next authorize finds the session (single sign-on).
+    SessionOpened {
+        cookie: String,
+        max_age: i64,
+        then: Box<AuthorizeOutcome>,
+    },
 }
 
 /// The second sign-in step's page (see [`crate::services::mfa::challenge`]).
@@ -278,6 +288,7 @@ pub async fn authorize(
         login_hint: ctx.params.login_hint.clone(),
         id_token_hint_sub,
         mfa_requested: acr::requests_mfa(ctx.params.acr_values.as_deref()),
+        acr_requested: acr::requests_acr(ctx.params.acr_values.as_deref()),
         device_cookie: ctx.params.device_cookie.clone(),
         idp: ctx.params.idp.clone().filter(|i| !i.is_empty()),
     };

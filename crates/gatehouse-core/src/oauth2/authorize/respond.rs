@@ -127,6 +127,7 @@ pub(super) async fn issue_response(
             code_challenge: request.code_challenge.clone(),
             auth_time: session.auth_time,
             amr: session.amr.clone(),
+            acr: super::acr::for_token(request.acr_requested, &session.amr),
             session_id_hash: Some(session.id_hash.clone()),
             created: now,
             expires_at: now + provider.lifetimes.authorization_code,
@@ -162,6 +163,7 @@ pub(super) async fn issue_response(
             scopes: request.scopes.as_slice().to_vec(),
             auth_time: Some(session.auth_time),
             amr: session.amr.clone(),
+            acr: super::acr::for_token(request.acr_requested, &session.amr),
             created: now,
             revoked_at: None,
         };

@@ -517,7 +517,8 @@ async fn resume(
             AuthorizeOutcome::Login(_)
             | AuthorizeOutcome::ErrorPage(_)
             | AuthorizeOutcome::SecondFactor(_)
-            | AuthorizeOutcome::Upstream { .. },
+            | AuthorizeOutcome::Upstream { .. }
+            | AuthorizeOutcome::SessionOpened { .. },
         ) => {
             return Err(LoginFailure::Internal(OAuthError::InvalidRequest(
                 "The sign-in could not be resumed.".into(),

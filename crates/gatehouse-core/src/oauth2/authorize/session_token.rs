@@ -22,8 +22,10 @@ pub(super) async fn run(
     match authn::open_session(provider, token).await? {
         // A password alone gave the token: a user with a factor (or a policy requiring MFA)
         // still gets the factor page before any code or token is issued.
+        // The browser keeps the session whatever comes next (a code, the factor step, the
+        // consent page): without its cookie the next authorize would prompt again.
         Some(opened) => {
-            step_up_or_finish(
+            let then = step_up_or_finish(
                 provider,
                 server,
                 app,
@@ -35,7 +37,15 @@ pub(super) async fn run(
                 request,
                 budget,
             )
-            .await
+            .await?;
+            Ok(match then {
+                AuthorizeOutcome::ErrorPage(_) => then,
+                then => AuthorizeOutcome::SessionOpened {
+                    max_age: (opened.session.expires_at - provider.now()).max(0),
+                    cookie: opened.cookie,
+                    then: Box::new(then),
+                },
+            })
         }
         None => {
             tracing::info!(client_id = %app.client_id, "sessionToken at authorize: unknown, expired or spent");

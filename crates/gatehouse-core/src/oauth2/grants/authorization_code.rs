@@ -118,6 +118,7 @@ async fn exchange(
         scopes: code.scopes.clone(),
         auth_time: Some(code.auth_time),
         amr: code.amr.clone(),
+        acr: code.acr.clone(),
         created: now,
         revoked_at: None,
     };

@@ -70,6 +70,7 @@ async fn exchange(
         scopes,
         auth_time: None,
         amr: vec![],
+        acr: None,
         created: now,
         revoked_at: None,
     };

@@ -113,6 +113,8 @@ async fn exchange(
         scopes: device.scopes.clone(),
         auth_time: device.auth_time,
         amr: device.amr.clone(),
+        // No acr_values at the device endpoint: the claim only when a second factor was given.
+        acr: crate::oauth2::authorize::acr::for_token(false, &device.amr),
         created: now,
         revoked_at: None,
     };
