@@ -435,6 +435,7 @@ pub(crate) struct RefreshFamilyRow {
     g_scopes: String,
     g_auth_time: Option<i64>,
     g_amr: String,
+    g_acr: Option<String>,
     g_created: i64,
     g_revoked_at: Option<i64>,
     device_grant: bool,
@@ -451,6 +452,7 @@ impl TryFrom<RefreshFamilyRow> for RefreshFamily {
             scopes: r.g_scopes,
             auth_time: r.g_auth_time,
             amr: r.g_amr,
+            acr: r.g_acr,
             created: r.g_created,
             revoked_at: r.g_revoked_at,
         };

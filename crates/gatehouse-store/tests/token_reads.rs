@@ -150,6 +150,7 @@ async fn a_revocation_is_seen_at_once_while_batches_run(s: Arc<dyn Store>) -> Re
                     scopes: vec!["openid".into()],
                     auth_time: None,
                     amr: Vec::new(),
+                    acr: None,
                     created: 1_000,
                     revoked_at: None,
                 };

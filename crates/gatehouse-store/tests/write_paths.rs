@@ -112,6 +112,7 @@ fn code(hash: &str, grant_id: &str) -> AuthCode {
         code_challenge: None,
         auth_time: 1_000,
         amr: vec!["pwd".into()],
+        acr: None,
         session_id_hash: None,
         created: 1_000,
         expires_at: 10_000,
@@ -128,6 +129,7 @@ fn grant(id: &str, user_id: Option<&str>) -> Grant {
         scopes: vec!["openid".into(), "offline_access".into()],
         auth_time: Some(1_000),
         amr: vec!["pwd".into()],
+        acr: None,
         created: 1_500,
         revoked_at: None,
     }

@@ -197,7 +197,7 @@ macro_rules! impl_token_store {
                      r.rotated_at AS rt_rotated_at, r.revoked_at AS rt_revoked_at, \
                      g.client_id AS g_client_id, g.user_id AS g_user_id, \
                      g.auth_server_id AS g_auth_server_id, g.scopes AS g_scopes, \
-                     g.auth_time AS g_auth_time, g.amr AS g_amr, g.created AS g_created, \
+                     g.auth_time AS g_auth_time, g.amr AS g_amr, g.acr AS g_acr, g.created AS g_created, \
                      g.revoked_at AS g_revoked_at, \
                      EXISTS (SELECT 1 FROM device_grants d WHERE d.grant_id = g.id) \
                      AS device_grant \
