@@ -406,8 +406,17 @@ async fn console_sign_in_asks_for_a_new_expired_password(backend: Backend) -> Re
         "{done:?}"
     );
     ensure!(status_of(&app, &app.alice.id).await? == UserStatus::Active);
-    // The state token served once.
-    let replay = post("Console-long-pass-2", csrf).await?;
+    // The state token served once (the sign-in cleared the form's CSRF cookie, so fetch a fresh
+    // form first: the refusal must come from the spent state token, not from the CSRF check).
+    drop(csrf);
+    let form = browser
+        .get(&format!(
+            "{}/login/login.htm?fromURI=/app/UserHome",
+            app.base
+        ))
+        .await?;
+    let fresh = hidden_input(&form.body, "csrf").context("no csrf on the sign-in form")?;
+    let replay = post("Console-long-pass-2", fresh).await?;
     ensure!(replay.status == StatusCode::UNAUTHORIZED, "{replay:?}");
     let ok = authn(&app, &app.alice.login, "Console-long-pass-1").await?;
     ensure!(ok.json()?["status"] == "SUCCESS", "{ok:?}");
