@@ -7,11 +7,31 @@
 use crate::Provider;
 use crate::audit::{Actor, Entity, event_type as ev};
 use crate::crypto::sha256_b64url;
-use crate::domain::{Session, User};
+use crate::domain::{Session, User, UserStatus};
 use crate::oauth2::OAuthError;
-use crate::oauth2::authorize::session::live_session;
 use crate::oidc::tokens::org_id;
 use crate::store::{self, SessionScope, StoreError};
+
+/// The live session behind a cookie, with its user, if both are still valid.
+pub(crate) async fn live_session(
+    provider: &Provider,
+    cookie: Option<&str>,
+) -> Result<Option<(Session, User)>, OAuthError> {
+    let Some(cookie) = cookie.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(session) = provider
+        .store
+        .find_session(&sha256_b64url(cookie), provider.now())
+        .await?
+    else {
+        return Ok(None);
+    };
+    match provider.store.find_user(&session.user_id).await? {
+        Some(user) if user.status == UserStatus::Active => Ok(Some((session, user))),
+        _ => Ok(None),
+    }
+}
 
 /// A live session with its user and the org (the session's identity provider).
 #[derive(Debug, Clone)]

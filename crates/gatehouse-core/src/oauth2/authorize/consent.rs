@@ -169,7 +169,7 @@ pub async fn complete_consent(
     }
     let pending: PendingConsent =
         serde_json::from_str(&tx.request_json).map_err(|_| ConsentFailure::TransactionInvalid)?;
-    let (session, user) = super::session::live_session(provider, answer.session_cookie)
+    let (session, user) = crate::services::sessions::live_session(provider, answer.session_cookie)
         .await?
         .ok_or(ConsentFailure::TransactionInvalid)?;
     let same_session = constant_time_eq(

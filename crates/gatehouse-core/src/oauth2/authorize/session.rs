@@ -4,36 +4,16 @@ use super::consent::{ConsentPrompt, finish};
 use super::{AuthorizeOutcome, AuthorizeRequest, FactorPrompt, LoginPrompt, TransactionBudget};
 use crate::audit::ClientInfo;
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
-use crate::domain::{App, LoginTransaction, Session, User, UserStatus};
+use crate::domain::{App, LoginTransaction, Session, User};
 use crate::oauth2::OAuthError;
 use crate::oauth2::authorize::AuthorizationResponse;
 use crate::provider::{Provider, ServerContext};
 use crate::services::lockout;
 use crate::services::mfa::challenge::{self, Continuation};
 use crate::services::rate_limit::{self, RatePolicy};
+use crate::services::sessions::live_session;
 use crate::services::sign_in::{OpenedSession, open_session};
 use crate::services::sign_on_gate::{self, Gate, SignOnAttempt};
-
-/// The live session behind a cookie, with its user, if both are still valid.
-pub(crate) async fn live_session(
-    provider: &Provider,
-    cookie: Option<&str>,
-) -> Result<Option<(Session, User)>, OAuthError> {
-    let Some(cookie) = cookie.filter(|c| !c.is_empty()) else {
-        return Ok(None);
-    };
-    let Some(session) = provider
-        .store
-        .find_session(&sha256_b64url(cookie), provider.now())
-        .await?
-    else {
-        return Ok(None);
-    };
-    match provider.store.find_user(&session.user_id).await? {
-        Some(user) if user.status == UserStatus::Active => Ok(Some((session, user))),
-        _ => Ok(None),
-    }
-}
 
 pub(super) async fn resume_or_prompt(
     provider: &Provider,
