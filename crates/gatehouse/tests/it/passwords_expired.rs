@@ -408,7 +408,6 @@ async fn console_sign_in_asks_for_a_new_expired_password(backend: Backend) -> Re
     ensure!(status_of(&app, &app.alice.id).await? == UserStatus::Active);
     // The state token served once (the sign-in cleared the form's CSRF cookie, so fetch a fresh
     // form first: the refusal must come from the spent state token, not from the CSRF check).
-    drop(csrf);
     let form = browser
         .get(&format!(
             "{}/login/login.htm?fromURI=/app/UserHome",
