@@ -11,6 +11,9 @@ use gatehouse_core::store::Store;
 use gatehouse_store::connect;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 
+#[macro_use]
+mod common;
+
 async fn run<F>(backend: Backend, test: F) -> Result<()>
 where
     F: AsyncFnOnce(Arc<dyn Store>) -> Result<()>,
@@ -20,27 +23,6 @@ where
     let outcome = test(store).await;
     drop(db);
     outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
-}
-
-macro_rules! both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    super::run(gatehouse_store::test_support::Backend::Sqlite, super::$name).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    super::run(gatehouse_store::test_support::Backend::Postgres, super::$name).await
-                }
-            )+
-        }
-    };
 }
 
 both_backends!(

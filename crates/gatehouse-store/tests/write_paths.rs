@@ -11,6 +11,9 @@ use gatehouse_store::test_support::{Backend, TestDatabase};
 use gatehouse_store::{connect, connect_postgres, connect_sqlite};
 use tokio::sync::Barrier;
 
+#[macro_use]
+mod common;
+
 struct Ctx {
     backend: Backend,
     url: String,
@@ -53,28 +56,7 @@ where
     outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
 }
 
-macro_rules! backend_tests {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    super::run(gatehouse_store::test_support::Backend::Sqlite, super::$name).await
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() -> anyhow::Result<()> {
-                    super::run(gatehouse_store::test_support::Backend::Postgres, super::$name).await
-                }
-            )+
-        }
-    };
-}
-
-backend_tests!(
+both_backends!(
     concurrent_exchanges_of_one_code_have_one_winner_and_the_rest_commit,
     refresh_family_is_read_in_one_piece,
     throttle_buckets_are_read_together,
