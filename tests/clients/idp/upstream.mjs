@@ -4,11 +4,17 @@
 //
 //   node upstream.mjs <port> <redirect_uri> <client_secret> <profile.json> [<jwks_uri>]
 //
-// With <jwks_uri>, a second client, gatehouse-pkjwt, must authenticate with private_key_jwt
+// A second client, gatehouse-csjwt, must authenticate with client_secret_jwt (HS256 with the
+// same secret; oidc-provider checks aud, exp and that each jti is used once).
+//
+// With <jwks_uri>, a third client, gatehouse-pkjwt, must authenticate with private_key_jwt
 // (RFC 7523), its keys fetched from <jwks_uri> (the IdP's JWKS on Gatehouse).
+//
+// It signs with an RSA key made at start (a fresh kid each time), so a restart is a key rotation.
 //
 // Prints "listening <issuer>" once ready. Its development interactions (a login form taking
 // any login, then a consent form) are what the test's browser fills in.
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
@@ -26,6 +32,14 @@ const clients = [{
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_post',
+  }, {
+    client_id: 'gatehouse-csjwt',
+    client_secret: clientSecret,
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_jwt',
+    token_endpoint_auth_signing_alg: 'HS256',
   }];
 if (jwksUri) {
   clients.push({
@@ -39,8 +53,12 @@ if (jwksUri) {
   });
 }
 
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+
 const provider = new Provider(issuer, {
   clients,
+  jwks: { keys: [signingKey] },
   scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
   claims: {
     openid: ['sub'],

@@ -112,7 +112,7 @@ pub(super) async fn run(
             settings.token_auth_method =
                 UpstreamAuthMethod::parse(token_auth_method).ok_or_else(|| {
                     anyhow::anyhow!(
-                        "--token-auth-method must be client_secret_post, client_secret_basic or private_key_jwt"
+                        "--token-auth-method must be client_secret_post, client_secret_basic, client_secret_jwt or private_key_jwt"
                     )
                 })?;
             if client_secret.is_none()
