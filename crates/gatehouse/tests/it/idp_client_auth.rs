@@ -42,7 +42,8 @@ async fn idp_client_secret_jwt_signs_with_the_secret(backend: Backend) -> Result
         let claims = upstream.claims(
             "up-carol",
             &sent.nonce,
-            json!({"email": "carol@upstream.example", "email_verified": true}),
+            json!({"email": "carol@upstream.example", "email_verified": true,
+                   "given_name": "Carol", "family_name": "Cook"}),
         );
         upstream.answer_with(upstream.key.sign(&claims, true)?);
         let back = sent.come_back(&browser).await?;

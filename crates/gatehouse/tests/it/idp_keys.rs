@@ -37,7 +37,7 @@ async fn sign_in_with(
     let sent = go_upstream(app, &browser, idp).await?;
     upstream.answer_with(sign(&carol(upstream, &sent.nonce))?);
     let back = sent.come_back(&browser).await?;
-    Ok((back.status, back.body))
+    Ok((back.status.as_u16(), back.body))
 }
 
 async fn idp_refetches_rotated_upstream_keys_once(backend: Backend) -> Result<()> {
