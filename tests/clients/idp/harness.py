@@ -17,7 +17,7 @@ oidc-provider (upstream.mjs) registered with gatehouse's callback, adds the upst
   no-local-password /api/v1 refuses a Gatehouse password for the IdP's user (403)
   system-log        user.authentication.auth_via_IDP events with the IdP in authenticationContext
   okta-sdk          Okta's Python SDK lists and reads the IdP through /api/v1/idps
-  key-rotation      the upstream restarts with a new signing key (a new kid in its JWKS); the next
+  key-rotation      the upstream restarts with a new signing key (its key file removed) (a new kid in its JWKS); the next
                     sign-in through it succeeds (gatehouse refetches the JWKS for the unknown kid)
   client-secret-jwt an IdP added with --token-auth-method client_secret_jwt (the API shows the
                     method) signs in through an upstream client that requires client_secret_jwt;
@@ -100,6 +100,8 @@ class Run:
             args.gatehouse, self.work / "data", self.work / "gatehouse.log", args.database_url, config=config
         )
         self.profile = self.work / "upstream-profile.json"
+        # The upstream's signing key, kept across its restarts; removed to rotate it.
+        self.upstream_key = self.work / "upstream-key.json"
         self.origin = ""
         self.upstream = ""
         self.upstream_proc: subprocess.Popen | None = None
@@ -119,6 +121,7 @@ class Run:
         self.upstream_proc = subprocess.Popen(
             ["node", str(HERE / "upstream.mjs"), str(port), callback, UPSTREAM_SECRET, str(self.profile), *extra],
             cwd=HERE, stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
+            env={**os.environ, "UPSTREAM_KEY_FILE": str(self.upstream_key)},
         )  # fmt: skip
         line = self.upstream_proc.stdout.readline() if self.upstream_proc.stdout else ""
         expect(line.startswith("listening "), f"upstream did not start: {line!r} (see upstream.log)")
@@ -292,6 +295,7 @@ def key_rotation(run: Run) -> None:
     before = upstream_kids(run)
     port = int(run.upstream.rsplit(":", 1)[1])
     run.stop_upstream()
+    run.upstream_key.unlink()
     run.start_upstream(port)
     after = upstream_kids(run)
     expect(before and after and not set(before) & set(after), f"the upstream kept its key: {before} / {after}")

@@ -10,12 +10,13 @@
 // With <jwks_uri>, a third client, gatehouse-pkjwt, must authenticate with private_key_jwt
 // (RFC 7523), its keys fetched from <jwks_uri> (the IdP's JWKS on Gatehouse).
 //
-// It signs with an RSA key made at start (a fresh kid each time), so a restart is a key rotation.
+// It signs with the RSA key in $UPSTREAM_KEY_FILE, made (with a fresh kid) and saved there when
+// the file does not exist: removing the file before a restart is a key rotation.
 //
 // Prints "listening <issuer>" once ready. Its development interactions (a login form taking
 // any login, then a consent form) are what the test's browser fills in.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const [port, redirectUri, clientSecret, profilePath, jwksUri] = process.argv.slice(2);
@@ -53,8 +54,15 @@ if (jwksUri) {
   });
 }
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+const keyFile = process.env.UPSTREAM_KEY_FILE;
+let signingKey;
+if (keyFile && existsSync(keyFile)) {
+  signingKey = JSON.parse(readFileSync(keyFile, 'utf8'));
+} else {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+  if (keyFile) writeFileSync(keyFile, JSON.stringify(signingKey), { mode: 0o600 });
+}
 
 const provider = new Provider(issuer, {
   clients,
