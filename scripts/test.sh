@@ -108,6 +108,9 @@ tests/clients/run_jwt_verifiers.sh
 step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
 tests/clients/run_spa.sh
 
+step "real client: okta-auth-js 7.x and 8.x cross-site logout in headless Chromium (SPA on https://localhost, gatehouse on https://127.0.0.1 with built-in TLS: closeSession ends the session, __Host-gh_sid Secure SameSite=None; over plain http the SameSite=Lax cookie stays home and the session survives) on SQLite and PostgreSQL"
+tests/clients/run_cross_site_logout.sh
+
 step "real client: passkeys (WebAuthn) in headless Chromium with a virtual authenticator: enrolled on the dashboard, then password + passkey, and okta-auth-js 7.x tokens whose amr has hwk and mfa, on SQLite and PostgreSQL"
 tests/clients/run_webauthn.sh
 
