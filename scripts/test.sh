@@ -122,7 +122,7 @@ tests/clients/run_openid_client.sh
 step "real client: the admin console in headless Chromium following seeds 000 and 004, then social-auth-core with the credentials read off it, on SQLite and PostgreSQL"
 tests/clients/run_console.sh
 
-step "real proxy: Debian's nginx auth_request in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out) on SQLite and PostgreSQL"
+step "real proxies: Debian's nginx auth_request and Caddy forward_auth in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out) on SQLite and PostgreSQL"
 tests/clients/run_forward_auth.sh
 
 step "real client: Debian's Apache with mod_auth_openidc 2.4 (generic OIDC lines): an assigned person signs in, an unassigned one sees Gatehouse's access_denied (no iss on error responses unless RFC 9207 is set) and is in the System Log, on SQLite and PostgreSQL"
