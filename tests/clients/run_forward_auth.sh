@@ -37,10 +37,6 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # start_nginx <gatehouse url> <proxy port> <stub port>
 start_nginx() {
   local gh="$1" port="$2" stub="$3" user_line=""
