@@ -125,6 +125,7 @@ social_core_jobs run_socialcore.sh "real client: python-social-auth (NetBox's Ok
 suite run_service_app.sh "real clients: service apps (openmetadata-ingestion's Okta flow with PyJWT; the real openmetadata-ingestion 1.2.5.3 OktaAuthenticationProvider over TLS; okta 3.x and okta-sdk-nodejs 8.x in PrivateKey mode)"
 suite run_lifecycle.sh "real clients: email, activation and password recovery (an aiosmtpd SMTP server on loopback gets the mails; headless Chromium follows the activation and reset links under a password policy; social-auth-core signs in with the new password; okta 3.x activate_user/reset_password with send_email=False)"
 suite run_spa.sh "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium)"
+suite run_cross_site_logout.sh "real client: okta-auth-js 7.x and 8.x cross-site logout in headless Chromium (SPA on https://localhost, gatehouse on https://127.0.0.1 with built-in TLS: closeSession ends the session, __Host-gh_sid Secure SameSite=None; over plain http the SameSite=Lax cookie stays home and the session survives)"
 suite run_idp.sh "real clients: upstream OpenID Connect identity provider (panva oidc-provider 8.x on loopback as the upstream; social-auth-core 7.x signs in through gatehouse → upstream → back: JIT provisioning with mapped attributes and groups, profile update, idp= and email-domain routing; okta 3.x reads /api/v1/idps)"
 social_core_jobs run_entra.sh "real client: python-social-auth's Azure AD backends (azuread-oauth2, -tenant-, -v2, v2-tenant) on the Entra-compatible paths over built-in TLS"
 suite run_webauthn.sh "real client: passkeys (WebAuthn) in headless Chromium with a virtual authenticator: enrolled on the dashboard, then password + passkey, and okta-auth-js 7.x tokens whose amr has hwk and mfa"
@@ -132,7 +133,7 @@ suite run_logout.sh "real clients: the session kill switch and back-channel logo
 suite run_jwt_verifiers.sh "real clients: JWT verifiers (@okta/jwt-verifier 4.x, python okta-jwt-verifier) over built-in TLS"
 suite run_openid_client.sh "real client: openid-client 5.x (npm) for the implicit, hybrid and form_post flows, the device grant, and client_credentials with introspection and revocation"
 suite run_apache.sh "real client: Debian's Apache with mod_auth_openidc 2.4 (generic OIDC lines): an assigned person signs in, an unassigned one sees Gatehouse's access_denied (no iss on error responses unless RFC 9207 is set) and is in the System Log"
-suite run_forward_auth.sh "real proxy: Debian's nginx auth_request in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out)"
+suite run_forward_auth.sh "real proxies: Debian's nginx auth_request and Caddy forward_auth in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out)"
 suite run_metrics.sh "Prometheus metrics and the JSON access log: promtool check metrics, prometheus_client counters after a scripted flow"
 suite run_ldap.sh "real client: LDAP delegated sign-in (a throw-away slapd seeded with ldapadd; social-auth-core 7.x signs in a directory user, groups sync, wrong password, filter injection, gatehouse ldap sync deactivates, directory outage)"
 # Timing-sensitive (kill -9, a PostgreSQL restart with 2 s and 5 s bounds; the benchmark pins
