@@ -48,10 +48,6 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # start_apache <gatehouse url> <port> <client id> <client secret>
 start_apache() {
   local gh="$1" port="$2" id="$3" secret="$4" user_lines=""

@@ -43,10 +43,6 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # start_proxy <nginx|caddy> <gatehouse url> <proxy port> <stub port>
 start_proxy() {
   local kind="$1" gh="$2" port="$3" stub="$4" user_line=""

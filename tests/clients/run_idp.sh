@@ -16,7 +16,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
-pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
 run_timeout=600
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -36,13 +35,11 @@ if [[ ! -x "$bin" ]]; then
   exit 2
 fi
 
+# shellcheck source=lib/serve.sh
+source "$here/lib/serve.sh"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-idp-XXXXXX")"
-created_dbs=()
 cleanup() {
-  local db
-  for db in "${created_dbs[@]}"; do
-    "${pg[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $db"
-  done
+  gh_stop # drops the databases of gh_new_database
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -55,14 +52,12 @@ for backend in $backends; do
   case "$backend" in
     sqlite) ;;
     postgres)
-      db="gatehouse_idp_$$_${RANDOM}"
-      if ! "${pg[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null; then
-        summary+=("idp / $backend: FAILED (could not create database $db)")
+      if ! gh_new_database idp; then
+        summary+=("idp / $backend: FAILED (could not create a database)")
         failed=1
         continue
       fi
-      created_dbs+=("$db")
-      db_args=(--database-url "postgres://postgres@127.0.0.1:5432/$db")
+      db_args=(--database-url "$gh_database_url")
       ;;
     *)
       summary+=("idp / $backend: FAILED (unknown backend)")

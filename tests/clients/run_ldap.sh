@@ -16,7 +16,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
-pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
 run_timeout=600
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -41,9 +40,10 @@ if [[ ! -x "$bin" ]]; then
   exit 2
 fi
 
+# shellcheck source=lib/serve.sh
+source "$here/lib/serve.sh"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-ldap-XXXXXX")"
 slapd_pid=""
-created_dbs=()
 stop_slapd() {
   if [[ -n "$slapd_pid" ]] && kill -0 "$slapd_pid" 2>/dev/null; then
     kill "$slapd_pid" 2>/dev/null
@@ -54,18 +54,11 @@ stop_slapd() {
 }
 cleanup() {
   stop_slapd
-  local db
-  for db in "${created_dbs[@]}"; do
-    "${pg[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $db"
-  done
+  gh_stop # drops the databases of gh_new_database
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 admin_pw="Admin-Passw0rd"
 # Starts a fresh slapd (new config and database under $1) on a free loopback port; sets
@@ -125,14 +118,12 @@ for backend in $backends; do
   case "$backend" in
     sqlite) ;;
     postgres)
-      db="gatehouse_ldap_$$_${RANDOM}"
-      if ! "${pg[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null; then
-        summary+=("ldap / $backend: FAILED (could not create database $db)")
+      if ! gh_new_database ldap; then
+        summary+=("ldap / $backend: FAILED (could not create a database)")
         failed=1
         continue
       fi
-      created_dbs+=("$db")
-      db_args=(--database-url "postgres://postgres@127.0.0.1:5432/$db")
+      db_args=(--database-url "$gh_database_url")
       ;;
     *)
       summary+=("ldap / $backend: FAILED (unknown backend)")

@@ -16,7 +16,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${GATEHOUSE_BIN:-$root/target/debug/gatehouse}"
 backends="${GATEHOUSE_TEST_BACKENDS:-sqlite postgres}"
-pg=(psql -h 127.0.0.1 -U postgres -d test -v ON_ERROR_STOP=1 -qAt)
 run_timeout=1200
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -36,15 +35,9 @@ if [[ ! -x "$bin" ]]; then
   exit 2
 fi
 
-created_dbs=()
-drop_databases() {
-  local db
-  for db in "${created_dbs[@]}"; do
-    "${pg[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $db"
-  done
-  created_dbs=()
-}
-trap drop_databases EXIT
+# shellcheck source=lib/serve.sh
+source "$here/lib/serve.sh"
+trap gh_stop EXIT # drops the databases of gh_new_database
 trap 'exit 130' INT TERM
 
 summary=()
@@ -55,14 +48,12 @@ for backend in $backends; do
     sqlite) ;;
     postgres)
       for side in source target; do
-        db="gatehouse_import_${side}_$$_${RANDOM}"
-        if ! "${pg[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null; then
-          summary+=("okta import / $backend: FAILED (could not create database $db)")
+        if ! gh_new_database "import_$side"; then
+          summary+=("okta import / $backend: FAILED (could not create a database)")
           failed=1
           continue 2
         fi
-        created_dbs+=("$db")
-        db_args+=("--$side-database-url" "postgres://postgres@127.0.0.1:5432/$db")
+        db_args+=("--$side-database-url" "$gh_database_url")
       done
       ;;
     *)
@@ -84,7 +75,7 @@ for backend in $backends; do
     summary+=("okta import / $backend: FAILED, ${passed:-no result} steps passed (exit $status)")
     failed=1
   fi
-  drop_databases
+  gh_stop
 done
 
 echo

@@ -35,7 +35,6 @@ Prints PASS/FAIL per scenario and `RESULT <passed>/<total> ...` last.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import shutil
@@ -43,19 +42,27 @@ import signal
 import socket
 import subprocess
 import sys
-import traceback
 from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "socialcore"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from browser import REDIRECT_STATUSES, Browser, Page, parse_page  # noqa: E402
-from gatehouse import Gatehouse, GatehouseError  # noqa: E402
+from gatehouse import GatehouseError  # noqa: E402
+from netbox_rp import (  # noqa: E402
+    OKTA,
+    ConfiguredGatehouse,
+    check_profile,
+    create_netbox_app,
+    expect,
+    netbox_site,
+    run_scenarios,
+)
 from netbox_sim import NETBOX_ORIGIN, NetBoxSite, redirect_uri  # noqa: E402
 
-OKTA = "okta-openidconnect"
 HERE = Path(__file__).resolve().parent
 ADMIN = ("local.admin@example.com", "Local-Passw0rd!")
 UPSTREAM_SECRET = "upstream-client-secret-0123456789"
@@ -69,18 +76,6 @@ ALICE = {
 }
 
 
-class ConfiguredGatehouse(Gatehouse):
-    def __init__(self, *args, config: Path, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.config = config
-
-    def _global_options(self) -> list[str]:
-        return ["--config", str(self.config), *super()._global_options()]
-
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise AssertionError(message)
 
 
 def free_port() -> int:
@@ -136,14 +131,7 @@ class Run:
                 self.upstream_proc.kill()
 
     def site(self) -> NetBoxSite:
-        return NetBoxSite(
-            {
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_KEY": self.client["client_id"],
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_SECRET": self.client["client_secret"],
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL": f"{self.origin}/oauth2/",
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_SCOPE": ["groups"],
-            }
-        )
+        return netbox_site(self.client, self.origin)
 
     def journey(self, browser: Browser, method: str, url: str, data: dict | None = None) -> str:
         """Follows the browser through gatehouse and the upstream (filling the upstream's login
@@ -172,18 +160,6 @@ class Run:
         return site.complete(OKTA, departure)
 
 
-def id_token_claims(user) -> dict:
-    token = (user.social_user.extra_data or {}).get("id_token")
-    expect(bool(token), f"no id_token kept by social-core: {user.social_user.extra_data}")
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def check_profile(user, first: str, last: str, email: str, groups: set[str]) -> None:
-    got = (user.first_name, user.last_name, user.email)
-    expect(got == (first, last, email), f"RP user has {got}, expected {(first, last, email)}")
-    have = set(id_token_claims(user).get("groups", [])) - {"Everyone"}
-    expect(have == groups, f"groups claim {sorted(have)}, expected {sorted(groups)}")
 
 
 def button(run: Run) -> None:
@@ -434,13 +410,7 @@ def main() -> int:
                 "user", "add", "--login", ADMIN[0], "--email", ADMIN[0],
                 "--first-name", "Local", "--last-name", "Admin", "--password", ADMIN[1],
             )  # fmt: skip
-            run.client = run.gh.cli_json(
-                "app", "create-oidc", "--type", "web", "--label", "NetBox (IdP)",
-                "--redirect-uri", redirect_uri(OKTA),
-                "--post-logout-redirect-uri", f"{NETBOX_ORIGIN}/",
-                "--assign", "Everyone",
-                "--groups-claim-name", "groups", "--groups-claim-filter", "REGEX:.*",
-            )  # fmt: skip
+            run.client = create_netbox_app(run.gh, "NetBox (IdP)")
             run.origin = run.gh.start()
             run.start_upstream()
             run.idp_id = run.gh.cli_json(
@@ -452,17 +422,7 @@ def main() -> int:
         except (GatehouseError, OSError, AssertionError) as exc:
             print(f"FAIL setup: {exc}")
         else:
-            for name, scenario in SCENARIOS:
-                try:
-                    scenario(run)
-                except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
-                    print(f"FAIL {name}: {exc}", flush=True)
-                    if not isinstance(exc, AssertionError):
-                        traceback.print_exc()
-                    break  # later scenarios build on this one
-                else:
-                    passed += 1
-                    print(f"PASS {name}", flush=True)
+            passed = run_scenarios(SCENARIOS, run)
     finally:
         run.gh.stop()
         run.stop_upstream()

@@ -30,7 +30,6 @@ Prints PASS/FAIL per scenario and `RESULT <passed>/<total> ...` last.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import shutil
@@ -38,18 +37,26 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "socialcore"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
 from browser import Browser, Departure, Page  # noqa: E402
 from gatehouse import Gatehouse, GatehouseError  # noqa: E402
-from netbox_sim import NETBOX_ORIGIN, NetBoxSite, redirect_uri  # noqa: E402
+from netbox_rp import (  # noqa: E402
+    OKTA,
+    ConfiguredGatehouse,
+    check_profile,
+    create_netbox_app,
+    expect,
+    netbox_site,
+    run_scenarios,
+)
+from netbox_sim import NetBoxSite, redirect_uri  # noqa: E402
 
-OKTA = "okta-openidconnect"
 BASE = "dc=example,dc=org"
 ADMIN_DN = f"cn=admin,{BASE}"
 ALICE = ("alice", "Alice-Passw0rd!")
@@ -58,20 +65,6 @@ LOCAL = ("local.user@example.com", "Local-Passw0rd!")
 UNAVAILABLE = "directory service (LDAP) is unavailable"
 
 
-class ConfiguredGatehouse(Gatehouse):
-    """socialcore's Gatehouse runner, with a config file (it passes no GATEHOUSE_* variables)."""
-
-    def __init__(self, *args, config: Path, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.config = config
-
-    def _global_options(self) -> list[str]:
-        return ["--config", str(self.config), *super()._global_options()]
-
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise AssertionError(message)
 
 
 class Run:
@@ -117,14 +110,7 @@ class Run:
 
     # -- the relying party
     def site(self) -> NetBoxSite:
-        return NetBoxSite(
-            {
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_KEY": self.client["client_id"],
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_SECRET": self.client["client_secret"],
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_API_URL": f"{self.origin}/oauth2/",
-                "SOCIAL_AUTH_OKTA_OPENIDCONNECT_SCOPE": ["groups"],
-            }
-        )
+        return netbox_site(self.client, self.origin)
 
     def attempt(self, login: str, password: str) -> tuple[NetBoxSite, Page | Departure]:
         site = self.site()
@@ -155,19 +141,6 @@ def describe(result: object) -> str:
     return repr(result)
 
 
-def id_token_claims(user) -> dict:
-    token = (user.social_user.extra_data or {}).get("id_token")
-    expect(bool(token), f"no id_token kept by social-core: {user.social_user.extra_data}")
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def check_profile(user, first: str, last: str, email: str, groups: set[str]) -> None:
-    got = (user.first_name, user.last_name, user.email)
-    expect(got == (first, last, email), f"RP user has {got}, expected {(first, last, email)}")
-    claims = id_token_claims(user)
-    have = set(claims.get("groups", [])) - {"Everyone"}
-    expect(have == groups, f"groups claim {sorted(have)}, expected {sorted(groups)}")
 
 
 def transports(run: Run) -> None:
@@ -371,28 +344,12 @@ def main() -> int:
                 "user", "add", "--login", LOCAL[0], "--email", LOCAL[0],
                 "--first-name", "Local", "--last-name", "User", "--password", LOCAL[1],
             )  # fmt: skip
-            run.client = run.gh.cli_json(
-                "app", "create-oidc", "--type", "web", "--label", "NetBox (LDAP)",
-                "--redirect-uri", redirect_uri(OKTA),
-                "--post-logout-redirect-uri", f"{NETBOX_ORIGIN}/",
-                "--assign", "Everyone",
-                "--groups-claim-name", "groups", "--groups-claim-filter", "REGEX:.*",
-            )  # fmt: skip
+            run.client = create_netbox_app(run.gh, "NetBox (LDAP)")
             run.origin = run.gh.start()
         except (GatehouseError, OSError) as exc:
             print(f"FAIL setup: {exc}")
         else:
-            for name, scenario in SCENARIOS:
-                try:
-                    scenario(run)
-                except Exception as exc:  # noqa: BLE001 - every failure is reported the same way
-                    print(f"FAIL {name}: {exc}", flush=True)
-                    if not isinstance(exc, AssertionError):
-                        traceback.print_exc()
-                    break  # later scenarios build on this one
-                else:
-                    passed += 1
-                    print(f"PASS {name}", flush=True)
+            passed = run_scenarios(SCENARIOS, run)
     finally:
         run.gh.stop()
         if passed != len(SCENARIOS):

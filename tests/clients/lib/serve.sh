@@ -7,7 +7,10 @@
 #                       # the same over https with a `gatehouse dev-cert` certificate: gh_url is
 #                       # https://127.0.0.1:<port> and gh_ca the dev CA to trust
 #   gh_token <name>                               # prints a new API token
-#   gh_stop                                       # kills the server, drops its database
+#   gh_new_database <label>  # a fresh PostgreSQL database for a harness that starts its own
+#                            # gatehouse: sets gh_database_url; gh_stop drops it
+#   gh_stop                                       # kills the server, drops its database(s)
+#   free_port                # a free loopback port for a server that cannot bind port 0 itself
 #
 # Only the options given here configure the server: `env` drops every GATEHOUSE_* variable of
 # the caller, then sets the NAME=VALUE pairs given to gh_start.
@@ -22,6 +25,8 @@ gh_log=""
 gh_global=()
 gh_tls=0
 gh_ca=""
+gh_database_url=""
+gh_extra_dbs=()
 
 gh_env() {
   local cmd=(env) name
@@ -85,6 +90,13 @@ gh_token() {
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
 
+gh_new_database() {
+  local db="gatehouse_${1}_$$_${RANDOM}"
+  "${gh_pg[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null || { echo "cannot create database $db"; return 1; }
+  gh_extra_dbs+=("$db")
+  gh_database_url="postgres://postgres@127.0.0.1:5432/$db"
+}
+
 gh_stop() {
   if [[ -n "$gh_pid" ]]; then
     kill "$gh_pid" 2>/dev/null
@@ -95,7 +107,33 @@ gh_stop() {
     "${gh_pg[@]}" -c "DROP DATABASE IF EXISTS \"$gh_db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $gh_db"
     gh_db=""
   fi
+  local db
+  for db in "${gh_extra_dbs[@]}"; do
+    "${gh_pg[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || echo "warning: could not drop database $db"
+  done
+  gh_extra_dbs=()
   [[ -n "$gh_work" ]] && rm -rf "$gh_work"
   gh_work=""
   gh_ca=""
+}
+
+# Below the kernel's ephemeral range: bind(0) and outgoing connections (of this suite, of a suite
+# running beside it) take their ports from that range, so a port picked here and handed to slapd,
+# nginx or Apache a moment later is not taken in between. Random, and checked free.
+free_port() {
+  python3 - <<'PY'
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(200):
+    port = random.randrange(max(1024, low - 12000), low)
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")
+PY
 }
