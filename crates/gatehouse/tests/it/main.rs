@@ -51,6 +51,7 @@ mod console_authz;
 mod console_import;
 mod console_links;
 mod console_policies;
+mod console_response_iss;
 mod device_grant;
 mod discovery;
 mod doctor;
