@@ -46,7 +46,8 @@ const out = openSync(logFile, 'a');
 const fsyncLog = join(dir, 'fsync.log');
 const traced = args.includes('--fsyncs');
 const cmd = traced ? ['strace', ['-f', '-qq', '-e', 'trace=fsync,fdatasync', '-o', fsyncLog, bin, ...global, 'serve', '--bind', '127.0.0.1:0']] : [bin, [...global, 'serve', '--bind', '127.0.0.1:0']];
-const server = spawn(cmd[0], cmd[1], { env, stdio: ['ignore', out, out] });
+// Its own process group: strace leaves its tracee running when it is stopped alone.
+const server = spawn(cmd[0], cmd[1], { env, stdio: ['ignore', out, out], detached: true });
 const fsyncs = () => {
   try {
     return readFileSync(fsyncLog, 'utf8').split('\n').filter((l) => /fsync|fdatasync/.test(l)).length;
@@ -55,7 +56,11 @@ const fsyncs = () => {
   }
 };
 const cleanup = () => {
-  server.kill('SIGTERM');
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    server.kill('SIGTERM');
+  }
   if (process.env.FLOW_COST_KEEP_LOG) console.log(`\nserver log kept: ${logFile}`);
   else rmSync(dir, { recursive: true, force: true });
 };
