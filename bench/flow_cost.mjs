@@ -1,6 +1,7 @@
 // Counts what one sign-in flow costs the server, `signin` (password) against `signin_totp`
 // (password + TOTP), as the benchmark walks them: HTTP requests, SQL statements (reads and
-// writes, from sqlx's statement log) per flow. Not part of the benchmark; a tool to see where a
+// writes, from sqlx's statement log) and fsyncs (--fsyncs) or server CPU time per flow (the
+// CPU includes writing the statement log: compare the two flows, not absolute figures). Not part of the benchmark; a tool to see where a
 // flow's extra work is. Run against any gatehouse binary (debug is fine: counts, not timings):
 //
 //   node bench/flow_cost.mjs --gatehouse-bin target/debug/gatehouse [--flows 5] [--database-url URL] [--fsyncs]
@@ -48,6 +49,15 @@ const traced = args.includes('--fsyncs');
 const cmd = traced ? ['strace', ['-f', '-qq', '-e', 'trace=fsync,fdatasync', '-o', fsyncLog, bin, ...global, 'serve', '--bind', '127.0.0.1:0']] : [bin, [...global, 'serve', '--bind', '127.0.0.1:0']];
 // Its own process group: strace leaves its tracee running when it is stopped alone.
 const server = spawn(cmd[0], cmd[1], { env, stdio: ['ignore', out, out], detached: true });
+// The server's CPU time (user + system, ms) from /proc; without strace, `server` is gatehouse.
+const cpuMs = () => {
+  try {
+    const f = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+};
 const fsyncs = () => {
   try {
     return readFileSync(fsyncLog, 'utf8').split('\n').filter((l) => /fsync|fdatasync/.test(l)).length;
@@ -106,6 +116,7 @@ async function measure(name, flow) {
   await sleep(300);
   const before = logLines().length;
   const fsyncsBefore = fsyncs();
+  const cpuBefore = cpuMs();
   requests = 0;
   for (let i = 0; i < flows; i += 1) await flow();
   await sleep(300);
@@ -121,7 +132,7 @@ async function measure(name, flow) {
   }
   const per = (n) => +(n / flows).toFixed(2);
   const writes = Object.entries(kinds).filter(([k]) => !/^SELECT/.test(k)).reduce((s, [, n]) => s + n, 0);
-  const synced = traced ? `, ${per(fsyncs() - fsyncsBefore)} fsyncs` : '';
+  const synced = traced ? `, ${per(fsyncs() - fsyncsBefore)} fsyncs` : `, ${per(cpuMs() - cpuBefore)} ms server CPU`;
   console.log(`\n${name}: ${flows} flows; per flow: ${per(requests)} HTTP requests, ${per(lines.length)} SQL statements (${per(writes)} not SELECT)${synced}`);
   for (const [k, n] of Object.entries(kinds).sort((a, b) => b[1] - a[1])) console.log(`  ${String(per(n)).padStart(6)}  ${k}`);
 }
