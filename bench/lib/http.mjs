@@ -55,7 +55,8 @@ function attrs(tag) {
   return out;
 }
 
-/// The first <form> of a page: its action, method and every named input with its value.
+/// The first <form> of a page: its action, method and every named input a browser would send
+/// with its value.
 export function parseForm(html) {
   const form = /<form\b[^>]*>/i.exec(html);
   if (!form) return undefined;
@@ -66,7 +67,10 @@ export function parseForm(html) {
   const fields = {};
   for (const m of body.matchAll(/<input\b[^>]*>/gi)) {
     const i = attrs(m[0]);
-    if (i.name) fields[i.name] = i.value ?? '';
+    // As a browser: an unticked box or radio button is not sent.
+    const box = /^(checkbox|radio)$/i.test(i.type ?? '');
+    if (box && !/\schecked[\s>=/]/i.test(m[0])) continue;
+    if (i.name) fields[i.name] = i.value ?? (box ? 'on' : '');
   }
   return { action: a.action ?? '', method: (a.method ?? 'get').toUpperCase(), fields };
 }

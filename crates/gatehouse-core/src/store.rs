@@ -13,7 +13,7 @@ pub use crate::store_setup::{
 
 pub use crate::store_authn::{AuthnStore, ImportRecord, SessionTokenRecord};
 pub use crate::store_error::{DatabaseUnavailable, StoreError, StoreResult, is_unavailable};
-pub use crate::store_factors::FactorStore;
+pub use crate::store_factors::{FactorStore, TotpPass, TotpPassOutcome};
 pub use crate::store_links::{LinkPurpose, UserLinkRecord, UserLinkStore};
 pub use crate::store_passwords::PasswordPolicyStore;
 pub use crate::store_policy::SignOnPolicyStore;

@@ -7,6 +7,35 @@ use async_trait::async_trait;
 use crate::domain::{Factor, PendingSignIn, Timestamp};
 use crate::store_error::StoreResult;
 
+/// The sign-in step [`FactorStore::pass_totp_sign_in`] completes.
+#[derive(Debug, Clone, Copy)]
+pub struct TotpPass<'a> {
+    /// The pending sign-in (its `id_hash`): it must be unexpired at `now`, the user's, and
+    /// have fewer than `max_pending_attempts` wrong answers.
+    pub pending_id_hash: &'a str,
+    pub max_pending_attempts: i64,
+    pub user_id: &'a str,
+    /// An `ACTIVE` TOTP factor of the user, whose last used step must be older than `step`.
+    pub factor_id: &'a str,
+    pub step: i64,
+    /// The lockout's `max_attempts`: the user's recorded failures must be fewer. `None` when
+    /// lockout is off (nothing is counted, nothing is cleared).
+    pub max_failures: Option<u64>,
+    pub now: Timestamp,
+}
+
+/// What [`FactorStore::pass_totp_sign_in`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpPassOutcome {
+    /// Written: the pending sign-in is taken, the step spent, the failures cleared.
+    Passed,
+    /// The pending sign-in is gone, expired, someone else's or out of attempts.
+    PendingGone,
+    /// The step (or a later one) was used before, the factor is not active, or the user is
+    /// not `ACTIVE` or at the lockout's budget.
+    Refused,
+}
+
 /// Factors, recovery codes and pending second steps. Every single-use thing (a TOTP time
 /// step, a recovery code, a pending sign-in) is spent by one conditional statement, so of
 /// concurrent requests on any node exactly one succeeds. A deleted user's rows go with them.
@@ -32,6 +61,13 @@ pub trait FactorStore: Send + Sync {
         activate: bool,
         now: Timestamp,
     ) -> StoreResult<bool>;
+    /// A sign-in's second step passed with a TOTP code, all or nothing in ONE transaction
+    /// (one commit, where the separate writes cost one each): takes the pending sign-in, spends
+    /// the code's time step as [`Self::use_totp_step`] does, and clears the user's sign-in
+    /// failures, only while the user is `ACTIVE` and under the lockout's budget. The budget is
+    /// checked in the same transaction as the spend, so a code is never accepted past it.
+    /// Nothing is written unless the outcome is [`TotpPassOutcome::Passed`].
+    async fn pass_totp_sign_in(&self, pass: &TotpPass<'_>) -> StoreResult<TotpPassOutcome>;
     /// `NotFound` when the user has no such factor.
     async fn delete_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<()>;
     /// Removes every factor and recovery code of the user (Okta's "reset all factors");

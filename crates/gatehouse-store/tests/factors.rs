@@ -1,12 +1,13 @@
 //! The factor store on both backends (migration 0016): factors round trip, a TOTP time step
 //! is accepted once even when requests race, recovery codes are single use, pending second
-//! steps are taken once, and everything goes with its user.
+//! steps are taken once, a sign-in's TOTP pass is all or nothing, and everything goes with its
+//! user.
 
 use std::sync::Arc;
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::{Store, StoreError};
+use gatehouse_core::store::{Store, StoreError, TotpPass, TotpPassOutcome};
 use gatehouse_store::connect;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 use tokio::sync::Barrier;
@@ -253,6 +254,120 @@ async fn pending_sign_in_is_taken_once(backend: Backend) -> Result<()> {
     Ok(())
 }
 
+fn pass<'a>(pending: &'a str, user_id: &'a str, step: i64, max: Option<u64>) -> TotpPass<'a> {
+    TotpPass {
+        pending_id_hash: pending,
+        max_pending_attempts: 3,
+        user_id,
+        factor_id: "f1",
+        step,
+        max_failures: max,
+        now: 1_500,
+    }
+}
+
+/// The sign-in's one-transaction TOTP pass: every refusal writes nothing (the pending step,
+/// the factor's last step and the failure count are as before), a pass writes all three.
+async fn totp_sign_in_pass_is_all_or_nothing(backend: Backend) -> Result<()> {
+    use TotpPassOutcome::{Passed, PendingGone, Refused};
+    let (_db, s) = store(backend).await?;
+    s.create_factor(&totp("f1", "u1", 1_000)).await?;
+    ensure!(s.use_totp_step("u1", "f1", 10, true, 1_001).await?);
+    s.create_pending_sign_in(&pending("p1", "u1", 2_000))
+        .await?;
+    s.record_signin_failure("u1", 1_002).await?;
+    s.record_signin_failure("u1", 1_003).await?;
+    let last_step = |s: Arc<dyn Store>| async move {
+        Ok::<_, anyhow::Error>(
+            s.find_factor("u1", "f1")
+                .await?
+                .and_then(|f| f.last_used_step),
+        )
+    };
+    // A replayed step, or the lockout's budget reached (2 failures of 2): refused, untouched.
+    ensure!(s.pass_totp_sign_in(&pass("p1", "u1", 10, Some(5))).await? == Refused);
+    ensure!(s.pass_totp_sign_in(&pass("p1", "u1", 11, Some(2))).await? == Refused);
+    ensure!(last_step(s.clone()).await? == Some(10));
+    ensure!(
+        s.find_pending_sign_in("p1", 1_500).await?.is_some(),
+        "pending kept"
+    );
+    // Someone else's, expired, unknown or spent pending step: gone, untouched.
+    ensure!(s.pass_totp_sign_in(&pass("p1", "u2", 11, Some(5))).await? == PendingGone);
+    ensure!(
+        s.pass_totp_sign_in(&pass("nope", "u1", 11, Some(5)))
+            .await?
+            == PendingGone
+    );
+    let late = TotpPass {
+        now: 2_000,
+        ..pass("p1", "u1", 11, Some(5))
+    };
+    ensure!(s.pass_totp_sign_in(&late).await? == PendingGone);
+    s.create_pending_sign_in(&pending("p2", "u1", 2_000))
+        .await?;
+    for _ in 0..3 {
+        s.record_pending_attempt("p2").await?;
+    }
+    ensure!(s.pass_totp_sign_in(&pass("p2", "u1", 11, Some(5))).await? == PendingGone);
+    ensure!(last_step(s.clone()).await? == Some(10));
+    // A user no longer ACTIVE: refused.
+    ensure!(s.lock_user("u1", 1_004).await?);
+    ensure!(s.pass_totp_sign_in(&pass("p1", "u1", 11, Some(5))).await? == Refused);
+    ensure!(s.unlock_user_locked_before("u1", 1_005, 1_005).await?);
+    // (The unlock cleared the failures: two again, under a budget of three.)
+    s.record_signin_failure("u1", 1_005).await?;
+    ensure!(s.record_signin_failure("u1", 1_005).await? == 2);
+    // Under the budget: passes; the step is taken, the step spent, the failures cleared.
+    ensure!(s.pass_totp_sign_in(&pass("p1", "u1", 11, Some(3))).await? == Passed);
+    ensure!(last_step(s.clone()).await? == Some(11));
+    ensure!(
+        s.find_pending_sign_in("p1", 1_500).await?.is_none(),
+        "pending taken"
+    );
+    ensure!(
+        s.record_signin_failure("u1", 1_006).await? == 1,
+        "failures cleared"
+    );
+    ensure!(s.pass_totp_sign_in(&pass("p1", "u1", 12, Some(3))).await? == PendingGone);
+    // Lockout off: no budget, and the failures are left alone.
+    s.create_pending_sign_in(&pending("p3", "u1", 2_000))
+        .await?;
+    ensure!(s.pass_totp_sign_in(&pass("p3", "u1", 12, None)).await? == Passed);
+    ensure!(s.record_signin_failure("u1", 1_007).await? == 2);
+    Ok(())
+}
+
+/// Concurrent passes of one code (one pending step, or several): exactly one signs in.
+async fn totp_sign_in_pass_race_has_one_winner(backend: Backend) -> Result<()> {
+    let (_db, s) = store(backend).await?;
+    s.create_factor(&totp("f1", "u1", 1_000)).await?;
+    ensure!(s.use_totp_step("u1", "f1", 10, true, 1_001).await?);
+    let n = 8;
+    for i in 0..n / 2 {
+        s.create_pending_sign_in(&pending(&format!("p{i}"), "u1", 2_000))
+            .await?;
+    }
+    let barrier = Arc::new(Barrier::new(n));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let (s, b) = (s.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            b.wait().await;
+            let id = format!("p{}", i / 2);
+            s.pass_totp_sign_in(&pass(&id, "u1", 11, Some(5))).await
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        if t.await?? == TotpPassOutcome::Passed {
+            wins += 1;
+        }
+    }
+    ensure!(wins == 1, "one code, {wins} sign-ins");
+    Ok(())
+}
+
 async fn session_amr_upgrade(backend: Backend) -> Result<()> {
     let (_db, s) = store(backend).await?;
     let session = Session {
@@ -322,6 +437,8 @@ both_backends!(
     totp_replay_race_has_one_winner,
     recovery_codes_are_single_use,
     pending_sign_in_is_taken_once,
+    totp_sign_in_pass_is_all_or_nothing,
+    totp_sign_in_pass_race_has_one_winner,
     session_amr_upgrade,
     factors_go_with_their_user,
 );

@@ -3,8 +3,8 @@
 //! statement each.
 
 use async_trait::async_trait;
-use gatehouse_core::domain::{Factor, FactorStatus, PendingSignIn, Timestamp};
-use gatehouse_core::store::{FactorStore, StoreResult};
+use gatehouse_core::domain::{Factor, FactorStatus, PendingSignIn, Timestamp, UserStatus};
+use gatehouse_core::store::{FactorStore, StoreResult, TotpPass, TotpPassOutcome};
 
 use super::{SqlStore, require_row};
 use crate::error::db_err;
@@ -196,6 +196,62 @@ macro_rules! impl_factor_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn pass_totp_sign_in(
+                &self,
+                pass: &TotpPass<'_>,
+            ) -> StoreResult<TotpPassOutcome> {
+                // The first statement writes, so SQLite takes its write lock at once (no
+                // read-then-upgrade that could fail busy); a dropped `tx` rolls back.
+                let mut tx = self.pool().begin().await.map_err(db_err)?;
+                let taken = sqlx::query(
+                    "DELETE FROM mfa_pending WHERE id_hash = $1 AND user_id = $2 \
+                     AND expires_at > $3 AND attempts < $4",
+                )
+                .bind(pass.pending_id_hash)
+                .bind(pass.user_id)
+                .bind(pass.now)
+                .bind(pass.max_pending_attempts)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if taken.rows_affected() != 1 {
+                    return Ok(TotpPassOutcome::PendingGone);
+                }
+                // Without lockout every failure count is under the (absent) budget.
+                let budget = pass
+                    .max_failures
+                    .map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
+                let spent = sqlx::query(
+                    "UPDATE user_factors SET last_used_step = $1, last_updated = $2 \
+                     WHERE user_id = $3 AND id = $4 AND status = $5 \
+                     AND (last_used_step IS NULL OR last_used_step < $1) \
+                     AND EXISTS (SELECT 1 FROM users WHERE id = $3 AND status = $6) \
+                     AND COALESCE((SELECT failures FROM signin_failures WHERE user_id = $3), 0) < $7",
+                )
+                .bind(pass.step)
+                .bind(pass.now)
+                .bind(pass.user_id)
+                .bind(pass.factor_id)
+                .bind(FactorStatus::Active.as_str())
+                .bind(UserStatus::Active.as_str())
+                .bind(budget)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if spent.rows_affected() != 1 {
+                    return Ok(TotpPassOutcome::Refused);
+                }
+                if pass.max_failures.is_some() {
+                    sqlx::query("DELETE FROM signin_failures WHERE user_id = $1")
+                        .bind(pass.user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(TotpPassOutcome::Passed)
+            }
+
             async fn delete_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<()> {
                 let done = sqlx::query("DELETE FROM user_factors WHERE user_id = $1 AND id = $2")
                     .bind(user_id)
@@ -283,10 +339,12 @@ macro_rules! impl_factor_store {
             }
 
             async fn create_pending_sign_in(&self, p: &PendingSignIn) -> StoreResult<()> {
-                // Each new one clears the expired, so the table stays as small as the live set.
+                // Each new one clears the expired, so the table stays as small as the live set;
+                // one transaction, so one commit (an fsync on SQLite) for both statements.
+                let mut tx = self.pool().begin().await.map_err(db_err)?;
                 sqlx::query("DELETE FROM mfa_pending WHERE expires_at <= $1")
                     .bind(p.created)
-                    .execute(self.pool())
+                    .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
                 sqlx::query(concat!(
@@ -305,10 +363,10 @@ macro_rules! impl_factor_store {
                 .bind(p.attempts)
                 .bind(p.created)
                 .bind(p.expires_at)
-                .execute(self.pool())
+                .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                Ok(())
+                tx.commit().await.map_err(db_err)
             }
 
             async fn find_pending_sign_in(

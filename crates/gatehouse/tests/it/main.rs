@@ -71,6 +71,7 @@ mod lockout;
 mod logout;
 mod mfa_console;
 mod mfa_totp;
+mod mfa_totp_budget;
 mod multi_node;
 mod negative;
 mod nodes;

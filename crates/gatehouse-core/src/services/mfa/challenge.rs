@@ -12,9 +12,10 @@ use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
 use crate::domain::{FACTOR_TYPE_TOTP, Factor, PendingSignIn, User, UserStatus};
 use crate::provider::Provider;
 use crate::services::lockout::{self, FactorAttempt};
-use crate::store::StoreError;
+use crate::services::passwords::lockout_for;
+use crate::store::{StoreError, TotpPass, TotpPassOutcome};
 
-use super::{AMR_RECOVERY, AMR_TOTP, MfaError, TotpActivation, recovery_codes};
+use super::{AMR_RECOVERY, AMR_TOTP, MfaError, TotpActivation, recovery_codes, totp};
 
 /// Wrong answers one pending step allows before the sign-in must start again.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -94,7 +95,6 @@ pub struct Challenge {
     pub user: User,
     /// The user's active factors to choose among.
     pub factors: Vec<Factor>,
-    pub recovery_codes_left: u64,
     /// For an enrollment: the new TOTP factor's seed, URI and QR code.
     pub enrollment: Option<TotpActivation>,
 }
@@ -125,7 +125,6 @@ pub async fn load(
         None
     };
     Ok(Challenge {
-        recovery_codes_left: recovery_codes::remaining(provider, &user.id).await?,
         pending,
         user,
         factors,
@@ -209,6 +208,16 @@ pub async fn answer(
         }
         _ if pending.verified_amr.is_some() => return Err(ChallengeError::Invalid),
         Answer::Totp { factor_id, code } => {
+            if let Some(amr) =
+                pass_with_totp(provider, client, &pending, &user, factor_id, code).await?
+            {
+                return Ok(Passed::Done {
+                    pending: Box::new(pending),
+                    user: Box::new(user),
+                    amr,
+                });
+            }
+            // Wrong, replayed, or refused by the lockout: counted and told apart the usual way.
             match super::verify_totp(provider, client, &user, factor_id, code).await {
                 Ok(_) => Ok(owned(&AMR_TOTP)),
                 Err(MfaError::NotFound | MfaError::WrongState) => Err(MfaError::InvalidPasscode),
@@ -266,6 +275,55 @@ pub async fn answer(
             }
             Err(ChallengeError::Wrong)
         }
+    }
+}
+
+/// A right TOTP code passes the step in one store transaction
+/// ([`crate::store::FactorStore::pass_totp_sign_in`]: the pending step taken, the time step
+/// spent, the failures cleared, only under the lockout's budget), where counting the attempt,
+/// spending the step, clearing the failures and taking the step would be four commits. The
+/// code is checked first, in memory (an HMAC); the budget is then checked atomically with the
+/// spend, so the account's attempts stay bounded as when each attempt is counted first. `None`
+/// when the code does not pass here (wrong, replayed, locked, not active): the caller counts
+/// it as an attempt, which also tells those cases apart for the System Log.
+async fn pass_with_totp(
+    provider: &Provider,
+    client: &ClientInfo,
+    pending: &PendingSignIn,
+    user: &User,
+    factor_id: &str,
+    code: &str,
+) -> Result<Option<Vec<String>>, ChallengeError> {
+    let Some(factor) = provider.store.find_factor(&user.id, factor_id).await? else {
+        return Ok(None);
+    };
+    if factor.factor_type != FACTOR_TYPE_TOTP || !factor.is_active() {
+        return Ok(None);
+    }
+    let Ok(secret) = super::open_secret(provider, &factor) else {
+        return Ok(None);
+    };
+    let now = provider.now();
+    let Some(step) = totp::matching_step(&secret, code, now) else {
+        return Ok(None);
+    };
+    let max_attempts = lockout_for(provider, &user.id).await?.max_attempts;
+    let pass = TotpPass {
+        pending_id_hash: &pending.id_hash,
+        max_pending_attempts: MAX_ATTEMPTS,
+        user_id: &user.id,
+        factor_id: &factor.id,
+        step,
+        max_failures: (max_attempts > 0).then_some(u64::from(max_attempts)),
+        now,
+    };
+    match provider.store.pass_totp_sign_in(&pass).await? {
+        TotpPassOutcome::Passed => {
+            super::record_outcome(provider, client, user, Some(&factor), &Ok(())).await;
+            Ok(Some(owned(&AMR_TOTP)))
+        }
+        TotpPassOutcome::PendingGone => Err(ChallengeError::Invalid),
+        TotpPassOutcome::Refused => Ok(None),
     }
 }
 

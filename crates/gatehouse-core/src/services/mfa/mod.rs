@@ -163,7 +163,7 @@ pub fn activation(
     })
 }
 
-fn open_secret(provider: &Provider, factor: &Factor) -> Result<Vec<u8>, MfaError> {
+pub(crate) fn open_secret(provider: &Provider, factor: &Factor) -> Result<Vec<u8>, MfaError> {
     let sealed = factor.secret_sealed.as_deref().ok_or(MfaError::Sealed)?;
     provider
         .secrets
@@ -254,6 +254,19 @@ pub(crate) async fn finish_attempt(
     attempt: lockout::FactorAttempt,
     outcome: &Result<(), MfaError>,
 ) -> Result<(), MfaError> {
+    lockout::end_factor_attempt(provider, client, user, attempt, outcome.is_ok()).await?;
+    record_outcome(provider, client, user, factor, outcome).await;
+    Ok(())
+}
+
+/// The System Log event and metric of a factor verification (the lockout's part is done).
+pub(crate) async fn record_outcome(
+    provider: &Provider,
+    client: &ClientInfo,
+    user: &User,
+    factor: Option<&Factor>,
+    outcome: &Result<(), MfaError>,
+) {
     let mut event = Event::new(
         event_type::AUTH_VIA_MFA,
         "Authentication of user via MFA",
@@ -270,7 +283,6 @@ pub(crate) async fn finish_attempt(
     }
     match outcome {
         Ok(()) => {
-            lockout::end_factor_attempt(provider, client, user, attempt, true).await?;
             metrics::counter!("gatehouse_factor_verifications_total", "outcome" => "success")
                 .increment(1);
         }
@@ -281,13 +293,11 @@ pub(crate) async fn finish_attempt(
                 _ => "INVALID_CREDENTIALS",
             };
             event = event.failure(why);
-            lockout::end_factor_attempt(provider, client, user, attempt, false).await?;
             metrics::counter!("gatehouse_factor_verifications_total", "outcome" => "failure")
                 .increment(1);
         }
     }
     audit::record(provider, event).await;
-    Ok(())
 }
 
 /// The user's factor `factor_id`, or `NotFound`.
