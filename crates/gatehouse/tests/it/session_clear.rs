@@ -320,21 +320,30 @@ async fn backchannel_logout_is_retried_after_a_refusal(backend: Backend) -> Resu
     ensure!(receiver.count() == 0);
     app.clock.advance(10);
     check_logout_token(&app, server, &receiver.nth(1).await?, tokens.id_token()?).await?;
-    let logs = app
-        .api_ssws(
-            Method::GET,
-            "/api/v1/logs?filter=eventType%20eq%20%22app.oauth2.backchannel_logout%22",
-            &token,
-            None,
-        )
-        .await?
-        .json()?;
-    let outcomes: Vec<&str> = logs
-        .as_array()
-        .context("logs")?
-        .iter()
-        .filter_map(|e| e["outcome"]["result"].as_str())
-        .collect();
+    // The success is logged after the app has answered, so the receiver may see the token first.
+    let mut outcomes = Vec::new();
+    let mut logs = Value::Null;
+    for _ in 0..50 {
+        logs = app
+            .api_ssws(
+                Method::GET,
+                "/api/v1/logs?filter=eventType%20eq%20%22app.oauth2.backchannel_logout%22",
+                &token,
+                None,
+            )
+            .await?
+            .json()?;
+        outcomes = logs
+            .as_array()
+            .context("logs")?
+            .iter()
+            .filter_map(|e| e["outcome"]["result"].as_str().map(str::to_owned))
+            .collect();
+        if outcomes.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     ensure!(outcomes == ["FAILURE", "SUCCESS"], "{logs}");
     Ok(())
 }
