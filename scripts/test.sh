@@ -108,6 +108,9 @@ tests/clients/run_jwt_verifiers.sh
 step "real client: an OpenMetadata-style SPA (@okta/okta-auth-js 7.x and 8.x in headless Chromium) on SQLite and PostgreSQL"
 tests/clients/run_spa.sh
 
+step "real client: okta-auth-js 7.x and 8.x cross-site logout in headless Chromium (SPA on https://localhost, gatehouse on https://127.0.0.1 with built-in TLS: closeSession ends the session, __Host-gh_sid Secure SameSite=None; over plain http the SameSite=Lax cookie stays home and the session survives) on SQLite and PostgreSQL"
+tests/clients/run_cross_site_logout.sh
+
 step "real client: passkeys (WebAuthn) in headless Chromium with a virtual authenticator: enrolled on the dashboard, then password + passkey, and okta-auth-js 7.x tokens whose amr has hwk and mfa, on SQLite and PostgreSQL"
 tests/clients/run_webauthn.sh
 
@@ -119,7 +122,7 @@ tests/clients/run_openid_client.sh
 step "real client: the admin console in headless Chromium following seeds 000 and 004, then social-auth-core with the credentials read off it, on SQLite and PostgreSQL"
 tests/clients/run_console.sh
 
-step "real proxy: Debian's nginx auth_request in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out) on SQLite and PostgreSQL"
+step "real proxies: Debian's nginx auth_request and Caddy forward_auth in front of a stub app with /forward-auth/v1/verify (identity and NetBox headers, a group change on the next request, sign-out) on SQLite and PostgreSQL"
 tests/clients/run_forward_auth.sh
 
 step "real client: Debian's Apache with mod_auth_openidc 2.4 (generic OIDC lines): an assigned person signs in, an unassigned one sees Gatehouse's access_denied (no iss on error responses unless RFC 9207 is set) and is in the System Log, on SQLite and PostgreSQL"

@@ -19,7 +19,7 @@ pub use crate::store_passwords::PasswordPolicyStore;
 pub use crate::store_policy::SignOnPolicyStore;
 pub use crate::store_tokens::{Claim, IssuedTokens, RefreshFamily, TokenStore, is_lost_claim};
 
-pub use crate::store_federation::{FederationStore, RecordSource};
+pub use crate::store_federation::{FederationStore, RecordSource, SyncMark};
 pub use crate::store_idps::IdpStore;
 pub use crate::store_logout::{EndSessions, LogoutDelivery, LogoutStore, SessionApp, SessionScope};
 pub use crate::store_webauthn::{CeremonyPurpose, WebauthnCeremony, WebauthnStore};

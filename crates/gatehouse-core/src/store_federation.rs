@@ -16,6 +16,23 @@ pub struct RecordSource {
     pub synced_at: Timestamp,
 }
 
+/// An import's high-water mark for one source (see `services::ldap::incremental`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncMark {
+    pub source: String,
+    /// What the mark is about (directory URL, base, filter, attribute); a mark whose scope
+    /// differs from the configured one is not used.
+    pub scope: String,
+    /// The greatest change-attribute value seen; `None` before any import saw one.
+    pub mark: Option<String>,
+    /// The DNs whose change attribute equals `mark` (a `>=` search finds them again).
+    pub mark_entries: Vec<String>,
+    /// When the last full import finished.
+    pub full_sync_at: Option<Timestamp>,
+    /// 0 when never saved; each save adds one.
+    pub version: i64,
+}
+
 #[async_trait]
 pub trait FederationStore: Send + Sync {
     /// Records (or updates) where the user comes from.
@@ -54,4 +71,17 @@ pub trait FederationStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Gives the lease back if `holder` has it.
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+    /// The saved mark of `source` (`None`: never saved).
+    async fn sync_mark(&self, source: &str) -> StoreResult<Option<SyncMark>>;
+    /// Saves `mark` if the stored version is still `mark.version` (0: none stored), as
+    /// version + 1; `false` when another import saved in between (nothing is written). One
+    /// statement.
+    async fn save_sync_mark(&self, mark: &SyncMark, now: Timestamp) -> StoreResult<bool>;
+    /// The user from `source` whose external id is `external_id`, compared case-insensitively
+    /// (as LDAP compares DNs).
+    async fn find_source_user(
+        &self,
+        source: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<String>>;
 }

@@ -1,9 +1,10 @@
 //! The federation store on both backends (migration 0020): users' and groups' sources, going
-//! with their records; taking back one counted sign-in failure; leases one holder at a time.
+//! with their records; taking back one counted sign-in failure; leases one holder at a time;
+//! the import's high-water mark (migration 0031), saved only over the version it was read at.
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::RecordSource;
+use gatehouse_core::store::{RecordSource, SyncMark};
 use gatehouse_store::connect;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 
@@ -123,6 +124,82 @@ async fn a_lease_has_one_holder_until_it_expires(backend: Backend) -> Result<()>
     Ok(())
 }
 
+async fn a_sync_mark_is_saved_over_the_version_read(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    ensure!(store.sync_mark("ldap").await?.is_none());
+    let first = SyncMark {
+        source: "ldap".into(),
+        scope: "ldap://dir\nou=people".into(),
+        mark: Some("20261206204500Z".into()),
+        mark_entries: vec!["uid=a,ou=people".into(), "uid=\"b\",ou=people".into()],
+        full_sync_at: Some(100),
+        version: 0,
+    };
+    ensure!(store.save_sync_mark(&first, 100).await?, "first save");
+    let read = store.sync_mark("ldap").await?;
+    ensure!(
+        read == Some(SyncMark {
+            version: 1,
+            ..first.clone()
+        }),
+        "{read:?}"
+    );
+    // Two imports read version 1; the first to save wins, the other writes nothing.
+    let a = SyncMark {
+        mark: Some("20261206204600Z".into()),
+        mark_entries: vec![],
+        version: 1,
+        ..first.clone()
+    };
+    let b = SyncMark {
+        mark: Some("20261206204700Z".into()),
+        full_sync_at: None,
+        version: 1,
+        ..first.clone()
+    };
+    ensure!(store.save_sync_mark(&a, 110).await?);
+    ensure!(!store.save_sync_mark(&b, 111).await?, "stale version");
+    ensure!(
+        !store.save_sync_mark(&first, 112).await?,
+        "version 0 when one exists"
+    );
+    let read = store.sync_mark("ldap").await?;
+    ensure!(
+        read == Some(SyncMark {
+            version: 2,
+            ..a.clone()
+        }),
+        "{read:?}"
+    );
+    ensure!(
+        store.sync_mark("other").await?.is_none(),
+        "marks are by source"
+    );
+    Ok(())
+}
+
+async fn a_source_user_is_found_by_external_id_ignoring_case(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    store.create_user(&user("u1")).await?;
+    store.create_user(&user("u2")).await?;
+    store
+        .set_user_source("u1", "ldap", "uid=Alice,ou=People,dc=example", 10)
+        .await?;
+    store.set_user_source("u2", "other", "uid=bob", 10).await?;
+    ensure!(
+        store
+            .find_source_user("ldap", "UID=alice,OU=people,DC=EXAMPLE")
+            .await?
+            .as_deref()
+            == Some("u1")
+    );
+    ensure!(store.find_source_user("ldap", "uid=bob").await?.is_none());
+    ensure!(store.find_source_user("other", "uid=bob").await?.as_deref() == Some("u2"));
+    Ok(())
+}
+
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
         $(
@@ -147,4 +224,6 @@ both_backends!(
     sources_round_trip,
     forgiving_a_failure_never_goes_below_zero,
     a_lease_has_one_holder_until_it_expires,
+    a_sync_mark_is_saved_over_the_version_read,
+    a_source_user_is_found_by_external_id_ignoring_case,
 );

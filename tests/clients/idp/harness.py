@@ -17,6 +17,11 @@ oidc-provider (upstream.mjs) registered with gatehouse's callback, adds the upst
   no-local-password /api/v1 refuses a Gatehouse password for the IdP's user (403)
   system-log        user.authentication.auth_via_IDP events with the IdP in authenticationContext
   okta-sdk          Okta's Python SDK lists and reads the IdP through /api/v1/idps
+  key-rotation      the upstream restarts with a new signing key (its key file removed) (a new kid in its JWKS); the next
+                    sign-in through it succeeds (gatehouse refetches the JWKS for the unknown kid)
+  client-secret-jwt an IdP added with --token-auth-method client_secret_jwt (the API shows the
+                    method) signs in through an upstream client that requires client_secret_jwt;
+                    switched to client_secret_post, the upstream refuses the token request
   private-key-jwt   a second IdP authenticates to the upstream's token endpoint with
                     private_key_jwt: gatehouse generates its key (the API shows the public JWK
                     and kid, Gatehouse serves it as a JWKS), the upstream is restarted with a
@@ -95,6 +100,8 @@ class Run:
             args.gatehouse, self.work / "data", self.work / "gatehouse.log", args.database_url, config=config
         )
         self.profile = self.work / "upstream-profile.json"
+        # The upstream's signing key, kept across its restarts; removed to rotate it.
+        self.upstream_key = self.work / "upstream-key.json"
         self.origin = ""
         self.upstream = ""
         self.upstream_proc: subprocess.Popen | None = None
@@ -114,6 +121,7 @@ class Run:
         self.upstream_proc = subprocess.Popen(
             ["node", str(HERE / "upstream.mjs"), str(port), callback, UPSTREAM_SECRET, str(self.profile), *extra],
             cwd=HERE, stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
+            env={**os.environ, "UPSTREAM_KEY_FILE": str(self.upstream_key)},
         )  # fmt: skip
         line = self.upstream_proc.stdout.readline() if self.upstream_proc.stdout else ""
         expect(line.startswith("listening "), f"upstream did not start: {line!r} (see upstream.log)")
@@ -278,6 +286,72 @@ def api(run: Run, method: str, path: str, body: dict | None = None) -> requests.
     )  # fmt: skip
 
 
+def upstream_kids(run: Run) -> list[str]:
+    jwks_uri = requests.get(f"{run.upstream}/.well-known/openid-configuration", timeout=10).json()["jwks_uri"]
+    return [k.get("kid") for k in requests.get(jwks_uri, timeout=10).json()["keys"]]
+
+
+def key_rotation(run: Run) -> None:
+    before = upstream_kids(run)
+    port = int(run.upstream.rsplit(":", 1)[1])
+    run.stop_upstream()
+    run.upstream_key.unlink()
+    run.start_upstream(port)
+    after = upstream_kids(run)
+    expect(before and after and not set(before) & set(after), f"the upstream kept its key: {before} / {after}")
+    site = run.site()
+    departure = run.journey(Browser(run.origin), "GET", site.begin(OKTA) + f"&idp={run.idp_id}")
+    user = run.finish(site, departure)
+    check_profile(user, "Alice", "Liddell", ALICE["email"], {"engineers", "staff"})
+
+
+CAROL = {
+    "email": "carol@upstream.example",
+    "email_verified": True,
+    "given_name": "Carol",
+    "family_name": "Hashed",
+    "name": "Carol Hashed",
+    "groups": ["hashers"],
+}
+
+
+def refused_upstream(run: Run, site: NetBoxSite, idp: str) -> None:
+    """A sign-in whose token request the upstream refuses ends on gatehouse's page."""
+    try:
+        departure = run.journey(Browser(run.origin), "GET", site.begin(OKTA) + f"&idp={idp}")
+    except AssertionError as exc:
+        expect(str(exc).startswith("stopped at"), f"{exc}")
+    else:
+        raise AssertionError(f"the upstream's token request got through: {departure}")
+
+
+def client_secret_jwt(run: Run) -> None:
+    hashed = run.gh.cli_json(
+        "idp", "add-oidc", "--name", "Hashed", "--issuer", run.upstream,
+        "--client-id", "gatehouse-csjwt", "--client-secret", UPSTREAM_SECRET,
+        "--token-auth-method", "client_secret_jwt",
+        "--scopes", "openid profile email groups", "--groups-claim", "groups",
+    )["id"]  # fmt: skip
+    got = api(run, "GET", f"/api/v1/idps/{hashed}")
+    expect(got.status_code == 200, f"GET idp: {got.status_code}")
+    body = got.json()
+    method = body["protocol"]["credentials"]["client"].get("token_endpoint_auth_method")
+    expect(method == "client_secret_jwt", f"credentials {body['protocol']['credentials']}")
+    expect(body["gatehouse"].get("tokenEndpointAuthMethod") == "client_secret_jwt", f"{body['gatehouse']}")
+    run.set_profile(CAROL)
+    site = run.site()
+    departure = run.journey(Browser(run.origin), "GET", site.begin(OKTA) + f"&idp={hashed}")
+    user = run.finish(site, departure)
+    check_profile(user, "Carol", "Hashed", CAROL["email"], {"hashers"})
+    # The same client sending its secret in the form: the upstream wants the JWT, and refuses.
+    body["gatehouse"]["tokenEndpointAuthMethod"] = "client_secret_post"
+    del body["protocol"]["credentials"]["client"]["token_endpoint_auth_method"]
+    put = api(run, "PUT", f"/api/v1/idps/{hashed}", body)
+    expect(put.status_code == 200, f"PUT idp: {put.status_code} {put.text[:300]}")
+    refused_upstream(run, site, hashed)
+    run.set_profile(ALICE)
+
+
 def private_key_jwt(run: Run) -> None:
     created = run.gh.cli_json(
         "idp", "add-oidc", "--name", "Keyed", "--issuer", run.upstream,
@@ -334,6 +408,8 @@ SCENARIOS = [
     ("no-local-password", no_local_password),
     ("system-log", system_log),
     ("okta-sdk", okta_sdk),
+    ("key-rotation", key_rotation),
+    ("client-secret-jwt", client_secret_jwt),
     ("private-key-jwt", private_key_jwt),
 ]
 

@@ -4,12 +4,19 @@
 //
 //   node upstream.mjs <port> <redirect_uri> <client_secret> <profile.json> [<jwks_uri>]
 //
-// With <jwks_uri>, a second client, gatehouse-pkjwt, must authenticate with private_key_jwt
+// A second client, gatehouse-csjwt, must authenticate with client_secret_jwt (HS256 with the
+// same secret; oidc-provider checks aud, exp and that each jti is used once).
+//
+// With <jwks_uri>, a third client, gatehouse-pkjwt, must authenticate with private_key_jwt
 // (RFC 7523), its keys fetched from <jwks_uri> (the IdP's JWKS on Gatehouse).
+//
+// It signs with the RSA key in $UPSTREAM_KEY_FILE, made (with a fresh kid) and saved there when
+// the file does not exist: removing the file before a restart is a key rotation.
 //
 // Prints "listening <issuer>" once ready. Its development interactions (a login form taking
 // any login, then a consent form) are what the test's browser fills in.
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const [port, redirectUri, clientSecret, profilePath, jwksUri] = process.argv.slice(2);
@@ -26,6 +33,14 @@ const clients = [{
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_post',
+  }, {
+    client_id: 'gatehouse-csjwt',
+    client_secret: clientSecret,
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_jwt',
+    token_endpoint_auth_signing_alg: 'HS256',
   }];
 if (jwksUri) {
   clients.push({
@@ -39,8 +54,19 @@ if (jwksUri) {
   });
 }
 
+const keyFile = process.env.UPSTREAM_KEY_FILE;
+let signingKey;
+if (keyFile && existsSync(keyFile)) {
+  signingKey = JSON.parse(readFileSync(keyFile, 'utf8'));
+} else {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  signingKey = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+  if (keyFile) writeFileSync(keyFile, JSON.stringify(signingKey), { mode: 0o600 });
+}
+
 const provider = new Provider(issuer, {
   clients,
+  jwks: { keys: [signingKey] },
   scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
   claims: {
     openid: ['sub'],

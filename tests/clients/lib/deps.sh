@@ -53,3 +53,11 @@ ensure_nginx() {
   (apt-get install -y -q nginx-light >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q nginx-light >/dev/null; }) || return 1
   command -v nginx >/dev/null 2>&1 || { [[ -x /usr/sbin/nginx ]] && PATH="$PATH:/usr/sbin"; }
 }
+
+ensure_caddy() {
+  command -v caddy >/dev/null 2>&1 && return 0
+  echo "installing Debian's caddy (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  (apt-get install -y -q caddy >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q caddy >/dev/null; }) || return 1
+  command -v caddy >/dev/null 2>&1
+}

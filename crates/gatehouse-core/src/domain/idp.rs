@@ -15,10 +15,12 @@ wire_enum!(IdpStatus { Active => "ACTIVE", Inactive => "INACTIVE" });
 
 wire_enum!(
     /// How Gatehouse authenticates to the upstream's token endpoint.
-    /// `private_key_jwt` (RFC 7523): a JWT signed with the IdP's [`IdpClientKey`].
+    /// `private_key_jwt` (RFC 7523): a JWT signed with the IdP's [`IdpClientKey`];
+    /// `client_secret_jwt` (OIDC Core §9): a JWT signed HS256 with the client secret.
     UpstreamAuthMethod {
         ClientSecretPost => "client_secret_post",
         ClientSecretBasic => "client_secret_basic",
+        ClientSecretJwt => "client_secret_jwt",
         PrivateKeyJwt => "private_key_jwt",
     }
 );

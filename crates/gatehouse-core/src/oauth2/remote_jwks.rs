@@ -152,6 +152,23 @@ impl RemoteJwks {
         }
     }
 
+    /// Refetches the set at `uri` after no cached key verified a signature made without a
+    /// `kid` (the signer rotated its keys), under the same limit as an unknown `kid`: `None`
+    /// when a refetch for a miss happened less than [`UNKNOWN_KID_REFETCH_INTERVAL`] ago.
+    pub async fn refetch_limited(&self, uri: &str) -> Result<Option<JwkSet>, JwksFetchError> {
+        let now = Instant::now();
+        let recent = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(uri).and_then(|e| e.last_kid_refetch))
+            .is_some_and(|last| now.duration_since(last) < UNKNOWN_KID_REFETCH_INTERVAL);
+        if recent {
+            return Ok(None);
+        }
+        self.fetch_and_cache(uri, Some(now)).await.map(Some)
+    }
+
     async fn fetch_and_cache(
         &self,
         uri: &str,
@@ -353,10 +370,19 @@ mod tests {
             2,
             "one refetch for the new kid"
         );
-        // Another unknown kid right away: no second refetch within the interval.
+        // Another unknown kid right away: no second refetch within the interval, nor for a
+        // signature without kid that no cached key verifies.
         let set = remote.keys(uri, Some("zzz")).await?;
         assert!(!has_kid(&set, "zzz"));
         assert_eq!(fetcher.calls.load(Ordering::SeqCst), 2);
+        assert!(remote.refetch_limited(uri).await?.is_none());
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 2);
+        // A set cached without a miss: a failed kid-less signature refetches it once.
+        let other = "https://other.example/jwks";
+        remote.keys(other, None).await?;
+        assert!(remote.refetch_limited(other).await?.is_some());
+        assert!(remote.refetch_limited(other).await?.is_none());
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 4);
         Ok(())
     }
 

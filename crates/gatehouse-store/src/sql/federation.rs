@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use gatehouse_core::domain::Timestamp;
-use gatehouse_core::store::{FederationStore, RecordSource, StoreResult};
+use gatehouse_core::store::{FederationStore, RecordSource, StoreError, StoreResult, SyncMark};
 
 use crate::error::db_err;
 use crate::sql::SqlStore;
@@ -137,6 +137,77 @@ macro_rules! impl_federation_store {
                     .await
                     .map_err(db_err)?;
                 Ok(())
+            }
+
+            async fn sync_mark(&self, source: &str) -> StoreResult<Option<SyncMark>> {
+                let row: Option<(String, Option<String>, String, Option<i64>, i64)> =
+                    sqlx::query_as(
+                        "SELECT scope, mark, mark_entries, full_sync_at, version \
+                         FROM sync_marks WHERE source = $1",
+                    )
+                    .bind(source)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(db_err)?;
+                let Some((scope, mark, entries, full_sync_at, version)) = row else {
+                    return Ok(None);
+                };
+                let mark_entries: Vec<String> = serde_json::from_str(&entries)
+                    .map_err(|e| StoreError::Backend(Box::new(e)))?;
+                Ok(Some(SyncMark {
+                    source: source.to_owned(),
+                    scope,
+                    mark,
+                    mark_entries,
+                    full_sync_at,
+                    version,
+                }))
+            }
+
+            async fn save_sync_mark(&self, mark: &SyncMark, now: Timestamp) -> StoreResult<bool> {
+                let entries = serde_json::to_string(&mark.mark_entries)
+                    .map_err(|e| StoreError::Backend(Box::new(e)))?;
+                // Insert when there is none; otherwise update only the version the caller
+                // read, so of two imports saving at once the one that read older loses.
+                let saved: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO sync_marks \
+                     (source, scope, mark, mark_entries, full_sync_at, version, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6 + 1, $7) \
+                     ON CONFLICT (source) DO UPDATE SET scope = excluded.scope, \
+                     mark = excluded.mark, mark_entries = excluded.mark_entries, \
+                     full_sync_at = excluded.full_sync_at, version = excluded.version, \
+                     updated_at = excluded.updated_at \
+                     WHERE sync_marks.version = $6 \
+                     RETURNING version",
+                )
+                .bind(&mark.source)
+                .bind(&mark.scope)
+                .bind(&mark.mark)
+                .bind(entries)
+                .bind(mark.full_sync_at)
+                .bind(mark.version)
+                .bind(now)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db_err)?;
+                Ok(saved == Some(mark.version + 1))
+            }
+
+            async fn find_source_user(
+                &self,
+                source: &str,
+                external_id: &str,
+            ) -> StoreResult<Option<String>> {
+                sqlx::query_scalar(
+                    "SELECT user_id FROM user_sources \
+                     WHERE source = $1 AND lower(external_id) = lower($2) \
+                     ORDER BY user_id LIMIT 1",
+                )
+                .bind(source)
+                .bind(external_id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db_err)
             }
         }
     };

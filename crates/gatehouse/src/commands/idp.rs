@@ -69,8 +69,9 @@ pub struct AddOidcArgs {
     /// Do not create users on their first sign-in.
     #[arg(long)]
     no_provisioning: bool,
-    /// client_secret_post, client_secret_basic or private_key_jwt (Gatehouse generates the
-    /// key and prints its public JWK to register upstream).
+    /// client_secret_post, client_secret_basic, client_secret_jwt (an HS256 assertion made
+    /// with the secret) or private_key_jwt (Gatehouse generates the key and prints its public
+    /// JWK to register upstream).
     #[arg(long, default_value = "client_secret_post")]
     token_auth_method: String,
     #[arg(long, value_enum, default_value_t)]
@@ -112,7 +113,7 @@ pub(super) async fn run(
             settings.token_auth_method =
                 UpstreamAuthMethod::parse(token_auth_method).ok_or_else(|| {
                     anyhow::anyhow!(
-                        "--token-auth-method must be client_secret_post, client_secret_basic or private_key_jwt"
+                        "--token-auth-method must be client_secret_post, client_secret_basic, client_secret_jwt or private_key_jwt"
                     )
                 })?;
             if client_secret.is_none()

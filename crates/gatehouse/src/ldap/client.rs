@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use gatehouse_core::services::ldap::filter::{list_filter, render_filter};
+use gatehouse_core::services::ldap::filter::{escape_filter_value, list_filter, render_filter};
 use gatehouse_core::services::ldap::{Directory, DirectoryEntry, DirectoryUnavailable};
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
@@ -240,6 +240,35 @@ impl Directory for LdapDirectory {
             true,
         )
         .await
+    }
+
+    async fn list_users_changed(
+        &self,
+        since: &str,
+    ) -> Result<Vec<DirectoryEntry>, DirectoryUnavailable> {
+        let filter = format!(
+            "(&{}({}>={}))",
+            list_filter(&self.settings.user_filter),
+            self.settings.mapping.changed,
+            escape_filter_value(since)
+        );
+        let attrs = self.settings.mapping.user_attributes();
+        self.search(&self.settings.user_base, &filter, &attrs, true)
+            .await
+    }
+
+    fn scope(&self) -> String {
+        let s = &self.settings;
+        // A different server, base, filter or attribute makes a saved mark meaningless.
+        [
+            s.url.as_str(),
+            &s.user_base,
+            &s.user_filter,
+            &s.group_base,
+            &s.group_list_filter,
+            &s.mapping.changed,
+        ]
+        .join("\n")
     }
 }
 

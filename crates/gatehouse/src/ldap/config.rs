@@ -40,6 +40,8 @@ pub struct LdapFileConfig {
     pub pool_size: Option<usize>,
     /// Seconds between scheduled imports in `serve` (0, the default: none).
     pub sync_interval_seconds: Option<u64>,
+    /// Seconds between scheduled full imports (the others are incremental); 0: every one is.
+    pub full_sync_interval_seconds: Option<u64>,
 }
 
 /// A password that never shows in `Debug` output or logs.
@@ -88,11 +90,17 @@ pub struct LdapSettings {
     pub pool_size: usize,
     /// `None`: no scheduled import.
     pub sync_interval: Option<Duration>,
+    /// How often a scheduled round is a full import (zero: every round).
+    pub full_sync_interval: Duration,
 }
 
 pub const DEFAULT_CONNECT_TIMEOUT_SECONDS: u64 = 5;
 pub const DEFAULT_OPERATION_TIMEOUT_SECONDS: u64 = 10;
 pub const DEFAULT_POOL_SIZE: usize = 4;
+/// A full import (the one that finds leavers) once a day; incremental rounds in between.
+pub const DEFAULT_FULL_SYNC_INTERVAL_SECONDS: u64 = 86_400;
+/// The shortest interval between scheduled rounds.
+pub const MIN_SYNC_INTERVAL_SECONDS: u64 = 5;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -213,7 +221,14 @@ pub fn load(config_file: Option<&Path>) -> anyhow::Result<Option<LdapSettings>> 
         file.sync_interval_seconds,
     )?
     .filter(|n| *n > 0)
-    .map(|n| Duration::from_secs(n.max(60)));
+    .map(|n| Duration::from_secs(n.max(MIN_SYNC_INTERVAL_SECONDS)));
+    let full_sync_interval = Duration::from_secs(
+        env_number(
+            "GATEHOUSE_LDAP_FULL_SYNC_INTERVAL_SECONDS",
+            file.full_sync_interval_seconds,
+        )?
+        .unwrap_or(DEFAULT_FULL_SYNC_INTERVAL_SECONDS),
+    );
     Ok(Some(LdapSettings {
         url,
         transport,
@@ -232,6 +247,7 @@ pub fn load(config_file: Option<&Path>) -> anyhow::Result<Option<LdapSettings>> 
         operation_timeout,
         pool_size,
         sync_interval,
+        full_sync_interval,
     }))
 }
 

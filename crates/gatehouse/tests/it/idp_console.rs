@@ -85,6 +85,15 @@ async fn idp_console_edits_and_asks_before_delete(backend: Backend) -> Result<()
     ensure!(again.status == 303, "{again:?}");
     let idp = app.provider.store.find_idp(&id).await?.context("gone")?;
     ensure!(idp.settings.client_key.as_ref().map(|k| &k.kid) == Some(&key.kid));
+    // client_secret_jwt is offered and saved.
+    let (page, _) = page_with_csrf(&app, &admin, &path).await?;
+    ensure!(page.body.contains(r#"<option value="client_secret_jwt""#));
+    let mut hashed = form;
+    hashed[3] = ("method", "client_secret_jwt");
+    let saved = admin.post_form(&url, &hashed).await?;
+    ensure!(saved.status == 303, "{saved:?}");
+    let idp = app.provider.store.find_idp(&id).await?.context("gone")?;
+    ensure!(idp.settings.token_auth_method == UpstreamAuthMethod::ClientSecretJwt);
     // Delete asks first; only `confirm=yes` deletes.
     let delete = format!("{}{list}/{id}/delete", app.base);
     let asked = admin.post_form(&delete, &[("csrf", csrf.as_str())]).await?;

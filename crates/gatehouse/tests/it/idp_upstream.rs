@@ -3,6 +3,7 @@
 //! there (signed by a key of its choosing, with the claims it wants), recording each request.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result};
@@ -29,13 +30,20 @@ pub struct Upstream {
     /// Every form the token endpoint got.
     pub token_requests: Arc<Mutex<Vec<Form>>>,
     pub addr: SocketAddr,
+    /// The public keys `/jwks` serves (`key`'s until [`Upstream::publish`]).
+    served: Arc<Mutex<Vec<Value>>>,
+    /// How many times `/jwks` was fetched.
+    jwks_fetches: Arc<AtomicUsize>,
 }
 
 impl Upstream {
     pub async fn start() -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let key = Arc::new(ClientKey::rsa("upstream-1")?);
         let upstream = Upstream {
-            key: Arc::new(ClientKey::rsa("upstream-1")?),
+            served: Arc::new(Mutex::new(vec![key.jwk.clone()])),
+            jwks_fetches: Arc::new(AtomicUsize::new(0)),
+            key,
             id_token: Arc::new(Mutex::new(String::new())),
             token_requests: Arc::new(Mutex::new(Vec::new())),
             addr: listener.local_addr()?,
@@ -51,6 +59,17 @@ impl Upstream {
 
     pub fn issuer(&self) -> String {
         format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// Serves `keys` at `/jwks` from now on (a key rotation).
+    pub fn publish(&self, keys: &[&ClientKey]) {
+        if let Ok(mut served) = self.served.lock() {
+            *served = keys.iter().map(|k| k.jwk.clone()).collect();
+        }
+    }
+
+    pub fn jwks_fetches(&self) -> usize {
+        self.jwks_fetches.load(Ordering::SeqCst)
     }
 
     /// The ID token the next code exchange answers with.
@@ -101,7 +120,9 @@ impl Upstream {
 }
 
 async fn jwks(State(u): State<Upstream>) -> Response {
-    let body = json!({"keys": [u.key.jwk.clone()]}).to_string();
+    u.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    let keys = u.served.lock().map(|k| k.clone()).unwrap_or_default();
+    let body = json!({ "keys": keys }).to_string();
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

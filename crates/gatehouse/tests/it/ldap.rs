@@ -12,7 +12,9 @@ use gatehouse_core::audit::{Actor, ClientInfo};
 use gatehouse_core::domain::UserStatus;
 use gatehouse_core::oauth2::OAuthError;
 use gatehouse_core::services::directory_rules::DirectoryError;
-use gatehouse_core::services::ldap::sync::{SyncError, full_sync, scheduled_round};
+use gatehouse_core::services::ldap::incremental::incremental_sync;
+use gatehouse_core::services::ldap::schedule::{Schedule, scheduled_round};
+use gatehouse_core::services::ldap::sync::{SyncError, SyncMode, full_sync};
 use gatehouse_core::services::ldap::{
     AttributeMapping, Directory, DirectoryEntry, DirectoryUnavailable,
 };
@@ -27,6 +29,7 @@ backend_tests!(
     ldap_lockout_counts_failures_but_not_outages,
     ldap_local_users_and_names_are_left_alone,
     ldap_import_deactivates_and_runs_on_one_node,
+    ldap_incremental_import_reads_only_changes,
 );
 
 #[derive(Default)]
@@ -37,6 +40,10 @@ struct State {
     groups: HashMap<String, Vec<String>>,
     down: bool,
     binds: usize,
+    /// The directory's change counter (like AD's uSNChanged): each change takes the next.
+    usn: u64,
+    /// group name → the counter at its last change
+    group_usn: HashMap<String, u64>,
 }
 
 #[derive(Default, Clone)]
@@ -52,12 +59,13 @@ fn entry(dn: &str, attrs: &[(&str, &str)]) -> DirectoryEntry {
     }
 }
 
-fn group_entry(name: &str, members: &[String]) -> DirectoryEntry {
+fn group_entry(name: &str, members: &[String], usn: u64) -> DirectoryEntry {
     DirectoryEntry {
         dn: format!("cn={name},ou=groups,dc=example"),
         attrs: HashMap::from([
             ("cn".to_owned(), vec![name.to_owned()]),
             ("member".to_owned(), members.to_vec()),
+            ("modifyTimestamp".to_owned(), vec![usn.to_string()]),
         ]),
     }
 }
@@ -65,6 +73,8 @@ fn group_entry(name: &str, members: &[String]) -> DirectoryEntry {
 impl FakeDirectory {
     fn add_user(&self, login: &str, password: &str, sn: &str) {
         let dn = format!("uid={login},ou=people,dc=example");
+        let mut state = self.lock();
+        state.usn += 1;
         let e = entry(
             &dn,
             &[
@@ -72,9 +82,10 @@ impl FakeDirectory {
                 ("mail", &format!("{login}@example.org")),
                 ("givenName", "Given"),
                 ("sn", sn),
+                ("modifyTimestamp", &state.usn.to_string()),
             ],
         );
-        self.lock()
+        state
             .users
             .insert(login.to_owned(), (e, password.to_owned()));
     }
@@ -86,7 +97,11 @@ impl FakeDirectory {
             .iter()
             .map(|l| format!("uid={l},ou=people,dc=example"))
             .collect();
-        self.lock().groups.insert(name.to_owned(), dns);
+        let mut state = self.lock();
+        state.usn += 1;
+        let usn = state.usn;
+        state.group_usn.insert(name.to_owned(), usn);
+        state.groups.insert(name.to_owned(), dns);
     }
     fn set_down(&self, down: bool) {
         self.lock().down = down;
@@ -129,7 +144,7 @@ impl Directory for FakeDirectory {
             .groups
             .iter()
             .filter(|(_, members)| members.contains(&user.dn))
-            .map(|(name, members)| group_entry(name, members))
+            .map(|(name, members)| group_entry(name, members, state.group_usn[name]))
             .collect())
     }
     async fn list_users(&self) -> Result<Vec<DirectoryEntry>, DirectoryUnavailable> {
@@ -140,7 +155,24 @@ impl Directory for FakeDirectory {
         Ok(state
             .groups
             .iter()
-            .map(|(name, members)| group_entry(name, members))
+            .map(|(name, members)| group_entry(name, members, state.group_usn[name]))
+            .collect())
+    }
+    async fn list_users_changed(
+        &self,
+        since: &str,
+    ) -> Result<Vec<DirectoryEntry>, DirectoryUnavailable> {
+        let since: u64 = since.parse().unwrap_or(0);
+        Ok(self
+            .up()?
+            .users
+            .values()
+            .filter(|(e, _)| {
+                e.first("modifyTimestamp")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .is_some_and(|v| v >= since)
+            })
+            .map(|(e, _)| e.clone())
             .collect())
     }
 }
@@ -355,8 +387,12 @@ async fn ldap_import_deactivates_and_runs_on_one_node(backend: Backend) -> Resul
     ));
     // Two nodes on one database: one runs the round, the other skips it.
     dir.add_user("carol", "carol-pw", "Carter");
-    let first = scheduled_round(&app.provider, "node-a", 3600).await?;
-    let second = scheduled_round(&app.provider, "node-b", 3600).await?;
+    let hourly = Schedule {
+        interval_seconds: 3600,
+        full_interval_seconds: 0,
+    };
+    let first = scheduled_round(&app.provider, "node-a", hourly).await?;
+    let second = scheduled_round(&app.provider, "node-b", hourly).await?;
     ensure!(
         first.is_some() && second.is_none(),
         "{first:?} / {second:?}"
@@ -367,5 +403,75 @@ async fn ldap_import_deactivates_and_runs_on_one_node(backend: Backend) -> Resul
         full_sync(&app.provider).await,
         Err(SyncError::Unavailable(_))
     ));
+    Ok(())
+}
+
+async fn ldap_incremental_import_reads_only_changes(backend: Backend) -> Result<()> {
+    let (app, dir) = with_directory(backend).await?;
+    dir.add_user("carol", "carol-pw", "Carter");
+    dir.add_user("dave", "dave-pw", "Davis");
+    dir.set_groups("staff", &["carol", "dave"]);
+    // No mark yet: the incremental import runs the full one, which saves the mark.
+    let report = incremental_sync(&app.provider).await?;
+    ensure!(
+        report.mode == SyncMode::Full && report.created == 2 && report.mark.as_deref() == Some("3"),
+        "{report:?}"
+    );
+    let report = incremental_sync(&app.provider).await?;
+    ensure!(
+        report.mode == SyncMode::Incremental && report.fetched == 0 && report.groups_changed == 0,
+        "nothing changed: {report:?}"
+    );
+    dir.add_user("carol", "carol-pw", "Cartwright");
+    let report = incremental_sync(&app.provider).await?;
+    ensure!(
+        report.fetched == 1 && report.updated == 1 && report.mark.as_deref() == Some("4"),
+        "{report:?}"
+    );
+    let carol = app
+        .provider
+        .store
+        .find_user_by_login("carol")
+        .await?
+        .context("imported")?;
+    ensure!(carol.last_name == "Cartwright");
+    ensure!(incremental_sync(&app.provider).await?.fetched == 0);
+    // Dave leaves staff: only the group's entry changed, and his membership follows it.
+    dir.set_groups("staff", &["carol"]);
+    let report = incremental_sync(&app.provider).await?;
+    ensure!(
+        report.fetched == 0 && report.groups_changed == 1 && report.memberships_synced == 2,
+        "{report:?}"
+    );
+    let dave = app
+        .provider
+        .store
+        .find_user_by_login("dave")
+        .await?
+        .context("imported")?;
+    ensure!(group_names(&app, &dave.id).await?.is_empty());
+    ensure!(group_names(&app, &carol.id).await? == ["staff"]);
+    // A deleted entry leaves no change: the incremental import deactivates nobody; the
+    // scheduled round is incremental until the full interval has passed, then full.
+    dir.remove_user("dave");
+    let schedule = Schedule {
+        interval_seconds: 60,
+        full_interval_seconds: 3600,
+    };
+    let report = scheduled_round(&app.provider, "node-a", schedule)
+        .await?
+        .context("lease")?;
+    ensure!(
+        report.mode == SyncMode::Incremental && report.deactivated == 0,
+        "{report:?}"
+    );
+    app.clock.advance(3600);
+    let report = scheduled_round(&app.provider, "node-a", schedule)
+        .await?
+        .context("lease")?;
+    ensure!(
+        report.mode == SyncMode::Full && report.deactivated == 1,
+        "{report:?}"
+    );
     Ok(())
 }

@@ -191,6 +191,12 @@ async fn upstream_claims(
             form.push(("client_secret", secret.as_str()));
             None
         }
+        UpstreamAuthMethod::ClientSecretJwt => {
+            assertion = client_key::secret_assertion(provider, idp, &secret)?;
+            form.push(("client_assertion_type", client_key::ASSERTION_TYPE));
+            form.push(("client_assertion", assertion.as_str()));
+            None
+        }
         UpstreamAuthMethod::PrivateKeyJwt => {
             assertion = client_key::client_assertion(provider, idp)?;
             form.push(("client_assertion_type", client_key::ASSERTION_TYPE));

@@ -2,6 +2,7 @@
 //! each IdP has a key of its own, generated when the method is first chosen and sealed at rest
 //! like the servers' signing keys. Its public half is shown by the API and the console (to
 //! register upstream) and served as a JWKS at [`jwks_path`] (for upstreams that fetch it).
+//! And `client_secret_jwt` (the same claims, HS256 with the client secret: [`secret_assertion`]).
 
 use serde_json::{Value, json};
 
@@ -17,6 +18,8 @@ const ALG: SigningAlg = SigningAlg::Rs256;
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// A client assertion is good for this long: it is made for one token request.
 const ASSERTION_LIFETIME_SECS: i64 = 300;
+/// A `client_secret_jwt` assertion's life: the secret is shared, so keep a captured one short.
+const SECRET_ASSERTION_LIFETIME_SECS: i64 = 60;
 
 fn key_context(idp_id: &str) -> String {
     format!("idp-client-key:{idp_id}")
@@ -76,15 +79,36 @@ pub fn client_assertion(provider: &Provider, idp: &Idp) -> Result<String, String
         .secrets
         .open(&key_context(&idp.id), &key.private_key_sealed)
         .map_err(|_| "the IdP's client key cannot be opened")?;
+    let claims = assertion_claims(provider, idp, ASSERTION_LIFETIME_SECS);
+    sign_detached(alg, &pkcs8, &key.kid, &claims).map_err(|e| e.to_string())
+}
+
+/// The RFC 7523 claims of an assertion to the IdP's token endpoint: `iss` and `sub` the client
+/// id, `aud` the token endpoint, a fresh `jti` (upstreams refuse a replayed one).
+fn assertion_claims(provider: &Provider, idp: &Idp, lifetime: i64) -> Value {
     let now = provider.now();
     let s = &idp.settings;
-    let claims = json!({
+    json!({
         "iss": s.client_id,
         "sub": s.client_id,
         "aud": s.token_url,
         "jti": random_token(24),
         "iat": now,
-        "exp": now + ASSERTION_LIFETIME_SECS,
-    });
-    sign_detached(alg, &pkcs8, &key.kid, &claims).map_err(|e| e.to_string())
+        "exp": now + lifetime,
+    })
+}
+
+/// A `client_secret_jwt` assertion (OpenID Connect Core §9): the claims of
+/// [`client_assertion`], signed HS256 with the IdP's client secret, valid for a minute.
+pub fn secret_assertion(provider: &Provider, idp: &Idp, secret: &str) -> Result<String, String> {
+    if secret.is_empty() {
+        return Err("the IdP has no client secret for client_secret_jwt".into());
+    }
+    let claims = assertion_claims(provider, idp, SECRET_ASSERTION_LIFETIME_SECS);
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| format!("client_secret_jwt: {e}"))
 }

@@ -59,28 +59,51 @@ pub async fn verify(
     if !ID_TOKEN_ALGS.contains(&header.alg) {
         return Err(IdTokenError::Algorithm);
     }
+    // An unknown kid refetches the upstream's JWKS once (its keys rotated), at most once per
+    // `UNKNOWN_KID_REFETCH_INTERVAL` per JWKS URL, so made-up kids cannot hammer the upstream.
     let jwks = provider
         .remote_jwks
         .keys(&settings.jwks_url, header.kid.as_deref())
         .await
         .map_err(|e| IdTokenError::Keys(e.to_string()))?;
-    let keys: Vec<DecodingKey> = candidate_keys(&jwks, header.alg, header.kid.as_deref());
+    let claims = match verified(&jwks, &header, id_token) {
+        // Without a kid a rotation shows only as a failed signature: refetch under that limit.
+        Err(first) if header.kid.is_none() => {
+            match provider
+                .remote_jwks
+                .refetch_limited(&settings.jwks_url)
+                .await
+            {
+                Ok(Some(fresh)) => verified(&fresh, &header, id_token)?,
+                _ => return Err(first),
+            }
+        }
+        other => other?,
+    };
+    check_claims(&claims, settings, nonce, provider.now())?;
+    Ok(claims)
+}
+
+/// The claims if a key of `jwks` verifies the signature.
+fn verified(
+    jwks: &crate::domain::JwkSet,
+    header: &jsonwebtoken::Header,
+    id_token: &str,
+) -> Result<Map<String, Value>, IdTokenError> {
+    let keys: Vec<DecodingKey> = candidate_keys(jwks, header.alg, header.kid.as_deref());
     if keys.is_empty() {
         return Err(IdTokenError::NoKey);
     }
     let mut validation = Validation::new(header.alg);
-    // Checked below, against the provider's clock and the IdP's settings.
+    // Checked by `check_claims`, against the provider's clock and the IdP's settings.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let claims = keys
-        .iter()
+    keys.iter()
         .find_map(|key| jsonwebtoken::decode::<Map<String, Value>>(id_token, key, &validation).ok())
         .map(|data| data.claims)
-        .ok_or(IdTokenError::Signature)?;
-    check_claims(&claims, settings, nonce, provider.now())?;
-    Ok(claims)
+        .ok_or(IdTokenError::Signature)
 }
 
 /// The claim checks after the signature (a function of its own for the unit tests).

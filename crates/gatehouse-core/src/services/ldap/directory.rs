@@ -64,6 +64,17 @@ pub trait Directory: Send + Sync {
     async fn list_users(&self) -> Result<Vec<DirectoryEntry>, DirectoryUnavailable>;
     /// Every group under the group base (the group filter's listing form), with its members.
     async fn list_groups(&self) -> Result<Vec<DirectoryEntry>, DirectoryUnavailable>;
+    /// The users whose change attribute ([`AttributeMapping::changed`]) is at or after
+    /// `since`: the user listing and `(<attribute>>=<since>)`, the value escaped.
+    async fn list_users_changed(
+        &self,
+        since: &str,
+    ) -> Result<Vec<DirectoryEntry>, DirectoryUnavailable>;
+    /// What an import's saved mark is about (the directory, user base and filter, the change
+    /// attribute): a mark saved under another scope is not used. Empty when it cannot change.
+    fn scope(&self) -> String {
+        String::new()
+    }
 }
 
 /// An installed directory and how its entries become Gatehouse users and groups.

@@ -19,6 +19,9 @@ pub struct AttributeMapping {
     /// The group attribute that lists its members, by DN (`member`, `uniqueMember`) or by
     /// login (`memberUid`); read by the full import.
     pub group_member: String,
+    /// The attribute whose greatest value is the incremental import's mark
+    /// (`modifyTimestamp`; on Active Directory `uSNChanged` or `whenChanged`).
+    pub changed: String,
 }
 
 impl Default for AttributeMapping {
@@ -30,6 +33,7 @@ impl Default for AttributeMapping {
             last_name: "sn".into(),
             group_name: "cn".into(),
             group_member: "member".into(),
+            changed: "modifyTimestamp".into(),
         }
     }
 }
@@ -66,12 +70,17 @@ impl AttributeMapping {
             self.email.clone(),
             self.first_name.clone(),
             self.last_name.clone(),
+            self.changed.clone(),
         ]
     }
 
     /// The attributes to ask for when searching groups.
     pub fn group_attributes(&self) -> Vec<String> {
-        vec![self.group_name.clone(), self.group_member.clone()]
+        vec![
+            self.group_name.clone(),
+            self.group_member.clone(),
+            self.changed.clone(),
+        ]
     }
 
     /// The profile of a user entry. A missing first or last name falls back to the login, as

@@ -8,13 +8,17 @@
 //! * [`mapping`]: entry attributes to a Gatehouse profile and group names;
 //! * [`sign_in`]: the hook in the password check;
 //! * [`provision`]: creating and updating users, LDAP-sourced groups and memberships;
-//! * [`sync`]: the full import and its one-node-at-a-time schedule;
+//! * [`sync`]: the full import; [`incremental`]: the import of what changed since the
+//!   [`mark`]; [`schedule`]: both on a schedule, one node at a time;
 //! * [`source`]: which users come from LDAP (they cannot get a Gatehouse password).
 
 pub mod directory;
 pub mod filter;
+pub mod incremental;
 pub mod mapping;
+pub mod mark;
 pub mod provision;
+pub mod schedule;
 pub mod sign_in;
 pub mod source;
 pub mod sync;

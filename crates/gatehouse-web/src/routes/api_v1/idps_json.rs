@@ -1,7 +1,9 @@
 //! Okta's Identity Provider JSON (`/api/v1/idps`) to and from [`IdpSpec`] / [`Idp`]. What Okta
 //! has no field for (email-domain routing, the claim mapping, whether a password may be set)
-//! is under `gatehouse`, and so is the token endpoint's secret method (`client_secret_post` or
-//! `client_secret_basic`; Okta's `token_endpoint_auth_method` names only `private_key_jwt`).
+//! is under `gatehouse`, and so is the token endpoint's method (`gatehouse.tokenEndpointAuthMethod`:
+//! `client_secret_post`, `client_secret_basic`, `client_secret_jwt` or `private_key_jwt`);
+//! Okta's `protocol.credentials.client.token_endpoint_auth_method` is read and shown for the JWT
+//! methods.
 //! The client secret is accepted, never returned; with `private_key_jwt`, the key Gatehouse
 //! generated is shown as `protocol.credentials.signing` (its public half only).
 
@@ -82,7 +84,7 @@ pub(crate) fn parse_spec(body: &Value) -> Result<IdpSpec, ApiError> {
         jwks_url: url("/protocol/endpoints/jwks/url")?,
         scopes: words(body, "/protocol/scopes")?,
         client_id: url("/protocol/credentials/client/client_id")?,
-        // Okta's field holds only `private_key_jwt`; the secret methods are Gatehouse's.
+        // Okta's field holds the JWT methods; the secret-in-the-request ones are Gatehouse's.
         token_auth_method: match text(body, "/gatehouse/tokenEndpointAuthMethod")? {
             Some(_) => choice(
                 body,
@@ -165,8 +167,12 @@ fn hints(href: String, methods: &[&str]) -> Value {
 fn credentials(origin: &str, idp: &Idp) -> Value {
     let s = &idp.settings;
     let mut out = json!({ "client": { "client_id": s.client_id } });
-    if s.token_auth_method == UpstreamAuthMethod::PrivateKeyJwt {
-        out["client"]["token_endpoint_auth_method"] = json!("private_key_jwt");
+    // Okta's field names the JWT methods; the secret-in-the-request ones leave it out.
+    if matches!(
+        s.token_auth_method,
+        UpstreamAuthMethod::PrivateKeyJwt | UpstreamAuthMethod::ClientSecretJwt
+    ) {
+        out["client"]["token_endpoint_auth_method"] = json!(s.token_auth_method.as_str());
     }
     if let Some(key) = &s.client_key {
         let jwk: Value = serde_json::from_str(&key.public_jwk).unwrap_or(Value::Null);

@@ -50,6 +50,8 @@ pub(super) struct ServerFields {
     pub(super) description: String,
     /// `DYNAMIC` or `ORG_URL`.
     pub(super) issuer_mode: String,
+    /// RFC 9207 `iss` on every authorization response (the Settings checkbox).
+    pub(super) response_iss: bool,
 }
 
 impl ServerFields {
@@ -59,6 +61,7 @@ impl ServerFields {
             audience: s.audiences.join(", "),
             description: s.description.clone(),
             issuer_mode: s.issuer_mode.as_str().to_owned(),
+            response_iss: s.authorization_response_iss,
         }
     }
 
@@ -68,6 +71,7 @@ impl ServerFields {
             audience: form.get("as_audience").to_owned(),
             description: form.get("as_description").to_owned(),
             issuer_mode: form.get("as_issuer_mode").to_owned(),
+            response_iss: form.checked("as_response_iss"),
         }
     }
 
@@ -83,7 +87,7 @@ impl ServerFields {
                 .map(str::to_owned)
                 .collect(),
             issuer_mode: IssuerMode::parse(&self.issuer_mode).unwrap_or(IssuerMode::Dynamic),
-            authorization_response_iss: None,
+            authorization_response_iss: Some(self.response_iss),
         }
     }
 }
