@@ -74,6 +74,8 @@ export const REQUESTS = {
   logs_window: (t, s) => api(t, `/api/v1/logs?${q({ ...window(s, 1), limit: 100 })}`),
   logs_filter: (t, s) => api(t, `/api/v1/logs?${q({ ...window(s, 7), filter: `eventType eq "${pick(s.event_types)}"`, limit: 100 })}`),
   logs_window_desc: (t, s) => api(t, `/api/v1/logs?${q({ ...window(s, 1), sortOrder: 'DESCENDING', limit: 100 })}`),
+  // The seeded events target the app, not users: a user's id matches none (a scan's worst case).
+  logs_target: (t, s) => api(t, `/api/v1/logs?${q({ ...window(s, 30), filter: `target.id eq "${pick(s.ids)}"`, limit: 100 })}`),
 };
 
 /// Walks every page from `first` (following rel="next") until the last or the time budget;

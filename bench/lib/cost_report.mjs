@@ -16,6 +16,7 @@ export const LABELS = {
   logs_window: 'logs since/until (1 day)',
   logs_filter: 'logs 7 days + filter=eventType eq',
   logs_window_desc: 'logs 1 day, DESCENDING',
+  logs_target: 'logs 30 days + filter=target.id eq (a user)',
   users_all_pages: 'walk: all users, 200/page',
   users_lastname_eq_pages: 'walk: lastName eq, every page',
   users_q_pages: 'walk: q=, every page',

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 QUERIES = [
     "users_search_email_sw", "users_search_lastname_eq", "users_filter_status_after", "users_q",
     "users_last_page", "group_users_last_page", "logs_window", "logs_filter", "logs_window_desc",
+    "logs_target",
 ]
 
 

@@ -51,6 +51,23 @@ class Sqlite:
         self.db.executemany(sql, batch)
         self.db.execute("COMMIT")
 
+    def has_table(self, name):
+        return bool(self.query("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = %s",
+                               (name,)))
+
+    def add_log_targets(self, after_seq):
+        """One `system_log_targets` row per target of each event past `after_seq`, as the store
+        writes them with the event (the split of migration 0033)."""
+        self.db.execute("BEGIN")
+        self.db.execute(
+            "WITH RECURSIVE split (seq, published_ms, id, rest) AS ("
+            " SELECT seq, published_ms, '', substr(target_ids, 2) FROM system_log WHERE seq > ?"
+            " UNION ALL SELECT seq, published_ms, substr(rest, 1, instr(rest, ' ') - 1),"
+            " substr(rest, instr(rest, ' ') + 1) FROM split WHERE instr(rest, ' ') > 0)"
+            " INSERT OR IGNORE INTO system_log_targets (event_seq, target_id, event_published_ms)"
+            " SELECT seq, id, published_ms FROM split WHERE id <> ''", (after_seq,))
+        self.db.execute("COMMIT")
+
     def finish(self):
         # What a long-running Gatehouse would have: statistics for the planner (sqlx runs no
         # ANALYZE; without one SQLite still uses the indexes), and the WAL folded into the file.
@@ -117,6 +134,18 @@ class Postgres:
         if proc.wait() != 0:
             raise RuntimeError(f"COPY {table} failed")
         return n
+
+    def has_table(self, name):
+        return bool(self.query("SELECT 1 AS x WHERE to_regclass(%s) IS NOT NULL", (name,)))
+
+    def add_log_targets(self, after_seq):
+        """One `system_log_targets` row per target of each event past `after_seq`, as the store
+        writes them with the event (the split of migration 0033)."""
+        self._psql("-c",
+                   "INSERT INTO system_log_targets (event_seq, target_id, event_published_ms) "
+                   "SELECT seq, t.id, published_ms FROM system_log, "
+                   "unnest(string_to_array(btrim(target_ids, ' '), ' ')) AS t (id) "
+                   f"WHERE seq > {int(after_seq)} AND t.id <> '' ON CONFLICT DO NOTHING")
 
     def finish(self):
         # Autovacuum would analyze the loaded tables within a minute; do it now so the first

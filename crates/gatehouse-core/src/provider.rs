@@ -112,6 +112,8 @@ pub struct Provider {
     /// Wakes this node's back-channel logout worker when a session ends here (other nodes'
     /// workers find the queued logouts on their next poll).
     pub logout_wake: tokio::sync::Notify,
+    /// The last System Log `published` this node stamped ([`crate::audit::now_ms`]).
+    pub(crate) last_published_ms: std::sync::atomic::AtomicI64,
 }
 
 /// The public URLs this org answers on, from the configuration: what Okta calls the org URL
@@ -198,6 +200,7 @@ impl Provider {
             clients: Default::default(),
             entra_tenant_id: None,
             logout_wake: tokio::sync::Notify::new(),
+            last_published_ms: std::sync::atomic::AtomicI64::new(0),
         }
     }
 
@@ -364,6 +367,9 @@ impl crate::audit::AuditSink for Provider {
     }
     fn log_store(&self) -> &dyn crate::store::SystemLogStore {
         &*self.store
+    }
+    fn last_published_ms(&self) -> Option<&std::sync::atomic::AtomicI64> {
+        Some(&self.last_published_ms)
     }
 }
 

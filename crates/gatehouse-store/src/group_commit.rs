@@ -250,6 +250,22 @@ fn target_ids_column(ids: &[String]) -> String {
     s
 }
 
+/// `(uuid, target id)` of every event's targets, each pair once (the table's primary key).
+fn event_targets<'a>(events: &[(&'a LogEventRecord, String)]) -> Vec<(&'a String, &'a String)> {
+    let mut out = Vec::new();
+    for (e, _) in events {
+        let e: &'a LogEventRecord = e;
+        let mut seen: Vec<&String> = Vec::new();
+        for id in &e.target_ids {
+            if !id.is_empty() && !seen.contains(&id) {
+                seen.push(id);
+                out.push((&e.uuid, id));
+            }
+        }
+    }
+    out
+}
+
 macro_rules! impl_write_batch {
     ($db:ty, $in_flight:expr) => {
         #[async_trait]
@@ -431,6 +447,26 @@ macro_rules! impl_write_batch {
                             .push_bind(&e.search_text)
                             .push_bind(&e.body);
                     });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                // Each event's targets, found by the uuid just written (a multi-row INSERT's
+                // RETURNING has no guaranteed order), in the same transaction.
+                let targets = event_targets(&events);
+                for chunk in targets.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO system_log_targets (event_seq, target_id, \
+                         event_published_ms) SELECT system_log.seq, v.column2, \
+                         system_log.published_ms FROM (VALUES ",
+                    );
+                    let mut rows = q.separated(", ");
+                    for (uuid, target) in chunk {
+                        rows.push("(")
+                            .push_bind_unseparated(*uuid)
+                            .push_unseparated(", ")
+                            .push_bind_unseparated(*target)
+                            .push_unseparated(")");
+                    }
+                    q.push(") AS v JOIN system_log ON system_log.uuid = v.column1");
                     q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
                 }
                 tx.commit().await.map_err(db_err)

@@ -186,9 +186,12 @@ pub fn keyset_statements() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// Every statement `list_log_events` may run for `query` (probe, narrow, wide).
-pub fn log_statements(query: &gatehouse_core::domain::LogQuery) -> Vec<(String, Vec<SqlBind>)> {
-    crate::sql::logs::log_statements(query)
+/// The statement `list_log_events` runs for `query`, its `after` at `(published_ms, seq)`.
+pub fn log_statement(
+    query: &gatehouse_core::domain::LogQuery,
+    cursor: Option<(i64, i64)>,
+) -> (String, Vec<SqlBind>) {
+    crate::sql::log_query::log_page_statement(query, cursor)
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! ```
 //!
 //! "before" runs the statements the store used before 0029 (copied here), with the 0029
-//! indexes dropped; "after" calls the store itself with them in place.
+//! indexes dropped; "after" calls the store itself with them in place. The System Log's
+//! "before" statements run against 0033's indexes (0033 replaced the ones they were written
+//! for), so for them it shows the old `seq`-ordered statements, not the old schema.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -160,6 +162,12 @@ async fn seed(pool: &Pool, backend: Backend, users: i64, events: i64) -> Result<
         .await?;
         from += n;
     }
+    // One target each, as the store writes them since 0033.
+    pool.exec(
+        "INSERT INTO system_log_targets (event_seq, target_id, event_published_ms) \
+         SELECT seq, trim(target_ids), published_ms FROM system_log",
+    )
+    .await?;
     println!("seeded {events} events in {:?}", t.elapsed());
     match backend {
         Backend::Sqlite => {}
@@ -171,7 +179,7 @@ async fn seed(pool: &Pool, backend: Backend, users: i64, events: i64) -> Result<
 const DROP_0029: &str = "DROP INDEX users_status_id; DROP INDEX users_last_updated_id; \
     DROP INDEX users_email_lower_id; DROP INDEX users_first_name_lower_id; \
     DROP INDEX users_last_name_lower_id; DROP INDEX IF EXISTS users_login_lower_id; \
-    DROP INDEX system_log_actor_id";
+    DROP INDEX IF EXISTS system_log_actor_id";
 
 fn create_0029(backend: Backend) -> &'static str {
     match backend {
@@ -435,16 +443,18 @@ async fn cases(pool: &Pool, users: i64) -> Result<Vec<Case>> {
             }),
         },
     ];
-    let log_query =
-        |since: i64, until: Option<i64>, filter: Option<LogFilter>, after: Option<i64>| LogQuery {
-            since_ms: Some(since),
-            until_ms: until,
-            filter,
-            keywords: Vec::new(),
-            descending: false,
-            after_seq: after,
-            limit: 101,
-        };
+    let log_query = |since: i64,
+                     until: Option<i64>,
+                     filter: Option<LogFilter>,
+                     after: Option<LogCursor>| LogQuery {
+        since_ms: Some(since),
+        until_ms: until,
+        filter,
+        keywords: Vec::new(),
+        descending: false,
+        after,
+        limit: 101,
+    };
     let old_log = |cond: &str| {
         format!("SELECT {LOG_COLS} FROM system_log WHERE {cond} ORDER BY seq ASC LIMIT 101")
     };

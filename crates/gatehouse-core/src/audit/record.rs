@@ -3,6 +3,7 @@
 //! never the caller's error.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::event::{ClientInfo, Entity, Event, event_type, oauth2_event_type};
 use crate::domain::{LogEventRecord, Timestamp, User};
@@ -13,6 +14,11 @@ use crate::store::SystemLogStore;
 pub trait AuditSink: Send + Sync {
     fn now(&self) -> Timestamp;
     fn log_store(&self) -> &dyn SystemLogStore;
+    /// The last `published` stamped, kept so that a node's events never step back by less
+    /// than a second ([`now_ms`]); `None`: no such memory.
+    fn last_published_ms(&self) -> Option<&AtomicI64> {
+        None
+    }
 }
 
 impl<T: AuditSink + ?Sized> AuditSink for Arc<T> {
@@ -21,6 +27,9 @@ impl<T: AuditSink + ?Sized> AuditSink for Arc<T> {
     }
     fn log_store(&self) -> &dyn SystemLogStore {
         (**self).log_store()
+    }
+    fn last_published_ms(&self) -> Option<&AtomicI64> {
+        (**self).last_published_ms()
     }
 }
 
@@ -31,15 +40,41 @@ impl<T: AuditSink + ?Sized> AuditSink for &T {
     fn log_store(&self) -> &dyn SystemLogStore {
         (**self).log_store()
     }
+    fn last_published_ms(&self) -> Option<&AtomicI64> {
+        (**self).last_published_ms()
+    }
 }
 
 /// "Now" in milliseconds: the provider's clock (which tests move) for the seconds, the system
 /// clock for the milliseconds within them, so events of one second still sort by time.
+///
+/// The System Log is listed in `published` order, so a node's events should not step back:
+/// the two clocks are read apart (a second may turn between them), and a clock that tests
+/// hold still sees the milliseconds wrap. A step back of under a second therefore keeps the
+/// last value (ties list in the order written); a longer one is a clock really set back
+/// (a test moving it, or the system's), and is followed.
 pub fn now_ms(sink: &(impl AuditSink + ?Sized)) -> i64 {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::from(d.subsec_millis()));
-    sink.now() * 1000 + millis
+    let read = sink.now() * 1000 + millis;
+    let Some(last) = sink.last_published_ms() else {
+        return read;
+    };
+    match last.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |prev| {
+        Some(no_step_back(read, prev))
+    }) {
+        Ok(prev) | Err(prev) => no_step_back(read, prev),
+    }
+}
+
+/// `read`, unless it is less than a second before `prev`.
+fn no_step_back(read: i64, prev: i64) -> i64 {
+    if read < prev && prev - read < 1000 {
+        prev
+    } else {
+        read
+    }
 }
 
 /// Records `event`. A failure to write is logged and otherwise ignored: the System Log must
@@ -169,4 +204,19 @@ pub async fn record_token_refusal(
 ) {
     let event = log.event("access_token").failure(error);
     record(sink, event).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::no_step_back;
+
+    #[test]
+    fn published_never_steps_back_by_less_than_a_second() {
+        assert_eq!(no_step_back(5_001, 5_999), 5_999);
+        assert_eq!(no_step_back(6_000, 5_999), 6_000);
+        assert_eq!(no_step_back(5_999, 5_999), 5_999);
+        // A clock set back for real (two hours) is followed.
+        assert_eq!(no_step_back(5_000, 7_205_000), 5_000);
+        assert_eq!(no_step_back(4_999, 5_999), 4_999);
+    }
 }

@@ -27,6 +27,49 @@ pub struct StoredLogEvent {
     pub event: LogEventRecord,
 }
 
+impl StoredLogEvent {
+    /// The cursor of the page after this event.
+    pub fn cursor(&self) -> LogCursor {
+        LogCursor {
+            published_ms: Some(self.event.published_ms),
+            seq: self.seq,
+        }
+    }
+}
+
+/// A place in the log's order, `(published, seq)` as Okta orders by `published`: the `after`
+/// of a next link, written `<published_ms>_<seq>`. A bare `<seq>` is a next link from before
+/// that order (a poller may keep one across an upgrade); the store finds its `published`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogCursor {
+    pub published_ms: Option<i64>,
+    pub seq: i64,
+}
+
+impl LogCursor {
+    pub fn parse(s: &str) -> Option<LogCursor> {
+        match s.split_once('_') {
+            Some((published, seq)) => Some(LogCursor {
+                published_ms: Some(published.parse().ok()?),
+                seq: seq.parse().ok()?,
+            }),
+            None => Some(LogCursor {
+                published_ms: None,
+                seq: s.parse().ok()?,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for LogCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.published_ms {
+            Some(p) => write!(f, "{p}_{}", self.seq),
+            None => write!(f, "{}", self.seq),
+        }
+    }
+}
+
 /// The attributes `/api/v1/logs?filter=` may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogField {
@@ -62,7 +105,7 @@ pub struct LogQuery {
     /// Lower-cased keywords; an event matches when its text contains every one.
     pub keywords: Vec<String>,
     pub descending: bool,
-    /// Events after this position, in the query's order.
-    pub after_seq: Option<i64>,
+    /// Events after this position, in the query's order (`published`, then `seq`).
+    pub after: Option<LogCursor>,
     pub limit: u32,
 }

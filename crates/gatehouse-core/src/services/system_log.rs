@@ -9,7 +9,7 @@ pub use crate::audit::{
 };
 
 use crate::audit::now_ms;
-use crate::domain::{FilterOp, LogField, LogFilter, LogQuery, StoredLogEvent};
+use crate::domain::{FilterOp, LogCursor, LogField, LogFilter, LogQuery, StoredLogEvent};
 use crate::provider::Provider;
 use crate::services::filter::{FilterError, FilterLanguage, Token, parse_filter};
 use crate::store::StoreError;
@@ -111,11 +111,11 @@ pub async fn list(provider: &Provider, request: &LogRequest) -> Result<LogPage, 
             _ => return Err(invalid(format!("limit: '{s}' must be a positive number"))),
         },
     };
-    let after_seq = match request.after.as_deref().filter(|s| !s.is_empty()) {
+    let after = match request.after.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
-            s.parse::<i64>()
-                .map_err(|_| invalid(format!("after: '{s}' is not a cursor from a next link")))?,
+            LogCursor::parse(s)
+                .ok_or_else(|| invalid(format!("after: '{s}' is not a cursor from a next link")))?,
         ),
     };
     let filter = match request.filter.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -136,14 +136,14 @@ pub async fn list(provider: &Provider, request: &LogRequest) -> Result<LogPage, 
         filter,
         keywords,
         descending,
-        after_seq,
+        after,
         limit: limit.saturating_add(1),
     };
     let mut events = provider.store.list_log_events(&query).await?;
     let more = events.len() > limit as usize;
     events.truncate(limit as usize);
     let next_after = match (more, until_ms, events.last()) {
-        (_, _, Some(last)) if more || until_ms.is_none() => Some(last.seq.to_string()),
+        (_, _, Some(last)) if more || until_ms.is_none() => Some(last.cursor().to_string()),
         // A polling query with nothing new keeps its place.
         (_, None, None) => request.after.clone().filter(|s| !s.is_empty()),
         _ => None,
@@ -229,6 +229,27 @@ mod tests {
             r#"(eventType eq "x""#,
         ] {
             assert!(parse_log_filter(bad).is_err(), "{bad:?} should not parse");
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_bare_seqs_still_parse() {
+        let c = LogCursor {
+            published_ms: Some(1_700_000_000_123),
+            seq: 42,
+        };
+        assert_eq!(c.to_string(), "1700000000123_42");
+        assert_eq!(LogCursor::parse(&c.to_string()), Some(c));
+        // A next link from before the (published, seq) order.
+        assert_eq!(
+            LogCursor::parse("42"),
+            Some(LogCursor {
+                published_ms: None,
+                seq: 42
+            })
+        );
+        for bad in ["", "x", "1_", "_2", "1_2_3", "1.5"] {
+            assert_eq!(LogCursor::parse(bad), None, "{bad:?}");
         }
     }
 }

@@ -25,6 +25,7 @@ pub(crate) mod groups;
 mod idps;
 mod keys;
 mod links;
+pub(crate) mod log_query;
 mod logout;
 pub(crate) mod logs;
 mod meta;
