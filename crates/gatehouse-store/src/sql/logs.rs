@@ -14,7 +14,7 @@ use crate::sql::user_query::Bind;
 
 /// Events purged per transaction: short enough that a request waiting on the write lock
 /// (SQLite) or on the rows (PostgreSQL) waits for one small batch, not for the whole purge.
-const PURGE_BATCH: i64 = 2_000;
+const PURGE_BATCH: i64 = 500;
 
 macro_rules! bind {
     ($q:expr, $b:expr) => {
@@ -177,6 +177,7 @@ macro_rules! impl_log_stores {
                 // through their primary key, `event_seq` first).
                 let mut purged = 0;
                 loop {
+                    let started = std::time::Instant::now();
                     let done = sqlx::query(
                         "DELETE FROM system_log WHERE seq IN (SELECT seq FROM system_log \
                          WHERE published_ms < $1 ORDER BY published_ms LIMIT $2)",
@@ -190,7 +191,10 @@ macro_rules! impl_log_stores {
                     if done.rows_affected() < PURGE_BATCH as u64 {
                         break;
                     }
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    // Rest at least as long as the batch took: the purge never holds the
+                    // database more than half the time, however slow the disk.
+                    let rest = started.elapsed().max(std::time::Duration::from_millis(20));
+                    tokio::time::sleep(rest).await;
                 }
                 // Counters of users deleted since go with them.
                 let orphans = sqlx::query(
