@@ -9,38 +9,17 @@ use std::sync::Arc;
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
 use gatehouse_core::store::Store;
-use gatehouse_store::test_support::{Backend, TestDatabase};
-use gatehouse_store::{connect, connect_postgres, connect_sqlite};
+use gatehouse_store::test_support::Backend;
+use gatehouse_store::{connect_postgres, connect_sqlite};
 
 #[macro_use]
 mod common;
 
-struct Ctx {
-    backend: Backend,
-    url: String,
-    store: Arc<dyn Store>,
-}
+use common::{Ctx, run};
 
 type TargetRow = (i64, String, i64);
 
 impl Ctx {
-    /// Runs raw SQL against the test database, behind the store's back.
-    async fn raw(&self, sql: &str) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => {
-                let s = connect_sqlite(&self.url).await?;
-                sqlx::raw_sql(sql).execute(s.pool()).await?;
-                s.pool().close().await;
-            }
-            Backend::Postgres => {
-                let s = connect_postgres(&self.url).await?;
-                sqlx::raw_sql(sql).execute(s.pool()).await?;
-                s.pool().close().await;
-            }
-        }
-        Ok(())
-    }
-
     /// Every `system_log_targets` row, in key order.
     async fn target_rows(&self) -> Result<Vec<TargetRow>> {
         let sql = "SELECT event_seq, target_id, event_published_ms FROM system_log_targets \
@@ -60,23 +39,6 @@ impl Ctx {
             }
         })
     }
-}
-
-async fn run<F>(backend: Backend, test: F) -> Result<()>
-where
-    F: AsyncFnOnce(&Ctx) -> Result<()>,
-{
-    let db = TestDatabase::new(backend).await?;
-    let store = connect(&db.url).await?;
-    let ctx = Ctx {
-        backend,
-        url: db.url.clone(),
-        store,
-    };
-    let outcome = test(&ctx).await;
-    drop(ctx);
-    drop(db);
-    outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
 }
 
 both_backends!(

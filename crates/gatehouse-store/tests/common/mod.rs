@@ -1,4 +1,57 @@
 //! Shared by the store's integration tests that are not the contract suite.
+// Each test file is its own crate and uses only some of this.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use gatehouse_core::store::Store;
+use gatehouse_store::test_support::{Backend, TestDatabase};
+use gatehouse_store::{connect, connect_postgres, connect_sqlite};
+
+/// A test's fresh database: its store, and its URL for raw SQL behind the store's back.
+pub struct Ctx {
+    pub backend: Backend,
+    pub url: String,
+    pub store: Arc<dyn Store>,
+}
+
+impl Ctx {
+    /// Runs raw SQL (one or more statements) against the test database, behind the store's back.
+    pub async fn raw(&self, sql: &str) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let s = connect_sqlite(&self.url).await?;
+                sqlx::raw_sql(sql).execute(s.pool()).await?;
+                s.pool().close().await;
+            }
+            Backend::Postgres => {
+                let s = connect_postgres(&self.url).await?;
+                sqlx::raw_sql(sql).execute(s.pool()).await?;
+                s.pool().close().await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs one test on a fresh database of `backend`, naming the backend in its error.
+pub async fn run<F>(backend: Backend, test: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Ctx) -> Result<()>,
+{
+    let db = TestDatabase::new(backend).await?;
+    let store = connect(&db.url).await?;
+    let ctx = Ctx {
+        backend,
+        url: db.url.clone(),
+        store,
+    };
+    let outcome = test(&ctx).await;
+    drop(ctx);
+    drop(db);
+    outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
+}
 
 /// One `#[tokio::test]` per backend for each named test, each through the test file's own
 /// `run(backend, test)`.
