@@ -79,24 +79,7 @@ async fn cost_queries() -> Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
     let only = std::env::var("COST_ONLY").unwrap_or_default();
-    let store = match std::env::var("COST_SQLITE_ROW_BUFFER") {
-        // An experiment: the store's own pool, but with this many rows buffered per query.
-        Ok(rows) if url.starts_with("sqlite:") => {
-            use std::str::FromStr;
-            let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
-                .row_buffer_size(rows.parse()?)
-                .pragma(
-                    "cache_size",
-                    std::env::var("COST_SQLITE_CACHE").unwrap_or("-2000".into()),
-                );
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .connect_with(options)
-                .await?;
-            std::sync::Arc::new(gatehouse_store::SqlStore::new(pool))
-                as std::sync::Arc<dyn gatehouse_core::store::Store>
-        }
-        _ => gatehouse_store::connect(&url).await?,
-    };
+    let store = gatehouse_store::connect(&url).await?;
     let last_names = strs(&info, "last_names");
     let ids = strs(&info, "ids");
     let staff = info["samples"]["groups"]["Staff"]
