@@ -16,6 +16,8 @@ macro_rules! impl_rate_limit_store {
                 bucket: &str,
                 window_start: Timestamp,
             ) -> StoreResult<u64> {
+                // Every API request writes here: in turn with the node's other writers.
+                let _turn = self.gate().enter().await;
                 let hits: i64 = sqlx::query_scalar(
                     "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
                      ON CONFLICT (bucket, window_start)
