@@ -1,7 +1,9 @@
 //! The batched reads of protected requests ([`crate::read_batch`]): access-token records by
 //! `jti`, and a token's record with its user by (`jti`, user id). One query per batch: SQLite
 //! takes the keys as a JSON array (`json_each`), PostgreSQL as arrays (`= ANY`, `unnest`), so
-//! each backend keeps one prepared statement per read whatever the batch's size.
+//! each backend keeps one prepared statement per read whatever the batch's size. A SQLite file
+//! database reads on the calling thread first ([`crate::direct_read`]); the batch is its
+//! fallback.
 
 use std::collections::HashMap;
 
@@ -9,6 +11,7 @@ use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, User};
 use gatehouse_core::store::StoreResult;
 
+use crate::direct_read::DirectReader;
 use crate::error::db_err;
 use crate::read_batch::{BatchLoad, ReadBatcher};
 use crate::rows::*;
@@ -18,10 +21,47 @@ pub(crate) type TokenUserKey = (String, String);
 /// The token's record (if any) and its user, found.
 pub(crate) type TokenAndUser = (Option<AccessTokenRecord>, User);
 
-/// A node's batchers for the two reads.
+/// A node's readers for the two reads: on the calling thread where it can (SQLite files),
+/// else batched.
 pub(crate) struct TokenReads {
-    pub(crate) access_tokens: ReadBatcher<String, AccessTokenRecord>,
-    pub(crate) with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
+    direct: Option<DirectReader>,
+    access_tokens: ReadBatcher<String, AccessTokenRecord>,
+    with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
+}
+
+impl TokenReads {
+    /// With reads on the calling thread first (a SQLite file database; see
+    /// [`crate::direct_read`]).
+    pub(crate) fn with_direct(mut self, direct: DirectReader) -> Self {
+        self.direct = Some(direct);
+        self
+    }
+
+    /// The access token's record, read by a query that starts after this call.
+    pub(crate) async fn access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
+        if let Some(found) = self.direct.as_ref().and_then(|d| d.access_token(jti)) {
+            return found;
+        }
+        self.access_tokens.load(jti.to_owned()).await
+    }
+
+    /// The token's record (if any) and its user, `None` when there is no such user.
+    pub(crate) async fn access_token_and_user(
+        &self,
+        jti: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<TokenAndUser>> {
+        if let Some(found) = self
+            .direct
+            .as_ref()
+            .and_then(|d| d.access_token_and_user(jti, user_id))
+        {
+            return found;
+        }
+        self.with_users
+            .load((jti.to_owned(), user_id.to_owned()))
+            .await
+    }
 }
 
 /// Builds a backend's [`TokenReads`] over its pool.
@@ -45,6 +85,7 @@ impl TokenReadBackend for sqlx::Sqlite {
     #[allow(private_interfaces)]
     fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
         TokenReads {
+            direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), SQLITE_BATCHES_RUNNING),
             with_users: ReadBatcher::new(WithUsers(pool), SQLITE_BATCHES_RUNNING),
         }
@@ -55,6 +96,7 @@ impl TokenReadBackend for sqlx::Postgres {
     #[allow(private_interfaces)]
     fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
         TokenReads {
+            direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), PG_BATCHES_RUNNING),
             with_users: ReadBatcher::new(WithUsers(pool), PG_BATCHES_RUNNING),
         }
