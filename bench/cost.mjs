@@ -72,6 +72,7 @@ function parseArgs(argv) {
     else if (a === '--server-core') o.serverCore = next();
     else if (a === '--python') o.python = next();
     else if (a === '--keep') o.keep = true;
+    else if (a === '--only') o.only = new Set(next().split(',').filter(Boolean));
     else throw new Error(`unknown option ${a}`);
   }
   if (o.smoke) {
@@ -143,13 +144,17 @@ function seed(store, t, users, events, tokenSecret, infoFile) {
 async function measureAll(t, s) {
   const out = {};
   const d = opts.duration;
-  log('sign-in flow');
-  out.signin = await runSignIn(t, s, { seconds: d, concurrency: 8 });
-  for (const key of Object.keys(REQUESTS)) {
+  // --only KEY,…: those rows alone (keys of REQUESTS and WALKS, or `signin`), no purge phase.
+  const want = (key) => !opts.only || opts.only.has(key);
+  if (want('signin')) {
+    log('sign-in flow');
+    out.signin = await runSignIn(t, s, { seconds: d, concurrency: 8 });
+  }
+  for (const key of Object.keys(REQUESTS).filter(want)) {
     log(key);
     out[key] = await runRequests(t, s, key, { seconds: d, concurrency: key === 'refresh' ? 16 : 4 });
   }
-  for (const key of Object.keys(WALKS)) {
+  for (const key of Object.keys(WALKS).filter(want)) {
     log(`${key} (walk)`);
     out[key] = await runWalk(t, s, key, opts.walkBudget);
   }
@@ -187,6 +192,7 @@ async function runOne(backend, sizeLabel, eventsLabel, index) {
     let t = mk(srv);
     try {
       run.results = await measureAll(t, s);
+      if (opts.only) return run;
       log('mixed load, no purge (baseline)');
       const end = Date.now() + opts.duration * 2000;
       const base = await runMix(t, s, { concurrency: 4, until: () => Date.now() > end });

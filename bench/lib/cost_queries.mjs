@@ -102,6 +102,7 @@ async function walk(t, first, budgetS) {
 export const WALKS = {
   users_all_pages: () => `/api/v1/users?limit=200`,
   users_lastname_eq_pages: (s) => `/api/v1/users?${q({ search: `profile.lastName eq "${s.last_names[0]}"`, limit: 200 })}`,
+  // `q=` answers its first `limit` matches with no next link (as Okta): one page, kept as a check.
   users_q_pages: (s) => `/api/v1/users?${q({ q: s.last_names[0].slice(0, 4), limit: 200 })}`,
   group_users_pages: (s) => `/api/v1/groups/${s.groups.Staff}/users?limit=1000`,
   logs_pages: (s) => `/api/v1/logs?${q({ since: iso(s.now_ms - s.event_days * 86_400_000 - 1000), until: iso(s.now_ms + 1000), filter: `eventType eq "${s.event_types[0]}"`, limit: 1000 })}`,

@@ -19,7 +19,7 @@ export const LABELS = {
   logs_target: 'logs 30 days + filter=target.id eq (a user)',
   users_all_pages: 'walk: all users, 200/page',
   users_lastname_eq_pages: 'walk: lastName eq, every page',
-  users_q_pages: 'walk: q=, every page',
+  users_q_pages: 'walk: q= (one page: q= has no next link)',
   group_users_pages: 'walk: 300k group, 1000/page',
   logs_pages: 'walk: logs all-time + filter, 1000/page',
 };

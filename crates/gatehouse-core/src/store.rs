@@ -51,6 +51,15 @@ pub trait UserStore: Send + Sync {
         filter: Option<&UserFilter>,
         page: Page<'_>,
     ) -> StoreResult<Vec<User>>;
+    /// `q=`: at most `limit` users whose first name, last name, email or login starts with `q`
+    /// (case-insensitive) and who match `filter`: the first ones ordered by the smallest of
+    /// their matching values (lower-cased, byte order), then id. No paging.
+    async fn quick_search_users(
+        &self,
+        q: &str,
+        filter: Option<&UserFilter>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>>;
     /// Removes the user, their memberships, assignments and sessions.
     async fn delete_user(&self, id: &str) -> StoreResult<()>;
 }

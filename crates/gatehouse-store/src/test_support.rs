@@ -177,6 +177,16 @@ pub fn user_search_statements(
     crate::sql::users::search_plan(dialect(backend), filter, after, i64::from(limit)).statements()
 }
 
+/// The one statement `quick_search_users` runs (`q=`), with its binds, for plan tests.
+pub fn quick_search_statement(
+    backend: Backend,
+    q: &str,
+    filter: Option<&gatehouse_core::domain::UserFilter>,
+    limit: u32,
+) -> (String, Vec<SqlBind>) {
+    crate::sql::users::quick_search_statement(dialect(backend), q, filter, i64::from(limit))
+}
+
 /// The fixed keyset statements of the paging queries: all users after `$1`, a group's members
 /// after `$2` (`$1` the group), as (name, SQL).
 pub fn keyset_statements() -> Vec<(&'static str, &'static str)> {

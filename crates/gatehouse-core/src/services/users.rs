@@ -436,6 +436,21 @@ pub async fn search_users(
     Ok((users, next))
 }
 
+/// `q=`: at most `limit` users whose first name, last name, email or login starts with `q`
+/// (case-insensitive) and who match `filter`, sorted by the matching value; as in Okta, `q=`
+/// has no further pages (see [`crate::store::UserStore::quick_search_users`]).
+pub async fn quick_search_users(
+    provider: &Provider,
+    q: &str,
+    filter: Option<&UserFilter>,
+    limit: u32,
+) -> Result<Vec<User>, DirectoryError> {
+    Ok(provider
+        .store
+        .quick_search_users(q, filter, limit.max(1))
+        .await?)
+}
+
 /// After the user set a password through a one-time link: a PROVISIONED user is activated
 /// (`user.lifecycle.activate`), a RECOVERY, PASSWORD_EXPIRED or LOCKED_OUT one is ACTIVE again
 /// (a reset also forgives the failed sign-ins that locked the account).

@@ -1,5 +1,7 @@
 //! The batched reads of protected requests ([`crate::read_batch`]): access-token records by
-//! `jti`, and a token's record with its user by (`jti`, user id). One query per batch: SQLite
+//! `jti`, a token's record with its user by (`jti`, user id), and the client-authentication
+//! throttle's counters by (bucket, window), which every token request reads before it checks its
+//! client's credentials. One query per batch: SQLite
 //! takes the keys as a JSON array (`json_each`), PostgreSQL as arrays (`= ANY`, `unnest`), so
 //! each backend keeps one prepared statement per read whatever the batch's size. A SQLite file
 //! database reads on the calling thread first ([`crate::direct_read`]); the batch is its
@@ -21,12 +23,17 @@ pub(crate) type TokenUserKey = (String, String);
 /// The token's record (if any) and its user, found.
 pub(crate) type TokenAndUser = (Option<AccessTokenRecord>, User);
 
-/// A node's readers for the two reads: on the calling thread where it can (SQLite files),
-/// else batched.
+/// (bucket, window start).
+pub(crate) type RateKey = (String, i64);
+
+/// A node's readers for the three reads: the two token reads on the calling thread where it
+/// can (SQLite files), else batched.
 pub(crate) struct TokenReads {
     direct: Option<DirectReader>,
-    access_tokens: ReadBatcher<String, AccessTokenRecord>,
-    with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
+    pub(crate) access_tokens: ReadBatcher<String, AccessTokenRecord>,
+    pub(crate) with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
+    /// Rate-limit counters; a bucket with no row in its window is absent (no hits).
+    pub(crate) rate_limits: ReadBatcher<RateKey, i64>,
 }
 
 impl TokenReads {
@@ -80,6 +87,7 @@ const SQLITE_BATCHES_RUNNING: usize = 1;
 
 struct AccessTokens<DB: sqlx::Database>(sqlx::Pool<DB>);
 struct WithUsers<DB: sqlx::Database>(sqlx::Pool<DB>);
+struct RateLimits<DB: sqlx::Database>(sqlx::Pool<DB>);
 
 impl TokenReadBackend for sqlx::Sqlite {
     #[allow(private_interfaces)]
@@ -87,7 +95,8 @@ impl TokenReadBackend for sqlx::Sqlite {
         TokenReads {
             direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), SQLITE_BATCHES_RUNNING),
-            with_users: ReadBatcher::new(WithUsers(pool), SQLITE_BATCHES_RUNNING),
+            with_users: ReadBatcher::new(WithUsers(pool.clone()), SQLITE_BATCHES_RUNNING),
+            rate_limits: ReadBatcher::new(RateLimits(pool), SQLITE_BATCHES_RUNNING),
         }
     }
 }
@@ -98,7 +107,8 @@ impl TokenReadBackend for sqlx::Postgres {
         TokenReads {
             direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), PG_BATCHES_RUNNING),
-            with_users: ReadBatcher::new(WithUsers(pool), PG_BATCHES_RUNNING),
+            with_users: ReadBatcher::new(WithUsers(pool.clone()), PG_BATCHES_RUNNING),
+            rate_limits: ReadBatcher::new(RateLimits(pool), PG_BATCHES_RUNNING),
         }
     }
 }
@@ -218,5 +228,49 @@ impl BatchLoad<TokenUserKey, TokenAndUser> for WithUsers<sqlx::Postgres> {
         .await
         .map_err(db_err)?;
         by_key(rows)
+    }
+}
+
+fn by_rate_key(rows: Vec<(String, i64, i64)>) -> HashMap<RateKey, i64> {
+    rows.into_iter()
+        .map(|(bucket, window_start, hits)| ((bucket, window_start), hits))
+        .collect()
+}
+
+#[async_trait]
+impl BatchLoad<RateKey, i64> for RateLimits<sqlx::Sqlite> {
+    async fn load(&self, keys: &[RateKey]) -> StoreResult<HashMap<RateKey, i64>> {
+        // `[[bucket, window_start], …]`; each pair is looked up by the primary key.
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT r.bucket, r.window_start, r.hits FROM \
+             (SELECT value ->> 0 AS k_bucket, value ->> 1 AS k_window FROM json_each($1)) k \
+             JOIN rate_limits r ON r.bucket = k.k_bucket AND r.window_start = k.k_window",
+        )
+        .bind(to_json(&keys)?)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        Ok(by_rate_key(rows))
+    }
+}
+
+#[async_trait]
+impl BatchLoad<RateKey, i64> for RateLimits<sqlx::Postgres> {
+    async fn load(&self, keys: &[RateKey]) -> StoreResult<HashMap<RateKey, i64>> {
+        let (buckets, windows): (Vec<&str>, Vec<i64>) = keys
+            .iter()
+            .map(|(bucket, window)| (bucket.as_str(), *window))
+            .unzip();
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT r.bucket, r.window_start, r.hits \
+             FROM unnest($1::text[], $2::bigint[]) AS k(k_bucket, k_window) \
+             JOIN rate_limits r ON r.bucket = k.k_bucket AND r.window_start = k.k_window",
+        )
+        .bind(buckets)
+        .bind(windows)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        Ok(by_rate_key(rows))
     }
 }

@@ -1,9 +1,9 @@
-//! The SQL of a filtered user search (`/api/v1/users` with `filter`, `search` or `q`), written so
-//! that an index serves it at a million users.
+//! The SQL of a filtered user search (`/api/v1/users` with `filter` or `search`, and `q` in
+//! [`plan_quick_search`]), written so that an index serves it at a million users.
 //!
-//! Results are always in `id` order, paged by keyset (`id > $after`), as Okta's are. An
+//! Filtered results are always in `id` order, paged by keyset (`id > $after`), as Okta's are. An
 //! equality on an indexed attribute then walks its `(attribute, id)` index (0029) with no sort.
-//! A range (`sw`, `lastUpdated gt`) or an `OR` of them (`q`) cannot give `id` order, so the
+//! A range (`sw`, `lastUpdated gt`) or an `OR` of them cannot give `id` order, so the
 //! search first counts the range's rows up to [`PROBE_CAP`] through its index: a narrow range
 //! is enumerated through the index and only the ids sorted; a wide one is dense along `id`, so
 //! walking the primary key and filtering reaches a page after about `limit × rows / matches`
@@ -338,6 +338,57 @@ fn walk(
     }
     let l = w.bind(Bind::Int(limit));
     sql.push_str(&format!(" ORDER BY id LIMIT {l}"));
+    (sql, w.binds)
+}
+
+/// The profile columns `q=` matches, as their expression indexes spell them (0029).
+const QUICK_FIELDS: [UserField; 4] = [
+    UserField::FirstName,
+    UserField::LastName,
+    UserField::Email,
+    UserField::Login,
+];
+
+/// `q=`: the first `limit` users with a first name, last name, email or login starting with
+/// `q` (case-insensitive) and matching `filter`, ordered by the smallest of their matching
+/// values (lower-cased, byte order), then `id`. There is no paging (as in Okta).
+///
+/// Each column's index gives its first `limit` matches in that order, and the first `limit`
+/// overall are among their union: a user ahead of another in the overall order is also
+/// ahead in the column holding the other's smallest value. So the work is at most four index
+/// ranges of `limit` entries, whatever the number of matches.
+pub(crate) fn plan_quick_search(
+    dialect: Dialect,
+    cols: &str,
+    q: &str,
+    filter: Option<&UserFilter>,
+    limit: i64,
+) -> (String, Vec<Bind>) {
+    let mut w = Writer {
+        dialect,
+        binds: Vec::new(),
+    };
+    let l = w.bind(Bind::Int(limit));
+    let mut branches = Vec::new();
+    for field in QUICK_FIELDS {
+        let Some(key) = w.text_column(field, Form::Indexed) else {
+            continue;
+        };
+        let mut cond = w.compare(field, FilterOp::Sw, q, Form::Indexed);
+        if let Some(f) = filter {
+            cond = format!("{cond} AND {}", w.filter(f, Form::Walk, None));
+        }
+        branches.push(format!(
+            "SELECT * FROM (SELECT id, {key} AS k FROM users WHERE {cond} \
+             ORDER BY {key}, id LIMIT {l}) AS b{}",
+            branches.len()
+        ));
+    }
+    let sql = format!(
+        "SELECT {cols} FROM users JOIN (SELECT id AS mid, MIN(k) AS mk FROM ({}) AS hits \
+         GROUP BY id ORDER BY mk, mid LIMIT {l}) AS m ON users.id = m.mid ORDER BY m.mk, m.mid",
+        branches.join(" UNION ALL ")
+    );
     (sql, w.binds)
 }
 

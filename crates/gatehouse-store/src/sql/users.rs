@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use gatehouse_core::domain::*;
 use gatehouse_core::store::*;
 
-use super::user_query::{Bind, Dialect, PROBE_CAP, SearchPlan, plan_search};
+use super::user_query::{Bind, Dialect, PROBE_CAP, SearchPlan, plan_quick_search, plan_search};
 use super::{SqlStore, limit, require_row};
 use crate::error::db_err;
 use crate::rows::*;
@@ -17,6 +17,16 @@ pub(crate) fn search_plan(
     limit: i64,
 ) -> SearchPlan {
     plan_search(dialect, user_cols!(), filter, after, limit)
+}
+
+/// The statement of `quick_search_users` (public to the crate for the plan tests).
+pub(crate) fn quick_search_statement(
+    dialect: Dialect,
+    q: &str,
+    filter: Option<&UserFilter>,
+    limit: i64,
+) -> (String, Vec<Bind>) {
+    plan_quick_search(dialect, user_cols!(), q, filter, limit)
 }
 
 /// A page of all users: two statements rather than `($1 IS NULL OR id > $1)`, which neither
@@ -202,6 +212,17 @@ macro_rules! impl_user_store {
             ) -> StoreResult<Vec<User>> {
                 let plan = search_plan($dialect, filter, page.after, limit(page));
                 let rows = run_search!(&self.pool, plan);
+                convert_all(rows)
+            }
+
+            async fn quick_search_users(
+                &self,
+                q: &str,
+                filter: Option<&UserFilter>,
+                limit: u32,
+            ) -> StoreResult<Vec<User>> {
+                let (sql, binds) = quick_search_statement($dialect, q, filter, i64::from(limit));
+                let rows = run_search!(&self.pool, SearchPlan::Direct(sql, binds));
                 convert_all(rows)
             }
 

@@ -95,6 +95,7 @@ mod system_log;
 mod tls;
 mod user_links;
 mod userinfo;
+mod users_quick_search;
 mod webauthn;
 mod webauthn_sign_in;
 mod webauthn_soft;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use gatehouse_core::domain::{User, UserFilter};
 use gatehouse_core::services::admin_roles;
 use gatehouse_core::services::directory;
-use gatehouse_core::services::filter::{parse_user_filter, user_quick_search};
+use gatehouse_core::services::filter::parse_user_filter;
 use gatehouse_core::services::system_log::ClientInfo;
 use gatehouse_core::services::users::{self, Lifecycle, NewUser, ProfileUpdate};
 
@@ -96,7 +96,7 @@ pub(crate) async fn resolve_for_change(
     summary = "List or search users",
     params(
         super::openapi::PageParams,
-        ("q" = Option<String>, Query, description = "Starts-with match on login, email, first or last name"),
+        ("q" = Option<String>, Query, description = "Starts-with match on login, email, first or last name (case-insensitive): the first `limit` matches, sorted by the matching value, with no next page"),
         ("filter" = Option<String>, Query, description = "Okta filter expression, e.g. `status eq \"ACTIVE\"`"),
         ("search" = Option<String>, Query, description = "Okta search expression"),
     ),
@@ -119,9 +119,6 @@ pub(crate) async fn list(
             None => f,
         });
     };
-    if let Some(q) = query.get("q") {
-        and(user_quick_search(q));
-    }
     if let Some(f) = query.get("filter") {
         and(parse_user_filter(f)?);
     }
@@ -130,8 +127,17 @@ pub(crate) async fn list(
             ApiError::validation("search", format!("Invalid search criteria: {}", e.0))
         })?);
     }
-    let (users, next) =
-        users::search_users(&state.provider, filter.as_ref(), query.get("after"), limit).await?;
+    // `q=` returns its first `limit` matches and no next page (Okta's rule), which keeps it to
+    // a few index ranges however many users match; `after` is ignored with it.
+    let (users, next) = match query.get("q") {
+        Some(q) => (
+            users::quick_search_users(&state.provider, q, filter.as_ref(), limit).await?,
+            None,
+        ),
+        None => {
+            users::search_users(&state.provider, filter.as_ref(), query.get("after"), limit).await?
+        }
+    };
     let body: Vec<_> = users.iter().map(|u| user_json(&origin, u)).collect();
     let links = super::pagination_links(&origin, "/api/v1/users", &query, next.as_deref());
     Ok((links, Json(Value::Array(body))).into_response())

@@ -1,0 +1,218 @@
+//! The plans of the cost curve's queries (issue 21) on the scale tests' database: SQLite's
+//! `EXPLAIN QUERY PLAN` is deterministic without statistics; on PostgreSQL, with sequential
+//! scans disabled, that the named index can serve each query. Results: `scale.rs`.
+
+use anyhow::{Result, ensure};
+use gatehouse_core::domain::*;
+use gatehouse_store::test_support::{
+    Backend, SqlBind, TestDatabase, keyset_statements, log_statement, quick_search_statement,
+    user_search_statements,
+};
+
+#[macro_use]
+mod scale_support;
+
+use scale_support::*;
+
+both!(user_plans_use_the_indexes, log_plans_use_the_indexes);
+
+/// Each statement of each listed user query, with the index it must use.
+async fn user_plans_use_the_indexes(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let raw = Raw::open(&db).await?;
+    seed(&raw, backend).await?;
+    use FilterOp::*;
+    use UserField::*;
+    // `search=` with an OR of prefixes.
+    let q = or(
+        or(cmp(FirstName, Sw, "an"), cmp(LastName, Sw, "an")),
+        or(cmp(Email, Sw, "an"), cmp(Login, Sw, "an")),
+    );
+    // (filter, index of each statement: probe, narrow, wide; or the one).
+    let searches: Vec<(UserFilter, Vec<Vec<&str>>)> = vec![
+        (
+            cmp(Email, Sw, "x"),
+            vec![
+                vec!["users_email_lower_id"],
+                vec!["users_email_lower_id"],
+                vec![pick(backend, PK_USERS)],
+            ],
+        ),
+        (
+            cmp(LastName, Eq, "x"),
+            vec![vec!["users_last_name_lower_id"]],
+        ),
+        (cmp(Status, Eq, "ACTIVE"), vec![vec!["users_status_id"]]),
+        (
+            UserFilter::And(
+                Box::new(cmp(Email, Sw, "x")),
+                Box::new(cmp(LastName, Eq, "x")),
+            ),
+            vec![vec!["users_last_name_lower_id"]],
+        ),
+        (
+            cmp(LastUpdated, Gt, "1000"),
+            vec![
+                vec!["users_last_updated_id"],
+                vec!["users_last_updated_id"],
+                vec![pick(backend, PK_USERS)],
+            ],
+        ),
+        (
+            q,
+            vec![
+                QUICK_SEARCH.to_vec(),
+                QUICK_SEARCH.to_vec(),
+                vec![pick(backend, PK_USERS)],
+            ],
+        ),
+    ];
+    for (filter, indexes) in &searches {
+        let statements = user_search_statements(backend, Some(filter), Some("u000100"), 200);
+        ensure!(
+            statements.len() == indexes.len(),
+            "{filter:?}: {statements:?}"
+        );
+        for ((sql, binds), wanted) in statements.iter().zip(indexes) {
+            let plan = raw.explain(sql, binds).await?;
+            check(backend, &plan, wanted, sql)?;
+        }
+    }
+    let pk_users = pick(backend, PK_USERS);
+    let pk_members = pick(backend, PK_MEMBERS);
+    for ((name, sql), wanted) in keyset_statements().into_iter().zip([pk_users, pk_members]) {
+        let binds: Vec<SqlBind> = match name {
+            "users after" => vec![SqlBind::Text("u000100".into()), SqlBind::Int(200)],
+            _ => vec![
+                SqlBind::Text("g1".into()),
+                SqlBind::Text("u000100".into()),
+                SqlBind::Int(200),
+            ],
+        };
+        let plan = raw.explain(sql, &binds).await?;
+        check(backend, &plan, &[wanted], sql)?;
+    }
+    // `q=`: each field's index read in its order, straight into the field's limit (no sort
+    // before it), and the rows by primary key. Only the merged hits (at most 4 × limit) are
+    // sorted. With statistics: without, PostgreSQL guesses a range holds a few rows and would as
+    // soon sort them.
+    if backend == Backend::Postgres {
+        raw.exec("ANALYZE").await?;
+    }
+    let active = cmp(Status, Eq, "ACTIVE");
+    for filter in [None, Some(&active)] {
+        let (sql, binds) = quick_search_statement(backend, "an", filter, 200);
+        let plan = raw.explain_ordered(&sql, &binds).await?;
+        let mut wanted = QUICK_SEARCH.to_vec();
+        wanted.push(pk_users);
+        check(backend, &plan, &wanted, &sql)?;
+        check_quick_search_order(backend, &plan, &sql)?;
+    }
+    Ok(())
+}
+
+/// Each field of a `q=` plan is read in its index's order up to the limit: on SQLite, the
+/// only temporary B-trees are the merge's (GROUP BY, its ORDER BY, the rows' ORDER BY); on
+/// PostgreSQL each field's index scan feeds its Limit directly.
+fn check_quick_search_order(backend: Backend, plan: &str, sql: &str) -> Result<()> {
+    match backend {
+        Backend::Sqlite => {
+            let sorts = plan.matches("TEMP B-TREE").count();
+            ensure!(sorts <= 3, "{sorts} sorts in the plan of {sql}:\n{plan}");
+        }
+        Backend::Postgres => {
+            let lines: Vec<&str> = plan.lines().collect();
+            for index in QUICK_SEARCH {
+                let fed = lines.windows(2).any(|w| {
+                    w[0].contains("Limit")
+                        && (w[1].contains(&format!("Index Scan using {index}"))
+                            || w[1].contains(&format!("Index Only Scan using {index}")))
+                });
+                ensure!(
+                    fed,
+                    "{index} does not feed a Limit in the plan of {sql}:\n{plan}"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each `/api/v1/logs` statement, with the index it must use, read in the page's order.
+async fn log_plans_use_the_indexes(backend: Backend) -> Result<()> {
+    let db = TestDatabase::new(backend).await?;
+    let raw = Raw::open(&db).await?;
+    seed(&raw, backend).await?;
+    // Each `/api/v1/logs` page: one index, entered at the window (or cursor) and read in the
+    // page's order, so nothing is sorted and the scan stops at the limit.
+    // With statistics, as a live database has them (without, PostgreSQL guesses a window holds
+    // a few rows and would as soon sort them).
+    if backend == Backend::Postgres {
+        raw.exec("ANALYZE").await?;
+    }
+    // The window holds every event, so each filter matches many pages (a match set smaller
+    // than a page may rightly be fetched and sorted).
+    let log_query = |filter: Option<LogFilter>, descending: bool| LogQuery {
+        since_ms: Some(BASE_MS),
+        until_ms: Some(BASE_MS + (EVENTS + 1) * 1000),
+        filter,
+        keywords: Vec::new(),
+        descending,
+        after: None,
+        limit: 101,
+    };
+    let target = |v: &str| LogFilter::Compare {
+        field: LogField::TargetId,
+        op: FilterOp::Eq,
+        value: v.into(),
+    };
+    let event_type = LogFilter::Compare {
+        field: LogField::EventType,
+        op: FilterOp::Eq,
+        value: "user.session.start".into(),
+    };
+    let logs: Vec<(Option<LogFilter>, Vec<&str>)> = vec![
+        (None, vec!["system_log_published_seq"]),
+        (
+            Some(event_type.clone()),
+            vec!["system_log_event_type_published"],
+        ),
+        (
+            Some(LogFilter::Compare {
+                field: LogField::ActorId,
+                op: FilterOp::Eq,
+                value: "a7".into(),
+            }),
+            vec!["system_log_actor_published"],
+        ),
+        (
+            Some(LogFilter::And(
+                Box::new(event_type.clone()),
+                Box::new(target("t")),
+            )),
+            vec!["system_log_targets_target", pick(backend, PK_LOG)],
+        ),
+        (
+            // Another target test in the filter: the event's own rows, by primary key.
+            Some(LogFilter::And(
+                Box::new(event_type),
+                Box::new(LogFilter::Or(Box::new(target("t")), Box::new(target("u")))),
+            )),
+            vec![
+                "system_log_event_type_published",
+                pick(backend, PK_LOG_TARGETS),
+            ],
+        ),
+    ];
+    for (filter, wanted) in &logs {
+        for descending in [false, true] {
+            for cursor in [None, Some((BASE_MS + 8_000_000, 8_000))] {
+                let (sql, binds) = log_statement(&log_query(filter.clone(), descending), cursor);
+                let plan = raw.explain_ordered(&sql, &binds).await?;
+                check(backend, &plan, wanted, &sql)?;
+                check_ordered(backend, &plan, &sql)?;
+            }
+        }
+    }
+    Ok(())
+}
