@@ -44,6 +44,8 @@ const ACCESS_TOKEN_AND_USER: &str = concat!(
     ", a.jti, a.grant_id, a.client_id, a.expires_at, a.revoked_at \
      FROM users LEFT JOIN access_tokens a ON a.jti = ?1 WHERE users.id = ?2"
 );
+/// A user found, with the token's record if any (`None`: no such user).
+type UserAndToken = Option<(Option<AccessTokenRecord>, User)>;
 /// Columns of `user_cols!()`, before the token's.
 const USER_COLS: usize = 14;
 
@@ -76,7 +78,7 @@ impl DirectReader {
         &self,
         jti: &str,
         user_id: &str,
-    ) -> Option<StoreResult<Option<(Option<AccessTokenRecord>, User)>>> {
+    ) -> Option<StoreResult<UserAndToken>> {
         let row = self.read(|conn| {
             conn.prepare_cached(ACCESS_TOKEN_AND_USER)?
                 .query_row([jti, user_id], |row| {
