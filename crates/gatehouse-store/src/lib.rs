@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod changes;
+mod direct_read;
 mod error;
 pub mod files;
 mod group_commit;
@@ -117,6 +118,7 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
     // connection's page cache whenever another connection wrote since its last use, so a
     // writer taking whichever pooled connection is free would re-read the pages it appends to
     // (the last pages of the token and log tables and their indexes) for every batch.
+    let filename = options.get_filename().to_path_buf();
     let single = || {
         SqlitePoolOptions::new()
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -133,7 +135,8 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
         .map_err(connect_err)?;
     let checkpoint_pool = single().connect_with(options).await.map_err(connect_err)?;
     Ok(SqlStore::with_writer_pool(pool, writer_pool)
-        .with_checkpointer(write_gate::spawn_checkpointer(checkpoint_pool)))
+        .with_checkpointer(write_gate::spawn_checkpointer(checkpoint_pool))
+        .with_direct_reads(filename))
 }
 
 /// The pools' `after_release` check: `Ok(false)` (close the connection; the pool opens a fresh

@@ -98,6 +98,16 @@ impl<DB: TokenReadBackend> SqlStore<DB> {
     }
 }
 
+impl SqlStore<sqlx::Sqlite> {
+    /// Reads access tokens (and their users) on the calling thread from the database file at
+    /// `path` (not an in-memory database), falling back to sqlx ([`crate::direct_read`]).
+    pub(crate) fn with_direct_reads(mut self, path: std::path::PathBuf) -> Self {
+        let reads = <sqlx::Sqlite as TokenReadBackend>::token_reads(self.pool.clone());
+        self.reads = Arc::new(reads.with_direct(crate::direct_read::DirectReader::new(path)));
+        self
+    }
+}
+
 impl<DB: sqlx::Database> SqlStore<DB> {
     pub fn pool(&self) -> &sqlx::Pool<DB> {
         &self.pool

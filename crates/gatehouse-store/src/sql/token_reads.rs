@@ -3,7 +3,9 @@
 //! throttle's counters by (bucket, window), which every token request reads before it checks its
 //! client's credentials. One query per batch: SQLite
 //! takes the keys as a JSON array (`json_each`), PostgreSQL as arrays (`= ANY`, `unnest`), so
-//! each backend keeps one prepared statement per read whatever the batch's size.
+//! each backend keeps one prepared statement per read whatever the batch's size. A SQLite file
+//! database reads on the calling thread first ([`crate::direct_read`]); the batch is its
+//! fallback.
 
 use std::collections::HashMap;
 
@@ -11,6 +13,7 @@ use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, User};
 use gatehouse_core::store::StoreResult;
 
+use crate::direct_read::DirectReader;
 use crate::error::db_err;
 use crate::read_batch::{BatchLoad, ReadBatcher};
 use crate::rows::*;
@@ -23,12 +26,49 @@ pub(crate) type TokenAndUser = (Option<AccessTokenRecord>, User);
 /// (bucket, window start).
 pub(crate) type RateKey = (String, i64);
 
-/// A node's batchers for the three reads.
+/// A node's readers for the three reads: the two token reads on the calling thread where it
+/// can (SQLite files), else batched.
 pub(crate) struct TokenReads {
+    direct: Option<DirectReader>,
     pub(crate) access_tokens: ReadBatcher<String, AccessTokenRecord>,
     pub(crate) with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
     /// Rate-limit counters; a bucket with no row in its window is absent (no hits).
     pub(crate) rate_limits: ReadBatcher<RateKey, i64>,
+}
+
+impl TokenReads {
+    /// With reads on the calling thread first (a SQLite file database; see
+    /// [`crate::direct_read`]).
+    pub(crate) fn with_direct(mut self, direct: DirectReader) -> Self {
+        self.direct = Some(direct);
+        self
+    }
+
+    /// The access token's record, read by a query that starts after this call.
+    pub(crate) async fn access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
+        if let Some(found) = self.direct.as_ref().and_then(|d| d.access_token(jti)) {
+            return found;
+        }
+        self.access_tokens.load(jti.to_owned()).await
+    }
+
+    /// The token's record (if any) and its user, `None` when there is no such user.
+    pub(crate) async fn access_token_and_user(
+        &self,
+        jti: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<TokenAndUser>> {
+        if let Some(found) = self
+            .direct
+            .as_ref()
+            .and_then(|d| d.access_token_and_user(jti, user_id))
+        {
+            return found;
+        }
+        self.with_users
+            .load((jti.to_owned(), user_id.to_owned()))
+            .await
+    }
 }
 
 /// Builds a backend's [`TokenReads`] over its pool.
@@ -53,6 +93,7 @@ impl TokenReadBackend for sqlx::Sqlite {
     #[allow(private_interfaces)]
     fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
         TokenReads {
+            direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), SQLITE_BATCHES_RUNNING),
             with_users: ReadBatcher::new(WithUsers(pool.clone()), SQLITE_BATCHES_RUNNING),
             rate_limits: ReadBatcher::new(RateLimits(pool), SQLITE_BATCHES_RUNNING),
@@ -64,6 +105,7 @@ impl TokenReadBackend for sqlx::Postgres {
     #[allow(private_interfaces)]
     fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
         TokenReads {
+            direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), PG_BATCHES_RUNNING),
             with_users: ReadBatcher::new(WithUsers(pool.clone()), PG_BATCHES_RUNNING),
             rate_limits: ReadBatcher::new(RateLimits(pool), PG_BATCHES_RUNNING),
