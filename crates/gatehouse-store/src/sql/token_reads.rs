@@ -46,8 +46,13 @@ impl TokenReads {
 
     /// The access token's record, read by a query that starts after this call.
     pub(crate) async fn access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
-        if let Some(found) = self.direct.as_ref().and_then(|d| d.access_token(jti)) {
-            return found;
+        if let Some(direct) = &self.direct {
+            // A direct read never suspends: spend the task's cooperative budget, so a caller
+            // that reads in a loop still lets the runtime's other tasks run.
+            tokio::task::consume_budget().await;
+            if let Some(found) = direct.access_token(jti) {
+                return found;
+            }
         }
         self.access_tokens.load(jti.to_owned()).await
     }
@@ -58,12 +63,11 @@ impl TokenReads {
         jti: &str,
         user_id: &str,
     ) -> StoreResult<Option<TokenAndUser>> {
-        if let Some(found) = self
-            .direct
-            .as_ref()
-            .and_then(|d| d.access_token_and_user(jti, user_id))
-        {
-            return found;
+        if let Some(direct) = &self.direct {
+            tokio::task::consume_budget().await;
+            if let Some(found) = direct.access_token_and_user(jti, user_id) {
+                return found;
+            }
         }
         self.with_users
             .load((jti.to_owned(), user_id.to_owned()))
