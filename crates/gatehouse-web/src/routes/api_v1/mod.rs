@@ -33,6 +33,7 @@ mod query;
 mod sessions;
 mod trusted_origins;
 mod user_grants;
+mod user_json;
 mod user_links;
 mod user_sessions;
 mod users;
