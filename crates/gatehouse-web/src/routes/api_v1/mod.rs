@@ -47,7 +47,7 @@ use axum::routing::{delete, get, post, put};
 use crate::AppState;
 pub(crate) use auth::Caller;
 pub(crate) use body::JsonBody;
-pub(crate) use dates::{okta_date, okta_date_opt};
+pub(crate) use dates::okta_date;
 pub use error::ApiError;
 pub(crate) use extract::{ApiOrigin, ApiPath};
 pub(crate) use okta_headers::okta_headers;

@@ -1,11 +1,14 @@
 use super::*;
-use crate::routes::api_v1::okta_date_opt;
 use gatehouse_core::domain::UserStatus;
 use serde_json::{Value, json};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const ORIGIN: &str = "https://id.example.com";
+
+fn okta_date_opt(ts: Option<Timestamp>) -> Value {
+    ts.map_or(Value::Null, |t| Value::String(okta_date(t)))
+}
 
 /// The `Value`-tree rendering this module replaced: the reference for the JSON content.
 fn dom_user_json(origin: &str, u: &User) -> Value {
