@@ -5,13 +5,15 @@
 # BENCHMARKS.md).
 #
 #   scripts/bench.sh            full run: ~10 s per scenario, gatehouse on SQLite and PostgreSQL,
-#                               panva/oidc-provider, Glewlwyd 2.7 (client_credentials RS256/ES256,
-#                               discovery, JWKS), raw RS256/ES256/EdDSA/argon2id limits (about 8 minutes)
+#                               panva/oidc-provider (and, for the code and refresh rows, the same
+#                               issuing RS256 JWT access tokens: the equal-work row), Glewlwyd 2.7
+#                               (client_credentials RS256/ES256, discovery, JWKS), raw
+#                               RS256/ES256/EdDSA/argon2id limits (about 8 minutes)
 #   scripts/bench.sh --smoke    ~2 s per scenario, gatehouse on SQLite only, no raw limits; exits
 #                               non-zero unless every scenario completed requests with no errors
 #
 # Other options are passed to bench/run.mjs: --duration S, --concurrency N, --signin-concurrency N,
-# --dbs sqlite,postgres, --targets gatehouse,oidc-provider,glewlwyd, --out-dir DIR, --scenarios a,b (only those
+# --dbs sqlite,postgres, --targets gatehouse,oidc-provider,oidc-provider-jwt,glewlwyd, --out-dir DIR, --scenarios a,b (only those
 # scenarios, by key: cc_rs256 discovery jwks userinfo introspect refresh code_exchange signin
 # refresh_rotate cc_es256 cc_eddsa signin_totp).
 #   scripts/bench.sh --cost     the cost curve instead (bench/cost.mjs, BENCHMARKS.md "Cost curve"):

@@ -18,11 +18,17 @@
 //   - a minimal password sign-in page in place of devInteractions, verifying an argon2id hash with
 //     Gatehouse's parameters (m=19456 KiB, t=2, p=1; node-argon2, the reference C implementation).
 // Differences that remain (see BENCHMARKS.md): oidc-provider keeps everything in memory (an
-// unbounded Map adapter below, no database), and issues opaque access tokens (one RS256 signature per token response,
-// for the ID token) where Gatehouse issues JWT access tokens (two signatures).
+// unbounded Map adapter below, no database), and by default issues opaque access tokens (one RS256
+// signature per token response, for the ID token) where Gatehouse issues JWT access tokens (two
+// signatures). BENCH_AT_FORMAT=jwt removes that difference for the equal-work row
+// (`oidc-provider-jwt` in bench/run.mjs): authorization requests default to the resource
+// `urn:bench:at`, whose access tokens are RS256 JWTs, and the code exchange and refresh (with or
+// without rotation) issue them (two signatures per response, as Gatehouse). Those tokens are for
+// that resource, not userinfo, so that mode is run only for the code and refresh rows.
 //
 // Environment: BENCH_CLIENT_ID, BENCH_CLIENT_SECRET, BENCH_REDIRECT_URI, BENCH_LOGIN,
-// BENCH_PASSWORD. Listens on 127.0.0.1, on an ephemeral port, and prints `listening on URL`.
+// BENCH_PASSWORD, BENCH_AT_FORMAT (opaque, the default, or jwt). Listens on 127.0.0.1, on an
+// ephemeral port, and prints `listening on URL`.
 
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -37,6 +43,7 @@ const ROTATE_CLIENT_ID = env('BENCH_ROTATE_CLIENT_ID', 'bench-rotate');
 const REDIRECT_URI = env('BENCH_REDIRECT_URI', 'https://client.example.test/cb');
 const LOGIN = env('BENCH_LOGIN', 'bench.user@example.com');
 const PASSWORD = env('BENCH_PASSWORD', 'Bench-pass-1234!');
+const JWT_ACCESS_TOKENS = env('BENCH_AT_FORMAT', 'opaque') === 'jwt';
 
 const ARGON2 = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 const ACCOUNT_ID = 'bench-user-0001';
@@ -61,6 +68,10 @@ const signingJwks = [
 ];
 // client_credentials resource servers: one per signing algorithm.
 const RESOURCES = { 'urn:bench:rs256': 'RS256', 'urn:bench:es256': 'ES256', 'urn:bench:eddsa': 'EdDSA' };
+// BENCH_AT_FORMAT=jwt: the resource of the code and refresh grants' access tokens, with the
+// OIDC scopes the benchmark asks for (Gatehouse's access tokens carry them as `scp`).
+const AT_RESOURCE = 'urn:bench:at';
+const OIDC_SCOPE = 'openid profile email offline_access';
 
 // oidc-provider's bundled development adapter is an LRU capped at 1000 entries (codes minted ahead
 // of the exchange scenario get evicted) and rescans a grant's whole token list on every write; this
@@ -196,10 +207,14 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      // Only client_credentials names a resource; code and refresh grants keep opaque tokens.
-      defaultResource: async (_ctx, _client, oneOf) => oneOf,
-      useGrantedResource: async () => false,
+      // Only client_credentials names a resource; code and refresh grants keep opaque tokens,
+      // unless BENCH_AT_FORMAT=jwt, where they default to (and keep) AT_RESOURCE.
+      defaultResource: async (_ctx, _client, oneOf) => oneOf ?? (JWT_ACCESS_TOKENS ? AT_RESOURCE : undefined),
+      useGrantedResource: async () => JWT_ACCESS_TOKENS,
       getResourceServerInfo: async (_ctx, resource) => {
+        if (JWT_ACCESS_TOKENS && resource === AT_RESOURCE) {
+          return { scope: OIDC_SCOPE, audience: AT_RESOURCE, accessTokenTTL: 3600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        }
         const alg = RESOURCES[resource];
         if (!alg) throw new errors.InvalidTarget();
         return { scope: 'bench.read', audience: resource, accessTokenTTL: 3600, accessTokenFormat: 'jwt', jwt: { sign: { alg } } };
@@ -234,8 +249,11 @@ const provider = new Provider(issuer, {
       grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
     }
     const missing = requested.split(' ').filter((s) => !(grant.getOIDCScope() || '').split(' ').includes(s));
-    if (missing.length || !grantId) {
+    // BENCH_AT_FORMAT=jwt: the resource's scopes too, or the request would need consent.
+    const resourceMissing = JWT_ACCESS_TOKENS && !(grant.getResourceScope(AT_RESOURCE) || '');
+    if (missing.length || !grantId || resourceMissing) {
       grant.addOIDCScope(requested);
+      if (JWT_ACCESS_TOKENS) grant.addResourceScope(AT_RESOURCE, requested);
       await grant.save();
     }
     return grant;

@@ -23,6 +23,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::error::db_err;
 use crate::rows::to_json;
+use crate::write_gate::WriteGate;
 
 /// Jobs written per transaction, at most.
 pub(crate) const MAX_BATCH_JOBS: usize = 64;
@@ -84,13 +85,21 @@ pub(crate) trait WriteBatch: Clone + Send + Sync + 'static {
 /// runtime that makes it) and ends when the last handle is dropped.
 pub(crate) struct GroupCommit<P> {
     pool: P,
+    /// Taken for each transaction (SQLite: in turn with the node's other writers).
+    gate: WriteGate,
     queue: OnceLock<Option<mpsc::Sender<Job>>>,
 }
 
 impl<P> GroupCommit<P> {
+    #[cfg(test)]
     pub(crate) fn new(pool: P) -> Self {
+        Self::with_gate(pool, WriteGate::default())
+    }
+
+    pub(crate) fn with_gate(pool: P, gate: WriteGate) -> Self {
         Self {
             pool,
+            gate,
             queue: OnceLock::new(),
         }
     }
@@ -106,6 +115,7 @@ impl<P: WriteBatch> GroupCommit<P> {
     /// Writes `ops` (all or nothing) in the next batch; returns once they are committed.
     pub(crate) async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<()> {
         let Some(queue) = self.queue() else {
+            let _turn = self.gate.enter().await;
             return self.pool.write_batch(&ops.iter().collect::<Vec<_>>()).await;
         };
         let (done, outcome) = oneshot::channel();
@@ -118,6 +128,7 @@ impl<P: WriteBatch> GroupCommit<P> {
             // The writer's runtime is gone (a test that built the store in another runtime):
             // write directly.
             Err(mpsc::error::SendError(job)) => {
+                let _turn = self.gate.enter().await;
                 self.pool
                     .write_batch(&job.ops.iter().collect::<Vec<_>>())
                     .await
@@ -130,14 +141,14 @@ impl<P: WriteBatch> GroupCommit<P> {
             .get_or_init(|| {
                 let runtime = tokio::runtime::Handle::try_current().ok()?;
                 let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
-                runtime.spawn(run(self.pool.clone(), jobs));
+                runtime.spawn(run(self.pool.clone(), self.gate.clone(), jobs));
                 Some(queue)
             })
             .as_ref()
     }
 }
 
-async fn run<P: WriteBatch>(pool: P, mut jobs: mpsc::Receiver<Job>) {
+async fn run<P: WriteBatch>(pool: P, gate: WriteGate, mut jobs: mpsc::Receiver<Job>) {
     let slots = Arc::new(Semaphore::new(pool.max_in_flight().max(1)));
     loop {
         // Wait for a free slot first: jobs queue up meanwhile and go in the next batch.
@@ -164,12 +175,13 @@ async fn run<P: WriteBatch>(pool: P, mut jobs: mpsc::Receiver<Job>) {
         }
         if pool.max_in_flight() <= 1 {
             // One batch at a time: no task to spawn.
-            commit(&pool, batch).await;
+            commit(&pool, &gate, batch).await;
             drop(slot);
         } else {
             let pool = pool.clone();
+            let gate = gate.clone();
             tokio::spawn(async move {
-                commit(&pool, batch).await;
+                commit(&pool, &gate, batch).await;
                 drop(slot);
             });
         }
@@ -177,10 +189,12 @@ async fn run<P: WriteBatch>(pool: P, mut jobs: mpsc::Receiver<Job>) {
 }
 
 /// Writes one batch and answers each of its callers.
-async fn commit<P: WriteBatch>(pool: &P, mut batch: Vec<Job>) {
+async fn commit<P: WriteBatch>(pool: &P, gate: &WriteGate, mut batch: Vec<Job>) {
     let ops: Vec<&WriteOp> = batch.iter().flat_map(|j| &j.ops).collect();
     metrics::histogram!("gatehouse_store_group_commit_batch_size").record(batch.len() as f64);
+    let turn = gate.enter().await;
     let outcome = pool.write_batch(&ops).await;
+    drop(turn);
     drop(ops);
     match outcome {
         Ok(()) => {
@@ -199,6 +213,7 @@ async fn commit<P: WriteBatch>(pool: &P, mut batch: Vec<Job>) {
                 "batched write failed; writing its jobs one by one"
             );
             for job in batch.drain(..) {
+                let _turn = gate.enter().await;
                 let outcome = pool.write_batch(&job.ops.iter().collect::<Vec<_>>()).await;
                 let _ = job.done.send(outcome);
             }

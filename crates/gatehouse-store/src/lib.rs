@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod changes;
+mod direct_read;
 mod error;
 pub mod files;
 mod group_commit;
@@ -14,6 +15,7 @@ mod read_batch;
 mod rows;
 mod sql;
 pub mod test_support;
+mod write_gate;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -70,7 +72,10 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
         // Spelled out: a token response goes out only after its records are on disk.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        // Checkpoints run in the background, not inside whichever commit crosses the
+        // threshold (see `write_gate`).
+        .pragma("wal_autocheckpoint", "0");
     let in_memory = is_sqlite_memory(database_url);
     if !in_memory {
         // `create_if_missing` creates the file, not its directory, and with the umask's mode.
@@ -113,18 +118,25 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
     // connection's page cache whenever another connection wrote since its last use, so a
     // writer taking whichever pooled connection is free would re-read the pages it appends to
     // (the last pages of the token and log tables and their indexes) for every batch.
-    let writer_pool = SqlitePoolOptions::new()
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire(false)
-        .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
-        .max_connections(1)
-        .min_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(options)
+    let filename = options.get_filename().to_path_buf();
+    let single = || {
+        SqlitePoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    };
+    let writer_pool = single()
+        .connect_with(options.clone())
         .await
         .map_err(connect_err)?;
-    Ok(SqlStore::with_writer_pool(pool, writer_pool))
+    let checkpoint_pool = single().connect_with(options).await.map_err(connect_err)?;
+    Ok(SqlStore::with_writer_pool(pool, writer_pool)
+        .with_checkpointer(write_gate::spawn_checkpointer(checkpoint_pool))
+        .with_direct_reads(filename))
 }
 
 /// The pools' `after_release` check: `Ok(false)` (close the connection; the pool opens a fresh

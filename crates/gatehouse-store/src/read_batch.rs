@@ -87,10 +87,24 @@ where
 
     /// The value of `key`, read by a query that starts after this call.
     pub(crate) async fn load(&self, key: K) -> StoreResult<Option<V>> {
-        let (answer, outcome) = oneshot::channel();
+        let mut values = self.load_many(vec![key]).await;
+        values.pop().unwrap_or_else(|| Err(stopped()))
+    }
+
+    /// The values of `keys`, in their order, each read by a query that starts after this call.
+    /// The keys are queued together, so one caller's keys go in one batch (unless it is full).
+    pub(crate) async fn load_many(&self, keys: Vec<K>) -> Vec<StoreResult<Option<V>>> {
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        let mut outcomes = Vec::with_capacity(keys.len());
         let start = {
             let mut state = self.inner.state();
-            state.pending.push((key, answer));
+            for key in keys {
+                let (answer, outcome) = oneshot::channel();
+                state.pending.push((key, answer));
+                outcomes.push(outcome);
+            }
             let start = state.running < self.inner.max_running;
             if start {
                 state.running += 1;
@@ -101,12 +115,16 @@ where
             // A task of its own, so a caller that goes away cannot strand the others' answers.
             tokio::spawn(run(self.inner.clone()));
         }
-        outcome.await.unwrap_or_else(|_| {
-            Err(StoreError::Backend(
-                "the batched read stopped before this lookup was answered".into(),
-            ))
-        })
+        let mut values = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            values.push(outcome.await.unwrap_or_else(|_| Err(stopped())));
+        }
+        values
     }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Backend("the batched read stopped before this lookup was answered".into())
 }
 
 /// A batch task: reads batches until nothing is queued.

@@ -105,20 +105,20 @@ pub(crate) fn login_key(login: &str) -> String {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
-    id: String,
-    status: String,
-    login: String,
-    email: String,
-    first_name: String,
-    last_name: String,
-    display_name: Option<String>,
-    password_hash: Option<String>,
-    created: i64,
-    last_updated: i64,
-    activated: Option<i64>,
-    status_changed: Option<i64>,
-    last_login: Option<i64>,
-    password_changed: Option<i64>,
+    pub(crate) id: String,
+    pub(crate) status: String,
+    pub(crate) login: String,
+    pub(crate) email: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) display_name: Option<String>,
+    pub(crate) password_hash: Option<String>,
+    pub(crate) created: i64,
+    pub(crate) last_updated: i64,
+    pub(crate) activated: Option<i64>,
+    pub(crate) status_changed: Option<i64>,
+    pub(crate) last_login: Option<i64>,
+    pub(crate) password_changed: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {

@@ -1,6 +1,7 @@
 //! The batched reads of access tokens and their users (`read_batch`), on both backends: many
 //! concurrent lookups, found and missing, each get their own answer; a revocation is seen by
-//! every lookup that starts after it, while other batches are running.
+//! every lookup that starts after it, while other batches are running, and so is a change
+//! written by another node or the CLI (on SQLite, reads on the calling thread).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,9 +19,18 @@ async fn run<F>(backend: Backend, test: F) -> Result<()>
 where
     F: AsyncFnOnce(Arc<dyn Store>) -> Result<()>,
 {
+    run_two(backend, async |s, _other| test(s).await).await
+}
+
+/// `test` gets two stores on one database: this node and another (a second node, or the CLI).
+async fn run_two<F>(backend: Backend, test: F) -> Result<()>
+where
+    F: AsyncFnOnce(Arc<dyn Store>, Arc<dyn Store>) -> Result<()>,
+{
     let db = TestDatabase::new(backend).await?;
     let store = connect(&db.url).await?;
-    let outcome = test(store).await;
+    let other = connect(&db.url).await?;
+    let outcome = test(store, other).await;
     drop(db);
     outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
 }
@@ -29,6 +39,16 @@ both_backends!(
     concurrent_lookups_found_and_missing_each_get_their_own_answer,
     a_revocation_is_seen_at_once_while_batches_run,
 );
+
+#[tokio::test]
+async fn another_nodes_changes_are_seen_at_once_sqlite() -> Result<()> {
+    run_two(Backend::Sqlite, another_nodes_changes_are_seen_at_once).await
+}
+
+#[tokio::test]
+async fn another_nodes_changes_are_seen_at_once_postgres() -> Result<()> {
+    run_two(Backend::Postgres, another_nodes_changes_are_seen_at_once).await
+}
 
 fn user(id: &str) -> User {
     User {
@@ -171,5 +191,46 @@ async fn a_revocation_is_seen_at_once_while_batches_run(s: Arc<dyn Store>) -> Re
     }
     outcome?;
     ensure!(lookups > 20, "the load ran ({lookups} lookups)");
+    Ok(())
+}
+
+/// Revocations, a deactivation and a new token written through another store (its own
+/// connections, as another node or the CLI) are seen by this one's very next lookup, though
+/// this one has just read the same rows.
+async fn another_nodes_changes_are_seen_at_once(
+    s: Arc<dyn Store>,
+    other: Arc<dyn Store>,
+) -> Result<()> {
+    s.create_user(&user("u1")).await?;
+    s.record_access_token(&access("a")).await?;
+    s.record_access_token(&access("b")).await?;
+    for _ in 0..3 {
+        let (token, found) = s.find_access_token_and_user("a", "u1").await?;
+        ensure!(token.is_some_and(|t| t.revoked_at.is_none()) && found.is_some());
+        ensure!(
+            s.find_access_token("b")
+                .await?
+                .is_some_and(|t| t.revoked_at.is_none())
+        );
+        ensure!(s.find_access_token("c").await?.is_none());
+    }
+    other.revoke_access_token(&access("a"), 2_000).await?;
+    other.revoke_access_token(&access("b"), 2_000).await?;
+    other.record_access_token(&access("c")).await?;
+    let (token, _) = s.find_access_token_and_user("a", "u1").await?;
+    ensure!(token.and_then(|t| t.revoked_at) == Some(2_000), "a revoked");
+    ensure!(
+        s.find_access_token("b").await?.and_then(|t| t.revoked_at) == Some(2_000),
+        "b revoked"
+    );
+    ensure!(s.find_access_token("c").await?.is_some(), "c recorded");
+    let mut suspended = user("u1");
+    suspended.status = UserStatus::Suspended;
+    other.update_user(&suspended).await?;
+    let (_, found) = s.find_access_token_and_user("a", "u1").await?;
+    ensure!(
+        found.is_some_and(|u| u.status == UserStatus::Suspended),
+        "u1 suspended"
+    );
     Ok(())
 }

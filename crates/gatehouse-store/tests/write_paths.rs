@@ -1,6 +1,7 @@
 //! The token endpoint's store calls, on both backends: claims spent by concurrent
 //! `record_issued` calls (which the group commit writes in shared transactions), the refresh's
-//! one read, and the client-authentication throttle's one read of both its buckets.
+//! one read, and the client-authentication throttle's one read of both its buckets (batched
+//! with concurrent requests').
 
 use std::sync::Arc;
 
@@ -263,5 +264,23 @@ async fn throttle_buckets_are_read_together(ctx: &Ctx) -> Result<()> {
         [1, 3]
     );
     assert_eq!(s.rate_limit_hits_of(&[], window).await?, Vec::<u64>::new());
+    // Concurrent peeks share queries (batched per node); each gets its own buckets' counts,
+    // and a hit counted before a peek starts is seen by it.
+    let mut peeks = Vec::new();
+    for i in 0..40u64 {
+        let store = ctx.store.clone();
+        peeks.push(tokio::spawn(async move {
+            let (mine, w) = (format!("client:p{i}"), window + 300 * (i % 2) as i64);
+            for _ in 0..i % 3 {
+                store.hit_rate_limit(&mine, w).await?;
+            }
+            let got = store.rate_limit_hits_of(&[&mine, "ip:a"], w).await?;
+            anyhow::Ok((got, [i % 3, 1]))
+        }));
+    }
+    for peek in peeks {
+        let (got, want) = peek.await??;
+        ensure!(got == want, "{got:?} != {want:?}");
+    }
     Ok(())
 }

@@ -6,9 +6,7 @@
 //! any other origin gets `403` without CORS headers, and actual responses to it carry none,
 //! so the browser withholds them from the script.
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::services::trusted_origins;
 
@@ -47,61 +45,89 @@ pub fn is_cors_path(path: &str) -> bool {
         .is_some_and(|endpoint| V1.contains(&endpoint))
 }
 
-pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !is_cors_path(req.uri().path()) {
-        return next.run(req).await;
-    }
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let Some(origin) = origin else {
-        return vary(next.run(req).await);
-    };
-    let allowed = match trusted_origins::allows_cors(&state.provider, &origin).await {
-        Ok(allowed) => allowed,
-        Err(e) => {
-            tracing::error!(error = %e, "CORS: cannot check the origin");
-            false
+/// What the CORS check decided before the request is served (see [`Cors::check`]).
+pub enum Cors {
+    /// Not a `fetch`-able endpoint: the response is left alone.
+    Off,
+    /// A `fetch`-able endpoint: the response gets `Vary: Origin`, and the allow headers when the
+    /// request came from an allowed origin (this one).
+    On { allowed_origin: Option<String> },
+}
+
+impl Cors {
+    /// Checks the request's `Origin`. `Err` is the answer to a preflight, which goes no further.
+    /// (The request's parts rather than the request: a body is not `Sync`, and the check awaits.)
+    pub async fn check(
+        state: &AppState,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<Self, Response> {
+        if !is_cors_path(path) {
+            return Ok(Self::Off);
         }
-    };
-    let preflight = req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if preflight {
-        if !allowed {
-            tracing::info!(%origin, path = req.uri().path(), "CORS preflight from an untrusted origin");
-            return vary((StatusCode::FORBIDDEN, "origin not allowed").into_response());
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let Some(origin) = origin else {
+            return Ok(Self::On {
+                allowed_origin: None,
+            });
+        };
+        let allowed = match trusted_origins::allows_cors(&state.provider, &origin).await {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                tracing::error!(error = %e, "CORS: cannot check the origin");
+                false
+            }
+        };
+        let preflight = method == Method::OPTIONS
+            && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if preflight {
+            if !allowed {
+                tracing::info!(%origin, path, "CORS preflight from an untrusted origin");
+                return Err(vary(
+                    (StatusCode::FORBIDDEN, "origin not allowed").into_response(),
+                ));
+            }
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            let h = res.headers_mut();
+            allow(h, &origin);
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static(ALLOW_METHODS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOW_HEADERS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static(MAX_AGE),
+            );
+            return Err(vary(res));
         }
-        let mut res = StatusCode::NO_CONTENT.into_response();
-        let h = res.headers_mut();
-        allow(h, &origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static(ALLOW_METHODS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(ALLOW_HEADERS),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static(MAX_AGE),
-        );
-        return vary(res);
+        Ok(Self::On {
+            allowed_origin: allowed.then_some(origin),
+        })
     }
-    let mut res = next.run(req).await;
-    if allowed {
-        let h = res.headers_mut();
-        allow(h, &origin);
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSE_HEADERS),
-        );
+
+    /// Adds the CORS headers to the actual response.
+    pub fn finish(self, mut res: Response) -> Response {
+        let Self::On { allowed_origin } = self else {
+            return res;
+        };
+        if let Some(origin) = allowed_origin {
+            let h = res.headers_mut();
+            allow(h, &origin);
+            h.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSE_HEADERS),
+            );
+        }
+        vary(res)
     }
-    vary(res)
 }
 
 fn allow(h: &mut HeaderMap, origin: &str) {

@@ -10,7 +10,6 @@
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::oauth2::OAuthError;
 
@@ -25,27 +24,44 @@ const NUL_MESSAGE: &str = "must not contain NUL characters";
 const AMBIGUOUS_PATH_MESSAGE: &str = "must not contain dot segments or encoded slashes (%2F, %5C)";
 
 /// A dot segment (`.` or `..`, percent-encoded or not) or an encoded slash or backslash.
+/// Checked on every request, so without allocating.
 fn has_ambiguous_segment(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    if lower.contains("%2f") || lower.contains("%5c") {
-        return true;
-    }
-    lower.split('/').any(|segment| {
-        let decoded = segment.replace("%2e", ".");
-        decoded == "." || decoded == ".."
-    })
+    let encoded_slash = path.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && ((w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'f'))
+                || (w[1] == b'5' && w[2].eq_ignore_ascii_case(&b'c')))
+    });
+    encoded_slash || path.split('/').any(is_dot_segment)
 }
 
-pub async fn refuse_nul(req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    if has_encoded_nul(&path) {
-        return refusal(&path, "path", NUL_MESSAGE);
+/// `.` or `..`, each dot possibly written `%2e` (or `%2E`).
+fn is_dot_segment(segment: &str) -> bool {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix(b".") {
+            rest = r;
+        } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"%2e") {
+            rest = &rest[3..];
+        } else {
+            return false;
+        }
+        dots += 1;
     }
-    if has_ambiguous_segment(&path) {
-        return refusal(&path, "path", AMBIGUOUS_PATH_MESSAGE);
+    dots == 1 || dots == 2
+}
+
+/// Refuses what no endpoint can serve; `Ok` is the request to serve (a form body read whole).
+pub async fn screen(req: Request) -> Result<Request, Response> {
+    let path = req.uri().path();
+    if has_encoded_nul(path) {
+        return Err(refusal(path, "path", NUL_MESSAGE));
+    }
+    if has_ambiguous_segment(path) {
+        return Err(refusal(path, "path", AMBIGUOUS_PATH_MESSAGE));
     }
     if req.uri().query().is_some_and(has_encoded_nul) {
-        return refusal(&path, "query", NUL_MESSAGE);
+        return Err(refusal(path, "query", NUL_MESSAGE));
     }
     let is_form = req
         .headers()
@@ -53,22 +69,24 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
             ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
+                .get(..FORM_TYPE.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(FORM_TYPE))
         });
     if !is_form {
-        return next.run(req).await;
+        return Ok(req);
     }
+    let path = path.to_owned();
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response());
     };
     if has_encoded_nul_bytes(&bytes) {
-        return refusal(&path, "body", NUL_MESSAGE);
+        return Err(refusal(&path, "body", NUL_MESSAGE));
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
+
+const FORM_TYPE: &str = "application/x-www-form-urlencoded";
 
 fn has_encoded_nul(s: &str) -> bool {
     has_encoded_nul_bytes(s.as_bytes())
@@ -112,6 +130,9 @@ mod tests {
             "/api/v1/users/a.b%40c.d",
             "/oauth2/default/v1/token",
             "/..x/y.",
+            "/a/...",
+            "/a/%2e%2e%2e",
+            "/a/%2",
         ] {
             assert!(!has_ambiguous_segment(fine), "{fine}");
         }

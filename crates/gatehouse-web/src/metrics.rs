@@ -30,7 +30,21 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-okta-reques
 
 /// The request's id, in the request's extensions for handlers that want to show it.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    /// Kept as the header value it is sent as: one is made for every request.
+    fn new() -> Self {
+        let id = HeaderValue::from_str(&random_token(15))
+            .unwrap_or_else(|_| HeaderValue::from_static("none"));
+        Self(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Always ASCII (base64url).
+        self.0.to_str().unwrap_or_default()
+    }
+}
 
 /// The route label of requests no route matched (the fallback's 404s).
 const UNMATCHED: &str = "unmatched";
@@ -151,19 +165,15 @@ fn render(state: &AppState, handle: &PrometheusHandle) -> Response {
 /// or any header: those carry codes, tokens and credentials.
 pub async fn observe(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let id = random_token(15);
+    let id = RequestId::new();
     let method = method_label(req.method());
     let matched = req.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id);
+    req.extensions_mut().insert(id.clone());
+    let span = tracing::info_span!("request", request_id = %id.as_str());
     let mut res = next.run(req).instrument(span).await;
     let latency = start.elapsed();
     let status = res.status().as_u16();
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        // Replaces the one `/api/v1` sets: one id per request, the one in the log.
-        res.headers_mut().insert(REQUEST_ID_HEADER, v);
-    }
     // Labels are built only when something records them (`--metrics-bind`).
     if INSTALLED.load(Ordering::Relaxed) {
         metrics::counter!(
@@ -181,12 +191,15 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         .record(latency.as_secs_f64());
     }
     let latency_ms = latency.as_secs_f64() * 1000.0;
+    let request_id = id.as_str();
     // Outside the span: the id is a field of the line itself, not repeated as its context.
     if status >= 500 {
-        tracing::warn!(target: "access", request_id = %id, method, route, status, latency_ms, "request");
+        tracing::warn!(target: "access", %request_id, method, route, status, latency_ms, "request");
     } else {
-        tracing::info!(target: "access", request_id = %id, method, route, status, latency_ms, "request");
+        tracing::info!(target: "access", %request_id, method, route, status, latency_ms, "request");
     }
+    // Replaces the one `/api/v1` sets: one id per request, the one in the log.
+    res.headers_mut().insert(REQUEST_ID_HEADER, id.0);
     res
 }
 

@@ -4,9 +4,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use gatehouse_core::services::rate_limit::{self, RatePolicy, RateWindow};
 use serde_json::json;
@@ -61,10 +60,17 @@ fn limited(method: &Method, path: &str) -> Option<Limited> {
     (rest == "v1/token" || server_then_token).then_some(Limited::Token)
 }
 
-pub async fn per_ip_limits(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(kind) = limited(req.method(), req.uri().path()) else {
-        return next.run(req).await;
-    };
+/// The budget a request draws on, if any (see [`enforce`]).
+pub struct Budget {
+    kind: Limited,
+    per_minute: u32,
+    prefix: &'static str,
+    ip: std::net::IpAddr,
+}
+
+/// Which per-address budget the request draws on: none for most requests.
+pub fn budget(state: &AppState, req: &Request) -> Option<Budget> {
+    let kind = limited(req.method(), req.uri().path())?;
     let (per_minute, prefix) = match kind {
         Limited::SignIn | Limited::Authn => {
             (state.config.signin_requests_per_minute_per_ip, "signin-ip")
@@ -72,28 +78,44 @@ pub async fn per_ip_limits(State(state): State<AppState>, req: Request, next: Ne
         Limited::Token => (state.config.token_requests_per_minute_per_ip, "token-ip"),
     };
     if per_minute == 0 {
-        return next.run(req).await;
+        return None;
     }
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let ip = client_ip::resolve(peer, req.headers(), &state.config.trusted_proxies);
+    Some(Budget {
+        kind,
+        per_minute,
+        prefix,
+        ip,
+    })
+}
+
+/// Counts the request against its budget: `Some` is the refusal of a request over it.
+pub async fn enforce(state: &AppState, budget: Budget) -> Option<Response> {
+    let Budget {
+        kind,
+        per_minute,
+        prefix,
+        ip,
+    } = budget;
     let bucket = format!("{prefix}:{ip}");
     let hit = rate_limit::hit(&state.provider, &bucket, RatePolicy::per_minute(per_minute)).await;
     match rate_limit::fail_open(hit, "per-address limit not counted") {
         Ok(Some(w)) if w.exceeded => {
             tracing::info!(%ip, limit = per_minute, bucket = prefix, "per-address limit reached");
-            too_many(kind, &state, w)
+            Some(too_many(kind, state, w))
         }
-        Ok(_) => next.run(req).await,
+        Ok(_) => None,
         Err(e) => {
             let e = gatehouse_core::oauth2::OAuthError::from(e);
-            match kind {
+            Some(match kind {
                 Limited::Token => WebError::OAuthJson(e).into_response(),
                 Limited::SignIn => WebError::Page(e).into_response(),
                 Limited::Authn => crate::routes::authn::unavailable().into_response(),
-            }
+            })
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod email;
 pub mod import;
 pub mod jwks_fetch;
 pub mod ldap;
+pub mod log_writer;
 pub mod logs_cmd;
 pub mod password_source;
 pub mod startup;

@@ -20,9 +20,10 @@ use crate::cli::LogFormat;
 pub fn init(level: Option<&str>, format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(level.unwrap_or("info,tower_http=warn,sqlx=warn")));
+    crate::log_writer::start_flushing();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(crate::log_writer::BufferedStderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

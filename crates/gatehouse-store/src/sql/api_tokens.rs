@@ -89,6 +89,7 @@ macro_rules! impl_api_token_store {
                 now: Timestamp,
                 not_after: Timestamp,
             ) -> StoreResult<bool> {
+                let _turn = self.gate().enter().await;
                 let done = sqlx::query(
                     "UPDATE api_tokens SET last_used = $2 \
                      WHERE id = $1 AND (last_used IS NULL OR last_used <= $3)",

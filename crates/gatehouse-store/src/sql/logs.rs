@@ -12,9 +12,14 @@ use crate::sql::SqlStore;
 use crate::sql::log_query::{LEGACY_CURSOR, known, log_page_statement};
 use crate::sql::user_query::Bind;
 
-/// Events purged per transaction: short enough that a request waiting on the write lock
-/// (SQLite) or on the rows (PostgreSQL) waits for one small batch, not for the whole purge.
-const PURGE_BATCH: i64 = 500;
+/// Events purged per transaction: a request that wants to write (SQLite: any write; PostgreSQL:
+/// the rows) waits at most one batch, a few milliseconds with the event's indexes and targets.
+const PURGE_BATCH: i64 = 100;
+/// Rest after each batch, as a multiple of the time it took: the purge takes at most a quarter
+/// of the writer (and of a core: the delete is CPU work too), whatever the disk and the load.
+const PURGE_REST_FACTOR: u32 = 3;
+/// Shortest rest, so that a fast batch still lets queued writers through.
+const PURGE_MIN_REST: std::time::Duration = std::time::Duration::from_millis(5);
 
 macro_rules! bind {
     ($q:expr, $b:expr) => {
@@ -171,12 +176,15 @@ macro_rules! impl_log_stores {
             }
 
             async fn purge_log_events(&self, before_ms: i64) -> StoreResult<u64> {
-                // In small batches, each its own transaction, with a pause between them: other
-                // requests (and the batching writer) get the database between two batches.
-                // Each event's `system_log_targets` rows go with it (`ON DELETE CASCADE`, found
-                // through their primary key, `event_seq` first).
+                // In small batches, each its own transaction, with a rest between them. On
+                // SQLite each batch takes its turn in the node's write queue like any request
+                // write, so a request waits for at most one batch and is woken as soon as it
+                // commits. Each event's `system_log_targets` rows go with it (`ON DELETE
+                // CASCADE`, found through their primary key, `event_seq` first).
                 let mut purged = 0;
+                let (mut batches, mut busy) = (0u32, std::time::Duration::ZERO);
                 loop {
+                    let turn = self.gate().enter().await;
                     let started = std::time::Instant::now();
                     let done = sqlx::query(
                         "DELETE FROM system_log WHERE seq IN (SELECT seq FROM system_log \
@@ -187,15 +195,22 @@ macro_rules! impl_log_stores {
                     .execute(self.pool())
                     .await
                     .map_err(db_err)?;
+                    let took = started.elapsed();
+                    drop(turn);
+                    batches += 1;
+                    busy += took;
                     purged += done.rows_affected();
                     if done.rows_affected() < PURGE_BATCH as u64 {
                         break;
                     }
-                    // Rest at least as long as the batch took: the purge never holds the
-                    // database more than half the time, however slow the disk.
-                    let rest = started.elapsed().max(std::time::Duration::from_millis(20));
-                    tokio::time::sleep(rest).await;
+                    tokio::time::sleep((took * PURGE_REST_FACTOR).max(PURGE_MIN_REST)).await;
                 }
+                tracing::debug!(
+                    purged,
+                    batches,
+                    busy_ms = busy.as_millis() as u64,
+                    "System Log purge batches"
+                );
                 // Counters of users deleted since go with them.
                 let orphans = sqlx::query(
                     "DELETE FROM signin_failures \

@@ -47,6 +47,7 @@ use gatehouse_core::store::{Page, StoreError, StoreResult};
 use std::sync::Arc;
 
 use crate::group_commit::GroupCommit;
+use crate::write_gate::{Checkpointer, WriteGate};
 
 pub use token_reads::TokenReadBackend;
 use token_reads::TokenReads;
@@ -59,6 +60,10 @@ pub struct SqlStore<DB: sqlx::Database> {
     writer: Arc<GroupCommit<sqlx::Pool<DB>>>,
     /// This node's batched reads of access tokens (and their users) for protected requests.
     reads: Arc<TokenReads>,
+    /// SQLite: this node's queue for the write lock (see [`crate::write_gate`]).
+    gate: WriteGate,
+    /// SQLite files: the background WAL checkpoints, stopped with the last clone.
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 /// The SQLite store.
@@ -76,11 +81,30 @@ impl<DB: TokenReadBackend> SqlStore<DB> {
     /// As [`SqlStore::new`], with the batching writer on its own pool (see
     /// [`crate::connect_sqlite`]).
     pub fn with_writer_pool(pool: sqlx::Pool<DB>, writer_pool: sqlx::Pool<DB>) -> Self {
+        let gate = WriteGate::for_backend(DB::NAME);
         Self {
-            writer: Arc::new(GroupCommit::new(writer_pool)),
+            writer: Arc::new(GroupCommit::with_gate(writer_pool, gate.clone())),
             reads: Arc::new(DB::token_reads(pool.clone())),
             pool,
+            gate,
+            checkpointer: None,
         }
+    }
+
+    /// Keeps `checkpointer` running as long as this store or a clone of it.
+    pub(crate) fn with_checkpointer(mut self, checkpointer: Checkpointer) -> Self {
+        self.checkpointer = Some(Arc::new(checkpointer));
+        self
+    }
+}
+
+impl SqlStore<sqlx::Sqlite> {
+    /// Reads access tokens (and their users) on the calling thread from the database file at
+    /// `path` (not an in-memory database), falling back to sqlx ([`crate::direct_read`]).
+    pub(crate) fn with_direct_reads(mut self, path: std::path::PathBuf) -> Self {
+        let reads = <sqlx::Sqlite as TokenReadBackend>::token_reads(self.pool.clone());
+        self.reads = Arc::new(reads.with_direct(crate::direct_read::DirectReader::new(path)));
+        self
     }
 }
 
@@ -98,6 +122,12 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     pub(crate) fn writer(&self) -> &GroupCommit<sqlx::Pool<DB>> {
         &self.writer
     }
+
+    /// This node's queue for SQLite's write lock: hot writes outside the batching writer take
+    /// their turn here first (see [`crate::write_gate`]).
+    pub(crate) fn gate(&self) -> &WriteGate {
+        &self.gate
+    }
 }
 
 impl<DB: sqlx::Database> Clone for SqlStore<DB> {
@@ -106,6 +136,8 @@ impl<DB: sqlx::Database> Clone for SqlStore<DB> {
             pool: self.pool.clone(),
             writer: self.writer.clone(),
             reads: self.reads.clone(),
+            gate: self.gate.clone(),
+            checkpointer: self.checkpointer.clone(),
         }
     }
 }

@@ -16,6 +16,8 @@ macro_rules! impl_rate_limit_store {
                 bucket: &str,
                 window_start: Timestamp,
             ) -> StoreResult<u64> {
+                // Every API request writes here: in turn with the node's other writers.
+                let _turn = self.gate().enter().await;
                 let hits: i64 = sqlx::query_scalar(
                     "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
                      ON CONFLICT (bucket, window_start)
@@ -51,33 +53,19 @@ macro_rules! impl_rate_limit_store {
                 buckets: &[&str],
                 window_start: Timestamp,
             ) -> StoreResult<Vec<u64>> {
-                if buckets.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT bucket, hits FROM rate_limits WHERE window_start = ",
-                );
-                q.push_bind(window_start).push(" AND bucket IN (");
-                let mut list = q.separated(", ");
-                for bucket in buckets {
-                    list.push_bind(*bucket);
-                }
-                q.push(")");
-                let found: Vec<(String, i64)> = q
-                    .build_query_as()
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db_err)?;
-                Ok(buckets
+                // Every token request peeks at two buckets: batched with the node's concurrent
+                // peeks (crate::read_batch), one query for all, started after this call.
+                let keys = buckets
                     .iter()
-                    .map(|b| {
-                        found
-                            .iter()
-                            .find(|(name, _)| name == b)
-                            .and_then(|(_, h)| u64::try_from(*h).ok())
-                            .unwrap_or(0)
-                    })
-                    .collect())
+                    .map(|b| ((*b).to_owned(), window_start))
+                    .collect();
+                self.reads
+                    .rate_limits
+                    .load_many(keys)
+                    .await
+                    .into_iter()
+                    .map(|hits| Ok(hits?.and_then(|h| u64::try_from(h).ok()).unwrap_or(0)))
+                    .collect()
             }
         }
     };

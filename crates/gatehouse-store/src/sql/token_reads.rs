@@ -1,7 +1,11 @@
 //! The batched reads of protected requests ([`crate::read_batch`]): access-token records by
-//! `jti`, and a token's record with its user by (`jti`, user id). One query per batch: SQLite
+//! `jti`, a token's record with its user by (`jti`, user id), and the client-authentication
+//! throttle's counters by (bucket, window), which every token request reads before it checks its
+//! client's credentials. One query per batch: SQLite
 //! takes the keys as a JSON array (`json_each`), PostgreSQL as arrays (`= ANY`, `unnest`), so
-//! each backend keeps one prepared statement per read whatever the batch's size.
+//! each backend keeps one prepared statement per read whatever the batch's size. A SQLite file
+//! database reads on the calling thread first ([`crate::direct_read`]); the batch is its
+//! fallback.
 
 use std::collections::HashMap;
 
@@ -9,6 +13,7 @@ use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, User};
 use gatehouse_core::store::StoreResult;
 
+use crate::direct_read::DirectReader;
 use crate::error::db_err;
 use crate::read_batch::{BatchLoad, ReadBatcher};
 use crate::rows::*;
@@ -18,10 +23,52 @@ pub(crate) type TokenUserKey = (String, String);
 /// The token's record (if any) and its user, found.
 pub(crate) type TokenAndUser = (Option<AccessTokenRecord>, User);
 
-/// A node's batchers for the two reads.
+/// (bucket, window start).
+pub(crate) type RateKey = (String, i64);
+
+/// A node's readers for the three reads: the two token reads on the calling thread where it
+/// can (SQLite files), else batched.
 pub(crate) struct TokenReads {
+    direct: Option<DirectReader>,
     pub(crate) access_tokens: ReadBatcher<String, AccessTokenRecord>,
     pub(crate) with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
+    /// Rate-limit counters; a bucket with no row in its window is absent (no hits).
+    pub(crate) rate_limits: ReadBatcher<RateKey, i64>,
+}
+
+impl TokenReads {
+    /// With reads on the calling thread first (a SQLite file database; see
+    /// [`crate::direct_read`]).
+    pub(crate) fn with_direct(mut self, direct: DirectReader) -> Self {
+        self.direct = Some(direct);
+        self
+    }
+
+    /// The access token's record, read by a query that starts after this call.
+    pub(crate) async fn access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
+        if let Some(found) = self.direct.as_ref().and_then(|d| d.access_token(jti)) {
+            return found;
+        }
+        self.access_tokens.load(jti.to_owned()).await
+    }
+
+    /// The token's record (if any) and its user, `None` when there is no such user.
+    pub(crate) async fn access_token_and_user(
+        &self,
+        jti: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<TokenAndUser>> {
+        if let Some(found) = self
+            .direct
+            .as_ref()
+            .and_then(|d| d.access_token_and_user(jti, user_id))
+        {
+            return found;
+        }
+        self.with_users
+            .load((jti.to_owned(), user_id.to_owned()))
+            .await
+    }
 }
 
 /// Builds a backend's [`TokenReads`] over its pool.
@@ -40,13 +87,16 @@ const SQLITE_BATCHES_RUNNING: usize = 1;
 
 struct AccessTokens<DB: sqlx::Database>(sqlx::Pool<DB>);
 struct WithUsers<DB: sqlx::Database>(sqlx::Pool<DB>);
+struct RateLimits<DB: sqlx::Database>(sqlx::Pool<DB>);
 
 impl TokenReadBackend for sqlx::Sqlite {
     #[allow(private_interfaces)]
     fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
         TokenReads {
+            direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), SQLITE_BATCHES_RUNNING),
-            with_users: ReadBatcher::new(WithUsers(pool), SQLITE_BATCHES_RUNNING),
+            with_users: ReadBatcher::new(WithUsers(pool.clone()), SQLITE_BATCHES_RUNNING),
+            rate_limits: ReadBatcher::new(RateLimits(pool), SQLITE_BATCHES_RUNNING),
         }
     }
 }
@@ -55,8 +105,10 @@ impl TokenReadBackend for sqlx::Postgres {
     #[allow(private_interfaces)]
     fn token_reads(pool: sqlx::Pool<Self>) -> TokenReads {
         TokenReads {
+            direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), PG_BATCHES_RUNNING),
-            with_users: ReadBatcher::new(WithUsers(pool), PG_BATCHES_RUNNING),
+            with_users: ReadBatcher::new(WithUsers(pool.clone()), PG_BATCHES_RUNNING),
+            rate_limits: ReadBatcher::new(RateLimits(pool), PG_BATCHES_RUNNING),
         }
     }
 }
@@ -176,5 +228,49 @@ impl BatchLoad<TokenUserKey, TokenAndUser> for WithUsers<sqlx::Postgres> {
         .await
         .map_err(db_err)?;
         by_key(rows)
+    }
+}
+
+fn by_rate_key(rows: Vec<(String, i64, i64)>) -> HashMap<RateKey, i64> {
+    rows.into_iter()
+        .map(|(bucket, window_start, hits)| ((bucket, window_start), hits))
+        .collect()
+}
+
+#[async_trait]
+impl BatchLoad<RateKey, i64> for RateLimits<sqlx::Sqlite> {
+    async fn load(&self, keys: &[RateKey]) -> StoreResult<HashMap<RateKey, i64>> {
+        // `[[bucket, window_start], …]`; each pair is looked up by the primary key.
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT r.bucket, r.window_start, r.hits FROM \
+             (SELECT value ->> 0 AS k_bucket, value ->> 1 AS k_window FROM json_each($1)) k \
+             JOIN rate_limits r ON r.bucket = k.k_bucket AND r.window_start = k.k_window",
+        )
+        .bind(to_json(&keys)?)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        Ok(by_rate_key(rows))
+    }
+}
+
+#[async_trait]
+impl BatchLoad<RateKey, i64> for RateLimits<sqlx::Postgres> {
+    async fn load(&self, keys: &[RateKey]) -> StoreResult<HashMap<RateKey, i64>> {
+        let (buckets, windows): (Vec<&str>, Vec<i64>) = keys
+            .iter()
+            .map(|(bucket, window)| (bucket.as_str(), *window))
+            .unzip();
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT r.bucket, r.window_start, r.hits \
+             FROM unnest($1::text[], $2::bigint[]) AS k(k_bucket, k_window) \
+             JOIN rate_limits r ON r.bucket = k.k_bucket AND r.window_start = k.k_window",
+        )
+        .bind(buckets)
+        .bind(windows)
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        Ok(by_rate_key(rows))
     }
 }

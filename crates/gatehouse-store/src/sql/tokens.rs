@@ -279,9 +279,10 @@ macro_rules! impl_token_store {
             }
 
             async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
-                // Batched with the node's concurrent lookups (crate::read_batch): one query
-                // for all, started after this call, so a revocation committed before it is seen.
-                self.reads.access_tokens.load(jti.to_owned()).await
+                // On the calling thread (SQLite, crate::direct_read) or batched with the node's
+                // concurrent lookups (crate::read_batch): either way a query started after
+                // this call, so a revocation committed before it is seen.
+                self.reads.access_token(jti).await
             }
 
             async fn find_access_token_and_user(
@@ -289,8 +290,7 @@ macro_rules! impl_token_store {
                 jti: &str,
                 user_id: &str,
             ) -> StoreResult<(Option<AccessTokenRecord>, Option<User>)> {
-                let key = (jti.to_owned(), user_id.to_owned());
-                match self.reads.with_users.load(key).await? {
+                match self.reads.access_token_and_user(jti, user_id).await? {
                     Some((token, user)) => Ok((token, Some(user))),
                     // No such user: the record alone, read apart (rare).
                     None => Ok((self.find_access_token(jti).await?, None)),

@@ -27,7 +27,7 @@ pub(crate) async fn okta_headers(
     let request_id = req
         .extensions()
         .get::<crate::metrics::RequestId>()
-        .map_or_else(|| random_token(15), |id| id.0.clone());
+        .map_or_else(|| random_token(15), |id| id.as_str().to_owned());
     let policy = RatePolicy::per_minute(state.config.api_requests_per_minute);
     let (window, mut res) = match rate_limit_bucket(&state, req).await {
         Err(e) => (None, ApiError::from(e).into_response()),

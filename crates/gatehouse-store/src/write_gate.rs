@@ -1,0 +1,86 @@
+//! SQLite's single writer, shared fairly inside one node, and its WAL checkpoints kept off the
+//! write path.
+//!
+//! SQLite lets one connection write at a time. A connection that finds the write lock taken
+//! sleeps in SQLite's busy handler (1, 2, 5, 10, 15, 20, 25, … 100 ms between tries) and does not
+//! learn when the lock is released. Four concurrent API readers (each request writes its
+//! rate-limit counter) made ~2,900 such sleeps in 16 s (strace), 256 of them the 10 ms fourth
+//! try: 18 ms asleep behind commits of a few ms, the ~20 ms p99 floor of the cost curve; behind a
+//! retention purge batch the sleeps grew to 100 ms a try. The [`WriteGate`] is a FIFO queue in
+//! front of the lock for this node's hot writers (the batching writer, rate-limit counters, API
+//! token `last_used`, the purge): each is woken as soon as the previous one commits. Other
+//! processes (the CLI) and rarer writes still meet the busy handler, as before.
+//!
+//! SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages, so the
+//! request (or batch) that happened to commit then waited for every page to be copied and the
+//! database fsynced — while holding the gate, every writer would. Connections are opened with
+//! `wal_autocheckpoint = 0` instead, and [`spawn_checkpointer`] runs a PASSIVE checkpoint (which
+//! never blocks writers or readers) every [`CHECKPOINT_EVERY`] on a connection of its own.
+//! Durability is unchanged: a commit is on disk when it is in the WAL (`synchronous = FULL`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+/// How often the checkpointer copies the WAL into the database: often enough to keep the WAL
+/// short (SQLite's default threshold is 1,000 pages), rarely enough to cost nothing when idle.
+pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The node's queue for SQLite's write lock; open (no queue) on PostgreSQL, whose row locks
+/// wake waiters themselves.
+#[derive(Clone, Default)]
+pub(crate) struct WriteGate(Option<Arc<Mutex<()>>>);
+
+impl WriteGate {
+    /// A queue for SQLite, none for the other backends (`sqlx::Database::NAME`).
+    pub(crate) fn for_backend(name: &str) -> Self {
+        if name == "SQLite" {
+            Self(Some(Arc::new(Mutex::new(()))))
+        } else {
+            Self(None)
+        }
+    }
+
+    /// Waits for this node's turn to write (FIFO); the turn lasts until the guard is dropped, so
+    /// take it before the connection and drop it after the commit.
+    pub(crate) async fn enter(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.0 {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        }
+    }
+}
+
+/// Stops the checkpointer when the store's last clone is dropped.
+pub(crate) struct Checkpointer {
+    _stop: oneshot::Sender<()>,
+}
+
+/// Starts the background PASSIVE checkpoints over `pool` (a pool of its own, one connection).
+pub(crate) fn spawn_checkpointer(pool: sqlx::SqlitePool) -> Checkpointer {
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                _ = tick.tick() => {}
+            }
+            // (busy, WAL frames, frames copied). Nothing to copy is one shared-memory check.
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
+                .await
+            {
+                Ok((_, log, copied)) if log > 0 => {
+                    tracing::trace!(log, copied, "WAL checkpoint");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+            }
+        }
+        pool.close().await;
+    });
+    Checkpointer { _stop: stop }
+}
