@@ -1,7 +1,6 @@
 //! Okta's date format in `/api/v1` JSON.
 
 use gatehouse_core::domain::Timestamp;
-use serde_json::Value;
 
 /// Okta's date format, `YYYY-MM-DDTHH:mm:ss.SSSZ`.
 pub(crate) fn okta_date(ts: Timestamp) -> String {
@@ -13,10 +12,6 @@ pub(crate) fn okta_date(ts: Timestamp) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
-pub(crate) fn okta_date_opt(ts: Option<Timestamp>) -> Value {
-    ts.map_or(Value::Null, |t| Value::String(okta_date(t)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,6 +20,5 @@ mod tests {
     fn dates_have_okta_shape() {
         assert_eq!(okta_date(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(okta_date(1_700_000_000), "2023-11-14T22:13:20.000Z");
-        assert_eq!(okta_date_opt(None), Value::Null);
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::audit;
 use super::auth::Caller;
-use super::users::user_json;
+use super::user_json::users_page;
 use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query, okta_date, pagination_links};
 use crate::AppState;
 use crate::client_ip::Client;
@@ -219,10 +219,9 @@ pub(crate) async fn members(
     let limit = query.limit(MEMBERS_DEFAULT_LIMIT, MEMBERS_MAX_LIMIT)?;
     let (users, next) =
         groups::list_members(&state.provider, &group, query.get("after"), limit).await?;
-    let body: Vec<_> = users.iter().map(|u| user_json(&origin, u)).collect();
     let path = format!("/api/v1/groups/{}/users", group.id);
     let links = pagination_links(&origin, &path, &query, next.as_deref());
-    Ok((links, Json(Value::Array(body))).into_response())
+    Ok((links, users_page(&origin, &users)?).into_response())
 }
 
 #[utoipa::path(

@@ -17,45 +17,12 @@ use serde_json::{Value, json};
 
 use super::auth::Caller;
 use super::groups::group_json;
-use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query, okta_date, okta_date_opt};
+use super::user_json::{UserJson, users_page};
+use super::{ApiError, ApiOrigin, ApiPath, JsonBody, Query};
 use crate::AppState;
-
-/// The id of the default user type (every user has it).
-pub(crate) const DEFAULT_USER_TYPE_ID: &str = "otydefault0000000000";
 
 const DEFAULT_LIMIT: u32 = 200;
 const MAX_LIMIT: u32 = 200;
-
-pub(crate) fn user_json(origin: &str, u: &User) -> Value {
-    let mut profile = json!({
-        "firstName": u.first_name,
-        "lastName": u.last_name,
-        "login": u.login,
-        "email": u.email,
-    });
-    if let (Some(d), Some(map)) = (&u.display_name, profile.as_object_mut()) {
-        map.insert("displayName".into(), json!(d));
-    }
-    let mut credentials = json!({ "provider": { "type": "OKTA", "name": "OKTA" } });
-    if let (Some(_), Some(map)) = (&u.password_hash, credentials.as_object_mut()) {
-        map.insert("password".into(), json!({}));
-    }
-    let href = format!("{origin}/api/v1/users/{}", u.id);
-    json!({
-        "id": u.id,
-        "status": u.status.as_str(),
-        "created": okta_date(u.created),
-        "activated": okta_date_opt(u.activated),
-        "statusChanged": okta_date_opt(u.status_changed),
-        "lastLogin": okta_date_opt(u.last_login),
-        "lastUpdated": okta_date(u.last_updated),
-        "passwordChanged": okta_date_opt(u.password_changed),
-        "type": { "id": DEFAULT_USER_TYPE_ID },
-        "profile": profile,
-        "credentials": credentials,
-        "_links": { "self": { "href": href } },
-    })
-}
 
 /// `{id}` may be an id, a login, or `me` (the token's owner).
 pub(crate) async fn resolve(
@@ -138,9 +105,8 @@ pub(crate) async fn list(
             users::search_users(&state.provider, filter.as_ref(), query.get("after"), limit).await?
         }
     };
-    let body: Vec<_> = users.iter().map(|u| user_json(&origin, u)).collect();
     let links = super::pagination_links(&origin, "/api/v1/users", &query, next.as_deref());
-    Ok((links, Json(Value::Array(body))).into_response())
+    Ok((links, users_page(&origin, &users)?).into_response())
 }
 
 fn profile_update(body: &JsonBody) -> Result<ProfileUpdate, ApiError> {
@@ -210,7 +176,7 @@ pub(crate) async fn create(
             .await?;
     }
     super::user_links::after_create(&state, &user, &origin).await?;
-    Ok((StatusCode::OK, Json(user_json(&origin, &user))).into_response())
+    Ok((StatusCode::OK, Json(UserJson::new(&origin, &user))).into_response())
 }
 
 #[utoipa::path(
@@ -231,9 +197,9 @@ pub(crate) async fn get(
     caller: Caller,
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let user = resolve(&state, &caller, &id).await?;
-    Ok(Json(user_json(&origin, &user)))
+    Ok(Json(UserJson::new(&origin, &user)).into_response())
 }
 
 async fn update(
@@ -244,7 +210,7 @@ async fn update(
     id: String,
     body: JsonBody,
     full: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let user = resolve_for_change(&state, &caller, &id).await?;
     if full && body.object("profile")?.is_none() {
         return Err(ApiError::validation("profile", "this field is required"));
@@ -258,7 +224,7 @@ async fn update(
         full,
     )
     .await?;
-    Ok(Json(user_json(&origin, &user)))
+    Ok(Json(UserJson::new(&origin, &user)).into_response())
 }
 
 #[utoipa::path(
@@ -282,7 +248,7 @@ pub(crate) async fn update_partial(
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     update(state, caller, client, origin, id, body, false).await
 }
 
@@ -307,7 +273,7 @@ pub(crate) async fn update_full(
     ApiOrigin(origin): ApiOrigin,
     ApiPath(id): ApiPath<String>,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     update(state, caller, client, origin, id, body, true).await
 }
 
@@ -383,7 +349,7 @@ pub(crate) async fn lifecycle(
     }
     let user = users::lifecycle(&state.provider, &audit::actor(&caller, &client), user, op).await?;
     Ok(match op {
-        Lifecycle::ExpirePassword => Json(user_json(&origin, &user)).into_response(),
+        Lifecycle::ExpirePassword => Json(UserJson::new(&origin, &user)).into_response(),
         _ => Json(json!({})).into_response(),
     })
 }
