@@ -119,6 +119,10 @@ fn describe() {
         "gatehouse_store_group_commit_batch_size",
         "Requests whose writes the batching writer committed in one transaction."
     );
+    describe_histogram!(
+        "gatehouse_store_read_batch_keys",
+        "Distinct keys the store read in one batched query (concurrent token and throttle lookups)."
+    );
     describe_gauge!(
         "gatehouse_build_info",
         "Always 1; the version label is the running build."
