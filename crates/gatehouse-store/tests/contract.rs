@@ -6,51 +6,11 @@ use std::sync::Arc;
 use anyhow::{Result, bail, ensure};
 use gatehouse_core::domain::*;
 use gatehouse_core::store::{Claim, IssuedTokens, Page, Store, StoreError, is_lost_claim};
-use gatehouse_store::test_support::{Backend, TestDatabase};
-use gatehouse_store::{connect, connect_postgres, connect_sqlite};
 use tokio::sync::Barrier;
 
-struct Ctx {
-    backend: Backend,
-    url: String,
-    store: Arc<dyn Store>,
-}
+mod common;
 
-impl Ctx {
-    /// Runs raw SQL against the test database, behind the store's back.
-    async fn raw(&self, sql: &str) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => {
-                let s = connect_sqlite(&self.url).await?;
-                sqlx::query(sql).execute(s.pool()).await?;
-                s.pool().close().await;
-            }
-            Backend::Postgres => {
-                let s = connect_postgres(&self.url).await?;
-                sqlx::query(sql).execute(s.pool()).await?;
-                s.pool().close().await;
-            }
-        }
-        Ok(())
-    }
-}
-
-async fn run<F>(backend: Backend, test: F) -> Result<()>
-where
-    F: AsyncFnOnce(&Ctx) -> Result<()>,
-{
-    let db = TestDatabase::new(backend).await?;
-    let store = connect(&db.url).await?;
-    let ctx = Ctx {
-        backend,
-        url: db.url.clone(),
-        store,
-    };
-    let outcome = test(&ctx).await;
-    drop(ctx);
-    drop(db);
-    outcome.map_err(|e| e.context(format!("backend {}", backend.name())))
-}
+use common::{Ctx, run};
 
 macro_rules! contract_tests {
     ($($name:ident),+ $(,)?) => {

@@ -1,6 +1,6 @@
 //! Shared by the store's integration tests that are not the contract suite.
 // Each test file is its own crate and uses only some of this.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::sync::Arc;
 
