@@ -18,8 +18,10 @@ mod views;
 pub use routes::oauth2::parse_form;
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::http::{HeaderName, HeaderValue};
 use gatehouse_core::Provider;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -139,14 +141,40 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
 }
 
-pub fn router(state: AppState) -> Router {
-    let routes = routes(state);
-    // Rewriting must happen before routing, so the routes are wrapped as a service.
-    Router::new().fallback_service(
-        tower::ServiceBuilder::new()
-            .map_request(normalize_path)
-            .service(routes),
-    )
+/// The public listener's service: the URL repairs of [`normalize_path`], then the routes.
+pub fn router(state: AppState) -> App {
+    App(routes(state))
+}
+
+/// The routes behind [`normalize_path`]. Rewriting must happen before routing, so it wraps the
+/// router as a service; a plain wrapper rather than an outer `Router` whose fallback is the
+/// routes, which routed every request twice.
+#[derive(Clone)]
+pub struct App(Router);
+
+impl App {
+    /// What the server runs: one [`App`] per connection, each request told its peer's address.
+    pub fn into_make_service_with_connect_info<C>(self) -> IntoMakeServiceWithConnectInfo<Self, C> {
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info(self)
+    }
+}
+
+impl<B> tower::Service<axum::http::Request<B>> for App
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = <Router as tower::Service<axum::http::Request<B>>>::Future;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        self.0.call(normalize_path(req))
+    }
 }
 
 /// Forgives the two URL typos social-core's generic OIDC backend turns config mistakes into:
@@ -234,19 +262,25 @@ fn routes(state: AppState) -> Router {
         .merge(routes::console::router_with_confirmations(state.clone()))
         .merge(routes::mfa_webauthn::router())
         .fallback(routes::home::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), screen))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("referrer-policy"),
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            hygiene::MAX_FORM_BODY,
-        ))
-        // Outermost, so refusals by the layers above are counted and logged too.
-        .layer(axum::middleware::from_fn(metrics::observe))
+        // One layer of layers: each `Router::layer` boxes every route again, and a request then
+        // clones and calls through one box per layer. Outermost first: `metrics::observe`, so
+        // refusals by the layers below are counted and logged too.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(metrics::observe))
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                    hygiene::MAX_FORM_BODY,
+                ))
+                .map_request(|req: axum::http::Request<_>| req.map(axum::body::Body::new))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("referrer-policy"),
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("x-content-type-options"),
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), screen)),
+        )
         .with_state(state)
 }

@@ -1,5 +1,6 @@
 //! Logs (text or JSON lines on stderr) and the metrics listener.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
@@ -21,8 +22,11 @@ pub fn init(level: Option<&str>, format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(level.unwrap_or("info,tower_http=warn,sqlx=warn")));
     crate::log_writer::start_flushing();
+    // Colours only for a person at a terminal: in a file or a log collector they are noise, and
+    // writing them was a good part of each access-log line's cost (issue 21).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(crate::log_writer::BufferedStderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -58,6 +58,7 @@ mod doctor;
 mod entra;
 mod forward_auth;
 mod helpers;
+mod http_stack;
 mod hygiene;
 mod idp_client_auth;
 mod idp_console;
