@@ -272,28 +272,57 @@ impl Provider {
         auth_server_id: Option<&str>,
     ) -> Result<ServerContext, OAuthError> {
         let id = auth_server_id.unwrap_or(ORG_AUTH_SERVER_ID);
-        // A NUL (from `%00` in the path) names no server, and PostgreSQL text cannot hold one.
-        let found = if id.contains('\0') {
-            None
-        } else {
-            self.find_auth_server(id).await?
-        };
-        let server = match found {
-            Some(s)
-                if auth_server_id.is_none()
-                    || (s.kind == AuthServerKind::Custom
-                        && s.status == crate::domain::AppStatus::Active) =>
-            {
-                s
-            }
-            _ => {
-                return Err(OAuthError::InvalidRequest(format!(
-                    "Authorization server {id} does not exist."
-                )));
-            }
-        };
-        Ok(ServerContext::new(&self.domains, origin, server))
+        match self.find_servable(id, auth_server_id).await? {
+            Some(server) => Ok(ServerContext::new(&self.domains, origin, server)),
+            None => Err(no_such_server(id)),
+        }
     }
+
+    /// The id of the server a request addresses, checked as [`Self::server_context`] checks it,
+    /// for answers that depend on the server alone (its key set): a cached server is checked in
+    /// place, without copying it or deriving its issuer.
+    pub async fn server_id<'a>(
+        &self,
+        auth_server_id: Option<&'a str>,
+    ) -> Result<&'a str, OAuthError> {
+        let id = auth_server_id.unwrap_or(ORG_AUTH_SERVER_ID);
+        let cached = self.servers.read().ok().is_some_and(|m| {
+            m.get(id).is_some_and(|(at, s)| {
+                at.elapsed() < SERVER_CACHE_TTL && answers_as(s, auth_server_id)
+            })
+        });
+        if cached || self.find_servable(id, auth_server_id).await?.is_some() {
+            Ok(id)
+        } else {
+            Err(no_such_server(id))
+        }
+    }
+
+    /// The server `id`, if it answers on the paths of `auth_server_id`.
+    async fn find_servable(
+        &self,
+        id: &str,
+        auth_server_id: Option<&str>,
+    ) -> Result<Option<AuthServer>, OAuthError> {
+        // A NUL (from `%00` in the path) names no server, and PostgreSQL text cannot hold one.
+        if id.contains('\0') {
+            return Ok(None);
+        }
+        let found = self.find_auth_server(id).await?;
+        Ok(found.filter(|s| answers_as(s, auth_server_id)))
+    }
+}
+
+fn no_such_server(id: &str) -> OAuthError {
+    OAuthError::InvalidRequest(format!("Authorization server {id} does not exist."))
+}
+
+/// Whether `server` answers on the paths of `auth_server_id` (`None`: the org server's paths):
+/// a custom server's paths serve active custom servers only.
+fn answers_as(server: &AuthServer, auth_server_id: Option<&str>) -> bool {
+    auth_server_id.is_none()
+        || (server.kind == AuthServerKind::Custom
+            && server.status == crate::domain::AppStatus::Active)
 }
 
 /// One authorization server as seen from one public origin. Its issuer is computed here only:

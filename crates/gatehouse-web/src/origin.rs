@@ -20,13 +20,8 @@ impl FromRequestParts<AppState> for Origin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        // Borrowed from the request: the origin is the one string made (on every request).
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -35,30 +30,28 @@ impl FromRequestParts<AppState> for Origin {
             peer.is_some_and(|ip| crate::client_ip::is_trusted(&state.config.trusted_proxies, ip));
         let forwarded = |name: &str| {
             if trusted {
-                header(name).and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))
+                header(name).and_then(|v| v.split(',').next().map(str::trim))
             } else {
                 None
             }
         };
         let scheme = forwarded("x-forwarded-proto")
-            .filter(|s| s == "https" || s == "http")
-            .unwrap_or_else(|| if state.config.https { "https" } else { "http" }.into());
+            .filter(|s| *s == "https" || *s == "http")
+            .unwrap_or(if state.config.https { "https" } else { "http" });
         let host = forwarded("x-forwarded-host")
             .or_else(|| header("host"))
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()));
         if let Some(public) = &state.config.public_url {
             // With a public URL, a request's host counts only if it is a configured custom
             // domain; any other Host (forged or not) gets the public URL.
-            let custom = host
-                .as_deref()
-                .and_then(|h| state.provider.domains.custom_domain_for_host(h));
+            let custom = host.and_then(|h| state.provider.domains.custom_domain_for_host(h));
             return Ok(Origin(
                 custom.unwrap_or(public).trim_end_matches('/').to_owned(),
             ));
         }
         let host =
             host.ok_or_else(|| WebError::BadRequest("The request has no Host header.".into()))?;
-        if !is_valid_host(&host) {
+        if !is_valid_host(host) {
             return Err(WebError::BadRequest("The Host header is not valid.".into()));
         }
         Ok(Origin(format!("{scheme}://{host}")))

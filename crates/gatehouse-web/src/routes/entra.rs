@@ -185,5 +185,5 @@ async fn keys<const V2: bool>(
     let ctx = context(&state, &origin, &tenant, V2)
         .await
         .map_err(WebError::OAuthJson)?;
-    jwks_response(&state, &ctx).await
+    jwks_response(&state, &ctx.server.id).await
 }

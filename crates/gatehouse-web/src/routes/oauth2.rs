@@ -380,26 +380,31 @@ async fn userinfo(
 
 // ---- keys ----
 
+/// The key set depends on the server alone, not on the origin (which is still checked, as
+/// everywhere: an invalid `Host` is refused).
 async fn keys(
     State(state): State<AppState>,
-    Origin(origin): Origin,
+    Origin(_): Origin,
     path: Option<Path<String>>,
 ) -> Result<Response, WebError> {
-    let ctx = server(&state, &origin, server_id(path).as_deref())
+    let path = server_id(path);
+    let id = state
+        .provider
+        .server_id(path.as_deref())
         .await
         .map_err(WebError::OAuthJson)?;
-    jwks_response(&state, &ctx).await
+    jwks_response(&state, id).await
 }
 
 /// A server's key set (`/v1/keys`, Entra's `/discovery/keys`).
 pub(crate) async fn jwks_response(
     state: &AppState,
-    ctx: &ServerContext,
+    auth_server_id: &str,
 ) -> Result<Response, WebError> {
     let jwks = state
         .provider
         .keys
-        .jwks_bytes(&ctx.server.id)
+        .jwks_bytes(auth_server_id)
         .await
         .map_err(|e| WebError::OAuthJson(e.into()))?;
     let mut res = ([(header::CONTENT_TYPE, "application/json")], jwks).into_response();

@@ -98,7 +98,10 @@ async fn repaired_urls_reach_their_route(backend: Backend) -> Result<()> {
     ] {
         let reply = app.get(&format!("{}{path}", app.base)).await?;
         ensure!(reply.status == StatusCode::OK, "{path}: {reply:?}");
-        ensure!(reply.json()?["issuer"] == issuer.as_str(), "{path}: {reply:?}");
+        ensure!(
+            reply.json()?["issuer"] == issuer.as_str(),
+            "{path}: {reply:?}"
+        );
         check_layers(path, &reply)?;
     }
     let reply = app.get(&format!("{}/no/such/page", app.base)).await?;
