@@ -1,5 +1,6 @@
 //! SQLite reads on the calling thread, for the lookups every protected request makes: the
-//! access token's record (is it revoked?) and, for a user's token, its user.
+//! access token's record (is it revoked?) and, for a user's token, its user; and the
+//! client-authentication throttle's counters, which every token and introspection request reads.
 //!
 //! Through sqlx, every SQLite query goes to its connection's worker thread and back (a command
 //! and a row channel, a task spawned to give the connection back): on the bench's one core that
@@ -44,6 +45,8 @@ const ACCESS_TOKEN_AND_USER: &str = concat!(
     ", a.jti, a.grant_id, a.client_id, a.expires_at, a.revoked_at \
      FROM users LEFT JOIN access_tokens a ON a.jti = ?1 WHERE users.id = ?2"
 );
+/// One throttle counter by its primary key (no row: no hits in that window).
+const RATE_LIMIT: &str = "SELECT hits FROM rate_limits WHERE bucket = ?1 AND window_start = ?2";
 /// A user found, with the token's record if any (`None`: no such user).
 type UserAndToken = Option<(Option<AccessTokenRecord>, User)>;
 /// Columns of `user_cols!()`, before the token's.
@@ -90,6 +93,22 @@ impl DirectReader {
             row.map(|(user, token)| User::try_from(user).map(|user| (token, user)))
                 .transpose(),
         )
+    }
+
+    /// The hits of each (bucket, window start), in order (0 for no row); `None` as above.
+    pub(crate) fn rate_limit_hits(&self, keys: &[(&str, i64)]) -> Option<StoreResult<Vec<i64>>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(RATE_LIMIT)?;
+            keys.iter()
+                .map(|(bucket, window)| {
+                    let hits: Option<i64> = stmt
+                        .query_row(rusqlite::params![bucket, window], |row| row.get(0))
+                        .optional()?;
+                    Ok(hits.unwrap_or(0))
+                })
+                .collect()
+        })
+        .map(Ok)
     }
 
     /// Runs `query` on an idle connection (or a new one); `None` if it failed.
