@@ -45,8 +45,13 @@ const ACCESS_TOKEN_AND_USER: &str = concat!(
     ", a.jti, a.grant_id, a.client_id, a.expires_at, a.revoked_at \
      FROM users LEFT JOIN access_tokens a ON a.jti = ?1 WHERE users.id = ?2"
 );
-/// One throttle counter by its primary key (no row: no hits in that window).
-const RATE_LIMIT: &str = "SELECT hits FROM rate_limits WHERE bucket = ?1 AND window_start = ?2";
+/// The throttle's counters of one window, for up to this many buckets in one statement (one
+/// read transaction): a token request reads two.
+const RATE_LIMIT_BUCKETS: usize = 2;
+const RATE_LIMITS: [&str; RATE_LIMIT_BUCKETS] = [
+    "SELECT bucket, hits FROM rate_limits WHERE window_start = ?1 AND bucket IN (?2)",
+    "SELECT bucket, hits FROM rate_limits WHERE window_start = ?1 AND bucket IN (?2, ?3)",
+];
 /// A user found, with the token's record if any (`None`: no such user).
 type UserAndToken = Option<(Option<AccessTokenRecord>, User)>;
 /// Columns of `user_cols!()`, before the token's.
@@ -95,18 +100,29 @@ impl DirectReader {
         )
     }
 
-    /// The hits of each (bucket, window start), in order (0 for no row); `None` as above.
-    pub(crate) fn rate_limit_hits(&self, keys: &[(&str, i64)]) -> Option<StoreResult<Vec<i64>>> {
+    /// The hits of each bucket in the window starting at `window_start`, in order (0 for no
+    /// row); `None` as above, and for more buckets than one statement takes.
+    pub(crate) fn rate_limit_hits(
+        &self,
+        buckets: &[&str],
+        window_start: i64,
+    ) -> Option<StoreResult<Vec<i64>>> {
+        let sql = RATE_LIMITS.get(buckets.len().checked_sub(1)?)?;
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(RATE_LIMIT)?;
-            keys.iter()
-                .map(|(bucket, window)| {
-                    let hits: Option<i64> = stmt
-                        .query_row(rusqlite::params![bucket, window], |row| row.get(0))
-                        .optional()?;
-                    Ok(hits.unwrap_or(0))
-                })
-                .collect()
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&window_start];
+            params.extend(buckets.iter().map(|b| b as &dyn rusqlite::ToSql));
+            let mut hits = vec![0; buckets.len()];
+            let mut rows = stmt.query(params.as_slice())?;
+            while let Some(row) = rows.next()? {
+                let (bucket, count): (String, i64) = (row.get(0)?, row.get(1)?);
+                for (asked, slot) in buckets.iter().zip(hits.iter_mut()) {
+                    if *asked == bucket {
+                        *slot = count;
+                    }
+                }
+            }
+            Ok(hits)
         })
         .map(Ok)
     }

@@ -56,8 +56,10 @@ macro_rules! impl_rate_limit_store {
                 // Every token request peeks at two buckets: on the calling thread (SQLite
                 // files), else batched with the node's concurrent peeks (crate::read_batch);
                 // either way read by queries started after this call.
-                let keys: Vec<(&str, i64)> = buckets.iter().map(|b| (*b, window_start)).collect();
-                let hits = self.reads.rate_limit_hits(&keys).await?;
+                if buckets.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let hits = self.reads.rate_limit_hits(buckets, window_start).await?;
                 Ok(hits
                     .into_iter()
                     .map(|h| u64::try_from(h).unwrap_or(0))

@@ -74,18 +74,22 @@ impl TokenReads {
             .await
     }
 
-    /// The throttle's hits of each (bucket, window start), in order (0 for none), each read by
-    /// a query that starts after this call.
-    pub(crate) async fn rate_limit_hits(&self, keys: &[(&str, i64)]) -> StoreResult<Vec<i64>> {
+    /// The throttle's hits of each bucket in the window starting at `window_start`, in order
+    /// (0 for none), read by queries that start after this call.
+    pub(crate) async fn rate_limit_hits(
+        &self,
+        buckets: &[&str],
+        window_start: i64,
+    ) -> StoreResult<Vec<i64>> {
         if let Some(direct) = &self.direct {
             tokio::task::consume_budget().await;
-            if let Some(found) = direct.rate_limit_hits(keys) {
+            if let Some(found) = direct.rate_limit_hits(buckets, window_start) {
                 return found;
             }
         }
-        let keys = keys
+        let keys = buckets
             .iter()
-            .map(|(bucket, window)| ((*bucket).to_owned(), *window))
+            .map(|bucket| ((*bucket).to_owned(), window_start))
             .collect();
         self.rate_limits
             .load_many(keys)
