@@ -1,5 +1,6 @@
 //! SQLite reads on the calling thread, for the lookups every protected request makes: the
-//! access token's record (is it revoked?) and, for a user's token, its user.
+//! access token's record (is it revoked?) and, for a user's token, its user; and the
+//! client-authentication throttle's counters, which every token and introspection request reads.
 //!
 //! Through sqlx, every SQLite query goes to its connection's worker thread and back (a command
 //! and a row channel, a task spawned to give the connection back): on the bench's one core that
@@ -44,6 +45,13 @@ const ACCESS_TOKEN_AND_USER: &str = concat!(
     ", a.jti, a.grant_id, a.client_id, a.expires_at, a.revoked_at \
      FROM users LEFT JOIN access_tokens a ON a.jti = ?1 WHERE users.id = ?2"
 );
+/// The throttle's counters of one window, for up to this many buckets in one statement (one
+/// read transaction): a token request reads two.
+const RATE_LIMIT_BUCKETS: usize = 2;
+const RATE_LIMITS: [&str; RATE_LIMIT_BUCKETS] = [
+    "SELECT bucket, hits FROM rate_limits WHERE window_start = ?1 AND bucket IN (?2)",
+    "SELECT bucket, hits FROM rate_limits WHERE window_start = ?1 AND bucket IN (?2, ?3)",
+];
 /// A user found, with the token's record if any (`None`: no such user).
 type UserAndToken = Option<(Option<AccessTokenRecord>, User)>;
 /// Columns of `user_cols!()`, before the token's.
@@ -90,6 +98,33 @@ impl DirectReader {
             row.map(|(user, token)| User::try_from(user).map(|user| (token, user)))
                 .transpose(),
         )
+    }
+
+    /// The hits of each bucket in the window starting at `window_start`, in order (0 for no
+    /// row); `None` as above, and for more buckets than one statement takes.
+    pub(crate) fn rate_limit_hits(
+        &self,
+        buckets: &[&str],
+        window_start: i64,
+    ) -> Option<StoreResult<Vec<i64>>> {
+        let sql = RATE_LIMITS.get(buckets.len().checked_sub(1)?)?;
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&window_start];
+            params.extend(buckets.iter().map(|b| b as &dyn rusqlite::ToSql));
+            let mut hits = vec![0; buckets.len()];
+            let mut rows = stmt.query(params.as_slice())?;
+            while let Some(row) = rows.next()? {
+                let (bucket, count): (String, i64) = (row.get(0)?, row.get(1)?);
+                for (asked, slot) in buckets.iter().zip(hits.iter_mut()) {
+                    if *asked == bucket {
+                        *slot = count;
+                    }
+                }
+            }
+            Ok(hits)
+        })
+        .map(Ok)
     }
 
     /// Runs `query` on an idle connection (or a new one); `None` if it failed.

@@ -32,8 +32,13 @@ pub use sql::{PgStore, SqlStore, SqliteStore};
 pub static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The most SQLite read connections by default, whatever the core count.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+/// How long an unused SQLite read connection stays open (sqlx's default is 10 minutes). Each is
+/// a thread with its own page cache and parsed schema: a burst's extra readers go a minute
+/// after it, not ten.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// PostgreSQL: how long a request waits for a connection before it is answered 503. During an
@@ -48,9 +53,46 @@ const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 ///   foreign keys on, 5 s busy timeout.
 /// * `postgres:` / `postgresql:` URLs.
 pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, ConnectError> {
+    connect_with(database_url, PoolSize::default()).await
+}
+
+/// The pool's size; `None` takes the backend's default ([`PoolSize::sqlite_readers`],
+/// [`PoolSize::postgres`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolSize {
+    /// The most pooled connections: SQLite's read pool (the batching writer and the
+    /// checkpointer have one connection each besides), or PostgreSQL's whole pool.
+    pub max_connections: Option<u32>,
+}
+
+impl PoolSize {
+    /// SQLite readers: two per core the process may run on (`available_parallelism`, which
+    /// follows `taskset` and cgroup CPU limits), at least 2, at most 8. A read takes SQLite
+    /// microseconds and needs a core, so more readers than that only add threads, page caches
+    /// and parsed schemas (each reader is a thread of its own with all three).
+    pub fn sqlite_readers(self) -> u32 {
+        self.max_connections.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            u32::try_from(cores.saturating_mul(2))
+                .unwrap_or(u32::MAX)
+                .clamp(2, SQLITE_MAX_CONNECTIONS)
+        })
+    }
+
+    /// PostgreSQL: the whole pool (its connections' memory is the server's backends, not ours).
+    pub fn postgres(self) -> u32 {
+        self.max_connections.unwrap_or(POSTGRES_MAX_CONNECTIONS)
+    }
+}
+
+/// [`connect`] with the pool sized by `size`.
+pub async fn connect_with(
+    database_url: &str,
+    size: PoolSize,
+) -> Result<Arc<dyn Store>, ConnectError> {
     match scheme(database_url) {
-        "sqlite" => Ok(Arc::new(connect_sqlite(database_url).await?)),
-        "postgres" | "postgresql" => Ok(Arc::new(connect_postgres(database_url).await?)),
+        "sqlite" => Ok(Arc::new(connect_sqlite_with(database_url, size).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(connect_postgres_with(database_url, size).await?)),
         other => Err(ConnectError::UnsupportedScheme(other.to_owned())),
     }
 }
@@ -62,6 +104,14 @@ fn scheme(url: &str) -> &str {
 
 /// Opens (creating if missing) and migrates a SQLite database.
 pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectError> {
+    connect_sqlite_with(database_url, PoolSize::default()).await
+}
+
+/// [`connect_sqlite`] with at most `size` read connections.
+pub async fn connect_sqlite_with(
+    database_url: &str,
+    size: PoolSize,
+) -> Result<SqliteStore, ConnectError> {
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|source| ConnectError::InvalidUrl {
             backend: "SQLite",
@@ -99,7 +149,8 @@ pub async fn connect_sqlite(database_url: &str) -> Result<SqliteStore, ConnectEr
             .idle_timeout(None)
             .max_lifetime(None)
     } else {
-        pool.max_connections(SQLITE_MAX_CONNECTIONS)
+        pool.max_connections(size.sqlite_readers().max(1))
+            .idle_timeout(IDLE_TIMEOUT)
     };
     let connect_err = |source| ConnectError::Connect {
         backend: "SQLite",
@@ -169,6 +220,14 @@ fn is_sqlite_memory(url: &str) -> bool {
 
 /// Connects to and migrates a PostgreSQL database.
 pub async fn connect_postgres(database_url: &str) -> Result<PgStore, ConnectError> {
+    connect_postgres_with(database_url, PoolSize::default()).await
+}
+
+/// [`connect_postgres`] with at most `size` connections.
+pub async fn connect_postgres_with(
+    database_url: &str,
+    size: PoolSize,
+) -> Result<PgStore, ConnectError> {
     let options =
         PgConnectOptions::from_str(database_url).map_err(|source| ConnectError::InvalidUrl {
             backend: "PostgreSQL",
@@ -178,7 +237,7 @@ pub async fn connect_postgres(database_url: &str) -> Result<PgStore, ConnectErro
     // connection the server dropped fails the one query that finds it and is then discarded;
     // a failed batched write is retried job by job on fresh connections.
     let pool = PgPoolOptions::new()
-        .max_connections(POSTGRES_MAX_CONNECTIONS)
+        .max_connections(size.postgres().max(1))
         .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
@@ -226,6 +285,49 @@ mod tests {
             message.contains("mysql") && !message.contains("secret"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn pool_size_defaults_follow_the_cores_and_a_setting_wins() {
+        let readers = PoolSize::default().sqlite_readers();
+        assert!((2..=SQLITE_MAX_CONNECTIONS).contains(&readers), "{readers}");
+        assert_eq!(PoolSize::default().postgres(), POSTGRES_MAX_CONNECTIONS);
+        let set = PoolSize {
+            max_connections: Some(12),
+        };
+        assert_eq!((set.sqlite_readers(), set.postgres()), (12, 12));
+    }
+
+    /// The smallest pool a setting can ask for still serves concurrent reads and writes.
+    #[tokio::test]
+    async fn sqlite_with_one_read_connection_serves_concurrent_calls()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("gh-pool-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}", dir.join("one.db").display());
+        let outcome = async {
+            let one = PoolSize {
+                max_connections: Some(1),
+            };
+            let store = connect_with(&url, one).await?;
+            let calls: Vec<_> = (0..16)
+                .map(|i| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        let key = format!("k{}", i % 4);
+                        store.set_meta(&key, &i.to_string()).await?;
+                        store.get_meta(&key).await
+                    })
+                })
+                .collect();
+            for call in calls {
+                let value = tokio::time::timeout(Duration::from_secs(5), call).await???;
+                assert!(value.is_some());
+            }
+            Ok::<_, Box<dyn std::error::Error>>(())
+        }
+        .await;
+        let _ = std::fs::remove_dir_all(&dir);
+        outcome
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! The batched reads of access tokens and their users (`read_batch`), on both backends: many
 //! concurrent lookups, found and missing, each get their own answer; a revocation is seen by
 //! every lookup that starts after it, while other batches are running, and so is a change
-//! written by another node or the CLI (on SQLite, reads on the calling thread).
+//! written by another node or the CLI (on SQLite, reads on the calling thread), and so are the
+//! client-authentication throttle's counters.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -231,6 +232,16 @@ async fn another_nodes_changes_are_seen_at_once(
     ensure!(
         found.is_some_and(|u| u.status == UserStatus::Suspended),
         "u1 suspended"
+    );
+    // The throttle's counters too: another node's failures count here at once.
+    let window = 1_700_000_100;
+    s.hit_rate_limit("client:a", window).await?;
+    ensure!(s.rate_limit_hits_of(&["client:a", "ip:a"], window).await? == [1, 0]);
+    other.hit_rate_limit("client:a", window).await?;
+    other.hit_rate_limit("ip:a", window).await?;
+    ensure!(
+        s.rate_limit_hits_of(&["client:a", "ip:a"], window).await? == [2, 1],
+        "hits counted by another node"
     );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The token endpoint's store calls, on both backends: claims spent by concurrent
 //! `record_issued` calls (which the group commit writes in shared transactions), the refresh's
-//! one read, and the client-authentication throttle's one read of both its buckets (batched
-//! with concurrent requests').
+//! one read, and the client-authentication throttle's one read of both its buckets (on SQLite on
+//! the calling thread, else batched with concurrent requests').
 
 use std::sync::Arc;
 

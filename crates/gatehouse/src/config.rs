@@ -15,6 +15,8 @@ use crate::tls::TlsFiles;
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// The most pooled database connections (SQLite: read connections; 0 or unset: automatic).
+    pub database_max_connections: Option<u32>,
     pub bind: Option<String>,
     pub public_url: Option<String>,
     /// Okta's custom URL domains: other origins (`https://id.example.com`) this server answers
@@ -69,6 +71,8 @@ pub struct FileConfig {
 pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The database pool's size (`None`: the backend's default, see [`gatehouse_store::PoolSize`]).
+    pub database_pool: gatehouse_store::PoolSize,
     pub bind: String,
     pub public_url: Option<String>,
     /// Custom domains as origins (`scheme://host[:port]`); they need a `public_url`.
@@ -174,6 +178,7 @@ impl Settings {
             .clone()
             .or(file.database_url)
             .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let database_pool = pool_size(file.database_max_connections)?;
         let bind = serve
             .and_then(|s| s.bind.clone())
             .or(file.bind)
@@ -338,6 +343,7 @@ impl Settings {
             dev_jwks_uri_allow_loopback,
             api_requests_per_minute,
             database_url,
+            database_pool,
             bind,
             public_url,
             custom_domains,
@@ -392,13 +398,33 @@ fn custom_domain_list<S: AsRef<str>>(
     Ok(domains)
 }
 
+/// `GATEHOUSE_DATABASE_MAX_CONNECTIONS`, else the file's `database_max_connections`; 0 or unset
+/// leaves the backend's default.
+fn pool_size(file: Option<u32>) -> anyhow::Result<gatehouse_store::PoolSize> {
+    let n = number_setting("database_max_connections", file, 0)?;
+    Ok(gatehouse_store::PoolSize {
+        max_connections: (n > 0).then_some(n),
+    })
+}
+
 fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("gatehouse.db").display())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::custom_domain_list;
+    use super::{FileConfig, custom_domain_list, pool_size};
+
+    #[test]
+    fn database_max_connections_from_the_file() -> anyhow::Result<()> {
+        let file: FileConfig = toml::from_str("database_max_connections = 3")?;
+        assert_eq!(file.database_max_connections, Some(3));
+        // (GATEHOUSE_DATABASE_MAX_CONNECTIONS is not set in the tests' environment.)
+        assert_eq!(pool_size(Some(3))?.max_connections, Some(3));
+        assert_eq!(pool_size(Some(0))?.max_connections, None);
+        assert_eq!(pool_size(None)?.max_connections, None);
+        Ok(())
+    }
 
     #[test]
     fn custom_domains_are_origins() -> anyhow::Result<()> {

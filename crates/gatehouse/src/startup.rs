@@ -65,7 +65,7 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
             settings.data_dir.display()
         )
     })?;
-    let store = gatehouse_store::connect(&settings.database_url)
+    let store = gatehouse_store::connect_with(&settings.database_url, settings.database_pool)
         .await
         .with_context(|| {
             format!(

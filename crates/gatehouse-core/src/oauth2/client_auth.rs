@@ -139,10 +139,23 @@ pub async fn authenticate(
         },
         TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost => {
             let presented = secret.ok_or_else(bad_client)?;
-            // Every active secret is compared (in constant time each), whichever matches.
+            let context = fingerprint_context(&app.id);
+            let expected = match client.secret_fingerprints.get() {
+                Some(fingerprints) => fingerprints,
+                None => {
+                    let fingerprints = open_secrets(provider, &app, &client.active_secrets)?
+                        .iter()
+                        .map(|s| provider.secrets.fingerprint(&context, s))
+                        .collect();
+                    client.secret_fingerprints.get_or_init(|| fingerprints)
+                }
+            };
+            // Keyed hashes are compared, so equal ones mean equal secrets; every active secret
+            // is compared (in constant time each), whichever matches.
+            let presented = provider.secrets.fingerprint(&context, presented.as_bytes());
             let mut matched = false;
-            for expected in open_secrets(provider, &app, &client.active_secrets)? {
-                matched |= constant_time_eq(presented.as_bytes(), &expected);
+            for expected in expected {
+                matched |= constant_time_eq(presented.as_bytes(), expected.as_bytes());
             }
             if matched { Ok(app) } else { Err(bad_client()) }
         }
@@ -292,6 +305,11 @@ async fn authenticate_assertion(
         return Err(refuse(AssertionError::Replayed));
     }
     Ok(app)
+}
+
+/// What a presented client secret's fingerprint is keyed with, apart from other fingerprints.
+fn fingerprint_context(app_id: &str) -> String {
+    format!("client-secret-check:{app_id}")
 }
 
 /// The associated data a client secret is sealed under.

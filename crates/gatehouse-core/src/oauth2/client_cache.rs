@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::domain::{App, AppStatus, ClientSecret};
@@ -29,6 +29,10 @@ pub struct CachedClient {
     pub app: Arc<App>,
     /// Its `ACTIVE` client secrets, sealed (none for clients that use no secret).
     pub active_secrets: Vec<ClientSecret>,
+    /// Keyed fingerprints of `active_secrets` in clear (see `client_auth`), made by the first
+    /// authentication with this copy: later ones hash the presented secret once instead of
+    /// opening every sealed one. Never the secrets themselves; gone with the copy.
+    pub secret_fingerprints: OnceLock<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -63,6 +67,7 @@ impl ClientCache {
                 Some(Arc::new(CachedClient {
                     app: Arc::new(app),
                     active_secrets,
+                    secret_fingerprints: OnceLock::new(),
                 }))
             }
             None => None,

@@ -53,19 +53,17 @@ macro_rules! impl_rate_limit_store {
                 buckets: &[&str],
                 window_start: Timestamp,
             ) -> StoreResult<Vec<u64>> {
-                // Every token request peeks at two buckets: batched with the node's concurrent
-                // peeks (crate::read_batch), one query for all, started after this call.
-                let keys = buckets
-                    .iter()
-                    .map(|b| ((*b).to_owned(), window_start))
-                    .collect();
-                self.reads
-                    .rate_limits
-                    .load_many(keys)
-                    .await
+                // Every token request peeks at two buckets: on the calling thread (SQLite
+                // files), else batched with the node's concurrent peeks (crate::read_batch);
+                // either way read by queries started after this call.
+                if buckets.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let hits = self.reads.rate_limit_hits(buckets, window_start).await?;
+                Ok(hits
                     .into_iter()
-                    .map(|hits| Ok(hits?.and_then(|h| u64::try_from(h).ok()).unwrap_or(0)))
-                    .collect()
+                    .map(|h| u64::try_from(h).unwrap_or(0))
+                    .collect())
             }
         }
     };

@@ -4,8 +4,8 @@
 //! client's credentials. One query per batch: SQLite
 //! takes the keys as a JSON array (`json_each`), PostgreSQL as arrays (`= ANY`, `unnest`), so
 //! each backend keeps one prepared statement per read whatever the batch's size. A SQLite file
-//! database reads on the calling thread first ([`crate::direct_read`]); the batch is its
-//! fallback.
+//! database reads on the calling thread first, all three ([`crate::direct_read`]); the batch is
+//! its fallback.
 
 use std::collections::HashMap;
 
@@ -26,8 +26,8 @@ pub(crate) type TokenAndUser = (Option<AccessTokenRecord>, User);
 /// (bucket, window start).
 pub(crate) type RateKey = (String, i64);
 
-/// A node's readers for the three reads: the two token reads on the calling thread where it
-/// can (SQLite files), else batched.
+/// A node's readers for the three reads: on the calling thread where it can (SQLite files),
+/// else batched.
 pub(crate) struct TokenReads {
     direct: Option<DirectReader>,
     pub(crate) access_tokens: ReadBatcher<String, AccessTokenRecord>,
@@ -72,6 +72,31 @@ impl TokenReads {
         self.with_users
             .load((jti.to_owned(), user_id.to_owned()))
             .await
+    }
+
+    /// The throttle's hits of each bucket in the window starting at `window_start`, in order
+    /// (0 for none), read by queries that start after this call.
+    pub(crate) async fn rate_limit_hits(
+        &self,
+        buckets: &[&str],
+        window_start: i64,
+    ) -> StoreResult<Vec<i64>> {
+        if let Some(direct) = &self.direct {
+            tokio::task::consume_budget().await;
+            if let Some(found) = direct.rate_limit_hits(buckets, window_start) {
+                return found;
+            }
+        }
+        let keys = buckets
+            .iter()
+            .map(|bucket| ((*bucket).to_owned(), window_start))
+            .collect();
+        self.rate_limits
+            .load_many(keys)
+            .await
+            .into_iter()
+            .map(|hits| Ok(hits?.unwrap_or(0)))
+            .collect()
     }
 }
 

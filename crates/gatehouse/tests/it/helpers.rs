@@ -130,6 +130,7 @@ pub fn test_settings(database_url: &str, data_dir: std::path::PathBuf) -> Settin
     Settings {
         data_dir,
         database_url: database_url.to_owned(),
+        database_pool: Default::default(),
         bind: "127.0.0.1:0".into(),
         public_url: None,
         custom_domains: vec![],

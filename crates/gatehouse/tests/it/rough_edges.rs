@@ -390,10 +390,12 @@ fn cli(app: &TestApp, dir: &std::path::Path, args: &[&str]) -> Result<(bool, Str
             .env_remove("GATEHOUSE_PUBLIC_URL")
             .output()
     })?;
+    // stderr first: a `--output json` answer is stdout's last line, and any warning the command
+    // logs (a slow statement on a loaded PostgreSQL) must not end up after it.
     let text = format!(
         "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
     );
     Ok((out.status.success(), text))
 }
@@ -459,7 +461,8 @@ async fn cli_prints_rp_lines_and_manages_service_apps_and_claims(backend: Backen
             ],
         )?;
         ensure!(ok, "{out}");
-        let created: Value = serde_json::from_str(out.lines().last().unwrap_or_default())?;
+        let created: Value = serde_json::from_str(out.lines().last().unwrap_or_default())
+            .with_context(|| format!("no JSON on the last line of:\n{out}"))?;
         ensure!(
             created["token_endpoint_auth_method"] == "private_key_jwt",
             "{created}"
