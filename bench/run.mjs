@@ -522,12 +522,13 @@ const SCENARIOS = [
     key: 'code_exchange',
     label: 'authorization-code exchange (POST token)',
     run: async (target, seconds) => {
-      // Mint codes first (single sign-on: one authorize GET with the session cookie each), untimed.
+      // Mint codes first (single sign-on: one authorize GET with the session cookie each), untimed,
+      // for twice the timed phase: an exchange can outrun the minting (stop 21 ran out of codes).
       const codes = [];
       const cookie = target.sso.header();
       const mint = await closedLoop({
         concurrency: opts.concurrency,
-        seconds,
+        seconds: seconds * 2,
         task: async () => {
           if (codes.length >= 100_000) return false;
           const res = await send(target.pool, { path: authorizePath(target), headers: { cookie } });
