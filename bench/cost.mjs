@@ -132,7 +132,9 @@ async function template(store, logFile, password) {
 }
 
 function seed(store, t, users, events, tokenSecret, infoFile) {
-  const args = [join(HERE, 'seed/seed.py'), '--db', store.seedTarget, '--template-login', TEMPLATE_LOGIN, '--client-id', t.clientId, '--token-secret', tokenSecret, '--users', String(users), '--tokens', String(Math.min(users, opts.tokens)), '--events', String(events), '--event-days', String(EVENT_DAYS), '--info', infoFile];
+  // `--token-secret=…` in one argument: a base64url secret may start with '-', which argparse
+  // would take for an option.
+  const args = [join(HERE, 'seed/seed.py'), '--db', store.seedTarget, '--template-login', TEMPLATE_LOGIN, '--client-id', t.clientId, `--token-secret=${tokenSecret}`, '--users', String(users), '--tokens', String(Math.min(users, opts.tokens)), '--events', String(events), '--event-days', String(EVENT_DAYS), '--info', infoFile];
   const t0 = Date.now();
   const r = spawnSync('python3', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
   if (r.status !== 0) throw new Error(`seed.py failed (${r.status ?? r.signal})`);
