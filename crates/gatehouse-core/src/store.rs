@@ -245,7 +245,37 @@ pub trait RateLimitStore: Send + Sync {
         }
         Ok(hits)
     }
+    /// [`RateLimitStore::rate_limit_hits_of`] and, when `token` names one, what
+    /// [`TokenStore::find_access_token_and_user`] (or, without a user,
+    /// [`TokenStore::find_access_token`]) reads, in one query: introspection reads both on
+    /// every request, before it checks its client. `token` is `None` in the answer only when
+    /// none was asked for.
+    async fn peek_rate_limits_with_access_token(
+        &self,
+        buckets: &[&str],
+        window_start: Timestamp,
+        token: Option<AccessTokenKey<'_>>,
+    ) -> StoreResult<RateLimitsWithToken>;
 }
+
+/// An access token's record to read, and its user's (a `client_credentials` token has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessTokenKey<'a> {
+    pub jti: &'a str,
+    pub user_id: Option<&'a str>,
+}
+
+/// What [`RateLimitStore::peek_rate_limits_with_access_token`] read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitsWithToken {
+    /// Each bucket's hits, in order (0 for none).
+    pub hits: Vec<u64>,
+    /// The token's record (if any) and its user (if they exist, and one was asked for).
+    pub token: Option<TokenLookup>,
+}
+
+/// An access token's record (if any) and its user (if asked for and found).
+pub type TokenLookup = (Option<AccessTokenRecord>, Option<User>);
 
 /// Single-use `jti`s of client assertions (RFC 7523 §3), shared by every node.
 #[async_trait]

@@ -1,6 +1,7 @@
 //! SQLite reads on the calling thread, for the lookups every protected request makes: the
 //! access token's record (is it revoked?) and, for a user's token, its user; and the
-//! client-authentication throttle's counters, which every token and introspection request reads.
+//! client-authentication throttle's counters, which every token and introspection request reads
+//! (introspection reads them with its token's record, in one statement).
 //!
 //! Through sqlx, every SQLite query goes to its connection's worker thread and back (a command
 //! and a row channel, a task spawned to give the connection back): on the bench's one core that
@@ -25,7 +26,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use gatehouse_core::domain::{AccessTokenRecord, User};
-use gatehouse_core::store::StoreResult;
+use gatehouse_core::store::{AccessTokenKey, StoreResult, TokenLookup};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 
 use crate::rows::{UserRow, access_cols, user_cols};
@@ -52,6 +53,16 @@ const RATE_LIMITS: [&str; RATE_LIMIT_BUCKETS] = [
     "SELECT bucket, hits FROM rate_limits WHERE window_start = ?1 AND bucket IN (?2)",
     "SELECT bucket, hits FROM rate_limits WHERE window_start = ?1 AND bucket IN (?2, ?3)",
 ];
+/// The throttle's counters of (at most) two buckets and, when asked, an access token's record
+/// and its user, in one statement (introspection's one read). A NULL bucket, `jti` or user id
+/// matches nothing. Driven by a one-row table, so there is a row whatever is missing.
+const RATE_LIMITS_AND_TOKEN: &str = concat!(
+    "SELECT (SELECT hits FROM rate_limits WHERE bucket = ?2 AND window_start = ?1), \
+     (SELECT hits FROM rate_limits WHERE bucket = ?3 AND window_start = ?1), ",
+    user_cols!(),
+    ", a.jti, a.grant_id, a.client_id, a.expires_at, a.revoked_at \
+     FROM (SELECT 1) LEFT JOIN users ON users.id = ?5 LEFT JOIN access_tokens a ON a.jti = ?4"
+);
 /// A user found, with the token's record if any (`None`: no such user).
 type UserAndToken = Option<(Option<AccessTokenRecord>, User)>;
 /// Columns of `user_cols!()`, before the token's.
@@ -127,6 +138,47 @@ impl DirectReader {
         .map(Ok)
     }
 
+    /// The hits of each bucket (at most two) in the window starting at `window_start`, in order
+    /// (0 for no row), and what `token` names (its record, and its user if it names one; the
+    /// user `None` when they do not exist): one statement. `None` as above, and for more
+    /// buckets than it takes.
+    pub(crate) fn rate_limits_with_token(
+        &self,
+        buckets: &[&str],
+        window_start: i64,
+        token: Option<AccessTokenKey<'_>>,
+    ) -> Option<StoreResult<(Vec<i64>, Option<TokenLookup>)>> {
+        if buckets.len() > RATE_LIMIT_BUCKETS {
+            return None;
+        }
+        let (b1, b2) = (buckets.first().copied(), buckets.get(1).copied());
+        let (jti, uid) = (token.map(|t| t.jti), token.and_then(|t| t.user_id));
+        let row = self.read(|conn| {
+            conn.prepare_cached(RATE_LIMITS_AND_TOKEN)?.query_row(
+                rusqlite::params![window_start, b1, b2, jti, uid],
+                |row| {
+                    let hits = [row.get::<_, Option<i64>>(0)?, row.get(1)?];
+                    let user = match row.get::<_, Option<String>>(2)? {
+                        Some(_) => Some(user_row_at(row, 2)?),
+                        None => None,
+                    };
+                    Ok((hits, user, access_token_at(row, 2 + USER_COLS)?))
+                },
+            )
+        })?;
+        let ([h1, h2], user, record) = row;
+        let hits = [h1, h2]
+            .into_iter()
+            .take(buckets.len())
+            .map(|h| h.unwrap_or(0))
+            .collect();
+        let user = match user.map(User::try_from).transpose() {
+            Ok(user) => user,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok((hits, token.map(|_| (record, user)))))
+    }
+
     /// Runs `query` on an idle connection (or a new one); `None` if it failed.
     fn read<T>(&self, query: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
         let idle = self.idle().pop();
@@ -184,20 +236,25 @@ fn access_token_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<AccessTo
 }
 
 fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
+    user_row_at(row, 0)
+}
+
+/// The user's columns (`user_cols!()`) from `at` on.
+fn user_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
-        id: row.get(0)?,
-        status: row.get(1)?,
-        login: row.get(2)?,
-        email: row.get(3)?,
-        first_name: row.get(4)?,
-        last_name: row.get(5)?,
-        display_name: row.get(6)?,
-        password_hash: row.get(7)?,
-        created: row.get(8)?,
-        last_updated: row.get(9)?,
-        activated: row.get(10)?,
-        status_changed: row.get(11)?,
-        last_login: row.get(12)?,
-        password_changed: row.get(13)?,
+        id: row.get(at)?,
+        status: row.get(at + 1)?,
+        login: row.get(at + 2)?,
+        email: row.get(at + 3)?,
+        first_name: row.get(at + 4)?,
+        last_name: row.get(at + 5)?,
+        display_name: row.get(at + 6)?,
+        password_hash: row.get(at + 7)?,
+        created: row.get(at + 8)?,
+        last_updated: row.get(at + 9)?,
+        activated: row.get(at + 10)?,
+        status_changed: row.get(at + 11)?,
+        last_login: row.get(at + 12)?,
+        password_changed: row.get(at + 13)?,
     })
 }

@@ -2,14 +2,14 @@
 //! concurrent lookups, found and missing, each get their own answer; a revocation is seen by
 //! every lookup that starts after it, while other batches are running, and so is a change
 //! written by another node or the CLI (on SQLite, reads on the calling thread), and so are the
-//! client-authentication throttle's counters.
+//! client-authentication throttle's counters, alone and with a token (introspection's read).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::Store;
+use gatehouse_core::store::{AccessTokenKey, RateLimitsWithToken, Store};
 use gatehouse_store::connect;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 
@@ -39,7 +39,15 @@ where
 both_backends!(
     concurrent_lookups_found_and_missing_each_get_their_own_answer,
     a_revocation_is_seen_at_once_while_batches_run,
+    counters_and_token_read_together_as_apart,
 );
+
+/// SQLite in memory reads through sqlx (no reads on the calling thread): the same answers.
+#[tokio::test]
+async fn counters_and_token_read_together_as_apart_sqlite_in_memory() -> Result<()> {
+    counters_and_token_read_together_as_apart(gatehouse_store::connect("sqlite::memory:").await?)
+        .await
+}
 
 #[tokio::test]
 async fn another_nodes_changes_are_seen_at_once_sqlite() -> Result<()> {
@@ -242,6 +250,99 @@ async fn another_nodes_changes_are_seen_at_once(
     ensure!(
         s.rate_limit_hits_of(&["client:a", "ip:a"], window).await? == [2, 1],
         "hits counted by another node"
+    );
+    // And introspection's read of both, which sees the revocation and the suspension too.
+    other.hit_rate_limit("ip:a", window).await?;
+    let key = AccessTokenKey {
+        jti: "a",
+        user_id: Some("u1"),
+    };
+    let read = s
+        .peek_rate_limits_with_access_token(&["client:a", "ip:a"], window, Some(key))
+        .await?;
+    ensure!(read.hits == [2, 2], "{read:?}");
+    ensure!(
+        read.token
+            .is_some_and(|(t, u)| t.and_then(|t| t.revoked_at) == Some(2_000)
+                && u.is_some_and(|u| u.status == UserStatus::Suspended)),
+        "a revoked, u1 suspended"
+    );
+    Ok(())
+}
+
+/// Introspection's one read (`peek_rate_limits_with_access_token`) answers as the reads it
+/// replaces: every mix of buckets (none, one, two; counted or not), token (none, recorded or
+/// not, with a user who exists, one who does not, or none), all at once so they share batches.
+async fn counters_and_token_read_together_as_apart(s: Arc<dyn Store>) -> Result<()> {
+    let window = 1_700_000_100;
+    s.create_user(&user("u1")).await?;
+    s.record_access_token(&access("j1")).await?;
+    s.hit_rate_limit("fail:a", window).await?;
+    s.hit_rate_limit("fail:a", window).await?;
+    s.hit_rate_limit("fail-ip:a", window).await?;
+    // Another window's hits are not this one's.
+    s.hit_rate_limit("fail:b", window - 300).await?;
+    let bucket_sets: [&[&str]; 5] = [
+        &[],
+        &["fail:a"],
+        &["fail:a", "fail-ip:a"],
+        &["fail:b", "fail-ip:a"],
+        &["fail:none", "fail:a"],
+    ];
+    let tokens = [
+        None,
+        Some(("j1", Some("u1"))),
+        Some(("j1", Some("nobody"))),
+        Some(("j1", None)),
+        Some(("j2", Some("u1"))),
+        Some(("j2", None)),
+    ];
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        for buckets in bucket_sets {
+            for token in tokens {
+                let s = s.clone();
+                tasks.push(tokio::spawn(async move {
+                    let key = token.map(|(jti, user_id)| AccessTokenKey { jti, user_id });
+                    let got = s
+                        .peek_rate_limits_with_access_token(buckets, window, key)
+                        .await?;
+                    let hits = s.rate_limit_hits_of(buckets, window).await?;
+                    let want_token = match token {
+                        None => None,
+                        Some((jti, Some(uid))) => {
+                            Some(s.find_access_token_and_user(jti, uid).await?)
+                        }
+                        Some((jti, None)) => Some((s.find_access_token(jti).await?, None)),
+                    };
+                    let want = RateLimitsWithToken {
+                        hits,
+                        token: want_token,
+                    };
+                    ensure!(got == want, "{buckets:?} {token:?}: {got:?}, not {want:?}");
+                    Ok::<_, anyhow::Error>(())
+                }));
+            }
+        }
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let got = s
+        .peek_rate_limits_with_access_token(
+            &["fail:a", "fail-ip:a"],
+            window,
+            Some(AccessTokenKey {
+                jti: "j1",
+                user_id: Some("u1"),
+            }),
+        )
+        .await?;
+    ensure!(got.hits == [2, 1], "{got:?}");
+    ensure!(
+        got.token
+            .is_some_and(|(t, u)| t == Some(access("j1")) && u.is_some_and(|u| u.id == "u1")),
+        "j1 and u1 found"
     );
     Ok(())
 }

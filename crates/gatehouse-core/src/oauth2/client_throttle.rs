@@ -15,7 +15,8 @@ use crate::oauth2::OAuthError;
 use crate::oauth2::client_assertion::unverified_client_id;
 use crate::oauth2::client_auth::ClientCredentials;
 use crate::oauth2::types::ClientId;
-use crate::services::rate_limit::{self, RatePolicy};
+use crate::services::rate_limit::{self, RatePolicy, RateWindow};
+use crate::store::{AccessTokenKey, TokenLookup};
 
 /// Failed client authentications for one client from one address in a window.
 pub const MAX_FAILURES_PER_CLIENT: u32 = 30;
@@ -78,38 +79,48 @@ impl ClientAuthGuard {
     /// Refuses the request when its client or its address has used up its failures. A
     /// counting error lets it through, as every limit here does (`rate_limit::fail_open`).
     pub async fn check(&self, provider: &Provider) -> Result<(), OAuthError> {
+        let buckets = self.policies();
+        if buckets.is_empty() {
+            return Ok(());
+        }
+        let read = rate_limit::peek_all(provider, &named(&buckets)).await;
+        let windows = rate_limit::fail_open(read, "client authentication failures not read")?
+            .unwrap_or_default();
+        refuse_if_spent(provider, &buckets, &windows)
+    }
+
+    /// [`Self::check`], reading in the same query the access token `token` names, its record
+    /// and user (introspection, whose every request reads both): one query, not two. They are
+    /// `None` when not read that way (the caller reads them itself). The decision is the
+    /// same, and taken before any credential is checked, whatever the token: the read depends
+    /// on the token alone, not on whether the secret is right, so neither the answer nor its
+    /// timing past the limit says anything about a guess.
+    pub async fn check_with_token(
+        &self,
+        provider: &Provider,
+        token: Option<AccessTokenKey<'_>>,
+    ) -> Result<Option<TokenLookup>, OAuthError> {
+        let buckets = self.policies();
+        let read = rate_limit::peek_all_with_access_token(provider, &named(&buckets), token).await;
+        let Some((windows, found)) =
+            rate_limit::fail_open(read, "client authentication failures not read")?
+        else {
+            return Ok(None);
+        };
+        refuse_if_spent(provider, &buckets, &windows)?;
+        Ok(found)
+    }
+
+    /// Both buckets with their policies, the client's first.
+    fn policies(&self) -> Vec<(String, RatePolicy)> {
         let (client, address) = self.buckets();
-        // Both buckets in one read: this is on every token request's path.
-        let buckets: Vec<(String, RatePolicy)> = [
+        [
             client.map(|b| (b, policy(MAX_FAILURES_PER_CLIENT))),
             address.map(|b| (b, policy(MAX_FAILURES_PER_ADDRESS))),
         ]
         .into_iter()
         .flatten()
-        .collect();
-        if buckets.is_empty() {
-            return Ok(());
-        }
-        let named: Vec<(&str, RatePolicy)> =
-            buckets.iter().map(|(b, p)| (b.as_str(), *p)).collect();
-        let read = rate_limit::peek_all(provider, &named).await;
-        let windows = rate_limit::fail_open(read, "client authentication failures not read")?
-            .unwrap_or_default();
-        // The client's bucket first, as before.
-        let spent = buckets
-            .iter()
-            .zip(&windows)
-            .find(|(_, w)| w.remaining == 0)
-            .map(|((bucket, _), w)| (bucket.clone(), w.reset));
-        match spent {
-            Some((bucket, reset)) => {
-                tracing::info!(%bucket, "client authentication throttled");
-                Err(OAuthError::ClientThrottled {
-                    retry_after: (reset - provider.now()).max(1),
-                })
-            }
-            None => Ok(()),
-        }
+        .collect()
     }
 
     /// Counts the outcome: an `invalid_client` is one failure for the address and, when the
@@ -138,6 +149,28 @@ impl ClientAuthGuard {
                 tracing::warn!(error = %e, "client authentication failure not counted");
             }
         }
+    }
+}
+
+fn named(buckets: &[(String, RatePolicy)]) -> Vec<(&str, RatePolicy)> {
+    buckets.iter().map(|(b, p)| (b.as_str(), *p)).collect()
+}
+
+/// The refusal of a request whose client or address (in that order) has no failures left.
+fn refuse_if_spent(
+    provider: &Provider,
+    buckets: &[(String, RatePolicy)],
+    windows: &[RateWindow],
+) -> Result<(), OAuthError> {
+    let spent = buckets.iter().zip(windows).find(|(_, w)| w.remaining == 0);
+    match spent {
+        Some(((bucket, _), w)) => {
+            tracing::info!(%bucket, "client authentication throttled");
+            Err(OAuthError::ClientThrottled {
+                retry_after: (w.reset - provider.now()).max(1),
+            })
+        }
+        None => Ok(()),
     }
 }
 

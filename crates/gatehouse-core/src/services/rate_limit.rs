@@ -6,7 +6,7 @@ use crate::crypto::sha256_b64url;
 use crate::domain::Timestamp;
 use crate::oauth2::introspect::verify_access_token;
 use crate::services::api_tokens::{Credential, parse_authorization};
-use crate::store::StoreError;
+use crate::store::{AccessTokenKey, StoreError, TokenLookup};
 
 /// A budget of `limit` requests per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +96,37 @@ pub async fn peek_all(
         .zip(hits)
         .map(|((_, policy), h)| window_after(*policy, now, h))
         .collect())
+}
+
+/// [`peek_all`], reading in the same query what `token` names (its record and user, see
+/// [`crate::store::RateLimitStore::peek_rate_limits_with_access_token`]): `None` for the token
+/// when it was not read, for buckets whose windows differ in length (then read apart).
+pub async fn peek_all_with_access_token(
+    provider: &Provider,
+    buckets: &[(&str, RatePolicy)],
+    token: Option<AccessTokenKey<'_>>,
+) -> Result<(Vec<RateWindow>, Option<TokenLookup>), StoreError> {
+    let now = provider.now();
+    let window_secs = buckets.first().map(|(_, p)| p.window_secs);
+    if token.is_none()
+        || buckets
+            .iter()
+            .any(|(_, p)| Some(p.window_secs) != window_secs)
+    {
+        return Ok((peek_all(provider, buckets).await?, None));
+    }
+    let names: Vec<&str> = buckets.iter().map(|(b, _)| *b).collect();
+    let start = buckets.first().map_or(now, |(_, p)| window_start(*p, now));
+    let read = provider
+        .store
+        .peek_rate_limits_with_access_token(&names, start, token)
+        .await?;
+    let windows = buckets
+        .iter()
+        .zip(read.hits)
+        .map(|((_, policy), h)| window_after(*policy, now, h))
+        .collect();
+    Ok((windows, read.token))
 }
 
 /// How every limit here fails: open (the request goes on, uncounted) on a counting error, so a

@@ -65,6 +65,27 @@ macro_rules! impl_rate_limit_store {
                     .map(|h| u64::try_from(h).unwrap_or(0))
                     .collect())
             }
+
+            async fn peek_rate_limits_with_access_token(
+                &self,
+                buckets: &[&str],
+                window_start: Timestamp,
+                token: Option<AccessTokenKey<'_>>,
+            ) -> StoreResult<RateLimitsWithToken> {
+                // Introspection's every request: one statement on the calling thread (SQLite
+                // files) or one batched query (PostgreSQL), started after this call.
+                let (hits, token) = self
+                    .reads
+                    .rate_limits_with_token(buckets, window_start, token)
+                    .await?;
+                Ok(RateLimitsWithToken {
+                    hits: hits
+                        .into_iter()
+                        .map(|h| u64::try_from(h).unwrap_or(0))
+                        .collect(),
+                    token,
+                })
+            }
         }
     };
 }

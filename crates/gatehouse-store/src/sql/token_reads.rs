@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, User};
-use gatehouse_core::store::StoreResult;
+use gatehouse_core::store::{AccessTokenKey, StoreError, StoreResult, TokenLookup};
 
 use crate::direct_read::DirectReader;
 use crate::error::db_err;
@@ -26,6 +26,19 @@ pub(crate) type TokenAndUser = (Option<AccessTokenRecord>, User);
 /// (bucket, window start).
 pub(crate) type RateKey = (String, i64);
 
+/// Introspection's one read: the throttle's two buckets (either may be absent) in one window,
+/// and an access token's `jti` and user id (either may be absent).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ThrottleKey {
+    buckets: [Option<String>; 2],
+    window_start: i64,
+    jti: Option<String>,
+    user_id: Option<String>,
+}
+
+/// What a [`ThrottleKey`] reads: the buckets' hits (0 for none), the token's record, its user.
+pub(crate) type ThrottleRead = ([i64; 2], Option<AccessTokenRecord>, Option<User>);
+
 /// A node's readers for the three reads: on the calling thread where it can (SQLite files),
 /// else batched.
 pub(crate) struct TokenReads {
@@ -34,6 +47,9 @@ pub(crate) struct TokenReads {
     pub(crate) with_users: ReadBatcher<TokenUserKey, TokenAndUser>,
     /// Rate-limit counters; a bucket with no row in its window is absent (no hits).
     pub(crate) rate_limits: ReadBatcher<RateKey, i64>,
+    /// Introspection's counters and token in one query (PostgreSQL; SQLite reads them on the
+    /// calling thread, or else apart).
+    pub(crate) with_throttle: Option<ReadBatcher<ThrottleKey, ThrottleRead>>,
 }
 
 impl TokenReads {
@@ -100,6 +116,56 @@ impl TokenReads {
     }
 }
 
+impl TokenReads {
+    /// The hits of each bucket in the window starting at `window_start` and, when `token` names
+    /// one, its record and user (see `RateLimitStore::peek_rate_limits_with_access_token`), in
+    /// one query where the backend can (SQLite on the calling thread, PostgreSQL batched);
+    /// otherwise apart.
+    pub(crate) async fn rate_limits_with_token(
+        &self,
+        buckets: &[&str],
+        window_start: i64,
+        token: Option<AccessTokenKey<'_>>,
+    ) -> StoreResult<(Vec<i64>, Option<TokenLookup>)> {
+        if let Some(direct) = &self.direct {
+            tokio::task::consume_budget().await;
+            if let Some(found) = direct.rate_limits_with_token(buckets, window_start, token) {
+                return found;
+            }
+        }
+        if let (Some(batcher), true) = (&self.with_throttle, buckets.len() <= 2) {
+            let key = ThrottleKey {
+                buckets: [0, 1].map(|i| buckets.get(i).map(|b| (*b).to_owned())),
+                window_start,
+                jti: token.map(|t| t.jti.to_owned()),
+                user_id: token.and_then(|t| t.user_id.map(str::to_owned)),
+            };
+            // Every key has its row (the query is driven by the keys).
+            let (hits, record, user) = batcher
+                .load(key)
+                .await?
+                .ok_or_else(|| StoreError::Backend("introspection read without its row".into()))?;
+            let hits = hits.into_iter().take(buckets.len()).collect();
+            return Ok((hits, token.map(|_| (record, user))));
+        }
+        let hits = self.rate_limit_hits(buckets, window_start).await?;
+        let found = match token {
+            None => None,
+            Some(AccessTokenKey {
+                jti,
+                user_id: Some(uid),
+            }) => Some(match self.access_token_and_user(jti, uid).await? {
+                Some((record, user)) => (record, Some(user)),
+                None => (self.access_token(jti).await?, None),
+            }),
+            Some(AccessTokenKey { jti, user_id: None }) => {
+                Some((self.access_token(jti).await?, None))
+            }
+        };
+        Ok((hits, found))
+    }
+}
+
 /// Builds a backend's [`TokenReads`] over its pool.
 pub trait TokenReadBackend: sqlx::Database {
     #[doc(hidden)]
@@ -117,6 +183,7 @@ const SQLITE_BATCHES_RUNNING: usize = 1;
 struct AccessTokens<DB: sqlx::Database>(sqlx::Pool<DB>);
 struct WithUsers<DB: sqlx::Database>(sqlx::Pool<DB>);
 struct RateLimits<DB: sqlx::Database>(sqlx::Pool<DB>);
+struct Throttled<DB: sqlx::Database>(sqlx::Pool<DB>);
 
 impl TokenReadBackend for sqlx::Sqlite {
     #[allow(private_interfaces)]
@@ -126,6 +193,7 @@ impl TokenReadBackend for sqlx::Sqlite {
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), SQLITE_BATCHES_RUNNING),
             with_users: ReadBatcher::new(WithUsers(pool.clone()), SQLITE_BATCHES_RUNNING),
             rate_limits: ReadBatcher::new(RateLimits(pool), SQLITE_BATCHES_RUNNING),
+            with_throttle: None,
         }
     }
 }
@@ -137,7 +205,8 @@ impl TokenReadBackend for sqlx::Postgres {
             direct: None,
             access_tokens: ReadBatcher::new(AccessTokens(pool.clone()), PG_BATCHES_RUNNING),
             with_users: ReadBatcher::new(WithUsers(pool.clone()), PG_BATCHES_RUNNING),
-            rate_limits: ReadBatcher::new(RateLimits(pool), PG_BATCHES_RUNNING),
+            rate_limits: ReadBatcher::new(RateLimits(pool.clone()), PG_BATCHES_RUNNING),
+            with_throttle: Some(ReadBatcher::new(Throttled(pool), PG_BATCHES_RUNNING)),
         }
     }
 }
@@ -301,5 +370,68 @@ impl BatchLoad<RateKey, i64> for RateLimits<sqlx::Postgres> {
         .await
         .map_err(db_err)?;
         Ok(by_rate_key(rows))
+    }
+}
+
+#[async_trait]
+impl BatchLoad<ThrottleKey, ThrottleRead> for Throttled<sqlx::Postgres> {
+    async fn load(&self, keys: &[ThrottleKey]) -> StoreResult<HashMap<ThrottleKey, ThrottleRead>> {
+        use sqlx::{FromRow as _, Row as _};
+        let column = |f: fn(&ThrottleKey) -> Option<&str>| keys.iter().map(f).collect::<Vec<_>>();
+        let windows: Vec<i64> = keys.iter().map(|k| k.window_start).collect();
+        // One row per key (its ordinal `i`, from 1): each bucket's hits by the primary key, the
+        // user by id and the token by `jti`, all optional.
+        let rows = sqlx::query(concat!(
+            "SELECT k.i, \
+             (SELECT r.hits FROM rate_limits r WHERE r.bucket = k.b1 AND r.window_start = k.w) \
+             AS hits1, \
+             (SELECT r.hits FROM rate_limits r WHERE r.bucket = k.b2 AND r.window_start = k.w) \
+             AS hits2, ",
+            user_cols!(),
+            ", a.jti AS at_jti, a.grant_id AS at_grant_id, a.client_id AS at_client_id, \
+             a.expires_at AS at_expires_at, a.revoked_at AS at_revoked_at \
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) \
+             WITH ORDINALITY AS k(b1, b2, w, k_jti, k_uid, i) \
+             LEFT JOIN users ON users.id = k.k_uid LEFT JOIN access_tokens a ON a.jti = k.k_jti"
+        ))
+        .bind(column(|k| k.buckets[0].as_deref()))
+        .bind(column(|k| k.buckets[1].as_deref()))
+        .bind(windows)
+        .bind(column(|k| k.jti.as_deref()))
+        .bind(column(|k| k.user_id.as_deref()))
+        .fetch_all(&self.0)
+        .await
+        .map_err(db_err)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let i: i64 = row.try_get("i").map_err(db_err)?;
+            let Some(key) = usize::try_from(i - 1).ok().and_then(|i| keys.get(i)) else {
+                continue;
+            };
+            let hits = [
+                row.try_get::<Option<i64>, _>("hits1")
+                    .map_err(db_err)?
+                    .unwrap_or(0),
+                row.try_get::<Option<i64>, _>("hits2")
+                    .map_err(db_err)?
+                    .unwrap_or(0),
+            ];
+            let user = match row.try_get::<Option<String>, _>("id").map_err(db_err)? {
+                Some(_) => Some(User::try_from(UserRow::from_row(&row).map_err(db_err)?)?),
+                None => None,
+            };
+            let record = match row.try_get::<Option<String>, _>("at_jti").map_err(db_err)? {
+                Some(jti) => Some(AccessTokenRecord {
+                    jti,
+                    grant_id: row.try_get("at_grant_id").map_err(db_err)?,
+                    client_id: row.try_get("at_client_id").map_err(db_err)?,
+                    expires_at: row.try_get("at_expires_at").map_err(db_err)?,
+                    revoked_at: row.try_get("at_revoked_at").map_err(db_err)?,
+                }),
+                None => None,
+            };
+            out.insert(key.clone(), (hits, record, user));
+        }
+        Ok(out)
     }
 }
