@@ -50,6 +50,10 @@ impl ClientCredentials {
 }
 
 fn form_urlencoded_decode(s: &str) -> Option<String> {
+    // Most ids and secrets have nothing to decode: no second parse for them.
+    if !s.contains(['%', '+']) {
+        return Some(s.to_owned());
+    }
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(&format!("v={}", s.replace('&', "%26"))).ok()?;
     pairs.into_iter().next().map(|(_, v)| v)
@@ -332,6 +336,11 @@ mod tests {
         assert_eq!(
             ClientCredentials::parse_basic(&format!("basic {id_only}")),
             Some(("abc".into(), None))
+        );
+        let plus = STANDARD.encode("a+b:c%20d");
+        assert_eq!(
+            ClientCredentials::parse_basic(&format!("Basic {plus}")),
+            Some(("a b".into(), Some("c d".into())))
         );
         assert_eq!(ClientCredentials::parse_basic("Bearer x"), None);
         assert_eq!(ClientCredentials::parse_basic("Basic !!!"), None);

@@ -1,13 +1,16 @@
 //! RFC 7662 introspection, and the access-token check every protected endpoint shares.
 
-use serde::Deserialize;
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::crypto::sha256_b64url;
 use crate::domain::{AccessTokenRecord, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth::{self, ClientCredentials};
+use crate::oauth2::client_throttle::ClientAuthGuard;
 use crate::provider::{Provider, ServerContext};
+use crate::store::{AccessTokenKey, TokenLookup};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct TokenActionParams {
@@ -51,19 +54,45 @@ pub async fn validate_access_token(
     token: &str,
 ) -> Result<Value, OAuthError> {
     let claims = verify_access_token(provider, server, token).await?;
-    let jti = access_token_id(&claims)?;
-    let record = match claims["uid"].as_str() {
-        Some(uid) => {
-            let (record, user) = provider.store.find_access_token_and_user(jti, uid).await?;
-            if !user.is_some_and(|u| u.status == UserStatus::Active) {
-                return Err(invalid_token());
-            }
-            record
-        }
-        None => provider.store.find_access_token(jti).await?,
-    };
-    check_access_token_record(provider, &claims, record)?;
+    let found = read_access_token(provider, &claims).await?;
+    check_live(provider, &claims, found)?;
     Ok(claims)
+}
+
+/// What is read to tell whether verified access-token claims are live: the record by `jti`,
+/// and the user by `uid` for a user's token.
+fn token_key(claims: &Value) -> Result<AccessTokenKey<'_>, OAuthError> {
+    Ok(AccessTokenKey {
+        jti: access_token_id(claims)?,
+        user_id: claims["uid"].as_str(),
+    })
+}
+
+/// Reads what [`token_key`] names (one query).
+async fn read_access_token(provider: &Provider, claims: &Value) -> Result<TokenLookup, OAuthError> {
+    let key = token_key(claims)?;
+    Ok(match key.user_id {
+        Some(uid) => {
+            provider
+                .store
+                .find_access_token_and_user(key.jti, uid)
+                .await?
+        }
+        None => (provider.store.find_access_token(key.jti).await?, None),
+    })
+}
+
+/// Verified claims are live by what was read for them ([`read_access_token`]): the user's
+/// token of an `ACTIVE` user, and a live record (see [`check_access_token_record`]).
+fn check_live(
+    provider: &Provider,
+    claims: &Value,
+    (record, user): TokenLookup,
+) -> Result<(), OAuthError> {
+    if claims["uid"].as_str().is_some() && !user.is_some_and(|u| u.status == UserStatus::Active) {
+        return Err(invalid_token());
+    }
+    check_access_token_record(provider, claims, record)
 }
 
 /// The claims of an access token signed by this server for this issuer, its record not
@@ -131,12 +160,23 @@ pub(crate) fn revocation_record(claims: &Value) -> Result<AccessTokenRecord, OAu
     })
 }
 
+/// RFC 7662 introspection by an authenticated client, under `guard`'s failure throttle (which
+/// it checks here, reading the token's record in the same query; the caller counts a failure).
 pub async fn introspect(
     provider: &Provider,
     server: &ServerContext,
     params: TokenActionParams,
     authorization: Option<&str>,
-) -> Result<Value, OAuthError> {
+    guard: &ClientAuthGuard,
+) -> Result<Introspection, OAuthError> {
+    // The signature is checked before the throttle: that depends on the token, never on the
+    // client's credentials, which are still checked only once the throttle let the request in.
+    let claims = match params.token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => verify_access_token(provider, server, token).await.ok(),
+        None => None,
+    };
+    let key = claims.as_ref().and_then(|c| token_key(c).ok());
+    let found = guard.check_with_token(provider, key).await?;
     let app = client_auth::authenticate(
         provider,
         &params.credentials(authorization),
@@ -145,25 +185,21 @@ pub async fn introspect(
     )
     .await?;
     let token = params.token()?;
-    if let Ok(claims) = validate_access_token(provider, server, token).await {
-        if claims["cid"].as_str() == Some(app.client_id.as_str()) {
-            let scope = claims["scp"].as_array().map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
-            let mut out = json!({
-                "active": true, "token_type": "Bearer", "scope": scope, "client_id": claims["cid"],
-                "username": claims["sub"], "exp": claims["exp"], "iat": claims["iat"], "sub": claims["sub"],
-                "aud": claims["aud"], "iss": claims["iss"], "jti": claims["jti"],
-            });
-            if let Some(uid) = claims.get("uid") {
-                out["uid"] = uid.clone();
-            }
-            return Ok(out);
+    let live = match &claims {
+        Some(claims) => {
+            let found = match found {
+                Some(found) => Ok(found),
+                None => read_access_token(provider, claims).await,
+            };
+            found.and_then(|f| check_live(provider, claims, f)).is_ok()
         }
-        return Ok(json!({"active": false}));
+        None => false,
+    };
+    if let Some(claims) = claims.filter(|_| live) {
+        if claims["cid"].as_str() == Some(app.client_id.as_str()) {
+            return Ok(Introspection::AccessToken(ActiveAccessToken(claims)));
+        }
+        return Ok(inactive());
     }
     let now = provider.now();
     if let Some(rt) = provider
@@ -187,7 +223,7 @@ pub async fn introspect(
                 Some(uid) => match provider.store.find_user(&uid).await? {
                     Some(user) if user.status == UserStatus::Active => Some(user),
                     // A refresh token outlives neither its user nor their activity.
-                    _ => return Ok(json!({"active": false})),
+                    _ => return Ok(inactive()),
                 },
                 None => None,
             };
@@ -200,8 +236,93 @@ pub async fn introspect(
                 out["sub"] = json!(user.login);
                 out["uid"] = json!(user.id);
             }
-            return Ok(out);
+            return Ok(Introspection::Other(out));
         }
     }
-    Ok(json!({"active": false}))
+    Ok(inactive())
+}
+
+/// An introspection answer (RFC 7662 §2.2).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Introspection {
+    AccessToken(ActiveAccessToken),
+    Other(Value),
+}
+
+fn inactive() -> Introspection {
+    Introspection::Other(json!({"active": false}))
+}
+
+/// A live access token's answer, written straight from its claims (members in name order).
+#[derive(Debug)]
+pub struct ActiveAccessToken(Value);
+
+impl Serialize for ActiveAccessToken {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let claims = &self.0;
+        let scope = claims["scp"].as_array().map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let uid = claims.get("uid");
+        let mut map = serializer.serialize_map(Some(11 + usize::from(uid.is_some())))?;
+        map.serialize_entry("active", &true)?;
+        map.serialize_entry("aud", &claims["aud"])?;
+        map.serialize_entry("client_id", &claims["cid"])?;
+        map.serialize_entry("exp", &claims["exp"])?;
+        map.serialize_entry("iat", &claims["iat"])?;
+        map.serialize_entry("iss", &claims["iss"])?;
+        map.serialize_entry("jti", &claims["jti"])?;
+        map.serialize_entry("scope", &scope)?;
+        map.serialize_entry("sub", &claims["sub"])?;
+        map.serialize_entry("token_type", "Bearer")?;
+        if let Some(uid) = uid {
+            map.serialize_entry("uid", uid)?;
+        }
+        map.serialize_entry("username", &claims["sub"])?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The answer as it was built before, from a map of the claims.
+    fn as_a_map(claims: &Value) -> Value {
+        let scope = claims["scp"].as_array().map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let mut out = json!({
+            "active": true, "token_type": "Bearer", "scope": scope, "client_id": claims["cid"],
+            "username": claims["sub"], "exp": claims["exp"], "iat": claims["iat"], "sub": claims["sub"],
+            "aud": claims["aud"], "iss": claims["iss"], "jti": claims["jti"],
+        });
+        if let Some(uid) = claims.get("uid") {
+            out["uid"] = uid.clone();
+        }
+        out
+    }
+
+    #[test]
+    fn an_active_access_token_answers_its_claims() -> Result<(), serde_json::Error> {
+        for claims in [
+            json!({"ver": 1, "jti": "AT.1", "iss": "https://i/oauth2/default", "aud": "api://default",
+                   "iat": 1000, "exp": 4600, "cid": "0oa1", "uid": "00u1", "scp": ["openid", "email"],
+                   "sub": "a@example.com", "auth_time": 999}),
+            json!({"jti": "AT.2", "iss": "https://i", "aud": ["a", "b"], "iat": 1, "exp": 2,
+                   "cid": "0oa2", "sub": "0oa2", "scp": []}),
+            json!({"jti": "AT.3", "iss": "https://i", "exp": 2, "cid": "0oa3"}),
+        ] {
+            let text = serde_json::to_string(&ActiveAccessToken(claims.clone()))?;
+            assert_eq!(text, as_a_map(&claims).to_string());
+        }
+        Ok(())
+    }
 }

@@ -76,8 +76,10 @@ pub fn parse_form<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, OAuthE
         return Ok(T::default());
     }
     // No parameter of ours may hold a NUL, and PostgreSQL text cannot: refuse it here rather
-    // than fail a lookup with a database error.
-    if url::form_urlencoded::parse(raw).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+    // than fail a lookup with a database error. A decoded name or value holds one exactly when
+    // the raw form has a NUL byte or `%00` (`+` decodes to a space, a bad UTF-8 sequence to
+    // U+FFFD): found on the bytes, without decoding the form twice.
+    if raw.contains(&0) || raw.windows(3).any(|w| w == b"%00") {
         return Err(OAuthError::InvalidRequest(
             "The request parameters must not contain NUL characters.".into(),
         ));
@@ -240,6 +242,16 @@ pub(crate) async fn throttled<T>(
     run: impl std::future::Future<Output = Result<T, OAuthError>>,
 ) -> Result<T, OAuthError> {
     guard.check(&state.provider).await?;
+    observed(state, guard, run).await
+}
+
+/// [`throttled`] for a request that checks the throttle itself (introspection, which reads the
+/// counters with its token's record): a new `invalid_client` counted.
+pub(crate) async fn observed<T>(
+    state: &AppState,
+    guard: &ClientAuthGuard,
+    run: impl std::future::Future<Output = Result<T, OAuthError>>,
+) -> Result<T, OAuthError> {
     let result = run.await;
     // With the database unreachable the count could not be written either: trying would only
     // hold the client for another pool timeout before its 503.
@@ -431,10 +443,10 @@ async fn introspect(
     let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
     let authorization = authorization_header(&headers);
     let guard = ClientAuthGuard::new(&params.credentials(authorization), client.ip.as_deref());
-    let result = throttled(
+    let result = observed(
         &state,
         &guard,
-        introspect::introspect(&state.provider, &ctx, params, authorization),
+        introspect::introspect(&state.provider, &ctx, params, authorization, &guard),
     )
     .await
     .map_err(client_error(&headers))?;
@@ -547,6 +559,30 @@ mod tests {
         assert_eq!(params_of(Method::HEAD, "state=b").await?, "state=q");
         assert_eq!(params_of(Method::POST, "state=b").await?, "state=b");
         Ok(())
+    }
+
+    #[test]
+    fn a_nul_anywhere_in_a_form_is_refused() {
+        type Form = std::collections::HashMap<String, String>;
+        for bad in [
+            &b"token=a%00b"[..],
+            b"a%00=b",
+            b"token=a\0b",
+            b"x=1&y=%00",
+            b"t=%FF%000",
+        ] {
+            assert!(parse_form::<Form>(bad).is_err(), "{bad:?}");
+        }
+        // `%25` is a `%`, `+` a space, a bad byte U+FFFD: none a NUL.
+        for good in [&b"token=a%2500b"[..], b"token=a+b%0A", b"t=%FF"] {
+            let parsed = parse_form::<Form>(good);
+            assert!(
+                parsed
+                    .as_ref()
+                    .is_ok_and(|f| f.values().all(|v| !v.contains('\0'))),
+                "{good:?}: {parsed:?}"
+            );
+        }
     }
 
     #[test]
