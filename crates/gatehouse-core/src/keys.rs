@@ -117,6 +117,8 @@ struct LoadedKey {
     header_prefix: String,
     /// Parsed once, for every token this key verifies.
     verifier: ParsedPublicKey,
+    /// The tokens it verified (see [`verify::VerifiedTokens`]), gone with this copy.
+    verified: verify::VerifiedTokens,
     jwk: Value,
 }
 
@@ -438,6 +440,7 @@ impl KeyRing {
                 signer,
                 header_prefix,
                 verifier,
+                verified: verify::VerifiedTokens::default(),
                 jwk,
             });
             if is_active {
@@ -555,6 +558,6 @@ impl KeyRing {
             .find(|k| k.kid == kid)
             .ok_or(TokenRejected::UnknownKey)?;
         // The key decides the algorithm; a header naming another one is refused.
-        token.verify(key.alg, &key.verifier, check_exp)
+        token.verify_remembered(key.alg, &key.verifier, &key.verified, check_exp)
     }
 }

@@ -15,6 +15,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use super::{KeyError, TokenRejected};
 use crate::domain::SigningAlg;
@@ -104,23 +107,93 @@ impl<'a> Compact<'a> {
             .decode(self.payload)
             .map_err(|_| invalid("payload encoding"))?;
         let claims: Value = serde_json::from_slice(&payload).map_err(|_| invalid("payload"))?;
-        let exp = claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| invalid("exp missing"))?;
-        let iss_ok = match claims.get("iss") {
-            Some(Value::String(_)) => true,
-            Some(Value::Array(all)) => all.iter().all(Value::is_string),
-            _ => false,
-        };
-        if !iss_ok {
-            return Err(invalid("iss missing"));
-        }
-        if check_exp && exp < now() {
-            return Err(invalid("ExpiredSignature"));
-        }
+        check_claims(&claims, check_exp)?;
         Ok(claims)
     }
+}
+
+/// Tokens one loaded key has verified, by the SHA-256 of the whole compact token, with their
+/// claims: a resource server introspects the same token, and a client calls userinfo with it,
+/// many times, and the signature check (RSA, ~20 µs) was the largest single cost of both.
+///
+/// It is the same check, not a weaker one: a token is remembered only once this key verified
+/// it, and the same bytes under the same (immutable) key verify again. The memo lives with the
+/// key's copy, so it is gone when the key set is reloaded (a key removed, rotated or changed
+/// on any node; at the latest after the set's TTL). Only genuine tokens get in (a failure is
+/// not remembered), so made-up tokens cannot fill it; it is bounded anyway. Expiry and `iss`
+/// are checked again on every use, and whatever the caller checks after (the token's record,
+/// its user) is untouched.
+#[derive(Default)]
+pub(super) struct VerifiedTokens(Mutex<HashMap<[u8; 32], Arc<Value>>>);
+
+/// Tokens remembered per key, at most (then all are forgotten: a cheap bound, refilled by the
+/// next verifications).
+const MAX_VERIFIED: usize = 1024;
+
+impl VerifiedTokens {
+    fn get(&self, digest: &[u8; 32]) -> Option<Arc<Value>> {
+        self.0.lock().ok()?.get(digest).cloned()
+    }
+
+    fn insert(&self, digest: [u8; 32], claims: Arc<Value>) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= MAX_VERIFIED {
+                m.clear();
+            }
+            m.insert(digest, claims);
+        }
+    }
+}
+
+impl Compact<'_> {
+    /// [`Compact::verify`], remembering what `key` verified in `memo` (see [`VerifiedTokens`]).
+    pub(super) fn verify_remembered(
+        &self,
+        alg: SigningAlg,
+        key: &ParsedPublicKey,
+        memo: &VerifiedTokens,
+        check_exp: bool,
+    ) -> Result<Value, TokenRejected> {
+        if self.header.alg != alg.as_str() {
+            return Err(TokenRejected::Algorithm);
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(self.signed.as_bytes());
+        hasher.update(b".");
+        hasher.update(self.signature.as_bytes());
+        let digest: [u8; 32] = hasher.finalize().into();
+        if let Some(claims) = memo.get(&digest) {
+            check_claims(&claims, check_exp)?;
+            return Ok(Value::clone(&claims));
+        }
+        // Remembered whether or not it has expired: expiry is checked at every use.
+        let claims = self.verify(alg, key, false)?;
+        memo.insert(digest, Arc::new(claims.clone()));
+        check_claims(&claims, check_exp)?;
+        Ok(claims)
+    }
+}
+
+/// The claims' own rules: `exp` a non-negative integer (in the future unless `check_exp` is
+/// off) and `iss` a string or strings.
+fn check_claims(claims: &Value, check_exp: bool) -> Result<(), TokenRejected> {
+    let invalid = |why: &str| TokenRejected::Invalid(why.to_owned());
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| invalid("exp missing"))?;
+    let iss_ok = match claims.get("iss") {
+        Some(Value::String(_)) => true,
+        Some(Value::Array(all)) => all.iter().all(Value::is_string),
+        _ => false,
+    };
+    if !iss_ok {
+        return Err(invalid("iss missing"));
+    }
+    if check_exp && exp < now() {
+        return Err(invalid("ExpiredSignature"));
+    }
+    Ok(())
 }
 
 /// Seconds since the epoch by the system clock (as `jsonwebtoken` checks `exp`).
@@ -224,6 +297,53 @@ mod tests {
         for bad in ["", "a.b", "!!.a.b", "e30.e30.", "a.b.c.d"] {
             assert!(Compact::parse(bad).is_err() || check_any(bad));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn remembered_tokens_are_checked_as_fresh_ones() -> Result<(), KeyError> {
+        let alg = SigningAlg::EdDsa;
+        let new = material::generate(alg)?;
+        let signer = Signer::from_pkcs8(alg, &new.pkcs8)?;
+        let key = public_key(alg, &new.kid, &new.jwk)?;
+        let memo = VerifiedTokens::default();
+        let header = json!({"kid": new.kid, "alg": alg.as_str()});
+        let claims = json!({"iss": "https://i", "exp": now() + 300, "jti": "AT.1"});
+        let good = token(&signer, &header, &claims);
+        let remembered = |t: &str, check_exp| {
+            Compact::parse(t).and_then(|c| c.verify_remembered(alg, &key, &memo, check_exp))
+        };
+        for _ in 0..3 {
+            assert_eq!(remembered(&good, true).ok(), Some(claims.clone()));
+        }
+        // Another signature or other claims with a remembered token's other parts: refused.
+        let (head, rest) = good.split_once('.').unwrap_or_default();
+        let (payload, sig) = rest.split_once('.').unwrap_or_default();
+        let other = json!({"iss": "https://i", "exp": now() + 301, "jti": "AT.1"});
+        let forged = format!("{head}.{}.{sig}", URL_SAFE_NO_PAD.encode(other.to_string()));
+        assert!(remembered(&forged, true).is_err());
+        assert!(remembered(&format!("{head}.{payload}.{}", &sig[1..]), true).is_err());
+        // Another algorithm named in the header.
+        let other_alg = format!(
+            "{}.{payload}.{sig}",
+            URL_SAFE_NO_PAD.encode(json!({"kid": new.kid, "alg": "ES256"}).to_string())
+        );
+        assert!(matches!(
+            remembered(&other_alg, true),
+            Err(TokenRejected::Algorithm)
+        ));
+        // An expired token, remembered while accepted with expiry ignored, is still expired.
+        let expired = token(&signer, &header, &json!({"iss": "https://i", "exp": 1000}));
+        assert!(remembered(&expired, false).is_ok());
+        assert!(remembered(&expired, true).is_err());
+        assert!(remembered(&expired, false).is_ok());
+        // Bounded: past the limit all is forgotten, and tokens verify again.
+        for i in 0..(MAX_VERIFIED + 5) {
+            let c = json!({"iss": "https://i", "exp": now() + 300, "jti": format!("AT.{i}")});
+            assert!(remembered(&token(&signer, &header, &c), true).is_ok());
+        }
+        assert!(memo.0.lock().map(|m| m.len()).unwrap_or(usize::MAX) <= MAX_VERIFIED);
+        assert_eq!(remembered(&good, true).ok(), Some(claims));
         Ok(())
     }
 
