@@ -3,7 +3,10 @@
 # wrk on core 0) and prints where the server's CPU time goes, by function (self time) and by
 # top-level cause. Used for the "where the time goes" lines of BENCHMARKS.md.
 #
-#   bench/profile.sh [cc|discovery|jwks|introspect] [RS256|ES256|EdDSA] [seconds] [record|stat]
+#   bench/profile.sh [cc|discovery|jwks|introspect|introspect-user|userinfo] [RS256|ES256|EdDSA] [seconds] [record|stat]
+#
+# `introspect-user` and `userinfo` use a user's access token (signed in through the form, as
+# bench/run.mjs does): its record and its user are read, as in the bench's rows.
 #
 # `stat` counts instead of sampling: the server's fsync, pwrite, pread and futex calls and its
 # context switches during the run (`perf stat`), next to wrk's figures (BENCHMARKS.md, stop 13).
@@ -30,8 +33,11 @@ gh() { RUST_LOG=warn "$BIN" --data-dir "$DATA" "$@"; }
 gh auth-server list >/dev/null # creates the database, the servers and their keys
 gh auth-server set-alg --id default --alg "$ALG" >/dev/null
 gh auth-server add-scope --id default --name bench.read >/dev/null # custom servers grant only their own scopes
+LOGIN=profile.user@example.com
+PASSWORD="Profile-$(head -c6 /dev/urandom | od -An -tx1 | tr -d ' \n')-pw!"
+gh user add --login "$LOGIN" --first-name Profile --last-name User --password "$PASSWORD" --output json >/dev/null
 APP="$(gh app create-oidc --type web --label Profile --redirect-uri https://client.example.test/cb \
-  --grant-type authorization_code --grant-type client_credentials --output json)"
+  --assign Everyone --grant-type authorization_code --grant-type client_credentials --output json)"
 ID="$(node -e 'const a=JSON.parse(process.argv[1]);console.log(a.client_id)' "$APP")"
 SECRET="$(node -e 'const a=JSON.parse(process.argv[1]);console.log(a.client_secret)' "$APP")"
 
@@ -57,12 +63,26 @@ case "$SCENARIO" in
       [[ "$TOKEN" == ey* ]] || { echo "profile: no client_credentials token to introspect" >&2; exit 1; }
       export BENCH_METHOD=POST BENCH_BODY="token=$TOKEN&token_type_hint=access_token" BENCH_AUTH="$AUTH"
       PATH_="/oauth2/default/v1/introspect" ;;
+  introspect-user|userinfo) # a user's token (code flow), as the bench's userinfo and introspection rows
+      TOKEN="$(node bench/lib/user_token.mjs "$URL" default "$ID" "$SECRET" "$LOGIN" "$PASSWORD" https://client.example.test/cb)"
+      [[ "$TOKEN" == ey* ]] || { echo "profile: no user access token" >&2; exit 1; }
+      if [[ "$SCENARIO" == userinfo ]]; then
+        export BENCH_METHOD=GET BENCH_AUTH="Bearer $TOKEN"
+        PATH_="/oauth2/default/v1/userinfo"
+      else
+        export BENCH_METHOD=POST BENCH_BODY="token=$TOKEN&token_type_hint=access_token" BENCH_AUTH="$AUTH"
+        PATH_="/oauth2/default/v1/introspect"
+      fi ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
 esac
 
 # The request must succeed before it is profiled: a profile of error answers says nothing.
 ARGS=(-s -o /dev/null -w '%{http_code}')
-[[ -n "${BENCH_AUTH:-}" ]] && ARGS+=(-X POST -H "Authorization: $BENCH_AUTH" --data "$BENCH_BODY")
+if [[ "${BENCH_METHOD:-GET}" == POST ]]; then
+  ARGS+=(-X POST -H "Authorization: $BENCH_AUTH" --data "$BENCH_BODY")
+elif [[ -n "${BENCH_AUTH:-}" ]]; then
+  ARGS+=(-H "Authorization: $BENCH_AUTH")
+fi
 STATUS="$(curl "${ARGS[@]}" "$URL$PATH_")"
 [[ "$STATUS" == 200 ]] || { echo "profile: $SCENARIO answers $STATUS, not 200" >&2; exit 1; }
 
