@@ -8,7 +8,6 @@ use crate::crypto::sha256_b64url;
 use crate::domain::{AccessTokenRecord, UserStatus};
 use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth::{self, ClientCredentials};
-use crate::oauth2::client_throttle::ClientAuthGuard;
 use crate::provider::{Provider, ServerContext};
 use crate::store::{AccessTokenKey, TokenLookup};
 
@@ -160,23 +159,35 @@ pub(crate) fn revocation_record(claims: &Value) -> Result<AccessTokenRecord, OAu
     })
 }
 
-/// RFC 7662 introspection by an authenticated client, under `guard`'s failure throttle (which
-/// it checks here, reading the token's record in the same query; the caller counts a failure).
+/// The claims of the access token an introspection presents, if this server signed it: checked
+/// before the failure throttle, whose read takes the token's record along ([`token_key`]).
+/// The signature depends on the token, never on the client's credentials, which are still
+/// checked only once the throttle let the request in ([`introspect`]).
+pub async fn presented_claims(
+    provider: &Provider,
+    server: &ServerContext,
+    params: &TokenActionParams,
+) -> Option<Value> {
+    let token = params.token.as_deref().filter(|t| !t.is_empty())?;
+    verify_access_token(provider, server, token).await.ok()
+}
+
+/// What [`read_access_token`] would read for [`presented_claims`], for the throttle's read.
+pub fn presented_key(claims: Option<&Value>) -> Option<AccessTokenKey<'_>> {
+    claims.and_then(|c| token_key(c).ok())
+}
+
+/// RFC 7662 introspection by an authenticated client, once the failure throttle let it in:
+/// `claims` from [`presented_claims`], `found` what the throttle's read found for them (`None`:
+/// not read yet).
 pub async fn introspect(
     provider: &Provider,
     server: &ServerContext,
     params: TokenActionParams,
     authorization: Option<&str>,
-    guard: &ClientAuthGuard,
+    claims: Option<Value>,
+    found: Option<TokenLookup>,
 ) -> Result<Introspection, OAuthError> {
-    // The signature is checked before the throttle: that depends on the token, never on the
-    // client's credentials, which are still checked only once the throttle let the request in.
-    let claims = match params.token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => verify_access_token(provider, server, token).await.ok(),
-        None => None,
-    };
-    let key = claims.as_ref().and_then(|c| token_key(c).ok());
-    let found = guard.check_with_token(provider, key).await?;
     let app = client_auth::authenticate(
         provider,
         &params.credentials(authorization),

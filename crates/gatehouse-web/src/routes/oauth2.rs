@@ -443,13 +443,18 @@ async fn introspect(
     let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
     let authorization = authorization_header(&headers);
     let guard = ClientAuthGuard::new(&params.credentials(authorization), client.ip.as_deref());
-    let result = observed(
-        &state,
-        &guard,
-        introspect::introspect(&state.provider, &ctx, params, authorization, &guard),
-    )
-    .await
-    .map_err(client_error(&headers))?;
+    let provider = &state.provider;
+    // The throttle is checked before the credentials, reading the token's record with its
+    // counters (one query): so the token's signature is checked first.
+    let run = async {
+        let claims = introspect::presented_claims(provider, &ctx, &params).await;
+        let key = introspect::presented_key(claims.as_ref());
+        let found = guard.check_with_token(provider, key).await?;
+        introspect::introspect(provider, &ctx, params, authorization, claims, found).await
+    };
+    let result = observed(&state, &guard, run)
+        .await
+        .map_err(client_error(&headers))?;
     Ok(no_store_json(result))
 }
 
