@@ -54,12 +54,20 @@ async fn another_nodes_changes_are_seen_at_once_postgres() -> Result<()> {
 
 #[tokio::test]
 async fn another_nodes_grant_changes_are_seen_at_once_sqlite() -> Result<()> {
-    run_two(Backend::Sqlite, another_nodes_grant_changes_are_seen_at_once).await
+    run_two(
+        Backend::Sqlite,
+        another_nodes_grant_changes_are_seen_at_once,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn another_nodes_grant_changes_are_seen_at_once_postgres() -> Result<()> {
-    run_two(Backend::Postgres, another_nodes_grant_changes_are_seen_at_once).await
+    run_two(
+        Backend::Postgres,
+        another_nodes_grant_changes_are_seen_at_once,
+    )
+    .await
 }
 
 fn user(id: &str) -> User {
@@ -310,7 +318,11 @@ async fn another_nodes_grant_changes_are_seen_at_once(
     for _ in 0..3 {
         let family = s.find_refresh_family("r1").await?;
         ensure!(family.is_some_and(|f| f.grant.is_some_and(|g| g.revoked_at.is_none())));
-        ensure!(s.find_grant("g1").await?.is_some_and(|g| g.revoked_at.is_none()));
+        ensure!(
+            s.find_grant("g1")
+                .await?
+                .is_some_and(|g| g.revoked_at.is_none())
+        );
         let found = s.find_code_and_user("c1").await?;
         ensure!(found.is_some_and(|(c, u)| c.used_at.is_none() && u.is_some()));
     }
@@ -329,7 +341,9 @@ async fn another_nodes_grant_changes_are_seen_at_once(
         "g1 revoked (family)"
     );
     ensure!(
-        family.user.is_some_and(|u| u.status == UserStatus::Suspended),
+        family
+            .user
+            .is_some_and(|u| u.status == UserStatus::Suspended),
         "u1 suspended"
     );
     ensure!(

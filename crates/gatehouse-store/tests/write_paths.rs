@@ -282,11 +282,14 @@ async fn a_rotation_claim_of_a_revoked_token_or_grant_is_lost(ctx: &Ctx) -> Resu
     s.revoke_grant("g-revoked", 2_500).await?;
     s.revoke_refresh_token("r-g-token-revoked", 2_500).await?;
     // A grant revoked behind the token's back (its tokens untouched) counts as well.
-    ctx.raw("INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, auth_time, amr, \
+    ctx.raw(
+        "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, auth_time, amr, \
              created, revoked_at) VALUES ('g-bare', 'client', 'u1', 'default', '[]', NULL, '[]', \
-             1, 2)")
+             1, 2)",
+    )
+    .await?;
+    s.create_refresh_token(&refresh("r-g-bare", "g-bare"))
         .await?;
-    s.create_refresh_token(&refresh("r-g-bare", "g-bare")).await?;
     for (old, wins) in [
         ("r-g-revoked", false),
         ("r-g-token-revoked", false),
