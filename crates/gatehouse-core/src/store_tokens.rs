@@ -46,7 +46,11 @@ pub struct RefreshFamily {
 pub enum Claim<'a> {
     /// Marks the authorization code used at `now`, if unused and unexpired (the code exchange).
     Code { code_hash: &'a str, now: Timestamp },
-    /// Marks the refresh token rotated at `now`, if it was not (rotation).
+    /// Marks the refresh token rotated at `now`, if it was not and neither it nor its grant is
+    /// revoked (rotation). The claim itself is the check that the grant still stands: the
+    /// store makes it in the transaction that records the successor, so a revocation is either
+    /// seen by the claim (lost) or made after it, and then catches the successor (SQLite's
+    /// one writer; PostgreSQL's row lock on the token, which a revocation also updates).
     Rotation { token_hash: &'a str, now: Timestamp },
 }
 

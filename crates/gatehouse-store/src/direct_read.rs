@@ -180,7 +180,10 @@ impl DirectReader {
     }
 
     /// Runs `query` on an idle connection (or a new one); `None` if it failed.
-    fn read<T>(&self, query: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+    pub(crate) fn read<T>(
+        &self,
+        query: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Option<T> {
         let idle = self.idle().pop();
         let conn = match idle {
             Some(conn) => conn,

@@ -53,8 +53,8 @@ pub(crate) enum WriteOp {
         code_hash: String,
         now: i64,
     },
-    /// Marks a refresh token rotated, if it is not; otherwise the job fails with
-    /// `Conflict { constraint: "rotated_at" }`.
+    /// Marks a refresh token rotated, if it is not and neither it nor its grant is revoked;
+    /// otherwise the job fails with `Conflict { constraint: "rotated_at" }`.
     MarkRotated {
         token_hash: String,
         now: i64,
@@ -350,7 +350,10 @@ macro_rules! impl_write_batch {
                         &rotations,
                         "UPDATE refresh_tokens SET rotated_at = v.column2 FROM (VALUES ",
                         ") AS v WHERE refresh_tokens.token_hash = v.column1 \
-                         AND refresh_tokens.rotated_at IS NULL",
+                         AND refresh_tokens.rotated_at IS NULL \
+                         AND refresh_tokens.revoked_at IS NULL AND NOT EXISTS \
+                         (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
+                         AND g.revoked_at IS NOT NULL)",
                         Claim::TOKEN_ROTATED,
                     ),
                 ] {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod changes;
+mod direct_grant_read;
 mod direct_read;
 mod error;
 pub mod files;

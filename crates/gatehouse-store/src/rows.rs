@@ -302,24 +302,24 @@ impl From<LoginTransactionRow> for LoginTransaction {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AuthCodeRow {
-    code_hash: String,
-    grant_id: String,
-    client_id: String,
-    user_id: String,
-    auth_server_id: String,
-    redirect_uri: String,
-    scopes: String,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    auth_time: i64,
-    amr: String,
-    acr: Option<String>,
-    session_id_hash: Option<String>,
+    pub(crate) code_hash: String,
+    pub(crate) grant_id: String,
+    pub(crate) client_id: String,
+    pub(crate) user_id: String,
+    pub(crate) auth_server_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scopes: String,
+    pub(crate) nonce: Option<String>,
+    pub(crate) code_challenge: Option<String>,
+    pub(crate) auth_time: i64,
+    pub(crate) amr: String,
+    pub(crate) acr: Option<String>,
+    pub(crate) session_id_hash: Option<String>,
     // Aliased in `code_cols!`, so a row joined with a user's has no second `created`.
     #[sqlx(rename = "code_created")]
-    created: i64,
-    expires_at: i64,
-    used_at: Option<i64>,
+    pub(crate) created: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) used_at: Option<i64>,
 }
 
 /// A code and, joined, the user it was issued to.
@@ -357,16 +357,16 @@ impl TryFrom<AuthCodeRow> for AuthCode {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct GrantRow {
-    id: String,
-    client_id: String,
-    user_id: Option<String>,
-    auth_server_id: String,
-    scopes: String,
-    auth_time: Option<i64>,
-    amr: String,
-    acr: Option<String>,
-    created: i64,
-    revoked_at: Option<i64>,
+    pub(crate) id: String,
+    pub(crate) client_id: String,
+    pub(crate) user_id: Option<String>,
+    pub(crate) auth_server_id: String,
+    pub(crate) scopes: String,
+    pub(crate) auth_time: Option<i64>,
+    pub(crate) amr: String,
+    pub(crate) acr: Option<String>,
+    pub(crate) created: i64,
+    pub(crate) revoked_at: Option<i64>,
 }
 
 impl TryFrom<GrantRow> for Grant {
@@ -389,14 +389,14 @@ impl TryFrom<GrantRow> for Grant {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct RefreshTokenRow {
-    token_hash: String,
-    grant_id: String,
-    client_id: String,
-    scopes: String,
-    created: i64,
-    expires_at: i64,
-    rotated_at: Option<i64>,
-    revoked_at: Option<i64>,
+    pub(crate) token_hash: String,
+    pub(crate) grant_id: String,
+    pub(crate) client_id: String,
+    pub(crate) scopes: String,
+    pub(crate) created: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) rotated_at: Option<i64>,
+    pub(crate) revoked_at: Option<i64>,
 }
 
 impl TryFrom<RefreshTokenRow> for RefreshToken {

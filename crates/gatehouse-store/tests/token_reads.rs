@@ -2,7 +2,8 @@
 //! concurrent lookups, found and missing, each get their own answer; a revocation is seen by
 //! every lookup that starts after it, while other batches are running, and so is a change
 //! written by another node or the CLI (on SQLite, reads on the calling thread), and so are the
-//! client-authentication throttle's counters, alone and with a token (introspection's read).
+//! client-authentication throttle's counters, alone and with a token (introspection's read), and
+//! the token endpoint's reads of codes, refresh tokens and grants.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +58,24 @@ async fn another_nodes_changes_are_seen_at_once_sqlite() -> Result<()> {
 #[tokio::test]
 async fn another_nodes_changes_are_seen_at_once_postgres() -> Result<()> {
     run_two(Backend::Postgres, another_nodes_changes_are_seen_at_once).await
+}
+
+#[tokio::test]
+async fn another_nodes_grant_changes_are_seen_at_once_sqlite() -> Result<()> {
+    run_two(
+        Backend::Sqlite,
+        another_nodes_grant_changes_are_seen_at_once,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn another_nodes_grant_changes_are_seen_at_once_postgres() -> Result<()> {
+    run_two(
+        Backend::Postgres,
+        another_nodes_grant_changes_are_seen_at_once,
+    )
+    .await
 }
 
 fn user(id: &str) -> User {
@@ -344,5 +363,98 @@ async fn counters_and_token_read_together_as_apart(s: Arc<dyn Store>) -> Result<
             .is_some_and(|(t, u)| t == Some(access("j1")) && u.is_some_and(|u| u.id == "u1")),
         "j1 and u1 found"
     );
+    Ok(())
+}
+
+/// The token endpoint's reads (on SQLite on the calling thread) see another node's writes at
+/// once: a code spent, a grant revoked with its tokens, a user suspended.
+async fn another_nodes_grant_changes_are_seen_at_once(
+    s: Arc<dyn Store>,
+    other: Arc<dyn Store>,
+) -> Result<()> {
+    s.create_user(&user("u1")).await?;
+    let grant = Grant {
+        id: "g1".into(),
+        client_id: "client".into(),
+        user_id: Some("u1".into()),
+        auth_server_id: "default".into(),
+        scopes: vec!["openid".into()],
+        auth_time: Some(1_000),
+        amr: vec!["pwd".into()],
+        acr: None,
+        created: 1_000,
+        revoked_at: None,
+    };
+    s.create_grant(&grant).await?;
+    let refresh = RefreshToken {
+        token_hash: "r1".into(),
+        grant_id: "g1".into(),
+        client_id: "client".into(),
+        scopes: vec!["openid".into()],
+        created: 1_000,
+        expires_at: 9_000,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    s.create_refresh_token(&refresh).await?;
+    let code = AuthCode {
+        code_hash: "c1".into(),
+        grant_id: "g2".into(),
+        client_id: "client".into(),
+        user_id: "u1".into(),
+        auth_server_id: "default".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec!["openid".into()],
+        nonce: None,
+        code_challenge: None,
+        auth_time: 1_000,
+        amr: vec!["pwd".into()],
+        acr: None,
+        session_id_hash: None,
+        created: 1_000,
+        expires_at: 9_000,
+        used_at: None,
+    };
+    s.create_code(&code).await?;
+    for _ in 0..3 {
+        let family = s.find_refresh_family("r1").await?;
+        ensure!(family.is_some_and(|f| f.grant.is_some_and(|g| g.revoked_at.is_none())));
+        ensure!(
+            s.find_grant("g1")
+                .await?
+                .is_some_and(|g| g.revoked_at.is_none())
+        );
+        let found = s.find_code_and_user("c1").await?;
+        ensure!(found.is_some_and(|(c, u)| c.used_at.is_none() && u.is_some()));
+    }
+    other.revoke_grant("g1", 2_000).await?;
+    other.redeem_code("c1", 2_000).await?;
+    let mut suspended = user("u1");
+    suspended.status = UserStatus::Suspended;
+    other.update_user(&suspended).await?;
+    let family = s
+        .find_refresh_family("r1")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("r1 not found"))?;
+    ensure!(family.token.revoked_at == Some(2_000), "r1 revoked");
+    ensure!(
+        family.grant.and_then(|g| g.revoked_at) == Some(2_000),
+        "g1 revoked (family)"
+    );
+    ensure!(
+        family
+            .user
+            .is_some_and(|u| u.status == UserStatus::Suspended),
+        "u1 suspended"
+    );
+    ensure!(
+        s.find_grant("g1").await?.and_then(|g| g.revoked_at) == Some(2_000),
+        "g1 revoked"
+    );
+    let (spent, _) = s
+        .find_code_and_user("c1")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("c1 not found"))?;
+    ensure!(spent.used_at == Some(2_000), "c1 spent");
     Ok(())
 }

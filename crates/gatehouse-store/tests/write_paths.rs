@@ -1,6 +1,7 @@
 //! The token endpoint's store calls, on both backends: claims spent by concurrent
 //! `record_issued` calls (which the group commit writes in shared transactions), the refresh's
-//! one read, and the client-authentication throttle's one read of both its buckets (on SQLite on
+//! one read, a rotation's claim that is also its check of the grant, and the
+//! client-authentication throttle's one read of both its buckets (on SQLite on
 //! the calling thread, else batched with concurrent requests').
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ both_backends!(
     concurrent_exchanges_of_one_code_have_one_winner_and_the_rest_commit,
     refresh_family_is_read_in_one_piece,
     throttle_buckets_are_read_together,
+    a_rotation_claim_of_a_revoked_token_or_grant_is_lost,
 );
 
 fn user(id: &str) -> User {
@@ -242,6 +244,70 @@ async fn refresh_family_is_read_in_one_piece(ctx: &Ctx) -> Result<()> {
             device_grant: false,
         })
     );
+    Ok(())
+}
+
+/// What a rotation records: the old token's claim and its successor. True when it won.
+async fn rotate(s: &dyn Store, old: &str, new: &RefreshToken) -> Result<bool> {
+    let recorded = s
+        .record_issued(&IssuedTokens {
+            grant: None,
+            access: None,
+            refresh: Some(new),
+            refresh_expiry: None,
+            events: &[],
+            claim: Some(Claim::Rotation {
+                token_hash: old,
+                now: 3_000,
+            }),
+        })
+        .await;
+    match recorded {
+        Ok(()) => Ok(true),
+        Err(e) if is_lost_claim(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The token endpoint checks nothing after a won rotation: the claim is the check that the
+/// grant still stands, so a revoked token or grant loses it and records no successor.
+async fn a_rotation_claim_of_a_revoked_token_or_grant_is_lost(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1")).await?;
+    for g in ["g-live", "g-revoked", "g-token-revoked"] {
+        s.create_grant(&grant(g, Some("u1"))).await?;
+        s.create_refresh_token(&refresh(&format!("r-{g}"), g))
+            .await?;
+    }
+    s.revoke_grant("g-revoked", 2_500).await?;
+    s.revoke_refresh_token("r-g-token-revoked", 2_500).await?;
+    // A grant revoked behind the token's back (its tokens untouched) counts as well.
+    ctx.raw(
+        "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, auth_time, amr, \
+             created, revoked_at) VALUES ('g-bare', 'client', 'u1', 'default', '[]', NULL, '[]', \
+             1, 2)",
+    )
+    .await?;
+    s.create_refresh_token(&refresh("r-g-bare", "g-bare"))
+        .await?;
+    for (old, wins) in [
+        ("r-g-revoked", false),
+        ("r-g-token-revoked", false),
+        ("r-g-bare", false),
+        ("r-g-live", true),
+        // Spent now.
+        ("r-g-live", false),
+    ] {
+        let new = refresh(&format!("next-{old}-{wins}"), "g-live");
+        ensure!(rotate(s.as_ref(), old, &new).await? == wins, "{old}");
+        let successor = s.find_refresh_token(&new.token_hash).await?;
+        ensure!(successor.is_some() == wins, "{old}: successor recorded");
+    }
+    // Lost claims left their tokens as they were.
+    for old in ["r-g-revoked", "r-g-token-revoked", "r-g-bare"] {
+        let token = s.find_refresh_token(old).await?;
+        ensure!(token.is_some_and(|t| t.rotated_at.is_none()), "{old}");
+    }
     Ok(())
 }
 

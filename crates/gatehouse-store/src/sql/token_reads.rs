@@ -1,7 +1,8 @@
 //! The batched reads of protected requests ([`crate::read_batch`]): access-token records by
 //! `jti`, a token's record with its user by (`jti`, user id), and the client-authentication
 //! throttle's counters by (bucket, window), which every token request reads before it checks its
-//! client's credentials. One query per batch: SQLite
+//! client's credentials. Also the code exchange's and the refresh grant's reads on the calling
+//! thread (SQLite files only, [`crate::direct_grant_read`]; elsewhere they go through sqlx). One query per batch: SQLite
 //! takes the keys as a JSON array (`json_each`), PostgreSQL as arrays (`= ANY`, `unnest`), so
 //! each backend keeps one prepared statement per read whatever the batch's size. A SQLite file
 //! database reads on the calling thread first, all three ([`crate::direct_read`]); the batch is
@@ -10,8 +11,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use gatehouse_core::domain::{AccessTokenRecord, User};
-use gatehouse_core::store::{AccessTokenKey, StoreError, StoreResult, TokenLookup};
+use gatehouse_core::domain::{AccessTokenRecord, AuthCode, Grant, User};
+use gatehouse_core::store::{AccessTokenKey, RefreshFamily, StoreError, StoreResult, TokenLookup};
 
 use crate::direct_read::DirectReader;
 use crate::error::db_err;
@@ -88,6 +89,35 @@ impl TokenReads {
         self.with_users
             .load((jti.to_owned(), user_id.to_owned()))
             .await
+    }
+
+    /// The code and its user, read on the calling thread; `None`: read it through sqlx (not a
+    /// SQLite file, or the direct read failed).
+    pub(crate) async fn code_and_user(
+        &self,
+        code_hash: &str,
+    ) -> Option<StoreResult<Option<(AuthCode, Option<User>)>>> {
+        let direct = self.direct.as_ref()?;
+        // A direct read never suspends: spend the task's cooperative budget, as above.
+        tokio::task::consume_budget().await;
+        direct.code_and_user(code_hash)
+    }
+
+    /// The refresh token with its grant, user and device flag; `None` as above.
+    pub(crate) async fn refresh_family(
+        &self,
+        token_hash: &str,
+    ) -> Option<StoreResult<Option<RefreshFamily>>> {
+        let direct = self.direct.as_ref()?;
+        tokio::task::consume_budget().await;
+        direct.refresh_family(token_hash)
+    }
+
+    /// The grant; `None` as above.
+    pub(crate) async fn grant(&self, id: &str) -> Option<StoreResult<Option<Grant>>> {
+        let direct = self.direct.as_ref()?;
+        tokio::task::consume_budget().await;
+        direct.grant(id)
     }
 
     /// The throttle's hits of each bucket in the window starting at `window_start`, in order

@@ -96,6 +96,10 @@ macro_rules! impl_token_store {
                 &self,
                 code_hash: &str,
             ) -> StoreResult<Option<(AuthCode, Option<User>)>> {
+                // SQLite files: on the calling thread, no hop to a connection's thread.
+                if let Some(found) = self.reads.code_and_user(code_hash).await {
+                    return found;
+                }
                 let row: Option<CodeAndUserRow> = sqlx::query_as(concat!(
                     "SELECT c.*, u.* FROM (SELECT ",
                     code_cols!(),
@@ -122,6 +126,9 @@ macro_rules! impl_token_store {
             }
 
             async fn find_grant(&self, id: &str) -> StoreResult<Option<Grant>> {
+                if let Some(found) = self.reads.grant(id).await {
+                    return found;
+                }
                 let row: Option<GrantRow> =
                     sqlx::query_as(concat!("SELECT ", grant_cols!(), " FROM grants WHERE id = $1"))
                         .bind(id)
@@ -187,6 +194,9 @@ macro_rules! impl_token_store {
                 &self,
                 token_hash: &str,
             ) -> StoreResult<Option<RefreshFamily>> {
+                if let Some(found) = self.reads.refresh_family(token_hash).await {
+                    return found;
+                }
                 // The user's columns keep their names (`UserRow`); the token's and the grant's
                 // are prefixed. Inner joins: a token whose grant or user is gone (rare) is read
                 // piece by piece below.

@@ -155,24 +155,31 @@ async fn exchange(
         claim,
         sid: None,
     };
+    // A won claim proved, in the transaction that recorded the tokens, that neither the token
+    // nor its grant was revoked ([`Claim::Rotation`]): nothing to check after it.
+    let mut claimed = claim.is_some();
     let mut response = tokens::issue_claiming(provider, issue(refresh, claim)).await?;
     if response.is_none() {
-        // A concurrent request rotated the token first: the grace rule decides, and within it
-        // this request gets a fresh pair of its own, in the same grant.
+        // The claim was lost: a concurrent request rotated the token first (the grace rule
+        // decides, and within it this request gets a fresh pair of its own, in the same grant),
+        // or the token or its grant was revoked meanwhile.
         let rotated_at = provider
             .store
             .find_refresh_token(&token.token_hash)
             .await?
+            .filter(|t| t.revoked_at.is_none())
             .and_then(|t| t.rotated_at)
-            .unwrap_or(now);
+            .ok_or_else(invalid_refresh)?;
         within_grace(provider, &token, rotated_at, policy.leeway, now).await?;
         response =
             Some(tokens::issue(provider, issue(RefreshPlan::Issue { expires_at }, None)).await?);
+        claimed = false;
     }
     let response = response.ok_or_else(invalid_refresh)?;
-    if rotating {
-        // A concurrent reuse may have revoked the grant while these tokens were minted; they
-        // were recorded under it, so revoking it again catches them, and the caller gets none.
+    if rotating && !claimed {
+        // Issued without a claim (within the grace period): a concurrent reuse may have revoked
+        // the grant while these tokens were minted; they were recorded under it, so revoking it
+        // again catches them, and the caller gets none.
         let revoked = provider
             .store
             .find_grant(&grant.id)
