@@ -254,6 +254,27 @@ fn pick_log_events<'a>(ops: &[&'a WriteOp]) -> Vec<&'a LogEventRecord> {
     })
 }
 
+/// Rows per cached statement, at most (a power of two).
+const CACHED_ROWS_PER_STATEMENT: usize = 64;
+
+/// `rows` in chunks whose lengths are powers of two (largest first, at most
+/// [`CACHED_ROWS_PER_STATEMENT`]): a multi-row `INSERT` of each length is one cached statement,
+/// so a connection prepares at most seven of them instead of one per batch (parsing the
+/// statement cost SQLite about as much as inserting its rows; PostgreSQL plans it once too).
+fn cached_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let len = rows.len().min(CACHED_ROWS_PER_STATEMENT);
+        // The largest power of two not above `len` (`len` >= 1).
+        let take = 1usize << (usize::BITS - 1 - len.leading_zeros());
+        let (chunk, rest) = rows.split_at(take);
+        rows = rest;
+        Some(chunk)
+    })
+}
+
 /// `system_log.target_ids`: every id with a space at each end (`" id1 id2 "`).
 fn target_ids_column(ids: &[String]) -> String {
     let mut s = String::from(" ");
@@ -447,7 +468,9 @@ macro_rules! impl_write_batch {
                         return Err(StoreError::NotFound);
                     }
                 }
-                for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                // Events are on every token response: their statements are cached (prepared
+                // once per connection), one per power-of-two row count (see `cached_chunks`).
+                for chunk in cached_chunks(&events) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO system_log (uuid, published_ms, event_type, severity, \
                          outcome_result, actor_id, actor_alternate_id, target_ids, search_text, \
@@ -465,12 +488,12 @@ macro_rules! impl_write_batch {
                             .push_bind(&e.search_text)
                             .push_bind(&e.body);
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
                 // Each event's targets, found by the uuid just written (a multi-row INSERT's
                 // RETURNING has no guaranteed order), in the same transaction.
                 let targets = event_targets(&events);
-                for chunk in targets.chunks(ROWS_PER_STATEMENT) {
+                for chunk in cached_chunks(&targets) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO system_log_targets (event_seq, target_id, \
                          event_published_ms) SELECT system_log.seq, v.column2, \
@@ -485,7 +508,7 @@ macro_rules! impl_write_batch {
                             .push_unseparated(")");
                     }
                     q.push(") AS v JOIN system_log ON system_log.uuid = v.column1");
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
                 tx.commit().await.map_err(db_err)
             }

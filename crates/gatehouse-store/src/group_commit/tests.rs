@@ -152,3 +152,19 @@ fn outside_a_runtime_writes_go_straight_to_the_pool() {
     let writer = GroupCommit::new(pool.clone());
     assert!(writer.queue().is_none());
 }
+
+#[test]
+fn cached_chunks_are_powers_of_two_covering_every_row_in_order() {
+    let lens = |n: usize| -> Vec<usize> {
+        let rows: Vec<usize> = (0..n).collect();
+        let chunks: Vec<&[usize]> = cached_chunks(&rows).collect();
+        let flat: Vec<usize> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+        assert_eq!(flat, rows, "{n} rows");
+        chunks.iter().map(|c| c.len()).collect()
+    };
+    assert!(lens(0).is_empty());
+    assert_eq!(lens(1), [1]);
+    assert_eq!(lens(37), [32, 4, 1]);
+    assert_eq!(lens(64), [64]);
+    assert_eq!(lens(200), [64, 64, 64, 8]);
+}
