@@ -4,6 +4,7 @@
 //
 //   node bench/memory.mjs [--db sqlite|postgres] [--flows 200] [--concurrency 8]
 //                         [--bin target/release/gatehouse] [--env NAME=VALUE]... [--perf FILE]
+//   node bench/memory.mjs --layout crates/gatehouse/link/symbol-order.txt
 //
 // 1. Starts `gatehouse serve` pinned to core 1 (`taskset -c 1`) on a fresh database, creates a
 //    user and a web app, signs in once and exchanges the code (as run.mjs does before its
@@ -17,6 +18,10 @@
 // CPU per flow is what to compare on a shared machine (wall-clock rates are noisy there).
 // `--env` passes settings to the server only (e.g. GLIBC_TUNABLES=glibc.malloc.arena_max=1).
 // `--perf FILE` records `perf record -g` of the server during the flows.
+// `--layout FILE` runs the server under valgrind's callgrind instead, through start-up, one
+// sign-in, the code exchange and one request of each common kind (discovery, JWKS, userinfo,
+// introspection, refresh), and writes the functions of the binary it ran, one mangled name per
+// line, for the linker to lay out together (scripts/symbol-order.sh; crates/gatehouse/build.rs).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { makePool, Jar, basicAuth, send, browse, FlowError } from './lib/http.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const o = { db: 'sqlite', flows: 200, concurrency: 8, bin: join(ROOT, 'target/release/gatehouse'), env: {}, perf: '', core: '1', pgUrl: 'postgres://postgres@127.0.0.1:5432' };
+const o = { db: 'sqlite', flows: 200, concurrency: 8, bin: join(ROOT, 'target/release/gatehouse'), env: {}, perf: '', layout: '', core: '1', pgUrl: 'postgres://postgres@127.0.0.1:5432' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 1) {
   const a = argv[i];
@@ -37,6 +42,7 @@ for (let i = 0; i < argv.length; i += 1) {
   else if (a === '--bin') o.bin = resolve(next());
   else if (a === '--perf') o.perf = resolve(next());
   else if (a === '--core') o.core = next();
+  else if (a === '--layout') o.layout = resolve(next());
   else if (a === '--env') {
     const [k, ...v] = next().split('=');
     o.env[k] = v.join('=');
@@ -103,7 +109,11 @@ function topMappings(pid, n = 8) {
 const mib = (k) => (k / 1024).toFixed(1);
 
 // Start the server (first start creates the schema, the servers and their keys).
-server = spawn('taskset', ['-c', o.core, o.bin, ...global, 'serve', '--bind', '127.0.0.1:0'], {
+const callgrindOut = join(dataDir, 'callgrind.out');
+const launch = o.layout
+  ? ['valgrind', ['--tool=callgrind', '--demangle=no', '--dump-instr=no', `--callgrind-out-file=${callgrindOut}`, '-q', o.bin]]
+  : ['taskset', ['-c', o.core, o.bin]];
+server = spawn(launch[0], [...launch[1], ...global, 'serve', '--bind', '127.0.0.1:0'], {
   env: { ...process.env, RUST_LOG: 'warn', GATEHOUSE_SIGNIN_REQUESTS_PER_MINUTE_PER_IP: '0', ...o.env },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -136,9 +146,14 @@ async function flow() {
   if (!result.code) throw new FlowError(`no code: ${JSON.stringify(result)}`);
   const res = await send(pool, { method: 'POST', path: tokenPath, headers: { authorization: auth }, body: new URLSearchParams({ grant_type: 'authorization_code', code: result.code, redirect_uri: REDIRECT_URI }).toString() });
   if (res.status !== 200 || !JSON.parse(res.text).id_token) throw new FlowError(`code exchange -> ${res.status}: ${res.text.slice(0, 200)}`);
+  return JSON.parse(res.text);
 }
 
-await flow();
+const tokens = await flow();
+if (o.layout) {
+  await layout(tokens);
+  process.exit(0);
+}
 await new Promise((r) => setTimeout(r, 1000));
 const idle = status(pid);
 const idleTop = topMappings(pid);
@@ -211,3 +226,42 @@ console.log(`  ${o.flows} flows, ${o.concurrency} at a time: ${result.cpu_ms_per
 console.log(`  RSS peak under load ${result.rss_peak_mib} MiB, ${result.rss_after_load_mib} MiB 3 s after (${after.threads} threads)`);
 console.log(`MEMORY_JSON ${JSON.stringify(result)}`);
 if (errors) process.exitCode = 1;
+
+/// `--layout`: one request of each common kind, then a clean stop (callgrind writes its profile
+/// at exit), then the profile's functions that the binary defines, in the order callgrind met them.
+async function layout(t) {
+  const form = (body) => ({ method: 'POST', headers: { authorization: auth }, body: new URLSearchParams(body).toString() });
+  const requests = [
+    { path: new URL(meta.jwks_uri).pathname },
+    { path: new URL(meta.userinfo_endpoint).pathname, headers: { authorization: `Bearer ${t.access_token}` } },
+    { path: new URL(meta.introspection_endpoint).pathname, ...form({ token: t.access_token }) },
+    { path: tokenPath, ...form({ grant_type: 'refresh_token', refresh_token: t.refresh_token }) },
+    { path: '/oauth2/default/.well-known/openid-configuration' },
+  ];
+  for (const r of requests) {
+    const res = await send(pool, r);
+    if (res.status !== 200) throw new Error(`${r.path} -> ${res.status}: ${res.text.slice(0, 200)}`);
+  }
+  await pool.close();
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await Promise.race([exited, new Promise((_, fail) => setTimeout(() => fail(new Error('gatehouse did not stop within 60 s')), 60_000))]);
+  const defined = new Set(
+    execFileSync('nm', ['--defined-only', o.bin], { encoding: 'utf8', maxBuffer: 1 << 28 })
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((f) => f.length === 3 && 'tT'.includes(f[1]))
+      .map((f) => f[2]),
+  );
+  const names = new Map();
+  const seen = new Set();
+  for (const line of readFileSync(callgrindOut, 'utf8').split('\n')) {
+    const m = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (!m) continue;
+    if (m[2]) names.set(m[1], m[2]);
+    const name = names.get(m[1]);
+    if (name && defined.has(name)) seen.add(name);
+  }
+  writeFileSync(o.layout, [...seen].join('\n') + '\n');
+  console.log(`${seen.size} functions of ${defined.size} written to ${o.layout}`);
+}
