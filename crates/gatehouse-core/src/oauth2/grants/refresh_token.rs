@@ -155,9 +155,6 @@ async fn exchange(
         claim,
         sid: None,
     };
-    // A won claim proved, in the transaction that recorded the tokens, that neither the token
-    // nor its grant was revoked ([`Claim::Rotation`]): nothing to check after it.
-    let mut claimed = claim.is_some();
     let mut response = tokens::issue_claiming(provider, issue(refresh, claim)).await?;
     if response.is_none() {
         // The claim was lost: a concurrent request rotated the token first (the grace rule
@@ -173,13 +170,13 @@ async fn exchange(
         within_grace(provider, &token, rotated_at, policy.leeway, now).await?;
         response =
             Some(tokens::issue(provider, issue(RefreshPlan::Issue { expires_at }, None)).await?);
-        claimed = false;
     }
     let response = response.ok_or_else(invalid_refresh)?;
-    if rotating && !claimed {
-        // Issued without a claim (within the grace period): a concurrent reuse may have revoked
-        // the grant while these tokens were minted; they were recorded under it, so revoking it
-        // again catches them, and the caller gets none.
+    if rotating {
+        // A won claim saw the grant standing when its statement ran, but on PostgreSQL a
+        // revocation committing between that statement and the claim's commit misses the new
+        // tokens (and within the grace period there is no claim at all): they were recorded
+        // under the grant, so revoking it again catches them, and the caller gets none.
         let revoked = provider
             .store
             .find_grant(&grant.id)
