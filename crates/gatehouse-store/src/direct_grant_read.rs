@@ -204,23 +204,8 @@ fn grant_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<GrantRow>> {
 
 /// The user's columns from `at` on; `None` when the outer join found none.
 fn user_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<UserRow>> {
-    let Some(id) = row.get::<_, Option<String>>(at)? else {
+    if row.get::<_, Option<String>>(at)?.is_none() {
         return Ok(None);
-    };
-    Ok(Some(UserRow {
-        id,
-        status: row.get(at + 1)?,
-        login: row.get(at + 2)?,
-        email: row.get(at + 3)?,
-        first_name: row.get(at + 4)?,
-        last_name: row.get(at + 5)?,
-        display_name: row.get(at + 6)?,
-        password_hash: row.get(at + 7)?,
-        created: row.get(at + 8)?,
-        last_updated: row.get(at + 9)?,
-        activated: row.get(at + 10)?,
-        status_changed: row.get(at + 11)?,
-        last_login: row.get(at + 12)?,
-        password_changed: row.get(at + 13)?,
-    }))
+    }
+    crate::direct_read::user_row_at(row, at).map(Some)
 }

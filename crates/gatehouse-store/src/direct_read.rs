@@ -243,7 +243,7 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
 }
 
 /// The user's columns (`user_cols!()`) from `at` on.
-fn user_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
+pub(crate) fn user_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
         id: row.get(at)?,
         status: row.get(at + 1)?,
