@@ -398,22 +398,8 @@ async fn another_nodes_grant_changes_are_seen_at_once(
     };
     s.create_refresh_token(&refresh).await?;
     let code = AuthCode {
-        code_hash: "c1".into(),
-        grant_id: "g2".into(),
-        client_id: "client".into(),
-        user_id: "u1".into(),
-        auth_server_id: "default".into(),
-        redirect_uri: "https://app.example/cb".into(),
-        scopes: vec!["openid".into()],
-        nonce: None,
-        code_challenge: None,
-        auth_time: 1_000,
-        amr: vec!["pwd".into()],
-        acr: None,
-        session_id_hash: None,
-        created: 1_000,
         expires_at: 9_000,
-        used_at: None,
+        ..common::auth_code("c1", "g2")
     };
     s.create_code(&code).await?;
     for _ in 0..3 {

@@ -14,7 +14,7 @@ use tokio::sync::Barrier;
 #[macro_use]
 mod common;
 
-use common::{Ctx, run};
+use common::{Ctx, auth_code as code, run};
 
 both_backends!(
     concurrent_exchanges_of_one_code_have_one_winner_and_the_rest_commit,
@@ -39,27 +39,6 @@ fn user(id: &str) -> User {
         status_changed: None,
         last_login: None,
         password_changed: None,
-    }
-}
-
-fn code(hash: &str, grant_id: &str) -> AuthCode {
-    AuthCode {
-        code_hash: hash.into(),
-        grant_id: grant_id.into(),
-        client_id: "client".into(),
-        user_id: "u1".into(),
-        auth_server_id: "default".into(),
-        redirect_uri: "https://app.example/cb".into(),
-        scopes: vec!["openid".into()],
-        nonce: None,
-        code_challenge: None,
-        auth_time: 1_000,
-        amr: vec!["pwd".into()],
-        acr: None,
-        session_id_hash: None,
-        created: 1_000,
-        expires_at: 10_000,
-        used_at: None,
     }
 }
 

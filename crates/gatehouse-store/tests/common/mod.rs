@@ -75,3 +75,25 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// An unused authorization code for user `u1` of client `client` under `grant_id`.
+pub fn auth_code(hash: &str, grant_id: &str) -> gatehouse_core::domain::AuthCode {
+    gatehouse_core::domain::AuthCode {
+        code_hash: hash.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        user_id: "u1".into(),
+        auth_server_id: "default".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: vec!["openid".into()],
+        nonce: None,
+        code_challenge: None,
+        auth_time: 1_000,
+        amr: vec!["pwd".into()],
+        acr: None,
+        session_id_hash: None,
+        created: 1_000,
+        expires_at: 10_000,
+        used_at: None,
+    }
+}
