@@ -10,6 +10,7 @@ pub mod device;
 mod error;
 pub mod grants;
 pub mod introspect;
+pub mod introspect_guarded;
 pub mod pkce;
 pub mod remote_jwks;
 pub mod request_object;

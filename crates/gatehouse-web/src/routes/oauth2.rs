@@ -15,7 +15,8 @@ use gatehouse_core::oauth2::client_assertion;
 use gatehouse_core::oauth2::client_auth::ClientCredentials;
 use gatehouse_core::oauth2::client_throttle::ClientAuthGuard;
 use gatehouse_core::oauth2::grants::{self, TokenParams};
-use gatehouse_core::oauth2::introspect::{self, TokenActionParams};
+use gatehouse_core::oauth2::introspect::TokenActionParams;
+use gatehouse_core::oauth2::introspect_guarded::introspect_guarded;
 use gatehouse_core::oauth2::{OAuthError, revoke};
 use gatehouse_core::oidc::logout::{self, LogoutOutcome, LogoutParams};
 use gatehouse_core::oidc::userinfo;
@@ -443,15 +444,7 @@ async fn introspect(
     let params: TokenActionParams = parse_form(&body).map_err(WebError::OAuthJson)?;
     let authorization = authorization_header(&headers);
     let guard = ClientAuthGuard::new(&params.credentials(authorization), client.ip.as_deref());
-    let provider = &state.provider;
-    // The throttle is checked before the credentials, reading the token's record with its
-    // counters (one query): so the token's signature is checked first.
-    let run = async {
-        let claims = introspect::presented_claims(provider, &ctx, &params).await;
-        let key = introspect::presented_key(claims.as_ref());
-        let found = guard.check_with_token(provider, key).await?;
-        introspect::introspect(provider, &ctx, params, authorization, claims, found).await
-    };
+    let run = introspect_guarded(&state.provider, &ctx, params, authorization, &guard);
     let result = observed(&state, &guard, run)
         .await
         .map_err(client_error(&headers))?;
