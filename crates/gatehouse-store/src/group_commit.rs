@@ -27,8 +27,6 @@ use crate::write_gate::WriteGate;
 
 /// Jobs written per transaction, at most.
 pub(crate) const MAX_BATCH_JOBS: usize = 64;
-/// Rows per `INSERT` statement, well under SQLite's and PostgreSQL's limits on bound values.
-const ROWS_PER_STATEMENT: usize = 100;
 /// PostgreSQL batches committing at once (each on its own pooled connection; the server
 /// flushes their WAL records together).
 const PG_BATCHES_IN_FLIGHT: usize = 4;
@@ -254,7 +252,29 @@ fn pick_log_events<'a>(ops: &[&'a WriteOp]) -> Vec<&'a LogEventRecord> {
     })
 }
 
-/// Rows per cached statement, at most (a power of two).
+/// The static refresh tokens' new expiries of a batch, each token once with the expiry of its
+/// last job (what the jobs' updates one after the other would leave): the bench's refresh
+/// row, like a client refreshing from several tabs, has one token in every job of a batch,
+/// and an `UPDATE … FROM (VALUES …)` changes a row once however many values match it.
+fn refresh_expiries<'a>(ops: &[&'a WriteOp]) -> Vec<(&'a String, i64)> {
+    let mut out: Vec<(&'a String, i64)> = Vec::new();
+    for op in ops {
+        if let WriteOp::RefreshExpiry {
+            token_hash,
+            expires_at,
+        } = op
+        {
+            match out.iter_mut().find(|(hash, _)| *hash == token_hash) {
+                Some(seen) => seen.1 = *expires_at,
+                None => out.push((token_hash, *expires_at)),
+            }
+        }
+    }
+    out
+}
+
+/// Rows per statement, at most (a power of two, well under SQLite's and PostgreSQL's limits
+/// on bound values).
 const CACHED_ROWS_PER_STATEMENT: usize = 64;
 
 /// `rows` in chunks whose lengths are powers of two (largest first, at most
@@ -321,16 +341,7 @@ macro_rules! impl_write_batch {
                     .into_iter()
                     .map(|t| Ok((t, to_json(&t.scopes)?)))
                     .collect::<StoreResult<_>>()?;
-                let expiries: Vec<(&String, i64)> = ops
-                    .iter()
-                    .filter_map(|op| match op {
-                        WriteOp::RefreshExpiry {
-                            token_hash,
-                            expires_at,
-                        } => Some((token_hash, *expires_at)),
-                        _ => None,
-                    })
-                    .collect();
+                let expiries = refresh_expiries(ops);
                 let events: Vec<(&LogEventRecord, String)> = pick_log_events(ops)
                     .into_iter()
                     .map(|e| (e, target_ids_column(&e.target_ids)))
@@ -378,7 +389,7 @@ macro_rules! impl_write_batch {
                         Claim::TOKEN_ROTATED,
                     ),
                 ] {
-                    for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+                    for chunk in cached_chunks(claims) {
                         let mut q = QueryBuilder::<$db>::new(head);
                         let mut rows = q.separated(", ");
                         for (key, now) in chunk {
@@ -391,7 +402,6 @@ macro_rules! impl_write_batch {
                         q.push(tail);
                         let done = q
                             .build()
-                            .persistent(false)
                             .execute(&mut *tx)
                             .await
                             .map_err(db_err)?;
@@ -403,8 +413,10 @@ macro_rules! impl_write_batch {
                         }
                     }
                 }
-                // Statements vary with the row count: not worth a place in the statement cache.
-                for chunk in grants.chunks(ROWS_PER_STATEMENT) {
+                // Every statement of a batch is cached (prepared once per connection), one per
+                // power-of-two row count (see `cached_chunks`): parsing a multi-row statement
+                // cost SQLite about as much as writing its rows.
+                for chunk in cached_chunks(&grants) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
                          auth_time, amr, created, revoked_at, acr) ",
@@ -421,9 +433,9 @@ macro_rules! impl_write_batch {
                             .push_bind(g.revoked_at)
                             .push_bind(&g.acr);
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
-                for chunk in access.chunks(ROWS_PER_STATEMENT) {
+                for chunk in cached_chunks(&access) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, \
                          revoked_at) ",
@@ -435,9 +447,9 @@ macro_rules! impl_write_batch {
                             .push_bind(t.expires_at)
                             .push_bind(t.revoked_at);
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
-                for chunk in refresh.chunks(ROWS_PER_STATEMENT) {
+                for chunk in cached_chunks(&refresh) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
                          created, expires_at, rotated_at, revoked_at) ",
@@ -452,18 +464,26 @@ macro_rules! impl_write_batch {
                             .push_bind(t.rotated_at)
                             .push_bind(t.revoked_at);
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
-                for (token_hash, expires_at) in &expiries {
-                    let done = sqlx::query(
-                        "UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1",
-                    )
-                    .bind(*token_hash)
-                    .bind(*expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                    if done.rows_affected() == 0 {
+                // Static refresh tokens' new expiries: one statement per chunk, each token once
+                // (`refresh_expiries`). One that is gone changes no row: the batch fails, and
+                // its jobs are written again one by one, that one failing alone.
+                for chunk in cached_chunks(&expiries) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "UPDATE refresh_tokens SET expires_at = v.column2 FROM (VALUES ",
+                    );
+                    let mut rows = q.separated(", ");
+                    for (token_hash, expires_at) in chunk {
+                        rows.push("(")
+                            .push_bind_unseparated(*token_hash)
+                            .push_unseparated(", ")
+                            .push_bind_unseparated(*expires_at)
+                            .push_unseparated(")");
+                    }
+                    q.push(") AS v WHERE refresh_tokens.token_hash = v.column1");
+                    let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
+                    if done.rows_affected() < chunk.len() as u64 {
                         // Dropping the transaction rolls it back.
                         return Err(StoreError::NotFound);
                     }

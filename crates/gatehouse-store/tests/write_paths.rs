@@ -22,6 +22,7 @@ both_backends!(
     throttle_buckets_are_read_together,
     a_rotation_claim_of_a_revoked_token_or_grant_is_lost,
     a_final_rotation_claim_racing_a_revocation_leaves_nothing_live,
+    static_refresh_expiries_of_one_token_in_one_batch,
 );
 
 fn user(id: &str) -> User {
@@ -450,5 +451,53 @@ async fn a_final_rotation_claim_racing_a_revocation_leaves_nothing_live(ctx: &Ct
     }
     // Both outcomes were checked (the ordered rounds make sure of it).
     ensure!(won > 0 && lost > 0, "won {won}, lost {lost}");
+    Ok(())
+}
+
+/// A static refresh token refreshed by several requests of one batch: its expiry is the last
+/// request's, and a token that is gone fails only its own request.
+async fn static_refresh_expiries_of_one_token_in_one_batch(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1")).await?;
+    s.create_grant(&grant("g-static", Some("u1"))).await?;
+    s.create_refresh_token(&refresh("r-static", "g-static"))
+        .await?;
+    let barrier = Arc::new(Barrier::new(9));
+    let mut tasks = Vec::new();
+    for i in 0..9_i64 {
+        let (store, barrier) = (s.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let hash = if i == 8 { "r-gone" } else { "r-static" };
+            let at = access(&format!("at-static-{i}"), "g-static");
+            barrier.wait().await;
+            store
+                .record_issued(&IssuedTokens {
+                    grant: None,
+                    access: Some(&at),
+                    refresh: None,
+                    refresh_expiry: Some((hash, 10_000 + i)),
+                    events: &[],
+                    claim: None,
+                })
+                .await
+        }));
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        let outcome = task.await?;
+        match i {
+            8 => ensure!(
+                matches!(outcome, Err(gatehouse_core::store::StoreError::NotFound)),
+                "a gone token's extension: {outcome:?}"
+            ),
+            _ => ensure!(outcome.is_ok(), "request {i}: {outcome:?}"),
+        }
+    }
+    let token = s.find_refresh_token("r-static").await?;
+    // Each request's expiry was written (alone or last in its batch): the latest one stands
+    // only if requests ran in order, so any of them, but always one of theirs.
+    ensure!(
+        token.is_some_and(|t| (10_000..10_008).contains(&t.expires_at)),
+        "expiry not extended"
+    );
     Ok(())
 }
