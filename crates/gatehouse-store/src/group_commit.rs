@@ -323,7 +323,7 @@ fn event_targets<'a>(events: &[(&'a LogEventRecord, String)]) -> Vec<(&'a String
 }
 
 macro_rules! impl_write_batch {
-    ($db:ty, $in_flight:expr) => {
+    ($db:ty, $in_flight:expr, $or_fail:literal) => {
         #[async_trait]
         impl WriteBatch for sqlx::Pool<$db> {
             fn max_in_flight(&self) -> usize {
@@ -373,14 +373,22 @@ macro_rules! impl_write_batch {
                 for (claims, head, tail, lost) in [
                     (
                         &codes,
-                        "UPDATE auth_codes SET used_at = v.column2 FROM (VALUES ",
+                        concat!(
+                            "UPDATE ",
+                            $or_fail,
+                            "auth_codes SET used_at = v.column2 FROM (VALUES "
+                        ),
                         ") AS v WHERE auth_codes.code_hash = v.column1 \
                          AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2",
                         Claim::CODE_USED,
                     ),
                     (
                         &rotations,
-                        "UPDATE refresh_tokens SET rotated_at = v.column2 FROM (VALUES ",
+                        concat!(
+                            "UPDATE ",
+                            $or_fail,
+                            "refresh_tokens SET rotated_at = v.column2 FROM (VALUES "
+                        ),
                         ") AS v WHERE refresh_tokens.token_hash = v.column1 \
                          AND refresh_tokens.rotated_at IS NULL \
                          AND refresh_tokens.revoked_at IS NULL AND NOT EXISTS \
@@ -418,8 +426,12 @@ macro_rules! impl_write_batch {
                 // cost SQLite about as much as writing its rows.
                 for chunk in cached_chunks(&grants) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
-                         auth_time, amr, created, revoked_at, acr) ",
+                        concat!(
+                            "INSERT ",
+                            $or_fail,
+                            "INTO grants (id, client_id, user_id, auth_server_id, scopes, \
+                             auth_time, amr, created, revoked_at, acr) "
+                        ),
                     );
                     q.push_values(chunk, |mut b, (g, scopes, amr)| {
                         b.push_bind(&g.id)
@@ -437,8 +449,12 @@ macro_rules! impl_write_batch {
                 }
                 for chunk in cached_chunks(&access) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, \
-                         revoked_at) ",
+                        concat!(
+                            "INSERT ",
+                            $or_fail,
+                            "INTO access_tokens (jti, grant_id, client_id, expires_at, \
+                             revoked_at) "
+                        ),
                     );
                     q.push_values(chunk, |mut b, t| {
                         b.push_bind(&t.jti)
@@ -451,8 +467,12 @@ macro_rules! impl_write_batch {
                 }
                 for chunk in cached_chunks(&refresh) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
-                         created, expires_at, rotated_at, revoked_at) ",
+                        concat!(
+                            "INSERT ",
+                            $or_fail,
+                            "INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
+                             created, expires_at, rotated_at, revoked_at) "
+                        ),
                     );
                     q.push_values(chunk, |mut b, (t, scopes)| {
                         b.push_bind(&t.token_hash)
@@ -471,7 +491,11 @@ macro_rules! impl_write_batch {
                 // its jobs are written again one by one, that one failing alone.
                 for chunk in cached_chunks(&expiries) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "UPDATE refresh_tokens SET expires_at = v.column2 FROM (VALUES ",
+                        concat!(
+                            "UPDATE ",
+                            $or_fail,
+                            "refresh_tokens SET expires_at = v.column2 FROM (VALUES "
+                        ),
                     );
                     let mut rows = q.separated(", ");
                     for (token_hash, expires_at) in chunk {
@@ -492,9 +516,13 @@ macro_rules! impl_write_batch {
                 // once per connection), one per power-of-two row count (see `cached_chunks`).
                 for chunk in cached_chunks(&events) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO system_log (uuid, published_ms, event_type, severity, \
-                         outcome_result, actor_id, actor_alternate_id, target_ids, search_text, \
-                         body) ",
+                        concat!(
+                            "INSERT ",
+                            $or_fail,
+                            "INTO system_log (uuid, published_ms, event_type, severity, \
+                             outcome_result, actor_id, actor_alternate_id, target_ids, \
+                             search_text, body) "
+                        ),
                     );
                     q.push_values(chunk, |mut b, (e, target_ids)| {
                         b.push_bind(&e.uuid)
@@ -515,9 +543,13 @@ macro_rules! impl_write_batch {
                 let targets = event_targets(&events);
                 for chunk in cached_chunks(&targets) {
                     let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO system_log_targets (event_seq, target_id, \
-                         event_published_ms) SELECT system_log.seq, v.column2, \
-                         system_log.published_ms FROM (VALUES ",
+                        concat!(
+                            "INSERT ",
+                            $or_fail,
+                            "INTO system_log_targets (event_seq, target_id, \
+                             event_published_ms) SELECT system_log.seq, v.column2, \
+                             system_log.published_ms FROM (VALUES "
+                        ),
                     );
                     let mut rows = q.separated(", ");
                     for (uuid, target) in chunk {
@@ -536,8 +568,17 @@ macro_rules! impl_write_batch {
     };
 }
 
-impl_write_batch!(sqlx::Sqlite, 1);
-impl_write_batch!(sqlx::Postgres, PG_BATCHES_IN_FLIGHT);
+// SQLite: `OR FAIL`. A multi-row statement that may fail with SQLite's default `ABORT` must
+// be undoable on its own, so SQLite copies every existing page it changes into a statement
+// journal first: beyond 64 KiB (most batches) a temporary file, created, written page by page
+// and deleted for each batch, as many writes as the WAL's (strace of refresh with rotation). A
+// failed batch statement never needs undoing on its own: its error drops (rolls back) the
+// whole transaction, whose jobs are then written one by one. `FAIL` stops the statement and
+// leaves what it did to that rollback, with the same constraint error; no statement journal.
+// (PostgreSQL has no such clause and needs none.) The targets' insert still keeps one for its
+// foreign key, over the few pages it changes (in memory).
+impl_write_batch!(sqlx::Sqlite, 1, "OR FAIL ");
+impl_write_batch!(sqlx::Postgres, PG_BATCHES_IN_FLIGHT, "");
 
 #[cfg(test)]
 mod tests;
