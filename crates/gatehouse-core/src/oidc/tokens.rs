@@ -481,3 +481,48 @@ pub async fn issue_front_channel(
         id_token,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_claims_in_oktas_order_then_custom_ones() -> Result<(), serde_json::Error> {
+        let scopes = vec!["bench.read".to_owned()];
+        let audiences = vec!["api://a".to_owned(), "api://b".to_owned()];
+        let mut custom = Map::new();
+        custom.insert("tenant".into(), json!("t1"));
+        let claims = AccessClaims {
+            ver: 1,
+            jti: "AT.x",
+            iss: "https://id.example/oauth2/default",
+            aud: Audience::One("api://default"),
+            iat: 10,
+            exp: 3610,
+            cid: "0oa1",
+            uid: None,
+            scp: &scopes,
+            auth_time: None,
+            sub: "0oa1",
+            custom,
+        };
+        assert_eq!(
+            serde_json::to_string(&claims)?,
+            r#"{"ver":1,"jti":"AT.x","iss":"https://id.example/oauth2/default","aud":"api://default","iat":10,"exp":3610,"cid":"0oa1","scp":["bench.read"],"sub":"0oa1","tenant":"t1"}"#
+        );
+        let user = AccessClaims {
+            aud: Audience::Many(&audiences),
+            uid: Some("00u1"),
+            auth_time: Some(5),
+            sub: "a@example.com",
+            custom: Map::new(),
+            ..claims
+        };
+        let v = serde_json::to_value(&user)?;
+        assert_eq!(v["aud"], json!(["api://a", "api://b"]));
+        assert_eq!(v["uid"], "00u1");
+        assert_eq!(v["auth_time"], 5);
+        assert!(v.get("tenant").is_none());
+        Ok(())
+    }
+}

@@ -278,18 +278,28 @@ pub(crate) async fn observed<T>(
 /// The client id a token request claims (Basic, form or assertion `iss`), for the System Log
 /// only: it is logged as claimed, whether or not authentication succeeds.
 fn claimed_client_id(credentials: &ClientCredentials) -> Option<String> {
-    credentials
+    const MAX_CHARS: usize = 128;
+    let named = credentials
         .basic
         .as_ref()
-        .map(|(id, _)| id.clone())
-        .or_else(|| credentials.form_client_id.clone())
-        .or_else(|| {
-            credentials
-                .client_assertion
-                .as_deref()
-                .and_then(|a| client_assertion::unverified_client_id(a).ok())
-        })
-        .map(|id| id.chars().take(128).collect())
+        .map(|(id, _)| id)
+        .or(credentials.form_client_id.as_ref());
+    match named {
+        Some(id) => Some(truncate_chars(id, MAX_CHARS)),
+        None => credentials
+            .client_assertion
+            .as_deref()
+            .and_then(|a| client_assertion::unverified_client_id(a).ok())
+            .map(|id| truncate_chars(&id, MAX_CHARS)),
+    }
+}
+
+/// `s`, cut after `max` characters (copied in one piece when it is shorter, as ids are).
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => s[..end].to_owned(),
+        None => s.to_owned(),
+    }
 }
 
 async fn token(
@@ -614,5 +624,7 @@ mod tests {
         credentials.basic = Some(("basic".into(), None));
         assert_eq!(claimed_client_id(&credentials).as_deref(), Some("basic"));
         assert_eq!(claimed_client_id(&ClientCredentials::default()), None);
+        credentials.basic = Some(("é".repeat(130), None));
+        assert_eq!(claimed_client_id(&credentials), Some("é".repeat(128)));
     }
 }
