@@ -463,7 +463,14 @@ mod tests {
 
     #[test]
     fn search_text_is_the_words_lower_cased() {
-        let words = ["App.OAuth2.As", "Grant", "ÉLODIE Ünal", "ΟΔΟΣ", "ΣΑ Σ", "10.0.0.1"];
+        let words = [
+            "App.OAuth2.As",
+            "Grant",
+            "ÉLODIE Ünal",
+            "ΟΔΟΣ",
+            "ΣΑ Σ",
+            "10.0.0.1",
+        ];
         assert_eq!(
             search_text(&words),
             words.join(" ").to_lowercase(),

@@ -109,7 +109,10 @@ pub fn evaluate<'c>(
 
 /// [`evaluate`], answering with the places of the policy and the rule in `config.policies`
 /// (what [`Decision::new`] takes).
-pub fn evaluate_at(config: &ServerConfig, req: &PolicyRequest<'_>) -> Result<(usize, usize), NoMatch> {
+pub fn evaluate_at(
+    config: &ServerConfig,
+    req: &PolicyRequest<'_>,
+) -> Result<(usize, usize), NoMatch> {
     let (p, (policy, rules)) = config
         .policies
         .iter()

@@ -173,15 +173,11 @@ pub async fn preview(
     };
     let ttl = tokens::access_ttl(provider, &issue);
     // Shown as a JSON object (the claims by name).
-    let access = match serde_json::to_value(tokens::access_token_claims(
-        &issue,
-        "AT.preview",
-        now,
-        ttl,
-    )) {
-        Ok(serde_json::Value::Object(claims)) => claims,
-        _ => serde_json::Map::new(),
-    };
+    let access =
+        match serde_json::to_value(tokens::access_token_claims(&issue, "AT.preview", now, ttl)) {
+            Ok(serde_json::Value::Object(claims)) => claims,
+            _ => serde_json::Map::new(),
+        };
     let id = if scope::has(&scopes, scope::OPENID) {
         tokens::id_token_claims(provider, &issue, now)
             .await
