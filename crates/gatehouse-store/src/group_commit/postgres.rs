@@ -22,10 +22,7 @@ use gatehouse_core::domain::{AccessTokenRecord, Grant, LogEventRecord, RefreshTo
 use gatehouse_core::store::{Claim, StoreError, StoreResult};
 use sqlx::{Postgres, QueryBuilder};
 
-use super::{
-    ROWS_PER_STATEMENT, WriteBatch, WriteOp, event_targets, pick_access_tokens, pick_grants,
-    pick_log_events, pick_refresh_tokens, target_ids_column,
-};
+use super::{ROWS_PER_STATEMENT, WriteBatch, WriteOp, event_targets, target_ids_column};
 use crate::error::db_err;
 use crate::rows::to_json;
 
@@ -100,33 +97,50 @@ struct Columns<'a> {
     t_target_id: Vec<&'a str>,
 }
 
-impl<'a> Columns<'a> {
-    /// The columns of `ops`' rows; JSON encoded first, so no error can come mid-transaction.
+/// A batch's writes: the rows to insert, and the updates that must each change a row.
+#[derive(Default)]
+struct Batch<'a> {
+    columns: Columns<'a>,
+    /// `(code_hash, now)`.
+    codes: Vec<(&'a String, i64)>,
+    /// `(token_hash, now)`.
+    rotations: Vec<(&'a String, i64)>,
+    /// `(token_hash, expires_at)`.
+    expiries: Vec<(&'a String, i64)>,
+}
+
+impl<'a> Batch<'a> {
+    /// Sorts `ops` (every kind named, so a new kind cannot be left out here); JSON encoded
+    /// first, so no error can come mid-transaction.
     fn of(ops: &[&'a WriteOp]) -> StoreResult<Self> {
-        let mut c = Columns::default();
-        for g in pick_grants(ops) {
-            c.push_grant(g)?;
+        let mut b = Batch::default();
+        let mut events: Vec<(&'a LogEventRecord, String)> = Vec::new();
+        for &op in ops {
+            match op {
+                WriteOp::Grant(g) => b.columns.push_grant(g)?,
+                WriteOp::AccessToken(t) => b.columns.push_access(t),
+                WriteOp::RefreshToken(t) => b.columns.push_refresh(t)?,
+                WriteOp::LogEvent(e) => events.push((e, target_ids_column(&e.target_ids))),
+                WriteOp::RefreshExpiry {
+                    token_hash,
+                    expires_at,
+                } => b.expiries.push((token_hash, *expires_at)),
+                WriteOp::RedeemCode { code_hash, now } => b.codes.push((code_hash, *now)),
+                WriteOp::MarkRotated { token_hash, now } => b.rotations.push((token_hash, *now)),
+            }
         }
-        for t in pick_access_tokens(ops) {
-            c.push_access(t);
-        }
-        for t in pick_refresh_tokens(ops) {
-            c.push_refresh(t)?;
-        }
-        let events: Vec<(&'a LogEventRecord, String)> = pick_log_events(ops)
-            .into_iter()
-            .map(|e| (e, target_ids_column(&e.target_ids)))
-            .collect();
         for (uuid, target) in event_targets(&events) {
-            c.t_uuid.push(uuid);
-            c.t_target_id.push(target);
+            b.columns.t_uuid.push(uuid);
+            b.columns.t_target_id.push(target);
         }
         for (e, target_ids) in events {
-            c.push_event(e, target_ids);
+            b.columns.push_event(e, target_ids);
         }
-        Ok(c)
+        Ok(b)
     }
+}
 
+impl<'a> Columns<'a> {
     fn push_grant(&mut self, g: &'a Grant) -> StoreResult<()> {
         self.g_id.push(&g.id);
         self.g_client_id.push(&g.client_id);
@@ -223,14 +237,6 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// `(key, now)` of the ops `pick` selects.
-fn pairs<'a>(
-    ops: &[&'a WriteOp],
-    pick: fn(&'a WriteOp) -> Option<(&'a String, i64)>,
-) -> Vec<(&'a String, i64)> {
-    ops.iter().filter_map(|&op| pick(op)).collect()
-}
-
 #[async_trait]
 impl WriteBatch for sqlx::Pool<Postgres> {
     fn max_in_flight(&self) -> usize {
@@ -238,22 +244,12 @@ impl WriteBatch for sqlx::Pool<Postgres> {
     }
 
     async fn write_batch(&self, ops: &[&WriteOp]) -> StoreResult<()> {
-        let columns = Columns::of(ops)?;
-        let codes = pairs(ops, |op| match op {
-            WriteOp::RedeemCode { code_hash, now } => Some((code_hash, *now)),
-            _ => None,
-        });
-        let rotations = pairs(ops, |op| match op {
-            WriteOp::MarkRotated { token_hash, now } => Some((token_hash, *now)),
-            _ => None,
-        });
-        let expiries = pairs(ops, |op| match op {
-            WriteOp::RefreshExpiry {
-                token_hash,
-                expires_at,
-            } => Some((token_hash, *expires_at)),
-            _ => None,
-        });
+        let Batch {
+            columns,
+            codes,
+            rotations,
+            expiries,
+        } = Batch::of(ops)?;
         if codes.is_empty() && rotations.is_empty() && expiries.is_empty() {
             if columns.is_empty() {
                 return Ok(());
