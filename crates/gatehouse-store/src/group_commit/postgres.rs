@@ -22,7 +22,7 @@ use gatehouse_core::domain::{AccessTokenRecord, Grant, LogEventRecord, RefreshTo
 use gatehouse_core::store::{Claim, StoreError, StoreResult};
 use sqlx::{Postgres, QueryBuilder};
 
-use super::{ROWS_PER_STATEMENT, WriteBatch, WriteOp, event_targets, target_ids_column};
+use super::{WriteBatch, WriteOp, cached_chunks, event_targets, target_ids_column};
 use crate::error::db_err;
 use crate::rows::to_json;
 
@@ -283,7 +283,7 @@ impl WriteBatch for sqlx::Pool<Postgres> {
                 Claim::TOKEN_ROTATED,
             ),
         ] {
-            for chunk in claims.chunks(ROWS_PER_STATEMENT) {
+            for chunk in cached_chunks(claims) {
                 let mut q = QueryBuilder::<Postgres>::new(head);
                 let mut rows = q.separated(", ");
                 for (key, now) in chunk {
@@ -294,13 +294,10 @@ impl WriteBatch for sqlx::Pool<Postgres> {
                         .push_unseparated(")");
                 }
                 q.push(tail);
-                // Planned with the keys at hand (a custom plan: index probes by primary key).
-                let done = q
-                    .build()
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                // One cached statement per power-of-two row count (see `cached_chunks`):
+                // prepared once per connection, not parsed, described and planned on every
+                // batch (a round trip more each time).
+                let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
                 if done.rows_affected() < chunk.len() as u64 {
                     // Dropping the transaction rolls it back.
                     return Err(StoreError::Conflict {
