@@ -29,9 +29,6 @@ use crate::write_gate::WriteGate;
 pub(crate) const MAX_BATCH_JOBS: usize = 64;
 /// Rows per `INSERT` statement, well under SQLite's and PostgreSQL's limits on bound values.
 const ROWS_PER_STATEMENT: usize = 100;
-/// PostgreSQL batches committing at once (each on its own pooled connection; the server
-/// flushes their WAL records together).
-const PG_BATCHES_IN_FLIGHT: usize = 4;
 /// Jobs waiting for the writer before callers wait to queue theirs.
 const QUEUE_CAPACITY: usize = 1024;
 
@@ -517,7 +514,9 @@ macro_rules! impl_write_batch {
 }
 
 impl_write_batch!(sqlx::Sqlite, 1);
-impl_write_batch!(sqlx::Postgres, PG_BATCHES_IN_FLIGHT);
+
+// PostgreSQL writes a batch's rows in one statement of its own.
+mod postgres;
 
 #[cfg(test)]
 mod tests;
