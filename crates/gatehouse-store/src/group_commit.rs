@@ -27,9 +27,6 @@ use crate::write_gate::WriteGate;
 
 /// Jobs written per transaction, at most.
 pub(crate) const MAX_BATCH_JOBS: usize = 64;
-/// PostgreSQL batches committing at once (each on its own pooled connection; the server
-/// flushes their WAL records together).
-const PG_BATCHES_IN_FLIGHT: usize = 4;
 /// Jobs waiting for the writer before callers wait to queue theirs.
 const QUEUE_CAPACITY: usize = 1024;
 
@@ -578,7 +575,9 @@ macro_rules! impl_write_batch {
 // (PostgreSQL has no such clause and needs none.) The targets' insert still keeps one for its
 // foreign key, over the few pages it changes (in memory).
 impl_write_batch!(sqlx::Sqlite, 1, "OR FAIL ");
-impl_write_batch!(sqlx::Postgres, PG_BATCHES_IN_FLIGHT, "");
+
+// PostgreSQL writes a batch's rows in one statement of its own.
+mod postgres;
 
 #[cfg(test)]
 mod tests;

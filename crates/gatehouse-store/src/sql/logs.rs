@@ -65,8 +65,24 @@ impl From<LogRow> for StoredLogEvent {
     }
 }
 
+/// One purge batch on SQLite: the oldest events, their `system_log_targets` rows with them
+/// (`ON DELETE CASCADE`, found through their primary key, `event_seq` first). Returns the
+/// events' `seq`.
+const PURGE_SQLITE: &str = "DELETE FROM system_log WHERE seq IN (SELECT seq FROM system_log \
+    WHERE published_ms < $1 ORDER BY published_ms LIMIT $2) RETURNING seq";
+
+/// One purge batch on PostgreSQL, whose `system_log_targets` has no foreign key (migration
+/// 0034): the events and their targets in one statement, the targets by their primary key
+/// (`event_seq = ANY`, `event_seq` first).
+const PURGE_POSTGRES: &str = "WITH gone AS (DELETE FROM system_log WHERE seq IN \
+    (SELECT seq FROM system_log WHERE published_ms < $1 ORDER BY published_ms LIMIT $2) \
+    RETURNING seq), \
+    targets AS (DELETE FROM system_log_targets \
+    WHERE event_seq = ANY (ARRAY(SELECT seq FROM gone))) \
+    SELECT seq FROM gone";
+
 macro_rules! impl_log_stores {
-    ($db:ty) => {
+    ($db:ty, $purge:expr) => {
         #[async_trait]
         impl SignInFailureStore for SqlStore<$db> {
             async fn record_signin_failure(
@@ -179,28 +195,28 @@ macro_rules! impl_log_stores {
                 // In small batches, each its own transaction, with a rest between them. On
                 // SQLite each batch takes its turn in the node's write queue like any request
                 // write, so a request waits for at most one batch and is woken as soon as it
-                // commits. Each event's `system_log_targets` rows go with it (`ON DELETE
-                // CASCADE`, found through their primary key, `event_seq` first).
+                // commits. Each event's `system_log_targets` rows go with it (`PURGE_SQLITE`,
+                // `PURGE_POSTGRES`).
                 let mut purged = 0;
                 let (mut batches, mut busy) = (0u32, std::time::Duration::ZERO);
                 loop {
                     let turn = self.gate().enter().await;
                     let started = std::time::Instant::now();
-                    let done = sqlx::query(
-                        "DELETE FROM system_log WHERE seq IN (SELECT seq FROM system_log \
-                         WHERE published_ms < $1 ORDER BY published_ms LIMIT $2)",
-                    )
-                    .bind(before_ms)
-                    .bind(PURGE_BATCH)
-                    .execute(self.pool())
-                    .await
-                    .map_err(db_err)?;
+                    // Planned with the values at hand, by the tables' sizes now.
+                    let gone: Vec<i64> = sqlx::query_scalar($purge)
+                        .persistent(false)
+                        .bind(before_ms)
+                        .bind(PURGE_BATCH)
+                        .fetch_all(self.pool())
+                        .await
+                        .map_err(db_err)?;
+                    let done = u64::try_from(gone.len()).unwrap_or(u64::MAX);
                     let took = started.elapsed();
                     drop(turn);
                     batches += 1;
                     busy += took;
-                    purged += done.rows_affected();
-                    if done.rows_affected() < PURGE_BATCH as u64 {
+                    purged += done;
+                    if done < PURGE_BATCH as u64 {
                         break;
                     }
                     tokio::time::sleep((took * PURGE_REST_FACTOR).max(PURGE_MIN_REST)).await;
@@ -225,5 +241,5 @@ macro_rules! impl_log_stores {
     };
 }
 
-impl_log_stores!(sqlx::Sqlite);
-impl_log_stores!(sqlx::Postgres);
+impl_log_stores!(sqlx::Sqlite, PURGE_SQLITE);
+impl_log_stores!(sqlx::Postgres, PURGE_POSTGRES);
