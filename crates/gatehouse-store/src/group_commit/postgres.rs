@@ -22,7 +22,9 @@ use gatehouse_core::domain::{AccessTokenRecord, Grant, LogEventRecord, RefreshTo
 use gatehouse_core::store::{Claim, StoreError, StoreResult};
 use sqlx::{Postgres, QueryBuilder};
 
-use super::{WriteBatch, WriteOp, cached_chunks, event_targets, target_ids_column};
+use super::{
+    WriteBatch, WriteOp, cached_chunks, event_targets, refresh_expiries, target_ids_column,
+};
 use crate::error::db_err;
 use crate::rows::to_json;
 
@@ -121,14 +123,13 @@ impl<'a> Batch<'a> {
                 WriteOp::AccessToken(t) => b.columns.push_access(t),
                 WriteOp::RefreshToken(t) => b.columns.push_refresh(t)?,
                 WriteOp::LogEvent(e) => events.push((e, target_ids_column(&e.target_ids))),
-                WriteOp::RefreshExpiry {
-                    token_hash,
-                    expires_at,
-                } => b.expiries.push((token_hash, *expires_at)),
+                // Each token once, after the loop (`refresh_expiries`).
+                WriteOp::RefreshExpiry { .. } => {}
                 WriteOp::RedeemCode { code_hash, now } => b.codes.push((code_hash, *now)),
                 WriteOp::MarkRotated { token_hash, now } => b.rotations.push((token_hash, *now)),
             }
         }
+        b.expiries = refresh_expiries(ops);
         for (uuid, target) in event_targets(&events) {
             b.columns.t_uuid.push(uuid);
             b.columns.t_target_id.push(target);
@@ -306,15 +307,25 @@ impl WriteBatch for sqlx::Pool<Postgres> {
                 }
             }
         }
-        for (token_hash, expires_at) in &expiries {
-            let done =
-                sqlx::query("UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1")
-                    .bind(*token_hash)
-                    .bind(*expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            if done.rows_affected() == 0 {
+        // Static refresh tokens' new expiries: each token once (`refresh_expiries`: the bench's
+        // refresh row, like a client refreshing from several tabs, has one token in every job),
+        // one cached statement per chunk. One that is gone changes no row: the batch fails, and
+        // its jobs are written again one by one, that one failing alone.
+        for chunk in cached_chunks(&expiries) {
+            let mut q = QueryBuilder::<Postgres>::new(
+                "UPDATE refresh_tokens SET expires_at = v.column2 FROM (VALUES ",
+            );
+            let mut rows = q.separated(", ");
+            for (token_hash, expires_at) in chunk {
+                rows.push("(")
+                    .push_bind_unseparated(*token_hash)
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(*expires_at)
+                    .push_unseparated(")");
+            }
+            q.push(") AS v WHERE refresh_tokens.token_hash = v.column1");
+            let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
+            if done.rows_affected() < chunk.len() as u64 {
                 // Dropping the transaction rolls it back.
                 return Err(StoreError::NotFound);
             }
