@@ -270,6 +270,43 @@ fn refresh_expiries<'a>(ops: &[&'a WriteOp]) -> Vec<(&'a String, i64)> {
     out
 }
 
+/// How a batch's code claims end (`UPDATE … SET used_at = v.column2 FROM (VALUES …`): only an
+/// unused, unexpired code is claimed.
+const CODE_CLAIM_TAIL: &str = ") AS v WHERE auth_codes.code_hash = v.column1 \
+    AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2";
+/// How a batch's rotation claims end: only a token not rotated, not revoked, of a grant not
+/// revoked, is claimed.
+const ROTATION_CLAIM_TAIL: &str = ") AS v WHERE refresh_tokens.token_hash = v.column1 \
+    AND refresh_tokens.rotated_at IS NULL AND refresh_tokens.revoked_at IS NULL \
+    AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
+    AND g.revoked_at IS NOT NULL)";
+/// How a batch's static refresh-token expiry update ends.
+const EXPIRY_UPDATE_TAIL: &str = ") AS v WHERE refresh_tokens.token_hash = v.column1";
+
+/// `head` (ending in `FROM (VALUES `), one `(key, value)` row per pair of `chunk`, then `tail`
+/// (from `) AS v WHERE …`): the claims' and expiries' statement, on both backends.
+fn keyed_values_update<'a, DB: sqlx::Database>(
+    head: &str,
+    chunk: &'a [(&'a String, i64)],
+    tail: &str,
+) -> QueryBuilder<'a, DB>
+where
+    &'a String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(head);
+    let mut rows = q.separated(", ");
+    for (key, value) in chunk {
+        rows.push("(")
+            .push_bind_unseparated(*key)
+            .push_unseparated(", ")
+            .push_bind_unseparated(*value)
+            .push_unseparated(")");
+    }
+    q.push(tail);
+    q
+}
+
 /// Rows per statement, at most (a power of two, well under SQLite's and PostgreSQL's limits
 /// on bound values).
 const CACHED_ROWS_PER_STATEMENT: usize = 64;
@@ -375,8 +412,7 @@ macro_rules! impl_write_batch {
                             $or_fail,
                             "auth_codes SET used_at = v.column2 FROM (VALUES "
                         ),
-                        ") AS v WHERE auth_codes.code_hash = v.column1 \
-                         AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2",
+                        CODE_CLAIM_TAIL,
                         Claim::CODE_USED,
                     ),
                     (
@@ -386,30 +422,13 @@ macro_rules! impl_write_batch {
                             $or_fail,
                             "refresh_tokens SET rotated_at = v.column2 FROM (VALUES "
                         ),
-                        ") AS v WHERE refresh_tokens.token_hash = v.column1 \
-                         AND refresh_tokens.rotated_at IS NULL \
-                         AND refresh_tokens.revoked_at IS NULL AND NOT EXISTS \
-                         (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
-                         AND g.revoked_at IS NOT NULL)",
+                        ROTATION_CLAIM_TAIL,
                         Claim::TOKEN_ROTATED,
                     ),
                 ] {
                     for chunk in cached_chunks(claims) {
-                        let mut q = QueryBuilder::<$db>::new(head);
-                        let mut rows = q.separated(", ");
-                        for (key, now) in chunk {
-                            rows.push("(")
-                                .push_bind_unseparated(*key)
-                                .push_unseparated(", ")
-                                .push_bind_unseparated(*now)
-                                .push_unseparated(")");
-                        }
-                        q.push(tail);
-                        let done = q
-                            .build()
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
+                        let mut q = keyed_values_update::<$db>(head, chunk, tail);
+                        let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
                         if done.rows_affected() < chunk.len() as u64 {
                             // Dropping the transaction rolls it back.
                             return Err(StoreError::Conflict {
@@ -422,14 +441,12 @@ macro_rules! impl_write_batch {
                 // power-of-two row count (see `cached_chunks`): parsing a multi-row statement
                 // cost SQLite about as much as writing its rows.
                 for chunk in cached_chunks(&grants) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        concat!(
-                            "INSERT ",
-                            $or_fail,
-                            "INTO grants (id, client_id, user_id, auth_server_id, scopes, \
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO grants (id, client_id, user_id, auth_server_id, scopes, \
                              auth_time, amr, created, revoked_at, acr) "
-                        ),
-                    );
+                    ));
                     q.push_values(chunk, |mut b, (g, scopes, amr)| {
                         b.push_bind(&g.id)
                             .push_bind(&g.client_id)
@@ -445,14 +462,12 @@ macro_rules! impl_write_batch {
                     q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
                 for chunk in cached_chunks(&access) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        concat!(
-                            "INSERT ",
-                            $or_fail,
-                            "INTO access_tokens (jti, grant_id, client_id, expires_at, \
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO access_tokens (jti, grant_id, client_id, expires_at, \
                              revoked_at) "
-                        ),
-                    );
+                    ));
                     q.push_values(chunk, |mut b, t| {
                         b.push_bind(&t.jti)
                             .push_bind(&t.grant_id)
@@ -463,14 +478,12 @@ macro_rules! impl_write_batch {
                     q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
                 for chunk in cached_chunks(&refresh) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        concat!(
-                            "INSERT ",
-                            $or_fail,
-                            "INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
                              created, expires_at, rotated_at, revoked_at) "
-                        ),
-                    );
+                    ));
                     q.push_values(chunk, |mut b, (t, scopes)| {
                         b.push_bind(&t.token_hash)
                             .push_bind(&t.grant_id)
@@ -487,22 +500,15 @@ macro_rules! impl_write_batch {
                 // (`refresh_expiries`). One that is gone changes no row: the batch fails, and
                 // its jobs are written again one by one, that one failing alone.
                 for chunk in cached_chunks(&expiries) {
-                    let mut q = QueryBuilder::<$db>::new(
+                    let mut q = keyed_values_update::<$db>(
                         concat!(
                             "UPDATE ",
                             $or_fail,
                             "refresh_tokens SET expires_at = v.column2 FROM (VALUES "
                         ),
+                        chunk,
+                        EXPIRY_UPDATE_TAIL,
                     );
-                    let mut rows = q.separated(", ");
-                    for (token_hash, expires_at) in chunk {
-                        rows.push("(")
-                            .push_bind_unseparated(*token_hash)
-                            .push_unseparated(", ")
-                            .push_bind_unseparated(*expires_at)
-                            .push_unseparated(")");
-                    }
-                    q.push(") AS v WHERE refresh_tokens.token_hash = v.column1");
                     let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
                     if done.rows_affected() < chunk.len() as u64 {
                         // Dropping the transaction rolls it back.
@@ -512,15 +518,13 @@ macro_rules! impl_write_batch {
                 // Events are on every token response: their statements are cached (prepared
                 // once per connection), one per power-of-two row count (see `cached_chunks`).
                 for chunk in cached_chunks(&events) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        concat!(
-                            "INSERT ",
-                            $or_fail,
-                            "INTO system_log (uuid, published_ms, event_type, severity, \
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO system_log (uuid, published_ms, event_type, severity, \
                              outcome_result, actor_id, actor_alternate_id, target_ids, \
                              search_text, body) "
-                        ),
-                    );
+                    ));
                     q.push_values(chunk, |mut b, (e, target_ids)| {
                         b.push_bind(&e.uuid)
                             .push_bind(e.published_ms)
@@ -539,15 +543,13 @@ macro_rules! impl_write_batch {
                 // RETURNING has no guaranteed order), in the same transaction.
                 let targets = event_targets(&events);
                 for chunk in cached_chunks(&targets) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        concat!(
-                            "INSERT ",
-                            $or_fail,
-                            "INTO system_log_targets (event_seq, target_id, \
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO system_log_targets (event_seq, target_id, \
                              event_published_ms) SELECT system_log.seq, v.column2, \
                              system_log.published_ms FROM (VALUES "
-                        ),
-                    );
+                    ));
                     let mut rows = q.separated(", ");
                     for (uuid, target) in chunk {
                         rows.push("(")

@@ -20,10 +20,11 @@
 use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, Grant, LogEventRecord, RefreshToken};
 use gatehouse_core::store::{Claim, StoreError, StoreResult};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::Postgres;
 
 use super::{
-    WriteBatch, WriteOp, cached_chunks, event_targets, refresh_expiries, target_ids_column,
+    CODE_CLAIM_TAIL, EXPIRY_UPDATE_TAIL, ROTATION_CLAIM_TAIL, WriteBatch, WriteOp, cached_chunks,
+    event_targets, keyed_values_update, refresh_expiries, target_ids_column,
 };
 use crate::error::db_err;
 use crate::rows::to_json;
@@ -269,32 +270,18 @@ impl WriteBatch for sqlx::Pool<Postgres> {
             (
                 &codes,
                 "UPDATE auth_codes SET used_at = v.column2 FROM (VALUES ",
-                ") AS v WHERE auth_codes.code_hash = v.column1 \
-                 AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2",
+                CODE_CLAIM_TAIL,
                 Claim::CODE_USED,
             ),
             (
                 &rotations,
                 "UPDATE refresh_tokens SET rotated_at = v.column2 FROM (VALUES ",
-                ") AS v WHERE refresh_tokens.token_hash = v.column1 \
-                 AND refresh_tokens.rotated_at IS NULL \
-                 AND refresh_tokens.revoked_at IS NULL AND NOT EXISTS \
-                 (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
-                 AND g.revoked_at IS NOT NULL)",
+                ROTATION_CLAIM_TAIL,
                 Claim::TOKEN_ROTATED,
             ),
         ] {
             for chunk in cached_chunks(claims) {
-                let mut q = QueryBuilder::<Postgres>::new(head);
-                let mut rows = q.separated(", ");
-                for (key, now) in chunk {
-                    rows.push("(")
-                        .push_bind_unseparated(*key)
-                        .push_unseparated(", ")
-                        .push_bind_unseparated(*now)
-                        .push_unseparated(")");
-                }
-                q.push(tail);
+                let mut q = keyed_values_update::<Postgres>(head, chunk, tail);
                 // One cached statement per power-of-two row count (see `cached_chunks`):
                 // prepared once per connection, not parsed, described and planned on every
                 // batch (a round trip more each time).
@@ -312,18 +299,11 @@ impl WriteBatch for sqlx::Pool<Postgres> {
         // one cached statement per chunk. One that is gone changes no row: the batch fails, and
         // its jobs are written again one by one, that one failing alone.
         for chunk in cached_chunks(&expiries) {
-            let mut q = QueryBuilder::<Postgres>::new(
+            let mut q = keyed_values_update::<Postgres>(
                 "UPDATE refresh_tokens SET expires_at = v.column2 FROM (VALUES ",
+                chunk,
+                EXPIRY_UPDATE_TAIL,
             );
-            let mut rows = q.separated(", ");
-            for (token_hash, expires_at) in chunk {
-                rows.push("(")
-                    .push_bind_unseparated(*token_hash)
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(*expires_at)
-                    .push_unseparated(")");
-            }
-            q.push(") AS v WHERE refresh_tokens.token_hash = v.column1");
             let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
             if done.rows_affected() < chunk.len() as u64 {
                 // Dropping the transaction rolls it back.
