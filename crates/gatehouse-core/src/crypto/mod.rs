@@ -6,7 +6,7 @@ mod random;
 mod secret_box;
 
 pub use password::{PasswordError, hash_password, verify_password};
-pub use random::{okta_id, random_token, sha256_b64url};
+pub use random::{access_token_jti, okta_id, random_token, sha256_b64url, time_ordered_okta_id};
 pub use secret_box::{SecretBox, SecretBoxError};
 
 /// Constant-time equality for secrets (client secrets, CSRF tokens).

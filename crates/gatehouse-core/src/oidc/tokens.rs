@@ -262,7 +262,7 @@ pub async fn issue_claiming(
     let scopes = &req.grant.scopes;
     let access_ttl = access_ttl(provider, &req);
 
-    let jti = format!("AT.{}", random_token(32));
+    let jti = crate::crypto::access_token_jti();
     // One key for both tokens, so `at_hash` matches the ID token's algorithm.
     let key = provider.keys.active_key(auth_server_id).await?;
     let access_token = key.sign(&access_token_claims(&req, &jti, now, access_ttl))?;
@@ -445,7 +445,7 @@ pub async fn issue_front_channel(
     let access_ttl = access_ttl(provider, &issue);
     let key = provider.keys.active_key(&req.server.server.id).await?;
     let access_token = if req.access_token {
-        let jti = format!("AT.{}", random_token(32));
+        let jti = crate::crypto::access_token_jti();
         let at = access_token_claims(&issue, &jti, now, access_ttl);
         let token = key.sign(&at)?;
         let record = AccessTokenRecord {

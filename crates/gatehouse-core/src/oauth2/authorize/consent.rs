@@ -10,7 +10,7 @@ use super::{
     check_policy,
 };
 use crate::audit::{self, ClientInfo, Entity, Event, oauth2_event_type};
-use crate::crypto::{constant_time_eq, okta_id, random_token, sha256_b64url};
+use crate::crypto::{constant_time_eq, random_token, sha256_b64url, time_ordered_okta_id};
 use crate::domain::{App, ConsentGrant, LoginTransaction, OAuthScope, Session, User};
 use crate::oauth2::OAuthError;
 use crate::provider::{Provider, ServerContext};
@@ -250,7 +250,7 @@ async fn grant(
     let grants: Vec<ConsentGrant> = scopes
         .iter()
         .map(|s| ConsentGrant {
-            id: okta_id("oag"),
+            id: time_ordered_okta_id("oag"),
             user_id: user.id.clone(),
             client_id: app.client_id.clone(),
             issuer: server.issuer.clone(),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AuthorizeRequest;
 use crate::authz::policy::Decision;
-use crate::crypto::{okta_id, random_token, sha256_b64url};
+use crate::crypto::{random_token, sha256_b64url, time_ordered_okta_id};
 use crate::domain::{AuthCode, Grant, Session, User};
 use crate::oauth2::OAuthError;
 use crate::oidc::tokens::{FrontChannel, issue_front_channel};
@@ -117,7 +117,7 @@ pub(super) async fn issue_response(
         let code = random_token(32);
         let record = AuthCode {
             code_hash: sha256_b64url(&code),
-            grant_id: okta_id("oag"),
+            grant_id: time_ordered_okta_id("oag"),
             client_id: request.client_id.to_string(),
             user_id: user.id.clone(),
             auth_server_id: server.server.id.clone(),
@@ -156,7 +156,7 @@ pub(super) async fn issue_response(
         // The tokens handed out here get a grant of their own: the code's grant is created
         // when the code is redeemed, and a code replay revokes that one.
         let grant = Grant {
-            id: okta_id("oag"),
+            id: time_ordered_okta_id("oag"),
             client_id: app.client_id.clone(),
             user_id: Some(user.id.clone()),
             auth_server_id: server.server.id.clone(),

@@ -63,7 +63,7 @@ async fn exchange(
     };
     let now = provider.now();
     let grant = Grant {
-        id: crate::crypto::okta_id("oag"),
+        id: crate::crypto::time_ordered_okta_id("oag"),
         client_id: app.client_id.clone(),
         user_id: None,
         auth_server_id: server.server.id.clone(),

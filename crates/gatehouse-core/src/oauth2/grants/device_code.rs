@@ -97,7 +97,7 @@ async fn exchange(
         ),
     };
     // The one redemption: a concurrent poll that lost finds the code spent.
-    let grant_id = crate::crypto::okta_id("oag");
+    let grant_id = crate::crypto::time_ordered_okta_id("oag");
     if !provider
         .store
         .redeem_device_authorization(&hash, now, &grant_id)
