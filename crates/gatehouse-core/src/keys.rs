@@ -160,7 +160,9 @@ impl ActiveKey<'_> {
     /// Signs `claims` as a compact JWS with header `{"kid","alg"}` (Okta sends no `typ`).
     pub fn sign<C: Serialize>(&self, claims: &C) -> Result<String, KeyError> {
         let signer = self.key.signer.as_ref().ok_or(KeyError::Signing)?;
-        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Signing)?;
+        // Sized for a typical access token's claims: written once, not grown from 128 bytes.
+        let mut payload = Vec::with_capacity(512);
+        serde_json::to_writer(&mut payload, claims).map_err(|_| KeyError::Signing)?;
         let prefix = &self.key.header_prefix;
         let mut out = String::with_capacity(prefix.len() + payload.len() * 4 / 3 + 400);
         out.push_str(prefix);

@@ -377,16 +377,25 @@ impl ServerContext {
     }
 
     /// Access-token audience: the org server's tokens are for the org itself.
-    pub fn audience(&self) -> serde_json::Value {
+    pub fn audience(&self) -> Audience<'_> {
         if let Some(resource) = self.entra.as_ref().and_then(|e| e.resource.as_ref()) {
-            return serde_json::Value::String(resource.clone());
+            return Audience::One(resource);
         }
         match (self.is_org(), self.server.audiences.as_slice()) {
-            (true, _) | (false, []) => serde_json::Value::String(self.issuer.clone()),
-            (false, [one]) => serde_json::Value::String(one.clone()),
-            (false, many) => serde_json::json!(many),
+            (true, _) | (false, []) => Audience::One(&self.issuer),
+            (false, [one]) => Audience::One(one),
+            (false, many) => Audience::Many(many),
         }
     }
+}
+
+/// An access token's `aud`: one string, or a list (a custom server with several audiences).
+/// Borrowed from the server, so minting a token copies none of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Audience<'a> {
+    One(&'a str),
+    Many(&'a [String]),
 }
 
 /// The provider records System Log events with its own clock into its store.

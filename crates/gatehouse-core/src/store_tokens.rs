@@ -102,6 +102,15 @@ pub trait TokenStore: Send + Sync {
     /// together). A grant whose id is taken (revoked before it was created) is `Conflict`, a
     /// refresh token to extend that is gone `NotFound`, and nothing is recorded.
     async fn record_issued(&self, issued: &IssuedTokens<'_>) -> StoreResult<()>;
+    /// True when a won [`Claim::Rotation`] needs no check after its commit: every revocation
+    /// of the token or its grant either committed before the claim's transaction (which then
+    /// saw it and lost) or starts after that commit (and then revokes the successor recorded
+    /// under the grant). SQLite's single writer gives that. False (the default) where a
+    /// revocation may commit between the claim's statement and its commit without seeing the
+    /// new rows (PostgreSQL, READ COMMITTED): the caller reads the grant again.
+    fn rotation_claim_is_final(&self) -> bool {
+        false
+    }
     /// [`TokenStore::record_issued`] of a grant (when new), an access token, a new refresh
     /// token and System Log events.
     async fn record_issued_tokens(

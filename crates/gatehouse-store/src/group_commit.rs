@@ -27,8 +27,6 @@ use crate::write_gate::WriteGate;
 
 /// Jobs written per transaction, at most.
 pub(crate) const MAX_BATCH_JOBS: usize = 64;
-/// Rows per `INSERT` statement, well under SQLite's and PostgreSQL's limits on bound values.
-const ROWS_PER_STATEMENT: usize = 100;
 /// Jobs waiting for the writer before callers wait to queue theirs.
 const QUEUE_CAPACITY: usize = 1024;
 
@@ -251,7 +249,66 @@ fn pick_log_events<'a>(ops: &[&'a WriteOp]) -> Vec<&'a LogEventRecord> {
     })
 }
 
-/// Rows per cached statement, at most (a power of two).
+/// The static refresh tokens' new expiries of a batch, each token once with the expiry of its
+/// last job (what the jobs' updates one after the other would leave): the bench's refresh
+/// row, like a client refreshing from several tabs, has one token in every job of a batch,
+/// and an `UPDATE … FROM (VALUES …)` changes a row once however many values match it.
+fn refresh_expiries<'a>(ops: &[&'a WriteOp]) -> Vec<(&'a String, i64)> {
+    let mut out: Vec<(&'a String, i64)> = Vec::new();
+    for op in ops {
+        if let WriteOp::RefreshExpiry {
+            token_hash,
+            expires_at,
+        } = op
+        {
+            match out.iter_mut().find(|(hash, _)| *hash == token_hash) {
+                Some(seen) => seen.1 = *expires_at,
+                None => out.push((token_hash, *expires_at)),
+            }
+        }
+    }
+    out
+}
+
+/// How a batch's code claims end (`UPDATE … SET used_at = v.column2 FROM (VALUES …`): only an
+/// unused, unexpired code is claimed.
+const CODE_CLAIM_TAIL: &str = ") AS v WHERE auth_codes.code_hash = v.column1 \
+    AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2";
+/// How a batch's rotation claims end: only a token not rotated, not revoked, of a grant not
+/// revoked, is claimed.
+const ROTATION_CLAIM_TAIL: &str = ") AS v WHERE refresh_tokens.token_hash = v.column1 \
+    AND refresh_tokens.rotated_at IS NULL AND refresh_tokens.revoked_at IS NULL \
+    AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
+    AND g.revoked_at IS NOT NULL)";
+/// How a batch's static refresh-token expiry update ends.
+const EXPIRY_UPDATE_TAIL: &str = ") AS v WHERE refresh_tokens.token_hash = v.column1";
+
+/// `head` (ending in `FROM (VALUES `), one `(key, value)` row per pair of `chunk`, then `tail`
+/// (from `) AS v WHERE …`): the claims' and expiries' statement, on both backends.
+fn keyed_values_update<'a, DB: sqlx::Database>(
+    head: &str,
+    chunk: &'a [(&'a String, i64)],
+    tail: &str,
+) -> QueryBuilder<'a, DB>
+where
+    &'a String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(head);
+    let mut rows = q.separated(", ");
+    for (key, value) in chunk {
+        rows.push("(")
+            .push_bind_unseparated(*key)
+            .push_unseparated(", ")
+            .push_bind_unseparated(*value)
+            .push_unseparated(")");
+    }
+    q.push(tail);
+    q
+}
+
+/// Rows per statement, at most (a power of two, well under SQLite's and PostgreSQL's limits
+/// on bound values).
 const CACHED_ROWS_PER_STATEMENT: usize = 64;
 
 /// `rows` in chunks whose lengths are powers of two (largest first, at most
@@ -300,7 +357,7 @@ fn event_targets<'a>(events: &[(&'a LogEventRecord, String)]) -> Vec<(&'a String
 }
 
 macro_rules! impl_write_batch {
-    ($db:ty, $in_flight:expr) => {
+    ($db:ty, $in_flight:expr, $or_fail:literal) => {
         #[async_trait]
         impl WriteBatch for sqlx::Pool<$db> {
             fn max_in_flight(&self) -> usize {
@@ -318,16 +375,7 @@ macro_rules! impl_write_batch {
                     .into_iter()
                     .map(|t| Ok((t, to_json(&t.scopes)?)))
                     .collect::<StoreResult<_>>()?;
-                let expiries: Vec<(&String, i64)> = ops
-                    .iter()
-                    .filter_map(|op| match op {
-                        WriteOp::RefreshExpiry {
-                            token_hash,
-                            expires_at,
-                        } => Some((token_hash, *expires_at)),
-                        _ => None,
-                    })
-                    .collect();
+                let expiries = refresh_expiries(ops);
                 let events: Vec<(&LogEventRecord, String)> = pick_log_events(ops)
                     .into_iter()
                     .map(|e| (e, target_ids_column(&e.target_ids)))
@@ -359,39 +407,28 @@ macro_rules! impl_write_batch {
                 for (claims, head, tail, lost) in [
                     (
                         &codes,
-                        "UPDATE auth_codes SET used_at = v.column2 FROM (VALUES ",
-                        ") AS v WHERE auth_codes.code_hash = v.column1 \
-                         AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2",
+                        concat!(
+                            "UPDATE ",
+                            $or_fail,
+                            "auth_codes SET used_at = v.column2 FROM (VALUES "
+                        ),
+                        CODE_CLAIM_TAIL,
                         Claim::CODE_USED,
                     ),
                     (
                         &rotations,
-                        "UPDATE refresh_tokens SET rotated_at = v.column2 FROM (VALUES ",
-                        ") AS v WHERE refresh_tokens.token_hash = v.column1 \
-                         AND refresh_tokens.rotated_at IS NULL \
-                         AND refresh_tokens.revoked_at IS NULL AND NOT EXISTS \
-                         (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
-                         AND g.revoked_at IS NOT NULL)",
+                        concat!(
+                            "UPDATE ",
+                            $or_fail,
+                            "refresh_tokens SET rotated_at = v.column2 FROM (VALUES "
+                        ),
+                        ROTATION_CLAIM_TAIL,
                         Claim::TOKEN_ROTATED,
                     ),
                 ] {
-                    for chunk in claims.chunks(ROWS_PER_STATEMENT) {
-                        let mut q = QueryBuilder::<$db>::new(head);
-                        let mut rows = q.separated(", ");
-                        for (key, now) in chunk {
-                            rows.push("(")
-                                .push_bind_unseparated(*key)
-                                .push_unseparated(", ")
-                                .push_bind_unseparated(*now)
-                                .push_unseparated(")");
-                        }
-                        q.push(tail);
-                        let done = q
-                            .build()
-                            .persistent(false)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
+                    for chunk in cached_chunks(claims) {
+                        let mut q = keyed_values_update::<$db>(head, chunk, tail);
+                        let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
                         if done.rows_affected() < chunk.len() as u64 {
                             // Dropping the transaction rolls it back.
                             return Err(StoreError::Conflict {
@@ -400,12 +437,16 @@ macro_rules! impl_write_batch {
                         }
                     }
                 }
-                // Statements vary with the row count: not worth a place in the statement cache.
-                for chunk in grants.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO grants (id, client_id, user_id, auth_server_id, scopes, \
-                         auth_time, amr, created, revoked_at, acr) ",
-                    );
+                // Every statement of a batch is cached (prepared once per connection), one per
+                // power-of-two row count (see `cached_chunks`): parsing a multi-row statement
+                // cost SQLite about as much as writing its rows.
+                for chunk in cached_chunks(&grants) {
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO grants (id, client_id, user_id, auth_server_id, scopes, \
+                             auth_time, amr, created, revoked_at, acr) "
+                    ));
                     q.push_values(chunk, |mut b, (g, scopes, amr)| {
                         b.push_bind(&g.id)
                             .push_bind(&g.client_id)
@@ -418,13 +459,15 @@ macro_rules! impl_write_batch {
                             .push_bind(g.revoked_at)
                             .push_bind(&g.acr);
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
-                for chunk in access.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO access_tokens (jti, grant_id, client_id, expires_at, \
-                         revoked_at) ",
-                    );
+                for chunk in cached_chunks(&access) {
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO access_tokens (jti, grant_id, client_id, expires_at, \
+                             revoked_at) "
+                    ));
                     q.push_values(chunk, |mut b, t| {
                         b.push_bind(&t.jti)
                             .push_bind(&t.grant_id)
@@ -432,13 +475,15 @@ macro_rules! impl_write_batch {
                             .push_bind(t.expires_at)
                             .push_bind(t.revoked_at);
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
-                for chunk in refresh.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
-                         created, expires_at, rotated_at, revoked_at) ",
-                    );
+                for chunk in cached_chunks(&refresh) {
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO refresh_tokens (token_hash, grant_id, client_id, scopes, \
+                             created, expires_at, rotated_at, revoked_at) "
+                    ));
                     q.push_values(chunk, |mut b, (t, scopes)| {
                         b.push_bind(&t.token_hash)
                             .push_bind(&t.grant_id)
@@ -449,18 +494,23 @@ macro_rules! impl_write_batch {
                             .push_bind(t.rotated_at)
                             .push_bind(t.revoked_at);
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(db_err)?;
+                    q.build().execute(&mut *tx).await.map_err(db_err)?;
                 }
-                for (token_hash, expires_at) in &expiries {
-                    let done = sqlx::query(
-                        "UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1",
-                    )
-                    .bind(*token_hash)
-                    .bind(*expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                    if done.rows_affected() == 0 {
+                // Static refresh tokens' new expiries: one statement per chunk, each token once
+                // (`refresh_expiries`). One that is gone changes no row: the batch fails, and
+                // its jobs are written again one by one, that one failing alone.
+                for chunk in cached_chunks(&expiries) {
+                    let mut q = keyed_values_update::<$db>(
+                        concat!(
+                            "UPDATE ",
+                            $or_fail,
+                            "refresh_tokens SET expires_at = v.column2 FROM (VALUES "
+                        ),
+                        chunk,
+                        EXPIRY_UPDATE_TAIL,
+                    );
+                    let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
+                    if done.rows_affected() < chunk.len() as u64 {
                         // Dropping the transaction rolls it back.
                         return Err(StoreError::NotFound);
                     }
@@ -468,11 +518,13 @@ macro_rules! impl_write_batch {
                 // Events are on every token response: their statements are cached (prepared
                 // once per connection), one per power-of-two row count (see `cached_chunks`).
                 for chunk in cached_chunks(&events) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO system_log (uuid, published_ms, event_type, severity, \
-                         outcome_result, actor_id, actor_alternate_id, target_ids, search_text, \
-                         body) ",
-                    );
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO system_log (uuid, published_ms, event_type, severity, \
+                             outcome_result, actor_id, actor_alternate_id, target_ids, \
+                             search_text, body) "
+                    ));
                     q.push_values(chunk, |mut b, (e, target_ids)| {
                         b.push_bind(&e.uuid)
                             .push_bind(e.published_ms)
@@ -491,11 +543,13 @@ macro_rules! impl_write_batch {
                 // RETURNING has no guaranteed order), in the same transaction.
                 let targets = event_targets(&events);
                 for chunk in cached_chunks(&targets) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO system_log_targets (event_seq, target_id, \
-                         event_published_ms) SELECT system_log.seq, v.column2, \
-                         system_log.published_ms FROM (VALUES ",
-                    );
+                    let mut q = QueryBuilder::<$db>::new(concat!(
+                        "INSERT ",
+                        $or_fail,
+                        "INTO system_log_targets (event_seq, target_id, \
+                             event_published_ms) SELECT system_log.seq, v.column2, \
+                             system_log.published_ms FROM (VALUES "
+                    ));
                     let mut rows = q.separated(", ");
                     for (uuid, target) in chunk {
                         rows.push("(")
@@ -513,7 +567,16 @@ macro_rules! impl_write_batch {
     };
 }
 
-impl_write_batch!(sqlx::Sqlite, 1);
+// SQLite: `OR FAIL`. A multi-row statement that may fail with SQLite's default `ABORT` must
+// be undoable on its own, so SQLite copies every existing page it changes into a statement
+// journal first: beyond 64 KiB (most batches) a temporary file, created, written page by page
+// and deleted for each batch, as many writes as the WAL's (strace of refresh with rotation). A
+// failed batch statement never needs undoing on its own: its error drops (rolls back) the
+// whole transaction, whose jobs are then written one by one. `FAIL` stops the statement and
+// leaves what it did to that rollback, with the same constraint error; no statement journal.
+// (PostgreSQL has no such clause and needs none.) The targets' insert still keeps one for its
+// foreign key, over the few pages it changes (in memory).
+impl_write_batch!(sqlx::Sqlite, 1, "OR FAIL ");
 
 // PostgreSQL writes a batch's rows in one statement of its own.
 mod postgres;

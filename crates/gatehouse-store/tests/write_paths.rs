@@ -21,6 +21,8 @@ both_backends!(
     refresh_family_is_read_in_one_piece,
     throttle_buckets_are_read_together,
     a_rotation_claim_of_a_revoked_token_or_grant_is_lost,
+    a_final_rotation_claim_racing_a_revocation_leaves_nothing_live,
+    static_refresh_expiries_of_one_token_in_one_batch,
 );
 
 fn user(id: &str) -> User {
@@ -327,5 +329,175 @@ async fn throttle_buckets_are_read_together(ctx: &Ctx) -> Result<()> {
         let (got, want) = peek.await??;
         ensure!(got == want, "{got:?} != {want:?}");
     }
+    Ok(())
+}
+
+/// Where the store says a won rotation claim is final (SQLite), the token endpoint skips its
+/// re-read of the grant: a revocation racing the claim must then either make the claim lose
+/// or revoke what the claim recorded (the successor and the access token), never leave them
+/// live. PostgreSQL does not promise it (the endpoint re-reads there).
+async fn a_final_rotation_claim_racing_a_revocation_leaves_nothing_live(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    if !s.rotation_claim_is_final() {
+        ensure!(
+            ctx.backend == gatehouse_store::test_support::Backend::Postgres,
+            "only PostgreSQL needs the re-read"
+        );
+        return Ok(());
+    }
+    s.create_user(&user("u1")).await?;
+    let (mut won, mut lost) = (0, 0);
+    for round in 0..40 {
+        let g = format!("g-race-{round}");
+        let old = format!("r-race-{round}");
+        s.create_grant(&grant(&g, Some("u1"))).await?;
+        s.create_refresh_token(&refresh(&old, &g)).await?;
+        // Unrelated rotations in the same batches, so the claim is not always alone.
+        let mut others = Vec::new();
+        for i in 0..4 {
+            let (og, oold) = (format!("{g}-other{i}"), format!("{old}-other{i}"));
+            s.create_grant(&grant(&og, Some("u1"))).await?;
+            s.create_refresh_token(&refresh(&oold, &og)).await?;
+            others.push((oold, og));
+        }
+        let barrier = Arc::new(Barrier::new(2 + others.len()));
+        let next = refresh(&format!("next-{old}"), &g);
+        let jti = format!("at-{old}");
+        let rotation = tokio::spawn({
+            let (store, barrier, old, next, jti) = (
+                s.clone(),
+                barrier.clone(),
+                old.clone(),
+                next.clone(),
+                jti.clone(),
+            );
+            async move {
+                barrier.wait().await;
+                // Every third round the revocation goes first, every third the claim; the
+                // rest are a true race.
+                if round % 3 == 1 {
+                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                }
+                let at = access(&jti, &next.grant_id);
+                let recorded = store
+                    .record_issued(&IssuedTokens {
+                        grant: None,
+                        access: Some(&at),
+                        refresh: Some(&next),
+                        refresh_expiry: None,
+                        events: &[],
+                        claim: Some(Claim::Rotation {
+                            token_hash: &old,
+                            now: 3_000,
+                        }),
+                    })
+                    .await;
+                match recorded {
+                    Ok(()) => Ok(true),
+                    Err(e) if is_lost_claim(&e) => Ok(false),
+                    Err(e) => Err(anyhow::Error::from(e)),
+                }
+            }
+        });
+        let revocation = tokio::spawn({
+            let (store, barrier, g) = (s.clone(), barrier.clone(), g.clone());
+            async move {
+                barrier.wait().await;
+                if round % 3 == 2 {
+                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                }
+                store.revoke_grant(&g, 2_900).await
+            }
+        });
+        let other_tasks: Vec<_> = others
+            .into_iter()
+            .map(|(oold, og)| {
+                let (store, barrier) = (s.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    rotate(
+                        store.as_ref(),
+                        &oold,
+                        &refresh(&format!("next-{oold}"), &og),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let claim_won = rotation.await??;
+        revocation.await??;
+        for t in other_tasks {
+            ensure!(t.await??, "round {round}: an unrelated rotation lost");
+        }
+        let successor = s.find_refresh_token(&next.token_hash).await?;
+        let record = s.find_access_token(&jti).await?;
+        if claim_won {
+            won += 1;
+            ensure!(
+                successor.is_some_and(|t| t.revoked_at.is_some()),
+                "round {round}: the successor of a won claim outlived the revocation"
+            );
+            ensure!(
+                record.is_some_and(|t| t.revoked_at.is_some()),
+                "round {round}: the access token of a won claim outlived the revocation"
+            );
+        } else {
+            lost += 1;
+            ensure!(
+                successor.is_none() && record.is_none(),
+                "round {round}: a lost claim recorded tokens"
+            );
+        }
+    }
+    // Both outcomes were checked (the ordered rounds make sure of it).
+    ensure!(won > 0 && lost > 0, "won {won}, lost {lost}");
+    Ok(())
+}
+
+/// A static refresh token refreshed by several requests of one batch: its expiry is the last
+/// request's, and a token that is gone fails only its own request.
+async fn static_refresh_expiries_of_one_token_in_one_batch(ctx: &Ctx) -> Result<()> {
+    let s = &ctx.store;
+    s.create_user(&user("u1")).await?;
+    s.create_grant(&grant("g-static", Some("u1"))).await?;
+    s.create_refresh_token(&refresh("r-static", "g-static"))
+        .await?;
+    let barrier = Arc::new(Barrier::new(9));
+    let mut tasks = Vec::new();
+    for i in 0..9_i64 {
+        let (store, barrier) = (s.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let hash = if i == 8 { "r-gone" } else { "r-static" };
+            let at = access(&format!("at-static-{i}"), "g-static");
+            barrier.wait().await;
+            store
+                .record_issued(&IssuedTokens {
+                    grant: None,
+                    access: Some(&at),
+                    refresh: None,
+                    refresh_expiry: Some((hash, 10_000 + i)),
+                    events: &[],
+                    claim: None,
+                })
+                .await
+        }));
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        let outcome = task.await?;
+        match i {
+            8 => ensure!(
+                matches!(outcome, Err(gatehouse_core::store::StoreError::NotFound)),
+                "a gone token's extension: {outcome:?}"
+            ),
+            _ => ensure!(outcome.is_ok(), "request {i}: {outcome:?}"),
+        }
+    }
+    let token = s.find_refresh_token("r-static").await?;
+    // Each request's expiry was written (alone or last in its batch): the latest one stands
+    // only if requests ran in order, so any of them, but always one of theirs.
+    ensure!(
+        token.is_some_and(|t| (10_000..10_008).contains(&t.expires_at)),
+        "expiry not extended"
+    );
     Ok(())
 }

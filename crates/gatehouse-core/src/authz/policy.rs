@@ -47,27 +47,51 @@ impl std::fmt::Display for NoMatch {
     }
 }
 
-/// What a request was allowed by, with what it needs to mint its tokens.
+/// What a request was allowed by, with what it needs to mint its tokens. The policy and rule
+/// are named by their places in `config` (which holds them), not copied: every token request
+/// makes a decision, and a rule's lists would otherwise be cloned each time.
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub config: Arc<ServerConfig>,
-    pub policy: AccessPolicy,
-    pub rule: PolicyRule,
+    policy: usize,
+    rule: usize,
     /// The user's groups (for `GROUPS` claims); empty without a user, or when nothing on the
     /// server depends on them ([`ServerConfig::depends_on_groups`]).
     pub groups: Vec<Group>,
 }
 
 impl Decision {
+    /// The decision [`evaluate_at`] found in `config` (`at` is its answer for that config).
+    pub fn new(config: Arc<ServerConfig>, at: (usize, usize), groups: Vec<Group>) -> Self {
+        let (policy, rule) = at;
+        Self {
+            config,
+            policy,
+            rule,
+            groups,
+        }
+    }
+
+    /// The policy that allowed the request.
+    pub fn policy(&self) -> &AccessPolicy {
+        &self.config.policies[self.policy].0
+    }
+
+    /// The rule that allowed the request.
+    pub fn rule(&self) -> &PolicyRule {
+        &self.config.policies[self.policy].1[self.rule]
+    }
+
     pub fn access_token_ttl(&self) -> i64 {
-        self.rule.access_token_lifetime_minutes * 60
+        self.rule().access_token_lifetime_minutes * 60
     }
 
     /// When a refresh token used (or issued) at `now` in a grant started at `grant_created`
     /// expires: after the idle window, and never after the absolute lifetime (0: none).
     pub fn refresh_expiry(&self, grant_created: Timestamp, now: Timestamp) -> Timestamp {
-        let idle = now.saturating_add(self.rule.refresh_token_window_minutes.saturating_mul(60));
-        match self.rule.refresh_token_lifetime_minutes {
+        let rule = self.rule();
+        let idle = now.saturating_add(rule.refresh_token_window_minutes.saturating_mul(60));
+        match rule.refresh_token_lifetime_minutes {
             0 => idle,
             life => idle.min(grant_created.saturating_add(life.saturating_mul(60))),
         }
@@ -78,15 +102,27 @@ pub fn evaluate<'c>(
     config: &'c ServerConfig,
     req: &PolicyRequest<'_>,
 ) -> Result<(&'c AccessPolicy, &'c PolicyRule), NoMatch> {
-    let (policy, rules) = config
+    let (p, r) = evaluate_at(config, req)?;
+    let (policy, rules) = &config.policies[p];
+    Ok((policy, &rules[r]))
+}
+
+/// [`evaluate`], answering with the places of the policy and the rule in `config.policies`
+/// (what [`Decision::new`] takes).
+pub fn evaluate_at(
+    config: &ServerConfig,
+    req: &PolicyRequest<'_>,
+) -> Result<(usize, usize), NoMatch> {
+    let (p, (policy, rules)) = config
         .policies
         .iter()
-        .find(|(p, _)| p.status == AppStatus::Active && p.includes_client(req.client_id))
+        .enumerate()
+        .find(|(_, (p, _))| p.status == AppStatus::Active && p.includes_client(req.client_id))
         .ok_or(NoMatch::NoPolicy)?;
     rules
         .iter()
-        .find(|r| rule_matches(r, req))
-        .map(|r| (policy, r))
+        .position(|r| rule_matches(r, req))
+        .map(|r| (p, r))
         .ok_or_else(|| NoMatch::NoRule {
             policy_id: policy.id.clone(),
             policy_name: policy.name.clone(),
@@ -142,16 +178,8 @@ pub async fn decide(
         scopes,
         user: user.map(|u| (u, groups.as_slice())),
     };
-    match evaluate(&config, &req) {
-        Ok((policy, rule)) => {
-            let (policy, rule) = (policy.clone(), rule.clone());
-            Ok(Decision {
-                config,
-                policy,
-                rule,
-                groups,
-            })
-        }
+    match evaluate_at(&config, &req) {
+        Ok(at) => Ok(Decision::new(config, at, groups)),
         Err(why) => {
             tracing::info!(auth_server_id, client_id, grant_type, reason = %why, "policy evaluation failed");
             Err(OAuthError::PolicyDenied(POLICY_EVALUATION_FAILED.into()))

@@ -115,9 +115,9 @@ pub async fn authenticate(
                     "The client_id in the body does not match the Authorization header.".into(),
                 ));
             }
-            (id.clone(), secret.clone())
+            (id.as_str(), secret.as_deref())
         }
-        (None, Some(id)) => (id.clone(), creds.form_client_secret.clone()),
+        (None, Some(id)) => (id.as_str(), creds.form_client_secret.as_deref()),
         (None, None) => {
             return Err(OAuthError::InvalidClient(
                 "No client credentials found.".into(),
@@ -125,7 +125,7 @@ pub async fn authenticate(
         }
     };
     // An id no client can have is answered as an unknown one, without a lookup.
-    let Ok(client_id) = ClientId::parse(&client_id) else {
+    let Ok(client_id) = ClientId::parse(client_id) else {
         return Err(bad_client());
     };
     let client = provider
@@ -137,7 +137,7 @@ pub async fn authenticate(
     };
     let app = Arc::clone(&client.app);
     match app.settings.token_endpoint_auth_method {
-        TokenEndpointAuthMethod::None => match secret.as_deref() {
+        TokenEndpointAuthMethod::None => match secret {
             None | Some("") => Ok(app),
             Some(_) => Err(bad_client()),
         },

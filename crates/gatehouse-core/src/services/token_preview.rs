@@ -120,8 +120,8 @@ pub async fn preview(
         scopes: &scopes,
         user: user.as_ref().map(|u| (u, groups.as_slice())),
     };
-    let (matched_policy, matched_rule) = match policy::evaluate(&config, &request) {
-        Ok((p, r)) => (p.clone(), r.clone()),
+    let at = match policy::evaluate_at(&config, &request) {
+        Ok(at) => at,
         Err(why) => {
             let mut out = denied(
                 "access_denied",
@@ -139,12 +139,8 @@ pub async fn preview(
             return Ok(out);
         }
     };
-    let decision = Decision {
-        config: config.clone(),
-        policy: matched_policy.clone(),
-        rule: matched_rule.clone(),
-        groups,
-    };
+    let decision = Decision::new(config.clone(), at, groups);
+    let (matched_policy, matched_rule) = (decision.policy().clone(), decision.rule().clone());
     let now = provider.now();
     let grant = Grant {
         id: "preview".into(),
@@ -176,7 +172,12 @@ pub async fn preview(
         sid: None,
     };
     let ttl = tokens::access_ttl(provider, &issue);
-    let access = tokens::access_token_claims(&issue, "AT.preview", now, ttl);
+    // Shown as a JSON object (the claims by name).
+    let access =
+        match serde_json::to_value(tokens::access_token_claims(&issue, "AT.preview", now, ttl)) {
+            Ok(serde_json::Value::Object(claims)) => claims,
+            _ => serde_json::Map::new(),
+        };
     let id = if scope::has(&scopes, scope::OPENID) {
         tokens::id_token_claims(provider, &issue, now)
             .await

@@ -20,9 +20,12 @@
 use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, Grant, LogEventRecord, RefreshToken};
 use gatehouse_core::store::{Claim, StoreError, StoreResult};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::Postgres;
 
-use super::{WriteBatch, WriteOp, cached_chunks, event_targets, target_ids_column};
+use super::{
+    CODE_CLAIM_TAIL, EXPIRY_UPDATE_TAIL, ROTATION_CLAIM_TAIL, WriteBatch, WriteOp, cached_chunks,
+    event_targets, keyed_values_update, refresh_expiries, target_ids_column,
+};
 use crate::error::db_err;
 use crate::rows::to_json;
 
@@ -121,14 +124,13 @@ impl<'a> Batch<'a> {
                 WriteOp::AccessToken(t) => b.columns.push_access(t),
                 WriteOp::RefreshToken(t) => b.columns.push_refresh(t)?,
                 WriteOp::LogEvent(e) => events.push((e, target_ids_column(&e.target_ids))),
-                WriteOp::RefreshExpiry {
-                    token_hash,
-                    expires_at,
-                } => b.expiries.push((token_hash, *expires_at)),
+                // Each token once, after the loop (`refresh_expiries`).
+                WriteOp::RefreshExpiry { .. } => {}
                 WriteOp::RedeemCode { code_hash, now } => b.codes.push((code_hash, *now)),
                 WriteOp::MarkRotated { token_hash, now } => b.rotations.push((token_hash, *now)),
             }
         }
+        b.expiries = refresh_expiries(ops);
         for (uuid, target) in event_targets(&events) {
             b.columns.t_uuid.push(uuid);
             b.columns.t_target_id.push(target);
@@ -268,32 +270,18 @@ impl WriteBatch for sqlx::Pool<Postgres> {
             (
                 &codes,
                 "UPDATE auth_codes SET used_at = v.column2 FROM (VALUES ",
-                ") AS v WHERE auth_codes.code_hash = v.column1 \
-                 AND auth_codes.used_at IS NULL AND auth_codes.expires_at > v.column2",
+                CODE_CLAIM_TAIL,
                 Claim::CODE_USED,
             ),
             (
                 &rotations,
                 "UPDATE refresh_tokens SET rotated_at = v.column2 FROM (VALUES ",
-                ") AS v WHERE refresh_tokens.token_hash = v.column1 \
-                 AND refresh_tokens.rotated_at IS NULL \
-                 AND refresh_tokens.revoked_at IS NULL AND NOT EXISTS \
-                 (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
-                 AND g.revoked_at IS NOT NULL)",
+                ROTATION_CLAIM_TAIL,
                 Claim::TOKEN_ROTATED,
             ),
         ] {
             for chunk in cached_chunks(claims) {
-                let mut q = QueryBuilder::<Postgres>::new(head);
-                let mut rows = q.separated(", ");
-                for (key, now) in chunk {
-                    rows.push("(")
-                        .push_bind_unseparated(*key)
-                        .push_unseparated(", ")
-                        .push_bind_unseparated(*now)
-                        .push_unseparated(")");
-                }
-                q.push(tail);
+                let mut q = keyed_values_update::<Postgres>(head, chunk, tail);
                 // One cached statement per power-of-two row count (see `cached_chunks`):
                 // prepared once per connection, not parsed, described and planned on every
                 // batch (a round trip more each time).
@@ -306,15 +294,18 @@ impl WriteBatch for sqlx::Pool<Postgres> {
                 }
             }
         }
-        for (token_hash, expires_at) in &expiries {
-            let done =
-                sqlx::query("UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1")
-                    .bind(*token_hash)
-                    .bind(*expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            if done.rows_affected() == 0 {
+        // Static refresh tokens' new expiries: each token once (`refresh_expiries`: the bench's
+        // refresh row, like a client refreshing from several tabs, has one token in every job),
+        // one cached statement per chunk. One that is gone changes no row: the batch fails, and
+        // its jobs are written again one by one, that one failing alone.
+        for chunk in cached_chunks(&expiries) {
+            let mut q = keyed_values_update::<Postgres>(
+                "UPDATE refresh_tokens SET expires_at = v.column2 FROM (VALUES ",
+                chunk,
+                EXPIRY_UPDATE_TAIL,
+            );
+            let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
+            if done.rows_affected() < chunk.len() as u64 {
                 // Dropping the transaction rolls it back.
                 return Err(StoreError::NotFound);
             }

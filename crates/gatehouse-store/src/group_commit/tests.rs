@@ -168,3 +168,24 @@ fn cached_chunks_are_powers_of_two_covering_every_row_in_order() {
     assert_eq!(lens(64), [64]);
     assert_eq!(lens(200), [64, 64, 64, 8]);
 }
+
+#[test]
+fn a_token_extended_twice_in_a_batch_is_updated_once_with_its_last_expiry() {
+    let extend = |hash: &str, expires_at| WriteOp::RefreshExpiry {
+        token_hash: hash.into(),
+        expires_at,
+    };
+    let ops = [
+        extend("a", 10),
+        token("t1"),
+        extend("b", 20),
+        extend("a", 12),
+        extend("a", 11),
+    ];
+    let ops: Vec<&WriteOp> = ops.iter().collect();
+    let got: Vec<(String, i64)> = refresh_expiries(&ops)
+        .into_iter()
+        .map(|(h, e)| (h.clone(), e))
+        .collect();
+    assert_eq!(got, vec![("a".into(), 11), ("b".into(), 20)]);
+}

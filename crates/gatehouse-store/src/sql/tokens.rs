@@ -288,6 +288,16 @@ macro_rules! impl_token_store {
                 self.writer.write(ops).await
             }
 
+            fn rotation_claim_is_final(&self) -> bool {
+                // SQLite has one writer per database file (every process, every connection):
+                // the batch's transaction takes the write lock with its first statement, so
+                // the claim's check of the token and its grant and the successor's insert are
+                // one step against any revocation (`revoke_grant`, `revoke_refresh_token`, the
+                // CLI's). PostgreSQL's READ COMMITTED lets a revocation that waited on the
+                // token's row lock miss the successor; there the caller re-reads the grant.
+                <$db as sqlx::Database>::NAME == "SQLite"
+            }
+
             async fn find_access_token(&self, jti: &str) -> StoreResult<Option<AccessTokenRecord>> {
                 // On the calling thread (SQLite, crate::direct_read) or batched with the node's
                 // concurrent lookups (crate::read_batch): either way a query started after

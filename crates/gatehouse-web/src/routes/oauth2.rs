@@ -210,7 +210,20 @@ pub(crate) async fn authorize_with(
 // ---- token ----
 
 pub(crate) fn no_store_json(value: impl serde::Serialize) -> Response {
-    let mut res = Json(value).into_response();
+    // Written into a buffer sized for a token response (axum's `Json` starts at 128 bytes and
+    // grows, copying, to the ~700 of a token response); a failure answers as `Json` does.
+    let mut body = Vec::with_capacity(1024);
+    let mut res = match serde_json::to_writer(&mut body, &value) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(_) => Json(value).into_response(),
+    };
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res.headers_mut()
@@ -265,18 +278,28 @@ pub(crate) async fn observed<T>(
 /// The client id a token request claims (Basic, form or assertion `iss`), for the System Log
 /// only: it is logged as claimed, whether or not authentication succeeds.
 fn claimed_client_id(credentials: &ClientCredentials) -> Option<String> {
-    credentials
+    const MAX_CHARS: usize = 128;
+    let named = credentials
         .basic
         .as_ref()
-        .map(|(id, _)| id.clone())
-        .or_else(|| credentials.form_client_id.clone())
-        .or_else(|| {
-            credentials
-                .client_assertion
-                .as_deref()
-                .and_then(|a| client_assertion::unverified_client_id(a).ok())
-        })
-        .map(|id| id.chars().take(128).collect())
+        .map(|(id, _)| id)
+        .or(credentials.form_client_id.as_ref());
+    match named {
+        Some(id) => Some(truncate_chars(id, MAX_CHARS)),
+        None => credentials
+            .client_assertion
+            .as_deref()
+            .and_then(|a| client_assertion::unverified_client_id(a).ok())
+            .map(|id| truncate_chars(&id, MAX_CHARS)),
+    }
+}
+
+/// `s`, cut after `max` characters (copied in one piece when it is shorter, as ids are).
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => s[..end].to_owned(),
+        None => s.to_owned(),
+    }
 }
 
 async fn token(
@@ -284,10 +307,17 @@ async fn token(
     Origin(origin): Origin,
     path: Option<Path<String>>,
     Client(client): Client,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    mut req: Request,
 ) -> Result<Response, WebError> {
+    // The headers are taken from the request, not copied (what the `HeaderMap` extractor
+    // does): the body is all that is read from it after.
+    let headers = std::mem::take(req.headers_mut());
+    // A body that cannot be read is answered as the `Bytes` extractor's rejection, as before.
+    let body = match Bytes::from_request(req, &state).await {
+        Ok(body) => body,
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
     let id = server_id(path);
     let ctx = server(&state, &origin, id.as_deref())
         .await
@@ -316,7 +346,8 @@ pub(crate) async fn token_with(
     let params: TokenParams = parse_form(source).map_err(WebError::OAuthJson)?;
     let grant_type = params.grant_type.clone().unwrap_or_default();
     let authorization = authorization_header(headers);
-    // The credentials are read from the request once, for the log and the throttle.
+    // The credentials are read from the request once: for the log, the throttle and the
+    // authentication itself.
     let credentials = params.credentials(authorization);
     let client_id = claimed_client_id(&credentials);
     let log = system_log::TokenRequestLog {
@@ -330,7 +361,7 @@ pub(crate) async fn token_with(
     let result = throttled(
         state,
         &guard,
-        grants::token(&state.provider, ctx, params, authorization, Some(&log)),
+        grants::token_with_credentials(&state.provider, ctx, params, &credentials, Some(&log)),
     )
     .await;
     // A device polling while its user decides is not a refusal worth a System Log event.
@@ -593,5 +624,7 @@ mod tests {
         credentials.basic = Some(("basic".into(), None));
         assert_eq!(claimed_client_id(&credentials).as_deref(), Some("basic"));
         assert_eq!(claimed_client_id(&ClientCredentials::default()), None);
+        credentials.basic = Some(("é".repeat(130), None));
+        assert_eq!(claimed_client_id(&credentials), Some("é".repeat(128)));
     }
 }

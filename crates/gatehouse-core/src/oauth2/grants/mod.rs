@@ -75,6 +75,20 @@ pub async fn token(
     authorization: Option<&str>,
     log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
+    let credentials = params.credentials(authorization);
+    token_with_credentials(provider, server, params, &credentials, log).await
+}
+
+/// [`token`] with the client's credentials already read from the request (`params` and its
+/// `Authorization` header, by [`TokenParams::credentials`]): the token endpoint reads them
+/// once, for its throttle and log too.
+pub async fn token_with_credentials(
+    provider: &Provider,
+    server: &ServerContext,
+    params: TokenParams,
+    credentials: &client_auth::ClientCredentials,
+    log: Option<&TokenRequestLog<'_>>,
+) -> Result<TokenResponse, OAuthError> {
     let name = params
         .grant_type
         .clone()
@@ -91,13 +105,9 @@ pub async fn token(
             )
         })?;
     let grant_type = handler.grant_type();
-    let app = client_auth::authenticate(
-        provider,
-        &params.credentials(authorization),
-        server,
-        client_auth::Endpoint::Token,
-    )
-    .await?;
+    let app =
+        client_auth::authenticate(provider, credentials, server, client_auth::Endpoint::Token)
+            .await?;
     if !app.allows_grant(grant_type.as_str()) {
         return Err(OAuthError::UnauthorizedClient(format!(
             "The client is not authorized to use the provided grant type. Configured grant types: {}.",

@@ -155,6 +155,8 @@ async fn exchange(
         claim,
         sid: None,
     };
+    // A won claim that the store makes final needs no check after it (see below).
+    let mut claimed = claim.is_some() && provider.store.rotation_claim_is_final();
     let mut response = tokens::issue_claiming(provider, issue(refresh, claim)).await?;
     if response.is_none() {
         // The claim was lost: a concurrent request rotated the token first (the grace rule
@@ -170,13 +172,16 @@ async fn exchange(
         within_grace(provider, &token, rotated_at, policy.leeway, now).await?;
         response =
             Some(tokens::issue(provider, issue(RefreshPlan::Issue { expires_at }, None)).await?);
+        claimed = false;
     }
     let response = response.ok_or_else(invalid_refresh)?;
-    if rotating {
+    if rotating && !claimed {
         // A won claim saw the grant standing when its statement ran, but on PostgreSQL a
         // revocation committing between that statement and the claim's commit misses the new
         // tokens (and within the grace period there is no claim at all): they were recorded
-        // under the grant, so revoking it again catches them, and the caller gets none.
+        // under the grant, so revoking it again catches them, and the caller gets none. Where
+        // the store serialises the claim with every revocation (SQLite's one writer,
+        // `TokenStore::rotation_claim_is_final`), a won claim is that check already.
         let revoked = provider
             .store
             .find_grant(&grant.id)
