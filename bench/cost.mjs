@@ -16,6 +16,9 @@
 //     purge starts at startup; the same mixed load runs until the purge logs its end, and its
 //     p99 is compared with the baseline's.
 // Writes cost.json and cost.md to --out-dir; bench/seed/plot_cost.py turns the JSON into cost.png.
+// `--keep` leaves each run's database and writes kept-<run>.json beside them; `--reuse FILE`
+// (one size and backend) skips steps 1 and 2 and measures that kept database again, e.g.
+// before and after a change with `--only KEY,…` (it is dropped at the end unless `--keep`).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
