@@ -16,6 +16,9 @@
 //     purge starts at startup; the same mixed load runs until the purge logs its end, and its
 //     p99 is compared with the baseline's.
 // Writes cost.json and cost.md to --out-dir; bench/seed/plot_cost.py turns the JSON into cost.png.
+// `--keep` leaves each run's database and writes kept-<run>.json beside them; `--reuse FILE`
+// (one size and backend) skips steps 1 and 2 and measures that kept database again, e.g.
+// before and after a change with `--only KEY,…` (it is dropped at the end unless `--keep`).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -72,6 +75,7 @@ function parseArgs(argv) {
     else if (a === '--server-core') o.serverCore = next();
     else if (a === '--python') o.python = next();
     else if (a === '--keep') o.keep = true;
+    else if (a === '--reuse') o.reuse = next();
     else if (a === '--only') o.only = new Set(next().split(',').filter(Boolean));
     else throw new Error(`unknown option ${a}`);
   }
@@ -168,15 +172,25 @@ async function runOne(backend, sizeLabel, eventsLabel, index) {
   const events = eventsLabel ? count(eventsLabel) : Math.max(users, 10_000);
   const name = `${backend}-${sizeLabel}`;
   log(`== ${name}: ${users} users, ${events} events`);
-  const store = makeStore({ backend, pgUrl: opts.pgUrl, dbName: `${opts.dbPrefix}_${index}` });
+  // --reuse FILE: a run kept by --keep (FILE is its kept-*.json): no template, no seeding.
+  const kept = opts.reuse ? JSON.parse(readFileSync(opts.reuse, 'utf8')) : null;
+  if (kept && kept.backend !== backend) throw new Error(`${opts.reuse} is a ${kept.backend} run`);
+  const store = makeStore({ backend, pgUrl: opts.pgUrl, dbName: kept?.dbName ?? `${opts.dbPrefix}_${index}`, existing: kept?.dataDir });
   const logFile = join(opts.outDir, `gatehouse-${name}.log`);
   writeFileSync(logFile, '');
-  const password = `Cost-${randomBytes(6).toString('hex')}-pw!`;
-  const tokenSecret = randomBytes(16).toString('base64url');
+  const password = kept?.password ?? `Cost-${randomBytes(6).toString('hex')}-pw!`;
+  const tokenSecret = kept?.tokenSecret ?? randomBytes(16).toString('base64url');
   const run = { backend, users, events, label: name };
   try {
-    const tmpl = await template(store, logFile, password);
-    run.seed = seed(store, tmpl, users, events, tokenSecret, join(opts.outDir, `seed-${name}.json`));
+    const tmpl = kept?.template ?? (await template(store, logFile, password));
+    run.seed = kept?.seed ?? seed(store, tmpl, users, events, tokenSecret, join(opts.outDir, `seed-${name}.json`));
+    if (opts.keep && !kept) {
+      // What --reuse needs to query this database again (the API token and secrets included:
+      // a local benchmark database's, dropped with it).
+      const keptFile = join(opts.outDir, `kept-${name}.json`);
+      writeFileSync(keptFile, JSON.stringify({ backend, dataDir: store.dataDir, dbName: store.dbName, password, tokenSecret, template: tmpl, seed: run.seed }));
+      log(`kept: rerun with --reuse ${keptFile}`);
+    }
     const s = { ...run.seed.samples, event_types: run.seed.event_types };
     const sz = run.seed.sizes;
     run.size = {

@@ -43,13 +43,14 @@ function dropDb(db) {
 }
 
 /// A fresh place for one run: a data directory, and on PostgreSQL an empty database.
-export function makeStore({ backend, pgUrl, dbName }) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gh-cost-'));
+/// `existing`: the data directory of a run kept with `--keep` (its database already made).
+export function makeStore({ backend, pgUrl, dbName, existing }) {
+  const dataDir = existing ?? mkdtempSync(join(tmpdir(), 'gh-cost-'));
   tempDirs.push(dataDir);
   const global = ['--data-dir', dataDir];
   let seedTarget = join(dataDir, 'gatehouse.db');
   if (backend === 'postgres') {
-    psql(`CREATE DATABASE ${dbName}`);
+    if (!existing) psql(`CREATE DATABASE ${dbName}`);
     databases.push(dbName);
     const url = `${pgUrl}/${dbName}`;
     global.push('--database-url', url);

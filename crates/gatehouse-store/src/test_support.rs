@@ -188,11 +188,15 @@ pub fn quick_search_statement(
 }
 
 /// The fixed keyset statements of the paging queries: all users after `$1`, a group's members
-/// after `$2` (`$1` the group), as (name, SQL).
-pub fn keyset_statements() -> Vec<(&'static str, &'static str)> {
+/// after `$2` (`$1` the group), as (name, SQL), as `backend` runs them.
+pub fn keyset_statements(backend: Backend) -> Vec<(&'static str, &'static str)> {
+    let members = match backend {
+        Backend::Sqlite => crate::sql::groups::MEMBERS_AFTER[0],
+        Backend::Postgres => crate::sql::groups::MEMBERS_AFTER[1],
+    };
     vec![
         ("users after", crate::sql::users::USERS_AFTER),
-        ("group members after", crate::sql::groups::MEMBERS_AFTER),
+        ("group members after", members),
     ]
 }
 

@@ -80,7 +80,10 @@ async fn user_plans_use_the_indexes(backend: Backend) -> Result<()> {
     }
     let pk_users = pick(backend, PK_USERS);
     let pk_members = pick(backend, PK_MEMBERS);
-    for ((name, sql), wanted) in keyset_statements().into_iter().zip([pk_users, pk_members]) {
+    for ((name, sql), wanted) in keyset_statements(backend)
+        .into_iter()
+        .zip([pk_users, pk_members])
+    {
         let binds: Vec<SqlBind> = match name {
             "users after" => vec![SqlBind::Text("u000100".into()), SqlBind::Int(200)],
             _ => vec![
@@ -98,6 +101,7 @@ async fn user_plans_use_the_indexes(backend: Backend) -> Result<()> {
     // soon sort them.
     if backend == Backend::Postgres {
         raw.exec("ANALYZE").await?;
+        members_page_probes_users(&raw, backend).await?;
     }
     let active = cmp(Status, Eq, "ACTIVE");
     for filter in [None, Some(&active)] {
@@ -108,6 +112,29 @@ async fn user_plans_use_the_indexes(backend: Backend) -> Result<()> {
         check(backend, &plan, &wanted, &sql)?;
         check_quick_search_order(backend, &plan, &sql)?;
     }
+    Ok(())
+}
+
+/// A middle page of a big group, with statistics and sequential scans allowed, as the server
+/// plans it: the page's ids come off `group_members_pkey` and the users are probed by id in
+/// `users_pkey`. (Joined before the limit, PostgreSQL merge-joined the group's range with all
+/// of `users_pkey` from its first entry: at 1M users, 2 s a page.)
+async fn members_page_probes_users(raw: &Raw, backend: Backend) -> Result<()> {
+    let sql = keyset_statements(backend)
+        .into_iter()
+        .find(|(name, _)| *name == "group members after")
+        .map(|(_, sql)| sql)
+        .unwrap_or_default();
+    let binds = [
+        SqlBind::Text("g1".into()),
+        SqlBind::Text(uid(USERS / 2)),
+        SqlBind::Int(1001),
+    ];
+    let plan = raw.explain_with(sql, &binds, "").await?;
+    ensure!(
+        plan.contains("Index Cond: (id = ") && !plan.contains("Merge Join"),
+        "a middle page of g1 does not probe users by id:\n{plan}"
+    );
     Ok(())
 }
 

@@ -53,6 +53,7 @@ impl Raw {
             .await
     }
 
+    /// `off`: the planner settings to disable, comma-separated (none if empty).
     pub async fn explain_with(&self, sql: &str, binds: &[SqlBind], off: &str) -> Result<String> {
         Ok(match self {
             Raw::Sqlite(s) => {
@@ -69,7 +70,7 @@ impl Raw {
             }
             Raw::Postgres(s) => {
                 let mut conn = s.pool().acquire().await?;
-                for setting in off.split(", ") {
+                for setting in off.split(", ").filter(|s| !s.is_empty()) {
                     sqlx::query(&format!("SET {setting} = off"))
                         .execute(&mut *conn)
                         .await?;
@@ -83,7 +84,7 @@ impl Raw {
                     };
                 }
                 let rows = q.fetch_all(&mut *conn).await?;
-                for setting in off.split(", ") {
+                for setting in off.split(", ").filter(|s| !s.is_empty()) {
                     sqlx::query(&format!("RESET {setting}"))
                         .execute(&mut *conn)
                         .await?;
