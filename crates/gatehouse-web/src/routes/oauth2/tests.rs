@@ -1,4 +1,5 @@
-//! Tests of the OAuth 2.0 endpoints' helpers: GET and POST parameters, NUL bytes in a form, the claimed client id.
+//! Tests of the OAuth 2.0 endpoints' helpers: GET and POST parameters, NUL bytes in a form,
+//! the claimed client id.
 
 use super::*;
 
