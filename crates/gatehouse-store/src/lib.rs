@@ -187,7 +187,7 @@ pub async fn connect_sqlite_with(
         .map_err(connect_err)?;
     let checkpoint_pool = single().connect_with(options).await.map_err(connect_err)?;
     Ok(SqlStore::with_writer_pool(pool, writer_pool)
-        .with_checkpointer(write_gate::spawn_checkpointer(checkpoint_pool))
+        .with_checkpointer(checkpoint_pool, write_gate::RESTART_AFTER_FRAMES)
         .with_direct_reads(filename))
 }
 

@@ -47,7 +47,7 @@ use gatehouse_core::store::{Page, StoreError, StoreResult};
 use std::sync::Arc;
 
 use crate::group_commit::GroupCommit;
-use crate::write_gate::{Checkpointer, WriteGate};
+use crate::write_gate::{Checkpointer, WriteGate, spawn_checkpointer};
 
 pub use token_reads::TokenReadBackend;
 use token_reads::TokenReads;
@@ -90,15 +90,22 @@ impl<DB: TokenReadBackend> SqlStore<DB> {
             checkpointer: None,
         }
     }
-
-    /// Keeps `checkpointer` running as long as this store or a clone of it.
-    pub(crate) fn with_checkpointer(mut self, checkpointer: Checkpointer) -> Self {
-        self.checkpointer = Some(Arc::new(checkpointer));
-        self
-    }
 }
 
 impl SqlStore<sqlx::Sqlite> {
+    /// Runs WAL checkpoints over `pool` (its own connection) as long as this store or a clone
+    /// of it, in the writers' turn when the WAL has grown past `restart_after_frames` (see
+    /// [`crate::write_gate`]).
+    pub(crate) fn with_checkpointer(
+        mut self,
+        pool: sqlx::SqlitePool,
+        restart_after_frames: i64,
+    ) -> Self {
+        let checkpointer = spawn_checkpointer(pool, self.gate.clone(), restart_after_frames);
+        self.checkpointer = Some(Arc::new(checkpointer));
+        self
+    }
+
     /// Reads access tokens (and their users) on the calling thread from the database file at
     /// `path` (not an in-memory database), falling back to sqlx ([`crate::direct_read`]).
     pub(crate) fn with_direct_reads(mut self, path: std::path::PathBuf) -> Self {
