@@ -5,6 +5,8 @@
 //! backend several times their execution. `pg_prepared_statements` counts each statement's
 //! plans of either kind.
 
+mod common;
+
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
 use gatehouse_core::store::{AccessTokenKey, Store};
@@ -14,25 +16,6 @@ use gatehouse_store::{PoolSize, connect_postgres_with};
 /// Executions of each statement: PostgreSQL plans the first five with their values, then
 /// settles on the generic plan if it is as cheap.
 const RUNS: usize = 9;
-
-fn user() -> User {
-    User {
-        id: "u1".into(),
-        status: UserStatus::Active,
-        login: "u1@example.com".into(),
-        email: "u1@example.com".into(),
-        first_name: "First".into(),
-        last_name: "Last".into(),
-        display_name: None,
-        password_hash: None,
-        created: 1_000,
-        last_updated: 1_000,
-        activated: None,
-        status_changed: None,
-        last_login: None,
-        password_changed: None,
-    }
-}
 
 fn event(n: usize) -> LogEventRecord {
     LogEventRecord {
@@ -61,7 +44,7 @@ async fn hot_statements_are_planned_once_per_connection() -> Result<()> {
     )
     .await?;
     let s: &dyn Store = &store;
-    s.create_user(&user()).await?;
+    s.create_user(&common::user("u1")).await?;
     let window = 1_700_000_100;
     s.hit_rate_limit("fail:a", window).await?;
     for n in 0..RUNS {

@@ -78,25 +78,6 @@ async fn another_nodes_grant_changes_are_seen_at_once_postgres() -> Result<()> {
     .await
 }
 
-fn user(id: &str) -> User {
-    User {
-        id: id.into(),
-        status: UserStatus::Active,
-        login: format!("{id}@example.com"),
-        email: format!("{id}@example.com"),
-        first_name: "First".into(),
-        last_name: id.into(),
-        display_name: None,
-        password_hash: None,
-        created: 1_000,
-        last_updated: 1_000,
-        activated: None,
-        status_changed: None,
-        last_login: None,
-        password_changed: None,
-    }
-}
-
 fn access(jti: &str) -> AccessTokenRecord {
     AccessTokenRecord {
         jti: jti.into(),
@@ -113,7 +94,7 @@ async fn concurrent_lookups_found_and_missing_each_get_their_own_answer(
     s: Arc<dyn Store>,
 ) -> Result<()> {
     for u in 0..5 {
-        s.create_user(&user(&format!("u{u}"))).await?;
+        s.create_user(&common::user(&format!("u{u}"))).await?;
     }
     for j in (0..40).step_by(2) {
         s.record_access_token(&access(&format!("j{j}"))).await?;
@@ -130,7 +111,7 @@ async fn concurrent_lookups_found_and_missing_each_get_their_own_answer(
                 let want_token = j.is_multiple_of(2).then(|| access(&jti));
                 ensure!(alone == want_token, "{jti}: {alone:?}");
                 ensure!(token == want_token, "{jti} with {uid}: {token:?}");
-                let want_user = (u < 5).then(|| user(&uid));
+                let want_user = (u < 5).then(|| common::user(&uid));
                 ensure!(
                     found.as_ref().map(|f| (&f.id, &f.last_name))
                         == want_user.as_ref().map(|w| (&w.id, &w.last_name)),
@@ -149,7 +130,7 @@ async fn concurrent_lookups_found_and_missing_each_get_their_own_answer(
 /// While other lookups keep batches running, a token is revoked (by itself, then through its
 /// grant); every lookup started after the revocation returned sees it, alone and with its user.
 async fn a_revocation_is_seen_at_once_while_batches_run(s: Arc<dyn Store>) -> Result<()> {
-    s.create_user(&user("u1")).await?;
+    s.create_user(&common::user("u1")).await?;
     s.record_access_token(&access("busy")).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut load = Vec::new();
@@ -229,7 +210,7 @@ async fn another_nodes_changes_are_seen_at_once(
     s: Arc<dyn Store>,
     other: Arc<dyn Store>,
 ) -> Result<()> {
-    s.create_user(&user("u1")).await?;
+    s.create_user(&common::user("u1")).await?;
     s.record_access_token(&access("a")).await?;
     s.record_access_token(&access("b")).await?;
     for _ in 0..3 {
@@ -252,7 +233,7 @@ async fn another_nodes_changes_are_seen_at_once(
         "b revoked"
     );
     ensure!(s.find_access_token("c").await?.is_some(), "c recorded");
-    let mut suspended = user("u1");
+    let mut suspended = common::user("u1");
     suspended.status = UserStatus::Suspended;
     other.update_user(&suspended).await?;
     let (_, found) = s.find_access_token_and_user("a", "u1").await?;
@@ -294,7 +275,7 @@ async fn another_nodes_changes_are_seen_at_once(
 /// not, with a user who exists, one who does not, or none), all at once so they share batches.
 async fn counters_and_token_read_together_as_apart(s: Arc<dyn Store>) -> Result<()> {
     let window = 1_700_000_100;
-    s.create_user(&user("u1")).await?;
+    s.create_user(&common::user("u1")).await?;
     s.record_access_token(&access("j1")).await?;
     s.hit_rate_limit("fail:a", window).await?;
     s.hit_rate_limit("fail:a", window).await?;
@@ -372,7 +353,7 @@ async fn another_nodes_grant_changes_are_seen_at_once(
     s: Arc<dyn Store>,
     other: Arc<dyn Store>,
 ) -> Result<()> {
-    s.create_user(&user("u1")).await?;
+    s.create_user(&common::user("u1")).await?;
     let grant = Grant {
         id: "g1".into(),
         client_id: "client".into(),
@@ -415,7 +396,7 @@ async fn another_nodes_grant_changes_are_seen_at_once(
     }
     other.revoke_grant("g1", 2_000).await?;
     other.redeem_code("c1", 2_000).await?;
-    let mut suspended = user("u1");
+    let mut suspended = common::user("u1");
     suspended.status = UserStatus::Suspended;
     other.update_user(&suspended).await?;
     let family = s

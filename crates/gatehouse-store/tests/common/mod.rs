@@ -76,6 +76,26 @@ macro_rules! both_backends {
     };
 }
 
+/// An active user `id`, signing in as `{id}@example.com`, with no password.
+pub fn user(id: &str) -> gatehouse_core::domain::User {
+    gatehouse_core::domain::User {
+        id: id.into(),
+        status: gatehouse_core::domain::UserStatus::Active,
+        login: format!("{id}@example.com"),
+        email: format!("{id}@example.com"),
+        first_name: "First".into(),
+        last_name: "Last".into(),
+        display_name: None,
+        password_hash: None,
+        created: 1_000,
+        last_updated: 1_000,
+        activated: None,
+        status_changed: None,
+        last_login: None,
+        password_changed: None,
+    }
+}
+
 /// An unused authorization code for user `u1` of client `client` under `grant_id`.
 pub fn auth_code(hash: &str, grant_id: &str) -> gatehouse_core::domain::AuthCode {
     gatehouse_core::domain::AuthCode {
