@@ -161,7 +161,7 @@ pub use crate::sql::user_query::Bind as SqlBind;
 
 /// The expiry purge's statements over all grants (`sql/purge.rs`): a chunk's end, and the
 /// chunk's delete (`$1` now, ids in (`$2`, `$3`]).
-pub use crate::sql::purge::GRANT_CHUNK_END;
+pub use crate::sql::purge::{GRANT_CHUNK_END, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END};
 
 /// The expiry purge's delete of one chunk of grants on `backend` (`sql/purge.rs`).
 pub fn purge_grant_chunk_statement(backend: Backend) -> &'static str {

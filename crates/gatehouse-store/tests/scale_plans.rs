@@ -5,8 +5,9 @@
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
 use gatehouse_store::test_support::{
-    Backend, GRANT_CHUNK_END, SqlBind, TestDatabase, keyset_statements, log_statement,
-    purge_grant_chunk_statement, quick_search_statement, user_search_statements,
+    Backend, GRANT_CHUNK_END, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END, SqlBind,
+    TestDatabase, keyset_statements, log_statement, purge_grant_chunk_statement,
+    quick_search_statement, user_search_statements,
 };
 
 #[macro_use]
@@ -281,5 +282,36 @@ async fn grant_purge_plans_use_the_indexes(backend: Backend) -> Result<()> {
         ],
         sql,
     )?;
+    // PostgreSQL walks the refresh tokens the same way (no index on their expiry there).
+    if backend == Backend::Postgres {
+        let end = raw
+            .explain(
+                REFRESH_TOKEN_CHUNK_END,
+                &[SqlBind::Text("a".into()), SqlBind::Int(1000)],
+            )
+            .await?;
+        check(
+            backend,
+            &end,
+            &["refresh_tokens_pkey"],
+            REFRESH_TOKEN_CHUNK_END,
+        )?;
+        let chunk = raw
+            .explain(
+                PURGE_REFRESH_TOKEN_CHUNK,
+                &[
+                    SqlBind::Int(2_000_000_000),
+                    SqlBind::Text("a".into()),
+                    SqlBind::Text("b".into()),
+                ],
+            )
+            .await?;
+        check(
+            backend,
+            &chunk,
+            &["refresh_tokens_pkey"],
+            PURGE_REFRESH_TOKEN_CHUNK,
+        )?;
+    }
     Ok(())
 }
