@@ -7,8 +7,27 @@ use gatehouse_core::store::*;
 use super::SqlStore;
 use crate::error::db_err;
 
+/// One more hit, in one statement (`$1` bucket, `$2` window start): the count after it.
+const HIT: &str = "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
+     ON CONFLICT (bucket, window_start)
+     DO UPDATE SET hits = rate_limits.hits + 1
+     RETURNING hits";
+
+/// [`HIT`] on PostgreSQL, committed without waiting for its WAL flush (`synchronous_commit`
+/// off for this statement's transaction only). Every request of one API token (or from one
+/// address) increments the same row, and an upsert holds that row's lock until its commit:
+/// waiting for each flush in turn queued them behind one another, 27–107 ms at the cost curve's
+/// p99 at 1M users while a checkpoint slowed the flushes. A crash of PostgreSQL can forget the
+/// last fraction of a second of hits (never tear the row); they are counts, not anyone's data,
+/// and everything else keeps its durable commit.
+const HIT_POSTGRES: &str = "INSERT INTO rate_limits (bucket, window_start, hits)
+     SELECT $1::TEXT, $2::BIGINT, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+     ON CONFLICT (bucket, window_start)
+     DO UPDATE SET hits = rate_limits.hits + 1
+     RETURNING hits";
+
 macro_rules! impl_rate_limit_store {
-    ($db:ty) => {
+    ($db:ty, $hit:expr) => {
         #[async_trait]
         impl RateLimitStore for SqlStore<$db> {
             async fn hit_rate_limit(
@@ -18,17 +37,12 @@ macro_rules! impl_rate_limit_store {
             ) -> StoreResult<u64> {
                 // Every API request writes here: in turn with the node's other writers.
                 let _turn = self.gate().enter().await;
-                let hits: i64 = sqlx::query_scalar(
-                    "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
-                     ON CONFLICT (bucket, window_start)
-                     DO UPDATE SET hits = rate_limits.hits + 1
-                     RETURNING hits",
-                )
-                .bind(bucket)
-                .bind(window_start)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_err)?;
+                let hits: i64 = sqlx::query_scalar($hit)
+                    .bind(bucket)
+                    .bind(window_start)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_err)?;
                 Ok(u64::try_from(hits).unwrap_or(0))
             }
 
@@ -90,5 +104,5 @@ macro_rules! impl_rate_limit_store {
     };
 }
 
-impl_rate_limit_store!(sqlx::Sqlite);
-impl_rate_limit_store!(sqlx::Postgres);
+impl_rate_limit_store!(sqlx::Sqlite, HIT);
+impl_rate_limit_store!(sqlx::Postgres, HIT_POSTGRES);
