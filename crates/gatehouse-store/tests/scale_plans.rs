@@ -83,6 +83,13 @@ async fn user_plans_use_the_indexes(backend: Backend) -> Result<()> {
             check(backend, &plan, wanted, sql)?;
         }
     }
+    // The keyset pages with statistics, as a server's tables have them: without, PostgreSQL's
+    // guess of a just-filled `group_members` depends on whether autovacuum got to it yet (the
+    // other tests of this file fill theirs at the same time), and a guess of one row picked
+    // `group_members_user_id_idx` for a group's page in some runs.
+    if backend == Backend::Postgres {
+        raw.exec("ANALYZE").await?;
+    }
     let pk_users = pick(backend, PK_USERS);
     let pk_members = pick(backend, PK_MEMBERS);
     for ((name, sql), wanted) in keyset_statements(backend)
@@ -100,14 +107,13 @@ async fn user_plans_use_the_indexes(backend: Backend) -> Result<()> {
         let plan = raw.explain(sql, &binds).await?;
         check(backend, &plan, &[wanted], sql)?;
     }
-    // `q=`: each field's index read in its order, straight into the field's limit (no sort
-    // before it), and the rows by primary key. Only the merged hits (at most 4 × limit) are
-    // sorted. With statistics: without, PostgreSQL guesses a range holds a few rows and would as
-    // soon sort them.
     if backend == Backend::Postgres {
-        raw.exec("ANALYZE").await?;
         members_page_probes_users(&raw, backend).await?;
     }
+    // `q=`: each field's index read in its order, straight into the field's limit (no sort
+    // before it), and the rows by primary key. Only the merged hits (at most 4 × limit) are
+    // sorted. With statistics (above): without, PostgreSQL guesses a range holds a few rows
+    // and would as soon sort them.
     let active = cmp(Status, Eq, "ACTIVE");
     for filter in [None, Some(&active)] {
         let (sql, binds) = quick_search_statement(backend, "an", filter, 200);
