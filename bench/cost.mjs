@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 import { makePool, basicAuth } from './lib/http.mjs';
-import { cleanupAll, keepStores, makeStore, cli, startGatehouse } from './lib/cost_server.mjs';
+import { cleanupAll, cpuPerRequest, cpuReading, keepStores, makeStore, cli, startGatehouse } from './lib/cost_server.mjs';
 import { REQUESTS, WALKS, signIn, tokenRequest, REDIRECT_URI, runRequests, runSignIn, runWalk, runMix, mixStats } from './lib/cost_queries.mjs';
 import { markdown } from './lib/cost_report.mjs';
 
@@ -152,13 +152,20 @@ async function measureAll(t, s) {
   const d = opts.duration;
   // --only KEY,…: those rows alone (keys of REQUESTS and WALKS, or `signin`), no purge phase.
   const want = (key) => !opts.only || opts.only.has(key);
+  // CPU per request (server, and PostgreSQL's backends): on a shared machine the rates and
+  // latencies move with the neighbours' load, the CPU a request costs much less.
+  const withCpu = async (run) => {
+    const a = cpuReading(t.pid, t.store);
+    const r = await run();
+    return { ...r, ...cpuPerRequest(a, cpuReading(t.pid, t.store), r.ok) };
+  };
   if (want('signin')) {
     log('sign-in flow');
-    out.signin = await runSignIn(t, s, { seconds: d, concurrency: 8 });
+    out.signin = await withCpu(() => runSignIn(t, s, { seconds: d, concurrency: 8 }));
   }
   for (const key of Object.keys(REQUESTS).filter(want)) {
     log(key);
-    out[key] = await runRequests(t, s, key, { seconds: d, concurrency: key === 'refresh' ? 16 : 4 });
+    out[key] = await withCpu(() => runRequests(t, s, key, { seconds: d, concurrency: key === 'refresh' ? 16 : 4 }));
   }
   for (const key of Object.keys(WALKS).filter(want)) {
     log(`${key} (walk)`);
@@ -200,7 +207,7 @@ async function runOne(backend, sizeLabel, eventsLabel, index) {
       per_event_bytes: events ? (sz.events - sz.tokens) / events : null,
     };
     const tokens = run.seed.tokens;
-    const mk = (srv) => ({ ...tmpl, origin: srv.origin, pool: makePool(srv.origin, 16), password, tokenSecret, tokens });
+    const mk = (srv) => ({ ...tmpl, origin: srv.origin, pool: makePool(srv.origin, 16), password, tokenSecret, tokens, pid: srv.pid, store });
 
     // 3. retention off: every query, and the mixed load's baseline.
     let srv = await startGatehouse({ bin: opts.gatehouseBin, store, core: opts.serverCore, env: { ...ENV, GATEHOUSE_SYSTEM_LOG_RETENTION_DAYS: '0' }, logFile });

@@ -24,12 +24,21 @@ export const LABELS = {
   logs_pages: 'walk: logs all-time + filter, 1000/page',
 };
 
+/// `; CPU 812 µs + 240 µs PG, WAL 3.1 KiB` per request, when measured.
+const cpu = (x) => {
+  if (x.server_cpu_us === null || x.server_cpu_us === undefined) return '';
+  const us = (v) => (v >= 10_000 ? `${f(v / 1000)} ms` : `${f(v, 0)} µs`);
+  const pg = x.pg_cpu_us === null || x.pg_cpu_us === undefined ? '' : ` + ${us(x.pg_cpu_us)} PG`;
+  const wal = x.wal_bytes === null || x.wal_bytes === undefined ? '' : `, WAL ${f(x.wal_bytes / 1024)} KiB`;
+  return `; CPU ${us(x.server_cpu_us)}${pg}${wal}`;
+};
+
 export function markdown(report) {
   const runs = report.runs;
   const head = runs.map((r) => `${r.backend === 'postgres' ? 'PostgreSQL' : 'SQLite'} ${human(r.users)} users / ${human(r.events)} events`);
   const lines = [];
   lines.push(`Cost curve, ${report.date}${report.smoke ? ' (SMOKE: figures mean nothing)' : ''}; ${report.duration_s} s per query, walks up to ${report.walk_budget_s} s.`);
-  lines.push('Cells: p50 / p99 ms (rates for sign-in and refresh; walks: pages, ✓ = reached the last page).');
+  lines.push('Cells: p50 / p99 ms (rates for sign-in and refresh; walks: pages, ✓ = reached the last page); CPU = server CPU per request (+ its PostgreSQL backends\' CPU, and the WAL it wrote).');
   lines.push('');
   lines.push(`| | ${head.join(' | ')} |`);
   lines.push(`|---|${head.map(() => '---').join('|')}|`);
@@ -39,9 +48,9 @@ export function markdown(report) {
       const x = r.results?.[key];
       if (!x) return '–';
       const err = x.errors ? ` **${x.errors} errors**` : '';
-      if (key === 'signin' || key === 'refresh') return `${f(x.rate, 0)}/s; ${f(x.p50_ms)} / ${f(x.p99_ms)}${err}`;
+      if (key === 'signin' || key === 'refresh') return `${f(x.rate, 0)}/s; ${f(x.p50_ms)} / ${f(x.p99_ms)}${cpu(x)}${err}`;
       if ('pages' in x) return `${f(x.p50_ms)} / ${f(x.p99_ms)} (${x.pages} pages${x.reached_end ? ' ✓' : ''})${err}`;
-      return `${f(x.p50_ms)} / ${f(x.p99_ms)}${err}`;
+      return `${f(x.p50_ms)} / ${f(x.p99_ms)}${cpu(x)}${err}`;
     });
     lines.push(`| ${LABELS[key]} | ${cells.join(' | ')} |`);
   }

@@ -4,7 +4,7 @@
 // /.well-known/openid-configuration; the `gatehouse` CLI on the same database; sizes.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,49 @@ function dropDb(db) {
   } catch {
     // best effort; bench.sh's trap tries again
   }
+}
+
+/// CPU seconds (user + system) of a process so far, from /proc (0 if it is gone).
+const CLK_TCK = 100;
+function cpuSeconds(pid) {
+  try {
+    // Fields after the `(comm)`, which may hold spaces: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/// A CPU reading of the server and, on PostgreSQL, of the backends serving its database (the
+/// server's pool keeps them for the run; one that starts or ends in between is counted from
+/// whichever reading sees it). PostgreSQL's shared background processes are not counted.
+export function cpuReading(pid, store) {
+  const pg = new Map();
+  let wal = null;
+  if (store.backend === 'postgres') {
+    // The WAL position too: its growth per request is the write cost (full-page images after
+    // a checkpoint grow with the pages a request touches). It is the cluster's, so another
+    // database's writes count too.
+    const out = psql(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint UNION ALL (SELECT pid FROM pg_stat_activity WHERE datname = '${store.dbName}' AND pid <> pg_backend_pid())`);
+    const [lsn, ...pids] = out.split('\n').filter(Boolean);
+    wal = Number(lsn);
+    for (const p of pids) pg.set(p, cpuSeconds(p));
+  }
+  return { server: cpuSeconds(pid), pg, wal };
+}
+
+/// Server and PostgreSQL CPU per completed request (µs) between two readings.
+export function cpuPerRequest(a, b, n) {
+  let pg = 0;
+  for (const [p, s] of b.pg) pg += s - (a.pg.get(p) ?? 0);
+  const per = (s) => (n ? (s * 1e6) / n : null);
+  return {
+    server_cpu_us: per(b.server - a.server),
+    pg_cpu_us: a.pg.size || b.pg.size ? per(pg) : null,
+    wal_bytes: a.wal === null ? null : per(b.wal - a.wal) / 1e6,
+  };
 }
 
 /// A fresh place for one run: a data directory, and on PostgreSQL an empty database.

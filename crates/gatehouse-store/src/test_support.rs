@@ -159,6 +159,18 @@ fn schema_url(admin_url: &str, name: &str) -> Result<String, ConnectError> {
 /// A bound value of a statement returned by the plan helpers below.
 pub use crate::sql::user_query::Bind as SqlBind;
 
+/// The expiry purge's statements over all grants (`sql/purge.rs`): a chunk's end, and the
+/// chunk's delete (`$1` now, ids in (`$2`, `$3`]).
+pub use crate::sql::purge::{GRANT_CHUNK_END, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END};
+
+/// The expiry purge's delete of one chunk of grants on `backend` (`sql/purge.rs`).
+pub fn purge_grant_chunk_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => crate::sql::purge::PURGE_GRANT_CHUNK,
+        Backend::Postgres => crate::sql::purge::PURGE_GRANT_CHUNK_POSTGRES,
+    }
+}
+
 fn dialect(backend: Backend) -> crate::sql::user_query::Dialect {
     match backend {
         Backend::Sqlite => crate::sql::user_query::Dialect::Sqlite,

@@ -31,6 +31,7 @@ pub(crate) mod logs;
 mod meta;
 mod passwords;
 mod policies;
+pub(crate) mod purge;
 mod rate_limits;
 mod roles;
 mod sessions;

@@ -199,7 +199,9 @@ macro_rules! impl_token_store {
                 }
                 // The user's columns keep their names (`UserRow`); the token's and the grant's
                 // are prefixed. Inner joins: a token whose grant or user is gone (rare) is read
-                // piece by piece below.
+                // piece by piece below. The device flag compares `r.grant_id`, not `g.id`:
+                // PostgreSQL's `grants.id` is `COLLATE "C"`, `device_grants_pkey` is not, and a
+                // comparison in "C" scanned `device_grants` for every refresh.
                 let row: Option<RefreshFamilyRow> = sqlx::query_as(concat!(
                     "SELECT u.*, r.token_hash AS rt_token_hash, r.grant_id AS rt_grant_id, \
                      r.client_id AS rt_client_id, r.scopes AS rt_scopes, \
@@ -209,7 +211,7 @@ macro_rules! impl_token_store {
                      g.auth_server_id AS g_auth_server_id, g.scopes AS g_scopes, \
                      g.auth_time AS g_auth_time, g.amr AS g_amr, g.acr AS g_acr, g.created AS g_created, \
                      g.revoked_at AS g_revoked_at, \
-                     EXISTS (SELECT 1 FROM device_grants d WHERE d.grant_id = g.id) \
+                     EXISTS (SELECT 1 FROM device_grants d WHERE d.grant_id = r.grant_id) \
                      AS device_grant \
                      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
                      JOIN (SELECT ",
@@ -339,34 +341,8 @@ macro_rules! impl_token_store {
             }
 
             async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut purged = 0;
-                for sql in [
-                    "DELETE FROM auth_codes WHERE expires_at <= $1",
-                    "DELETE FROM login_transactions WHERE expires_at <= $1",
-                    "DELETE FROM sessions WHERE expires_at <= $1",
-                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
-                    "DELETE FROM access_tokens WHERE expires_at <= $1",
-                    // A window is at most an hour long; older counters count for nothing.
-                    "DELETE FROM rate_limits WHERE window_start <= $1 - 3600",
-                    "DELETE FROM client_assertion_jtis WHERE expires_at <= $1",
-                    // A grant outlives its codes and tokens by a day (revocation of a grant not
-                    // created yet leaves a record for that long), then it counts for nothing:
-                    // without this, every code exchange's grant would leave a row forever.
-                    "DELETE FROM grants WHERE created <= $1 - 86400
-                       AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.grant_id = grants.id)
-                       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)
-                       AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)",
-                ] {
-                    let done = sqlx::query(sql)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                    purged += done.rows_affected();
-                }
-                tx.commit().await.map_err(db_err)?;
-                Ok(purged)
+                // In short statements, each in its turn in the write queue (`sql/purge.rs`).
+                self.purge_expired_rows(now).await
             }
         }
     };
