@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use super::event::{ClientInfo, Entity, Event, event_type, oauth2_event_type};
+use super::event::{ClientInfo, Entity, Event, event_type, oauth2_event_type, okta_date_ms};
 use crate::domain::{LogEventRecord, Timestamp, User};
 use crate::store::SystemLogStore;
 
@@ -91,9 +91,10 @@ pub async fn record(sink: &(impl AuditSink + ?Sized), event: Event) {
 /// [`record`] does.
 pub async fn record_all(sink: &(impl AuditSink + ?Sized), events: Vec<Event>) {
     let published_ms = now_ms(sink);
+    let published = okta_date_ms(published_ms);
     let records: Vec<LogEventRecord> = events
         .into_iter()
-        .map(|e| e.into_record(published_ms))
+        .map(|e| e.into_record_at(published_ms, published.clone()))
         .collect();
     if let Err(e) = sink.log_store().append_log_events(&records).await {
         tracing::warn!(error = %e, events = records.len(), "could not record System Log events");
@@ -166,13 +167,36 @@ impl TokenRequestLog<'_> {
     }
 
     fn event(&self, token: &str) -> Event {
-        let message = match token {
-            "id_token" => "OAuth2 id token is granted",
-            "refresh_token" => "OAuth2 refresh token is granted",
-            _ => "OAuth2 access token is granted",
+        // Every token response logs these: the types are spelled out rather than formatted
+        // (what `oauth2_event_type` makes of `token.grant.<token>`).
+        let (org, custom, message) = match token {
+            "id_token" => (
+                "app.oauth2.token.grant.id_token",
+                "app.oauth2.as.token.grant.id_token",
+                "OAuth2 id token is granted",
+            ),
+            "refresh_token" => (
+                "app.oauth2.token.grant.refresh_token",
+                "app.oauth2.as.token.grant.refresh_token",
+                "OAuth2 refresh token is granted",
+            ),
+            "access_token" => (
+                "app.oauth2.token.grant.access_token",
+                "app.oauth2.as.token.grant.access_token",
+                "OAuth2 access token is granted",
+            ),
+            other => {
+                return Event::new(
+                    oauth2_event_type(self.custom_server, &format!("token.grant.{other}")),
+                    "OAuth2 access token is granted",
+                    self.actor(),
+                )
+                .client(self.client)
+                .debug("grantType", self.grant_type);
+            }
         };
         Event::new(
-            oauth2_event_type(self.custom_server, &format!("token.grant.{token}")),
+            if self.custom_server { custom } else { org },
             message,
             self.actor(),
         )
@@ -190,9 +214,13 @@ pub fn token_grant_records(
     tokens: &[&str],
 ) -> Vec<LogEventRecord> {
     let published_ms = now_ms(sink);
+    let published = okta_date_ms(published_ms);
     tokens
         .iter()
-        .map(|token| log.event(token).into_record(published_ms))
+        .map(|token| {
+            log.event(token)
+                .into_record_at(published_ms, published.clone())
+        })
         .collect()
 }
 
@@ -208,7 +236,26 @@ pub async fn record_token_refusal(
 
 #[cfg(test)]
 mod tests {
-    use super::no_step_back;
+    use super::{ClientInfo, TokenRequestLog, no_step_back, oauth2_event_type};
+
+    #[test]
+    fn token_grant_types_are_oauth2_event_types() {
+        let client = ClientInfo::default();
+        for custom_server in [false, true] {
+            let log = TokenRequestLog {
+                client: &client,
+                custom_server,
+                client_id: Some("0oa1"),
+                grant_type: "refresh_token",
+            };
+            for token in ["access_token", "id_token", "refresh_token", "other"] {
+                assert_eq!(
+                    log.event(token).event_type,
+                    oauth2_event_type(custom_server, &format!("token.grant.{token}"))
+                );
+            }
+        }
+    }
 
     #[test]
     fn published_never_steps_back_by_less_than_a_second() {
