@@ -100,20 +100,9 @@ contract_tests!(
 
 fn user(id: &str, login: &str) -> User {
     User {
-        id: id.into(),
-        status: UserStatus::Active,
         login: login.into(),
         email: login.into(),
-        first_name: "First".into(),
-        last_name: "Last".into(),
-        display_name: None,
-        password_hash: None,
-        created: 1_000,
-        last_updated: 1_000,
-        activated: None,
-        status_changed: None,
-        last_login: None,
-        password_changed: None,
+        ..common::user(id)
     }
 }
 

@@ -18,20 +18,11 @@ both_backends!(
 
 fn user(id: &str, first: &str, last: &str, email: &str, login: &str) -> User {
     User {
-        id: id.into(),
-        status: UserStatus::Active,
         login: login.into(),
         email: email.into(),
         first_name: first.into(),
         last_name: last.into(),
-        display_name: None,
-        password_hash: None,
-        created: 1_000,
-        last_updated: 1_000,
-        activated: None,
-        status_changed: None,
-        last_login: None,
-        password_changed: None,
+        ..common::user(id)
     }
 }
 

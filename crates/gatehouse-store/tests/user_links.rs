@@ -6,29 +6,12 @@
 use std::sync::Arc;
 
 use anyhow::{Result, ensure};
-use gatehouse_core::domain::*;
 use gatehouse_core::store::{LinkPurpose, Store, UserLinkRecord};
 use gatehouse_store::connect;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 
-fn user(id: &str) -> User {
-    User {
-        id: id.into(),
-        status: UserStatus::Active,
-        login: format!("{id}@example.com"),
-        email: format!("{id}@example.com"),
-        first_name: "First".into(),
-        last_name: "Last".into(),
-        display_name: None,
-        password_hash: None,
-        created: 1_000,
-        last_updated: 1_000,
-        activated: None,
-        status_changed: None,
-        last_login: None,
-        password_changed: None,
-    }
-}
+mod common;
+use common::user;
 
 fn link(hash: &str, user_id: &str, purpose: LinkPurpose, created: i64) -> UserLinkRecord {
     UserLinkRecord {
