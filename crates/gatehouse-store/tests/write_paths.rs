@@ -27,20 +27,8 @@ both_backends!(
 
 fn user(id: &str) -> User {
     User {
-        id: id.into(),
-        status: UserStatus::Active,
-        login: format!("{id}@example.com"),
-        email: format!("{id}@example.com"),
-        first_name: "First".into(),
-        last_name: "Last".into(),
-        display_name: None,
-        password_hash: None,
         created: 777,
-        last_updated: 1_000,
-        activated: None,
-        status_changed: None,
-        last_login: None,
-        password_changed: None,
+        ..common::user(id)
     }
 }
 
