@@ -34,13 +34,16 @@ async fn concurrent_guesses_cannot_outrun_the_lockout(backend: Backend) -> Resul
     let app = spawn_app_with(backend, |s| s.security.lockout_max_attempts = 10).await?;
     let browser = Browser::new()?;
     let form = browser.open_login(&app.authz(Server::Org).url()).await?;
-    // Thirty guesses at once, then the right password 50 ms later, while they are in flight.
+    // Thirty guesses at once, then the right password once ten of them are counted: each
+    // attempt is counted before its hash is verified, so most are still in flight then. (A
+    // fixed 50 ms head start was not enough on a loaded machine: the guesses had not all
+    // reached the server, and the right password rightly came first.)
     let mut guesses = tokio::task::JoinSet::new();
     for i in 0..30 {
         let (client, form) = (browser.client.clone(), form.clone());
         guesses.spawn(async move { submit(&client, &form, &format!("guess {i}")).await });
     }
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    wait_for_counted_failures(&app, backend, 10).await?;
     let right = browser.submit(&form, ALICE, PASSWORD).await?;
     while let Some(reply) = guesses.join_next().await {
         ensure!(reply?? == StatusCode::UNAUTHORIZED);
@@ -50,10 +53,74 @@ async fn concurrent_guesses_cannot_outrun_the_lockout(backend: Backend) -> Resul
         "the right password signed in during the guesses: {right:?}"
     );
     ensure!(status_of(&app, &app.alice.id).await? == UserStatus::LockedOut);
+    // However the requests interleaved, at most ten guesses were judged on their password;
+    // the others were refused as over the budget (or locked out).
+    let judged = sign_in_failures(&app, "INVALID_CREDENTIALS").await?;
+    ensure!(
+        judged <= 10,
+        "{judged} guesses were judged on their password"
+    );
     // Locked, the right password stays refused.
     let again = browser.submit(&form, ALICE, PASSWORD).await?;
     ensure!(again.status == StatusCode::UNAUTHORIZED, "{again:?}");
     Ok(())
+}
+
+/// Waits (at most 30 s) until the database has counted `at_least` consecutive failures of
+/// Alice's.
+async fn wait_for_counted_failures(app: &TestApp, backend: Backend, at_least: i64) -> Result<()> {
+    let sql = format!(
+        "SELECT COALESCE(MAX(failures), 0) FROM signin_failures WHERE user_id = '{}'",
+        app.alice.id
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let store = match backend {
+        Backend::Sqlite => {
+            Counted::Sqlite(gatehouse_store::connect_sqlite(&app.database_url).await?)
+        }
+        Backend::Postgres => {
+            Counted::Postgres(gatehouse_store::connect_postgres(&app.database_url).await?)
+        }
+    };
+    loop {
+        let counted: i64 = match &store {
+            Counted::Sqlite(s) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await?,
+            Counted::Postgres(s) => sqlx::query_scalar(&sql).fetch_one(s.pool()).await?,
+        };
+        if counted >= at_least {
+            return Ok(());
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "only {counted} failures counted after 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
+enum Counted {
+    Sqlite(gatehouse_store::SqliteStore),
+    Postgres(gatehouse_store::PgStore),
+}
+
+/// Alice's failed sign-ins in the System Log with `reason`.
+async fn sign_in_failures(app: &TestApp, reason: &str) -> Result<usize> {
+    let token = app.api_token().await?;
+    let reply = app
+        .api_ssws(Method::GET, "/api/v1/logs?limit=1000", &token, None)
+        .await?;
+    ensure!(reply.status == StatusCode::OK, "{reply:?}");
+    let events = reply.json()?;
+    Ok(events
+        .as_array()
+        .context("an array of events")?
+        .iter()
+        .filter(|e| {
+            e["eventType"] == "user.session.start"
+                && e["actor"]["id"] == app.alice.id.as_str()
+                && e["outcome"]["reason"] == reason
+        })
+        .count())
 }
 
 /// Alice's credentials posted to the sign-in form; the answer's status.
