@@ -40,9 +40,11 @@ pub trait UserStore: Send + Sync {
     /// Case-insensitive match on login.
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn update_user(&self, user: &User) -> StoreResult<()>;
-    /// Sets `last_login` of an `ACTIVE` user, and nothing else, in one statement; the user as
-    /// stored now, or `None` when they are no longer active (locked or deactivated meanwhile).
-    /// A sign-in never writes back its stale copy of the row.
+    /// Sets `last_login` of an `ACTIVE` user, and nothing else of the row, in one statement,
+    /// and clears their sign-in failure counter in the same transaction (a successful sign-in
+    /// resets it: one commit, not two); the user as stored now, or `None` when they are no
+    /// longer active (locked or deactivated meanwhile), in which case the counter is left
+    /// alone. A sign-in never writes back its stale copy of the row.
     async fn record_login(&self, id: &str, now: Timestamp) -> StoreResult<Option<User>>;
     async fn list_users(&self, page: Page<'_>) -> StoreResult<Vec<User>>;
     /// Users matching `filter` (all users for `None`), ordered and paginated by id.

@@ -163,6 +163,15 @@ pub use crate::sql::user_query::Bind as SqlBind;
 /// chunk's delete (`$1` now, ids in (`$2`, `$3`]).
 pub use crate::sql::purge::{GRANT_CHUNK_END, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END};
 
+/// The end of the expiry purge's next chunk of grants on `backend` (`sql/purge.rs`): along
+/// `id` on PostgreSQL (`$1` an id), the rowid on SQLite (`$1` an integer).
+pub fn grant_chunk_end_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => crate::sql::purge::GRANT_CHUNK_END_SQLITE,
+        Backend::Postgres => crate::sql::purge::GRANT_CHUNK_END,
+    }
+}
+
 /// The expiry purge's delete of one chunk of grants on `backend` (`sql/purge.rs`).
 pub fn purge_grant_chunk_statement(backend: Backend) -> &'static str {
     match backend {

@@ -8,8 +8,9 @@
 //! try: 18 ms asleep behind commits of a few ms, the ~20 ms p99 floor of the cost curve; behind a
 //! retention purge batch the sleeps grew to 100 ms a try. The [`WriteGate`] is a FIFO queue in
 //! front of the lock for this node's hot writers (the batching writer, rate-limit counters, API
-//! token `last_used`, the purge): each is woken as soon as the previous one commits. Other
-//! processes (the CLI) and rarer writes still meet the busy handler, as before.
+//! token `last_used`, the purges, and a sign-in's own rows: its login transaction, failure
+//! counter, `last_login`, session and code): each is woken as soon as the previous one commits.
+//! Other processes (the CLI) and rarer writes still meet the busy handler, as before.
 //!
 //! SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages, so the
 //! request (or batch) that happened to commit then waited for every page to be copied and the

@@ -406,7 +406,10 @@ async fn update_user_changes_every_field(ctx: &Ctx) -> Result<()> {
 async fn record_login_touches_only_active_users_last_login(ctx: &Ctx) -> Result<()> {
     let s = &ctx.store;
     s.create_user(&user("u1", "alice@example.com")).await?;
+    // The attempt counted before the password was checked is cleared with the sign-in.
+    ensure!(s.record_signin_failure("u1", 4_900).await? == 1);
     let signed_in = s.record_login("u1", 5_000).await?;
+    ensure!(s.record_signin_failure("u1", 5_100).await? == 1);
     assert_eq!(
         signed_in,
         Some(User {
@@ -424,6 +427,8 @@ async fn record_login_touches_only_active_users_last_login(ctx: &Ctx) -> Result<
     s.update_user(&deactivated).await?;
     assert_eq!(s.record_login("u1", 6_000).await?, None);
     assert_eq!(s.find_user("u1").await?, Some(deactivated));
+    // Nothing recorded, nothing forgiven.
+    ensure!(s.record_signin_failure("u1", 6_100).await? == 2);
     assert_eq!(s.record_login("nobody", 6_000).await?, None);
     Ok(())
 }

@@ -5,8 +5,8 @@
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
 use gatehouse_store::test_support::{
-    Backend, GRANT_CHUNK_END, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END, SqlBind,
-    TestDatabase, keyset_statements, log_statement, purge_grant_chunk_statement,
+    Backend, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END, SqlBind, TestDatabase,
+    grant_chunk_end_statement, keyset_statements, log_statement, purge_grant_chunk_statement,
     quick_search_statement, user_search_statements,
 };
 
@@ -262,19 +262,23 @@ async fn log_plans_use_the_indexes(backend: Backend) -> Result<()> {
 async fn grant_purge_plans_use_the_indexes(backend: Backend) -> Result<()> {
     let db = TestDatabase::new(backend).await?;
     let raw = Raw::open(&db).await?;
-    let pk_grants = pick(backend, ["sqlite_autoindex_grants_1", "grants_pkey"]);
+    // SQLite walks the grants along the rowid, the order their rows are stored in (along the
+    // random `id`, each row was a page of its own); PostgreSQL along `id`.
+    let pk_grants = pick(
+        backend,
+        ["INTEGER PRIMARY KEY (rowid>? AND rowid<?)", "grants_pkey"],
+    );
+    let (first, last) = match backend {
+        Backend::Sqlite => (SqlBind::Int(0), SqlBind::Int(1000)),
+        Backend::Postgres => (SqlBind::Text("oag0".into()), SqlBind::Text("oag9".into())),
+    };
+    let chunk_end = grant_chunk_end_statement(backend);
     let end = raw
-        .explain(
-            GRANT_CHUNK_END,
-            &[SqlBind::Text("oag0".into()), SqlBind::Int(1000)],
-        )
+        .explain(chunk_end, &[first.clone(), SqlBind::Int(1000)])
         .await?;
-    check(backend, &end, &[pk_grants], GRANT_CHUNK_END)?;
-    let binds = [
-        SqlBind::Int(2_000_000_000),
-        SqlBind::Text("oag0".into()),
-        SqlBind::Text("oag9".into()),
-    ];
+    let walk = pick(backend, ["INTEGER PRIMARY KEY (rowid>?)", "grants_pkey"]);
+    check(backend, &end, &[walk], chunk_end)?;
+    let binds = [SqlBind::Int(2_000_000_000), first, last];
     let sql = purge_grant_chunk_statement(backend);
     let chunk = raw.explain(sql, &binds).await?;
     check(

@@ -128,11 +128,16 @@ pub async fn check_sign_in(
         return Ok(SignInCheck::Refused);
     };
     let over_budget = attempt.is_some_and(|n| n > u64::from(policy.max_attempts));
+    // `record_login` clears the failure counter in its own commit when it records the sign-in.
+    let mut counter_cleared = false;
     if user.status == UserStatus::Active && password_ok && !over_budget {
         // The account may have been locked or deactivated while the hash was being verified:
         // the sign-in is recorded only if it is still ACTIVE, in one statement.
         match provider.store.record_login(&user.id, now).await? {
-            Some(fresh) => user = fresh,
+            Some(fresh) => {
+                user = fresh;
+                counter_cleared = true;
+            }
             None => match provider.store.find_user(&user.id).await? {
                 Some(changed) => user = changed,
                 None => return Ok(SignInCheck::Refused),
@@ -145,7 +150,7 @@ pub async fn check_sign_in(
     match user.status {
         UserStatus::Active if password_ok && !over_budget => {
             metrics::counter!("gatehouse_sign_ins_total", "outcome" => "success").increment(1);
-            if counting {
+            if counting && !counter_cleared {
                 provider.store.reset_signin_failures(&user.id).await?;
             }
             if passwords::is_expired(provider, &user).await? {

@@ -90,6 +90,9 @@ macro_rules! impl_log_stores {
                 user_id: &str,
                 now: Timestamp,
             ) -> StoreResult<u64> {
+                // Every password sign-in writes here (before its hash is checked): in turn
+                // with the node's other writers.
+                let _turn = self.gate().enter().await;
                 let failures: i64 = sqlx::query_scalar(
                     "INSERT INTO signin_failures (user_id, failures, last_failure) VALUES ($1, 1, $2)
                      ON CONFLICT (user_id)
@@ -105,6 +108,7 @@ macro_rules! impl_log_stores {
             }
 
             async fn reset_signin_failures(&self, user_id: &str) -> StoreResult<()> {
+                let _turn = self.gate().enter().await;
                 sqlx::query("DELETE FROM signin_failures WHERE user_id = $1")
                     .bind(user_id)
                     .execute(self.pool())

@@ -56,17 +56,26 @@ const REST_FACTOR: u32 = 3;
 /// Shortest rest, so that a fast chunk still lets queued writers through.
 const MIN_REST: Duration = Duration::from_millis(5);
 
-/// The last grant id of the chunk after `$1` (`NULL` past the last grant).
+/// The last grant id of the chunk after `$1` (`NULL` past the last grant), on PostgreSQL.
 pub const GRANT_CHUNK_END: &str = "SELECT MAX(id) FROM \
      (SELECT id FROM grants WHERE id > $1 ORDER BY id LIMIT $2) AS chunk";
+
+/// [`GRANT_CHUNK_END`] on SQLite, along the table's rowid: its rows are stored in rowid order,
+/// and an id is random, so a walk along `id` fetched each grant's row from a page of its own
+/// (through `sqlite_autoindex_grants_1`). At 1M grants younger than a day (whose probes the
+/// `created` test skips) a chunk of 500 took 3.9 ms along `id` and 0.07 ms along the rowid;
+/// once the grants are old the three probes cost the same either way (~8 ms).
+pub const GRANT_CHUNK_END_SQLITE: &str = "SELECT MAX(rowid) FROM \
+     (SELECT rowid FROM grants WHERE rowid > $1 ORDER BY rowid LIMIT $2) AS chunk";
 
 /// A grant outlives its codes and tokens by a day (revocation of a grant not created yet leaves
 /// a record for that long), then it counts for nothing: without this, every code exchange's
 /// grant would leave a row forever. One chunk: ids in (`$2`, `$3`]; `$1`: now. Each `NOT
 /// EXISTS` is an index probe (`auth_codes_grant_id_idx`, migration 0036, and the tokens'
 /// `grant_id` indexes).
+/// On SQLite the chunk is rowids in (`$2`, `$3`] ([`GRANT_CHUNK_END_SQLITE`]).
 pub const PURGE_GRANT_CHUNK: &str = "DELETE FROM grants \
-     WHERE id > $2 AND id <= $3 AND created <= $1 - 86400 \
+     WHERE rowid > $2 AND rowid <= $3 AND created <= $1 - 86400 \
        AND NOT EXISTS (SELECT 1 FROM auth_codes c WHERE c.grant_id = grants.id) \
        AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id) \
        AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)";
@@ -86,7 +95,7 @@ pub const PURGE_GRANT_CHUNK_POSTGRES: &str = "DELETE FROM grants \
                        WHERE a.grant_id = (grants.id COLLATE \"default\"))";
 
 macro_rules! impl_purge {
-    ($db:ty, $purge_grants:expr, $refresh_tokens_by_index:expr) => {
+    ($db:ty, $grant_chunk_end:expr, $grant_key:ty, $purge_grants:expr, $refresh_tokens_by_index:expr) => {
         impl SqlStore<$db> {
             /// The body of `TokenStore::purge_expired`: rows deleted.
             pub(crate) async fn purge_expired_rows(&self, now: Timestamp) -> StoreResult<u64> {
@@ -98,7 +107,7 @@ macro_rules! impl_purge {
                     purged += self.purge_statement(EXPIRED_REFRESH_TOKENS, now).await?;
                 } else {
                     purged += self
-                        .purge_chunks(
+                        .purge_chunks::<String>(
                             now,
                             (REFRESH_TOKEN_CHUNK_END, REFRESH_TOKEN_CHUNK),
                             PURGE_REFRESH_TOKEN_CHUNK,
@@ -106,7 +115,7 @@ macro_rules! impl_purge {
                         .await?;
                 }
                 purged += self
-                    .purge_chunks(now, (GRANT_CHUNK_END, GRANT_CHUNK), $purge_grants)
+                    .purge_chunks::<$grant_key>(now, ($grant_chunk_end, GRANT_CHUNK), $purge_grants)
                     .await?;
                 Ok(purged)
             }
@@ -124,19 +133,29 @@ macro_rules! impl_purge {
             }
 
             /// `purge` (`$1` now, keys in (`$2`, `$3`]) over a whole table, chunk by chunk
-            /// along the key `chunk_end` (`$1` after, `$2` the chunk's size) walks, with a rest
-            /// after each.
-            async fn purge_chunks(
+            /// along the key `chunk_end` (`$1` after, `$2` the chunk's size) walks (a text key
+            /// from `""`, a rowid from 0), with a rest after each.
+            async fn purge_chunks<K>(
                 &self,
                 now: Timestamp,
                 (chunk_end, size): (&str, i64),
                 purge: &str,
-            ) -> StoreResult<u64> {
+            ) -> StoreResult<u64>
+            where
+                K: Default
+                    + Send
+                    + Sync
+                    + Unpin
+                    + 'static
+                    + sqlx::Type<$db>
+                    + for<'q> sqlx::Encode<'q, $db>
+                    + for<'r> sqlx::Decode<'r, $db>,
+            {
                 let mut purged = 0;
-                let mut after = String::new();
+                let mut after = K::default();
                 loop {
                     // Where the chunk ends is read outside the turn: it writes nothing.
-                    let end: Option<String> = sqlx::query_scalar(chunk_end)
+                    let end: Option<K> = sqlx::query_scalar(chunk_end)
                         .bind(&after)
                         .bind(size)
                         .fetch_one(self.pool())
@@ -164,5 +183,17 @@ macro_rules! impl_purge {
     };
 }
 
-impl_purge!(sqlx::Sqlite, PURGE_GRANT_CHUNK, true);
-impl_purge!(sqlx::Postgres, PURGE_GRANT_CHUNK_POSTGRES, false);
+impl_purge!(
+    sqlx::Sqlite,
+    GRANT_CHUNK_END_SQLITE,
+    i64,
+    PURGE_GRANT_CHUNK,
+    true
+);
+impl_purge!(
+    sqlx::Postgres,
+    GRANT_CHUNK_END,
+    String,
+    PURGE_GRANT_CHUNK_POSTGRES,
+    false
+);

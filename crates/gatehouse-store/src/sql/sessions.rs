@@ -13,6 +13,8 @@ macro_rules! impl_session_store {
         #[async_trait]
         impl SessionStore for SqlStore<$db> {
             async fn create_session(&self, session: &Session) -> StoreResult<()> {
+                // Every sign-in writes here: in turn with the node's other writers.
+                let _turn = self.gate().enter().await;
                 sqlx::query(
                     "INSERT INTO sessions (id_hash, user_id, auth_time, amr, created, expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -66,6 +68,8 @@ macro_rules! impl_session_store {
             }
 
             async fn create_login_transaction(&self, tx: &LoginTransaction) -> StoreResult<()> {
+                // Every authorize request without a session writes here.
+                let _turn = self.gate().enter().await;
                 sqlx::query(
                     "INSERT INTO login_transactions (id, csrf_hash, request_json, created, \
                      expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -100,6 +104,7 @@ macro_rules! impl_session_store {
             }
 
             async fn delete_login_transaction(&self, id: &str) -> StoreResult<()> {
+                let _turn = self.gate().enter().await;
                 sqlx::query("DELETE FROM login_transactions WHERE id = $1")
                     .bind(id)
                     .execute(&self.pool)

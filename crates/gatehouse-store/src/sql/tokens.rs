@@ -14,6 +14,8 @@ macro_rules! impl_token_store {
         #[async_trait]
         impl TokenStore for SqlStore<$db> {
             async fn create_code(&self, code: &AuthCode) -> StoreResult<()> {
+                // Every sign-in to an app writes here: in turn with the node's other writers.
+                let _turn = self.gate().enter().await;
                 sqlx::query(
                     "INSERT INTO auth_codes (code_hash, grant_id, client_id, user_id, \
                      auth_server_id, redirect_uri, scopes, nonce, code_challenge, auth_time, amr, \

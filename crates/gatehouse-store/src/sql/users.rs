@@ -160,6 +160,10 @@ macro_rules! impl_user_store {
             }
 
             async fn record_login(&self, id: &str, now: Timestamp) -> StoreResult<Option<User>> {
+                // Every sign-in writes here: in turn with the node's other writers, and with
+                // the failure counter's reset in the same commit (one fsync, not two).
+                let _turn = self.gate().enter().await;
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
                 let row: Option<UserRow> = sqlx::query_as(concat!(
                     "UPDATE users SET last_login = $2 WHERE id = $1 AND status = $3 RETURNING ",
                     user_cols!()
@@ -167,9 +171,17 @@ macro_rules! impl_user_store {
                 .bind(id)
                 .bind(now)
                 .bind(UserStatus::Active.as_str())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                if row.is_some() {
+                    sqlx::query("DELETE FROM signin_failures WHERE user_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
                 row.map(User::try_from).transpose()
             }
 
