@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::{Claim, IssuedTokens, RefreshFamily, Store, is_lost_claim};
+use gatehouse_core::store::{
+    Claim, GrantKey, GrantLookup, IssuedTokens, RefreshFamily, Store, is_lost_claim,
+};
 use tokio::sync::Barrier;
 
 #[macro_use]
@@ -193,6 +195,18 @@ async fn refresh_family_is_read_in_one_piece(ctx: &Ctx) -> Result<()> {
         family(&r2, &g2, Some(&alice), true)
     );
     assert_eq!(s.find_refresh_family("nope").await?, None);
+    // The token endpoint's read of the family with the throttle's counters reads the same,
+    // the device flag included.
+    for hash in ["r1", "r2", "nope"] {
+        let (_, found) = s
+            .peek_rate_limits_with_grant(&["b"], 0, GrantKey::Refresh(hash))
+            .await?;
+        let want = GrantLookup::Refresh {
+            token_hash: hash.into(),
+            found: s.find_refresh_family(hash).await?,
+        };
+        assert_eq!(found, want);
+    }
     // A grant without a user, and a token whose grant is gone, are read piece by piece.
     let service = grant("g3", None);
     s.create_grant(&service).await?;

@@ -21,6 +21,7 @@ use crate::oauth2::OAuthError;
 use crate::oauth2::client_auth;
 use crate::oidc::tokens::TokenResponse;
 use crate::provider::{Provider, ServerContext};
+use crate::store::{GrantKey, GrantLookup};
 
 /// What client authentication a grant needs beyond what the client registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,9 @@ pub struct GrantRequest<'a> {
     pub app: &'a App,
     pub params: &'a GrantParams,
     pub log: Option<&'a TokenRequestLog<'a>>,
+    /// What the throttle check read with its counters ([`presented_grant`]), if anything: the
+    /// handler uses it when it matches what it would read itself.
+    pub prefetched: Option<GrantLookup>,
 }
 
 #[async_trait]
@@ -76,18 +80,55 @@ pub async fn token(
     log: Option<&TokenRequestLog<'_>>,
 ) -> Result<TokenResponse, OAuthError> {
     let credentials = params.credentials(authorization);
-    token_with_credentials(provider, server, params, &credentials, log).await
+    token_with_credentials(provider, server, params, &credentials, log, None).await
+}
+
+/// The hash of the code or refresh token a code exchange or refresh presents, read with the
+/// client-authentication throttle's counters in one query
+/// ([`crate::oauth2::client_throttle::ClientAuthGuard::check_with_grant`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresentedGrant {
+    Code(String),
+    Refresh(String),
+}
+
+impl PresentedGrant {
+    pub fn key(&self) -> GrantKey<'_> {
+        match self {
+            Self::Code(hash) => GrantKey::Code(hash),
+            Self::Refresh(hash) => GrantKey::Refresh(hash),
+        }
+    }
+}
+
+/// What a token request's grant reads first, when it is a code exchange or a refresh that
+/// presents its code or token (as the handler reads it: [`GrantParams::get`]).
+pub fn presented_grant(params: &TokenParams) -> Option<PresentedGrant> {
+    let grant_type = GrantType::parse(params.grant_type.as_deref()?).ok()?;
+    match grant_type {
+        GrantType::AuthorizationCode => params
+            .grant
+            .get("code")
+            .map(|c| PresentedGrant::Code(crate::crypto::sha256_b64url(c))),
+        GrantType::RefreshToken => params
+            .grant
+            .get("refresh_token")
+            .map(|t| PresentedGrant::Refresh(crate::crypto::sha256_b64url(t))),
+        _ => None,
+    }
 }
 
 /// [`token`] with the client's credentials already read from the request (`params` and its
 /// `Authorization` header, by [`TokenParams::credentials`]): the token endpoint reads them
-/// once, for its throttle and log too.
+/// once, for its throttle and log too. `prefetched`: what its throttle check read for the
+/// grant ([`presented_grant`]).
 pub async fn token_with_credentials(
     provider: &Provider,
     server: &ServerContext,
     params: TokenParams,
     credentials: &client_auth::ClientCredentials,
     log: Option<&TokenRequestLog<'_>>,
+    prefetched: Option<GrantLookup>,
 ) -> Result<TokenResponse, OAuthError> {
     let name = params
         .grant_type
@@ -127,6 +168,7 @@ pub async fn token_with_credentials(
             app: &app,
             params: &own,
             log,
+            prefetched,
         })
         .await;
     if issued.is_ok() {
