@@ -77,17 +77,19 @@ async fn exchange(s: &dyn Store, code_hash: &str, caller: usize) -> Result<bool>
     let grant = grant(&format!("g-{code_hash}-{caller}"), Some("u1"));
     let token = access(&format!("at-{code_hash}-{caller}"), &grant.id);
     let recorded = s
-        .record_issued(&IssuedTokens {
-            grant: Some(&grant),
-            access: Some(&token),
-            refresh: None,
-            refresh_expiry: None,
-            events: &[],
-            claim: Some(Claim::Code {
-                code_hash,
-                now: 5_000,
-            }),
-        })
+        .record_issued(
+            &IssuedTokens {
+                grant: Some(&grant),
+                access: Some(&token),
+                refresh: None,
+                refresh_expiry: None,
+                claim: Some(Claim::Code {
+                    code_hash,
+                    now: 5_000,
+                }),
+            },
+            Vec::new(),
+        )
         .await;
     match recorded {
         Ok(()) => Ok(true),
@@ -233,17 +235,19 @@ async fn refresh_family_is_read_in_one_piece(ctx: &Ctx) -> Result<()> {
 /// What a rotation records: the old token's claim and its successor. True when it won.
 async fn rotate(s: &dyn Store, old: &str, new: &RefreshToken) -> Result<bool> {
     let recorded = s
-        .record_issued(&IssuedTokens {
-            grant: None,
-            access: None,
-            refresh: Some(new),
-            refresh_expiry: None,
-            events: &[],
-            claim: Some(Claim::Rotation {
-                token_hash: old,
-                now: 3_000,
-            }),
-        })
+        .record_issued(
+            &IssuedTokens {
+                grant: None,
+                access: None,
+                refresh: Some(new),
+                refresh_expiry: None,
+                claim: Some(Claim::Rotation {
+                    token_hash: old,
+                    now: 3_000,
+                }),
+            },
+            Vec::new(),
+        )
         .await;
     match recorded {
         Ok(()) => Ok(true),
@@ -382,17 +386,19 @@ async fn a_final_rotation_claim_racing_a_revocation_leaves_nothing_live(ctx: &Ct
                 }
                 let at = access(&jti, &next.grant_id);
                 let recorded = store
-                    .record_issued(&IssuedTokens {
-                        grant: None,
-                        access: Some(&at),
-                        refresh: Some(&next),
-                        refresh_expiry: None,
-                        events: &[],
-                        claim: Some(Claim::Rotation {
-                            token_hash: &old,
-                            now: 3_000,
-                        }),
-                    })
+                    .record_issued(
+                        &IssuedTokens {
+                            grant: None,
+                            access: Some(&at),
+                            refresh: Some(&next),
+                            refresh_expiry: None,
+                            claim: Some(Claim::Rotation {
+                                token_hash: &old,
+                                now: 3_000,
+                            }),
+                        },
+                        Vec::new(),
+                    )
                     .await;
                 match recorded {
                     Ok(()) => Ok(true),
@@ -473,14 +479,16 @@ async fn static_refresh_expiries_of_one_token_in_one_batch(ctx: &Ctx) -> Result<
             let at = access(&format!("at-static-{i}"), "g-static");
             barrier.wait().await;
             store
-                .record_issued(&IssuedTokens {
-                    grant: None,
-                    access: Some(&at),
-                    refresh: None,
-                    refresh_expiry: Some((hash, 10_000 + i)),
-                    events: &[],
-                    claim: None,
-                })
+                .record_issued(
+                    &IssuedTokens {
+                        grant: None,
+                        access: Some(&at),
+                        refresh: None,
+                        refresh_expiry: Some((hash, 10_000 + i)),
+                        claim: None,
+                    },
+                    Vec::new(),
+                )
                 .await
         }));
     }

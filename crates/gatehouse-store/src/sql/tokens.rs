@@ -253,8 +253,12 @@ macro_rules! impl_token_store {
                 self.writer.write(vec![WriteOp::AccessToken(token.clone())]).await
             }
 
-            async fn record_issued(&self, issued: &IssuedTokens<'_>) -> StoreResult<()> {
-                let mut ops = Vec::with_capacity(5 + issued.events.len());
+            async fn record_issued(
+                &self,
+                issued: &IssuedTokens<'_>,
+                events: Vec<LogEventRecord>,
+            ) -> StoreResult<()> {
+                let mut ops = Vec::with_capacity(5 + events.len());
                 ops.extend(issued.claim.map(|c| match c {
                     Claim::Code { code_hash, now } => WriteOp::RedeemCode {
                         code_hash: code_hash.to_owned(),
@@ -274,7 +278,7 @@ macro_rules! impl_token_store {
                         expires_at,
                     }
                 }));
-                ops.extend(issued.events.iter().cloned().map(WriteOp::LogEvent));
+                ops.extend(events.into_iter().map(WriteOp::LogEvent));
                 if ops.is_empty() {
                     return Ok(());
                 }
