@@ -103,7 +103,15 @@ impl PresentedGrant {
 
 /// What a token request's grant reads first, when it is a code exchange or a refresh that
 /// presents its code or token (as the handler reads it: [`GrantParams::get`]).
+///
+/// Not for a client that authenticates with an assertion: checking one may fetch the client's
+/// `jwks_uri`, and a record read before that wait would be as old as it is when the grant
+/// decides (a revocation meanwhile unseen). A secret's check is a keyed hash, so a record read
+/// just before it is as fresh as one read just after.
 pub fn presented_grant(params: &TokenParams) -> Option<PresentedGrant> {
+    if params.client_assertion.is_some() || params.client_assertion_type.is_some() {
+        return None;
+    }
     let grant_type = GrantType::parse(params.grant_type.as_deref()?).ok()?;
     match grant_type {
         GrantType::AuthorizationCode => params
@@ -181,6 +189,33 @@ pub async fn token_with_credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_code_or_refresh_token_presented_is_read_with_the_throttle() {
+        let params = |pairs: &[(&str, &str)], assertion: bool| TokenParams {
+            grant_type: Some(pairs[0].1.to_owned()),
+            client_assertion: assertion.then(|| "eyJ.x.y".to_owned()),
+            grant: GrantParams::from_pairs(pairs[1..].iter().copied()),
+            ..Default::default()
+        };
+        let hash = crate::crypto::sha256_b64url;
+        let code = [("grant_type", "authorization_code"), ("code", "abc")];
+        let refresh = [("grant_type", "refresh_token"), ("refresh_token", "def")];
+        assert_eq!(
+            presented_grant(&params(&code, false)),
+            Some(PresentedGrant::Code(hash("abc")))
+        );
+        assert_eq!(
+            presented_grant(&params(&refresh, false)),
+            Some(PresentedGrant::Refresh(hash("def")))
+        );
+        // An assertion's check may wait on the client's jwks_uri: the grant reads after it.
+        assert_eq!(presented_grant(&params(&refresh, true)), None);
+        let empty = [("grant_type", "authorization_code"), ("code", "")];
+        assert_eq!(presented_grant(&params(&empty, false)), None);
+        let cc = [("grant_type", "client_credentials"), ("scope", "x")];
+        assert_eq!(presented_grant(&params(&cc, false)), None);
+    }
 
     #[test]
     fn one_handler_per_grant_and_implicit_has_none() {
