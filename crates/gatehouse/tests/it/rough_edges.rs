@@ -377,7 +377,18 @@ async fn destructive_console_actions_ask_first(backend: Backend) -> Result<()> {
 }
 
 /// `gatehouse` on the test's database with a config file that has `public_url`.
+/// The command's success, its stdout (a `--output json` answer, alone), and stdout after stderr
+/// for the messages of failed checks.
 fn cli(app: &TestApp, dir: &std::path::Path, args: &[&str]) -> Result<(bool, String)> {
+    let (ok, _, text) = cli_with_stdout(app, dir, args)?;
+    Ok((ok, text))
+}
+
+fn cli_with_stdout(
+    app: &TestApp,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> Result<(bool, String, String)> {
     let out = tokio::task::block_in_place(|| {
         std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
             .arg("--data-dir")
@@ -390,14 +401,11 @@ fn cli(app: &TestApp, dir: &std::path::Path, args: &[&str]) -> Result<(bool, Str
             .env_remove("GATEHOUSE_PUBLIC_URL")
             .output()
     })?;
-    // stderr first: a `--output json` answer is stdout's last line, and any warning the command
-    // logs (a slow statement on a loaded PostgreSQL) must not end up after it.
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    Ok((out.status.success(), text))
+    // A warning the command logs (sqlx's slow statement on a loaded PostgreSQL) goes to stderr:
+    // it is in the text for failed checks, never in the JSON parsed from stdout.
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!("{}{stdout}", String::from_utf8_lossy(&out.stderr));
+    Ok((out.status.success(), stdout, text))
 }
 
 async fn cli_prints_rp_lines_and_manages_service_apps_and_claims(backend: Backend) -> Result<()> {
@@ -500,7 +508,7 @@ async fn cli_prints_rp_lines_and_manages_service_apps_and_claims(backend: Backen
             ],
         )?;
         ensure!(ok, "{out}");
-        let (ok, out) = cli(
+        let (ok, json, out) = cli_with_stdout(
             &app,
             &dir,
             &[
@@ -514,7 +522,8 @@ async fn cli_prints_rp_lines_and_manages_service_apps_and_claims(backend: Backen
             ],
         )?;
         ensure!(ok, "{out}");
-        let claims: Value = serde_json::from_str(&out)?;
+        let claims: Value =
+            serde_json::from_str(&json).with_context(|| format!("not JSON on stdout: {out}"))?;
         let team = claims
             .as_array()
             .and_then(|c| c.iter().find(|c| c["name"] == "team"))
