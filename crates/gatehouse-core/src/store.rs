@@ -258,6 +258,39 @@ pub trait RateLimitStore: Send + Sync {
         window_start: Timestamp,
         token: Option<AccessTokenKey<'_>>,
     ) -> StoreResult<RateLimitsWithToken>;
+    /// [`RateLimitStore::rate_limit_hits_of`] and what `grant` names (the code exchange's
+    /// [`TokenStore::find_code_and_user`], the refresh grant's
+    /// [`TokenStore::find_refresh_family`]), in one query where the backend can: both reads
+    /// precede every code exchange and refresh, the counters before the client's credentials.
+    async fn peek_rate_limits_with_grant(
+        &self,
+        buckets: &[&str],
+        window_start: Timestamp,
+        grant: GrantKey<'_>,
+    ) -> StoreResult<(Vec<u64>, GrantLookup)>;
+}
+
+/// The record a state-writing grant reads first, by the hash of what the request presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKey<'a> {
+    /// An authorization code's hash: the code and its user.
+    Code(&'a str),
+    /// A refresh token's hash: the token with its family ([`RefreshFamily`]).
+    Refresh(&'a str),
+}
+
+/// What a [`GrantKey`] read, with the hash it was read by: the grant uses it only when the
+/// request it checks presents that same hash.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantLookup {
+    Code {
+        code_hash: String,
+        found: Option<(AuthCode, Option<User>)>,
+    },
+    Refresh {
+        token_hash: String,
+        found: Option<RefreshFamily>,
+    },
 }
 
 /// An access token's record to read, and its user's (a `client_credentials` token has none).

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use crate::domain::*;
 use crate::store_error::{StoreError, StoreResult};
 
-/// Everything one token response writes, stored in one transaction before it is sent.
+/// Everything one token response writes, stored in one transaction before it is sent (with its
+/// System Log events, handed over by value: [`TokenStore::record_issued`]).
 #[derive(Debug, Clone, Copy)]
 pub struct IssuedTokens<'a> {
     /// The grant, when it is new (`client_credentials`, the code exchange).
@@ -20,8 +21,6 @@ pub struct IssuedTokens<'a> {
     /// A static refresh token handed back again, whose idle window restarts: its hash and new
     /// expiry.
     pub refresh_expiry: Option<(&'a str, Timestamp)>,
-    /// The response's System Log events.
-    pub events: &'a [LogEventRecord],
     /// What the response spends, in the same transaction: exactly one of concurrent responses
     /// claiming the same code or refresh token records anything; the others get `Conflict`
     /// (constraint `used_at` or `rotated_at`) and record nothing.
@@ -100,8 +99,14 @@ pub trait TokenStore: Send + Sync {
     /// Records what one token response issued ([`IssuedTokens`]) in one transaction, all or
     /// nothing. Returns once it is committed (backends may commit several callers' records
     /// together). A grant whose id is taken (revoked before it was created) is `Conflict`, a
-    /// refresh token to extend that is gone `NotFound`, and nothing is recorded.
-    async fn record_issued(&self, issued: &IssuedTokens<'_>) -> StoreResult<()>;
+    /// refresh token to extend that is gone `NotFound`, and nothing is recorded. `events`, the
+    /// response's System Log events, are written as they are (the writer owns what it writes:
+    /// by value, not copied).
+    async fn record_issued(
+        &self,
+        issued: &IssuedTokens<'_>,
+        events: Vec<LogEventRecord>,
+    ) -> StoreResult<()>;
     /// True when a won [`Claim::Rotation`] needs no check after its commit: every revocation
     /// of the token or its grant either committed before the claim's transaction (which then
     /// saw it and lost) or starts after that commit (and then revokes the successor recorded
@@ -120,15 +125,14 @@ pub trait TokenStore: Send + Sync {
         refresh: Option<&RefreshToken>,
         events: &[LogEventRecord],
     ) -> StoreResult<()> {
-        self.record_issued(&IssuedTokens {
+        let issued = IssuedTokens {
             grant,
             access: Some(access),
             refresh,
             refresh_expiry: None,
-            events,
             claim: None,
-        })
-        .await
+        };
+        self.record_issued(&issued, events.to_vec()).await
     }
     /// Creates `grant` and records its access token in one transaction (see
     /// [`TokenStore::record_issued_tokens`]).

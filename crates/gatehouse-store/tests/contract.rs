@@ -1564,17 +1564,19 @@ async fn refresh_tokens_rotate_once_and_revoke(ctx: &Ctx) -> Result<()> {
 /// `record_issued` call (here with nothing else to record). True when this caller won it.
 async fn claim_rotation(s: &dyn Store, hash: &str, now: Timestamp) -> Result<bool> {
     let claimed = s
-        .record_issued(&IssuedTokens {
-            grant: None,
-            access: None,
-            refresh: None,
-            refresh_expiry: None,
-            events: &[],
-            claim: Some(Claim::Rotation {
-                token_hash: hash,
-                now,
-            }),
-        })
+        .record_issued(
+            &IssuedTokens {
+                grant: None,
+                access: None,
+                refresh: None,
+                refresh_expiry: None,
+                claim: Some(Claim::Rotation {
+                    token_hash: hash,
+                    now,
+                }),
+            },
+            Vec::new(),
+        )
         .await;
     match claimed {
         Ok(()) => Ok(true),

@@ -2,14 +2,15 @@
 //! every protected request (access token, token with user, throttle counters, introspection's
 //! read) and the group commit's insert statement. Planning them anew on every execution (a
 //! custom plan, which PostgreSQL keeps choosing while the generic plan looks costlier) cost the
-//! backend several times their execution. `pg_prepared_statements` counts each statement's
+//! backend several times their execution. So are the code exchange's and the refresh's reads
+//! with the throttle's counters. `pg_prepared_statements` counts each statement's
 //! plans of either kind.
 
 mod common;
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::{AccessTokenKey, Store};
+use gatehouse_core::store::{AccessTokenKey, GrantKey, GrantLookup, Store};
 use gatehouse_store::test_support::{Backend, TestDatabase};
 use gatehouse_store::{PoolSize, connect_postgres_with};
 
@@ -32,6 +33,34 @@ fn event(n: usize) -> LogEventRecord {
     }
 }
 
+fn grant(id: &str) -> Grant {
+    Grant {
+        id: id.into(),
+        client_id: "client".into(),
+        user_id: Some("u1".into()),
+        auth_server_id: "default".into(),
+        scopes: vec!["openid".into()],
+        auth_time: Some(1_000),
+        amr: vec!["pwd".into()],
+        acr: None,
+        created: 1_000,
+        revoked_at: None,
+    }
+}
+
+fn refresh(hash: &str, grant_id: &str) -> RefreshToken {
+    RefreshToken {
+        token_hash: hash.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        scopes: vec!["openid".into()],
+        created: 1_000,
+        expires_at: 9_000,
+        rotated_at: None,
+        revoked_at: None,
+    }
+}
+
 #[tokio::test]
 async fn hot_statements_are_planned_once_per_connection() -> Result<()> {
     let db = TestDatabase::new(Backend::Postgres).await?;
@@ -47,6 +76,9 @@ async fn hot_statements_are_planned_once_per_connection() -> Result<()> {
     s.create_user(&common::user("u1")).await?;
     let window = 1_700_000_100;
     s.hit_rate_limit("fail:a", window).await?;
+    s.create_code(&common::auth_code("c1", "g1")).await?;
+    s.create_grant(&grant("g1")).await?;
+    s.create_refresh_token(&refresh("r1", "g1")).await?;
     for n in 0..RUNS {
         let jti = format!("AT.{n}");
         s.record_access_token(&AccessTokenRecord {
@@ -81,6 +113,39 @@ async fn hot_statements_are_planned_once_per_connection() -> Result<()> {
             matches!(&read.token, Some((Some(t), Some(u))) if t.jti == jti && u.id == "u1"),
             "{:?}",
             read.token
+        );
+    }
+    // The code exchange's and the refresh's read with the throttle's counters.
+    for _ in 0..RUNS {
+        for key in [GrantKey::Code("c1"), GrantKey::Refresh("r1")] {
+            let (hits, found) = s
+                .peek_rate_limits_with_grant(&["fail:a", "fail:none"], window, key)
+                .await?;
+            ensure!(hits == [1, 0], "{hits:?}");
+            ensure!(
+                matches!(
+                    &found,
+                    GrantLookup::Code {
+                        found: Some((_, Some(_))),
+                        ..
+                    } | GrantLookup::Refresh { found: Some(_), .. }
+                ),
+                "{found:?}"
+            );
+        }
+    }
+    let with_grant: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE '%FROM (SELECT 1 AS one) k%' \
+         AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY statement",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    ensure!(with_grant.len() == 2, "{with_grant:#?}");
+    for (statement, generic, custom) in &with_grant {
+        ensure!(
+            *custom <= 5 && *generic >= 1,
+            "planned anew each time ({custom} custom plans, {generic} generic): {statement}"
         );
     }
     let plans: Vec<(String, i64, i64)> = sqlx::query_as(

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::{AccessTokenKey, RateLimitsWithToken, Store};
+use gatehouse_core::store::{AccessTokenKey, GrantKey, GrantLookup, RateLimitsWithToken, Store};
 use gatehouse_store::connect;
 use gatehouse_store::test_support::{Backend, TestDatabase};
 
@@ -41,7 +41,15 @@ both_backends!(
     concurrent_lookups_found_and_missing_each_get_their_own_answer,
     a_revocation_is_seen_at_once_while_batches_run,
     counters_and_token_read_together_as_apart,
+    counters_and_grant_read_together_as_apart,
 );
+
+/// The same, through sqlx.
+#[tokio::test]
+async fn counters_and_grant_read_together_as_apart_sqlite_in_memory() -> Result<()> {
+    counters_and_grant_read_together_as_apart(gatehouse_store::connect("sqlite::memory:").await?)
+        .await
+}
 
 /// SQLite in memory reads through sqlx (no reads on the calling thread): the same answers.
 #[tokio::test]
@@ -343,6 +351,108 @@ async fn counters_and_token_read_together_as_apart(s: Arc<dyn Store>) -> Result<
         got.token
             .is_some_and(|(t, u)| t == Some(access("j1")) && u.is_some_and(|u| u.id == "u1")),
         "j1 and u1 found"
+    );
+    Ok(())
+}
+
+/// The code exchange's and the refresh's one read (`peek_rate_limits_with_grant`) answers as
+/// the reads it replaces: every mix of buckets with a code (found, spent, its user gone, none)
+/// or a refresh token (with its family whole, its grant without a user, its grant gone, its
+/// user gone, none).
+async fn counters_and_grant_read_together_as_apart(s: Arc<dyn Store>) -> Result<()> {
+    let window = 1_700_000_100;
+    s.create_user(&common::user("u1")).await?;
+    s.hit_rate_limit("fail:a", window).await?;
+    s.hit_rate_limit("fail:a", window).await?;
+    s.hit_rate_limit("fail-ip:a", window).await?;
+    s.hit_rate_limit("fail:b", window - 300).await?;
+    s.create_code(&common::auth_code("c1", "g9")).await?;
+    s.create_code(&AuthCode {
+        user_id: "gone".into(),
+        ..common::auth_code("c2", "g8")
+    })
+    .await?;
+    s.create_code(&common::auth_code("c3", "g7")).await?;
+    s.redeem_code("c3", 1_000).await?;
+    let grant = |id: &str, user_id: Option<&str>| Grant {
+        id: id.into(),
+        client_id: "client".into(),
+        user_id: user_id.map(Into::into),
+        auth_server_id: "default".into(),
+        scopes: vec!["openid".into()],
+        auth_time: Some(1_000),
+        amr: vec!["pwd".into()],
+        acr: None,
+        created: 1_000,
+        revoked_at: None,
+    };
+    for (g, user) in [("g1", Some("u1")), ("g2", None), ("g4", Some("gone"))] {
+        s.create_grant(&grant(g, user)).await?;
+    }
+    for (r, g) in [("r1", "g1"), ("r2", "g2"), ("r3", "g-gone"), ("r4", "g4")] {
+        s.create_refresh_token(&RefreshToken {
+            token_hash: r.into(),
+            grant_id: g.into(),
+            client_id: "client".into(),
+            scopes: vec!["openid".into()],
+            created: 1_000,
+            expires_at: 9_000,
+            rotated_at: None,
+            revoked_at: None,
+        })
+        .await?;
+    }
+    let bucket_sets: [&[&str]; 5] = [
+        &[],
+        &["fail:a"],
+        &["fail:a", "fail-ip:a"],
+        &["fail:b", "fail-ip:a"],
+        &["fail:none", "fail:a", "fail-ip:a"],
+    ];
+    let keys = [
+        GrantKey::Code("c1"),
+        GrantKey::Code("c2"),
+        GrantKey::Code("c3"),
+        GrantKey::Code("nope"),
+        GrantKey::Refresh("r1"),
+        GrantKey::Refresh("r2"),
+        GrantKey::Refresh("r3"),
+        GrantKey::Refresh("r4"),
+        GrantKey::Refresh("nope"),
+    ];
+    for buckets in bucket_sets {
+        for key in keys {
+            let got = s.peek_rate_limits_with_grant(buckets, window, key).await?;
+            let found = match key {
+                GrantKey::Code(hash) => GrantLookup::Code {
+                    code_hash: hash.into(),
+                    found: s.find_code_and_user(hash).await?,
+                },
+                GrantKey::Refresh(hash) => GrantLookup::Refresh {
+                    token_hash: hash.into(),
+                    found: s.find_refresh_family(hash).await?,
+                },
+            };
+            let want = (s.rate_limit_hits_of(buckets, window).await?, found);
+            ensure!(got == want, "{buckets:?} {key:?}: {got:?}, not {want:?}");
+        }
+    }
+    let (hits, found) = s
+        .peek_rate_limits_with_grant(&["fail:a", "fail-ip:a"], window, GrantKey::Refresh("r1"))
+        .await?;
+    ensure!(hits == [2, 1], "{hits:?}");
+    ensure!(
+        matches!(&found, GrantLookup::Refresh { found: Some(f), .. }
+            if f.grant.is_some() && f.user.as_ref().is_some_and(|u| u.id == "u1")),
+        "{found:?}"
+    );
+    let (_, found) = s
+        .peek_rate_limits_with_grant(&[], window, GrantKey::Code("c1"))
+        .await?;
+    ensure!(
+        matches!(&found, GrantLookup::Code { found: Some((c, Some(u))), .. }
+            if c.code_hash == "c1" && u.id == "u1"),
+        "{found:?}"
     );
     Ok(())
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_core::store::{Claim, IssuedTokens, RefreshFamily, Store, is_lost_claim};
+use gatehouse_core::store::{
+    Claim, GrantKey, GrantLookup, IssuedTokens, RefreshFamily, Store, is_lost_claim,
+};
 use tokio::sync::Barrier;
 
 #[macro_use]
@@ -75,17 +77,19 @@ async fn exchange(s: &dyn Store, code_hash: &str, caller: usize) -> Result<bool>
     let grant = grant(&format!("g-{code_hash}-{caller}"), Some("u1"));
     let token = access(&format!("at-{code_hash}-{caller}"), &grant.id);
     let recorded = s
-        .record_issued(&IssuedTokens {
-            grant: Some(&grant),
-            access: Some(&token),
-            refresh: None,
-            refresh_expiry: None,
-            events: &[],
-            claim: Some(Claim::Code {
-                code_hash,
-                now: 5_000,
-            }),
-        })
+        .record_issued(
+            &IssuedTokens {
+                grant: Some(&grant),
+                access: Some(&token),
+                refresh: None,
+                refresh_expiry: None,
+                claim: Some(Claim::Code {
+                    code_hash,
+                    now: 5_000,
+                }),
+            },
+            Vec::new(),
+        )
         .await;
     match recorded {
         Ok(()) => Ok(true),
@@ -193,6 +197,18 @@ async fn refresh_family_is_read_in_one_piece(ctx: &Ctx) -> Result<()> {
         family(&r2, &g2, Some(&alice), true)
     );
     assert_eq!(s.find_refresh_family("nope").await?, None);
+    // The token endpoint's read of the family with the throttle's counters reads the same,
+    // the device flag included.
+    for hash in ["r1", "r2", "nope"] {
+        let (_, found) = s
+            .peek_rate_limits_with_grant(&["b"], 0, GrantKey::Refresh(hash))
+            .await?;
+        let want = GrantLookup::Refresh {
+            token_hash: hash.into(),
+            found: s.find_refresh_family(hash).await?,
+        };
+        assert_eq!(found, want);
+    }
     // A grant without a user, and a token whose grant is gone, are read piece by piece.
     let service = grant("g3", None);
     s.create_grant(&service).await?;
@@ -219,17 +235,19 @@ async fn refresh_family_is_read_in_one_piece(ctx: &Ctx) -> Result<()> {
 /// What a rotation records: the old token's claim and its successor. True when it won.
 async fn rotate(s: &dyn Store, old: &str, new: &RefreshToken) -> Result<bool> {
     let recorded = s
-        .record_issued(&IssuedTokens {
-            grant: None,
-            access: None,
-            refresh: Some(new),
-            refresh_expiry: None,
-            events: &[],
-            claim: Some(Claim::Rotation {
-                token_hash: old,
-                now: 3_000,
-            }),
-        })
+        .record_issued(
+            &IssuedTokens {
+                grant: None,
+                access: None,
+                refresh: Some(new),
+                refresh_expiry: None,
+                claim: Some(Claim::Rotation {
+                    token_hash: old,
+                    now: 3_000,
+                }),
+            },
+            Vec::new(),
+        )
         .await;
     match recorded {
         Ok(()) => Ok(true),
@@ -368,17 +386,19 @@ async fn a_final_rotation_claim_racing_a_revocation_leaves_nothing_live(ctx: &Ct
                 }
                 let at = access(&jti, &next.grant_id);
                 let recorded = store
-                    .record_issued(&IssuedTokens {
-                        grant: None,
-                        access: Some(&at),
-                        refresh: Some(&next),
-                        refresh_expiry: None,
-                        events: &[],
-                        claim: Some(Claim::Rotation {
-                            token_hash: &old,
-                            now: 3_000,
-                        }),
-                    })
+                    .record_issued(
+                        &IssuedTokens {
+                            grant: None,
+                            access: Some(&at),
+                            refresh: Some(&next),
+                            refresh_expiry: None,
+                            claim: Some(Claim::Rotation {
+                                token_hash: &old,
+                                now: 3_000,
+                            }),
+                        },
+                        Vec::new(),
+                    )
                     .await;
                 match recorded {
                     Ok(()) => Ok(true),
@@ -459,14 +479,16 @@ async fn static_refresh_expiries_of_one_token_in_one_batch(ctx: &Ctx) -> Result<
             let at = access(&format!("at-static-{i}"), "g-static");
             barrier.wait().await;
             store
-                .record_issued(&IssuedTokens {
-                    grant: None,
-                    access: Some(&at),
-                    refresh: None,
-                    refresh_expiry: Some((hash, 10_000 + i)),
-                    events: &[],
-                    claim: None,
-                })
+                .record_issued(
+                    &IssuedTokens {
+                        grant: None,
+                        access: Some(&at),
+                        refresh: None,
+                        refresh_expiry: Some((hash, 10_000 + i)),
+                        claim: None,
+                    },
+                    Vec::new(),
+                )
                 .await
         }));
     }

@@ -16,7 +16,7 @@ use crate::oauth2::client_assertion::unverified_client_id;
 use crate::oauth2::client_auth::ClientCredentials;
 use crate::oauth2::types::ClientId;
 use crate::services::rate_limit::{self, RatePolicy, RateWindow};
-use crate::store::{AccessTokenKey, TokenLookup};
+use crate::store::{AccessTokenKey, GrantKey, GrantLookup, TokenLookup};
 
 /// Failed client authentications for one client from one address in a window.
 pub const MAX_FAILURES_PER_CLIENT: u32 = 30;
@@ -102,6 +102,28 @@ impl ClientAuthGuard {
     ) -> Result<Option<TokenLookup>, OAuthError> {
         let buckets = self.policies();
         let read = rate_limit::peek_all_with_access_token(provider, &named(&buckets), token).await;
+        let Some((windows, found)) =
+            rate_limit::fail_open(read, "client authentication failures not read")?
+        else {
+            return Ok(None);
+        };
+        refuse_if_spent(provider, &buckets, &windows)?;
+        Ok(found)
+    }
+
+    /// [`Self::check`], reading in the same query the code or refresh token `grant` names
+    /// (the code exchange and the refresh, whose every request reads both): one read, not
+    /// two. `None` when not read that way (the grant reads it itself). As for
+    /// [`Self::check_with_token`], the decision is the counters' alone and comes before any
+    /// credential is checked; what was read is used only once the client has authenticated,
+    /// by the same checks as before, so it tells an unauthenticated caller nothing.
+    pub async fn check_with_grant(
+        &self,
+        provider: &Provider,
+        grant: GrantKey<'_>,
+    ) -> Result<Option<GrantLookup>, OAuthError> {
+        let buckets = self.policies();
+        let read = rate_limit::peek_all_with_grant(provider, &named(&buckets), grant).await;
         let Some((windows, found)) =
             rate_limit::fail_open(read, "client authentication failures not read")?
         else {

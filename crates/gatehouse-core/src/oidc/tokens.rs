@@ -298,7 +298,8 @@ pub async fn issue_claiming(
     // The ID token's claims are read before the write: whether there is one is part of what
     // the System Log records.
     let id_claims = id_token_claims(provider, &req, now).await?;
-    let events = match req.log {
+    // Made again in the rare case of a retried write: they are handed to the store by value.
+    let events = || match req.log {
         Some(log) => {
             let issued = [
                 Some("access_token"),
@@ -324,10 +325,9 @@ pub async fn issue_claiming(
         access: record.as_ref(),
         refresh: new_refresh.as_ref(),
         refresh_expiry,
-        events: &events,
         claim: req.claim,
     };
-    let recorded = provider.store.record_issued(&issued).await;
+    let recorded = provider.store.record_issued(&issued, events()).await;
     match recorded {
         Ok(()) => {}
         Err(e) if is_lost_claim(&e) => return Ok(None),
@@ -346,10 +346,13 @@ pub async fn issue_claiming(
             }
             let retried = provider
                 .store
-                .record_issued(&IssuedTokens {
-                    grant: None,
-                    ..issued
-                })
+                .record_issued(
+                    &IssuedTokens {
+                        grant: None,
+                        ..issued
+                    },
+                    events(),
+                )
                 .await;
             match retried {
                 Ok(()) => {}

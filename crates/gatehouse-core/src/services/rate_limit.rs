@@ -6,7 +6,7 @@ use crate::crypto::sha256_b64url;
 use crate::domain::Timestamp;
 use crate::oauth2::introspect::verify_access_token;
 use crate::services::api_tokens::{Credential, parse_authorization};
-use crate::store::{AccessTokenKey, StoreError, TokenLookup};
+use crate::store::{AccessTokenKey, GrantKey, GrantLookup, StoreError, TokenLookup};
 
 /// A budget of `limit` requests per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +127,36 @@ pub async fn peek_all_with_access_token(
         .map(|((_, policy), h)| window_after(*policy, now, h))
         .collect();
     Ok((windows, read.token))
+}
+
+/// [`peek_all`], reading in the same query what `grant` names (a code or a refresh token, see
+/// [`crate::store::RateLimitStore::peek_rate_limits_with_grant`]): `None` for it when it was
+/// not read, for buckets whose windows differ in length (then read apart).
+pub async fn peek_all_with_grant(
+    provider: &Provider,
+    buckets: &[(&str, RatePolicy)],
+    grant: GrantKey<'_>,
+) -> Result<(Vec<RateWindow>, Option<GrantLookup>), StoreError> {
+    let now = provider.now();
+    let window_secs = buckets.first().map(|(_, p)| p.window_secs);
+    if buckets
+        .iter()
+        .any(|(_, p)| Some(p.window_secs) != window_secs)
+    {
+        return Ok((peek_all(provider, buckets).await?, None));
+    }
+    let names: Vec<&str> = buckets.iter().map(|(b, _)| *b).collect();
+    let start = buckets.first().map_or(now, |(_, p)| window_start(*p, now));
+    let (hits, found) = provider
+        .store
+        .peek_rate_limits_with_grant(&names, start, grant)
+        .await?;
+    let windows = buckets
+        .iter()
+        .zip(hits)
+        .map(|((_, policy), h)| window_after(*policy, now, h))
+        .collect();
+    Ok((windows, Some(found)))
 }
 
 /// How every limit here fails: open (the request goes on, uncounted) on a counting error, so a

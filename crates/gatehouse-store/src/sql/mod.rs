@@ -36,6 +36,7 @@ mod rate_limits;
 mod roles;
 mod sessions;
 mod setup;
+mod throttled_reads;
 mod token_reads;
 mod tokens;
 mod trusted_origins;

@@ -100,6 +100,31 @@ macro_rules! impl_rate_limit_store {
                     token,
                 })
             }
+
+            async fn peek_rate_limits_with_grant(
+                &self,
+                buckets: &[&str],
+                window_start: Timestamp,
+                grant: GrantKey<'_>,
+            ) -> StoreResult<(Vec<u64>, GrantLookup)> {
+                // Every code exchange and refresh: one statement on the calling thread (SQLite
+                // files), else one query, started after this call.
+                match self
+                    .reads
+                    .rate_limits_with_grant(buckets, window_start, grant)
+                    .await
+                {
+                    Some(read) => {
+                        let (hits, found) = read?;
+                        let hits = hits
+                            .into_iter()
+                            .map(|h| u64::try_from(h).unwrap_or(0))
+                            .collect();
+                        Ok((hits, found))
+                    }
+                    None => self.throttle_with_grant(buckets, window_start, grant).await,
+                }
+            }
         }
     };
 }

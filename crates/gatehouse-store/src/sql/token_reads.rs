@@ -23,7 +23,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use gatehouse_core::domain::{AccessTokenRecord, AuthCode, Grant, User};
-use gatehouse_core::store::{AccessTokenKey, RefreshFamily, StoreError, StoreResult, TokenLookup};
+use gatehouse_core::store::{
+    AccessTokenKey, GrantKey, GrantLookup, RefreshFamily, StoreError, StoreResult, TokenLookup,
+};
 
 use crate::direct_read::DirectReader;
 use crate::error::db_err;
@@ -122,6 +124,33 @@ impl TokenReads {
         let direct = self.direct.as_ref()?;
         tokio::task::consume_budget().await;
         direct.refresh_family(token_hash)
+    }
+
+    /// The throttle's hits of each bucket (at most two) in the window starting at
+    /// `window_start`, in order (0 for none), and what `grant` names, in one statement on the
+    /// calling thread; `None` as above.
+    pub(crate) async fn rate_limits_with_grant(
+        &self,
+        buckets: &[&str],
+        window_start: i64,
+        grant: GrantKey<'_>,
+    ) -> Option<StoreResult<(Vec<i64>, GrantLookup)>> {
+        let direct = self.direct.as_ref()?;
+        tokio::task::consume_budget().await;
+        Some(match grant {
+            GrantKey::Code(hash) => direct
+                .rate_limits_with_code(buckets, window_start, hash)?
+                .map(|(hits, found)| {
+                    let code_hash = hash.to_owned();
+                    (hits, GrantLookup::Code { code_hash, found })
+                }),
+            GrantKey::Refresh(hash) => direct
+                .rate_limits_with_family(buckets, window_start, hash)?
+                .map(|(hits, found)| {
+                    let token_hash = hash.to_owned();
+                    (hits, GrantLookup::Refresh { token_hash, found })
+                }),
+        })
     }
 
     /// The grant; `None` as above.

@@ -5,6 +5,7 @@ use gatehouse_core::domain::*;
 use gatehouse_core::store::*;
 
 use super::SqlStore;
+use super::throttled_reads::refresh_family_cols;
 use crate::error::db_err;
 use crate::group_commit::WriteOp;
 use crate::rows::*;
@@ -200,22 +201,12 @@ macro_rules! impl_token_store {
                     return found;
                 }
                 // The user's columns keep their names (`UserRow`); the token's and the grant's
-                // are prefixed. Inner joins: a token whose grant or user is gone (rare) is read
-                // piece by piece below. The device flag compares `r.grant_id`, not `g.id`:
-                // PostgreSQL's `grants.id` is `COLLATE "C"`, `device_grants_pkey` is not, and a
-                // comparison in "C" scanned `device_grants` for every refresh.
+                // are prefixed (`refresh_family_cols!`). Inner joins: a token whose grant or
+                // user is gone (rare) is read piece by piece below.
                 let row: Option<RefreshFamilyRow> = sqlx::query_as(concat!(
-                    "SELECT u.*, r.token_hash AS rt_token_hash, r.grant_id AS rt_grant_id, \
-                     r.client_id AS rt_client_id, r.scopes AS rt_scopes, \
-                     r.created AS rt_created, r.expires_at AS rt_expires_at, \
-                     r.rotated_at AS rt_rotated_at, r.revoked_at AS rt_revoked_at, \
-                     g.client_id AS g_client_id, g.user_id AS g_user_id, \
-                     g.auth_server_id AS g_auth_server_id, g.scopes AS g_scopes, \
-                     g.auth_time AS g_auth_time, g.amr AS g_amr, g.acr AS g_acr, g.created AS g_created, \
-                     g.revoked_at AS g_revoked_at, \
-                     EXISTS (SELECT 1 FROM device_grants d WHERE d.grant_id = r.grant_id) \
-                     AS device_grant \
-                     FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
+                    "SELECT ",
+                    refresh_family_cols!(),
+                    " FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id \
                      JOIN (SELECT ",
                     user_cols!(),
                     " FROM users) u ON u.id = g.user_id WHERE r.token_hash = $1"
@@ -264,8 +255,12 @@ macro_rules! impl_token_store {
                 self.writer.write(vec![WriteOp::AccessToken(token.clone())]).await
             }
 
-            async fn record_issued(&self, issued: &IssuedTokens<'_>) -> StoreResult<()> {
-                let mut ops = Vec::with_capacity(5 + issued.events.len());
+            async fn record_issued(
+                &self,
+                issued: &IssuedTokens<'_>,
+                events: Vec<LogEventRecord>,
+            ) -> StoreResult<()> {
+                let mut ops = Vec::with_capacity(5 + events.len());
                 ops.extend(issued.claim.map(|c| match c {
                     Claim::Code { code_hash, now } => WriteOp::RedeemCode {
                         code_hash: code_hash.to_owned(),
@@ -285,7 +280,7 @@ macro_rules! impl_token_store {
                         expires_at,
                     }
                 }));
-                ops.extend(issued.events.iter().cloned().map(WriteOp::LogEvent));
+                ops.extend(events.into_iter().map(WriteOp::LogEvent));
                 if ops.is_empty() {
                     return Ok(());
                 }

@@ -260,7 +260,8 @@ pub(crate) async fn throttled<T>(
 }
 
 /// [`throttled`] for a request that checks the throttle itself (introspection, which reads the
-/// counters with its token's record): a new `invalid_client` counted.
+/// counters with its token's record, and the code exchange and refresh, with their code or
+/// refresh token): a new `invalid_client` counted.
 pub(crate) async fn observed<T>(
     state: &AppState,
     guard: &ClientAuthGuard,
@@ -357,12 +358,28 @@ pub(crate) async fn token_with(
         grant_type: &grant_type,
     };
     let guard = ClientAuthGuard::new(&credentials, client.ip.as_deref());
+    // A code exchange or refresh reads its code or token with the throttle's counters (one
+    // read); the throttle still decides first, on the counters alone.
+    let presented = grants::presented_grant(&params);
     // A response's success events are written with its tokens (one commit); a refusal's here.
-    let result = throttled(
-        state,
-        &guard,
-        grants::token_with_credentials(&state.provider, ctx, params, &credentials, Some(&log)),
-    )
+    let result = async {
+        let prefetched = match &presented {
+            Some(grant) => guard.check_with_grant(&state.provider, grant.key()).await?,
+            None => {
+                guard.check(&state.provider).await?;
+                None
+            }
+        };
+        let run = grants::token_with_credentials(
+            &state.provider,
+            ctx,
+            params,
+            &credentials,
+            Some(&log),
+            prefetched,
+        );
+        observed(state, &guard, run).await
+    }
     .await;
     // A device polling while its user decides is not a refusal worth a System Log event.
     // Nor is an unreachable database: the event could not be written, and trying would hold

@@ -19,6 +19,7 @@ backend_tests!(
     anonymous_login_transactions_are_budgeted_per_address,
     control_characters_in_registration_metadata_are_refused,
     client_secret_guessing_is_throttled_per_window,
+    throttled_client_neither_refreshes_nor_exchanges_a_code,
     secret_hash_is_not_the_secrets_digest,
     over_long_free_text_is_refused,
 );
@@ -316,6 +317,82 @@ async fn client_secret_guessing_is_throttled_per_window(backend: Backend) -> Res
     app.clock.advance(retry + 1);
     let reply = introspect_from(&app, GUESSER, &id, &secret).await?;
     ensure!(reply.status == StatusCode::OK, "{reply:?}");
+    Ok(())
+}
+
+/// A token request with `client_secret_basic`, from `address` (behind the trusted proxy).
+async fn token_from(
+    app: &TestApp,
+    address: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> Result<Reply> {
+    let res = http_client()?
+        .post(Server::Default.endpoint(&app.base, "token"))
+        .basic_auth(app.client_id(), Some(secret))
+        .header("x-forwarded-for", address)
+        .form(form)
+        .send()
+        .await?;
+    Reply::read(res).await
+}
+
+/// The code exchange and the refresh read their code or token with the throttle's counters:
+/// failed client authentications there still count, and past the limit the right secret is
+/// refused before anything is spent (the code and the token still work from elsewhere).
+async fn throttled_client_neither_refreshes_nor_exchanges_a_code(backend: Backend) -> Result<()> {
+    let app = spawn_app_with(backend, |s| {
+        s.trusted_proxies = gatehouse_web::parse_proxy("127.0.0.0/8")
+            .into_iter()
+            .collect();
+    })
+    .await?;
+    let secret = app.client_secret().to_owned();
+    let tokens = app
+        .sign_in_and_exchange(Server::Default, "openid offline_access")
+        .await?;
+    let refresh_token = tokens.refresh_token.context("no refresh token")?;
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+    ];
+    let mut guesses = 0;
+    let throttled = loop {
+        let reply = token_from(&app, GUESSER, &random_token(16), &refresh).await?;
+        reply.expect_oauth_error(401, "invalid_client")?;
+        if reply.header("retry-after").is_some() {
+            break reply;
+        }
+        guesses += 1;
+        ensure!(
+            guesses <= 50,
+            "50 wrong secrets at the token endpoint and no throttling"
+        );
+    };
+    ensure!(guesses >= 10, "throttled after only {guesses} guesses");
+    let retry: i64 = throttled.header("retry-after").unwrap_or("").parse()?;
+    ensure!(retry > 0 && retry <= 300, "Retry-After {retry}");
+    // The right secret is refused too from the guessing address, for a refresh and for a
+    // code exchange alike.
+    let (_, callback) = app.sign_in_with(&app.authz(Server::Default)).await?;
+    let code = callback.code()?;
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+    ];
+    for (name, form) in [("refresh", &refresh[..]), ("code exchange", &exchange[..])] {
+        let reply = token_from(&app, GUESSER, &secret, form).await?;
+        reply
+            .expect_oauth_error(401, "invalid_client")
+            .with_context(|| name.to_owned())?;
+        ensure!(reply.header("retry-after").is_some(), "{name}: {reply:?}");
+    }
+    // Nothing was spent: the code and the refresh token still work from the client's host.
+    for (name, form) in [("code exchange", &exchange[..]), ("refresh", &refresh[..])] {
+        let reply = token_from(&app, CLIENT_HOST, &secret, form).await?;
+        ensure!(reply.status == StatusCode::OK, "{name}: {reply:?}");
+    }
     Ok(())
 }
 

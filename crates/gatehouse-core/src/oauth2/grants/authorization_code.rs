@@ -7,7 +7,7 @@ use crate::oauth2::types::RedirectUri;
 use crate::oauth2::{OAuthError, pkce, scope};
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
-use crate::store::Claim;
+use crate::store::{Claim, GrantLookup};
 
 fn invalid_code() -> OAuthError {
     OAuthError::InvalidGrant(tokens::GRANT_REVOKED.into())
@@ -57,7 +57,7 @@ impl GrantHandler for AuthorizationCode {
         &["code", "redirect_uri", "code_verifier"]
     }
     async fn exchange(&self, r: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
-        exchange(r.provider, r.server, r.app, r.params, r.log).await
+        exchange(r.provider, r.server, r.app, r.params, r.log, r.prefetched).await
     }
 }
 
@@ -67,6 +67,7 @@ async fn exchange(
     app: &App,
     params: &GrantParams,
     log: Option<&TokenRequestLog<'_>>,
+    prefetched: Option<GrantLookup>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let now = provider.now();
@@ -78,12 +79,16 @@ async fn exchange(
     // let whoever sees a code (another client, a leaked log or Referer) deny the real client
     // its exchange, and turn that client's own exchange into a "replay" that revokes its
     // grant. node-oidc-provider checks in the same order.
-    // The code and its user are read in one query.
-    let (code, user) = provider
-        .store
-        .find_code_and_user(&code_hash)
-        .await?
-        .ok_or_else(invalid_code)?;
+    // The code and its user are read in one query: the throttle check's, when it read this
+    // code's, else here.
+    let found = match prefetched {
+        Some(GrantLookup::Code {
+            code_hash: read,
+            found,
+        }) if read == code_hash => found,
+        _ => provider.store.find_code_and_user(&code_hash).await?,
+    };
+    let (code, user) = found.ok_or_else(invalid_code)?;
     check_code_matches(&code, app, server, params)?;
     if code.used_at.is_some() {
         return Err(replayed(provider, &code, now).await);

@@ -7,7 +7,7 @@ use crate::oauth2::OAuthError;
 use crate::oauth2::types::ScopeSet;
 use crate::oidc::tokens::{self, Issue, RefreshPlan, TokenResponse};
 use crate::provider::{Provider, ServerContext};
-use crate::store::{Claim, RefreshFamily};
+use crate::store::{Claim, GrantLookup, RefreshFamily};
 
 fn invalid_refresh() -> OAuthError {
     OAuthError::InvalidGrant("The refresh token is invalid or expired.".into())
@@ -24,7 +24,7 @@ impl GrantHandler for RefreshToken {
         &["refresh_token", "scope"]
     }
     async fn exchange(&self, r: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
-        exchange(r.provider, r.server, r.app, r.params, r.log).await
+        exchange(r.provider, r.server, r.app, r.params, r.log, r.prefetched).await
     }
 }
 
@@ -34,20 +34,26 @@ async fn exchange(
     app: &App,
     params: &GrantParams,
     log: Option<&TokenRequestLog<'_>>,
+    prefetched: Option<GrantLookup>,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
     let now = provider.now();
-    // The token, its grant, the grant's user and its device flag, in one read.
+    let token_hash = sha256_b64url(presented);
+    // The token, its grant, the grant's user and its device flag, in one read: the throttle
+    // check's, when it read this token's, else here.
+    let found = match prefetched {
+        Some(GrantLookup::Refresh {
+            token_hash: read,
+            found,
+        }) if read == token_hash => found,
+        _ => provider.store.find_refresh_family(&token_hash).await?,
+    };
     let RefreshFamily {
         token,
         grant,
         user,
         device_grant,
-    } = provider
-        .store
-        .find_refresh_family(&sha256_b64url(presented))
-        .await?
-        .ok_or_else(invalid_refresh)?;
+    } = found.ok_or_else(invalid_refresh)?;
     if token.client_id != app.client_id || token.revoked_at.is_some() || token.expires_at <= now {
         return Err(invalid_refresh());
     }
