@@ -33,34 +33,6 @@ fn event(n: usize) -> LogEventRecord {
     }
 }
 
-fn grant(id: &str) -> Grant {
-    Grant {
-        id: id.into(),
-        client_id: "client".into(),
-        user_id: Some("u1".into()),
-        auth_server_id: "default".into(),
-        scopes: vec!["openid".into()],
-        auth_time: Some(1_000),
-        amr: vec!["pwd".into()],
-        acr: None,
-        created: 1_000,
-        revoked_at: None,
-    }
-}
-
-fn refresh(hash: &str, grant_id: &str) -> RefreshToken {
-    RefreshToken {
-        token_hash: hash.into(),
-        grant_id: grant_id.into(),
-        client_id: "client".into(),
-        scopes: vec!["openid".into()],
-        created: 1_000,
-        expires_at: 9_000,
-        rotated_at: None,
-        revoked_at: None,
-    }
-}
-
 #[tokio::test]
 async fn hot_statements_are_planned_once_per_connection() -> Result<()> {
     let db = TestDatabase::new(Backend::Postgres).await?;
@@ -77,8 +49,9 @@ async fn hot_statements_are_planned_once_per_connection() -> Result<()> {
     let window = 1_700_000_100;
     s.hit_rate_limit("fail:a", window).await?;
     s.create_code(&common::auth_code("c1", "g1")).await?;
-    s.create_grant(&grant("g1")).await?;
-    s.create_refresh_token(&refresh("r1", "g1")).await?;
+    s.create_grant(&common::grant("g1")).await?;
+    s.create_refresh_token(&common::refresh_token("r1", "g1"))
+        .await?;
     for n in 0..RUNS {
         let jti = format!("AT.{n}");
         s.record_access_token(&AccessTokenRecord {

@@ -375,16 +375,8 @@ async fn counters_and_grant_read_together_as_apart(s: Arc<dyn Store>) -> Result<
     s.create_code(&common::auth_code("c3", "g7")).await?;
     s.redeem_code("c3", 1_000).await?;
     let grant = |id: &str, user_id: Option<&str>| Grant {
-        id: id.into(),
-        client_id: "client".into(),
         user_id: user_id.map(Into::into),
-        auth_server_id: "default".into(),
-        scopes: vec!["openid".into()],
-        auth_time: Some(1_000),
-        amr: vec!["pwd".into()],
-        acr: None,
-        created: 1_000,
-        revoked_at: None,
+        ..common::grant(id)
     };
     for (g, user) in [("g1", Some("u1")), ("g2", None), ("g4", Some("gone"))] {
         s.create_grant(&grant(g, user)).await?;
@@ -464,29 +456,9 @@ async fn another_nodes_grant_changes_are_seen_at_once(
     other: Arc<dyn Store>,
 ) -> Result<()> {
     s.create_user(&common::user("u1")).await?;
-    let grant = Grant {
-        id: "g1".into(),
-        client_id: "client".into(),
-        user_id: Some("u1".into()),
-        auth_server_id: "default".into(),
-        scopes: vec!["openid".into()],
-        auth_time: Some(1_000),
-        amr: vec!["pwd".into()],
-        acr: None,
-        created: 1_000,
-        revoked_at: None,
-    };
+    let grant = common::grant("g1");
     s.create_grant(&grant).await?;
-    let refresh = RefreshToken {
-        token_hash: "r1".into(),
-        grant_id: "g1".into(),
-        client_id: "client".into(),
-        scopes: vec!["openid".into()],
-        created: 1_000,
-        expires_at: 9_000,
-        rotated_at: None,
-        revoked_at: None,
-    };
+    let refresh = common::refresh_token("r1", "g1");
     s.create_refresh_token(&refresh).await?;
     let code = AuthCode {
         expires_at: 9_000,

@@ -117,3 +117,33 @@ pub fn auth_code(hash: &str, grant_id: &str) -> gatehouse_core::domain::AuthCode
         used_at: None,
     }
 }
+
+/// A live grant `id` of user `u1` for client `client` under the `default` server.
+pub fn grant(id: &str) -> gatehouse_core::domain::Grant {
+    gatehouse_core::domain::Grant {
+        id: id.into(),
+        client_id: "client".into(),
+        user_id: Some("u1".into()),
+        auth_server_id: "default".into(),
+        scopes: vec!["openid".into()],
+        auth_time: Some(1_000),
+        amr: vec!["pwd".into()],
+        acr: None,
+        created: 1_000,
+        revoked_at: None,
+    }
+}
+
+/// A live refresh token of client `client` under `grant_id`.
+pub fn refresh_token(hash: &str, grant_id: &str) -> gatehouse_core::domain::RefreshToken {
+    gatehouse_core::domain::RefreshToken {
+        token_hash: hash.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        scopes: vec!["openid".into()],
+        created: 1_000,
+        expires_at: 9_000,
+        rotated_at: None,
+        revoked_at: None,
+    }
+}
