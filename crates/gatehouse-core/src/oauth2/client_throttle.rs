@@ -16,7 +16,7 @@ use crate::oauth2::client_assertion::unverified_client_id;
 use crate::oauth2::client_auth::ClientCredentials;
 use crate::oauth2::types::ClientId;
 use crate::services::rate_limit::{self, RatePolicy, RateWindow};
-use crate::store::{AccessTokenKey, GrantKey, GrantLookup, TokenLookup};
+use crate::store::{AccessTokenKey, GrantKey, GrantLookup, StoreError, TokenLookup};
 
 /// Failed client authentications for one client from one address in a window.
 pub const MAX_FAILURES_PER_CLIENT: u32 = 30;
@@ -102,13 +102,7 @@ impl ClientAuthGuard {
     ) -> Result<Option<TokenLookup>, OAuthError> {
         let buckets = self.policies();
         let read = rate_limit::peek_all_with_access_token(provider, &named(&buckets), token).await;
-        let Some((windows, found)) =
-            rate_limit::fail_open(read, "client authentication failures not read")?
-        else {
-            return Ok(None);
-        };
-        refuse_if_spent(provider, &buckets, &windows)?;
-        Ok(found)
+        decide(provider, &buckets, read)
     }
 
     /// [`Self::check`], reading in the same query the code or refresh token `grant` names
@@ -124,13 +118,7 @@ impl ClientAuthGuard {
     ) -> Result<Option<GrantLookup>, OAuthError> {
         let buckets = self.policies();
         let read = rate_limit::peek_all_with_grant(provider, &named(&buckets), grant).await;
-        let Some((windows, found)) =
-            rate_limit::fail_open(read, "client authentication failures not read")?
-        else {
-            return Ok(None);
-        };
-        refuse_if_spent(provider, &buckets, &windows)?;
-        Ok(found)
+        decide(provider, &buckets, read)
     }
 
     /// Both buckets with their policies, the client's first.
@@ -172,6 +160,23 @@ impl ClientAuthGuard {
             }
         }
     }
+}
+
+/// The throttle's decision on counters read together with a record: refused when a bucket is
+/// spent; the record (if any) otherwise. A read that failed (not for an unavailable database)
+/// decides nothing and reads nothing: the caller goes on as unthrottled, reading for itself.
+fn decide<T>(
+    provider: &Provider,
+    buckets: &[(String, RatePolicy)],
+    read: Result<(Vec<RateWindow>, Option<T>), StoreError>,
+) -> Result<Option<T>, OAuthError> {
+    let Some((windows, found)) =
+        rate_limit::fail_open(read, "client authentication failures not read")?
+    else {
+        return Ok(None);
+    };
+    refuse_if_spent(provider, buckets, &windows)?;
+    Ok(found)
 }
 
 fn named(buckets: &[(String, RatePolicy)]) -> Vec<(&str, RatePolicy)> {
