@@ -1,17 +1,22 @@
-//! The exact bytes of a `GET /api/v1/logs` page: each stored body as `serde_json::Value`
+//! The exact bytes of list pages. `GET /api/v1/logs`: each stored body as `serde_json::Value`
 //! writes it (keys sorted, the last of a repeated key, strings and numbers re-written), a body
-//! that is not JSON or is `null` left out. Pins the listing's serializer against that reference.
+//! that is not JSON or is `null` left out. `GET /api/v1/users`: Okta's `User`, keys in Okta's
+//! order, written out here by hand.
 
 use anyhow::{Result, ensure};
-use gatehouse_core::domain::LogEventRecord;
+use gatehouse_core::domain::{LogEventRecord, User};
 use gatehouse_core::services::system_log::{self, Entity, Event, LogRequest, okta_date_ms};
+use gatehouse_core::services::users::search_users;
 use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
-backend_tests!(logs_page_bytes_are_the_stored_bodies_as_values);
+backend_tests!(
+    logs_page_bytes_are_the_stored_bodies_as_values,
+    users_page_bytes_are_oktas_user,
+);
 
 /// Bodies Gatehouse did not write itself: out-of-order and repeated keys, whitespace, escapes
 /// that `Value` re-writes, numbers of every kind, nesting, and two that are left out.
@@ -103,5 +108,87 @@ async fn logs_page_bytes_are_the_stored_bodies_as_values(backend: Backend) -> Re
             reply.body
         );
     }
+    Ok(())
+}
+
+/// One user as Okta's `User` JSON, field by field.
+fn user_bytes(origin: &str, u: &User) -> String {
+    let s = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let date = |t: i64| s(&okta_date_ms(t * 1000));
+    let opt = |t: Option<i64>| t.map_or_else(|| "null".to_owned(), date);
+    let display = u
+        .display_name
+        .as_deref()
+        .map(|d| format!(",\"displayName\":{}", s(d)))
+        .unwrap_or_default();
+    let password = if u.password_hash.is_some() {
+        "\"password\":{},"
+    } else {
+        ""
+    };
+    format!(
+        "{{\"id\":{},\"status\":{},\"created\":{},\"activated\":{},\"statusChanged\":{},\
+         \"lastLogin\":{},\"lastUpdated\":{},\"passwordChanged\":{},\
+         \"type\":{{\"id\":\"otydefault0000000000\"}},\
+         \"profile\":{{\"firstName\":{},\"lastName\":{},\"login\":{},\"email\":{}{display}}},\
+         \"credentials\":{{{password}\"provider\":{{\"type\":\"OKTA\",\"name\":\"OKTA\"}}}},\
+         \"_links\":{{\"self\":{{\"href\":{}}}}}}}",
+        s(&u.id),
+        s(u.status.as_str()),
+        date(u.created),
+        opt(u.activated),
+        opt(u.status_changed),
+        opt(u.last_login),
+        date(u.last_updated),
+        opt(u.password_changed),
+        s(&u.first_name),
+        s(&u.last_name),
+        s(&u.login),
+        s(&u.email),
+        s(&format!("{origin}/api/v1/users/{}", u.id)),
+    )
+}
+
+async fn users_page_bytes_are_oktas_user(backend: Backend) -> Result<()> {
+    let app = spawn_app(backend).await?;
+    let token = app.api_token().await?;
+    let created = app
+        .api_ssws(
+            Method::POST,
+            "/api/v1/users?activate=false",
+            &token,
+            Some(&json!({"profile": {
+                "firstName": "Zoë \"Q\"",
+                "lastName": "O'Brien/\\ 😀",
+                "email": "zoe@example.com",
+                "login": "zoe@example.com",
+                "displayName": "Zoë </script>",
+            }})),
+        )
+        .await?;
+    ensure!(created.status == StatusCode::OK, "{created:?}");
+    let (users, _) = search_users(&app.provider, None, None, 200).await?;
+    ensure!(users.len() >= 2, "{}", users.len());
+    let expected = format!(
+        "[{}]",
+        users
+            .iter()
+            .map(|u| user_bytes(&app.base, u))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let reply = app
+        .api_ssws(Method::GET, "/api/v1/users?limit=200", &token, None)
+        .await?;
+    ensure!(reply.status == StatusCode::OK, "{reply:?}");
+    ensure!(
+        reply.header("content-type") == Some("application/json"),
+        "{reply:?}"
+    );
+    ensure!(
+        reply.body == expected,
+        "\n got      {}\n expected {expected}",
+        reply.body
+    );
     Ok(())
 }
