@@ -160,8 +160,12 @@ fn schema_url(admin_url: &str, name: &str) -> Result<String, ConnectError> {
 pub use crate::sql::user_query::Bind as SqlBind;
 
 /// The expiry purge's statements over all grants (`sql/purge.rs`): a chunk's end, and the
-/// chunk's delete (`$1` now, ids in (`$2`, `$3`]).
-pub use crate::sql::purge::{GRANT_CHUNK_END, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END};
+/// chunk's delete (`$1` now, ids in (`$2`, `$3`]); how often it walks every grant, and the
+/// `meta` name of when it last did.
+pub use crate::sql::purge::{
+    GRANT_CHUNK_END, GRANT_WALK_EVERY, GRANT_WALK_META, PURGE_REFRESH_TOKEN_CHUNK,
+    REFRESH_TOKEN_CHUNK_END,
+};
 
 /// The end of the expiry purge's next chunk of grants on `backend` (`sql/purge.rs`): along
 /// `id` on PostgreSQL (`$1` an id), the rowid on SQLite (`$1` an integer).
