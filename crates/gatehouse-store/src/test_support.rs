@@ -184,6 +184,24 @@ pub fn purge_grant_chunk_statement(backend: Backend) -> &'static str {
     }
 }
 
+/// The expiry purge's probe of the grants whose codes or tokens a pass deleted on `backend`
+/// (`$1` now, `$2` the ids: a JSON array on SQLite, a text array on PostgreSQL).
+pub fn probe_grants_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => crate::sql::purge::PROBE_GRANTS,
+        Backend::Postgres => crate::sql::purge::PROBE_GRANTS_POSTGRES,
+    }
+}
+
+/// The expiry purge's batches of expired codes and tokens on `backend` (`$1` now, `$2` the
+/// batch's size), each returning their grants' ids.
+pub fn expired_with_grant_statements(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &crate::sql::purge::EXPIRED_WITH_GRANT_SQLITE,
+        Backend::Postgres => &crate::sql::purge::EXPIRED_WITH_GRANT_POSTGRES,
+    }
+}
+
 fn dialect(backend: Backend) -> crate::sql::user_query::Dialect {
     match backend {
         Backend::Sqlite => crate::sql::user_query::Dialect::Sqlite,

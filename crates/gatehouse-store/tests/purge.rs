@@ -5,8 +5,11 @@
 
 use anyhow::{Result, ensure};
 use gatehouse_core::domain::*;
-use gatehouse_store::connect;
-use gatehouse_store::test_support::{GRANT_WALK_EVERY, GRANT_WALK_META};
+use gatehouse_store::test_support::{
+    Backend, GRANT_WALK_EVERY, GRANT_WALK_META, expired_with_grant_statements,
+    probe_grants_statement,
+};
+use gatehouse_store::{connect, connect_postgres, connect_sqlite};
 
 #[macro_use]
 mod common;
@@ -19,6 +22,7 @@ both_backends!(
     the_walk_over_every_grant_runs_at_most_once_a_day,
     a_spent_grant_the_passes_miss_goes_with_the_daily_walk,
     many_expired_tokens_go_in_batches_with_their_grants,
+    the_probe_and_the_batches_use_the_indexes,
 );
 
 /// Past the fixtures' grants' first day (they are created at 1 000).
@@ -213,5 +217,77 @@ async fn many_expired_tokens_go_in_batches_with_their_grants(ctx: &Ctx) -> Resul
     ensure!(!exists(ctx, "g-many").await?, "g-many is still there");
     ensure!(exists(ctx, "g-kept").await?, "g-kept went");
     assert_eq!(s.purge_expired(T0 + 2 * HOUR).await?, 2);
+    Ok(())
+}
+
+/// The plan of `sql` with `binds` (PostgreSQL: with sequential scans disabled, so that the
+/// plan shows whether an index can serve it; the tables are nearly empty).
+async fn plan(ctx: &Ctx, sql: &str, binds: (i64, Option<&str>)) -> Result<String> {
+    let (now, ids) = binds;
+    Ok(match ctx.backend {
+        Backend::Sqlite => {
+            let s = connect_sqlite(&ctx.url).await?;
+            let text = format!("EXPLAIN QUERY PLAN {sql}");
+            let q = sqlx::query_as::<_, (i64, i64, i64, String)>(&text).bind(now);
+            let q = match ids {
+                Some(ids) => q.bind(ids.to_string()),
+                None => q.bind(5000_i64),
+            };
+            let rows = q.fetch_all(s.pool()).await?;
+            s.pool().close().await;
+            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+        }
+        Backend::Postgres => {
+            let s = connect_postgres(&ctx.url).await?;
+            let mut tx = s.pool().begin().await?;
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut *tx)
+                .await?;
+            let text = format!("EXPLAIN {sql}");
+            let q = sqlx::query_scalar::<_, String>(&text).bind(now);
+            let q = match ids {
+                Some(ids) => q.bind(serde_json::from_str::<Vec<String>>(ids)?),
+                None => q.bind(5000_i64),
+            };
+            let rows = q.fetch_all(&mut *tx).await?;
+            tx.rollback().await?;
+            s.pool().close().await;
+            rows.join("\n")
+        }
+    })
+}
+
+/// Each probed grant is a primary-key lookup and three index probes; each batch of expired
+/// rows is found through the `expires_at` index. (Scans here would make a pass cost the
+/// number of grants or tokens again.)
+async fn the_probe_and_the_batches_use_the_indexes(ctx: &Ctx) -> Result<()> {
+    let sql = probe_grants_statement(ctx.backend);
+    let probe = plan(ctx, sql, (T0, Some(r#"["a","b"]"#))).await?;
+    let pk = match ctx.backend {
+        Backend::Sqlite => "sqlite_autoindex_grants_1",
+        Backend::Postgres => "grants_pkey",
+    };
+    for index in [
+        pk,
+        "auth_codes_grant_id_idx",
+        "refresh_tokens_grant_id_idx",
+        "access_tokens_grant_id_idx",
+    ] {
+        ensure!(
+            probe.contains(index),
+            "no {index} in the plan of {sql}:\n{probe}"
+        );
+    }
+    for sql in expired_with_grant_statements(ctx.backend) {
+        let batch = plan(ctx, sql, (T0, None)).await?;
+        ensure!(
+            batch.contains("_expires_at_idx"),
+            "no expiry index in the plan of {sql}:\n{batch}"
+        );
+        let scans = batch
+            .lines()
+            .any(|l| (l.contains("SCAN ") && !l.contains("INDEX")) || l.contains("Seq Scan"));
+        ensure!(!scans, "a scan in the plan of {sql}:\n{batch}");
+    }
     Ok(())
 }

@@ -49,7 +49,7 @@ const EXPIRED: [&str; 4] = [
 /// Expired codes and tokens, [`EXPIRED_BATCH`] rows a statement (`$1` now, `$2` the batch's
 /// size), each returning the grant it was issued under. Through the `expires_at` indexes; on
 /// SQLite the rows are picked by rowid.
-const EXPIRED_WITH_GRANT_SQLITE: [&str; 3] = [
+pub const EXPIRED_WITH_GRANT_SQLITE: [&str; 3] = [
     "DELETE FROM auth_codes WHERE rowid IN \
      (SELECT rowid FROM auth_codes WHERE expires_at <= $1 LIMIT $2) RETURNING grant_id",
     "DELETE FROM access_tokens WHERE rowid IN \
@@ -60,7 +60,7 @@ const EXPIRED_WITH_GRANT_SQLITE: [&str; 3] = [
 
 /// [`EXPIRED_WITH_GRANT_SQLITE`] on PostgreSQL, by primary key; its refresh tokens are walked
 /// instead ([`PURGE_REFRESH_TOKEN_CHUNK`]).
-const EXPIRED_WITH_GRANT_POSTGRES: [&str; 2] = [
+pub const EXPIRED_WITH_GRANT_POSTGRES: [&str; 2] = [
     "DELETE FROM auth_codes WHERE code_hash IN \
      (SELECT code_hash FROM auth_codes WHERE expires_at <= $1 LIMIT $2) RETURNING grant_id",
     "DELETE FROM access_tokens WHERE jti IN \
