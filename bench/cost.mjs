@@ -9,8 +9,9 @@
 //     token and System Log events); stops it;
 //  2. runs bench/seed/seed.py, which clones those rows into N users, their group memberships,
 //     live refresh tokens and the events (batched inserts on SQLite, COPY on PostgreSQL);
-//  3. starts gatehouse again (startup time: spawn to discovery answering) with retention off
-//     and measures the sign-in flow, refresh, the API queries and paging walks, and a mixed
+//  3. starts gatehouse again (startup time: spawn to discovery answering) with retention off,
+//     waits for the startup expiry purge to log its end (its duration is a row), and measures
+//     the sign-in flow, refresh, the API queries and paging walks, and a mixed
 //     load (the purge's baseline);
 //  4. starts it with 90-day retention (the events span 120 days, so a quarter is due): the
 //     purge starts at startup; the same mixed load runs until the purge logs its end, and its
@@ -209,11 +210,32 @@ async function runOne(backend, sizeLabel, eventsLabel, index) {
     const tokens = run.seed.tokens;
     const mk = (srv) => ({ ...tmpl, origin: srv.origin, pool: makePool(srv.origin, 16), password, tokenSecret, tokens, pid: srv.pid, store });
 
-    // 3. retention off: every query, and the mixed load's baseline.
-    let srv = await startGatehouse({ bin: opts.gatehouseBin, store, core: opts.serverCore, env: { ...ENV, GATEHOUSE_SYSTEM_LOG_RETENTION_DAYS: '0' }, logFile });
+    // 3. retention off: every query, and the mixed load's baseline. The expiry purge starts
+    // with the server (as it does every ten minutes); the rows wait for its end, which the
+    // server logs, so that they measure requests alone.
+    const expiry = { end: null, ms: null, walked: false, failed: null };
+    const onStartupLine = (line, at) => {
+      if (expiry.end !== null) return;
+      const done = /expiry purge pass done.*\bms=(\d+)/.exec(line);
+      if (done) {
+        expiry.end = at;
+        expiry.ms = Number(done[1]);
+      }
+      if (/walked every grant/.test(line)) expiry.walked = true;
+      if (/purging expired records failed/.test(line)) expiry.failed = line;
+    };
+    let srv = await startGatehouse({ bin: opts.gatehouseBin, store, core: opts.serverCore, env: { ...ENV, RUST_LOG: 'warn,gatehouse::startup=info,gatehouse_store::sql::purge=info', GATEHOUSE_SYSTEM_LOG_RETENTION_DAYS: '0' }, logFile, onLine: onStartupLine });
     run.startup_ms = [srv.startupMs];
     let t = mk(srv);
     try {
+      const expiryDeadline = Date.now() + opts.purgeMax * 1000;
+      while (expiry.end === null && !expiry.failed) {
+        if (Date.now() > expiryDeadline) throw new Error(`the startup expiry purge did not end within ${opts.purgeMax} s`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (expiry.failed) throw new Error(`the startup expiry purge failed: ${expiry.failed}`);
+      run.expiry_purge = { ms: expiry.ms, end_ms_from_spawn: Number(expiry.end - srv.t0) / 1e6, walked_every_grant: expiry.walked };
+      log(`startup expiry purge: ${expiry.ms} ms${expiry.walked ? ' (walked every grant)' : ''}, ended ${Math.round(run.expiry_purge.end_ms_from_spawn)} ms after spawn`);
       run.results = await measureAll(t, s);
       if (opts.only) return run;
       log('mixed load, no purge (baseline)');

@@ -56,6 +56,7 @@ export function markdown(report) {
   }
   const row = (label, fn) => lines.push(`| ${label} | ${runs.map((r) => { try { return fn(r); } catch { return '–'; } }).join(' | ')} |`);
   row('startup ms (seeded; with purge due)', (r) => `${f(r.startup_ms?.[0], 0)}; ${f(r.startup_ms?.[1], 0)}`);
+  row('startup expiry purge ms (its end, ms after spawn)', (r) => `${f(r.expiry_purge.ms, 0)} (${f(r.expiry_purge.end_ms_from_spawn, 0)}${r.expiry_purge.walked_every_grant ? '; walked every grant' : ''})`);
   row('mixed load p99 ms: no purge → during purge', (r) => `${f(r.purge.baseline.p99_ms)} → ${f(r.purge.during.p99_ms)} (n=${r.purge.during.n}; ${r.purge.p99_increase === null ? '–' : `${r.purge.p99_increase >= 0 ? '+' : ''}${f(100 * r.purge.p99_increase, 0)}%`})`);
   row('purge end, ms after spawn', (r) => f(r.purge.purge_ms_from_spawn, 0));
   row('database size MiB', (r) => mib(r.size.total_bytes));

@@ -160,8 +160,12 @@ fn schema_url(admin_url: &str, name: &str) -> Result<String, ConnectError> {
 pub use crate::sql::user_query::Bind as SqlBind;
 
 /// The expiry purge's statements over all grants (`sql/purge.rs`): a chunk's end, and the
-/// chunk's delete (`$1` now, ids in (`$2`, `$3`]).
-pub use crate::sql::purge::{GRANT_CHUNK_END, PURGE_REFRESH_TOKEN_CHUNK, REFRESH_TOKEN_CHUNK_END};
+/// chunk's delete (`$1` now, ids in (`$2`, `$3`]); how often it walks every grant, and the
+/// `meta` name of when it last did.
+pub use crate::sql::purge::{
+    GRANT_CHUNK_END, GRANT_WALK_EVERY, GRANT_WALK_META, PURGE_REFRESH_TOKEN_CHUNK,
+    REFRESH_TOKEN_CHUNK_END,
+};
 
 /// The end of the expiry purge's next chunk of grants on `backend` (`sql/purge.rs`): along
 /// `id` on PostgreSQL (`$1` an id), the rowid on SQLite (`$1` an integer).
@@ -177,6 +181,24 @@ pub fn purge_grant_chunk_statement(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => crate::sql::purge::PURGE_GRANT_CHUNK,
         Backend::Postgres => crate::sql::purge::PURGE_GRANT_CHUNK_POSTGRES,
+    }
+}
+
+/// The expiry purge's probe of the grants whose codes or tokens a pass deleted on `backend`
+/// (`$1` now, `$2` the ids: a JSON array on SQLite, a text array on PostgreSQL).
+pub fn probe_grants_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => crate::sql::purge::PROBE_GRANTS,
+        Backend::Postgres => crate::sql::purge::PROBE_GRANTS_POSTGRES,
+    }
+}
+
+/// The expiry purge's batches of expired codes and tokens on `backend` (`$1` now, `$2` the
+/// batch's size), each returning their grants' ids.
+pub fn expired_with_grant_statements(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &crate::sql::purge::EXPIRED_WITH_GRANT_SQLITE,
+        Backend::Postgres => &crate::sql::purge::EXPIRED_WITH_GRANT_POSTGRES,
     }
 }
 
