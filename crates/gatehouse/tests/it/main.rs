@@ -68,6 +68,7 @@ mod idp_upstream;
 mod implicit_hybrid;
 mod issuer_modes;
 mod ldap;
+mod list_bytes;
 mod lockout;
 mod logout;
 mod mfa_console;

@@ -7,8 +7,8 @@
 //! `Link: <…>; rel="next"`. Without `until` the request is a *polling* request: the `next` link
 //! is always there, and following it later returns what was logged since.
 
-use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::services::system_log::{self, LogQueryError, LogRequest};
 use serde::Serialize;
@@ -16,6 +16,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
+use super::log_body::LogBody;
 use super::{ApiError, ApiOrigin, Query, pagination_links};
 use crate::AppState;
 
@@ -141,11 +142,11 @@ pub(crate) async fn list(
         after: owned("after"),
     };
     let page = system_log::list(&state.provider, &request).await?;
-    let events: Vec<Value> = page
+    // Each body as `Value` would write it (keys sorted), without building a `Value` per event.
+    let events: Vec<LogBody<'_>> = page
         .events
         .iter()
-        .map(|e| serde_json::from_str(&e.event.body).unwrap_or(Value::Null))
-        .filter(|v| !v.is_null())
+        .filter_map(|e| LogBody::parse(&e.event.body))
         .collect();
     // A polling request always links onwards; at an empty page it points at the same place.
     let ascending = !request
@@ -158,5 +159,17 @@ pub(crate) async fn list(
         (None, false) => None,
     };
     let links = pagination_links(&origin, "/api/v1/logs", &query, next.as_deref());
-    Ok((links, Json(Value::Array(events))).into_response())
+    let capacity = page
+        .events
+        .iter()
+        .map(|e| e.event.body.len() + 1)
+        .sum::<usize>()
+        + 2;
+    let mut body = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut body, &events).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let json = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    Ok((links, json, body).into_response())
 }

@@ -22,6 +22,7 @@ mod groups;
 mod idps;
 mod idps_json;
 mod idps_openapi;
+mod log_body;
 mod logs;
 mod okta_headers;
 mod openapi;

@@ -113,6 +113,37 @@ fn out_of_range_dates_render_like_okta_date() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn dates_serialize_as_okta_date() -> TestResult {
+    let mut stamps = vec![
+        0,
+        -1,
+        59,
+        -62_167_219_200,
+        -62_167_219_201,
+        253_402_300_799,
+        253_402_300_800,
+        951_782_400,
+        1_709_164_799,
+        i64::MAX,
+        i64::MIN,
+    ];
+    // A spread over the four-digit years, seconds included.
+    let mut x: i64 = 0x2545_f491;
+    for _ in 0..2000 {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        stamps.push(x.rem_euclid(253_402_300_800 + 62_167_219_200) - 62_167_219_200);
+    }
+    for ts in stamps {
+        assert_eq!(
+            serde_json::to_string(&OktaDate(ts))?,
+            serde_json::to_string(&okta_date(ts))?,
+            "{ts}"
+        );
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn page_is_a_json_array() -> TestResult {
     let list = users(3);
