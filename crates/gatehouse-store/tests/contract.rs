@@ -10,7 +10,7 @@ use tokio::sync::Barrier;
 
 mod common;
 
-use common::{Ctx, run};
+use common::{Ctx, access_token as access, run};
 
 macro_rules! contract_tests {
     ($($name:ident),+ $(,)?) => {
@@ -246,16 +246,6 @@ fn refresh(hash: &str, grant_id: &str, expires_at: Timestamp) -> RefreshToken {
         created: 1_000,
         expires_at,
         rotated_at: None,
-        revoked_at: None,
-    }
-}
-
-fn access(jti: &str, grant_id: &str, expires_at: Timestamp) -> AccessTokenRecord {
-    AccessTokenRecord {
-        jti: jti.into(),
-        grant_id: grant_id.into(),
-        client_id: "client".into(),
-        expires_at,
         revoked_at: None,
     }
 }

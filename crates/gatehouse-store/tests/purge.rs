@@ -14,7 +14,7 @@ use gatehouse_store::{connect, connect_postgres, connect_sqlite};
 #[macro_use]
 mod common;
 
-use common::{Ctx, run};
+use common::{Ctx, access_token as access, run};
 
 both_backends!(
     a_grant_goes_in_the_pass_that_expires_its_last_token,
@@ -40,16 +40,6 @@ fn refresh(hash: &str, grant_id: &str, expires_at: Timestamp) -> RefreshToken {
     RefreshToken {
         expires_at,
         ..common::refresh_token(hash, grant_id)
-    }
-}
-
-fn access(jti: &str, grant_id: &str, expires_at: Timestamp) -> AccessTokenRecord {
-    AccessTokenRecord {
-        jti: jti.into(),
-        grant_id: grant_id.into(),
-        client_id: "client".into(),
-        expires_at,
-        revoked_at: None,
     }
 }
 

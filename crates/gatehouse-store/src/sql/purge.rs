@@ -30,7 +30,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use gatehouse_core::domain::Timestamp;
-use gatehouse_core::store::StoreResult;
+use gatehouse_core::store::{MetaStore, StoreResult};
 
 use crate::error::db_err;
 use crate::rows::to_json;
@@ -237,12 +237,7 @@ macro_rules! impl_purge {
                         )
                         .await?;
                 }
-                let walked: Option<String> =
-                    sqlx::query_scalar("SELECT value FROM meta WHERE name = $1")
-                        .bind(GRANT_WALK_META)
-                        .fetch_optional(self.pool())
-                        .await
-                        .map_err(db_err)?;
+                let walked = self.get_meta(GRANT_WALK_META).await?;
                 if spent.overflowed || grant_walk_due(walked.as_deref(), now) {
                     let started = Instant::now();
                     let grants = self
@@ -263,16 +258,10 @@ macro_rules! impl_purge {
                 } else {
                     for ids in spent.into_chunks() {
                         let ids = $ids(&ids)?;
-                        let turn = self.gate().enter().await;
-                        let started = Instant::now();
-                        let done = sqlx::query($probe_grants)
-                            .bind(now)
-                            .bind(ids)
-                            .execute(self.pool())
-                            .await
-                            .map_err(db_err)?;
-                        let took = started.elapsed();
-                        drop(turn);
+                        let probe = sqlx::query($probe_grants).bind(now).bind(ids);
+                        let (done, took) = self
+                            .in_turn(async { probe.execute(self.pool()).await.map_err(db_err) })
+                            .await?;
                         purged += done.rows_affected();
                         tokio::time::sleep(rest_after(took)).await;
                     }
@@ -280,15 +269,25 @@ macro_rules! impl_purge {
                 Ok(purged)
             }
 
+            /// `work` in the node's write turn, and how long it held the turn.
+            async fn in_turn<T>(
+                &self,
+                work: impl std::future::Future<Output = StoreResult<T>>,
+            ) -> StoreResult<(T, Duration)> {
+                let turn = self.gate().enter().await;
+                let started = Instant::now();
+                let out = work.await;
+                let took = started.elapsed();
+                drop(turn);
+                Ok((out?, took))
+            }
+
             /// One statement (`$1`: now) in the node's write turn.
             async fn purge_statement(&self, sql: &str, now: Timestamp) -> StoreResult<u64> {
-                let turn = self.gate().enter().await;
-                let done = sqlx::query(sql)
-                    .bind(now)
-                    .execute(self.pool())
-                    .await
-                    .map_err(db_err)?;
-                drop(turn);
+                let statement = sqlx::query(sql).bind(now);
+                let (done, _) = self
+                    .in_turn(async { statement.execute(self.pool()).await.map_err(db_err) })
+                    .await?;
                 Ok(done.rows_affected())
             }
 
@@ -302,16 +301,12 @@ macro_rules! impl_purge {
             ) -> StoreResult<u64> {
                 let mut purged = 0;
                 loop {
-                    let turn = self.gate().enter().await;
-                    let started = Instant::now();
-                    let grants: Vec<String> = sqlx::query_scalar(sql)
+                    let batch = sqlx::query_scalar::<_, String>(sql)
                         .bind(now)
-                        .bind(EXPIRED_BATCH)
-                        .fetch_all(self.pool())
-                        .await
-                        .map_err(db_err)?;
-                    let took = started.elapsed();
-                    drop(turn);
+                        .bind(EXPIRED_BATCH);
+                    let (grants, took) = self
+                        .in_turn(async { batch.fetch_all(self.pool()).await.map_err(db_err) })
+                        .await?;
                     let n = grants.len();
                     purged += u64::try_from(n).unwrap_or(u64::MAX);
                     spent.add(grants);
@@ -324,17 +319,8 @@ macro_rules! impl_purge {
 
             /// Records, in its write turn, that the walk over every grant completed at `now`.
             async fn record_grant_walk(&self, now: Timestamp) -> StoreResult<()> {
-                let turn = self.gate().enter().await;
-                sqlx::query(
-                    "INSERT INTO meta (name, value) VALUES ($1, $2) \
-                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                )
-                .bind(GRANT_WALK_META)
-                .bind(now.to_string())
-                .execute(self.pool())
-                .await
-                .map_err(db_err)?;
-                drop(turn);
+                let at = now.to_string();
+                self.in_turn(self.set_meta(GRANT_WALK_META, &at)).await?;
                 Ok(())
             }
 
@@ -370,30 +356,25 @@ macro_rules! impl_purge {
                         .await
                         .map_err(db_err)?;
                     let Some(end) = end else { break };
-                    let turn = self.gate().enter().await;
-                    let started = Instant::now();
-                    if let Some(spent) = spent.as_deref_mut() {
-                        let grants: Vec<String> = sqlx::query_scalar(purge)
+                    let took = if let Some(spent) = spent.as_deref_mut() {
+                        let chunk = sqlx::query_scalar::<_, String>(purge)
                             .bind(now)
                             .bind(&after)
-                            .bind(&end)
-                            .fetch_all(self.pool())
-                            .await
-                            .map_err(db_err)?;
+                            .bind(&end);
+                        let (grants, took) = self
+                            .in_turn(async { chunk.fetch_all(self.pool()).await.map_err(db_err) })
+                            .await?;
                         purged += u64::try_from(grants.len()).unwrap_or(u64::MAX);
                         spent.add(grants);
+                        took
                     } else {
-                        let done = sqlx::query(purge)
-                            .bind(now)
-                            .bind(&after)
-                            .bind(&end)
-                            .execute(self.pool())
-                            .await
-                            .map_err(db_err)?;
+                        let chunk = sqlx::query(purge).bind(now).bind(&after).bind(&end);
+                        let (done, took) = self
+                            .in_turn(async { chunk.execute(self.pool()).await.map_err(db_err) })
+                            .await?;
                         purged += done.rows_affected();
-                    }
-                    let took = started.elapsed();
-                    drop(turn);
+                        took
+                    };
                     after = end;
                     tokio::time::sleep(rest_after(took)).await;
                 }

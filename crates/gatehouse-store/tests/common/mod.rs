@@ -147,3 +147,18 @@ pub fn refresh_token(hash: &str, grant_id: &str) -> gatehouse_core::domain::Refr
         revoked_at: None,
     }
 }
+
+/// An access token record `jti` of client `client` under `grant_id`, live until `expires_at`.
+pub fn access_token(
+    jti: &str,
+    grant_id: &str,
+    expires_at: gatehouse_core::domain::Timestamp,
+) -> gatehouse_core::domain::AccessTokenRecord {
+    gatehouse_core::domain::AccessTokenRecord {
+        jti: jti.into(),
+        grant_id: grant_id.into(),
+        client_id: "client".into(),
+        expires_at,
+        revoked_at: None,
+    }
+}
