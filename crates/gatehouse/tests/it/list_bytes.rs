@@ -11,7 +11,7 @@ use gatehouse_store::test_support::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 
 backend_tests!(
     logs_page_bytes_are_the_stored_bodies_as_values,
@@ -96,17 +96,9 @@ async fn logs_page_bytes_are_the_stored_bodies_as_values(backend: Backend) -> Re
             enc(request.since.as_deref().unwrap_or_default()),
             enc(request.until.as_deref().unwrap_or_default()),
         );
-        let reply = app.api_ssws(Method::GET, &path, &token, None).await?;
-        ensure!(reply.status == StatusCode::OK, "{reply:?}");
-        ensure!(
-            reply.header("content-type") == Some("application/json"),
-            "{reply:?}"
-        );
-        ensure!(
-            reply.body == expected,
-            "{sort}:\n got      {}\n expected {expected}",
-            reply.body
-        );
+        page_bytes_are(&app, &token, &path, &expected)
+            .await
+            .map_err(|e| e.context(sort))?;
     }
     Ok(())
 }
@@ -177,9 +169,12 @@ async fn users_page_bytes_are_oktas_user(backend: Backend) -> Result<()> {
             .collect::<Vec<_>>()
             .join(",")
     );
-    let reply = app
-        .api_ssws(Method::GET, "/api/v1/users?limit=200", &token, None)
-        .await?;
+    page_bytes_are(&app, &token, "/api/v1/users?limit=200", &expected).await
+}
+
+/// `GET path` answers 200, `application/json`, and exactly `expected`.
+async fn page_bytes_are(app: &TestApp, token: &str, path: &str, expected: &str) -> Result<()> {
+    let reply = app.api_ssws(Method::GET, path, token, None).await?;
     ensure!(reply.status == StatusCode::OK, "{reply:?}");
     ensure!(
         reply.header("content-type") == Some("application/json"),
